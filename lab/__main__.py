@@ -1,0 +1,5 @@
+"""`python -m lab` runs the walab command line."""
+
+from lab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The `walab` command line: thin and lazy. Each subcommand lives in its own module, imported
+only when that subcommand runs, so `walab send` starts fast and never imports Textual.
+
+A subcommand module exposes `configure(parser)` and `run(args) -> int` (0 ok, 1 failure,
+2 usage/config error), or `run_argv(argv) -> int` to take its arguments untouched. Results go to stdout, diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Modules are imported lazily.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": ("lab.tui.cli", "open the chat TUI (the default)"),
+    "serve": ("lab.tui.serve_cli", "publish the chat TUI in a browser (textual-serve)"),
+    "sandbox": ("lab.whatsapp.cli", "run the fake WhatsApp Graph API alone, for any bot"),
+    "send": ("lab.conversation.cli_send", "send one message as a WhatsApp user and print the turn"),
+    "validate": ("lab.kestra.cli_validate", "validate Kestra flows (embedded engine or a real Kestra)"),
+    "deploy": ("lab.conversation.cli_deploy", "deploy flows, prompts and KV config to the target"),
+    "record": ("lab.scenarios.cli_record", "chat in the terminal and record a scenario + cassette"),
+    "replay": ("lab.scenarios.cli_replay", "replay a scenario and print its transcript"),
+    "test": ("lab.scenarios.cli_test", "run the test suite (pytest over tests/ and scenarios/)"),
+    "compare": ("lab.promptlab.cli", "run scenarios across prompt variants and models, compare"),
+    "prompts": ("lab.promptlab.cli_prompts", "list prompt variants with their token counts"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="walab", description="A terminal lab for WhatsApp AI agents built as Kestra flows.")
+    parser.add_argument("--version", action="version", version=f"walab {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _version() -> str:
+    from lab import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `walab` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["chat", *argv]
+    if argv[0] in ("-h", "--help", "--version") or argv[0] not in COMMANDS:
+        _parser().parse_args(argv)  # prints help / version / usage error and exits
+        return 2
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(COMMANDS[name][0])
+    if hasattr(module, "run_argv"):  # passes its arguments through untouched (walab test -> pytest)
+        return int(module.run_argv(rest) or 0)
+    parser = argparse.ArgumentParser(prog=f"walab {name}", description=COMMANDS[name][1])
+    module.configure(parser)
+    args = parser.parse_args(rest)
+    from lab.errors import LabError
+
+    try:
+        return int(module.run(args) or 0)
+    except LabError as exc:
+        print(f"walab {name}: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

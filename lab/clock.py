@@ -1,0 +1,59 @@
+"""The virtual clock shared by the phone, the sandbox (24-hour window) and the engine."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+
+class VirtualClock:
+    """Wall time plus an offset a person can advance (`/advance 25h`), or frozen for replay.
+
+    Args:
+        start: frozen start instant (UTC). None follows the wall clock.
+        frozen: when True, time only moves by `advance()` (deterministic tests).
+    """
+
+    def __init__(self, start: datetime | None = None, *, frozen: bool | None = None) -> None:
+        self._frozen = start is not None if frozen is None else frozen
+        self._base = (start or datetime.now(timezone.utc)).timestamp()
+        self._wall0 = time.time()
+        self._offset = 0.0
+
+    def time(self) -> float:
+        """Seconds since the epoch on the virtual clock."""
+        if self._frozen:
+            return self._base + self._offset
+        return time.time() + self._offset
+
+    def now(self) -> datetime:
+        """The virtual now, as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.time(), timezone.utc)
+
+    def advance(self, delta: timedelta | float) -> None:
+        """Move the clock forward by a timedelta or seconds."""
+        self._offset += delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+
+    def tick(self, seconds: float = 1.0) -> float:
+        """On a frozen clock, advance a little and return the new time (distinct timestamps)."""
+        if self._frozen:
+            self._offset += seconds
+        return self.time()
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `25h`, `90m`, `2d`, `30s`, `1h30m` or ISO-8601 `PT25H` into a timedelta."""
+    import re
+
+    s = text.strip()
+    iso = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", s.upper())
+    if iso and any(iso.groups()):
+        d, h, m, sec = iso.groups()
+        return timedelta(days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(sec or 0))
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", s.lower())
+    if not parts or "".join(a + b for a, b in parts) != re.sub(r"\s+", "", s.lower()):
+        from lab.errors import ConfigError
+
+        raise ConfigError(f"not a duration: {text!r}", fix="write it like 25h, 90m, 2d, 1h30m or PT25H")
+    unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return timedelta(seconds=sum(float(n) * unit[u] for n, u in parts))

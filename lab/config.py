@@ -1,0 +1,149 @@
+"""Settings of a lab session: defaults, then `walab.yaml` in the project, then WALAB_* env, then flags.
+
+Secrets (app secret, access token, gateway key, Kestra password) are generated per session when
+not given, and are never written to a cassette, a snapshot, a log line or the screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.errors import ConfigError
+
+DEFAULT_PORT = 8765
+GRAPH_VERSION = "v23.0"
+
+
+def _token(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(24)
+
+
+@dataclass
+class Business:
+    """The WhatsApp business number the bot speaks for (15-digit ids as Meta issues them)."""
+
+    phone_number_id: str = "106540352242922"
+    waba_id: str = "102290129340398"
+    display_phone_number: str = "15550783881"
+    verified_name: str = "Solar Sul Energia"
+
+
+@dataclass
+class Contact:
+    """A simulated WhatsApp user."""
+
+    wa_id: str
+    name: str
+
+
+@dataclass
+class Settings:
+    """Everything a lab session needs; see README for each field."""
+
+    project_dir: Path = field(default_factory=Path.cwd)
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    public_url: str | None = None  # how a real Kestra (in Docker) reaches the lab server
+    business: Business = field(default_factory=Business)
+    contacts: list[Contact] = field(
+        default_factory=lambda: [Contact("5511987654321", "Maria Souza"), Contact("5521998765432", "João Pereira")]
+    )
+    app_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    access_token: str = field(default_factory=lambda: _token("EAAW"))
+    verify_token: str = field(default_factory=lambda: _token("verify-"))
+    gateway_key: str = field(default_factory=lambda: _token("walab-"))
+    llm_mode: str = "replay"  # live | record | replay | scripted
+    llm_upstream_url: str | None = None  # OPENAI_BASE_URL
+    llm_upstream_key: str | None = None  # OPENAI_API_KEY
+    kestra_url: str | None = None  # None = embedded engine
+    kestra_user: str | None = None
+    kestra_password: str | None = None
+    namespace: str = "company.whatsapp"
+    flow: str = "lead_qualification"
+    graph_version: str = GRAPH_VERSION
+
+    @property
+    def flows_dir(self) -> Path:
+        return self.project_dir / "flows"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.project_dir / "prompts"
+
+    @property
+    def scenarios_dir(self) -> Path:
+        return self.project_dir / "scenarios"
+
+    @property
+    def base_url(self) -> str:
+        """The lab server's URL as seen from the target (public_url for a real Kestra)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def secret_values(self) -> list[str]:
+        """Every secret of the session, for scrubbing output."""
+        vals = [self.app_secret, self.access_token, self.verify_token, self.gateway_key,
+                self.llm_upstream_key, self.kestra_password]
+        return [v for v in vals if v]
+
+
+_ENV = {
+    "WALAB_PORT": ("port", int),
+    "WALAB_HOST": ("host", str),
+    "WALAB_PUBLIC_URL": ("public_url", str),
+    "WALAB_APP_SECRET": ("app_secret", str),
+    "WALAB_ACCESS_TOKEN": ("access_token", str),
+    "WALAB_VERIFY_TOKEN": ("verify_token", str),
+    "WALAB_GATEWAY_KEY": ("gateway_key", str),
+    "WALAB_LLM_MODE": ("llm_mode", str),
+    "OPENAI_BASE_URL": ("llm_upstream_url", str),
+    "OPENAI_API_KEY": ("llm_upstream_key", str),
+    "WALAB_KESTRA_URL": ("kestra_url", str),
+    "KESTRA_USER": ("kestra_user", str),
+    "KESTRA_PASSWORD": ("kestra_password", str),
+    "WALAB_NAMESPACE": ("namespace", str),
+    "WALAB_FLOW": ("flow", str),
+}
+
+LLM_MODES = ("live", "record", "replay", "scripted")
+
+
+def load_settings(project_dir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings: defaults < walab.yaml < environment < keyword overrides (None ignored)."""
+    from lab import yamlio
+
+    env = os.environ if env is None else env
+    s = Settings(project_dir=(project_dir or Path.cwd()).resolve())
+    cfg_path = s.project_dir / "walab.yaml"
+    if cfg_path.exists():
+        data = yamlio.load(cfg_path) or {}
+        if not isinstance(data, dict):
+            raise ConfigError("walab.yaml must be a mapping", where=str(cfg_path))
+        _apply(s, data, str(cfg_path))
+    for var, (name, conv) in _ENV.items():
+        if env.get(var):
+            setattr(s, name, conv(env[var]))
+    _apply(s, {k: v for k, v in overrides.items() if v is not None}, "command line")
+    if s.llm_mode not in LLM_MODES:
+        raise ConfigError(f"unknown LLM mode {s.llm_mode!r}", fix=f"use one of {', '.join(LLM_MODES)}")
+    return s
+
+
+def _apply(s: Settings, data: dict[str, Any], where: str) -> None:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    for key, value in data.items():
+        if key == "version":
+            continue
+        if key not in names:
+            raise ConfigError(f"unknown setting {key!r}", where=where, fix=f"known settings: {', '.join(sorted(names))}")
+        if key == "business" and isinstance(value, dict):
+            value = Business(**value)
+        elif key == "contacts" and isinstance(value, list):
+            value = [Contact(str(c["wa_id"]), str(c["name"])) for c in value]
+        elif key == "project_dir":
+            value = Path(value)
+        setattr(s, key, value)

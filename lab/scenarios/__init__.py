@@ -1,0 +1,1 @@
+"""Scenario files, the recorder, the player, snapshot serialisation and the pytest plugin."""

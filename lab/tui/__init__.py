@@ -1,0 +1,1 @@
+"""The Textual app. Imported only by `walab chat`/`serve` and the TUI tests."""

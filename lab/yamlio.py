@@ -1,0 +1,98 @@
+"""Safe YAML for the files people edit: errors name the file, the line and what is expected."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.errors import ConfigError
+
+try:  # the C loader is several times faster; same safe constructor
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """SafeDumper that writes multi-line strings as `|` blocks (readable diffs)."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_BlockDumper.add_representer(str, _str_representer)
+
+
+def loads(text: str, *, source: str = "<string>") -> Any:
+    """Parse YAML text safely; a syntax error becomes a ConfigError naming source and line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{source} is not valid YAML: {exc.problem or exc}",
+            where=f"{source}{line}",
+            fix="fix the YAML syntax at that line (indentation, quotes, a missing ':')",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source} is not valid YAML: {exc}", where=source) from None
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Read and safely parse a YAML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"file not found: {p}", where=str(p), fix="check the path") from None
+    return loads(text, source=str(p))
+
+
+def line_of(text: str, key_path: list[str | int]) -> int | None:
+    """Best-effort 1-based line of a key path inside YAML text (for error messages)."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    for key in key_path:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    node = v
+                    break
+            else:
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def dumps(data: Any) -> str:
+    """Dump data as diff-friendly YAML (key order kept, block strings)."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write text to path by atomic replace: a crash leaves the old file or the new one."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
