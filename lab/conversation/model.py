@@ -139,3 +139,23 @@ class Transcript:
 
     def for_contact(self, wa_id: str) -> list[Turn]:
         return [t for t in self.turns if t.contact == wa_id]
+
+
+@dataclass(slots=True)
+class ThreadItem:
+    """One bubble of a contact's chat: what the user did, or what the business sent."""
+
+    side: str  # "user" or "business"
+    time: float  # virtual clock
+    inbound: InboundEvent | None = None  # side == "user"
+    send: CapturedSend | None = None  # side == "business"
+    turn_index: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The bubble's text as WhatsApp shows it."""
+        if self.inbound is not None:
+            return self.inbound.summary
+        from lab.conversation.render import send_text
+
+        return send_text(self.send) if self.send is not None else ""

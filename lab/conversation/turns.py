@@ -1,0 +1,235 @@
+"""The turn engine: one inbound event in, the executions, replies, LLM calls and logs it caused out.
+
+A turn posts the signed webhook through the Kestra client (embedded engine or real Kestra alike),
+follows the execution and any subflow it started to a terminal state, then gathers what the fake
+Graph API captured for that contact, what the LLM gateway metered for those executions, the task
+runs and the logs. It ends when every execution is terminal and no reply is pending, or when the
+timeout says the turn hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+from lab.conversation import events as ev
+from lab.conversation.model import ExecutionView, InboundEvent, LogLine, TaskRunView, Timings, Turn
+from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.kestra.client import KestraClient
+    from lab.kestra.shapes import Execution, LogEntry
+    from lab.whatsapp.model import CapturedSend
+
+FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED"})
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def epoch(iso: str | None) -> float | None:
+    """Seconds since the epoch of a Kestra ISO date ('Z', nanoseconds and all); None stays None."""
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(_FRACTION.sub(r"\1", iso).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def execution_view(execution: "Execution", task_types: dict[str, str] | None = None,
+                   parent_id: str | None = None) -> ExecutionView:
+    """The turn's view of one execution snapshot."""
+    types = task_types or {}
+    runs = [TaskRunView(id=t.id, task_id=t.task_id, type=types.get(t.task_id), state=t.state.current,
+                        start=epoch(t.state.start_date), end=epoch(t.state.end_date),
+                        attempts=max(1, len(t.attempts)), parent_task_run_id=t.parent_task_run_id,
+                        value=t.value, outputs=t.outputs)
+            for t in execution.task_runs]
+    return ExecutionView(id=execution.id, namespace=execution.namespace, flow_id=execution.flow_id,
+                         state=execution.state.current, task_runs=runs, outputs=execution.outputs or None,
+                         start=epoch(execution.state.start_date), end=epoch(execution.state.end_date),
+                         parent_id=parent_id, raw=execution.raw)
+
+
+def log_line(entry: "LogEntry") -> LogLine:
+    return LogLine(timestamp=epoch(entry.timestamp) or 0.0, level=entry.level, message=entry.message,
+                   task_id=entry.task_id, execution_id=entry.execution_id)
+
+
+class TurnEngine:
+    """Runs turns against one target. Turns of different contacts run concurrently; turns of the same
+    contact queue (a person types one message after the other).
+
+    Args:
+        client: the Kestra client of the target.
+        thread_of: wa_id -> the captured sends of that contact (the sandbox's thread).
+        llm_calls_of: execution id -> the gateway's metered calls.
+        bus: where events go.
+        task_types: (namespace, flow_id) -> {task_id: type}, from the deployed flow sources.
+        timeout: seconds before a turn is declared hung.
+        settle: seconds to keep collecting late replies after the executions are terminal
+            (0 on the embedded engine, where a reply is captured before its task ends).
+    """
+
+    def __init__(self, client: "KestraClient", *, thread_of: Callable[[str], list["CapturedSend"]],
+                 llm_calls_of: Callable[[str], list[Any]], bus: ev.EventBus,
+                 task_types: dict[tuple[str, str], dict[str, str]] | None = None,
+                 timeout: float = 30.0, settle: float = 0.0) -> None:
+        self.client = client
+        self._thread_of = thread_of
+        self._llm_calls_of = llm_calls_of
+        self.bus = bus
+        self.task_types = task_types if task_types is not None else {}
+        self.timeout = timeout
+        self.settle = settle
+        self._index = itertools.count(1)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._inflight: dict[str, tuple[Turn, float]] = {}  # wa_id -> (turn, perf_counter at post)
+
+    # -- reply capture hook (the sandbox calls the lab, the lab calls this) ------------------
+    def on_reply(self, send: "CapturedSend") -> int | None:
+        """Note the first reply's time for the contact's turn in flight; returns its index."""
+        current = self._inflight.get(send.to)
+        if current is None:
+            return None
+        turn, t0 = current
+        if turn.timings.first_reply_ms is None and send.type not in ("read", "typing"):
+            turn.timings.first_reply_ms = (time.perf_counter() - t0) * 1000.0
+        return turn.index
+
+    def turn_in_flight(self, wa_id: str) -> Turn | None:
+        current = self._inflight.get(wa_id)
+        return current[0] if current else None
+
+    # -- a turn -----------------------------------------------------------------------------
+    async def run(self, inbound: InboundEvent, *, namespace: str, flow_id: str, key: str,
+                  duplicates: int = 0, timeout: float | None = None) -> Turn:
+        """Post the inbound event (plus `duplicates` redeliveries of the same bytes) and build its Turn."""
+        lock = self._locks.setdefault(inbound.wa_id, asyncio.Lock())
+        async with lock:
+            return await self._run(inbound, namespace, flow_id, key, duplicates, timeout or self.timeout)
+
+    async def _run(self, inbound: InboundEvent, namespace: str, flow_id: str, key: str, duplicates: int,
+                   timeout: float) -> Turn:
+        turn = Turn(index=next(self._index), contact=inbound.wa_id, inbound=inbound, timings=Timings())
+        self.bus.emit(ev.TurnStarted(turn.index, inbound.wa_id, inbound))
+        seen = {s.seq for s in self._thread_of(inbound.wa_id)}
+        t0 = time.perf_counter()
+        self._inflight[inbound.wa_id] = (turn, t0)
+        headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
+                   "X-Hub-Signature-256": inbound.signature}
+        ids: list[str] = []
+        try:
+            for copy in range(1 + duplicates):
+                result = await self.client.trigger_webhook(namespace, flow_id, key, inbound.body, headers)
+                if copy == 0:
+                    turn.timings.webhook_ack_ms = (time.perf_counter() - t0) * 1000.0
+                if result.execution_id:
+                    ids.append(result.execution_id)
+            await self._follow_all(turn, ids, namespace, timeout, t0)
+        except LabError as exc:
+            turn.verdict, turn.error = "error", exc.render()
+        finally:
+            self._inflight.pop(inbound.wa_id, None)
+        if self.settle and turn.verdict != "timeout":
+            await asyncio.sleep(self.settle)
+        turn.replies = [s for s in self._thread_of(inbound.wa_id) if s.seq not in seen]
+        for ex in turn.executions:
+            turn.llm_calls.extend(self._llm_calls_of(ex.id))
+        if turn.verdict == "ok":
+            self._judge(turn)
+        self.bus.emit(ev.TurnFinished(turn))
+        return turn
+
+    async def _follow_all(self, turn: Turn, ids: list[str], namespace: str, timeout: float, t0: float) -> None:
+        """Follow the executions (and subflows found on the way) to terminal, gather their logs."""
+        views: dict[str, ExecutionView] = {}
+        queue: list[tuple[str, str | None]] = [(i, None) for i in ids]
+        try:
+            async with asyncio.timeout(timeout):
+                while queue:
+                    ex_id, parent = queue.pop(0)
+                    view = await self._follow(turn, ex_id, parent)
+                    views[ex_id] = view
+                    for child in _subflow_ids(view):
+                        if child not in views and all(child != q[0] for q in queue):
+                            queue.append((child, ex_id))
+        except TimeoutError:
+            pending = [i for i, _ in queue] + [v.id for v in views.values() if v.state not in _TERMINAL]
+            turn.verdict = "timeout"
+            running = _running_tasks(views.values())
+            turn.error = (f"the turn did not finish within {timeout:g} s"
+                          + (f": execution {pending[0] if pending else ids[0]} still running" if pending or ids else "")
+                          + (f" (task {running})" if running else "")
+                          + "; raise the turn timeout, or look at the execution's logs")
+            for ex_id in pending or ids[:1]:
+                try:
+                    views.setdefault(ex_id, execution_view(await self.client.get_execution(ex_id)))
+                except LabError:
+                    pass
+        turn.timings.terminal_ms = (time.perf_counter() - t0) * 1000.0
+        turn.executions = list(views.values())
+        for view in turn.executions:
+            try:
+                entries = await self.client.get_logs(view.id)
+            except LabError:
+                continue
+            for entry in entries:
+                line = log_line(entry)
+                turn.logs.append(line)
+                self.bus.emit(ev.LogReceived(turn.index, line))
+
+    async def _follow(self, turn: Turn, execution_id: str, parent: str | None) -> ExecutionView:
+        last: ExecutionView | None = None
+        async for snapshot in self.client.follow_execution(execution_id):
+            types = self.task_types.get((snapshot.namespace, snapshot.flow_id))
+            last = execution_view(snapshot, types, parent)
+            if self.bus:
+                self.bus.emit(ev.ExecutionUpdated(turn.index, last))
+        if last is None:  # a stream with no snapshot: ask once
+            last = execution_view(await self.client.get_execution(execution_id), None, parent)
+        return last
+
+    def _judge(self, turn: Turn) -> None:
+        """An execution that failed makes the turn an error, with the reason a person needs."""
+        main = turn.executions[0] if turn.executions else None
+        if main is None:
+            turn.verdict, turn.error = "error", "the webhook did not start an execution"
+            return
+        if main.state not in FAILED_STATES:
+            return
+        turn.verdict = "error"
+        reasons = [c.error for c in turn.llm_calls if c.error]
+        reasons += [ln.message for ln in turn.logs if ln.level == "ERROR" and ln.execution_id in (None, main.id)]
+        failed = [t.task_id for t in main.task_runs if t.state == "FAILED"]
+        head = f"execution {main.flow_id} {main.state}" + (f" at task {failed[0]}" if failed else "")
+        turn.error = head + (f": {_first_line(reasons[0])}" if reasons else "")
+
+
+_TERMINAL = frozenset({"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"})
+
+
+def _subflow_ids(view: ExecutionView) -> list[str]:
+    """Executions a Subflow task started (its outputs carry `executionId`)."""
+    out = []
+    for t in view.task_runs:
+        child = (t.outputs or {}).get("executionId") if isinstance(t.outputs, dict) else None
+        if isinstance(child, str) and child != view.id:
+            out.append(child)
+    return out
+
+
+def _running_tasks(views: Any) -> str | None:
+    for v in views:
+        for t in v.task_runs:
+            if t.state in ("RUNNING", "RETRYING", "CREATED"):
+                return t.task_id
+    return None
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return line if len(line) <= limit else line[:limit - 1] + "…"
