@@ -1,0 +1,389 @@
+"""Load scenario files (`version: 1`) and expand them into test cases.
+
+Every error names the file, the line and the shape that was expected, so a person can fix the
+file without reading this code.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+from lab import yamlio
+from lab.errors import ConfigError
+from lab.scenarios.model import (
+    ACTIONS,
+    LLM_SOURCES,
+    Budget,
+    Expect,
+    LLMSource,
+    OutputExpect,
+    ReplyExpect,
+    Scenario,
+    ScenarioCase,
+    ScenarioContact,
+    Step,
+    Tolerance,
+)
+
+TOP_KEYS = {"version", "name", "description", "flow", "prompt", "contacts", "llm", "clock", "policy",
+            "budget", "tolerance", "vars", "steps", "faults"}
+EXPECT_KEYS = {"text", "contains", "matches", "replies", "buttons", "rows", "template", "state", "output",
+               "violation", "no_reply", "budget", "judge"}
+REPLY_KEYS = {"text", "contains", "matches", "buttons", "rows", "template", "media", "type"}
+_VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+class _Source:
+    """The file being read: turns a key path into `file:line` for error messages."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
+
+    def error(self, keys: list[str | int], what: str, expected: str) -> ConfigError:
+        line = yamlio.line_of(self.text, keys)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        dotted = ".".join(str(k) for k in keys) or "(top level)"
+        return ConfigError(f"{what} (at {dotted})", where=where, fix=f"expected {expected}")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"scenario file not found: {p}", where=str(p), fix="check the path") from None
+    return parse_scenario(text, p)
+
+
+def parse_scenario(text: str, path: Path) -> Scenario:
+    """Validate scenario YAML text read from `path`."""
+    src = _Source(path, text)
+    data = yamlio.loads(text, source=str(path))
+    if not isinstance(data, dict):
+        raise src.error([], "a scenario must be a mapping", "keys version, flow, steps (see README 'Scenarios')")
+    if data.get("version") != 1:
+        raise src.error(["version"], f"unsupported scenario version {data.get('version')!r}", "`version: 1`")
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise src.error([unknown[0]], f"unknown key {unknown[0]!r}", f"one of {', '.join(sorted(TOP_KEYS))}")
+    flow = data.get("flow")
+    if not isinstance(flow, str) or "/" not in flow:
+        raise src.error(["flow"], f"flow must be namespace/id, got {flow!r}", "e.g. `flow: company.whatsapp/whatsapp_agent`")
+    steps_data = data.get("steps")
+    if not isinstance(steps_data, list) or not steps_data:
+        raise src.error(["steps"], "steps must be a non-empty list", "a list of steps like `- user: Olá`")
+    return Scenario(
+        path=path,
+        name=str(data.get("name") or _stem(path)),
+        description=data.get("description"),
+        flow=flow,
+        prompt=_opt_str(src, data, "prompt"),
+        contacts=_contacts(src, data.get("contacts")),
+        llm=_llm(src, data.get("llm"), path),
+        clock=None if data.get("clock") is None else str(data["clock"]),
+        policy=bool(data.get("policy", True)),
+        budget=_budget(src, ["budget"], {k: v for k, v in (data.get("budget") or {}).items() if k != "per_turn"}),
+        budget_per_turn=_budget(src, ["budget", "per_turn"], (data.get("budget") or {}).get("per_turn")),
+        tolerance=_tolerance(src, data.get("tolerance")),
+        vars=_vars(src, data.get("vars")),
+        faults=list(data.get("faults") or []),
+        steps=[_step(src, i, s) for i, s in enumerate(steps_data)],
+    )
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".yaml", ".yml"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _opt_str(src: _Source, data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise src.error([key], f"{key} must be a string", f"`{key}: <text>`")
+    return value
+
+
+def _contacts(src: _Source, value: Any) -> list[ScenarioContact]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise src.error(["contacts"], "contacts must be a list", "`- {name: Maria Souza, wa_id: '5511987654321'}`")
+    out = []
+    for i, c in enumerate(value):
+        if not isinstance(c, dict) or "name" not in c or "wa_id" not in c:
+            raise src.error(["contacts", i], "a contact needs name and wa_id", "`{name: Maria Souza, wa_id: '5511987654321'}`")
+        wa_id = str(c["wa_id"])
+        if not wa_id.isdigit():
+            raise src.error(["contacts", i], f"wa_id must be digits, got {wa_id!r}", "a phone number in international form, digits only")
+        out.append(ScenarioContact(name=str(c["name"]), wa_id=wa_id))
+    return out
+
+
+def _llm(src: _Source, value: Any, path: Path) -> LLMSource:
+    default_cassette = path.with_name(f"{_stem(path)}.cassette.yaml")
+    if value is None:
+        return LLMSource(source="cassette", cassette=default_cassette)
+    if isinstance(value, str):
+        value = {"source": value}
+    if not isinstance(value, dict):
+        raise src.error(["llm"], "llm must be a mapping", "`llm: {source: cassette|scripted|live, ...}`")
+    source = value.get("source", "scripted" if "scripted" in value else "cassette")
+    if source not in LLM_SOURCES:
+        raise src.error(["llm", "source"], f"unknown LLM source {source!r}", f"one of {', '.join(LLM_SOURCES)}")
+    cassette = value.get("cassette")
+    scripted = value.get("scripted")
+    if source == "scripted" and not isinstance(scripted, (list, dict)):
+        raise src.error(["llm", "scripted"], "scripted replies missing",
+                        "a list of replies (one per LLM call) or rules `- {match: <regex>, reply: <text>}`")
+    repeat, pass_if = value.get("repeat", 1), value.get("pass_if", value.get("repeat", 1))
+    if not isinstance(repeat, int) or not isinstance(pass_if, int) or not 1 <= pass_if <= repeat:
+        raise src.error(["llm", "repeat"], "repeat and pass_if must be integers with 1 <= pass_if <= repeat",
+                        "e.g. `repeat: 5, pass_if: 4`")
+    return LLMSource(
+        source=source,
+        cassette=(path.parent / cassette) if cassette else default_cassette,
+        scripted=scripted,
+        repeat=repeat,
+        pass_if=pass_if,
+    )
+
+
+def _budget(src: _Source, keys: list[str | int], value: Any) -> Budget:
+    if value is None:
+        return Budget()
+    if not isinstance(value, dict) or set(value) - {"tokens", "cost_usd", "latency_ms", "per_turn"}:
+        raise src.error(keys, "budget must be a mapping of tokens, cost_usd, latency_ms",
+                        "`budget: {tokens: 4000, cost_usd: 0.01, latency_ms: 5000, per_turn: {...}}`")
+    try:
+        return Budget(
+            tokens=None if value.get("tokens") is None else int(value["tokens"]),
+            cost_usd=None if value.get("cost_usd") is None else float(value["cost_usd"]),
+            latency_ms=None if value.get("latency_ms") is None else float(value["latency_ms"]),
+        )
+    except (TypeError, ValueError):
+        raise src.error(keys, "budget values must be numbers", "numbers, e.g. `tokens: 4000`") from None
+
+
+def _tolerance(src: _Source, value: Any) -> Tolerance:
+    if value is None:
+        return Tolerance()
+    if not isinstance(value, dict) or set(value) - {"tokens", "cost"}:
+        raise src.error(["tolerance"], "tolerance must be a mapping of tokens and cost",
+                        "relative tolerances, e.g. `tolerance: {tokens: 0.1, cost: 0.1}`")
+    return Tolerance(tokens=float(value.get("tokens", 0.0)), cost=float(value.get("cost", 0.0)))
+
+
+def _vars(src: _Source, value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise src.error(["vars"], "vars must be a table (a list of mappings)", "`vars: [{plan: Básico}, {plan: Premium}]`")
+    return value
+
+
+def _step(src: _Source, i: int, data: Any) -> Step:
+    keys: list[str | int] = ["steps", i]
+    if not isinstance(data, dict):
+        raise src.error(keys, "a step must be a mapping", f"one action ({', '.join(ACTIONS)}) and optionally expect")
+    actions = [k for k in data if k in ACTIONS]
+    extra = sorted(set(data) - set(ACTIONS) - {"expect"})
+    if extra:
+        raise src.error([*keys, extra[0]], f"unknown step key {extra[0]!r}", f"one of {', '.join(ACTIONS)}, expect")
+    if len(actions) != 1:
+        raise src.error(keys, f"a step needs exactly one action, found {actions or 'none'}", f"one of {', '.join(ACTIONS)}")
+    action = actions[0]
+    value = data[action]
+    _check_action(src, [*keys, action], action, value)
+    expect = _expect(src, [*keys, "expect"], data["expect"]) if data.get("expect") is not None else None
+    return Step(index=i + 1, line=yamlio.line_of(src.text, keys), action=action, value=value, expect=expect)
+
+
+_SHAPES = {
+    "user": "text, or a list of utterances (each a separate test case)",
+    "tap": "the title of a reply button or list row in the last reply",
+    "media": "`{path: files/conta.jpg, kind: image, caption: ...}`",
+    "location": "`{lat: -23.55, lon: -46.63, name: ..., address: ...}`",
+    "contacts": "a list like `- {name: Ana, phone: '+5511...'}`",
+    "react": "an emoji, or `{emoji: 👍, to: <wamid>}`",
+    "reply_to": "`{text: ..., to: <wamid>}` (to defaults to the last business message)",
+    "advance": "a duration like 25h, 90m, 1h30m",
+    "wait": "`{status: delivered|read|failed, timeout: 5s}`",
+    "read": "`true` (the user opens the chat)",
+    "contact": "the name or wa_id of a scenario contact",
+}
+
+
+def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) -> None:
+    ok = {
+        "user": isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)),
+        "tap": isinstance(value, str),
+        "media": isinstance(value, dict) and "path" in value,
+        "location": isinstance(value, dict) and "lat" in value and "lon" in value,
+        "contacts": isinstance(value, list) and all(isinstance(c, dict) and "name" in c for c in value),
+        "react": isinstance(value, str) or (isinstance(value, dict) and "emoji" in value),
+        "reply_to": isinstance(value, dict) and "text" in value,
+        "advance": isinstance(value, (str, int, float)),
+        "wait": isinstance(value, (str, dict)),
+        "read": value is True,
+        "contact": isinstance(value, (str, int)),
+    }[action]
+    if not ok:
+        raise src.error(keys, f"{action}: unexpected value {value!r}", _SHAPES[action])
+    if action == "advance" and isinstance(value, str):
+        from lab.clock import parse_duration
+
+        try:
+            parse_duration(value)
+        except ConfigError:
+            raise src.error(keys, f"advance: not a duration: {value!r}", _SHAPES["advance"]) from None
+
+
+def _expect(src: _Source, keys: list[str | int], data: Any) -> Expect:
+    if not isinstance(data, dict):
+        raise src.error(keys, "expect must be a mapping", f"keys among {', '.join(sorted(EXPECT_KEYS))}")
+    extra = sorted(set(data) - EXPECT_KEYS)
+    if extra:
+        raise src.error([*keys, extra[0]], f"unknown expectation {extra[0]!r}", f"one of {', '.join(sorted(EXPECT_KEYS))}")
+    contains = data.get("contains") or []
+    replies = data.get("replies")
+    if replies is not None and not isinstance(replies, list):
+        raise src.error([*keys, "replies"], "replies must be a list", "`- {text: ..., buttons: [...]}` per reply")
+    return Expect(
+        text=None if data.get("text") is None else str(data["text"]),
+        contains=[contains] if isinstance(contains, str) else [str(c) for c in contains],
+        matches=_regex(src, [*keys, "matches"], data.get("matches")),
+        replies=None if replies is None else [_reply(src, [*keys, "replies", i], r) for i, r in enumerate(replies)],
+        buttons=data.get("buttons"),
+        rows=data.get("rows"),
+        template=data.get("template"),
+        state=data.get("state"),
+        outputs=_outputs(src, [*keys, "output"], data.get("output")),
+        violation=data.get("violation"),
+        no_reply=bool(data.get("no_reply", False)),
+        budget=_budget(src, [*keys, "budget"], data.get("budget")),
+        judge=_judge(src, [*keys, "judge"], data.get("judge")),
+    )
+
+
+def _regex(src: _Source, keys: list[str | int], value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        re.compile(str(value))
+    except re.error as exc:
+        raise src.error(keys, f"not a valid regular expression: {exc}", "a Python regular expression") from None
+    return str(value)
+
+
+def _reply(src: _Source, keys: list[str | int], data: Any) -> ReplyExpect:
+    if isinstance(data, str):
+        return ReplyExpect(text=data)
+    if not isinstance(data, dict) or set(data) - REPLY_KEYS:
+        raise src.error(keys, "a reply expectation must be text or a mapping", f"keys among {', '.join(sorted(REPLY_KEYS))}")
+    return ReplyExpect(
+        text=data.get("text"), contains=data.get("contains"), matches=_regex(src, [*keys, "matches"], data.get("matches")),
+        buttons=data.get("buttons"), rows=data.get("rows"), template=data.get("template"),
+        media=data.get("media"), type=data.get("type"),
+    )
+
+
+def _outputs(src: _Source, keys: list[str | int], value: Any) -> list[OutputExpect]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for i, o in enumerate(items):
+        k = [*keys, i] if isinstance(value, list) else keys
+        if not isinstance(o, dict) or "path" not in o:
+            raise src.error(k, "an output expectation needs a JSONPath",
+                            "`{task: classify, path: $.intent, equals: lead}` (or contains / matches)")
+        from jsonpath_ng.exceptions import JsonPathParserError
+        from jsonpath_ng.ext import parse as jsonpath
+
+        try:
+            jsonpath(str(o["path"]))
+        except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises several types on bad syntax
+            raise src.error([*k, "path"], f"not a valid JSONPath: {exc}", "a JSONPath like $.intent or $.items[0].id") from None
+        out.append(OutputExpect(task=o.get("task"), path=str(o["path"]), equals=o.get("equals"),
+                                contains=o.get("contains"), matches=_regex(src, [*k, "matches"], o.get("matches")),
+                                has_equals="equals" in o))
+    return out
+
+
+def _judge(src: _Source, keys: list[str | int], value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"rubric": value}
+    if not isinstance(value, dict) or "rubric" not in value:
+        raise src.error(keys, "judge needs a rubric", "`judge: {rubric: 'answers in Portuguese, offers the plans'}`")
+    return value
+
+
+# -- data-driven expansion ------------------------------------------------------------------------
+
+
+def expand(scenario: Scenario) -> list[ScenarioCase]:
+    """One case per row of `vars` × each combination of listed utterances."""
+    rows = scenario.vars or [{}]
+    choice_steps = [s for s in scenario.steps if s.action == "user" and isinstance(s.value, list)]
+    combos = list(itertools.product(*[list(enumerate(s.value)) for s in choice_steps])) or [()]
+    cases = []
+    for r, row in enumerate(rows):
+        for combo in combos:
+            chosen = {s.index: u for s, (_, u) in zip(choice_steps, combo)}
+            parts = []
+            if scenario.vars:
+                parts.append("-".join(f"{k}={v}" for k, v in row.items()) if row else f"row{r + 1}")
+            parts += [_slug(u) for _, u in combo]
+            steps = [_substitute_step(s, chosen.get(s.index, s.value), row) for s in scenario.steps]
+            cases.append(ScenarioCase(scenario=scenario, case_id="-".join(parts), steps=steps, variables=dict(row)))
+    # identical ids (same utterance twice) get a number so pytest sees distinct items
+    seen: dict[str, int] = {}
+    for c in cases:
+        n = seen[c.case_id] = seen.get(c.case_id, 0) + 1
+        if n > 1:
+            c.case_id = f"{c.case_id}-{n}"
+    return cases
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^\w]+", "_", text.strip(), flags=re.UNICODE).strip("_")
+    return s[:40] or "blank"
+
+
+def _substitute_step(step: Step, value: Any, row: dict[str, Any]) -> Step:
+    if not row:
+        return Step(step.index, step.line, step.action, value, step.expect)
+    return Step(step.index, step.line, step.action, substitute(value, row), substitute_expect(step.expect, row))
+
+
+def substitute(value: Any, row: dict[str, Any]) -> Any:
+    """Replace `{{ name }}` in every string of value with the row's values."""
+    if isinstance(value, str):
+        return _VAR.sub(lambda m: str(row.get(m.group(1), m.group(0))), value)
+    if isinstance(value, list):
+        return [substitute(v, row) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, row) for k, v in value.items()}
+    return value
+
+
+def substitute_expect(expect: Expect | None, row: dict[str, Any]) -> Expect | None:
+    if expect is None:
+        return None
+    from dataclasses import fields, replace
+
+    changes = {f.name: substitute(getattr(expect, f.name), row) for f in fields(expect)
+               if f.name in ("text", "contains", "matches", "buttons", "rows", "template")}
+    if expect.replies:
+        changes["replies"] = [replace(r, **{f.name: substitute(getattr(r, f.name), row) for f in fields(r)})
+                              for r in expect.replies]
+    return replace(expect, **changes)

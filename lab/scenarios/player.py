@@ -1,0 +1,288 @@
+"""Play a scenario case on a target (the embedded engine by default, or a real Kestra by URL).
+
+The player opens a `Lab` with the gateway in replay (cassette), scripted or live mode, performs
+each step as the simulated user, checks what must hold after it, and returns the transcript and
+every check. Live mode can repeat a case and pass when enough runs pass (models vary).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lab.conversation.model import Transcript, Turn
+from lab.errors import ConfigError, LabError
+from lab.scenarios import assertions as checks
+from lab.scenarios.assertions import Check
+from lab.scenarios.model import ScenarioCase, Step
+
+# A replay must not depend on the day it runs: without `clock:` the virtual clock starts here.
+DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"
+LLM_MODES = {"cassette": "replay", "scripted": "scripted", "live": "live"}
+
+
+@dataclass(slots=True)
+class Playback:
+    """What playing one case produced."""
+
+    case: ScenarioCase
+    transcript: Transcript
+    checks: list[Check] = field(default_factory=list)
+    error: str | None = None  # a step could not run at all (names the step)
+    runs: int = 1  # live repeat: how many runs were made ...
+    passed_runs: int = 1  # ... and how many passed
+    seconds: float = 0.0
+    turn_steps: dict[int, int] = field(default_factory=dict)  # turn index -> step index
+    secrets: list[str] = field(default_factory=list)  # scrubbed from snapshots and reports
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    @property
+    def passed(self) -> bool:
+        if self.runs > 1:
+            return self.passed_runs >= self.case.scenario.llm.pass_if
+        return self.error is None and not self.failures
+
+
+def project_dir_of(path: Path) -> Path:
+    """The project a scenario file belongs to: the nearest ancestor with flows/, walab.yaml or pyproject.toml."""
+    for parent in path.resolve().parents:
+        if (parent / "walab.yaml").exists() or (parent / "flows").is_dir() or (parent / "pyproject.toml").exists():
+            return parent
+    return Path.cwd()
+
+
+@dataclass
+class Player:
+    """Plays scenario cases.
+
+    Args:
+        target_url: a real Kestra's URL; None plays on the embedded engine.
+        llm_mode: override the scenario's LLM source: replay, scripted, live or record.
+        project_dir: where flows/ and prompts/ are; by default found from the scenario's path.
+    """
+
+    target_url: str | None = None
+    llm_mode: str | None = None
+    project_dir: Path | None = None
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+    lab_factory: Any = None  # Lab.open by default; tests pass a fake with the same signature
+
+    def play_sync(self, case: ScenarioCase) -> Playback:
+        """Play a case from synchronous code (the pytest plugin, the CLI)."""
+        return asyncio.run(self.play(case))
+
+    async def play(self, case: ScenarioCase) -> Playback:
+        """Play a case, repeating it in live mode when the scenario asks for it."""
+        llm = case.scenario.llm
+        mode = self._mode(case)
+        repeat = llm.repeat if mode == "live" else 1
+        started = time.perf_counter()
+        runs = [await self._play_once(case, mode) for _ in range(repeat)]
+        result = next((r for r in runs if not r.passed), runs[-1]) if repeat > 1 else runs[0]
+        if repeat > 1:
+            result.runs, result.passed_runs = repeat, sum(1 for r in runs if r.passed)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _mode(self, case: ScenarioCase) -> str:
+        return self.llm_mode or LLM_MODES[case.scenario.llm.source]
+
+    def _settings(self, case: ScenarioCase, mode: str) -> Any:
+        from lab.config import Contact, load_settings
+
+        sc = case.scenario
+        overrides = {"llm_mode": mode, "namespace": sc.namespace, "flow": sc.flow_id, "kestra_url": self.target_url,
+                     **self.settings_overrides}
+        settings = load_settings(self.project_dir or project_dir_of(sc.path), **overrides)
+        if sc.contacts:
+            settings.contacts = [Contact(c.wa_id, c.name) for c in sc.contacts]
+        return settings
+
+    def _lab_options(self, case: ScenarioCase, mode: str) -> dict[str, Any]:
+        sc = case.scenario
+        try:
+            clock = datetime.fromisoformat(sc.clock or DEFAULT_CLOCK)
+        except ValueError:
+            raise ConfigError(f"clock is not an ISO-8601 date-time: {sc.clock!r}", where=str(sc.path),
+                              fix="e.g. `clock: 2026-03-02T09:00:00-03:00`") from None
+        if clock.tzinfo is None:
+            clock = clock.replace(tzinfo=timezone.utc)
+        options: dict[str, Any] = {"clock_start": clock, "target_url": self.target_url}
+        if mode in ("replay", "record"):
+            options["cassette"] = sc.llm.cassette
+        elif mode == "scripted":
+            from lab.llm.scripted import ScriptedReplies
+
+            scripted = sc.llm.scripted
+            items = scripted if isinstance(scripted, list) else [scripted] if scripted else []
+            options["scripted"] = ScriptedReplies(items, source=str(sc.path))
+        return options
+
+    async def _play_once(self, case: ScenarioCase, mode: str) -> Playback:
+        open_lab = self.lab_factory
+        if open_lab is None:
+            from lab.conversation.lab import Lab
+
+            open_lab = Lab.open
+        settings = self._settings(case, mode)
+        async with open_lab(settings, serve=False, **self._lab_options(case, mode)) as lab:
+            if case.scenario.prompt:
+                await lab.apply_prompt(case.scenario.prompt)
+            for fault in case.scenario.faults:
+                lab.inject_fault(**fault)
+            run = _Run(case, lab, settings)
+            await run.steps()
+            transcript = lab.transcript
+            playback = Playback(case, transcript, run.checks, run.error, turn_steps=run.turn_steps,
+                                secrets=settings.secret_values())
+            playback.checks += checks.check_budget(case.scenario.budget, transcript.turns, 0, "scenario budget") \
+                if transcript.turns else []
+            return playback
+
+
+class _Run:
+    """One pass over a case's steps on an open lab."""
+
+    def __init__(self, case: ScenarioCase, lab: Any, settings: Any) -> None:
+        self.case, self.lab, self.settings = case, lab, settings
+        self.contact = settings.contacts[0].wa_id
+        self.checks: list[Check] = []
+        self.error: str | None = None
+        self.last_turn: Turn | None = None
+        self.turn_steps: dict[int, int] = {}
+
+    async def steps(self) -> None:
+        for step in self.case.steps:
+            try:
+                turn = await self._perform(step)
+            except LabError as exc:
+                self.error = f"step {step.index}{_at(step)} ({step.action}) could not run: {exc.what}" + \
+                    (f"\n    fix: {exc.fix}" if exc.fix else "")
+                return
+            if turn is not None:
+                self.last_turn = turn
+                self.turn_steps[turn.index] = step.index
+                self._check_turn(step, turn)
+            if step.expect is not None:
+                if self.last_turn is None:
+                    self.error = f"step {step.index}{_at(step)} has expectations but no turn happened yet"
+                    return
+                self.checks += checks.check_expect(step.expect, self.last_turn, step.index, step.line)
+                if step.expect.judge:
+                    self.checks.append(await self._judge(step, self.last_turn))
+
+    def _check_turn(self, step: Step, turn: Turn) -> None:
+        sc = self.case.scenario
+        if turn.verdict != "ok":
+            self.checks.append(Check(step.index, turn.index, "turn finished", False, "ok",
+                                     f"{turn.verdict}: {turn.error}", step.line))
+        if sc.policy:
+            allowed = step.expect.violation if step.expect else None
+            self.checks += checks.check_policy(turn, step.index, allowed, step.line)
+        self.checks += checks.check_budget(sc.budget_per_turn, [turn], step.index, "per-turn budget", step.line)
+
+    async def _perform(self, step: Step) -> Turn | None:
+        lab, wa, v = self.lab, self.contact, step.value
+        match step.action:
+            case "user":
+                return await lab.send_text(wa, str(v))
+            case "tap":
+                return await lab.tap(wa, str(v))
+            case "media":
+                path = Path(v["path"])
+                path = path if path.is_absolute() else self.settings.project_dir / path
+                return await lab.send_media(wa, v.get("kind") or _media_kind(path), path, caption=v.get("caption"))
+            case "location":
+                return await lab.send_location(wa, float(v["lat"]), float(v["lon"]), name=v.get("name"),
+                                               address=v.get("address"))
+            case "contacts":
+                return await lab.send_contacts(wa, list(v))
+            case "react":
+                emoji, to = (v, None) if isinstance(v, str) else (v["emoji"], v.get("to"))
+                return await lab.react(wa, emoji, to_wamid=to)
+            case "reply_to":
+                return await lab.reply_to(wa, v.get("to") or self._last_business_wamid(), str(v["text"]))
+            case "advance":
+                from lab.clock import parse_duration
+
+                lab.advance(parse_duration(str(v)) if isinstance(v, str) else float(v))
+                return None
+            case "read":
+                result = lab.read(wa)
+                if asyncio.iscoroutine(result):
+                    await result
+                return None
+            case "wait":
+                await self._wait(step)
+                return None
+            case "contact":
+                self.contact = self._find_contact(str(v), step)
+                return None
+        raise ConfigError(f"unknown action {step.action!r}")  # the loader makes this unreachable
+
+    def _find_contact(self, who: str, step: Step) -> str:
+        for c in self.settings.contacts:
+            if who in (c.wa_id, c.name):
+                return c.wa_id
+        names = ", ".join(f"{c.name} ({c.wa_id})" for c in self.settings.contacts)
+        raise ConfigError(f"no contact {who!r} in this scenario", where=f"{self.case.scenario.path}:{step.line}",
+                          fix=f"use one of: {names}, or add it under contacts:")
+
+    def _last_business_wamid(self) -> str:
+        for turn in reversed(self.lab.transcript.for_contact(self.contact)):
+            for send in reversed(turn.replies):
+                if send.wamid and send.type not in ("read", "typing"):
+                    return send.wamid
+        raise ConfigError("reply_to needs a business message to reply to, and there is none yet",
+                          fix="add `to: <wamid>` or reply after the bot has sent something")
+
+    async def _wait(self, step: Step) -> None:
+        from lab.clock import parse_duration
+
+        v = step.value if isinstance(step.value, dict) else {"status": step.value}
+        status, timeout = str(v["status"]), parse_duration(str(v.get("timeout", "5s"))).total_seconds()
+        order = ["accepted", "sent", "delivered", "read"]
+        deadline = time.monotonic() + timeout
+        while True:
+            send = self._last_send()
+            state = send.state if send is not None else None
+            if state == status or (state in order and status in order and order.index(state) >= order.index(status)):
+                return
+            if time.monotonic() > deadline:
+                raise LabError(f"the last business message did not reach status {status!r} in {timeout:g}s "
+                               f"(it is {state!r})", where=f"{self.case.scenario.path}:{step.line}")
+            await asyncio.sleep(0.01)
+
+    def _last_send(self) -> Any:
+        for turn in reversed(self.lab.transcript.for_contact(self.contact)):
+            for send in reversed(turn.replies):
+                if send.type not in ("read", "typing"):
+                    return send
+        return None
+
+    async def _judge(self, step: Step, turn: Turn) -> Check:
+        from lab.scenarios.judge import judge_turn
+
+        return await judge_turn(self.lab, step, turn, self.case)
+
+
+def _at(step: Step) -> str:
+    return f" (line {step.line})" if step.line else ""
+
+
+def _media_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg", ".png", ".webp"):
+        return "image"
+    if suffix in (".ogg", ".opus", ".mp3", ".m4a", ".aac", ".amr"):
+        return "audio"
+    if suffix in (".mp4", ".3gp"):
+        return "video"
+    return "document"
