@@ -1,0 +1,342 @@
+"""One async client for Kestra's REST API: a real Kestra (1.3 LTS or 2.0) or the embedded engine.
+
+    async with KestraClient("http://localhost:8080", username=..., password=...) as kestra:
+        info = await kestra.detect()                    # version, edition, dialect, basic auth
+        hook = await kestra.trigger_webhook("company.whatsapp", "inbound", "key", body, headers)
+        execution = await kestra.wait_terminal(hook.execution_id, timeout=30)
+
+The embedded engine is driven the same way through `transport=httpx.ASGITransport(app)`.
+One `httpx.AsyncClient` is reused for every call; JSON is parsed with orjson. HTTP failures
+become `lab.kestra.errors.KestraError`s that say what to do. Flows, KV and namespace files are
+in `client_resources.py` (mixed in here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+from httpx_sse import SSEError, aconnect_sse
+
+from lab.kestra import errors
+from lab.kestra.client_resources import ResourcesMixin
+from lab.kestra.shapes import Execution, LogEntry, Metric, ServerInfo, TaskOutput, WebhookResult
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+_SSE_TIMEOUT = httpx.Timeout(None, connect=5.0)  # a follow stream is idle while the flow works
+_NO_EXECUTION_KEYS = ("message", "_links")  # a Micronaut JsonError, not a WebhookResponse
+
+
+class KestraClient(ResourcesMixin):
+    """Async client of one Kestra server (tenant `main`), reused for the whole session.
+
+    Args:
+        base_url: the server root, e.g. http://localhost:8080 (no /api/v1).
+        username, password: basic-auth credentials (Kestra OSS requires them since 0.24).
+        tenant: the tenant path segment; OSS always uses "main".
+        transport: an httpx transport (httpx.ASGITransport(app) for the embedded engine).
+        timeout: per-request timeout (seconds or httpx.Timeout).
+        dialect: "1.3" or "2.0" to skip detection; otherwise set by detect().
+    """
+
+    def __init__(self, base_url: str, *, username: str | None = None, password: str | None = None,
+                 tenant: str = "main", transport: httpx.AsyncBaseTransport | None = None,
+                 timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, dialect: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tenant = tenant
+        self.dialect = dialect or "1.3"
+        self.server: ServerInfo | None = None
+        self._api = f"/api/v1/{tenant}"
+        auth = httpx.BasicAuth(username, password or "") if username else None
+        self._http = httpx.AsyncClient(base_url=self.base_url, auth=auth, transport=transport,
+                                       timeout=timeout, follow_redirects=False)
+
+    async def __aenter__(self) -> KestraClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, *, what: str, subject: str | None = None,
+                    ok: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+        """Send one request; map transport failures and error statuses to KestraErrors."""
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise errors.timed_out(self.base_url, what, _seconds(self._http.timeout)) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
+            raise errors.unreachable(self.base_url, exc) from exc
+        if response.status_code >= 400 and response.status_code not in ok:
+            raise errors.error_for(response.status_code, response.content, url=f"{self.base_url}{path}",
+                                   what=what, subject=subject)
+        return response
+
+    async def _json(self, method: str, path: str, *, what: str, subject: str | None = None, **kwargs: Any) -> Any:
+        response = await self._send(method, path, what=what, subject=subject, **kwargs)
+        return orjson.loads(response.content) if response.content else None
+
+    def _ex_path(self, execution_id: str) -> str:
+        return f"{self._api}/executions/{quote(execution_id, safe='')}"
+
+    # -- server -----------------------------------------------------------------------------
+
+    async def detect(self) -> ServerInfo:
+        """Ask the server what it is (`GET /api/v1/configs`, no auth needed) and adopt its dialect."""
+        data = await self._json("GET", "/api/v1/configs", what="read the server configuration")
+        self.server = ServerInfo.from_json(data or {})
+        self.dialect = self.server.dialect
+        return self.server
+
+    async def check_credentials(self) -> None:
+        """Fail now with a clear 401 message rather than at the first deploy (cheap authenticated call)."""
+        await self._send("GET", f"{self._api}/flows/search", what="list flows", params={"size": 1})
+
+    # -- webhook ----------------------------------------------------------------------------
+
+    async def trigger_webhook(self, namespace: str, flow_id: str, key: str, body: bytes = b"",
+                              headers: dict[str, str] | None = None, *, method: str = "POST",
+                              params: dict[str, Any] | None = None, skipped_ok: bool = False) -> WebhookResult:
+        """Post raw bytes to the flow's Webhook trigger; return the execution it created.
+
+        Handles `wait`/`returnOutputs` flows: a FAILED waited execution (500) or a custom
+        `responseCode` still returns the result; a returnOutputs body fills `outputs`.
+        Trigger conditions not met (409 without body on 1.3, 204 on 2.0) raise WebhookSkipped,
+        or return `started=False` with skipped_ok=True.
+        """
+        path = (f"{self._api}/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
+                f"/{quote(key, safe='')}")
+        if body and (headers is None or not any(h.lower() == "content-type" for h in headers)):
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        try:
+            response = await self._http.request(method, path, content=body or None, headers=headers, params=params)
+        except httpx.TimeoutException as exc:
+            raise errors.timed_out(self.base_url, f"answer the webhook of {namespace}.{flow_id}",
+                                   _seconds(self._http.timeout)) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
+            raise errors.unreachable(self.base_url, exc) from exc
+        status, content = response.status_code, response.content
+        if status == 204 or (status == 409 and not content.strip()):
+            if skipped_ok:
+                return WebhookResult(status=status, execution_id=None, execution=None, outputs=None, started=False)
+            raise errors.WebhookSkipped(
+                f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
+                f"(`conditions` on 1.3, `when` on 2.0) are not met for this request ({status})",
+                where=f"{self.base_url}{path}", fix="check the trigger's conditions against the payload", status=status)
+        data = _loads_or_none(content)
+        execution_like = isinstance(data, dict) and "id" in data and "state" in data and "flowId" in data
+        error_like = not content or (isinstance(data, dict) and all(k in data for k in _NO_EXECUTION_KEYS))
+        if status >= 400 and (error_like or data is None):
+            raise errors.error_for(status, content, url=f"{self.base_url}{path}",
+                                   what=f"trigger the webhook of {namespace}.{flow_id}",
+                                   subject=f"flow {namespace}.{flow_id} (or its webhook key)")
+        if execution_like:
+            execution = Execution.from_json(data)
+            return WebhookResult(status=status, execution_id=execution.id, execution=execution,
+                                 outputs=data.get("outputs"), raw=data)
+        outputs = data if isinstance(data, dict) else {"value": data}
+        exec_id = outputs.get("executionId") or response.headers.get("x-kestra-execution-id")
+        return WebhookResult(status=status, execution_id=exec_id, execution=None, outputs=outputs, raw=data)
+
+    # -- executions -------------------------------------------------------------------------
+
+    async def get_execution(self, execution_id: str) -> Execution:
+        """`GET /executions/{id}`."""
+        data = await self._json("GET", self._ex_path(execution_id), what=f"get execution {execution_id}",
+                                subject=f"execution {execution_id}")
+        if not data:  # Kestra 1.3 answers 404 via its error controller; be tolerant of an empty 200
+            raise errors.error_for(404, b"", url=self._ex_path(execution_id), what=f"get execution {execution_id}",
+                                   subject=f"execution {execution_id}")
+        return Execution.from_json(data)
+
+    async def start_execution(self, namespace: str, flow_id: str, inputs: dict[str, Any] | None = None, *,
+                              labels: dict[str, str] | None = None, wait: bool = False) -> Execution:
+        """Create an execution (`POST /executions/{ns}/{flowId}`, multipart: one part per input)."""
+        files = {k: (None, v if isinstance(v, (str, bytes)) else orjson.dumps(v).decode())
+                 for k, v in (inputs or {}).items()} or None
+        params: list[tuple[str, str]] = [("labels", f"{k}:{v}") for k, v in (labels or {}).items()]
+        if wait:
+            params.append(("wait", "true"))
+        data = await self._json("POST", f"{self._api}/executions/{quote(namespace, safe='')}/{quote(flow_id, safe='')}",
+                                what=f"start flow {namespace}.{flow_id}", subject=f"flow {namespace}.{flow_id}",
+                                files=files, params=params)
+        return Execution.from_json(data)
+
+    async def _sse(self, path: str, what: str) -> AsyncIterator[tuple[str, str]]:
+        """(id, data) of each event of an SSE stream; raises _FollowBroken when streaming fails."""
+        try:
+            async with aconnect_sse(self._http, "GET", path, timeout=_SSE_TIMEOUT) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    await response.aread()
+                    if response.status_code in (401, 403, 404):
+                        raise errors.error_for(response.status_code, response.content,
+                                               url=f"{self.base_url}{path}", what=what)
+                    raise _FollowBroken(f"{response.status_code}")
+                async for event in source.aiter_sse():
+                    yield event.id, event.data
+        except (SSEError, httpx.StreamError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            raise _FollowBroken(str(exc)) from exc
+        except httpx.ConnectError as exc:
+            raise errors.unreachable(self.base_url, exc) from exc
+
+    async def follow_execution(self, execution_id: str, *, poll_interval: float = 0.25) -> AsyncIterator[Execution]:
+        """Snapshots of the execution until it is terminal (SSE `/follow`, else polling).
+
+        Kestra sends `start` (a placeholder), `progress` on each change, then `end`.
+        """
+        last: Execution | None = None
+        try:
+            async for event_id, data in self._sse(f"{self._ex_path(execution_id)}/follow",
+                                                  what=f"follow execution {execution_id}"):
+                if event_id == "start" or not data:
+                    continue
+                last = Execution.from_json(orjson.loads(data))
+                yield last
+                if event_id == "end":
+                    return
+        except _FollowBroken:
+            pass  # the stream failed or ended early (proxy, restart): poll the rest
+        if last is not None and last.terminated:
+            return
+        while True:
+            last = await self.get_execution(execution_id)
+            yield last
+            if last.terminated:
+                return
+            await asyncio.sleep(poll_interval)
+
+    async def wait_terminal(self, execution_id: str, timeout: float | None = 60.0) -> Execution:
+        """The execution once terminal; KestraTimeout after `timeout` seconds."""
+        async def last_snapshot() -> Execution:
+            final = None
+            async for snapshot in self.follow_execution(execution_id):
+                final = snapshot
+            assert final is not None
+            return final
+        try:
+            async with asyncio.timeout(timeout):
+                return await last_snapshot()
+        except TimeoutError as exc:
+            raise errors.timed_out(self.base_url, f"finish execution {execution_id}", timeout) from exc
+
+    async def kill(self, execution_id: str) -> None:
+        """Kill the execution (202); 2.0 moved the action under `/actions/kill`."""
+        if self.dialect == "2.0":
+            response = await self._send("DELETE", f"{self._ex_path(execution_id)}/actions/kill", ok=(404, 405),
+                                        what=f"kill execution {execution_id}", subject=f"execution {execution_id}")
+            if response.status_code < 400:
+                return
+        await self._send("DELETE", f"{self._ex_path(execution_id)}/kill", what=f"kill execution {execution_id}",
+                         subject=f"execution {execution_id}")
+
+    async def outputs(self, execution: Execution) -> list[TaskOutput]:
+        """Each task run's outputs: from the task runs on 1.3, from `GET /outputs/{id}` on 2.0."""
+        found = [TaskOutput(t.task_id, t.id, t.outputs, t.iteration) for t in execution.task_runs if t.outputs is not None]
+        if found or self.dialect != "2.0":
+            return found
+        data = await self._json("GET", f"{self._api}/outputs/{quote(execution.id, safe='')}",
+                                what=f"read the outputs of execution {execution.id}", subject=f"execution {execution.id}")
+        return [TaskOutput(d["taskId"], d["taskRunId"], d.get("value") or {}, d.get("iteration")) for d in data or ()]
+
+    async def metrics(self, execution_id: str, *, task_id: str | None = None) -> list[Metric]:
+        """Metrics of the execution (token counters of the AI / OpenAI plugins), all pages."""
+        found: list[Metric] = []
+        page = 1
+        while True:
+            params: dict[str, Any] = {"page": page, "size": 100}
+            if task_id:
+                params["taskId"] = task_id
+            data = await self._json("GET", f"{self._api}/metrics/{quote(execution_id, safe='')}", params=params,
+                                    what=f"read the metrics of execution {execution_id}")
+            results = (data or {}).get("results") or []
+            found.extend(Metric.from_json(m) for m in results)
+            if len(found) >= int((data or {}).get("total") or 0) or not results:
+                return found
+            page += 1
+
+    # -- logs -------------------------------------------------------------------------------
+
+    async def get_logs(self, execution_id: str, *, min_level: str | None = None) -> list[LogEntry]:
+        """All log lines of the execution so far (not paged)."""
+        params = {"minLevel": min_level} if min_level else None
+        data = await self._json("GET", f"{self._api}/logs/{quote(execution_id, safe='')}", params=params,
+                                what=f"read the logs of execution {execution_id}")
+        return [LogEntry.from_json(d) for d in data or ()]
+
+    async def follow_logs(self, execution_id: str, *, min_level: str | None = None) -> AsyncIterator[LogEntry]:
+        """Log lines as they come (SSE). Kestra's stream never ends: close it, or use logs_until_terminal."""
+        path = f"{self._api}/logs/{quote(execution_id, safe='')}/follow"
+        if min_level:
+            path += f"?minLevel={min_level}"
+        try:
+            async for event_id, data in self._sse(path, what=f"follow the logs of execution {execution_id}"):
+                if event_id == "start" or not data:
+                    continue
+                entry = orjson.loads(data)
+                if entry.get("message") is None and entry.get("level") is None:
+                    continue  # Kestra's empty placeholder entry
+                yield LogEntry.from_json(entry)
+        except _FollowBroken:
+            return
+
+    async def logs_until_terminal(self, execution_id: str, *, grace: float = 0.3,
+                                  timeout: float | None = 60.0) -> AsyncIterator[LogEntry]:
+        """Follow the logs and stop `grace` seconds after the execution is terminal (late lines)."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+
+        async def pump() -> None:
+            try:
+                async for entry in self.follow_logs(execution_id):
+                    queue.put_nowait(entry)
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # surfaced to the consumer below
+                queue.put_nowait(exc)
+            finally:
+                queue.put_nowait(done)
+
+        async def closer() -> None:
+            try:
+                await self.wait_terminal(execution_id, timeout)
+                await asyncio.sleep(grace)
+            except Exception as exc:
+                queue.put_nowait(exc)
+            pumping.cancel()
+
+        pumping = asyncio.create_task(pump())
+        closing = asyncio.create_task(closer())
+        try:
+            while (item := await queue.get()) is not done:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            for task in (pumping, closing):
+                task.cancel()
+            await asyncio.gather(pumping, closing, return_exceptions=True)
+
+
+class _FollowBroken(Exception):
+    """The SSE stream could not be used: fall back to polling."""
+
+
+def _loads_or_none(content: bytes) -> Any:
+    try:
+        return orjson.loads(content) if content else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _seconds(timeout: httpx.Timeout) -> float | None:
+    return timeout.read or timeout.connect

@@ -1,0 +1,115 @@
+"""Targets for the client suite: the contract fixtures (1.3, 2.0) on a real loopback socket, and
+the embedded engine's API in-process. The same tests run against each."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from lab.kestra.client import KestraClient
+from kestra_fixture_app import PASSWORD, USER, fixture_app
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LoopbackServer:
+    """An ASGI app served by uvicorn on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("loopback server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def fixture_servers():
+    with LoopbackServer(fixture_app("1.3")) as v13, LoopbackServer(fixture_app("2.0")) as v20:
+        yield {"1.3": v13.url, "2.0": v20.url}
+
+
+def embedded_app(dialect: str = "1.3"):
+    """The embedded engine's API with the suite's flows deployed and basic auth on."""
+    from lab.kestra.engine.api import KestraApi
+
+    Engine = pytest.importorskip("lab.kestra.engine.engine").Engine
+
+    engine = Engine()
+    for path in sorted(FLOWS.glob("*.yml")):
+        engine.deploy(path.read_text())
+    return KestraApi(engine, dialect=dialect, username=USER, password=PASSWORD)
+
+
+@dataclass
+class Target:
+    """A Kestra the suite talks to, and how to make more clients for it."""
+
+    name: str
+    dialect: str
+    client: KestraClient
+    make_client: Callable[..., KestraClient]
+    fixtures: bool
+
+
+@pytest.fixture(params=["fixtures-1.3", "fixtures-2.0", "embedded"])
+async def kestra_target(request):
+    name = request.param
+    if name.startswith("fixtures-"):
+        dialect = name.split("-", 1)[1]
+        url = request.getfixturevalue("fixture_servers")[dialect]
+
+        def make(**kwargs) -> KestraClient:
+            return KestraClient(url, **kwargs)
+    else:
+        dialect = "1.3"
+        app = embedded_app(dialect)
+
+        def make(**kwargs) -> KestraClient:
+            return KestraClient("http://embedded", transport=httpx.ASGITransport(app=app), **kwargs)
+    client = make(username=USER, password=PASSWORD)
+    await client.detect()
+    yield Target(name, dialect, client, make, name.startswith("fixtures-"))
+    await client.aclose()
+
+
+@pytest.fixture
+def run_soon():
+    """Run a coroutine on the test loop without awaiting it (for concurrency tests)."""
+    tasks = []
+
+    def run(coro):
+        task = asyncio.ensure_future(coro)
+        tasks.append(task)
+        return task
+    yield run
+    for task in tasks:
+        task.cancel()
