@@ -1,0 +1,97 @@
+"""Deterministic fault injection for the sandbox, scriptable per run.
+
+    sandbox.faults.fail_next(2, 130429)     # next 2 sends: rate limit (sync, with its headers)
+    sandbox.faults.fail_next(1, 131026)     # next send: accepted, then a `failed` status
+    sandbox.faults.server_error(1)          # next send: HTTP 500, code 131000
+    sandbox.faults.duplicate_next(3)        # next 3 webhook deliveries are posted twice
+    sandbox.faults.delay_statuses(5.0)      # statuses reach the bot 5 s (real time) later
+    sandbox.faults.throughput(80)           # messages/s per number before 130429 (Meta's default tier)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from lab.whatsapp.errors import kind
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One scripted failure of a send."""
+
+    code: int
+    details: str | None = None
+    http_status: int | None = None
+
+    @property
+    def asynchronous(self) -> bool:
+        return kind(self.code).asynchronous
+
+
+@dataclass
+class Faults:
+    """The fault script of one sandbox run; every method is deterministic (no randomness)."""
+
+    _queue: deque[Fault] = field(default_factory=deque)
+    _duplicates: int = 0
+    status_delay: float = 0.0
+    _rate: float | None = None
+    _window_start: float = 0.0
+    _window_count: int = 0
+
+    def fail_next(self, n: int = 1, code: int = 131000, details: str | None = None) -> None:
+        """The next n sends fail with this Meta code (asynchronous codes fail by status webhook)."""
+        self._queue.extend(Fault(code, details) for _ in range(n))
+
+    def rate_limit(self, n: int = 1) -> None:
+        self.fail_next(n, 130429)
+
+    def server_error(self, n: int = 1, http_status: int = 500) -> None:
+        """The next n sends answer 5xx: 500 (131000 Something went wrong) or 503 (2, service unavailable)."""
+        code = 2 if http_status == 503 else 131000
+        self._queue.extend(Fault(code, None, http_status) for _ in range(n))
+
+    def duplicate_next(self, n: int = 1) -> None:
+        """The next n webhook deliveries (statuses, or inbound posts that consult this) go out twice."""
+        self._duplicates += n
+
+    def delay_statuses(self, seconds: float) -> None:
+        self.status_delay = max(0.0, seconds)
+
+    def throughput(self, per_second: float | None) -> None:
+        """Sends beyond this many per second (per number) get 130429; None lifts the limit."""
+        self._rate = per_second
+        self._window_start, self._window_count = 0.0, 0
+
+    def clear(self) -> None:
+        self._queue.clear()
+        self._duplicates = 0
+        self.status_delay = 0.0
+        self._rate = None
+
+    @property
+    def armed(self) -> bool:
+        """Cheap check for the hot path: is anything scripted?"""
+        return bool(self._queue) or self._rate is not None
+
+    def take(self) -> Fault | None:
+        """The fault for the send being handled, if any."""
+        if self._queue:
+            return self._queue.popleft()
+        if self._rate is not None:
+            now = time.monotonic()
+            if now - self._window_start >= 1.0:
+                self._window_start, self._window_count = now, 0
+            self._window_count += 1
+            if self._window_count > self._rate:
+                return Fault(130429)
+        return None
+
+    def take_duplicate(self) -> int:
+        """How many extra copies the next webhook delivery gets (0 or 1)."""
+        if self._duplicates > 0:
+            self._duplicates -= 1
+            return 1
+        return 0

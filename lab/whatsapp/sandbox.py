@@ -1,0 +1,362 @@
+"""The fake Graph API: Meta's send endpoint and its neighbours, as one ASGI app.
+
+`POST /{vX.Y}/{phone_number_id}/messages` is served by a raw ASGI hot path (no framework
+routing, orjson, precompiled checks); media, phone-number, template and notification endpoints go
+through a small Starlette router (`graph_routes.py`). Paths carry no prefix: the lab server mounts
+the app at `/graph` and strips it; `walab sandbox` serves it alone.
+
+Every send is captured per contact thread with Meta's verdict; statuses (sent, delivered, read,
+failed) are recorded on the capture and posted to the bot's webhook off the request path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import defaultdict
+from typing import Any, Callable
+
+import httpx
+import orjson
+
+from lab.clock import VirtualClock
+from lab.config import Business
+from lab.whatsapp import wamids
+from lab.whatsapp.errors import GraphError, bad_token, invalid_parameter, kind, status_error, unknown_object
+from lab.whatsapp.faults import Faults
+from lab.whatsapp.ids import IdFactory
+from lab.whatsapp.media import MediaStore
+from lab.whatsapp.model import CapturedSend, StatusEvent, Verdict
+from lab.whatsapp.statuses import REGIME_2025, PricingPolicy, Pricing, status_object
+from lab.whatsapp.status_delivery import StatusDispatcher
+from lab.whatsapp.templates import TemplateRegistry
+from lab.whatsapp.validation import Send, validate
+
+WINDOW = 24 * 3600
+ENTRY_POINT_WINDOW = 72 * 3600
+MAX_BODY = 1024 * 1024
+VERSION = re.compile(r"v\d+\.\d+")
+OK = Verdict(ok=True)  # shared: an accepted send's verdict carries nothing per send
+_JSON = (b"content-type", b"application/json; charset=UTF-8")
+Subscriber = Callable[[CapturedSend, "StatusEvent | None"], None]
+
+
+class GraphSandbox:
+    """Meta's Graph API for one business number, with captured sends and status webhooks.
+
+    Args:
+        access_token: the bearer token bots must present.
+        app_secret: signs the status webhooks.
+        business: the business number (ids, display number).
+        clock: the virtual clock (24-hour window, timestamps).
+        templates: the template registry (packaged defaults when None).
+        webhook_url: the bot's webhook for status updates (None: statuses are only recorded).
+        http: client for status posts (the sandbox makes one when None).
+        statuses: post status webhooks at all.
+        strict_window: answer a send outside the 24-hour window synchronously (400, 131047)
+            instead of Meta's 200 followed by a `failed` status.
+        pricing_regime: `pmp-2025-07` or `pmp-2026-10`.
+    """
+
+    def __init__(self, *, access_token: str, app_secret: str, business: Business, clock: VirtualClock,
+                 templates: TemplateRegistry | None = None, webhook_url: str | None = None,
+                 http: httpx.AsyncClient | None = None, statuses: bool = True, strict_window: bool = False,
+                 pricing_regime: str = REGIME_2025, max_body: int = MAX_BODY, status_batch_max: int = 100,
+                 seed: str = "walab") -> None:
+        self.business = business
+        self.clock = clock
+        self.templates = templates if templates is not None else TemplateRegistry.load()
+        self.strict_window = strict_window
+        self.max_body = max_body
+        self.pricing = PricingPolicy(pricing_regime)
+        self.faults = Faults()
+        self.ids = IdFactory(seed)
+        self.media = MediaStore(self.ids)
+        self.statuses_enabled = statuses
+        self.dispatcher = StatusDispatcher(business, app_secret, webhook_url if statuses else None, http=http,
+                                           faults=self.faults, batch_max=status_batch_max)
+        self._token = access_token
+        self._auth = b"Bearer " + access_token.encode()
+        self._threads: dict[str, list[CapturedSend]] = defaultdict(list)
+        self._log: list[CapturedSend] = []
+        self._seq = 0
+        self._last_inbound: dict[str, float] = {}
+        self._entry_point_until: dict[str, float] = {}
+        self._names: dict[str, str] = {}
+        self._subscribers: list[Subscriber] = []
+        self._paths: dict[str, str | None] = {}
+        from lab.whatsapp.graph_routes import build_router
+
+        self._router = build_router(self)
+
+    # -- the session-facing API ------------------------------------------------------------
+    @property
+    def app(self) -> GraphSandbox:
+        """The ASGI app (the sandbox itself)."""
+        return self
+
+    @property
+    def webhook_url(self) -> str | None:
+        return self.dispatcher.webhook_url
+
+    def thread(self, wa_id: str) -> list[CapturedSend]:
+        """Every send captured for one contact, in order."""
+        return list(self._threads.get(wa_id, ()))
+
+    def captured_since(self, seq: int) -> list[CapturedSend]:
+        """Captures with seq > `seq`, across contacts, in order."""
+        log = self._log
+        lo, hi = 0, len(log)
+        while lo < hi:  # seqs are increasing: bisect
+            mid = (lo + hi) // 2
+            if log[mid].seq <= seq:
+                lo = mid + 1
+            else:
+                hi = mid
+        return log[lo:]
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def note_inbound(self, wa_id: str, timestamp: float | str | None = None, *, name: str | None = None,
+                     entry_point: bool = False) -> None:
+        """A user message reached the bot: (re)opens the 24-hour window (72 h free entry point for ads)."""
+        ts = float(timestamp) if timestamp is not None else self.clock.time()
+        self._last_inbound[wa_id] = max(ts, self._last_inbound.get(wa_id, 0.0))
+        if name:
+            self._names[wa_id] = name
+        if entry_point:
+            self._entry_point_until[wa_id] = ts + ENTRY_POINT_WINDOW
+
+    def window_open(self, wa_id: str) -> bool:
+        last = self._last_inbound.get(wa_id)
+        return last is not None and self.clock.time() - last < WINDOW
+
+    def read(self, wa_id: str) -> int:
+        """The user opens the chat: delivered messages become read (voice notes also played)."""
+        n = 0
+        for cap in self._threads.get(wa_id, ()):
+            if cap.wamid and cap.statuses and cap.statuses[-1].status in ("sent", "delivered") \
+                    and cap.type not in ("reaction", "read", "typing"):
+                self._status(cap, "read")
+                if cap.type == "audio" and cap.payload.get("audio", {}).get("voice"):
+                    self._status(cap, "played")
+                n += 1
+        return n
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call back (synchronously) on each capture (status None) and each status; returns an unsubscribe."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for queued status webhooks to be posted."""
+        await self.dispatcher.drain(timeout)
+
+    async def aclose(self) -> None:
+        await self.dispatcher.aclose()
+
+    def check_token(self, header: bytes | None) -> None:
+        if header != self._auth:
+            raise bad_token(bool(header))
+
+    # -- ASGI ------------------------------------------------------------------------------
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/messages"):
+            await self._messages(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self._router(scope, receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _phone_of_path(self, path: str) -> str | None:
+        """`/v23.0/<id>/messages` -> `<id>` (cached; None for a malformed path)."""
+        try:
+            return self._paths[path]
+        except KeyError:
+            parts = path.split("/")
+            pnid = parts[2] if len(parts) == 4 and VERSION.fullmatch(parts[1]) else None
+            if len(self._paths) < 1024:
+                self._paths[path] = pnid
+            return pnid
+
+    async def _messages(self, scope: dict, receive: Callable, send: Callable) -> None:
+        auth = ctype = None
+        length = 0
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                auth = value
+            elif name == b"content-type":
+                ctype = value
+            elif name == b"content-length":
+                length = int(value) if value.isdigit() else 0
+        payload: Any = None
+        try:
+            pnid = self._phone_of_path(scope["path"])
+            if pnid is None:
+                raise GraphError(2500, message=f"Unknown path components: {scope['path']}", http_status=400,
+                                 whatsapp_data=False)
+            if auth != self._auth:
+                raise bad_token(auth is not None)
+            if pnid != self.business.phone_number_id:
+                raise unknown_object(pnid)
+            if length > self.max_body:
+                raise invalid_parameter(f"Request body of {length} bytes exceeds the limit of {self.max_body} bytes.")
+            body = await self._body(receive)
+            if ctype is None or not ctype.startswith(b"application/json"):
+                raise invalid_parameter("Content-Type must be application/json.")
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise invalid_parameter(f"The request body is not valid JSON: {exc}.") from None
+            checked = validate(payload, self.templates)
+            fault = self.faults.take() if self.faults.armed else None
+            if fault is not None and not fault.asynchronous:
+                raise GraphError(fault.code, fault.details, http_status=fault.http_status,
+                                 headers=_rate_headers(self.business.waba_id) if fault.code == 130429 else [])
+            out = self._accept(pnid, checked, payload, fault.code if fault else None)
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [_JSON, (b"content-length", str(len(out)).encode())]})
+            await send({"type": "http.response.body", "body": out})
+        except GraphError as err:
+            self._reject(payload, err)
+            await self._error(send, err)
+
+    async def _body(self, receive: Callable) -> bytes:
+        msg = await receive()
+        body = msg.get("body", b"")
+        if not msg.get("more_body"):
+            return body
+        chunks = [body]
+        size = len(body)
+        while msg.get("more_body"):
+            msg = await receive()
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise invalid_parameter(f"Request body exceeds the limit of {self.max_body} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _error(self, send: Callable, err: GraphError) -> None:
+        out = err.body(self.ids.fbtrace_id())
+        headers = [_JSON, (b"content-length", str(len(out)).encode()), *err.headers]
+        await send({"type": "http.response.start", "status": err.http_status, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
+
+    # -- capture and statuses -----------------------------------------------------------------
+    def _accept(self, pnid: str, checked: Send, payload: dict, async_code: int | None) -> bytes:
+        """Capture an accepted send; returns the response body."""
+        if checked.type in ("read", "typing"):
+            return self._mark_read(pnid, checked, payload)
+        to = checked.to
+        now = self.clock.time()
+        window = self.window_open(to)
+        if async_code is None and not window and checked.type != "template":
+            if self.strict_window:
+                raise GraphError(131047, kind(131047).details)
+            async_code = 131047
+        wamid = self.ids.outbound_wamid(to)
+        messages: dict[str, Any] = {"id": wamid}
+        if checked.type == "template":
+            messages["message_status"] = "accepted"
+        response = {"messaging_product": "whatsapp", "contacts": [{"input": checked.input, "wa_id": to}],
+                    "messages": [messages]}
+        if async_code is None:
+            verdict = OK
+            entry_point = self._entry_point_until.get(to, 0.0) > now
+            pricing = self.pricing.price(checked.category, window_open=window, entry_point=entry_point,
+                                         month=self.clock.now().strftime("%Y-%m") if self.pricing.regime != REGIME_2025 else "")
+        else:
+            k = kind(async_code)
+            verdict = Verdict(False, async_code, k.title, f"(#{async_code}) {k.title}", 200, True)
+            pricing = None
+        self._seq += 1
+        cap = CapturedSend(self._seq, wamid, to, pnid, checked.type, payload, verdict, response, now,
+                           pricing_category=pricing.category if pricing else None,
+                           billable=pricing.billable if pricing else None)
+        self._store(cap)
+        if async_code is not None:
+            self._schedule(cap, "failed", error=status_error(async_code))
+        else:
+            self._schedule(cap, "sent", pricing=pricing)
+            if checked.type != "reaction":  # reactions only ever get `sent`
+                self._schedule(cap, "delivered", pricing=pricing)
+        return orjson.dumps(response)
+
+    def _mark_read(self, pnid: str, checked: Send, payload: dict) -> bytes:
+        decoded = wamids.decode(checked.message_id or "")
+        if decoded is not None and not decoded[1]:
+            raise invalid_parameter("Param message_id must be the id of a message the user sent.")
+        self._seq += 1
+        to = decoded[0] if decoded else ""
+        cap = CapturedSend(self._seq, None, to, pnid, checked.type, payload, OK, {"success": True},
+                           self.clock.time())
+        self._store(cap)
+        return b'{"success":true}'
+
+    def _reject(self, payload: Any, err: GraphError) -> None:
+        """Keep a rejected send in its contact's thread (or thread "" when no recipient is known)."""
+        to = ""
+        if isinstance(payload, dict) and isinstance(payload.get("to"), str):
+            to = "".join(ch for ch in payload["to"] if ch.isdigit())
+        self._seq += 1
+        verdict = Verdict(False, err.code, err.title, err.message, err.http_status or 400, False)
+        mtype = payload.get("type", "text") if isinstance(payload, dict) else "invalid"
+        cap = CapturedSend(self._seq, None, to, self.business.phone_number_id, str(mtype),
+                           payload if isinstance(payload, dict) else {}, verdict,
+                           err.envelope("A" + "0" * 22)["error"], self.clock.time())
+        self._store(cap)
+
+    def _store(self, cap: CapturedSend) -> None:
+        self._threads[cap.to].append(cap)
+        self._log.append(cap)
+        for cb in self._subscribers:
+            cb(cap, None)
+
+    def capture_notification(self, cap_kwargs: dict[str, Any]) -> CapturedSend:
+        """Capture a message posted by Kestra's WhatsApp notification task (see notify.py)."""
+        self._seq += 1
+        cap = CapturedSend(seq=self._seq, time=self.clock.time(), via="notification", verdict=OK, **cap_kwargs)
+        self._store(cap)
+        return cap
+
+    def _schedule(self, cap: CapturedSend, status: str, *, pricing: Pricing | None = None,
+                  error: dict | None = None) -> None:
+        delay = self.faults.status_delay
+        if delay > 0:
+            try:
+                asyncio.get_running_loop().call_later(delay, self._status, cap, status, pricing, error)
+                return
+            except RuntimeError:
+                pass
+        self._status(cap, status, pricing, error)
+
+    def _status(self, cap: CapturedSend, status: str, pricing: Pricing | None = None, error: dict | None = None) -> None:
+        now = self.clock.time()
+        event = StatusEvent(status, now, error)
+        cap.statuses.append(event)
+        for cb in self._subscribers:
+            cb(cap, event)
+        if self.dispatcher.webhook_url is not None:
+            opaque = cap.payload.get("biz_opaque_callback_data") if cap.payload else None
+            obj = status_object(cap.wamid or "", status, cap.to, str(int(now)), pricing=pricing,
+                                errors=[error] if error else None, biz_opaque_callback_data=opaque)
+            self.dispatcher.emit(obj, None if status == "failed" else (cap.to, self._names.get(cap.to)))
+
+
+def _rate_headers(waba_id: str) -> list[tuple[bytes, bytes]]:
+    usage = orjson.dumps({waba_id: [{"type": "whatsapp_business_messaging", "call_count": 100, "total_cputime": 1,
+                                     "total_time": 1, "estimated_time_to_regain_access": 1}]})
+    return [(b"retry-after", b"1"), (b"x-business-use-case-usage", usage)]

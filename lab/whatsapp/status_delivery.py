@@ -1,0 +1,149 @@
+"""Status webhooks delivered off the request path: a queue drained by one background task.
+
+Sends only append to a deque (cheap, never awaits); the task takes whatever has accumulated
+(up to `batch_max` statuses) and posts it as one signed webhook, as Meta batches under load.
+At chat pace each status travels alone. Failed statuses go in their own webhooks, without
+`contacts[]`, as Meta sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+import httpx
+
+from lab.config import Business
+from lab.whatsapp.faults import Faults
+from lab.whatsapp.signing import SignedWebhook
+from lab.whatsapp.statuses import status_webhook
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (1.0, 5.0)  # Meta retries with decreasing frequency; two retries suffice locally
+
+
+class StatusDispatcher:
+    """Posts status webhooks to the bot, batched, in the background.
+
+    Args:
+        webhook_url: the bot's callback URL; None keeps statuses local (recorded, not posted).
+        batch_max: most statuses in one webhook (1 = one webhook per status).
+    """
+
+    def __init__(self, business: Business, app_secret: str, webhook_url: str | None, *,
+                 http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 100,
+                 with_user_ids: bool = True) -> None:
+        self.business = business
+        self.webhook_url = webhook_url
+        self.batch_max = max(1, batch_max)
+        self.with_user_ids = with_user_ids
+        self._secret = app_secret
+        self._http = http
+        self._own_http = http is None
+        self._faults = faults or Faults()
+        self._queue: deque[tuple[dict[str, Any], tuple[str, str | None] | None, int]] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._inflight = 0
+        self.posted = 0  # webhooks posted
+        self.statuses_posted = 0
+        self.failures = 0  # posts the bot did not answer 2xx (after retries)
+        self.last_error: str | None = None
+
+    def emit(self, status: dict[str, Any], contact: tuple[str, str | None] | None) -> None:
+        """Queue one status (contact None for `failed`). Never blocks."""
+        if self.webhook_url is None:
+            return
+        self._queue.append((status, contact, 0))
+        self._ensure_task()
+        self._wake.set()
+
+    def _ensure_task(self) -> None:
+        if self._task is None or self._task.done():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # called outside the loop: the next emit from inside starts it
+                return
+            if self._wake._loop not in (None, loop):  # type: ignore[attr-defined]  # new loop (tests)
+                self._wake = asyncio.Event()
+            self._task = loop.create_task(self._run(), name="walab-status-delivery")
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, failed = self._take()
+                self._inflight += 1
+                try:
+                    await self._post(batch, failed, attempt=0)
+                finally:
+                    self._inflight -= 1
+
+    def _take(self) -> tuple[list[tuple[dict, tuple | None, int]], bool]:
+        first = self._queue.popleft()
+        failed = first[1] is None
+        batch = [first]
+        while self._queue and len(batch) < self.batch_max and (self._queue[0][1] is None) == failed:
+            batch.append(self._queue.popleft())
+        return batch, failed
+
+    async def _post(self, batch: list, failed: bool, attempt: int) -> None:
+        contacts: dict[str, str | None] = {}
+        if not failed:
+            for _s, c, _a in batch:
+                contacts.setdefault(c[0], c[1])
+        payload = status_webhook(self.business, [s for s, _c, _a in batch], contacts.items(),
+                                 with_user_ids=self.with_user_ids)
+        hook = SignedWebhook.of(payload, self._secret)
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10.0)
+        copies = 1 + self._faults.take_duplicate()
+        ok = False
+        for _ in range(copies):
+            try:
+                resp = await self._http.post(self.webhook_url, content=hook.body, headers=hook.headers)
+                ok = 200 <= resp.status_code < 300
+                if not ok:
+                    self.last_error = f"HTTP {resp.status_code}"
+            except httpx.HTTPError as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+        self.posted += 1
+        self.statuses_posted += len(batch)
+        if not ok:
+            if attempt < len(RETRY_DELAYS):
+                asyncio.get_running_loop().call_later(RETRY_DELAYS[attempt], self._retry, batch, failed, attempt + 1)
+            else:
+                self.failures += 1
+                log.warning("status webhook not accepted by %s: %s", self.webhook_url, self.last_error)
+
+    def _retry(self, batch: list, failed: bool, attempt: int) -> None:
+        asyncio.get_running_loop().create_task(self._post(batch, failed, attempt))
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + self._inflight
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait until every queued status has been posted (tests, shutdown)."""
+        self._ensure_task()
+        if self._queue:
+            self._wake.set()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.pending and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+            self._task = None
+        if self._own_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
