@@ -1,0 +1,355 @@
+"""Expression AST -> Python closures `f(ctx) -> value`, with Pebble's strict-undefined semantics."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable
+
+from lab.kestra.expr import values as V
+from lab.kestra.expr.errors import ExpressionError
+from lab.kestra.expr.values import Undefined
+
+Fn = Callable[[Any], Any]
+_MISSING = object()
+
+
+class Ctx:
+    """One rendering: the variables in scope, the engine's functions, and template-level state."""
+
+    __slots__ = ("vars", "fx", "depth", "blocks", "macros")
+
+    def __init__(self, variables: dict, fx: Any, depth: int = 0, blocks: dict | None = None,
+                 macros: dict | None = None) -> None:
+        self.vars = variables
+        self.fx = fx
+        self.depth = depth
+        self.blocks = blocks
+        self.macros = macros
+
+    def child(self, variables: dict) -> "Ctx":
+        return Ctx(variables, self.fx, self.depth, self.blocks, self.macros)
+
+
+def describe(node: tuple) -> str:
+    """Source-like text of an expression node, for error messages."""
+    kind = node[0]
+    if kind == "name":
+        return node[1]
+    if kind == "lit":
+        return json.dumps(node[1]) if isinstance(node[1], str) else V.to_text(node[1]) or "null"
+    if kind == "attr":
+        return f"{describe(node[1])}.{node[2]}"
+    if kind == "item":
+        return f"{describe(node[1])}[{describe(node[2])}]"
+    if kind == "call":
+        return f"{node[1]}(...)"
+    if kind == "filter":
+        return f"{describe(node[1])} | {node[2]}"
+    return "(expression)"
+
+
+def get_key(obj: Any, key: Any, where: str) -> Any:
+    """`obj.key` / `obj[key]`: a map entry or list item; anything else is undefined (strict)."""
+    if isinstance(obj, dict):
+        if key in obj:
+            return obj[key]
+        if isinstance(key, (int, float)) and not isinstance(key, bool) and str(key) in obj:
+            return obj[str(key)]
+        raise Undefined(f"'{key}' is not defined in {where} (keys: {_keys(obj)})")
+    if isinstance(obj, (list, tuple)):
+        idx = key
+        if isinstance(key, str) and key.isdigit():
+            idx = int(key)
+        if isinstance(idx, int) and not isinstance(idx, bool) and 0 <= idx < len(obj):
+            return obj[idx]
+        raise Undefined(f"index {key!r} is out of range of {where} (a list of {len(obj)} items)")
+    if obj is None:
+        raise Undefined(f"cannot read '{key}' of {where}: it is null")
+    raise Undefined(f"'{key}' is not defined on {where} ({V.type_name(obj)})")
+
+
+def _keys(obj: dict) -> str:
+    names = list(obj)[:8]
+    more = ", ..." if len(obj) > 8 else ""
+    return ", ".join(map(str, names)) + more if names else "none"
+
+
+def _lookup(name: str) -> Fn:
+    def lookup(ctx: Ctx) -> Any:
+        value = ctx.vars.get(name, _MISSING)
+        if value is _MISSING:
+            raise Undefined(f"variable '{name}' is not defined")
+        return value
+    return lookup
+
+
+def _path(root: str, keys: tuple) -> Fn:
+    """A chain `a.b[0].c` with constant keys, resolved in one loop (the hot path of task properties)."""
+    def path(ctx: Ctx) -> Any:
+        value = ctx.vars.get(root, _MISSING)
+        if value is _MISSING:
+            raise Undefined(f"variable '{root}' is not defined")
+        for i, key in enumerate(keys):
+            if type(value) is dict:
+                nxt = value.get(key, _MISSING)
+                if nxt is not _MISSING:
+                    value = nxt
+                    continue
+            elif type(value) is list and type(key) is int and 0 <= key < len(value):
+                value = value[key]
+                continue
+            value = get_key(value, key, _where(root, keys[:i]))
+        return value
+    return path
+
+
+def _where(root: str, keys: tuple) -> str:
+    return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
+
+
+def _const_path(node: tuple) -> tuple[str, tuple] | None:
+    keys: list = []
+    while node[0] in ("attr", "item"):
+        key = node[2]
+        if node[0] == "item":
+            if key[0] != "lit" or not isinstance(key[1], (str, int)) or isinstance(key[1], bool):
+                return None
+            key = key[1]
+        keys.append(key)
+        node = node[1]
+    if node[0] != "name":
+        return None
+    return node[1], tuple(reversed(keys))
+
+
+class Compiler:
+    """Compiles expression nodes; `filters`, `functions`, `tests` map names to implementations."""
+
+    def __init__(self, filters: dict, functions: dict, tests: dict) -> None:
+        self.filters = filters
+        self.functions = functions
+        self.tests = tests
+
+    def compile(self, node: tuple) -> Fn:
+        return getattr(self, "c_" + node[0])(node)
+
+    def c_lit(self, node: tuple) -> Fn:
+        value = node[1]
+        return lambda ctx: value
+
+    def c_name(self, node: tuple) -> Fn:
+        return _lookup(node[1])
+
+    def c_attr(self, node: tuple) -> Fn:
+        const = _const_path(node)
+        if const:
+            return _path(*const)
+        obj, key, where = self.compile(node[1]), node[2], describe(node[1])
+        return lambda ctx: get_key(obj(ctx), key, where)
+
+    def c_item(self, node: tuple) -> Fn:
+        const = _const_path(node)
+        if const:
+            return _path(*const)
+        obj, key, where = self.compile(node[1]), self.compile(node[2]), describe(node[1])
+        return lambda ctx: get_key(obj(ctx), key(ctx), where)
+
+    def c_list(self, node: tuple) -> Fn:
+        items = [self.compile(n) for n in node[1]]
+        return lambda ctx: [item(ctx) for item in items]
+
+    def c_map(self, node: tuple) -> Fn:
+        pairs = [(self.compile(k) if k[0] != "name" else (lambda ctx, k=k: _map_key(ctx, k[1])),
+                  self.compile(v)) for k, v in node[1]]
+        return lambda ctx: {k(ctx): v(ctx) for k, v in pairs}
+
+    def c_not(self, node: tuple) -> Fn:
+        inner = self.compile(node[1])
+        return lambda ctx: not V.truthy(inner(ctx))
+
+    def c_neg(self, node: tuple) -> Fn:
+        inner = self.compile(node[1])
+        return lambda ctx: -V.as_number(inner(ctx), "unary '-'")
+
+    def c_tern(self, node: tuple) -> Fn:
+        cond, yes, no = (self.compile(n) for n in node[1:])
+        return lambda ctx: yes(ctx) if V.truthy(cond(ctx)) else no(ctx)
+
+    def c_test(self, node: tuple) -> Fn:
+        _, subject, name, args, negate = node
+        value = self.compile(subject)
+        arg_fns = [self.compile(a) for a in args]
+        if name == "defined":
+            def defined(ctx: Ctx) -> bool:
+                try:
+                    value(ctx)
+                except Undefined:
+                    return negate
+                return not negate
+            return defined
+        test = self.tests.get(name)
+        if test is None:
+            raise ExpressionError(f"unknown test 'is {name}'", fix=f"supported tests: {', '.join(sorted(self.tests))}")
+        return lambda ctx: test(value(ctx), *[a(ctx) for a in arg_fns]) != negate
+
+    def c_bin(self, node: tuple) -> Fn:
+        _, op, lnode, rnode = node
+        left, right = self.compile(lnode), self.compile(rnode)
+        if op == "??":
+            def coalesce(ctx: Ctx) -> Any:
+                try:
+                    value = left(ctx)
+                except Undefined:
+                    return right(ctx)
+                return right(ctx) if value is None else value
+            return coalesce
+        if op == "???":
+            def undefined_coalesce(ctx: Ctx) -> Any:
+                try:
+                    return left(ctx)
+                except Undefined:
+                    return right(ctx)
+            return undefined_coalesce
+        if op == "and":
+            return lambda ctx: V.truthy(left(ctx)) and V.truthy(right(ctx))
+        if op == "or":
+            return lambda ctx: V.truthy(left(ctx)) or V.truthy(right(ctx))
+        if op == "~":
+            return lambda ctx: V.to_text(left(ctx)) + V.to_text(right(ctx))
+        fn = BINARY_OPS[op]
+        return lambda ctx: fn(left(ctx), right(ctx))
+
+    def c_filter(self, node: tuple) -> Fn:
+        _, subject, name, args, kwargs = node
+        value = self.compile(subject)
+        arg_fns = [self.compile(a) for a in args]
+        kw_fns = {k: self.compile(v) for k, v in kwargs.items()}
+        if name == "default":
+            fallback = arg_fns[0] if arg_fns else (lambda ctx: None)
+
+            def default(ctx: Ctx) -> Any:
+                try:
+                    got = value(ctx)
+                except Undefined:
+                    return fallback(ctx)
+                return fallback(ctx) if got is None or got == "" or got == [] or got == {} else got
+            return default
+        impl = self.filters.get(name)
+        if impl is None:
+            raise ExpressionError(f"unknown filter '{name}'",
+                                  fix="check the spelling; if Kestra has it, run the flow on a real Kestra")
+        needs_ctx = getattr(impl, "needs_ctx", False)
+
+        def apply(ctx: Ctx) -> Any:
+            got = value(ctx)
+            a = [f(ctx) for f in arg_fns]
+            kw = {k: f(ctx) for k, f in kw_fns.items()}
+            try:
+                return impl(ctx, got, *a, **kw) if needs_ctx else impl(got, *a, **kw)
+            except (Undefined, ExpressionError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure inside a filter is the expression's error
+                raise ExpressionError(f"filter '{name}' failed on {V.type_name(got)}: {exc}") from None
+        return apply
+
+    def c_call(self, node: tuple) -> Fn:
+        _, name, args, kwargs = node
+        arg_fns = [self.compile(a) for a in args]
+        kw_fns = {k: self.compile(v) for k, v in kwargs.items()}
+        impl = self.functions.get(name)
+
+        def call(ctx: Ctx) -> Any:
+            a = [f(ctx) for f in arg_fns]
+            kw = {k: f(ctx) for k, f in kw_fns.items()}
+            macro = ctx.macros.get(name) if ctx.macros else None
+            if macro is not None:
+                return macro(ctx, a, kw)
+            if impl is None:
+                raise ExpressionError(f"unknown function '{name}()'",
+                                      fix="check the spelling; if Kestra has it, run the flow on a real Kestra")
+            try:
+                return impl(ctx, *a, **kw)
+            except (Undefined, ExpressionError):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise ExpressionError(f"function '{name}()' failed: {exc}") from None
+        return call
+
+
+def _map_key(ctx: Ctx, name: str) -> Any:
+    value = ctx.vars.get(name, _MISSING)
+    if value is _MISSING:
+        raise Undefined(f"variable '{name}' (used as a map key) is not defined; quote the key: '{name}'")
+    return value
+
+
+# ----------------------------------------------------------------------------- operators
+def _compare(op: str) -> Callable[[Any, Any], bool]:
+    import operator
+    fn = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}[op]
+
+    def compare(left: Any, right: Any) -> bool:
+        if V.is_number(left) and V.is_number(right) or type(left) is type(right) and left is not None:
+            try:
+                return fn(left, right)
+            except TypeError:
+                pass
+        raise ExpressionError(f"cannot compare {V.type_name(left)} {op} {V.type_name(right)}")
+    return compare
+
+
+def _contains(container: Any, item: Any) -> bool:
+    if container is None:
+        return False
+    if isinstance(container, str):
+        return V.to_text(item) in container
+    if isinstance(container, dict):
+        if isinstance(item, (list, tuple)):
+            return all(i in container for i in item)
+        return item in container
+    if isinstance(container, (list, tuple)):
+        if isinstance(item, (list, tuple)):
+            return all(any(V.loose_equals(c, i) for c in container) for i in item)
+        return any(V.loose_equals(c, item) for c in container)
+    raise ExpressionError(f"'contains' needs a list, map or string, got {V.type_name(container)}")
+
+
+def _arith(op: str) -> Callable[[Any, Any], Any]:
+    def arith(left: Any, right: Any) -> Any:
+        if op == "+" and isinstance(left, list):
+            return left + (right if isinstance(right, list) else [right])
+        a, b = V.as_number(left, f"'{op}'"), V.as_number(right, f"'{op}'")
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if b == 0 and isinstance(a, int) and isinstance(b, int):
+            raise ExpressionError(f"division by zero in {left} {op} {right}")
+        if op == "/":
+            if isinstance(a, int) and isinstance(b, int):
+                return int(a / b) if abs(a) < 2**52 else (abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1)
+            return a / b if b else math.copysign(math.inf, a) if a else math.nan
+        return int(math.fmod(a, b)) if isinstance(a, int) and isinstance(b, int) else math.fmod(a, b)
+    return arith
+
+
+def _range(left: Any, right: Any) -> list:
+    if isinstance(left, int) and isinstance(right, int):
+        step = 1 if right >= left else -1
+        return list(range(left, right + step, step))
+    if isinstance(left, str) and isinstance(right, str) and len(left) == len(right) == 1:
+        return [chr(c) for c in range(ord(left), ord(right) + 1)]
+    raise ExpressionError(f"a range '..' needs two integers, got {V.to_text(left)!r}..{V.to_text(right)!r}")
+
+
+BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": V.loose_equals, "equals": V.loose_equals,
+    "!=": lambda a, b: not V.loose_equals(a, b),
+    "<": _compare("<"), ">": _compare(">"), "<=": _compare("<="), ">=": _compare(">="),
+    "contains": _contains, "isIn": lambda a, b: _contains(b, a),
+    "+": _arith("+"), "-": _arith("-"), "*": _arith("*"), "/": _arith("/"), "%": _arith("%"),
+    "..": _range,
+}

@@ -1,0 +1,253 @@
+"""Kestra's expression functions and tests, and `Functions`: the hooks the engine supplies."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import os
+import random
+import secrets
+import socket
+import uuid as uuidlib
+from typing import Any, Callable
+
+import yaml
+
+from lab.kestra.expr import values as V
+from lab.kestra.expr.errors import ExpressionError
+
+MAX_RENDER_DEPTH = 10
+
+
+class Functions:
+    """What expressions reach outside their variables through: KV, secrets, files, the clock.
+
+    Pass callbacks (`Functions(kv=..., now=...)`) or subclass and override the methods.
+
+    Args:
+        namespace: the flow's namespace, where `kv('key')` looks first (then parent namespaces).
+        kv: `kv(namespace | None, key, error_on_missing) -> value`; replaces the lookup entirely.
+        kv_get: simpler: `kv_get(namespace, key) -> value`, raising KeyError when absent or expired;
+            `kv()` then searches parent namespaces and words the errors as Kestra does.
+        secret: `secret(name) -> str`; default reads `SECRET_<NAME>` env vars, base64-decoded.
+        read: `read(path) -> str` for namespace files and `kestra://` URIs.
+        now: `now() -> aware datetime` (the engine's clock).
+        env: environment for secrets (default `os.environ`).
+        version: the Kestra version emulated ("1.3" keeps the `json` filter and function).
+    """
+
+    def __init__(self, *, namespace: str | None = None, kv: Callable | None = None,
+                 kv_get: Callable[[str, str], Any] | None = None, secret: Callable[[str], str] | None = None,
+                 read: Callable[[str], str] | None = None, now: Callable[[], dt.datetime] | None = None,
+                 env: dict[str, str] | None = None, version: str = "1.3") -> None:
+        self.namespace = namespace
+        self._kv, self._kv_get, self._secret, self._read, self._now = kv, kv_get, secret, read, now
+        self.env = env
+        self.version = version
+
+    def kv(self, namespace: str | None, key: str, error_on_missing: bool = True) -> Any:
+        """A KV value; `namespace=None` searches the flow namespace then its parents."""
+        if self._kv is not None:
+            return self._kv(namespace, key, error_on_missing)
+        if self._kv_get is None:
+            raise ExpressionError("kv() is not available here: no KV store is attached",
+                                  fix="render this expression inside a flow execution")
+        flow_ns = self.namespace or ""
+        candidates = [namespace] if namespace else _parents(flow_ns)
+        for ns in candidates:
+            try:
+                return self._kv_get(ns, key)
+            except KeyError:
+                continue
+        if error_on_missing:
+            raise ExpressionError(f"The key '{key}' does not exist in the namespace '{namespace or flow_ns}'.",
+                                  fix="set it first (io.kestra.plugin.core.kv.Set) or pass errorOnMissing=false")
+        return None
+
+    def secret(self, name: str) -> str:
+        """`SECRET_<NAME>` from the environment, base64-decoded (Kestra OSS)."""
+        if self._secret is not None:
+            return self._secret(name)
+        env = os.environ if self.env is None else self.env
+        raw = env.get("SECRET_" + name.upper())
+        if raw is None:
+            raise ExpressionError(f"Cannot find secret for key '{name}'.",
+                                  fix=f"export SECRET_{name.upper()} with the base64-encoded value")
+        try:
+            return base64.b64decode(raw, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ExpressionError(f"secret '{name}' is not base64-encoded",
+                                  fix=f"SECRET_{name.upper()} must hold base64 (e.g. `echo -n value | base64`)") from None
+
+    def read(self, path: str) -> str:
+        if self._read is not None:
+            return self._read(path)
+        raise ExpressionError(f"read({path!r}) is not available here: no namespace files are attached")
+
+    def now(self) -> dt.datetime:
+        return self._now() if self._now is not None else dt.datetime.now(dt.timezone.utc)
+
+
+def _parents(namespace: str) -> list[str]:
+    parts = namespace.split(".") if namespace else [""]
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+# ----------------------------------------------------------------------------- functions (ctx first)
+def render_value(ctx: Any, value: Any, recursive: bool = True) -> Any:
+    """`render()`: re-render a value (strings, and the strings inside maps and lists)."""
+    from lab.kestra.expr import api  # the template layer sits above this module
+
+    if isinstance(value, str):
+        depth = ctx.depth + 1
+        if depth > MAX_RENDER_DEPTH:
+            raise ExpressionError(f"Maximum render() nesting depth ({MAX_RENDER_DEPTH}) exceeded",
+                                  fix="a variable renders itself (directly or through others)")
+        text = api.compile_template(value).render(ctx.vars, ctx.fx, depth)
+        while recursive and text != value and ("{{" in text or "{%" in text):
+            depth += 1
+            if depth > MAX_RENDER_DEPTH:
+                raise ExpressionError(f"Maximum render() nesting depth ({MAX_RENDER_DEPTH}) exceeded",
+                                      fix="a variable renders itself (directly or through others)")
+            value, text = text, api.compile_template(text).render(ctx.vars, ctx.fx, depth)
+        return text
+    if isinstance(value, dict):
+        return {k: render_value(ctx, v, recursive) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(ctx, v, recursive) for v in value]
+    return value
+
+
+def from_json(ctx: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(V.to_text(value))
+    except ValueError as exc:
+        raise ExpressionError(f"fromJson: not valid JSON ({exc})") from None
+
+
+def kv(ctx: Any, key: str, namespace: str | None = None, errorOnMissing: bool = True) -> Any:  # noqa: N803
+    return ctx.fx.kv(namespace, key, errorOnMissing)
+
+
+def random_int(ctx: Any, lower: Any, upper: Any) -> int:
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if not isinstance(bound, int) or isinstance(bound, bool):
+            raise ExpressionError(f"randomInt: '{name}' must be an integer, got {V.type_name(bound)}")
+    if upper < lower:
+        raise ExpressionError(f"randomInt: upper ({upper}) must be >= lower ({lower})")
+    return lower if upper == lower else random.randrange(lower, upper)
+
+
+def _random_port(ctx: Any) -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tasks_with_state(ctx: Any, state: str) -> list:
+    found: list = []
+
+    def visit(task_id: str, node: Any, value: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("state"), str):
+                if node["state"] == state:
+                    found.append({"taskId": task_id, "value": value, "state": node["state"]})
+            else:
+                for sub, child in node.items():
+                    visit(task_id, child, sub)
+    for task_id, node in (ctx.vars.get("tasks") or {}).items():
+        visit(task_id, node, None)
+    return found
+
+
+def loop_outputs(ctx: Any, outputs: Any, key: str) -> list:
+    if not isinstance(outputs, list):
+        raise ExpressionError(f"loopOutputs needs the Loop's outputs list, got {V.type_name(outputs)}")
+    return [((item or {}).get("outputs") or {}).get(key) for item in outputs]
+
+
+def current_each_output(ctx: Any, outputs: Any) -> Any:
+    """1.3 ForEach: the output of the current iteration (walks `parents` values then `taskrun.value`)."""
+    values = [p.get("taskrun", {}).get("value") for p in reversed(ctx.vars.get("parents") or [])]
+    values.append((ctx.vars.get("taskrun") or {}).get("value"))
+    for value in values:
+        if isinstance(outputs, dict) and value in outputs:
+            outputs = outputs[value]
+    return outputs
+
+
+def env_function(ctx: Any, name: str, default: Any = None) -> Any:
+    envs = ctx.vars.get("envs") or {}
+    return envs.get(name, envs.get(name.lower(), default))
+
+
+def block(ctx: Any, name: str) -> str:
+    body = (ctx.blocks or {}).get(name)
+    if body is None:
+        raise ExpressionError(f"block({name!r}): no such block in this template")
+    out: list[str] = []
+    body(ctx, out)
+    return "".join(out)
+
+
+def _uuid(ctx: Any) -> str:
+    return str(uuidlib.uuid4())
+
+
+def _short_id(ctx: Any) -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(22))
+
+
+def _json_v13(ctx: Any, value: Any) -> Any:
+    if getattr(ctx.fx, "version", "1.3").startswith("2"):
+        raise ExpressionError("json() was removed in Kestra 2.0", fix="use fromJson()")
+    return from_json(ctx, value)
+
+
+FUNCTIONS: dict[str, Callable] = {
+    "render": render_value,
+    "renderOnce": lambda ctx, value: render_value(ctx, value, recursive=False),
+    "fromJson": from_json, "json": _json_v13,
+    "yaml": lambda ctx, value: None if value is None else yaml.safe_load(V.to_text(value)),
+    "kv": kv,
+    "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
+    "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
+    "range": lambda ctx, start, end, step=1: list(range(start, end + (1 if step > 0 else -1), step)),
+    "printContext": lambda ctx: V.to_json(ctx.vars), "fetchContext": lambda ctx: ctx.vars,
+    "uuid": _uuid, "id": _short_id, "ksuid": _short_id, "nanoId": _short_id,
+    "randomInt": random_int, "randomPort": _random_port,
+    "tasksWithState": tasks_with_state, "loopOutputs": loop_outputs, "currentEachOutput": current_each_output,
+    "env": env_function, "block": block,
+}
+
+
+# ----------------------------------------------------------------------------- tests (`is ...`)
+def _is_json(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, (list, dict, tuple)) and not value)
+
+
+TESTS: dict[str, Callable] = {
+    "null": lambda v: v is None,
+    "empty": _is_empty,
+    "even": lambda v: V.as_number(v, "is even") % 2 == 0,
+    "odd": lambda v: V.as_number(v, "is odd") % 2 == 1,
+    "iterable": lambda v: isinstance(v, (list, tuple, dict)),
+    "map": lambda v: isinstance(v, dict),
+    "json": _is_json,
+    "divisibleBy": lambda v, n: V.as_number(v, "is divisibleBy") % n == 0,
+}
