@@ -1,0 +1,226 @@
+"""Cassettes: recorded LLM exchanges as YAML a person reviews in a diff, committed with scenarios.
+
+```yaml
+version: 1
+entries:
+- key: 3f9a1c2b7d4e5f60        # sha256 of the canonical request (model, messages, tools, sampling)
+  occurrence: 0                # the n-th identical request of the recording session
+  kind: chat                   # chat | embeddings
+  summary: {model: gpt-4o-mini, messages: 3, last_user: Quero saber o preço}
+  reply: Claro! O plano básico custa…
+  model: gpt-4o-mini
+  system_prompt_hash: 9b0c…    # a changed prompt, model or tool schema is reported as such
+  tools_hash: null
+  conversation_hash: 1a2b…
+  usage: {prompt_tokens: 120, completion_tokens: 30, total_tokens: 150}
+  request: {...}               # canonical request, secrets scrubbed
+  response: {...}              # or `stream: [chunk, ...]` for a streamed reply
+```
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from lab import yamlio
+from lab.errors import ConfigError
+from lab.llm.canonical import RequestKey
+from lab.llm.scrub import Scrubber
+
+VERSION = 1
+SUFFIX = ".cassette.yaml"
+
+
+@dataclass(slots=True)
+class CassetteEntry:
+    """One recorded exchange."""
+
+    key: str
+    occurrence: int
+    kind: str
+    model: str
+    summary: dict[str, Any]
+    request: dict[str, Any]
+    response: dict[str, Any] | None = None
+    stream: list[dict[str, Any]] | None = None
+    usage: dict[str, Any] | None = None
+    usage_estimated: bool = False
+    system_prompt_hash: str | None = None
+    tools_hash: str | None = None
+    conversation_hash: str | None = None
+    sampling_hash: str | None = None
+    reply: str | None = None
+    latency_ms: float = 0.0
+    recorded_at: str | None = None
+    source: str = ""  # the cassette file it came from
+    wire: dict[str, bytes] = field(default_factory=dict)  # serialised bodies, built once on first replay
+
+    def to_yaml(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": self.key, "occurrence": self.occurrence, "kind": self.kind, "summary": self.summary,
+            "reply": self.reply, "model": self.model, "system_prompt_hash": self.system_prompt_hash,
+            "tools_hash": self.tools_hash, "conversation_hash": self.conversation_hash,
+            "sampling_hash": self.sampling_hash, "latency_ms": round(self.latency_ms, 1),
+            "recorded_at": self.recorded_at, "usage": self.usage,
+        }
+        if self.usage_estimated:
+            data["usage_estimated"] = True
+        data["request"] = self.request
+        if self.stream is not None:
+            data["stream"] = self.stream
+        else:
+            data["response"] = self.response
+        return data
+
+    @classmethod
+    def from_yaml(cls, data: Any, source: str, index: int) -> CassetteEntry:
+        where = f"{source}: entries[{index}]"
+        if not isinstance(data, dict):
+            raise ConfigError("a cassette entry must be a mapping", where=where)
+        missing = [k for k in ("key", "kind", "request") if k not in data]
+        if "response" not in data and "stream" not in data:
+            missing.append("response or stream")
+        if missing:
+            raise ConfigError(f"cassette entry lacks {', '.join(missing)}", where=where,
+                              fix="re-record the cassette (walab record, or --llm record)")
+        return cls(
+            key=str(data["key"]), occurrence=int(data.get("occurrence") or 0), kind=str(data["kind"]),
+            model=str(data.get("model") or ""), summary=data.get("summary") or {}, request=data["request"],
+            response=data.get("response"), stream=data.get("stream"), usage=data.get("usage"),
+            usage_estimated=bool(data.get("usage_estimated")), system_prompt_hash=data.get("system_prompt_hash"),
+            tools_hash=data.get("tools_hash"), conversation_hash=data.get("conversation_hash"),
+            sampling_hash=data.get("sampling_hash"), reply=data.get("reply"),
+            latency_ms=float(data.get("latency_ms") or 0.0), recorded_at=data.get("recorded_at"), source=source,
+        )
+
+
+@dataclass
+class Cassette:
+    """One cassette file and its entries."""
+
+    path: Path
+    entries: list[CassetteEntry] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> Cassette:
+        if not path.exists():
+            return cls(path)
+        data = yamlio.load(path)
+        if data is None:
+            return cls(path)
+        if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
+            raise ConfigError("a cassette must be a mapping with `version: 1` and a list `entries`",
+                              where=str(path), fix="re-record it, or fix its top-level keys")
+        if data.get("version") != VERSION:
+            raise ConfigError(f"unsupported cassette version {data.get('version')!r}", where=str(path),
+                              fix=f"cassettes are `version: {VERSION}`; re-record it with this walab")
+        entries = [CassetteEntry.from_yaml(e, str(path), i) for i, e in enumerate(data.get("entries") or [])]
+        return cls(path, entries)
+
+    def save(self) -> None:
+        """Write the whole cassette by atomic replace (a crash keeps the previous version)."""
+        doc = {"version": VERSION, "entries": [e.to_yaml() for e in self.entries]}
+        yamlio.write_atomic(self.path, yamlio.dumps(doc))
+
+
+class CassetteStore:
+    """The cassettes a session replays from and records into, indexed by request key.
+
+    Args:
+        paths: cassette files, or directories searched for `*.cassette.yaml`; loaded on first use.
+        record_to: the file new recordings go to (default: the first file given).
+        secrets: exact secret values to scrub besides anything shaped like a key.
+    """
+
+    def __init__(self, paths: str | Path | Iterable[str | Path], *, record_to: str | Path | None = None,
+                 secrets: Iterable[str | None] = ()) -> None:
+        items = [paths] if isinstance(paths, str | Path) else list(paths)
+        self._given = [Path(p) for p in items]
+        files = [p for p in self._given if not p.is_dir()]
+        self._record_to = Path(record_to) if record_to else (files[0] if files else None)
+        self.scrubber = Scrubber(secrets)
+        self._cassettes: list[Cassette] | None = None
+        self._index: dict[str, list[CassetteEntry]] = {}
+
+    def add_secrets(self, secrets: Iterable[str | None]) -> None:
+        """Also scrub these exact values (the gateway passes its keys)."""
+        self.scrubber = Scrubber([*self.scrubber._values, *secrets])
+
+    @property
+    def files(self) -> list[Path]:
+        """The cassette files searched, in order."""
+        out: list[Path] = []
+        for p in self._given:
+            out.extend(sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p])
+        if self._record_to and self._record_to not in out:
+            out.append(self._record_to)
+        return out
+
+    def describe(self) -> str:
+        """The searched cassettes, for error messages."""
+        files = self.files
+        return ", ".join(str(f) for f in files) if files else "(no cassette files)"
+
+    def _load(self) -> list[Cassette]:
+        if self._cassettes is None:
+            self._cassettes = [Cassette.load(f) for f in self.files]
+            self._index = {}
+            for cassette in self._cassettes:
+                for entry in cassette.entries:
+                    self._index.setdefault(entry.key, []).append(entry)
+            for entries in self._index.values():
+                entries.sort(key=lambda e: e.occurrence)
+        return self._cassettes
+
+    def lookup(self, key: str, occurrence: int = 0) -> CassetteEntry | None:
+        """The recording of the n-th identical request; past the last one, the last one again."""
+        if self._cassettes is None:
+            self._load()
+        entries = self._index.get(key)
+        if not entries:
+            return None
+        for entry in entries:
+            if entry.occurrence == occurrence:
+                return entry
+        return entries[-1]
+
+    def near(self, rk: RequestKey) -> list[CassetteEntry]:
+        """Entries of the same conversation (same non-system messages) under another key."""
+        self._load()
+        return [e for es in self._index.values() for e in es if e.conversation_hash == rk.conversation_hash]
+
+    def same_last_user(self, text: str) -> list[CassetteEntry]:
+        """Entries whose last user message reads the same (a looser hint for a miss)."""
+        self._load()
+        return [e for es in self._index.values() for e in es if (e.summary or {}).get("last_user") == text]
+
+    def models(self) -> list[str]:
+        """Models that appear in the cassettes."""
+        self._load()
+        return sorted({e.model for es in self._index.values() for e in es if e.model})
+
+    def record(self, entry: CassetteEntry) -> CassetteEntry:
+        """Scrub and store an exchange, replacing an older recording of the same key and occurrence."""
+        if self._record_to is None:
+            raise ConfigError("no cassette file to record into", fix="give the store a cassette file path")
+        cassettes = self._load()
+        target = next((c for c in cassettes if c.path == self._record_to), None)
+        if target is None:
+            target = Cassette(self._record_to)
+            cassettes.append(target)
+        scrub = self.scrubber.data
+        entry.summary, entry.request = scrub(entry.summary), scrub(entry.request)
+        entry.response = scrub(entry.response) if entry.response is not None else None
+        entry.stream = scrub(entry.stream) if entry.stream is not None else None
+        entry.reply = self.scrubber.text(entry.reply) if entry.reply else entry.reply
+        entry.recorded_at = entry.recorded_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        entry.source = str(target.path)
+        target.entries = [e for e in target.entries if not (e.key == entry.key and e.occurrence == entry.occurrence)]
+        target.entries.append(entry)
+        others = [e for e in self._index.get(entry.key, []) if e.occurrence != entry.occurrence]
+        self._index[entry.key] = sorted([*others, entry], key=lambda e: e.occurrence)
+        target.save()
+        return entry

@@ -1,0 +1,416 @@
+"""The LLM gateway: an OpenAI-compatible ASGI app in live, record, replay or scripted mode.
+
+Paths (the lab server mounts it at `/llm` and strips the prefix):
+`POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, and the same under
+`/x/{execution_id}/v1/...`, which ties each call to its Kestra execution.
+
+Only requests carrying `Authorization: Bearer <gateway key>` are answered, so a gateway reachable
+beyond loopback never relays strangers to the paid upstream account.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections import defaultdict
+from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
+
+import orjson
+
+from lab.llm import shapes
+from lab.llm.canonical import chat_key, embedding_key, last_user_text, summarize
+from lab.llm.cassette import CassetteEntry, CassetteStore
+from lab.llm.metering import estimate_usage, meter
+from lab.llm.misses import miss_message
+from lab.llm.model import LLMCall
+from lab.llm.scripted import ScriptedReplies
+from lab.llm.upstream import Upstream, UpstreamError
+
+MODES = ("live", "record", "replay", "scripted")
+MAX_BODY = 16 * 1024 * 1024
+_JSON = b"application/json"
+_SSE = b"text/event-stream"
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Reply(Exception):
+    """Answer the request now with this status and body (errors and short answers)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+
+
+class LLMGateway:
+    """OpenAI-compatible gateway with metering; `.app` is the ASGI app.
+
+    Args:
+        mode: live | record | replay | scripted.
+        key: the lab's gateway key; the flow's provider `apiKey` is set to it.
+        upstream_url / upstream_key: the real OpenAI-compatible server (live and record modes).
+        cassettes: where replay reads and record writes.
+        clock: the lab's VirtualClock (timestamps of calls); wall time when None.
+        http: an httpx.AsyncClient the openai SDK uses for the upstream.
+        upstream_timeout: seconds before an upstream call is answered 504.
+    """
+
+    def __init__(self, *, mode: str, key: str, upstream_url: str | None = None, upstream_key: str | None = None,
+                 cassettes: CassetteStore | None = None, clock: Any = None, http: Any = None,
+                 upstream_timeout: float = 120.0) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown LLM mode {mode!r}; use one of {', '.join(MODES)}")
+        if not key:
+            raise ValueError("the gateway needs a key (the flows' provider apiKey)")
+        self.mode = mode
+        self._bearer = b"Bearer " + key.encode()
+        self.cassettes = cassettes
+        if cassettes is not None:
+            cassettes.add_secrets([key, upstream_key])
+        self.upstream = Upstream(upstream_url, upstream_key, http=http, timeout=upstream_timeout)
+        self._clock = clock
+        self._script: ScriptedReplies | None = None
+        self._occurrences: dict[str, int] = defaultdict(int)
+        self._calls: list[LLMCall] = []
+        self._subscribers: list[Callable[[LLMCall], None]] = []
+        self._scripted_n = 0
+
+    # -- session API -------------------------------------------------------------------------
+
+    def script(self, replies: ScriptedReplies) -> None:
+        """Use these replies in scripted mode."""
+        self._script = replies
+
+    def calls(self, execution_id: str | None = None) -> list[LLMCall]:
+        """Metered calls so far, optionally of one execution."""
+        if execution_id is None:
+            return list(self._calls)
+        return [c for c in self._calls if c.execution_id == execution_id]
+
+    def subscribe(self, callback: Callable[[LLMCall], None]) -> None:
+        """Call `callback(call)` (synchronously) after each metered call."""
+        self._subscribers.append(callback)
+
+    def rewind(self) -> None:
+        """Replay identical requests from their first recording again (a new session of a scenario)."""
+        self._occurrences.clear()
+
+    def clear(self) -> None:
+        """Forget metered calls."""
+        self._calls.clear()
+
+    def _now(self) -> float:
+        return self._clock.time() if self._clock is not None else time.time()
+
+    def _emit(self, call: LLMCall) -> None:
+        self._calls.append(call)
+        for callback in self._subscribers:
+            try:
+                callback(call)
+            except Exception:  # noqa: BLE001 - a broken listener must not fail the flow's LLM call
+                pass
+
+    # -- ASGI ---------------------------------------------------------------------------------
+
+    async def app(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        """The ASGI entry point."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        execution_id = None
+        if path.startswith("/x/"):
+            eid, _, tail = path[3:].partition("/")
+            execution_id, path = unquote(eid) or None, "/" + tail
+        try:
+            if not self._authorized(scope):
+                raise _Reply(401, shapes.error_body(
+                    "missing or wrong API key for the walab LLM gateway: send `Authorization: Bearer <gateway key>` "
+                    "(set the flow's provider apiKey to the lab's gateway key)", code="invalid_api_key"))
+            method = scope["method"]
+            if path == "/v1/chat/completions" and method == "POST":
+                await self._chat(await _json_body(receive), execution_id, send)
+            elif path == "/v1/embeddings" and method == "POST":
+                await self._embeddings(await _json_body(receive), execution_id, send)
+            elif path == "/v1/models" and method == "GET":
+                await self._models(send)
+            elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models"):
+                raise _Reply(405, shapes.error_body(f"method {method} is not allowed on {path}"))
+            else:
+                raise _Reply(404, shapes.error_body(
+                    f"unknown path {path} on the walab LLM gateway; it serves /v1/chat/completions, /v1/embeddings, "
+                    "/v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
+        except _Reply as reply:
+            await _respond(send, reply.status, reply.body, self.mode)
+
+    def _authorized(self, scope: dict[str, Any]) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return hmac.compare_digest(value, self._bearer)
+        return False
+
+    # -- chat ---------------------------------------------------------------------------------
+
+    async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send) -> None:
+        if not isinstance(body.get("messages"), list) or not body.get("model"):
+            raise _Reply(400, shapes.error_body("a chat completion needs `model` and a list `messages`",
+                                                param="messages"))
+        stream = body.get("stream") is True
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        started, t0 = self._now(), time.perf_counter()
+        if self.mode == "replay":
+            await self._chat_replay(body, execution_id, send, stream, include_usage, started)
+        elif self.mode == "scripted":
+            await self._chat_scripted(body, execution_id, send, stream, include_usage, started)
+        else:
+            await self._chat_live(body, execution_id, send, stream, include_usage, started, t0)
+
+    async def _chat_replay(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
+                           include_usage: bool, started: float) -> None:
+        rk = chat_key(body)
+        occurrence = self._occurrences[rk.key]
+        self._occurrences[rk.key] = occurrence + 1
+        entry = self.cassettes.lookup(rk.key, occurrence) if self.cassettes is not None else None
+        if entry is None:
+            message = miss_message(self.cassettes, rk, summarize(body))
+            self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=None, usage=None,
+                             estimated=False, latency_ms=0.0, started_at=started, cassette_key=rk.key,
+                             status=404, error=message))
+            raise _Reply(404, shapes.error_body(message, code="cassette_miss"))
+        response = entry.response if entry.response is not None else shapes.completion_from_chunks(entry.stream or [])
+        self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=response,
+                         usage=entry.usage, estimated=entry.usage_estimated, latency_ms=entry.latency_ms,
+                         started_at=started, cassette_key=rk.key, streamed=stream))
+        if stream:
+            wire = "sse+usage" if include_usage else "sse"
+            events = entry.wire.get(wire)
+            if events is None:
+                chunks = entry.stream if entry.stream is not None else shapes.chunks_from_completion(response)
+                if not include_usage:  # usage-only chunks go to clients that asked for them
+                    chunks = [c for c in chunks if c.get("choices") or not c.get("usage")]
+                events = entry.wire[wire] = shapes.sse(chunks)  # type: ignore[assignment]
+            await _stream(send, events, self.mode, rk.key)  # type: ignore[arg-type]
+        else:
+            data = entry.wire.get("json")
+            if data is None:
+                data = entry.wire["json"] = orjson.dumps(response)
+            await _respond(send, 200, data, self.mode, rk.key)
+
+    async def _chat_scripted(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
+                             include_usage: bool, started: float) -> None:
+        last_user = last_user_text(body)
+        reply = self._script.next(last_user) if self._script is not None else None
+        if reply is None:
+            message = (f"scripted mode has no reply left for the call with last user message {last_user!r} "
+                       f"(model {body.get('model')}); add one to the scenario's scripted LLM replies "
+                       "(a text, {match: regex, reply: ...}, {tool_call: ...} or {json: ...})")
+            self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
+                             estimated=False, latency_ms=0.0, started_at=started, status=404, error=message))
+            raise _Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
+        self._scripted_n += 1
+        msg, finish = reply.message(f"call_scripted_{self._scripted_n}")
+        comp = shapes.completion(model=str(body["model"]), message=msg, finish_reason=finish,
+                                 id_=f"chatcmpl-scripted-{self._scripted_n}", created=int(started),
+                                 fingerprint="walab-scripted")
+        comp["usage"] = estimate_usage(body, comp)
+        self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=comp,
+                         usage=comp["usage"], estimated=True, latency_ms=0.0, started_at=started, streamed=stream))
+        if stream:
+            await _stream(send, shapes.sse(shapes.chunks_from_completion(comp, include_usage)), self.mode)
+        else:
+            await _respond(send, 200, orjson.dumps(comp), self.mode)
+
+    async def _chat_live(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
+                         include_usage: bool, started: float, t0: float) -> None:
+        rk = chat_key(body) if self.mode == "record" else None
+        try:
+            if stream:
+                response, chunks = await self._relay_stream(body, send, include_usage)
+            else:
+                reply = await self.upstream.chat(body)
+                response, chunks = _loads(reply.body), None
+        except UpstreamError as exc:
+            self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
+                             estimated=False, latency_ms=(time.perf_counter() - t0) * 1000, started_at=started,
+                             status=exc.status, error=_error_message(exc.body), streamed=stream))
+            if getattr(exc, "answered", False):  # failed mid-stream: the client already got a 200 and its end
+                return
+            raise _Reply(exc.status, exc.body) from None
+        latency = (time.perf_counter() - t0) * 1000
+        usage, estimated = (response or {}).get("usage"), False
+        if usage is None and response is not None:
+            usage, estimated = estimate_usage(body, response), True
+        call = meter(execution_id=execution_id, mode=self.mode, request=body, response=response, usage=usage,
+                     estimated=estimated, latency_ms=latency, started_at=started,
+                     cassette_key=rk.key if rk else None, streamed=stream)
+        if rk is not None and response is not None and self.cassettes is not None:
+            occurrence = self._occurrences[rk.key]
+            self._occurrences[rk.key] = occurrence + 1
+            self.cassettes.record(CassetteEntry(
+                key=rk.key, occurrence=occurrence, kind="chat", model=rk.model, summary=summarize(body),
+                request=_canonical_request(body), response=None if chunks is not None else response, stream=chunks,
+                usage=usage, usage_estimated=estimated, system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
+                conversation_hash=rk.conversation_hash, sampling_hash=rk.sampling_hash,
+                reply=shapes.reply_text(response), latency_ms=latency))
+        # Metered before the last byte goes out, so a client that got its answer finds the call.
+        self._emit(call)
+        if stream:
+            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+        else:
+            await _respond(send, reply.status, reply.body, self.mode, rk.key if rk else None)
+
+    async def _relay_stream(self, body: dict[str, Any], send: Send,
+                            include_usage: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        # Ask the upstream for usage even when the client did not, for exact metering; the
+        # usage-only chunk is then kept from the client, which did not ask for it.
+        upstream_body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
+        chunks: list[dict[str, Any]] = []
+        answered = False
+        try:
+            async with self.upstream.chat_stream(upstream_body) as payloads:
+                await send({"type": "http.response.start", "status": 200, "headers": _headers(_SSE, self.mode)})
+                answered = True
+                async for payload in payloads:
+                    if payload == "[DONE]":
+                        break
+                    chunk = _loads(payload.encode())
+                    if chunk is None:
+                        continue
+                    chunks.append(chunk)
+                    if not include_usage and not chunk.get("choices") and chunk.get("usage"):
+                        continue
+                    await send({"type": "http.response.body", "body": b"data: " + payload.encode() + b"\n\n",
+                                "more_body": True})
+        except UpstreamError as exc:
+            if answered:
+                # The status line is gone; end the stream with an error event the client can read.
+                await send({"type": "http.response.body", "body": b"data: " + exc.body + b"\n\n", "more_body": False})
+                exc.answered = True  # type: ignore[attr-defined]
+            raise
+        return shapes.completion_from_chunks(chunks), chunks
+
+    # -- embeddings and models ------------------------------------------------------------------
+
+    async def _embeddings(self, body: dict[str, Any], execution_id: str | None, send: Send) -> None:
+        from lab.llm.embeddings import scripted_embeddings
+
+        if not body.get("model") or body.get("input") in (None, "", []):
+            raise _Reply(400, shapes.error_body("embeddings need `model` and `input`", param="input"))
+        started, t0 = self._now(), time.perf_counter()
+        rk = embedding_key(body)
+        if self.mode == "replay":
+            occurrence = self._occurrences[rk.key]
+            self._occurrences[rk.key] = occurrence + 1
+            entry = self.cassettes.lookup(rk.key, occurrence) if self.cassettes is not None else None
+            if entry is None or entry.response is None:
+                message = miss_message(self.cassettes, rk, summarize(body, "embeddings"))
+                raise _Reply(404, shapes.error_body(message, code="cassette_miss"))
+            response, latency = entry.response, entry.latency_ms
+        elif self.mode == "scripted":
+            response, latency = scripted_embeddings(body), 0.0
+        else:
+            try:
+                reply = await self.upstream.embeddings(body)
+            except UpstreamError as exc:
+                raise _Reply(exc.status, exc.body) from None
+            response, latency = _loads(reply.body) or {}, (time.perf_counter() - t0) * 1000
+            if self.mode == "record" and self.cassettes is not None:
+                occurrence = self._occurrences[rk.key]
+                self._occurrences[rk.key] = occurrence + 1
+                self.cassettes.record(CassetteEntry(
+                    key=rk.key, occurrence=occurrence, kind="embeddings", model=rk.model,
+                    summary=summarize(body, "embeddings"), request=body, response=response,
+                    usage=response.get("usage"), conversation_hash=rk.conversation_hash,
+                    sampling_hash=rk.sampling_hash, reply=f"{len(response.get('data') or [])} vectors",
+                    latency_ms=latency))
+        self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=response,
+                         usage=response.get("usage"), estimated=self.mode == "scripted", latency_ms=latency,
+                         started_at=started, cassette_key=rk.key if self.mode in ("record", "replay") else None))
+        await _respond(send, 200, orjson.dumps(response), self.mode)
+
+    async def _models(self, send: Send) -> None:
+        if self.mode in ("live", "record"):
+            try:
+                reply = await self.upstream.models()
+            except UpstreamError as exc:
+                raise _Reply(exc.status, exc.body) from None
+            await _respond(send, reply.status, reply.body, self.mode)
+            return
+        ids = self.cassettes.models() if self.mode == "replay" and self.cassettes is not None else []
+        owner = f"walab-{self.mode}"
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in ids]
+        await _respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
+
+
+def _canonical_request(body: dict[str, Any]) -> dict[str, Any]:
+    from lab.llm.canonical import canonical_chat
+
+    return canonical_chat(body)
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _error_message(body: bytes) -> str:
+    data = _loads(body)
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        return str(data["error"].get("message"))
+    return body[:300].decode("utf-8", "replace")
+
+
+async def _json_body(receive: Any) -> dict[str, Any]:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Reply(400, shapes.error_body("the client disconnected before sending its body"))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _Reply(413, shapes.error_body(f"request body larger than {MAX_BODY // 1024 // 1024} MB"))
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _Reply(400, shapes.error_body(f"the request body is not valid JSON: {exc}")) from None
+    if not isinstance(body, dict):
+        raise _Reply(400, shapes.error_body("the request body must be a JSON object"))
+    return body
+
+
+def _headers(content_type: bytes, mode: str, key: str | None = None, length: int | None = None) -> list:
+    headers = [(b"content-type", content_type), (b"x-walab-llm-mode", mode.encode())]
+    if length is not None:
+        headers.append((b"content-length", str(length).encode()))
+    if key:
+        headers.append((b"x-walab-cassette-key", key.encode()))
+    if content_type == _SSE:
+        headers.append((b"cache-control", b"no-cache"))
+    return headers
+
+
+async def _respond(send: Send, status: int, body: bytes, mode: str, key: str | None = None) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": _headers(_JSON, mode, key, len(body))})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _stream(send: Send, events: list[bytes], mode: str, key: str | None = None) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": _headers(_SSE, mode, key)})
+    last = len(events) - 1
+    for i, event in enumerate(events):
+        await send({"type": "http.response.body", "body": event, "more_body": i < last})

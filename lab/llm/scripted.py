@@ -1,0 +1,95 @@
+"""Scripted replies: answers written in a scenario, to test a flow's plumbing without any model.
+
+Items are taken in order, one per call, except rules (items with `match`), which answer any call
+whose last user message matches their regex, first match wins, before the next in-order item:
+
+    ScriptedReplies([
+        "Olá! Como posso ajudar?",                                  # text
+        {"match": "(?i)preço|valor", "reply": "O plano custa R$ 99"},  # rule
+        {"tool_call": {"name": "buscar_plano", "arguments": {"id": 3}}},
+        {"json": {"intent": "comprar", "confidence": 0.9}},
+    ])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from lab.errors import ConfigError
+
+
+@dataclass(slots=True)
+class ScriptedReply:
+    """One reply: a text, a tool call or a JSON object (sent as the message content)."""
+
+    text: str | None = None
+    tool_call: dict[str, Any] | None = None
+    json: Any = None
+    match: re.Pattern[str] | None = None
+
+    def message(self, call_id: str) -> tuple[dict[str, Any], str]:
+        """The assistant message and finish reason this reply answers with."""
+        if self.tool_call is not None:
+            args = self.tool_call.get("arguments", {})
+            arguments = args if isinstance(args, str) else orjson.dumps(args).decode()
+            call = {"id": call_id, "type": "function",
+                    "function": {"name": str(self.tool_call.get("name", "")), "arguments": arguments}}
+            return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+        if self.json is not None:
+            return {"role": "assistant", "content": orjson.dumps(self.json).decode()}, "stop"
+        return {"role": "assistant", "content": self.text or ""}, "stop"
+
+
+def _parse(item: Any, where: str) -> ScriptedReply:
+    if isinstance(item, str):
+        return ScriptedReply(text=item)
+    if not isinstance(item, dict):
+        raise ConfigError("a scripted reply is a text or a mapping with reply, tool_call or json", where=where)
+    pattern = None
+    if "match" in item:
+        try:
+            pattern = re.compile(str(item["match"]))
+        except re.error as exc:
+            raise ConfigError(f"scripted reply `match` is not a valid regex: {exc}", where=where,
+                              fix="write a Python regular expression, e.g. (?i)preço|valor") from None
+    kinds = [k for k in ("reply", "text", "tool_call", "json") if k in item]
+    if len(kinds) != 1:
+        raise ConfigError("a scripted reply needs exactly one of reply, tool_call, json", where=where,
+                          fix="e.g. {match: '(?i)oi', reply: 'Olá!'} or {tool_call: {name: f, arguments: {}}}")
+    kind = kinds[0]
+    if kind == "tool_call":
+        tc = item["tool_call"]
+        if not isinstance(tc, dict) or "name" not in tc:
+            raise ConfigError("scripted `tool_call` needs a name (and optional arguments)", where=where)
+        return ScriptedReply(tool_call=tc, match=pattern)
+    if kind == "json":
+        return ScriptedReply(json=item["json"], match=pattern)
+    return ScriptedReply(text=str(item[kind]), match=pattern)
+
+
+@dataclass
+class ScriptedReplies:
+    """The replies of a scripted session: in-order items and regex rules."""
+
+    items: list[Any] = field(default_factory=list)
+    source: str = "scenario"
+
+    def __post_init__(self) -> None:
+        parsed = [_parse(item, f"{self.source}: llm replies[{i}]") for i, item in enumerate(self.items)]
+        self.rules = [r for r in parsed if r.match is not None]
+        self.queue = [r for r in parsed if r.match is None]
+        self.used = 0
+
+    def next(self, last_user: str) -> ScriptedReply | None:
+        """The reply to a call whose last user message is `last_user` (None when none is left)."""
+        for rule in self.rules:
+            if rule.match and rule.match.search(last_user):
+                return rule
+        if self.used < len(self.queue):
+            self.used += 1
+            return self.queue[self.used - 1]
+        return None

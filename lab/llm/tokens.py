@@ -1,0 +1,146 @@
+"""Token counts with tiktoken, offline: its cache is seeded from the encodings in the bpe-openai wheel.
+
+tiktoken downloads `o200k_base` / `cl100k_base` on first use and keeps them in a cache directory
+(`TIKTOKEN_CACHE_DIR`, one file per blob named by the sha1 of its URL, checked against a sha256).
+The bpe-openai wheel ships the same files gzipped, so we write them into that cache, after checking
+their sha256 equals what tiktoken expects, and tiktoken never reaches the network.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from functools import lru_cache
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from lab.errors import LabError
+
+# The blob URLs and sha256 tiktoken_ext.openai_public uses (tests check they still agree).
+ENCODING_BLOBS: dict[str, tuple[str, str]] = {
+    "o200k_base": (
+        "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    ),
+    "cl100k_base": (
+        "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    ),
+}
+
+# OpenAI's chat format: every message costs 3 tokens of framing, a `name` one more, and the
+# reply is primed with 3 (the cookbook's num_tokens_from_messages for gpt-4o / gpt-4 families).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+
+def cache_dir() -> Path:
+    """The tiktoken cache directory: TIKTOKEN_CACHE_DIR if set, else walab's own under XDG cache."""
+    if os.environ.get("TIKTOKEN_CACHE_DIR"):
+        return Path(os.environ["TIKTOKEN_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "walab" / "tiktoken"
+
+
+def seed_cache(directory: Path | None = None) -> Path:
+    """Write the bpe-openai encoding files into tiktoken's cache and point tiktoken at it."""
+    target = directory or cache_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    data_dir = _wheel_data_dir()
+    for name, (url, expected) in ENCODING_BLOBS.items():
+        path = target / hashlib.sha1(url.encode()).hexdigest()
+        if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == expected:
+            continue
+        raw = gzip.decompress((data_dir / f"{name}.tiktoken.gz").read_bytes())
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != expected:
+            raise LabError(
+                f"the {name} encoding shipped in bpe-openai does not match tiktoken's (sha256 {actual[:12]}…)",
+                where=str(data_dir),
+                fix="install matching versions of tiktoken and bpe-openai (pip install -U tiktoken bpe-openai)",
+            )
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, path)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(target)
+    return target
+
+
+def _wheel_data_dir() -> Path:
+    # find_spec locates the package without importing it (its import loads a 74 MB extension).
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise LabError("the bpe-openai package is not installed; walab counts tokens offline with its encodings",
+                       fix="install walab's dependencies: ./walab --version (or pip install bpe-openai)")
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+def encoding_name_for(model: str) -> str:
+    """The encoding a model uses; o200k_base (current OpenAI models) when tiktoken does not know it."""
+    import tiktoken.model
+
+    try:
+        name = tiktoken.model.encoding_name_for_model(model)
+    except KeyError:
+        return "o200k_base"
+    return name if name in ENCODING_BLOBS else "o200k_base"
+
+
+@lru_cache(maxsize=4)
+def encoding(name: str = "o200k_base") -> Any:
+    """A tiktoken Encoding, loaded from the seeded cache (never downloaded)."""
+    import tiktoken
+
+    seed_cache()
+    return tiktoken.get_encoding(name)
+
+
+def count_text(text: str, model: str = "gpt-4o-mini") -> int:
+    """Tokens of a plain text."""
+    return len(encoding(encoding_name_for(model)).encode(text, disallowed_special=()))
+
+
+def count_messages(messages: list[dict[str, Any]], model: str = "gpt-4o-mini", tools: list[Any] | None = None) -> int:
+    """Prompt tokens of a chat request, framing included (an estimate when tools are present)."""
+    enc = encoding(encoding_name_for(model))
+    total = REPLY_PRIMING
+    for message in messages:
+        total += TOKENS_PER_MESSAGE
+        for key, value in message.items():
+            if value is None:
+                continue
+            total += len(enc.encode(_as_text(value), disallowed_special=()))
+            if key == "name":
+                total += TOKENS_PER_NAME
+    if tools:
+        import orjson
+
+        # Tool definitions are rendered into the prompt in an undocumented format; their JSON
+        # is a close, slightly high, stand-in.
+        total += len(enc.encode(orjson.dumps(tools).decode(), disallowed_special=()))
+    return total
+
+
+def count_reply(message: dict[str, Any], model: str = "gpt-4o-mini") -> int:
+    """Completion tokens of an assistant message (text and tool calls)."""
+    enc = encoding(encoding_name_for(model))
+    total = 0
+    if message.get("content"):
+        total += len(enc.encode(_as_text(message["content"]), disallowed_special=()))
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        total += len(enc.encode(f"{fn.get('name', '')}{fn.get('arguments', '')}", disallowed_special=()))
+    return total
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts: count their text
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
+    import orjson
+
+    return orjson.dumps(value).decode()

@@ -1,0 +1,144 @@
+"""The paid upstream (OpenAI, Ollama, vLLM, any OpenAI-compatible server), reached with the openai SDK.
+
+The SDK is imported on first live call only: it takes over a second to import, and replay or
+scripted sessions never need it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from lab.llm import shapes
+
+
+@dataclass(slots=True)
+class UpstreamReply:
+    """A successful upstream answer: status and raw JSON body."""
+
+    status: int
+    body: bytes
+
+
+class UpstreamError(Exception):
+    """The upstream failed: its status and OpenAI-shaped error body, passed through to the caller."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"upstream answered {status}")
+        self.status = status
+        self.body = body
+
+
+class Upstream:
+    """Forwards requests with the openai SDK (no retries: the flow's client decides about retrying).
+
+    Args:
+        url: the upstream base URL (OPENAI_BASE_URL), e.g. https://api.openai.com/v1.
+        key: the upstream API key (OPENAI_API_KEY); never logged, never recorded.
+        http: an httpx.AsyncClient for the SDK to use (tests pass one with a transport).
+        timeout: seconds before a call is answered 504.
+    """
+
+    def __init__(self, url: str | None, key: str | None, *, http: Any = None, timeout: float = 120.0) -> None:
+        self.url = url or "https://api.openai.com/v1"
+        self._key = key
+        self._http = http
+        self._timeout = timeout
+        self._client: Any = None
+        self._params: dict[str, set[str]] = {}
+
+    def _sdk(self) -> Any:
+        if self._client is None:
+            import openai
+
+            self._client = openai.AsyncOpenAI(base_url=self.url, api_key=self._key or "missing-key",
+                                              max_retries=0, timeout=self._timeout, http_client=self._http)
+        return self._client
+
+    def _split(self, resource: Any, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        # The SDK's create() takes typed keyword arguments; whatever it does not know goes in extra_body.
+        known = self._params.get(name)
+        if known is None:
+            known = {p for p in inspect.signature(resource.create).parameters if not p.startswith("extra_")}
+            known -= {"timeout"}
+            self._params[name] = known
+        kwargs = {k: v for k, v in body.items() if k in known}
+        extra = {k: v for k, v in body.items() if k not in known}
+        if extra:
+            kwargs["extra_body"] = extra
+        return kwargs
+
+    async def _call(self, fn: Any) -> UpstreamReply:
+        import openai
+
+        try:
+            raw = await fn()
+        except openai.APIStatusError as exc:
+            raise UpstreamError(exc.status_code, _error_bytes(exc)) from None
+        except openai.APITimeoutError:
+            raise UpstreamError(504, shapes.error_body(
+                f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
+                type_="timeout", code="upstream_timeout")) from None
+        except openai.APIConnectionError as exc:
+            raise UpstreamError(502, shapes.error_body(
+                f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
+                type_="api_connection_error", code="upstream_unreachable")) from None
+        return UpstreamReply(raw.http_response.status_code, raw.http_response.content)
+
+    async def chat(self, body: dict[str, Any]) -> UpstreamReply:
+        """A non-streamed chat completion."""
+        res = self._sdk().chat.completions
+        kwargs = self._split(res, "chat", {k: v for k, v in body.items() if k != "stream"})
+        return await self._call(lambda: res.with_raw_response.create(**kwargs))
+
+    async def embeddings(self, body: dict[str, Any]) -> UpstreamReply:
+        """An embeddings call."""
+        res = self._sdk().embeddings
+        kwargs = self._split(res, "embeddings", body)
+        return await self._call(lambda: res.with_raw_response.create(**kwargs))
+
+    async def models(self) -> UpstreamReply:
+        """The upstream's model list."""
+        res = self._sdk().models
+        return await self._call(lambda: res.with_raw_response.list())
+
+    @asynccontextmanager
+    async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[AsyncIterator[str]]:
+        """A streamed chat completion: yields the upstream's SSE `data:` payloads as they arrive."""
+        import openai
+
+        res = self._sdk().chat.completions
+        kwargs = self._split(res, "chat", {**body, "stream": True})
+        try:
+            async with res.with_streaming_response.create(**kwargs) as resp:
+                yield _data_lines(resp)
+        except openai.APIStatusError as exc:
+            raise UpstreamError(exc.status_code, _error_bytes(exc)) from None
+        except openai.APITimeoutError:
+            raise UpstreamError(504, shapes.error_body(
+                f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
+                type_="timeout", code="upstream_timeout")) from None
+        except openai.APIConnectionError as exc:
+            raise UpstreamError(502, shapes.error_body(
+                f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
+                type_="api_connection_error", code="upstream_unreachable")) from None
+
+
+async def _data_lines(resp: Any) -> AsyncIterator[str]:
+    async for line in resp.iter_lines():
+        if line.startswith("data:"):
+            payload = line[5:].strip()
+            if payload:
+                yield payload
+
+
+def _error_bytes(exc: Any) -> bytes:
+    try:
+        content = exc.response.content
+    except Exception:  # noqa: BLE001 - a streamed error body may be unread; fall back to the message
+        content = b""
+    if content:
+        return content
+    return shapes.error_body(str(exc.message), type_="upstream_error", code=str(exc.status_code))

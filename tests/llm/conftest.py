@@ -1,0 +1,164 @@
+"""A small OpenAI-compatible upstream on a real loopback port, recording what it was asked."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+import uvicorn
+
+from lab.llm.cassette import CassetteStore
+from lab.llm.gateway import LLMGateway
+from lab.server import LabServer
+
+GATEWAY_KEY = "walab-test-gateway-key-0123456789"
+UPSTREAM_KEY = "sk-test-UPSTREAMsecret0123456789abcdef"
+
+
+@dataclass
+class FakeUpstream:
+    """Answers like OpenAI; the last user message steers it: '429', '500', 'slow', 'tool', 'nousage'."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        raw = b""
+        while True:
+            msg = await receive()
+            raw += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        body = orjson.loads(raw) if raw else None
+        self.requests.append({"path": scope["path"], "method": scope["method"], "headers": headers, "body": body})
+        path = scope["path"]
+        if path.endswith("/models"):
+            return await _json(send, 200, {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model",
+                                                                         "created": 1, "owned_by": "openai"}]})
+        if path.endswith("/embeddings"):
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            return await _json(send, 200, {"object": "list", "model": body["model"],
+                                           "data": [{"object": "embedding", "index": i, "embedding": [0.1, 0.2]}
+                                                    for i, _ in enumerate(inputs)],
+                                           "usage": {"prompt_tokens": 4, "total_tokens": 4}})
+        last = next((m.get("content") or "" for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        if "429" in last:
+            return await _json(send, 429, {"error": {"message": "Rate limit reached for gpt-4o-mini in organization",
+                                                     "type": "requests", "param": None, "code": "rate_limit_exceeded"}})
+        if "500" in last:
+            return await _json(send, 500, {"error": {"message": "The server had an error while processing your request.",
+                                                     "type": "server_error", "param": None, "code": None}})
+        if "slow" in last:
+            await asyncio.sleep(3)
+        message: dict[str, Any] = {"role": "assistant", "content": f"eco: {last}"}
+        if "count" in last:  # identical requests get different answers, as a sampling model's would
+            message["content"] = f"eco {len(self.requests)}: {last}"
+        finish = "stop"
+        if body.get("tools") and "tool" in last:
+            name = body["tools"][0]["function"]["name"]
+            message = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_abc123", "type": "function", "function": {"name": name, "arguments": '{"plano":"basico"}'}}]}
+            finish = "tool_calls"
+        elif (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
+            message["content"] = orjson.dumps({"intent": "preco", "echo": last}).decode()
+        usage = {"prompt_tokens": 11 * len(body["messages"]), "completion_tokens": 7, "total_tokens": 11 * len(body["messages"]) + 7,
+                 "prompt_tokens_details": {"cached_tokens": 0}}
+        comp = {"id": "chatcmpl-up1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini-2024-07-18",
+                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]}
+        if "nousage" not in last:
+            comp["usage"] = usage
+        if not body.get("stream"):
+            return await _json(send, 200, comp)
+        from lab.llm import shapes
+
+        chunks = shapes.chunks_from_completion(comp, include_usage=bool((body.get("stream_options") or {}).get("include_usage")))
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        for event in shapes.sse(chunks):
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _json(send: Any, status: int, data: Any) -> None:
+    body = orjson.dumps(data)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Served:
+    """An ASGI app on uvicorn, 127.0.0.1 and a free port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+@pytest.fixture
+def upstream():
+    fake = FakeUpstream()
+    with Served(fake) as served:
+        fake.url = served.url + "/v1"  # type: ignore[attr-defined]
+        yield fake
+
+
+@dataclass
+class Lab:
+    """A gateway mounted at /llm of a LabServer on a real port."""
+
+    gateway: LLMGateway
+    url: str
+
+    def base(self, execution_id: str = "exec1") -> str:
+        return f"{self.url}/llm/x/{execution_id}/v1"
+
+
+@pytest.fixture
+def serve_gateway():
+    stack: list[Served] = []
+
+    def make(gateway: LLMGateway) -> Lab:
+        served = Served(LabServer({"/llm": gateway.app}))
+        served.__enter__()
+        stack.append(served)
+        return Lab(gateway, served.url)
+
+    yield make
+    for served in stack:
+        served.__exit__()
+
+
+@pytest.fixture
+def cassette_path(tmp_path):
+    return tmp_path / "scenario.cassette.yaml"
+
+
+def make_gateway(mode: str, upstream: Any = None, cassette: Any = None, **kw: Any) -> LLMGateway:
+    store = CassetteStore(cassette) if cassette is not None else None
+    return LLMGateway(mode=mode, key=GATEWAY_KEY, upstream_url=getattr(upstream, "url", None),
+                      upstream_key=UPSTREAM_KEY if upstream is not None else None, cassettes=store, **kw)
