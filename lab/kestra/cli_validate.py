@@ -1,0 +1,216 @@
+"""`walab validate [PATH...]`: check Kestra flows with the embedded engine or a real Kestra.
+
+Each problem is printed as `file:line: [kind] message` with a hint. Kinds: `unknown type` (the
+class does not exist in Kestra), `unsupported` (exists in Kestra, the embedded engine does not
+run it: use a real Kestra), `invalid` (anything else). Exit 1 when a flow is invalid, 0 when all
+are valid, 2 on usage errors (no such path, no flows, unreachable Kestra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.errors import ConfigError
+
+FLOW_SUFFIXES = (".yml", ".yaml")
+_PATH_PREFIX = re.compile(r"^((?:[A-Za-z_][\w-]*(?:\[\d+\])*\.?)+):\s")
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem of one flow, ready to print."""
+
+    file: str
+    line: int | None
+    kind: str
+    message: str
+    hint: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}: [{self.kind}] {self.message}"
+        return text + (f"\n    hint: {self.hint}" if self.hint else "")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="flow files or folders (default: flows/)")
+    parser.add_argument("--kestra", metavar="URL", help="validate with a real Kestra's /flows/validate instead")
+    parser.add_argument("--user", help="basic-auth user of that Kestra (default: KESTRA_USER)")
+    parser.add_argument("--password", help="its password (default: KESTRA_PASSWORD)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print problems only, no summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    files = collect(args.paths or ["flows"])
+    if args.kestra:
+        user = args.user or os.environ.get("KESTRA_USER")
+        password = args.password or os.environ.get("KESTRA_PASSWORD")
+        results = asyncio.run(_with_kestra(files, args.kestra, user, password))
+        target = f"Kestra at {args.kestra}"
+    else:
+        results = _with_engine(files)
+        target = "the embedded engine"
+    invalid = 0
+    for path, findings in results:
+        if findings:
+            invalid += 1
+        for finding in findings:
+            print(finding.render())
+    if not args.quiet:
+        print(f"{len(results)} flow file(s) checked with {target}: "
+              + (f"{invalid} invalid" if invalid else "all valid"), file=sys.stderr)
+    return 1 if invalid else 0
+
+
+def collect(paths: list[str]) -> list[Path]:
+    """The flow files under the given files/folders, sorted; ConfigError (exit 2) when none."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ConfigError(f"no such file or folder: {raw}", fix="pass flow files or folders (default: flows/)")
+    if not found:
+        raise ConfigError(f"no flow files (*.yml, *.yaml) in {', '.join(paths)}", fix="pass a folder with Kestra flows")
+    return found
+
+
+def _with_engine(files: list[Path]) -> list[tuple[Path, list[Finding]]]:
+    from lab.kestra.engine.validation import validate  # what Engine.validate / deploy apply
+
+    results = []
+    for path in files:
+        source = path.read_text(encoding="utf-8", errors="replace")
+        findings = [_from_problem(path, source, p) for p in validate(source, path=str(path))]
+        results.append((path, findings))
+    return results
+
+
+def _from_problem(path: Path, source: str, problem: Any) -> Finding:
+    message = getattr(problem, "message", None) or str(problem)
+    line = getattr(problem, "line", None)
+    where = getattr(problem, "path", None)
+    if line is None and where:
+        line = line_of(source, where)
+    kind = _KINDS.get(str(getattr(problem, "kind", "")), None) or _kind_of(message)
+    hint = getattr(problem, "hint", None) or _hint_for(kind)
+    return Finding(str(path), line, kind, message, hint)
+
+
+async def _with_kestra(files: list[Path], url: str, user: str | None, password: str | None):
+    from lab.kestra.client import KestraClient
+    from lab.kestra.errors import KestraUnreachable
+
+    sources = [path.read_text(encoding="utf-8", errors="replace") for path in files]
+    async with KestraClient(url, username=user, password=password) as kestra:
+        try:
+            await kestra.detect()
+            reports = [await kestra.validate_flows(source) for source in sources]
+        except KestraUnreachable as exc:
+            raise ConfigError(exc.what, where=exc.where, fix=exc.fix) from exc
+    results = []
+    for path, source, flow_reports in zip(files, sources, reports):
+        documents = _documents(source)
+        findings = []
+        for report in flow_reports:
+            offset, document = documents[report.index] if report.index < len(documents) else (0, source)
+            for constraint in (report.constraints or "").splitlines():
+                if constraint.strip():
+                    finding = _from_constraint(path, document, constraint.strip())
+                    finding.line = finding.line + offset if finding.line else None
+                    findings.append(finding)
+        results.append((path, findings))
+    return results
+
+
+def _documents(source: str) -> list[tuple[int, str]]:
+    """The flows of a multi-document file with their line offsets (Kestra splits on `---`)."""
+    documents, start, current = [], 0, []
+    for number, line in enumerate(source.splitlines(keepends=True)):
+        if line.rstrip() == "---":
+            documents.append((start, "".join(current)))
+            start, current = number + 1, []
+        else:
+            current.append(line)
+    documents.append((start, "".join(current)))
+    return [(o, d) for o, d in documents if d.strip()] or [(0, source)]
+
+
+def _from_constraint(path: Path, source: str, constraint: str) -> Finding:
+    match = _PATH_PREFIX.match(constraint)
+    line = line_of(source, match.group(1)) if match else None
+    if line is None:
+        type_name = re.search(r"Invalid type: ([\w.$]+)", constraint)
+        if type_name:
+            line = _line_containing(source, type_name.group(1))
+    kind = _kind_of(constraint)
+    return Finding(str(path), line, kind, constraint, _hint_for(kind))
+
+
+# The engine's problem kinds, as the three a person acts on differently.
+_KINDS = {"unknown-type": "unknown type", "unsupported-type": "unsupported", "unsupported-property": "unsupported",
+          "unknown-property": "invalid", "yaml": "invalid", "missing": "invalid", "missing-property": "invalid",
+          "expression": "invalid", "duplicate-id": "invalid", "invalid": "invalid"}
+
+
+def _kind_of(message: str) -> str:
+    text = message.lower()
+    if "invalid type" in text or "unknown type" in text or "does not exist" in text:
+        return "unknown type"
+    if "not supported" in text or "unsupported" in text or "embedded engine" in text:
+        return "unsupported"
+    return "invalid"
+
+
+def _hint_for(kind: str) -> str:
+    if kind == "unknown type":
+        return "check the spelling of the type against Kestra's plugin documentation"
+    if kind == "unsupported":
+        return "this exists in Kestra but the embedded engine does not run it: use a real Kestra " \
+               "(docker compose up -d, then --kestra http://localhost:8080)"
+    return "correct the flow as the message says"
+
+
+def line_of(source: str, path: str) -> int | None:
+    """The 1-based line of a property path such as `tasks[0].type` in the YAML source."""
+    try:
+        node = yaml.compose(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return mark.line + 1 if mark else None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if node is None:
+            break
+        if part.startswith("[") and isinstance(node, yaml.SequenceNode):
+            index = int(part[1:-1])
+            node = node.value[index] if index < len(node.value) else None
+        elif isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if node is not None:
+                line = node.start_mark.line + 1
+            continue
+        else:
+            break
+        if node is not None:
+            line = node.start_mark.line + 1
+    return line
+
+
+def _line_containing(source: str, needle: str) -> int | None:
+    for number, text in enumerate(source.splitlines(), 1):
+        if needle in text:
+            return number
+    return None

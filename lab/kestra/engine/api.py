@@ -1,0 +1,285 @@
+"""Kestra's REST API over the embedded engine: the same paths and JSON shapes as Kestra 1.3 / 2.0.
+
+A raw ASGI app (no framework on the hot webhook path: one regex match, one engine call, one
+orjson dump). Mount it in the lab server with `strip=False` (paths start with `/api/v1`), or
+drive it in-process with `httpx.ASGITransport(app)` through `KestraClient`.
+
+Deliberate difference from Kestra: the log follow stream ends once the execution is terminal
+(Kestra's never ends), because an in-process ASGI transport buffers a response until it ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from lab.kestra.engine import api_flows
+from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, sse_event,
+                                           webhook_key_trigger)
+
+Handler = Callable[["Call"], Awaitable[Reply]]
+OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
+WEBHOOK_KEYS = ("tenantId", "id", "namespace", "flowId", "flowRevision", "trigger", "outputs", "labels", "state", "url")
+
+
+@dataclass(slots=True)
+class Call:
+    """One request as the handlers see it."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    scope: dict[str, Any] = field(repr=False)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+class KestraApi:
+    """The ASGI app. `dialect` picks the JSON shapes ("1.3" or "2.0"); credentials enable basic auth.
+
+    Args:
+        engine: the embedded engine (`lab.kestra.engine.engine.Engine`).
+        dialect: which Kestra API variant to speak.
+        username, password: when set, every non-open path needs `Authorization: Basic`.
+        public_url: the base of the `url` field of executions (Kestra's `kestra.url`).
+    """
+
+    def __init__(self, engine: Any, *, dialect: str = "1.3", username: str | None = None,
+                 password: str | None = None, public_url: str = "http://127.0.0.1:8765") -> None:
+        self.engine = engine
+        self.dialect = dialect
+        self.public_url = public_url.rstrip("/")
+        self._auth = (b"Basic " + base64.b64encode(f"{username}:{password or ''}".encode())) if username else None
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        base = "/api/v1/main"
+        add = self._add
+        add("GET", "/api/v1/configs", self.configs)
+        add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}", self.webhook)
+        add("GET", base + "/executions/{id}", self.get_execution)
+        add("GET", base + "/executions/{id}/follow", self.follow)
+        add("DELETE", base + "/executions/{id}/kill", self.kill)
+        add("DELETE", base + "/executions/{id}/actions/kill", self.kill)
+        add("POST", base + "/executions/{ns}/{flow}", self.create_execution)
+        add("GET", base + "/logs/{id}", self.logs)
+        add("GET", base + "/logs/{id}/follow", self.follow_logs)
+        add("GET", base + "/metrics/{id}", self.metrics)
+        add("GET", base + "/outputs/{id}", self.outputs)
+        api_flows.register(self, add, base)
+
+    def _add(self, methods: str, template: str, handler: Handler) -> None:
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+        for method in methods.split("|"):
+            self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+
+    # -- ASGI -------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith("/api/v1/") and not path.startswith(("/api/v1/main/", "/api/v1/configs")):
+            path = "/api/v1/main/" + path[len("/api/v1/"):]  # Kestra's TenantAliasingRooter
+        try:
+            reply = await self._dispatch(scope, receive, path)
+        except ApiError as exc:
+            reply = exc.reply
+        except Exception as exc:  # never a traceback to the caller: Kestra's 500 JsonError shape
+            reply = error_reply(500, f"Internal Server Error: {type(exc).__name__}: {exc}", path)
+        await reply.send(send)
+
+    async def _dispatch(self, scope: dict[str, Any], receive: Callable, path: str) -> Reply:
+        method = scope["method"]
+        allowed = False
+        for route_method, pattern, handler in self._routes:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            allowed = True
+            if route_method != method:
+                continue
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            if self._auth is not None and not path.startswith(OPEN_PATHS):
+                given = headers.get("authorization", "").encode("latin-1")
+                if not hmac.compare_digest(given, self._auth):
+                    return Reply(401, b"", headers=[(b"www-authenticate", b"Basic")])
+            body = await _read_body(receive)
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return await handler(Call(method, path, params, query, headers, body, scope))
+        if allowed:
+            return error_reply(405, "Method Not Allowed", path)
+        return error_reply(404, "Not Found: Page Not Found", path)
+
+    # -- server -----------------------------------------------------------------------------
+
+    async def configs(self, call: Call) -> Reply:
+        return json_reply({
+            "uuid": "00000000-0000-0000-0000-000000000000", "version": f"{self.dialect}.0-embedded",
+            "edition": "OSS", "url": self.public_url + "/", "systemNamespace": "system",
+            "isBasicAuthInitialized": self._auth is not None, "isTaskRunEnabled": False,
+            "isAnonymousUsageEnabled": False, "isUiAnonymousUsageEnabled": False,
+            "isTemplateEnabled": self.dialect == "1.3", "hiddenLabelsPrefixes": [], "isAiEnabled": False,
+            "engine": "walab-embedded",
+        })
+
+    # -- executions -------------------------------------------------------------------------
+
+    def execution_json(self, execution: Any, *, url: bool = False) -> dict[str, Any]:
+        data = execution.to_json(self.dialect)
+        if url:
+            data["url"] = f"{self.public_url}/ui/main/executions/{execution.namespace}/{execution.flow_id}/{execution.id}"
+        return data
+
+    def _execution(self, execution_id: str, path: str) -> Any:
+        execution = self.engine.execution(execution_id)
+        if execution is None:
+            raise ApiError(error_reply(404, "Not Found", path))
+        return execution
+
+    async def webhook(self, call: Call) -> Reply:
+        ns, flow_id, key = call.params["ns"], call.params["flow"], call.params["key"]
+        trigger = webhook_key_trigger(self.engine, ns, flow_id, key, call.path)
+        try:
+            execution = await self.engine.webhook(ns, flow_id, key, method=call.method, body=call.body,
+                                                  headers=call.headers, query=call.query)
+        except Exception as exc:
+            raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
+        if execution is None:  # trigger conditions not met
+            return Reply(409 if self.dialect == "1.3" else 204, b"")
+        props = trigger.props if trigger is not None else {}
+        if props.get("wait"):
+            execution = await self.engine.wait(execution.id, None)
+            status = 500 if execution.state.current == "FAILED" else 200
+            if props.get("returnOutputs"):
+                return json_reply(execution.outputs or {}, status)
+        else:
+            status = 200
+        data = self.execution_json(execution, url=True)
+        return json_reply({k: data[k] for k in WEBHOOK_KEYS if k in data}, status)
+
+    async def get_execution(self, call: Call) -> Reply:
+        return json_reply(self.execution_json(self._execution(call.params["id"], call.path)))
+
+    async def follow(self, call: Call) -> Reply:
+        execution = self._execution(call.params["id"], call.path)
+
+        async def events() -> AsyncIterator[bytes]:
+            start = {"id": execution.id, "deleted": False} if self.dialect == "1.3" else {"id": execution.id}
+            yield sse_event("start", start)
+            last = None
+            async for snapshot in self.engine.watch(execution.id):
+                last = snapshot
+                if not snapshot.terminated:
+                    yield sse_event("progress", self.execution_json(snapshot))
+            final = self.execution_json(last if last is not None else self.engine.execution(execution.id))
+            yield sse_event("progress", final)
+            yield sse_event("end", final)
+        return Reply.stream(events())
+
+    async def kill(self, call: Call) -> Reply:
+        execution = self._execution(call.params["id"], call.path)
+        if not execution.terminated:
+            await self.engine.kill(execution.id)
+        return Reply(202, b"")
+
+    async def create_execution(self, call: Call) -> Reply:
+        from starlette.requests import Request  # multipart parsing only here, off the hot path
+
+        inputs: dict[str, Any] = {}
+        if call.body and "multipart/form-data" in call.headers.get("content-type", ""):
+            form = await Request(call.scope, _replay(call.body)).form()
+            for name, value in form.multi_items():
+                inputs[name] = value if isinstance(value, str) else (await value.read()).decode("utf-8", "replace")
+        labels = dict(lb.split(":", 1) for lb in call.query.get("labels", []) if ":" in lb)
+        try:
+            execution = await self.engine.start(call.params["ns"], call.params["flow"], inputs=inputs, labels=labels)
+        except Exception as exc:
+            raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
+        if call.arg("wait") == "true":
+            execution = await self.engine.wait(execution.id, None)
+        return json_reply(self.execution_json(execution, url=True))
+
+    async def outputs(self, call: Call) -> Reply:
+        if self.dialect != "2.0":
+            return error_reply(404, "Not Found: Page Not Found", call.path)
+        execution = self._execution(call.params["id"], call.path)
+        return json_reply([{"taskId": t.task_id, "taskRunId": t.id, "value": t.outputs or {}, "inline": True,
+                            **({"iteration": t.iteration} if t.iteration is not None else {})}
+                           for t in execution.task_runs if t.outputs])
+
+    async def metrics(self, call: Call) -> Reply:
+        found = getattr(self.engine, "metrics", None)
+        items = [m if isinstance(m, dict) else m.to_json() for m in (found(call.params["id"]) if found else [])]
+        task_id = call.arg("taskId")
+        if task_id:
+            items = [m for m in items if m.get("taskId") == task_id]
+        page, size = int(call.arg("page", "1") or 1), int(call.arg("size", "10") or 10)
+        return json_reply({"results": items[(page - 1) * size: page * size], "total": len(items)})
+
+    # -- logs -------------------------------------------------------------------------------
+
+    def _logs(self, call: Call) -> list[dict[str, Any]]:
+        self._execution(call.params["id"], call.path)
+        entries = [entry.to_json() for entry in self.engine.logs(call.params["id"])]
+        return _filter_logs(entries, call)
+
+    async def logs(self, call: Call) -> Reply:
+        return json_reply(self._logs(call))
+
+    async def follow_logs(self, call: Call) -> Reply:
+        execution_id = call.params["id"]
+        self._execution(execution_id, call.path)
+        min_level = call.arg("minLevel")
+
+        async def events() -> AsyncIterator[bytes]:
+            yield sse_event("start", {"attemptNumber": 0})
+            async for entry in self.engine.watch_logs(execution_id):
+                data = entry.to_json()
+                if _level_ok(data, min_level):
+                    yield sse_event("progress", data)
+        return Reply.stream(events())
+
+
+_LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4}
+
+
+def _level_ok(entry: dict[str, Any], min_level: str | None) -> bool:
+    return not min_level or _LEVELS.get(entry.get("level", "INFO"), 2) >= _LEVELS.get(min_level.upper(), 0)
+
+
+def _filter_logs(entries: list[dict[str, Any]], call: Call) -> list[dict[str, Any]]:
+    min_level, task_id, taskrun_id = call.arg("minLevel"), call.arg("taskId"), call.arg("taskRunId")
+    return [e for e in entries if _level_ok(e, min_level) and (not task_id or e.get("taskId") == task_id)
+            and (not taskrun_id or e.get("taskRunId") == taskrun_id)]
+
+
+async def _read_body(receive: Callable) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+    return receive
+

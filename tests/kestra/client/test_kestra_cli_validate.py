@@ -1,0 +1,77 @@
+"""`walab validate`: embedded engine and a (loopback stand-in of a) real Kestra."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kestra_fixture_app import PASSWORD, USER
+
+from lab.cli import main
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+UNKNOWN = "io.kestra.plugin.core.debug.UnknownTask"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_valid_folder_exits_0(capsys):
+    assert main(["validate", str(FLOWS)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "4 flow file(s) checked with the embedded engine: all valid" in captured.err
+
+
+def test_unknown_and_unsupported_types_are_told_apart_with_file_and_line(tmp_path, capsys):
+    write(tmp_path, "bad.yml", (FLOWS / "boom.yml").read_text().replace("io.kestra.plugin.core.execution.Fail", UNKNOWN))
+    write(tmp_path, "pause.yml", "id: pause\nnamespace: company.team\ntasks:\n  - id: wait\n"
+                                 "    type: io.kestra.plugin.core.flow.Pause\n    delay: PT1S\n")
+    write(tmp_path, "ok.yaml", (FLOWS / "hello.yml").read_text())
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'bad.yml'}:5: [unknown type]" in out and UNKNOWN in out
+    assert f"{tmp_path / 'pause.yml'}:5: [unsupported]" in out and "real Kestra" in out
+    assert "hint:" in out and "ok.yaml" not in out
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path, capsys):
+    path = write(tmp_path, "broken.yml", "id: x\nnamespace: company.team\ntasks:\n  - id: a\n   type: [\n")
+    assert main(["validate", str(path)]) == 1
+    assert f"{path}:" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "missing")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path)]) == 2  # a folder without flows
+    assert "no flow files" in capsys.readouterr().err
+
+
+def test_against_a_real_kestra_uses_its_validate_endpoint(tmp_path, capsys, fixture_servers):
+    broken = (FLOWS / "boom.yml").read_text().replace("id: boom", "id: broken").replace(
+        "io.kestra.plugin.core.execution.Fail", UNKNOWN)
+    path = write(tmp_path, "two.yml", (FLOWS / "hello.yml").read_text() + "---\n" + broken)
+    code = main(["validate", str(path), "--kestra", fixture_servers["1.3"], "--user", USER, "--password", PASSWORD])
+    captured = capsys.readouterr()
+    assert code == 1
+    hello_lines = len((FLOWS / "hello.yml").read_text().splitlines())
+    assert f"{path}:{hello_lines + 1 + 4}: [unknown type] tasks[0]: Invalid type: {UNKNOWN}" in captured.out
+    assert f"with Kestra at {fixture_servers['1.3']}" in captured.err
+
+
+def test_real_kestra_without_credentials_says_how_to_set_them(tmp_path, capsys, fixture_servers, monkeypatch):
+    monkeypatch.delenv("KESTRA_USER", raising=False)
+    monkeypatch.delenv("KESTRA_PASSWORD", raising=False)
+    assert main(["validate", str(FLOWS / "hello.yml"), "--kestra", fixture_servers["2.0"]]) == 1
+    err = capsys.readouterr().err
+    assert "401" in err and "KESTRA_USER" in err
+
+
+def test_unreachable_kestra_is_a_usage_error(capsys):
+    from conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["validate", str(FLOWS / "hello.yml"), "--kestra", url]) == 2
+    assert f"is Kestra running at {url}?" in capsys.readouterr().err
