@@ -16,8 +16,8 @@ RECEIPTS = ("read", "typing")
 
 
 def is_message(send: CapturedSend) -> bool:
-    """True for sends that appear as a bubble in the user's thread."""
-    return send.type not in RECEIPTS
+    """True for sends that appear as a bubble in the user's thread (not read marks, typing)."""
+    return send.type not in RECEIPTS and (send.payload or {}).get("status") != "read"
 
 
 def show(send: CapturedSend) -> dict[str, Any]:

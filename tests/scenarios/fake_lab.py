@@ -26,6 +26,12 @@ class FakeLab:
         self.last_user_at: dict[str, float] = {}
         self.seq = 0
         self.prompt: str | None = None
+        self.clock_start = clock_start
+        self.listeners: list[Any] = []
+
+    def subscribe(self, callback: Any) -> Any:
+        self.listeners.append(callback)
+        return lambda: self.listeners.remove(callback)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -61,7 +67,10 @@ class FakeLab:
     def _turn(self, wa_id: str, kind: str, summary: str, reply_type: str, payload: dict[str, Any]) -> Turn:
         self.seq += 1
         n = len(self.transcript.turns) + 1
-        inbound = InboundEvent(wa_id, kind, summary, {}, b"{}", f"wamid.IN{self.seq:06d}", self.now)
+        message = ({"type": "text", "text": {"body": summary}} if kind == "text" else
+                   {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": summary, "title": summary}}})
+        webhook = {"entry": [{"changes": [{"value": {"messages": [message]}}]}]}
+        inbound = InboundEvent(wa_id, kind, summary, webhook, b"{}", f"wamid.IN{self.seq:06d}", self.now)
         expired = wa_id in self.last_user_at and self.now - self.last_user_at[wa_id] > 24 * 3600
         self.last_user_at[wa_id] = self.now
         verdict = Verdict(ok=True)
@@ -78,4 +87,8 @@ class FakeLab:
         turn = Turn(index=n, contact=wa_id, inbound=inbound, executions=[ex], replies=[send], llm_calls=[call])
         turn.timings.terminal_ms = 12.0
         self.transcript.turns.append(turn)
+        from lab.conversation.events import TurnFinished
+
+        for cb in list(self.listeners):
+            cb(TurnFinished(turn))
         return turn
