@@ -49,15 +49,15 @@ class KestraApi:
 
     Args:
         engine: the embedded engine (`lab.kestra.engine.engine.Engine`).
-        dialect: which Kestra API variant to speak.
+        dialect: which Kestra API variant to speak (default: the engine's `version`).
         username, password: when set, every non-open path needs `Authorization: Basic`.
         public_url: the base of the `url` field of executions (Kestra's `kestra.url`).
     """
 
-    def __init__(self, engine: Any, *, dialect: str = "1.3", username: str | None = None,
+    def __init__(self, engine: Any, *, dialect: str | None = None, username: str | None = None,
                  password: str | None = None, public_url: str = "http://127.0.0.1:8765") -> None:
         self.engine = engine
-        self.dialect = dialect
+        self.dialect = dialect or getattr(engine, "version", "1.3")
         self.public_url = public_url.rstrip("/")
         self._auth = (b"Basic " + base64.b64encode(f"{username}:{password or ''}".encode())) if username else None
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []

@@ -60,8 +60,7 @@ def fixture_servers():
 def embedded_app(dialect: str = "1.3"):
     """The embedded engine's API with the suite's flows deployed and basic auth on."""
     from lab.kestra.engine.api import KestraApi
-
-    Engine = pytest.importorskip("lab.kestra.engine.engine").Engine
+    from lab.kestra.engine.engine import Engine
 
     engine = Engine()
     for path in sorted(FLOWS.glob("*.yml")):

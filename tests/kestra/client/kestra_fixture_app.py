@@ -1,7 +1,7 @@
 """A loopback stand-in for a real Kestra that answers with the recorded contract fixtures.
 
 It knows the fixture world: namespace `company.team`, flows `hello` (webhook key `hello-key`),
-`boom` (fails), `waiter` (wait + returnOutputs), `off` (disabled), `picky` (conditions never met),
+`boom` (fails), `waiter` (wait + returnOutputs), `dormant` (disabled), `picky` (conditions never met),
 basic auth `admin@kestra.io` / `Admin1234!`. Everything else is a Kestra 404.
 """
 
@@ -60,7 +60,7 @@ def fixture_app(dialect: str) -> Starlette:
             return js("webhook-boom.json")
         if flow == "waiter" and key == "waiter-key":
             return js("webhook-waiter-outputs.json")
-        if flow == "off":
+        if flow == "dormant":
             return js("error-409-disabled.json", 409)
         if flow == "picky":
             return Response(status_code=409 if dialect == "1.3" else 204)

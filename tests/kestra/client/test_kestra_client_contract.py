@@ -90,7 +90,7 @@ async def test_wait_and_return_outputs_webhook_answers_with_the_outputs(kestra_t
 
 async def test_disabled_flow_is_a_409_with_a_fix(kestra_target):
     with pytest.raises(KestraConflict) as err:
-        await kestra_target.client.trigger_webhook(NS, "off", "off-key", BODY)
+        await kestra_target.client.trigger_webhook(NS, "dormant", "dormant-key", BODY)
     assert err.value.status == 409 and "disabled" in err.value.render()
     assert "enable the flow" in err.value.fix
 
