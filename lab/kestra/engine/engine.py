@@ -1,0 +1,386 @@
+"""The Engine facade: deploy flows, fire webhooks, start, follow and kill executions, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lab.kestra.engine import render as R
+from lab.kestra.engine import states as S
+from lab.kestra.engine.context import decode_secret, variables
+from lab.kestra.engine.errors import (ExecutionNotFound, FlowDisabled, FlowInvalid, FlowNotFound, InputInvalid,
+                                      WebhookNotFound)
+from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun, new_id
+from lab.kestra.engine.executor import Executor
+from lab.kestra.engine.flow import FlowDef, parse_flow
+from lab.kestra.engine.inputs import InputError, read_inputs
+from lab.kestra.engine.runstate import Run
+from lab.kestra.engine.store import KVStore, NamespaceFiles
+from lab.kestra.engine.tasks import load_all
+from lab.kestra.engine.validation import Problem, validate
+
+SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """What changed: an execution (`kind="execution"`) or a new log line (`kind="log"`)."""
+
+    kind: str
+    execution_id: str
+    execution: Execution | None = None
+    log: LogEntry | None = None
+
+
+def _lists(values: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in (values or {}).items():
+        out[str(k)] = [str(i) for i in v] if isinstance(v, (list, tuple)) else [str(v)]
+    return out
+
+
+def _merge_labels(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Later groups override earlier keys in place; order of first appearance kept."""
+    out: dict[str, str] = {}
+    for group in groups:
+        for k, v in group:
+            out[k] = v
+    return list(out.items())
+
+
+class Engine:
+    """An embedded Kestra-compatible engine (see the package docstring).
+
+    Args:
+        http: the client tasks use for HTTP (route loopback apps through an ASGI transport); one is
+            created on first use when omitted.
+        secrets: `SECRET_<NAME>` -> base64 value (default: the process environment).
+        clock: the clock dates and KV TTLs follow (default: wall time).
+        version: the Kestra dialect emulated, "1.3" or "2.0".
+        sleep: awaitable sleep used for retry back-off and LoopUntil intervals (tests pass a fast one).
+    """
+
+    def __init__(self, *, http: httpx.AsyncClient | None = None, secrets: Mapping[str, str] | None = None,
+                 clock: Any = None, version: str = "1.3", sleep: Callable[[float], Any] | None = None,
+                 base_url: str = "http://localhost:8080/") -> None:
+        self._http = http
+        self._owns_http = http is None
+        self._secrets = secrets
+        self.clock = clock
+        self.version = version
+        self.sleep = sleep or asyncio.sleep
+        self.base_url = base_url
+        self.kv = KVStore(self.now)
+        self.files = NamespaceFiles()
+        self.storage: dict[str, bytes] = {}
+        self.envs = {k[4:].lower(): v for k, v in os.environ.items() if k.startswith("ENV_")}
+        self.globals: dict[str, Any] = {}
+        self._flows: dict[tuple[str, str], FlowDef] = {}
+        self._runs: dict[str, Run] = {}
+        self._logs: dict[str, list[LogEntry]] = {}
+        self._log_events: dict[str, asyncio.Event] = {}
+        self._subscribers: list[Callable[[EngineEvent], None]] = []
+        self.executor = Executor(self)
+        load_all()
+
+    # -- clock, secrets, http -----------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.time() if self.clock is not None else time.time()
+
+    def http_client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient()
+        return self._http
+
+    async def aclose(self) -> None:
+        """Stop running executions and close the HTTP client the engine created."""
+        for run in list(self._runs.values()):
+            if run.task is not None and not run.task.done():
+                run.task.cancel()
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def secret(self, name: str) -> str:
+        source = self._secrets if self._secrets is not None else os.environ
+        raw = source.get(f"SECRET_{name.upper()}")
+        if raw is None:
+            raise R.expr().ExpressionError(f"Cannot find secret for key '{name}'",
+                                           fix=f"set SECRET_{name.upper()} to the base64 of the value")
+        return decode_secret(raw)
+
+    def storage_put(self, execution_id: str, taskrun_id: str, name: str, data: bytes) -> str:
+        uri = f"kestra:///executions/{execution_id}/{taskrun_id}/{name}"
+        self.storage[uri] = data
+        return uri
+
+    # -- flows --------------------------------------------------------------------------------
+    def validate(self, source: str, *, path: str | None = None) -> list[Problem]:
+        return validate(source, path=path, version=self.version)
+
+    def deploy(self, source: str, *, path: str | None = None) -> FlowDef:
+        """Validate and deploy (or update) one flow; FlowInvalid lists every problem."""
+        problems = self.validate(source, path=path)
+        if problems:
+            raise FlowInvalid(problems, source=path)
+        import yaml
+
+        from lab import yamlio
+
+        flow = parse_flow(yaml.load(source, Loader=yamlio._Loader), source, path)  # noqa: S506 - safe loader
+        previous = self._flows.get(flow.key)
+        if previous is not None:
+            flow.revision = previous.revision + (0 if previous.source == source else 1)
+        self._flows[flow.key] = flow
+        return flow
+
+    def deploy_dir(self, directory: str | os.PathLike[str]) -> list[FlowDef]:
+        """Deploy every *.yml / *.yaml flow of a folder; nothing is deployed if one is invalid."""
+        files = sorted(p for p in Path(directory).rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+        problems: list[Problem] = []
+        sources = []
+        for p in files:
+            text = p.read_text(encoding="utf-8")
+            found = self.validate(text, path=str(p))
+            problems += found
+            sources.append((text, str(p)))
+        if problems:
+            raise FlowInvalid(problems, source=str(directory))
+        return [self.deploy(text, path=path) for text, path in sources]
+
+    def get_flow(self, namespace: str, flow_id: str) -> FlowDef | None:
+        return self._flows.get((namespace, flow_id))
+
+    def flows(self) -> list[FlowDef]:
+        return list(self._flows.values())
+
+    def delete_flow(self, namespace: str, flow_id: str) -> bool:
+        return self._flows.pop((namespace, flow_id), None) is not None
+
+    # -- starting executions ------------------------------------------------------------------
+    def _flow_for_run(self, namespace: str, flow_id: str) -> FlowDef:
+        flow = self._flows.get((namespace, flow_id))
+        if flow is None:
+            raise FlowNotFound("Not Found: Flow not found", where=f"{namespace}.{flow_id}",
+                               fix="deploy the flow first (flows/ folder or POST /api/v1/main/flows)")
+        if flow.disabled:
+            raise FlowDisabled("Illegal state: Cannot execute a disabled flow", where=f"{namespace}.{flow_id}",
+                               fix="set `disabled: false` in the flow")
+        return flow
+
+    async def webhook(self, namespace: str, flow_id: str, key: str, *, method: str = "POST", body: bytes = b"",
+                      headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None) -> Execution:
+        """Fire a flow's Webhook trigger as Kestra does (trigger.body / headers / parameters)."""
+        flow = self._flow_for_run(namespace, flow_id)
+        trigger = self._webhook_trigger(flow, key)
+        text = body.decode("utf-8", "replace") if body else None
+        parsed: Any = text
+        if text:
+            try:
+                candidate = json.loads(text)
+                if isinstance(candidate, (dict, list)):
+                    parsed = candidate
+            except ValueError:
+                pass
+        variables_ = {"body": parsed, "headers": _lists(headers), "parameters": _lists(query)}
+        trig = {"id": trigger.id, "type": trigger.type, "variables": variables_}
+        inputs = None
+        if trigger.props.get("inputs"):
+            ctx = {"trigger": variables_, "flow": {"id": flow.id, "namespace": flow.namespace}}
+            try:
+                inputs = R.render_property(trigger.props["inputs"], ctx)
+            except Exception as exc:
+                raise InputInvalid(f"Unable to render the webhook inputs: {getattr(exc, 'what', exc)}",
+                                   where=f"{namespace}.{flow_id}") from None
+        return await self.start(namespace, flow_id, inputs=inputs, trigger=trig,
+                                labels=[("system.from", "trigger")])
+
+    def _webhook_trigger(self, flow: FlowDef, key: str) -> Any:
+        for trigger in flow.triggers:
+            if not trigger.is_webhook or trigger.disabled:
+                continue
+            expected = str(trigger.props.get("key", ""))
+            if R.has_expression(expected):
+                expected = R.render_str(expected, {"flow": {"id": flow.id, "namespace": flow.namespace,
+                                                            "revision": flow.revision}})
+            if expected.strip() == key:
+                return trigger
+        raise WebhookNotFound("Not Found: Webhook not found", where=f"{flow.namespace}.{flow.id} key {key!r}",
+                              fix="use the `key` of one of the flow's Webhook triggers")
+
+    async def start(self, namespace: str, flow_id: str, *, inputs: Mapping[str, Any] | None = None,
+                    labels: Any = None, trigger: dict[str, Any] | None = None, parent: str | None = None,
+                    input_mode: str = "validated") -> Execution:
+        """Create an execution and start running it; returns it at once (state CREATED).
+        `input_mode`: validated (API), raw (kept as given) or none (no inputs)."""
+        flow = self._flow_for_run(namespace, flow_id)
+        return self._launch(flow, inputs, labels, trigger, parent, input_mode).execution
+
+    def _launch(self, flow: FlowDef, inputs: Any, labels: Any, trigger: dict[str, Any] | None,
+                parent: str | None, input_mode: str, correlation: str | None = None,
+                flow_labels_win: bool = False) -> Run:
+        try:
+            values = read_inputs(flow, dict(inputs or {}), input_mode)
+        except InputError as exc:
+            raise InputInvalid(str(exc), where=f"{flow.namespace}.{flow.id}",
+                               fix="send every required input with the declared type") from None
+        eid = new_id()
+        given = labels if isinstance(labels, list) and all(isinstance(i, tuple) for i in labels) else None
+        if given is None:
+            from lab.kestra.engine.flow import parse_labels
+
+            given = parse_labels(labels)
+        system = [(k, v) for k, v in given if k.startswith("system.")]
+        own = [(k, v) for k, v in given if not k.startswith("system.")]
+        base = [("system.correlationId", correlation or eid)]
+        # A subflow's own flow labels win over inherited ones; API callers' labels win over the flow's.
+        merged = (_merge_labels(system, base, own, flow.labels) if flow_labels_win
+                  else _merge_labels(system, base, flow.labels, own))
+        x = Execution(eid, flow.namespace, flow.id, flow.revision, StateInfo.start(S.CREATED, self.now()),
+                      inputs=values, labels=merged, variables=dict(flow.variables), trigger=trigger, parent_id=parent)
+        run = Run(self, flow, x)
+        run.functions = self._functions(flow)
+        self._runs[eid] = run
+        self._logs[eid] = []
+        run.changed()
+        run.task = asyncio.get_running_loop().create_task(self.executor.execute(run))
+        return run
+
+    def _functions(self, flow: FlowDef) -> Any:
+        ns = flow.namespace
+
+        def read(path: str) -> str:
+            if path.startswith("kestra://"):
+                return self.storage[path].decode("utf-8")
+            return self.files.get(ns, path).decode("utf-8")
+
+        def now() -> datetime:
+            return datetime.fromtimestamp(self.now(), timezone.utc)
+
+        return R.expr().Functions(namespace=ns, kv_get=self.kv.get, secret=self.secret, read=read, now=now,
+                                  version=self.version)
+
+    async def _start_child(self, run: Run, tr: TaskRun, namespace: str, flow_id: str, *, inputs: Any,
+                           labels: Any, inherit_labels: bool) -> Run:
+        """Start the execution of a Subflow task (labels and trigger as Kestra sets them)."""
+        from lab.kestra.engine.flow import parse_labels
+
+        flow = self._flow_for_run(namespace, flow_id)
+        parent = run.execution
+        correlation = parent.label("system.correlationId") or parent.id
+        inherited = [(k, v) for k, v in parent.labels if not k.startswith("system.")] if inherit_labels else []
+        trigger = {"id": tr.task_id, "type": SUBFLOW_TYPE,
+                   "variables": {"executionId": parent.id, "namespace": parent.namespace, "flowId": parent.flow_id,
+                                 "flowRevision": parent.flow_revision}}
+        child = self._launch(flow, inputs, _merge_labels(inherited, parse_labels(labels)), trigger, parent.id,
+                             "validated", correlation, flow_labels_win=True)
+        run.children.append(child)
+        parent.children.append(child.execution.id)
+        return child
+
+    # -- following executions -----------------------------------------------------------------
+    def execution(self, execution_id: str) -> Execution | None:
+        run = self._runs.get(execution_id)
+        return run.execution if run else None
+
+    def _run(self, execution_id: str) -> Run:
+        run = self._runs.get(execution_id)
+        if run is None:
+            raise ExecutionNotFound(f"Not Found: execution {execution_id} not found", where=execution_id)
+        return run
+
+    async def wait(self, execution_id: str, timeout: float | None = None) -> Execution:
+        """Wait until the execution is terminal (TimeoutError after `timeout` seconds)."""
+        run = self._run(execution_id)
+        if not run.done.is_set():
+            await asyncio.wait_for(run.done.wait(), timeout)
+        return run.execution
+
+    async def watch(self, execution_id: str) -> AsyncIterator[Execution]:
+        """Yield the (live) execution at once and after each change; ends once it is terminal."""
+        run = self._run(execution_id)
+        yield run.execution
+        while not run.done.is_set():
+            await run.wait_change().wait()
+            yield run.execution
+
+    def logs(self, execution_id: str) -> list[LogEntry]:
+        return list(self._logs.get(execution_id, []))
+
+    async def watch_logs(self, execution_id: str) -> AsyncIterator[LogEntry]:
+        """Yield existing then new log lines; ends when the execution is terminal."""
+        run = self._run(execution_id)
+        sent = 0
+        while True:
+            entries = self._logs.get(execution_id, [])
+            while sent < len(entries):
+                yield entries[sent]
+                sent += 1
+            if run.done.is_set():
+                return
+            event = self._log_events.setdefault(execution_id, asyncio.Event())
+            done = asyncio.ensure_future(run.done.wait())
+            logged = asyncio.ensure_future(event.wait())
+            await asyncio.wait({done, logged}, return_when=asyncio.FIRST_COMPLETED)
+            for fut in (done, logged):
+                fut.cancel()
+            self._log_events.pop(execution_id, None)
+
+    async def kill(self, execution_id: str) -> Execution:
+        """Kill a running execution (and its subflow executions); its running task runs end KILLED."""
+        run = self._run(execution_id)
+        for child in run.children:
+            if not child.done.is_set():
+                await self.kill(child.execution.id)
+        if run.task is not None and not run.done.is_set():
+            run.task.cancel()
+            await run.done.wait()
+        return run.execution
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        """Call `callback(event)` on every execution change and log line; returns the unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- executor hooks -----------------------------------------------------------------------
+    def _notify_execution(self, run: Run) -> None:
+        if self._subscribers:
+            event = EngineEvent("execution", run.execution.id, execution=run.execution)
+            for callback in list(self._subscribers):
+                callback(event)
+
+    def _log(self, run: Run, task_id: str | None, taskrun_id: str | None, attempt: int | None, level: str,
+             message: str) -> None:
+        x = run.execution
+        entry = LogEntry(x.namespace, x.flow_id, x.id, task_id, taskrun_id, attempt, self.now(), level, message)
+        self._logs.setdefault(x.id, []).append(entry)
+        event = self._log_events.get(x.id)
+        if event is not None:
+            event.set()
+        if self._subscribers:
+            ev = EngineEvent("log", x.id, log=entry)
+            for callback in list(self._subscribers):
+                callback(ev)
+
+    def _finished(self, run: Run) -> None:
+        event = self._log_events.get(run.execution.id)
+        if event is not None:
+            event.set()
+
+    def context(self, execution_id: str) -> dict[str, Any]:
+        """The expression variables of an execution (for `eval` endpoints and debugging)."""
+        return variables(self._run(execution_id))

@@ -1,0 +1,52 @@
+"""Errors of the embedded engine, each with the HTTP status Kestra answers with."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.kestra.engine.validation import Problem
+
+
+class EngineError(LabError):
+    """An engine error a REST layer maps to `status`."""
+
+    status = 500
+
+
+class FlowInvalid(EngineError):
+    """A flow failed validation; `problems` lists every finding."""
+
+    status = 422
+
+    def __init__(self, problems: list[Problem], *, source: str | None = None) -> None:
+        self.problems = problems
+        first = problems[0] if problems else None
+        super().__init__(
+            f"{len(problems)} problem(s) in flow {source or ''}".strip() + (f": {first.message}" if first else ""),
+            where=first.where if first else source,
+            fix="fix each problem listed; types the embedded engine does not run need a real Kestra "
+                "(docker-compose.yml)",
+        )
+
+
+class FlowNotFound(EngineError):
+    status = 404
+
+
+class WebhookNotFound(EngineError):
+    status = 404
+
+
+class FlowDisabled(EngineError):
+    status = 409
+
+
+class InputInvalid(EngineError):
+    status = 422
+
+
+class ExecutionNotFound(EngineError):
+    status = 404

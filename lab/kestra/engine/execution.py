@@ -1,0 +1,211 @@
+"""Executions, task runs, attempts and log entries, with Kestra's JSON shapes (1.3 and 2.0)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from lab.kestra.engine import states as S
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def new_id() -> str:
+    """A Kestra FriendlyId: a random 128-bit id in base62 (22 characters)."""
+    n = int.from_bytes(os.urandom(16), "big")
+    out = []
+    for _ in range(22):
+        n, r = divmod(n, 62)
+        out.append(_B62[r])
+    return "".join(out)
+
+
+def iso(ts: float | None) -> str | None:
+    """An instant as Kestra prints it: UTC, microseconds, `Z`."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def iso_duration(seconds: float) -> str:
+    """A duration as Java's Duration.toString() writes it (PT1M2.5S)."""
+    seconds = max(0.0, seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    out = "PT"
+    if h >= 1:
+        out += f"{int(h)}H"
+    if m >= 1:
+        out += f"{int(m)}M"
+    if s or out == "PT":
+        text = f"{s:.6f}".rstrip("0").rstrip(".")
+        out += f"{text}S"
+    return out
+
+
+@dataclass(slots=True)
+class StateInfo:
+    """A state with its history (`state.current`, `state.histories`)."""
+
+    current: str = S.CREATED
+    histories: list[tuple[str, float]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, state: str, ts: float) -> StateInfo:
+        return cls(state, [(state, ts)])
+
+    def set(self, state: str, ts: float) -> None:
+        if state != self.current or not self.histories:
+            self.current = state
+            self.histories.append((state, ts))
+
+    @property
+    def start_date(self) -> float | None:
+        return self.histories[0][1] if self.histories else None
+
+    @property
+    def end_date(self) -> float | None:
+        if self.current in S.TERMINATED or self.current == S.PAUSED:
+            return self.histories[-1][1]
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "current": self.current,
+            "histories": [{"state": s, "date": iso(d)} for s, d in self.histories],
+            "startDate": iso(self.start_date),
+        }
+        end = self.end_date
+        if end is not None:
+            out["endDate"] = iso(end)
+            out["duration"] = iso_duration(end - (self.start_date or end))
+        return out
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try of a task run."""
+
+    state: StateInfo
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state.to_json(), "workerId": "embedded"}
+
+
+@dataclass(slots=True)
+class TaskRun:
+    """One run of one task (flowable tasks have their own)."""
+
+    id: str
+    execution_id: str
+    namespace: str
+    flow_id: str
+    task_id: str
+    parent_id: str | None
+    value: str | None
+    iteration: int | None
+    state: StateInfo
+    attempts: list[Attempt] = field(default_factory=list)
+    outputs: dict[str, Any] | None = None
+
+    def to_json(self, dialect: str = "1.3") -> dict[str, Any]:
+        out: dict[str, Any] = {"tenantId": "main", "id": self.id}
+        if dialect == "1.3":
+            out.update(executionId=self.execution_id, namespace=self.namespace, flowId=self.flow_id)
+        out["taskId"] = self.task_id
+        if self.parent_id is not None:
+            out["parentTaskRunId"] = self.parent_id
+        if self.value is not None:
+            out["value"] = self.value
+        if self.iteration is not None:
+            out["iteration"] = self.iteration
+        if self.attempts:
+            out["attempts"] = [a.to_json() for a in self.attempts]
+        if dialect == "1.3" and self.outputs:
+            out["outputs"] = self.outputs
+        out["state"] = self.state.to_json()
+        return out
+
+
+@dataclass(slots=True)
+class LogEntry:
+    """One log line of an execution (Kestra's LogEntry)."""
+
+    namespace: str
+    flow_id: str
+    execution_id: str
+    task_id: str | None
+    taskrun_id: str | None
+    attempt_number: int | None
+    timestamp: float
+    level: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"tenantId": "main", "namespace": self.namespace, "flowId": self.flow_id}
+        if self.task_id is not None:
+            out["taskId"] = self.task_id
+        out["executionId"] = self.execution_id
+        if self.taskrun_id is not None:
+            out["taskRunId"] = self.taskrun_id
+        out["attemptNumber"] = self.attempt_number
+        out.update(timestamp=iso(self.timestamp), level=self.level, thread="embedded", message=self.message)
+        return out
+
+
+@dataclass(slots=True)
+class Execution:
+    """One run of a flow."""
+
+    id: str
+    namespace: str
+    flow_id: str
+    flow_revision: int
+    state: StateInfo
+    inputs: dict[str, Any] = field(default_factory=dict)
+    labels: list[tuple[str, str]] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    trigger: dict[str, Any] | None = None
+    task_runs: list[TaskRun] = field(default_factory=list)
+    outputs: dict[str, Any] | None = None
+    parent_id: str | None = None
+    start_error: str | None = None
+    # Executions started by Subflow tasks of this one, for inspection.
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def terminated(self) -> bool:
+        return self.state.current in S.TERMINATED
+
+    def task_run(self, taskrun_id: str) -> TaskRun | None:
+        return next((t for t in self.task_runs if t.id == taskrun_id), None)
+
+    def label(self, key: str) -> str | None:
+        return next((v for k, v in self.labels if k == key), None)
+
+    def to_json(self, dialect: str = "1.3") -> dict[str, Any]:
+        """Kestra's Execution JSON (kestra.md §2.1; 2.0 drops task-run outputs and ids)."""
+        out: dict[str, Any] = {
+            "tenantId": "main", "id": self.id, "namespace": self.namespace, "flowId": self.flow_id,
+            "flowRevision": self.flow_revision,
+        }
+        if self.task_runs:
+            out["taskRunList"] = [t.to_json(dialect) for t in self.task_runs]
+        if self.inputs:
+            out["inputs"] = self.inputs
+        if self.outputs:
+            out["outputs"] = self.outputs
+        if self.labels:
+            out["labels"] = [{"key": k, "value": v} for k, v in self.labels]
+        if self.variables:
+            out["variables"] = self.variables
+        out["state"] = self.state.to_json()
+        if self.trigger is not None:
+            out["trigger"] = self.trigger
+        out["deleted"] = False
+        out["metadata"] = {"attemptNumber": 1, "originalCreatedDate": iso(self.state.start_date)}
+        if self.parent_id is not None:
+            out["parentId"] = self.parent_id
+        return out

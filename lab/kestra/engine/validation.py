@@ -1,0 +1,283 @@
+"""Flow validation: every reason the embedded engine would not run a flow as Kestra does, each
+naming the file, line, task and what is expected. Nothing is skipped silently."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from lab import yamlio
+from lab.kestra.engine import known_types
+from lab.kestra.engine import render as R
+from lab.kestra.engine.flow import CORE, COMMON_TASK_PROPS, canonical_type
+from lab.kestra.engine.tasks import load_all
+from lab.kestra.engine.tasks.base import REGISTRY
+
+REAL_KESTRA = "run it on a real Kestra (docker-compose.yml)"
+FLOW_KEYS = {"id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "errors",
+             "finally", "triggers", "outputs", "disabled", "retry", "tenantId", "deleted"}
+UNSUPPORTED_FLOW_KEYS = {"pluginDefaults", "taskDefaults", "afterExecution", "concurrency", "sla", "checks",
+                         "workerGroup", "listeners", "template"}
+INPUT_TYPES = {"STRING", "INT", "FLOAT", "BOOL", "BOOLEAN", "DATETIME", "DATE", "TIME", "DURATION", "JSON", "YAML",
+               "URI", "ARRAY", "SELECT", "MULTISELECT", "ENUM", "EMAIL", "SECRET"}
+KESTRA_INPUT_TYPES = INPUT_TYPES | {"FILE", "BOOLEAN"}
+ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+TASK_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+
+# Properties of the flowable tasks the executor runs itself (see flowables.py).
+FLOWABLE_PROPS: dict[str, tuple[set[str], set[str]]] = {  # type -> (accepted, required)
+    CORE + "flow.If": ({"condition", "then", "else", "errors", "finally"}, {"condition", "then"}),
+    CORE + "flow.Switch": ({"value", "cases", "defaults", "errors", "finally"}, {"value"}),
+    CORE + "flow.Sequential": ({"tasks", "errors", "finally"}, {"tasks"}),
+    CORE + "flow.Parallel": ({"tasks", "concurrent", "errors", "finally"}, {"tasks"}),
+    CORE + "flow.ForEach": ({"values", "concurrencyLimit", "tasks", "errors", "finally"}, {"values", "tasks"}),
+    CORE + "flow.EachSequential": ({"value", "tasks", "errors", "finally"}, {"value", "tasks"}),
+    CORE + "flow.EachParallel": ({"value", "concurrent", "tasks", "errors", "finally"}, {"value", "tasks"}),
+    CORE + "flow.AllowFailure": ({"tasks", "errors", "finally"}, {"tasks"}),
+    CORE + "flow.LoopUntil": ({"condition", "tasks", "checkFrequency", "failOnMaxReached", "errors", "finally"},
+                              {"condition", "tasks"}),
+    CORE + "flow.Subflow": ({"namespace", "flowId", "revision", "inputs", "labels", "wait", "transmitFailed",
+                             "inheritLabels", "outputs"}, {"namespace", "flowId"}),
+}
+REMOVED_IN_2 = {CORE + "flow.ForEach", CORE + "flow.EachSequential", CORE + "flow.EachParallel",
+                CORE + "flow.ForEachItem", CORE + "debug.Echo"}
+ADDED_IN_2 = {CORE + "flow.Loop"}
+WEBHOOK_PROPS = {"key", "wait", "returnOutputs", "inputs", "responseContentType", "responseCode", "description",
+                 "disabled"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation finding. `kind`: yaml, missing, invalid, unknown-type, unsupported-type,
+    unknown-property, unsupported-property, missing-property, expression, duplicate-id."""
+
+    kind: str
+    message: str
+    path: str
+    line: int | None = None
+    file: str | None = None
+
+    @property
+    def where(self) -> str:
+        place = self.file or "<flow>"
+        return f"{place}:{self.line}" if self.line else place
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _Checker:
+    def __init__(self, source: str, file: str | None, version: str) -> None:
+        self.source = source
+        self.file = file
+        self.version = version
+        self.problems: list[Problem] = []
+        self.task_ids: dict[str, tuple[Any, ...]] = {}
+
+    def add(self, kind: str, message: str, path: tuple[Any, ...]) -> None:
+        line = yamlio.line_of(self.source, list(path)) if path else 1
+        self.problems.append(Problem(kind, message, _dotted(path), line, self.file))
+
+    # -- flow ---------------------------------------------------------------------------------
+    def flow(self, data: dict[str, Any]) -> None:
+        for key in ("id", "namespace", "tasks"):
+            if data.get(key) in (None, "", []):
+                self.add("missing", f"the flow has no `{key}`: a flow needs id, namespace and tasks", (key,)
+                         if key in data else ())
+        if isinstance(data.get("id"), str) and not ID.match(data["id"]):
+            self.add("invalid", f"flow id {data['id']!r} must match {ID.pattern}", ("id",))
+        if isinstance(data.get("namespace"), str) and not NAMESPACE.match(data["namespace"]):
+            self.add("invalid", f"namespace {data['namespace']!r} must be lowercase and match {NAMESPACE.pattern}",
+                     ("namespace",))
+        for key in data:
+            if key in UNSUPPORTED_FLOW_KEYS:
+                self.add("unsupported-property", f"flow property `{key}` exists in Kestra but the embedded engine "
+                         f"does not support it; remove it or {REAL_KESTRA}", (key,))
+            elif key not in FLOW_KEYS:
+                self.add("unknown-property", f"unknown flow property `{key}` (Kestra: Unrecognized field "
+                         f"\"{key}\"); expected one of {', '.join(sorted(FLOW_KEYS))}", (key,))
+        for i, inp in enumerate(data.get("inputs") or []):
+            self.input(inp, ("inputs", i))
+        for block in ("tasks", "errors", "finally"):
+            self.tasks(data.get(block), (block,))
+        for i, out in enumerate(data.get("outputs") or []):
+            if not isinstance(out, dict) or "id" not in out or "value" not in out:
+                self.add("missing-property", "a flow output needs `id`, `type` and `value`", ("outputs", i))
+            else:
+                self.expressions(out.get("value"), ("outputs", i, "value"), f"output {out['id']}")
+        for i, trig in enumerate(data.get("triggers") or []):
+            self.trigger(trig, ("triggers", i))
+
+    def input(self, inp: Any, path: tuple[Any, ...]) -> None:
+        if not isinstance(inp, dict) or not inp.get("id"):
+            self.add("missing-property", "an input needs an `id` and a `type`", path)
+            return
+        kind = str(inp.get("type", "")).upper()
+        if kind not in KESTRA_INPUT_TYPES:
+            self.add("invalid", f"input `{inp['id']}` has unknown type {inp.get('type')!r}; expected one of "
+                     f"{', '.join(sorted(INPUT_TYPES))}", path + ("type",))
+        elif kind not in INPUT_TYPES:
+            self.add("unsupported-type", f"input `{inp['id']}` of type {kind} is not supported by the embedded "
+                     f"engine; {REAL_KESTRA}", path + ("type",))
+
+    def trigger(self, trig: Any, path: tuple[Any, ...]) -> None:
+        if not isinstance(trig, dict) or not trig.get("id") or not trig.get("type"):
+            self.add("missing-property", "a trigger needs `id` and `type`", path)
+            return
+        if trig["type"] in (CORE + "trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook"):
+            if not trig.get("key"):
+                self.add("missing-property", f"webhook trigger `{trig['id']}` needs a `key`", path)
+            for key in trig:
+                if key in ("id", "type"):
+                    continue
+                if key in ("conditions", "when"):
+                    self.add("unsupported-property", f"webhook trigger `{trig['id']}`: `{key}` is not supported by "
+                             f"the embedded engine; {REAL_KESTRA}", path + (key,))
+                elif key not in WEBHOOK_PROPS:
+                    self.add("unknown-property", f"webhook trigger `{trig['id']}`: unknown property `{key}`",
+                             path + (key,))
+
+    # -- tasks --------------------------------------------------------------------------------
+    def tasks(self, tasks: Any, path: tuple[Any, ...]) -> None:
+        if tasks is None:
+            return
+        if not isinstance(tasks, list):
+            self.add("invalid", f"`{path[-1]}` must be a list of tasks", path)
+            return
+        for i, task in enumerate(tasks):
+            self.task(task, path + (i,))
+
+    def task(self, task: Any, path: tuple[Any, ...]) -> None:
+        if not isinstance(task, dict):
+            self.add("invalid", "a task must be a mapping with `id` and `type`", path)
+            return
+        tid = task.get("id")
+        if not tid:
+            self.add("missing-property", "a task needs an `id`", path)
+        elif not TASK_ID.match(str(tid)):
+            self.add("invalid", f"task id {tid!r} must match {TASK_ID.pattern} (no dots)", path + ("id",))
+        elif str(tid) in self.task_ids:
+            self.add("duplicate-id", f"task id `{tid}` is used twice (also at {_dotted(self.task_ids[str(tid)])})",
+                     path + ("id",))
+        else:
+            self.task_ids[str(tid)] = path
+        label = f"task `{tid}`"
+        type_name = task.get("type")
+        if not type_name:
+            self.add("missing-property", f"{label} has no `type`", path)
+            return
+        accepted, required = self.type_props(str(type_name), label, path + ("type",))
+        for key, value in task.items():
+            if key in COMMON_TASK_PROPS:
+                continue
+            if accepted is not None and key not in accepted:
+                self.add("unknown-property", f"{label} ({type_name}): unknown property `{key}`; expected "
+                         f"{', '.join(sorted(accepted)) or 'no other property'}", path + (key,))
+        for key in required or ():
+            if key not in task:
+                self.add("missing-property", f"{label} ({type_name}): missing required property `{key}`", path)
+        if isinstance(task.get("retry"), dict):
+            self.retry(task["retry"], label, path + ("retry",))
+        canonical = canonical_type(str(type_name))
+        for key, value in task.items():
+            if key in ("id", "type", "description"):
+                continue
+            if canonical in FLOWABLE_PROPS and key in ("tasks", "then", "else", "errors", "finally", "defaults"):
+                self.tasks(value, path + (key,))
+            elif canonical == CORE + "flow.Switch" and key == "cases" and isinstance(value, dict):
+                for case, tasks in value.items():
+                    self.tasks(tasks, path + ("cases", case))
+            else:
+                self.expressions(value, path + (key,), label)
+
+    def type_props(self, type_name: str, label: str, path: tuple[Any, ...]) -> tuple[set[str] | None, set[str]]:
+        canonical = canonical_type(type_name)
+        if self.version.startswith("2") and canonical in REMOVED_IN_2:
+            self.add("unknown-type", f"{label}: {type_name} was removed in Kestra 2.0 (use io.kestra.plugin.core.flow.Loop"
+                     " for loops)", path)
+            return None, set()
+        if not self.version.startswith("2") and canonical in ADDED_IN_2:
+            self.add("unknown-type", f"{label}: {type_name} exists only from Kestra 2.0; use ForEach on 1.3", path)
+            return None, set()
+        if canonical in FLOWABLE_PROPS:
+            accepted, required = FLOWABLE_PROPS[canonical]
+            if canonical == CORE + "flow.Subflow" and self.version.startswith("2"):
+                accepted = accepted - {"outputs"}
+            return accepted, required
+        cls = REGISTRY.get(canonical) or REGISTRY.get(type_name)
+        if cls is not None:
+            props = cls.PROPERTIES
+            return set(props), {k for k, p in props.items() if p.required}
+        if known_types.is_core_namespace(type_name):
+            if known_types.exists_in_kestra(type_name):
+                self.add("unsupported-type", f"{label}: {type_name} exists in Kestra but is not supported by the "
+                         f"embedded engine; {REAL_KESTRA}", path)
+            else:
+                close = difflib.get_close_matches(type_name, sorted(known_types.CORE_TYPES), n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.add("unknown-type", f"{label}: {type_name} does not exist in Kestra (Invalid type){hint}", path)
+        else:
+            self.add("unsupported-type", f"{label}: {type_name} is not supported by the embedded engine; if it is "
+                     f"a Kestra plugin, {REAL_KESTRA}", path)
+        return None, set()
+
+    def retry(self, retry: dict[str, Any], label: str, path: tuple[Any, ...]) -> None:
+        kind = str(retry.get("type", "")).lower()
+        if kind not in ("constant", "exponential", "random"):
+            self.add("invalid", f"{label}: retry type must be constant, exponential or random", path)
+        if "maxAttempt" in retry and self.version.startswith("2"):
+            self.add("unknown-property", f"{label}: retry.maxAttempt was removed in Kestra 2.0; use maxAttempts",
+                     path + ("maxAttempt",))
+        if kind == "exponential" and ("interval" not in retry or "maxInterval" not in retry):
+            self.add("missing-property", f"{label}: an exponential retry needs `interval` and `maxInterval`", path)
+        if kind == "random" and ("minInterval" not in retry or "maxInterval" not in retry):
+            self.add("missing-property", f"{label}: a random retry needs `minInterval` and `maxInterval`", path)
+
+    def expressions(self, value: Any, path: tuple[Any, ...], label: str) -> None:
+        if isinstance(value, str):
+            if not R.has_expression(value):
+                return
+            try:
+                unknown = R.expr().unsupported_names(value)
+            except Exception as exc:  # noqa: BLE001 - any compile failure is the finding
+                self.add("expression", f"{label}: {getattr(exc, 'what', exc)} in {value!r}", path)
+                return
+            if unknown:
+                self.add("expression", f"{label}: {', '.join(sorted(unknown))} not supported by the embedded "
+                         f"engine's expressions in {value!r}; {REAL_KESTRA}", path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                self.expressions(v, path + (k,), label)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.expressions(v, path + (i,), label)
+
+
+def validate(source: str, *, path: str | None = None, version: str = "1.3") -> list[Problem]:
+    """Every problem in a flow's YAML source (empty when the embedded engine runs it as Kestra does)."""
+    load_all()
+    try:
+        data = yaml.load(source, Loader=yamlio._Loader)  # noqa: S506 - the safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        return [Problem("yaml", f"not valid YAML: {exc.problem or exc} (fix indentation, quotes or a missing ':')",
+                        "", mark.line + 1 if mark else None, path)]
+    except yaml.YAMLError as exc:
+        return [Problem("yaml", f"not valid YAML: {exc}", "", None, path)]
+    if not isinstance(data, dict):
+        return [Problem("missing", "a flow is a YAML mapping with id, namespace and tasks", "", 1, path)]
+    checker = _Checker(source, path, version)
+    checker.flow(data)
+    return checker.problems
