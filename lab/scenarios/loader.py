@@ -15,6 +15,7 @@ from lab import yamlio
 from lab.errors import ConfigError
 from lab.scenarios.model import (
     ACTIONS,
+    FAULTS,
     LLM_SOURCES,
     Budget,
     Expect,
@@ -90,7 +91,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         budget_per_turn=_budget(src, ["budget", "per_turn"], (data.get("budget") or {}).get("per_turn")),
         tolerance=_tolerance(src, data.get("tolerance")),
         vars=_vars(src, data.get("vars")),
-        faults=list(data.get("faults") or []),
+        faults=_faults(src, data.get("faults")),
         steps=[_step(src, i, s) for i, s in enumerate(steps_data)],
     )
 
@@ -180,6 +181,13 @@ def _tolerance(src: _Source, value: Any) -> Tolerance:
     return Tolerance(tokens=float(value.get("tokens", 0.0)), cost=float(value.get("cost", 0.0)))
 
 
+def _faults(src: _Source, value: Any) -> list[dict[str, Any]]:
+    items = value or []
+    if not isinstance(items, list) or not all(_is_fault(f) for f in items):
+        raise src.error(["faults"], "faults must be a list of sandbox faults", _SHAPES["fault"])
+    return items
+
+
 def _vars(src: _Source, value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
@@ -217,6 +225,7 @@ _SHAPES = {
     "wait": "`{status: delivered|read|failed, timeout: 5s}`",
     "read": "`true` (the user opens the chat)",
     "contact": "the name or wa_id of a scenario contact",
+    "fault": "one of `{rate_limit: 1}`, `{fail_next: 1, code: 131026}`, `{server_error: 1}`, `{duplicate_next: 1}`",
 }
 
 
@@ -233,6 +242,7 @@ def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) 
         "wait": isinstance(value, (str, dict)),
         "read": value is True,
         "contact": isinstance(value, (str, int)),
+        "fault": _is_fault(value),
     }[action]
     if not ok:
         raise src.error(keys, f"{action}: unexpected value {value!r}", _SHAPES[action])
@@ -243,6 +253,11 @@ def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) 
             parse_duration(value)
         except ConfigError:
             raise src.error(keys, f"advance: not a duration: {value!r}", _SHAPES["advance"]) from None
+
+
+def _is_fault(value: Any) -> bool:
+    return isinstance(value, dict) and len([k for k in value if k in FAULTS]) == 1 and \
+        not set(value) - set(FAULTS) - {"code", "details", "http_status"}
 
 
 def _expect(src: _Source, keys: list[str | int], data: Any) -> Expect:

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 # What the user can do in a step; exactly one of these keys per step.
-ACTIONS = ("user", "tap", "media", "location", "contacts", "react", "reply_to", "advance", "wait", "read", "contact")
+ACTIONS = ("user", "tap", "media", "location", "contacts", "react", "reply_to", "advance", "wait", "read", "contact",
+           "fault")
+# Sandbox faults a step can arm for what follows (lab.whatsapp.faults.Faults methods).
+FAULTS = ("rate_limit", "fail_next", "server_error", "duplicate_next")
 LLM_SOURCES = ("cassette", "scripted", "live")
 
 
@@ -128,7 +131,7 @@ class Scenario:
     budget_per_turn: Budget = field(default_factory=Budget)
     tolerance: Tolerance = field(default_factory=Tolerance)
     vars: list[dict[str, Any]] = field(default_factory=list)
-    faults: list[dict[str, Any]] = field(default_factory=list)  # sandbox fault injection, passed to the lab
+    faults: list[dict[str, Any]] = field(default_factory=list)  # sandbox faults armed before the first step
 
     @property
     def namespace(self) -> str:

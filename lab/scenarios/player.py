@@ -136,7 +136,7 @@ class Player:
             if case.scenario.prompt:
                 await lab.apply_prompt(case.scenario.prompt)
             for fault in case.scenario.faults:
-                lab.inject_fault(**fault)
+                arm_fault(lab, fault)
             run = _Run(case, lab, settings)
             await run.steps()
             transcript = lab.transcript
@@ -225,6 +225,9 @@ class _Run:
             case "contact":
                 self.contact = self._find_contact(str(v), step)
                 return None
+            case "fault":
+                arm_fault(lab, v)
+                return None
         raise ConfigError(f"unknown action {step.action!r}")  # the loader makes this unreachable
 
     def _find_contact(self, who: str, step: Step) -> str:
@@ -271,6 +274,18 @@ class _Run:
         from lab.scenarios.judge import judge_turn
 
         return await judge_turn(self.lab, step, turn, self.case)
+
+
+def arm_fault(lab: Any, spec: dict[str, Any]) -> None:
+    """Arm a sandbox fault (`{rate_limit: 1}`, `{fail_next: 1, code: 131026}`) for what follows."""
+    from lab.scenarios.model import FAULTS
+
+    name = next(k for k in spec if k in FAULTS)
+    faults = getattr(getattr(lab, "sandbox", None), "faults", None)
+    if faults is None:
+        raise LabError("this lab has no fault injection", fix="play the scenario on the embedded sandbox")
+    args = {k: v for k, v in spec.items() if k != name}
+    getattr(faults, name)(int(spec[name]), **args)
 
 
 def _at(step: Step) -> str:
