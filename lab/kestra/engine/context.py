@@ -67,7 +67,10 @@ def parents_vars(run: Run, tr: TaskRun) -> list[dict[str, Any]]:
 def variables(run: Run, task: TaskDef | None = None, tr: TaskRun | None = None) -> dict[str, Any]:
     """The expression context of RunVariables: flow, execution, task, taskrun, outputs, inputs, vars..."""
     x = run.execution
-    execution: dict[str, Any] = {"id": x.id, "state": x.state.current, "startDate": iso(x.state.start_date)}
+    root = run
+    while root.context_parent is not None:  # a Loop iteration sees its parent execution's id
+        root = root.context_parent
+    execution: dict[str, Any] = {"id": root.execution.id, "state": x.state.current, "startDate": iso(x.state.start_date)}
     if x.outputs is not None:
         execution["outputs"] = x.outputs
     out: dict[str, Any] = {
@@ -84,6 +87,8 @@ def variables(run: Run, task: TaskDef | None = None, tr: TaskRun | None = None) 
         out["inputs"] = x.inputs
     if x.trigger is not None:
         out["trigger"] = x.trigger.get("variables") or {}
+    if run.extra:
+        out.update(run.extra)
     if task is not None:
         out["task"] = {"id": task.id, "type": task.type}
     if tr is not None:

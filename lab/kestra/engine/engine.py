@@ -287,6 +287,11 @@ class Engine:
         parent.children.append(child.execution.id)
         return child
 
+    def _register(self, run: Run) -> None:
+        """Make an execution the executor created itself (a Loop iteration) visible."""
+        self._runs[run.execution.id] = run
+        self._logs.setdefault(run.execution.id, [])
+
     # -- following executions -----------------------------------------------------------------
     def execution(self, execution_id: str) -> Execution | None:
         run = self._runs.get(execution_id)

@@ -174,6 +174,9 @@ class Execution:
     start_error: str | None = None
     # Executions started by Subflow tasks of this one, for inspection.
     children: list[str] = field(default_factory=list)
+    # A 2.0 Loop iteration: {"index", "value"} and the parent execution; iterations of a parent.
+    loop: dict[str, Any] | None = None
+    iterations: list[str] = field(default_factory=list)
 
     @property
     def terminated(self) -> bool:

@@ -235,3 +235,12 @@ FLOWABLES: dict[str, Any] = {
     CORE + "flow.LoopUntil": run_loop_until,
     CORE + "flow.Subflow": run_subflow,
 }
+
+
+def _load_loop() -> None:
+    from lab.kestra.engine.loop import run_loop
+
+    FLOWABLES[CORE + "flow.Loop"] = run_loop
+
+
+_load_loop()

@@ -16,7 +16,7 @@ class Run:
     """One execution being executed (or done): what the executor and the watchers share."""
 
     __slots__ = ("engine", "flow", "execution", "by_id", "outputs_tree", "exit_state", "task", "done",
-                 "_changed", "functions", "children")
+                 "_changed", "functions", "children", "context_parent", "extra", "iterations")
 
     def __init__(self, engine: Engine, flow: FlowDef, execution: Execution) -> None:
         self.engine = engine
@@ -30,6 +30,10 @@ class Run:
         self._changed: asyncio.Event | None = None
         self.functions: Any = None
         self.children: list[Run] = []
+        # 2.0 Loop iterations: the parent whose execution id expressions see, `item` and friends.
+        self.context_parent: Run | None = None
+        self.extra: dict[str, Any] | None = None
+        self.iterations: list[Run] = []
 
     # -- bookkeeping -------------------------------------------------------------------------
     def add(self, tr: TaskRun) -> None:

@@ -41,6 +41,8 @@ FLOWABLE_PROPS: dict[str, tuple[set[str], set[str]]] = {  # type -> (accepted, r
     CORE + "flow.AllowFailure": ({"tasks", "errors", "finally"}, {"tasks"}),
     CORE + "flow.LoopUntil": ({"condition", "tasks", "checkFrequency", "failOnMaxReached", "errors", "finally"},
                               {"condition", "tasks"}),
+    CORE + "flow.Loop": ({"values", "concurrencyLimit", "transmitFailed", "outputs", "fetchType", "tasks", "errors",
+                          "finally"}, {"values", "tasks"}),
     CORE + "flow.Subflow": ({"namespace", "flowId", "revision", "inputs", "labels", "wait", "transmitFailed",
                              "inheritLabels", "outputs"}, {"namespace", "flowId"}),
 }
@@ -194,7 +196,9 @@ class _Checker:
         for key, value in task.items():
             if key in ("id", "type", "description"):
                 continue
-            if canonical in FLOWABLE_PROPS and key in ("tasks", "then", "else", "errors", "finally", "defaults"):
+            if canonical == CORE + "flow.Loop" and key == "outputs":
+                self.expressions(value, path + (key,), label)
+            elif canonical in FLOWABLE_PROPS and key in ("tasks", "then", "else", "errors", "finally", "defaults"):
                 self.tasks(value, path + (key,))
             elif canonical == CORE + "flow.Switch" and key == "cases" and isinstance(value, dict):
                 for case, tasks in value.items():

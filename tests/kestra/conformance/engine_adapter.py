@@ -32,7 +32,8 @@ def _execution_dict(engine: Engine, x: Any) -> dict[str, Any]:
         "labels": [{"key": k, "value": v} for k, v in x.labels],
         "trigger": x.trigger or {}, "logs": logs,
         "childExecutions": [_execution_dict(engine, engine.execution(c)) for c in x.children],
-        "subExecutions": [],
+        "subExecutions": [_execution_dict(engine, engine.execution(i)) for i in x.iterations],
+        "loop": x.loop,
     }
 
 
