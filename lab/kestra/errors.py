@@ -77,7 +77,7 @@ def message_of(body: bytes) -> tuple[str, list[str]]:
         text = err.get("message") or ""
         if err.get("path") and err["path"] not in text:
             text = f"{err['path']}: {text}"
-        if text and text != data.get("message"):
+        if text and text not in str(data.get("message") or ""):
             details.append(text)
     return str(data.get("message") or ""), details
 

@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 import orjson
 
+from lab.errors import LabError
+
 _JSON = [(b"content-type", b"application/json")]
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 
@@ -78,7 +80,7 @@ def engine_error(exc: Exception, path: str, dialect: str) -> Reply:
     if status == 409 or "Disabled" in name:
         message = "Cannot execute a disabled flow" if "Disabled" in name else text
         return error_reply(409, f"Illegal state: {message}", path)
-    if status == 422 or "Invalid" in name or isinstance(exc, ValueError):
+    if status == 422 or "Invalid" in name or isinstance(exc, (ValueError, LabError)):  # bad input, not a crash
         problems = getattr(exc, "problems", None) or []
         errors = [{"message": getattr(p, "message", str(p))} for p in problems] or [{"message": text}]
         return error_reply(422, f"Invalid entity: {text}", path, errors)

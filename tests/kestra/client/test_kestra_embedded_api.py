@@ -1,0 +1,170 @@
+"""The embedded engine's REST API beyond the shared contract: live streaming on a real socket,
+kill, inputs, mounting in the lab server, Kestra's defaults, both dialects, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import FLOWS, LoopbackServer
+from kestra_fixture_app import PASSWORD, USER
+
+from lab.kestra.client import KestraClient
+from lab.kestra.engine.api import KestraApi
+from lab.kestra.engine.engine import Engine
+from lab.kestra.errors import KestraGone, KestraInvalid, KestraNotFound
+from lab.server import LabServer
+
+NS = "company.team"
+SLEEPY = """id: sleepy
+namespace: company.team
+inputs:
+  - id: pause
+    type: DURATION
+    defaults: PT0.2S
+tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: "sleeping {{ inputs.pause }}"
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: "{{ inputs.pause }}"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: awake
+triggers:
+  - id: webhook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: sleepy-key
+"""
+
+
+def make_engine(version: str = "1.3") -> Engine:
+    engine = Engine(version=version)
+    for path in sorted(FLOWS.glob("*.yml")):
+        engine.deploy(path.read_text())
+    engine.deploy(SLEEPY)
+    return engine
+
+
+def in_process(api) -> KestraClient:
+    return KestraClient("http://embedded", username=USER, password=PASSWORD, transport=httpx.ASGITransport(app=api))
+
+
+async def test_follow_streams_live_snapshots_over_a_real_socket():
+    """Served by uvicorn, the follow stream shows RUNNING before the end, and logs arrive live."""
+    api = KestraApi(make_engine(), username=USER, password=PASSWORD)
+    with LoopbackServer(api) as server:
+        async with KestraClient(server.url, username=USER, password=PASSWORD) as kestra:
+            hook = await kestra.trigger_webhook(NS, "sleepy", "sleepy-key", b"{}")
+            logs_task = asyncio.ensure_future(
+                _collect(kestra.logs_until_terminal(hook.execution_id, grace=0.05, timeout=5)))
+            states = [s.state.current async for s in kestra.follow_execution(hook.execution_id)]
+            messages = [e.message for e in await logs_task]
+    assert "RUNNING" in states and states[-1] == "SUCCESS"
+    assert messages == ["sleeping PT0.2S", "awake"]
+
+
+async def _collect(iterator):
+    return [item async for item in iterator]
+
+
+@pytest.mark.parametrize("dialect", ["1.3", "2.0"])
+async def test_kill_a_running_execution(dialect):
+    async with in_process(KestraApi(make_engine(dialect), username=USER, password=PASSWORD)) as kestra:
+        await kestra.detect()
+        execution = await kestra.start_execution(NS, "sleepy", {"pause": "PT5S"})
+        await asyncio.sleep(0.05)
+        await kestra.kill(execution.id)
+        killed = await kestra.wait_terminal(execution.id, timeout=5)
+    assert killed.state.current == "KILLED"
+    assert killed.task_run("nap").state.current == "KILLED"
+
+
+async def test_create_execution_with_inputs_and_labels_and_invalid_inputs():
+    async with in_process(KestraApi(make_engine(), username=USER, password=PASSWORD)) as kestra:
+        execution = await kestra.start_execution(NS, "sleepy", {"pause": "PT0.01S"}, labels={"team": "qa"}, wait=True)
+        assert execution.state.current == "SUCCESS" and execution.inputs == {"pause": "PT0.01S"}
+        assert execution.labels["team"] == "qa" and execution.url.endswith(f"/{NS}/sleepy/{execution.id}")
+        with pytest.raises(KestraInvalid) as err:
+            await kestra.start_execution(NS, "sleepy", {"pause": "not a duration"})
+        assert "not a duration" in err.value.render()
+        with pytest.raises(KestraNotFound):
+            await kestra.start_execution(NS, "nope")
+
+
+async def test_mounted_in_the_lab_server_with_full_paths():
+    server = LabServer()
+    server.mount("/api/v1", KestraApi(make_engine(), username=USER, password=PASSWORD), strip=False)
+    async with KestraClient("http://lab", username=USER, password=PASSWORD,
+                            transport=httpx.ASGITransport(app=server)) as kestra:
+        assert (await kestra.detect()).dialect == "1.3"
+        hook = await kestra.trigger_webhook(NS, "hello", "hello-key", json.dumps({"name": "Bo"}).encode())
+        assert (await kestra.wait_terminal(hook.execution_id)).outputs == {"greeting": "Hello Bo"}
+
+
+async def test_kestra_defaults_tenant_alias_and_namespace_update_deleting_by_default():
+    api = KestraApi(make_engine())  # no basic auth configured
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://e") as http:
+        legacy = await http.post("/api/v1/executions/webhook/company.team/hello/hello-key", json={"name": "Al"})
+        assert legacy.status_code == 200 and legacy.json()["state"]["current"] == "CREATED"
+        hello = (FLOWS / "hello.yml").read_text()
+        synced = await http.post("/api/v1/main/flows/company.team", content=hello,
+                                 headers={"Content-Type": "application/x-yaml"})
+        assert synced.status_code == 200
+        deleted = {f["id"] for f in synced.json() if f.get("deleted")}
+        assert deleted == {"boom", "dormant", "sleepy", "waiter"}  # Kestra's delete=true default
+        assert (await http.get("/api/v1/main/flows/company.team/boom")).status_code == 404
+
+
+async def test_bad_input_gets_kestra_errors_never_a_500():
+    api = KestraApi(make_engine(), username=USER, password=PASSWORD)
+    auth = (USER, PASSWORD)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://e", auth=auth) as http:
+        yaml_headers = {"Content-Type": "application/x-yaml"}
+        garbage = await http.post("/api/v1/main/flows", content=b"id: [unclosed", headers=yaml_headers)
+        assert garbage.status_code == 422 and garbage.json()["message"].startswith("Invalid entity")
+        unknown = await http.post("/api/v1/main/flows", headers=yaml_headers, content=(
+            "id: x\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Nope\n").encode())
+        assert unknown.status_code == 422 and "io.kestra.plugin.core.debug.Nope" in unknown.text
+        assert (await http.get("/api/v1/main/nowhere")).status_code == 404
+        assert (await http.patch("/api/v1/main/executions/abc")).status_code == 405
+        text_body = await http.post("/api/v1/main/executions/webhook/company.team/hello/hello-key",
+                                    content=b"not json {", headers={"Content-Type": "text/plain"})
+        assert text_body.status_code == 200  # Kestra keeps a non-JSON body as a string
+        assert text_body.json()["trigger"]["variables"]["body"] == "not json {"
+        wrong_key = await http.post("/api/v1/main/executions/webhook/company.team/hello/bad-key", content=b"{}")
+        assert wrong_key.status_code == 404 and wrong_key.json()["message"] == "Not Found: Webhook not found"
+        bad_ttl = await http.put("/api/v1/main/namespaces/company.team/kv/k", content=b"1", headers={"ttl": "soon"})
+        assert bad_ttl.status_code == 422
+        no_part = await http.post("/api/v1/main/namespaces/company.team/files?path=/a.txt", files={"x": b"1"})
+        assert no_part.status_code == 422
+
+
+async def test_kv_types_and_expiry():
+    async with in_process(KestraApi(make_engine(), username=USER, password=PASSWORD)) as kestra:
+        import datetime as dt
+
+        cases = {"n": (42, "NUMBER"), "j": ({"a": [1]}, "JSON"), "b": (True, "BOOLEAN"),
+                 "d": (dt.date(2021, 9, 1), "DATE"), "s": ("hello world", "STRING")}
+        for key, (value, _kind) in cases.items():
+            await kestra.put_kv(NS, key, value)
+        got = {key: (await kestra.get_kv(NS, key)) for key in cases}
+        assert {k: e.type for k, e in got.items()} == {k: kind for k, (_v, kind) in cases.items()}
+        assert got["j"].value == {"a": [1]} and got["d"].value == "2021-09-01" and got["n"].value == 42
+        await kestra.put_kv(NS, "brief", "x", ttl="PT0.01S")
+        await asyncio.sleep(0.03)
+        with pytest.raises(KestraGone):
+            await kestra.get_kv(NS, "brief")
+
+
+async def test_2_0_dialect_serves_outputs_endpoint_and_omits_task_run_outputs():
+    async with in_process(KestraApi(make_engine("2.0"), username=USER, password=PASSWORD)) as kestra:
+        assert (await kestra.detect()).dialect == "2.0"
+        hook = await kestra.trigger_webhook(NS, "hello", "hello-key", b'{"name": "Ana"}')
+        execution = await kestra.wait_terminal(hook.execution_id)
+        assert execution.task_outputs() == {}
+        assert {o.task_id: o.value for o in await kestra.outputs(execution)} == {"greet": {"value": "Hello Ana"}}
