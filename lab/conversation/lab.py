@@ -24,6 +24,317 @@ CONTRACT (filled in by the conversation engine; the TUI and scenarios code again
         lab.describe_target()                               # "embedded (Kestra 1.3 API)" or URL + version
         await lab.apply_prompt(prompt_id)                   # deploy a prompt variant as the flow's prompt
 
+Opening (see `Lab.open` for every option):
+
+    async with Lab.open(settings, *, serve=False, cassette=None, scripted=None, clock_start=None,
+                        target_url=None) as lab: ...
+    lab = await Lab.open(settings); ...; await lab.close()
+
+Also: lab.use_flow(flow_id) (talk to another deployed flow), lab.inject_fault(rate_limit=1, ...),
+lab.status_deliveries (status webhooks posted to the flow, tracked outside the turns), lab.clock,
+lab.flow, lab.llm_mode, lab.sandbox, lab.gateway, lab.engine (None on a real Kestra), lab.client.
+
 LabEvent kinds (dataclasses in `lab.conversation.events`): TurnStarted, ExecutionUpdated,
 LogReceived, ReplyCaptured, StatusChanged, LLMCallMetered, TurnFinished, LabErrorRaised.
 """
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from lab.conversation import events as ev
+from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
+from lab.errors import LabError
+
+if TYPE_CHECKING:
+    from lab.config import Contact, Settings
+    from lab.conversation.assembly import Parts
+    from lab.promptlab.prompts import PromptFile
+
+DEFAULT_TURN_TIMEOUT = 30.0
+
+
+class LabOpening:
+    """What `Lab.open(...)` returns: `async with` it (closed on exit), or `await` it (then `await lab.close()`)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._lab: Lab | None = None
+
+    def __await__(self):  # noqa: ANN204 - generator protocol
+        return self._factory().__await__()
+
+    async def __aenter__(self) -> "Lab":
+        self._lab = await self._factory()
+        return self._lab
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._lab is not None:
+            await self._lab.close()
+
+
+class Lab:
+    """One lab session (see the contract above). Build it with `Lab.open(settings, ...)`."""
+
+    def __init__(self, parts: "Parts", *, turn_timeout: float = DEFAULT_TURN_TIMEOUT) -> None:
+        from lab.conversation.phone import Phone
+        from lab.conversation.turns import TurnEngine
+
+        s = parts.settings
+        self.parts = parts
+        self.settings = s
+        self.clock = parts.clock
+        self.sandbox = parts.sandbox
+        self.gateway = parts.gateway
+        self.engine = parts.engine
+        self.client = parts.client
+        self.llm_mode = s.llm_mode
+        self.namespace = s.namespace
+        self.flow_id = s.flow
+        self._bus = ev.EventBus()
+        self.phone = Phone(s.business, self.clock, s.app_secret, s.contacts)
+        self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,
+                                bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
+                                timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
+        self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,
+                                     llm_mode=self.llm_mode)
+        self.sandbox.subscribe(self._on_sandbox)
+        self.gateway.subscribe(self._on_llm_call)
+        self.use_flow(self.flow_id)
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: "Settings", *, serve: bool = False, cassette: Path | None = None, scripted: Any = None,
+             clock_start: datetime | None = None, target_url: str | None = None,
+             turn_timeout: float = DEFAULT_TURN_TIMEOUT) -> LabOpening:
+        """Assemble a session and deploy the project to its target.
+
+        Args:
+            settings: the session's settings (`lab.config.load_settings`).
+            serve: also listen on settings.host:port (uvicorn, same event loop): for the TUI's
+                browser mode and for a real Kestra that must call the lab back.
+            cassette: the LLM cassette to replay from / record into (default: scenarios/).
+            scripted: `lab.llm.scripted.ScriptedReplies` for the gateway's scripted mode.
+            clock_start: a frozen virtual clock starting there (replay); None follows the wall clock.
+            target_url: a real Kestra's URL (overrides settings.kestra_url); None runs the embedded engine.
+            turn_timeout: seconds before a turn that does not finish is declared hung.
+        """
+        async def build() -> Lab:
+            from lab.conversation.assembly import assemble
+
+            parts = await assemble(settings, serve=serve, cassette=cassette, scripted=scripted,
+                                   clock_start=clock_start, target_url=target_url)
+            return cls(parts, turn_timeout=turn_timeout)
+
+        return LabOpening(build)
+
+    async def close(self) -> None:
+        """Stop the server, the engine and the clients this session started."""
+        from lab.conversation.assembly import close
+
+        await close(self.parts)
+
+    # -- session facts ----------------------------------------------------------------------
+    @property
+    def flow(self) -> str:
+        return f"{self.namespace}.{self.flow_id}"
+
+    @property
+    def target_name(self) -> str:
+        return "embedded" if self.engine is not None else self.client.base_url
+
+    def describe_target(self) -> str:
+        """`embedded (Kestra 1.3 API)`, or the real Kestra's URL and version."""
+        if self.engine is not None:
+            return f"embedded (Kestra {self.client.dialect} API)"
+        server = getattr(self.client, "server", None)
+        version = f"Kestra {server.version}" if server is not None and server.version else "Kestra"
+        return f"{self.client.base_url} ({version})"
+
+    def use_flow(self, flow_id: str) -> None:
+        """Talk to another deployed flow of the namespace from the next turn on."""
+        from lab.conversation.assembly import check_flow
+
+        src = check_flow(self.parts, flow_id)
+        if not src.webhook_key:
+            raise LabError(f"flow {flow_id} has no Webhook trigger, so WhatsApp cannot reach it",
+                           where=str(src.path), fix="add a trigger of type io.kestra.plugin.core.trigger.Webhook with a key")
+        self.flow_id = flow_id
+        self._webhook_key = src.webhook_key
+        self.transcript.flow = self.flow
+        for app in self._relays():
+            app.flow_id = flow_id
+
+    def _relays(self) -> list[Any]:
+        from lab.conversation.relay import StatusRelay
+
+        return [app for _, app, _ in self.parts.server._mounts if isinstance(app, StatusRelay)]
+
+    @property
+    def status_deliveries(self) -> list[Any]:
+        """Status webhooks delivered to the flow (each started its own execution, outside any turn)."""
+        return self.parts.status_deliveries
+
+    # -- events -----------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[ev.LabEvent], None]) -> Callable[[], None]:
+        """Call back on every LabEvent (synchronously; keep it cheap). Returns an unsubscribe function."""
+        return self._bus.subscribe(callback)
+
+    def _on_sandbox(self, send: Any, status: Any) -> None:
+        if status is None:
+            index = self.turns.on_reply(send)
+            if self._bus:
+                self._bus.emit(ev.ReplyCaptured(send.to, send, index))
+        elif self._bus:
+            self._bus.emit(ev.StatusChanged(send.to, send.wamid or "", status.status, status.error))
+
+    def _on_llm_call(self, call: Any) -> None:
+        if self._bus:
+            self._bus.emit(ev.LLMCallMetered(call, self.turns.turn_of_execution(call.execution_id)))
+
+    # -- contacts ---------------------------------------------------------------------------
+    @property
+    def contacts(self) -> list["Contact"]:
+        return self.phone.contacts
+
+    def add_contact(self, name: str, wa_id: str | None = None) -> "Contact":
+        return self.phone.add_contact(name, wa_id)
+
+    async def restart(self, wa_id: str, new_user: bool = False) -> None:
+        """Clear the chat on the phone; with new_user, the bot also forgets the contact (its KV state)."""
+        self.phone.forget(wa_id)
+        if new_user:
+            for prefix in ("memory_", "lead_", "review_"):
+                try:
+                    await self.client.delete_kv(self.namespace, f"{prefix}{wa_id}")
+                except LabError:
+                    pass
+
+    def thread(self, wa_id: str) -> list[ThreadItem]:
+        """The contact's chat: the user's messages and the business's bubbles, in time order."""
+        from lab.conversation.render import is_bubble
+
+        turn_of_inbound = {t.inbound.wamid: t.index for t in self.transcript.turns if t.contact == wa_id}
+        turn_of_send = {s.seq: t.index for t in self.transcript.turns if t.contact == wa_id for s in t.replies}
+        items = [ThreadItem("user", e.time, inbound=e, turn_index=turn_of_inbound.get(e.wamid))
+                 for e in self.phone.sent(wa_id)]
+        items += [ThreadItem("business", s.time, send=s, turn_index=turn_of_send.get(s.seq))
+                  for s in self.sandbox.thread(wa_id) if is_bubble(s)]
+        items.sort(key=lambda i: (i.time, 0 if i.side == "user" else 1, i.send.seq if i.send else 0))
+        return items
+
+    # -- time -------------------------------------------------------------------------------
+    def advance(self, delta: timedelta | float) -> None:
+        """Move the virtual clock (the 24-hour window, KV TTLs and timestamps follow it)."""
+        self.clock.advance(delta)
+
+    def read(self, wa_id: str) -> int:
+        """The user opens the chat: delivered messages become read (status webhooks follow)."""
+        return self.sandbox.read(wa_id)
+
+    def inject_fault(self, **fault: Any) -> None:
+        """Script the fake Graph API: rate_limit=N, server_error=N, fail_next=N (with code=), duplicate_next=N,
+        delay_statuses=SECONDS, throughput=PER_SECOND."""
+        faults = self.sandbox.faults
+        extra = {k: fault.pop(k) for k in ("code", "details", "http_status") if k in fault}
+        if not fault:
+            raise LabError("inject_fault needs a fault", fix="e.g. rate_limit: 1, or fail_next: 1 with code: 131026")
+        for name, value in fault.items():
+            method = getattr(faults, name, None)
+            if name.startswith("_") or not callable(method):
+                raise LabError(f"unknown fault {name!r}", fix="use rate_limit, server_error, fail_next (with code), "
+                                                             "duplicate_next, delay_statuses or throughput")
+            kwargs = {k: v for k, v in extra.items() if k in method.__code__.co_varnames}
+            method(value, **kwargs) if value is not None else method(**kwargs)
+
+    # -- prompts ----------------------------------------------------------------------------
+    async def apply_prompt(self, prompt_id: str) -> "PromptFile":
+        """Deploy a prompt variant as its flow's active prompt (`prompts/<flow>.md`)."""
+        from lab.promptlab.prompts import find_prompt, load_prompts
+
+        prompt = find_prompt(load_prompts(self.settings.prompts_dir), prompt_id)
+        await self.client.upload_file(self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8"))
+        if prompt.model:
+            await self.client.put_kv(self.namespace, "LLM_MODEL", prompt.model)
+        return prompt
+
+    # -- what the user does -----------------------------------------------------------------
+    async def send_text(self, wa_id: str, text: str, *, duplicates: int = 0,
+                        delivered_after: timedelta | None = None) -> Turn:
+        """The user types a message. `duplicates` redelivers the same webhook; `delivered_after` posts it
+        that much later than the user wrote it (Meta retries webhooks for days)."""
+        return await self._turn(self.phone.text(wa_id, text), duplicates, delivered_after)
+
+    async def tap(self, wa_id: str, title: str) -> Turn:
+        """The user taps a reply button, a list row or a template quick reply, by its title."""
+        from lab.conversation.render import reply_titles
+
+        offered: list[str] = []
+        for send in reversed(self.sandbox.thread(wa_id)):
+            for kind, choice_id, choice in reply_titles(send):
+                offered.append(choice)
+                if choice.casefold() == title.casefold() and send.wamid:
+                    if kind == "button":
+                        event = self.phone.button(wa_id, choice_id, choice, send.wamid)
+                    elif kind == "list":
+                        event = self.phone.list_row(wa_id, choice_id, choice, send.wamid)
+                    else:
+                        event = self.phone.template_button(wa_id, choice, choice_id, send.wamid)
+                    return await self._turn(event)
+        raise LabError(f"nothing to tap called {title!r} in the chat with {wa_id}",
+                       fix=f"choices offered: {', '.join(dict.fromkeys(offered))}" if offered
+                       else "the bot has not sent buttons or a list yet")
+
+    async def send_media(self, wa_id: str, kind: str, path: str | Path, caption: str | None = None) -> Turn:
+        """The user sends a photo, voice note, video, document or sticker from a file."""
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise LabError(f"cannot read {p}: {exc.strerror}", where=str(p), fix="check the file path") from None
+        mime = mimetypes.guess_type(p.name)[0] or {"audio": "audio/ogg", "image": "image/jpeg"}.get(kind,
+                                                                                                     "application/octet-stream")
+        item = self.sandbox.media.put(data, mime, None, p.name)
+        event = self.phone.media(wa_id, kind, item.id, item.sha256_b64, mime_type=mime, caption=caption, filename=p.name)
+        return await self._turn(event)
+
+    async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,
+                            address: str | None = None) -> Turn:
+        return await self._turn(self.phone.location(wa_id, lat, lon, name, address))
+
+    async def send_contacts(self, wa_id: str, contacts: list[dict[str, Any]]) -> Turn:
+        return await self._turn(self.phone.contacts_card(wa_id, contacts))
+
+    async def react(self, wa_id: str, emoji: str | None, to_wamid: str | None = None) -> Turn:
+        """React to a business message (None = the last one); emoji None removes the reaction."""
+        return await self._turn(self.phone.reaction(wa_id, emoji, to_wamid or self._last_business_wamid(wa_id)))
+
+    async def reply_to(self, wa_id: str, wamid: str, text: str) -> Turn:
+        """The user quotes a message (swipe to reply) and writes text."""
+        from lab.whatsapp.inbound import reply_context
+
+        return await self._turn(self.phone.text(wa_id, text, context=reply_context(self.settings.business, wamid)))
+
+    def _last_business_wamid(self, wa_id: str) -> str:
+        from lab.conversation.render import is_bubble
+
+        for send in reversed(self.sandbox.thread(wa_id)):
+            if send.wamid and is_bubble(send):
+                return send.wamid
+        raise LabError(f"the bot has sent nothing to {wa_id} to react to", fix="send a message first")
+
+    async def _turn(self, inbound: InboundEvent, duplicates: int = 0,
+                    delivered_after: timedelta | None = None) -> Turn:
+        contact = self.phone.contact(inbound.wa_id)
+        # Any user message (re)opens the 24-hour window, as of when the user wrote it.
+        self.sandbox.note_inbound(inbound.wa_id, inbound.time, name=contact.name)
+        if delivered_after:
+            self.clock.advance(delivered_after)
+        duplicates += self.sandbox.faults.take_duplicate()
+        turn = await self.turns.run(inbound, namespace=self.namespace, flow_id=self.flow_id, key=self._webhook_key,
+                                    duplicates=duplicates)
+        self.transcript.turns.append(turn)
+        return turn

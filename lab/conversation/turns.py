@@ -88,6 +88,7 @@ class TurnEngine:
         self._index = itertools.count(1)
         self._locks: dict[str, asyncio.Lock] = {}
         self._inflight: dict[str, tuple[Turn, float]] = {}  # wa_id -> (turn, perf_counter at post)
+        self._turn_of_execution: dict[str, int] = {}
 
     # -- reply capture hook (the sandbox calls the lab, the lab calls this) ------------------
     def on_reply(self, send: "CapturedSend") -> int | None:
@@ -99,6 +100,10 @@ class TurnEngine:
         if turn.timings.first_reply_ms is None and send.type not in ("read", "typing"):
             turn.timings.first_reply_ms = (time.perf_counter() - t0) * 1000.0
         return turn.index
+
+    def turn_of_execution(self, execution_id: str | None) -> int | None:
+        """The index of the turn an execution belongs to (None: a status execution, or unknown)."""
+        return self._turn_of_execution.get(execution_id) if execution_id else None
 
     def turn_in_flight(self, wa_id: str) -> Turn | None:
         current = self._inflight.get(wa_id)
@@ -129,6 +134,7 @@ class TurnEngine:
                     turn.timings.webhook_ack_ms = (time.perf_counter() - t0) * 1000.0
                 if result.execution_id:
                     ids.append(result.execution_id)
+                    self._turn_of_execution[result.execution_id] = turn.index
             await self._follow_all(turn, ids, namespace, timeout, t0)
         except LabError as exc:
             turn.verdict, turn.error = "error", exc.render()
@@ -157,6 +163,7 @@ class TurnEngine:
                     for child in _subflow_ids(view):
                         if child not in views and all(child != q[0] for q in queue):
                             queue.append((child, ex_id))
+                            self._turn_of_execution[child] = turn.index
         except TimeoutError:
             pending = [i for i, _ in queue] + [v.id for v in views.values() if v.state not in _TERMINAL]
             turn.verdict = "timeout"

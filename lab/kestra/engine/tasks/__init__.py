@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-MODULES = ("core", "kv", "http", "whatsapp", "scripts", "ai")
+MODULES = ("core", "kv", "http", "download", "whatsapp", "scripts", "ai")
 _loaded = False
 
 

@@ -1,0 +1,225 @@
+"""Opening a lab session: build the sandbox, the gateway, the target and the server, wire them, deploy.
+
+In-process (the default) the lab server is never bound to a port: one `httpx.AsyncClient` routes
+`http://{host}:{port}` to it through `httpx.ASGITransport`, and the engine's tasks and the Kestra
+client both use that client. With `serve=True` uvicorn also listens on `settings.host:port` in the
+same event loop, for the TUI's browser mode and for a real Kestra that calls the lab back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lab.errors import ConfigError, LabError
+
+if TYPE_CHECKING:
+    from lab.config import Settings
+
+
+@dataclass(slots=True)
+class StatusDelivery:
+    """A status webhook the sandbox posted to the flow (Meta sends them; they are not turns)."""
+
+    wamids: list[str]
+    statuses: list[str]
+    http_status: int
+    execution_id: str | None
+
+
+@dataclass
+class Parts:
+    """The assembled pieces of one session."""
+
+    settings: "Settings"
+    clock: Any
+    sandbox: Any
+    gateway: Any
+    server: Any
+    http: httpx.AsyncClient
+    client: Any
+    engine: Any | None
+    plan: Any
+    uvicorn: Any | None = None
+    serve_task: asyncio.Task | None = None
+    status_deliveries: list[StatusDelivery] = field(default_factory=list)
+
+
+def _llm_upstream_ok(settings: "Settings") -> bool:
+    return bool(settings.llm_upstream_key)
+
+
+def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any) -> bool:
+    """The lead flow asks the LLM only when a model can answer: scripted, a cassette, or a live key."""
+    mode = settings.llm_mode
+    return (mode == "scripted" and scripted is not None) or (mode == "replay" and cassette is not None) \
+        or (mode in ("live", "record") and _llm_upstream_ok(settings))
+
+
+async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, scripted: Any,
+                   clock_start: datetime | None, target_url: str | None) -> Parts:
+    """Build and start every piece; deploy the project to the target."""
+    from lab.clock import VirtualClock
+    from lab.conversation import deploy
+    from lab.conversation.relay import FilesApp, StatusRelay
+    from lab.kestra.client import KestraClient
+    from lab.llm.cassette import CassetteStore
+    from lab.llm.gateway import LLMGateway
+    from lab.server import LabServer
+    from lab.whatsapp.sandbox import GraphSandbox
+    clock = VirtualClock(clock_start)
+    base = settings.base_url
+    local = f"http://{settings.host}:{settings.port}"
+    server = LabServer()
+    transport = httpx.ASGITransport(app=server)
+    # Loopback URLs of the lab go to the server in-process; anything else (a live LLM upstream) is real HTTP.
+    mounts = {local: transport}
+    if base != local:
+        mounts[base] = transport
+    http = httpx.AsyncClient(mounts=mounts, timeout=httpx.Timeout(60.0, connect=5.0))
+
+    templates = _templates(settings.project_dir)
+    sandbox = GraphSandbox(access_token=settings.access_token, app_secret=settings.app_secret,
+                           business=settings.business, clock=clock, templates=templates,
+                           webhook_url=f"{local}/hooks/whatsapp", http=http)
+    store = None
+    if cassette is not None or settings.llm_mode in ("replay", "record"):
+        path = cassette or settings.scenarios_dir
+        store = CassetteStore(path, secrets=settings.secret_values())
+    gateway = LLMGateway(mode=settings.llm_mode, key=settings.gateway_key, upstream_url=settings.llm_upstream_url,
+                         upstream_key=settings.llm_upstream_key, cassettes=store, clock=clock)
+    if scripted is not None:
+        gateway.script(scripted)
+
+    target = target_url or settings.kestra_url
+    engine = None
+    if target is None:
+        from lab.kestra.engine.api import KestraApi
+        from lab.kestra.engine.engine import Engine
+
+        secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
+                   for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))}
+        engine = Engine(http=http, secrets=secrets, clock=clock, version="1.3", sleep=_sleep_for(clock))
+        api = KestraApi(engine, public_url=base)
+        server.mount("/api/v1", api, strip=False)
+        client = KestraClient(local, transport=transport, dialect="1.3")
+    else:
+        client = KestraClient(target, username=settings.kestra_user, password=settings.kestra_password)
+    server.mount("/graph", sandbox.app)
+    server.mount("/llm", gateway.app)
+    server.mount("/files", FilesApp(settings.flows_dir / "files"))
+    parts = Parts(settings, clock, sandbox, gateway, server, http, client, engine, None)
+    server.mount("/hooks/whatsapp", StatusRelay(parts))
+
+    if serve:
+        await _serve(parts)
+    try:
+        if engine is None:
+            await client.detect()
+        parts.plan = deploy.plan(settings, lead_use_llm=lead_uses_llm(settings, cassette, scripted))
+        await deploy.apply(client, parts.plan)
+    except BaseException:
+        await close(parts)
+        raise
+    return parts
+
+
+_TEMPLATES: dict[Path, tuple[float, Any]] = {}
+
+
+def _templates(project_dir: Path) -> Any:
+    """The template registry (packaged + project templates.yaml), cached while the file is unchanged."""
+    from lab.whatsapp.templates import TemplateRegistry
+
+    path = project_dir / "templates.yaml"
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    hit = _TEMPLATES.get(project_dir)
+    if hit is None or hit[0] != mtime:
+        hit = _TEMPLATES[project_dir] = (mtime, TemplateRegistry.load(project_dir))
+    return hit[1]
+
+
+def _sleep_for(clock: Any) -> Any:
+    """On a frozen (replay) clock, retry back-offs advance virtual time instead of sleeping.
+
+    Flows keep production back-offs (PT1S, exponential); a replayed conversation must not wait
+    for them, and the sandbox's 24-hour window sees the time pass all the same.
+    """
+    if not getattr(clock, "_frozen", False):
+        return None
+
+    async def virtual_sleep(seconds: float) -> None:
+        clock.advance(max(0.0, float(seconds)))
+        await asyncio.sleep(0)
+
+    return virtual_sleep
+
+
+async def _serve(parts: Parts) -> None:
+    import uvicorn
+
+    s = parts.settings
+    config = uvicorn.Config(parts.server, host=s.host, port=s.port, log_level="warning", lifespan="off",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the host app owns signals
+    parts.uvicorn = server
+    parts.serve_task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            return
+        if parts.serve_task.done():
+            break
+        await asyncio.sleep(0.01)
+    exc = parts.serve_task.exception() if parts.serve_task.done() else None
+    raise LabError(f"the lab server could not listen on {s.host}:{s.port}" + (f": {exc}" if exc else ""),
+                   fix="choose another port (--port or WALAB_PORT), or stop what uses it")
+
+
+async def close(parts: Parts) -> None:
+    """Stop everything this session started."""
+    try:
+        await parts.sandbox.aclose()
+    except Exception:  # noqa: BLE001 - closing must not hide the session's own error
+        pass
+    if parts.engine is not None and hasattr(parts.engine, "aclose"):
+        try:
+            await parts.engine.aclose()
+        except Exception:  # noqa: BLE001
+            pass
+    if parts.uvicorn is not None:
+        parts.uvicorn.should_exit = True
+        if parts.serve_task is not None:
+            try:
+                await asyncio.wait_for(parts.serve_task, 5)
+            except (asyncio.TimeoutError, Exception):  # noqa: BLE001
+                parts.serve_task.cancel()
+    await parts.client.aclose()
+    await parts.http.aclose()
+
+
+def check_flow(parts: Parts, flow_id: str) -> Any:
+    """The deployed flow source, or a clear error naming the flows there are."""
+    try:
+        return parts.plan.flow(flow_id)
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(str(exc)) from None
+
+
+def status_summary(body: bytes) -> tuple[list[str], list[str]]:
+    """(wamids, statuses) of a status webhook body."""
+    try:
+        data = json.loads(body)
+        statuses = data["entry"][0]["changes"][0]["value"].get("statuses") or []
+    except (ValueError, KeyError, IndexError, TypeError):
+        return [], []
+    return [str(s.get("id")) for s in statuses], [str(s.get("status")) for s in statuses]

@@ -1,0 +1,103 @@
+"""Two small faces of the lab server: the status-webhook relay and the fixture files.
+
+`/hooks/whatsapp`: the sandbox posts its status webhooks (sent, delivered, read, failed) here;
+the relay forwards the same bytes and signature to the flow's webhook on the target and records
+the execution each one started, so status executions are known to the session but never mixed
+into a turn.
+
+`/files/...`: the bundled fixture files (flows/files: plans.json, the knowledge base), read-only,
+so a flow can look its plans up over HTTP as it would call a real catalogue API.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from lab.errors import LabError
+
+
+async def _read(receive: Any, limit: int = 4 * 1024 * 1024) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return None
+        chunk = msg.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not msg.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _answer(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class StatusRelay:
+    """ASGI app: forwards status webhooks to the session's flow and records what they started."""
+
+    def __init__(self, parts: Any) -> None:
+        self.parts = parts
+        self.flow_id: str | None = None  # the flow the session talks to (set by the Lab)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] != "POST":
+            await _answer(send, 405, b'{"error":"POST only"}')
+            return
+        body = await _read(receive)
+        if body is None:
+            await _answer(send, 413, b'{"error":"body too large"}')
+            return
+        from lab.conversation.assembly import StatusDelivery, status_summary
+
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+        forward = {k: v for k, v in headers.items() if k.lower() in ("content-type", "x-hub-signature-256", "user-agent")}
+        wamids, statuses = status_summary(body)
+        plan = self.parts.plan
+        flow_id = self.flow_id or self.parts.settings.flow
+        if plan is None:  # still deploying: Meta would retry; so does the sandbox's dispatcher
+            await _answer(send, 503, b'{"error":"the lab is deploying"}')
+            return
+        try:
+            src = plan.flow(flow_id)
+            result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "", body, forward)
+            delivery = StatusDelivery(wamids, statuses, result.status, result.execution_id)
+            status = 200
+        except LabError:
+            delivery = StatusDelivery(wamids, statuses, 502, None)
+            status = 502
+        self.parts.status_deliveries.append(delivery)
+        await _answer(send, status, b"{}")
+
+
+class FilesApp:
+    """ASGI app serving the files of one folder read-only (no listing, no escaping the folder)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _answer(send, 405, b'{"error":"read-only"}')
+            return
+        rel = scope["path"].lstrip("/")
+        target = (self.root / rel).resolve()
+        if not rel or self.root not in target.parents or not target.is_file():
+            await _answer(send, 404, b'{"error":"no such file"}')
+            return
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype == "application/json":
+            ctype += "; charset=utf-8"
+        data = target.read_bytes()
+        await _answer(send, 200, b"" if scope["method"] == "HEAD" else data, ctype.encode())
