@@ -1,0 +1,112 @@
+"""Replay benchmark: 50 scenarios × 10 turns of whatsapp_agent through pytest, end to end.
+
+Generates the scenarios (scripted LLM, so no network) in a temporary project that links the
+repository's flows/ and prompts/, writes their snapshots once (untimed), then times
+`python -m pytest scenarios/` in a subprocess: interpreter start, plugin import, collection,
+one full flow execution on the embedded engine per turn, snapshot comparison. Also measures a
+1 × 1 run (the fixed startup) and 10 × 50 (long conversations) for the per-turn cost growth.
+
+    .venv/bin/python benchmarks/bench_scenarios.py [--runs 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UTTERANCES = ["Oi", "Quanto custa o plano?", "Básico", "Agendar visita", "Moro em Curitiba", "Qual a garantia?",
+              "E o plano Família?", "Quero falar com atendente", "Obrigado", "Boa tarde"]
+SCRIPTED = [
+    {"match": "(?i)plano|custa", "reply": '{"text": "Temos três planos.", "buttons": ["Básico", "Família", "Premium"]}'},
+    {"match": "(?i)atendente", "reply": '{"text": "Um consultor fala com você em breve."}'},
+    {"match": ".*", "reply": '{"text": "Certo! Posso ajudar com planos, economia ou atendimento."}'},
+]
+
+
+def make_project(base: Path, scenarios: int, turns: int) -> Path:
+    """A project dir with flows/ and prompts/ linked and `scenarios` × `turns` scenario files."""
+    project = base / f"p{scenarios}x{turns}"
+    (project / "scenarios" / "bench").mkdir(parents=True)
+    for name in ("flows", "prompts"):
+        os.symlink(ROOT / name, project / name)
+    (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8")
+    import yaml
+
+    for i in range(scenarios):
+        steps = []
+        for t in range(turns):
+            step: dict = {"user": f"{UTTERANCES[(i + t) % len(UTTERANCES)]} ({t + 1})"}
+            if t == 0:
+                step["expect"] = {"state": "SUCCESS"}
+            steps.append(step)
+        doc = {"version": 1, "name": f"conversa_{i:03d}", "flow": "company.whatsapp/whatsapp_agent",
+               "contacts": [{"name": "Maria Souza", "wa_id": f"55119{i:08d}"}],
+               "clock": "2026-01-05T12:00:00+00:00", "llm": {"scripted": SCRIPTED}, "steps": steps}
+        (project / "scenarios" / "bench" / f"conversa_{i:03d}.yaml").write_text(
+            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return project
+
+
+def pytest_run(project: Path, *extra: str) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "scenarios", *extra], cwd=project,
+                          capture_output=True, text=True)
+    return time.perf_counter() - started, proc
+
+
+def measure(base: Path, scenarios: int, turns: int, runs: int) -> dict:
+    project = make_project(base, scenarios, turns)
+    _, first = pytest_run(project, "--snapshot-update")  # writes the snapshots; untimed
+    if first.returncode != 0:
+        raise SystemExit(f"{scenarios}x{turns}: snapshot run failed\n{first.stdout[-3000:]}\n{first.stderr[-2000:]}")
+    walls = []
+    for _ in range(runs):
+        wall, proc = pytest_run(project)
+        if proc.returncode != 0:
+            raise SystemExit(f"{scenarios}x{turns}: replay failed\n{proc.stdout[-3000:]}")
+        walls.append(wall)
+    return {"scenarios": scenarios, "turns": turns, "total_turns": scenarios * turns,
+            "wall_s": statistics.median(walls), "walls": walls}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the generated projects here")
+    args = parser.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="walab-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        startup = measure(base, 1, 1, args.runs)
+        suite = measure(base, 50, 10, args.runs)
+        long = measure(base, 10, 50, args.runs)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+    fixed = startup["wall_s"]
+    per_turn_10 = (suite["wall_s"] - fixed) / (suite["total_turns"] - 1)
+    per_turn_50 = (long["wall_s"] - fixed) / (long["total_turns"] - 1)
+    result = {
+        "startup_1x1_s": round(fixed, 3),
+        "suite_50x10_s": round(suite["wall_s"], 3),
+        "turns_per_s_end_to_end": round(500 / suite["wall_s"], 1),
+        "turns_per_s_after_startup": round(1 / per_turn_10, 1),
+        "ms_per_turn_10_turn_convos": round(per_turn_10 * 1000, 2),
+        "ms_per_turn_50_turn_convos": round(per_turn_50 * 1000, 2),
+        "growth_50_vs_10": round(per_turn_50 / per_turn_10, 2),
+        "runs": {"1x1": startup["walls"], "50x10": suite["walls"], "10x50": long["walls"]},
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
