@@ -1,0 +1,81 @@
+"""Cassettes: stable keys, reviewable YAML, no secrets, atomic writes, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab import yamlio
+from lab.errors import ConfigError
+from lab.llm.canonical import chat_key
+from lab.llm.cassette import CassetteStore
+from lab.llm.scrub import Scrubber
+
+from .conftest import GATEWAY_KEY, UPSTREAM_KEY, make_gateway
+from .test_modes import client, conversation
+
+
+def test_the_key_ignores_key_order_nulls_stream_and_user_but_not_what_decides_the_answer():
+    a = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "oi", "name": None}], "temperature": 1}
+    b = {"temperature": 1.0, "stream": True, "user": "x", "messages": [{"content": "oi", "role": "user"}], "model": "gpt-4o-mini"}
+    assert chat_key(a).key == chat_key(b).key and len(chat_key(a).key) == 16
+    assert chat_key({**a, "temperature": 0.5}).key != chat_key(a).key
+    assert chat_key({**a, "seed": 1}).key != chat_key(a).key
+    assert chat_key({**a, "tools": [{"type": "function", "function": {"name": "f"}}]}).key != chat_key(a).key
+    changed_system = {**a, "messages": [{"role": "system", "content": "x"}, *a["messages"]]}
+    assert chat_key(changed_system).conversation_hash == chat_key(a).conversation_hash
+
+
+async def test_no_secret_reaches_a_cassette(upstream, serve_gateway, cassette_path):
+    lab = serve_gateway(make_gateway("record", upstream, cassette_path))
+    leaked = [
+        {"role": "system", "content": f"Chave interna: {UPSTREAM_KEY}. Token Meta: EAAWxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},
+        {"role": "user", "content": f"meu header é Authorization: Bearer abc.def-ghi e a chave {GATEWAY_KEY}"},
+    ]
+    await client(lab).chat.completions.create(model="gpt-4o-mini", messages=leaked,
+                                              extra_body={"metadata": {"api_key": "plainvalue123"}})
+    text = cassette_path.read_text()
+    for secret in (UPSTREAM_KEY, GATEWAY_KEY, "EAAWxxxxxxxx", "abc.def-ghi", "sk-test", "Bearer abc"):
+        assert secret not in text, secret
+    assert "[REDACTED]" in text
+    # The request still replays: the key was computed before scrubbing.
+    data = yamlio.load(cassette_path)
+    assert data["version"] == 1 and data["entries"][0]["summary"]["model"] == "gpt-4o-mini"
+    assert data["entries"][0]["reply"].startswith("eco:")
+
+
+def test_scrubber_redacts_fields_by_name_and_values_by_shape():
+    s = Scrubber(["my-exact-secret-value"])
+    out = s.data({"Authorization": "Bearer x", "headers": {"api-key": "abc"}, "note": "use sk-proj-ABCDEFGH1234 here",
+                  "aws": "AKIAABCDEFGHIJKLMNOP", "mine": "x my-exact-secret-value y", "n": 3})
+    assert out == {"Authorization": "[REDACTED]", "headers": {"api-key": "[REDACTED]"}, "note": "use [REDACTED] here",
+                   "aws": "[REDACTED]", "mine": "x [REDACTED] y", "n": 3}
+
+
+async def test_recording_writes_atomically_and_rerecording_replaces_the_entry(upstream, serve_gateway, cassette_path):
+    lab = serve_gateway(make_gateway("record", upstream, cassette_path))
+    await client(lab).chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"))
+    assert [p.name for p in cassette_path.parent.iterdir()] == [cassette_path.name]  # no temp file left behind
+    again = serve_gateway(make_gateway("record", upstream, cassette_path))
+    await client(again).chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"))
+    assert len(yamlio.load(cassette_path)["entries"]) == 1
+
+
+def test_a_bad_cassette_names_the_file(tmp_path):
+    bad = tmp_path / "x.cassette.yaml"
+    bad.write_text("version: 7\nentries: []\n")
+    with pytest.raises(ConfigError) as info:
+        CassetteStore(bad).lookup("k")
+    assert str(bad) in str(info.value) and "version" in str(info.value)
+    bad.write_text("version: 1\nentries:\n- key: k\n  kind: chat\n")
+    with pytest.raises(ConfigError, match="lacks request, response or stream"):
+        CassetteStore(bad).lookup("k")
+
+
+def test_a_directory_store_finds_every_cassette(tmp_path):
+    (tmp_path / "a").mkdir()
+    for name in ("a/one.cassette.yaml", "two.cassette.yaml"):
+        (tmp_path / name).write_text("version: 1\nentries:\n- {key: k%s, kind: chat, request: {}, response: {}}\n" % len(name))
+    (tmp_path / "scenario.yaml").write_text("not: a cassette\n")
+    store = CassetteStore(tmp_path)
+    assert [p.name for p in store.files] == ["one.cassette.yaml", "two.cassette.yaml"]
+    assert store.lookup("k17") is not None and store.lookup("k19") is not None
