@@ -8,6 +8,7 @@ from lab.kestra.expr import dates, filters, functions
 from lab.kestra.expr.compiler import Compiler
 from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.functions import Functions
+from lab.kestra.expr.values import to_text
 from lab.kestra.expr.template import SUPPORTED_TAGS, Template, cached, names_in, parse_template
 
 
@@ -19,7 +20,7 @@ def _json_filter(ctx: Any, value: Any) -> str:
 
 _json_filter.needs_ctx = True  # type: ignore[attr-defined]
 
-_FILTERS = {**filters.FILTERS, **dates.FILTERS, "json": _json_filter}
+_FILTERS = {**filters.FILTERS, **dates.FILTERS, "json": _json_filter, "jsonEncode": filters.to_json}
 _FUNCTIONS = {**functions.FUNCTIONS, **dates.FUNCTIONS}
 _TESTS = dict(functions.TESTS)
 
@@ -54,7 +55,7 @@ def render_property(value: Any, variables: dict, functions: Functions | None = N
         compiled = _compile(value)
         if compiled.single is not None:
             result = compiled.evaluate(variables, fx)
-            return None if result is None else compiled.render(variables, fx) if not isinstance(result, str) else result
+            return None if result is None else to_text(result)
         return compiled.render(variables, fx)
     if isinstance(value, dict):
         return {render_property(k, variables, fx) if isinstance(k, str) else k: render_property(v, variables, fx)

@@ -233,7 +233,7 @@ class Compiler:
                     got = value(ctx)
                 except Undefined:
                     return fallback(ctx)
-                return fallback(ctx) if got is None or got == "" or got == [] or got == {} else got
+                return fallback(ctx) if V.is_empty(got) else got
             return default
         impl = self.filters.get(name)
         if impl is None:
@@ -290,7 +290,9 @@ def _compare(op: str) -> Callable[[Any, Any], bool]:
     fn = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}[op]
 
     def compare(left: Any, right: Any) -> bool:
-        if V.is_number(left) and V.is_number(right) or type(left) is type(right) and left is not None:
+        if left is None or right is None:
+            return False  # Pebble compares null as false, it does not raise
+        if V.is_number(left) and V.is_number(right) or type(left) is type(right):
             try:
                 return fn(left, right)
             except TypeError:
@@ -317,8 +319,11 @@ def _contains(container: Any, item: Any) -> bool:
 
 def _arith(op: str) -> Callable[[Any, Any], Any]:
     def arith(left: Any, right: Any) -> Any:
-        if op == "+" and isinstance(left, list):
-            return left + (right if isinstance(right, list) else [right])
+        if op == "+" and (isinstance(left, str) or isinstance(right, str)):
+            return V.to_text(left) + V.to_text(right)  # Pebble's `+` concatenates when a side is a string
+        if isinstance(left, list) and op in "+-":
+            other = right if isinstance(right, list) else [right]
+            return left + other if op == "+" else [i for i in left if i not in other]
         a, b = V.as_number(left, f"'{op}'"), V.as_number(right, f"'{op}'")
         if op == "+":
             return a + b

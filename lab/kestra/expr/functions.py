@@ -212,7 +212,7 @@ def _json_v13(ctx: Any, value: Any) -> Any:
 FUNCTIONS: dict[str, Callable] = {
     "render": render_value,
     "renderOnce": lambda ctx, value: render_value(ctx, value, recursive=False),
-    "fromJson": from_json, "json": _json_v13,
+    "fromJson": from_json, "jsonDecode": from_json, "json": _json_v13,
     "yaml": lambda ctx, value: None if value is None else yaml.safe_load(V.to_text(value)),
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
@@ -237,13 +237,9 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, (list, dict, tuple)) and not value)
-
-
 TESTS: dict[str, Callable] = {
     "null": lambda v: v is None,
-    "empty": _is_empty,
+    "empty": V.is_empty,
     "even": lambda v: V.as_number(v, "is even") % 2 == 0,
     "odd": lambda v: V.as_number(v, "is odd") % 2 == 1,
     "iterable": lambda v: isinstance(v, (list, tuple, dict)),

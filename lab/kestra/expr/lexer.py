@@ -64,17 +64,45 @@ def _tokens(template: str, pos: int, closer: str) -> tuple[list[Token], int, boo
         m = _TOKEN.match(template, pos)
         if not m or m.end() == pos:
             raise ExpressionError(f"unexpected character {template[pos]!r} at position {pos}", expression=template)
-        kind = m.lastgroup
+        kind = group = m.lastgroup
         value = m.group(kind)
         if kind == "str":
+            if value[0] == '"' and "#{" in value:
+                kind = "istr"  # Pebble string interpolation: "Hello #{name}"
             value = _unquote(value)
         elif kind == "op":
             if value in "([{":
                 depth += 1
             elif value in ")]}":
                 depth -= 1
-        tokens.append(Token(kind, value, m.start(kind)))
+        tokens.append(Token(kind, value, m.start(group)))
         pos = m.end()
+
+
+def tokenize(expression: str) -> list[Token]:
+    """The tokens of a bare expression (used for `#{...}` interpolations)."""
+    return _tokens(expression + " }}", 0, "}}")[0]
+
+
+def interpolation_parts(text: str) -> list[tuple[str, str]]:
+    """`a #{x} b` -> [("text", "a "), ("expr", "x"), ("text", " b")], braces balanced."""
+    parts: list[tuple[str, str]] = []
+    pos = 0
+    while True:
+        start = text.find("#{", pos)
+        if start < 0:
+            break
+        depth, i = 1, start + 2
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        if depth:
+            raise ExpressionError(f"unclosed '#{{' in string {text!r}")
+        parts.append(("text", text[pos:start]))
+        parts.append(("expr", text[start + 2:i - 1]))
+        pos = i
+    parts.append(("text", text[pos:]))
+    return [p for p in parts if p[1] or p[0] == "expr"]
 
 
 def split(template: str) -> list[Segment]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kestra.expr.errors import ExpressionError
-from lab.kestra.expr.lexer import Token
+from lab.kestra.expr.lexer import Token, interpolation_parts, tokenize
 
 BINARY = {
     "or": 10, "and": 15, "contains": 20,
@@ -123,6 +123,12 @@ class Parser:
             return ("lit", float(tok.value) if "." in tok.value or "e" in tok.value.lower() else int(tok.value))
         if tok.kind == "str":
             return ("lit", tok.value)
+        if tok.kind == "istr":
+            node: tuple = ("lit", "")
+            for kind, text in interpolation_parts(tok.value):
+                part = ("lit", text) if kind == "text" else parse_expression(tokenize(text), self.template)
+                node = ("bin", "~", node, part)
+            return node
         if tok.kind == "name":
             if tok.value in LITERALS:
                 return ("lit", LITERALS[tok.value])

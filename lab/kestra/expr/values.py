@@ -160,6 +160,15 @@ def truthy(value: Any) -> bool:
     return True
 
 
+def is_empty(value: Any) -> bool:
+    """Pebble's `empty`: null, a blank string, an empty list or map."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, (list, dict, tuple)) and not value
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 

@@ -176,3 +176,19 @@ def test_referenced_names_and_unsupported():
     assert {"jq", "toJson", "date", "default"} <= SUPPORTED_FILTERS
     assert {"kv", "secret", "read", "render", "now", "range"} <= SUPPORTED_FUNCTIONS
     assert {"defined", "null", "empty", "json"} <= SUPPORTED_TESTS
+
+
+# ----------------------------------------------------------------------------- Pebble operator details
+def test_pebble_operator_semantics():
+    assert render("{{ 'n=' + 1 }}", {}) == "n=1"  # `+` concatenates when a side is a string
+    assert render("{{ [1, 2, 3] - 2 }}", {}) == "[1,3]"
+    assert render("{{ n > 1 }} {{ n < 1 }}", {"n": None}) == "false false"  # null compares as false
+    assert render("{{ 1 == 1.0 }} {{ true == 1 }}", {}) == "true false"
+    assert render("{{ '  ' | default('blank') }} {{ '  ' is empty }}", {}) == "blank true"
+    with pytest.raises(ExpressionError, match="division by zero"):
+        render("{{ 1 / 0 }}", {})
+
+
+def test_string_interpolation():
+    assert render('{{ "Hi #{user.name | upper}!" }}', {"user": {"name": "ana"}}) == "Hi ANA!"
+    assert render("{{ 'no #{interpolation} in single quotes' }}", {}) == "no #{interpolation} in single quotes"
