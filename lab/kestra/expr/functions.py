@@ -34,6 +34,7 @@ class Functions:
         secret: `secret(name) -> str`; default reads `SECRET_<NAME>` env vars, base64-decoded.
         read: `read(path) -> str` for namespace files and `kestra://` URIs.
         now: `now() -> aware datetime` (the engine's clock).
+        error_logs: `error_logs() -> list of log maps` (ERROR logs of the execution, for `errorLogs()`).
         env: environment for secrets (default `os.environ`).
         version: the Kestra version emulated ("1.3" keeps the `json` filter and function).
     """
@@ -41,8 +42,10 @@ class Functions:
     def __init__(self, *, namespace: str | None = None, kv: Callable | None = None,
                  kv_get: Callable[[str, str], Any] | None = None, secret: Callable[[str], str] | None = None,
                  read: Callable[[str], str] | None = None, now: Callable[[], dt.datetime] | None = None,
-                 env: dict[str, str] | None = None, version: str = "1.3") -> None:
+                 env: dict[str, str] | None = None, version: str = "1.3",
+                 error_logs: Callable[[], list[dict]] | None = None) -> None:
         self.namespace = namespace
+        self._error_logs = error_logs
         self._kv, self._kv_get, self._secret, self._read, self._now = kv, kv_get, secret, read, now
         self.env = env
         self.version = version
@@ -85,6 +88,13 @@ class Functions:
         if self._read is not None:
             return self._read(path)
         raise ExpressionError(f"read({path!r}) is not available here: no namespace files are attached")
+
+    def error_logs(self) -> list[dict]:
+        """The execution's ERROR logs (`errorLogs()` in an `errors` branch)."""
+        if self._error_logs is not None:
+            return self._error_logs()
+        raise ExpressionError("errorLogs() is not available here: no execution logs are attached",
+                              fix="use errorLogs() inside a flow execution")
 
     def now(self) -> dt.datetime:
         return self._now() if self._now is not None else dt.datetime.now(dt.timezone.utc)
@@ -222,7 +232,7 @@ FUNCTIONS: dict[str, Callable] = {
     "uuid": _uuid, "id": _short_id, "ksuid": _short_id, "nanoId": _short_id,
     "randomInt": random_int, "randomPort": _random_port,
     "tasksWithState": tasks_with_state, "loopOutputs": loop_outputs, "currentEachOutput": current_each_output,
-    "env": env_function, "block": block,
+    "env": env_function, "block": block, "errorLogs": lambda ctx: ctx.fx.error_logs(),
 }
 
 

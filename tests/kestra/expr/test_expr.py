@@ -192,3 +192,11 @@ def test_pebble_operator_semantics():
 def test_string_interpolation():
     assert render('{{ "Hi #{user.name | upper}!" }}', {"user": {"name": "ana"}}) == "Hi ANA!"
     assert render("{{ 'no #{interpolation} in single quotes' }}", {}) == "no #{interpolation} in single quotes"
+
+
+def test_error_logs_hook():
+    logs = [{"taskId": "call", "level": "ERROR", "message": "boom"}]
+    fx = Functions(error_logs=lambda: logs)
+    assert render("{% for l in errorLogs() %}{{ l.taskId }}: {{ l.message }}{% endfor %}", {}, fx) == "call: boom"
+    with pytest.raises(ExpressionError, match="errorLogs"):
+        render("{{ errorLogs() }}", {})
