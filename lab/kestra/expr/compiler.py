@@ -341,8 +341,13 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
     return arith
 
 
+MAX_RANGE = 1_000_000  # a bigger range is a mistake in a flow, not a loop worth a gigabyte
+
+
 def _range(left: Any, right: Any) -> list:
     if isinstance(left, int) and isinstance(right, int):
+        if abs(right - left) >= MAX_RANGE:
+            raise ExpressionError(f"range {left}..{right} has more than {MAX_RANGE} items")
         step = 1 if right >= left else -1
         return list(range(left, right + step, step))
     if isinstance(left, str) and isinstance(right, str) and len(left) == len(right) == 1:

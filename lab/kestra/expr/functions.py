@@ -204,6 +204,16 @@ def block(ctx: Any, name: str) -> str:
     return "".join(out)
 
 
+def _range(start: int, end: int, step: int = 1) -> list:
+    """Pebble's range(): both bounds included."""
+    if not step:
+        raise ExpressionError("range() step must not be 0")
+    count = (end - start) // step + 1
+    if count > 1_000_000:
+        raise ExpressionError(f"range({start}, {end}) has more than 1000000 items")
+    return list(range(start, end + (1 if step > 0 else -1), step))
+
+
 def _uuid(ctx: Any) -> str:
     return str(uuidlib.uuid4())
 
@@ -227,7 +237,7 @@ FUNCTIONS: dict[str, Callable] = {
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
-    "range": lambda ctx, start, end, step=1: list(range(start, end + (1 if step > 0 else -1), step)),
+    "range": lambda ctx, start, end, step=1: _range(start, end, step),
     "printContext": lambda ctx: V.to_json(ctx.vars), "fetchContext": lambda ctx: ctx.vars,
     "uuid": _uuid, "id": _short_id, "ksuid": _short_id, "nanoId": _short_id,
     "randomInt": random_int, "randomPort": _random_port,

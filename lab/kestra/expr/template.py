@@ -339,6 +339,8 @@ def build(source: str, compiler: Compiler) -> Template:
             single = compiler.compile(tree[0][1])
     except ExpressionError as exc:
         raise exc.with_expression(source) from None
+    except RecursionError:
+        raise ExpressionError("expression nests too deeply", expression=source) from None
     sets = any(node[0] == "set" for node in walk(tree))
     return Template(source, run, single, False, builder.blocks, builder.macros, sets)
 

@@ -200,3 +200,10 @@ def test_error_logs_hook():
     assert render("{% for l in errorLogs() %}{{ l.taskId }}: {{ l.message }}{% endfor %}", {}, fx) == "call: boom"
     with pytest.raises(ExpressionError, match="errorLogs"):
         render("{{ errorLogs() }}", {})
+
+
+def test_runaway_templates_fail_cleanly():
+    for template, fragment in [("{{ range(0, 1000000000) }}", "more than"), ("{{ 0..100000000 }}", "more than"),
+                               ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", "nests too deeply")]:
+        with pytest.raises(ExpressionError, match=fragment):
+            render(template, {})
