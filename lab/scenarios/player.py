@@ -73,6 +73,9 @@ class Player:
     project_dir: Path | None = None
     settings_overrides: dict[str, Any] = field(default_factory=dict)
     lab_factory: Any = None  # Lab.open by default; tests pass a fake with the same signature
+    prompt: str | None = None  # play every case with this prompt variant (the prompt lab's matrix)
+    model: str | None = None  # ... and this model (the flow's LLM_MODEL)
+    cassette: Path | None = None  # replay from / record into this cassette instead of the scenario's
 
     def play_sync(self, case: ScenarioCase) -> Playback:
         """Play a case from synchronous code (the pytest plugin, the CLI)."""
@@ -116,7 +119,7 @@ class Player:
             clock = clock.replace(tzinfo=timezone.utc)
         options: dict[str, Any] = {"clock_start": clock, "target_url": self.target_url}
         if mode in ("replay", "record"):
-            options["cassette"] = sc.llm.cassette
+            options["cassette"] = self.cassette or sc.llm.cassette
         elif mode == "scripted":
             from lab.llm.scripted import ScriptedReplies
 
@@ -133,8 +136,11 @@ class Player:
             open_lab = Lab.open
         settings = self._settings(case, mode)
         async with open_lab(settings, serve=False, **self._lab_options(case, mode)) as lab:
-            if case.scenario.prompt:
-                await lab.apply_prompt(case.scenario.prompt)
+            prompt = self.prompt or case.scenario.prompt
+            if prompt:
+                await lab.apply_prompt(prompt)
+            if self.model:
+                await lab.client.put_kv(case.scenario.namespace, "LLM_MODEL", self.model)
             for fault in case.scenario.faults:
                 arm_fault(lab, fault)
             run = _Run(case, lab, settings)

@@ -38,6 +38,13 @@ class FakeLab:
     async def open(cls, settings: Any, **options: Any) -> Any:
         yield cls(settings, **options)
 
+    class client:  # noqa: N801 - the part of KestraClient the player uses
+        kv: dict[str, Any] = {}
+
+        @classmethod
+        async def put_kv(cls, namespace: str, key: str, value: Any) -> None:
+            cls.kv[key] = value
+
     async def apply_prompt(self, prompt_id: str) -> None:
         self.prompt = prompt_id
 
@@ -54,6 +61,8 @@ class FakeLab:
                                               {"type": "reply", "reply": {"id": "humano", "title": "Falar com atendente"}}]}}}
             return self._turn(wa_id, "text", text, "interactive", payload)
         prefix = "Você disse" if os.environ.get("FAKE_BOT_WORDING", "1") == "1" else "Recebi"
+        if self.prompt and self.prompt.endswith("concise"):
+            prefix = "Disse"
         return self._turn(wa_id, "text", text, "text", {"type": "text", "text": {"body": f"{prefix}: {text}"}})
 
     async def tap(self, wa_id: str, title: str) -> Turn:

@@ -1,0 +1,109 @@
+"""`walab compare`: run scenarios under several prompt variants (and models), compare side by side.
+
+    walab compare scenarios/whatsapp_agent --variants whatsapp_agent.default,whatsapp_agent.concise \\
+        --llm record --json compare.json --html compare.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lab.errors import ConfigError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, help="scenario files or folders (default: scenarios/)")
+    parser.add_argument("--variants", required=True, help="comma-separated prompt ids; the first is the baseline")
+    parser.add_argument("--models", default="", help="comma-separated models (default: each variant's own)")
+    parser.add_argument("--llm", default="auto", choices=("auto", "replay", "record", "live", "scripted"),
+                        help="auto = each scenario's own source (cassettes replayed); record/live call the upstream")
+    parser.add_argument("--repeat", type=int, default=None, help="live/record: play each cell N times")
+    parser.add_argument("--json", type=Path, default=None, help="write the machine-readable result here")
+    parser.add_argument("--html", type=Path, default=None, help="write a self-contained HTML report here")
+    parser.add_argument("--confirm-above", type=float, default=0.50, metavar="USD",
+                        help="ask before a live run estimated above this cost (default 0.50)")
+    parser.add_argument("--yes", action="store_true", help="do not ask, whatever the estimate")
+    parser.add_argument("--turns", action="store_true", help="also print the replies turn by turn with word diffs")
+
+
+def scenario_files(paths: list[Path]) -> list[Path]:
+    from lab.scenarios.pytest_plugin import is_scenario_file
+
+    files: list[Path] = []
+    for p in paths or [Path("scenarios")]:
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.y*ml") if is_scenario_file(f.resolve()))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise ConfigError(f"no such scenario file or folder: {p}", fix="give scenario files or folders")
+    if not files:
+        raise ConfigError("no scenarios found", fix="give scenario files or a folder holding them")
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from lab import yamlio
+    from lab.config import load_settings
+    from lab.promptlab import report
+    from lab.promptlab.compare import run_matrix
+    from lab.promptlab.estimate import estimate, total_cost
+    from lab.scenarios.loader import expand, load_scenario
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    models = [m.strip() for m in args.models.split(",") if m.strip()] or [""]
+    if not variants:
+        raise ConfigError("--variants needs at least one prompt id", fix="e.g. --variants whatsapp_agent.default,whatsapp_agent.concise")
+    settings = load_settings()
+    cases = []
+    for f in scenario_files(args.paths):
+        sc = load_scenario(f)
+        if args.repeat:
+            sc = replace(sc, llm=replace(sc.llm, repeat=args.repeat, pass_if=min(sc.llm.pass_if, args.repeat)))
+        cases += expand(sc)
+    if args.llm in ("live", "record"):
+        est = estimate(cases, variants, models, settings.prompts_dir, repeat=args.repeat or 1)
+        print("estimated cost before running (tiktoken prompt tokens × turns × price; replies ~120 tokens):")
+        for e in est:
+            cost = "price unknown" if e.cost_usd is None else f"${e.cost_usd:.4f}"
+            print(f"  {e.variant} @ {e.model}: prompt {e.prompt_tokens} tok × {e.turns} turns → "
+                  f"{e.input_tokens} in / {e.output_tokens} out, {cost}")
+        total = total_cost(est)
+        print(f"  total: {'price unknown' if total is None else f'${total:.4f}'}", flush=True)
+        if not args.yes and (total is None or total > args.confirm_above):
+            answer = input(f"above ${args.confirm_above:.2f} (or unknown): run it? [y/N] ").strip().lower()
+            if answer not in ("y", "yes", "s", "sim"):
+                print("not run")
+                return 1
+
+    def save(result) -> None:
+        if args.json:
+            yamlio.write_atomic(args.json, json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        if args.html:
+            yamlio.write_atomic(args.html, report.html(result))
+
+    def progress(done: int, total: int, elapsed: float, cost: float, cell) -> None:
+        mark = "pass" if cell.passed else "FAIL"
+        print(f"[{done}/{total}] {elapsed:6.1f} s  ${cost:.6f}  {cell.scenario} · {cell.variant}"
+              f"{' @ ' + cell.model if cell.model else ''}: {mark}", file=sys.stderr, flush=True)
+
+    result = run_matrix(cases, variants, models, mode=args.llm, on_cell=save, progress=progress,
+                        prompts_dir=settings.prompts_dir)
+    save(result)
+    print(report.table(result))
+    if args.turns:
+        for scenario in result.scenarios:
+            print()
+            print(report.side_by_side_text(result, scenario))
+    if args.json:
+        print(f"json: {args.json}")
+    if args.html:
+        print(f"html: {args.html}")
+    if result.cancelled:
+        return 130
+    return 0 if all(c.passed for c in result.cells) else 1

@@ -1,0 +1,23 @@
+"""`walab prompts`: list the prompt variants with their flow, model, hash and token count."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flow", default=None, help="only the variants of this flow")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.config import load_settings
+    from lab.promptlab.prompts import load_prompts
+
+    settings = load_settings()
+    prompts = [p for p in load_prompts(settings.prompts_dir) if args.flow in (None, p.flow)]
+    rows = [("id", "flow", "model", "hash", "tokens", "description")]
+    rows += [(p.id, p.flow, p.model or "-", p.hash, str(p.tokens), p.description) for p in prompts]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5])
+    return 0

@@ -1,0 +1,220 @@
+"""The prompt lab's matrix: scenario × prompt variant × model, each cell a played conversation.
+
+A cell keeps what a prompt engineer compares: assertions passed/failed, tokens in/out, cost,
+latency p50/p95 and the replies of every turn. `word_diff` lines a variant's reply up against the
+baseline's word by word; `totals` sums per variant and model. Cells finish one by one, reported
+through `on_cell`, so a cancelled run keeps every finished cell.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from lab.scenarios.model import ScenarioCase
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """One turn of a cell: what the user sent and the replies as WhatsApp shows them."""
+
+    user: str
+    replies: list[str]
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = 0.0
+    latency_ms: float | None = None
+
+
+@dataclass(slots=True)
+class Cell:
+    """One scenario case played with one prompt variant and one model."""
+
+    scenario: str
+    variant: str
+    model: str
+    passed: bool = False
+    checks_passed: int = 0
+    checks_failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = 0.0
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    turns: list[TurnResult] = field(default_factory=list)
+    runs: int = 1
+    passed_runs: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CompareRun:
+    """The whole matrix and what is needed to read it."""
+
+    variants: list[str]
+    models: list[str]
+    scenarios: list[str]
+    mode: str
+    cells: list[Cell] = field(default_factory=list)
+    prompt_diffs: dict[str, str] = field(default_factory=dict)  # variant -> unified diff against the baseline
+    prompt_hashes: dict[str, str] = field(default_factory=dict)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def baseline(self) -> str:
+        return self.variants[0]
+
+    @property
+    def total(self) -> int:
+        return len(self.variants) * len(self.models) * len(self.scenarios)
+
+    def cell(self, scenario: str, variant: str, model: str) -> Cell | None:
+        return next((c for c in self.cells if (c.scenario, c.variant, c.model) == (scenario, variant, model)), None)
+
+    def cost_so_far(self) -> float:
+        return sum(c.cost_usd or 0.0 for c in self.cells)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 1, "mode": self.mode, "variants": self.variants, "models": self.models,
+                "scenarios": self.scenarios, "baseline": self.baseline, "cancelled": self.cancelled,
+                "seconds": round(self.seconds, 3), "complete": len(self.cells) == self.total,
+                "prompt_hashes": self.prompt_hashes, "prompt_diffs": self.prompt_diffs,
+                "totals": totals(self), "cells": [c.to_dict() for c in self.cells]}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return float(ordered[int(rank) - 1])
+
+
+def cell_of(playback: Any, variant: str, model: str) -> Cell:
+    """A cell from a scenario Playback."""
+    from lab.scenarios.assertions import views
+    from lab.scenarios.replies import reply_text
+
+    turns = []
+    for t in playback.transcript.turns:
+        turns.append(TurnResult(user=t.inbound.summary, replies=[reply_text(v) for v in views(t)],
+                                tokens_in=t.input_tokens, tokens_out=t.output_tokens, cost_usd=t.cost_usd,
+                                latency_ms=t.timings.terminal_ms))
+    latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
+    costs = [t.cost_usd for t in turns]
+    failures = [c.describe() for c in playback.failures] + ([playback.error] if playback.error else [])
+    return Cell(
+        scenario=playback.case.test_name, variant=variant, model=model, passed=playback.passed,
+        checks_passed=sum(1 for c in playback.checks if c.ok), checks_failed=len(playback.failures),
+        failures=failures, tokens_in=sum(t.tokens_in for t in turns), tokens_out=sum(t.tokens_out for t in turns),
+        cost_usd=None if any(c is None for c in costs) else round(sum(costs), 8),  # type: ignore[arg-type]
+        latency_p50_ms=percentile(latencies, 50), latency_p95_ms=percentile(latencies, 95), turns=turns,
+        runs=playback.runs, passed_runs=playback.passed_runs if playback.runs > 1 else int(playback.passed),
+        error=playback.error, seconds=playback.seconds,
+    )
+
+
+def variant_cassette(case: ScenarioCase, variant: str, baseline: str) -> Path | None:
+    """The cassette a cell replays from / records into: the scenario's own for its prompt, one per variant else."""
+    own = case.scenario.llm.cassette
+    if own is None or variant == (case.scenario.prompt or baseline):
+        return own
+    short = variant.split(".", 1)[1] if "." in variant else variant
+    return own.with_name(own.name.replace(".cassette.yaml", f".{short}.cassette.yaml"))
+
+
+Progress = Callable[[int, int, float, float, Cell], None]
+
+
+def run_matrix(cases: list[ScenarioCase], variants: list[str], models: list[str], *, mode: str,
+               player_factory: Callable[..., Any] | None = None, on_cell: Callable[[CompareRun], None] | None = None,
+               progress: Progress | None = None, prompts_dir: Path | None = None) -> CompareRun:
+    """Play every cell; a KeyboardInterrupt stops the run and keeps the finished cells."""
+    from lab.scenarios.player import Player
+
+    run = CompareRun(variants=variants, models=models, scenarios=[c.test_name for c in cases], mode=mode)
+    if prompts_dir is not None:
+        run.prompt_diffs, run.prompt_hashes = prompt_diffs(prompts_dir, variants)
+    make = player_factory or Player
+    started = time.perf_counter()
+    try:
+        for case in cases:
+            for variant in variants:
+                for model in models:
+                    player = make(prompt=variant, model=model or None,
+                                  llm_mode=None if mode == "auto" else mode,
+                                  cassette=variant_cassette(case, variant, variants[0]))
+                    cell = cell_of(player.play_sync(case), variant, model)
+                    run.cells.append(cell)
+                    run.seconds = time.perf_counter() - started
+                    if on_cell is not None:
+                        on_cell(run)
+                    if progress is not None:
+                        progress(len(run.cells), run.total, run.seconds, run.cost_so_far(), cell)
+    except KeyboardInterrupt:
+        run.cancelled = True
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def prompt_diffs(prompts_dir: Path, variants: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each variant's prompt as a unified diff against the baseline (the first variant), and every hash."""
+    from lab.promptlab.prompts import find_prompt, load_prompts
+
+    prompts = load_prompts(prompts_dir)
+    files = {v: find_prompt(prompts, v) for v in variants}
+    base = files[variants[0]]
+    diffs = {}
+    for v, f in files.items():
+        if v != variants[0]:
+            diffs[v] = "\n".join(difflib.unified_diff(base.text.splitlines(), f.text.splitlines(),
+                                                      base.id, f.id, lineterm=""))
+    return diffs, {v: f.hash for v, f in files.items()}
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(baseline: str, other: str) -> list[tuple[str, str]]:
+    """(op, text) runs turning baseline into other, op in `=`, `-`, `+`; whitespace kept."""
+    a, b = _WORDS.findall(baseline), _WORDS.findall(other)
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("=", "".join(a[i1:i2])))
+        else:
+            if i2 > i1:
+                out.append(("-", "".join(a[i1:i2])))
+            if j2 > j1:
+                out.append(("+", "".join(b[j1:j2])))
+    return out
+
+
+def totals(run: CompareRun) -> dict[str, dict[str, Any]]:
+    """Per `variant` (and `variant @ model` when several models): cells passed, tokens, cost, latency."""
+    out: dict[str, dict[str, Any]] = {}
+    for variant in run.variants:
+        for model in run.models:
+            cells = [c for c in run.cells if c.variant == variant and c.model == model]
+            key = variant if len(run.models) == 1 else f"{variant} @ {model or 'default'}"
+            costs = [c.cost_usd for c in cells]
+            lat = [t.latency_ms for c in cells for t in c.turns if t.latency_ms is not None]
+            out[key] = {
+                "cells": len(cells), "passed": sum(1 for c in cells if c.passed),
+                "checks_passed": sum(c.checks_passed for c in cells), "checks_failed": sum(c.checks_failed for c in cells),
+                "tokens_in": sum(c.tokens_in for c in cells), "tokens_out": sum(c.tokens_out for c in cells),
+                "cost_usd": None if any(x is None for x in costs) else round(sum(costs), 8),  # type: ignore[arg-type]
+                "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95),
+            }
+    return out

@@ -1,0 +1,167 @@
+"""A compare run as a terminal table and as one self-contained HTML file (no scripts, no links out)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from lab.promptlab.compare import CompareRun, word_diff
+
+
+def _money(v: float | None) -> str:
+    return "price unknown" if v is None else f"${v:.6f}"
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0f}"
+
+
+def _col(variant: str, model: str, run: CompareRun) -> str:
+    return variant if len(run.models) == 1 else f"{variant} @ {model or 'default'}"
+
+
+def table(run: CompareRun) -> str:
+    """The matrix and the totals as plain text columns."""
+    head = ["scenario", "variant", "pass", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms"]
+    rows = [head]
+    for c in run.cells:
+        rows.append([c.scenario, _col(c.variant, c.model, run),
+                     ("yes" if c.passed else "NO") + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else ""),
+                     f"{c.checks_passed}/{c.checks_passed + c.checks_failed}", f"{c.tokens_in}/{c.tokens_out}",
+                     _money(c.cost_usd), _ms(c.latency_p50_ms), _ms(c.latency_p95_ms)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    from lab.promptlab.compare import totals
+
+    lines += ["", "totals"]
+    for name, t in totals(run).items():
+        lines.append(f"  {name}: {t['passed']}/{t['cells']} scenarios passed, checks {t['checks_passed']}/"
+                     f"{t['checks_passed'] + t['checks_failed']}, tokens {t['tokens_in']}/{t['tokens_out']}, "
+                     f"{_money(t['cost_usd'])}, p50 {_ms(t['latency_p50_ms'])} ms, p95 {_ms(t['latency_p95_ms'])} ms")
+    if run.cancelled:
+        lines.append(f"cancelled: {len(run.cells)} of {run.total} cells finished (kept)")
+    return "\n".join(lines)
+
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111b21;background:#fff}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d1d7db;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f0f2f5}.pass{background:#d9fdd3}.fail{background:#ffd6d6}
+.bubble{background:#d9fdd3;border-radius:8px;padding:4px 8px;margin:2px 0;white-space:pre-wrap}
+.user{background:#f0f2f5;border-radius:8px;padding:4px 8px;white-space:pre-wrap}
+del{background:#ffd6d6;text-decoration:line-through}ins{background:#b7f0ad;text-decoration:none}
+pre{background:#f7f7f7;padding:8px;overflow:auto}.muted{color:#667781}
+"""
+
+
+def html(run: CompareRun, *, title: str = "walab compare") -> str:
+    """The whole report as one HTML document (inline CSS, no scripts, no external resources)."""
+    from lab.promptlab.compare import totals
+
+    out = [f"<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+           f"<style>{CSS}</style></head><body>",
+           f"<h1>{escape(title)}</h1><p class='muted'>mode {escape(run.mode)} · baseline {escape(run.baseline)} · "
+           f"{len(run.cells)}/{run.total} cells · {run.seconds:.1f} s" + (" · <b>cancelled</b>" if run.cancelled else "")
+           + "</p>"]
+    cols = [(v, m) for v in run.variants for m in run.models]
+    out.append("<h2>Matrix</h2><table id='matrix'><tr><th>scenario</th>" +
+               "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols) + "</tr>")
+    for scenario in run.scenarios:
+        out.append(f"<tr><th>{escape(scenario)}</th>")
+        for v, m in cols:
+            c = run.cell(scenario, v, m)
+            if c is None:
+                out.append("<td class='muted'>not run</td>")
+                continue
+            out.append(f"<td class='{'pass' if c.passed else 'fail'}'>{'pass' if c.passed else 'FAIL'} "
+                       f"{c.checks_passed}/{c.checks_passed + c.checks_failed}<br>{c.tokens_in}/{c.tokens_out} tok · "
+                       f"{escape(_money(c.cost_usd))}<br>p50 {_ms(c.latency_p50_ms)} · p95 {_ms(c.latency_p95_ms)} ms</td>")
+        out.append("</tr>")
+    out.append("</table>")
+    out.append("<h2>Totals</h2><table id='totals'><tr><th>variant</th><th>passed</th><th>checks</th><th>tokens in/out</th>"
+               "<th>cost</th><th>p50 ms</th><th>p95 ms</th></tr>")
+    for name, t in totals(run).items():
+        out.append(f"<tr><td>{escape(name)}</td><td>{t['passed']}/{t['cells']}</td><td>{t['checks_passed']}/"
+                   f"{t['checks_passed'] + t['checks_failed']}</td><td>{t['tokens_in']}/{t['tokens_out']}</td>"
+                   f"<td>{escape(_money(t['cost_usd']))}</td><td>{_ms(t['latency_p50_ms'])}</td>"
+                   f"<td>{_ms(t['latency_p95_ms'])}</td></tr>")
+    out.append("</table>")
+    for scenario in run.scenarios:
+        out.append(_side_by_side(run, scenario, cols))
+    if run.prompt_diffs:
+        out.append("<h2>Prompt changes against the baseline</h2>")
+        for variant, diff in run.prompt_diffs.items():
+            out.append(f"<h3>{escape(variant)} <span class='muted'>{escape(run.prompt_hashes.get(variant, ''))}</span>"
+                       f"</h3><pre>{escape(diff) or '(same text)'}</pre>")
+    failures = [c for c in run.cells if c.failures]
+    if failures:
+        out.append("<h2>Failures</h2>")
+        for c in failures:
+            out.append(f"<h3>{escape(c.scenario)} · {escape(_col(c.variant, c.model, run))}</h3><pre>"
+                       + escape("\n".join(c.failures)) + "</pre>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _side_by_side(run: CompareRun, scenario: str, cols: list[tuple[str, str]]) -> str:
+    cells = [run.cell(scenario, v, m) for v, m in cols]
+    base = cells[0]
+    n = max((len(c.turns) for c in cells if c), default=0)
+    out = [f"<h2>{escape(scenario)}: turn by turn</h2><table class='turns'><tr><th>#</th><th>user</th>" +
+           "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols) + "</tr>"]
+    for i in range(n):
+        user = next((c.turns[i].user for c in cells if c and i < len(c.turns)), "")
+        out.append(f"<tr><td>{i + 1}</td><td><div class='user'>{escape(user)}</div></td>")
+        base_text = "\n".join(base.turns[i].replies) if base and i < len(base.turns) else ""
+        for j, c in enumerate(cells):
+            if c is None or i >= len(c.turns):
+                out.append("<td class='muted'>-</td>")
+                continue
+            text = "\n".join(c.turns[i].replies) or "(no reply)"
+            body = escape(text) if j == 0 else _diff_html(base_text, text)
+            t = c.turns[i]
+            out.append(f"<td><div class='bubble'>{body}</div><span class='muted'>{t.tokens_in}/{t.tokens_out} tok · "
+                       f"{escape(_money(t.cost_usd))} · {_ms(t.latency_ms)} ms</span></td>")
+        out.append("</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _diff_html(base: str, other: str) -> str:
+    parts: list[str] = []
+    for op, text in word_diff(base, other):
+        if op == "=":
+            parts.append(escape(text))
+        elif op == "-":
+            parts.append(f"<del>{escape(text)}</del>")
+        else:
+            parts.append(f"<ins>{escape(text)}</ins>")
+    return "".join(parts)
+
+
+def side_by_side_text(run: CompareRun, scenario: str) -> str:
+    """Turn-by-turn replies of every column, with `[-removed-]{+added+}` against the baseline."""
+    cols = [(v, m) for v in run.variants for m in run.models]
+    cells = [run.cell(scenario, v, m) for v, m in cols]
+    base = cells[0]
+    lines = [f"== {scenario}"]
+    n = max((len(c.turns) for c in cells if c), default=0)
+    for i in range(n):
+        user = next((c.turns[i].user for c in cells if c and i < len(c.turns)), "")
+        lines.append(f"-- turn {i + 1}: > {user}")
+        base_text = "\n".join(base.turns[i].replies) if base and i < len(base.turns) else ""
+        for j, ((v, m), c) in enumerate(zip(cols, cells)):
+            if c is None or i >= len(c.turns):
+                continue
+            text = "\n".join(c.turns[i].replies) or "(no reply)"
+            if j:
+                text = "".join(t if op == "=" else f"[-{t}-]" if op == "-" else f"{{+{t}+}}"
+                               for op, t in word_diff(base_text, text))
+            lines.append(f"   {_col(v, m, run)}: {text}")
+    return "\n".join(lines)
+
+
+def report_data(run: CompareRun) -> dict[str, Any]:
+    return run.to_dict()
