@@ -164,14 +164,11 @@ def _templates(project_dir: Path) -> Any:
 
 
 def _sleep_for(clock: Any) -> Any:
-    """On a frozen (replay) clock, retry back-offs advance virtual time instead of sleeping.
+    """Retry back-offs on the embedded engine advance the virtual clock instead of sleeping.
 
-    Flows keep production back-offs (PT1S, exponential); a replayed conversation must not wait
-    for them, and the sandbox's 24-hour window sees the time pass all the same.
+    Flows keep production back-offs (PT1S, exponential) for a real Kestra; in the lab a turn must
+    not wait for them, and the sandbox's 24-hour window and KV TTLs see the time pass all the same.
     """
-    if not getattr(clock, "_frozen", False):
-        return None
-
     async def virtual_sleep(seconds: float) -> None:
         clock.advance(max(0.0, float(seconds)))
         await asyncio.sleep(0)

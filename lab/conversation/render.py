@@ -104,17 +104,19 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None) -> str:
     for ex in turn.executions:
         dur = f"{ex.duration_ms:.0f} ms" if ex.duration_ms is not None else "-"
         lines.append(f"execution {ex.flow_id} {ex.id}  {ex.state}  {dur}")
+        depth: dict[str, int] = {}
         for tr in ex.task_runs:
+            depth[tr.id] = depth.get(tr.parent_task_run_id or "", -1) + 1 if tr.parent_task_run_id else 0
             d = f"{tr.duration_ms:.0f} ms" if tr.duration_ms is not None else ""
             attempts = f"  attempts {tr.attempts}" if tr.attempts > 1 else ""
-            lines.append(f"  {tr.task_id:<28} {tr.state:<8} {d:>8}{attempts}")
+            name = "  " * depth[tr.id] + tr.task_id
+            lines.append(f"  {name:<32} {tr.state:<8} {d:>8}{attempts}")
     if turn.llm_calls:
         cost = turn.cost_usd
         cost_s = "price unknown" if cost is None else f"${cost:.6f}"
         lines.append(f"LLM: {len(turn.llm_calls)} call(s), {turn.input_tokens} in / {turn.output_tokens} out tokens, {cost_s}")
-        for call in turn.llm_calls:
-            if call.error:
-                lines.append(f"  {call.model} [{call.mode}] error: {call.error}")
+        errors = list(dict.fromkeys(f"{c.model} [{c.mode}] error: {c.error}" for c in turn.llm_calls if c.error))
+        lines += [f"  {e}" for e in errors]
     else:
         lines.append("LLM: no calls")
     t = turn.timings

@@ -211,7 +211,8 @@ class TurnEngine:
         turn.verdict = "error"
         reasons = [c.error for c in turn.llm_calls if c.error]
         reasons += [ln.message for ln in turn.logs if ln.level == "ERROR" and ln.execution_id in (None, main.id)]
-        failed = [t.task_id for t in main.task_runs if t.state == "FAILED"]
+        parents = {t.parent_task_run_id for t in main.task_runs if t.state == "FAILED"}
+        failed = [t.task_id for t in main.task_runs if t.state == "FAILED" and t.id not in parents]
         head = f"execution {main.flow_id} {main.state}" + (f" at task {failed[0]}" if failed else "")
         turn.error = head + (f": {_first_line(reasons[0])}" if reasons else "")
 

@@ -1,0 +1,107 @@
+"""`walab send "TEXT"`: one message as a WhatsApp user, and the turn it caused, printed.
+
+Sends as the default contact to the default flow (lead_qualification, which needs no LLM key) on
+the default target (the embedded engine), then prints the replies as the phone shows them, the
+execution's tasks and state, tokens and cost. `--json` prints the turn as JSON instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", help="what the user types (the caption, with --image)")
+    parser.add_argument("--contact", help="wa_id or name of the contact (default: the first configured contact)")
+    parser.add_argument("--flow", help="flow id in the namespace (default: settings.flow, lead_qualification)")
+    parser.add_argument("--kestra", metavar="URL", help="a real Kestra to send to (default: the embedded engine)")
+    parser.add_argument("--llm", choices=("live", "record", "replay", "scripted"), help="LLM gateway mode")
+    parser.add_argument("--cassette", metavar="PATH", help="LLM cassette to replay from or record into")
+    parser.add_argument("--image", metavar="PATH", help="send this photo (TEXT becomes its caption)")
+    parser.add_argument("--serve", action="store_true",
+                        help="listen on the lab port while sending (needed when a real Kestra calls the lab back)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before the turn counts as hung")
+    parser.add_argument("--json", action="store_true", help="print the turn as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.conversation.fastimport import skip_httpx_cli
+
+    skip_httpx_cli()
+    import asyncio
+
+    from lab.config import load_settings
+
+    settings = load_settings(llm_mode=args.llm, kestra_url=args.kestra, flow=args.flow)
+    return asyncio.run(_send(settings, args))
+
+
+async def _send(settings: Any, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lab.conversation.lab import Lab
+    from lab.conversation.render import turn_text
+
+    cassette = Path(args.cassette) if args.cassette else None
+    serve = bool(args.serve or settings.kestra_url)  # a real Kestra calls the Graph API and the gateway back
+    async with Lab.open(settings, serve=serve, cassette=cassette, turn_timeout=args.timeout) as lab:
+        wa_id = _contact(lab, args.contact)
+        if args.image:
+            turn = await lab.send_media(wa_id, "image", args.image, caption=args.text or None)
+        else:
+            turn = await lab.send_text(wa_id, args.text)
+        hint = _no_model_hint(lab, turn)
+        if args.json:
+            import json
+
+            data = turn.to_dict()
+            if hint:
+                data["hint"] = hint
+            text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        else:
+            name = next((c.name for c in lab.contacts if c.wa_id == wa_id), wa_id)
+            header = f"{name} ({wa_id}) → {lab.flow} on {lab.describe_target()}, LLM {lab.llm_mode}"
+            text = header + "\n\n" + turn_text(turn) + (f"\nhint: {hint}" if hint else "")
+    for secret in settings.secret_values():
+        text = text.replace(secret, "***")
+    print(text)
+    return 0 if turn.verdict == "ok" else 1
+
+
+def _contact(lab: Any, who: str | None) -> str:
+    from lab.errors import ConfigError
+
+    contacts = lab.contacts
+    if who is None:
+        return contacts[0].wa_id
+    for c in contacts:
+        if who in (c.wa_id, c.name):
+            return c.wa_id
+    if who.isdigit():
+        return who
+    raise ConfigError(f"no contact {who!r}", fix="use a wa_id (digits) or one of: "
+                      + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts))
+
+
+def _no_model_hint(lab: Any, turn: Any) -> str | None:
+    """Why no model answered, in terms of what to do about it."""
+    failed = [c for c in turn.llm_calls if c.error]
+    if not failed or any(not c.error for c in turn.llm_calls):
+        return None
+    mode = lab.llm_mode
+    if mode == "replay":
+        return ("no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
+                "run with --llm live (OPENAI_API_KEY set) or --llm record to record one, or --llm scripted")
+    if mode in ("live", "record") and not lab.settings.llm_upstream_key:
+        return "no model answered: live mode needs OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI server)"
+    if mode == "scripted":
+        return "no model answered: scripted mode has no reply left for this call (write replies in the scenario)"
+    return f"the model call failed: {failed[0].error}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from lab.cli import main
+
+    sys.exit(main(["send", *sys.argv[1:]]))
