@@ -144,8 +144,11 @@ def build_router(sandbox: GraphSandbox) -> Router:
     async def fallback(request: Request) -> Response:
         raise _unknown_path(request)
 
+    from lab.whatsapp.control import control_routes
+
     methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
     return Router(routes=[
+        *control_routes(sandbox, _graph(sandbox)),
         Route("/", root, methods=["GET"]),
         Route("/notify/whatsapp", notify, methods=["POST"]),
         Route("/media/download/{media_id}", download, methods=["GET"]),

@@ -12,8 +12,10 @@ failed) are recorded on the capture and posted to the bot's webhook off the requ
 from __future__ import annotations
 
 import asyncio
+import gc
+import itertools
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any, Callable
 
 import httpx
@@ -27,7 +29,8 @@ from lab.whatsapp.faults import Faults
 from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.media import MediaStore
 from lab.whatsapp.model import CapturedSend, StatusEvent, Verdict
-from lab.whatsapp.statuses import REGIME_2025, PricingPolicy, Pricing, status_object
+from lab.whatsapp.signing import SignedWebhook
+from lab.whatsapp.statuses import REGIME_2025, Pricing, PricingPolicy
 from lab.whatsapp.status_delivery import StatusDispatcher
 from lab.whatsapp.templates import TemplateRegistry
 from lab.whatsapp.validation import Send, validate
@@ -56,29 +59,37 @@ class GraphSandbox:
         strict_window: answer a send outside the 24-hour window synchronously (400, 131047)
             instead of Meta's 200 followed by a `failed` status.
         pricing_regime: `pmp-2025-07` or `pmp-2026-10`.
+        status_batch_max: most statuses per webhook when they queue up (Meta batches up to 1000).
+        history: captures kept per contact thread and in the global log; a load test at Meta's
+            1,000 messages/s would otherwise grow without bound.
+        gc_freeze_every: every this many captures, freeze the heap out of the cycle collector (0: never).
     """
 
     def __init__(self, *, access_token: str, app_secret: str, business: Business, clock: VirtualClock,
                  templates: TemplateRegistry | None = None, webhook_url: str | None = None,
                  http: httpx.AsyncClient | None = None, statuses: bool = True, strict_window: bool = False,
-                 pricing_regime: str = REGIME_2025, max_body: int = MAX_BODY, status_batch_max: int = 100,
-                 seed: str = "walab") -> None:
+                 pricing_regime: str = REGIME_2025, max_body: int = MAX_BODY, status_batch_max: int = 1000,
+                 seed: str = "walab", gc_freeze_every: int = 5000,
+                 history: int = 10_000) -> None:
         self.business = business
         self.clock = clock
         self.templates = templates if templates is not None else TemplateRegistry.load()
         self.strict_window = strict_window
         self.max_body = max_body
         self.pricing = PricingPolicy(pricing_regime)
+        self.gc_freeze_every = gc_freeze_every
         self.faults = Faults()
         self.ids = IdFactory(seed)
         self.media = MediaStore(self.ids)
         self.statuses_enabled = statuses
         self.dispatcher = StatusDispatcher(business, app_secret, webhook_url if statuses else None, http=http,
                                            faults=self.faults, batch_max=status_batch_max)
-        self._token = access_token
+        self._app_secret = app_secret
+        self.on_startup: list[Callable[[], Any]] = []  # coroutine functions run when served (lifespan)
         self._auth = b"Bearer " + access_token.encode()
-        self._threads: dict[str, list[CapturedSend]] = defaultdict(list)
-        self._log: list[CapturedSend] = []
+        self.history = history
+        self._threads: dict[str, deque[CapturedSend]] = defaultdict(lambda: deque(maxlen=history))
+        self._log: deque[CapturedSend] = deque(maxlen=history)
         self._seq = 0
         self._last_inbound: dict[str, float] = {}
         self._entry_point_until: dict[str, float] = {}
@@ -113,7 +124,7 @@ class GraphSandbox:
                 lo = mid + 1
             else:
                 hi = mid
-        return log[lo:]
+        return list(itertools.islice(log, lo, None))
 
     @property
     def last_seq(self) -> int:
@@ -157,6 +168,10 @@ class GraphSandbox:
     async def aclose(self) -> None:
         await self.dispatcher.aclose()
 
+    def sign(self, payload: dict[str, Any]) -> SignedWebhook:
+        """Serialise and sign a webhook with the app secret (the secret never leaves the sandbox)."""
+        return SignedWebhook.of(payload, self._app_secret)
+
     def check_token(self, header: bytes | None) -> None:
         if header != self._auth:
             raise bad_token(bool(header))
@@ -174,6 +189,8 @@ class GraphSandbox:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for hook in self.on_startup:
+                    asyncio.get_running_loop().create_task(hook())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
@@ -322,6 +339,10 @@ class GraphSandbox:
     def _store(self, cap: CapturedSend) -> None:
         self._threads[cap.to].append(cap)
         self._log.append(cap)
+        if self.gc_freeze_every and cap.seq % self.gc_freeze_every == 0:
+            # Captures live as long as the session: move them out of the cycle collector's reach, so
+            # full collections stay proportional to new objects instead of pausing sends for 100+ ms.
+            gc.freeze()
         for cb in self._subscribers:
             cb(cap, None)
 
@@ -351,9 +372,8 @@ class GraphSandbox:
             cb(cap, event)
         if self.dispatcher.webhook_url is not None:
             opaque = cap.payload.get("biz_opaque_callback_data") if cap.payload else None
-            obj = status_object(cap.wamid or "", status, cap.to, str(int(now)), pricing=pricing,
-                                errors=[error] if error else None, biz_opaque_callback_data=opaque)
-            self.dispatcher.emit(obj, None if status == "failed" else (cap.to, self._names.get(cap.to)))
+            self.dispatcher.emit(cap.wamid or "", status, cap.to, str(int(now)), pricing, error, opaque,
+                                 self._names.get(cap.to))
 
 
 def _rate_headers(waba_id: str) -> list[tuple[bytes, bytes]]:

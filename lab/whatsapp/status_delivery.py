@@ -18,7 +18,7 @@ import httpx
 from lab.config import Business
 from lab.whatsapp.faults import Faults
 from lab.whatsapp.signing import SignedWebhook
-from lab.whatsapp.statuses import status_webhook
+from lab.whatsapp.statuses import Pricing, status_object, status_webhook
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +31,24 @@ class StatusDispatcher:
     Args:
         webhook_url: the bot's callback URL; None keeps statuses local (recorded, not posted).
         batch_max: most statuses in one webhook (1 = one webhook per status).
+        linger: seconds to wait after a wake-up so a burst travels as one webhook.
     """
 
     def __init__(self, business: Business, app_secret: str, webhook_url: str | None, *,
-                 http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 100,
-                 with_user_ids: bool = True) -> None:
+                 http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 1000,
+                 with_user_ids: bool = True, linger: float = 0.005) -> None:
         self.business = business
         self.webhook_url = webhook_url
         self.batch_max = max(1, batch_max)
+        self.linger = linger
         self.with_user_ids = with_user_ids
         self._secret = app_secret
         self._http = http
         self._own_http = http is None
         self._faults = faults or Faults()
-        self._queue: deque[tuple[dict[str, Any], tuple[str, str | None] | None, int]] = deque()
+        # (wamid, status, recipient, timestamp, pricing, error, opaque, profile name): the status
+        # dict is built in the background, not on the request path
+        self._queue: deque[tuple] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._inflight = 0
@@ -53,12 +57,14 @@ class StatusDispatcher:
         self.failures = 0  # posts the bot did not answer 2xx (after retries)
         self.last_error: str | None = None
 
-    def emit(self, status: dict[str, Any], contact: tuple[str, str | None] | None) -> None:
-        """Queue one status (contact None for `failed`). Never blocks."""
+    def emit(self, wamid: str, status: str, recipient: str, timestamp: str, pricing: Pricing | None = None,
+             error: dict[str, Any] | None = None, opaque: str | None = None, name: str | None = None) -> None:
+        """Queue one status. Never blocks."""
         if self.webhook_url is None:
             return
-        self._queue.append((status, contact, 0))
-        self._ensure_task()
+        self._queue.append((wamid, status, recipient, timestamp, pricing, error, opaque, name))
+        if self._task is None or self._task.done():
+            self._ensure_task()
         self._wake.set()
 
     def _ensure_task(self) -> None:
@@ -75,6 +81,8 @@ class StatusDispatcher:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self.linger:
+                await asyncio.sleep(self.linger)  # let a burst accumulate into one webhook
             while self._queue:
                 batch, failed = self._take()
                 self._inflight += 1
@@ -83,22 +91,28 @@ class StatusDispatcher:
                 finally:
                     self._inflight -= 1
 
-    def _take(self) -> tuple[list[tuple[dict, tuple | None, int]], bool]:
-        first = self._queue.popleft()
-        failed = first[1] is None
+    def _take(self) -> tuple[list[tuple], bool]:
+        queue = self._queue
+        first = queue.popleft()
+        failed = first[1] == "failed"
         batch = [first]
-        while self._queue and len(batch) < self.batch_max and (self._queue[0][1] is None) == failed:
-            batch.append(self._queue.popleft())
+        while queue and len(batch) < self.batch_max and (queue[0][1] == "failed") == failed:
+            batch.append(queue.popleft())
         return batch, failed
 
-    async def _post(self, batch: list, failed: bool, attempt: int) -> None:
+    def _webhook(self, batch: list[tuple], failed: bool) -> SignedWebhook:
         contacts: dict[str, str | None] = {}
-        if not failed:
-            for _s, c, _a in batch:
-                contacts.setdefault(c[0], c[1])
-        payload = status_webhook(self.business, [s for s, _c, _a in batch], contacts.items(),
-                                 with_user_ids=self.with_user_ids)
-        hook = SignedWebhook.of(payload, self._secret)
+        statuses = []
+        for wamid, status, recipient, ts, pricing, error, opaque, name in batch:
+            statuses.append(status_object(wamid, status, recipient, ts, pricing=pricing,
+                                          errors=[error] if error else None, biz_opaque_callback_data=opaque))
+            if not failed and recipient not in contacts:
+                contacts[recipient] = name
+        payload = status_webhook(self.business, statuses, contacts.items(), with_user_ids=self.with_user_ids)
+        return SignedWebhook.of(payload, self._secret)
+
+    async def _post(self, batch: list, failed: bool, attempt: int) -> None:
+        hook = self._webhook(batch, failed)
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=10.0)
         copies = 1 + self._faults.take_duplicate()

@@ -52,16 +52,31 @@ class PricingPolicy:
     def price(self, category: str, *, window_open: bool, entry_point: bool = False, month: str = "") -> Pricing:
         """Pricing of one message: `category` is service for free-form, else the template's category."""
         if entry_point:
-            return Pricing(category, "free_entry_point", False)
+            return _pricing(category, "free_entry_point", False)
         if category == "service":
             if self.regime == REGIME_2026:
                 n = self._service_count[month] = self._service_count.get(month, 0) + 1
                 if n > FREE_SERVICE_PER_MONTH:
-                    return Pricing("service", "regular", True)
-            return Pricing("service", "free_customer_service", False)
+                    return _pricing("service", "regular", True)
+            return FREE_SERVICE
         if category == "utility" and window_open and self.regime == REGIME_2025:
-            return Pricing("utility", "free_customer_service", False)
-        return Pricing(category, "regular", True)
+            return _pricing("utility", "free_customer_service", False)
+        return _pricing(category, "regular", True)
+
+
+_PRICINGS: dict[tuple[str, str, bool], Pricing] = {}
+
+
+def _pricing(category: str, type_: str, billable: bool) -> Pricing:
+    """Pricing objects are immutable and few: share them."""
+    key = (category, type_, billable)
+    p = _PRICINGS.get(key)
+    if p is None:
+        p = _PRICINGS[key] = Pricing(category, type_, billable)
+    return p
+
+
+FREE_SERVICE = _pricing("service", "free_customer_service", False)
 
 
 def status_object(wamid: str, status: str, recipient_id: str, timestamp: str, *,

@@ -1,0 +1,204 @@
+"""Benchmark: validated sends per second of the fake Graph API, status webhooks on.
+
+Starts, on 127.0.0.1: a status sink (counts the statuses it receives), `walab sandbox` posting
+its status webhooks to that sink, and a bare Starlette endpoint that parses and checks a body
+(the baseline). Runs wrk with 64 connections against each and prints (or writes) the figures.
+
+    .venv/bin/python benchmarks/bench_sandbox.py [--duration 10] [--connections 64] [--write benchmarks/results/sandbox.md]
+
+Needs wrk (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).resolve().parent / "send_text.lua"
+TOKEN = "EAAWbench" + "x" * 24
+WA_ID = "5511987654321"
+
+
+# -- the two helper servers, run in subprocesses ---------------------------------------------
+def sink_app():
+    """Raw ASGI status sink: answers 200 and counts statuses (one substring count per webhook)."""
+    state = {"statuses": 0, "webhooks": 0, "first": None, "last": None}
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body, more = b"", True
+        while more:
+            msg = await receive()
+            body += msg.get("body", b"")
+            more = msg.get("more_body", False)
+        if scope["method"] == "GET":
+            out = json.dumps(state).encode()
+        else:
+            n = body.count(b'"recipient_id":')
+            state["statuses"] += n
+            state["webhooks"] += 1
+            now = time.time()
+            state["first"] = state["first"] or now
+            state["last"] = now
+            out = b"ok"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(out)).encode())]})
+        await send({"type": "http.response.body", "body": out})
+    return app
+
+
+def baseline_app():
+    """A bare Starlette endpoint that validates a body: the reference point of the ratio."""
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def messages(request: Request) -> Response:
+        try:
+            data = orjson.loads(await request.body())
+            ok = data.get("messaging_product") == "whatsapp" and len(data["text"]["body"]) <= 4096
+        except Exception:  # noqa: BLE001
+            ok = False
+        if not ok:
+            return Response(b'{"error":{}}', 400, media_type="application/json")
+        return Response(b'{"messaging_product":"whatsapp","messages":[{"id":"wamid.x"}]}', media_type="application/json")
+
+    return Starlette(routes=[Route("/v23.0/{pnid}/messages", messages, methods=["POST"])])
+
+
+def serve(role: str, port: int) -> None:
+    import uvicorn
+
+    app = sink_app() if role == "sink" else baseline_app()
+    uvicorn.run(app, host="127.0.0.1", port=port, http="httptools", loop="uvloop", access_log=False,
+                log_level="warning")
+
+
+# -- the driver ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def wrk(url: str, duration: int, connections: int, threads: int) -> dict:
+    env = dict(os.environ, WALAB_BENCH_TOKEN=TOKEN)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    m = re.search(r"^RESULT (\{.*\})$", out, re.M)
+    if not m:
+        raise SystemExit(f"could not parse wrk output:\n{out}")
+    r = json.loads(m.group(1))
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    return r
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--write", type=Path, help="write the results as Markdown to this file")
+    ap.add_argument("--serve", choices=("sink", "baseline"), help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return 0
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    py = sys.executable
+    sink_port, sandbox_port, base_port = free_port(), free_port(), free_port()
+    procs = []
+    try:
+        procs.append(subprocess.Popen([py, __file__, "--serve", "sink", "--port", str(sink_port)]))
+        procs.append(subprocess.Popen([py, "-m", "lab", "sandbox", "--port", str(sandbox_port),
+                                       "--webhook-url", f"http://127.0.0.1:{sink_port}/webhook",
+                                       "--access-token", TOKEN, "--app-secret", "bench-secret-0123456789"],
+                                      cwd=ROOT, stdout=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([py, __file__, "--serve", "baseline", "--port", str(base_port)]))
+        for port in (sink_port, sandbox_port, base_port):
+            wait_up(f"http://127.0.0.1:{port}/")
+        sandbox = f"http://127.0.0.1:{sandbox_port}"
+        # the user writes first: opens the 24-hour window, so text sends are accepted and delivered
+        httpx.post(f"{sandbox}/_lab/inbound", json={"from": WA_ID, "name": "Maria", "text": "Oi"},
+                   headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
+        send_path = "/v23.0/106540352242922/messages"
+        wrk(sandbox + send_path, 2, args.connections, args.threads)  # warm-up
+        wrk(f"http://127.0.0.1:{base_port}{send_path}", 2, args.connections, args.threads)
+        before = httpx.get(f"http://127.0.0.1:{sink_port}/").json()["statuses"]
+        t_end = time.time()
+        sb = wrk(sandbox + send_path, args.duration, args.connections, args.threads)
+        t_end = time.time()
+        deadline = t_end + 30
+        expected = 2 * sb["requests"]
+        while time.time() < deadline:
+            state = httpx.get(f"http://127.0.0.1:{sink_port}/").json()
+            if state["statuses"] - before >= expected:
+                break
+            time.sleep(0.2)
+        statuses = state["statuses"] - before
+        lag = max(0.0, (state["last"] or t_end) - t_end)
+        base = wrk(f"http://127.0.0.1:{base_port}{send_path}", args.duration, args.connections, args.threads)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=10)
+    report = render(args, sb, base, statuses, expected, lag)
+    print(report)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(report, encoding="utf-8")
+    return 0
+
+
+def render(args, sb: dict, base: dict, statuses: int, expected: int, lag: float) -> str:
+    ms = lambda us: f"{us / 1000:.2f} ms"  # noqa: E731
+    cpu = platform.processor() or platform.machine()
+    return f"""# Fake Graph API (sandbox): validated sends per second
+
+Command: `.venv/bin/python benchmarks/bench_sandbox.py --duration {args.duration} --connections {args.connections}`
+(wrk -t{args.threads} -c{args.connections} -d{args.duration}s, `benchmarks/send_text.lua`: one valid text send with
+accents; one uvicorn process with httptools + uvloop, no access log). Machine: {os.cpu_count()} cores ({cpu}),
+Python {platform.python_version()}; wrk, the sandbox and the status sink share the cores.
+
+| | sends/s | p50 | p90 | p99 | max | non-2xx | socket errors |
+|---|---:|---:|---:|---:|---:|---:|---:|
+| `walab sandbox` (validated, captured, statuses on) | {sb['rps']:,.0f} | {ms(sb['p50_us'])} | {ms(sb['p90_us'])} | {ms(sb['p99_us'])} | {ms(sb['max_us'])} | {sb['non2xx']} | {sb['socket_errors']} |
+| bare Starlette endpoint validating a body (baseline) | {base['rps']:,.0f} | {ms(base['p50_us'])} | {ms(base['p90_us'])} | {ms(base['p99_us'])} | {ms(base['max_us'])} | {base['non2xx']} | {base['socket_errors']} |
+
+Ratio sandbox / baseline: **{sb['rps'] / base['rps']:.2f}**. Target: >= 10,000 sends/s with p99 <= 20 ms.
+
+Status webhooks: {statuses:,} of {expected:,} expected statuses (sent + delivered per send) reached the sink,
+signed and batched, the last {lag:.1f} s after the load ended.
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

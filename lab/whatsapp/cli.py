@@ -1,0 +1,117 @@
+"""`walab sandbox`: the fake WhatsApp Graph API alone, for any bot (not only Kestra flows).
+
+Point the bot's Graph base URL at the printed address, its token at the access token, and the
+sandbox's webhook URL at the bot. Secrets are printed masked, never in full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from lab.errors import ConfigError
+
+_OPTIONS = ("host", "port", "webhook_url", "app_secret", "access_token", "verify_token", "templates",
+            "strict_window", "statuses", "pricing_regime", "graph_version", "handshake")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8765)")
+    parser.add_argument("--webhook-url", help="the bot's webhook URL, for status updates and /_lab/inbound posts")
+    parser.add_argument("--app-secret", help="app secret that signs webhooks (default: WALAB_APP_SECRET or generated)")
+    parser.add_argument("--access-token", help="bearer token the bot must send (default: WALAB_ACCESS_TOKEN or generated)")
+    parser.add_argument("--verify-token", help="verify token for the GET handshake (default: WALAB_VERIFY_TOKEN or generated)")
+    parser.add_argument("--config", type=Path, help="YAML file with any of these options (underscored names)")
+    parser.add_argument("--templates", type=Path, help="template registry file (default: ./templates.yaml if present)")
+    parser.add_argument("--strict-window", action="store_true", default=None,
+                        help="reject sends outside the 24-hour window synchronously (400, 131047)")
+    parser.add_argument("--no-statuses", dest="statuses", action="store_false", default=None,
+                        help="do not post status webhooks")
+    parser.add_argument("--pricing-regime", choices=("pmp-2025-07", "pmp-2026-10"), help="per-message pricing card")
+    parser.add_argument("--handshake", action="store_true", default=None,
+                        help="run Meta's GET verification against the webhook URL at start")
+
+
+def _mask(secret: str) -> str:
+    return f"{secret[:4]}…{secret[-2:]} ({len(secret)} chars)" if len(secret) > 8 else "…"
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if args.config is not None:
+        from lab import yamlio
+
+        data = yamlio.load(args.config) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{args.config} must be a mapping", where=str(args.config))
+        for key, value in data.items():
+            key = key.replace("-", "_")
+            if key == "version":
+                continue
+            if key not in _OPTIONS:
+                raise ConfigError(f"unknown sandbox option {key!r}", where=str(args.config),
+                                  fix=f"known options: {', '.join(_OPTIONS)}")
+            opts[key] = value
+    for key in _OPTIONS:
+        value = getattr(args, key, None)
+        if value is not None:
+            opts[key] = value
+    return opts
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.clock import VirtualClock
+    from lab.config import load_settings
+    from lab.whatsapp.sandbox import GraphSandbox
+    from lab.whatsapp.templates import TemplateRegistry
+
+    opts = _options(args)
+    settings = load_settings(**{k: opts.get(k) for k in ("host", "port", "app_secret", "access_token", "verify_token")})
+    templates_file = Path(opts["templates"]) if opts.get("templates") else None
+    if templates_file is not None and not templates_file.exists():
+        raise ConfigError(f"template file not found: {templates_file}", fix="check the --templates path")
+    sandbox = GraphSandbox(
+        access_token=settings.access_token, app_secret=settings.app_secret, business=settings.business,
+        clock=VirtualClock(), templates=TemplateRegistry.load(settings.project_dir, extra=templates_file),
+        webhook_url=opts.get("webhook_url"), statuses=bool(opts.get("statuses", True)),
+        strict_window=bool(opts.get("strict_window", False)),
+        pricing_regime=str(opts.get("pricing_regime") or "pmp-2025-07"))
+    version = str(opts.get("graph_version") or settings.graph_version)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"walab sandbox: fake WhatsApp Graph API on {base}")
+    print(f"  send:      POST {base}/{version}/{settings.business.phone_number_id}/messages  (any /vX.Y)")
+    print(f"  media:     POST {base}/{version}/{settings.business.phone_number_id}/media")
+    print(f"  notify:    POST {base}/notify/whatsapp  (Kestra WhatsApp notification tasks)")
+    print(f"  control:   POST {base}/_lab/inbound  {{\"from\": \"5511987654321\", \"text\": \"Olá\"}}")
+    print(f"  token:     {_mask(settings.access_token)}  app secret: {_mask(settings.app_secret)}"
+          f"  verify token: {_mask(settings.verify_token)}")
+    print(f"  webhook:   {sandbox.webhook_url or '(none: statuses are only recorded)'}")
+    print(f"  templates: {len(sandbox.templates)} loaded")
+    if opts.get("handshake") and sandbox.webhook_url:
+        sandbox.on_startup.append(lambda: _handshake(sandbox.webhook_url, settings.verify_token))
+    sys.stdout.flush()
+    import uvicorn
+
+    config = uvicorn.Config(sandbox, host=settings.host, port=settings.port, http="httptools", loop="uvloop",
+                            access_log=False, log_level="warning", lifespan="on")
+    uvicorn.Server(config).run()
+    return 0
+
+
+async def _handshake(url: str, verify_token: str) -> None:
+    from lab.whatsapp.signing import WebhookPoster
+
+    await asyncio.sleep(0.2)
+    poster = WebhookPoster(url)
+    try:
+        d = await poster.verify_handshake(verify_token)
+        ok = d.status_code == 200 and d.text == "1158201444"
+        print(f"  handshake: {'ok' if ok else 'FAILED'} (HTTP {d.status_code})", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the bot may not be up yet; say so
+        print(f"  handshake: could not reach {url}: {type(exc).__name__}", flush=True)
+    finally:
+        await poster.aclose()

@@ -1,0 +1,105 @@
+"""Control endpoints for running the sandbox alone (`walab sandbox`): play the user from curl or CI.
+
+    POST /_lab/inbound   {"from": "5511987654321", "name": "Maria", "text": "Olá"}   -> signed webhook to the bot
+    POST /_lab/read      {"wa_id": "5511987654321"}                                  -> read statuses
+    POST /_lab/advance   {"duration": "25h"}                                         -> virtual clock
+    POST /_lab/faults    {"fail_next": 2, "code": 130429} | {"duplicate_next": 1} | {"delay_statuses": 5} | {"clear": true}
+    GET  /_lab/threads/{wa_id}                                                       -> captured sends
+
+All require the sandbox's bearer token, like the Graph API paths.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lab.clock import parse_duration
+from lab.config import Contact
+from lab.errors import LabError
+from lab.whatsapp.errors import invalid_parameter
+
+if TYPE_CHECKING:
+    from lab.whatsapp.sandbox import GraphSandbox
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        data = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise invalid_parameter(f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise invalid_parameter("The request body must be a JSON object.")
+    return data
+
+
+def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
+    """Routes under /_lab, wrapped by the router's `graph` decorator (auth + Meta-shaped errors)."""
+    from lab.whatsapp.inbound import InboundBuilder
+    from lab.whatsapp.signing import WebhookPoster
+
+    builder = InboundBuilder(sandbox.business, sandbox.clock)
+
+    @graph
+    async def inbound(request: Request) -> Response:
+        data = await _json_body(request)
+        wa_id, text = str(data.get("from") or ""), data.get("text")
+        if not wa_id.isdigit() or not isinstance(text, str):
+            raise invalid_parameter('Give "from" (digits) and "text".')
+        hook = builder.text(Contact(wa_id, str(data.get("name") or wa_id)), text)
+        sandbox.note_inbound(wa_id, float(hook.timestamp), name=data.get("name"))
+        answer: dict[str, Any] = {"wamid": hook.wamid, "posted": False}
+        if sandbox.webhook_url:
+            poster = WebhookPoster(sandbox.webhook_url, duplicates=sandbox.faults.take_duplicate())
+            try:
+                d = await poster.post_signed(sandbox.sign(hook.payload))
+                answer |= {"posted": True, "status_code": d.status_code}
+            except Exception as exc:  # noqa: BLE001 - report the bot being down, don't fail the control call
+                answer["error"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                await poster.aclose()
+        return Response(orjson.dumps(answer), media_type="application/json")
+
+    @graph
+    async def read(request: Request) -> Response:
+        data = await _json_body(request)
+        n = sandbox.read(str(data.get("wa_id") or ""))
+        return Response(orjson.dumps({"read": n}), media_type="application/json")
+
+    @graph
+    async def advance(request: Request) -> Response:
+        data = await _json_body(request)
+        try:
+            sandbox.clock.advance(parse_duration(str(data.get("duration") or "")))
+        except LabError as exc:
+            raise invalid_parameter(exc.what) from None
+        return Response(orjson.dumps({"now": sandbox.clock.time()}), media_type="application/json")
+
+    @graph
+    async def faults(request: Request) -> Response:
+        data = await _json_body(request)
+        f = sandbox.faults
+        if data.get("clear"):
+            f.clear()
+        if "fail_next" in data:
+            f.fail_next(int(data["fail_next"]), int(data.get("code", 131000)), data.get("details"))
+        if "duplicate_next" in data:
+            f.duplicate_next(int(data["duplicate_next"]))
+        if "delay_statuses" in data:
+            f.delay_statuses(float(data["delay_statuses"]))
+        if "throughput" in data:
+            f.throughput(None if data["throughput"] is None else float(data["throughput"]))
+        return Response(b'{"success":true}', media_type="application/json")
+
+    @graph
+    async def thread(request: Request) -> Response:
+        caps = sandbox.thread(request.path_params["wa_id"])
+        return Response(orjson.dumps([c.to_dict() for c in caps]), media_type="application/json")
+
+    return [Route("/_lab/inbound", inbound, methods=["POST"]), Route("/_lab/read", read, methods=["POST"]),
+            Route("/_lab/advance", advance, methods=["POST"]), Route("/_lab/faults", faults, methods=["POST"]),
+            Route("/_lab/threads/{wa_id}", thread, methods=["GET"])]
