@@ -187,9 +187,8 @@ class KestraApi:
                 last = snapshot
                 if not snapshot.terminated:
                     yield sse_event("progress", self.execution_json(snapshot))
-            final = self.execution_json(last if last is not None else self.engine.execution(execution.id))
-            yield sse_event("progress", final)
-            yield sse_event("end", final)
+            # Kestra's last change event and its `end` carry the same execution: send it once, as `end`
+            yield sse_event("end", self.execution_json(last if last is not None else self.engine.execution(execution.id)))
         return Reply.stream(events())
 
     async def kill(self, call: Call) -> Reply:
