@@ -156,6 +156,11 @@ class TaskContext:
         return self.engine.secret(name)
 
     def read_file(self, path: str) -> bytes:
+        if path.startswith("kestra://"):  # internal storage (a Download's uri, an outputFile)
+            try:
+                return self.engine.storage[path]
+            except KeyError:
+                raise FileNotFoundError(f"no file {path} in the execution's internal storage") from None
         return self.engine.files.get(self.namespace, path)
 
     def store_file(self, name: str, data: bytes) -> str:
