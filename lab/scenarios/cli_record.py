@@ -68,7 +68,7 @@ async def _record(args: argparse.Namespace) -> int:
         options["cassette"] = folder / f"{args.name}.cassette.yaml"
     async with _factory(args.lab_factory)(settings, serve=args.target is not None, **options) as lab:
         recorder = Recorder(lab, path, args.name, llm_note=args.note,
-                            llm_source="cassette" if args.llm == "record" else "live")
+                            llm_source="cassette" if args.llm == "record" else "live", clock_start=clock)
         recorder.start()
         print(f"recording {path} — flow {settings.namespace}/{settings.flow}, LLM {args.llm}. /help for commands.",
               flush=True)

@@ -214,7 +214,7 @@ def _step(src: _Source, i: int, data: Any) -> Step:
 
 
 _SHAPES = {
-    "user": "text, or a list of utterances (each a separate test case)",
+    "user": "text, a list of utterances (each a separate test case), or `{text: ..., duplicates: 1, delivered_after: 25h}`",
     "tap": "the title of a reply button or list row in the last reply",
     "media": "`{path: files/conta.jpg, kind: image, caption: ...}`",
     "location": "`{lat: -23.55, lon: -46.63, name: ..., address: ...}`",
@@ -231,7 +231,9 @@ _SHAPES = {
 
 def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) -> None:
     ok = {
-        "user": isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)),
+        "user": isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value))
+        or (isinstance(value, dict) and isinstance(value.get("text"), str)
+            and not set(value) - {"text", "duplicates", "delivered_after"}),
         "tap": isinstance(value, str),
         "media": isinstance(value, dict) and "path" in value,
         "location": isinstance(value, dict) and "lat" in value and "lon" in value,
@@ -246,13 +248,14 @@ def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) 
     }[action]
     if not ok:
         raise src.error(keys, f"{action}: unexpected value {value!r}", _SHAPES[action])
-    if action == "advance" and isinstance(value, str):
+    duration = value if action == "advance" else value.get("delivered_after") if isinstance(value, dict) else None
+    if action in ("advance", "user") and isinstance(duration, str):
         from lab.clock import parse_duration
 
         try:
-            parse_duration(value)
+            parse_duration(duration)
         except ConfigError:
-            raise src.error(keys, f"advance: not a duration: {value!r}", _SHAPES["advance"]) from None
+            raise src.error(keys, f"{action}: not a duration: {duration!r}", "a duration like 25h, 90m, 1h30m") from None
 
 
 def _is_fault(value: Any) -> bool:

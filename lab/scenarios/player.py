@@ -198,6 +198,12 @@ class _Run:
         lab, wa, v = self.lab, self.contact, step.value
         match step.action:
             case "user":
+                if isinstance(v, dict):  # redelivered or late webhooks (Meta retries for days)
+                    from lab.clock import parse_duration
+
+                    late = v.get("delivered_after")
+                    return await lab.send_text(wa, str(v["text"]), duplicates=int(v.get("duplicates", 0)),
+                                               delivered_after=parse_duration(str(late)) if late else None)
                 return await lab.send_text(wa, str(v))
             case "tap":
                 return await lab.tap(wa, str(v))

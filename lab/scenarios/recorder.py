@@ -32,10 +32,11 @@ class Recorder:
     """
 
     def __init__(self, lab: Any, path: str | Path, name: str, *, description: str | None = None,
-                 llm_note: str | None = None, llm_source: str = "cassette") -> None:
+                 llm_note: str | None = None, llm_source: str = "cassette", clock_start: Any = None) -> None:
         self.lab, self.path, self.name = lab, Path(path), name
         self.description = description
         self.llm_note = llm_note  # e.g. "cassette recorded against a local stub, not a real model"
+        self.clock_start = clock_start  # the virtual clock's start, so replays run on the same dates
         self.llm_source = llm_source  # cassette (recorded by the gateway) or live
         self.steps: list[dict[str, Any]] = []
         self._contact: str | None = None
@@ -95,7 +96,7 @@ class Recorder:
         if prompt:
             doc["prompt"] = prompt
         doc["contacts"] = [{"name": c.name, "wa_id": c.wa_id} for c in settings.contacts]
-        clock = getattr(self.lab, "clock_start", None)
+        clock = self.clock_start or getattr(self.lab, "clock_start", None)
         if clock is not None:
             doc["clock"] = clock.isoformat()
         llm: dict[str, Any] = {"source": self.llm_source}

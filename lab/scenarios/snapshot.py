@@ -77,7 +77,8 @@ def _turn(turn: Turn, ids: _Ids) -> dict[str, Any]:
             "id": ids("execution", ex.id),
             "flow": f"{ex.namespace}/{ex.flow_id}",
             "state": ex.state,
-            "tasks": [f"{tr.task_id}{'[' + tr.value + ']' if tr.value else ''}: {tr.state}" for tr in ex.task_runs],
+            "tasks": [{f"{tr.task_id}{'[' + tr.value + ']' if tr.value else ''}":
+                       tr.state if tr.attempts <= 1 else f"{tr.state} ({tr.attempts} attempts)"} for tr in ex.task_runs],
         }
         for ex in turn.executions
     ]
