@@ -97,6 +97,8 @@ class Lab:
         self._bus = ev.EventBus()
         self.phone = Phone(s.business, self.clock, s.app_secret, s.contacts)
         self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,
+                                captured_since=self.sandbox.captured_since,
+                                last_seq=lambda: self.sandbox.last_seq,
                                 bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
                                 timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
         self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,

@@ -76,10 +76,14 @@ class TurnEngine:
 
     def __init__(self, client: "KestraClient", *, thread_of: Callable[[str], list["CapturedSend"]],
                  llm_calls_of: Callable[[str], list[Any]], bus: ev.EventBus,
+                 captured_since: Callable[[int], list["CapturedSend"]] | None = None,
+                 last_seq: Callable[[], int] | None = None,
                  task_types: dict[tuple[str, str], dict[str, str]] | None = None,
                  timeout: float = 30.0, settle: float = 0.0) -> None:
         self.client = client
         self._thread_of = thread_of
+        self._captured_since = captured_since
+        self._last_seq = last_seq
         self._llm_calls_of = llm_calls_of
         self.bus = bus
         self.task_types = task_types if task_types is not None else {}
@@ -121,7 +125,11 @@ class TurnEngine:
                    timeout: float) -> Turn:
         turn = Turn(index=next(self._index), contact=inbound.wa_id, inbound=inbound, timings=Timings())
         self.bus.emit(ev.TurnStarted(turn.index, inbound.wa_id, inbound))
-        seen = {s.seq for s in self._thread_of(inbound.wa_id)}
+        thread0 = self._thread_of(inbound.wa_id)
+        seen = {s.seq for s in thread0}
+        seq0 = max((s.seq for s in thread0), default=0)
+        if self._last_seq is not None:
+            seq0 = self._last_seq()
         t0 = time.perf_counter()
         self._inflight[inbound.wa_id] = (turn, t0)
         headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
@@ -143,6 +151,11 @@ class TurnEngine:
         if self.settle and turn.verdict != "timeout":
             await asyncio.sleep(self.settle)
         turn.replies = [s for s in self._thread_of(inbound.wa_id) if s.seq not in seen]
+        if self._captured_since is not None and inbound.wamid:
+            # a rejected read mark names no recipient, only the message it marks
+            turn.replies += [s for s in self._captured_since(seq0)
+                             if not s.to and (s.payload or {}).get("message_id") == inbound.wamid]
+            turn.replies.sort(key=lambda s: s.seq)
         for ex in turn.executions:
             turn.llm_calls.extend(self._llm_calls_of(ex.id))
         if turn.verdict == "ok":

@@ -1,0 +1,140 @@
+"""lead_qualification through the lab on the embedded engine: no LLM key needed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from .conftest import DATA, JOAO, MARIA
+
+
+def bubbles(turn):
+    from lab.conversation.render import is_bubble
+
+    return [s for s in turn.replies if is_bubble(s)]
+
+
+async def test_new_lead_is_welcomed_then_qualified(open_lab):
+    async with open_lab() as lab:
+        first = await lab.send_text(MARIA, "Oi, bom dia")
+        assert first.verdict == "ok", first.error
+        sent = bubbles(first)
+        assert [s.type for s in sent] == ["template", "interactive"]
+        assert sent[0].payload["template"]["name"] == "hello_world"
+        assert all(s.verdict.ok for s in sent)
+        assert "Olá, Maria" in sent[1].payload["interactive"]["body"]["text"]
+        assert any(s.type == "read" for s in first.replies)  # marked as read
+
+        prices = await lab.send_text(MARIA, "Quero saber o preço")
+        (plans,) = bubbles(prices)
+        rows = plans.payload["interactive"]["action"]["sections"][0]["rows"]
+        assert [r["id"] for r in rows] == ["solar_start", "solar_casa", "solar_plus", "solar_comercio"]
+
+        bill = await lab.send_text(MARIA, "Minha conta vem uns R$ 350,00")
+        offer, template = bubbles(bill)
+        assert "Solar Casa" in offer.payload["interactive"]["body"]["text"]
+        assert template.payload["template"]["name"] == "prosseguir_com_solicitacao"
+        params = template.payload["template"]["components"][0]["parameters"]
+        assert [p["text"] for p in params] == ["Maria", "orçamento de energia solar"]
+        lead = lab.engine.kv.get("company.whatsapp", f"lead_{MARIA}")
+        lead = json.loads(lead) if isinstance(lead, str) else lead
+        assert lead["qualified"] is True and lead["plan"] == "solar_casa" and lead["bill_value"] == 350
+
+        # the template goes out once: the next message does not repeat it
+        again = await lab.send_text(MARIA, "Ok, obrigada")
+        assert all(s.type != "template" for s in bubbles(again))
+
+
+async def test_tapping_a_button_reaches_a_person(open_lab):
+    async with open_lab() as lab:
+        await lab.send_text(JOAO, "olá")
+        turn = await lab.tap(JOAO, "Falar com atendente")
+        assert turn.inbound.kind == "button"
+        (reply,) = bubbles(turn)
+        assert "consultor" in reply.payload["text"]["body"]
+
+
+async def test_duplicate_delivery_is_answered_once(open_lab):
+    async with open_lab() as lab:
+        turn = await lab.send_text(MARIA, "Quero um orçamento", duplicates=1)
+        assert len(turn.executions) == 2
+        assert {e.state for e in turn.executions} == {"SUCCESS"}
+        assert len(bubbles(turn)) == 2  # welcome + plans, once
+        assert any("duplicate delivery" in line.message for line in turn.logs)
+
+
+async def test_graph_rate_limit_is_retried(open_lab):
+    async with open_lab() as lab:
+        lab.inject_fault(rate_limit=1)
+        turn = await lab.send_text(MARIA, "Quero um orçamento")
+        assert turn.verdict == "ok", turn.error
+        mark_read = next(t for t in turn.executions[0].task_runs if t.task_id == "mark_read")
+        assert mark_read.attempts == 2 and mark_read.state == "SUCCESS"
+        rejected = [s for s in turn.replies if not s.verdict.ok]
+        assert [s.verdict.code for s in rejected] == [130429]
+
+
+async def test_expired_window_only_the_template_is_delivered(open_lab):
+    async with open_lab() as lab:
+        await lab.send_text(MARIA, "Oi")
+        await lab.restart(MARIA, new_user=True)  # the bot forgets her: the welcome template goes out again
+        late = await lab.send_text(MARIA, "Quero um orçamento", delivered_after=timedelta(hours=25))
+        template, reply = bubbles(late)
+        assert template.type == "template" and template.state != "failed"
+        assert reply.verdict.asynchronous and reply.verdict.code == 131047
+
+
+async def test_llm_error_falls_back_to_the_keywords(open_lab):
+    # scripted mode with no reply left: the optional LLM call fails, the heuristics decide
+    async with open_lab(scripted=[]) as lab:
+        turn = await lab.send_text(MARIA, "hmm talvez")
+        assert turn.llm_calls and turn.llm_calls[0].error
+        assert turn.state == "WARNING"
+        assert bubbles(turn)[-1].type == "interactive"
+
+
+async def test_llm_classifies_what_keywords_cannot(open_lab):
+    async with open_lab(scripted=[{"match": "talvez", "reply": "orcamento"}]) as lab:
+        turn = await lab.send_text(MARIA, "talvez eu queira isso pra minha casa")
+        assert turn.verdict == "ok", turn.error
+        assert turn.llm_calls[0].mode == "scripted"
+        assert bubbles(turn)[-1].payload["interactive"]["type"] == "list"
+
+
+async def test_status_webhooks_start_executions_outside_turns(open_lab):
+    async with open_lab() as lab:
+        turn = await lab.send_text(MARIA, "Oi")
+        await lab.sandbox.drain()
+        lab.read(MARIA)
+        await lab.sandbox.drain()
+        delivered = [d for d in lab.status_deliveries if d.execution_id]
+        assert delivered and all(d.http_status == 200 for d in delivered)
+        assert {"sent", "delivered", "read"} <= {s for d in delivered for s in d.statuses}
+        assert all(d.execution_id not in {e.id for e in turn.executions} for d in delivered)
+        status_run = await lab.client.wait_terminal(delivered[-1].execution_id, timeout=5)
+        assert status_run.state.current == "SUCCESS"
+        assert [t.task_id for t in status_run.task_runs] == ["inbound", "route", "ignore_status"]
+
+
+async def test_bill_photo_without_tesseract_says_so(open_lab, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    async with open_lab() as lab:
+        turn = await lab.send_media(MARIA, "image", DATA / "conta_de_luz.png")
+        assert turn.verdict == "ok", turn.error
+        reply = bubbles(turn)[-1]
+        assert "Tesseract" in reply.payload["text"]["body"]
+        assert any(line.level == "WARN" and "Tesseract is not installed" in line.message for line in turn.logs)
+
+
+@pytest.mark.needs_tesseract
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr with Portuguese data")
+async def test_bill_photo_is_read_with_tesseract(open_lab):
+    async with open_lab() as lab:
+        turn = await lab.send_media(MARIA, "image", DATA / "conta_de_luz.png")
+        assert turn.verdict == "ok", turn.error
+        offer = bubbles(turn)[1]
+        assert "R$ 387,45" in offer.payload["interactive"]["body"]["text"]
+        assert bubbles(turn)[-1].payload["template"]["name"] == "prosseguir_com_solicitacao"
