@@ -34,21 +34,26 @@ def _hash(data: Any, length: int = 16) -> str:
 
 
 def _clean_message(message: Any) -> Any:
-    # Clients differ in sending `"name": null` or leaving it out; both mean the same.
-    if isinstance(message, dict):
+    # Clients differ in sending `"name": null` or leaving it out; both mean the same. Requests
+    # without any null are used as they are (no copy on the replay hot path).
+    if isinstance(message, dict) and None in message.values():
         return {k: v for k, v in message.items() if v is not None}
     return message
 
 
-def canonical_chat(body: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a chat request that decide its answer, normalised."""
+def canonical_chat(body: dict[str, Any], *, may_have_nulls: bool = True) -> dict[str, Any]:
+    """The fields of a chat request that decide its answer, normalised.
+
+    `may_have_nulls=False` (the raw body has no `null`) skips looking for null fields.
+    """
     canon: dict[str, Any] = {}
     for name in CHAT_FIELDS:
         value = body.get(name)
         if value is None:
             continue
         if name == "messages" and isinstance(value, list):
-            value = [_clean_message(m) for m in value]
+            if may_have_nulls and any([None in m.values() for m in value if type(m) is dict]):  # noqa: C419 - a list is faster here
+                value = [_clean_message(m) for m in value]
         elif name in _FLOATS and isinstance(value, int | float) and not isinstance(value, bool):
             value = float(value)
         canon[name] = value
@@ -72,9 +77,14 @@ class RequestKey:
     sampling_hash: str
 
 
-def chat_key(body: dict[str, Any]) -> RequestKey:
-    """Key and diagnostic hashes of a chat completion request."""
-    canon = canonical_chat(body)
+def request_key(canon: dict[str, Any]) -> str:
+    """The cassette key of a canonical request: 16 hex digits of the sha256 of its sorted JSON."""
+    return _hash(canon)
+
+
+def chat_key(body: dict[str, Any], canon: dict[str, Any] | None = None) -> RequestKey:
+    """Key and diagnostic hashes of a chat completion request (the hashes serve misses and recording)."""
+    canon = canonical_chat(body) if canon is None else canon
     messages = canon.get("messages") or []
     system = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in SYSTEM_ROLES]
     rest = [m for m in messages if not (isinstance(m, dict) and m.get("role") in SYSTEM_ROLES)]

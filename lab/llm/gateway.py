@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
 import orjson
 
 from lab.llm import shapes
-from lab.llm.canonical import chat_key, embedding_key, last_user_text, summarize
+from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
 from lab.llm.cassette import CassetteEntry, CassetteStore
 from lab.llm.metering import estimate_usage, meter
 from lab.llm.misses import miss_message
@@ -53,11 +53,13 @@ class LLMGateway:
         clock: the lab's VirtualClock (timestamps of calls); wall time when None.
         http: an httpx.AsyncClient the openai SDK uses for the upstream.
         upstream_timeout: seconds before an upstream call is answered 504.
+        keep_calls: how many metered calls `calls()` keeps (each holds its request body; subscribers
+            see every call).
     """
 
     def __init__(self, *, mode: str, key: str, upstream_url: str | None = None, upstream_key: str | None = None,
                  cassettes: CassetteStore | None = None, clock: Any = None, http: Any = None,
-                 upstream_timeout: float = 120.0) -> None:
+                 upstream_timeout: float = 120.0, keep_calls: int = 5000) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown LLM mode {mode!r}; use one of {', '.join(MODES)}")
         if not key:
@@ -71,7 +73,7 @@ class LLMGateway:
         self._clock = clock
         self._script: ScriptedReplies | None = None
         self._occurrences: dict[str, int] = defaultdict(int)
-        self._calls: list[LLMCall] = []
+        self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self._scripted_n = 0
 
@@ -136,9 +138,10 @@ class LLMGateway:
                     "(set the flow's provider apiKey to the lab's gateway key)", code="invalid_api_key"))
             method = scope["method"]
             if path == "/v1/chat/completions" and method == "POST":
-                await self._chat(await _json_body(receive), execution_id, send)
+                raw = await _read_body(receive)
+                await self._chat(_parse_json(raw), execution_id, send, may_have_nulls=b"null" in raw)
             elif path == "/v1/embeddings" and method == "POST":
-                await self._embeddings(await _json_body(receive), execution_id, send)
+                await self._embeddings(_parse_json(await _read_body(receive)), execution_id, send)
             elif path == "/v1/models" and method == "GET":
                 await self._models(send)
             elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models"):
@@ -158,7 +161,8 @@ class LLMGateway:
 
     # -- chat ---------------------------------------------------------------------------------
 
-    async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send) -> None:
+    async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send, *,
+                    may_have_nulls: bool = True) -> None:
         if not isinstance(body.get("messages"), list) or not body.get("model"):
             raise _Reply(400, shapes.error_body("a chat completion needs `model` and a list `messages`",
                                                 param="messages"))
@@ -166,19 +170,21 @@ class LLMGateway:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         started, t0 = self._now(), time.perf_counter()
         if self.mode == "replay":
-            await self._chat_replay(body, execution_id, send, stream, include_usage, started)
+            await self._chat_replay(body, execution_id, send, stream, include_usage, started, may_have_nulls)
         elif self.mode == "scripted":
             await self._chat_scripted(body, execution_id, send, stream, include_usage, started)
         else:
             await self._chat_live(body, execution_id, send, stream, include_usage, started, t0)
 
     async def _chat_replay(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
-                           include_usage: bool, started: float) -> None:
-        rk = chat_key(body)
-        occurrence = self._occurrences[rk.key]
-        self._occurrences[rk.key] = occurrence + 1
-        entry = self.cassettes.lookup(rk.key, occurrence) if self.cassettes is not None else None
+                           include_usage: bool, started: float, may_have_nulls: bool) -> None:
+        canon = canonical_chat(body, may_have_nulls=may_have_nulls)
+        key = request_key(canon)  # the diagnostic hashes are only computed for a miss
+        occurrence = self._occurrences[key]
+        self._occurrences[key] = occurrence + 1
+        entry = self.cassettes.lookup(key, occurrence) if self.cassettes is not None else None
         if entry is None:
+            rk = chat_key(body, canon)
             message = miss_message(self.cassettes, rk, summarize(body))
             self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=None, usage=None,
                              estimated=False, latency_ms=0.0, started_at=started, cassette_key=rk.key,
@@ -187,7 +193,7 @@ class LLMGateway:
         response = entry.response if entry.response is not None else shapes.completion_from_chunks(entry.stream or [])
         self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=response,
                          usage=entry.usage, estimated=entry.usage_estimated, latency_ms=entry.latency_ms,
-                         started_at=started, cassette_key=rk.key, streamed=stream))
+                         started_at=started, cassette_key=key, streamed=stream))
         if stream:
             wire = "sse+usage" if include_usage else "sse"
             events = entry.wire.get(wire)
@@ -196,12 +202,12 @@ class LLMGateway:
                 if not include_usage:  # usage-only chunks go to clients that asked for them
                     chunks = [c for c in chunks if c.get("choices") or not c.get("usage")]
                 events = entry.wire[wire] = shapes.sse(chunks)  # type: ignore[assignment]
-            await _stream(send, events, self.mode, rk.key)  # type: ignore[arg-type]
+            await _stream(send, events, self.mode, key)  # type: ignore[arg-type]
         else:
             data = entry.wire.get("json")
             if data is None:
                 data = entry.wire["json"] = orjson.dumps(response)
-            await _respond(send, 200, data, self.mode, rk.key)
+            await _respond(send, 200, data, self.mode, key)
 
     async def _chat_scripted(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
                              include_usage: bool, started: float) -> None:
@@ -350,8 +356,6 @@ class LLMGateway:
 
 
 def _canonical_request(body: dict[str, Any]) -> dict[str, Any]:
-    from lab.llm.canonical import canonical_chat
-
     return canonical_chat(body)
 
 
@@ -369,7 +373,7 @@ def _error_message(body: bytes) -> str:
     return body[:300].decode("utf-8", "replace")
 
 
-async def _json_body(receive: Any) -> dict[str, Any]:
+async def _read_body(receive: Any) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -383,7 +387,10 @@ async def _json_body(receive: Any) -> dict[str, Any]:
         chunks.append(chunk)
         if not message.get("more_body"):
             break
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
