@@ -43,6 +43,7 @@ def check_template(node: Any, registry: TemplateRegistry) -> Template:
     buttons: dict[int, dict] = {}
     for c in comps:
         ctype = c.get("type") if isinstance(c, dict) else None
+        ctype = ctype.lower() if isinstance(ctype, str) else ctype  # Meta accepts BODY and body
         if ctype not in _COMPONENT_TYPES:
             raise param_error(f'Param template[\'components\'][][\'type\'] must be one of {{HEADER, BODY, BUTTON}} - got "{ctype}".')
         params = c.get("parameters") or []
@@ -67,16 +68,16 @@ def check_template(node: Any, registry: TemplateRegistry) -> Template:
 
 def _count(tpl: Template, comp: str, params: list[dict]) -> None:
     expected = tpl.placeholders(comp)
-    text_params = [p for p in params if isinstance(p, dict) and (comp == "body" or p.get("type") == "text")]
+    text_params = [p for p in params if isinstance(p, dict) and (comp == "body" or str(p.get("type", "")).lower() == "text")]
     if comp == "header" and tpl.header is not None and not expected:
         text_params = []  # a static header takes no text parameters; media headers are not counted
     if len(text_params) != len(expected):
         raise GraphError(132000, f"{comp}: number of localizable_params ({len(text_params)}) does not match "
                                  f"the expected number of params ({len(expected)})")
     for p in text_params:
-        if p.get("type") not in ("text", "currency", "date_time"):
+        if str(p.get("type", "")).lower() not in ("text", "currency", "date_time"):
             raise param_error(f"Param template['components'][{comp}]['parameters'][]['type'] is not valid: {p.get('type')!r}.")
-        if p.get("type") == "text" and (not isinstance(p.get("text"), str) or len(p["text"]) > BODY_PARAM_MAX):
+        if str(p.get("type", "")).lower() == "text" and (not isinstance(p.get("text"), str) or len(p["text"]) > BODY_PARAM_MAX):
             raise GraphError(131009, f"{comp}: text parameter must be a string of at most {BODY_PARAM_MAX} characters")
     if tpl.named:
         names = [p.get("parameter_name") for p in text_params]
@@ -92,6 +93,7 @@ def _buttons(tpl: Template, given: dict[int, dict]) -> None:
             raise GraphError(131009, f"Button at index {idx} does not exist in template {tpl.name}.")
         button = tpl.buttons[idx]
         sub = comp.get("sub_type")
+        sub = sub.lower() if isinstance(sub, str) else sub
         if sub != button.type:
             raise GraphError(131009, f"Button at index {idx} is {button.type}, not {sub}.")
         n = len(comp.get("parameters") or [])

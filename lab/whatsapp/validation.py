@@ -81,6 +81,9 @@ def validate(body: Any, registry: TemplateRegistry) -> Send:
         raise param_error("The parameter messaging_product is required.")
     if product != "whatsapp":
         raise param_error(f'Param messaging_product must be one of {{WHATSAPP}} - got "{product}".')
+    mtype = body.get("type", "text")
+    if "status" not in body and mtype not in SEND_TYPES:
+        raise GraphError(131051, f"Message type {mtype!r} is not supported.")
     for key in body:
         if key not in _TOP_KEYS:
             raise unexpected(key, "message")
@@ -95,10 +98,7 @@ def validate(body: Any, registry: TemplateRegistry) -> Send:
         wa_id = to
     else:
         wa_id = wa_id_of(to)
-    mtype = body.get("type", "text")
-    node = body.get(mtype) if isinstance(mtype, str) else None
-    if mtype not in SEND_TYPES:
-        raise GraphError(131051, f"Message type {mtype!r} is not supported.")
+    node = body.get(mtype)
     if node is None:
         raise param_error(f"The parameter {mtype} is required.")
     for key in SEND_TYPES:  # a second type node is a stray key
