@@ -41,6 +41,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     return None
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    # A scenario that cannot be loaded has no items, so its snapshots would look unused and
+    # `--snapshot-update` would delete them: keep every snapshot when collection failed.
+    if report.failed and is_scenario_file(Path(str(report.fspath))):
+        config = getattr(report, "config", None) or _CONFIG.get("config")
+        if config is not None:
+            config.option.disable_unused_snapshots = True
+
+
+_CONFIG: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _CONFIG["config"] = config
+
+
 @pytest.fixture(scope="session")
 def walab_player(request: pytest.FixtureRequest) -> Any:
     """Plays a scenario case and returns its Playback; override it in a conftest to swap the player."""

@@ -69,7 +69,9 @@ def _turn(turn: Turn, ids: _Ids) -> dict[str, Any]:
         view["delivery"] = send.state
         bubbles.append(view)
     d["replies"] = bubbles
-    receipts = [s.type for s in turn.replies if not rp.is_message(s)]
+    receipts = [("read" if (s.payload or {}).get("status") == "read" else s.type)
+                + ("" if s.verdict.ok else f" (rejected: {s.verdict.label()})")
+                for s in turn.replies if not rp.is_message(s)]
     if receipts:
         d["receipts"] = receipts
     d["executions"] = [
