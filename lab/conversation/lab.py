@@ -95,6 +95,7 @@ class Lab:
         self.namespace = s.namespace
         self.flow_id = s.flow
         self._bus = ev.EventBus()
+        self._posted_after: dict[str, int] = {}  # inbound wamid -> sandbox seq when it was posted
         self.phone = Phone(s.business, self.clock, s.app_secret, s.contacts)
         self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,
                                 captured_since=self.sandbox.captured_since,
@@ -221,12 +222,14 @@ class Lab:
 
         turn_of_inbound = {t.inbound.wamid: t.index for t in self.transcript.turns if t.contact == wa_id}
         turn_of_send = {s.seq: t.index for t in self.transcript.turns if t.contact == wa_id for s in t.replies}
-        items = [ThreadItem("user", e.time, inbound=e, turn_index=turn_of_inbound.get(e.wamid))
+        # Causal order: a user message sits after every send captured before it was posted.
+        keyed = [(self._posted_after.get(e.wamid or "", 0) + 0.5,
+                  ThreadItem("user", e.time, inbound=e, turn_index=turn_of_inbound.get(e.wamid)))
                  for e in self.phone.sent(wa_id)]
-        items += [ThreadItem("business", s.time, send=s, turn_index=turn_of_send.get(s.seq))
+        keyed += [(float(s.seq), ThreadItem("business", s.time, send=s, turn_index=turn_of_send.get(s.seq)))
                   for s in self.sandbox.thread(wa_id) if is_bubble(s)]
-        items.sort(key=lambda i: (i.time, 0 if i.side == "user" else 1, i.send.seq if i.send else 0))
-        return items
+        keyed.sort(key=lambda k: k[0])
+        return [item for _, item in keyed]
 
     # -- time -------------------------------------------------------------------------------
     def advance(self, delta: timedelta | float) -> None:
@@ -331,6 +334,7 @@ class Lab:
     async def _turn(self, inbound: InboundEvent, duplicates: int = 0,
                     delivered_after: timedelta | None = None) -> Turn:
         contact = self.phone.contact(inbound.wa_id)
+        self._posted_after[inbound.wamid or ""] = self.sandbox.last_seq
         # Any user message (re)opens the 24-hour window, as of when the user wrote it.
         self.sandbox.note_inbound(inbound.wa_id, inbound.time, name=contact.name)
         if delivered_after:

@@ -179,15 +179,24 @@ class TurnEngine:
                             self._turn_of_execution[child] = turn.index
         except TimeoutError:
             pending = [i for i, _ in queue] + [v.id for v in views.values() if v.state not in _TERMINAL]
+            if not pending and not views:
+                pending = ids[:1]
+            hung = pending[0] if pending else None
+            for ex_id in pending:  # where it hangs, before killing it
+                try:
+                    views[ex_id] = execution_view(await self.client.get_execution(ex_id))
+                except LabError:
+                    pass
+            running = _running_tasks(v for v in views.values() if v.id in pending)
             turn.verdict = "timeout"
-            running = _running_tasks(views.values())
             turn.error = (f"the turn did not finish within {timeout:g} s"
-                          + (f": execution {pending[0] if pending else ids[0]} still running" if pending or ids else "")
+                          + (f": execution {hung} still running" if hung else "")
                           + (f" (task {running})" if running else "")
                           + "; raise the turn timeout, or look at the execution's logs")
-            for ex_id in pending or ids[:1]:
+            for ex_id in pending:  # a hung execution is killed, so it does not answer into the next turn
                 try:
-                    views.setdefault(ex_id, execution_view(await self.client.get_execution(ex_id)))
+                    await self.client.kill(ex_id)
+                    turn.error += f"; execution {ex_id} was killed"
                 except LabError:
                     pass
         turn.timings.terminal_ms = (time.perf_counter() - t0) * 1000.0
