@@ -54,7 +54,8 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
         sandbox.note_inbound(wa_id, float(hook.timestamp), name=data.get("name"))
         answer: dict[str, Any] = {"wamid": hook.wamid, "posted": False}
         if sandbox.webhook_url:
-            poster = WebhookPoster(sandbox.webhook_url, duplicates=sandbox.faults.take_duplicate())
+            poster = WebhookPoster(sandbox.webhook_url, client=sandbox.dispatcher.client(),
+                                   duplicates=sandbox.faults.take_duplicate())
             try:
                 d = await poster.post_signed(sandbox.sign(hook.payload))
                 answer |= {"posted": True, "status_code": d.status_code}

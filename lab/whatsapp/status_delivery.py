@@ -113,8 +113,7 @@ class StatusDispatcher:
 
     async def _post(self, batch: list, failed: bool, attempt: int) -> None:
         hook = self._webhook(batch, failed)
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=10.0)
+        self.client()
         copies = 1 + self._faults.take_duplicate()
         ok = False
         for _ in range(copies):
@@ -133,6 +132,12 @@ class StatusDispatcher:
             else:
                 self.failures += 1
                 log.warning("status webhook not accepted by %s: %s", self.webhook_url, self.last_error)
+
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client that reaches the bot (shared with control-endpoint inbound posts)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10.0)
+        return self._http
 
     def _retry(self, batch: list, failed: bool, attempt: int) -> None:
         asyncio.get_running_loop().create_task(self._post(batch, failed, attempt))
