@@ -348,7 +348,11 @@ class Engine:
                 await self.kill(child.execution.id)
         if run.task is not None and not run.done.is_set():
             run.task.cancel()
-            await run.done.wait()
+            await asyncio.gather(run.task, return_exceptions=True)
+            if not run.done.is_set():  # cancelled before its first step: nothing ran
+                self.executor._mark_killed(run)
+                run.done.set()
+                run.changed()
         return run.execution
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:

@@ -166,7 +166,10 @@ class _Checker:
             self.add("invalid", "a task must be a mapping with `id` and `type`", path)
             return
         tid = task.get("id")
-        if not tid:
+        if isinstance(tid, bool):
+            self.add("invalid", f"task id reads as the boolean {str(tid).lower()} (YAML turns on/off/yes/no into "
+                     "booleans); quote it", path + ("id",))
+        elif not tid:
             self.add("missing-property", "a task needs an `id`", path)
         elif not TASK_ID.match(str(tid)):
             self.add("invalid", f"task id {tid!r} must match {TASK_ID.pattern} (no dots)", path + ("id",))
@@ -188,7 +191,7 @@ class _Checker:
                 self.add("unknown-property", f"{label} ({type_name}): unknown property `{key}`; expected "
                          f"{', '.join(sorted(accepted)) or 'no other property'}", path + (key,))
         for key in required or ():
-            if key not in task:
+            if task.get(key) is None:
                 self.add("missing-property", f"{label} ({type_name}): missing required property `{key}`", path)
         if isinstance(task.get("retry"), dict):
             self.retry(task["retry"], label, path + ("retry",))
