@@ -10,8 +10,9 @@ import sys
 from .conftest import ROOT
 
 
-def walab(*args: str) -> subprocess.CompletedProcess:
+def walab(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_"))}
+    env.update(extra_env)
     return subprocess.run([sys.executable, "-m", "lab", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
 
@@ -40,7 +41,8 @@ def test_send_to_the_llm_agent_without_a_model_says_why(tmp_path):
     done = walab("send", "--flow", "whatsapp_agent", "--cassette", str(tmp_path / "empty.cassette.yaml"), "Oi")
     assert done.returncode == 1
     assert "hint: no model answered" in done.stdout and "Desculpe" in done.stdout
-    live = walab("send", "--flow", "whatsapp_agent", "--llm", "live", "Oi")
+    # nothing may leave loopback: the upstream is a closed local port
+    live = walab("send", "--flow", "whatsapp_agent", "--llm", "live", "Oi", OPENAI_BASE_URL="http://127.0.0.1:9/v1")
     assert "OPENAI_API_KEY" in live.stdout
 
 
