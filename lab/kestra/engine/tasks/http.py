@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -66,9 +67,11 @@ class HttpRequest(RunnableTask):
         if read_timeout or connect_timeout:
             request["timeout"] = httpx.Timeout(read_timeout or 300.0, connect=connect_timeout or read_timeout)
         request["follow_redirects"] = bool(options.get("followRedirects", True))
+        limit = (read_timeout or 0) + (connect_timeout or 0) or None
         try:
-            response = await ctx.http.request(method, uri, **request)
-        except httpx.TimeoutException as exc:
+            # wait_for as well: in-process (ASGI) transports have no socket timeouts
+            response = await asyncio.wait_for(ctx.http.request(method, uri, **request), limit)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise TaskFailed(f"Timeout on {method} {uri}: {exc.__class__.__name__}") from None
         except httpx.HTTPError as exc:
             raise TaskFailed(f"{method} {uri} failed: {exc.__class__.__name__}: {exc}") from None
