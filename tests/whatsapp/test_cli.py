@@ -1,0 +1,68 @@
+"""`walab sandbox`: options, config file, printed URLs without secrets, and serving on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from lab.errors import ConfigError
+from lab.whatsapp import cli
+
+from .conftest import ROOT, free_port
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    return parser.parse_args(argv)
+
+
+def test_options_from_flags_and_config_file(tmp_path):
+    cfg = tmp_path / "sandbox.yaml"
+    cfg.write_text("version: 1\nport: 9999\nwebhook-url: http://127.0.0.1:5000/webhook\nstrict_window: true\n")
+    opts = cli._options(parse("--config", str(cfg), "--port", "9000"))
+    assert opts == {"port": 9000, "webhook_url": "http://127.0.0.1:5000/webhook", "strict_window": True}
+
+
+def test_unknown_config_option_names_the_file(tmp_path):
+    cfg = tmp_path / "sandbox.yaml"
+    cfg.write_text("colour: red\n")
+    with pytest.raises(ConfigError) as info:
+        cli._options(parse("--config", str(cfg)))
+    assert "colour" in info.value.what and info.value.where == str(cfg) and "known options" in info.value.fix
+
+
+def test_mask_never_shows_a_secret_in_full():
+    secret = "EAAWabcdefghijklmnopqrstuvwxyz"
+    assert secret not in cli._mask(secret) and cli._mask(secret).startswith("EAAW")
+    assert cli._mask("short") == "…"
+
+
+def test_walab_sandbox_serves_and_hides_secrets():
+    port = free_port()
+    token, secret = "EAAWcli-token-abcdefghijklmnop", "cli-app-secret-0123456789"
+    proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port), "--access-token", token,
+                             "--app-secret", secret], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 15
+        resp = None
+        while time.time() < deadline:
+            try:
+                resp = httpx.post(f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
+                                  json={"messaging_product": "whatsapp", "to": "5511987654321", "type": "template",
+                                        "template": {"name": "hello_world", "language": {"code": "en_US"}}},
+                                  headers={"Authorization": f"Bearer {token}"})
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert resp is not None and resp.status_code == 200 and resp.json()["messages"][0]["id"].startswith("wamid.")
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/v23.0/106540352242922/messages" in out
+    assert token not in out and secret not in out
