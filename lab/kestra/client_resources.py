@@ -114,6 +114,12 @@ class ResourcesMixin:
                                 what=f"delete KV {key!r} in namespace {namespace}")
         return bool(data)
 
+    async def list_kv(self, namespace: str) -> list[str]:
+        """The keys of a namespace (1.3's `GET /namespaces/{ns}/kv`; 2.0 dropped this endpoint)."""
+        data = await self._json("GET", f"{self._api}/namespaces/{quote(namespace, safe='')}/kv",
+                                what=f"list the KV keys of namespace {namespace}")
+        return [entry["key"] for entry in data or ()]
+
     # -- namespace files --------------------------------------------------------------------
 
     def _files_path(self, namespace: str, tail: str = "") -> str:

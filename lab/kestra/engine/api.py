@@ -35,9 +35,16 @@ class Call:
     path: str
     params: dict[str, str]
     query: dict[str, list[str]]
-    headers: dict[str, str]
     body: bytes
     scope: dict[str, Any] = field(repr=False)
+    _headers: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Request headers by lower-case name (ASGI servers lower-case them), built on first use."""
+        if self._headers is None:
+            self._headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]}
+        return self._headers
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -113,15 +120,14 @@ class KestraApi:
             allowed = True
             if route_method != method:
                 continue
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             if self._auth is not None and not path.startswith(OPEN_PATHS):
-                given = headers.get("authorization", "").encode("latin-1")
+                given = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
                 if not hmac.compare_digest(given, self._auth):
                     return Reply(401, b"", headers=[(b"www-authenticate", b"Basic")])
             body = await _read_body(receive)
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             params = {k: unquote(v) for k, v in match.groupdict().items()}
-            return await handler(Call(method, path, params, query, headers, body, scope))
+            return await handler(Call(method, path, params, query, body, scope))
         if allowed:
             return error_reply(405, "Method Not Allowed", path)
         return error_reply(404, "Not Found: Page Not Found", path)

@@ -141,13 +141,29 @@ def _register_kv(api: KestraApi, add: Callable, base: str) -> None:
         value = stored.value
         if isinstance(value, (date, timedelta)):  # datetime is a date too
             value = value.isoformat() if isinstance(value, date) else f"PT{value.total_seconds():g}S"
-        updated = datetime.fromtimestamp(stored.updated, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        data = {"type": stored.type or kv_type(value), "value": value, "revision": stored.revision, "updated": updated}
+        data = {"type": stored.type or kv_type(value), "value": value, "revision": stored.revision,
+                "updated": _iso(stored.updated)}
         if stored.expires_at is not None:
-            data["expirationDate"] = datetime.fromtimestamp(stored.expires_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            data["expirationDate"] = _iso(stored.expires_at)
         return json_reply(data)
 
+    async def listing(call: Call) -> Reply:
+        if api.dialect == "2.0":
+            return error_reply(404, "Not Found: Page Not Found", call.path)
+        namespace = call.params["ns"]
+        out = []
+        for key in sorted(kv.keys(namespace)):
+            stored = kv.entry(namespace, key)
+            item = {"key": key, "updateDate": _iso(stored.updated)}
+            if stored.description:
+                item["description"] = stored.description
+            if stored.expires_at is not None:
+                item["expirationDate"] = _iso(stored.expires_at)
+            out.append(item)
+        return json_reply(out)
+
     add("GET|PUT|DELETE", base + "/namespaces/{ns}/kv/{key}", entry)
+    add("GET", base + "/namespaces/{ns}/kv", listing)
 
 
 def _register_files(api: KestraApi, add: Callable, base: str) -> None:
@@ -198,6 +214,10 @@ def _register_files(api: KestraApi, add: Callable, base: str) -> None:
 
     add("GET|POST|DELETE", base + "/namespaces/{ns}/files", file)
     add("GET", base + "/namespaces/{ns}/files/directory", directory)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _split(text: str) -> list[str]:

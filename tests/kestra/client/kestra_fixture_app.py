@@ -143,6 +143,9 @@ def fixture_app(dialect: str) -> Starlette:
             return Response(b"true" if key == "greeting" else b"false", media_type="application/json")
         return js("kv-greeting.json") if key == "greeting" else js("error-404-kv.json", 404)
 
+    async def kv_list(request: Request) -> Response:
+        return js("kv-list.json") if dialect == "1.3" else js("error-404-execution.json", 404)
+
     async def files(request: Request) -> Response:
         path = request.query_params.get("path", "")
         if request.method == "POST":
@@ -181,6 +184,7 @@ def fixture_app(dialect: str) -> Starlette:
         Route(base + "/flows/{ns}/{id}", flow_one, methods=["GET", "PUT", "DELETE"]),
         Route(base + "/flows/{ns}", flows_namespace, methods=["POST"]),
         Route(base + "/namespaces/{ns}/kv/{key}", kv, methods=["GET", "PUT", "DELETE"]),
+        Route(base + "/namespaces/{ns}/kv", kv_list),
         Route(base + "/namespaces/{ns}/files", files, methods=["GET", "POST", "DELETE"]),
         Route(base + "/namespaces/{ns}/files/directory", directory),
         Route(base + "/metrics/{id}", metrics),

@@ -184,3 +184,12 @@ def test_kv_bodies_are_what_kestras_ion_reader_types():
     assert kv_body(7, "STRING") == b'"7"' and kv_body("3", "NUMBER") == b"3"
     with pytest.raises(Exception):
         kv_body(1, "FLOAT")
+
+
+async def test_kv_list_on_1_3_and_its_absence_on_2_0(fixture_servers):
+    async with KestraClient(fixture_servers["1.3"], username=USER, password=PASSWORD) as kestra:
+        assert await kestra.list_kv("company.team") == ["WA_GRAPH_URL", "greeting"]
+    async with KestraClient(fixture_servers["2.0"], username=USER, password=PASSWORD) as kestra:
+        with pytest.raises(Exception) as err:
+            await kestra.list_kv("company.team")
+    assert err.type.__name__ == "KestraNotFound"

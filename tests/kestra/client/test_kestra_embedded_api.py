@@ -152,6 +152,7 @@ async def test_kv_types_and_expiry():
                  "d": (dt.date(2021, 9, 1), "DATE"), "s": ("hello world", "STRING")}
         for key, (value, _kind) in cases.items():
             await kestra.put_kv(NS, key, value)
+        assert await kestra.list_kv(NS) == sorted(cases)
         got = {key: (await kestra.get_kv(NS, key)) for key in cases}
         assert {k: e.type for k, e in got.items()} == {k: kind for k, (_v, kind) in cases.items()}
         assert got["j"].value == {"a": [1]} and got["d"].value == "2021-09-01" and got["n"].value == 42
