@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.kestra.engine import render as R
-from lab.kestra.engine.execution import TaskRun, iso
+from lab.kestra.engine.execution import TaskRun
 
 if TYPE_CHECKING:
     from lab.kestra.engine.flow import TaskDef
@@ -35,7 +35,7 @@ def nested_labels(labels: list[tuple[str, str]]) -> dict[str, Any]:
 def taskrun_vars(tr: TaskRun) -> dict[str, Any]:
     # attemptsCount counts the attempts before the one running (0 on the first attempt).
     done = len(tr.attempts) - (1 if tr.attempts and tr.attempts[-1].state.current == "RUNNING" else 0)
-    out: dict[str, Any] = {"id": tr.id, "startDate": iso(tr.state.start_date), "attemptsCount": done}
+    out: dict[str, Any] = {"id": tr.id, "startDate": tr.state.start_iso, "attemptsCount": done}
     if tr.parent_id is not None:
         out["parentId"] = tr.parent_id
     if tr.value is not None:
@@ -64,23 +64,16 @@ def parents_vars(run: Run, tr: TaskRun) -> list[dict[str, Any]]:
     return out
 
 
-def variables(run: Run, task: TaskDef | None = None, tr: TaskRun | None = None) -> dict[str, Any]:
-    """The expression context of RunVariables: flow, execution, task, taskrun, outputs, inputs, vars..."""
+def base_variables(run: Run) -> dict[str, Any]:
+    """The part of the context that is the same for every task run of an execution (its values are
+    live objects: outputs, vars and task states are updated in place)."""
     x = run.execution
-    root = run
-    while root.context_parent is not None:  # a Loop iteration sees its parent execution's id
-        root = root.context_parent
-    execution: dict[str, Any] = {"id": root.execution.id, "state": x.state.current, "startDate": iso(x.state.start_date)}
-    if x.outputs is not None:
-        execution["outputs"] = x.outputs
     out: dict[str, Any] = {
         "envs": run.engine.envs, "globals": run.engine.globals,
         "flow": {"id": run.flow.id, "namespace": run.flow.namespace, "revision": run.flow.revision, "tenantId": "main"},
-        "execution": execution,
         "outputs": run.outputs_tree,
-        "tasks": run.tasks_states(),
+        "tasks": run.tasks_map,
         "vars": x.variables,
-        "labels": nested_labels(x.labels),
         "kestra": {"environment": None, "url": run.engine.base_url},
     }
     if x.inputs:  # Kestra leaves `inputs` undefined when there are none
@@ -89,14 +82,35 @@ def variables(run: Run, task: TaskDef | None = None, tr: TaskRun | None = None) 
         out["trigger"] = x.trigger.get("variables") or {}
     if run.extra:
         out.update(run.extra)
+    return out
+
+
+def variables(run: Run, task: TaskDef | None = None, tr: TaskRun | None = None) -> dict[str, Any]:
+    """The expression context of RunVariables: flow, execution, task, taskrun, outputs, inputs, vars..."""
+    base = run.base_vars
+    if base is None:
+        base = run.base_vars = base_variables(run)
+    x = run.execution
+    root = run
+    while root.context_parent is not None:  # a Loop iteration sees its parent execution's id
+        root = root.context_parent
+    execution: dict[str, Any] = {"id": root.execution.id, "state": x.state.current, "startDate": x.state.start_iso}
+    if x.outputs is not None:
+        execution["outputs"] = x.outputs
+    out = dict(base)
+    out["execution"] = execution
+    out["labels"] = run.nested_labels()
     if task is not None:
         out["task"] = {"id": task.id, "type": task.type}
     if tr is not None:
         out["taskrun"] = taskrun_vars(tr)
-        parents = parents_vars(run, tr)
-        out["parents"] = parents
-        if parents:
-            out["parent"] = parents[0]
+        if tr.parent_id is not None:
+            parents = parents_vars(run, tr)
+            out["parents"] = parents
+            if parents:
+                out["parent"] = parents[0]
+        else:
+            out["parents"] = []
     return out
 
 

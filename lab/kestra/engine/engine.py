@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -67,11 +68,12 @@ class Engine:
         clock: the clock dates and KV TTLs follow (default: wall time).
         version: the Kestra dialect emulated, "1.3" or "2.0".
         sleep: awaitable sleep used for retry back-off and LoopUntil intervals (tests pass a fast one).
+        keep_executions: finished top-level executions kept for inspection (oldest dropped first).
     """
 
     def __init__(self, *, http: httpx.AsyncClient | None = None, secrets: Mapping[str, str] | None = None,
                  clock: Any = None, version: str = "1.3", sleep: Callable[[float], Any] | None = None,
-                 base_url: str = "http://localhost:8080/") -> None:
+                 base_url: str = "http://localhost:8080/", keep_executions: int = 5000) -> None:
         self._http = http
         self._owns_http = http is None
         self._secrets = secrets
@@ -89,6 +91,8 @@ class Engine:
         self._logs: dict[str, list[LogEntry]] = {}
         self._log_events: dict[str, asyncio.Event] = {}
         self._subscribers: list[Callable[[EngineEvent], None]] = []
+        self._finished_ids: deque[str] = deque()
+        self.keep_executions = keep_executions
         self.executor = Executor(self)
         load_all()
 
@@ -389,6 +393,17 @@ class Engine:
         event = self._log_events.get(run.execution.id)
         if event is not None:
             event.set()
+        if run.execution.parent_id is None:
+            self._finished_ids.append(run.execution.id)
+            while len(self._finished_ids) > self.keep_executions:
+                self._forget(self._finished_ids.popleft())
+
+    def _forget(self, execution_id: str) -> None:
+        run = self._runs.pop(execution_id, None)
+        self._logs.pop(execution_id, None)
+        if run is not None:
+            for sub in run.iterations + run.children:
+                self._forget(sub.execution.id)
 
     def context(self, execution_id: str) -> dict[str, Any]:
         """The expression variables of an execution (for `eval` endpoints and debugging)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -12,14 +13,14 @@ from lab.kestra.engine import states as S
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+_rng = random.Random(os.urandom(32))
+# Each random byte maps onto a base62 character (a slight bias: ~5.95 bits a character).
+_TO_B62 = bytes.maketrans(bytes(range(256)), (_B62 * 5)[:256].encode())
+
+
 def new_id() -> str:
-    """A Kestra FriendlyId: a random 128-bit id in base62 (22 characters)."""
-    n = int.from_bytes(os.urandom(16), "big")
-    out = []
-    for _ in range(22):
-        n, r = divmod(n, 62)
-        out.append(_B62[r])
-    return "".join(out)
+    """A Kestra-style FriendlyId: 22 random base62 characters (~130 bits; ids, not secrets)."""
+    return _rng.randbytes(22).translate(_TO_B62).decode()
 
 
 def iso(ts: float | None) -> str | None:
@@ -51,6 +52,7 @@ class StateInfo:
 
     current: str = S.CREATED
     histories: list[tuple[str, float]] = field(default_factory=list)
+    _start_iso: str | None = None
 
     @classmethod
     def start(cls, state: str, ts: float) -> StateInfo:
@@ -66,6 +68,13 @@ class StateInfo:
         return self.histories[0][1] if self.histories else None
 
     @property
+    def start_iso(self) -> str | None:
+        """The start date as Kestra prints it (computed once: expressions read it often)."""
+        if self._start_iso is None and self.histories:
+            self._start_iso = iso(self.histories[0][1])
+        return self._start_iso
+
+    @property
     def end_date(self) -> float | None:
         if self.current in S.TERMINATED or self.current == S.PAUSED:
             return self.histories[-1][1]
@@ -75,7 +84,7 @@ class StateInfo:
         out: dict[str, Any] = {
             "current": self.current,
             "histories": [{"state": s, "date": iso(d)} for s, d in self.histories],
-            "startDate": iso(self.start_date),
+            "startDate": self.start_iso,
         }
         end = self.end_date
         if end is not None:

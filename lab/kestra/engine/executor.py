@@ -160,6 +160,7 @@ class Executor:
 
     def finish(self, run: Run, tr: TaskRun, state: str) -> str:
         tr.state.set(state, self.now())
+        run.track_state(tr)
         run.changed()
         return state
 

@@ -16,7 +16,7 @@ class Run:
     """One execution being executed (or done): what the executor and the watchers share."""
 
     __slots__ = ("engine", "flow", "execution", "by_id", "outputs_tree", "exit_state", "task", "done",
-                 "_changed", "functions", "children", "context_parent", "extra", "iterations")
+                 "_changed", "functions", "children", "context_parent", "extra", "iterations", "tasks_map", "_labels", "base_vars")
 
     def __init__(self, engine: Engine, flow: FlowDef, execution: Execution) -> None:
         self.engine = engine
@@ -34,12 +34,32 @@ class Run:
         self.context_parent: Run | None = None
         self.extra: dict[str, Any] | None = None
         self.iterations: list[Run] = []
+        self.tasks_map: dict[str, Any] = {}
+        self.base_vars: dict[str, Any] | None = None
+        self._labels: tuple[list[tuple[str, str]], dict[str, Any]] | None = None
 
     # -- bookkeeping -------------------------------------------------------------------------
     def add(self, tr: TaskRun) -> None:
         self.execution.task_runs.append(tr)
         self.by_id[tr.id] = tr
+        self.track_state(tr)
         self.changed()
+
+    def track_state(self, tr: TaskRun) -> None:
+        """Keep `tasks.<taskId>.state` (keyed by value for iterated task runs) up to date."""
+        if tr.value is None:
+            self.tasks_map[tr.task_id] = {"state": tr.state.current}
+        else:
+            self.tasks_map.setdefault(tr.task_id, {})[tr.value] = {"state": tr.state.current}
+
+    def nested_labels(self) -> dict[str, Any]:
+        """`labels` for expressions, rebuilt only when the labels change."""
+        from lab.kestra.engine.context import nested_labels
+
+        labels = self.execution.labels
+        if self._labels is None or self._labels[0] != labels:
+            self._labels = (list(labels), nested_labels(labels))
+        return self._labels[1]
 
     def set_outputs(self, tr: TaskRun, outputs: dict[str, Any] | None) -> None:
         """Store a task run's outputs and merge them into `outputs.<taskId>` keyed by the value path."""
@@ -72,16 +92,6 @@ class Run:
                 nxt = node[key] = {}
             node = nxt
         node[path[-1]] = outputs
-
-    def tasks_states(self) -> dict[str, Any]:
-        """`tasks.<taskId>.state` (keyed by value for iterated task runs)."""
-        out: dict[str, Any] = {}
-        for tr in self.execution.task_runs:
-            if tr.value is None:
-                out[tr.task_id] = {"state": tr.state.current}
-            else:
-                out.setdefault(tr.task_id, {})[tr.value] = {"state": tr.state.current}
-        return out
 
     # -- change signalling -------------------------------------------------------------------
     def changed(self) -> None:

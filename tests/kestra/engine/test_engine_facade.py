@@ -151,3 +151,16 @@ async def test_deploy_again_bumps_the_revision_only_when_the_source_changes():
     assert engine.deploy(source).revision == 1
     assert engine.deploy(source.replace("one", "two")).revision == 2
     assert engine.delete_flow("company.test", "f") and engine.get_flow("company.test", "f") is None
+
+
+async def test_old_finished_executions_are_dropped_beyond_the_limit():
+    engine = Engine(keep_executions=3)
+    f = engine.deploy(flow("""
+        tasks:
+          - id: a
+            type: io.kestra.plugin.core.log.Log
+            message: one
+    """))
+    ids = [(await engine.wait((await engine.start(f.namespace, f.id)).id)).id for _ in range(5)]
+    assert [engine.execution(i) is not None for i in ids] == [False, False, True, True, True]
+    assert engine.logs(ids[0]) == []
