@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ def new_id() -> str:
     return _rng.randbytes(22).translate(_TO_B62).decode()
 
 
+@functools.lru_cache(maxsize=8192)  # an execution is serialized again on every API read and SSE event
 def iso(ts: float | None) -> str | None:
     """An instant as Kestra prints it: UTC, microseconds, `Z`."""
     if ts is None:
