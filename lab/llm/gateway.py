@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from lab.errors import ConfigError
 from lab.llm import shapes
 from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
 from lab.llm.cassette import CassetteEntry, CassetteStore
@@ -76,6 +77,19 @@ class LLMGateway:
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self._scripted_n = 0
+        if mode != "scripted":
+            from lab.llm.prices import warm_up
+
+            warm_up()
+
+    @classmethod
+    def from_settings(cls, settings: Any, cassettes: CassetteStore | None = None, clock: Any = None) -> LLMGateway:
+        """The gateway of a lab session (mode, keys and upstream from `lab.config.Settings`)."""
+        if settings.llm_mode == "record" and cassettes is None:
+            raise ConfigError("record mode needs a cassette to record into", where="--llm record",
+                              fix="record through `walab record <scenario>`, which names the cassette")
+        return cls(mode=settings.llm_mode, key=settings.gateway_key, upstream_url=settings.llm_upstream_url,
+                   upstream_key=settings.llm_upstream_key, cassettes=cassettes, clock=clock)
 
     # -- session API -------------------------------------------------------------------------
 
@@ -152,6 +166,14 @@ class LLMGateway:
                     "/v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
         except _Reply as reply:
             await _respond(send, reply.status, reply.body, self.mode)
+
+    def _check_upstream(self) -> None:
+        # OpenAI itself needs a key; a local server (Ollama, vLLM) may not.
+        if not self.upstream.has_key and "api.openai.com" in self.upstream.url:
+            raise _Reply(503, shapes.error_body(
+                f"{self.mode} mode forwards to {self.upstream.url} but the lab has no OPENAI_API_KEY; set it "
+                "(and OPENAI_BASE_URL for another OpenAI-compatible server), or use --llm replay / scripted",
+                type_="upstream_not_configured", code="missing_upstream_key"))
 
     def _authorized(self, scope: dict[str, Any]) -> bool:
         for name, value in scope["headers"]:
@@ -236,6 +258,7 @@ class LLMGateway:
     async def _chat_live(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
                          include_usage: bool, started: float, t0: float) -> None:
         rk = chat_key(body) if self.mode == "record" else None
+        self._check_upstream()
         try:
             if stream:
                 response, chunks = await self._relay_stream(body, send, include_usage)
@@ -322,6 +345,7 @@ class LLMGateway:
         elif self.mode == "scripted":
             response, latency = scripted_embeddings(body), 0.0
         else:
+            self._check_upstream()
             try:
                 reply = await self.upstream.embeddings(body)
             except UpstreamError as exc:
@@ -343,6 +367,7 @@ class LLMGateway:
 
     async def _models(self, send: Send) -> None:
         if self.mode in ("live", "record"):
+            self._check_upstream()
             try:
                 reply = await self.upstream.models()
             except UpstreamError as exc:

@@ -28,6 +28,20 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: i
     return float(price.total_price)
 
 
+_warming: list[bool] = []
+
+
+def warm_up() -> None:
+    """Load the price table in a background thread (about a second), once per process, so the
+    first metered call does not wait for it."""
+    if _warming:
+        return
+    _warming.append(True)
+    import threading
+
+    threading.Thread(target=cost_usd, args=("gpt-4o-mini", 1, 1), name="walab-prices", daemon=True).start()
+
+
 def format_cost(cost: float | None) -> str:
     """A cost as people read it: `$0.000435`, or `price unknown`."""
     if cost is None:

@@ -49,6 +49,11 @@ class Upstream:
         self._client: Any = None
         self._params: dict[str, set[str]] = {}
 
+    @property
+    def has_key(self) -> bool:
+        """Whether an upstream API key was given."""
+        return bool(self._key)
+
     def _sdk(self) -> Any:
         if self._client is None:
             import openai

@@ -132,3 +132,25 @@ async def test_scripted_rules_and_turns_are_labelled_scripted(serve_gateway):
     emb = await c.embeddings.create(model="text-embedding-3-small", input="oi")
     again = await c.embeddings.create(model="text-embedding-3-small", input="oi")
     assert emb.data[0].embedding == again.data[0].embedding and len(emb.data[0].embedding) == 8
+
+
+async def test_live_mode_without_an_openai_key_says_what_to_set():
+    from lab.llm.gateway import LLMGateway
+
+    gw = LLMGateway(mode="live", key=GATEWAY_KEY)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app), base_url="http://lab") as http:
+        resp = await http.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": conversation("oi")},
+                               headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
+    assert resp.status_code == 503 and "OPENAI_API_KEY" in resp.json()["error"]["message"]
+
+
+def test_gateway_from_settings(tmp_path):
+    from lab.config import load_settings
+    from lab.errors import ConfigError
+    from lab.llm.gateway import LLMGateway
+
+    settings = load_settings(tmp_path, env={}, llm_mode="scripted")
+    gw = LLMGateway.from_settings(settings)
+    assert gw.mode == "scripted"
+    with pytest.raises(ConfigError, match="record mode needs a cassette"):
+        LLMGateway.from_settings(load_settings(tmp_path, env={}, llm_mode="record"))
