@@ -351,6 +351,8 @@ class Engine:
             if not child.done.is_set():
                 await self.kill(child.execution.id)
         if run.task is not None and not run.done.is_set():
+            run.execution.state.set(S.KILLING, self.now())
+            run.changed()
             run.task.cancel()
             await asyncio.gather(run.task, return_exceptions=True)
             if not run.done.is_set():  # cancelled before its first step: nothing ran

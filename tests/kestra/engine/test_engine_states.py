@@ -79,6 +79,7 @@ async def test_running_execution_has_no_end_date():
     assert "endDate" not in x.to_json()["state"]
     killed = await engine.kill(x.id)
     assert killed.state.current == "KILLED"
+    assert [s for s, _ in killed.state.histories][-2:] == ["KILLING", "KILLED"]
     assert killed.task_runs[0].state.current == "KILLED"
     assert "endDate" in killed.to_json()["state"]
     await engine.aclose()
