@@ -13,13 +13,15 @@ from __future__ import annotations
 import hmac
 import time
 from collections import defaultdict, deque
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 from urllib.parse import unquote
 
 import orjson
 
 from lab.errors import ConfigError
 from lab.llm import shapes
+from lab.llm.asgi import SSE, Reply, Send, headers, parse_json, read_body, respond
+from lab.llm.asgi import stream as stream_events
 from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
 from lab.llm.cassette import CassetteEntry, CassetteStore
 from lab.llm.metering import estimate_usage, meter
@@ -29,18 +31,6 @@ from lab.llm.scripted import ScriptedReplies
 from lab.llm.upstream import Upstream, UpstreamError
 
 MODES = ("live", "record", "replay", "scripted")
-MAX_BODY = 16 * 1024 * 1024
-_JSON = b"application/json"
-_SSE = b"text/event-stream"
-
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class _Reply(Exception):
-    """Answer the request now with this status and body (errors and short answers)."""
-
-    def __init__(self, status: int, body: bytes) -> None:
-        self.status, self.body = status, body
 
 
 class LLMGateway:
@@ -147,30 +137,30 @@ class LLMGateway:
             execution_id, path = unquote(eid) or None, "/" + tail
         try:
             if not self._authorized(scope):
-                raise _Reply(401, shapes.error_body(
+                raise Reply(401, shapes.error_body(
                     "missing or wrong API key for the walab LLM gateway: send `Authorization: Bearer <gateway key>` "
                     "(set the flow's provider apiKey to the lab's gateway key)", code="invalid_api_key"))
             method = scope["method"]
             if path == "/v1/chat/completions" and method == "POST":
-                raw = await _read_body(receive)
-                await self._chat(_parse_json(raw), execution_id, send, may_have_nulls=b"null" in raw)
+                raw = await read_body(receive)
+                await self._chat(parse_json(raw), execution_id, send, may_have_nulls=b"null" in raw)
             elif path == "/v1/embeddings" and method == "POST":
-                await self._embeddings(_parse_json(await _read_body(receive)), execution_id, send)
+                await self._embeddings(parse_json(await read_body(receive)), execution_id, send)
             elif path == "/v1/models" and method == "GET":
                 await self._models(send)
             elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models"):
-                raise _Reply(405, shapes.error_body(f"method {method} is not allowed on {path}"))
+                raise Reply(405, shapes.error_body(f"method {method} is not allowed on {path}"))
             else:
-                raise _Reply(404, shapes.error_body(
+                raise Reply(404, shapes.error_body(
                     f"unknown path {path} on the walab LLM gateway; it serves /v1/chat/completions, /v1/embeddings, "
                     "/v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
-        except _Reply as reply:
-            await _respond(send, reply.status, reply.body, self.mode)
+        except Reply as reply:
+            await respond(send, reply.status, reply.body, self.mode)
 
     def _check_upstream(self) -> None:
         # OpenAI itself needs a key; a local server (Ollama, vLLM) may not.
         if not self.upstream.has_key and "api.openai.com" in self.upstream.url:
-            raise _Reply(503, shapes.error_body(
+            raise Reply(503, shapes.error_body(
                 f"{self.mode} mode forwards to {self.upstream.url} but the lab has no OPENAI_API_KEY; set it "
                 "(and OPENAI_BASE_URL for another OpenAI-compatible server), or use --llm replay / scripted",
                 type_="upstream_not_configured", code="missing_upstream_key"))
@@ -186,7 +176,7 @@ class LLMGateway:
     async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send, *,
                     may_have_nulls: bool = True) -> None:
         if not isinstance(body.get("messages"), list) or not body.get("model"):
-            raise _Reply(400, shapes.error_body("a chat completion needs `model` and a list `messages`",
+            raise Reply(400, shapes.error_body("a chat completion needs `model` and a list `messages`",
                                                 param="messages"))
         stream = body.get("stream") is True
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -211,7 +201,7 @@ class LLMGateway:
             self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=None, usage=None,
                              estimated=False, latency_ms=0.0, started_at=started, cassette_key=rk.key,
                              status=404, error=message))
-            raise _Reply(404, shapes.error_body(message, code="cassette_miss"))
+            raise Reply(404, shapes.error_body(message, code="cassette_miss"))
         response = entry.response if entry.response is not None else shapes.completion_from_chunks(entry.stream or [])
         self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=response,
                          usage=entry.usage, estimated=entry.usage_estimated, latency_ms=entry.latency_ms,
@@ -224,12 +214,12 @@ class LLMGateway:
                 if not include_usage:  # usage-only chunks go to clients that asked for them
                     chunks = [c for c in chunks if c.get("choices") or not c.get("usage")]
                 events = entry.wire[wire] = shapes.sse(chunks)  # type: ignore[assignment]
-            await _stream(send, events, self.mode, key)  # type: ignore[arg-type]
+            await stream_events(send, events, self.mode, key)  # type: ignore[arg-type]
         else:
             data = entry.wire.get("json")
             if data is None:
                 data = entry.wire["json"] = orjson.dumps(response)
-            await _respond(send, 200, data, self.mode, key)
+            await respond(send, 200, data, self.mode, key)
 
     async def _chat_scripted(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
                              include_usage: bool, started: float) -> None:
@@ -241,7 +231,7 @@ class LLMGateway:
                        "(a text, {match: regex, reply: ...}, {tool_call: ...} or {json: ...})")
             self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
                              estimated=False, latency_ms=0.0, started_at=started, status=404, error=message))
-            raise _Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
+            raise Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
         self._scripted_n += 1
         msg, finish = reply.message(f"call_scripted_{self._scripted_n}")
         comp = shapes.completion(model=str(body["model"]), message=msg, finish_reason=finish,
@@ -251,9 +241,9 @@ class LLMGateway:
         self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=comp,
                          usage=comp["usage"], estimated=True, latency_ms=0.0, started_at=started, streamed=stream))
         if stream:
-            await _stream(send, shapes.sse(shapes.chunks_from_completion(comp, include_usage)), self.mode)
+            await stream_events(send, shapes.sse(shapes.chunks_from_completion(comp, include_usage)), self.mode)
         else:
-            await _respond(send, 200, orjson.dumps(comp), self.mode)
+            await respond(send, 200, orjson.dumps(comp), self.mode)
 
     async def _chat_live(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
                          include_usage: bool, started: float, t0: float) -> None:
@@ -271,7 +261,7 @@ class LLMGateway:
                              status=exc.status, error=_error_message(exc.body), streamed=stream))
             if getattr(exc, "answered", False):  # failed mid-stream: the client already got a 200 and its end
                 return
-            raise _Reply(exc.status, exc.body) from None
+            raise Reply(exc.status, exc.body) from None
         latency = (time.perf_counter() - t0) * 1000
         usage, estimated = (response or {}).get("usage"), False
         if usage is None and response is not None:
@@ -293,7 +283,7 @@ class LLMGateway:
         if stream:
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
         else:
-            await _respond(send, reply.status, reply.body, self.mode, rk.key if rk else None)
+            await respond(send, reply.status, reply.body, self.mode, rk.key if rk else None)
 
     async def _relay_stream(self, body: dict[str, Any], send: Send,
                             include_usage: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -304,7 +294,7 @@ class LLMGateway:
         answered = False
         try:
             async with self.upstream.chat_stream(upstream_body) as payloads:
-                await send({"type": "http.response.start", "status": 200, "headers": _headers(_SSE, self.mode)})
+                await send({"type": "http.response.start", "status": 200, "headers": headers(SSE, self.mode)})
                 answered = True
                 async for payload in payloads:
                     if payload == "[DONE]":
@@ -331,7 +321,7 @@ class LLMGateway:
         from lab.llm.embeddings import scripted_embeddings
 
         if not body.get("model") or body.get("input") in (None, "", []):
-            raise _Reply(400, shapes.error_body("embeddings need `model` and `input`", param="input"))
+            raise Reply(400, shapes.error_body("embeddings need `model` and `input`", param="input"))
         started, t0 = self._now(), time.perf_counter()
         rk = embedding_key(body)
         if self.mode == "replay":
@@ -340,7 +330,7 @@ class LLMGateway:
             entry = self.cassettes.lookup(rk.key, occurrence) if self.cassettes is not None else None
             if entry is None or entry.response is None:
                 message = miss_message(self.cassettes, rk, summarize(body, "embeddings"))
-                raise _Reply(404, shapes.error_body(message, code="cassette_miss"))
+                raise Reply(404, shapes.error_body(message, code="cassette_miss"))
             response, latency = entry.response, entry.latency_ms
         elif self.mode == "scripted":
             response, latency = scripted_embeddings(body), 0.0
@@ -349,7 +339,7 @@ class LLMGateway:
             try:
                 reply = await self.upstream.embeddings(body)
             except UpstreamError as exc:
-                raise _Reply(exc.status, exc.body) from None
+                raise Reply(exc.status, exc.body) from None
             response, latency = _loads(reply.body) or {}, (time.perf_counter() - t0) * 1000
             if self.mode == "record" and self.cassettes is not None:
                 occurrence = self._occurrences[rk.key]
@@ -363,7 +353,7 @@ class LLMGateway:
         self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=response,
                          usage=response.get("usage"), estimated=self.mode == "scripted", latency_ms=latency,
                          started_at=started, cassette_key=rk.key if self.mode in ("record", "replay") else None))
-        await _respond(send, 200, orjson.dumps(response), self.mode)
+        await respond(send, 200, orjson.dumps(response), self.mode)
 
     async def _models(self, send: Send) -> None:
         if self.mode in ("live", "record"):
@@ -371,13 +361,13 @@ class LLMGateway:
             try:
                 reply = await self.upstream.models()
             except UpstreamError as exc:
-                raise _Reply(exc.status, exc.body) from None
-            await _respond(send, reply.status, reply.body, self.mode)
+                raise Reply(exc.status, exc.body) from None
+            await respond(send, reply.status, reply.body, self.mode)
             return
         ids = self.cassettes.models() if self.mode == "replay" and self.cassettes is not None else []
         owner = f"walab-{self.mode}"
         data = [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in ids]
-        await _respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
+        await respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
 
 
 def _canonical_request(body: dict[str, Any]) -> dict[str, Any]:
@@ -396,53 +386,3 @@ def _error_message(body: bytes) -> str:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         return str(data["error"].get("message"))
     return body[:300].decode("utf-8", "replace")
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Reply(400, shapes.error_body("the client disconnected before sending its body"))
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _Reply(413, shapes.error_body(f"request body larger than {MAX_BODY // 1024 // 1024} MB"))
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _parse_json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise _Reply(400, shapes.error_body(f"the request body is not valid JSON: {exc}")) from None
-    if not isinstance(body, dict):
-        raise _Reply(400, shapes.error_body("the request body must be a JSON object"))
-    return body
-
-
-def _headers(content_type: bytes, mode: str, key: str | None = None, length: int | None = None) -> list:
-    headers = [(b"content-type", content_type), (b"x-walab-llm-mode", mode.encode())]
-    if length is not None:
-        headers.append((b"content-length", str(length).encode()))
-    if key:
-        headers.append((b"x-walab-cassette-key", key.encode()))
-    if content_type == _SSE:
-        headers.append((b"cache-control", b"no-cache"))
-    return headers
-
-
-async def _respond(send: Send, status: int, body: bytes, mode: str, key: str | None = None) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": _headers(_JSON, mode, key, len(body))})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _stream(send: Send, events: list[bytes], mode: str, key: str | None = None) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": _headers(_SSE, mode, key)})
-    last = len(events) - 1
-    for i, event in enumerate(events):
-        await send({"type": "http.response.body", "body": event, "more_body": i < last})
