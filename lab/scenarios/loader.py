@@ -42,9 +42,31 @@ class _Source:
 
     def __init__(self, path: Path, text: str) -> None:
         self.path, self.text = path, text
+        self._root: Any = None
+
+    def line(self, keys: list[str | int]) -> int | None:
+        """1-based line of a key path (the document is composed once, not once per lookup)."""
+        import yaml
+
+        if self._root is None:
+            try:
+                self._root = yaml.compose(self.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            except yaml.YAMLError:
+                return None
+        node = self._root
+        for key in keys:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in node.value if k.value == key), None)
+                if node is None:
+                    return None
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+                node = node.value[key]
+            else:
+                break
+        return node.start_mark.line + 1 if node is not None else None
 
     def error(self, keys: list[str | int], what: str, expected: str) -> ConfigError:
-        line = yamlio.line_of(self.text, keys)
+        line = self.line(keys) or yamlio.line_of(self.text, keys)
         where = f"{self.path}:{line}" if line else str(self.path)
         dotted = ".".join(str(k) for k in keys) or "(top level)"
         return ConfigError(f"{what} (at {dotted})", where=where, fix=f"expected {expected}")
@@ -210,7 +232,7 @@ def _step(src: _Source, i: int, data: Any) -> Step:
     value = data[action]
     _check_action(src, [*keys, action], action, value)
     expect = _expect(src, [*keys, "expect"], data["expect"]) if data.get("expect") is not None else None
-    return Step(index=i + 1, line=yamlio.line_of(src.text, keys), action=action, value=value, expect=expect)
+    return Step(index=i + 1, line=src.line(keys), action=action, value=value, expect=expect)
 
 
 _SHAPES = {

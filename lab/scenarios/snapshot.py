@@ -15,6 +15,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from lab import yamlio
 from lab.conversation.model import Transcript, Turn
+from lab.scenarios import emitter
 from lab.scenarios import replies as rp
 
 HEADER = "# walab transcript (snapshot): edit the scenario, not this file; update with --snapshot-update\n"
@@ -47,7 +48,7 @@ def render(transcript: Transcript, *, title: str = "", secrets: list[str] | None
         turns.append(_turn(turn, ids))
     doc["turns"] = turns
     doc["totals"] = _totals(transcript.turns)
-    text = HEADER + _normalise_text(yamlio.dumps({k: v for k, v in doc.items() if v is not None}))
+    text = HEADER + _normalise_text(emitter.dumps({k: v for k, v in doc.items() if v is not None}))
     for secret in secrets or []:
         if secret:
             text = text.replace(secret, "***")

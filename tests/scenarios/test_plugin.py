@@ -95,7 +95,7 @@ def test_regression_fails_naming_scenario_step_and_turn_with_a_diff(project: pyt
     assert "step 1, turn 1 (line 4): reply text contains" in out
     assert "expected: Você disse" in out and "actual:   Recebi: Olá" in out
     assert "first difference in turn 1, step 1" in out
-    assert "-    text: 'Você disse: Olá'" in out and "+    text: 'Recebi: Olá'" in out
+    assert '-    text: "Você disse: Olá"' in out and '+    text: "Recebi: Olá"' in out
 
 
 def test_unused_snapshot_is_reported_and_removed_on_update(project: pytest.Pytester) -> None:
@@ -156,3 +156,13 @@ def test_plugin_import_is_cheap() -> None:
             "'yaml', 'syrupy', 'lab.scenarios.player') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_broken_scenario_does_not_delete_other_snapshots_on_update(project: pytest.Pytester) -> None:
+    assert project.runpytest("scenarios", "--snapshot-update").ret == 0
+    snap = project.path / "scenarios" / "__snapshots__" / "greeting" / "greeting.yaml"
+    (project.path / "scenarios" / "zz_broken.yaml").write_text("version: 1\nflow: a/b\nsteps: [{tapp: x}]\n",
+                                                              encoding="utf-8")
+    result = project.runpytest("scenarios", "--snapshot-update")
+    assert result.ret != 0
+    assert snap.exists()
