@@ -32,6 +32,10 @@ async def run_switch(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Ta
     defaults = branch is None
     run.set_outputs(tr, {"value": value, "defaults": defaults})
     if branch is None:
+        if "defaults" not in task.blocks:  # Kestra: no task found -> the Switch fails
+            ctx.log("WARN", f"No task found on flow '{run.flow.namespace}.{run.flow.id}', task '{task.id}', "
+                            f"execution '{run.execution.id}'")
+            return S.FAILED
         branch = task.block("defaults")
     return await ex.run_block(run, branch, task.block("errors"), task.block("finally"), tr, retry)
 

@@ -257,3 +257,20 @@ async def test_concurrent_executions_do_not_share_state():
     xs = [await engine.start(f.namespace, f.id, inputs={"n": i}) for i in range(50)]
     done = await asyncio.gather(*(engine.wait(x.id) for x in xs))
     assert [d.task_runs[0].outputs["value"] for d in done] == [str(i) for i in range(50)]
+
+
+async def test_switch_without_match_nor_defaults_fails():
+    engine = Engine()
+    x = await run(engine, flow("""
+        tasks:
+          - id: sw
+            type: io.kestra.plugin.core.flow.Switch
+            value: other
+            cases:
+              one:
+                - id: a
+                  type: io.kestra.plugin.core.log.Log
+                  message: one
+    """))
+    assert states(x) == {"sw": "FAILED"} and outputs(x, "sw") == {"value": "other", "defaults": True}
+    assert "No task found" in engine.logs(x.id)[0].message
