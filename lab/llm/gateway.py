@@ -28,6 +28,7 @@ from lab.llm.metering import estimate_usage, meter
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
 from lab.llm.scripted import ScriptedReplies
+from lab.llm.scrub import Scrubber
 from lab.llm.upstream import Upstream, UpstreamError
 
 MODES = ("live", "record", "replay", "scripted")
@@ -61,6 +62,8 @@ class LLMGateway:
         if cassettes is not None:
             cassettes.add_secrets([key, upstream_key])
         self.upstream = Upstream(upstream_url, upstream_key, http=http, timeout=upstream_timeout)
+        self._scrubber = Scrubber([key, upstream_key])
+        self._tainted: set[int] = set()  # ids of request bodies holding something shaped like a secret
         self._clock = clock
         self._script: ScriptedReplies | None = None
         self._occurrences: dict[str, int] = defaultdict(int)
@@ -109,6 +112,8 @@ class LLMGateway:
         return self._clock.time() if self._clock is not None else time.time()
 
     def _emit(self, call: LLMCall) -> None:
+        if id(call.request) in self._tainted:
+            call.request = self._scrubber.data(call.request)
         self._calls.append(call)
         for callback in self._subscribers:
             try:
@@ -143,7 +148,13 @@ class LLMGateway:
             method = scope["method"]
             if path == "/v1/chat/completions" and method == "POST":
                 raw = await read_body(receive)
-                await self._chat(parse_json(raw), execution_id, send, may_have_nulls=b"null" in raw)
+                body = parse_json(raw)
+                if self._scrubber.finds(raw):  # rare: a key pasted into a prompt; never shown as sent
+                    self._tainted.add(id(body))
+                try:
+                    await self._chat(body, execution_id, send, raw)
+                finally:
+                    self._tainted.discard(id(body))
             elif path == "/v1/embeddings" and method == "POST":
                 await self._embeddings(parse_json(await read_body(receive)), execution_id, send)
             elif path == "/v1/models" and method == "GET":
@@ -173,8 +184,7 @@ class LLMGateway:
 
     # -- chat ---------------------------------------------------------------------------------
 
-    async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send, *,
-                    may_have_nulls: bool = True) -> None:
+    async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send, raw: bytes) -> None:
         if not isinstance(body.get("messages"), list) or not body.get("model"):
             raise Reply(400, shapes.error_body("a chat completion needs `model` and a list `messages`",
                                                 param="messages"))
@@ -182,7 +192,8 @@ class LLMGateway:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         started, t0 = self._now(), time.perf_counter()
         if self.mode == "replay":
-            await self._chat_replay(body, execution_id, send, stream, include_usage, started, may_have_nulls)
+            # `null` absent from the bytes: no null field to drop while canonicalising.
+            await self._chat_replay(body, execution_id, send, stream, include_usage, started, b"null" in raw)
         elif self.mode == "scripted":
             await self._chat_scripted(body, execution_id, send, stream, include_usage, started)
         else:

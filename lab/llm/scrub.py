@@ -26,6 +26,9 @@ _SECRET_VALUES = re.compile(
 )
 
 
+_SECRET_BYTES = re.compile(_SECRET_VALUES.pattern.encode(), re.IGNORECASE)
+
+
 class Scrubber:
     """Replaces secrets in nested JSON-like data.
 
@@ -35,6 +38,11 @@ class Scrubber:
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        self._raw_values = [v.encode() for v in self._values]
+
+    def finds(self, raw: bytes) -> bool:
+        """Whether raw bytes hold a secret (a quick test before scrubbing a parsed copy)."""
+        return any(v in raw for v in self._raw_values) or _SECRET_BYTES.search(raw) is not None
 
     def text(self, value: str) -> str:
         """A string with every secret replaced by [REDACTED]."""

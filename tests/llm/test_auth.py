@@ -50,3 +50,18 @@ async def test_the_plain_v1_path_works_without_an_execution_id(upstream, serve_g
                                headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
     assert resp.status_code == 200 and resp.headers["x-walab-llm-mode"] == "live"
     assert lab.gateway.calls()[0].execution_id is None
+
+
+async def test_a_secret_in_a_prompt_is_not_shown_in_the_metered_call():
+    from lab.llm.gateway import LLMGateway
+    from lab.llm.scripted import ScriptedReplies
+
+    gw = LLMGateway(mode="scripted", key=GATEWAY_KEY)
+    gw.script(ScriptedReplies(["ok", "ok"]))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app), base_url="http://lab") as http:
+        for text in ("minha chave é sk-proj-ABCDEF0123456789", "sem segredo"):
+            await http.post("/x/e/v1/chat/completions", headers={"Authorization": f"Bearer {GATEWAY_KEY}"},
+                            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]})
+    first, second = gw.calls("e")
+    assert first.request["messages"][0]["content"] == "minha chave é [REDACTED]"
+    assert second.request["messages"][0]["content"] == "sem segredo"
