@@ -56,6 +56,8 @@ def _parse(item: Any, where: str) -> ScriptedReply:
         except re.error as exc:
             raise ConfigError(f"scripted reply `match` is not a valid regex: {exc}", where=where,
                               fix="write a Python regular expression, e.g. (?i)preço|valor") from None
+    if isinstance(item.get("reply"), dict):  # {match: ..., reply: {tool_call: ...}} reads as well
+        item = {k: v for k, v in item.items() if k != "reply"} | item["reply"]
     kinds = [k for k in ("reply", "text", "tool_call", "json") if k in item]
     if len(kinds) != 1:
         raise ConfigError("a scripted reply needs exactly one of reply, tool_call, json", where=where,
