@@ -218,7 +218,8 @@ class Execution:
         out["state"] = self.state.to_json()
         if self.trigger is not None:
             out["trigger"] = self.trigger
-        out["deleted"] = False
+        if dialect == "1.3":
+            out["deleted"] = False
         out["metadata"] = {"attemptNumber": 1, "originalCreatedDate": iso(self.state.start_date)}
         if self.parent_id is not None:
             out["parentId"] = self.parent_id

@@ -184,6 +184,9 @@ class _Checker:
             self.add("missing-property", f"{label} has no `type`", path)
             return
         accepted, required = self.type_props(str(type_name), label, path + ("type",))
+        if task.get("taskCache") is not None:
+            self.add("unsupported-property", f"{label}: `taskCache` is not supported by the embedded engine (every "
+                     f"run executes the task); remove it or {REAL_KESTRA}", path + ("taskCache",))
         for key, value in task.items():
             if key in COMMON_TASK_PROPS:
                 continue
