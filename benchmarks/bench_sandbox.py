@@ -106,6 +106,17 @@ def wait_up(url: str, timeout: float = 15.0) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
+def settled(sink: str) -> int:
+    """The sink's status count once it has stopped moving for half a second."""
+    last, stable_since = -1, time.time()
+    while time.time() - stable_since < 0.5:
+        n = httpx.get(sink).json()["statuses"]
+        if n != last:
+            last, stable_since = n, time.time()
+        time.sleep(0.1)
+    return last
+
+
 def wrk(url: str, duration: int, connections: int, threads: int) -> dict:
     env = dict(os.environ, WALAB_BENCH_TOKEN=TOKEN)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA), url]
@@ -151,8 +162,7 @@ def main() -> int:
         send_path = "/v23.0/106540352242922/messages"
         wrk(sandbox + send_path, 2, args.connections, args.threads)  # warm-up
         wrk(f"http://127.0.0.1:{base_port}{send_path}", 2, args.connections, args.threads)
-        before = httpx.get(f"http://127.0.0.1:{sink_port}/").json()["statuses"]
-        t_end = time.time()
+        before = settled(f"http://127.0.0.1:{sink_port}/")  # the warm-up's statuses have all arrived
         sb = wrk(sandbox + send_path, args.duration, args.connections, args.threads)
         t_end = time.time()
         deadline = t_end + 30

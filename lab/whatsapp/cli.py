@@ -94,11 +94,9 @@ def run(args: argparse.Namespace) -> int:
     if opts.get("handshake") and sandbox.webhook_url:
         sandbox.on_startup.append(lambda: _handshake(sandbox.webhook_url, settings.verify_token))
     sys.stdout.flush()
-    import uvicorn
+    from lab.whatsapp.serving import serve
 
-    config = uvicorn.Config(sandbox, host=settings.host, port=settings.port, http="httptools", loop="uvloop",
-                            access_log=False, log_level="warning", lifespan="on")
-    uvicorn.Server(config).run()
+    serve(sandbox, settings.host, settings.port)
     return 0
 
 

@@ -36,7 +36,7 @@ class StatusDispatcher:
 
     def __init__(self, business: Business, app_secret: str, webhook_url: str | None, *,
                  http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 1000,
-                 with_user_ids: bool = True, linger: float = 0.005) -> None:
+                 with_user_ids: bool = True, linger: float = 0.02) -> None:
         self.business = business
         self.webhook_url = webhook_url
         self.batch_max = max(1, batch_max)

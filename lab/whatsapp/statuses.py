@@ -35,6 +35,16 @@ class Pricing:
     def as_dict(self) -> dict[str, Any]:
         return {"billable": self.billable, "pricing_model": "PMP", "type": self.type, "category": self.category}
 
+    def shared_dict(self) -> dict[str, Any]:
+        """as_dict(), built once per distinct pricing: status batches serialise it read-only."""
+        d = _DICTS.get(self)
+        if d is None:
+            d = _DICTS[self] = self.as_dict()
+        return d
+
+
+_DICTS: dict[Pricing, dict[str, Any]] = {}
+
 
 @dataclass
 class PricingPolicy:
@@ -92,7 +102,7 @@ def status_object(wamid: str, status: str, recipient_id: str, timestamp: str, *,
     if conversation is not None:
         obj["conversation"] = conversation
     if pricing is not None:
-        obj["pricing"] = pricing.as_dict()
+        obj["pricing"] = pricing.shared_dict()
     if errors:
         obj["errors"] = errors
     return obj
