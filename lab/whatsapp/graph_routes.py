@@ -133,6 +133,13 @@ def build_router(sandbox: GraphSandbox) -> Router:
     async def notify(request: Request) -> Response:
         from lab.whatsapp.notify import capture_notification
 
+        # Kestra's notification tasks send no Authorization header. From loopback none is needed;
+        # from elsewhere (Kestra in Docker) the token rides in the URL: .../notify/whatsapp?token=...
+        client = request.client.host if request.client else ""
+        if client not in ("127.0.0.1", "::1", "localhost"):
+            token = request.query_params.get("token")
+            sandbox.check_token(request.headers.get("authorization", "").encode() or
+                                (b"Bearer " + token.encode() if token else None))
         return _json(await capture_notification(sandbox, request))
 
     @_graph(sandbox, auth=False)

@@ -93,6 +93,7 @@ class GraphSandbox:
         self._seq = 0
         self._last_inbound: dict[str, float] = {}
         self._entry_point_until: dict[str, float] = {}
+        self._entry_point_ids: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self._subscribers: list[Subscriber] = []
         self._paths: dict[str, str | None] = {}
@@ -139,6 +140,7 @@ class GraphSandbox:
             self._names[wa_id] = name
         if entry_point:
             self._entry_point_until[wa_id] = ts + ENTRY_POINT_WINDOW
+            self._entry_point_ids[wa_id] = self.ids.conversation_id()
 
     def window_open(self, wa_id: str) -> bool:
         last = self._last_inbound.get(wa_id)
@@ -372,8 +374,13 @@ class GraphSandbox:
             cb(cap, event)
         if self.dispatcher.webhook_url is not None:
             opaque = cap.payload.get("biz_opaque_callback_data") if cap.payload else None
+            conversation = None
+            if pricing is not None and pricing.type == "free_entry_point":  # v24+: only inside a FEP window
+                conversation = {"id": self._entry_point_ids[cap.to], "origin": {"type": "referral_conversion"}}
+                if status == "sent":
+                    conversation["expiration_timestamp"] = str(int(self._entry_point_until[cap.to]))
             self.dispatcher.emit(cap.wamid or "", status, cap.to, str(int(now)), pricing, error, opaque,
-                                 self._names.get(cap.to))
+                                 self._names.get(cap.to), conversation)
 
 
 def _rate_headers(waba_id: str) -> list[tuple[bytes, bytes]]:

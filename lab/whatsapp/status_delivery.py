@@ -46,7 +46,7 @@ class StatusDispatcher:
         self._http = http
         self._own_http = http is None
         self._faults = faults or Faults()
-        # (wamid, status, recipient, timestamp, pricing, error, opaque, profile name): the status
+        # (wamid, status, recipient, timestamp, pricing, error, opaque, name, conversation): the status
         # dict is built in the background, not on the request path
         self._queue: deque[tuple] = deque()
         self._wake = asyncio.Event()
@@ -58,11 +58,12 @@ class StatusDispatcher:
         self.last_error: str | None = None
 
     def emit(self, wamid: str, status: str, recipient: str, timestamp: str, pricing: Pricing | None = None,
-             error: dict[str, Any] | None = None, opaque: str | None = None, name: str | None = None) -> None:
+             error: dict[str, Any] | None = None, opaque: str | None = None, name: str | None = None,
+             conversation: dict[str, Any] | None = None) -> None:
         """Queue one status. Never blocks."""
         if self.webhook_url is None:
             return
-        self._queue.append((wamid, status, recipient, timestamp, pricing, error, opaque, name))
+        self._queue.append((wamid, status, recipient, timestamp, pricing, error, opaque, name, conversation))
         if self._task is None or self._task.done():
             self._ensure_task()
         self._wake.set()
@@ -103,9 +104,10 @@ class StatusDispatcher:
     def _webhook(self, batch: list[tuple], failed: bool) -> SignedWebhook:
         contacts: dict[str, str | None] = {}
         statuses = []
-        for wamid, status, recipient, ts, pricing, error, opaque, name in batch:
+        for wamid, status, recipient, ts, pricing, error, opaque, name, conversation in batch:
             statuses.append(status_object(wamid, status, recipient, ts, pricing=pricing,
-                                          errors=[error] if error else None, biz_opaque_callback_data=opaque))
+                                          errors=[error] if error else None, biz_opaque_callback_data=opaque,
+                                          conversation=conversation))
             if not failed and recipient not in contacts:
                 contacts[recipient] = name
         payload = status_webhook(self.business, statuses, contacts.items(), with_user_ids=self.with_user_ids)

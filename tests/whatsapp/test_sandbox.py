@@ -267,3 +267,19 @@ async def test_mounted_in_the_lab_server(sandbox):
         info = await client.get(f"/graph/v23.0/{up.json()['id']}", headers=AUTH)
         assert info.json()["url"].startswith("http://lab/graph/media/download/")
         assert (await client.get(info.json()["url"], headers=AUTH)).content == b"png"
+
+
+async def test_free_entry_point_window_after_an_ad(graph, sandbox, sink):
+    sandbox.note_inbound(MARIA.wa_id, entry_point=True)  # the user came from a click-to-WhatsApp ad
+    marketing = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "template",
+                 "template": {"name": "oferta_energia_solar", "language": {"code": "pt_BR"}, "components": [
+                     {"type": "body", "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "30"}]},
+                     {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "m1"}]}]}}
+    assert (await graph.post(SEND, json=marketing, headers=AUTH)).status_code == 200
+    cap = sandbox.thread(MARIA.wa_id)[-1]
+    assert (cap.pricing_category, cap.billable) == ("marketing", False)
+    await sandbox.drain()
+    sent, delivered = sink.statuses()
+    assert sent["pricing"]["type"] == "free_entry_point"
+    assert sent["conversation"]["origin"] == {"type": "referral_conversion"} and "expiration_timestamp" in sent["conversation"]
+    assert "expiration_timestamp" not in delivered["conversation"]

@@ -170,3 +170,13 @@ async def test_control_endpoints(make_sandbox, sink, clock):
 
 TEMPLATE_OK = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "template",
                "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+
+
+async def test_kestra_notification_from_beyond_loopback_needs_the_token(sandbox):
+    transport = httpx.ASGITransport(sandbox, client=("172.17.0.2", 40000))  # Kestra in Docker
+    async with httpx.AsyncClient(transport=transport, base_url="http://lab") as docker:
+        assert (await docker.post("/notify/whatsapp", json=KESTRA_PAYLOAD)).status_code == 401
+        from .conftest import TOKEN
+
+        ok = await docker.post(f"/notify/whatsapp?token={TOKEN}", json=KESTRA_PAYLOAD)
+        assert ok.status_code == 200
