@@ -3,7 +3,8 @@
 Each problem is printed as `file:line: [kind] message` with a hint. Kinds: `unknown type` (the
 class does not exist in Kestra), `unsupported` (exists in Kestra, the embedded engine does not
 run it: use a real Kestra), `invalid` (anything else). Exit 1 when a flow is invalid, 0 when all
-are valid, 2 on usage errors (no such path, no flows, unreachable Kestra).
+are valid, 2 on usage errors (no such path, no flows, unreachable Kestra). In a folder, YAML
+under a `files/` subfolder is namespace files, not flows, and is skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import yaml
 from lab.errors import ConfigError
 
 FLOW_SUFFIXES = (".yml", ".yaml")
+NAMESPACE_FILES = "files"  # flows/files/** are namespace files (walab deploy uploads them), not flows
 _PATH_PREFIX = re.compile(r"^((?:[A-Za-z_][\w-]*(?:\[\d+\])*\.?)+):\s")
 
 
@@ -77,7 +79,8 @@ def collect(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES and p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES and p.is_file()
+                                and NAMESPACE_FILES not in p.relative_to(path).parts[:-1]))
         elif path.is_file():
             found.append(path)
         else:

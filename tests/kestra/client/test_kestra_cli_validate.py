@@ -29,11 +29,13 @@ def test_unknown_and_unsupported_types_are_told_apart_with_file_and_line(tmp_pat
     write(tmp_path, "pause.yml", "id: pause\nnamespace: company.team\ntasks:\n  - id: wait\n"
                                  "    type: io.kestra.plugin.core.flow.Pause\n    delay: PT1S\n")
     write(tmp_path, "ok.yaml", (FLOWS / "hello.yml").read_text())
+    (tmp_path / "files").mkdir()
+    write(tmp_path / "files", "data.yml", "not: a flow\n")  # namespace files are not flows
     assert main(["validate", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"{tmp_path / 'bad.yml'}:5: [unknown type]" in out and UNKNOWN in out
     assert f"{tmp_path / 'pause.yml'}:5: [unsupported]" in out and "real Kestra" in out
-    assert "hint:" in out and "ok.yaml" not in out
+    assert "hint:" in out and "ok.yaml" not in out and "data.yml" not in out
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path, capsys):
