@@ -83,6 +83,14 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
     @graph
     async def faults(request: Request) -> Response:
         data = await _json_body(request)
+        try:
+            _apply_faults(sandbox, data)
+        except (TypeError, ValueError) as exc:
+            raise invalid_parameter(f"Bad fault script: {exc}. Use fail_next (int), code (int), "
+                                    "duplicate_next (int), delay_statuses (seconds), throughput (per second or null), clear.") from None
+        return Response(b'{"success":true}', media_type="application/json")
+
+    def _apply_faults(sandbox: GraphSandbox, data: dict[str, Any]) -> None:
         f = sandbox.faults
         if data.get("clear"):
             f.clear()
@@ -94,7 +102,6 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
             f.delay_statuses(float(data["delay_statuses"]))
         if "throughput" in data:
             f.throughput(None if data["throughput"] is None else float(data["throughput"]))
-        return Response(b'{"success":true}', media_type="application/json")
 
     @graph
     async def thread(request: Request) -> Response:

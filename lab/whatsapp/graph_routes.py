@@ -37,6 +37,11 @@ def _graph(sandbox: GraphSandbox, *, auth: bool = True):
                 return await handler(request)
             except GraphError as err:
                 return _error(sandbox, err)
+            except Exception:  # never a bare 500: Meta's 131000 envelope, and the log says why
+                import logging
+
+                logging.getLogger(__name__).exception("unexpected error on %s", request.url.path)
+                return _error(sandbox, GraphError(131000, "The sandbox failed on this request; see its log."))
         return endpoint
     return wrap
 
@@ -153,7 +158,7 @@ def build_router(sandbox: GraphSandbox) -> Router:
 
     from lab.whatsapp.control import control_routes
 
-    methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
+    methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"]
     return Router(routes=[
         *control_routes(sandbox, _graph(sandbox)),
         Route("/", root, methods=["GET"]),

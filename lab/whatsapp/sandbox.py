@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import logging
 import re
 from collections import defaultdict, deque
 from typing import Any, Callable
@@ -34,6 +35,8 @@ from lab.whatsapp.statuses import REGIME_2025, Pricing, PricingPolicy
 from lab.whatsapp.status_delivery import StatusDispatcher
 from lab.whatsapp.templates import TemplateRegistry
 from lab.whatsapp.validation import Send, validate
+
+log = logging.getLogger(__name__)
 
 WINDOW = 24 * 3600
 ENTRY_POINT_WINDOW = 72 * 3600
@@ -249,6 +252,11 @@ class GraphSandbox:
                         "headers": [_JSON, (b"content-length", str(len(out)).encode())]})
             await send({"type": "http.response.body", "body": out})
         except GraphError as err:
+            self._reject(payload, err)
+            await self._error(send, err)
+        except Exception:  # a sandbox bug must not become a bare 500: answer as Meta's 131000
+            log.exception("unexpected error handling %s", scope["path"])
+            err = GraphError(131000, "The sandbox failed on this request; see its log.")
             self._reject(payload, err)
             await self._error(send, err)
 

@@ -81,7 +81,7 @@ def _count(tpl: Template, comp: str, params: list[dict]) -> None:
             raise GraphError(131009, f"{comp}: text parameter must be a string of at most {BODY_PARAM_MAX} characters")
     if tpl.named:
         names = [p.get("parameter_name") for p in text_params]
-        if any(n is None for n in names) or sorted(names) != sorted(expected):
+        if any(not isinstance(n, str) for n in names) or sorted(names) != sorted(expected):
             raise GraphError(132012, f"{comp}: named parameters {names} do not match the template's {expected}")
     elif any("parameter_name" in p for p in text_params):
         raise GraphError(132012, f"{comp}: the template uses positional parameters; remove parameter_name")
