@@ -131,7 +131,8 @@ class CassetteStore:
 
     Args:
         paths: cassette files, or directories searched for `*.cassette.yaml`; loaded on first use.
-        record_to: the file new recordings go to (default: the first file given).
+        record_to: the file new recordings go to (default: the first file given, else
+            `recorded.cassette.yaml` in the first directory).
         secrets: exact secret values to scrub besides anything shaped like a key.
     """
 
@@ -140,10 +141,18 @@ class CassetteStore:
         items = [paths] if isinstance(paths, str | Path) else list(paths)
         self._given = [Path(p) for p in items]
         files = [p for p in self._given if not p.is_dir()]
-        self._record_to = Path(record_to) if record_to else (files[0] if files else None)
+        dirs = [p for p in self._given if p.is_dir()]
+        # A directory alone records into `recorded.cassette.yaml` inside it.
+        default = files[0] if files else (dirs[0] / f"recorded{SUFFIX}" if dirs else None)
+        self._record_to = Path(record_to) if record_to else default
         self.scrubber = Scrubber(secrets)
         self._cassettes: list[Cassette] | None = None
         self._index: dict[str, list[CassetteEntry]] = {}
+
+    @property
+    def record_to(self) -> Path | None:
+        """The file new recordings go to."""
+        return self._record_to
 
     def add_secrets(self, secrets: Iterable[str | None]) -> None:
         """Also scrub these exact values (the gateway passes its keys)."""
@@ -155,7 +164,7 @@ class CassetteStore:
         out: list[Path] = []
         for p in self._given:
             out.extend(sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p])
-        if self._record_to and self._record_to not in out:
+        if self._record_to and self._record_to not in out and self._record_to.exists():
             out.append(self._record_to)
         return out
 

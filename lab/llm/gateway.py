@@ -11,6 +11,7 @@ beyond loopback never relays strangers to the paid upstream account.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections import defaultdict, deque
 from typing import Any, Callable
@@ -18,7 +19,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from lab.errors import ConfigError
+from lab.errors import ConfigError, LabError
 from lab.llm import shapes
 from lab.llm.asgi import SSE, Reply, Send, headers, parse_json, read_body, respond
 from lab.llm.asgi import stream as stream_events
@@ -32,6 +33,7 @@ from lab.llm.scrub import Scrubber
 from lab.llm.upstream import Upstream, UpstreamError
 
 MODES = ("live", "record", "replay", "scripted")
+_log = logging.getLogger("walab.llm")
 
 
 class LLMGateway:
@@ -135,6 +137,14 @@ class LLMGateway:
                     return
         if scope["type"] != "http":
             return
+        started = False
+        downstream = send
+
+        async def send(message: dict[str, Any]) -> None:  # noqa: F811 - tracks whether an answer began
+            nonlocal started
+            started = True
+            await downstream(message)
+
         path: str = scope["path"]
         execution_id = None
         if path.startswith("/x/"):
@@ -167,6 +177,20 @@ class LLMGateway:
                     "/v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
         except Reply as reply:
             await respond(send, reply.status, reply.body, self.mode)
+        except Exception as exc:  # noqa: BLE001 - a bug must reach the flow as an OpenAI error, not a dropped socket
+            _log.exception("LLM gateway failed on %s", path)
+            if not started:
+                await respond(send, 500, shapes.error_body(
+                    f"internal error in the walab LLM gateway: {exc.__class__.__name__}: {exc}",
+                    type_="server_error", code="walab_internal_error"), self.mode)
+
+    def _record(self, entry: CassetteEntry) -> str | None:
+        """Write an exchange to the cassette; a failure is reported on the call, not to the flow."""
+        try:
+            self.cassettes.record(entry)  # type: ignore[union-attr]
+        except (LabError, OSError) as exc:
+            return f"not recorded: {exc}"
+        return None
 
     def _check_upstream(self) -> None:
         # OpenAI itself needs a key; a local server (Ollama, vLLM) may not.
@@ -283,7 +307,7 @@ class LLMGateway:
         if rk is not None and response is not None and self.cassettes is not None:
             occurrence = self._occurrences[rk.key]
             self._occurrences[rk.key] = occurrence + 1
-            self.cassettes.record(CassetteEntry(
+            call.error = self._record(CassetteEntry(
                 key=rk.key, occurrence=occurrence, kind="chat", model=rk.model, summary=summarize(body),
                 request=_canonical_request(body), response=None if chunks is not None else response, stream=chunks,
                 usage=usage, usage_estimated=estimated, system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
@@ -355,7 +379,7 @@ class LLMGateway:
             if self.mode == "record" and self.cassettes is not None:
                 occurrence = self._occurrences[rk.key]
                 self._occurrences[rk.key] = occurrence + 1
-                self.cassettes.record(CassetteEntry(
+                self._record(CassetteEntry(
                     key=rk.key, occurrence=occurrence, kind="embeddings", model=rk.model,
                     summary=summarize(body, "embeddings"), request=body, response=response,
                     usage=response.get("usage"), conversation_hash=rk.conversation_hash,

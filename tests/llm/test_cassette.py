@@ -79,3 +79,38 @@ def test_a_directory_store_finds_every_cassette(tmp_path):
     store = CassetteStore(tmp_path)
     assert [p.name for p in store.files] == ["one.cassette.yaml", "two.cassette.yaml"]
     assert store.lookup("k17") is not None and store.lookup("k19") is not None
+
+
+async def test_a_directory_store_records_into_recorded_cassette(upstream, serve_gateway, tmp_path):
+    from lab.llm.gateway import LLMGateway
+
+    store = CassetteStore(tmp_path)
+    assert store.record_to == tmp_path / "recorded.cassette.yaml"
+    gw = LLMGateway(mode="record", key=GATEWAY_KEY, upstream_url=upstream.url, upstream_key=UPSTREAM_KEY, cassettes=store)
+    await client(serve_gateway(gw)).chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"))
+    assert yamlio.load(tmp_path / "recorded.cassette.yaml")["entries"][0]["reply"] == "eco: oi"
+
+
+async def test_a_cassette_that_cannot_be_written_is_reported_on_the_call_not_to_the_flow(upstream, serve_gateway, tmp_path):
+    from lab.llm.gateway import LLMGateway
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    store = CassetteStore([], record_to=blocker / "sub" / "c.cassette.yaml")  # a file where a directory should be
+    gw = LLMGateway(mode="record", key=GATEWAY_KEY, upstream_url=upstream.url, upstream_key=UPSTREAM_KEY, cassettes=store)
+    reply = await client(serve_gateway(gw)).chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"))
+    assert reply.choices[0].message.content == "eco: oi"
+    assert gw.calls()[0].error.startswith("not recorded:")
+
+
+async def test_an_internal_bug_becomes_an_openai_error_not_a_dropped_connection(monkeypatch):
+    import httpx
+
+    from lab.llm.gateway import LLMGateway
+
+    gw = LLMGateway(mode="scripted", key=GATEWAY_KEY)
+    monkeypatch.setattr(gw, "_chat_scripted", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app), base_url="http://lab") as http:
+        resp = await http.post("/v1/chat/completions", json={"model": "m", "messages": []},
+                               headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
+    assert resp.status_code == 500 and "internal error in the walab LLM gateway: RuntimeError: boom" in resp.text
