@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 import os
 import time
@@ -18,8 +17,7 @@ import httpx
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
-from lab.kestra.engine.errors import (ExecutionNotFound, FlowDisabled, FlowInvalid, FlowNotFound, InputInvalid,
-                                      WebhookNotFound)
+from lab.kestra.engine.errors import ExecutionNotFound, FlowDisabled, FlowInvalid, FlowNotFound, InputInvalid
 from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun, new_id
 from lab.kestra.engine.executor import Executor
 from lab.kestra.engine.flow import FlowDef, parse_flow
@@ -28,6 +26,7 @@ from lab.kestra.engine.runstate import Run
 from lab.kestra.engine.store import KVStore, NamespaceFiles
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.validation import Problem, validate
+from lab.kestra.engine.webhooks import find_webhook, trigger_variables
 
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
 
@@ -40,13 +39,6 @@ class EngineEvent:
     execution_id: str
     execution: Execution | None = None
     log: LogEntry | None = None
-
-
-def _lists(values: Mapping[str, Any] | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for k, v in (values or {}).items():
-        out[str(k)] = [str(i) for i in v] if isinstance(v, (list, tuple)) else [str(v)]
-    return out
 
 
 def _merge_labels(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -185,17 +177,8 @@ class Engine:
                       headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None) -> Execution:
         """Fire a flow's Webhook trigger as Kestra does (trigger.body / headers / parameters)."""
         flow = self._flow_for_run(namespace, flow_id)
-        trigger = self._webhook_trigger(flow, key)
-        text = body.decode("utf-8", "replace") if body else None
-        parsed: Any = text
-        if text:
-            try:
-                candidate = json.loads(text)
-                if isinstance(candidate, (dict, list)):
-                    parsed = candidate
-            except ValueError:
-                pass
-        variables_ = {"body": parsed, "headers": _lists(headers), "parameters": _lists(query)}
+        trigger = find_webhook(flow, key)
+        variables_ = trigger_variables(body, headers, query)
         trig = {"id": trigger.id, "type": trigger.type, "variables": variables_}
         inputs = None
         if trigger.props.get("inputs"):
@@ -207,19 +190,6 @@ class Engine:
                                    where=f"{namespace}.{flow_id}") from None
         return await self.start(namespace, flow_id, inputs=inputs, trigger=trig,
                                 labels=[("system.from", "trigger")])
-
-    def _webhook_trigger(self, flow: FlowDef, key: str) -> Any:
-        for trigger in flow.triggers:
-            if not trigger.is_webhook or trigger.disabled:
-                continue
-            expected = str(trigger.props.get("key", ""))
-            if R.has_expression(expected):
-                expected = R.render_str(expected, {"flow": {"id": flow.id, "namespace": flow.namespace,
-                                                            "revision": flow.revision}})
-            if expected.strip() == key:
-                return trigger
-        raise WebhookNotFound("Not Found: Webhook not found", where=f"{flow.namespace}.{flow.id} key {key!r}",
-                              fix="use the `key` of one of the flow's Webhook triggers")
 
     async def start(self, namespace: str, flow_id: str, *, inputs: Mapping[str, Any] | None = None,
                     labels: Any = None, trigger: dict[str, Any] | None = None, parent: str | None = None,
