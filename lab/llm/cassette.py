@@ -171,7 +171,9 @@ class CassetteStore:
     def describe(self) -> str:
         """The searched cassettes, for error messages."""
         files = self.files
-        return ", ".join(str(f) for f in files) if files else "(no cassette files)"
+        if not files:
+            return "no cassette file (" + ", ".join(str(p) for p in self._given) + " holds no *.cassette.yaml)"
+        return ", ".join(str(f) if f.exists() else f"{f} (not found)" for f in files)
 
     def _load(self) -> list[Cassette]:
         if self._cassettes is None:
