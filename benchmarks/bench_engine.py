@@ -138,9 +138,11 @@ async def main(n: int) -> str:
             x = await engine.webhook("company.whatsapp", "agent", "wa-key", body=body, headers=HEADERS)
             return (await engine.wait(x.id)).state.current
 
+    cpu1 = time.process_time()
     t0 = time.perf_counter()
     results = await asyncio.gather(*(one(b) for b in bodies))
     concurrent = n / (time.perf_counter() - t0)
+    concurrent_cpu = n / (time.process_time() - cpu1)
     assert set(results) == {"SUCCESS"}
     await client.aclose()
 
@@ -162,12 +164,14 @@ Log: 5 task runs per execution. Latency = `Engine.webhook` called until `Engine.
 | baseline: the reply POST alone (httpx -> ASGI app) | {b50:.3f} | {b99:.3f} | — |
 | webhook -> terminal, one at a time | {p50:.3f} | {p99:.3f} | {sequential:.0f} |
 | 16 executions in flight | — | — | {concurrent:.0f} |
-| CPU time per execution (sequential run) | {1000 / per_cpu_second:.3f} | — | {per_cpu_second:.0f} per CPU-second |
+| CPU time per execution, one at a time | {1000 / per_cpu_second:.3f} | — | {per_cpu_second:.0f} per CPU-second |
+| CPU time per execution, 16 in flight | {1000 / concurrent_cpu:.3f} | — | {concurrent_cpu:.0f} per CPU-second |
 
 - Engine cost above the HTTP floor (p50 minus baseline p50): **{p50 - b50:.3f} ms** ({p50 / b50:.1f}x the baseline).
 - Targets (issue 3): p50 <= 3 ms in-process -> **{'met' if p50 <= 3 else 'NOT met'}** ({p50:.2f} ms);
-  >= 400 executions/s on one core -> **{'met' if min(sequential, concurrent) >= 400 else 'NOT met'}**
-  ({sequential:.0f}/s sequential, {concurrent:.0f}/s with 16 in flight, {per_cpu_second:.0f} per CPU-second).
+  >= 400 executions/s on one core -> **{'met' if min(per_cpu_second, concurrent_cpu) >= 400 else 'NOT met'}**
+  judged on CPU time ({per_cpu_second:.0f} and {concurrent_cpu:.0f} executions per CPU-second); wall clock:
+  {sequential:.0f}/s one at a time, {concurrent:.0f}/s with 16 in flight.
 - Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall-clock figures suffer
   when other processes compete for the cores; the CPU-time row does not).
 - Anchor: Kestra advertises webhook latency under 100 ms (its own server, JVM, queue and database):
