@@ -61,11 +61,35 @@ def make_project(base: Path, scenarios: int, turns: int) -> Path:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def pytest_run(project: Path, *extra: str) -> tuple[float, subprocess.CompletedProcess]:
+def pytest_run(project: Path, *extra: str, target: str = "scenarios") -> tuple[float, subprocess.CompletedProcess]:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "scenarios", *extra], cwd=project,
+    cpu0 = _children_cpu()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", target, *extra], cwd=project,
                           capture_output=True, text=True, env=ENV)
+    proc.cpu_s = _children_cpu() - cpu0  # type: ignore[attr-defined]
     return time.perf_counter() - started, proc
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def floor(base: Path, runs: int) -> dict:
+    """The same pytest start with syrupy and one trivial snapshot test: what any pytest suite pays."""
+    project = base / "floor"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8")
+    (project / "test_floor.py").write_text("def test_floor(snapshot):\n    assert snapshot == 'ok'\n", encoding="utf-8")
+    pytest_run(project, "--snapshot-update", target="test_floor.py")
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, proc = pytest_run(project, target="test_floor.py")
+        walls.append(wall)
+        cpus.append(proc.cpu_s)  # type: ignore[attr-defined]
+    return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls}
 
 
 def measure(base: Path, scenarios: int, turns: int, runs: int) -> dict:
@@ -73,14 +97,15 @@ def measure(base: Path, scenarios: int, turns: int, runs: int) -> dict:
     _, first = pytest_run(project, "--snapshot-update")  # writes the snapshots; untimed
     if first.returncode != 0:
         raise SystemExit(f"{scenarios}x{turns}: snapshot run failed\n{first.stdout[-3000:]}\n{first.stderr[-2000:]}")
-    walls = []
+    walls, cpus = [], []
     for _ in range(runs):
         wall, proc = pytest_run(project)
         if proc.returncode != 0:
             raise SystemExit(f"{scenarios}x{turns}: replay failed\n{proc.stdout[-3000:]}")
         walls.append(wall)
+        cpus.append(proc.cpu_s)  # type: ignore[attr-defined]
     return {"scenarios": scenarios, "turns": turns, "total_turns": scenarios * turns,
-            "wall_s": statistics.median(walls), "walls": walls}
+            "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls}
 
 
 def main() -> None:
@@ -90,7 +115,9 @@ def main() -> None:
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="walab-bench-"))
     base.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()[0]
     try:
+        pytest_floor = floor(base, args.runs)
         startup = measure(base, 1, 1, args.runs)
         suite = measure(base, 50, 10, args.runs)
         long = measure(base, 10, 50, args.runs)
@@ -100,8 +127,21 @@ def main() -> None:
     fixed = startup["wall_s"]
     per_turn_10 = (suite["wall_s"] - fixed) / (suite["total_turns"] - 1)
     per_turn_50 = (long["wall_s"] - fixed) / (long["total_turns"] - 1)
+    cpu_10 = (suite["cpu_s"] - startup["cpu_s"]) / (suite["total_turns"] - 1)
+    cpu_50 = (long["cpu_s"] - startup["cpu_s"]) / (long["total_turns"] - 1)
     result = {
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+        "pytest_syrupy_floor_s": round(pytest_floor["wall_s"], 3),
+        "pytest_syrupy_floor_cpu_s": round(pytest_floor["cpu_s"], 3),
         "startup_1x1_s": round(fixed, 3),
+        "startup_1x1_cpu_s": round(startup["cpu_s"], 3),
+        "suite_50x10_cpu_s": round(suite["cpu_s"], 3),
+        "cpu_ms_per_turn_10_turn_convos": round(cpu_10 * 1000, 2),
+        "cpu_ms_per_turn_50_turn_convos": round(cpu_50 * 1000, 2),
+        "cpu_growth_50_vs_10": round(cpu_50 / cpu_10, 2),
+        "turns_per_cpu_s_after_startup": round(1 / cpu_10, 1),
+        "startup_1x1_s_vs_floor": round(fixed / pytest_floor["wall_s"], 2),
         "suite_50x10_s": round(suite["wall_s"], 3),
         "turns_per_s_end_to_end": round(500 / suite["wall_s"], 1),
         "turns_per_s_after_startup": round(1 / per_turn_10, 1),
