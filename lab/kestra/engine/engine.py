@@ -84,6 +84,7 @@ class Engine:
         self._log_events: dict[str, asyncio.Event] = {}
         self._subscribers: list[Callable[[EngineEvent], None]] = []
         self._finished_ids: deque[str] = deque()
+        self._pauses: dict[str, Any] = {}
         self.keep_executions = keep_executions
         self.executor = Executor(self)
         load_all()
@@ -330,6 +331,15 @@ class Engine:
                 run.done.set()
                 run.changed()
         return run.execution
+
+    def resume(self, execution_id: str, inputs: Mapping[str, Any] | None = None) -> bool:
+        """Resume a PAUSED execution (its Pause task succeeds, `onResume` = inputs); False if not paused."""
+        pending = self._pauses.get(execution_id)
+        if pending is None:
+            return False
+        pending.inputs = dict(inputs or {})
+        pending.event.set()
+        return True
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` on every execution change and log line; returns the unsubscribe."""

@@ -28,6 +28,7 @@ FLOWABLE_BLOCKS: dict[str, tuple[str, ...]] = {
     CORE + "flow.AllowFailure": ("tasks", "errors", "finally"),
     CORE + "flow.LoopUntil": ("tasks", "errors", "finally"),
     CORE + "flow.Loop": ("tasks", "errors", "finally"),
+    CORE + "flow.Pause": ("tasks", "errors", "finally"),
 }
 TYPE_ALIASES = {
     CORE + "flow.WaitFor": CORE + "flow.LoopUntil",
@@ -40,6 +41,7 @@ TYPE_ALIASES = {
     "io.kestra.core.tasks.flows.AllowFailure": CORE + "flow.AllowFailure",
     "io.kestra.core.tasks.flows.Subflow": CORE + "flow.Subflow",
     "io.kestra.core.tasks.flows.Flow": CORE + "flow.Subflow",
+    "io.kestra.core.tasks.flows.Pause": CORE + "flow.Pause",
 }
 
 

@@ -243,8 +243,10 @@ FLOWABLES: dict[str, Any] = {
 
 def _load_loop() -> None:
     from lab.kestra.engine.loop import run_loop
+    from lab.kestra.engine.pause import run_pause
 
     FLOWABLES[CORE + "flow.Loop"] = run_loop
+    FLOWABLES[CORE + "flow.Pause"] = run_pause
 
 
 _load_loop()

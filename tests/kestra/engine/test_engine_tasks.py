@@ -153,3 +153,36 @@ async def test_webhook_inputs_are_rendered_from_the_trigger():
     x = await engine.webhook("company.test", "f", "k", body=json.dumps({"from": "4917"}).encode())
     x = await engine.wait(x.id, timeout=5)
     assert x.inputs == {"sender": "4917"} and outputs(x, "r") == {"value": "4917"}
+
+
+PAUSE = flow("""
+    tasks:
+      - id: approval
+        type: io.kestra.plugin.core.flow.Pause
+        PAUSE_PROPS
+      - id: after
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.approval.onResume.answer ?? 'timeout' }}"
+""")
+
+
+async def test_pause_waits_for_resume():
+    engine = Engine()
+    f = engine.deploy(PAUSE.replace("PAUSE_PROPS", "description: wait for a human"))
+    x = await engine.start(f.namespace, f.id)
+    async for snapshot in engine.watch(x.id):
+        if snapshot.state.current == "PAUSED":
+            break
+    assert x.task_runs[0].state.current == "PAUSED"
+    assert engine.resume(x.id, {"answer": "yes"}) and not engine.resume("unknown")
+    x = await engine.wait(x.id, timeout=5)
+    assert x.state.current == "SUCCESS" and outputs(x, "after") == {"value": "yes"}
+    assert [s for s, _ in x.state.histories] == ["CREATED", "RUNNING", "PAUSED", "RUNNING", "SUCCESS"]
+
+
+async def test_pause_duration_then_behavior():
+    sleep = RecordingSleep()
+    engine = Engine(sleep=sleep)
+    x = await run(engine, PAUSE.replace("PAUSE_PROPS", "pauseDuration: PT5M\n    behavior: WARN"))
+    assert sleep.delays == [300.0] and states(x) == {"approval": "WARNING", "after": "SUCCESS"}
+    assert x.state.current == "WARNING"
