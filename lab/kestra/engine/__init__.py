@@ -4,6 +4,14 @@
     engine.deploy(yaml_text)
     execution = await engine.webhook("company.whatsapp", "inbound", "key", body=b"{...}")
     await engine.wait(execution.id)
+
+What it runs (anything else fails validation, naming the type and suggesting a real Kestra):
+flowables If, Switch, Sequential, Parallel, ForEach / EachSequential / EachParallel (1.3), Loop (2.0),
+AllowFailure, LoopUntil (WaitFor), Subflow, Pause; runnables Log, Return, Echo (1.3), OutputValues,
+Fail, Exit, Assert, SetVariables, UnsetVariables, Labels, Sleep, kv.Get/Set/Put/Delete/GetKeys,
+http.Request, the WhatsApp notification tasks, and the script and AI task modules when present.
+Flow features: inputs (typed, validated), variables, labels, outputs, errors, finally, retry,
+timeout, runIf/when, disabled, allowFailure, allowWarning, Webhook triggers.
 """
 
 from lab.kestra.engine.engine import Engine, EngineEvent
