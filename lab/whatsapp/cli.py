@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  control:   POST {base}/_lab/inbound  {{\"from\": \"5511987654321\", \"text\": \"Olá\"}}")
     print(f"  token:     {_mask(settings.access_token)}  app secret: {_mask(settings.app_secret)}"
           f"  verify token: {_mask(settings.verify_token)}")
-    print(f"  webhook:   {sandbox.webhook_url or '(none: statuses are only recorded)'}")
+    statuses = "status webhooks on" if sandbox.statuses_enabled else "status webhooks off"
+    print(f"  webhook:   {sandbox.webhook_url or '(none: statuses are only recorded)'}"
+          f"{f'  ({statuses})' if sandbox.webhook_url else ''}")
     print(f"  templates: {len(sandbox.templates)} loaded")
     if opts.get("handshake") and sandbox.webhook_url:
         sandbox.on_startup.append(lambda: _handshake(sandbox.webhook_url, settings.verify_token))

@@ -88,6 +88,7 @@ class GraphSandbox:
         self.dispatcher = StatusDispatcher(business, app_secret, webhook_url if statuses else None, http=http,
                                            faults=self.faults, batch_max=status_batch_max)
         self._app_secret = app_secret
+        self._webhook_url = webhook_url
         self.on_startup: list[Callable[[], Any]] = []  # coroutine functions run when served (lifespan)
         self._auth = b"Bearer " + access_token.encode()
         self.history = history
@@ -112,7 +113,8 @@ class GraphSandbox:
 
     @property
     def webhook_url(self) -> str | None:
-        return self.dispatcher.webhook_url
+        """The bot's webhook (inbound posts from the control endpoints; statuses when switched on)."""
+        return self._webhook_url
 
     def thread(self, wa_id: str) -> list[CapturedSend]:
         """Every send captured for one contact, in order."""
@@ -120,15 +122,15 @@ class GraphSandbox:
 
     def captured_since(self, seq: int) -> list[CapturedSend]:
         """Captures with seq > `seq`, across contacts, in order."""
-        log = self._log
-        lo, hi = 0, len(log)
+        entries = self._log
+        lo, hi = 0, len(entries)
         while lo < hi:  # seqs are increasing: bisect
             mid = (lo + hi) // 2
-            if log[mid].seq <= seq:
+            if entries[mid].seq <= seq:
                 lo = mid + 1
             else:
                 hi = mid
-        return list(itertools.islice(log, lo, None))
+        return list(itertools.islice(entries, lo, None))
 
     @property
     def last_seq(self) -> int:

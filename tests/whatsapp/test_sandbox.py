@@ -197,8 +197,10 @@ async def test_statuses_switched_off(make_sandbox, sink):
     sb.note_inbound(MARIA.wa_id)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(sb), base_url="http://g") as graph:
         await graph.post(SEND, json=TEXT, headers=AUTH)
-    await sb.drain()
-    assert sink.posts == [] and [s.status for s in sb.thread(MARIA.wa_id)[0].statuses] == ["sent", "delivered"]
+        await sb.drain()
+        assert sink.posts == [] and [s.status for s in sb.thread(MARIA.wa_id)[0].statuses] == ["sent", "delivered"]
+        inbound = await graph.post("/_lab/inbound", json={"from": MARIA.wa_id, "text": "oi"}, headers=AUTH)
+        assert inbound.json()["posted"] is True and len(sink.posts) == 1  # the bot still gets user messages
 
 
 async def test_bot_errors_on_status_webhooks_are_retried(make_sandbox, sink, monkeypatch):
