@@ -165,6 +165,8 @@ class KestraApi:
             execution = await self.engine.webhook(ns, flow_id, key, method=call.method, body=call.body,
                                                   headers=call.headers, query=call.query)
         except Exception as exc:
+            if self.dialect == "1.3" and "webhook inputs" in str(exc):  # 1.3 answers 409 without a body
+                return Reply(409)
             raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
         if execution is None:  # trigger conditions not met
             return Reply(409 if self.dialect == "1.3" else 204, b"")

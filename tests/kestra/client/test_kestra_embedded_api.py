@@ -169,3 +169,16 @@ async def test_2_0_dialect_serves_outputs_endpoint_and_omits_task_run_outputs():
         execution = await kestra.wait_terminal(hook.execution_id)
         assert execution.task_outputs() == {}
         assert {o.task_id: o.value for o in await kestra.outputs(execution)} == {"greet": {"value": "Hello Ana"}}
+
+
+@pytest.mark.parametrize("dialect,status", [("1.3", 409), ("2.0", 422)])
+async def test_webhook_inputs_that_fail_to_render_answer_as_kestra(dialect, status):
+    engine = Engine(version=dialect)
+    engine.deploy("id: typed\nnamespace: company.team\ninputs:\n  - id: name\n    type: STRING\ntasks:\n"
+                  "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: '{{ inputs.name }}'\n"
+                  "triggers:\n  - id: hook\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k\n"
+                  "    inputs:\n      name: '{{ trigger.body.missing.field }}'\n")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=KestraApi(engine)), base_url="http://e") as http:
+        response = await http.post("/api/v1/main/executions/webhook/company.team/typed/k", json={"a": 1})
+    assert response.status_code == status
+    assert (response.content == b"") == (dialect == "1.3")
