@@ -131,6 +131,9 @@ def fixture_app(dialect: str) -> Starlette:
         sources = (await request.body()).decode().split("\n---\n")
         return Response(b"[" + b",".join(flow_json(s) for s in sources) + b"]", media_type="application/json")
 
+    async def search(request: Request) -> Response:
+        return Response(b'{"results":[' + raw("flow-hello.json") + b'],"total":1}', media_type="application/json")
+
     async def validate(request: Request) -> Response:
         return js("validate.json")
 
@@ -181,6 +184,7 @@ def fixture_app(dialect: str) -> Starlette:
         Route(base + "/logs/{id}/follow", logs_follow),
         Route(base + "/flows", flows_create, methods=["POST"]),
         Route(base + "/flows/validate", validate, methods=["POST"]),
+        Route(base + "/flows/search", search),
         Route(base + "/flows/{ns}/{id}", flow_one, methods=["GET", "PUT", "DELETE"]),
         Route(base + "/flows/{ns}", flows_namespace, methods=["POST"]),
         Route(base + "/namespaces/{ns}/kv/{key}", kv, methods=["GET", "PUT", "DELETE"]),

@@ -112,6 +112,9 @@ async def test_missing_credentials_are_a_401_that_says_how_to_set_them(kestra_ta
         with pytest.raises(KestraAuthError) as err:
             await anonymous.get_execution(hook.execution_id)
         assert err.value.status == 401 and "KESTRA_USER" in err.value.fix and "walab.yaml" in err.value.fix
+        with pytest.raises(KestraAuthError):
+            await anonymous.check_credentials()
+        await kestra_target.client.check_credentials()
     finally:
         await anonymous.aclose()
 
