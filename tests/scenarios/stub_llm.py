@@ -82,7 +82,10 @@ def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if "[limite]" in user:
         return 429, {"error": {"message": "Rate limit reached", "type": "requests", "param": None,
                                "code": "rate_limit_exceeded"}}
-    if "Classifique" in system:
+    if system.startswith("You grade"):  # the scenario judge: fails rubrics that ask for what it never does
+        failing = any(w in _plain(user.split("Conversation", 1)[0]) for w in ("english", "ingles", "[reprovar]"))
+        content = json.dumps({"pass": not failing, "reason": "stub judge: checked the rubric's keywords"})
+    elif "Classifique" in system:
         content = classify(user)
     else:
         content = json.dumps(agent_reply(user, system), ensure_ascii=False)
