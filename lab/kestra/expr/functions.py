@@ -86,7 +86,8 @@ class Functions:
 
     def read(self, path: str) -> str:
         if self._read is not None:
-            return self._read(path)
+            content = self._read(path)
+            return content.decode("utf-8") if isinstance(content, bytes) else content
         raise ExpressionError(f"read({path!r}) is not available here: no namespace files are attached")
 
     def error_logs(self) -> list[dict]:
