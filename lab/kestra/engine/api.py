@@ -72,6 +72,7 @@ class KestraApi:
         add = self._add
         add("GET", "/api/v1/configs", self.configs)
         add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}", self.webhook)
+        add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}/{rest:.*}", self.webhook_extra_path)
         add("GET", base + "/executions/{id}", self.get_execution)
         add("GET", base + "/executions/{id}/follow", self.follow)
         add("DELETE", base + "/executions/{id}/kill", self.kill)
@@ -84,7 +85,8 @@ class KestraApi:
         api_flows.register(self, add, base)
 
     def _add(self, methods: str, template: str, handler: Handler) -> None:
-        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+        pattern = re.sub(r"\{(\w+):([^}]+)\}", r"(?P<\1>\2)", template)  # {name:regex}
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
         for method in methods.split("|"):
             self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
@@ -181,6 +183,10 @@ class KestraApi:
         data = self.execution_json(execution, url=True)
         return json_reply({k: data[k] for k in WEBHOOK_KEYS if k in data}, status)
 
+    async def webhook_extra_path(self, call: Call) -> Reply:
+        """The core Webhook rejects extra path segments and a trailing slash: 404, empty body."""
+        return Reply(404)
+
     async def get_execution(self, call: Call) -> Reply:
         return json_reply(self.execution_json(self._execution(call.params["id"], call.path)))
 
@@ -201,7 +207,10 @@ class KestraApi:
 
     async def kill(self, call: Call) -> Reply:
         execution = self._execution(call.params["id"], call.path)
-        if not execution.terminated:
+        if execution.terminated:
+            if call.arg("isOnKillCascade", "true") == "false":
+                return error_reply(409, "Illegal state: Execution is already finished", call.path)
+        else:
             await self.engine.kill(execution.id)
         return Reply(202, b"")
 

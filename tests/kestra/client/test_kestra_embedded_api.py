@@ -182,3 +182,17 @@ async def test_webhook_inputs_that_fail_to_render_answer_as_kestra(dialect, stat
         response = await http.post("/api/v1/main/executions/webhook/company.team/typed/k", json={"a": 1})
     assert response.status_code == status
     assert (response.content == b"") == (dialect == "1.3")
+
+
+async def test_webhook_extra_path_and_kill_without_cascade_answer_as_kestra():
+    api = KestraApi(make_engine())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://e") as http:
+        base = "/api/v1/main/executions/webhook/company.team/hello/hello-key"
+        for path in (base + "/", base + "/more/segments"):
+            response = await http.post(path, json={"name": "x"})
+            assert (response.status_code, response.content) == (404, b"")
+        hook = (await http.post(base, json={"name": "x"})).json()
+        await api.engine.wait(hook["id"], 5)
+        finished = await http.delete(f"/api/v1/main/executions/{hook['id']}/kill", params={"isOnKillCascade": "false"})
+        assert finished.status_code == 409 and finished.json()["message"].endswith("already finished")
+        assert (await http.delete(f"/api/v1/main/executions/{hook['id']}/kill")).status_code == 202
