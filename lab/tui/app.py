@@ -1,0 +1,95 @@
+"""The walab chat app: opens the lab session in a worker and hosts the chat screen."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from lab.errors import LabError
+from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands
+from lab.tui.messages import LabEventArrived, LabOpened
+from lab.tui.screens.chat import ChatScreen
+from lab.tui.session import LabFactory
+
+
+def binding_table(app: App[Any]) -> list[tuple[str, Binding]]:
+    """Every binding of the app and its screens, grouped by where it works (help and palette)."""
+    from lab.tui.screens.prompts import PromptScreen
+    from lab.tui.widgets.composer import Composer
+
+    rows: list[tuple[str, Binding]] = []
+    for where, owner in (("app", type(app)), ("chat", ChatScreen), ("composer", Composer), ("prompts", PromptScreen)):
+        for b in owner.BINDINGS:
+            if isinstance(b, Binding) and b.id:
+                rows.append((where, b))
+    return rows
+
+
+class WalabApp(App[int]):
+    """The chat TUI. `lab_factory` opens the session (the real Lab, or a scripted one in tests)."""
+
+    TITLE = "walab"
+    CSS = """
+    #body { height: 1fr; }
+    #chat-column { width: 1fr; height: 1fr; }
+    """
+    COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Close walab (a recording keeps every finished turn)"),
+    ]
+
+    def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
+                 window: int = 60, clock_interval: float = 1.0) -> None:
+        super().__init__()
+        self.lab_factory = lab_factory
+        self.settings = settings
+        self.initial_contact = contact
+        self.window = window
+        self.clock_interval = clock_interval
+        self.lab: Any = None
+        self._session_done = asyncio.Event()
+
+    def on_mount(self) -> None:
+        self.push_screen(ChatScreen())
+        self.open_lab()
+
+    @property
+    def chat(self) -> ChatScreen:
+        return next(s for s in self.screen_stack if isinstance(s, ChatScreen))
+
+    @work(exclusive=True, group="lab", exit_on_error=False, description="opening the lab session")
+    async def open_lab(self) -> None:
+        """Hold the session open for the app's lifetime; its events come back as messages."""
+        async with self.lab_factory() as lab:
+            lab.subscribe(self._lab_event)
+            self.lab = lab
+            self.chat.post_message(LabOpened(lab))
+            await self._session_done.wait()
+
+    def _lab_event(self, event: Any) -> None:
+        # Called by the session (possibly from another thread): post, never touch widgets.
+        self.chat.post_message(LabEventArrived(event))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "lab" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            if not isinstance(error, LabError):
+                error = LabError(f"could not open the lab session: {type(error).__name__}: {error}",
+                                 fix="check the target URL and settings, then restart walab")
+            self.chat.show_error(error)
+
+    async def action_quit(self) -> None:
+        self._session_done.set()
+        self.exit(0)
+
+    def action_help(self) -> None:
+        from lab.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(binding_table(self)))

@@ -1,0 +1,290 @@
+"""What the chat pane shows, as plain data: one `ChatItem` per bubble.
+
+Built from the headless models (`Turn`, `InboundEvent`, `CapturedSend`) by pure functions, so
+the rules of how a reply reads (buttons, lists, templates, media, flags) are tested without a
+screen. Widgets only render these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal
+
+from lab.conversation.model import InboundEvent, Turn
+from lab.whatsapp.model import CapturedSend
+
+Side = Literal["user", "business", "system"]
+
+# Meta error code -> the WhatsApp rule it enforces (reference/whatsapp-cloud-api.md §5).
+RULES: dict[int, str] = {
+    131047: "24-hour window",
+    131026: "undeliverable",
+    131051: "unsupported message type",
+    131009: "parameter value",
+    131008: "required parameter",
+    131000: "generic error",
+    132000: "template parameters",
+    132001: "template not found",
+    132005: "template text too long",
+    132012: "template parameter format",
+    130429: "rate limit",
+    131056: "pair rate limit",
+    190: "access token",
+    100: "invalid parameter",
+    33: "unknown id",
+    131030: "recipient not allowed",
+    368: "policy block",
+}
+
+# Sends that change a state rather than add a bubble.
+SILENT_TYPES = {"read", "typing", "mark_read", "status"}
+
+
+@dataclass(slots=True)
+class Choice:
+    """A reply button or list row the user can pick."""
+
+    id: str
+    title: str
+    description: str = ""
+    section: str = ""
+
+
+@dataclass(slots=True)
+class ChatItem:
+    """One bubble of the chat pane."""
+
+    key: str  # unique per thread: "in-3", "out-17", "pending-2", "note-1"
+    side: Side
+    time: float
+    kind: str
+    text: str = ""
+    header: str = ""
+    footer: str = ""
+    label: str = ""  # a card's title line: "🖼 image", "📍 location", "📋 template hello_world"
+    buttons: list[Choice] = field(default_factory=list)
+    list_button: str = ""  # the list picker's button text ("Ver opções")
+    rows: list[Choice] = field(default_factory=list)
+    link: str = ""  # cta_url / media link
+    state: str = ""  # pending, accepted, sent, delivered, read, failed, rejected
+    flag: str = ""  # the broken WhatsApp rule and Meta's code, when any
+    reactions: list[str] = field(default_factory=list)
+    via: str = "graph"
+    wamid: str | None = None
+    turn_index: int | None = None
+    answered: bool = False  # a choice was made after this interactive bubble
+    reacts_to: str | None = None  # for reactions: the wamid of the message reacted to
+
+    @property
+    def interactive(self) -> bool:
+        return bool(self.buttons or self.rows)
+
+
+def flag_for(send: CapturedSend) -> str:
+    """The bubble flag for a send Meta would reject: `24-hour window · 131047 Re-engagement message`."""
+    v = send.verdict
+    failed = next((s for s in send.statuses if s.status == "failed"), None)
+    if v.ok and failed is None:
+        return ""
+    code = v.code
+    title = v.title or v.message or ""
+    if failed is not None and failed.error and (v.ok or v.asynchronous):
+        code = failed.error.get("code", code)
+        title = failed.error.get("title") or failed.error.get("message") or title
+    rule = RULES.get(int(code), "rule") if code is not None else "rule"
+    return f"{rule} · {code} {title}".strip()
+
+
+def _text_of(obj: Any) -> str:
+    if isinstance(obj, dict):
+        return str(obj.get("text") or obj.get("body") or "")
+    return "" if obj is None else str(obj)
+
+
+def _template_text(tpl: dict[str, Any]) -> tuple[str, str]:
+    """(label, body) of a template send: the name and its parameters in order."""
+    name = tpl.get("name", "?")
+    lang = (tpl.get("language") or {}).get("code", "")
+    lines: list[str] = []
+    for comp in tpl.get("components") or []:
+        params = comp.get("parameters") or []
+        values = []
+        for p in params:
+            kind = p.get("type", "text")
+            value = p.get(kind) if kind != "text" else p.get("text")
+            if isinstance(value, dict):
+                value = value.get("fallback_value") or value.get("link") or value.get("id") or value
+            values.append(str(value))
+        if values:
+            ctype = comp.get("type", "body")
+            sub = f"[{comp.get('index')}]" if comp.get("sub_type") else ""
+            lines.append(f"{ctype}{sub}: " + ", ".join(f"{{{{{i}}}}}={v}" for i, v in enumerate(values, 1)))
+    body = tpl.get("rendered") or "\n".join(lines)
+    return f"📋 template {name}" + (f" ({lang})" if lang else ""), body
+
+
+_MEDIA_ICONS = {"image": "🖼", "video": "🎬", "audio": "🎵", "document": "📄", "sticker": "💟", "voice": "🎤"}
+
+
+def item_from_send(send: CapturedSend, turn_index: int | None = None) -> ChatItem | None:
+    """The business bubble for one captured send (None for read receipts and typing indicators)."""
+    p = send.payload or {}
+    kind = send.type
+    if kind in SILENT_TYPES or p.get("status") == "read":
+        return None
+    item = ChatItem(key=f"out-{send.seq}", side="business", time=send.time, kind=kind, state=send.state,
+                    flag=flag_for(send), via=send.via, wamid=send.wamid, turn_index=turn_index)
+    if send.via == "notification":
+        item.text = str(p.get("text") or p.get("message") or p)
+        item.label = "🔔 via Kestra notification"
+        return item
+    if kind == "text":
+        item.text = _text_of(p.get("text"))
+    elif kind == "interactive":
+        inter = p.get("interactive") or {}
+        item.kind = f"interactive/{inter.get('type', '?')}"
+        item.header = _text_of(inter.get("header"))
+        item.text = _text_of(inter.get("body"))
+        item.footer = _text_of(inter.get("footer"))
+        action = inter.get("action") or {}
+        for b in action.get("buttons") or []:
+            reply = b.get("reply") or b
+            item.buttons.append(Choice(str(reply.get("id", "")), str(reply.get("title", ""))))
+        if action.get("sections"):
+            item.list_button = str(action.get("button") or "Options")
+            for sec in action["sections"]:
+                for row in sec.get("rows") or []:
+                    item.rows.append(Choice(str(row.get("id", "")), str(row.get("title", "")),
+                                            str(row.get("description", "")), str(sec.get("title", ""))))
+        params = action.get("parameters") or {}
+        if action.get("name") == "cta_url":
+            item.label = f"🔗 {params.get('display_text', 'link')}"
+            item.link = str(params.get("url", ""))
+        elif action.get("name") == "location_request_message":
+            item.label = "📍 asks for your location"
+    elif kind == "template":
+        item.label, item.text = _template_text(p.get("template") or {})
+    elif kind in _MEDIA_ICONS:
+        media = p.get(kind) or {}
+        name = media.get("filename") or media.get("link") or media.get("id") or ""
+        item.label = f"{_MEDIA_ICONS[kind]} {kind}" + (f" · {name}" if name else "")
+        item.text = str(media.get("caption") or "")
+    elif kind == "location":
+        loc = p.get("location") or {}
+        item.label = "📍 location"
+        item.text = _location_text(loc)
+    elif kind == "contacts":
+        item.label = "👤 contact card"
+        item.text = _contacts_text(p.get("contacts") or [])
+    elif kind == "reaction":
+        r = p.get("reaction") or {}
+        item.text = r.get("emoji") or ""
+        item.label = "reaction"
+        item.reacts_to = r.get("message_id")
+    else:
+        item.text = _text_of(p.get(kind)) or f"[{kind}]"
+    return item
+
+
+def _location_text(loc: dict[str, Any]) -> str:
+    parts = [str(loc[k]) for k in ("name", "address") if loc.get(k)]
+    parts.append(f"{loc.get('latitude', '?')}, {loc.get('longitude', '?')}")
+    return "\n".join(parts)
+
+
+def _contacts_text(contacts: list[dict[str, Any]]) -> str:
+    lines = []
+    for c in contacts:
+        name = (c.get("name") or {}).get("formatted_name") or c.get("name") or "?"
+        phones = ", ".join(str(ph.get("phone") or ph.get("wa_id") or "") for ph in c.get("phones") or [])
+        lines.append(f"{name}" + (f" · {phones}" if phones else ""))
+    return "\n".join(lines)
+
+
+def _message_of(inbound: InboundEvent) -> dict[str, Any]:
+    try:
+        return inbound.payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    except (KeyError, IndexError, TypeError):
+        return {}
+
+
+def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str = "sent") -> ChatItem:
+    """The user's bubble for what the simulated user did."""
+    msg = _message_of(inbound)
+    kind = inbound.kind
+    item = ChatItem(key=f"in-{turn_index}", side="user", time=inbound.time, kind=kind, text=inbound.summary,
+                    state=state, wamid=inbound.wamid, turn_index=turn_index)
+    body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
+    if kind in _MEDIA_ICONS:
+        item.label = f"{_MEDIA_ICONS[kind]} {kind}" + (f" · {body.get('filename')}" if body.get("filename") else "")
+        item.text = str(body.get("caption") or "")
+    elif kind == "location":
+        item.label = "📍 location"
+        item.text = _location_text(body)
+    elif kind == "contacts":
+        item.label = "👤 contact card"
+        item.text = _contacts_text(msg.get("contacts") or [])
+    elif kind == "reaction":
+        item.text = str(body.get("emoji") or "")
+        item.reacts_to = body.get("message_id")
+    elif kind in ("button", "list", "interactive"):
+        item.label = "↩ reply"
+    return item
+
+
+def items_for_turn(turn: Turn) -> list[ChatItem]:
+    """The bubbles of one turn: the user's, then each reply in capture order."""
+    read = {str((s.payload or {}).get("message_id")) for s in turn.replies
+            if s.type in SILENT_TYPES or (s.payload or {}).get("status") == "read"}
+    state = "read" if turn.inbound.wamid in read else "delivered"
+    items = [item_from_inbound(turn.inbound, turn.index, state)]
+    for send in sorted(turn.replies, key=lambda s: s.seq):
+        it = item_from_send(send, turn.index)
+        if it is not None:
+            items.append(it)
+    return items
+
+
+def thread_items(turns: Iterable[Turn]) -> list[ChatItem]:
+    """All bubbles of a contact's thread, with reactions folded onto the bubble they react to."""
+    items: list[ChatItem] = []
+    for turn in turns:
+        items.extend(items_for_turn(turn))
+    return fold_reactions(items)
+
+
+def fold_reactions(items: list[ChatItem]) -> list[ChatItem]:
+    """Show reactions as badges on the bubble they react to; mark answered interactive bubbles."""
+    by_wamid = {it.wamid: it for it in items if it.wamid}
+    out: list[ChatItem] = []
+    last_interactive: ChatItem | None = None
+    for it in items:
+        if it.kind == "reaction" and it.reacts_to in by_wamid:
+            by_wamid[it.reacts_to].reactions.append(it.text or "∅")
+            continue
+        if it.side == "user" and last_interactive is not None:
+            last_interactive.answered = True
+            last_interactive = None
+        if it.interactive:
+            last_interactive = it
+        out.append(it)
+    return out
+
+
+def items_from_thread(thread: Iterable[Any]) -> list[ChatItem]:
+    """Bubbles from `Lab.thread(wa_id)` (ThreadItems: user inbound events and business sends)."""
+    entries = list(thread)
+    read = {str((e.send.payload or {}).get("message_id")) for e in entries if getattr(e, "send", None) is not None
+            and (e.send.type in SILENT_TYPES or (e.send.payload or {}).get("status") == "read")}
+    items: list[ChatItem] = []
+    for e in entries:
+        if getattr(e, "inbound", None) is not None:
+            key_index = e.turn_index if e.turn_index is not None else e.inbound.wamid
+            item = item_from_inbound(e.inbound, e.turn_index, "read" if e.inbound.wamid in read else "delivered")
+            item.key = f"in-{key_index}"
+            items.append(item)
+        elif getattr(e, "send", None) is not None:
+            it = item_from_send(e.send, e.turn_index)
+            if it is not None:
+                items.append(it)
+    return fold_reactions(items)

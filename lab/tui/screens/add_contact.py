@@ -1,0 +1,65 @@
+"""Add a simulated WhatsApp user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+
+@dataclass(frozen=True)
+class NewContact:
+    name: str
+    wa_id: str | None
+
+
+class AddContactModal(ModalScreen[NewContact | None]):
+    """Asks for a name and an optional wa_id (digits with the country code)."""
+
+    DEFAULT_CSS = """
+    AddContactModal { align: center middle; }
+    AddContactModal > Vertical { width: 56; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    AddContactModal Input { margin-bottom: 1; }
+    AddContactModal #contact-error { color: $error; height: auto; }
+    AddContactModal Horizontal { height: auto; align-horizontal: right; }
+    """
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="add-contact-cancel", tooltip="Close without adding")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("New contact")
+            yield Input(placeholder="Name (e.g. Ana Lima)", id="contact-name")
+            yield Input(placeholder="wa_id, digits with country code (empty: generated)", id="contact-wa-id")
+            yield Label("", id="contact-error")
+            with Horizontal():
+                yield Button("Add", variant="primary", id="add")
+                yield Button("Cancel", id="cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "add":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        name = self.query_one("#contact-name", Input).value.strip()
+        wa_id = self.query_one("#contact-wa-id", Input).value.strip().lstrip("+").replace(" ", "")
+        error = ""
+        if not name:
+            error = "Give the contact a name."
+        elif wa_id and not (wa_id.isdigit() and 8 <= len(wa_id) <= 15):
+            error = "wa_id must be 8 to 15 digits, country code first (e.g. 5511912345678)."
+        if error:
+            self.query_one("#contact-error", Label).update(error)
+            return
+        self.dismiss(NewContact(name, wa_id or None))

@@ -1,0 +1,426 @@
+"""The main screen: contacts, the WhatsApp-like thread, the composer and the side panel of a turn."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from lab.conversation import events as ev
+from lab.conversation.model import Turn
+from lab.errors import LabError
+from lab.tui import composer_syntax as cs
+from lab.tui.actions import pending_summary, perform
+from lab.tui.chat_items import ChatItem, item_from_inbound, item_from_send, items_for_turn, items_from_thread, thread_items
+from lab.tui.live_turns import LiveTurns
+from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, RecordingChanged, TurnCompleted
+from lab.tui.recording import Recording, start_recording, stop_recording
+from lab.tui.session import contact_id, contact_name, facts_of, maybe_await, session_now
+from lab.tui.widgets.chat_bubble import ChatBubble
+from lab.tui.widgets.chat_pane import ChatPane
+from lab.tui.widgets.composer import Composer
+from lab.tui.widgets.contact_list import ContactList
+from lab.tui.widgets.error_panel import ErrorPanel
+from lab.tui.widgets.lab_header import LabHeader
+from lab.tui.widgets.side_panel import SidePanel
+from textual.widgets import Footer
+
+_pending_ids = itertools.count(1)
+
+
+class ChatScreen(Screen[None]):
+    """Renders the session; every action runs in a worker and comes back as a message."""
+
+    BINDINGS = [
+        Binding("f2", "open_prompts", "Prompts", id="open-prompts",
+                tooltip="Prompt variants of the flow: edit with a live token count, diff, apply"),
+        Binding("f3", "toggle_recording", "Record", id="toggle-recording",
+                tooltip="Start or stop recording this conversation as a scenario"),
+        Binding("ctrl+b", "choose_reply", "Reply choices", id="choose-reply",
+                tooltip="Move the focus to the newest reply buttons or list (then Enter picks)"),
+        Binding("f4", "add_contact", "Add contact", id="add-contact", tooltip="Add a simulated WhatsApp user"),
+        Binding("f5", "restart", "Restart", id="restart-conversation",
+                tooltip="Restart the conversation: same user with memory cleared, or a new user"),
+        Binding("f7", "select_turn(-1)", "◀ Turn", id="previous-turn", tooltip="Show the previous turn in the side panel"),
+        Binding("f8", "select_turn(1)", "Turn ▶", id="next-turn", tooltip="Show the next turn in the side panel"),
+        Binding("f9", "next_tab", "Panel tab", id="next-panel-tab",
+                tooltip="Cycle the side panel: Timeline, Logs, Tokens & cost, Payloads"),
+        Binding("ctrl+n", "next_contact", "Next contact", id="next-contact", show=False,
+                tooltip="Switch to the next contact's thread"),
+        Binding("ctrl+l", "focus_composer", "Composer", id="focus-composer", show=False,
+                tooltip="Put the cursor back in the composer"),
+        Binding("escape", "dismiss_error", "Dismiss", id="dismiss-error", show=False,
+                tooltip="Hide the error panel and follow the latest turn again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lab: Any = None
+        self.contact: str | None = None
+        self.selected_turn: int | None = None  # None: follow the latest turn of the contact
+        self.live = LiveTurns()
+        self.recording: Recording | None = None
+        self.advanced_h = 0.0  # hours the person moved the virtual clock
+
+    def compose(self) -> ComposeResult:
+        yield LabHeader(id="header")
+        with Horizontal(id="body"):
+            yield ContactList(id="contacts")
+            with Vertical(id="chat-column"):
+                yield ChatPane(id="chat", window=getattr(self.app, "window", 60))
+                yield Composer(id="composer")
+            yield SidePanel(id="side")
+        yield ErrorPanel(id="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Composer).focus()
+        self.query_one(SidePanel).show_turn(None, [], [])
+        if getattr(self.app, "clock_interval", 1.0):
+            self.set_interval(self.app.clock_interval, self.refresh_header)
+
+    def refresh_header(self) -> None:
+        """Clock and recorder state (facts about the target are set once, on open)."""
+        header = self.query_one(LabHeader)
+        header.now = session_now(self.lab) if self.lab is not None else None
+        header.offset_h = self.advanced_h
+        header.recording = self.recording.status() if self.recording else ""
+
+    # -- session ----------------------------------------------------------------------------
+    def on_lab_opened(self, message: LabOpened) -> None:
+        self.lab = message.lab
+        facts = facts_of(self.lab, getattr(self.app, "settings", None))
+        header = self.query_one(LabHeader)
+        header.target, header.flow, header.llm_mode = facts.target, facts.flow, facts.llm_mode
+        self.refresh_header()
+        contacts = list(self.lab.contacts)
+        wanted = getattr(self.app, "initial_contact", None)
+        ids = [contact_id(c) for c in contacts]
+        self.contact = wanted if wanted in ids else (ids[0] if ids else None)
+        self.show_contact(self.contact)
+
+    def turns(self, wa_id: str | None = None) -> list[Turn]:
+        """Finished turns of a contact (all contacts when None)."""
+        if self.lab is None:
+            return []
+        turns = list(self.lab.transcript.turns)
+        return turns if wa_id is None else [t for t in turns if t.contact == wa_id]
+
+    def show_contact(self, wa_id: str | None) -> None:
+        """Switch the thread, the contact list and the side panel to one contact."""
+        self.contact = wa_id
+        self.selected_turn = None
+        self.refresh_contacts()
+        pane = self.query_one(ChatPane)
+        if wa_id is None:
+            pane.show_thread([])
+            return
+        thread = getattr(self.lab, "thread", None)
+        items = items_from_thread(thread(wa_id)) if callable(thread) else thread_items(self.turns(wa_id))
+        pane.show_thread(items)
+        self.refresh_side()
+
+    def refresh_contacts(self) -> None:
+        counts: dict[str, int] = {}
+        for t in self.turns():
+            counts[t.contact] = counts.get(t.contact, 0) + 1
+        contacts = list(self.lab.contacts) if self.lab is not None else []
+        self.query_one(ContactList).show_contacts(contacts, self.contact, counts)
+        self.query_one(ChatPane).border_title = next((contact_name(c) for c in contacts if contact_id(c) == self.contact), "")
+
+    def shown_turn(self) -> Turn | None:
+        """The selected turn, or the contact's latest (in flight first)."""
+        if self.contact is None:
+            return None
+        if self.selected_turn is not None:
+            return self.live.get(self.selected_turn) or next(
+                (t for t in self.turns(self.contact) if t.index == self.selected_turn), None)
+        live = self.live.latest_for(self.contact)
+        finished = self.turns(self.contact)
+        if live is not None and (not finished or live.index > finished[-1].index):
+            return live
+        return finished[-1] if finished else None
+
+    def refresh_side(self) -> None:
+        turn = self.shown_turn()
+        self.query_one(SidePanel).show_turn(turn, self.turns(self.contact), self.turns())
+        self.query_one(ChatPane).select_turn(turn.index if turn and self.selected_turn is not None else None)
+
+    # -- lab events -------------------------------------------------------------------------
+    def on_lab_event_arrived(self, message: LabEventArrived) -> None:
+        event = message.event
+        pane = self.query_one(ChatPane)
+        if isinstance(event, ev.TurnStarted):
+            self.live.started(event)
+            if event.contact == self.contact:
+                pending = self.live.claim_pending(event.contact)
+                pane.upsert(item_from_inbound(event.inbound, event.index, "sent"), replace_key=pending)
+                self.refresh_side()
+        elif isinstance(event, ev.ReplyCaptured):
+            self.live.reply(event)
+            if event.contact == self.contact:
+                item = item_from_send(event.send, event.turn_index)
+                if item is not None:
+                    pane.upsert(item)
+                self._refresh_if_shown(event.turn_index)
+        elif isinstance(event, ev.StatusChanged):
+            send = self.live.send_for(event.wamid)
+            if event.contact == self.contact and send is not None:
+                item = item_from_send(send, None)
+                if item is not None and pane.has(item.key):
+                    item.turn_index = pane.items[pane._index[item.key]].turn_index
+                    pane.upsert(item)
+        elif isinstance(event, ev.LogReceived):
+            self.live.log(event)
+            self.query_one(SidePanel).log_arrived(event.turn_index, event.line)
+        elif isinstance(event, (ev.ExecutionUpdated, ev.LLMCallMetered)):
+            self.live.update(event)
+            self._refresh_if_shown(getattr(event, "turn_index", None))
+        elif isinstance(event, ev.TurnFinished):
+            self.turn_finished(event.turn)
+        elif isinstance(event, ev.LabErrorRaised):
+            self.show_error(LabError(event.what, where=event.where, fix=event.fix))
+
+    def _refresh_if_shown(self, turn_index: int | None) -> None:
+        shown = self.shown_turn()
+        if shown is not None and turn_index == shown.index:
+            self.refresh_side()
+
+    def turn_finished(self, turn: Turn, pending_key: str | None = None) -> None:
+        """Reconcile the thread with the finished turn (statuses, verdicts, answers)."""
+        self.live.finished(turn)
+        if self.recording is not None and pending_key is None:
+            self.recording.turns += 1
+            self.refresh_header()
+        if turn.contact == self.contact:
+            pane = self.query_one(ChatPane)
+            for i, item in enumerate(items_for_turn(turn)):
+                pane.upsert(item, replace_key=pending_key if i == 0 else None)
+        self.refresh_contacts()
+        self.refresh_side()
+
+    def on_turn_completed(self, message: TurnCompleted) -> None:
+        if message.turn is not None:
+            self.turn_finished(message.turn, message.pending_key)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        pane = self.query_one(ChatPane)
+        if message.pending_key and pane.has(message.pending_key):
+            item = pane.items[pane._index[message.pending_key]]
+            item.state = "failed"
+            pane.upsert(item)
+        self.show_error(message.error)
+
+    def show_error(self, error: BaseException | str) -> None:
+        self.query_one(ErrorPanel).show_error(error)
+
+    # -- the person's actions ---------------------------------------------------------------
+    @on(Composer.Sent)
+    def _composer_sent(self, event: Composer.Sent) -> None:
+        settings = getattr(self.app, "settings", None)
+        try:
+            action = cs.parse(event.text, project_dir=settings.project_dir if settings else None)
+        except LabError as exc:
+            self.show_error(exc)  # the text stays in the composer, nothing is lost
+            return
+        if isinstance(action, cs.ShowHelp):
+            event.composer.accept()
+            self.app.action_help()
+            return
+        if self.lab is None or self.contact is None:
+            self.show_error(LabError("the lab session is not open yet", fix="wait a moment: the header shows the target once it is"))
+            return
+        event.composer.accept()
+        self.query_one(ErrorPanel).dismiss()
+        self.start_action(action)
+
+    @on(ChatBubble.ReplyChosen)
+    def _reply_chosen(self, event: ChatBubble.ReplyChosen) -> None:
+        if self.lab is not None and self.contact is not None:
+            self.start_action(cs.Tap(event.choice.title))
+
+    @on(ChatBubble.Selected)
+    def _bubble_selected(self, event: ChatBubble.Selected) -> None:
+        if event.turn_index is not None:
+            self.selected_turn = event.turn_index
+            self.refresh_side()
+
+    @on(ContactList.ContactChosen)
+    def _contact_chosen(self, event: ContactList.ContactChosen) -> None:
+        if event.wa_id != self.contact:
+            self.show_contact(event.wa_id)
+        self.query_one(Composer).focus()
+
+    def start_action(self, action: cs.ComposerAction) -> None:
+        """Show the user's bubble at once (pending), then run the action in a worker."""
+        assert self.contact is not None
+        pending_key = None
+        if not isinstance(action, (cs.Advance, cs.MarkRead)):
+            pane = self.query_one(ChatPane)
+            kind, label, text = pending_summary(action)
+            pending_key = f"pending-{next(_pending_ids)}"
+            clock = getattr(self.lab, "clock", None)
+            now = clock.time() if clock is not None else 0.0
+            self._mark_answered(pane)
+            pane.append(ChatItem(key=pending_key, side="user", time=now, kind=kind, label=label, text=text, state="pending"))
+            self.live.add_pending(self.contact, pending_key)
+        self.run_action(self.contact, action, pending_key)
+
+    def _mark_answered(self, pane: ChatPane) -> None:
+        bubble = pane.latest_interactive()
+        if bubble is not None and not bubble.item.answered:
+            bubble.item.answered = True
+            bubble.update_item(bubble.item)
+
+    @work(group="turns", exit_on_error=False, description="running a turn")
+    async def run_action(self, wa_id: str, action: cs.ComposerAction, pending_key: str | None) -> None:
+        """One turn on the session; reports by message, never touches widgets."""
+        try:
+            turn = await perform(self.lab, wa_id, action, last_business_wamid=self._last_business_wamid(wa_id))
+        except Exception as exc:  # noqa: BLE001 - reported in the error panel, the app keeps running
+            self.post_message(ActionFailed(exc, pending_key))
+            return
+        if isinstance(action, cs.Advance):
+            self.advanced_h += action.delta.total_seconds() / 3600
+            self.app.call_later(self.refresh_header)  # the header's clock moved
+            self.app.notify(f"Clock advanced by {action.text}.")
+        self.post_message(TurnCompleted(turn, pending_key))
+
+    def _last_business_wamid(self, wa_id: str) -> str | None:
+        pane = self.query_one(ChatPane)
+        return next((it.wamid for it in reversed(pane.items) if it.side == "business" and it.wamid), None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
+
+    def action_choose_reply(self) -> None:
+        bubble = self.query_one(ChatPane).latest_interactive()
+        if bubble is None:
+            self.app.notify("No reply buttons or list in this thread yet.", severity="warning")
+            return
+        buttons = bubble.query("Button")
+        if buttons:
+            buttons.first().focus()
+            bubble.scroll_visible()
+
+    def action_select_turn(self, step: int) -> None:
+        turns = self.turns(self.contact)
+        if not turns:
+            return
+        indexes = [t.index for t in turns]
+        current = self.selected_turn if self.selected_turn in indexes else indexes[-1]
+        pos = max(0, min(len(indexes) - 1, indexes.index(current) + step))
+        self.selected_turn = indexes[pos]
+        self.refresh_side()
+
+    def action_next_tab(self) -> None:
+        self.query_one(SidePanel).next_tab()
+
+    def action_focus_composer(self) -> None:
+        self.query_one(Composer).focus()
+
+    def action_dismiss_error(self) -> None:
+        self.query_one(ErrorPanel).dismiss()
+        if self.selected_turn is not None:
+            self.selected_turn = None
+            self.refresh_side()
+
+    def action_next_contact(self) -> None:
+        if self.lab is None:
+            return
+        ids = [contact_id(c) for c in self.lab.contacts]
+        if ids:
+            i = ids.index(self.contact) if self.contact in ids else -1
+            self.show_contact(ids[(i + 1) % len(ids)])
+
+    def action_add_contact(self) -> None:
+        from lab.tui.screens.add_contact import AddContactModal, NewContact
+
+        def added(new: NewContact | None) -> None:
+            if new is None or self.lab is None:
+                return
+            try:
+                contact = self.lab.add_contact(new.name, new.wa_id)
+            except LabError as exc:
+                self.show_error(exc)
+                return
+            self.show_contact(contact_id(contact))
+
+        self.app.push_screen(AddContactModal(), added)
+
+    def action_restart(self) -> None:
+        if self.lab is None or self.contact is None:
+            return
+        from lab.tui.screens.restart import RestartModal
+
+        name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), self.contact)
+        self.app.push_screen(RestartModal(name), self._restart_chosen)
+
+    @work(group="restart", exclusive=True, exit_on_error=False)
+    async def _restart_chosen(self, choice: str | None) -> None:
+        if choice is None or self.contact is None:
+            return
+        result = await maybe_await(self.lab.restart(self.contact, new_user=(choice == "new")))
+        self.app.call_later(self._after_restart, result, choice)
+
+    def _after_restart(self, result: Any, choice: str) -> None:
+        if choice == "new" and result is not None:
+            self.show_contact(contact_id(result))
+        else:
+            self.query_one(ChatPane).append(ChatItem(key=f"note-{next(_pending_ids)}", side="system",
+                                                     time=self.lab.clock.time() if getattr(self.lab, "clock", None) else 0.0,
+                                                     kind="note", text="conversation restarted · the agent's memory was cleared"))
+        self.app.notify("Conversation restarted.")
+
+    # -- prompts and recorder ---------------------------------------------------------------
+    def action_open_prompts(self) -> None:
+        from lab.tui.screens.prompts import PromptScreen
+
+        settings = getattr(self.app, "settings", None)
+        if settings is None:
+            return
+        active = getattr(self.lab, "active_prompt", None) if self.lab is not None else None
+        self.app.push_screen(PromptScreen(settings.prompts_dir, settings.flow, active))
+
+    def action_toggle_recording(self) -> None:
+        if self.lab is None:
+            self.show_error(LabError("the lab session is not open yet", fix="wait for the header to show the target"))
+            return
+        if self.recording is not None:
+            self._stop_recording()
+            return
+        from lab.tui.screens.record import RecordModal
+
+        settings = self.app.settings
+        shown = settings.scenarios_dir.relative_to(settings.project_dir) if settings.scenarios_dir.is_relative_to(settings.project_dir) else settings.scenarios_dir
+        self.app.push_screen(RecordModal(str(shown)), self._start_recording)
+
+    @work(group="recorder", exclusive=True, exit_on_error=False)
+    async def _start_recording(self, name: str | None) -> None:
+        if name is None:
+            return
+        recording = await start_recording(self.lab, self.app.settings.scenarios_dir, name)
+        self.post_message(RecordingChanged(name, recording, True))
+
+    @work(group="recorder", exclusive=True, exit_on_error=False)
+    async def _stop_recording(self) -> None:
+        assert self.recording is not None
+        path = await stop_recording(self.recording)
+        self.post_message(RecordingChanged(None, path, False))
+
+    def on_recording_changed(self, message: RecordingChanged) -> None:
+        if message.active:
+            self.recording = message.path
+            self.app.notify(f"Recording to {self.recording.path}: each finished turn is saved at once.", title="Recording")
+        else:
+            turns = self.recording.turns if self.recording else 0
+            self.recording = None
+            self.app.notify(f"Scenario saved: {message.path} ({turns} turns)", title="Recording stopped")
+        self.refresh_header()

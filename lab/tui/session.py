@@ -1,0 +1,113 @@
+"""What the TUI needs from a lab session, and how it opens one.
+
+The real session is `lab.conversation.lab.Lab`; tests and benchmarks pass any object with the
+same names (a scripted fake). The TUI only calls what `LabSession` lists, so the contract
+between the two stays visible in one place.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Protocol
+
+from lab.conversation.model import Transcript, Turn
+
+
+class LabSession(Protocol):
+    """The subset of `Lab` the TUI drives (see lab/conversation/lab.py)."""
+
+    transcript: Transcript
+
+    @property
+    def contacts(self) -> list[Any]: ...
+
+    async def send_text(self, wa_id: str, text: str) -> Turn: ...
+
+    async def tap(self, wa_id: str, title: str) -> Turn: ...
+
+    async def send_media(self, wa_id: str, kind: str, path: Any, caption: str | None = None) -> Turn: ...
+
+    async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,
+                            address: str | None = None) -> Turn: ...
+
+    async def send_contacts(self, wa_id: str, contacts: list[dict[str, Any]]) -> Turn: ...
+
+    async def react(self, wa_id: str, emoji: str, to_wamid: str | None = None) -> Turn: ...
+
+    async def reply_to(self, wa_id: str, wamid: str, text: str) -> Turn: ...
+
+    def advance(self, delta: timedelta) -> Any: ...
+
+    def read(self, wa_id: str) -> Any: ...
+
+    def add_contact(self, name: str, wa_id: str | None = None) -> Any: ...
+
+    def restart(self, wa_id: str, new_user: bool = False) -> Any: ...
+
+    def subscribe(self, callback: Callable[[Any], None]) -> Any: ...
+
+    def describe_target(self) -> str: ...
+
+    async def apply_prompt(self, prompt_id: str) -> Any: ...
+
+
+LabFactory = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+@dataclass(slots=True)
+class SessionFacts:
+    """What the header shows about a session (read once it is open)."""
+
+    target: str = "opening…"
+    flow: str = ""
+    llm_mode: str = ""
+
+
+async def maybe_await(value: Any) -> Any:
+    """Await `value` when the session method was async (the contract allows both)."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def session_now(lab: Any) -> datetime | None:
+    """The session's virtual now, or None when it has no clock."""
+    clock = getattr(lab, "clock", None)
+    if clock is None:
+        return None
+    return clock.now() if hasattr(clock, "now") else None
+
+
+def facts_of(lab: Any, settings: Any | None) -> SessionFacts:
+    """Target, flow and LLM mode as the header shows them."""
+    try:
+        target = lab.describe_target()
+    except Exception:  # a session without it still opens; the header says so
+        target = "target unknown"
+    flow = getattr(lab, "flow", None) or (f"{settings.namespace}.{settings.flow}" if settings else "")
+    mode = getattr(lab, "llm_mode", None) or (settings.llm_mode if settings else "")
+    transcript = getattr(lab, "transcript", None)
+    if transcript is not None:
+        flow = flow or transcript.flow
+        mode = mode or transcript.llm_mode
+    return SessionFacts(target=str(target), flow=str(flow), llm_mode=str(mode))
+
+
+def contact_id(contact: Any) -> str:
+    return str(getattr(contact, "wa_id", contact))
+
+
+def contact_name(contact: Any) -> str:
+    return str(getattr(contact, "name", "") or contact_id(contact))
+
+
+def real_lab_factory(settings: Any, **options: Any) -> LabFactory:
+    """A factory opening the real `Lab` (imported only when called: it pulls in the whole core)."""
+
+    def factory() -> AbstractAsyncContextManager[Any]:
+        from lab.conversation.lab import Lab  # deferred: keeps the TUI's start-up fast
+
+        return Lab.open(settings, **options)
+
+    return factory

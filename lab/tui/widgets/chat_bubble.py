@@ -1,0 +1,161 @@
+"""One message bubble: the user's or the business's, with its choices, ticks, reactions and flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalGroup
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from lab.tui.chat_items import ChatItem, Choice
+
+TICKS = {
+    "pending": ("◷", "dim"),
+    "accepted": ("✓", "dim"),
+    "sent": ("✓", "dim"),
+    "delivered": ("✓✓", "dim"),
+    "read": ("✓✓", "bold #53bdeb"),
+    "played": ("✓✓", "bold #53bdeb"),
+    "failed": ("✗ failed", "bold red"),
+    "rejected": ("⛔ rejected", "bold red"),
+}
+
+
+def clock_text(ts: float) -> str:
+    """HH:MM of a virtual-clock timestamp, in UTC (the lab's clock is UTC)."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M")
+
+
+def bubble_text(item: ChatItem) -> Text:
+    """The bubble's whole text as one renderable (one Static per bubble keeps the DOM small)."""
+    out = Text()
+    if item.label:
+        out.append(item.label + "\n", style="bold")
+    if item.header:
+        out.append(item.header + "\n", style="bold")
+    if item.text:
+        out.append(item.text + "\n")
+    if item.footer:
+        out.append(item.footer + "\n", style="dim italic")
+    if item.link:
+        out.append(item.link + "\n", style="underline")
+    if item.flag:
+        out.append("⚠ " + item.flag + "\n", style="bold red")
+    meta = Text(justify="right")
+    if item.reactions:
+        meta.append(" ".join(item.reactions) + "  ")
+    if item.via == "notification":
+        meta.append("notification · ", style="dim")
+    meta.append(clock_text(item.time), style="dim")
+    if item.state:
+        tick, style = TICKS.get(item.state, (item.state, "dim"))
+        meta.append(" " + tick, style=style)
+    out.append_text(meta)
+    return out
+
+
+class ChatBubble(Vertical):
+    """Renders one `ChatItem`; reply buttons and list rows post `ReplyChosen`."""
+
+    DEFAULT_CSS = """
+    ChatBubble {
+        height: auto;
+        width: 1fr;
+        margin: 0 1 1 1;
+        &.-user { align-horizontal: right; }
+        &.-system { align-horizontal: center; }
+        .bubble--box {
+            height: auto;
+            width: auto;
+            max-width: 85%;
+            min-width: 26;
+            padding: 0 1;
+            background: $panel;
+            border-left: tall $primary 40%;
+        }
+        &.-user .bubble--box { background: $success 25%; border-left: none; border-right: tall $success; }
+        &.-system .bubble--box { background: $boost; border-left: none; color: $text-muted; }
+        &.-flagged .bubble--box { border-left: tall $error; background: $error 15%; }
+        &.-selected .bubble--box { outline-left: thick $accent; }
+        &.-pending .bubble--box { opacity: 80%; }
+        .bubble--body { width: auto; height: auto; }
+        .bubble--choices { height: auto; width: 100%; }
+        .bubble--choices Button { width: 100%; margin: 0; }
+        &.-answered .bubble--choices Button { text-style: dim; }
+    }
+    """
+
+    @dataclass
+    class ReplyChosen(Message):
+        """The user picked a reply button or list row on this bubble."""
+
+        chat_bubble: "ChatBubble"
+        choice: Choice
+
+        @property
+        def control(self) -> "ChatBubble":
+            return self.chat_bubble
+
+    @dataclass
+    class Selected(Message):
+        """The person clicked a bubble: the side panel follows its turn."""
+
+        chat_bubble: "ChatBubble"
+        turn_index: int | None
+
+    def __init__(self, item: ChatItem) -> None:
+        super().__init__(classes=f"-{item.side}")
+        self.item = item
+        self._sync_classes()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="bubble--box"):
+            yield Static(bubble_text(self.item), classes="bubble--body")
+            if self.item.buttons or self.item.rows:
+                # Stacked full-width, as WhatsApp shows reply buttons under the message.
+                with VerticalGroup(classes="bubble--choices"):
+                    for i, choice in enumerate(self.item.buttons):
+                        yield Button(f"↩ {choice.title}", compact=True, classes="reply", name=str(i))
+                    if self.item.rows:
+                        yield Button(f"☰ {self.item.list_button}", compact=True, classes="list-picker")
+
+    def on_mount(self) -> None:
+        # The item may have changed between compose and mount (a turn started meanwhile).
+        self.update_item(self.item)
+
+    def _sync_classes(self) -> None:
+        self.set_class(bool(self.item.flag), "-flagged")
+        self.set_class(self.item.answered, "-answered")
+        self.set_class(self.item.state == "pending", "-pending")
+
+    def update_item(self, item: ChatItem) -> None:
+        """Re-render after a status, reaction or answer changed (same bubble, new facts)."""
+        self.item = item
+        self._sync_classes()
+        # Also before mount: compose may already have built the Static from the old item.
+        for body in self.query(".bubble--body").results(Static):
+            body.update(bubble_text(item))
+
+    @on(Button.Pressed, ".reply")
+    def _reply_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.ReplyChosen(self, self.item.buttons[int(event.button.name or 0)]))
+
+    @on(Button.Pressed, ".list-picker")
+    def _list_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        from lab.tui.screens.list_picker import ListPickerModal
+
+        def chosen(choice: Choice | None) -> None:
+            if choice is not None:
+                self.post_message(self.ReplyChosen(self, choice))
+
+        self.app.push_screen(ListPickerModal(self.item), chosen)
+
+    def on_click(self) -> None:
+        self.post_message(self.Selected(self, self.item.turn_index))
