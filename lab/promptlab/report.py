@@ -48,7 +48,7 @@ CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111b21;background:#fff}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d1d7db;padding:4px 8px;vertical-align:top;text-align:left}
-th{background:#f0f2f5}.pass{background:#d9fdd3}.fail{background:#ffd6d6}
+th{background:#f0f2f5}.pass{background:#c8f7c5}.fail{background:#ffc9c9}
 .bubble{background:#d9fdd3;border-radius:8px;padding:4px 8px;margin:2px 0;white-space:pre-wrap}
 .user{background:#f0f2f5;border-radius:8px;padding:4px 8px;white-space:pre-wrap}
 del{background:#ffd6d6;text-decoration:line-through}ins{background:#b7f0ad;text-decoration:none}
