@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 from urllib.parse import quote
 
@@ -191,6 +192,8 @@ class KestraClient(ResourcesMixin):
             raise _FollowBroken(str(exc)) from exc
         except httpx.ConnectError as exc:
             raise errors.unreachable(self.base_url, exc) from exc
+        except httpx.TimeoutException as exc:  # connecting took too long (reading has no limit here)
+            raise errors.timed_out(self.base_url, what, _SSE_TIMEOUT.connect) from exc
 
     async def follow_execution(self, execution_id: str, *, poll_interval: float = 0.25) -> AsyncIterator[Execution]:
         """Snapshots of the execution until it is terminal (SSE `/follow`, else polling).
@@ -199,14 +202,15 @@ class KestraClient(ResourcesMixin):
         """
         last: Execution | None = None
         try:
-            async for event_id, data in self._sse(f"{self._ex_path(execution_id)}/follow",
-                                                  what=f"follow execution {execution_id}"):
-                if event_id == "start" or not data:
-                    continue
-                last = Execution.from_json(orjson.loads(data))
-                yield last
-                if event_id == "end":
-                    return
+            async with aclosing(self._sse(f"{self._ex_path(execution_id)}/follow",
+                                          what=f"follow execution {execution_id}")) as events:
+                async for event_id, data in events:
+                    if event_id == "start" or not data:
+                        continue
+                    last = Execution.from_json(orjson.loads(data))
+                    yield last
+                    if event_id == "end":
+                        return
         except _FollowBroken:
             pass  # the stream failed or ended early (proxy, restart): poll the rest
         if last is not None and last.terminated:
@@ -222,10 +226,11 @@ class KestraClient(ResourcesMixin):
         """The execution once terminal; KestraTimeout after `timeout` seconds."""
         async def last_snapshot() -> Execution:
             try:  # only the `end` event is parsed: intermediate snapshots are not needed here
-                async for event_id, data in self._sse(f"{self._ex_path(execution_id)}/follow",
-                                                      what=f"follow execution {execution_id}"):
-                    if event_id == "end" and data:
-                        return Execution.from_json(orjson.loads(data))
+                async with aclosing(self._sse(f"{self._ex_path(execution_id)}/follow",
+                                              what=f"follow execution {execution_id}")) as events:
+                    async for event_id, data in events:
+                        if event_id == "end" and data:
+                            return Execution.from_json(orjson.loads(data))
             except _FollowBroken:
                 pass
             final = None
@@ -289,13 +294,14 @@ class KestraClient(ResourcesMixin):
         if min_level:
             path += f"?minLevel={min_level}"
         try:
-            async for event_id, data in self._sse(path, what=f"follow the logs of execution {execution_id}"):
-                if event_id == "start" or not data:
-                    continue
-                entry = orjson.loads(data)
-                if entry.get("message") is None and entry.get("level") is None:
-                    continue  # Kestra's empty placeholder entry
-                yield LogEntry.from_json(entry)
+            async with aclosing(self._sse(path, what=f"follow the logs of execution {execution_id}")) as events:
+                async for event_id, data in events:
+                    if event_id == "start" or not data:
+                        continue
+                    entry = orjson.loads(data)
+                    if entry.get("message") is None and entry.get("level") is None:
+                        continue  # Kestra's empty placeholder entry
+                    yield LogEntry.from_json(entry)
         except _FollowBroken:
             return
 
