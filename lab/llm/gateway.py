@@ -159,7 +159,7 @@ class LLMGateway:
             if path == "/v1/chat/completions" and method == "POST":
                 raw = await read_body(receive)
                 body = parse_json(raw)
-                if self._scrubber.finds(raw):  # rare: a key pasted into a prompt; never shown as sent
+                if self._scrubber.finds(raw, _newest_text(body)):  # rare: a key in a prompt is never shown
                     self._tainted.add(id(body))
                 try:
                     await self._chat(body, execution_id, send, raw)
@@ -407,6 +407,14 @@ class LLMGateway:
 
 def _canonical_request(body: dict[str, Any]) -> dict[str, Any]:
     return canonical_chat(body)
+
+
+def _newest_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+        content = messages[-1].get("content")
+        return content if isinstance(content, str) else ""
+    return ""
 
 
 def _loads(data: bytes) -> Any:

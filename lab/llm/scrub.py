@@ -12,23 +12,17 @@ _SECRET_NAMES = re.compile(r"^(authorization|proxy-authorization|api[-_]?key|x-a
                            r"access[-_]?token|refresh[-_]?token|secret|client[-_]?secret|password|cookie|set-cookie)$",
                            re.IGNORECASE)
 # Values that look like credentials: OpenAI/Anthropic-style keys, bearer tokens, Meta tokens,
-# AWS access keys, GitHub and Slack tokens, Google API keys.
+# AWS access keys, GitHub and Slack tokens, Google API keys, walab's own keys.
 _SECRET_VALUES = re.compile(
     r"\bsk-[A-Za-z0-9_\-]{8,}"
-    r"|\bBearer\s+[A-Za-z0-9._~+/\-]+=*"
+    r"|\b[Bb][Ee][Aa][Rr][Ee][Rr]\s+[A-Za-z0-9._~+/\-]+=*"
     r"|\bEAA[A-Za-z0-9]{20,}"
     r"|\bAKIA[0-9A-Z]{16}\b"
     r"|\bgh[pousr]_[A-Za-z0-9]{20,}"
     r"|\bxox[abprs]-[A-Za-z0-9\-]{10,}"
     r"|\bAIza[0-9A-Za-z_\-]{30,}"
-    r"|\bwalab-[A-Za-z0-9_\-]{16,}",
-    re.IGNORECASE,
+    r"|\bwalab-[A-Za-z0-9_\-]{16,}"
 )
-
-
-_SECRET_BYTES = re.compile(_SECRET_VALUES.pattern.encode(), re.IGNORECASE)
-
-
 class Scrubber:
     """Replaces secrets in nested JSON-like data.
 
@@ -40,9 +34,17 @@ class Scrubber:
         self._values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
         self._raw_values = [v.encode() for v in self._values]
 
-    def finds(self, raw: bytes) -> bool:
-        """Whether raw bytes hold a secret (a quick test before scrubbing a parsed copy)."""
-        return any(v in raw for v in self._raw_values) or _SECRET_BYTES.search(raw) is not None
+    def finds(self, raw: bytes, fresh_text: str = "") -> bool:
+        """Whether a request holds a secret: one of the known values anywhere in its raw bytes, or
+        something shaped like a key in `fresh_text` (the newest message, where a user pastes one).
+
+        Shape-matching a whole 40-message body costs ~0.1-0.4 ms here, more than the replay
+        itself; earlier messages were checked when they were new, and cassettes are scrubbed
+        entirely when written.
+        """
+        if any(v in raw for v in self._raw_values):
+            return True
+        return bool(fresh_text) and _SECRET_VALUES.search(fresh_text) is not None
 
     def text(self, value: str) -> str:
         """A string with every secret replaced by [REDACTED]."""
