@@ -7,6 +7,7 @@ scratch on every call (what caching saves). Writes benchmarks/results/expr.md.
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import sys
@@ -62,6 +63,9 @@ def per_call_us(fn, number: int = 20000, repeat: int = 7) -> float:
     return statistics.median(times) / number * 1e6
 
 
+LOAD = os.getloadavg()[0]
+
+
 def main() -> int:
     rows = []
     jinja = jinja_renderers()
@@ -83,7 +87,8 @@ def main() -> int:
         "# Expression rendering (lab/kestra/expr)", "",
         "Command: `.venv/bin/python benchmarks/bench_expr.py`  ",
         f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        "2 cores (single-threaded benchmark); median of 7 repeats.", "",
+        f"2 cores (single-threaded benchmark); median of 7 repeats; load average at start {LOAD:.1f} "
+        "(other processes share the cores: compare the ratios, not only the absolute times).", "",
         "Baselines measured in the same run: *floor* = the same deep lookup written as plain Python dict "
         f"access ({floor:.3f} µs); *uncached* = compiling the template on every call; *Jinja2* = the same "
         "template in Jinja2 (StrictUndefined), pre-compiled.", "",

@@ -17,7 +17,7 @@ _MISSING = object()
 class Ctx:
     """One rendering: the variables in scope, the engine's functions, and template-level state."""
 
-    __slots__ = ("vars", "fx", "depth", "blocks", "macros")
+    __slots__ = ("vars", "fx", "depth", "blocks", "macros", "outer", "locals")
 
     def __init__(self, variables: dict, fx: Any, depth: int = 0, blocks: dict | None = None,
                  macros: dict | None = None) -> None:
@@ -26,9 +26,26 @@ class Ctx:
         self.depth = depth
         self.blocks = blocks
         self.macros = macros
+        self.outer: Ctx | None = None
+        self.locals: set[str] | frozenset[str] = frozenset()
 
-    def child(self, variables: dict) -> "Ctx":
-        return Ctx(variables, self.fx, self.depth, self.blocks, self.macros)
+    def child(self, variables: dict, local_names: frozenset[str] | None = None) -> "Ctx":
+        """A nested scope (a loop body): `set` of a name it does not own also updates the outer scope."""
+        inner = Ctx(variables, self.fx, self.depth, self.blocks, self.macros)
+        if local_names is not None:
+            inner.outer, inner.locals = self, set(local_names)
+        return inner
+
+    def assign(self, name: str, value: Any) -> None:
+        """`{% set %}` as Pebble's scope chain does it: the scope that owns the name gets the value."""
+        if self.outer is not None and name not in self.vars:
+            self.locals.add(name)  # a new name belongs to the innermost scope
+        scope: Ctx | None = self
+        while scope is not None:
+            scope.vars[name] = value
+            if name in scope.locals:
+                return
+            scope = scope.outer
 
 
 def describe(node: tuple) -> str:

@@ -219,9 +219,12 @@ def _uuid(ctx: Any) -> str:
     return str(uuidlib.uuid4())
 
 
-def _short_id(ctx: Any) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    return "".join(secrets.choice(alphabet) for _ in range(22))
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _random_id(length: int, alphabet: str = _BASE62):
+    """Kestra's id() (22 base62 chars), ksuid() (27) and nanoId() (21, URL-safe alphabet) shapes."""
+    return lambda ctx, *args: "".join(secrets.choice(alphabet) for _ in range(int(args[0]) if args else length))
 
 
 def _json_v13(ctx: Any, value: Any) -> Any:
@@ -240,7 +243,8 @@ FUNCTIONS: dict[str, Callable] = {
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
     "range": lambda ctx, start, end, step=1: _range(start, end, step),
     "printContext": lambda ctx: V.to_json(ctx.vars), "fetchContext": lambda ctx: ctx.vars,
-    "uuid": _uuid, "id": _short_id, "ksuid": _short_id, "nanoId": _short_id,
+    "uuid": _uuid, "id": _random_id(22), "ksuid": _random_id(27),
+    "nanoId": _random_id(21, "_-" + _BASE62),
     "randomInt": random_int, "randomPort": _random_port,
     "tasksWithState": tasks_with_state, "loopOutputs": loop_outputs, "currentEachOutput": current_each_output,
     "env": env_function, "block": block, "errorLogs": lambda ctx: ctx.fx.error_logs(),

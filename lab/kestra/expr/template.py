@@ -258,7 +258,7 @@ class _Builder:
             name, value = node[1], self.c.compile(node[2])
 
             def run_set(ctx: Ctx, out: list) -> None:
-                ctx.vars[name] = value(ctx)
+                ctx.assign(name, value(ctx))
             return run_set
         if kind == "filterblock":
             chain, body = self.c.compile(node[1]), self.body(node[2])
@@ -293,7 +293,7 @@ class _Builder:
             if not items:
                 return other(ctx, out)
             scope = dict(ctx.vars)
-            inner = ctx.child(scope)
+            inner = ctx.child(scope, frozenset(names) | {"loop"})
             length = len(items)
             for index, item in enumerate(items):
                 if len(names) == 1:

@@ -207,3 +207,12 @@ def test_runaway_templates_fail_cleanly():
                                ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", "nests too deeply")]:
         with pytest.raises(ExpressionError, match=fragment):
             render(template, {})
+
+
+def test_set_in_a_loop_updates_the_outer_variable_like_pebble():
+    tpl = "{% set total = 0 %}{% for x in xs %}{% set total = total + x %}{% set last = x %}{% endfor %}{{ total }}"
+    assert render(tpl, {"xs": [1, 2, 3]}) == "6"
+    with pytest.raises(ExpressionError, match="'last' is not defined"):
+        render(tpl + "{{ last }}", {"xs": [1]})  # a name first set inside the loop stays in the loop
+    nested = "{% set n = 0 %}{% for a in xs %}{% for b in xs %}{% set n = n + 1 %}{% endfor %}{% endfor %}{{ n }}"
+    assert render(nested, {"xs": [1, 2]}) == "4"
