@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote
 
 from lab.kestra.engine import api_flows
 from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, sse_event,
-                                           webhook_key_trigger)
+                                           token_metrics, webhook_key_trigger)
 
 Handler = Callable[["Call"], Awaitable[Reply]]
 OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
@@ -241,7 +241,11 @@ class KestraApi:
 
     async def metrics(self, call: Call) -> Reply:
         found = getattr(self.engine, "metrics", None)
-        items = [m if isinstance(m, dict) else m.to_json() for m in (found(call.params["id"]) if found else [])]
+        if found is not None:
+            items = [m if isinstance(m, dict) else m.to_json() for m in found(call.params["id"])]
+        else:
+            execution = self.engine.execution(call.params["id"])
+            items = token_metrics(execution) if execution is not None else []
         task_id = call.arg("taskId")
         if task_id:
             items = [m for m in items if m.get("taskId") == task_id]

@@ -196,3 +196,43 @@ async def test_webhook_extra_path_and_kill_without_cascade_answer_as_kestra():
         finished = await http.delete(f"/api/v1/main/executions/{hook['id']}/kill", params={"isOnKillCascade": "false"})
         assert finished.status_code == 409 and finished.json()["message"].endswith("already finished")
         assert (await http.delete(f"/api/v1/main/executions/{hook['id']}/kill")).status_code == 202
+
+
+LLM_FLOW = """id: llm
+namespace: company.team
+tasks:
+  - id: answer
+    type: io.kestra.plugin.ai.completion.ChatCompletion
+    provider:
+      type: io.kestra.plugin.ai.provider.OpenAI
+      apiKey: test-key
+      modelName: gpt-4o-mini
+      baseUrl: http://llm.local/v1
+    messages:
+      - type: USER
+        content: Olá
+"""
+
+
+async def fake_openai(scope, receive, send):
+    """An OpenAI-compatible /chat/completions answering with usage, as OpenAI does."""
+    while (await receive()).get("more_body"):
+        pass
+    body = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "Oi!"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42}}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_metrics_carry_the_token_counters_plugin_ai_publishes():
+    engine = Engine(http=httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_openai)))
+    engine.deploy(LLM_FLOW)
+    async with in_process(KestraApi(engine, username=USER, password=PASSWORD)) as kestra:
+        execution = await kestra.start_execution(NS, "llm", wait=True)
+        assert execution.state.current == "SUCCESS", execution.raw
+        metrics = await kestra.metrics(execution.id)
+    assert {m.name: m.value for m in metrics} == {"input.token.count": 12, "output.token.count": 30,
+                                                  "total.token.count": 42}
+    assert {m.task_id for m in metrics} == {"answer"} and metrics[0].type == "counter"
+    await engine.aclose()
