@@ -173,15 +173,29 @@ class KestraApi:
         if execution is None:  # trigger conditions not met
             return Reply(409 if self.dialect == "1.3" else 204, b"")
         props = trigger.props if trigger is not None else {}
+        status = 200
         if props.get("wait"):
             execution = await self.engine.wait(execution.id, None)
-            status = 500 if execution.state.current == "FAILED" else 200
+            status = self._response_code(props, execution, call.path)
             if props.get("returnOutputs"):
-                return json_reply(execution.outputs or {}, status)
-        else:
-            status = 200
+                reply = json_reply(execution.outputs or {}, status)
+                if str(props.get("responseContentType", "")).startswith("text/plain"):
+                    reply.headers = [(b"content-type", b"text/plain")]  # still the outputs map as JSON, as Kestra
+                return reply
         data = self.execution_json(execution, url=True)
         return json_reply({k: data[k] for k in WEBHOOK_KEYS if k in data}, status)
+
+    def _response_code(self, props: dict[str, Any], execution: Any, path: str) -> int:
+        """The waited webhook's status: `responseCode` rendered after the run, else 500 on FAILED, else 200."""
+        if props.get("responseCode") is None:
+            return 500 if execution.state.current == "FAILED" else 200
+        from lab.kestra.engine import render
+
+        try:
+            return int(render.render_str(str(props["responseCode"]), self.engine.context(execution.id)).strip())
+        except Exception as exc:
+            raise ApiError(error_reply(500, f"Internal Server Error: responseCode: {getattr(exc, 'what', exc)}",
+                                       path)) from exc
 
     async def webhook_extra_path(self, call: Call) -> Reply:
         """The core Webhook rejects extra path segments and a trailing slash: 404, empty body."""

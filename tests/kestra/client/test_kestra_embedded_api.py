@@ -236,3 +236,34 @@ async def test_metrics_carry_the_token_counters_plugin_ai_publishes():
                                                   "total.token.count": 42}
     assert {m.task_id for m in metrics} == {"answer"} and metrics[0].type == "counter"
     await engine.aclose()
+
+
+async def test_waited_webhook_response_code_and_plain_text_content_type():
+    engine = Engine()
+    engine.deploy("""id: verify
+namespace: company.team
+tasks:
+  - id: check
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      code: "{{ trigger.parameters['hub.mode'][0] == 'subscribe' ? 200 : 403 }}"
+outputs:
+  - id: response
+    type: STRING
+    value: "{{ trigger.parameters['hub.challenge'][0] }}"
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: k
+    wait: true
+    returnOutputs: true
+    responseContentType: text/plain
+    responseCode: "{{ outputs.check.values.code }}"
+""")
+    async with KestraClient("http://e", transport=httpx.ASGITransport(app=KestraApi(engine))) as kestra:
+        ok = await kestra.trigger_webhook(NS, "verify", "k", method="GET",
+                                          params={"hub.mode": "subscribe", "hub.challenge": "42"})
+        refused = await kestra.trigger_webhook(NS, "verify", "k", method="GET",
+                                               params={"hub.mode": "other", "hub.challenge": "7"})
+    assert (ok.status, ok.outputs) == (200, {"response": "42"})
+    assert (refused.status, refused.outputs) == (403, {"response": "7"})
