@@ -75,7 +75,7 @@ COMMON_PROPS = {
     "taskRunner": Prop("map"), "containerImage": Prop("string"), "docker": Prop("map"), "runner": Prop("string"),
     "failFast": Prop("bool"), "warningOnStdErr": Prop("bool"), "targetOS": Prop("string"),
     "dependencies": Prop("list"), "dependencyCacheEnabled": Prop("bool"), "pythonVersion": Prop("string"),
-    "description": Prop("string"),
+    "description": Prop("string"), "outputDirectory": Prop("bool"),
 }
 
 
@@ -105,6 +105,9 @@ class _ScriptTask(RunnableTask):
             return ctx.render_str(value)
 
         await self._input_files(ctx, props, workdir, render)
+        if props.get("dependencies"):
+            ctx.log("WARN", f"dependencies {props['dependencies']} are not installed by the embedded engine: "
+                            "install them in the Python environment the lab runs scripts with")
         before = [render(c) for c in _as_list(props.get("beforeCommands"))]
         commands = before + self.main_commands(ctx, props, workdir, render)
         fail_fast = props.get("failFast", True) not in (False, "false")
