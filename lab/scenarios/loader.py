@@ -381,7 +381,8 @@ def expand(scenario: Scenario) -> list[ScenarioCase]:
             chosen = {s.index: u for s, (_, u) in zip(choice_steps, combo)}
             parts = []
             if scenario.vars:
-                parts.append("-".join(f"{k}={v}" for k, v in row.items()) if row else f"row{r + 1}")
+                # the first column names the row (the rest is usually the expectation)
+                parts.append(_slug(str(next(iter(row.values())))) if row else f"row{r + 1}")
             parts += [_slug(u) for _, u in combo]
             steps = [_substitute_step(s, chosen.get(s.index, s.value), row) for s in scenario.steps]
             cases.append(ScenarioCase(scenario=scenario, case_id="-".join(parts), steps=steps, variables=dict(row)))

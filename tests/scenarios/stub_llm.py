@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
@@ -61,6 +62,27 @@ def agent_reply(user: str, system: str) -> dict[str, Any]:
                     "ou falar com um consultor."}
 
 
+def faq_answer(user: str, system: str) -> str:
+    """The knowledge-base line sharing most words with the question (the FAQ flow's system prompt carries the base)."""
+    base = system.split("BASE DE CONHECIMENTO", 1)[1]
+    words = {w for w in re.findall(r"\w{4,}", _plain(user))}
+    bullets: list[str] = []
+    for line in base.splitlines():
+        if line.startswith("- ") or not bullets or not line.startswith("  "):
+            bullets.append(line)
+        else:
+            bullets[-1] += " " + line.strip()
+    best, score = "", 0
+    for bullet in bullets:
+        text = bullet.strip(" -#*>")
+        overlap = len(words & set(re.findall(r"\w{4,}", _plain(text))))
+        if overlap > score:
+            best, score = text, overlap
+    if score == 0:
+        return "Não tenho essa informação aqui, mas um especialista pode ajudar: é só escrever \"atendente\"."
+    return best
+
+
 def classify(user: str) -> str:
     u = _plain(user)
     for intent, words in (("humano", ("atendente", "pessoa")), ("conta", ("conta de luz", "minha conta")),
@@ -85,6 +107,8 @@ def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if system.startswith("You grade"):  # the scenario judge: fails rubrics that ask for what it never does
         failing = any(w in _plain(user.split("Conversation", 1)[0]) for w in ("english", "ingles", "[reprovar]"))
         content = json.dumps({"pass": not failing, "reason": "stub judge: checked the rubric's keywords"})
+    elif "BASE DE CONHECIMENTO" in system:
+        content = faq_answer(user, system)
     elif "Classifique" in system:
         content = classify(user)
     else:

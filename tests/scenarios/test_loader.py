@@ -90,7 +90,7 @@ steps:
 """, P)
     cases = expand(sc)
     assert len(cases) == 8
-    assert cases[0].test_name == "demo[plano=Básico-Quero_o_plano-sim]"
+    assert cases[0].test_name == "demo[Básico-Quero_o_plano-sim]"
     assert cases[0].steps[0].value == "Quero o Básico" and cases[0].steps[0].expect.contains == ["Básico"]
     assert cases[-1].steps[0].value == "Preço do Premium?" and cases[-1].steps[1].value == "ok"
     assert len({c.test_name for c in cases}) == 8
