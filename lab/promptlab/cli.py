@@ -18,8 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, help="scenario files or folders (default: scenarios/)")
     parser.add_argument("--variants", required=True, help="comma-separated prompt ids; the first is the baseline")
     parser.add_argument("--models", default="", help="comma-separated models (default: each variant's own)")
-    parser.add_argument("--llm", default="auto", choices=("auto", "replay", "record", "live", "scripted"),
-                        help="auto = each scenario's own source (cassettes replayed); record/live call the upstream")
+    parser.add_argument("--llm", default="auto", choices=("auto", "replay", "update", "record", "live", "scripted"),
+                        help="auto = each scenario's own source (cassettes replayed); update = replay, and re-record "
+                             "only cells whose prompt or model is not in the cassette; record/live call the upstream")
     parser.add_argument("--repeat", type=int, default=None, help="live/record: play each cell N times")
     parser.add_argument("--json", type=Path, default=None, help="write the machine-readable result here")
     parser.add_argument("--html", type=Path, default=None, help="write a self-contained HTML report here")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         if args.repeat:
             sc = replace(sc, llm=replace(sc.llm, repeat=args.repeat, pass_if=min(sc.llm.pass_if, args.repeat)))
         cases += expand(sc)
-    if args.llm in ("live", "record"):
+    if args.llm in ("live", "record", "update"):
         est = estimate(cases, variants, models, settings.prompts_dir, repeat=args.repeat or 1)
         print("estimated cost before running (tiktoken prompt tokens × turns × price; replies ~120 tokens):")
         for e in est:
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             yamlio.write_atomic(args.html, report.html(result))
 
     def progress(done: int, total: int, elapsed: float, cost: float, cell) -> None:
-        mark = "pass" if cell.passed else "FAIL"
+        mark = ("pass" if cell.passed else "FAIL") + (" (re-recorded)" if cell.recorded else "")
         print(f"[{done}/{total}] {elapsed:6.1f} s  ${cost:.6f}  {cell.scenario} · {cell.variant}"
               f"{' @ ' + cell.model if cell.model else ''}: {mark}", file=sys.stderr, flush=True)
 

@@ -51,6 +51,7 @@ class Cell:
     passed_runs: int = 0
     error: str | None = None
     seconds: float = 0.0
+    recorded: bool = False  # update mode: the cassette lacked this prompt/model, so the cell was re-recorded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,10 +153,7 @@ def run_matrix(cases: list[ScenarioCase], variants: list[str], models: list[str]
         for case in cases:
             for variant in variants:
                 for model in models:
-                    player = make(prompt=variant, model=model or None,
-                                  llm_mode=None if mode == "auto" else mode,
-                                  cassette=variant_cassette(case, variant, variants[0]))
-                    cell = cell_of(player.play_sync(case), variant, model)
+                    cell = _play_cell(make, case, variant, model, mode, variants[0])
                     run.cells.append(cell)
                     run.seconds = time.perf_counter() - started
                     if on_cell is not None:
@@ -166,6 +164,27 @@ def run_matrix(cases: list[ScenarioCase], variants: list[str], models: list[str]
         run.cancelled = True
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model: str, mode: str,
+               baseline: str) -> Cell:
+    """Play one cell; in update mode, replay first and re-record only when the cassette misses."""
+    cassette = variant_cassette(case, variant, baseline)
+    llm_mode = {"auto": None, "update": "replay"}.get(mode, mode)
+    playback = make(prompt=variant, model=model or None, llm_mode=llm_mode, cassette=cassette).play_sync(case)
+    if mode == "update" and cassette_missed(playback):
+        # Cassette keys carry the prompt's hash and the model: a miss means this cell's prompt or
+        # model changed since it was recorded (or it never was), so only this cell goes upstream.
+        playback = make(prompt=variant, model=model or None, llm_mode="record", cassette=cassette).play_sync(case)
+        cell = cell_of(playback, variant, model)
+        cell.recorded = True
+        return cell
+    return cell_of(playback, variant, model)
+
+
+def cassette_missed(playback: Any) -> bool:
+    """True when a replayed call found no recording (the gateway answers 404)."""
+    return any(c.mode == "replay" and c.status == 404 for t in playback.transcript.turns for c in t.llm_calls)
 
 
 def prompt_diffs(prompts_dir: Path, variants: list[str]) -> tuple[dict[str, str], dict[str, str]]:

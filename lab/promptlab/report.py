@@ -26,7 +26,8 @@ def table(run: CompareRun) -> str:
     rows = [head]
     for c in run.cells:
         rows.append([c.scenario, _col(c.variant, c.model, run),
-                     ("yes" if c.passed else "NO") + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else ""),
+                     ("yes" if c.passed else "NO") + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else "")
+                     + (" (re-recorded)" if c.recorded else ""),
                      f"{c.checks_passed}/{c.checks_passed + c.checks_failed}", f"{c.tokens_in}/{c.tokens_out}",
                      _money(c.cost_usd), _ms(c.latency_p50_ms), _ms(c.latency_p95_ms)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]

@@ -96,3 +96,25 @@ def test_html_report_renders_in_headless_chromium(compared: dict, tmp_path: Path
     # the matrix's pass cell (#c8f7c5) and FAIL cell (#ffc9c9) are on screen, each a sizeable block
     assert count_colour(shot, (0xC8, 0xF7, 0xC5)) > 2000
     assert count_colour(shot, (0xFF, 0xC9, 0xC9)) > 2000
+
+
+def test_update_mode_re_records_only_cells_whose_prompt_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.promptlab.compare import run_matrix
+    from lab.scenarios.loader import expand, load_scenario
+
+    for name in ("flows", "prompts"):
+        os.symlink(ROOT / name, tmp_path / name)
+    folder = tmp_path / "scenarios" / "whatsapp_agent"
+    folder.mkdir(parents=True)
+    for f in ("greeting_plans.yaml", "greeting_plans.cassette.yaml"):
+        shutil.copy(ROOT / "scenarios" / "whatsapp_agent" / f, folder)
+    cases = expand(load_scenario(folder / "greeting_plans.yaml"))
+    with serve() as (url, stub):
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-stub-key-0123456789abcdef")
+        first = run_matrix(cases, VARIANTS.split(","), [""], mode="update")
+        assert [c.recorded for c in first.cells] == [False, True]  # the baseline replays its committed cassette
+        assert stub.requests == 5 and (folder / "greeting_plans.concise.cassette.yaml").exists()
+        second = run_matrix(cases, VARIANTS.split(","), [""], mode="update")
+        assert [c.recorded for c in second.cells] == [False, False] and stub.requests == 5  # nothing changed
+    assert [c.turns[0].replies for c in second.cells] == [c.turns[0].replies for c in first.cells]
