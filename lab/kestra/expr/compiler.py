@@ -17,7 +17,9 @@ _MISSING = object()
 class Ctx:
     """One rendering: the variables in scope, the engine's functions, and template-level state."""
 
-    __slots__ = ("vars", "fx", "depth", "blocks", "macros", "outer", "locals")
+    __slots__ = ("vars", "fx", "depth", "blocks", "macros")
+    outer: "Ctx | None" = None  # set on loop scopes only (see _LoopCtx): keeps the common Ctx cheap
+    locals: "set[str] | frozenset[str]" = frozenset()
 
     def __init__(self, variables: dict, fx: Any, depth: int = 0, blocks: dict | None = None,
                  macros: dict | None = None) -> None:
@@ -26,14 +28,13 @@ class Ctx:
         self.depth = depth
         self.blocks = blocks
         self.macros = macros
-        self.outer: Ctx | None = None
-        self.locals: set[str] | frozenset[str] = frozenset()
 
     def child(self, variables: dict, local_names: frozenset[str] | None = None) -> "Ctx":
         """A nested scope (a loop body): `set` of a name it does not own also updates the outer scope."""
-        inner = Ctx(variables, self.fx, self.depth, self.blocks, self.macros)
-        if local_names is not None:
-            inner.outer, inner.locals = self, set(local_names)
+        if local_names is None:
+            return Ctx(variables, self.fx, self.depth, self.blocks, self.macros)
+        inner = _LoopCtx(variables, self.fx, self.depth, self.blocks, self.macros)
+        inner.outer, inner.locals = self, set(local_names)
         return inner
 
     def assign(self, name: str, value: Any) -> None:
@@ -46,6 +47,12 @@ class Ctx:
             if name in scope.locals:
                 return
             scope = scope.outer
+
+
+class _LoopCtx(Ctx):
+    """A loop body's scope: knows its outer scope and the names it owns."""
+
+    __slots__ = ("outer", "locals")
 
 
 def describe(node: tuple) -> str:
