@@ -9,7 +9,7 @@ from typing import Any, Callable
 from lab.kestra.expr import values as V
 from lab.kestra.expr.compiler import Compiler, Ctx
 from lab.kestra.expr.errors import ExpressionError
-from lab.kestra.expr.lexer import Segment, Token, split
+from lab.kestra.expr.lexer import Segment, split
 from lab.kestra.expr.parser import Parser, parse_expression, walk
 from lab.kestra.expr.values import Undefined
 
@@ -350,4 +350,4 @@ def cached(compiler: Compiler) -> Callable[[str], Template]:
     return functools.lru_cache(maxsize=8192)(lambda source: build(source, compiler))
 
 
-__all__ = ["Template", "build", "cached", "parse_template", "names_in", "Token"]
+__all__ = ["Template", "build", "cached", "parse_template", "names_in"]
