@@ -108,10 +108,12 @@ async def turns() -> dict:
         per_turn = (await _conversation(lab, texts))[WARMUP:]
         assert all(c.mode == "replay" for c in lab.gateway.calls())
         statuses = len(lab.status_deliveries)
-        # Baseline: the same flow fired straight at the engine, same kind of bytes, no client / API / turn engine.
-        engine, people = lab.engine, [c.wa_id for c in lab.contacts[-20:]]
+    # Baseline: the same conversation fired straight at the engine of a fresh lab (same bytes, same
+    # replayed LLM answers), without the Kestra client, the REST API or the turn engine.
+    async with Lab.open(settings, clock_start=CLOCK, cassette=cassette) as lab:
+        engine = lab.engine
+        people = [lab.add_contact(f"Pessoa {i}").wa_id for i in range(20)]
         engine_only = []
-        lab.gateway.rewind()
         for i, text in enumerate(texts):
             event = lab.phone.text(people[i % len(people)], text)
             lab.sandbox.note_inbound(event.wa_id, event.time)
@@ -122,6 +124,7 @@ async def turns() -> dict:
             await engine.wait(execution.id)
             if i >= WARMUP:
                 engine_only.append((time.perf_counter() - t0) * 1000)
+        assert not [c for c in lab.gateway.calls() if c.error], "the baseline must replay every LLM call"
         await lab.sandbox.drain()
     return {"opens": opens, "turn": per_turn, "engine": engine_only, "statuses": statuses}
 

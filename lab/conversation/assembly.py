@@ -118,7 +118,7 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     parts = Parts(settings, clock, sandbox, gateway, server, http, client, engine, None)
     server.mount("/hooks/whatsapp", StatusRelay(parts))
 
-    if serve:
+    if serve or engine is None:  # a real Kestra calls the Graph API, the gateway and the files back
         await _serve(parts)
     try:
         if engine is None:

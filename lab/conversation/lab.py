@@ -100,11 +100,14 @@ class Lab:
         self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,
                                 captured_since=self.sandbox.captured_since,
                                 last_seq=lambda: self.sandbox.last_seq,
+                                local_wait=parts.engine.wait if parts.engine is not None else None,
                                 bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
                                 timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
         self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,
                                      llm_mode=self.llm_mode)
         self.sandbox.subscribe(self._on_sandbox)
+        if parts.engine is not None:
+            parts.engine.subscribe(self._on_engine)
         self.gateway.subscribe(self._on_llm_call)
         self.use_flow(self.flow_id)
 
@@ -117,8 +120,8 @@ class Lab:
 
         Args:
             settings: the session's settings (`lab.config.load_settings`).
-            serve: also listen on settings.host:port (uvicorn, same event loop): for the TUI's
-                browser mode and for a real Kestra that must call the lab back.
+            serve: also listen on settings.host:port (uvicorn, same event loop), e.g. for the TUI's
+                browser mode. Always on with a real Kestra, which must call the lab back.
             cassette: the LLM cassette to replay from / record into (default: scenarios/).
             scripted: `lab.llm.scripted.ScriptedReplies` for the gateway's scripted mode.
             clock_start: a frozen virtual clock starting there (replay); None follows the wall clock.
@@ -193,6 +196,20 @@ class Lab:
                 self._bus.emit(ev.ReplyCaptured(send.to, send, index))
         elif self._bus:
             self._bus.emit(ev.StatusChanged(send.to, send.wamid or "", status.status, status.error))
+
+    def _on_engine(self, event: Any) -> None:
+        """Live execution updates on the embedded engine (built only when someone listens)."""
+        if not self._bus or event.kind != "execution" or event.execution is None:
+            return
+        index = self.turns.turn_of_execution(event.execution_id)
+        if index is None:
+            return
+        from lab.conversation.turns import execution_view
+        from lab.kestra.shapes import Execution
+
+        snapshot = Execution.from_json(event.execution.to_json(self.client.dialect))
+        self._bus.emit(ev.ExecutionUpdated(index, execution_view(
+            snapshot, self.turns.task_types.get((snapshot.namespace, snapshot.flow_id)))))
 
     def _on_llm_call(self, call: Any) -> None:
         if self._bus:

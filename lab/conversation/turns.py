@@ -78,12 +78,14 @@ class TurnEngine:
                  llm_calls_of: Callable[[str], list[Any]], bus: ev.EventBus,
                  captured_since: Callable[[int], list["CapturedSend"]] | None = None,
                  last_seq: Callable[[], int] | None = None,
+                 local_wait: Callable[[str], Any] | None = None,
                  task_types: dict[tuple[str, str], dict[str, str]] | None = None,
                  timeout: float = 30.0, settle: float = 0.0) -> None:
         self.client = client
         self._thread_of = thread_of
         self._captured_since = captured_since
         self._last_seq = last_seq
+        self._local_wait = local_wait
         self._llm_calls_of = llm_calls_of
         self.bus = bus
         self.task_types = task_types if task_types is not None else {}
@@ -212,6 +214,15 @@ class TurnEngine:
                 self.bus.emit(ev.LogReceived(turn.index, line))
 
     async def _follow(self, turn: Turn, execution_id: str, parent: str | None) -> ExecutionView:
+        if self._local_wait is not None:
+            # Embedded target: wait in-process (live updates come from the engine's own events),
+            # then read the final execution once through the REST API, as from a real Kestra.
+            await self._local_wait(execution_id)
+            snapshot = await self.client.get_execution(execution_id)
+            view = execution_view(snapshot, self.task_types.get((snapshot.namespace, snapshot.flow_id)), parent)
+            if self.bus:
+                self.bus.emit(ev.ExecutionUpdated(turn.index, view))
+            return view
         last: ExecutionView | None = None
         async for snapshot in self.client.follow_execution(execution_id):
             types = self.task_types.get((snapshot.namespace, snapshot.flow_id))
