@@ -110,7 +110,7 @@ class KestraApi:
             reply = exc.reply
         except Exception as exc:  # never a traceback to the caller: Kestra's 500 JsonError shape
             reply = error_reply(500, f"Internal Server Error: {type(exc).__name__}: {exc}", path)
-        await reply.send(send)
+        await reply.send(send, receive)
 
     async def _dispatch(self, scope: dict[str, Any], receive: Callable, path: str) -> Reply:
         method = scope["method"]

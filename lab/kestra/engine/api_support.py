@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,18 +30,38 @@ class Reply:
     def stream(cls, chunks: AsyncIterator[bytes]) -> Reply:
         return cls(200, headers=list(_SSE), chunks=chunks)
 
-    async def send(self, send: Callable) -> None:
+    async def send(self, send: Callable, receive: Callable | None = None) -> None:
+        """Send the reply; a stream stops early when the client disconnects (given `receive`)."""
         if self.chunks is None:
             headers = [*self.headers, (b"content-length", str(len(self.body)).encode())]
             await send({"type": "http.response.start", "status": self.status, "headers": headers})
             await send({"type": "http.response.body", "body": self.body})
             return
         await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        pump = asyncio.ensure_future(self._pump(send))
+        if receive is None:
+            await pump
+            return
+        watcher = asyncio.ensure_future(_disconnect(receive))
+        try:
+            await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, watcher):
+                task.cancel()
+            await asyncio.gather(pump, watcher, return_exceptions=True)
+
+    async def _pump(self, send: Callable) -> None:
+        assert self.chunks is not None
         try:
             async for chunk in self.chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         finally:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _disconnect(receive: Callable) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 class ApiError(Exception):

@@ -267,3 +267,37 @@ triggers:
                                                params={"hub.mode": "other", "hub.challenge": "7"})
     assert (ok.status, ok.outputs) == (200, {"response": "42"})
     assert (refused.status, refused.outputs) == (403, {"response": "7"})
+
+
+async def test_a_follower_that_disconnects_stops_the_stream_on_the_server():
+    engine = make_engine()
+    watching = {"open": 0, "closed": 0}
+    original_watch = engine.watch
+
+    async def tracked_watch(execution_id):
+        watching["open"] += 1
+        try:
+            async for snapshot in original_watch(execution_id):
+                yield snapshot
+        finally:
+            watching["closed"] += 1
+    engine.watch = tracked_watch
+    with LoopbackServer(KestraApi(engine)) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            execution = await engine_start(http, "PT5S")
+            async with http.stream("GET", f"/api/v1/main/executions/{execution}/follow") as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("data:"):
+                        break  # got the start event: hang up
+            for _ in range(100):
+                if watching["closed"]:
+                    break
+                await asyncio.sleep(0.02)
+            assert watching == {"open": 1, "closed": 1}  # while the execution still runs (5 s)
+            assert engine.execution(execution).state.current == "RUNNING"
+
+
+async def engine_start(http: httpx.AsyncClient, pause: str) -> str:
+    response = await http.post("/api/v1/main/executions/company.team/sleepy", files={"pause": (None, pause)})
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
