@@ -1,9 +1,10 @@
 """Status webhooks delivered off the request path: a queue drained by one background task.
 
-Sends only append to a deque (cheap, never awaits); the task takes whatever has accumulated
-(up to `batch_max` statuses) and posts it as one signed webhook, as Meta batches under load.
-At chat pace each status travels alone. Failed statuses go in their own webhooks, without
-`contacts[]`, as Meta sends them.
+Sends only append to a deque (cheap, never awaits). At chat pace each status travels alone, in
+order: bot libraries (pywa, whatsapp-api-js) read only the first status of a webhook. When a
+backlog builds up (a load test), the task posts whatever has accumulated, up to `batch_max`
+statuses per signed webhook, as Meta batches under load. Failed statuses go in their own
+webhooks, without `contacts[]`, as Meta sends them.
 """
 
 from __future__ import annotations
@@ -31,16 +32,18 @@ class StatusDispatcher:
     Args:
         webhook_url: the bot's callback URL; None keeps statuses local (recorded, not posted).
         batch_max: most statuses in one webhook (1 = one webhook per status).
-        linger: seconds to wait after a wake-up so a burst travels as one webhook.
+        linger: seconds to wait after a wake-up so a burst travels as one webhook (0: never wait).
+        batch_from: backlog size from which statuses are batched; below it each travels alone.
     """
 
     def __init__(self, business: Business, app_secret: str, webhook_url: str | None, *,
                  http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 1000,
-                 with_user_ids: bool = True, linger: float = 0.02) -> None:
+                 with_user_ids: bool = True, linger: float = 0.0, batch_from: int = 16) -> None:
         self.business = business
         self.webhook_url = webhook_url
         self.batch_max = max(1, batch_max)
         self.linger = linger
+        self.batch_from = batch_from
         self.with_user_ids = with_user_ids
         self._secret = app_secret
         self._http = http
@@ -97,6 +100,8 @@ class StatusDispatcher:
         first = queue.popleft()
         failed = first[1] == "failed"
         batch = [first]
+        if len(queue) + 1 < self.batch_from:
+            return batch, failed
         while queue and len(batch) < self.batch_max and (queue[0][1] == "failed") == failed:
             batch.append(queue.popleft())
         return batch, failed

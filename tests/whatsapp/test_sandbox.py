@@ -141,19 +141,29 @@ async def test_strict_window_rejects_synchronously(make_sandbox, clock):
         assert (await graph.post(SEND, json=TEXT, headers=AUTH)).status_code == 200
 
 
-async def test_status_webhooks_are_signed_batched_and_carry_pricing(graph, sandbox, sink):
-    for _ in range(5):
+async def test_status_webhooks_one_per_post_at_chat_pace(graph, sandbox, sink):
+    for _ in range(3):
         await graph.post(SEND, json=TEXT, headers=AUTH)
     await sandbox.drain()
     statuses = sink.statuses()
-    assert [s["status"] for s in statuses].count("sent") == 5 and len(statuses) == 10
-    assert len(sink.posts) < 10  # a burst travels batched
+    assert [s["status"] for s in statuses] == ["sent", "delivered"] * 3
+    assert len(sink.posts) == 6  # bot libraries read only the first status of a webhook
     assert all(s["pricing"] == {"billable": False, "pricing_model": "PMP", "type": "free_customer_service",
                                 "category": "service"} for s in statuses)
     body, headers = sink.posts[0]
     assert headers["user-agent"] == "facebookexternalua" and body.isascii()
     value = json.loads(body)["entry"][0]["changes"][0]["value"]
     assert value["contacts"][0]["wa_id"] == MARIA.wa_id and value["contacts"][0]["profile"]["name"] == "Maria Souza"
+
+
+async def test_a_backlog_of_statuses_is_batched(graph, sandbox, sink):
+    import asyncio
+
+    await asyncio.gather(*(graph.post(SEND, json=TEXT, headers=AUTH) for _ in range(40)))
+    await sandbox.drain()
+    statuses = sink.statuses()
+    assert len(statuses) == 80 and len(sink.posts) < 80
+    assert len({s["id"] for s in statuses}) == 40
 
 
 async def test_read_by_the_user_and_played_voice_notes(graph, sandbox, sink):
@@ -215,7 +225,7 @@ async def test_bot_errors_on_status_webhooks_are_retried(make_sandbox, sink, mon
     import asyncio
 
     await asyncio.sleep(0.2)
-    assert len(sink.posts) == 3 and sb.dispatcher.failures == 1 and sb.dispatcher.last_error == "HTTP 500"
+    assert len(sink.posts) == 6 and sb.dispatcher.failures == 2 and sb.dispatcher.last_error == "HTTP 500"
 
 
 async def test_thread_captured_since_and_subscribe(graph, sandbox):
