@@ -197,6 +197,10 @@ class _Checker:
         for key in required or ():
             if task.get(key) is None:
                 self.add("missing-property", f"{label} ({type_name}): missing required property `{key}`", path)
+        # A task type may also name what it cannot honour in properties Kestra accepts (AI tools...).
+        check = getattr(REGISTRY.get(canonical_type(str(type_name))) or REGISTRY.get(str(type_name)), "problems", None)
+        for message in check(task) if check is not None else ():
+            self.add("unsupported-property", f"{label} ({type_name}): {message}", path)
         if isinstance(task.get("retry"), dict):
             self.retry(task["retry"], label, path + ("retry",))
         canonical = canonical_type(str(type_name))

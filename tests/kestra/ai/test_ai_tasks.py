@@ -236,3 +236,27 @@ async def test_ai_agent_memory_window_and_unsupported_memory():
     assert [m["type"] for m in stored] == ["SYSTEM", "USER", "AI"] and stored[1]["contents"][0]["text"] == "p2"
     redis = {"type": "io.kestra.plugin.ai.memory.Redis", "host": "x"}
     assert "memory" in AIAgent.problems({"provider": provider(), "prompt": "x", "memory": redis})[0]
+
+
+def test_flow_validation_names_what_the_engine_cannot_honour():
+    from lab.kestra.engine.validation import validate
+
+    source = """
+id: agent
+namespace: company.whatsapp
+tasks:
+  - id: llm
+    type: io.kestra.plugin.ai.agent.AIAgent
+    prompt: "{{ trigger.body }}"
+    provider:
+      type: io.kestra.plugin.ai.provider.OpenAI
+      apiKey: "{{ secret('LLM_API_KEY') }}"
+      modelName: gpt-4o-mini
+      baseUrl: "http://127.0.0.1:8765/llm/x/{{ execution.id }}/v1"
+    tools:
+      - type: io.kestra.plugin.ai.tool.GoogleCustomWebSearch
+"""
+    messages = [p.message for p in validate(source)]
+    assert any("task `llm`" in m and "`tools`: tools are not supported by the embedded engine" in m for m in messages), messages
+    ok = source.split("    tools:")[0]
+    assert [p.message for p in validate(ok)] == []
