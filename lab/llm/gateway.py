@@ -39,6 +39,10 @@ _log = logging.getLogger("walab.llm")
 class LLMGateway:
     """OpenAI-compatible gateway with metering; `.app` is the ASGI app.
 
+    Every call is metered as an `LLMCall` (see `calls()` and `subscribe()`). A replayed call
+    reports the recorded call's latency and usage, so replayed transcripts read like the live ones;
+    identical requests replay their recordings in order (then the last one again).
+
     Args:
         mode: live | record | replay | scripted.
         key: the lab's gateway key; the flow's provider `apiKey` is set to it.
