@@ -399,7 +399,8 @@ BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": V.loose_equals, "equals": V.loose_equals,
     "!=": lambda a, b: not V.loose_equals(a, b),
     "<": _compare("<"), ">": _compare(">"), "<=": _compare("<="), ">=": _compare(">="),
-    "contains": _contains, "isIn": lambda a, b: _contains(b, a),
+    "contains": _contains, "isIn": lambda a, b: _contains(b, a), "in": lambda a, b: _contains(b, a),
+    "not in": lambda a, b: not _contains(b, a),
     "+": _arith("+"), "-": _arith("-"), "*": _arith("*"), "/": _arith("/"), "%": _arith("%"),
     "..": _range,
 }

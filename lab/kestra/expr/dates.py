@@ -29,8 +29,8 @@ NAMED_FORMATS = {
     "iso_date_time": "yyyy-MM-dd'T'HH:mm:ssXXX'['VV']'",
     "iso_zoned_date_time": "yyyy-MM-dd'T'HH:mm:ssXXX'['VV']'",
     "iso_ordinal_date": "yyyy-DDDXXX",
-    "rfc_1123_date_time": "EEE, d MMM yyyy HH:mm:ss 'GMT'",
 }
+RFC_1123 = "rfc_1123_date_time"  # Java prints GMT for a zero offset and +HHMM otherwise
 _PATTERN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|.", re.S)
 UNITS = {"NANOS": ("microseconds", 1e-3), "MICROS": ("microseconds", 1), "MILLIS": ("milliseconds", 1),
          "SECONDS": ("seconds", 1), "MINUTES": ("minutes", 1), "HOURS": ("hours", 1),
@@ -86,6 +86,9 @@ def _offset_text(value: dt.datetime, letter: str, count: int) -> str:
 
 def format_java(value: dt.datetime, pattern: str) -> str:
     """Format with a Java DateTimeFormatter pattern (or a Kestra named format)."""
+    if pattern == RFC_1123:
+        offset = value.utcoffset()
+        return format_java(value, "EEE, d MMM yyyy HH:mm:ss ") + ("GMT" if not offset else format_java(value, "Z"))
     pattern = NAMED_FORMATS.get(pattern, pattern)
     out: list[str] = []
     for letter, count in _tokens(pattern):
@@ -135,7 +138,8 @@ def format_java(value: dt.datetime, pattern: str) -> str:
 
 def _parse_regex(pattern: str) -> tuple[re.Pattern, list[tuple[str, int]]]:
     parts, fields = [], []
-    for letter, count in _tokens(NAMED_FORMATS.get(pattern, pattern)):
+    pattern = "EEE, d MMM yyyy HH:mm:ss z" if pattern == RFC_1123 else NAMED_FORMATS.get(pattern, pattern)
+    for letter, count in _tokens(pattern):
         if letter == "lit":
             parts.append(re.escape(count))  # type: ignore[arg-type]
             continue
@@ -151,7 +155,7 @@ def _parse_regex(pattern: str) -> tuple[re.Pattern, list[tuple[str, int]]]:
         elif letter in "XxZ":
             parts.append(f"(?P<{name}>Z|[+-]\\d{{2}}(?::?\\d{{2}})?)")
         elif letter in "zV":
-            parts.append(f"(?P<{name}>[A-Za-z_/+-]+)")
+            parts.append(f"(?P<{name}>[A-Za-z_/]+|[+-]\\d{{2}}:?\\d{{2}})")
         elif letter == "S":
             parts.append(f"(?P<{name}>\\d{{{count}}})")
         else:

@@ -15,7 +15,7 @@ from lab.kestra.expr.lexer import Token, interpolation_parts, tokenize
 
 BINARY = {
     "or": 10, "and": 15, "contains": 20,
-    "==": 30, "!=": 30, "<": 30, ">": 30, "<=": 30, ">=": 30, "equals": 30, "isIn": 30,
+    "==": 30, "!=": 30, "<": 30, ">": 30, "<=": 30, ">=": 30, "equals": 30, "isIn": 30, "in": 30, "not in": 30,
     "+": 40, "-": 40, "*": 60, "/": 60, "%": 60,
     "is": 100, "|": 100, "~": 110, "..": 120, "??": 120, "???": 120,
 }
@@ -86,10 +86,15 @@ class Parser:
         while True:
             tok = self.peek()
             op = tok.value if tok.kind in ("op", "name") else None
+            two_words = op == "not" and self.peek(1).kind == "name" and self.peek(1).value == "in"
+            if two_words:
+                op = "not in"  # `x not in list` (a binary operator after an operand)
             prec = BINARY.get(op) if op else None
             if prec is None or prec < min_prec:
                 return left
             self.next()
+            if two_words:
+                self.next()
             if op == "is":
                 negate = self.at("not")
                 if negate:

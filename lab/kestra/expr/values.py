@@ -91,10 +91,18 @@ def iso_duration(value: dt.timedelta) -> str:
     return out
 
 
+def iso_offset_datetime(value: dt.datetime) -> str:
+    """Jackson's ISO_OFFSET_DATE_TIME: seconds always, fraction with only the digits it needs."""
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    return text + _offset(value)
+
+
 def json_default(value: Any) -> Any:
     """JSON for values Jackson writes as strings (dates, durations, decimals)."""
     if isinstance(value, dt.datetime):
-        return java_datetime(value)
+        return iso_offset_datetime(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
