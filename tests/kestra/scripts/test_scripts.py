@@ -11,7 +11,7 @@ import pytest
 
 from lab.kestra.engine.tasks.base import REGISTRY, TaskFailed
 from lab.kestra.engine.tasks import scripts  # noqa: F401 - registers the task types
-from lab.kestra.expr import render, render_property
+from lab.kestra.expr import render, render_property, render_typed
 
 PROCESS = {"type": "io.kestra.plugin.core.runner.Process"}
 
@@ -31,6 +31,9 @@ class FakeContext:
 
     def render(self, value: Any) -> Any:
         return render_property(value, self.variables)
+
+    def render_typed(self, value: Any) -> Any:
+        return render_typed(value, self.variables) if isinstance(value, str) else value
 
     def render_str(self, value: Any) -> str:
         return "" if value is None else render(value if isinstance(value, str) else str(value), self.variables)
@@ -157,3 +160,10 @@ def test_registered_types_and_properties():
         cls = REGISTRY[name]
         assert {"beforeCommands", "env", "inputFiles", "outputFiles", "taskRunner"} <= set(cls.PROPERTIES)
     assert REGISTRY["io.kestra.plugin.scripts.python.Script"].PROPERTIES["script"].required
+
+
+async def test_commands_from_an_expression_rendering_a_list():
+    outputs, ctx = await run("io.kestra.plugin.scripts.shell.Commands",
+                             {"taskRunner": PROCESS, "commands": "{{ steps }}"},
+                             FakeContext({"steps": ["echo one", "echo two"]}))
+    assert [m for level, m in ctx.logs if level == "INFO"] == ["one", "two"]

@@ -108,7 +108,7 @@ class _ScriptTask(RunnableTask):
         if props.get("dependencies"):
             ctx.log("WARN", f"dependencies {props['dependencies']} are not installed by the embedded engine: "
                             "install them in the Python environment the lab runs scripts with")
-        before = [render(c) for c in _as_list(props.get("beforeCommands"))]
+        before = _command_list(ctx, props.get("beforeCommands"), render)
         commands = before + self.main_commands(ctx, props, workdir, render)
         fail_fast = props.get("failFast", True) not in (False, "false")
         interpreter = [render(p) for p in _as_list(props.get("interpreter"))] or ["/bin/sh", "-c"]
@@ -278,6 +278,15 @@ def _protocol(ctx: Any, line: str, vars_: dict[str, Any]) -> bool:
     return True
 
 
+def _command_list(ctx: Any, value: Any, render: Any) -> list[str]:
+    """Commands as a YAML list, or one expression that renders to a list (a dynamic property)."""
+    if isinstance(value, str) and value.strip().startswith("{{"):
+        typed = ctx.render_typed(value)
+        if isinstance(typed, list):
+            return [str(c) for c in typed]
+    return [render(c) for c in _as_list(value)]
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -303,7 +312,7 @@ class ShellCommands(_ScriptTask):
     PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
 
     def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
-        return [render(c) for c in _as_list(props.get("commands"))]
+        return _command_list(ctx, props.get("commands"), render)
 
 
 @register
@@ -327,7 +336,7 @@ class PythonCommands(_ScriptTask):
     PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
 
     def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
-        return [render(c) for c in _as_list(props.get("commands"))]
+        return _command_list(ctx, props.get("commands"), render)
 
 
 @register
