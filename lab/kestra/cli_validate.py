@@ -48,6 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kestra", metavar="URL", help="validate with a real Kestra's /flows/validate instead")
     parser.add_argument("--user", help="basic-auth user of that Kestra (default: KESTRA_USER)")
     parser.add_argument("--password", help="its password (default: KESTRA_PASSWORD)")
+    parser.add_argument("--kestra-version", choices=("1.3", "2.0"), default="1.3",
+                        help="the Kestra version the embedded engine checks against (default 1.3 LTS)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print problems only, no summary")
 
 
@@ -59,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         results = asyncio.run(_with_kestra(files, args.kestra, user, password))
         target = f"Kestra at {args.kestra}"
     else:
-        results = _with_engine(files)
-        target = "the embedded engine"
+        results = _with_engine(files, args.kestra_version)
+        target = f"the embedded engine (Kestra {args.kestra_version})"
     invalid = 0
     for path, findings in results:
         if findings:
@@ -90,13 +92,13 @@ def collect(paths: list[str]) -> list[Path]:
     return found
 
 
-def _with_engine(files: list[Path]) -> list[tuple[Path, list[Finding]]]:
+def _with_engine(files: list[Path], version: str = "1.3") -> list[tuple[Path, list[Finding]]]:
     from lab.kestra.engine.validation import validate  # what Engine.validate / deploy apply
 
     results = []
     for path in files:
         source = path.read_text(encoding="utf-8", errors="replace")
-        findings = [_from_problem(path, source, p) for p in validate(source, path=str(path))]
+        findings = [_from_problem(path, source, p) for p in validate(source, path=str(path), version=version)]
         results.append((path, findings))
     return results
 

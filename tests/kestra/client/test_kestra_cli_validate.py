@@ -35,7 +35,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_valid_folder_exits_0(capsys):
     assert main(["validate", str(FLOWS)]) == 0
     captured = capsys.readouterr()
-    assert captured.out == "" and "4 flow file(s) checked with the embedded engine: all valid" in captured.err
+    assert captured.out == "" and "4 flow file(s) checked with the embedded engine (Kestra 1.3): all valid" in captured.err
 
 
 def test_unknown_and_unsupported_types_are_told_apart_with_file_and_line(tmp_path, capsys):
@@ -91,3 +91,15 @@ def test_unreachable_kestra_is_a_usage_error(capsys):
     url = f"http://127.0.0.1:{free_port()}"
     assert main(["validate", str(FLOWS / "hello.yml"), "--kestra", url]) == 2
     assert f"is Kestra running at {url}?" in capsys.readouterr().err
+
+
+def test_kestra_2_0_flags_what_2_0_removed(tmp_path, capsys):
+    path = write(tmp_path, "each.yml", "id: each\nnamespace: company.team\ntasks:\n  - id: loop\n"
+                                       "    type: io.kestra.plugin.core.flow.ForEach\n    values: [1, 2]\n    tasks:\n"
+                                       "      - id: log\n        type: io.kestra.plugin.core.log.Log\n"
+                                       "        message: '{{ taskrun.value }}'\n")
+    assert main(["validate", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(path), "--kestra-version", "2.0"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:5:" in out and "ForEach" in out
