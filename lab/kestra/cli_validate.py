@@ -2,7 +2,7 @@
 
 Each problem is printed as `file:line: [kind] message` with a hint. Kinds: `unknown type` (the
 class does not exist in Kestra), `unsupported` (exists in Kestra, the embedded engine does not
-run it: use a real Kestra), `invalid` (anything else). Exit 1 when a flow is invalid, 0 when all
+run it: use a real Kestra), `removed` (gone in the Kestra version checked), `invalid` (the rest). Exit 1 when a flow is invalid, 0 when all
 are valid, 2 on usage errors (no such path, no flows, unreachable Kestra). In a folder, YAML
 under a `files/` subfolder is namespace files, not flows, and is skipped.
 """
@@ -110,6 +110,8 @@ def _from_problem(path: Path, source: str, problem: Any) -> Finding:
     if line is None and where:
         line = line_of(source, where)
     kind = _KINDS.get(str(getattr(problem, "kind", "")), None) or _kind_of(message)
+    if "removed in kestra" in message.lower():
+        kind = "removed"
     hint = getattr(problem, "hint", None) or _hint_for(kind)
     return Finding(str(path), line, kind, message, hint)
 
@@ -180,6 +182,8 @@ def _kind_of(message: str) -> str:
 
 
 def _hint_for(kind: str) -> str:
+    if kind == "removed":
+        return "use the replacement the message names (or keep the flow on Kestra 1.3: --kestra-version 1.3)"
     if kind == "unknown type":
         return "check the spelling of the type against Kestra's plugin documentation"
     if kind == "unsupported":

@@ -102,4 +102,4 @@ def test_kestra_2_0_flags_what_2_0_removed(tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(path), "--kestra-version", "2.0"]) == 1
     out = capsys.readouterr().out
-    assert f"{path}:5:" in out and "ForEach" in out
+    assert f"{path}:5: [removed]" in out and "ForEach" in out and "Loop" in out
