@@ -148,7 +148,7 @@ class KestraClient(ResourcesMixin):
             return WebhookResult(status=status, execution_id=execution.id, execution=execution,
                                  outputs=data.get("outputs"), raw=data)
         outputs = data if isinstance(data, dict) else {"value": data}
-        exec_id = outputs.get("executionId") or response.headers.get("x-kestra-execution-id")
+        exec_id = outputs.get("executionId")  # only when the flow puts it in its outputs
         return WebhookResult(status=status, execution_id=exec_id, execution=None, outputs=outputs, raw=data)
 
     # -- executions -------------------------------------------------------------------------
