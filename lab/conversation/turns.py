@@ -16,6 +16,8 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
+import httpx
+
 from lab.conversation import events as ev
 from lab.conversation.model import ExecutionView, InboundEvent, LogLine, TaskRunView, Timings, Turn
 from lab.errors import LabError
@@ -148,6 +150,9 @@ class TurnEngine:
             await self._follow_all(turn, ids, namespace, timeout, t0)
         except LabError as exc:
             turn.verdict, turn.error = "error", exc.render()
+        except httpx.TransportError as exc:  # a dropped connection is the turn's error, not a crash
+            turn.verdict = "error"
+            turn.error = f"the connection to the target broke: {exc.__class__.__name__}: {exc}"
         finally:
             self._inflight.pop(inbound.wa_id, None)
         if self.settle and turn.verdict != "timeout":

@@ -1,0 +1,56 @@
+"""The lab against a Kestra at a URL: deploy over REST, SSE follow, the flow calling the lab back.
+
+The "real Kestra" here is the embedded engine's REST API served by uvicorn on its own loopback
+port, so the path is the one a Kestra in Docker takes: nothing in-process between lab and target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+
+import httpx
+
+from .conftest import CLOCK, MARIA, settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_turns_against_a_kestra_url():
+    import uvicorn
+
+    from lab.conversation.lab import Lab
+    from lab.kestra.engine.api import KestraApi
+    from lab.kestra.engine.engine import Engine
+
+    lab_port, kestra_port = free_port(), free_port()
+    s = settings(port=lab_port, access_token="EAAWtest-token", gateway_key="walab-test-key")
+    secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
+               for k, v in (("WA_TOKEN", s.access_token), ("LLM_API_KEY", s.gateway_key))}
+    http = httpx.AsyncClient()
+    engine = Engine(http=http, secrets=secrets)
+    server = uvicorn.Server(uvicorn.Config(KestraApi(engine, public_url=f"http://127.0.0.1:{kestra_port}"),
+                                           host="127.0.0.1", port=kestra_port, log_level="warning", lifespan="off"))
+    server.install_signal_handlers = lambda: None
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with Lab.open(s, clock_start=CLOCK, target_url=f"http://127.0.0.1:{kestra_port}") as lab:
+            assert lab.engine is None and lab.describe_target().startswith(f"http://127.0.0.1:{kestra_port}")
+            assert {f.id for f in engine.flows()} >= {"lead_qualification", "whatsapp_agent"}  # deployed over REST
+            turn = await lab.send_text(MARIA, "Quero um orçamento")
+            assert turn.verdict == "ok", turn.error
+            assert [s.type for s in turn.replies if s.type != "read"] == ["template", "interactive"]
+            assert turn.executions[0].state == "SUCCESS" and len(turn.executions[0].task_runs) > 10
+            assert any("lead 5511987654321" in line.message for line in turn.logs)
+    finally:
+        server.should_exit = True
+        await task
+        await engine.aclose()
+        await http.aclose()
