@@ -50,6 +50,7 @@ class Parts:
     uvicorn: Any | None = None
     serve_task: asyncio.Task | None = None
     status_deliveries: list[StatusDelivery] = field(default_factory=list)
+    on_error: Any = None  # (what, where, fix) -> None: the Lab reports it as LabErrorRaised
 
 
 def _llm_upstream_ok(settings: "Settings") -> bool:

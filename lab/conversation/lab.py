@@ -95,6 +95,7 @@ class Lab:
         self.namespace = s.namespace
         self.flow_id = s.flow
         self._bus = ev.EventBus()
+        parts.on_error = lambda what, where=None, fix=None: self._bus.emit(ev.LabErrorRaised(what, where, fix))
         self._posted_after: dict[str, int] = {}  # inbound wamid -> sandbox seq when it was posted
         self.phone = Phone(s.business, self.clock, s.app_secret, s.contacts)
         self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,

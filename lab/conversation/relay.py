@@ -72,9 +72,12 @@ class StatusRelay:
             result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "", body, forward)
             delivery = StatusDelivery(wamids, statuses, result.status, result.execution_id)
             status = 200
-        except LabError:
+        except LabError as exc:
             delivery = StatusDelivery(wamids, statuses, 502, None)
             status = 502
+            if self.parts.on_error is not None:
+                self.parts.on_error(f"a status webhook ({', '.join(statuses)}) could not reach the flow: {exc.what}",
+                                    exc.where, exc.fix)
         self.parts.status_deliveries.append(delivery)
         await _answer(send, status, b"{}")
 
