@@ -13,6 +13,8 @@ async def perform(lab: Any, wa_id: str, action: cs.ComposerAction, *, last_busin
     """Run one action for the contact; returns the Turn it caused (None for clock and read)."""
     if isinstance(action, cs.SendText):
         return await lab.send_text(wa_id, action.text)
+    if isinstance(action, cs.SendLate):
+        return await lab.send_text(wa_id, action.text, delivered_after=action.delay)
     if isinstance(action, cs.Tap):
         return await lab.tap(wa_id, action.title)
     if isinstance(action, cs.SendMedia):
@@ -38,7 +40,7 @@ async def perform(lab: Any, wa_id: str, action: cs.ComposerAction, *, last_busin
 
 def pending_summary(action: cs.ComposerAction) -> tuple[str, str, str]:
     """(kind, label, text) of the user's bubble shown at once, before the turn starts."""
-    if isinstance(action, cs.SendText):
+    if isinstance(action, (cs.SendText, cs.SendLate)):
         return "text", "", action.text
     if isinstance(action, cs.Tap):
         return "button", "↩ reply", action.title

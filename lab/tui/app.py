@@ -45,7 +45,7 @@ class WalabApp(App[int]):
     ]
 
     def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
-                 window: int = 60, clock_interval: float = 1.0) -> None:
+                 window: int = 30, clock_interval: float = 1.0) -> None:
         super().__init__()
         self.lab_factory = lab_factory
         self.settings = settings

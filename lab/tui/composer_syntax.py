@@ -65,6 +65,14 @@ class Advance:
 
 
 @dataclass(frozen=True, slots=True)
+class SendLate:
+    """A message the bot receives `delay` after the user sent it (the 24-hour window test)."""
+
+    delay: timedelta
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class MarkRead:
     pass
 
@@ -74,7 +82,7 @@ class ShowHelp:
     pass
 
 
-ComposerAction = SendText | SendMedia | SendLocation | SendContact | React | ReplyTo | Tap | Advance | MarkRead | ShowHelp
+ComposerAction = SendText | SendLate | SendMedia | SendLocation | SendContact | React | ReplyTo | Tap | Advance | MarkRead | ShowHelp
 
 USAGE: dict[str, str] = {
     "/image PATH [caption]": "send a photo (also /doc, /audio, /voice, /video, /sticker)",
@@ -84,6 +92,7 @@ USAGE: dict[str, str] = {
     "/reply TEXT": "reply (quote) to the last business message",
     "/tap TITLE": "tap a reply button or list row by its title",
     "/advance 25h": "move the virtual clock forward (25h, 90m, 2d, 1h30m)",
+    "/late 25h TEXT": "a message the bot receives 25 h late: its replies fall outside the 24-hour window",
     "/read": "open the chat: the business's messages become read",
     "/help": "show the keys and commands",
 }
@@ -129,6 +138,11 @@ def parse(text: str, *, project_dir: Path | None = None) -> ComposerAction:
         return Tap(rest)
     if cmd == "advance":
         return Advance(parse_duration(rest or "?"), rest)
+    if cmd == "late":
+        delay, _, message = rest.partition(" ")
+        if not message.strip():
+            raise ConfigError("/late needs a delay and the text", fix="write /late 25h Quero um orçamento")
+        return SendLate(parse_duration(delay), message.strip())
     if cmd == "read":
         return MarkRead()
     if cmd in ("help", "?"):

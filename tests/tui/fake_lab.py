@@ -46,7 +46,7 @@ class FakeLab:
         self.applied: list[str] = []
         self._listeners: list[Callable[[Any], None]] = []
         self._seq = 0
-        self._last_inbound: dict[str, float] = {}
+        self._index = 0
         self.restarts: list[tuple[str, bool]] = []
         for i in range(history // 2):
             self._turn_sync(self._contacts[0].wa_id, "text", f"mensagem antiga {i}", {"text": {"body": f"mensagem antiga {i}"}})
@@ -83,22 +83,19 @@ class FakeLab:
         self._contacts.append(c)
         return c
 
-    def restart(self, wa_id: str, new_user: bool = False) -> Contact:
+    async def restart(self, wa_id: str, new_user: bool = False) -> None:
         self.restarts.append((wa_id, new_user))
-        if new_user:
-            old = next(c for c in self._contacts if c.wa_id == wa_id)
-            return self.add_contact(old.name + " (new)")
-        return next(c for c in self._contacts if c.wa_id == wa_id)
+        self.transcript.turns = [t for t in self.transcript.turns if t.contact != wa_id]
 
     async def apply_prompt(self, prompt_id: str) -> None:
         self.applied.append(prompt_id)
         self.active_prompt = prompt_id
 
-    async def send_text(self, wa_id: str, text: str) -> Turn:
+    async def send_text(self, wa_id: str, text: str, *, delivered_after: timedelta | None = None) -> Turn:
         if text == "boom":
             raise LabError("Kestra is not reachable at http://127.0.0.1:9", where="POST /api/v1/main/executions/webhook",
                            fix="start Kestra (docker compose up) or drop --kestra to use the embedded engine")
-        return self._turn_sync(wa_id, "text", text, {"text": {"body": text}})
+        return self._turn_sync(wa_id, "text", text, {"text": {"body": text}}, late=delivered_after)
 
     async def tap(self, wa_id: str, title: str) -> Turn:
         return self._turn_sync(wa_id, "interactive", title, {"type": "interactive", "interactive": {
@@ -161,12 +158,14 @@ class FakeLab:
                     {"type": "text", "text": "Maria"}, {"type": "text", "text": "Plus"}]}]}}, expired)]
         return [self._send(wa_id, "text", {"text": {"body": f"Recebi: {text}"}}, expired)]
 
-    def _turn_sync(self, wa_id: str, kind: str, summary: str, message: dict[str, Any], reply: bool = True) -> Turn:
-        index = len(self.transcript.turns)
+    def _turn_sync(self, wa_id: str, kind: str, summary: str, message: dict[str, Any], reply: bool = True,
+                   late: timedelta | None = None) -> Turn:
+        index = self._index
+        self._index += 1
         now = self.clock.tick()
-        last = self._last_inbound.get(wa_id)
-        expired = last is not None and now - last > 24 * 3600
-        self._last_inbound[wa_id] = now
+        if late is not None:  # the bot gets the message after the window has closed
+            self.clock.advance(late)
+        expired = late is not None and late > timedelta(hours=24)
         wamid = f"wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjA{index:05d}"
         payload = _webhook(wa_id, wamid, now, {"type": kind, **message})
         inbound = InboundEvent(wa_id, kind, summary, payload, json.dumps(payload, ensure_ascii=True).encode(),

@@ -73,7 +73,7 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="body"):
             yield ContactList(id="contacts")
             with Vertical(id="chat-column"):
-                yield ChatPane(id="chat", window=getattr(self.app, "window", 60))
+                yield ChatPane(id="chat", window=getattr(self.app, "window", 30))
                 yield Composer(id="composer")
             yield SidePanel(id="side")
         yield ErrorPanel(id="error")
@@ -261,7 +261,7 @@ class ChatScreen(Screen[None]):
         """Show the user's bubble at once (pending), then run the action in a worker."""
         assert self.contact is not None
         pending_key = None
-        if not isinstance(action, (cs.Advance, cs.MarkRead)):
+        if not isinstance(action, (cs.Advance, cs.MarkRead)):  # these add no bubble
             pane = self.query_one(ChatPane)
             kind, label, text = pending_summary(action)
             pending_key = f"pending-{next(_pending_ids)}"
@@ -367,17 +367,21 @@ class ChatScreen(Screen[None]):
     async def _restart_chosen(self, choice: str | None) -> None:
         if choice is None or self.contact is None:
             return
-        result = await maybe_await(self.lab.restart(self.contact, new_user=(choice == "new")))
-        self.app.call_later(self._after_restart, result, choice)
+        if choice == "new":  # a brand-new WhatsApp user: a new contact, a new wa_id
+            name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), "User")
+            result = self.lab.add_contact(f"{name.split(' (')[0]} (new)")
+        else:  # same user: the phone's chat and the agent's memory of them are cleared
+            await maybe_await(self.lab.restart(self.contact, new_user=True))
+            result = None
+        self.app.call_later(self._after_restart, result)
 
-    def _after_restart(self, result: Any, choice: str) -> None:
-        if choice == "new" and result is not None:
-            self.show_contact(contact_id(result))
-        else:
+    def _after_restart(self, result: Any) -> None:
+        self.show_contact(contact_id(result) if result is not None else self.contact)
+        if result is None:
             self.query_one(ChatPane).append(ChatItem(key=f"note-{next(_pending_ids)}", side="system",
                                                      time=self.lab.clock.time() if getattr(self.lab, "clock", None) else 0.0,
                                                      kind="note", text="conversation restarted · the agent's memory was cleared"))
-        self.app.notify("Conversation restarted.")
+        self.app.notify("Conversation restarted." if result is None else f"New user {contact_name(result)}.")
 
     # -- prompts and recorder ---------------------------------------------------------------
     def action_open_prompts(self) -> None:

@@ -28,7 +28,7 @@ class ChatPane(VerticalScroll):
     }
     """
 
-    def __init__(self, *, window: int = 60, slack: int = 20, id: str | None = None) -> None:
+    def __init__(self, *, window: int = 30, slack: int = 10, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window = window
         self.slack = slack

@@ -1,0 +1,137 @@
+"""Fixtures for the TUI tests: apps on a scripted or real lab, settling, and SVG snapshots."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from .fake_lab import FakeLab
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT_SIZE = (120, 36)  # one size for every snapshot
+CLOCK = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+MARIA = "5511987654321"
+JOAO = "5521998765432"
+
+
+class SVGSnapshot(SingleFileSnapshotExtension):
+    """One .svg file per snapshot, text mode (reviewable diffs)."""
+
+    file_extension = "svg"
+    _write_mode = WriteMode.TEXT
+
+
+_TERMINAL_ID = re.compile(r"terminal-\d+")
+
+
+def normalise_svg(svg: str) -> str:
+    """Textual numbers its CSS classes per run (terminal-1234-r1): make them stable."""
+    return _TERMINAL_ID.sub("terminal", svg)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's flows and prompts, so tests may edit prompts and record scenarios."""
+    for name in ("flows", "prompts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    for name in ("templates.yaml",):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "scenarios").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def make_fake_app(project: Path) -> Callable[..., Any]:
+    """`make_fake_app(history=0)`: the app on a scripted FakeLab (deterministic, frozen clock)."""
+
+    def make(history: int = 0, **kw: Any) -> Any:
+        from lab.config import Settings
+        from lab.tui.app import WalabApp
+
+        settings = Settings(project_dir=project, flow="lead_qualification", llm_mode="scripted")
+        app = WalabApp(lambda: FakeLab.open(history=history), settings, clock_interval=0, **kw)
+        app.animation_level = "none"
+        return app
+
+    return make
+
+
+@pytest.fixture
+def make_real_app(project: Path) -> Callable[..., Any]:
+    """`make_real_app(flow=..., scripted=[...])`: the app on the real Lab, embedded engine, frozen clock."""
+
+    def make(flow: str = "lead_qualification", scripted: list | None = None, **kw: Any) -> Any:
+        from lab.config import load_settings
+        from lab.conversation.lab import Lab
+        from lab.llm.scripted import ScriptedReplies
+        from lab.tui.app import WalabApp
+
+        settings = load_settings(project, env={}, flow=flow, llm_mode="scripted" if scripted is not None else "replay")
+        replies = ScriptedReplies(scripted, source="test") if scripted is not None else None
+        app = WalabApp(lambda: Lab.open(settings, clock_start=CLOCK, scripted=replies), settings, clock_interval=0, **kw)
+        app.animation_level = "none"
+        return app
+
+    return make
+
+
+async def settle(pilot: Any) -> None:
+    """Wait for every worker but the session's own (which lives as long as the app), then repaint."""
+    app = pilot.app
+    for _ in range(3):
+        busy = [w for w in app.workers if w.group != "lab" and not w.is_finished]
+        if busy:
+            await app.workers.wait_for_complete(busy)
+        await pilot.pause()
+
+
+async def opened(pilot: Any) -> None:
+    """Wait until the lab session is open and shown."""
+    for _ in range(400):
+        if pilot.app.lab is not None and pilot.app.chat.lab is not None:
+            break
+        await pilot.pause(0.02)
+    await settle(pilot)
+    no_blink(pilot.app)
+
+
+def no_blink(app: Any) -> None:
+    """No cursor blink: a blinking cursor makes snapshots flaky."""
+    from textual.widgets import Input, TextArea
+
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+    for widget in app.screen.query(TextArea):
+        widget.cursor_blink = False
+
+
+async def send(pilot: Any, text: str) -> None:
+    """Type into the composer and press Enter, then wait for the turn."""
+    from lab.tui.widgets.composer import Composer
+
+    composer = pilot.app.screen.query_one(Composer)
+    composer.focus()
+    composer.value = text
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.fixture
+def svg_snapshot(snapshot: Any) -> Callable[[Any], Any]:
+    """`await svg_snapshot(pilot)` compares the screen with tests/tui/__snapshots__/<test>.svg."""
+
+    async def take(pilot: Any) -> bool:
+        await settle(pilot)
+        no_blink(pilot.app)
+        await pilot.pause()
+        svg = normalise_svg(pilot.app.export_screenshot(title="walab"))
+        return snapshot(extension_class=SVGSnapshot) == svg
+
+    return take
