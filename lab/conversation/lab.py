@@ -132,9 +132,15 @@ class Lab:
         async def build() -> Lab:
             from lab.conversation.assembly import assemble
 
+            from lab.conversation.assembly import close
+
             parts = await assemble(settings, serve=serve, cassette=cassette, scripted=scripted,
                                    clock_start=clock_start, target_url=target_url)
-            return cls(parts, turn_timeout=turn_timeout)
+            try:
+                return cls(parts, turn_timeout=turn_timeout)
+            except BaseException:  # e.g. settings.flow is not among the deployed flows
+                await close(parts)
+                raise
 
         return LabOpening(build)
 
