@@ -173,9 +173,13 @@ def serve(port: int | None = None) -> Iterator[tuple[str, StubLLM]]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError(f"the stub LLM could not start on 127.0.0.1:{port}")
         time.sleep(0.01)
+    if not server.started:
+        raise RuntimeError("the stub LLM did not start within 30 s")
     try:
         yield f"http://127.0.0.1:{port}/v1", app
     finally:
