@@ -129,19 +129,34 @@ def _path(root: str, keys: tuple) -> Fn:
 
 
 def _fast_path(root: str, keys: tuple) -> Fn:
-    """The same lookup as straight-line code (about 3x faster); any miss re-walks with `_path` for
-    the exact value or the exact error. Integer steps check for a list first, because Python would
-    happily index a string where Pebble finds nothing."""
+    """The same lookup with plain indexing (2-4x faster); any miss re-walks with `_path` for the exact
+    value or the exact error. Integer steps check for a list first, because Python would happily
+    index a string where Pebble finds nothing."""
     slow = _path(root, keys)
-    lines = ["def path(ctx):", "    try:", f"        v = ctx.vars[{root!r}]"]
-    for key in keys:
-        if isinstance(key, int):
-            lines.append("        if type(v) is not list: return slow(ctx)")
-        lines.append(f"        v = v[{key!r}]")
-    lines += ["        return v", "    except (KeyError, IndexError, TypeError, AttributeError):", "        return slow(ctx)"]
-    scope: dict[str, Any] = {"slow": slow}
-    exec("\n".join(lines), scope)  # noqa: S102 - the source is built from repr() of str/int keys only
-    return scope["path"]
+    misses = (KeyError, IndexError, TypeError, AttributeError)
+    if all(isinstance(k, str) for k in keys):
+        def path(ctx: Ctx) -> Any:
+            try:
+                value = ctx.vars[root]
+                for key in keys:
+                    value = value[key]
+                return value
+            except misses:
+                return slow(ctx)
+        return path
+    steps = tuple((key, isinstance(key, int)) for key in keys)
+
+    def indexed_path(ctx: Ctx) -> Any:
+        try:
+            value = ctx.vars[root]
+            for key, is_index in steps:
+                if is_index and type(value) is not list:
+                    return slow(ctx)
+                value = value[key]
+            return value
+        except misses:
+            return slow(ctx)
+    return indexed_path
 
 
 def _where(root: str, keys: tuple) -> str:
