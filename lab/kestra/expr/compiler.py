@@ -73,24 +73,24 @@ def describe(node: tuple) -> str:
     return "(expression)"
 
 
-def get_key(obj: Any, key: Any, where: str) -> Any:
+def get_key(obj: Any, key: Any, where: Callable[[], str]) -> Any:
     """`obj.key` / `obj[key]`: a map entry or list item; anything else is undefined (strict)."""
     if isinstance(obj, dict):
         if key in obj:
             return obj[key]
         if isinstance(key, (int, float)) and not isinstance(key, bool) and str(key) in obj:
             return obj[str(key)]
-        raise Undefined(f"'{key}' is not defined in {where} (keys: {_keys(obj)})")
+        raise Undefined(lambda: f"'{key}' is not defined in {where()} (keys: {_keys(obj)})")
     if isinstance(obj, (list, tuple)):
         idx = key
         if isinstance(key, str) and key.isdigit():
             idx = int(key)
         if isinstance(idx, int) and not isinstance(idx, bool) and 0 <= idx < len(obj):
             return obj[idx]
-        raise Undefined(f"index {key!r} is out of range of {where} (a list of {len(obj)} items)")
+        raise Undefined(lambda: f"index {key!r} is out of range of {where()} (a list of {len(obj)} items)")
     if obj is None:
-        raise Undefined(f"cannot read '{key}' of {where}: it is null")
-    raise Undefined(f"'{key}' is not defined on {where} ({V.type_name(obj)})")
+        raise Undefined(lambda: f"cannot read '{key}' of {where()}: it is null")
+    raise Undefined(lambda: f"'{key}' is not defined on {where()} ({V.type_name(obj)})")
 
 
 def _keys(obj: dict) -> str:
@@ -123,7 +123,7 @@ def _path(root: str, keys: tuple) -> Fn:
             elif type(value) is list and type(key) is int and 0 <= key < len(value):
                 value = value[key]
                 continue
-            value = get_key(value, key, _where(root, keys[:i]))
+            value = get_key(value, key, lambda i=i: _where(root, keys[:i]))
         return value
     return path
 
@@ -200,15 +200,15 @@ class Compiler:
         const = _const_path(node)
         if const:
             return _fast_path(*const)
-        obj, key, where = self.compile(node[1]), node[2], describe(node[1])
-        return lambda ctx: get_key(obj(ctx), key, where)
+        obj, key, text = self.compile(node[1]), node[2], describe(node[1])
+        return lambda ctx: get_key(obj(ctx), key, lambda: text)
 
     def c_item(self, node: tuple) -> Fn:
         const = _const_path(node)
         if const:
             return _fast_path(*const)
-        obj, key, where = self.compile(node[1]), self.compile(node[2]), describe(node[1])
-        return lambda ctx: get_key(obj(ctx), key(ctx), where)
+        obj, key, text = self.compile(node[1]), self.compile(node[2]), describe(node[1])
+        return lambda ctx: get_key(obj(ctx), key(ctx), lambda: text)
 
     def c_list(self, node: tuple) -> Fn:
         items = [self.compile(n) for n in node[1]]

@@ -15,7 +15,13 @@ class Undefined(Exception):
     """Raised inside evaluation when a variable or attribute does not exist (strict mode).
 
     `??`, `???`, `is defined` and `default` catch it; at the top it becomes an ExpressionError.
+    The message may be a callable, formatted only when someone reads it (usually nobody does:
+    `a.b ?? 'x'` swallows it).
     """
+
+    def __str__(self) -> str:
+        message = self.args[0] if self.args else ""
+        return message() if callable(message) else str(message)
 
 
 class JavaFloat(float):
