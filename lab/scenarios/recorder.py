@@ -32,12 +32,12 @@ class Recorder:
     """
 
     def __init__(self, lab: Any, path: str | Path, name: str, *, description: str | None = None,
-                 llm_note: str | None = None, llm_source: str = "cassette", clock_start: Any = None) -> None:
+                 llm_note: str | None = None, llm_source: str | None = None, clock_start: Any = None) -> None:
         self.lab, self.path, self.name = lab, Path(path), name
         self.description = description
         self.llm_note = llm_note  # e.g. "cassette recorded against a local stub, not a real model"
         self.clock_start = clock_start  # the virtual clock's start, so replays run on the same dates
-        self.llm_source = llm_source  # cassette (recorded by the gateway) or live
+        self.llm_source = llm_source  # cassette (recorded by the gateway), live or scripted; None = the lab's mode
         self.steps: list[dict[str, Any]] = []
         self._contact: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -45,6 +45,10 @@ class Recorder:
 
     def start(self) -> None:
         """Start listening; writes the (empty) scenario header at once."""
+        clock = getattr(self.lab, "clock", None)
+        if self.clock_start is None and clock is not None and hasattr(clock, "now"):
+            # A replay starts its virtual clock where this recording started.
+            self.clock_start = clock.now().replace(microsecond=0)
         self._unsubscribe = self.lab.subscribe(self._on_event)
         self._write()
 
@@ -99,14 +103,29 @@ class Recorder:
         clock = self.clock_start or getattr(self.lab, "clock_start", None)
         if clock is not None:
             doc["clock"] = clock.isoformat()
-        llm: dict[str, Any] = {"source": self.llm_source}
-        if self.llm_source == "cassette":
-            llm["cassette"] = self.cassette_path.name
-        if self.llm_note:
-            llm["note"] = self.llm_note
-        doc["llm"] = llm
+        doc["llm"] = self._llm()
         doc["steps"] = self.steps
         return doc
+
+    def _llm(self) -> dict[str, Any]:
+        """Where the replay's LLM answers come from: the cassette the gateway records into, or the script."""
+        import os
+
+        mode = getattr(self.lab, "llm_mode", None) or getattr(self.lab.settings, "llm_mode", "record")
+        source = self.llm_source or {"live": "live", "scripted": "scripted"}.get(mode, "cassette")
+        llm: dict[str, Any] = {"source": source}
+        gateway = getattr(self.lab, "gateway", None)
+        if source == "cassette":
+            store = getattr(gateway, "cassettes", None)
+            target = getattr(store, "record_to", None) if store is not None else None
+            cassette = Path(target) if target else self.cassette_path
+            llm["cassette"] = os.path.relpath(cassette, self.path.parent)
+        elif source == "scripted":
+            script = getattr(gateway, "_script", None)
+            llm["scripted"] = list(getattr(script, "items", []) or [])
+        if self.llm_note:
+            llm["note"] = self.llm_note
+        return llm
 
     def _write(self) -> None:
         header = "# Recorded with `walab record`; expectations start as the replies observed: edit them.\n"
