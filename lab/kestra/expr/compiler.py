@@ -375,7 +375,8 @@ def _contains(container: Any, item: Any) -> bool:
 def _arith(op: str) -> Callable[[Any, Any], Any]:
     def arith(left: Any, right: Any) -> Any:
         if op == "+" and (isinstance(left, str) or isinstance(right, str)):
-            return V.to_text(left) + V.to_text(right)  # Pebble's `+` concatenates when a side is a string
+            # Pebble's `+` concatenates when a side is a string, with Java's String.valueOf (null -> "null")
+            return ("null" if left is None else V.to_text(left)) + ("null" if right is None else V.to_text(right))
         if isinstance(left, list) and op in "+-":
             other = right if isinstance(right, list) else [right]
             return left + other if op == "+" else [i for i in left if i not in other]
