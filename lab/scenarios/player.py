@@ -135,7 +135,8 @@ class Player:
 
             open_lab = Lab.open
         settings = self._settings(case, mode)
-        async with open_lab(settings, serve=False, **self._lab_options(case, mode)) as lab:
+        # A real Kestra calls the lab back (Graph API, LLM gateway): the lab server must listen.
+        async with open_lab(settings, serve=(self.target_url or settings.kestra_url) is not None, **self._lab_options(case, mode)) as lab:
             prompt = self.prompt or case.scenario.prompt
             if prompt:
                 await lab.apply_prompt(prompt)
