@@ -136,7 +136,8 @@ class Player:
             open_lab = Lab.open
         settings = self._settings(case, mode)
         # A real Kestra calls the lab back (Graph API, LLM gateway): the lab server must listen.
-        async with open_lab(settings, serve=(self.target_url or settings.kestra_url) is not None, **self._lab_options(case, mode)) as lab:
+        serve = (self.target_url or settings.kestra_url) is not None
+        async with open_lab(settings, serve=serve, **self._lab_options(case, mode)) as lab:
             prompt = self.prompt or case.scenario.prompt
             if prompt:
                 await lab.apply_prompt(prompt)
