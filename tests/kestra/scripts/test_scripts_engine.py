@@ -60,3 +60,25 @@ async def test_script_outputs_feed_expressions_and_exit_code_fails_the_run():
     assert ("sh", "INFO", "about to fail") in logs and ("sh", "ERROR", "no such model") in logs
     assert ("sh", "ERROR", "Command failed with exit code 2: no such model") in logs
     assert ("report", "INFO", "script failed") in logs
+
+
+async def test_task_timeout_kills_the_script():
+    engine = Engine()
+    flow = engine.deploy(textwrap.dedent("""
+        id: slow
+        namespace: company.team
+        tasks:
+          - id: sleepy
+            type: io.kestra.plugin.scripts.shell.Commands
+            timeout: PT1S
+            taskRunner:
+              type: io.kestra.plugin.core.runner.Process
+            commands:
+              - echo started
+              - sleep 30
+    """))
+    started = await engine.start(flow.namespace, flow.id)
+    x = await engine.wait(started.id, timeout=15)
+    assert x.state.current == "FAILED"
+    messages = [e.message for e in engine.logs(x.id)]
+    assert "started" in messages and any("Timeout" in m for m in messages)
