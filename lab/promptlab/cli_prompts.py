@@ -7,6 +7,8 @@ import argparse
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", default=None, help="only the variants of this flow")
+    parser.add_argument("--promote", default=None, metavar="ID",
+                        help="make this variant its flow's default prompt file (the old one kept as <flow>.previous)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -14,6 +16,12 @@ def run(args: argparse.Namespace) -> int:
     from lab.promptlab.prompts import load_prompts
 
     settings = load_settings()
+    if args.promote:
+        from lab.promptlab.promote import promote
+
+        path = promote(settings.prompts_dir, args.promote)
+        print(f"{args.promote} is now the default prompt ({path}); deploy it with `walab deploy`")
+        return 0
     prompts = [p for p in load_prompts(settings.prompts_dir) if args.flow in (None, p.flow)]
     rows = [("id", "flow", "model", "hash", "tokens", "description")]
     rows += [(p.id, p.flow, p.model or "-", p.hash, str(p.tokens), p.description) for p in prompts]
