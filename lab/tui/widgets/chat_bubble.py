@@ -31,21 +31,29 @@ def clock_text(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M")
 
 
-def bubble_text(item: ChatItem) -> Text:
-    """The bubble's whole text as one renderable (one Static per bubble keeps the DOM small)."""
+def _wrap(text: str, width: int) -> str:
+    # Pre-wrapped: an auto-width box measures its content before it is clamped to max-width.
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width, break_long_words=True, replace_whitespace=False) or ""
+                     for line in text.split("\n"))
+
+
+def bubble_text(item: ChatItem, width: int = 40) -> Text:
+    """The bubble's whole text as one renderable, wrapped to `width` columns."""
     out = Text()
     if item.label:
-        out.append(item.label + "\n", style="bold")
+        out.append(_wrap(item.label, width) + "\n", style="bold")
     if item.header:
-        out.append(item.header + "\n", style="bold")
+        out.append(_wrap(item.header, width) + "\n", style="bold")
     if item.text:
-        out.append(item.text + "\n")
+        out.append(_wrap(item.text, width) + "\n")
     if item.footer:
-        out.append(item.footer + "\n", style="dim italic")
+        out.append(_wrap(item.footer, width) + "\n", style="dim italic")
     if item.link:
-        out.append(item.link + "\n", style="underline")
+        out.append(_wrap(item.link, width) + "\n", style="underline")
     if item.flag:
-        out.append("⚠ " + item.flag + "\n", style="bold red")
+        out.append(_wrap("⚠ " + item.flag, width) + "\n", style="bold red")
     meta = Text(justify="right")
     if item.reactions:
         meta.append(" ".join(item.reactions) + "  ")
@@ -72,7 +80,7 @@ class ChatBubble(Vertical):
         .bubble--box {
             height: auto;
             width: auto;
-            max-width: 85%;
+            max-width: 90%;
             min-width: 26;
             padding: 0 1;
             background: $panel;
@@ -108,14 +116,15 @@ class ChatBubble(Vertical):
         chat_bubble: "ChatBubble"
         turn_index: int | None
 
-    def __init__(self, item: ChatItem) -> None:
+    def __init__(self, item: ChatItem, width: int = 40) -> None:
         super().__init__(classes=f"-{item.side}")
         self.item = item
+        self.wrap_width = width
         self._sync_classes()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="bubble--box"):
-            yield Static(bubble_text(self.item), classes="bubble--body")
+            yield Static(bubble_text(self.item, self.wrap_width), classes="bubble--body")
             if self.item.buttons or self.item.rows:
                 # Stacked full-width, as WhatsApp shows reply buttons under the message.
                 with VerticalGroup(classes="bubble--choices"):
@@ -139,7 +148,7 @@ class ChatBubble(Vertical):
         self._sync_classes()
         # Also before mount: compose may already have built the Static from the old item.
         for body in self.query(".bubble--body").results(Static):
-            body.update(bubble_text(item))
+            body.update(bubble_text(item, self.wrap_width))
 
     @on(Button.Pressed, ".reply")
     def _reply_pressed(self, event: Button.Pressed) -> None:

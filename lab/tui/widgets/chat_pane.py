@@ -37,6 +37,15 @@ class ChatPane(VerticalScroll):
         self._bubbles: dict[str, ChatBubble] = {}
         self._index: dict[str, int] = {}
         self.selected_turn: int | None = None
+        self.wrap_width = 40  # columns of bubble text; follows the pane's width
+
+    def on_resize(self) -> None:
+        width = max(16, int(self.size.width * 0.85) - 4)
+        if width != self.wrap_width:
+            self.wrap_width = width
+            for bubble in self._bubbles.values():
+                bubble.wrap_width = width
+                bubble.update_item(bubble.item)
 
     def on_mount(self) -> None:
         self.anchor()
@@ -122,7 +131,7 @@ class ChatPane(VerticalScroll):
 
     # -- internals ------------------------------------------------------------------------
     def _bubble(self, item: ChatItem) -> ChatBubble:
-        bubble = ChatBubble(item)
+        bubble = ChatBubble(item, self.wrap_width)
         if self.selected_turn is not None and item.turn_index == self.selected_turn:
             bubble.add_class("-selected")
         self._bubbles[item.key] = bubble

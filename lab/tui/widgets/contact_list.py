@@ -19,7 +19,7 @@ class ContactList(OptionList):
 
     DEFAULT_CSS = """
     ContactList {
-        width: 24;
+        width: 22;
         height: 1fr;
         border: none;
         border-right: vkey $primary 30%;

@@ -21,7 +21,7 @@ class SidePanel(Vertical):
 
     DEFAULT_CSS = """
     SidePanel {
-        width: 52;
+        width: 48;
         height: 1fr;
         border-left: vkey $primary 30%;
         TabbedContent { height: 1fr; }

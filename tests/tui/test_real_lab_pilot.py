@@ -1,0 +1,106 @@
+"""Pilot tests driving the real app on the embedded target (real Lab, engine, sandbox, gateway)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.tui.widgets.chat_bubble import ChatBubble
+from lab.tui.widgets.error_panel import ErrorPanel
+from lab.tui.widgets.lab_header import LabHeader
+
+from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle
+
+pytestmark = pytest.mark.slow
+
+
+def bubbles(app) -> list[ChatBubble]:
+    return list(app.chat.query(ChatBubble))
+
+
+async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        assert app.chat.query_one(LabHeader).target.startswith("embedded")
+        await send(pilot, "Oi, bom dia")
+        assert not app.chat.query_one(ErrorPanel).shown, app.chat.query_one(ErrorPanel).last
+        business = [b for b in bubbles(app) if b.item.side == "business"]
+        assert business and business[0].item.label.startswith("📋 template hello_world")
+        assert any("Olá, Maria" in b.item.text for b in business)
+        # tap a reply button by clicking it
+        button_bubble = next(b for b in business if b.item.buttons)
+        await pilot.click(button_bubble.query_one(".reply"))
+        await settle(pilot)
+        assert app.lab.transcript.turns[-1].inbound.kind == "button"
+        # a list: ask for prices, then pick a row with the keyboard
+        await send(pilot, "Quero saber o preço")
+        await pilot.press("ctrl+b", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ListPickerModal"
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        last = app.lab.transcript.turns[-1]
+        assert last.inbound.kind == "list" and last.verdict == "ok"
+        # switch contacts: João's thread is empty, Maria's comes back
+        maria_count = len(bubbles(app))
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.chat.contact == JOAO and bubbles(app) == []
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.chat.contact == MARIA and len(bubbles(app)) == maria_count
+
+
+async def test_late_message_reply_is_flagged_131047(make_real_app):
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await send(pilot, "/advance 1h")
+        await send(pilot, "/late 25h Quero um orçamento")
+        flagged = [b for b in bubbles(app) if b.item.flag]
+        assert flagged, [b.item for b in bubbles(app)]
+        assert "24-hour window · 131047" in flagged[-1].item.flag
+
+
+async def test_edit_and_apply_a_prompt(make_real_app, project):
+    app = make_real_app(flow="whatsapp_agent", scripted=[{"match": ".*", "reply": "Olá! Como posso ajudar?"}])
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = app.screen
+        assert type(screen).__name__ == "PromptScreen"
+        assert {p.id for p in screen.variants} >= {"whatsapp_agent.default", "whatsapp_agent.concise"}
+        editor = screen.editor
+        editor.load_text(editor.text.rstrip("\n") + "\nSempre assine como Sol.\n")
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert "Sempre assine como Sol." in screen.current.path.read_text(encoding="utf-8")
+        assert screen.active == screen.current.id
+        deployed = await app.lab.client.read_file(app.lab.namespace, "/prompts/whatsapp_agent.md") \
+            if hasattr(app.lab.client, "read_file") else None
+        if deployed is not None:
+            assert b"Sempre assine como Sol." in (deployed if isinstance(deployed, bytes) else deployed.encode())
+
+
+async def test_record_a_scenario_and_find_the_file(make_real_app, project):
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        app.screen.query_one("#record-name").value = "Lead pede planos"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.chat.recording is not None
+        await send(pilot, "Oi")
+        await send(pilot, "Quero saber o preço")
+        assert "2 turns" in app.chat.query_one(LabHeader).recording
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.chat.recording is None
+        path = project / "scenarios" / "lead_pede_planos.yaml"
+        assert path.exists()
+        assert "Quero saber o preço" in path.read_text(encoding="utf-8")
