@@ -57,7 +57,7 @@ def jinja_renderers() -> dict:
     return {name: env.from_string(src).render for name, src in JINJA.items()}
 
 
-def per_call_us(fn, number: int = 20000, repeat: int = 7) -> float:
+def per_call_us(fn, number: int = 20000, repeat: int = 15) -> float:
     times = timeit.repeat(fn, number=number, repeat=repeat)
     return min(times) / number * 1e6  # the least disturbed run (timeit's advice on a shared machine)
 
@@ -86,7 +86,7 @@ def main() -> int:
         "# Expression rendering (lab/kestra/expr)", "",
         "Command: `.venv/bin/python benchmarks/bench_expr.py`  ",
         f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"2 cores (single-threaded benchmark); best of 7 repeats; load average at start {LOAD:.1f} "
+        f"2 cores (single-threaded benchmark); best of 15 repeats; load average at start {LOAD:.1f} "
         "(other processes share the cores: compare the ratios, not only the absolute times).", "",
         "Baselines measured in the same run: *floor* = the same deep lookup written as plain Python dict "
         f"access ({floor:.3f} µs); *uncached* = compiling the template on every call; *Jinja2* = the same "

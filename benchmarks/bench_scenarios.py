@@ -108,6 +108,15 @@ def measure(base: Path, scenarios: int, turns: int, runs: int) -> dict:
             "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls}
 
 
+def contention() -> float:
+    """Wall seconds a busy loop needs for 0.5 CPU-seconds ÷ 0.5: 1.0 on an idle core, 3 when others take the cores."""
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    n = 0
+    while time.process_time() - cpu0 < 0.5:
+        n += 1
+    return round((time.perf_counter() - wall0) / 0.5, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -116,6 +125,7 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="walab-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
+    busy_before = contention()
     try:
         pytest_floor = floor(base, args.runs)
         startup = measure(base, 1, 1, args.runs)
@@ -132,6 +142,8 @@ def main() -> None:
     result = {
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
+        "contention_wall_per_cpu_before": busy_before,
+        "contention_wall_per_cpu_after": contention(),
         "pytest_syrupy_floor_s": round(pytest_floor["wall_s"], 3),
         "pytest_syrupy_floor_cpu_s": round(pytest_floor["cpu_s"], 3),
         "startup_1x1_s": round(fixed, 3),
