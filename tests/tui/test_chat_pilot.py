@@ -55,7 +55,7 @@ async def test_keyboard_picks_a_list_row(make_fake_app):
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         await send(pilot, "lista")
-        await pilot.press("ctrl+b")  # focus the newest reply choices
+        await pilot.press("ctrl+r")  # focus the newest reply choices
         await pilot.press("enter")  # opens the list picker
         await pilot.pause()
         assert type(app.screen).__name__ == "ListPickerModal"

@@ -34,7 +34,7 @@ async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):
         assert app.lab.transcript.turns[-1].inbound.kind == "button"
         # a list: ask for prices, then pick a row with the keyboard
         await send(pilot, "Quero saber o preço")
-        await pilot.press("ctrl+b", "enter")
+        await pilot.press("ctrl+r", "enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "ListPickerModal"
         await pilot.press("down", "enter")

@@ -35,7 +35,7 @@ async def test_list_picker(make_fake_app, svg_snapshot):
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         await send(pilot, "lista")
-        await pilot.press("ctrl+b", "enter")
+        await pilot.press("ctrl+r", "enter")
         assert await svg_snapshot(pilot)
 
 

@@ -42,7 +42,7 @@ class ChatScreen(Screen[None]):
                 tooltip="Prompt variants of the flow: edit with a live token count, diff, apply"),
         Binding("f3", "toggle_recording", "Record", id="toggle-recording",
                 tooltip="Start or stop recording this conversation as a scenario"),
-        Binding("ctrl+b", "choose_reply", "Reply choices", id="choose-reply",
+        Binding("ctrl+r", "choose_reply", "Reply choices", id="choose-reply",
                 tooltip="Move the focus to the newest reply buttons or list (then Enter picks)"),
         Binding("f4", "add_contact", "Add contact", id="add-contact", tooltip="Add a simulated WhatsApp user"),
         Binding("f5", "restart", "Restart", id="restart-conversation",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.containers import VerticalScroll
-from textual.widgets import Button
+from textual.widgets import Button, Static
 
 from lab.tui.chat_items import ChatItem
 from lab.tui.widgets.chat_bubble import ChatBubble
@@ -24,7 +24,7 @@ class ChatPane(VerticalScroll):
         padding: 1 0 0 0;
         background: $background;
         #load-earlier { width: 1fr; margin: 0 6 1 6; }
-        .chat--empty { color: $text-muted; width: 1fr; content-align: center middle; height: 3; }
+        .chat--empty { color: $text-muted; width: 1fr; text-align: center; height: auto; margin: 1 2; }
     }
     """
 
@@ -63,6 +63,10 @@ class ChatPane(VerticalScroll):
             widgets.insert(0, self._earlier_row())
         if widgets:
             self.mount_all(widgets)
+        else:
+            self.mount(Static("No messages yet. Type as this WhatsApp user and press Enter:\n"
+                              "the agent flow answers here. F1 lists every key and /command.",
+                              classes="chat--empty"))
         self.anchor()
 
     def load_earlier(self) -> None:
@@ -85,6 +89,8 @@ class ChatPane(VerticalScroll):
         """Add a bubble at the bottom; old bubbles leave the DOM once past window + slack."""
         self._index[item.key] = len(self.items)
         self.items.append(item)
+        if len(self.items) == 1:
+            self.query(".chat--empty").remove()
         bubble = self._bubble(item)
         self.mount(bubble)
         mounted = len(self.items) - self._first

@@ -14,7 +14,7 @@ STATE_STYLE = {
     "WARNING": "yellow", "RETRYING": "magenta", "RETRIED": "magenta", "SKIPPED": "dim", "PAUSED": "cyan",
     "QUEUED": "dim", "CANCELLED": "red",
 }
-BAR_WIDTH = 14
+BAR_WIDTH = 10
 
 
 def _ms(value: float | None) -> str:
@@ -66,14 +66,14 @@ def timeline_renderable(turn: Turn | None) -> RenderableType:
         head.append(ex.id, style="dim")
         parts.append(head)
         table = Table(box=None, pad_edge=False, show_header=True, header_style="dim", expand=True)
-        table.add_column("task", ratio=3, overflow="ellipsis", no_wrap=True)
-        table.add_column("state", no_wrap=True)
+        table.add_column("task", ratio=3, min_width=14, overflow="ellipsis", no_wrap=True)
+        table.add_column("state", no_wrap=True, max_width=8, overflow="ellipsis")
         table.add_column("time", justify="right", no_wrap=True)
-        table.add_column("try", justify="right", no_wrap=True)
+        table.add_column("try", justify="right", no_wrap=True, width=3)
         table.add_column("", width=BAR_WIDTH, no_wrap=True)
         depth = _depths(ex.task_runs)
         for run in ex.task_runs:
-            name = "  " * depth.get(run.id, 0) + run.task_id + (f" [{run.value}]" if run.value else "")
+            name = " " * depth.get(run.id, 0) + run.task_id + (f" [{run.value}]" if run.value else "")
             table.add_row(name, Text(run.state, style=STATE_STYLE.get(run.state, "")), _ms(run.duration_ms),
                           str(run.attempts) if run.attempts != 1 else "", gantt_bar(run, t0, span))
         parts.append(table)
