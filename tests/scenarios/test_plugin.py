@@ -166,3 +166,31 @@ def test_a_broken_scenario_does_not_delete_other_snapshots_on_update(project: py
     result = project.runpytest("scenarios", "--snapshot-update")
     assert result.ret != 0
     assert snap.exists()
+
+
+def test_options_are_offered(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*--walab-target=URL*", "*--walab-llm=*", "*--snapshot-update*"])
+
+
+def test_walab_llm_option_reaches_the_player(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeconftest(f"""
+import sys
+sys.path.insert(0, {str(HERE)!r})
+import pytest
+from fake_lab import FakeLab
+from lab.scenarios.player import Player
+
+@pytest.fixture(scope="session")
+def walab_player(request):
+    player = Player(lab_factory=FakeLab.open, project_dir=request.config.rootpath,
+                    llm_mode=request.config.option.walab_llm)
+    return player.play_sync
+""")
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "g.yaml").write_text(GREETING, encoding="utf-8")
+    pytester.runpytest("scenarios", "--snapshot-update", "--walab-llm", "live")
+    snap = (pytester.path / "scenarios" / "__snapshots__" / "g" / "g.yaml").read_text(encoding="utf-8")
+    assert "llm: live" in snap
