@@ -17,7 +17,7 @@ import yaml
 
 from lab.kestra.expr import values as V
 from lab.kestra.expr.errors import ExpressionError
-from lab.kestra.expr.values import JavaFloat, to_text
+from lab.kestra.expr.values import JavaBigInteger, JavaFloat, to_text
 
 
 def _str(fn):
@@ -219,10 +219,14 @@ def number(value: Any, type: str | None = None) -> Any:  # noqa: A002 - Pebble's
     kind = (type or "").upper()
     if kind in ("INT", "INTEGER", "LONG"):
         return int(float(text)) if "." in text else int(text)
+    if kind == "BIGINTEGER":
+        return JavaBigInteger(int(Decimal(text)))
     if kind == "FLOAT":
         return JavaFloat(text)
-    if kind in ("DOUBLE", "BIGDECIMAL"):
+    if kind == "DOUBLE":
         return float(text)
+    if kind == "BIGDECIMAL":
+        return Decimal(text)
     if re.fullmatch(r"[-+]?\d+", text):
         return int(text)
     return JavaFloat(text)

@@ -28,6 +28,10 @@ class JavaFloat(float):
     """A float that Java would hold as `java.lang.Float` (the `number` filter's result for decimals)."""
 
 
+class JavaBigInteger(int):
+    """An int that Java would hold as `java.math.BigInteger` (`number('BIGINTEGER')`)."""
+
+
 def java_double(value: float) -> str:
     """Java's Double.toString for the common cases (`3.0`, `1.123`, `1.0E20`)."""
     if math.isnan(value):
@@ -208,6 +212,8 @@ def java_class(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "java.lang.Boolean"
+    if isinstance(value, JavaBigInteger):
+        return "java.math.BigInteger"
     if isinstance(value, int):
         return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
     if isinstance(value, JavaFloat):
