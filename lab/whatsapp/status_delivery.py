@@ -1,9 +1,10 @@
 """Status webhooks delivered off the request path: a queue drained by one background task.
 
 Sends only append to a deque (cheap, never awaits). At chat pace each status travels alone, in
-order: bot libraries (pywa, whatsapp-api-js) read only the first status of a webhook. When a
-backlog builds up (a load test), the task posts whatever has accumulated, up to `batch_max`
-statuses per signed webhook, as Meta batches under load. Failed statuses go in their own
+order: bot libraries (pywa, whatsapp-api-js) read only the first status of a webhook. Under load
+(more than `busy_rate` statuses/s, a load test) the task lingers a few milliseconds and posts
+whatever has accumulated, up to `batch_max` statuses per signed webhook, as Meta batches under
+load: one HTTP post per status would cost more CPU than the sends themselves. Failed statuses go in their own
 webhooks, without `contacts[]`, as Meta sends them.
 """
 
@@ -32,18 +33,25 @@ class StatusDispatcher:
     Args:
         webhook_url: the bot's callback URL; None keeps statuses local (recorded, not posted).
         batch_max: most statuses in one webhook (1 = one webhook per status).
-        linger: seconds to wait after a wake-up so a burst travels as one webhook (0: never wait).
-        batch_from: backlog size from which statuses are batched; below it each travels alone.
+        linger: under load, seconds to wait after a wake-up so the backlog travels as one webhook.
+        batch_from: backlog size from which statuses are batched even at chat pace.
+        busy_rate: statuses per second above which the dispatcher is "under load" and batches all.
     """
 
     def __init__(self, business: Business, app_secret: str, webhook_url: str | None, *,
                  http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 1000,
-                 with_user_ids: bool = True, linger: float = 0.0, batch_from: int = 16) -> None:
+                 with_user_ids: bool = True, linger: float = 0.01, batch_from: int = 16,
+                 busy_rate: float = 200.0) -> None:
         self.business = business
         self.webhook_url = webhook_url
         self.batch_max = max(1, batch_max)
         self.linger = linger
         self.batch_from = batch_from
+        self.busy_rate = busy_rate
+        self._busy = False
+        self._emitted = 0
+        self._rate_since = 0.0
+        self._rate_count = 0
         self.with_user_ids = with_user_ids
         self._secret = app_secret
         self._http = http
@@ -67,6 +75,7 @@ class StatusDispatcher:
         if self.webhook_url is None:
             return
         self._queue.append((wamid, status, recipient, timestamp, pricing, error, opaque, name, conversation))
+        self._emitted += 1
         if self._task is None or self._task.done():
             self._ensure_task()
         self._wake.set()
@@ -82,11 +91,16 @@ class StatusDispatcher:
             self._task = loop.create_task(self._run(), name="walab-status-delivery")
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self.linger:
-                await asyncio.sleep(self.linger)  # let a burst accumulate into one webhook
+            now = loop.time()
+            if now - self._rate_since >= 0.1:  # statuses per second over the last ~100 ms
+                self._busy = (self._emitted - self._rate_count) / (now - self._rate_since) > self.busy_rate
+                self._rate_since, self._rate_count = now, self._emitted
+            if self._busy and self.linger:
+                await asyncio.sleep(self.linger)  # under load, let the backlog grow into one webhook
             while self._queue:
                 batch, failed = self._take()
                 self._inflight += 1
@@ -100,7 +114,7 @@ class StatusDispatcher:
         first = queue.popleft()
         failed = first[1] == "failed"
         batch = [first]
-        if len(queue) + 1 < self.batch_from:
+        if not self._busy and len(queue) + 1 < self.batch_from:
             return batch, failed
         while queue and len(batch) < self.batch_max and (queue[0][1] == "failed") == failed:
             batch.append(queue.popleft())
