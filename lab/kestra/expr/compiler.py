@@ -281,7 +281,7 @@ class Compiler:
         arg_fns = [self.compile(a) for a in args]
         kw_fns = {k: self.compile(v) for k, v in kwargs.items()}
         if name == "default":
-            fallback = arg_fns[0] if arg_fns else (lambda ctx: None)
+            fallback = arg_fns[0] if arg_fns else kw_fns.get("default", lambda ctx: None)
 
             def default(ctx: Ctx) -> Any:
                 try:

@@ -34,8 +34,8 @@ def _abbreviate(s: str, length: int) -> str:
     return s if len(s) <= length else s[: max(length - 3, 0)] + "..."
 
 
-def _replace(s: str, replacements: dict, regexp: bool = False) -> str:
-    for old, new in (replacements or {}).items():
+def _replace(s: str, replace_pairs: dict, regexp: bool = False) -> str:
+    for old, new in (replace_pairs or {}).items():
         if regexp:
             s = re.sub(str(old), java_replacement(to_text(new)), s)
         else:
@@ -65,22 +65,22 @@ def slugify(s: str) -> str:
 
 
 def _substring(before: bool, last: bool):
-    def cut(s: str, sep: str) -> str:
-        idx = s.rfind(sep) if last else s.find(sep)
+    def cut(s: str, separator: str) -> str:
+        idx = s.rfind(separator) if last else s.find(separator)
         if idx < 0:
             return s if before else ""
-        return s[:idx] if before else s[idx + len(sep):]
+        return s[:idx] if before else s[idx + len(separator):]
     return _str(cut)
 
 
-def _escape_char(s: str, kind: str) -> str:
-    if kind == "single":
+def _escape_char(s: str, type: str) -> str:  # noqa: A002 - Pebble's argument name
+    if type == "single":
         return s.replace("'", "\\'")
-    if kind == "double":
+    if type == "double":
         return s.replace('"', '\\"')
-    if kind == "shell":
+    if type == "shell":
         return s.replace("'", "'\\''")
-    raise ExpressionError(f"escapeChar type must be 'single', 'double' or 'shell', not {kind!r}")
+    raise ExpressionError(f"escapeChar type must be 'single', 'double' or 'shell', not {type!r}")
 
 
 def _lines_sep(s: str) -> str:
@@ -171,12 +171,12 @@ def keys(value: Any) -> Any:
     raise ExpressionError(f"keys needs a map or list, got {V.type_name(value)}")
 
 
-def merge(value: Any, other: Any) -> Any:
-    if isinstance(value, dict) and isinstance(other, dict):
-        return {**value, **other}
+def merge(value: Any, items: Any) -> Any:
+    if isinstance(value, dict) and isinstance(items, dict):
+        return {**value, **items}
     if isinstance(value, list):
-        return value + (list(other) if isinstance(other, (list, tuple)) else [other])
-    raise ExpressionError(f"merge needs two maps or two lists, got {V.type_name(value)} and {V.type_name(other)}")
+        return value + (list(items) if isinstance(items, (list, tuple)) else [items])
+    raise ExpressionError(f"merge needs two maps or two lists, got {V.type_name(value)} and {V.type_name(items)}")
 
 
 def chunk(value: Any, size: int) -> Any:

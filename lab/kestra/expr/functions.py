@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
+import json as _json
 import os
 import random
 import secrets
@@ -13,7 +13,7 @@ import socket
 import uuid as uuidlib
 from typing import Any, Callable
 
-import yaml
+import yaml as _yaml
 
 from lab.kestra.expr import values as V
 from lab.kestra.expr.errors import ExpressionError
@@ -107,8 +107,9 @@ def _parents(namespace: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- functions (ctx first)
-def render_value(ctx: Any, value: Any, recursive: bool = True) -> Any:
+def render_value(ctx: Any, toRender: Any, recursive: bool = True) -> Any:  # noqa: N803 - Pebble's name
     """`render()`: re-render a value (strings, and the strings inside maps and lists)."""
+    value = toRender
     from lab.kestra.expr import api  # the template layer sits above this module
 
     if isinstance(value, str):
@@ -131,11 +132,12 @@ def render_value(ctx: Any, value: Any, recursive: bool = True) -> Any:
     return value
 
 
-def from_json(ctx: Any, value: Any) -> Any:
+def from_json(ctx: Any, json: Any) -> Any:  # noqa: A002 - Pebble's argument name
+    value = json
     if value is None:
         return None
     try:
-        return json.loads(V.to_text(value))
+        return _json.loads(V.to_text(value))
     except ValueError as exc:
         raise ExpressionError(f"fromJson: not valid JSON ({exc})") from None
 
@@ -222,26 +224,29 @@ def _uuid(ctx: Any) -> str:
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def _random_id(length: int, alphabet: str = _BASE62):
-    """Kestra's id() (22 base62 chars), ksuid() (27) and nanoId() (21, URL-safe alphabet) shapes."""
-    return lambda ctx, *args: "".join(secrets.choice(alphabet) for _ in range(int(args[0]) if args else length))
+def _random_id(default_length: int, default_alphabet: str = _BASE62):
+    """Kestra's id() (22 base62 chars), ksuid() (27) and nanoId(length=21, alphabet=URL-safe) shapes."""
+    def random_id(ctx: Any, length: int | None = None, alphabet: str | None = None) -> str:
+        chars = alphabet or default_alphabet
+        return "".join(secrets.choice(chars) for _ in range(int(length or default_length)))
+    return random_id
 
 
-def _json_v13(ctx: Any, value: Any) -> Any:
+def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
     if getattr(ctx.fx, "version", "1.3").startswith("2"):
         raise ExpressionError("json() was removed in Kestra 2.0", fix="use fromJson()")
-    return from_json(ctx, value)
+    return from_json(ctx, json)
 
 
 FUNCTIONS: dict[str, Callable] = {
     "render": render_value,
-    "renderOnce": lambda ctx, value: render_value(ctx, value, recursive=False),
+    "renderOnce": lambda ctx, toRender: render_value(ctx, toRender, recursive=False),
     "fromJson": from_json, "jsonDecode": from_json, "json": _json_v13,
-    "yaml": lambda ctx, value: None if value is None else yaml.safe_load(V.to_text(value)),
+    "yaml": lambda ctx, yaml: None if yaml is None else _yaml.safe_load(V.to_text(yaml)),
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
-    "range": lambda ctx, start, end, step=1: _range(start, end, step),
+    "range": lambda ctx, start, end, increment=1: _range(start, end, increment),
     "printContext": lambda ctx: V.to_json(ctx.vars), "fetchContext": lambda ctx: ctx.vars,
     "uuid": _uuid, "id": _random_id(22), "ksuid": _random_id(27),
     "nanoId": _random_id(21, "_-" + _BASE62),
@@ -256,7 +261,7 @@ def _is_json(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     try:
-        json.loads(value)
+        _json.loads(value)
     except ValueError:
         return False
     return True

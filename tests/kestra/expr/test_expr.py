@@ -226,3 +226,22 @@ def test_fast_paths_keep_pebble_lookup_rules():
         render("{{ n.x }}", variables)
     with pytest.raises(ExpressionError, match=r"index 5 is out of range of l \(a list of 2 items\)"):
         render("{{ l[5] }}", variables)
+
+
+def test_named_arguments_use_pebble_names():
+    cases = {
+        "{{ 'a' | escapeChar(type='single') }}": "a",
+        "{{ missing | default(default='d') }}": "d",
+        "{{ [1] | merge(items=[2]) }}": "[1,2]",
+        "{{ 'ab' | replace(replace_pairs={'a': 'b'}) }}": "bb",
+        "{{ fromJson(json='[1]') }}": "[1]",
+        "{{ render(toRender='{{ x }}') }}": "1",
+        "{{ range(start=0, end=4, increment=2) }}": "[0,2,4]",
+        "{{ nanoId(length=5) | length }}": "5",
+        "{{ yaml(yaml='a: 1').a }}": "1",
+        "{{ 'x,y' | split(delimiter=',') | join(separator='-') }}": "x-y",
+        "{{ 'abcdefgh' | abbreviate(length=6) }}": "abc...",
+        "{{ [1,2,3] | slice(fromIndex=1, toIndex=2) }}": "[2]",
+    }
+    for template, expected in cases.items():
+        assert render(template, {"x": 1}) == expected, template
