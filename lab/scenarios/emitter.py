@@ -31,7 +31,7 @@ def scalar(value: str) -> str:
         try:
             if yaml.load(f"k: {value}", Loader=_Loader) == {"k": value}:  # noqa: S506 - safe loader
                 return value
-        except yaml.YAMLError:
+        except Exception:  # noqa: BLE001 - any parse failure means "quote it" (YAMLError classes can be re-imported)
             pass
     return _quoted(value)
 
@@ -44,7 +44,7 @@ def key(value: str) -> str:
         try:
             if yaml.load(f"{value}: v", Loader=_Loader) == {value: "v"}:  # noqa: S506 - safe loader
                 return value
-        except yaml.YAMLError:
+        except Exception:  # noqa: BLE001 - see scalar()
             pass
         return _quoted(value)
     return text

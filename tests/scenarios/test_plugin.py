@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml  # noqa: F401 - imported once here: pytester's inline runs must not re-import it under the C parser
 
 HERE = Path(__file__).parent
 
