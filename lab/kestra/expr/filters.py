@@ -272,9 +272,20 @@ def _jq_program(expression: str):
 
 
 def jq(value: Any, expression: str) -> list:
-    """Kestra's jq: every result in a list (`| first` for one)."""
+    """Kestra's jq: every result in a list (`| first` for one).
+
+    A string input is read as JSON text first, as Kestra's JqFilter does (so a JSON string from
+    an output or a ForEach value can be queried); a string that is not JSON stays a string.
+    """
+    text = V.to_json(value)
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+            text = value
+        except ValueError:
+            pass
     try:
-        return _jq_program(expression).input_text(V.to_json(value)).all()
+        return _jq_program(expression).input_text(text).all()
     except ValueError as exc:
         raise ExpressionError(f"jq {expression!r} failed: {exc}") from None
 
