@@ -241,17 +241,17 @@ class Lab:
                     pass
 
     def thread(self, wa_id: str) -> list[ThreadItem]:
-        """The contact's chat: the user's messages and the business's bubbles, in time order."""
-        from lab.conversation.render import is_bubble
-
+        """The contact's chat in causal order: the user's messages and everything the business sent
+        (bubbles, and read marks / typing indicators: `render.is_bubble` tells them apart)."""
         turn_of_inbound = {t.inbound.wamid: t.index for t in self.transcript.turns if t.contact == wa_id}
         turn_of_send = {s.seq: t.index for t in self.transcript.turns if t.contact == wa_id for s in t.replies}
         # Causal order: a user message sits after every send captured before it was posted.
         keyed = [(self._posted_after.get(e.wamid or "", 0) + 0.5,
                   ThreadItem("user", e.time, inbound=e, turn_index=turn_of_inbound.get(e.wamid)))
                  for e in self.phone.sent(wa_id)]
+        # Read marks and typing indicators stay in: the chat pane turns them into ticks, not bubbles.
         keyed += [(float(s.seq), ThreadItem("business", s.time, send=s, turn_index=turn_of_send.get(s.seq)))
-                  for s in self.sandbox.thread(wa_id) if is_bubble(s)]
+                  for s in self.sandbox.thread(wa_id)]
         keyed.sort(key=lambda k: k[0])
         return [item for _, item in keyed]
 
