@@ -60,6 +60,10 @@ async def _record(args: argparse.Namespace) -> int:
             raise ConfigError(f"--flow must be namespace/id, got {args.flow!r}", fix="e.g. --flow company.whatsapp/whatsapp_agent")
         overrides["namespace"], overrides["flow"] = args.flow.split("/", 1)
     settings = load_settings(**overrides)
+    if not args.lab_factory and not settings.llm_upstream_key and not settings.llm_upstream_url:
+        raise ConfigError(f"--llm {args.llm} talks to a real model, and no upstream is configured",
+                          fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server, "
+                              "e.g. http://127.0.0.1:11434/v1 for Ollama)")
     folder = args.dir or settings.scenarios_dir / settings.flow
     path = folder / f"{args.name}.yaml"
     clock = datetime.fromisoformat(args.clock) if args.clock else datetime.now(timezone.utc).replace(microsecond=0)
