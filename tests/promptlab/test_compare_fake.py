@@ -71,3 +71,18 @@ def test_cancel_keeps_finished_cells(tmp_path: Path) -> None:
                      on_cell=lambda r: saved.append(len(r.cells)))
     assert run.cancelled and len(run.cells) == 1 and saved == [1]
     assert "cancelled: 1 of 2 cells finished (kept)" in report.table(run)
+
+
+def test_models_are_a_dimension_of_the_matrix(tmp_path: Path) -> None:
+    FakeLab.client.kv.clear()
+    seen_models = []
+
+    def factory(**kw):
+        seen_models.append(kw["model"])
+        return _factory(**kw)
+
+    run = run_matrix(_cases(tmp_path), VARIANTS, ["gpt-4o-mini", "gpt-4o"], mode="auto", player_factory=factory)
+    assert len(run.cells) == 4 and seen_models == ["gpt-4o-mini", "gpt-4o"] * 2
+    assert FakeLab.client.kv["LLM_MODEL"] == "gpt-4o"  # the player set the flow's model for the cell
+    assert set(run.to_dict()["totals"]) == {f"{v} @ {m}" for v in VARIANTS for m in ("gpt-4o-mini", "gpt-4o")}
+    assert "whatsapp_agent.concise @ gpt-4o" in report.html(run)
