@@ -29,12 +29,13 @@ async def main() -> None:
         while interactive is None:
             if app.screen.focused is not None and isinstance(app.screen.focused, Composer):
                 interactive = time.perf_counter() - T0
+                cpu = time.process_time()
             else:
                 await pilot.pause(0)
         while app.chat.lab is None:
             await pilot.pause(0.005)
         opened = time.perf_counter() - T0
-        print(f"interactive={interactive:.4f} opened={opened:.4f}")
+        print(f"interactive={interactive:.4f} cpu={cpu:.4f} opened={opened:.4f}")
 
 
 asyncio.run(main())

@@ -17,6 +17,16 @@ from lab.tui.screens.chat import ChatScreen
 from lab.tui.session import LabFactory
 
 
+def _preload_core() -> None:
+    import importlib
+
+    for name in ("lab.conversation.lab", "lab.conversation.assembly"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a partial build: the factory reports what is missing
+            pass
+
+
 def binding_table(app: App[Any]) -> list[tuple[str, Binding]]:
     """Every binding of the app and its screens, grouped by where it works (help and palette)."""
     from lab.tui.screens.prompts import PromptScreen
@@ -45,7 +55,7 @@ class WalabApp(App[int]):
     ]
 
     def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
-                 window: int = 30, clock_interval: float = 1.0) -> None:
+                 window: int = 20, clock_interval: float = 1.0) -> None:
         super().__init__()
         self.lab_factory = lab_factory
         self.settings = settings
@@ -57,7 +67,8 @@ class WalabApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(ChatScreen())
-        self.open_lab()
+        # Open the session once the first frame is up: the composer is usable meanwhile.
+        self.call_after_refresh(self.open_lab)
 
     @property
     def chat(self) -> ChatScreen:
@@ -66,6 +77,8 @@ class WalabApp(App[int]):
     @work(exclusive=True, group="lab", exit_on_error=False, description="opening the lab session")
     async def open_lab(self) -> None:
         """Hold the session open for the app's lifetime; its events come back as messages."""
+        # The core's imports are heavy: do them in a thread so the UI keeps drawing meanwhile.
+        await asyncio.to_thread(_preload_core)
         async with self.lab_factory() as lab:
             lab.subscribe(self._lab_event)
             self.lab = lab

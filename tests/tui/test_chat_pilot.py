@@ -15,7 +15,7 @@ from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle
 
 
 def texts(app) -> list[str]:
-    return [b.item.text for b in app.chat.query(ChatBubble)]
+    return [b.item.text for b in app.chat.query(".bubble")]
 
 
 async def test_send_text_shows_both_bubbles_and_the_turn(make_fake_app):
@@ -28,7 +28,7 @@ async def test_send_text_shows_both_bubbles_and_the_turn(make_fake_app):
         done = next(m for m in messages if isinstance(m, TurnCompleted))
         assert len({id(m) for m in messages if isinstance(m, TurnCompleted)}) == 1
         assert done.turn.index == 0
-        user, business = app.chat.query(ChatBubble)
+        user, business = app.chat.query(".bubble")
         assert user.item.state == "delivered" and business.item.state == "delivered"
         assert app.chat.query_one(SidePanel).turn.index == 0  # the side panel follows the latest turn
         assert app.chat.query_one(Composer).value == ""
@@ -46,7 +46,7 @@ async def test_click_a_reply_button_sends_the_interactive_reply(make_fake_app):
         lab = app.lab
         assert lab.transcript.turns[-1].inbound.kind == "interactive"
         assert lab.transcript.turns[-1].inbound.summary == "Ver planos"
-        answered = [b for b in app.chat.query(ChatBubble) if b.item.buttons]
+        answered = [b for b in app.chat.query(".bubble") if b.item.buttons]
         assert answered[0].item.answered  # the buttons stay readable, marked as answered
 
 
@@ -86,7 +86,7 @@ async def test_late_message_is_flagged_with_the_rule_and_code(make_fake_app):
         await send(pilot, "/advance 2h")
         assert app.chat.query_one(LabHeader).offset_h == 2
         await send(pilot, "/late 25h Ainda está aí?")
-        flagged = [b for b in app.chat.query(ChatBubble) if b.item.flag]
+        flagged = [b for b in app.chat.query(".bubble") if b.item.flag]
         assert len(flagged) == 1
         assert flagged[0].item.flag == "24-hour window · 131047 Re-engagement message"
         assert flagged[0].has_class("-flagged") and flagged[0].item.state == "rejected"
@@ -99,7 +99,7 @@ async def test_a_failing_turn_shows_the_error_panel_and_the_app_goes_on(make_fak
         await send(pilot, "boom")
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown and "Kestra is not reachable" in str(panel.last)
-        assert [b.item.state for b in app.chat.query(ChatBubble)] == ["failed"]
+        assert [b.item.state for b in app.chat.query(".bubble")] == ["failed"]
         await pilot.press("escape")
         assert not panel.shown
         await send(pilot, "Oi")  # still usable
@@ -142,7 +142,7 @@ async def test_selecting_an_older_turn_moves_the_side_panel(make_fake_app):
         assert panel.turn.index == 1
         await pilot.press("f7")
         assert panel.turn.index == 0
-        await pilot.click(ChatBubble)  # the first bubble: turn 0
+        await pilot.click(".bubble")  # the first bubble: turn 0
         assert app.chat.selected_turn == 0
         await pilot.press("escape")  # back to following the latest
         assert panel.turn.index == 1
@@ -157,7 +157,7 @@ async def test_add_contact_and_restart(make_fake_app):
         await pilot.click("#same")
         await settle(pilot)
         assert app.lab.restarts == [(MARIA, True)]
-        assert [b.item.side for b in app.chat.query(ChatBubble)] == ["system"]
+        assert [b.item.side for b in app.chat.query(".bubble")] == ["system"]
         await pilot.press("f4")
         await pilot.pause()
         app.screen.query_one("#contact-name").value = "Ana Lima"
@@ -172,14 +172,14 @@ async def test_two_thousand_messages_mount_only_a_window(make_fake_app):
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         pane = app.chat.query_one(ChatPane)
-        assert len(pane.items) == 2000 and pane.mounted_count == 30
+        assert len(pane.items) == 2000 and pane.mounted_count == 20
         await send(pilot, "mais uma")
-        assert len(pane.items) == 2002 and pane.mounted_count <= 30 + 10
+        assert len(pane.items) == 2002 and pane.mounted_count <= 20 + 10
         pane.scroll_home(animate=False)
         await pilot.pause()
         await pilot.click("#load-earlier")
         await pilot.pause()
-        assert pane.mounted_count > 30
+        assert pane.mounted_count > 20
 
 
 async def test_help_and_palette_list_every_binding(make_fake_app):

@@ -13,8 +13,8 @@ from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle
 pytestmark = pytest.mark.slow
 
 
-def bubbles(app) -> list[ChatBubble]:
-    return list(app.chat.query(ChatBubble))
+def bubbles(app) -> list:
+    return list(app.chat.query(".bubble"))
 
 
 async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):

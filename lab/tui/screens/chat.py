@@ -73,7 +73,7 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="body"):
             yield ContactList(id="contacts")
             with Vertical(id="chat-column"):
-                yield ChatPane(id="chat", window=getattr(self.app, "window", 30))
+                yield ChatPane(id="chat", window=getattr(self.app, "window", 20))
                 yield Composer(id="composer")
             yield SidePanel(id="side")
         yield ErrorPanel(id="error")

@@ -117,7 +117,7 @@ class ChatBubble(Vertical):
         turn_index: int | None
 
     def __init__(self, item: ChatItem, width: int = 40) -> None:
-        super().__init__(classes=f"-{item.side}")
+        super().__init__(classes=f"bubble -{item.side}")
         self.item = item
         self.wrap_width = width
         self._sync_classes()

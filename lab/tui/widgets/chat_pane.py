@@ -13,6 +13,9 @@ from textual.widgets import Button, Static
 
 from lab.tui.chat_items import ChatItem
 from lab.tui.widgets.chat_bubble import ChatBubble
+from lab.tui.widgets.text_bubble import TextBubble
+
+Bubble = ChatBubble | TextBubble
 
 
 class ChatPane(VerticalScroll):
@@ -28,13 +31,13 @@ class ChatPane(VerticalScroll):
     }
     """
 
-    def __init__(self, *, window: int = 30, slack: int = 10, id: str | None = None) -> None:
+    def __init__(self, *, window: int = 20, slack: int = 10, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window = window
         self.slack = slack
         self.items: list[ChatItem] = []
         self._first = 0  # index in `items` of the first mounted bubble
-        self._bubbles: dict[str, ChatBubble] = {}
+        self._bubbles: dict[str, Bubble] = {}
         self._index: dict[str, int] = {}
         self.selected_turn: int | None = None
         self.wrap_width = 40  # columns of bubble text; follows the pane's width
@@ -85,7 +88,7 @@ class ChatPane(VerticalScroll):
             row.first(Button).label = self._earlier_label()
 
     # -- incremental ----------------------------------------------------------------------
-    def append(self, item: ChatItem) -> ChatBubble:
+    def append(self, item: ChatItem) -> Bubble:
         """Add a bubble at the bottom; old bubbles leave the DOM once past window + slack."""
         self._index[item.key] = len(self.items)
         self.items.append(item)
@@ -108,23 +111,30 @@ class ChatPane(VerticalScroll):
         self._index[item.key] = i
         self.items[i] = item
         bubble = self._bubbles.pop(key, None)
-        if bubble is not None:
+        if bubble is not None and isinstance(bubble, ChatBubble) != item.interactive:
+            replacement = self._bubble(item)  # e.g. a pending text became... an interactive reply
+            self.mount(replacement, after=bubble)
+            bubble.remove()
+        elif bubble is not None:
             self._bubbles[item.key] = bubble
             bubble.update_item(item)
 
     def has(self, key: str) -> bool:
         return key in self._index
 
-    def bubble_for(self, key: str) -> ChatBubble | None:
+    def bubble_for(self, key: str) -> Bubble | None:
         return self._bubbles.get(key)
 
     def select_turn(self, turn_index: int | None) -> None:
         """Outline the bubbles of the turn the side panel shows."""
         self.selected_turn = turn_index
         for bubble in self._bubbles.values():
-            bubble.set_class(turn_index is not None and bubble.item.turn_index == turn_index, "-selected")
+            selected = turn_index is not None and bubble.item.turn_index == turn_index
+            if bubble.has_class("-selected") != selected:
+                bubble.set_class(selected, "-selected")
+                bubble.refresh()
 
-    def latest_interactive(self) -> ChatBubble | None:
+    def latest_interactive(self) -> Bubble | None:
         """The newest bubble with buttons or a list (what the keyboard's reply choice targets)."""
         for item in reversed(self.items[self._first:]):
             if item.side == "business" and item.interactive:
@@ -136,8 +146,9 @@ class ChatPane(VerticalScroll):
         return len(self._bubbles)
 
     # -- internals ------------------------------------------------------------------------
-    def _bubble(self, item: ChatItem) -> ChatBubble:
-        bubble = ChatBubble(item, self.wrap_width)
+    def _bubble(self, item: ChatItem) -> Bubble:
+        # Only bubbles with choices need a container; the rest are one widget each.
+        bubble: Bubble = ChatBubble(item, self.wrap_width) if item.interactive else TextBubble(item, self.wrap_width)
         if self.selected_turn is not None and item.turn_index == self.selected_turn:
             bubble.add_class("-selected")
         self._bubbles[item.key] = bubble
