@@ -78,9 +78,7 @@ async def _run(history: int, sends: int) -> tuple[tuple[float, float], list[tupl
 def time_to_interactive() -> tuple[float, float, float]:
     """Seconds from exec to the composer accepting keys, and to the session open (real Lab)."""
     probe = ROOT / "benchmarks" / "_tti_probe.py"
-    t0 = time.perf_counter()
     out = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    wall = time.perf_counter() - t0
     marks = dict(line.split("=") for line in out.stdout.split() if "=" in line)
     if "interactive" not in marks:
         raise SystemExit(f"probe failed: {out.stdout}\n{out.stderr}")

@@ -165,8 +165,8 @@ def main() -> None:
         f"Turn machinery on top of the engine: {p50 - p50e:.2f} ms at p50 (ratio {p50 / p50e:.2f}×). "
         f"Target p50 ≤ 4 ms per turn: **{'met' if p50 <= 4 else 'not met'}**. "
         f"{result['statuses']} status webhooks were relayed to the flow in the background during the run "
-        "(each starts its own short execution). Recording the cassette first is slow on purpose of the "
-        "recorder (it rewrites the cassette after each call) and is not measured.",
+        "(each starts its own short execution). The cassette is recorded first (slow: the recorder rewrites the "
+        "file after each call) and that pass is not measured.",
         "",
         "## Opening a lab (each replayed scenario opens one)",
         "",
@@ -182,6 +182,9 @@ def main() -> None:
         "",
         f"Target: within 1 s of launch: **{'met' if send_p50 <= 1000 else 'not met'}** "
         f"(ratio {send_p50 / bare_p50:.1f}× a bare interpreter start).",
+        "",
+        f"Load average at the end of the run: {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())} "
+        "(the machine is shared; figures taken under load run up to several times slower).",
         "",
     ]
     out = ROOT / "benchmarks" / "results" / "turn.md"
