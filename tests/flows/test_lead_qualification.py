@@ -138,3 +138,39 @@ async def test_bill_photo_is_read_with_tesseract(open_lab):
         offer = bubbles(turn)[1]
         assert "R$ 387,45" in offer.payload["interactive"]["body"]["text"]
         assert bubbles(turn)[-1].payload["template"]["name"] == "prosseguir_com_solicitacao"
+
+
+async def test_qualified_lead_is_posted_to_the_crm(open_lab):
+    received: list[bytes] = []
+
+    async def crm(scope, receive, send):  # a CRM endpoint on the lab server
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        received.append(body)
+        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"id": 1}'})
+
+    async with open_lab() as lab:
+        lab.parts.server.mount("/crm", crm)
+        lab.engine.kv.set("company.whatsapp", "LEAD_API_URL", f"{lab.settings.base_url}/crm/leads")
+        await lab.send_text(MARIA, "Oi")
+        await lab.send_text(MARIA, "Minha conta de luz é R$ 620")
+        lead = json.loads(received[-1])
+        assert lead["wa_id"] == MARIA and lead["plan"] == "solar_plus" and lead["qualified"] is True
+
+
+async def test_a_failure_puts_the_contact_up_for_review(open_lab):
+    async with open_lab() as lab:
+        lab.engine.kv.set("company.whatsapp", "PLANS_URL", f"{lab.settings.base_url}/files/missing.json")
+        turn = await lab.send_text(MARIA, "Quero um orçamento")
+        assert turn.verdict == "error" and "at task plans" in turn.error
+        plans = next(t for t in turn.executions[0].task_runs if t.task_id == "plans")
+        assert plans.attempts == 3
+        review = lab.engine.kv.get("company.whatsapp", f"review_{MARIA}")
+        review = json.loads(review) if isinstance(review, str) else review
+        assert review["text"] == "Quero um orçamento"
+        assert "consultor" in bubbles(turn)[-1].payload["text"]["body"]
