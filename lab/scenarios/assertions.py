@@ -41,7 +41,7 @@ class Check:
 
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 400 else text[:400] + "…"
+    return text if len(text) <= 800 else text[:800] + "…"
 
 
 def views(turn: Turn) -> list[dict[str, Any]]:

@@ -73,12 +73,12 @@ def run_case(case: Any, snapshot: Any, play: Any) -> None:
     assertion = snapshot(extension_class=extension_for(scenario.tolerance.tokens, scenario.tolerance.cost))
     matched = assertion == text
     problems: list[str] = []
-    if playback.error:
-        problems.append(playback.error)
     if playback.runs > 1:
         problems.append(f"live repeat: {playback.passed_runs} of {playback.runs} runs passed, "
                         f"{scenario.llm.pass_if} needed" if not playback.passed else "")
     problems += [c.describe() for c in playback.failures]
+    if playback.error:  # the step that could not run comes after the checks of the steps before it
+        problems.append(playback.error)
     if not matched:
         old = assertion.executions[assertion.num_executions - 1].recalled_data
         problems.append(_snapshot_problem(old, text, playback))

@@ -189,7 +189,7 @@ class _Run:
     def _check_turn(self, step: Step, turn: Turn) -> None:
         sc = self.case.scenario
         # A failed execution the step expects (`state: FAILED`) is checked by that expectation.
-        expected_failure = turn.verdict == "error" and step.expect is not None and step.expect.state is not None
+        expected_failure = turn.verdict == "error" and step.expect is not None and step.expect.state == turn.state
         if turn.verdict != "ok" and not expected_failure:
             self.checks.append(Check(step.index, turn.index, "turn finished", False, "ok",
                                      f"{turn.verdict}: {turn.error}", step.line))
