@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from lab.tui.chat_items import ChatItem
 from lab.tui.messages import TurnCompleted
-from lab.tui.widgets.chat_bubble import ChatBubble
 from lab.tui.widgets.chat_pane import ChatPane
 from lab.tui.widgets.composer import Composer
 from lab.tui.widgets.error_panel import ErrorPanel

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lab.tui.widgets.chat_bubble import ChatBubble
 from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
 

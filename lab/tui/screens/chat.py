@@ -19,9 +19,10 @@ from lab.tui import composer_syntax as cs
 from lab.tui.actions import pending_summary, perform
 from lab.tui.chat_items import ChatItem, item_from_inbound, item_from_send, items_for_turn, items_from_thread, thread_items
 from lab.tui.live_turns import LiveTurns
-from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, RecordingChanged, TurnCompleted
-from lab.tui.recording import Recording, start_recording, stop_recording
-from lab.tui.session import contact_id, contact_name, facts_of, maybe_await, session_now
+from lab.tui.screens.chat_tools import ChatToolsMixin
+from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, TurnCompleted
+from lab.tui.recording import Recording
+from lab.tui.session import contact_id, contact_name, facts_of, session_now
 from lab.tui.widgets.chat_bubble import ChatBubble
 from lab.tui.widgets.chat_pane import ChatPane
 from lab.tui.widgets.composer import Composer
@@ -34,7 +35,7 @@ from textual.widgets import Footer
 _pending_ids = itertools.count(1)
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ChatToolsMixin, Screen[None]):
     """Renders the session; every action runs in a worker and comes back as a message."""
 
     BINDINGS = [
@@ -339,92 +340,3 @@ class ChatScreen(Screen[None]):
         if ids:
             i = ids.index(self.contact) if self.contact in ids else -1
             self.show_contact(ids[(i + 1) % len(ids)])
-
-    def action_add_contact(self) -> None:
-        from lab.tui.screens.add_contact import AddContactModal, NewContact
-
-        def added(new: NewContact | None) -> None:
-            if new is None or self.lab is None:
-                return
-            try:
-                contact = self.lab.add_contact(new.name, new.wa_id)
-            except LabError as exc:
-                self.show_error(exc)
-                return
-            self.show_contact(contact_id(contact))
-
-        self.app.push_screen(AddContactModal(), added)
-
-    def action_restart(self) -> None:
-        if self.lab is None or self.contact is None:
-            return
-        from lab.tui.screens.restart import RestartModal
-
-        name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), self.contact)
-        self.app.push_screen(RestartModal(name), self._restart_chosen)
-
-    @work(group="restart", exclusive=True, exit_on_error=False)
-    async def _restart_chosen(self, choice: str | None) -> None:
-        if choice is None or self.contact is None:
-            return
-        if choice == "new":  # a brand-new WhatsApp user: a new contact, a new wa_id
-            name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), "User")
-            result = self.lab.add_contact(f"{name.split(' (')[0]} (new)")
-        else:  # same user: the phone's chat and the agent's memory of them are cleared
-            await maybe_await(self.lab.restart(self.contact, new_user=True))
-            result = None
-        self.app.call_later(self._after_restart, result)
-
-    def _after_restart(self, result: Any) -> None:
-        self.show_contact(contact_id(result) if result is not None else self.contact)
-        if result is None:
-            self.query_one(ChatPane).append(ChatItem(key=f"note-{next(_pending_ids)}", side="system",
-                                                     time=self.lab.clock.time() if getattr(self.lab, "clock", None) else 0.0,
-                                                     kind="note", text="conversation restarted · the agent's memory was cleared"))
-        self.app.notify("Conversation restarted." if result is None else f"New user {contact_name(result)}.")
-
-    # -- prompts and recorder ---------------------------------------------------------------
-    def action_open_prompts(self) -> None:
-        from lab.tui.screens.prompts import PromptScreen
-
-        settings = getattr(self.app, "settings", None)
-        if settings is None:
-            return
-        active = getattr(self.lab, "active_prompt", None) if self.lab is not None else None
-        self.app.push_screen(PromptScreen(settings.prompts_dir, settings.flow, active))
-
-    def action_toggle_recording(self) -> None:
-        if self.lab is None:
-            self.show_error(LabError("the lab session is not open yet", fix="wait for the header to show the target"))
-            return
-        if self.recording is not None:
-            self._stop_recording()
-            return
-        from lab.tui.screens.record import RecordModal
-
-        settings = self.app.settings
-        shown = settings.scenarios_dir.relative_to(settings.project_dir) if settings.scenarios_dir.is_relative_to(settings.project_dir) else settings.scenarios_dir
-        self.app.push_screen(RecordModal(str(shown)), self._start_recording)
-
-    @work(group="recorder", exclusive=True, exit_on_error=False)
-    async def _start_recording(self, name: str | None) -> None:
-        if name is None:
-            return
-        recording = await start_recording(self.lab, self.app.settings.scenarios_dir, name)
-        self.post_message(RecordingChanged(name, recording, True))
-
-    @work(group="recorder", exclusive=True, exit_on_error=False)
-    async def _stop_recording(self) -> None:
-        assert self.recording is not None
-        path = await stop_recording(self.recording)
-        self.post_message(RecordingChanged(None, path, False))
-
-    def on_recording_changed(self, message: RecordingChanged) -> None:
-        if message.active:
-            self.recording = message.path
-            self.app.notify(f"Recording to {self.recording.path}: each finished turn is saved at once.", title="Recording")
-        else:
-            turns = self.recording.turns if self.recording else 0
-            self.recording = None
-            self.app.notify(f"Scenario saved: {message.path} ({turns} turns)", title="Recording stopped")
-        self.refresh_header()

@@ -1,0 +1,59 @@
+"""How replies read in the chat, from the headless models (no screen)."""
+
+from __future__ import annotations
+
+from lab.tui.chat_items import flag_for, item_from_send, thread_items
+from lab.whatsapp.model import CapturedSend, StatusEvent, Verdict
+
+from .fake_lab import FakeLab
+
+
+def send(kind: str, payload: dict, verdict: Verdict | None = None, statuses=None, seq: int = 1) -> CapturedSend:
+    return CapturedSend(seq, f"wamid.{seq}", "5511987654321", "106540352242922", kind,
+                        {"messaging_product": "whatsapp", "type": kind, **payload}, verdict or Verdict(True), {},
+                        1767614400.0, statuses=statuses or [])
+
+
+def test_buttons_list_template_media_location_contacts():
+    buttons = item_from_send(send("interactive", {"interactive": {"type": "button", "body": {"text": "Oi"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "Ver planos"}}]}}}))
+    assert buttons.text == "Oi" and [c.title for c in buttons.buttons] == ["Ver planos"] and buttons.interactive
+    listing = item_from_send(send("interactive", {"interactive": {"type": "list", "body": {"text": "Escolha"},
+        "action": {"button": "Planos", "sections": [{"title": "Casa", "rows": [{"id": "p", "title": "Plus", "description": "600"}]}]}}}))
+    assert listing.list_button == "Planos" and listing.rows[0].section == "Casa" and listing.rows[0].description == "600"
+    template = item_from_send(send("template", {"template": {"name": "hello", "language": {"code": "pt_BR"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Maria"}]}]}}))
+    assert template.label == "📋 template hello (pt_BR)" and template.text == "body: {{1}}=Maria"
+    image = item_from_send(send("image", {"image": {"id": "123", "caption": "sua conta"}}))
+    assert image.label == "🖼 image · 123" and image.text == "sua conta"
+    loc = item_from_send(send("location", {"location": {"latitude": -23.5, "longitude": -46.6, "name": "Loja"}}))
+    assert loc.text == "Loja\n-23.5, -46.6"
+    card = item_from_send(send("contacts", {"contacts": [{"name": {"formatted_name": "Ana"}, "phones": [{"phone": "+55"}]}]}))
+    assert card.text == "Ana · +55"
+    assert item_from_send(send("read", {"status": "read", "message_id": "x"})) is None
+
+
+def test_flags_name_the_rule_and_code_sync_and_async():
+    rejected = send("text", {"text": {"body": "x"}}, Verdict(False, 131047, "Re-engagement message", http_status=400))
+    assert flag_for(rejected) == "24-hour window · 131047 Re-engagement message"
+    assert item_from_send(rejected).state == "rejected"
+    later = send("text", {"text": {"body": "x"}}, Verdict(False, 131047, "Re-engagement message", asynchronous=True),
+                 statuses=[StatusEvent("sent", 1.0), StatusEvent("failed", 2.0, {"code": 131047, "title": "Re-engagement message"})])
+    assert flag_for(later) == "24-hour window · 131047 Re-engagement message" and item_from_send(later).state == "failed"
+    assert flag_for(send("text", {"text": {"body": "ok"}})) == ""
+
+
+def test_ticks_follow_statuses_and_reactions_fold_onto_their_bubble():
+    delivered = send("text", {"text": {"body": "x"}}, statuses=[StatusEvent("sent", 1.0), StatusEvent("delivered", 2.0)])
+    assert item_from_send(delivered).state == "delivered"
+    delivered.statuses.append(StatusEvent("read", 3.0))
+    assert item_from_send(delivered).state == "read"
+    lab = FakeLab()
+    import asyncio
+
+    asyncio.run(lab.send_text("5511987654321", "menu"))
+    target = lab.transcript.turns[0].replies[0].wamid
+    asyncio.run(lab.react("5511987654321", "👍", to_wamid=target))
+    items = thread_items(lab.transcript.turns)
+    assert [i.kind for i in items] == ["text", "interactive/button"]
+    assert items[1].reactions == ["👍"]
