@@ -109,6 +109,7 @@ class Lab:
         self.sandbox.subscribe(self._on_sandbox)
         if parts.engine is not None:
             parts.engine.subscribe(self._on_engine)
+            self.turns.live_logs = True
         self.gateway.subscribe(self._on_llm_call)
         self.use_flow(self.flow_id)
 
@@ -206,10 +207,18 @@ class Lab:
 
     def _on_engine(self, event: Any) -> None:
         """Live execution updates on the embedded engine (built only when someone listens)."""
-        if not self._bus or event.kind != "execution" or event.execution is None:
+        if not self._bus:
             return
         index = self.turns.turn_of_execution(event.execution_id)
         if index is None:
+            return
+        if event.kind == "log" and event.log is not None:
+            from lab.conversation.turns import log_line
+            from lab.kestra.shapes import LogEntry
+
+            self._bus.emit(ev.LogReceived(index, log_line(LogEntry.from_json(event.log.to_json()))))
+            return
+        if event.kind != "execution" or event.execution is None:
             return
         from lab.conversation.turns import execution_view
         from lab.kestra.shapes import Execution

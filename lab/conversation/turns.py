@@ -88,6 +88,7 @@ class TurnEngine:
         self._captured_since = captured_since
         self._last_seq = last_seq
         self._local_wait = local_wait
+        self.live_logs = False  # True when the target reports log lines as they happen (embedded engine)
         self._llm_calls_of = llm_calls_of
         self.bus = bus
         self.task_types = task_types if task_types is not None else {}
@@ -216,7 +217,8 @@ class TurnEngine:
             for entry in entries:
                 line = log_line(entry)
                 turn.logs.append(line)
-                self.bus.emit(ev.LogReceived(turn.index, line))
+                if not self.live_logs:  # the embedded engine reported them live already
+                    self.bus.emit(ev.LogReceived(turn.index, line))
 
     async def _follow(self, turn: Turn, execution_id: str, parent: str | None) -> ExecutionView:
         if self._local_wait is not None:
