@@ -54,7 +54,7 @@ class ActionCommands(_ListProvider):
             target = screen if where == "chat" else self.app
             if target is None:
                 continue
-            yield (f"{where}: {title}", f"{binding.tooltip}  [{key}]",
+            yield (f"{where}: {title}", f"{binding.tooltip}  (key: {key})",
                    partial(self.app.run_action, binding.action, target))
 
 
