@@ -66,7 +66,12 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
             text = header + "\n\n" + turn_text(turn) + (f"\nhint: {hint}" if hint else "")
     for secret in settings.secret_values():
         text = text.replace(secret, "***")
-    print(text)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # `walab send ... | head`: the reader left, nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if turn.verdict == "ok" else 1
 
 
