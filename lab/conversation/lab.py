@@ -30,7 +30,10 @@ Opening (see `Lab.open` for every option):
                         target_url=None) as lab: ...
     lab = await Lab.open(settings); ...; await lab.close()
 
-Also: lab.use_flow(flow_id) (talk to another deployed flow), lab.inject_fault(rate_limit=1, ...),
+Also: lab.send_text(wa_id, text, duplicates=N, delivered_after=timedelta(...)) (Meta's redeliveries
+and late webhooks), `await lab.restart(...)` (async: with new_user it clears the bot's KV state of
+the contact), Lab.open(..., turn_timeout=30.0), lab.use_flow(flow_id) (talk to another deployed
+flow), lab.inject_fault(rate_limit=1, ...),
 lab.status_deliveries (status webhooks posted to the flow, tracked outside the turns), lab.clock,
 lab.flow, lab.llm_mode, lab.sandbox, lab.gateway, lab.engine (None on a real Kestra), lab.client.
 
