@@ -249,7 +249,8 @@ class NamespaceFile:
 
 @dataclass(slots=True)
 class Metric:
-    """A metric an execution's task published (token counts of the AI and OpenAI plugins)."""
+    """A metric an execution's task published: plugin-ai's `input/output/total.token.count`, plugin-openai's
+    `usage.prompt/completion/total.tokens`, script counters; a timer's value is in milliseconds."""
 
     name: str
     type: str
@@ -261,7 +262,7 @@ class Metric:
 
     @classmethod
     def from_json(cls, data: Json) -> Metric:
-        return cls(name=data["name"], type=data.get("type", "counter"), value=data.get("value", 0),
+        return cls(name=data["name"], type=data.get("type", "counter"), value=float(data.get("value") or 0),
                    task_id=data.get("taskId"), task_run_id=data.get("taskRunId"), tags=data.get("tags") or {}, raw=data)
 
 

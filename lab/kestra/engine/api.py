@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote
 
 from lab.kestra.engine import api_flows
 from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, sse_event,
-                                           token_metrics, webhook_key_trigger)
+                                           webhook_key_trigger)
 
 Handler = Callable[["Call"], Awaitable[Reply]]
 OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
@@ -254,16 +254,17 @@ class KestraApi:
                            for t in execution.task_runs if t.outputs])
 
     async def metrics(self, call: Call) -> Reply:
-        found = getattr(self.engine, "metrics", None)
-        if found is not None:
-            items = [m if isinstance(m, dict) else m.to_json() for m in found(call.params["id"])]
-        else:
-            execution = self.engine.execution(call.params["id"])
-            items = token_metrics(execution) if execution is not None else []
-        task_id = call.arg("taskId")
-        if task_id:
-            items = [m for m in items if m.get("taskId") == task_id]
-        page, size = int(call.arg("page", "1") or 1), int(call.arg("size", "10") or 10)
+        """Kestra's `PagedResults<MetricEntry>`: the metrics the execution's task runs published."""
+        items = [m.to_json() for m in self.engine.metrics(call.params["id"])]
+        task_id, taskrun_id = call.arg("taskId"), call.arg("taskRunId")
+        items = [m for m in items if (not task_id or m["taskId"] == task_id)
+                 and (not taskrun_id or m["taskRunId"] == taskrun_id)]
+        try:
+            page, size = int(call.arg("page", "1") or 1), int(call.arg("size", "10") or 10)
+        except ValueError:
+            return error_reply(400, "Bad Request: page and size must be integers", call.path)
+        if page < 1 or size < 1:
+            return error_reply(400, "Bad Request: page and size must be at least 1", call.path)
         return json_reply({"results": items[(page - 1) * size: page * size], "total": len(items)})
 
     # -- logs -------------------------------------------------------------------------------

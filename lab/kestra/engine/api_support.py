@@ -156,33 +156,5 @@ def kv_type(value: Any) -> str:
     return "STRING"
 
 
-# Counters the LLM plugins publish, read back from their outputs: plugin-ai's `tokenUsage` and
-# plugin-openai's `usage` (the same numbers the plugins report as metrics).
-_AI_COUNTERS = (("inputTokenCount", "input.token.count"), ("outputTokenCount", "output.token.count"),
-                ("totalTokenCount", "total.token.count"))
-_OPENAI_COUNTERS = (("prompt_tokens", "usage.prompt.tokens"), ("completion_tokens", "usage.completion.tokens"),
-                    ("total_tokens", "usage.total.tokens"))
-
-
-def token_metrics(execution: Any) -> list[dict[str, Any]]:
-    """MetricEntry JSON for the token counts of an execution's LLM task runs."""
-    out = []
-    for run in execution.task_runs:
-        outputs = run.outputs or {}
-        usage, names = outputs.get("tokenUsage"), _AI_COUNTERS
-        if not isinstance(usage, dict):
-            usage, names = outputs.get("usage"), _OPENAI_COUNTERS
-        if not isinstance(usage, dict):
-            continue
-        end = run.state.end_date or run.state.start_date
-        for field_name, metric in names:
-            if isinstance(usage.get(field_name), (int, float)):
-                out.append({"tenantId": "main", "namespace": execution.namespace, "flowId": execution.flow_id,
-                            "taskId": run.task_id, "executionId": execution.id, "taskRunId": run.id,
-                            "type": "counter", "name": metric, "value": float(usage[field_name]),
-                            "timestamp": _iso(end), "tags": {}})
-    return out
-
-
 def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.kestra.engine import render as R
 from lab.kestra.engine.execution import TaskRun
+from lab.kestra.engine.metrics import MetricEntry, checked, record
 
 if TYPE_CHECKING:
     from lab.kestra.engine.flow import TaskDef
@@ -165,6 +166,15 @@ class TaskContext:
             return
         attempt = max(len(self.taskrun.attempts) - 1, 0) if self.taskrun else None
         self.engine._log(self.run, self.task_id, self.taskrun_id, attempt, level, message)
+
+    def metric(self, name: str, type: str, value: Any, tags: dict[str, Any] | None = None) -> None:
+        """Publish a metric on this task run (see engine/metrics.py; MetricInvalid on a bad one)."""
+        name, kind, number, str_tags = checked(name, type, value, tags)
+        attempt = max(len(self.taskrun.attempts) - 1, 0) if self.taskrun else None
+        x = self.run.execution
+        record(self.engine._metrics.setdefault(x.id, []),
+               MetricEntry(x.namespace, x.flow_id, x.id, self.task_id, self.taskrun_id, kind, name, number,
+                           self.engine.now(), str_tags, attempt))
 
     def secret(self, name: str) -> str:
         return self.engine.secret(name)

@@ -22,6 +22,7 @@ from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun,
 from lab.kestra.engine.executor import Executor
 from lab.kestra.engine.flow import FlowDef, parse_flow
 from lab.kestra.engine.inputs import InputError, read_inputs
+from lab.kestra.engine.metrics import MetricEntry
 from lab.kestra.engine.runstate import Run
 from lab.kestra.engine.store import KVStore, NamespaceFiles
 from lab.kestra.engine.tasks import load_all
@@ -81,6 +82,7 @@ class Engine:
         self._flows: dict[tuple[str, str], FlowDef] = {}
         self._runs: dict[str, Run] = {}
         self._logs: dict[str, list[LogEntry]] = {}
+        self._metrics: dict[str, list[MetricEntry]] = {}
         self._log_events: dict[str, asyncio.Event] = {}
         self._subscribers: list[Callable[[EngineEvent], None]] = []
         self._finished_ids: deque[str] = deque()
@@ -296,6 +298,10 @@ class Engine:
     def logs(self, execution_id: str) -> list[LogEntry]:
         return list(self._logs.get(execution_id, []))
 
+    def metrics(self, execution_id: str) -> list[MetricEntry]:
+        """The metrics the execution's task runs published, in publication order ([] when unknown)."""
+        return list(self._metrics.get(execution_id, ()))
+
     async def watch_logs(self, execution_id: str) -> AsyncIterator[LogEntry]:
         """Yield existing then new log lines; ends when the execution is terminal."""
         run = self._run(execution_id)
@@ -383,6 +389,7 @@ class Engine:
     def _forget(self, execution_id: str) -> None:
         run = self._runs.pop(execution_id, None)
         self._logs.pop(execution_id, None)
+        self._metrics.pop(execution_id, None)
         if run is not None:
             for sub in run.iterations + run.children:
                 self._forget(sub.execution.id)

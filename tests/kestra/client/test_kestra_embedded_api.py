@@ -235,6 +235,7 @@ async def test_metrics_carry_the_token_counters_plugin_ai_publishes():
     assert {m.name: m.value for m in metrics} == {"input.token.count": 12, "output.token.count": 30,
                                                   "total.token.count": 42}
     assert {m.task_id for m in metrics} == {"answer"} and metrics[0].type == "counter"
+    assert all(m.tags == {} for m in metrics)  # AIUtils.sendMetrics publishes them untagged
     await engine.aclose()
 
 

@@ -4,7 +4,8 @@ The embedded engine posts the request itself (one plain httpx POST through `ctx.
 the hot path) to `{provider.baseUrl}/chat/completions`, which in the lab is the LLM gateway, and
 returns the outputs plugin-ai returns: `textOutput` (or `jsonOutput` for the JSON response
 format), `tokenUsage`, `finishReason`, `toolExecutions`, `intermediateResponses`,
-`requestDuration`, `sources`, `guardrailViolated` (null fields left out, as Kestra serialises them).
+`requestDuration`, `sources`, `guardrailViolated` (null fields left out, as Kestra serialises them),
+and publishes plugin-ai's token counters `input.token.count`, `output.token.count`, `total.token.count`.
 
 Supported: the OpenAI provider (any OpenAI-compatible server via `baseUrl`), `configuration`
 temperature / topP / seed / maxToken / responseFormat, ChatCompletion `messages` (text content),
@@ -129,6 +130,7 @@ class _AITask(RunnableTask):
             inp, outp = usage.get("prompt_tokens"), usage.get("completion_tokens")
             out["tokenUsage"] = {"inputTokenCount": inp, "outputTokenCount": outp,
                                  "totalTokenCount": usage.get("total_tokens", (inp or 0) + (outp or 0))}
+            _send_metrics(ctx, out["tokenUsage"])
         out["finishReason"] = FINISH.get(str(choice.get("finish_reason")), "OTHER")
         out["toolExecutions"] = []
         out["intermediateResponses"] = []
@@ -156,6 +158,20 @@ class _AITask(RunnableTask):
         else:
             body["response_format"] = {"type": "json_object"}
         return True
+
+
+# AIUtils.sendMetrics: three untagged counters, a missing count published as 0.
+TOKEN_METRICS = (("input.token.count", "inputTokenCount"), ("output.token.count", "outputTokenCount"),
+                 ("total.token.count", "totalTokenCount"))
+
+
+def _send_metrics(ctx: Any, usage: dict[str, Any]) -> None:
+    publish = getattr(ctx, "metric", None)
+    if publish is None:  # a bare context (unit tests of the task alone)
+        return
+    for name, key in TOKEN_METRICS:
+        value = usage.get(key)
+        publish(name, "counter", value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0)
 
 
 def _error_text(resp: httpx.Response) -> str:

@@ -64,6 +64,8 @@ class RunContext(Protocol):
     def render_typed(self, value: Any) -> Any: ...  # a lone {{ expr }} keeps its native type
     def log(self, level: str, message: str) -> None: ...  # TRACE DEBUG INFO WARN ERROR
     def secret(self, name: str) -> str: ...  # SECRET_<NAME> env var, base64-decoded
+    def metric(self, name: str, type: str, value: Any, tags: dict[str, Any] | None = None) -> None: ...
+    # ^ counter / timer (seconds) / gauge on this task run, summed with an equal name+tags of the same attempt
     def read_file(self, path: str) -> bytes: ...  # namespace file (or kestra:// internal storage URI)
     def store_file(self, name: str, data: bytes) -> str: ...  # -> kestra:// URI in internal storage
     def workdir(self) -> Path: ...  # a temporary working directory for this task run

@@ -266,11 +266,14 @@ def _protocol(ctx: Any, line: str, vars_: dict[str, Any]) -> bool:
     if not isinstance(data, dict):
         return False
     vars_.update(data.get("outputs") or {})
+    publish = getattr(ctx, "metric", None)
     for metric in data.get("metrics") or []:
-        publish = getattr(ctx, "metric", None)
         if publish is not None and isinstance(metric, dict):
-            publish(str(metric.get("name")), str(metric.get("type", "counter")), metric.get("value"),
-                    metric.get("tags") or {})
+            try:  # a timer's value is in seconds, as Kestra's helpers send it
+                publish(str(metric.get("name")), str(metric.get("type", "counter")), metric.get("value"),
+                        metric.get("tags") or {})
+            except ValueError as exc:  # MetricInvalid: the script's mistake, reported, not fatal
+                ctx.log("WARN", f"Invalid metric: {exc}")
     for entry in data.get("logs") or []:
         if isinstance(entry, dict):
             level = str(entry.get("level", "INFO")).upper().replace("WARNING", "WARN")
