@@ -187,6 +187,10 @@ class TaskContext:
                 raise FileNotFoundError(f"no file {path} in the execution's internal storage") from None
         return self.engine.files.get(self.namespace, path)
 
+    def list_files(self, prefix: str = "") -> list[str]:
+        """The flow namespace's files (`/path/name`, sorted), as script tasks' `namespaceFiles` copy them."""
+        return self.engine.files.list(self.namespace, prefix)
+
     def store_file(self, name: str, data: bytes) -> str:
         return self.engine.storage_put(self.execution_id, self.taskrun_id or "flow", name, data)
 

@@ -67,6 +67,7 @@ class RunContext(Protocol):
     def metric(self, name: str, type: str, value: Any, tags: dict[str, Any] | None = None) -> None: ...
     # ^ counter / timer (seconds) / gauge on this task run, summed with an equal name+tags of the same attempt
     def read_file(self, path: str) -> bytes: ...  # namespace file (or kestra:// internal storage URI)
+    def list_files(self, prefix: str = "") -> list[str]: ...  # the flow namespace's files, `/path/name`
     def store_file(self, name: str, data: bytes) -> str: ...  # -> kestra:// URI in internal storage
     def workdir(self) -> Path: ...  # a temporary working directory for this task run
 

@@ -1,0 +1,33 @@
+"""What a running task sees beyond expressions: namespace files for scripts, errorLogs() in errors."""
+
+from __future__ import annotations
+
+from engine_helpers import flow, outputs, run
+
+from lab.kestra.engine import Engine
+
+PROCESS = "{type: io.kestra.plugin.core.runner.Process}"
+
+
+async def test_script_namespace_files_are_copied_into_the_working_directory_with_include_and_exclude():
+    engine = Engine()
+    engine.files.put("company.test", "prompts/system.md", b"be kind")
+    engine.files.put("company.test", "prompts/draft.md", b"not this one")
+    engine.files.put("company.test", "data/rows.csv", b"a,b")
+    engine.files.put("other.ns", "prompts/leak.md", b"another namespace")
+    source = flow(f"""
+        tasks:
+          - id: sh
+            type: io.kestra.plugin.scripts.shell.Commands
+            taskRunner: {PROCESS}
+            namespaceFiles:
+              enabled: true
+              include: ["prompts/*", "data/*"]
+              exclude: ["prompts/draft.md"]
+            commands:
+              - echo "::{{\\"outputs\\":{{\\"files\\":\\"$(find . -type f -not -path './.kestra*' | sort | tr '\\n' ' ')\\",\\"system\\":\\"$(cat prompts/system.md)\\"}}}}::"
+    """)
+    x = await run(engine, source)
+    assert x.state.current == "SUCCESS", [e.message for e in engine.logs(x.id)]
+    assert outputs(x, "sh")["vars"] == {"files": "./data/rows.csv ./prompts/system.md ", "system": "be kind"}
+    await engine.aclose()
