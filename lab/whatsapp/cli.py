@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
 
     opts = _options(args)
     settings = load_settings(**{k: opts.get(k) for k in ("host", "port", "app_secret", "access_token", "verify_token")})
+    url = opts.get("webhook_url")
+    if url is not None and not str(url).startswith(("http://", "https://")):
+        raise ConfigError(f"webhook URL {url!r} is not an http(s) URL", fix="pass the bot's full URL, e.g. http://127.0.0.1:8000/webhook")
     templates_file = Path(opts["templates"]) if opts.get("templates") else None
     if templates_file is not None and not templates_file.exists():
         raise ConfigError(f"template file not found: {templates_file}", fix="check the --templates path")
@@ -89,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"  control:   POST {base}/_lab/inbound  {{\"from\": \"5511987654321\", \"text\": \"Olá\"}}")
     print(f"  token:     {_mask(settings.access_token)}  app secret: {_mask(settings.app_secret)}"
           f"  verify token: {_mask(settings.verify_token)}")
+    given = {k for k in ("access_token", "app_secret", "verify_token") if opts.get(k)}
+    given |= {k for k, var in (("access_token", "WALAB_ACCESS_TOKEN"), ("app_secret", "WALAB_APP_SECRET"),
+                               ("verify_token", "WALAB_VERIFY_TOKEN")) if os.environ.get(var)}
+    if len(given) < 3:
+        missing = ", ".join(sorted({"access_token", "app_secret", "verify_token"} - given))
+        print(f"  note:      generated for this run (never shown): {missing}; give the bot's own values with"
+              " --access-token/--app-secret/--verify-token or WALAB_* variables")
     statuses = "status webhooks on" if sandbox.statuses_enabled else "status webhooks off"
     print(f"  webhook:   {sandbox.webhook_url or '(none: statuses are only recorded)'}"
           f"{f'  ({statuses})' if sandbox.webhook_url else ''}")

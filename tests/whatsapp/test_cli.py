@@ -66,3 +66,11 @@ def test_walab_sandbox_serves_and_hides_secrets():
         out = proc.communicate(timeout=10)[0]
     assert f"http://127.0.0.1:{port}/v23.0/106540352242922/messages" in out
     assert token not in out and secret not in out
+
+
+def test_bad_webhook_url_is_a_config_error(capsys):
+    from lab.cli import main
+
+    assert main(["sandbox", "--webhook-url", "localhost:8000"]) == 2
+    err = capsys.readouterr().err
+    assert "is not an http(s) URL" in err and "fix:" in err
