@@ -180,3 +180,17 @@ async def test_kestra_notification_from_beyond_loopback_needs_the_token(sandbox)
 
         ok = await docker.post(f"/notify/whatsapp?token={TOKEN}", json=KESTRA_PAYLOAD)
         assert ok.status_code == 200
+
+
+async def test_media_a_user_sent_can_be_fetched_by_the_bot(graph, sandbox, business, clock):
+    from lab.whatsapp.inbound import InboundBuilder
+
+    item = sandbox.media.put(b"OggS voice", "audio/ogg; codecs=opus")
+    hook = InboundBuilder(business, clock).media(MARIA, "audio", item.id, item.sha256_b64, mime_type=item.mime_type, voice=True)
+    assert hook.message["audio"]["sha256"] == item.sha256_b64
+    info = (await graph.get(f"/v23.0/{item.id}", headers=AUTH)).json()
+    assert info["mime_type"] == "audio/ogg; codecs=opus" and info["sha256"] == item.sha256_hex
+    assert (await graph.get(info["url"], headers=AUTH)).content == b"OggS voice"
+    # the trap Meta sets: phone_number_id only matches media the business uploaded
+    trap = await graph.get(f"/v23.0/{item.id}?phone_number_id={business.phone_number_id}", headers=AUTH)
+    assert trap.status_code == 400
