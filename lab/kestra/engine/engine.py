@@ -225,14 +225,14 @@ class Engine:
         x = Execution(eid, flow.namespace, flow.id, flow.revision, StateInfo.start(S.CREATED, self.now()),
                       inputs=values, labels=merged, variables=dict(flow.variables), trigger=trigger, parent_id=parent)
         run = Run(self, flow, x)
-        run.functions = self._functions(flow)
+        run.functions = self._functions(flow, eid)
         self._runs[eid] = run
         self._logs[eid] = []
         run.changed()
         run.task = asyncio.get_running_loop().create_task(self.executor.execute(run))
         return run
 
-    def _functions(self, flow: FlowDef) -> Any:
+    def _functions(self, flow: FlowDef, execution_id: str) -> Any:
         ns = flow.namespace
 
         def read(path: str) -> str:
@@ -243,8 +243,22 @@ class Engine:
         def now() -> datetime:
             return datetime.fromtimestamp(self.now(), timezone.utc)
 
+        def error_logs() -> list[dict[str, Any]]:
+            return [entry.to_json() for entry in self._error_logs(execution_id)]
+
         return R.expr().Functions(namespace=ns, kv_get=self.kv.get, secret=self.secret, read=read, now=now,
-                                  version=self.version)
+                                  version=self.version, error_logs=error_logs)
+
+    def _error_logs(self, execution_id: str) -> list[LogEntry]:
+        """ERROR log lines of an execution and its Loop iterations, oldest first (Kestra's errorLogs())."""
+        found: list[LogEntry] = []
+        pending = [execution_id]
+        while pending:
+            eid = pending.pop()
+            found += [e for e in self._logs.get(eid, ()) if e.level == "ERROR"]
+            run = self._runs.get(eid)
+            pending += [sub.execution.id for sub in run.iterations] if run is not None else []
+        return sorted(found, key=lambda e: e.timestamp)
 
     async def _start_child(self, run: Run, tr: TaskRun, namespace: str, flow_id: str, *, inputs: Any,
                            labels: Any, inherit_labels: bool) -> Run:

@@ -31,3 +31,44 @@ async def test_script_namespace_files_are_copied_into_the_working_directory_with
     assert x.state.current == "SUCCESS", [e.message for e in engine.logs(x.id)]
     assert outputs(x, "sh")["vars"] == {"files": "./data/rows.csv ./prompts/system.md ", "system": "be kind"}
     await engine.aclose()
+
+
+async def test_error_logs_in_an_errors_branch_returns_the_execution_error_lines_as_log_entries():
+    engine = Engine()
+    source = flow("""
+        tasks:
+          - id: fine
+            type: io.kestra.plugin.core.log.Log
+            message: all good so far
+          - id: boom
+            type: io.kestra.plugin.core.execution.Fail
+            errorMessage: the order service is down
+        errors:
+          - id: report
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ errorLogs() | length }}|{{ errorLogs()[0].taskId }}|{{ errorLogs()[0]['message'] }}|{{ errorLogs()[0].level }}"
+          - id: alert
+            type: io.kestra.plugin.core.log.Log
+            level: ERROR
+            message: "alerting on {{ errorLogs() | length }} error(s)"
+          - id: again
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ errorLogs() | length }}"
+    """)
+    x = await run(engine, source)
+    assert x.state.current == "FAILED"
+    assert outputs(x, "report")["value"] == "1|boom|the order service is down|ERROR"
+    assert outputs(x, "again")["value"] == "2"  # errorLogs() reads the logs as they are now, as Kestra's query does
+    await engine.aclose()
+
+
+async def test_error_logs_is_an_empty_list_when_nothing_failed():
+    engine = Engine()
+    x = await run(engine, flow("""
+        tasks:
+          - id: r
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ errorLogs() }}"
+    """))
+    assert outputs(x, "r")["value"] == "[]"
+    await engine.aclose()
