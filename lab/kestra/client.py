@@ -244,6 +244,23 @@ class KestraClient(ResourcesMixin):
         except TimeoutError as exc:
             raise errors.timed_out(self.base_url, f"finish execution {execution_id}", timeout) from exc
 
+    async def resume(self, execution_id: str, inputs: dict[str, Any] | None = None) -> None:
+        """Resume a PAUSED execution; `inputs` become the Pause task's `onResume` outputs (multipart, as
+        Kestra reads them). 409 (KestraConflict) when it is not paused; 2.0 may serve it under `/actions/resume`."""
+        kwargs: dict[str, Any] = {"what": f"resume execution {execution_id}", "subject": f"execution {execution_id}"}
+        if inputs:
+            kwargs["files"] = {name: (None, value if isinstance(value, str) else orjson.dumps(value))
+                               for name, value in inputs.items()}
+        else:  # Kestra only accepts multipart here: an empty form
+            kwargs["content"] = b"--walab-empty--\r\n"
+            kwargs["headers"] = {"Content-Type": "multipart/form-data; boundary=walab-empty"}
+        if self.dialect == "2.0":
+            response = await self._send("POST", f"{self._ex_path(execution_id)}/actions/resume", ok=(404, 405),
+                                        **kwargs)
+            if response.status_code < 400:
+                return
+        await self._send("POST", f"{self._ex_path(execution_id)}/resume", **kwargs)
+
     async def kill(self, execution_id: str) -> None:
         """Kill the execution (202); 2.0 moved the action under `/actions/kill`."""
         if self.dialect == "2.0":

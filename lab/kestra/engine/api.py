@@ -10,6 +10,7 @@ Deliberate difference from Kestra: the log follow stream ends once the execution
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import re
@@ -77,6 +78,8 @@ class KestraApi:
         add("GET", base + "/executions/{id}/follow", self.follow)
         add("DELETE", base + "/executions/{id}/kill", self.kill)
         add("DELETE", base + "/executions/{id}/actions/kill", self.kill)
+        add("POST", base + "/executions/{id}/resume", self.resume)
+        add("POST", base + "/executions/{id}/actions/resume", self.resume)
         add("POST", base + "/executions/{ns}/{flow}", self.create_execution)
         add("GET", base + "/logs/{id}", self.logs)
         add("GET", base + "/logs/{id}/follow", self.follow_logs)
@@ -228,14 +231,20 @@ class KestraApi:
             await self.engine.kill(execution.id)
         return Reply(202, b"")
 
-    async def create_execution(self, call: Call) -> Reply:
-        from starlette.requests import Request  # multipart parsing only here, off the hot path
+    async def resume(self, call: Call) -> Reply:
+        """Resume a PAUSED execution with the multipart `onResume` inputs: 204 on 1.3, the execution on 2.0."""
+        execution = self._execution(call.params["id"], call.path)
+        inputs = await _form_inputs(call)
+        if not self.engine.resume(execution.id, inputs):
+            return error_reply(409, f"Illegal state: Execution '{execution.id}' is not paused, can't resume it",
+                               call.path)
+        if self.dialect == "1.3":
+            return Reply(204, b"")
+        await asyncio.sleep(0)  # let the Pause task take the resumption (the execution goes RUNNING)
+        return json_reply(self.execution_json(execution))
 
-        inputs: dict[str, Any] = {}
-        if call.body and "multipart/form-data" in call.headers.get("content-type", ""):
-            form = await Request(call.scope, _replay(call.body)).form()
-            for name, value in form.multi_items():
-                inputs[name] = value if isinstance(value, str) else (await value.read()).decode("utf-8", "replace")
+    async def create_execution(self, call: Call) -> Reply:
+        inputs = await _form_inputs(call)
         labels = dict(lb.split(":", 1) for lb in call.query.get("labels", []) if ":" in lb)
         try:
             execution = await self.engine.start(call.params["ns"], call.params["flow"], inputs=inputs, labels=labels)
@@ -302,6 +311,22 @@ def _filter_logs(entries: list[dict[str, Any]], call: Call) -> list[dict[str, An
     min_level, task_id, taskrun_id = call.arg("minLevel"), call.arg("taskId"), call.arg("taskRunId")
     return [e for e in entries if _level_ok(e, min_level) and (not task_id or e.get("taskId") == task_id)
             and (not taskrun_id or e.get("taskRunId") == taskrun_id)]
+
+
+async def _form_inputs(call: Call) -> dict[str, Any]:
+    """The fields of a multipart/form-data body (files read as text); {} without one."""
+    from starlette.requests import Request  # multipart parsing only here, off the hot path
+
+    inputs: dict[str, Any] = {}
+    if call.body and "multipart/form-data" in call.headers.get("content-type", ""):
+        try:
+            form = await Request(call.scope, _replay(call.body)).form()
+        except Exception as exc:  # noqa: BLE001 - a malformed body is the caller's mistake: 400, not 500
+            raise ApiError(error_reply(400, f"Bad Request: the multipart body could not be read ({exc})",
+                                       call.path)) from None
+        for name, value in form.multi_items():
+            inputs[name] = value if isinstance(value, str) else (await value.read()).decode("utf-8", "replace")
+    return inputs
 
 
 async def _read_body(receive: Callable) -> bytes:
