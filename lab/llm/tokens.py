@@ -78,6 +78,7 @@ def _wheel_data_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
+@lru_cache(maxsize=256)
 def encoding_name_for(model: str) -> str:
     """The encoding a model uses; o200k_base (current OpenAI models) when tiktoken does not know it."""
     import tiktoken.model
@@ -100,19 +101,26 @@ def encoding(name: str = "o200k_base") -> Any:
 
 def count_text(text: str, model: str = "gpt-4o-mini") -> int:
     """Tokens of a plain text."""
-    return len(encoding(encoding_name_for(model)).encode(text, disallowed_special=()))
+    return _count(encoding_name_for(model), text)
+
+
+@lru_cache(maxsize=8192)
+def _count(encoding_name: str, text: str) -> int:
+    # Scripted and replayed conversations resend the same system prompt and history on every
+    # call: counting each distinct text once takes most of the encoding work off a turn.
+    return len(encoding(encoding_name).encode(text, disallowed_special=()))
 
 
 def count_messages(messages: list[dict[str, Any]], model: str = "gpt-4o-mini", tools: list[Any] | None = None) -> int:
     """Prompt tokens of a chat request, framing included (an estimate when tools are present)."""
-    enc = encoding(encoding_name_for(model))
+    name = encoding_name_for(model)
     total = REPLY_PRIMING
     for message in messages:
         total += TOKENS_PER_MESSAGE
         for key, value in message.items():
             if value is None:
                 continue
-            total += len(enc.encode(_as_text(value), disallowed_special=()))
+            total += _count(name, _as_text(value))
             if key == "name":
                 total += TOKENS_PER_NAME
     if tools:
@@ -120,19 +128,19 @@ def count_messages(messages: list[dict[str, Any]], model: str = "gpt-4o-mini", t
 
         # Tool definitions are rendered into the prompt in an undocumented format; their JSON
         # is a close, slightly high, stand-in.
-        total += len(enc.encode(orjson.dumps(tools).decode(), disallowed_special=()))
+        total += _count(name, orjson.dumps(tools).decode())
     return total
 
 
 def count_reply(message: dict[str, Any], model: str = "gpt-4o-mini") -> int:
     """Completion tokens of an assistant message (text and tool calls)."""
-    enc = encoding(encoding_name_for(model))
+    name = encoding_name_for(model)
     total = 0
     if message.get("content"):
-        total += len(enc.encode(_as_text(message["content"]), disallowed_special=()))
+        total += _count(name, _as_text(message["content"]))
     for call in message.get("tool_calls") or []:
         fn = call.get("function") or {}
-        total += len(enc.encode(f"{fn.get('name', '')}{fn.get('arguments', '')}", disallowed_special=()))
+        total += _count(name, f"{fn.get('name', '')}{fn.get('arguments', '')}")
     return total
 
 
