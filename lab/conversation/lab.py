@@ -84,7 +84,7 @@ class Lab:
 
     def __init__(self, parts: "Parts", *, turn_timeout: float = DEFAULT_TURN_TIMEOUT) -> None:
         from lab.conversation.phone import Phone
-        from lab.conversation.turns import TurnEngine
+        from lab.conversation.turns import LocalRead, TurnEngine
 
         s = parts.settings
         self.parts = parts
@@ -105,6 +105,8 @@ class Lab:
                                 captured_since=self.sandbox.captured_since,
                                 last_seq=lambda: self.sandbox.last_seq,
                                 local_wait=parts.engine.wait if parts.engine is not None else None,
+                                local_read=LocalRead(parts.engine, parts.client.dialect) if parts.engine is not None
+                                else None,
                                 bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
                                 timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
         self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,

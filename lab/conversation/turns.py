@@ -61,6 +61,38 @@ def log_line(entry: "LogEntry") -> LogLine:
                    task_id=entry.task_id, execution_id=entry.execution_id)
 
 
+class LocalRead:
+    """Reads an embedded engine's executions and logs without the REST round trip.
+
+    The data goes through the same JSON the REST API serves (`to_json`, then an orjson round
+    trip, which is what turns tuples into lists and dates into strings on the wire), so a turn
+    sees exactly what `KestraClient` would have parsed; only the HTTP request is skipped.
+    """
+
+    def __init__(self, engine: Any, dialect: str) -> None:
+        self.engine = engine
+        self.dialect = dialect
+
+    def execution(self, execution_id: str) -> "Execution":
+        import orjson
+
+        from lab.kestra.shapes import Execution
+
+        execution = self.engine.execution(execution_id)
+        if execution is None:
+            raise LabError(f"execution {execution_id} is not known to the embedded engine")
+        return Execution.from_json(orjson.loads(orjson.dumps(execution.to_json(self.dialect))))
+
+    def logs(self, execution_id: str) -> list["LogEntry"]:
+        import orjson
+
+        from lab.kestra.shapes import LogEntry
+
+        if self.engine.execution(execution_id) is None:
+            raise LabError(f"execution {execution_id} is not known to the embedded engine")
+        return [LogEntry.from_json(orjson.loads(orjson.dumps(e.to_json()))) for e in self.engine.logs(execution_id)]
+
+
 class TurnEngine:
     """Runs turns against one target. Turns of different contacts run concurrently; turns of the same
     contact queue (a person types one message after the other).
@@ -81,6 +113,7 @@ class TurnEngine:
                  captured_since: Callable[[int], list["CapturedSend"]] | None = None,
                  last_seq: Callable[[], int] | None = None,
                  local_wait: Callable[[str], Any] | None = None,
+                 local_read: "LocalRead | None" = None,
                  task_types: dict[tuple[str, str], dict[str, str]] | None = None,
                  timeout: float = 30.0, settle: float = 0.0) -> None:
         self.client = client
@@ -88,6 +121,7 @@ class TurnEngine:
         self._captured_since = captured_since
         self._last_seq = last_seq
         self._local_wait = local_wait
+        self._local_read = local_read
         self.live_logs = False  # True when the target reports log lines as they happen (embedded engine)
         self._llm_calls_of = llm_calls_of
         self.bus = bus
@@ -211,7 +245,7 @@ class TurnEngine:
         turn.executions = list(views.values())
         for view in turn.executions:
             try:
-                entries = await self.client.get_logs(view.id)
+                entries = self._local_read.logs(view.id) if self._local_read else await self.client.get_logs(view.id)
             except LabError:
                 continue
             for entry in entries:
@@ -223,9 +257,10 @@ class TurnEngine:
     async def _follow(self, turn: Turn, execution_id: str, parent: str | None) -> ExecutionView:
         if self._local_wait is not None:
             # Embedded target: wait in-process (live updates come from the engine's own events),
-            # then read the final execution once through the REST API, as from a real Kestra.
+            # then read the final execution once, from the engine itself when it is in this process.
             await self._local_wait(execution_id)
-            snapshot = await self.client.get_execution(execution_id)
+            snapshot = (self._local_read.execution(execution_id) if self._local_read
+                        else await self.client.get_execution(execution_id))
             view = execution_view(snapshot, self.task_types.get((snapshot.namespace, snapshot.flow_id)), parent)
             if self.bus:
                 self.bus.emit(ev.ExecutionUpdated(turn.index, view))
