@@ -35,15 +35,33 @@ def loads(text: str, *, source: str = "<string>") -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        line, column, message = explain(exc)
+        at = f":{line}:{column}" if line is not None else ""
         raise ConfigError(
-            f"{source} is not valid YAML: {exc.problem or exc}",
-            where=f"{source}{line}",
+            f"{source} is not valid YAML: {message}",
+            where=f"{source}{at}",
             fix="fix the YAML syntax at that line (indentation, quotes, a missing ':')",
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source} is not valid YAML: {exc}", where=source) from None
+
+
+def explain(exc: yaml.MarkedYAMLError) -> tuple[int | None, int | None, str]:
+    """(1-based line, column, message) of a YAML syntax error, at the place a person must fix.
+
+    An unclosed quote or bracket is reported by PyYAML where the text ends (often past the last
+    line); the fix belongs where the construct was opened, so that line is named instead.
+    """
+    problem = exc.problem or str(exc)
+    mark, ctx = exc.problem_mark, exc.context_mark
+    unclosed = ctx is not None and mark is not None and ctx.line != mark.line and (
+        "end of stream" in problem or (exc.context or "").startswith(("while scanning a quoted", "while parsing a flow")))
+    if unclosed:
+        return ctx.line + 1, ctx.column + 1, (
+            f"{problem} ({exc.context} that starts here and is never closed: a missing quote or bracket?)")
+    if mark is None:
+        return None, None, problem
+    return mark.line + 1, mark.column + 1, problem
 
 
 def load(path: str | os.PathLike[str]) -> Any:
