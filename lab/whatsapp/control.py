@@ -27,9 +27,23 @@ if TYPE_CHECKING:
     from lab.whatsapp.sandbox import GraphSandbox
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (Meta's #100) once it passes `limit` bytes: never buffered whole."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise invalid_parameter(f"Request body of {length} bytes exceeds the limit of {limit} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise invalid_parameter(f"Request body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
     try:
-        data = orjson.loads(await request.body() or b"{}")
+        data = orjson.loads(await read_body(request, limit) or b"{}")
     except orjson.JSONDecodeError as exc:
         raise invalid_parameter(f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
@@ -46,7 +60,7 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
 
     @graph
     async def inbound(request: Request) -> Response:
-        data = await _json_body(request)
+        data = await _json_body(request, sandbox.max_body)
         wa_id, text = str(data.get("from") or ""), data.get("text")
         if not wa_id.isdigit() or not isinstance(text, str):
             raise invalid_parameter('Give "from" (digits) and "text".')
@@ -67,13 +81,13 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
 
     @graph
     async def read(request: Request) -> Response:
-        data = await _json_body(request)
+        data = await _json_body(request, sandbox.max_body)
         n = sandbox.read(str(data.get("wa_id") or ""))
         return Response(orjson.dumps({"read": n}), media_type="application/json")
 
     @graph
     async def advance(request: Request) -> Response:
-        data = await _json_body(request)
+        data = await _json_body(request, sandbox.max_body)
         try:
             sandbox.clock.advance(parse_duration(str(data.get("duration") or "")))
         except LabError as exc:
@@ -82,7 +96,7 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
 
     @graph
     async def faults(request: Request) -> Response:
-        data = await _json_body(request)
+        data = await _json_body(request, sandbox.max_body)
         try:
             _apply_faults(sandbox, data)
         except (TypeError, ValueError) as exc:

@@ -41,9 +41,9 @@ def recipients(payload: dict[str, Any]) -> list[str]:
 
 async def capture_notification(sandbox: GraphSandbox, request: Request) -> dict[str, Any]:
     """Validate and capture one notification; returns the answer body."""
-    body = await request.body()
-    if len(body) > MAX_NOTIFICATION:
-        raise invalid_parameter(f"Notification body exceeds {MAX_NOTIFICATION} bytes.")
+    from lab.whatsapp.control import read_body
+
+    body = await read_body(request, MAX_NOTIFICATION)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
