@@ -39,6 +39,8 @@ def render_str(value: Any, variables: dict[str, Any], functions: Any = None) -> 
         return expr().render(value, variables, functions)
     if value is None:
         return ""
+    if isinstance(value, bool):  # a YAML boolean in a String property: Jackson coerces it to "true"/"false"
+        return "true" if value else "false"
     return expr().render(str(value) if not isinstance(value, (dict, list)) else _json(value), variables, functions)
 
 

@@ -168,8 +168,11 @@ class _Checker:
             return
         tid = task.get("id")
         if isinstance(tid, bool):
-            self.add("invalid", f"task id reads as the boolean {str(tid).lower()} (YAML turns on/off/yes/no into "
-                     "booleans); quote it", path + ("id",))
+            # Kestra's YAML (Jackson on SnakeYAML, YAML 1.1) reads unquoted yes/no/on/off as booleans and
+            # would silently name the task "true"/"false": reported here rather than copied.
+            self.add("invalid", f"task id reads as the boolean {str(tid).lower()}: Kestra's YAML 1.1 parser turns "
+                     f"unquoted yes/no/on/off into booleans, so Kestra would name this task "
+                     f"\"{str(tid).lower()}\"; quote it (e.g. id: \"off\")", path + ("id",))
         elif not tid:
             self.add("missing-property", "a task needs an `id`", path)
         elif not TASK_ID.match(str(tid)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import flow
+from engine_helpers import flow, outputs, run
 
 from lab.errors import LabError
 from lab.kestra.engine import Engine, FlowInvalid, validate
@@ -185,3 +185,27 @@ def test_a_yaml_boolean_task_id_is_explained():
             message: hi
     """))
     assert problem.kind == "invalid" and "quote it" in problem.message
+    assert 'Kestra would name this task "false"' in problem.message
+
+
+async def test_yaml_1_1_booleans_in_properties_are_read_as_kestra_reads_them():
+    """Kestra parses flows with Jackson on SnakeYAML's YAML 1.1 resolver: unquoted Yes/on/off/no are
+    booleans, and a boolean in a String property is coerced to "true"/"false" (kestra-io/kestra#7846,
+    where `message: Yes` logs true); `y` stays a string, as SnakeYAML dropped it from the resolver."""
+    engine = Engine()
+    x = await run(engine, flow("""
+        tasks:
+          - id: hello
+            type: io.kestra.plugin.core.log.Log
+            message: Yes
+          - id: format
+            type: io.kestra.plugin.core.debug.Return
+            format: off
+          - id: values
+            type: io.kestra.plugin.core.output.OutputValues
+            values: {a: no, b: On, c: y, d: "yes"}
+    """))
+    assert [e.message for e in engine.logs(x.id) if e.task_id == "hello"] == ["true"]
+    assert outputs(x, "format") == {"value": "false"}
+    assert outputs(x, "values") == {"values": {"a": False, "b": True, "c": "y", "d": "yes"}}
+    await engine.aclose()
