@@ -74,3 +74,32 @@ def test_bad_webhook_url_is_a_config_error(capsys):
     assert main(["sandbox", "--webhook-url", "localhost:8000"]) == 2
     err = capsys.readouterr().err
     assert "is not an http(s) URL" in err and "fix:" in err
+
+
+def test_generated_secrets_are_usable_but_never_printed(tmp_path):
+    """Without given tokens the sandbox generates them: not on screen, but in a private env file."""
+    port = free_port()
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("WALAB_")}
+    proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port)], cwd=tmp_path, env=env
+                            | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env_file = tmp_path / ".walab" / "sandbox.env"
+    try:
+        deadline = time.time() + 15
+        resp = None
+        while time.time() < deadline:
+            try:
+                values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+                resp = httpx.post(f"http://127.0.0.1:{port}/_lab/inbound", json={"from": "5511987654321", "text": "Oi"},
+                                  headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"})
+                break
+            except (httpx.ConnectError, FileNotFoundError, KeyError):
+                time.sleep(0.1)
+        assert resp is not None and resp.status_code == 200, resp and resp.text
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert set(values) == {"WALAB_ACCESS_TOKEN", "WALAB_APP_SECRET", "WALAB_VERIFY_TOKEN"}
+    for secret in values.values():
+        assert secret not in out
+    assert ".walab/sandbox.env" in out
