@@ -10,6 +10,7 @@ own, so the difference is what matters:
 - send: Enter in the composer -> the user's bubble mounted and the screen settled (median), wall
   and CPU time of this process (CPU is what to judge on a shared, loaded machine);
 - start-up: app start -> the session's thread shown and the screen settled;
+- baseline: the same 2,000 messages with every bubble mounted (no window), once;
 - time to interactive: `python -m lab chat` in a subprocess (real session, embedded target) ->
   the composer focused and accepting keys, and -> the session open (target shown), from exec.
 """
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests" / "tui"))
 SIZE = (120, 36)
 
 
-async def _run(history: int, sends: int) -> tuple[tuple[float, float], list[tuple[float, float]]]:
+async def _run(history: int, sends: int, window: int | None = None) -> tuple[tuple[float, float], list[tuple[float, float]]]:
     from fake_lab import FakeLab
 
     from lab.config import Settings
@@ -47,7 +48,8 @@ async def _run(history: int, sends: int) -> tuple[tuple[float, float], list[tupl
     async def opening():
         yield lab
 
-    app = WalabApp(opening, Settings(project_dir=ROOT), clock_interval=0)
+    kw = {"window": window} if window else {}
+    app = WalabApp(opening, Settings(project_dir=ROOT), clock_interval=0, **kw)
     app.animation_level = "none"
     t0, c0 = time.perf_counter(), time.process_time()
     async with app.run_test(size=SIZE) as pilot:
@@ -71,7 +73,7 @@ async def _run(history: int, sends: int) -> tuple[tuple[float, float], list[tupl
             if busy:
                 await app.workers.wait_for_complete(busy)
             await pilot.pause()
-        assert pane.mounted_count <= pane.window + pane.slack
+        assert window or pane.mounted_count <= pane.window + pane.slack
     return startup, times
 
 
@@ -105,6 +107,12 @@ def main() -> int:
     for what in keys:
         a, b = med[0][what], med[2000][what]
         print(f"{what:11}  0 msgs {a:8.1f} ms   2000 msgs {b:8.1f} ms   difference {b - a:+7.1f} ms   ratio {b / a:5.2f}")
+    # Baseline in the same run: no window, every bubble mounted (one widget tree per message).
+    (naive_start, _), naive_sends = asyncio.run(_run(2000, 5, window=10**6))
+    print(f"baseline, all 2000 bubbles mounted: startup {naive_start * 1000:.0f} ms "
+          f"(+{naive_start * 1000 - med[0]['startup']:.0f} ms over 0 msgs), "
+          f"send {statistics.median(w for w, _ in naive_sends) * 1000:.0f} ms "
+          f"(+{statistics.median(w for w, _ in naive_sends) * 1000 - med[0]['send']:.0f} ms)")
     ttis = [time_to_interactive() for _ in range(3)]
     print(f"time to interactive (exec -> composer ready): {statistics.median(t[0] for t in ttis) * 1000:.0f} ms; "
           f"CPU by then {statistics.median(t[2] for t in ttis) * 1000:.0f} ms; "

@@ -55,7 +55,7 @@ class WalabApp(App[int]):
     ]
 
     def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
-                 window: int = 20, clock_interval: float = 1.0) -> None:
+                 window: int = 16, clock_interval: float = 1.0) -> None:
         super().__init__()
         self.lab_factory = lab_factory
         self.settings = settings

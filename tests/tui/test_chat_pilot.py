@@ -170,14 +170,14 @@ async def test_two_thousand_messages_mount_only_a_window(make_fake_app):
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         pane = app.chat.query_one(ChatPane)
-        assert len(pane.items) == 2000 and pane.mounted_count == 20
+        assert len(pane.items) == 2000 and pane.mounted_count == 16
         await send(pilot, "mais uma")
-        assert len(pane.items) == 2002 and pane.mounted_count <= 20 + 10
+        assert len(pane.items) == 2002 and pane.mounted_count <= 16 + 8
         pane.scroll_home(animate=False)
         await pilot.pause()
         await pilot.click("#load-earlier")
         await pilot.pause()
-        assert pane.mounted_count > 20
+        assert pane.mounted_count > 16
 
 
 async def test_help_and_palette_list_every_binding(make_fake_app):

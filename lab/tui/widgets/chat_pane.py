@@ -31,7 +31,7 @@ class ChatPane(VerticalScroll):
     }
     """
 
-    def __init__(self, *, window: int = 20, slack: int = 10, id: str | None = None) -> None:
+    def __init__(self, *, window: int = 16, slack: int = 8, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window = window
         self.slack = slack
