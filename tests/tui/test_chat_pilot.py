@@ -200,3 +200,50 @@ async def test_help_and_palette_list_every_binding(make_fake_app):
             if where in ("app", "chat") and b.id != "toggle-recording":
                 assert f"{where}: {b.description}" in titles
         assert "chat: Start recording…" in titles
+
+
+async def test_read_turns_ticks_blue(make_fake_app):
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await send(pilot, "/read")
+        business = [b for b in app.chat.query(".bubble") if b.item.side == "business"]
+        assert [b.item.state for b in business] == ["read"]
+
+
+async def test_command_palette_runs_an_action(make_fake_app):
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"contactswitch")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.chat.contact == JOAO
+
+
+async def test_a_session_that_cannot_open_shows_why(project):
+    from contextlib import asynccontextmanager
+
+    from lab.config import Settings
+    from lab.errors import LabError
+    from lab.tui.app import WalabApp
+
+    @asynccontextmanager
+    async def unreachable():
+        raise LabError("Kestra is not reachable at http://127.0.0.1:9", fix="start Kestra or drop --kestra")
+        yield
+
+    app = WalabApp(unreachable, Settings(project_dir=project), clock_interval=0)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if app.chat.query_one(ErrorPanel).shown:
+                break
+        panel = app.chat.query_one(ErrorPanel)
+        assert panel.shown and "not reachable" in str(panel.last)
+        await send(pilot, "Oi")  # no session: said so, no crash
+        assert "not open yet" in str(panel.last)

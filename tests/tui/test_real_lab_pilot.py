@@ -82,6 +82,11 @@ async def test_edit_and_apply_a_prompt(make_real_app, project):
             if hasattr(app.lab.client, "read_file") else None
         if deployed is not None:
             assert b"Sempre assine como Sol." in (deployed if isinstance(deployed, bytes) else deployed.encode())
+        await pilot.press("escape")
+        await send(pilot, "Oi, tudo bem?")  # scripted mode: the agent answers without any model
+        business = [b for b in bubbles(app) if b.item.side == "business"]
+        assert any("Como posso ajudar" in b.item.text for b in business), [b.item for b in bubbles(app)]
+        assert app.lab.transcript.turns[-1].llm_calls and app.lab.transcript.turns[-1].llm_calls[0].mode == "scripted"
 
 
 async def test_record_a_scenario_and_find_the_file(make_real_app, project):
