@@ -57,6 +57,16 @@ def _llm_upstream_ok(settings: "Settings") -> bool:
     return bool(settings.llm_upstream_key)
 
 
+def check_upstream(settings: "Settings") -> None:
+    """Live and record modes need a model to talk to: say so before anything starts (no network)."""
+    if settings.llm_mode in ("live", "record") and not settings.llm_upstream_key and not settings.llm_upstream_url:
+        raise ConfigError(f"--llm {settings.llm_mode} talks to a real model, and no upstream is configured "
+                          "(neither OPENAI_API_KEY nor OPENAI_BASE_URL is set)",
+                          where=f"LLM mode {settings.llm_mode}",
+                          fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server such as "
+                              "Ollama), or use --llm replay / --llm scripted")
+
+
 def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any) -> bool:
     """The lead flow asks the LLM only when a model can answer: scripted, a cassette, or a live key."""
     mode = settings.llm_mode
@@ -67,6 +77,7 @@ def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any) ->
 async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, scripted: Any,
                    clock_start: datetime | None, target_url: str | None) -> Parts:
     """Build and start every piece; deploy the project to the target."""
+    check_upstream(settings)
     from lab.clock import VirtualClock
     from lab.conversation import deploy
     from lab.conversation.relay import FilesApp, StatusRelay

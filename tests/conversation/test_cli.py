@@ -61,3 +61,10 @@ def test_deploy_dry_run_and_embedded_check():
     assert ok.returncode == 0 and "deploy cleanly on the embedded engine" in ok.stdout
     refused = walab("deploy", "--kestra", "http://127.0.0.1:9")
     assert refused.returncode == 1 and "cannot reach Kestra" in refused.stderr
+
+
+def test_send_live_without_any_upstream_fails_fast_without_the_network():
+    done = walab("send", "--flow", "whatsapp_agent", "--llm", "live", "Oi")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    out = done.stdout + done.stderr
+    assert "no upstream is configured" in out and "OPENAI_API_KEY" in out and "--llm replay" in out
