@@ -33,7 +33,7 @@ def test_bundled_prompts_load_with_tokens_and_hashes():
     ("---\nid: a.b\ncolour: red\n---\nhi\n", 3, "unknown key 'colour'"),
     ("---\nid: a.b\ntemperature: warm\n---\nhi\n", 3, "'temperature' must be a float"),
     ("---\nid: a.b\nvariables: x\n---\nhi\n", 3, "'variables' must be a list"),
-    ("---\nid: [a\n---\nhi\n", 3, "not valid YAML"),
+    ("---\nid: [a\n---\nhi\n", 2, "not valid YAML"),  # the line that opened the bracket
     ("---\nid: 'a b'\n---\nhi\n", 2, "not valid"),
 ])
 def test_header_errors_name_the_file_and_line(tmp_path, text, line, what):
