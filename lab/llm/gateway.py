@@ -271,6 +271,11 @@ class LLMGateway:
             self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
                              estimated=False, latency_ms=0.0, started_at=started, status=404, error=message))
             raise Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
+        if reply.error is not None:  # a scripted upstream failure: the flow sees what OpenAI would send
+            status, message = reply.error, reply.error_message()
+            self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
+                             estimated=False, latency_ms=0.0, started_at=started, status=status, error=message))
+            raise Reply(status, shapes.error_body(message, type_=reply.error_type(), code=reply.error_code()))
         self._scripted_n += 1
         msg, finish = reply.message(f"call_scripted_{self._scripted_n}")
         comp = shapes.completion(model=str(body["model"]), message=msg, finish_reason=finish,

@@ -8,7 +8,12 @@ whose last user message matches their regex, first match wins, before the next i
         {"match": "(?i)preço|valor", "reply": "O plano custa R$ 99"},  # rule
         {"tool_call": {"name": "buscar_plano", "arguments": {"id": 3}}},
         {"json": {"intent": "comprar", "confidence": 0.9}},
+        {"error": 429, "message": "Rate limit reached"},            # the upstream fails (429, 500, ...)
     ])
+
+An `error` item answers the call with that HTTP status and an OpenAI-shaped error body, as the
+real API would (429 rate_limit_exceeded, 500 server_error, ...), so a scenario can check how the
+flow copes with a failing model.
 """
 
 from __future__ import annotations
@@ -24,12 +29,25 @@ from lab.errors import ConfigError
 
 @dataclass(slots=True)
 class ScriptedReply:
-    """One reply: a text, a tool call or a JSON object (sent as the message content)."""
+    """One reply: a text, a tool call, a JSON object (sent as the message content) or an error."""
 
     text: str | None = None
     tool_call: dict[str, Any] | None = None
     json: Any = None
     match: re.Pattern[str] | None = None
+    error: int | None = None  # HTTP status of a scripted upstream failure
+    message_text: str | None = None  # its message
+
+    def error_message(self) -> str:
+        return self.message_text or _ERRORS.get(self.error or 0, ("", None, "the model failed"))[2]
+
+    def error_type(self) -> str:
+        if self.error in _ERRORS:
+            return _ERRORS[self.error][0]
+        return "server_error" if (self.error or 0) >= 500 else "invalid_request_error"
+
+    def error_code(self) -> str | None:
+        return _ERRORS[self.error][1] if self.error in _ERRORS else None
 
     def message(self, call_id: str) -> tuple[dict[str, Any], str]:
         """The assistant message and finish reason this reply answers with."""
@@ -44,11 +62,35 @@ class ScriptedReply:
         return {"role": "assistant", "content": self.text or ""}, "stop"
 
 
+# OpenAI's error bodies for the statuses a flow most needs to survive: (type, code, message).
+_ERRORS: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "Invalid request"),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided"),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."),
+    500: ("server_error", None, "The server had an error while processing your request. Sorry about that!"),
+    502: ("server_error", None, "Bad gateway."),
+    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
+}
+
+
+def _parse_error(item: dict[str, Any], pattern: re.Pattern[str] | None, where: str) -> ScriptedReply:
+    status = item["error"]
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        raise ConfigError(f"scripted `error` must be an HTTP error status (400-599), not {status!r}", where=where,
+                          fix="e.g. {error: 500, message: 'upstream down'} or {error: 429}")
+    extra = set(item) - {"error", "message", "match"}
+    if extra:
+        raise ConfigError(f"a scripted error takes only `message` (and `match`), not {', '.join(sorted(extra))}",
+                          where=where, fix="e.g. {error: 429, message: 'Rate limit reached'}")
+    message = item.get("message")
+    return ScriptedReply(error=status, message_text=None if message is None else str(message), match=pattern)
+
+
 def _parse(item: Any, where: str) -> ScriptedReply:
     if isinstance(item, str):
         return ScriptedReply(text=item)
     if not isinstance(item, dict):
-        raise ConfigError("a scripted reply is a text or a mapping with reply, tool_call or json", where=where)
+        raise ConfigError("a scripted reply is a text or a mapping with reply, tool_call, json or error", where=where)
     pattern = None
     if "match" in item:
         try:
@@ -56,6 +98,8 @@ def _parse(item: Any, where: str) -> ScriptedReply:
         except re.error as exc:
             raise ConfigError(f"scripted reply `match` is not a valid regex: {exc}", where=where,
                               fix="write a Python regular expression, e.g. (?i)preço|valor") from None
+    if "error" in item:
+        return _parse_error(item, pattern, where)
     if isinstance(item.get("reply"), dict):  # {match: ..., reply: {tool_call: ...}} reads as well
         item = {k: v for k, v in item.items() if k != "reply"} | item["reply"]
     kinds = [k for k in ("reply", "text", "tool_call", "json") if k in item]

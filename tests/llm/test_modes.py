@@ -154,3 +154,27 @@ def test_gateway_from_settings(tmp_path):
     assert gw.mode == "scripted"
     with pytest.raises(ConfigError, match="record mode needs a cassette"):
         LLMGateway.from_settings(load_settings(tmp_path, env={}, llm_mode="record"))
+
+
+async def test_scripted_errors_answer_as_openai_would(serve_gateway):
+    lab = serve_gateway(make_gateway("scripted"))
+    lab.gateway.script(ScriptedReplies([
+        {"match": "(?i)instalação", "error": 500},
+        {"error": 429, "message": "Rate limit reached for gpt-4o-mini"},
+        "Olá!",
+    ]))
+    c = client(lab)
+    with pytest.raises(openai.InternalServerError) as info:
+        await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("Quanto custa a instalação?"))
+    assert info.value.status_code == 500 and info.value.body["type"] == "server_error"
+    assert "The server had an error" in info.value.body["message"]
+    with pytest.raises(openai.RateLimitError) as info:
+        await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"))
+    assert info.value.body == {"message": "Rate limit reached for gpt-4o-mini", "type": "requests", "param": None,
+                               "code": "rate_limit_exceeded"}
+    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"))  # the queue moves on
+    assert r.choices[0].message.content == "Olá!"
+    failed, limited, ok = lab.gateway.calls()
+    assert (failed.status, failed.input_tokens, failed.cost_usd) == (500, 0, 0.0) and "server had an error" in failed.error
+    assert (limited.status, limited.error) == (429, "Rate limit reached for gpt-4o-mini") and ok.status == 200
+

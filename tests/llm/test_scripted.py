@@ -28,6 +28,9 @@ def test_rules_answer_first_then_turns_in_order():
     ({"reply": "a", "json": {}}, "exactly one of"),
     ({"tool_call": {"arguments": {}}}, "needs a name"),
     (42, "a text or a mapping"),
+    ({"error": 200}, "an HTTP error status (400-599)"),
+    ({"error": "500"}, "an HTTP error status"),
+    ({"error": 500, "reply": "x"}, "takes only `message`"),
 ])
 def test_a_bad_script_says_where_and_what(item, expected):
     with pytest.raises(ConfigError) as info:
