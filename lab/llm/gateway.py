@@ -80,6 +80,10 @@ class LLMGateway:
             from lab.llm.prices import warm_up
 
             warm_up()
+        if mode in ("live", "record"):
+            from lab.llm.upstream import preload_sdk
+
+            preload_sdk()
 
     @classmethod
     def from_settings(cls, settings: Any, cassettes: CassetteStore | None = None, clock: Any = None) -> LLMGateway:

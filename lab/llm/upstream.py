@@ -1,12 +1,14 @@
 """The paid upstream (OpenAI, Ollama, vLLM, any OpenAI-compatible server), reached with the openai SDK.
 
-The SDK is imported on first live call only: it takes over a second to import, and replay or
-scripted sessions never need it.
+The SDK takes over a second to import, and replay or scripted sessions never need it: live and
+record gateways import it in a background thread when they start (`preload_sdk`), so the first
+call does not wait for it; nothing else imports it.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
@@ -29,6 +31,25 @@ class UpstreamError(Exception):
         super().__init__(f"upstream answered {status}")
         self.status = status
         self.body = body
+
+
+_preloading: list[bool] = []
+
+
+def preload_sdk() -> None:
+    """Import the openai SDK in a background thread, once per process."""
+    if _preloading or "openai" in sys.modules:
+        return
+    _preloading.append(True)
+    import threading
+
+    def load() -> None:
+        try:
+            import openai  # noqa: F401
+        except Exception:  # noqa: BLE001 - the first call reports a broken install
+            pass
+
+    threading.Thread(target=load, name="walab-openai-import", daemon=True).start()
 
 
 class Upstream:

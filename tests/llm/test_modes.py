@@ -178,3 +178,18 @@ async def test_scripted_errors_answer_as_openai_would(serve_gateway):
     assert (failed.status, failed.input_tokens, failed.cost_usd) == (500, 0, 0.0) and "server had an error" in failed.error
     assert (limited.status, limited.error) == (429, "Rate limit reached for gpt-4o-mini") and ok.status == 200
 
+
+def test_live_gateway_imports_the_sdk_in_the_background():
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\n"
+            "from lab.llm.gateway import LLMGateway\n"
+            "assert 'openai' not in sys.modules\n"
+            "LLMGateway(mode='live', key='k', upstream_url='http://127.0.0.1:9/v1')\n"
+            "t = next(t for t in threading.enumerate() if t.name == 'walab-openai-import')\n"
+            "t.join(30)\n"
+            "assert 'openai' in sys.modules\n"
+            "LLMGateway(mode='replay', key='k')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
