@@ -103,7 +103,9 @@ def engine_error(exc: Exception, path: str, dialect: str) -> Reply:
         return error_reply(409, f"Illegal state: {message}", path)
     if status == 422 or "Invalid" in name or isinstance(exc, (ValueError, LabError)):  # bad input, not a crash
         problems = getattr(exc, "problems", None) or []
-        errors = [{"message": getattr(p, "message", str(p))} for p in problems] or [{"message": text}]
+        errors = [{"message": getattr(p, "message", str(p)),
+                   **({"path": p.path} if getattr(p, "path", None) else {})}
+                  for p in problems] or [{"message": text}]
         return error_reply(422, f"Invalid entity: {text}", path, errors)
     raise exc
 

@@ -208,8 +208,10 @@ class Engine:
         try:
             values = read_inputs(flow, dict(inputs or {}), input_mode)
         except InputError as exc:
+            names = ", ".join(f"`{name}`" for name, _ in exc.fields) or "the inputs"
             raise InputInvalid(str(exc), where=f"{flow.namespace}.{flow.id}",
-                               fix="send every required input with the declared type") from None
+                               fix=f"send {names} with the type the flow declares (see its `inputs:`)",
+                               fields=exc.fields) from None
         eid = new_id()
         given = labels if isinstance(labels, list) and all(isinstance(i, tuple) for i in labels) else None
         if given is None:

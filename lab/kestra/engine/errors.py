@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from lab.errors import LabError
 
@@ -45,7 +46,21 @@ class FlowDisabled(EngineError):
 
 
 class InputInvalid(EngineError):
+    """Execution inputs are invalid; `problems` pairs each input id (`path`) with Kestra's message."""
+
     status = 422
+
+    def __init__(self, what: str, *, fields: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(what, **kwargs)
+        self.problems = [InputProblem(message, name) for name, message in fields or []]
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """One constraint violation: Kestra's `_embedded.errors[]` item for an input."""
+
+    message: str
+    path: str
 
 
 class ExecutionNotFound(EngineError):

@@ -4,18 +4,49 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlparse
 
 import yaml
 
-from lab.clock import parse_duration
+from lab.errors import LabError
 from lab.kestra.engine.flow import FlowDef, InputDef
 
 
 class InputError(ValueError):
-    """One input is invalid; the message is Kestra's."""
+    """Inputs are invalid; the message is Kestra's. `fields` pairs each input id with its message."""
+
+    def __init__(self, message: str, fields: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+
+def java_duration(text: Any) -> timedelta:
+    """Java's Duration.parse: `PnDTnHnMn.nS`, signs allowed; Unparsable with java.time's message."""
+    m = _JAVA_DURATION.fullmatch(str(text).strip())
+    if m is None or not any(m.group(i) for i in range(2, 6)):
+        raise Unparsable("Text cannot be parsed to a Duration")
+    days, hours, minutes = (int(m.group(i) or 0) for i in range(2, 5))
+    seconds = float(f"{m.group(5) or 0}.{m.group(6) or 0}")  # PT-1.5S is minus one and a half seconds
+    total = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return -total if m.group(1) == "-" else total
+
+
+class Unparsable(ValueError):
+    """A value that does not parse as its type, with the message Kestra's parser gives."""
+
+
+# Java's Duration.parse (what Kestra uses for DURATION inputs): ISO-8601 days to seconds, any case.
+_JAVA_DURATION = re.compile(r"([-+]?)P(?:([-+]?\d+)D)?(?:T(?=[-+]?\d)(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?"
+                            r"(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?", re.IGNORECASE)
+# What a value of each type looks like, for the message when one cannot be parsed.
+EXPECTED = {
+    "INT": "a whole number such as 42", "FLOAT": "a number such as 4.2", 
+    "DATETIME": "an ISO-8601 instant such as 2026-01-31T10:00:00Z", "DATE": "an ISO-8601 date such as 2026-01-31",
+    "TIME": "an ISO-8601 time such as 10:30:00", "JSON": "JSON text", "YAML": "YAML text",
+    "DURATION": "an ISO-8601 duration such as PT30S, PT5M, PT1H30M or P1D",
+}
 
 
 def java_number(value: Any) -> str:
@@ -72,7 +103,7 @@ def _parse_scalar(kind: str, value: Any, input_id: str) -> Any:
     if kind == "TIME":
         return _time(value)
     if kind == "DURATION":
-        parse_duration(str(value))
+        java_duration(value)
         return str(value)
     if kind == "URI":
         parsed = urlparse(str(value))
@@ -101,10 +132,10 @@ def _check(inp: InputDef, kind: str, value: Any) -> None:
         if raw.get("max") is not None and value > raw["max"]:
             raise InputError(f"it must be less than `{java_number(raw['max'])}`")
     if kind == "DURATION":
-        d = parse_duration(value)
-        if raw.get("min") is not None and d < parse_duration(str(raw["min"])):
+        d = java_duration(value)
+        if raw.get("min") is not None and d < java_duration(raw["min"]):
             raise InputError(f"It must be more than `{raw['min']}`")
-        if raw.get("max") is not None and d > parse_duration(str(raw["max"])):
+        if raw.get("max") is not None and d > java_duration(raw["max"]):
             raise InputError(f"It must be less than `{raw['max']}`")
     if kind == "DATE":
         for bound, cmp in (("after", lambda v, b: v < b), ("before", lambda v, b: v > b)):
@@ -151,8 +182,13 @@ def coerce(inp: InputDef, value: Any) -> Any:
         _check(inp, kind, typed)
     except InputError as exc:
         raise InputError(f"Invalid value for input `{inp.id}`. Cause: {exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"Invalid value for input `{inp.id}`. Cause: {exc}") from None
+    except (ValueError, TypeError, LabError) as exc:  # the value does not parse as the declared type
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        # Python's own parse errors ("invalid literal for int()") mean nothing to a flow author
+        why = str(exc) if isinstance(exc, Unparsable) or kind not in EXPECTED else ""
+        hint = f"; write it as {EXPECTED[kind]}" if kind in EXPECTED else ""
+        raise InputError(f"Invalid value for input `{inp.id}`. Cause: Expected `{inp.type}` but received "
+                         f"`{shown}`{': ' + why if why else ''}{hint}") from None
     return _jsonable(kind, typed)
 
 
@@ -188,14 +224,14 @@ def read_inputs(flow: FlowDef, given: dict[str, Any] | None, mode: str = "valida
             if inp.defaults is not None and not has_nested(out, inp.id):
                 put_nested(out, inp.id, _default(inp))
         return out
-    problems = []
+    problems: list[tuple[str, str]] = []
     for inp in flow.inputs:
         if inp.id in given and given[inp.id] is not None:
             value = given[inp.id]
         elif inp.defaults is not None:
             value = _default(inp)
         elif inp.required:
-            problems.append(f"Missing required input:{inp.id}")
+            problems.append((inp.id, f"Missing required input:{inp.id}"))
             continue
         else:
             put_nested(out, inp.id, None)
@@ -203,9 +239,9 @@ def read_inputs(flow: FlowDef, given: dict[str, Any] | None, mode: str = "valida
         try:
             put_nested(out, inp.id, coerce(inp, value))
         except InputError as exc:
-            problems.append(str(exc))
+            problems.append((inp.id, str(exc)))
     if problems:
-        raise InputError("\n".join(problems))
+        raise InputError("\n".join(message for _, message in problems), problems)
     return out
 
 

@@ -97,6 +97,62 @@ async def test_start_validates_inputs_with_kestra_messages():
     assert x.inputs == {"age": 30} and x.task_runs[0].outputs == {"value": "30"}
 
 
+async def test_an_unparsable_input_value_names_the_input_and_what_is_expected():
+    """DURATION inputs are java.time Durations in Kestra: ISO-8601 only, so `5 minutes` and `90m` fail."""
+    engine = Engine()
+    engine.deploy(flow("""
+        inputs:
+          - id: pause
+            type: DURATION
+          - id: count
+            type: INT
+            required: false
+        tasks:
+          - id: r
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ inputs.pause }}"
+    """))
+    for bad in ("5 minutes", "90m", "P", "PT"):
+        with pytest.raises(InputInvalid) as e:
+            await engine.start("company.test", "f", inputs={"pause": bad})
+        assert e.value.what.startswith(f"Invalid value for input `pause`. Cause: Expected `DURATION` but received `{bad}`")
+        assert "Text cannot be parsed to a Duration" in e.value.what and "PT5M" in e.value.what
+        assert "`pause`" in e.value.fix and [(p.path, p.message) for p in e.value.problems] == [("pause", e.value.what)]
+    with pytest.raises(InputInvalid) as e:
+        await engine.start("company.test", "f", inputs={"pause": "soon", "count": "many"})
+    assert [p.path for p in e.value.problems] == ["pause", "count"]
+    assert "Expected `INT` but received `many`; write it as a whole number" in e.value.problems[1].message
+    for good, shown in (("PT1M30S", "PT1M30S"), ("pt5m", "pt5m"), ("P1DT2H", "P1DT2H"), ("-PT5S", "-PT5S")):
+        x = await engine.wait((await engine.start("company.test", "f", inputs={"pause": good})).id, 5)
+        assert x.state.current == "SUCCESS", good
+    await engine.aclose()
+
+
+async def test_the_api_answers_an_invalid_input_with_kestra_constraint_shape():
+    import httpx
+
+    from lab.kestra.engine.api import KestraApi
+
+    engine = Engine()
+    engine.deploy(flow("""
+        inputs:
+          - id: pause
+            type: DURATION
+        tasks:
+          - id: r
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ inputs.pause }}"
+    """))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=KestraApi(engine)), base_url="http://e") as http:
+        reply = await http.post("/api/v1/main/executions/company.test/f", files={"pause": (None, "soon")})
+    assert reply.status_code == 422
+    body = reply.json()
+    assert body["message"].startswith("Invalid entity: Invalid value for input `pause`. Cause: Expected `DURATION`")
+    [error] = body["_embedded"]["errors"]
+    assert error["path"] == "pause" and error["message"] == body["message"].removeprefix("Invalid entity: ")
+    await engine.aclose()
+
+
 async def test_watch_yields_until_terminal_and_logs_follow():
     engine = Engine()
     f = engine.deploy(flow("""
