@@ -108,3 +108,19 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         path = project / "scenarios" / "lead_pede_planos.yaml"
         assert path.exists()
         assert "Quero saber o preço" in path.read_text(encoding="utf-8")
+
+
+async def test_restart_same_user_clears_the_chat_and_the_agent_forgets(make_real_app):
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        assert len(bubbles(app)) >= 2
+        await pilot.press("f5")
+        await pilot.click("#same")
+        await settle(pilot)
+        assert [b.item.side for b in bubbles(app)] == ["system"]
+        await send(pilot, "Oi de novo")
+        business = [b for b in bubbles(app) if b.item.side == "business"]
+        # a forgotten contact is welcomed again with the template
+        assert business and business[0].item.label.startswith("📋 template hello_world")

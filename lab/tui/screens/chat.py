@@ -68,6 +68,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.live = LiveTurns()
         self.recording: Recording | None = None
         self.advanced_h = 0.0  # hours the person moved the virtual clock
+        self.cleared: dict[str, int] = {}  # wa_id -> last captured seq when the chat was restarted
 
     def compose(self) -> ComposeResult:
         yield LabHeader(id="header")
@@ -128,7 +129,12 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             pane.show_thread([])
             return
         thread = getattr(self.lab, "thread", None)
-        items = items_from_thread(thread(wa_id)) if callable(thread) else thread_items(self.turns(wa_id))
+        if callable(thread):  # a restart clears the chat: older business messages stay hidden
+            mark = self.cleared.get(wa_id, 0)
+            entries = [e for e in thread(wa_id) if getattr(e, "send", None) is None or e.send.seq > mark]
+            items = items_from_thread(entries)
+        else:
+            items = thread_items(self.turns(wa_id))
         pane.show_thread(items)
         self.refresh_side()
 

@@ -23,6 +23,7 @@ class ChatToolsMixin:
     lab: Any
     contact: str | None
     recording: Any
+    cleared: dict[str, int]
     app: Any
 
     def action_add_contact(self) -> None:
@@ -56,6 +57,10 @@ class ChatToolsMixin:
             name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), "User")
             result = self.lab.add_contact(f"{name.split(' (')[0]} (new)")
         else:  # same user: the phone's chat and the agent's memory of them are cleared
+            thread = getattr(self.lab, "thread", None)
+            if callable(thread):
+                seqs = [e.send.seq for e in thread(self.contact) if getattr(e, "send", None) is not None]
+                self.cleared[self.contact] = max(seqs, default=0)
             await maybe_await(self.lab.restart(self.contact, new_user=True))
             result = None
         self.app.call_later(self._after_restart, result)
