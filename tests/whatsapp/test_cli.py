@@ -47,7 +47,8 @@ def test_walab_sandbox_serves_and_hides_secrets():
     port = free_port()
     token, secret = "EAAWcli-token-abcdefghijklmnop", "cli-app-secret-0123456789"
     proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port), "--access-token", token,
-                             "--app-secret", secret], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--app-secret", secret, "--verify-token", "verify-cli-0123456789"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 15
         resp = None
