@@ -57,3 +57,11 @@ def test_ticks_follow_statuses_and_reactions_fold_onto_their_bubble():
     items = thread_items(lab.transcript.turns)
     assert [i.kind for i in items] == ["text", "interactive/button"]
     assert items[1].reactions == ["👍"]
+
+
+def test_whatsapp_formatting_is_rendered_not_shown():
+    from lab.tui.widgets.chat_bubble import whatsapp_text
+
+    text = whatsapp_text("o plano *Solar Casa* é _bom_, ~caro~ não; 2*3*4 e snake_case ficam")
+    assert text.plain == "o plano Solar Casa é bom, caro não; 2*3*4 e snake_case ficam"
+    assert [str(s.style) for s in text.spans] == ["bold", "italic", "strike"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -39,6 +40,24 @@ def _wrap(text: str, width: int) -> str:
                      for line in text.split("\n"))
 
 
+_FORMAT = re.compile(r"```(.+?)```|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"
+                     r"|(?<![\w~])~(?!\s)(.+?)(?<!\s)~(?![\w~])")
+_STYLES = ("", "bold", "italic", "strike")
+
+
+def whatsapp_text(text: str) -> Text:
+    """WhatsApp's formatting as WhatsApp shows it: *bold*, _italic_, ~strike~, ```monospace```."""
+    out = Text()
+    pos = 0
+    for m in _FORMAT.finditer(text):
+        out.append(text[pos:m.start()])
+        group = next(i for i in range(1, 5) if m.group(i) is not None)
+        out.append(m.group(group), style=_STYLES[group - 1] or "reverse")
+        pos = m.end()
+    out.append(text[pos:])
+    return out
+
+
 def bubble_text(item: ChatItem, width: int = 40) -> Text:
     """The bubble's whole text as one renderable, wrapped to `width` columns."""
     out = Text()
@@ -47,7 +66,7 @@ def bubble_text(item: ChatItem, width: int = 40) -> Text:
     if item.header:
         out.append(_wrap(item.header, width) + "\n", style="bold")
     if item.text:
-        out.append(_wrap(item.text, width) + "\n")
+        out.append_text(whatsapp_text(_wrap(item.text, width) + "\n"))
     if item.footer:
         out.append(_wrap(item.footer, width) + "\n", style="dim italic")
     if item.link:
