@@ -124,3 +124,23 @@ async def test_restart_same_user_clears_the_chat_and_the_agent_forgets(make_real
         business = [b for b in bubbles(app) if b.item.side == "business"]
         # a forgotten contact is welcomed again with the template
         assert business and business[0].item.label.startswith("📋 template hello_world")
+
+
+async def test_no_secret_reaches_the_screen_or_the_payloads(make_real_app):
+    from rich.console import Console
+
+    from lab.tui.widgets.cost_view import cost_renderable
+    from lab.tui.widgets.payload_view import payload_renderable
+
+    app = make_real_app(flow="whatsapp_agent", scripted=[{"match": ".*", "reply": "Olá!"}])
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        turn = app.lab.transcript.turns[-1]
+        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        console.print(payload_renderable(turn))
+        console.print(cost_renderable(turn, [turn], [turn]))
+        shown = console.export_text() + app.export_screenshot()
+        secrets = app.settings.secret_values()
+        assert secrets and not [s for s in secrets if s in shown]
+        assert "X-Hub-Signature-256" in shown and turn.llm_calls
