@@ -1,7 +1,9 @@
 # Intent of a lead's message by keywords, and the bill value when the text carries one.
-# Input: {type, category, text}. Output: {intent, bill_value}.
+# Input: {type, category, text, choice}. Output: {intent, bill_value}.
+# `choice` is the id of a tapped list row: a plan from the plans list.
 (.text // "") as $t
 | (if .category == "media" and (.type == "image" or .type == "document") then "conta"
+   elif (.choice // "") != "" then "plano"
    elif ($t | test("atendente|humano|pessoa|consultor|falar com (algu[eé]m|um|uma)"; "i")) then "humano"
    elif ($t | test("agendar|visita"; "i")) then "visita"
    elif ($t | test("^\\s*\\d{1,3}(\\.\\d{3})+\\s*$|r\\$\\s*\\d|\\d+\\s*(reais|pila|conto)|^\\s*\\d{2,5}([.,]\\d{1,2})?\\s*$|conta[^0-9]{0,25}\\d{2,5}|pago[^0-9]{0,15}\\d{2,5}"; "i")) then "valor"

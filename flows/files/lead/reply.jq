@@ -1,5 +1,5 @@
 # The Cloud API send that answers this message, in pt-BR.
-# Input: {to, lead, intent, plans, ocr}. Output: the body of POST /{phone_number_id}/messages.
+# Input: {to, lead, intent, plans, ocr, choice}. Output: the body of POST /{phone_number_id}/messages.
 def brl: (. * 100 | round / 100) as $v | ($v | floor | tostring) as $i
   | ($i | explode | reverse | [range(0; length; 3) as $k | .[$k:$k+3]] | map(reverse | implode) | reverse | join(".")) as $g
   | if $v == ($v | floor) then "R$ \($g)" else "R$ \($g),\((($v - ($v | floor)) * 100 | round | tostring) | if length < 2 then "0" + . else . end)" end;
@@ -11,12 +11,18 @@ def buttons($to; $body; $titles): {messaging_product: "whatsapp", recipient_type
   action: {buttons: [$titles | to_entries[] | {type: "reply", reply: {id: "opt_\(.key + 1)", title: .value}}]}}};
 .to as $to | .lead as $lead | (.lead.name | first_name) as $hi
 | ([.plans[] | select(.id == $lead.plan)] | first) as $plan
+| (.choice // "") as $choice | ([.plans[] | select(.id == $choice)] | first) as $chosen
 | if .intent == "humano" then
     text($to; "Combinado\($hi)! Um consultor da Solar Sul vai continuar seu atendimento por aqui em horário comercial (seg. a sex., 8h às 18h).")
   elif .intent == "visita" then
     text($to; "Perfeito\($hi)! 🙌 Um consultor vai te chamar por aqui para agendar a visita técnica gratuita. Qual o melhor período para você: manhã ou tarde?")
   elif .intent == "conta" and (.ocr.ok // false) != true then
     text($to; "Recebi a foto da sua conta 📄, mas não consegui ler o valor (\(.ocr.reason // "imagem ilegível")). Pode digitar o valor total da conta? Por exemplo: R$ 350")
+  elif .intent == "plano" and $chosen != null then
+    buttons($to;
+      "O plano *\($chosen.name)* (\($chosen.kwp) kWp) custa \($chosen.price | brl) ou \($chosen.installments)x de \($chosen.installment_value | brl) e é indicado para contas de \($chosen.min_bill | brl) a \($chosen.max_bill | brl), com economia estimada de \($chosen.monthly_saving | brl) por mês."
+      + (if $lead.bill_value == null then " Me diga o valor médio da sua conta de luz para eu confirmar se é o ideal para você." else "" end);
+      ["Agendar visita", "Falar com atendente"])
   elif $lead.bill_value != null and $plan == null then
     text($to; "Com uma conta de \($lead.bill_value | brl) por mês, a energia solar ainda não compensa tanto: nossos planos começam para contas a partir de R$ 100. Se quiser, um consultor pode avaliar seu caso.")
   elif $lead.bill_value != null then
