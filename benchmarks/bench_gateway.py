@@ -12,6 +12,9 @@ Measures, in the same run:
      ASGI app driven by one event loop;
   4. replay-mode startup (import + first replayed call) in a fresh process, and that it does not
      import the openai SDK.
+  `--record-calls N` instead measures record mode's cassette writes: N calls of a growing
+  conversation (history capped at 20 messages) stored through CassetteStore.record, appending per
+  call, against rewriting the whole file per call (the former behaviour) in the same run.
 
     .venv/bin/python benchmarks/bench_gateway.py [--calls 3000] [--duration 8] [--write benchmarks/results/gateway.md]
 """
@@ -108,6 +111,51 @@ def record_cassette(path: Path) -> None:
                 r = await c.post("/x/bench/v1/chat/completions", json=conversation(n), headers={"Authorization": f"Bearer {KEY}"})
                 assert r.status_code == 200, r.text
     asyncio.run(run())
+
+
+def record_growth(calls: int) -> dict:
+    """Seconds to store `calls` recordings: append per call vs whole-file rewrite per call (baseline)."""
+    from lab.llm.canonical import chat_key, summarize
+    from lab.llm.cassette import Cassette, CassetteEntry, CassetteStore
+
+    def entries():
+        for i in range(calls):
+            body = conversation(2 + (i % 10) * 2)
+            body["messages"][-1]["content"] += f" ({i})"
+            rk = chat_key(body)
+            yield CassetteEntry(key=rk.key, occurrence=0, kind="chat", model="gpt-4o-mini", summary=summarize(body),
+                                request=body, response=COMPLETION, usage=COMPLETION.get("usage"),
+                                conversation_hash=rk.conversation_hash, reply="ok", latency_ms=800.0)
+
+    def run(label: str) -> float:
+        tmp = Path(tempfile.mkdtemp(prefix=f"walab-bench-rec-{label}-"))
+        store = CassetteStore(tmp / "rec.cassette.yaml")
+        items = list(entries())
+        t0 = time.perf_counter()
+        for e in items:
+            store.record(e)
+        took = time.perf_counter() - t0
+        size = (tmp / "rec.cassette.yaml").stat().st_size
+        assert len(Cassette.load(tmp / "rec.cassette.yaml").entries) == calls
+        shutil.rmtree(tmp, ignore_errors=True)
+        return took, size
+
+    appended, size = run("append")
+    add = Cassette.add
+
+    def rewrite(self, entry):  # the former behaviour: every call rewrites the whole cassette
+        self.entries.append(entry)
+        self.save()
+
+    Cassette.add = rewrite
+    try:
+        rewritten, _ = run("rewrite")
+    finally:
+        Cassette.add = add
+    return {"calls": calls, "cassette_bytes": size, "append_s": round(appended, 3),
+            "append_ms_per_call": round(appended / calls * 1000, 2), "rewrite_baseline_s": round(rewritten, 3),
+            "rewrite_ms_per_call": round(rewritten / calls * 1000, 2), "speedup": round(rewritten / appended, 1),
+            "load_average": round(os.getloadavg()[0], 2)}
 
 
 def free_port() -> int:
@@ -253,7 +301,11 @@ def main() -> int:
     ap.add_argument("--serve", choices=("stub", "gateway"), help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cassette", help=argparse.SUPPRESS)
+    ap.add_argument("--record-calls", type=int, help="only measure record mode's cassette writes for N calls")
     args = ap.parse_args()
+    if args.record_calls:
+        print(json.dumps(record_growth(args.record_calls), indent=2))
+        return 0
     if args.serve:
         serve(args.serve, args.port, args.cassette)
         return 0

@@ -20,6 +20,8 @@ entries:
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,17 @@ from lab.llm.scrub import Scrubber
 
 VERSION = 1
 SUFFIX = ".cassette.yaml"
+_log = logging.getLogger("walab.llm")
+
+
+def _ends_in_entries(text: str) -> bool:
+    """Whether the document ends with the block list under a top-level `entries:` (append-safe)."""
+    if not text.endswith("\n"):
+        return False
+    for line in reversed(text.splitlines()):
+        if line and line[0] not in " -#":
+            return line.rstrip() == "entries:"
+    return False
 
 
 @dataclass(slots=True)
@@ -103,12 +116,35 @@ class Cassette:
 
     path: Path
     entries: list[CassetteEntry] = field(default_factory=list)
+    # The file holds exactly `entries`, as the block list that ends the document: a new entry
+    # can be appended to it instead of rewriting the whole file.
+    appendable: bool = False
 
     @classmethod
     def load(cls, path: Path) -> Cassette:
         if not path.exists():
             return cls(path)
-        data = yamlio.load(path)
+        text = path.read_text(encoding="utf-8")
+        try:
+            cassette = cls._parse(path, text)
+        except ConfigError as exc:
+            # A recording appends one entry per call (the first is written whole); a crash in the
+            # middle of an append leaves a torn last entry after whole ones: keep those, drop the tail.
+            cut = text.rfind("\n- key:")
+            try:
+                cassette = cls._parse(path, text[:cut + 1]) if cut > 0 else None
+            except ConfigError:
+                cassette = None
+            if cassette is None or not cassette.entries:
+                raise exc from None
+            _log.warning("%s: the last entry was cut short (a recording was interrupted); it is ignored", path)
+            return cassette
+        cassette.appendable = _ends_in_entries(text)
+        return cassette
+
+    @classmethod
+    def _parse(cls, path: Path, text: str) -> Cassette:
+        data = yamlio.loads(text, source=str(path))
         if data is None:
             return cls(path)
         if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
@@ -124,6 +160,28 @@ class Cassette:
         """Write the whole cassette by atomic replace (a crash keeps the previous version)."""
         doc = {"version": VERSION, "entries": [e.to_yaml() for e in self.entries]}
         yamlio.write_atomic(self.path, yamlio.dumps(doc))
+        self.appendable = bool(self.entries)
+
+    def add(self, entry: CassetteEntry) -> None:
+        """Add a new entry and write it: appended to the file when it can be (constant cost per
+        call, however long the recording), else the whole file by atomic replace.
+
+        The appended text is exactly what `save` would write for that entry, so the file reads
+        the same either way; a crash during the append tears at most this entry (`load` drops it).
+        """
+        self.entries.append(entry)
+        if not self.appendable or not self.path.exists():
+            self.save()
+            return
+        chunk = yamlio.dumps([entry.to_yaml()]).encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class CassetteStore:
@@ -229,9 +287,12 @@ class CassetteStore:
         entry.reply = self.scrubber.text(entry.reply) if entry.reply else entry.reply
         entry.recorded_at = entry.recorded_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         entry.source = str(target.path)
-        target.entries = [e for e in target.entries if not (e.key == entry.key and e.occurrence == entry.occurrence)]
-        target.entries.append(entry)
+        kept = [e for e in target.entries if not (e.key == entry.key and e.occurrence == entry.occurrence)]
         others = [e for e in self._index.get(entry.key, []) if e.occurrence != entry.occurrence]
         self._index[entry.key] = sorted([*others, entry], key=lambda e: e.occurrence)
-        target.save()
+        if len(kept) == len(target.entries):
+            target.add(entry)
+        else:  # a re-recording replaces an entry in the middle: rewrite the file
+            target.entries = [*kept, entry]
+            target.save()
         return entry

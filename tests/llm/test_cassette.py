@@ -114,3 +114,66 @@ async def test_an_internal_bug_becomes_an_openai_error_not_a_dropped_connection(
         resp = await http.post("/v1/chat/completions", json={"model": "m", "messages": []},
                                headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
     assert resp.status_code == 500 and "internal error in the walab LLM gateway: RuntimeError: boom" in resp.text
+
+
+def _entry(i: int, occurrence: int = 0):
+    from lab.llm.cassette import CassetteEntry
+
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"mensagem {i}\ncom duas linhas"}]}
+    return CassetteEntry(key=chat_key(body).key, occurrence=occurrence, kind="chat", model="gpt-4o-mini",
+                         summary={"last_user": f"mensagem {i}"}, request=body, usage={"prompt_tokens": 9},
+                         response={"choices": [{"message": {"role": "assistant", "content": f"resposta {i}"}}]},
+                         reply=f"resposta {i}", recorded_at="2026-01-05T12:00:00Z")
+
+
+def test_recording_appends_each_entry_and_the_file_reads_as_if_written_whole(tmp_path):
+    from lab.llm.cassette import Cassette
+
+    path = tmp_path / "a.cassette.yaml"
+    store = CassetteStore(path)
+    store.record(_entry(0))  # a new file is written whole, atomically
+    first = path.stat().st_ino
+    for i in range(1, 4):
+        store.record(_entry(i))
+    assert path.stat().st_ino == first  # appended in place, not rewritten
+    on_disk = path.read_text()
+    whole = Cassette.load(path)
+    whole.save()  # what writing the whole cassette gives
+    assert path.read_text() == on_disk and len(whole.entries) == 4
+    first = path.stat().st_ino
+    # A re-recording of an existing entry rewrites the file (atomic replace), keeping the others.
+    again = _entry(2)
+    again.reply = "outra"
+    CassetteStore(path).record(again)
+    assert path.stat().st_ino != first
+    assert [e.reply for e in Cassette.load(path).entries] == ["resposta 0", "resposta 1", "resposta 3", "outra"]
+
+
+@pytest.mark.parametrize("cut", [25, 120, -1])
+def test_a_recording_killed_mid_append_loses_only_that_entry(tmp_path, cut):
+    from lab.llm.cassette import Cassette
+
+    path = tmp_path / "a.cassette.yaml"
+    store = CassetteStore(path)
+    for i in range(3):
+        store.record(_entry(i))
+    text = path.read_text()
+    last = text.rfind("\n- key:") + 1
+    torn = text[: last + cut] if cut > 0 else text[:-1] + "  response: {choices: [\n"
+    path.write_text(torn)
+    assert [e.reply for e in Cassette.load(path).entries] == ["resposta 0", "resposta 1"]
+    store = CassetteStore(path)  # recording goes on: the torn tail is dropped by a whole rewrite
+    store.record(_entry(5))
+    assert [e.reply for e in Cassette.load(path).entries] == ["resposta 0", "resposta 1", "resposta 5"]
+    assert "com duas linhas" in path.read_text() and yamlio.load(path)["version"] == 1
+
+
+def test_a_hand_edited_cassette_is_rewritten_before_appending(tmp_path):
+    from lab.llm.cassette import Cassette
+
+    path = tmp_path / "a.cassette.yaml"
+    CassetteStore(path).record(_entry(0))
+    data = yamlio.load(path)
+    path.write_text(yamlio.dumps({"entries": data["entries"], "version": 1}))  # entries no longer last
+    CassetteStore(path).record(_entry(1))
+    assert [e.reply for e in Cassette.load(path).entries] == ["resposta 0", "resposta 1"]
