@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # name -> (module, one-line help). Modules are imported lazily.
@@ -66,3 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: one clear line, the traceback only on request
+        if os.environ.get("WALAB_DEBUG"):
+            raise
+        print(f"walab {name}: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("  fix: this is a walab bug; rerun with WALAB_DEBUG=1 to see the traceback, and report it",
+              file=sys.stderr)
+        return 1
