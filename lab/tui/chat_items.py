@@ -101,32 +101,36 @@ def _text_of(obj: Any) -> str:
     return "" if obj is None else str(obj)
 
 
-def _template_text(tpl: dict[str, Any]) -> tuple[str, str]:
-    """(label, body) of a template send: the name and its parameters in order."""
+def _template_text(tpl: dict[str, Any], templates: Any = None) -> tuple[str, str, str, str, list[Choice]]:
+    """(label, header, body, footer, quick replies) of a template send, with its parameters filled in.
+
+    With the project's template registry the bubble reads as WhatsApp shows it; without it (or for
+    a template the registry does not know) the parameters are listed by position.
+    """
     name = tpl.get("name", "?")
     lang = (tpl.get("language") or {}).get("code", "")
-    lines: list[str] = []
+    values: dict[str, list[str]] = {}
     for comp in tpl.get("components") or []:
-        params = comp.get("parameters") or []
-        values = []
-        for p in params:
+        for p in comp.get("parameters") or []:
             kind = p.get("type", "text")
             value = p.get(kind) if kind != "text" else p.get("text")
             if isinstance(value, dict):
                 value = value.get("fallback_value") or value.get("link") or value.get("id") or value
-            values.append(str(value))
-        if values:
-            ctype = comp.get("type", "body")
-            sub = f"[{comp.get('index')}]" if comp.get("sub_type") else ""
-            lines.append(f"{ctype}{sub}: " + ", ".join(f"{{{{{i}}}}}={v}" for i, v in enumerate(values, 1)))
-    body = tpl.get("rendered") or "\n".join(lines)
-    return f"📋 template {name}" + (f" ({lang})" if lang else ""), body
+            values.setdefault(comp.get("type", "body"), []).append(str(value))
+    label = f"📋 template {name}" + (f" ({lang})" if lang else "")
+    known = templates.get(name, lang) if templates is not None and hasattr(templates, "get") else None
+    if known is not None:
+        header = known.render("header", values.get("header", [])) if known.header else ""
+        buttons = [Choice(b.text, b.text) for b in known.buttons if b.type == "quick_reply"]
+        return label, header, known.render("body", values.get("body", [])), known.footer or "", buttons
+    lines = [f"{ctype}: " + ", ".join(f"{{{{{i}}}}}={v}" for i, v in enumerate(vals, 1)) for ctype, vals in values.items()]
+    return label, "", "\n".join(lines), "", []
 
 
 _MEDIA_ICONS = {"image": "🖼", "video": "🎬", "audio": "🎵", "document": "📄", "sticker": "💟", "voice": "🎤"}
 
 
-def item_from_send(send: CapturedSend, turn_index: int | None = None) -> ChatItem | None:
+def item_from_send(send: CapturedSend, turn_index: int | None = None, templates: Any = None) -> ChatItem | None:
     """The business bubble for one captured send (None for read receipts and typing indicators)."""
     p = send.payload or {}
     kind = send.type
@@ -163,7 +167,7 @@ def item_from_send(send: CapturedSend, turn_index: int | None = None) -> ChatIte
         elif action.get("name") == "location_request_message":
             item.label = "📍 asks for your location"
     elif kind == "template":
-        item.label, item.text = _template_text(p.get("template") or {})
+        item.label, item.header, item.text, item.footer, item.buttons = _template_text(p.get("template") or {}, templates)
     elif kind in _MEDIA_ICONS:
         media = p.get(kind) or {}
         name = media.get("filename") or media.get("link") or media.get("id") or ""
@@ -232,24 +236,24 @@ def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str 
     return item
 
 
-def items_for_turn(turn: Turn) -> list[ChatItem]:
+def items_for_turn(turn: Turn, templates: Any = None) -> list[ChatItem]:
     """The bubbles of one turn: the user's, then each reply in capture order."""
     read = {str((s.payload or {}).get("message_id")) for s in turn.replies
             if s.type in SILENT_TYPES or (s.payload or {}).get("status") == "read"}
     state = "read" if turn.inbound.wamid in read else "delivered"
     items = [item_from_inbound(turn.inbound, turn.index, state)]
     for send in sorted(turn.replies, key=lambda s: s.seq):
-        it = item_from_send(send, turn.index)
+        it = item_from_send(send, turn.index, templates)
         if it is not None:
             items.append(it)
     return items
 
 
-def thread_items(turns: Iterable[Turn]) -> list[ChatItem]:
+def thread_items(turns: Iterable[Turn], templates: Any = None) -> list[ChatItem]:
     """All bubbles of a contact's thread, with reactions folded onto the bubble they react to."""
     items: list[ChatItem] = []
     for turn in turns:
-        items.extend(items_for_turn(turn))
+        items.extend(items_for_turn(turn, templates))
     return fold_reactions(items)
 
 
@@ -271,7 +275,7 @@ def fold_reactions(items: list[ChatItem]) -> list[ChatItem]:
     return out
 
 
-def items_from_thread(thread: Iterable[Any]) -> list[ChatItem]:
+def items_from_thread(thread: Iterable[Any], templates: Any = None) -> list[ChatItem]:
     """Bubbles from `Lab.thread(wa_id)` (ThreadItems: user inbound events and business sends)."""
     entries = list(thread)
     read = {str((e.send.payload or {}).get("message_id")) for e in entries if getattr(e, "send", None) is not None
@@ -284,7 +288,7 @@ def items_from_thread(thread: Iterable[Any]) -> list[ChatItem]:
             item.key = f"in-{key_index}"
             items.append(item)
         elif getattr(e, "send", None) is not None:
-            it = item_from_send(e.send, e.turn_index)
+            it = item_from_send(e.send, e.turn_index, templates)
             if it is not None:
                 items.append(it)
     return fold_reactions(items)

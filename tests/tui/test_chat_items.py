@@ -65,3 +65,18 @@ def test_whatsapp_formatting_is_rendered_not_shown():
     text = whatsapp_text("o plano *Solar Casa* é _bom_, ~caro~ não; 2*3*4 e snake_case ficam")
     assert text.plain == "o plano Solar Casa é bom, caro não; 2*3*4 e snake_case ficam"
     assert [str(s.style) for s in text.spans] == ["bold", "italic", "strike"]
+
+
+def test_templates_read_as_whatsapp_shows_them_with_the_registry():
+    from lab.whatsapp.templates import TemplateRegistry
+
+    registry = TemplateRegistry.load()
+    payload = {"template": {"name": "prosseguir_com_solicitacao", "language": {"code": "pt_BR"},
+               "components": [{"type": "body", "parameters": [{"type": "text", "text": "Maria"},
+                                                              {"type": "text", "text": "orçamento"}]}]}}
+    item = item_from_send(send("template", payload), templates=registry)
+    if registry.get("prosseguir_com_solicitacao", "pt_BR") is None:  # packaged registry without it
+        return
+    assert item.text.startswith("Olá Maria! Ficou alguma dúvida sobre a sua solicitação de orçamento?")
+    assert [c.title for c in item.buttons] == ["Sim, continuar", "Agora não"] and item.interactive
+    assert item_from_send(send("template", payload)).text == "body: {{1}}=Maria, {{2}}=orçamento"

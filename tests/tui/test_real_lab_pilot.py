@@ -25,6 +25,7 @@ async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):
         assert not app.chat.query_one(ErrorPanel).shown, app.chat.query_one(ErrorPanel).last
         business = [b for b in bubbles(app) if b.item.side == "business"]
         assert business and business[0].item.label.startswith("📋 template hello_world")
+        assert business[0].item.text.startswith("Welcome and congratulations")  # rendered from the registry
         assert any("Olá, Maria" in b.item.text for b in business)
         # tap a reply button by clicking it
         button_bubble = next(b for b in business if b.item.buttons)

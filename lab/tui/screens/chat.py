@@ -68,6 +68,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.live = LiveTurns()
         self.recording: Recording | None = None
         self.advanced_h = 0.0  # hours the person moved the virtual clock
+        self.templates: Any = None
         self.cleared: dict[str, int] = {}  # wa_id -> last captured seq when the chat was restarted
 
     def compose(self) -> ComposeResult:
@@ -97,6 +98,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     # -- session ----------------------------------------------------------------------------
     def on_lab_opened(self, message: LabOpened) -> None:
         self.lab = message.lab
+        # The sandbox's template registry: template bubbles read as WhatsApp renders them.
+        self.templates = getattr(getattr(self.lab, "sandbox", None), "templates", None)
         facts = facts_of(self.lab, getattr(self.app, "settings", None))
         header = self.query_one(LabHeader)
         header.target, header.flow, header.llm_mode = facts.target, facts.flow, facts.llm_mode
@@ -132,9 +135,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         if callable(thread):  # a restart clears the chat: older business messages stay hidden
             mark = self.cleared.get(wa_id, 0)
             entries = [e for e in thread(wa_id) if getattr(e, "send", None) is None or e.send.seq > mark]
-            items = items_from_thread(entries)
+            items = items_from_thread(entries, self.templates)
         else:
-            items = thread_items(self.turns(wa_id))
+            items = thread_items(self.turns(wa_id), self.templates)
         pane.show_thread(items)
         self.refresh_side()
 
@@ -177,14 +180,14 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         elif isinstance(event, ev.ReplyCaptured):
             self.live.reply(event)
             if event.contact == self.contact:
-                item = item_from_send(event.send, event.turn_index)
+                item = item_from_send(event.send, event.turn_index, self.templates)
                 if item is not None:
                     pane.upsert(item)
                 self._refresh_if_shown(event.turn_index)
         elif isinstance(event, ev.StatusChanged):
             send = self.live.send_for(event.wamid)
             if event.contact == self.contact and send is not None:
-                item = item_from_send(send, None)
+                item = item_from_send(send, None, self.templates)
                 if item is not None and pane.has(item.key):
                     item.turn_index = pane.items[pane._index[item.key]].turn_index
                     pane.upsert(item)
@@ -212,7 +215,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             self.refresh_header()
         if turn.contact == self.contact:
             pane = self.query_one(ChatPane)
-            for i, item in enumerate(items_for_turn(turn)):
+            for i, item in enumerate(items_for_turn(turn, self.templates)):
                 pane.upsert(item, replace_key=pending_key if i == 0 else None)
         self.refresh_contacts()
         self.refresh_side()
