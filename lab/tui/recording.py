@@ -35,7 +35,8 @@ async def start_recording(lab: Any, scenarios_dir: Path, name: str) -> Recording
     if path.exists():
         raise LabError(f"a scenario named {path.name} already exists", where=str(path),
                        fix="choose another name, or delete or rename the existing file")
-    recorder = Recorder(lab, path, name)
+    # The file name is also the scenario's name (and its cassette's); the words typed describe it.
+    recorder = Recorder(lab, path, slug(name), description=name if name != slug(name) else None)
     await maybe_await(recorder.start())
     return Recording(name, path, recorder)
 

@@ -101,6 +101,7 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         await settle(pilot)
         assert app.chat.recording is not None
         await send(pilot, "Oi")
+        await send(pilot, "/advance 2h")
         await send(pilot, "Quero saber o preço")
         assert "2 turns" in app.chat.query_one(LabHeader).recording
         await pilot.press("f3")
@@ -108,7 +109,12 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         assert app.chat.recording is None
         path = project / "scenarios" / "lead_pede_planos.yaml"
         assert path.exists()
-        assert "Quero saber o preço" in path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        assert "Quero saber o preço" in text and "advance: 2h" in text and "Lead pede planos" in text
+        from lab.scenarios.loader import load_scenario
+
+        scenario = load_scenario(path)  # the file is a valid scenario
+        assert scenario is not None
 
 
 async def test_restart_same_user_clears_the_chat_and_the_agent_forgets(make_real_app):

@@ -301,6 +301,11 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         except Exception as exc:  # noqa: BLE001 - reported in the error panel, the app keeps running
             self.post_message(ActionFailed(exc, pending_key))
             return
+        recorder = self.recording.recorder if self.recording is not None else None
+        if recorder is not None and isinstance(action, cs.Advance) and hasattr(recorder, "note_advance"):
+            recorder.note_advance(action.text)  # not a turn: the recorder is told so the replay moves the clock too
+        if recorder is not None and isinstance(action, cs.MarkRead) and hasattr(recorder, "note_step"):
+            recorder.note_step({"read": True})
         if isinstance(action, cs.Advance):
             self.advanced_h += action.delta.total_seconds() / 3600
             self.app.call_later(self.refresh_header)  # the header's clock moved
