@@ -235,7 +235,11 @@ class KestraApi:
         """Resume a PAUSED execution with the multipart `onResume` inputs: 204 on 1.3, the execution on 2.0."""
         execution = self._execution(call.params["id"], call.path)
         inputs = await _form_inputs(call)
-        if not self.engine.resume(execution.id, inputs):
+        try:
+            resumed = self.engine.resume(execution.id, inputs)
+        except Exception as exc:
+            raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
+        if not resumed:
             return error_reply(409, f"Illegal state: Execution '{execution.id}' is not paused, can't resume it",
                                call.path)
         if self.dialect == "1.3":

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -355,11 +356,20 @@ class Engine:
         return run.execution
 
     def resume(self, execution_id: str, inputs: Mapping[str, Any] | None = None) -> bool:
-        """Resume a PAUSED execution (its Pause task succeeds, `onResume` = inputs); False if not paused."""
+        """Resume a PAUSED execution (its Pause task succeeds, `onResume` = inputs); False if not paused,
+        InputInvalid (the execution stays paused) when inputs break the Pause task's `onResume` definitions."""
         pending = self._pauses.get(execution_id)
         if pending is None:
             return False
-        pending.inputs = dict(inputs or {})
+        values = dict(inputs or {})
+        if pending.definitions:  # Kestra validates them as execution inputs (422 when invalid)
+            try:
+                values = read_inputs(SimpleNamespace(inputs=pending.definitions), values)  # type: ignore[arg-type]
+            except InputError as exc:
+                names = ", ".join(f"`{name}`" for name, _ in exc.fields) or "the onResume inputs"
+                raise InputInvalid(str(exc), where=execution_id, fields=exc.fields,
+                                   fix=f"resume with {names} as the Pause task's `onResume` declares them") from None
+        pending.inputs = values
         pending.event.set()
         return True
 

@@ -258,14 +258,16 @@ def parse_tasks(raw: Any, path: tuple[Any, ...]) -> list[TaskDef]:
     return [parse_task(t, path + (i,)) for i, t in enumerate(raw) if isinstance(t, dict)]
 
 
+def parse_inputs(raws: Any) -> list[InputDef]:
+    """Input definitions (a flow's `inputs`, a Pause task's `onResume`)."""
+    return [InputDef(id=str(raw.get("id")), type=str(raw.get("type", "STRING")).upper(),
+                     required=bool(raw.get("required", True)), defaults=raw.get("defaults"), raw=raw)
+            for raw in raws or [] if isinstance(raw, dict)]
+
+
 def parse_flow(data: dict[str, Any], source: str, path: str | None = None) -> FlowDef:
     """Build a FlowDef from validated YAML data."""
-    inputs = []
-    for raw in data.get("inputs") or []:
-        inputs.append(InputDef(
-            id=str(raw.get("id")), type=str(raw.get("type", "STRING")).upper(),
-            required=bool(raw.get("required", True)), defaults=raw.get("defaults"), raw=raw,
-        ))
+    inputs = parse_inputs(data.get("inputs"))
     outputs = [
         OutputDef(id=str(o.get("id")), type=str(o.get("type", "STRING")).upper(), value=o.get("value"),
                   required=bool(o.get("required", True)))

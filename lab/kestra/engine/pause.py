@@ -7,7 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from lab.kestra.engine import states as S
-from lab.kestra.engine.flow import RetryDef, TaskDef, seconds
+from lab.kestra.engine.flow import InputDef, RetryDef, TaskDef, parse_inputs, seconds
 
 if TYPE_CHECKING:
     from lab.kestra.engine.context import TaskContext
@@ -19,11 +19,13 @@ BEHAVIORS = {"RESUME": S.SUCCESS, "WARN": S.WARNING, "CANCEL": S.CANCELLED, "FAI
 
 
 class Resumption:
-    """A pending pause: `Engine.resume()` sets it with the onResume inputs."""
+    """A pending pause: `Engine.resume()` sets it with the onResume inputs (checked against the
+    Pause task's `onResume` definitions when it declares them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, definitions: list[InputDef] | None = None) -> None:
         self.event = asyncio.Event()
         self.inputs: dict[str, Any] = {}
+        self.definitions = definitions or []
 
 
 async def run_pause(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
@@ -31,7 +33,7 @@ async def run_pause(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Tas
     raw = task.props.get("pauseDuration", task.props.get("delay"))
     duration = seconds(ctx.render_str(raw)) if raw is not None else None
     behavior = str(ctx.render_str(task.props.get("behavior") or "RESUME")).upper()
-    pending = Resumption()
+    pending = Resumption(parse_inputs(task.props.get("onResume")))
     run.engine._pauses[run.execution.id] = pending
     now = ex.now()
     tr.state.set(S.PAUSED, now)

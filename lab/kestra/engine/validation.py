@@ -43,7 +43,7 @@ FLOWABLE_PROPS: dict[str, tuple[set[str], set[str]]] = {  # type -> (accepted, r
                               {"condition", "tasks"}),
     CORE + "flow.Loop": ({"values", "concurrencyLimit", "transmitFailed", "outputs", "fetchType", "tasks", "errors",
                           "finally"}, {"values", "tasks"}),
-    CORE + "flow.Pause": ({"pauseDuration", "delay", "behavior", "tasks", "errors", "finally"}, set()),
+    CORE + "flow.Pause": ({"pauseDuration", "delay", "behavior", "onResume", "tasks", "errors", "finally"}, set()),
     CORE + "flow.Subflow": ({"namespace", "flowId", "revision", "inputs", "labels", "wait", "transmitFailed",
                              "inheritLabels", "outputs"}, {"namespace", "flowId"}),
 }

@@ -10,7 +10,7 @@ import pytest
 from lab.kestra.client import KestraClient
 from lab.kestra.engine.api import KestraApi
 from lab.kestra.engine.engine import Engine
-from lab.kestra.errors import KestraConflict, KestraNotFound
+from lab.kestra.errors import KestraConflict, KestraInvalid, KestraNotFound
 
 APPROVAL = """id: approval
 namespace: company.team
@@ -65,4 +65,34 @@ async def test_resume_without_inputs_and_kestra_status_codes():
         again = await http.post(f"/api/v1/main/executions/{execution.id}/resume", content=b"--b--\r\n", headers=empty)
         assert again.status_code == 409
         assert again.json()["message"] == f"Illegal state: Execution '{execution.id}' is not paused, can't resume it"
+    await engine.aclose()
+
+
+async def test_on_resume_inputs_are_validated_as_kestra_does_and_a_bad_one_keeps_the_execution_paused():
+    engine = Engine()
+    engine.deploy("""id: review
+namespace: company.team
+tasks:
+  - id: wait_for_review
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: score
+        type: INT
+      - id: comment
+        type: STRING
+        defaults: none given
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.wait_for_review.onResume.score + 1 }} {{ outputs.wait_for_review.onResume.comment }}"
+""")
+    async with KestraClient("http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine))) as kestra:
+        execution = await kestra.start_execution("company.team", "review")
+        await asyncio.wait_for(paused(engine, execution.id), 5)
+        with pytest.raises(KestraInvalid, match="score"):
+            await kestra.resume(execution.id, {"score": "lots"})
+        assert engine.execution(execution.id).state.current == "PAUSED"
+        await kestra.resume(execution.id, {"score": "41"})
+        final = await kestra.wait_terminal(execution.id, timeout=5)
+    assert final.state.current == "SUCCESS"
+    assert next(t.outputs for t in final.task_runs if t.task_id == "after") == {"value": "42 none given"}
     await engine.aclose()
