@@ -14,6 +14,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from lab.errors import LabError
 
@@ -69,8 +70,14 @@ class StatusRelay:
             return
         try:
             src = plan.flow(flow_id)
-            result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "", body, forward)
-            delivery = StatusDelivery(wamids, statuses, result.status, result.execution_id)
+            if self.parts.engine is not None:
+                code, execution_id = await self._trigger_in_process(plan.namespace, flow_id, src.webhook_key or "",
+                                                                    body, forward)
+            else:
+                result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "",
+                                                                 body, forward)
+                code, execution_id = result.status, result.execution_id
+            delivery = StatusDelivery(wamids, statuses, code, execution_id)
             status = 200
         except LabError as exc:
             delivery = StatusDelivery(wamids, statuses, 502, None)
@@ -80,6 +87,70 @@ class StatusRelay:
                                     exc.where, exc.fix)
         self.parts.status_deliveries.append(delivery)
         await _answer(send, status, b"{}")
+
+
+    async def _trigger_in_process(self, namespace: str, flow_id: str, key: str, body: bytes,
+                                  headers: dict[str, str]) -> tuple[int, str | None]:
+        """The embedded engine's webhook endpoint, called as an ASGI app (no HTTP client on the way).
+
+        Same endpoint, bytes and headers as `KestraClient.trigger_webhook`, and the same errors for
+        its answers; only httpx's request and response objects are skipped (status webhooks are
+        two of every turn's requests).
+        """
+        import orjson
+
+        from lab.kestra import errors
+
+        path = (f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
+                f"/{quote(key, safe='')}")
+        status, content = await asgi_post(self.parts.server, path, body, headers)
+        where = f"{self.parts.client.base_url}{path}"
+        if status == 204 or (status == 409 and not content.strip()):
+            raise errors.WebhookSkipped(
+                f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
+                f"are not met for this request ({status})", where=where,
+                fix="check the trigger's conditions against the payload", status=status)
+        try:
+            data = orjson.loads(content) if content else None
+        except orjson.JSONDecodeError:
+            data = None
+        if status >= 400 and not (isinstance(data, dict) and "id" in data and "state" in data):
+            raise errors.error_for(status, content, url=where, what=f"trigger the webhook of {namespace}.{flow_id}",
+                                   subject=f"flow {namespace}.{flow_id} (or its webhook key)")
+        execution_id = data.get("id") if isinstance(data, dict) and "state" in data else None
+        if execution_id is None and isinstance(data, dict):
+            execution_id = data.get("executionId")  # a returnOutputs flow that names its execution
+        return status, execution_id
+
+
+async def asgi_post(app: Any, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST body to an in-process ASGI app at path; returns (status, response body)."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+             + [(b"content-length", str(len(body)).encode())],
+             "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    status = 500
+    chunks: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
 
 
 class FilesApp:

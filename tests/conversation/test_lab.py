@@ -146,3 +146,22 @@ def test_deploy_plan_lists_no_secret():
         assert secret not in listing
     assert {f.id for f in plan.flows} == {"whatsapp_agent", "lead_qualification", "faq_energy_assistant"}
     assert plan.kv["LLM_BASE_URL"].endswith("/llm") and plan.files["prompts/whatsapp_agent.md"]
+
+
+async def test_status_webhooks_reach_the_flow_and_start_executions(open_lab):
+    import asyncio
+
+    async with open_lab(flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "Olá!"}'}]) as lab:
+        turn = await lab.send_text(MARIA, "Oi")
+        assert turn.verdict == "ok"
+        for _ in range(200):  # the sandbox delivers statuses asynchronously, as Meta does
+            if len(lab.status_deliveries) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        deliveries = lab.status_deliveries
+        assert deliveries and all(d.http_status == 200 and d.execution_id for d in deliveries)
+        assert {s for d in deliveries for s in d.statuses} >= {"sent"}
+        for d in deliveries:  # each started an execution of the session's flow on the engine
+            execution = await lab.engine.wait(d.execution_id, 5)
+            assert execution.flow_id == "whatsapp_agent" and execution.state.current == "SUCCESS"
+        assert all(lab.turns.turn_of_execution(d.execution_id) is None for d in deliveries)
