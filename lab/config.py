@@ -124,9 +124,9 @@ def load_settings(project_dir: Path | None = None, env: dict[str, str] | None = 
         if not isinstance(data, dict):
             raise ConfigError("walab.yaml must be a mapping", where=str(cfg_path))
         _apply(s, data, str(cfg_path))
-    for var, (name, conv) in _ENV.items():
+    for var, (name, _conv) in _ENV.items():
         if env.get(var):
-            setattr(s, name, conv(env[var]))
+            setattr(s, name, _checked(name, env[var], f"environment variable {var}"))
     _apply(s, {k: v for k, v in overrides.items() if v is not None}, "command line")
     if s.llm_mode not in LLM_MODES:
         raise ConfigError(f"unknown LLM mode {s.llm_mode!r}", fix=f"use one of {', '.join(LLM_MODES)}")
@@ -140,10 +140,52 @@ def _apply(s: Settings, data: dict[str, Any], where: str) -> None:
             continue
         if key not in names:
             raise ConfigError(f"unknown setting {key!r}", where=where, fix=f"known settings: {', '.join(sorted(names))}")
-        if key == "business" and isinstance(value, dict):
-            value = Business(**value)
-        elif key == "contacts" and isinstance(value, list):
-            value = [Contact(str(c["wa_id"]), str(c["name"])) for c in value]
-        elif key == "project_dir":
-            value = Path(value)
-        setattr(s, key, value)
+        setattr(s, key, _checked(key, value, where))
+
+
+def _checked(key: str, value: Any, where: str) -> Any:
+    """The setting's value in its type, or a ConfigError naming the setting and what it takes."""
+    if key == "business":
+        fields = {f.name for f in dataclasses.fields(Business)}
+        if isinstance(value, Business):
+            return value
+        if not isinstance(value, dict) or set(value) - fields:
+            raise ConfigError(f"`business` must be a mapping of {', '.join(sorted(fields))}", where=where,
+                              fix="e.g. business: {phone_number_id: '106540352242922', waba_id: '102290129340398'}")
+        return Business(**{k: str(v) for k, v in value.items()})
+    if key == "contacts":
+        return _contacts(value, where)
+    if key == "project_dir":
+        return Path(value)
+    if key == "port":
+        try:
+            port = int(value)
+        except (TypeError, ValueError):
+            port = -1
+        if isinstance(value, bool) or not 0 <= port <= 65535:
+            raise ConfigError(f"port {value!r} is not a TCP port", where=where, fix="give a number from 1 to 65535 (0 = any free port)")
+        return port
+    if value is None and key in _OPTIONAL:
+        return None
+    if isinstance(value, (dict, list, bool)) or value is None:
+        raise ConfigError(f"setting {key!r} must be a text value, not {value!r}", where=where,
+                          fix=f"write it as {key}: <text>")
+    return str(value)
+
+
+_OPTIONAL = {"public_url", "llm_upstream_url", "llm_upstream_key", "kestra_url", "kestra_user", "kestra_password"}
+
+
+def _contacts(value: Any, where: str) -> list[Contact]:
+    fix = "contacts: [{name: Maria Souza, wa_id: '5511987654321'}] (wa_id: digits, country code first)"
+    if isinstance(value, list) and all(isinstance(c, Contact) for c in value):
+        return value
+    if not isinstance(value, list) or not value:
+        raise ConfigError("`contacts` must be a non-empty list of {name, wa_id}", where=where, fix=fix)
+    contacts = []
+    for i, c in enumerate(value, 1):
+        wa_id = str(c.get("wa_id", "")) if isinstance(c, dict) else ""
+        if not wa_id.isdigit() or not (isinstance(c, dict) and c.get("name")):
+            raise ConfigError(f"contact {i} needs a name and a wa_id of digits, got {c!r}", where=where, fix=fix)
+        contacts.append(Contact(wa_id, str(c["name"])))
+    return contacts

@@ -1,0 +1,47 @@
+"""walab.yaml and WALAB_* mistakes are ConfigErrors naming the setting and the file, never a crash later on."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.config import Contact, load_settings
+from lab.errors import ConfigError
+
+
+@pytest.mark.parametrize(("yaml_text", "words"), [
+    ('port: "abc"\n', "is not a TCP port"),
+    ("port: 70000\n", "is not a TCP port"),
+    ('contacts: "x"\n', "non-empty list"),
+    ("contacts: [{name: A}]\n", "contact 1 needs a name and a wa_id"),
+    ("contacts: [{name: A, wa_id: '+55 11'}]\n", "wa_id of digits"),
+    ("business: [1]\n", "`business` must be a mapping"),
+    ("business: {colour: red}\n", "`business` must be a mapping"),
+    ("flow: [a, b]\n", "must be a text value"),
+    ("namespace:\n", "must be a text value"),
+])
+def test_bad_walab_yaml_names_the_setting_and_file(tmp_path, yaml_text, words):
+    (tmp_path / "walab.yaml").write_text(yaml_text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, env={})
+    assert words in caught.value.what
+    assert caught.value.where == str(tmp_path / "walab.yaml") and caught.value.fix
+
+
+def test_good_walab_yaml_is_typed(tmp_path):
+    (tmp_path / "walab.yaml").write_text(
+        "port: '9000'\ncontacts: [{name: Ana, wa_id: 5511900000000}]\nbusiness: {phone_number_id: 123}\nkestra_url:\n")
+    s = load_settings(tmp_path, env={})
+    assert s.port == 9000 and s.contacts == [Contact("5511900000000", "Ana")]
+    assert s.business.phone_number_id == "123" and s.kestra_url is None
+
+
+@pytest.mark.parametrize("port", ["abc", "99999", "-1"])
+def test_bad_walab_port_names_the_variable(tmp_path, port):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, env={"WALAB_PORT": port})
+    assert caught.value.where == "environment variable WALAB_PORT"
+
+
+def test_command_line_overrides_keep_their_types(tmp_path):
+    s = load_settings(tmp_path, env={}, port=0, flow="whatsapp_agent", contacts=[Contact("1", "x")])
+    assert s.port == 0 and s.flow == "whatsapp_agent" and s.contacts == [Contact("1", "x")]
