@@ -170,7 +170,13 @@ def _checked(key: str, value: Any, where: str) -> Any:
     if isinstance(value, (dict, list, bool)) or value is None:
         raise ConfigError(f"setting {key!r} must be a text value, not {value!r}", where=where,
                           fix=f"write it as {key}: <text>")
+    if key in _URLS and not str(value).startswith(("http://", "https://")):
+        raise ConfigError(f"{_URLS[key]} {value!r} is not an http(s) URL", where=where,
+                          fix=f"give the full URL with its scheme, e.g. http://{str(value).split('://')[-1] or 'localhost:8080'}")
     return str(value)
+
+
+_URLS = {"kestra_url": "the Kestra URL", "public_url": "the public URL", "llm_upstream_url": "the LLM upstream URL"}
 
 
 _OPTIONAL = {"public_url", "llm_upstream_url", "llm_upstream_key", "kestra_url", "kestra_user", "kestra_password"}

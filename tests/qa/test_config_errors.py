@@ -45,3 +45,15 @@ def test_bad_walab_port_names_the_variable(tmp_path, port):
 def test_command_line_overrides_keep_their_types(tmp_path):
     s = load_settings(tmp_path, env={}, port=0, flow="whatsapp_agent", contacts=[Contact("1", "x")])
     assert s.port == 0 and s.flow == "whatsapp_agent" and s.contacts == [Contact("1", "x")]
+
+
+@pytest.mark.parametrize(("key", "var"), [("kestra_url", "WALAB_KESTRA_URL"), ("public_url", "WALAB_PUBLIC_URL"),
+                                          ("llm_upstream_url", "OPENAI_BASE_URL")])
+def test_urls_without_a_scheme_are_refused(tmp_path, key, var):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, env={}, **{key: "localhost:8080"})
+    assert "is not an http(s) URL" in caught.value.what and "http://localhost:8080" in caught.value.fix
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, env={var: "127.0.0.1:9"})
+    assert caught.value.where == f"environment variable {var}"
+    assert load_settings(tmp_path, env={}, **{key: "https://kestra.example"}).__dict__[key] == "https://kestra.example"
