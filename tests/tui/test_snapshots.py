@@ -102,3 +102,42 @@ async def test_modals(make_fake_app, svg_snapshot):
             assert await svg_snapshot(pilot)
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_recording_in_the_header(make_fake_app, svg_snapshot, monkeypatch):
+    """You should see "● REC lead_asks · 1 turn → lead_asks.yaml" in the header."""
+    import lab.scenarios.recorder as recorder_module
+
+    class StubRecorder:  # the real recorder is tested on the real Lab; here only the header matters
+        def __init__(self, lab, path, name, **kw):
+            self.path = path
+
+        def start(self):
+            pass
+
+        def stop(self):
+            return self.path
+
+    monkeypatch.setattr(recorder_module, "Recorder", StubRecorder)
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        app.screen.query_one("#record-name").value = "lead asks"
+        await pilot.press("enter")
+        await settle(pilot)
+        await send(pilot, "Oi")
+        assert await svg_snapshot(pilot)
+
+
+async def test_command_palette(make_fake_app, svg_snapshot):
+    """You should see the command palette filtered to the contact and clock commands."""
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"clock")
+        await pilot.pause(0.3)
+        assert await svg_snapshot(pilot)

@@ -35,20 +35,20 @@ class LabHeader(Static):
     def render(self) -> Text:
         out = Text()
         out.append("walab", style="bold")
+        if self.recording:  # first: it is what the person must not forget
+            out.append("  ● REC ", style="bold red")
+            out.append(self.recording)
         out.append("  ⛁ ", style="dim")
         out.append(self.target)
         if self.flow:
             out.append("  ⚙ ", style="dim")
-            out.append(self.flow)
+            out.append(self.flow.rsplit(".", 1)[-1])  # the flow id; the namespace is in walab.yaml
         if self.llm_mode:
             out.append("  LLM ", style="dim")
             out.append(self.llm_mode, style=MODE_STYLE.get(self.llm_mode, "bold"))
         if self.now is not None:
             out.append("  ◷ ", style="dim")
-            out.append(self.now.strftime("%Y-%m-%d %H:%M") + " UTC")
+            out.append(self.now.strftime("%Y-%m-%d %H:%M") + "Z")
             if self.offset_h:
                 out.append(f" (+{self.offset_h:g}h)", style="bold yellow")
-        if self.recording:
-            out.append("  ● REC ", style="bold red")
-            out.append(self.recording)
         return out
