@@ -105,8 +105,8 @@ class Lab:
                                 captured_since=self.sandbox.captured_since,
                                 last_seq=lambda: self.sandbox.last_seq,
                                 local_wait=parts.engine.wait if parts.engine is not None else None,
-                                local_read=LocalRead(parts.engine, parts.client.dialect) if parts.engine is not None
-                                else None,
+                                local_read=LocalRead(parts.engine, parts.client.dialect, parts.server,
+                                                     parts.client.base_url) if parts.engine is not None else None,
                                 bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
                                 timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
         self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,

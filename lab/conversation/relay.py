@@ -71,8 +71,9 @@ class StatusRelay:
         try:
             src = plan.flow(flow_id)
             if self.parts.engine is not None:
-                code, execution_id = await self._trigger_in_process(plan.namespace, flow_id, src.webhook_key or "",
-                                                                    body, forward)
+                code, execution_id = await trigger_in_process(self.parts.server, self.parts.client.base_url,
+                                                              plan.namespace, flow_id, src.webhook_key or "",
+                                                              body, forward)
             else:
                 result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "",
                                                                  body, forward)
@@ -89,38 +90,42 @@ class StatusRelay:
         await _answer(send, status, b"{}")
 
 
-    async def _trigger_in_process(self, namespace: str, flow_id: str, key: str, body: bytes,
-                                  headers: dict[str, str]) -> tuple[int, str | None]:
-        """The embedded engine's webhook endpoint, called as an ASGI app (no HTTP client on the way).
+async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id: str, key: str, body: bytes,
+                             headers: dict[str, str]) -> tuple[int, str | None]:
+    """The embedded engine's webhook endpoint, called as an ASGI app (no HTTP client on the way).
 
-        Same endpoint, bytes and headers as `KestraClient.trigger_webhook`, and the same errors for
-        its answers; only httpx's request and response objects are skipped (status webhooks are
-        two of every turn's requests).
-        """
-        import orjson
+    Same endpoint, bytes and headers as `KestraClient.trigger_webhook`, and the same errors for
+    its answers; only httpx's request and response objects are skipped (the turn's webhook and
+    its status webhooks are three of every turn's requests). Returns (status, execution id).
+    """
+    import orjson
 
-        from lab.kestra import errors
+    from lab.kestra import errors
 
-        path = (f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
-                f"/{quote(key, safe='')}")
-        status, content = await asgi_post(self.parts.server, path, body, headers)
-        where = f"{self.parts.client.base_url}{path}"
-        if status == 204 or (status == 409 and not content.strip()):
-            raise errors.WebhookSkipped(
-                f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
-                f"are not met for this request ({status})", where=where,
-                fix="check the trigger's conditions against the payload", status=status)
-        try:
-            data = orjson.loads(content) if content else None
-        except orjson.JSONDecodeError:
-            data = None
-        if status >= 400 and not (isinstance(data, dict) and "id" in data and "state" in data):
-            raise errors.error_for(status, content, url=where, what=f"trigger the webhook of {namespace}.{flow_id}",
-                                   subject=f"flow {namespace}.{flow_id} (or its webhook key)")
-        execution_id = data.get("id") if isinstance(data, dict) and "state" in data else None
-        if execution_id is None and isinstance(data, dict):
-            execution_id = data.get("executionId")  # a returnOutputs flow that names its execution
-        return status, execution_id
+    path = (f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
+            f"/{quote(key, safe='')}")
+    if body and not any(h.lower() == "content-type" for h in headers):
+        headers = {**headers, "Content-Type": "application/json"}
+    status, content = await asgi_post(server, path, body, headers)
+    where = f"{base_url}{path}"
+    if status == 204 or (status == 409 and not content.strip()):
+        raise errors.WebhookSkipped(
+            f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
+            f"(`conditions` on 1.3, `when` on 2.0) are not met for this request ({status})",
+            where=where, fix="check the trigger's conditions against the payload", status=status)
+    try:
+        data = orjson.loads(content) if content else None
+    except orjson.JSONDecodeError:
+        data = None
+    execution_like = isinstance(data, dict) and "id" in data and "state" in data and "flowId" in data
+    error_like = not content or (isinstance(data, dict) and all(k in data for k in ("message", "_links")))
+    if status >= 400 and (error_like or data is None):
+        raise errors.error_for(status, content, url=where, what=f"trigger the webhook of {namespace}.{flow_id}",
+                               subject=f"flow {namespace}.{flow_id} (or its webhook key)")
+    if execution_like:
+        return status, data["id"]
+    outputs = data if isinstance(data, dict) else {"value": data}
+    return status, outputs.get("executionId")  # only when the flow puts it in its outputs
 
 
 async def asgi_post(app: Any, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:

@@ -62,16 +62,25 @@ def log_line(entry: "LogEntry") -> LogLine:
 
 
 class LocalRead:
-    """Reads an embedded engine's executions and logs without the REST round trip.
+    """Talks to an embedded engine without an HTTP client: the turn's webhook goes to the engine's
+    REST endpoint as an ASGI call, the final execution and logs are read from the engine.
 
     The data goes through the same JSON the REST API serves (`to_json`, then an orjson round
     trip, which is what turns tuples into lists and dates into strings on the wire), so a turn
     sees exactly what `KestraClient` would have parsed; only the HTTP request is skipped.
     """
 
-    def __init__(self, engine: Any, dialect: str) -> None:
+    def __init__(self, engine: Any, dialect: str, server: Any = None, base_url: str = "") -> None:
         self.engine = engine
         self.dialect = dialect
+        self.server = server
+        self.base_url = base_url
+
+    async def trigger(self, namespace: str, flow_id: str, key: str, body: bytes, headers: dict[str, str]) -> str | None:
+        """Post the webhook to the engine's REST endpoint in-process; the execution id it started."""
+        from lab.conversation.relay import trigger_in_process
+
+        return (await trigger_in_process(self.server, self.base_url, namespace, flow_id, key, body, headers))[1]
 
     def execution(self, execution_id: str) -> "Execution":
         import orjson
@@ -176,12 +185,16 @@ class TurnEngine:
         ids: list[str] = []
         try:
             for copy in range(1 + duplicates):
-                result = await self.client.trigger_webhook(namespace, flow_id, key, inbound.body, headers)
+                if self._local_read is not None:
+                    execution_id = await self._local_read.trigger(namespace, flow_id, key, inbound.body, headers)
+                else:
+                    execution_id = (await self.client.trigger_webhook(namespace, flow_id, key, inbound.body,
+                                                                      headers)).execution_id
                 if copy == 0:
                     turn.timings.webhook_ack_ms = (time.perf_counter() - t0) * 1000.0
-                if result.execution_id:
-                    ids.append(result.execution_id)
-                    self._turn_of_execution[result.execution_id] = turn.index
+                if execution_id:
+                    ids.append(execution_id)
+                    self._turn_of_execution[execution_id] = turn.index
             await self._follow_all(turn, ids, namespace, timeout, t0)
         except LabError as exc:
             turn.verdict, turn.error = "error", exc.render()
