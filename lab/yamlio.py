@@ -104,8 +104,10 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write text to path by atomic replace: a crash leaves the old file or the new one."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(p)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
+        os.fchmod(fd, mode)  # mkstemp makes 0600: keep the file's own mode, or the umask's for a new file
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -114,3 +116,13 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(p: Path) -> int:
+    """Permission bits the written file should have: the existing file's, else 0666 minus the umask."""
+    try:
+        return p.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
