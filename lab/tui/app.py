@@ -47,7 +47,12 @@ class WalabApp(App[int]):
     CSS = """
     #body { height: 1fr; }
     #chat-column { width: 1fr; height: 1fr; }
+    /* Narrow terminals: the thread keeps its room; contacts via ctrl+n / the palette. */
+    .-narrow #contacts { display: none; }
+    .-narrow #side { width: 40%; }
     """
+    # The app gets -narrow / -wide classes by terminal width (Textual's breakpoints).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),
