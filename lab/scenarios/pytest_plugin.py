@@ -35,6 +35,10 @@ def is_scenario_file(path: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     if is_scenario_file(file_path):
+        from lab.conversation.fastimport import skip_httpx_cli
+
+        # Playing a scenario imports httpx; its command line (click, rich: ~0.2 s) is never used here.
+        skip_httpx_cli()
         from lab.scenarios.items import ScenarioFile
 
         return ScenarioFile.from_parent(parent, path=file_path)
