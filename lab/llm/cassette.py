@@ -13,6 +13,7 @@ entries:
   tools_hash: null
   conversation_hash: 1a2b…
   usage: {prompt_tokens: 120, completion_tokens: 30, total_tokens: 150}
+  cost_usd: 3.6e-05            # priced when recorded (replay reports it; absent: priced on replay)
   request: {...}               # canonical request, secrets scrubbed
   response: {...}              # or `stream: [chunk, ...]` for a streamed reply
 ```
@@ -61,6 +62,7 @@ class CassetteEntry:
     stream: list[dict[str, Any]] | None = None
     usage: dict[str, Any] | None = None
     usage_estimated: bool = False
+    cost_usd: float | None = None  # priced when recorded: replay reports it without the price table
     system_prompt_hash: str | None = None
     tools_hash: str | None = None
     conversation_hash: str | None = None
@@ -81,6 +83,8 @@ class CassetteEntry:
         }
         if self.usage_estimated:
             data["usage_estimated"] = True
+        if self.cost_usd is not None:
+            data["cost_usd"] = self.cost_usd
         data["request"] = self.request
         if self.stream is not None:
             data["stream"] = self.stream
@@ -103,11 +107,21 @@ class CassetteEntry:
             key=str(data["key"]), occurrence=int(data.get("occurrence") or 0), kind=str(data["kind"]),
             model=str(data.get("model") or ""), summary=data.get("summary") or {}, request=data["request"],
             response=data.get("response"), stream=data.get("stream"), usage=data.get("usage"),
-            usage_estimated=bool(data.get("usage_estimated")), system_prompt_hash=data.get("system_prompt_hash"),
+            usage_estimated=bool(data.get("usage_estimated")), cost_usd=_cost(data.get("cost_usd"), where),
+            system_prompt_hash=data.get("system_prompt_hash"),
             tools_hash=data.get("tools_hash"), conversation_hash=data.get("conversation_hash"),
             sampling_hash=data.get("sampling_hash"), reply=data.get("reply"),
             latency_ms=float(data.get("latency_ms") or 0.0), recorded_at=data.get("recorded_at"), source=source,
         )
+
+
+def _cost(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"cassette entry cost_usd must be a non-negative number, not {value!r}", where=where,
+                          fix="remove the line (the cost is then priced from the usage) or re-record")
+    return float(value)
 
 
 @dataclass

@@ -76,13 +76,13 @@ class LLMGateway:
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self._scripted_n = 0
-        if mode != "scripted":
-            from lab.llm.prices import warm_up
-
-            warm_up()
         if mode in ("live", "record"):
+            # Live calls are priced from the start; replay reports the cost recorded in the cassette
+            # (older entries without one are priced on their first replay).
+            from lab.llm.prices import warm_up
             from lab.llm.upstream import preload_sdk
 
+            warm_up()
             preload_sdk()
 
     @classmethod
@@ -248,7 +248,7 @@ class LLMGateway:
         response = entry.response if entry.response is not None else shapes.completion_from_chunks(entry.stream or [])
         self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=response,
                          usage=entry.usage, estimated=entry.usage_estimated, latency_ms=entry.latency_ms,
-                         started_at=started, cassette_key=key, streamed=stream))
+                         started_at=started, cassette_key=key, streamed=stream, cost=entry.cost_usd))
         if stream:
             wire = "sse+usage" if include_usage else "sse"
             events = entry.wire.get(wire)
@@ -323,7 +323,7 @@ class LLMGateway:
             call.error = self._record(CassetteEntry(
                 key=rk.key, occurrence=occurrence, kind="chat", model=rk.model, summary=summarize(body),
                 request=_canonical_request(body), response=None if chunks is not None else response, stream=chunks,
-                usage=usage, usage_estimated=estimated, system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
+                usage=usage, usage_estimated=estimated, cost_usd=call.cost_usd, system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
                 conversation_hash=rk.conversation_hash, sampling_hash=rk.sampling_hash,
                 reply=shapes.reply_text(response), latency_ms=latency))
         # Metered before the last byte goes out, so a client that got its answer finds the call.

@@ -40,8 +40,8 @@ def estimate_usage(request: dict[str, Any], response: dict[str, Any] | None) -> 
 def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], response: dict[str, Any] | None,
           usage: dict[str, Any] | None, estimated: bool, latency_ms: float, started_at: float,
           cassette_key: str | None = None, status: int = 200, error: str | None = None,
-          streamed: bool = False) -> LLMCall:
-    """The metering record of one call."""
+          streamed: bool = False, cost: float | None = None) -> LLMCall:
+    """The metering record of one call; `cost` is a cost already known (a replayed recording's)."""
     model = str((response or {}).get("model") or request.get("model") or "")
     counts = usage_counts(usage)
     if counts is None and status == 200 and response is not None and "messages" in request:
@@ -49,7 +49,8 @@ def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], respo
         estimated = True
     inp, out, cached = counts or (0, 0, 0)
     # A scripted reply spent nothing; an unknown model's price stays None ("price unknown").
-    cost = 0.0 if mode == "scripted" else cost_usd(model, inp, out, cached) if status == 200 else None
+    if cost is None:
+        cost = 0.0 if mode == "scripted" else cost_usd(model, inp, out, cached) if status == 200 else None
     return LLMCall(execution_id=execution_id, model=model, mode=mode, input_tokens=inp, output_tokens=out,
                    cached_tokens=cached, estimated=estimated, cost_usd=cost, latency_ms=latency_ms,
                    cassette_key=cassette_key, status=status, error=error, streamed=streamed,

@@ -188,3 +188,24 @@ print(sorted(m for m in sys.modules if m == "openai" or m.startswith("openai."))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+async def test_replay_reports_the_cost_recorded_in_the_cassette(upstream, serve_gateway, cassette_path):
+    from lab import yamlio
+
+    recording = serve_gateway(make_gateway("record", upstream, cassette_path))
+    await client(recording).chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"))
+    (recorded,) = recording.gateway.calls()
+    data = yamlio.load(cassette_path)
+    assert data["entries"][0]["cost_usd"] == recorded.cost_usd > 0
+    data["entries"][0]["cost_usd"] = 0.5  # replay reads it rather than pricing the usage again
+    cassette_path.write_text(yamlio.dumps(data))
+    replaying = serve_gateway(make_gateway("replay", cassette=cassette_path))
+    await client(replaying).chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"))
+    (call,) = replaying.gateway.calls()
+    assert call.cost_usd == 0.5 and call.input_tokens == recorded.input_tokens
+    del data["entries"][0]["cost_usd"]  # an older cassette: priced from its usage
+    cassette_path.write_text(yamlio.dumps(data))
+    older = serve_gateway(make_gateway("replay", cassette=cassette_path))
+    await client(older).chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"))
+    assert older.gateway.calls()[0].cost_usd == recorded.cost_usd
