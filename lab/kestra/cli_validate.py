@@ -55,6 +55,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = collect(args.paths or ["flows"])
+    if args.kestra and not args.kestra.startswith(("http://", "https://")):
+        raise ConfigError(f"--kestra needs a URL with its scheme, not {args.kestra!r}",
+                          fix=f"write it as http://{args.kestra}")
     if args.kestra:
         user = args.user or os.environ.get("KESTRA_USER")
         password = args.password or os.environ.get("KESTRA_PASSWORD")
@@ -112,7 +115,8 @@ def _from_problem(path: Path, source: str, problem: Any) -> Finding:
     kind = _KINDS.get(str(getattr(problem, "kind", "")), None) or _kind_of(message)
     if "removed in kestra" in message.lower():
         kind = "removed"
-    hint = getattr(problem, "hint", None) or _hint_for(kind)
+    raw_kind = str(getattr(problem, "kind", ""))
+    hint = getattr(problem, "hint", None) or _HINTS.get(raw_kind) or _hint_for(kind)
     return Finding(str(path), line, kind, message, hint)
 
 
@@ -179,6 +183,17 @@ def _kind_of(message: str) -> str:
     if "not supported" in text or "unsupported" in text or "embedded engine" in text:
         return "unsupported"
     return "invalid"
+
+
+# What to do, per engine problem kind, where the kind says more than "invalid".
+_HINTS = {
+    "yaml": "fix the YAML at that line: indentation, a missing quote or bracket, a ':' after the key",
+    "missing": "a flow needs id, namespace and tasks at the top level",
+    "missing-property": "add the property the message names to that task",
+    "unknown-property": "remove or rename the property (check its spelling against the task's documentation)",
+    "duplicate-id": "give every task a unique id within the flow",
+    "expression": "fix the {{ }} expression the message quotes (Kestra's Pebble syntax)",
+}
 
 
 def _hint_for(kind: str) -> str:

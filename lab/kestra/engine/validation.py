@@ -289,9 +289,8 @@ def validate(source: str, *, path: str | None = None, version: str = "1.3") -> l
     try:
         data = yaml.load(source, Loader=yamlio._Loader)  # noqa: S506 - the safe loader
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        return [Problem("yaml", f"not valid YAML: {exc.problem or exc} (fix indentation, quotes or a missing ':')",
-                        "", mark.line + 1 if mark else None, path)]
+        line, _column, problem = yamlio.explain(exc)
+        return [Problem("yaml", f"not valid YAML: {problem}", "", line, path)]
     except yaml.YAMLError as exc:
         return [Problem("yaml", f"not valid YAML: {exc}", "", None, path)]
     if not isinstance(data, dict):
