@@ -45,13 +45,23 @@ def test_offline_counts_equal_tiktokens_reference_for_portuguese_english_and_emo
     cache = tmp_path / "tiktoken-cache"
     env = {"PATH": "/usr/bin:/bin", "TIKTOKEN_CACHE_DIR": str(cache), "HOME": str(tmp_path),
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.run([sys.executable, "-c", OFFLINE, json.dumps(TEXTS)], capture_output=True, text=True,
-                          env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
+    def run() -> dict:
+        proc = subprocess.run([sys.executable, "-c", OFFLINE, json.dumps(TEXTS)], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
+
+    result = run()
     assert result["tiktoken"] == REFERENCE
     assert result["bpe_openai"] == REFERENCE
-    assert len(list(cache.iterdir())) == 2  # the two seeded blobs, named by sha1 of their URL
+    names = sorted(p.name for p in cache.iterdir())
+    blobs = [n for n in names if not n.endswith(".marshal")]
+    assert len(blobs) == 2  # the two seeded blobs, named by sha1 of their URL
+    compiled = sorted(cache.glob("*.marshal"))  # ... and the parsed tables, for a faster next start
+    assert [p.name.split("-")[0] for p in compiled] == ["cl100k_base", "o200k_base"]
+    assert run()["tiktoken"] == REFERENCE  # from the compiled tables
+    compiled[1].write_bytes(b"\x00garbage")  # a damaged file is ignored and written again
+    assert run()["tiktoken"] == REFERENCE and compiled[1].stat().st_size > 1000
 
 
 def test_the_seeded_blobs_are_the_ones_tiktoken_asks_for():
