@@ -29,11 +29,13 @@ def _preload_core() -> None:
 
 def binding_table(app: App[Any]) -> list[tuple[str, Binding]]:
     """Every binding of the app and its screens, grouped by where it works (help and palette)."""
+    from lab.tui.screens.compare import CompareScreen
     from lab.tui.screens.prompts import PromptScreen
     from lab.tui.widgets.composer import Composer
 
     rows: list[tuple[str, Binding]] = []
-    for where, owner in (("app", type(app)), ("chat", ChatScreen), ("composer", Composer), ("prompts", PromptScreen)):
+    for where, owner in (("app", type(app)), ("chat", ChatScreen), ("composer", Composer), ("prompts", PromptScreen),
+                        ("compare", CompareScreen)):
         for b in owner.BINDINGS:
             if isinstance(b, Binding) and b.id:
                 rows.append((where, b))
@@ -60,7 +62,7 @@ class WalabApp(App[int]):
     ]
 
     def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
-                 window: int = 16, clock_interval: float = 1.0) -> None:
+                 window: int = 16, clock_interval: float = 1.0, player_factory: Any = None) -> None:
         super().__init__()
         self.lab_factory = lab_factory
         self.settings = settings
@@ -68,6 +70,8 @@ class WalabApp(App[int]):
         self.window = window
         self.clock_interval = clock_interval
         self.lab: Any = None
+        self.player_factory = player_factory  # compare runs: None plays scenarios on the real engine
+        self.applied_prompts: dict[str, str] = {}  # flow -> prompt id applied or promoted in this session
         self._session_done = asyncio.Event()
 
     def on_mount(self) -> None:

@@ -43,8 +43,15 @@ class ActionCommands(_ListProvider):
     def entries(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         from lab.tui.app import binding_table
 
+        from lab.tui.screens.compare import CompareScreen
+
         screen = _chat_screen(self)
+        compare = next((s for s in reversed(self.app.screen_stack) if isinstance(s, CompareScreen)), None)
         for where, binding in binding_table(self.app):
+            if where == "compare" and compare is not None:
+                yield (f"compare: {binding.description}", f"{binding.tooltip}  (key: {binding.key.split(',')[0]})",
+                       partial(self.app.run_action, binding.action, compare))
+                continue
             if where != "chat" and where != "app":
                 continue
             title = binding.description

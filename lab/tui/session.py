@@ -111,3 +111,18 @@ def real_lab_factory(settings: Any, **options: Any) -> LabFactory:
         return Lab.open(settings, **options)
 
     return factory
+
+
+def active_prompt(lab: Any, settings: Any | None, applied: str | None = None) -> str | None:
+    """The prompt variant the flow runs: the session's word, else the last one applied here, else the
+    flow's default prompt file (what a fresh deployment uses), else None."""
+    reported = getattr(lab, "active_prompt", None) if lab is not None else None
+    flow = settings.flow if settings is not None else None
+    if reported and (flow is None or str(reported).split(".", 1)[0] == flow):
+        return str(reported)
+    if applied:
+        return applied
+    if settings is None:
+        return None
+    default = settings.prompts_dir / f"{settings.flow}.default.md"
+    return f"{settings.flow}.default" if default.exists() else None

@@ -51,12 +51,12 @@ def project(tmp_path: Path) -> Path:
 def make_fake_app(project: Path) -> Callable[..., Any]:
     """`make_fake_app(history=0)`: the app on a scripted FakeLab (deterministic, frozen clock)."""
 
-    def make(history: int = 0, **kw: Any) -> Any:
+    def make(history: int = 0, flow: str = "lead_qualification", **kw: Any) -> Any:
         from lab.config import Settings
         from lab.tui.app import WalabApp
 
-        settings = Settings(project_dir=project, flow="lead_qualification", llm_mode="scripted")
-        app = WalabApp(lambda: FakeLab.open(history=history), settings, clock_interval=0, **kw)
+        settings = Settings(project_dir=project, flow=flow, llm_mode="scripted")
+        app = WalabApp(lambda: FakeLab.open(history=history, settings=settings), settings, clock_interval=0, **kw)
         app.animation_level = "none"
         return app
 

@@ -36,7 +36,8 @@ def _webhook(wa_id: str, wamid: str, ts: float, message: dict[str, Any]) -> dict
 class FakeLab:
     """A deterministic stand-in for `lab.conversation.lab.Lab`."""
 
-    def __init__(self, *, history: int = 0) -> None:
+    def __init__(self, *, history: int = 0, settings: Any = None) -> None:
+        self.settings = settings  # promote_and_deploy reads the prompts folder from it
         self.clock = VirtualClock(START)
         self._contacts = [Contact("5511987654321", "Maria Souza"), Contact("5521998765432", "João Pereira")]
         self.transcript = Transcript(flow="company.whatsapp.lead_qualification", target="embedded", llm_mode="scripted")

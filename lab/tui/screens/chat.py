@@ -41,6 +41,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     BINDINGS = [
         Binding("f2", "open_prompts", "Prompts", id="open-prompts",
                 tooltip="Prompt variants of the flow: edit with a live token count, diff, apply"),
+        Binding("f6", "open_compare", "Compare", id="open-compare",
+                tooltip="Compare prompt variants over scenarios: matrix, replies side by side, promote the winner"),
         Binding("f3", "toggle_recording", "Record", id="toggle-recording",
                 tooltip="Start or stop recording this conversation as a scenario"),
         Binding("ctrl+r", "choose_reply", "Reply choices", id="choose-reply",

@@ -80,8 +80,18 @@ class ChatToolsMixin:
         settings = getattr(self.app, "settings", None)
         if settings is None:
             return
-        active = getattr(self.lab, "active_prompt", None) if self.lab is not None else None
+        from lab.tui.session import active_prompt
+
+        active = active_prompt(self.lab, settings, self.app.applied_prompts.get(settings.flow))
         self.app.push_screen(PromptScreen(settings.prompts_dir, settings.flow, active))
+
+    def action_open_compare(self) -> None:
+        from lab.tui.screens.compare import CompareScreen
+
+        settings = getattr(self.app, "settings", None)
+        if settings is None:
+            return
+        self.app.push_screen(CompareScreen(settings, player_factory=self.app.player_factory))
 
     def action_toggle_recording(self) -> None:
         if self.lab is None:

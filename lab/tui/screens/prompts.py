@@ -163,6 +163,9 @@ class PromptScreen(Screen[None]):
 
     def on_prompt_screen_prompt_applied(self, message: PromptApplied) -> None:
         self.active = message.prompt_id
+        applied = getattr(self.app, "applied_prompts", None)
+        if isinstance(applied, dict):
+            applied[self.flow] = message.prompt_id
         self.app.notify(f"{message.prompt_id} deployed: the next turn uses it", title="Prompt applied")
         self.reload(select=message.prompt_id)
 
