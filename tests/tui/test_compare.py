@@ -122,6 +122,10 @@ async def test_matrix_and_word_diff_side_by_side(hello_project: Path, make_fake_
         await opened(pilot)
         screen = await open_compare(pilot)
         await pilot.press("f7")  # replay -> scripted: the mode goes to every cell's player
+        await settle(pilot)
+        scenarios = screen.query_one("#compare-scenarios")
+        assert scenarios.selected == []  # hello has no scripted replies: the mode does not pre-tick it
+        scenarios.select(str(hello_project / "scenarios" / "whatsapp_agent" / "hello.yaml"))
         await run_and_wait(pilot)
         assert [kw["llm_mode"] for kw in players.made] == ["scripted", "scripted"]
         assert [kw["prompt"] for kw in players.made] == VARIANTS

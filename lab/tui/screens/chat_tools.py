@@ -89,7 +89,7 @@ class ChatToolsMixin:
         from lab.tui.screens.compare import CompareScreen
 
         settings = getattr(self.app, "settings", None)
-        if settings is None:
+        if settings is None or isinstance(self.app.screen, CompareScreen):
             return
         self.app.push_screen(CompareScreen(settings, player_factory=self.app.player_factory))
 

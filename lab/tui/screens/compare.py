@@ -35,7 +35,7 @@ class CompareScreen(Screen[None]):
     CompareScreen #compare-setup { height: 9; }
     CompareScreen SelectionList { width: 1fr; height: 1fr; border: round $primary 40%; }
     CompareScreen SelectionList:focus { border: round $accent; }
-    CompareScreen #compare-options { width: 36; height: 1fr; padding: 0 1; }
+    CompareScreen #compare-options { width: 40; height: 1fr; padding: 0 1; }
     CompareScreen #compare-flow, CompareScreen #compare-mode { width: 1fr; }
     CompareScreen #compare-progress { height: auto; }
     CompareScreen #compare-matrix { height: auto; max-height: 9; }
@@ -83,8 +83,9 @@ class CompareScreen(Screen[None]):
         self.cancel_event = threading.Event()
         self.scenarios = bundled_scenarios(settings.scenarios_dir)
         self.load_error: LabError | None = None
+        self.auto_ticked: set[str] = set()  # what the mode pre-ticked (re-ticked when the mode changes)
         self.flows = self._flows()
-        if self.flow not in self.flows:
+        if self.flows.get(self.flow, 0) < 2:
             # The chat's flow may have a single prompt: open on a flow that has something to compare.
             self.flow = next((f for f, n in self.flows.items() if n >= 2), self.flow)
 
@@ -135,10 +136,10 @@ class CompareScreen(Screen[None]):
     def _load_flow(self) -> None:
         """Fill the scenario and variant lists for the chosen flow (replayable scenarios pre-ticked)."""
         mine = [s for s in self.scenarios if s.flow == self.flow]
-        replayable = [s for s in mine if s.source == "cassette"] or mine
         scenarios = self.query_one("#compare-scenarios", SelectionList)
         scenarios.clear_options()
-        scenarios.add_options([(f"{s.name} ({s.source})", str(s.path), s in replayable) for s in mine])
+        scenarios.add_options([(f"{s.name} ({s.source})", str(s.path), self._playable(s)) for s in mine])
+        self.auto_ticked = {str(s.path) for s in mine if self._playable(s)}
         try:
             variants = flow_variants(self.settings.prompts_dir, self.flow)
         except LabError as exc:
@@ -148,11 +149,30 @@ class CompareScreen(Screen[None]):
         variant_list.clear_options()
         variant_list.add_options([(p.id, p.id, True) for p in variants if p.variant != "previous"]
                                  + [(p.id, p.id, False) for p in variants if p.variant == "previous"])
-        if not mine:
-            self.query_one("#compare-side", Static).update(Text(
-                f"No scenario of flow {self.flow} under {self.settings.scenarios_dir}: record one from the chat (F3).",
-                style="yellow"))
+        self._hint(mine, len(variants))
         self._title()
+
+    def _playable(self, scenario: Any) -> bool:
+        """Pre-tick what the mode can play: replay needs a cassette, scripted needs scripted replies."""
+        return self.mode == "live" or scenario.source == {"replay": "cassette", "scripted": "scripted"}[self.mode]
+
+    def _hint(self, mine: list[Any], variants: int) -> None:
+        """What to do next, shown where the replies will be."""
+        if self.result is not None:
+            return
+        if not mine:
+            text = f"No scenario of flow {self.flow} under {self.settings.scenarios_dir}: record one from the chat (F3)."
+        elif variants < 2:
+            text = (f"Flow {self.flow} has one prompt variant: add prompts/{self.flow}.<name>.md "
+                    "(a copy of the default with your change), or pick another flow above.")
+        elif not self.query_one("#compare-scenarios", SelectionList).selected:
+            text = (f"No scenario of {self.flow} can be played in {self.mode} mode as it is: F7 changes the mode "
+                    "(scripted plays each scenario's scripted replies), or tick scenarios with space.")
+        else:
+            text = ("Tick scenarios and two or more variants (space), then F5. Replay plays the recorded cassettes "
+                    "(offline, free); a variant never recorded fails with a replay miss: record it with "
+                    "`walab compare --llm update`, or use live mode.")
+        self.query_one("#compare-side", Static).update(Text(text, style="yellow"))
 
     def _title(self) -> None:
         active = active_prompt(getattr(self.app, "lab", None), replace(self.settings, flow=self.flow),
@@ -187,6 +207,12 @@ class CompareScreen(Screen[None]):
 
     @on(Select.Changed, "#compare-mode")
     def _mode_chosen(self) -> None:
+        scenarios = self.query_one("#compare-scenarios", SelectionList)
+        if set(scenarios.selected) == self.auto_ticked:  # not chosen by hand: tick what this mode can play
+            scenarios.deselect_all()
+            self.auto_ticked = {str(s.path) for s in self.scenarios if s.flow == self.flow and self._playable(s)}
+            for path in self.auto_ticked:
+                scenarios.select(path)
         self._title()
 
     @on(DataTable.RowHighlighted, "#compare-matrix")
