@@ -159,14 +159,13 @@ def main() -> None:
         "",
         "| measure | p50 ms | p90 ms | p99 ms |",
         "|---|---|---|---|",
-        f"| `lab.send_text` → Turn (webhook via KestraClient, follow, replies, LLM calls, task runs, logs) | {p50:.2f} | {pct(t, 90):.2f} | {pct(t, 99):.2f} |",
+        f"| `lab.send_text` → Turn (webhook to the engine's REST endpoint in-process, wait, replies, LLM calls, task runs, logs) | {p50:.2f} | {pct(t, 90):.2f} | {pct(t, 99):.2f} |",
         f"| baseline: same flow straight on the engine (`engine.webhook` + `wait`) | {p50e:.2f} | {pct(e, 90):.2f} | {pct(e, 99):.2f} |",
         "",
         f"Turn machinery on top of the engine: {p50 - p50e:.2f} ms at p50 (ratio {p50 / p50e:.2f}×). "
         f"Target p50 ≤ 4 ms per turn: **{'met' if p50 <= 4 else 'not met'}**. "
         f"{result['statuses']} status webhooks were relayed to the flow in the background during the run "
-        "(each starts its own short execution). The cassette is recorded first (slow: the recorder rewrites the "
-        "file after each call) and that pass is not measured.",
+        "(each starts its own short execution). The cassette is recorded first; that pass is not measured.",
         "",
         "## Opening a lab (each replayed scenario opens one)",
         "",
