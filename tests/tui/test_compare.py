@@ -61,13 +61,16 @@ class _Stuck:
         await asyncio.sleep(60)  # a slow live cell: only a cancel ends it
 
 
-async def open_compare(pilot: Any) -> CompareScreen:
-    """Open the compare view from the command palette, as a person would."""
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*"Compare")
-    await pilot.pause(0.3)
-    await pilot.press("enter")
+async def open_compare(pilot: Any, *, palette: bool = False) -> CompareScreen:
+    """Open the compare view with its key, or from the command palette as a person would."""
+    if palette:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Compare")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+    else:
+        await pilot.press("f6")
     await settle(pilot)
     assert isinstance(pilot.app.screen, CompareScreen)
     return pilot.app.screen
@@ -97,7 +100,7 @@ async def test_replay_compare_of_two_variants_over_a_bundled_scenario(project: P
     app = make_fake_app(flow="whatsapp_agent")
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
-        screen = await open_compare(pilot)
+        screen = await open_compare(pilot, palette=True)
         request = screen.request()
         assert [p.name for p in request.scenarios] == ["greeting_plans.yaml"]  # the one with a cassette
         assert request.variants == VARIANTS and request.mode == "replay"
@@ -249,3 +252,26 @@ async def test_compare_screen_snapshot(hello_project: Path, make_fake_app, svg_s
         screen.result.seconds = 0.8  # wall time is the only thing that varies between runs
         screen.show_result(screen.result)
         assert await svg_snapshot(pilot)
+
+
+async def test_live_mode_asks_before_an_expensive_run(hello_project: Path, make_fake_app, monkeypatch) -> None:
+    import lab.tui.screens.compare as compare_module
+
+    monkeypatch.setattr(compare_module, "LIVE_CONFIRM_ABOVE_USD", 0.0)  # any live run asks
+    players = ScriptedPlayers(hello_project)
+    app = make_fake_app(flow="whatsapp_agent", player_factory=players)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        screen = await open_compare(pilot)
+        await pilot.press("f7", "f7")  # replay -> scripted -> live
+        await settle(pilot)
+        assert screen.mode == "live"
+        screen.query_one("#compare-scenarios").select(str(hello_project / "scenarios" / "whatsapp_agent" / "hello.yaml"))
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        body = str(app.screen.query_one("#confirm-body").render())
+        assert "whatsapp_agent.concise @ gpt-4o-mini" in body and "total: $" in body
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and not screen.running and players.made == []

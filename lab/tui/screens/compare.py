@@ -83,6 +83,7 @@ class CompareScreen(Screen[None]):
         self.cancel_event = threading.Event()
         self.scenarios = bundled_scenarios(settings.scenarios_dir)
         self.load_error: LabError | None = None
+        self.elapsed_timer: Any = None
         self.auto_ticked: set[str] = set()  # what the mode pre-ticked (re-ticked when the mode changes)
         self.flows = self._flows()
         if self.flows.get(self.flow, 0) < 2:
@@ -329,7 +330,8 @@ class CompareScreen(Screen[None]):
         table.clear()
         table.focus()  # the rows are what one reads (and promotes from) next
         self._tick()
-        self.set_interval(0.5, self._tick_while_running, name="compare-elapsed")
+        if self.elapsed_timer is None:  # one timer for the screen's life: it ticks only while a run is on
+            self.elapsed_timer = self.set_interval(0.5, self._tick_while_running, name="compare-elapsed")
         self.compare(request, self.cancel_event)
 
     def _tick_while_running(self) -> None:
