@@ -271,7 +271,8 @@ class LLMGateway:
         if reply is None:
             message = (f"scripted mode has no reply left for the call with last user message {last_user!r} "
                        f"(model {body.get('model')}); add one to the scenario's scripted LLM replies "
-                       "(a text, {match: regex, reply: ...}, {tool_call: ...} or {json: ...})")
+                       "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
+                       "model fail)")
             self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
                              estimated=False, latency_ms=0.0, started_at=started, status=404, error=message))
             raise Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
