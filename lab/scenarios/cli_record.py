@@ -21,7 +21,7 @@ HELP = __doc__.split("\n\n", 1)[1]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="scenario name (the file is <dir>/<name>.yaml)")
+    parser.add_argument("name", help="scenario name, a slug such as greeting_plans (the file is <dir>/<name>.yaml)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)")
     parser.add_argument("--flow", default=None, help="namespace/id of the flow (default: the configured flow)")
     parser.add_argument("--llm", default="record", choices=("record", "live"),
@@ -52,8 +52,9 @@ def _factory(spec: str | None) -> Any:
 
 async def _record(args: argparse.Namespace) -> int:
     from lab.config import load_settings
-    from lab.scenarios.recorder import Recorder
+    from lab.scenarios.recorder import Recorder, check_name
 
+    check_name(args.name)
     overrides: dict[str, Any] = {"llm_mode": args.llm, "kestra_url": args.target}
     if args.flow:
         if "/" not in args.flow:

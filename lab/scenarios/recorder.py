@@ -13,12 +13,29 @@ beside it is written by the gateway in record mode.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from lab import yamlio
 from lab.conversation.model import Turn
+from lab.errors import ConfigError, LabError
 from lab.scenarios import replies as rp
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# A pause longer than this between two earlier turns becomes an `advance` step (the bot may
+# treat a long silence differently: the 24-hour window, KV TTLs).
+GAP_SECONDS = 60
+
+
+def check_name(name: str) -> str:
+    """The scenario name, or a ConfigError: a slug, so it names a file inside the scenarios folder."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ConfigError(f"invalid scenario name {name!r}",
+                          fix="use lowercase letters, digits, `_` and `-` (no `/`, no `..`, no spaces), "
+                              "e.g. `walab record greeting_plans`")
+    return name
 
 
 class Recorder:
@@ -26,14 +43,26 @@ class Recorder:
 
     Args:
         lab: an open `Lab` (anything with `subscribe`, `settings` and `transcript`).
-        path: the scenario file to write; the cassette is `<name>.cassette.yaml` beside it.
-        name: the scenario's name.
+        path: the scenario file to write; the cassette is `<name>.cassette.yaml` beside it. A file
+            directly in the project's scenarios folder goes to `scenarios/<flow_id>/` instead, where
+            `walab record` writes (`recorder.path` is the file written).
+        name: the scenario's name, a slug (`check_name`); the file's name is authoritative.
         description: an optional line saying what the conversation shows.
+
+    Started on a session that already has turns, the recorder puts the earlier turns still in their
+    chats (a restart clears a chat) in front of the first recorded turn, and starts the scenario's
+    clock at the first of them: the flow state they built (KV, a welcome sent) is rebuilt on replay.
     """
 
     def __init__(self, lab: Any, path: str | Path, name: str, *, description: str | None = None,
                  llm_note: str | None = None, llm_source: str | None = None, clock_start: Any = None) -> None:
-        self.lab, self.path, self.name = lab, Path(path), name
+        check_name(name)
+        self.lab, self.path = lab, _placed(lab, Path(path))
+        if self.path != Path(path) and self.path.exists():
+            # The caller checked the file it asked for; the one written is in the flow's folder.
+            raise LabError(f"a scenario named {self.path.name} already exists", where=str(self.path),
+                           fix="choose another name, or delete or rename the existing file")
+        self.name = check_name(self.path.stem) if self.path.stem != name else name
         self.description = description
         self.llm_note = llm_note  # e.g. "cassette recorded against a local stub, not a real model"
         self.clock_start = clock_start  # the virtual clock's start, so replays run on the same dates
@@ -41,7 +70,11 @@ class Recorder:
         self.steps: list[dict[str, Any]] = []
         self._contact: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self.cassette_path = self.path.with_name(f"{name}.cassette.yaml")
+        self.cassette_path = self.path.with_name(f"{self.name}.cassette.yaml")
+        self._earlier: list[Turn] = []  # turns of the session before start()
+        self._earlier_done = False
+        self._started_at: float | None = None  # virtual clock at start(), seconds since the epoch
+        self._turns: list[Turn] = []  # every turn in the steps, in order (for the cassette)
 
     def start(self) -> None:
         """Start listening; writes the (empty) scenario header at once."""
@@ -49,6 +82,9 @@ class Recorder:
         if self.clock_start is None and clock is not None and hasattr(clock, "now"):
             # A replay starts its virtual clock where this recording started.
             self.clock_start = clock.now().replace(microsecond=0)
+        self._started_at = clock.now().timestamp() if clock is not None and hasattr(clock, "now") else None
+        transcript = getattr(self.lab, "transcript", None)
+        self._earlier = list(getattr(transcript, "turns", None) or [])
         self._unsubscribe = self.lab.subscribe(self._on_event)
         self._write()
 
@@ -66,11 +102,13 @@ class Recorder:
 
     def note_advance(self, duration: str) -> None:
         """Record a move of the virtual clock (`25h`), which is not a turn."""
+        self._include_earlier()
         self.steps.append({"advance": duration})
         self._write()
 
     def note_step(self, step: dict[str, Any]) -> None:
         """Record any other non-turn step (`{read: true}`, `{wait: {status: read}}`)."""
+        self._include_earlier()
         self.steps.append(step)
         self._write()
 
@@ -82,13 +120,48 @@ class Recorder:
 
     def add_turn(self, turn: Turn) -> None:
         """Append the step for a finished turn and rewrite the file (atomic replace)."""
+        self._include_earlier()
+        self._append(turn)
+        self._write()
+
+    def _include_earlier(self) -> None:
+        """Before the first recorded step: the session's earlier turns, once."""
+        if self._earlier_done:
+            return
+        self._earlier_done = True
+        earlier = self._earlier_turns()
+        if earlier:
+            # The replay starts where the conversation started, not where the recording did.
+            self.clock_start = datetime.fromtimestamp(earlier[0].inbound.time, timezone.utc).replace(microsecond=0)
+        previous = None
+        for old in earlier:
+            if previous is not None and (gap := _gap(previous, old)) >= GAP_SECONDS:
+                self.steps.append({"advance": f"{gap}s"})
+            self._append(old)
+            previous = old
+        if previous is not None and self._started_at is not None:
+            if (gap := _gap(previous, None, self._started_at)) >= GAP_SECONDS:
+                self.steps.append({"advance": f"{gap}s"})
+
+    def _append(self, turn: Turn) -> None:
         if self._contact is not None and turn.contact != self._contact:
             self.steps.append({"contact": turn.contact})
         self._contact = turn.contact
         step = step_of(turn, self.lab.settings.project_dir)
         step["expect"] = observed(turn)
         self.steps.append(step)
-        self._write()
+        self._turns.append(turn)
+
+    def _earlier_turns(self) -> list[Turn]:
+        """The turns from before start() that are still in their contact's chat (a restart clears them)."""
+        phone = getattr(self.lab, "phone", None)
+        if phone is None or not hasattr(phone, "sent"):
+            return list(self._earlier)
+        on_phone: dict[str, set[str | None]] = {}
+        for t in self._earlier:
+            if t.contact not in on_phone:
+                on_phone[t.contact] = {e.wamid for e in phone.sent(t.contact)}
+        return [t for t in self._earlier if t.inbound.wamid in on_phone[t.contact]]
 
     def document(self) -> dict[str, Any]:
         settings = self.lab.settings
@@ -116,10 +189,9 @@ class Recorder:
         llm: dict[str, Any] = {"source": source}
         gateway = getattr(self.lab, "gateway", None)
         if source == "cassette":
-            store = getattr(gateway, "cassettes", None)
-            target = getattr(store, "record_to", None) if store is not None else None
-            cassette = Path(target) if target else self.cassette_path
-            llm["cassette"] = os.path.relpath(cassette, self.path.parent)
+            # Always the scenario's own file: `_write_cassette` copies the exchanges into it when
+            # the session records elsewhere.
+            llm["cassette"] = os.path.relpath(self.cassette_path, self.path.parent)
         elif source == "scripted":
             script = getattr(gateway, "_script", None)
             llm["scripted"] = list(getattr(script, "items", []) or [])
@@ -129,7 +201,63 @@ class Recorder:
 
     def _write(self) -> None:
         header = "# Recorded with `walab record`; expectations start as the replies observed: edit them.\n"
-        yamlio.write_atomic(self.path, header + yamlio.dumps(self.document()))
+        doc = self.document()
+        if doc["llm"].get("source") == "cassette":
+            self._write_cassette()
+        yamlio.write_atomic(self.path, header + yamlio.dumps(doc))
+
+    def _write_cassette(self) -> None:
+        """Copy the LLM exchanges of the recorded turns into `<name>.cassette.yaml` when the session's
+        gateway keeps them elsewhere (the TUI's session cassette), so the scenario carries its own."""
+        import dataclasses
+
+        from lab.llm.cassette import Cassette
+
+        store = getattr(getattr(self.lab, "gateway", None), "cassettes", None)
+        if store is None or not hasattr(store, "lookup") or getattr(store, "record_to", None) == self.cassette_path:
+            return
+        seen: dict[str, int] = {}  # occurrences in the whole session, as the gateway counted them
+        position = {id(t): i for i, t in enumerate(getattr(self.lab.transcript, "turns", []))}
+        session_occurrence: dict[tuple[int, int], int] = {}
+        for turn in sorted(getattr(self.lab.transcript, "turns", []), key=lambda t: t.index):
+            for j, call in enumerate(turn.llm_calls):
+                if call.cassette_key:
+                    session_occurrence[(id(turn), j)] = seen.get(call.cassette_key, 0)
+                    seen[call.cassette_key] = seen.get(call.cassette_key, 0) + 1
+        entries, mine = [], {}  # occurrences within the scenario, as the replay will count them
+        for turn in self._turns:
+            for j, call in enumerate(turn.llm_calls):
+                key = call.cassette_key
+                if not key or id(turn) not in position:
+                    continue
+                entry = store.lookup(key, session_occurrence.get((id(turn), j), 0))
+                if entry is None:
+                    continue
+                entries.append(dataclasses.replace(entry, occurrence=mine.get(key, 0), source=str(self.cassette_path),
+                                                   wire={}))
+                mine[key] = mine.get(key, 0) + 1
+        if entries or not self.cassette_path.exists():
+            Cassette(self.cassette_path, entries).save()
+
+
+def _placed(lab: Any, path: Path) -> Path:
+    """A scenario file given directly in the scenarios folder goes to its flow's folder."""
+    settings = getattr(lab, "settings", None)
+    folder = getattr(settings, "scenarios_dir", None)
+    flow = getattr(lab, "flow_id", None) or getattr(settings, "flow", None)
+    if folder is None or not flow:
+        return path
+    try:
+        same = path.parent.resolve() == Path(folder).resolve()
+    except OSError:
+        return path
+    return Path(folder) / str(flow) / path.name if same else path
+
+
+def _gap(previous: Turn, turn: Turn | None, until: float = 0.0) -> int:
+    """Whole seconds between the end of one turn (its last reply) and the next turn's message (or `until`)."""
+    end = max([previous.inbound.time, *(s.time for s in previous.replies if getattr(s, "time", None) is not None)])
+    return int((turn.inbound.time if turn is not None else until) - end)
 
 
 def step_of(turn: Turn, project_dir: Path | None = None) -> dict[str, Any]:
