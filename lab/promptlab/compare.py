@@ -52,6 +52,17 @@ class Cell:
     error: str | None = None
     seconds: float = 0.0
     recorded: bool = False  # update mode: the cassette lacked this prompt/model, so the cell was re-recorded
+    cassette_miss: bool = False  # a replayed call found no recording
+    hint: str | None = None  # what to do about a failure whose cause is known (a replay miss)
+
+    @property
+    def reason(self) -> str | None:
+        """The first failure in one line: where it happened and what was seen instead."""
+        if not self.failures:
+            return self.error
+        lines = [ln.strip() for ln in self.failures[0].splitlines() if ln.strip()]
+        actual = next((ln.removeprefix("actual:").strip() for ln in lines[1:] if ln.startswith("actual:")), None)
+        return f"{lines[0]}: {actual}" if actual and lines else (lines[0] if lines else None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,7 +133,7 @@ def cell_of(playback: Any, variant: str, model: str) -> Cell:
         cost_usd=None if any(c is None for c in costs) else round(sum(costs), 8),  # type: ignore[arg-type]
         latency_p50_ms=percentile(latencies, 50), latency_p95_ms=percentile(latencies, 95), turns=turns,
         runs=playback.runs, passed_runs=playback.passed_runs if playback.runs > 1 else int(playback.passed),
-        error=playback.error, seconds=playback.seconds,
+        error=playback.error, seconds=playback.seconds, cassette_miss=cassette_missed(playback),
     )
 
 
@@ -179,7 +190,23 @@ def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model
         cell = cell_of(playback, variant, model)
         cell.recorded = True
         return cell
-    return cell_of(playback, variant, model)
+    cell = cell_of(playback, variant, model)
+    if not cell.passed and cell.cassette_miss:
+        cell.hint = miss_hint(case, variant, model, mode)
+    return cell
+
+
+def miss_hint(case: ScenarioCase, variant: str, model: str, mode: str) -> str:
+    """Why a replay found no recording, and the run that fixes it."""
+    if case.scenario.llm.source == "scripted" and mode == "replay":
+        return ("these scenarios script their LLM replies and have no cassette, so `--llm replay` misses every "
+                "call: use `--llm auto` (the default), which plays each scenario's own source")
+    if case.scenario.llm.source == "live":
+        return "a live scenario has no cassette: use `--llm update` or `--llm record` (OPENAI_API_KEY set) to record one"
+    column = variant + (f" @ {model}" if model else "")
+    return (f"the cassette has no recording for {column} (its prompt or model differs from what was recorded): "
+            "run with `--llm update` (replays what is recorded and records only the missing cells; "
+            "OPENAI_API_KEY set), or compare the recorded variant alone")
 
 
 def cassette_missed(playback: Any) -> bool:

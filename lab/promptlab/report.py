@@ -20,6 +20,16 @@ def _col(variant: str, model: str, run: CompareRun) -> str:
     return variant if len(run.models) == 1 else f"{variant} @ {model or 'default'}"
 
 
+def lines_of(row: list[str], widths: list[int]) -> str:
+    return "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip()
+
+
+def _short(text: str, limit: int = 220) -> str:
+    """One line, cut at `limit` characters (the JSON and HTML reports keep the whole text)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 def table(run: CompareRun) -> str:
     """The matrix and the totals as plain text columns."""
     head = ["scenario", "variant", "pass", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms"]
@@ -31,8 +41,15 @@ def table(run: CompareRun) -> str:
                      f"{c.checks_passed}/{c.checks_passed + c.checks_failed}", f"{c.tokens_in}/{c.tokens_out}",
                      _money(c.cost_usd), _ms(c.latency_p50_ms), _ms(c.latency_p95_ms)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = [lines_of(rows[0], widths)]
+    lines.append("  ".join("-" * w for w in widths))
+    for c, r in zip(run.cells, rows[1:]):
+        lines.append(lines_of(r, widths))
+        if not c.passed and c.reason:
+            lines.append("  ↳ " + _short(c.reason))
+    hints = list(dict.fromkeys(c.hint for c in run.cells if c.hint and not c.passed))
+    if hints:
+        lines += ["", "hints"] + [f"  {h}" for h in hints]
     from lab.promptlab.compare import totals
 
     lines += ["", "totals"]
@@ -101,7 +118,8 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
         out.append("<h2>Failures</h2>")
         for c in failures:
             out.append(f"<h3>{escape(c.scenario)} · {escape(_col(c.variant, c.model, run))}</h3><pre>"
-                       + escape("\n".join(c.failures)) + "</pre>")
+                       + escape("\n".join(c.failures)) + "</pre>"
+                       + (f"<p class='muted'>{escape(c.hint)}</p>" if c.hint else ""))
     out.append("</body></html>")
     return "\n".join(out)
 
