@@ -32,17 +32,21 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(kestra_url=args.kestra)
     plan = deploy.plan(settings, lead_use_llm=args.lead_llm, with_secrets=False)
     target = settings.kestra_url
+    if target is None or args.dry_run:
+        _print_plan(target, plan, args.delete)
+        if args.dry_run:
+            print("dry run: nothing deployed")
+            return 0
+        return _embedded(plan)
+    return asyncio.run(_real(settings, plan, target, args.delete))
+
+
+def _print_plan(target: str | None, plan: Any, delete: bool) -> None:
     print(f"target: {target or 'embedded engine'}")
     for line in plan.lines():
         print(line)
-    if args.delete:
+    if delete:
         print(f"  delete flows of {plan.namespace} that are not listed above")
-    if args.dry_run:
-        print("dry run: nothing deployed")
-        return 0
-    if target is None:
-        return _embedded(plan)
-    return asyncio.run(_real(settings, plan, target, args.delete))
 
 
 def _embedded(plan: Any) -> int:
@@ -61,8 +65,10 @@ async def _real(settings: Any, plan: Any, target: str, delete: bool) -> int:
     from lab.kestra.client import KestraClient
 
     async with KestraClient(target, username=settings.kestra_user, password=settings.kestra_password) as client:
+        # Reach the server and check the credentials before saying what will be deployed.
         info = await client.detect()
         await client.check_credentials()
+        _print_plan(target, plan, delete)
         await deploy.apply(client, plan, delete=delete)
     print(f"ok: deployed to Kestra {info.version or '?'} at {target}")
     if settings.public_url is None:

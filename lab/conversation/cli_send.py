@@ -34,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
 
     from lab.config import load_settings
 
+    if not args.text.strip() and not args.image:
+        from lab.errors import ConfigError  # exit 2, as for any usage error
+
+        raise ConfigError("TEXT is empty: WhatsApp does not send an empty message",
+                         fix='give the text the user types, e.g. walab send "Oi" (or a photo with --image PATH)')
     settings = load_settings(llm_mode=args.llm, kestra_url=args.kestra, flow=args.flow)
     return asyncio.run(_send(settings, args))
 
@@ -63,7 +68,8 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         else:
             name = next((c.name for c in lab.contacts if c.wa_id == wa_id), wa_id)
             header = f"{name} ({wa_id}) → {lab.flow} on {lab.describe_target()}, LLM {lab.llm_mode}"
-            text = header + "\n\n" + turn_text(turn) + (f"\nhint: {hint}" if hint else "")
+            clock = "virtual" if lab.engine is not None else "Kestra"
+            text = header + "\n\n" + turn_text(turn, engine_clock=clock) + (f"\nhint: {hint}" if hint else "")
     for secret in settings.secret_values():
         text = text.replace(secret, "***")
     try:
@@ -100,7 +106,8 @@ def _no_model_hint(lab: Any, turn: Any) -> str | None:
         return ("no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
                 "run with --llm live (OPENAI_API_KEY set) or --llm record to record one, or --llm scripted")
     if mode in ("live", "record") and not lab.settings.llm_upstream_key:
-        return "no model answered: live mode needs OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI server)"
+        return (f"no model answered: {mode} mode needs a reachable upstream: OPENAI_API_KEY for OpenAI, or "
+                "OPENAI_BASE_URL pointing at a running OpenAI-compatible server")
     if mode == "scripted":
         return "no model answered: scripted mode has no reply left for this call (write replies in the scenario)"
     return f"the model call failed: {failed[0].error}"

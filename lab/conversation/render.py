@@ -87,8 +87,13 @@ def reply_titles(send: "CapturedSend") -> list[tuple[str, str, str]]:
     return out
 
 
-def turn_text(turn: "Turn", *, secrets: list[str] | None = None) -> str:
-    """A turn as `walab send` prints it: the chat, then the executions, then tokens and cost."""
+def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: str | None = None) -> str:
+    """A turn as `walab send` prints it: the chat, then the executions, then tokens and cost.
+
+    `engine_clock` names the clock the execution durations were measured on ("virtual" for the
+    embedded engine, whose retry back-offs move the virtual clock, not the wall clock); the
+    `timings` line is always wall-clock time.
+    """
     lines = [f"> {turn.inbound.summary}"]
     bubbles = [s for s in turn.replies if is_bubble(s)]
     for send in bubbles:
@@ -103,7 +108,8 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None) -> str:
     lines.append("")
     for ex in turn.executions:
         dur = f"{ex.duration_ms:.0f} ms" if ex.duration_ms is not None else "-"
-        lines.append(f"execution {ex.flow_id} {ex.id}  {ex.state}  {dur}")
+        clock = f" ({engine_clock} clock)" if engine_clock and ex.duration_ms is not None else ""
+        lines.append(f"execution {ex.flow_id} {ex.id}  {ex.state}  {dur}{clock}")
         depth: dict[str, int] = {}
         for tr in ex.task_runs:
             depth[tr.id] = depth.get(tr.parent_task_run_id or "", -1) + 1 if tr.parent_task_run_id else 0
@@ -111,7 +117,13 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None) -> str:
             attempts = f"  attempts {tr.attempts}" if tr.attempts > 1 else ""
             name = "  " * depth[tr.id] + tr.task_id
             lines.append(f"  {name:<32} {tr.state:<8} {d:>8}{attempts}")
-    if turn.llm_calls:
+    failed = [c for c in turn.llm_calls if c.error]
+    if turn.llm_calls and len(failed) == len(turn.llm_calls):
+        # Refused, unreachable or missing from the cassette: no tokens to report, only why.
+        errors = list(dict.fromkeys(f"{c.model} [{c.mode}] {c.error}" for c in failed))
+        lines.append(f"LLM: {len(failed)} call(s), all failed: {errors[0]}")
+        lines += [f"  {e}" for e in errors[1:]]
+    elif turn.llm_calls:
         cost = turn.cost_usd
         cost_s = "price unknown" if cost is None else f"${cost:.6f}"
         lines.append(f"LLM: {len(turn.llm_calls)} call(s), {turn.input_tokens} in / {turn.output_tokens} out tokens, {cost_s}")
@@ -120,7 +132,7 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None) -> str:
     else:
         lines.append("LLM: no calls")
     t = turn.timings
-    lines.append("timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in
+    lines.append(("timings (wall clock): " if engine_clock else "timings: ") + ", ".join(f"{k} {v:.1f} ms" for k, v in
                                          (("ack", t.webhook_ack_ms), ("first reply", t.first_reply_ms),
                                           ("terminal", t.terminal_ms)) if v is not None))
     if turn.verdict != "ok" or turn.error:

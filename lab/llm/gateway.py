@@ -297,7 +297,13 @@ class LLMGateway:
     async def _chat_live(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
                          include_usage: bool, started: float, t0: float) -> None:
         rk = chat_key(body) if self.mode == "record" else None
-        self._check_upstream()
+        try:
+            self._check_upstream()
+        except Reply as refused:  # metered like any failed call, so the turn counts the attempts
+            self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
+                             estimated=False, latency_ms=0.0, started_at=started, status=refused.status,
+                             error=_error_message(refused.body), streamed=stream))
+            raise
         try:
             if stream:
                 response, chunks = await self._relay_stream(body, send, include_usage)
