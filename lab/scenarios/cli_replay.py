@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from lab.errors import ConfigError
 
@@ -48,11 +50,8 @@ def run(args: argparse.Namespace) -> int:
         if playback.runs > 1:
             print(f"live repeat: {playback.passed_runs}/{playback.runs} runs passed "
                   f"(needs {case.scenario.llm.pass_if})")
-        if playback.error:
-            print(f"ERROR {playback.error}")
-        for check in playback.checks:
-            if not check.ok:
-                print(f"FAIL {check.describe()}")
+        for line in problems(playback):
+            print(line)
         n_ok = sum(1 for c in playback.checks if c.ok)
         verdict = "passed" if playback.passed else "FAILED"
         print(f"{verdict}: {n_ok}/{len(playback.checks)} checks, {len(playback.transcript.turns)} turns, "
@@ -60,3 +59,17 @@ def run(args: argparse.Namespace) -> int:
         failed += 0 if playback.passed else 1
     sys.stdout.flush()
     return 1 if failed else 0
+
+
+def problems(playback: Any) -> list[str]:
+    """The failed checks and the step that could not run, in step order (the error ends a run,
+    so it comes after the failures of the steps before it)."""
+    lines = [(_step_of(c.describe()), 0, f"FAIL {c.describe()}") for c in playback.checks if not c.ok]
+    if playback.error:
+        lines.append((_step_of(playback.error), 1, f"ERROR {playback.error}"))
+    return [text for _, _, text in sorted(lines, key=lambda x: (x[0], x[1]))]
+
+
+def _step_of(text: str) -> int:
+    match = re.match(r"step (\d+)", text)
+    return int(match.group(1)) if match else 1 << 30
