@@ -66,3 +66,123 @@ async def _json(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
+    """An `httpx.AsyncClient` whose requests to the lab's own base URLs reach `app` in-process.
+
+    Requests to `bases` are answered by `app` directly (see `_LabClient`); every other URL, and
+    requests using features the direct path does not take (params, forms, files, auth, cookies,
+    event hooks), go through `httpx.ASGITransport` mounted on the same bases, or the network.
+    """
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    client = _client_class()(mounts={base: transport for base in bases}, **kwargs)
+    client._lab_app = app
+    client.lab_transport = transport
+    client._lab_urls = {}
+    client._lab_bases = tuple(base.rstrip("/") + "/" for base in bases)
+    return client
+
+
+_CLIENT_CLASS: Any = None
+
+
+def _client_class() -> Any:
+    """Defined on first use: importing httpx costs ~0.1 s, and `lab.server` is imported by CLIs that never send."""
+    global _CLIENT_CLASS
+    if _CLIENT_CLASS is not None:
+        return _CLIENT_CLASS
+    import datetime
+    import logging
+    import time
+
+    import httpx
+    from httpx._client import USE_CLIENT_DEFAULT
+
+    logger = logging.getLogger("httpx")
+
+    class _LabClient(httpx.AsyncClient):
+        """Same request (httpx builds it: bytes, headers, Host, Content-Length) and same Response.
+
+        Skipped on the direct path: httpx's per-request client machinery (URL joining, auth flow,
+        cookie jar parsing of responses without Set-Cookie, transport lookup) and
+        `ASGITransport`'s streams and events, which cost more than most of the lab's handlers.
+        """
+
+        _lab_app: Any
+        _lab_bases: tuple[str, ...]
+        lab_transport: Any
+        _lab_urls: dict[str, httpx.URL]
+
+        async def request(self, method: str, url: Any, *, content: Any = None, data: Any = None, files: Any = None,
+                          json: Any = None, params: Any = None, headers: Any = None, cookies: Any = None,
+                          auth: Any = USE_CLIENT_DEFAULT, follow_redirects: Any = USE_CLIENT_DEFAULT,
+                          timeout: Any = USE_CLIENT_DEFAULT, extensions: Any = None) -> httpx.Response:
+            direct = (isinstance(url, str) and url.startswith(self._lab_bases) and data is None and files is None
+                      and params is None and cookies is None and extensions is None and self.auth is None
+                      and auth in (USE_CLIENT_DEFAULT, None) and not self.cookies and not self._params
+                      and not self.event_hooks["request"] and not self.event_hooks["response"]
+                      and (content is None or isinstance(content, (bytes, str))))
+            if not direct:
+                return await super().request(method, url, content=content, data=data, files=files, json=json,
+                                             params=params, headers=headers, cookies=cookies, auth=auth,
+                                             follow_redirects=follow_redirects, timeout=timeout,
+                                             extensions=extensions)
+            parsed = self._lab_urls.get(url)
+            if parsed is None:  # httpx validates every component of a URL string: the lab's few URLs, once
+                if len(self._lab_urls) >= 512:
+                    self._lab_urls.clear()
+                parsed = self._lab_urls[url] = httpx.URL(url)
+            request = httpx.Request(method, parsed, content=content, json=json, headers=self._merge_headers(headers))
+            response = await self._lab_send(request)
+            follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+            if follow and response.has_redirect_location:
+                # never on the lab's own apps; when it happens, httpx's own redirect handling takes over
+                return await self.send(self._build_redirect_request(request, response), follow_redirects=True)
+            return response
+
+        async def _lab_send(self, request: httpx.Request) -> httpx.Response:
+            started = time.perf_counter()
+            url = request.url
+            body = request.content
+            scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
+                     "headers": [(k.lower(), v) for k, v in request.headers.raw], "scheme": url.scheme,
+                     "path": url.path, "raw_path": url.raw_path.split(b"?")[0], "query_string": url.query,
+                     "server": (url.host, url.port), "client": ("127.0.0.1", 123), "root_path": ""}
+            received = False
+            status = 500
+            head: list = []
+            parts: list[bytes] = []
+
+            async def receive() -> dict[str, Any]:
+                nonlocal received
+                if received:
+                    return {"type": "http.disconnect"}
+                received = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                nonlocal status, head
+                if message["type"] == "http.response.start":
+                    status, head = message["status"], message.get("headers", [])
+                elif message["type"] == "http.response.body" and request.method != "HEAD":
+                    chunk = message.get("body", b"")
+                    if chunk:
+                        parts.append(chunk)
+
+            await self._lab_app(scope, receive, send)
+            # a stream, not content=: httpx would add a Content-Length header the app did not send
+            response = httpx.Response(status, headers=head, stream=httpx.ByteStream(b"".join(parts)), request=request)
+            response.read()
+            response.default_encoding = self._default_encoding
+            response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
+            if "set-cookie" in response.headers:
+                self.cookies.extract_cookies(response)
+            logger.info('HTTP Request: %s %s "%s %d %s"', request.method, url, response.http_version,
+                        response.status_code, response.reason_phrase)
+            return response
+
+    _CLIENT_CLASS = _LabClient
+    return _CLIENT_CLASS

@@ -1,7 +1,7 @@
 """Opening a lab session: build the sandbox, the gateway, the target and the server, wire them, deploy.
 
 In-process (the default) the lab server is never bound to a port: one `httpx.AsyncClient` routes
-`http://{host}:{port}` to it through `httpx.ASGITransport`, and the engine's tasks and the Kestra
+`http://{host}:{port}` to it (`lab.server.lab_client`: the app is called directly), and the engine's tasks and the Kestra
 client both use that client. With `serve=True` uvicorn also listens on `settings.host:port` in the
 same event loop, for the TUI's browser mode and for a real Kestra that calls the lab back.
 """
@@ -84,18 +84,16 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     from lab.kestra.client import KestraClient
     from lab.llm.cassette import CassetteStore
     from lab.llm.gateway import LLMGateway
-    from lab.server import LabServer
+    from lab.server import LabServer, lab_client
     from lab.whatsapp.sandbox import GraphSandbox
     clock = VirtualClock(clock_start)
     base = settings.base_url
     local = f"http://{settings.host}:{settings.port}"
     server = LabServer()
-    transport = httpx.ASGITransport(app=server)
     # Loopback URLs of the lab go to the server in-process; anything else (a live LLM upstream) is real HTTP.
-    mounts = {local: transport}
-    if base != local:
-        mounts[base] = transport
-    http = httpx.AsyncClient(mounts=mounts, timeout=httpx.Timeout(60.0, connect=5.0), verify=ssl_context())
+    http = lab_client(server, [local] if base == local else [local, base],
+                      timeout=httpx.Timeout(60.0, connect=5.0), verify=ssl_context())
+    transport = http.lab_transport  # the same app, for clients that need a transport (KestraClient)
 
     templates = _templates(settings.project_dir)
     sandbox = GraphSandbox(access_token=settings.access_token, app_secret=settings.app_secret,

@@ -1,0 +1,68 @@
+"""lab_client: the lab's own URLs reach the app directly, with what httpx.ASGITransport would give."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from lab.server import LabServer, lab_client
+
+BASE = "http://127.0.0.1:8765"
+
+
+class Echo:
+    """Records each request's scope and body; answers with headers of its choosing (no Content-Length)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[dict, bytes]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.seen.append((scope, body))
+        await send({"type": "http.response.start", "status": 201,
+                    "headers": [(b"content-type", b"text/plain; charset=latin-1"), (b"x-twice", b"a"),
+                                (b"x-twice", b"b")]})
+        await send({"type": "http.response.body", "body": "olá ".encode("latin-1"), "more_body": True})
+        await send({"type": "http.response.body", "body": b"fim"})
+
+
+async def _both(method: str, url: str, **kwargs):
+    outs = []
+    for make in (lambda app: httpx.AsyncClient(mounts={BASE: httpx.ASGITransport(app=app)}),
+                 lambda app: lab_client(app, [BASE])):
+        echo = Echo()
+        server = LabServer({"/graph": echo})
+        async with make(server) as client:
+            response = await client.request(method, url, **kwargs)
+        outs.append((echo.seen, response))
+    return outs
+
+
+@pytest.mark.parametrize("method,kwargs", [
+    ("POST", {"json": {"text": "olá", "n": [1, 2]}, "headers": {"Authorization": "Bearer t"}}),
+    ("POST", {"content": b'{"a":1}', "headers": {"Content-Type": "application/json"}}),
+    ("GET", {}),
+    ("HEAD", {}),
+])
+async def test_direct_path_matches_asgi_transport(method, kwargs) -> None:
+    (seen_a, resp_a), (seen_b, resp_b) = await _both(method, f"{BASE}/graph/v23.0/123/messages?x=1", **kwargs)
+    assert seen_a == seen_b  # same scope (path, root_path, headers in order, query) and same body bytes
+    assert resp_a.status_code == resp_b.status_code == 201
+    assert resp_a.headers.multi_items() == resp_b.headers.multi_items()
+    assert resp_a.content == resp_b.content and resp_a.text == resp_b.text
+    assert resp_a.url == resp_b.url and resp_a.http_version == resp_b.http_version
+    assert resp_b.elapsed.total_seconds() >= 0
+
+
+async def test_other_urls_and_features_take_httpx_path() -> None:
+    echo = Echo()
+    async with lab_client(LabServer({"/graph": echo}), [BASE]) as client:
+        response = await client.get(f"{BASE}/graph/x", params={"q": "a b"})  # params: httpx's own path
+        assert response.status_code == 201 and echo.seen[-1][0]["query_string"] == b"q=a+b"
+        with pytest.raises(httpx.ConnectError):
+            await client.get("http://127.0.0.1:9/nothing-listens")  # not a lab URL: real network
