@@ -38,7 +38,8 @@ async def start_recording(lab: Any, scenarios_dir: Path, name: str) -> Recording
     # The file name is also the scenario's name (and its cassette's); the words typed describe it.
     recorder = Recorder(lab, path, slug(name), description=name if name != slug(name) else None)
     await maybe_await(recorder.start())
-    return Recording(name, path, recorder)
+    # The recorder files the scenario under its flow's folder (scenarios/<flow_id>/): show that path.
+    return Recording(name, Path(getattr(recorder, "path", path)), recorder)
 
 
 async def stop_recording(recording: Recording) -> Path:

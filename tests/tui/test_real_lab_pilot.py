@@ -107,7 +107,7 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         await pilot.press("f3")
         await settle(pilot)
         assert app.chat.recording is None
-        path = project / "scenarios" / "lead_pede_planos.yaml"
+        path = project / "scenarios" / "lead_qualification" / "lead_pede_planos.yaml"  # the flow's folder
         assert path.exists()
         text = path.read_text(encoding="utf-8")
         assert "Quero saber o preço" in text and "advance: 2h" in text and "Lead pede planos" in text
