@@ -81,7 +81,6 @@ def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
     client = _client_class()(mounts={base: transport for base in bases}, **kwargs)
     client._lab_app = app
     client.lab_transport = transport
-    client._lab_urls = {}
     client._lab_bases = tuple(base.rstrip("/") + "/" for base in bases)
     return client
 
@@ -102,6 +101,7 @@ def _client_class() -> Any:
     from httpx._client import USE_CLIENT_DEFAULT
 
     logger = logging.getLogger("httpx")
+    urls: dict[str, httpx.URL] = {}
 
     class _LabClient(httpx.AsyncClient):
         """Same request (httpx builds it: bytes, headers, Host, Content-Length) and same Response.
@@ -114,7 +114,6 @@ def _client_class() -> Any:
         _lab_app: Any
         _lab_bases: tuple[str, ...]
         lab_transport: Any
-        _lab_urls: dict[str, httpx.URL]
 
         async def request(self, method: str, url: Any, *, content: Any = None, data: Any = None, files: Any = None,
                           json: Any = None, params: Any = None, headers: Any = None, cookies: Any = None,
@@ -130,11 +129,11 @@ def _client_class() -> Any:
                                              params=params, headers=headers, cookies=cookies, auth=auth,
                                              follow_redirects=follow_redirects, timeout=timeout,
                                              extensions=extensions)
-            parsed = self._lab_urls.get(url)
+            parsed = urls.get(url)
             if parsed is None:  # httpx validates every component of a URL string: the lab's few URLs, once
-                if len(self._lab_urls) >= 512:
-                    self._lab_urls.clear()
-                parsed = self._lab_urls[url] = httpx.URL(url)
+                if len(urls) >= 1024:
+                    urls.clear()
+                parsed = urls[url] = httpx.URL(url)  # immutable: shared by every session of the process
             request = httpx.Request(method, parsed, content=content, json=json, headers=self._merge_headers(headers))
             response = await self._lab_send(request)
             follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
@@ -174,8 +173,13 @@ def _client_class() -> Any:
 
             await self._lab_app(scope, receive, send)
             # a stream, not content=: httpx would add a Content-Length header the app did not send
-            response = httpx.Response(status, headers=head, stream=httpx.ByteStream(b"".join(parts)), request=request)
-            response.read()
+            content = b"".join(parts)
+            response = httpx.Response(status, headers=head, stream=httpx.ByteStream(content), request=request)
+            if "content-encoding" in response.headers:
+                response.read()  # httpx's decoders
+            else:  # what read() ends with for an identity body, without its chunking machinery
+                response._content = content
+                response.is_stream_consumed = response.is_closed = True
             response.default_encoding = self._default_encoding
             response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
             if "set-cookie" in response.headers:

@@ -66,3 +66,20 @@ async def test_other_urls_and_features_take_httpx_path() -> None:
         assert response.status_code == 201 and echo.seen[-1][0]["query_string"] == b"q=a+b"
         with pytest.raises(httpx.ConnectError):
             await client.get("http://127.0.0.1:9/nothing-listens")  # not a lab URL: real network
+
+
+async def test_encoded_body_is_decoded_as_httpx_does() -> None:
+    import gzip
+
+    async def gz(scope, receive, send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]})
+        await send({"type": "http.response.body", "body": gzip.compress(b'{"ok": true}')})
+
+    texts = []
+    for client in (httpx.AsyncClient(mounts={BASE: httpx.ASGITransport(app=gz)}), lab_client(gz, [BASE])):
+        async with client:
+            response = await client.get(f"{BASE}/x")
+            texts.append((response.text, response.json(), response.headers.multi_items()))
+    assert texts[0] == texts[1] and texts[1][1] == {"ok": True}
