@@ -7,6 +7,7 @@ API. Each mounted app sees `scope["path"]` with its prefix removed and the prefi
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -78,7 +79,8 @@ def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
     import httpx
 
     transport = httpx.ASGITransport(app=app)
-    client = _client_class()(mounts={base: transport for base in bases}, **kwargs)
+    network = _network_transport_class()(verify=kwargs.get("verify", True), trust_env=kwargs.get("trust_env", True))
+    client = _client_class()(mounts={base: transport for base in bases}, transport=network, **kwargs)
     client._lab_app = app
     client.lab_transport = transport
     client._lab_bases = tuple(base.rstrip("/") + "/" for base in bases)
@@ -86,6 +88,29 @@ def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
 
 
 _CLIENT_CLASS: Any = None
+
+
+@functools.cache
+def _network_transport_class() -> Any:
+    """httpx's network transport, built on first use: it imports httpcore and h11 (~20 ms at start),
+    which a session that only talks to the lab (replay, scripted) never needs."""
+    import httpx
+
+    class LazyNetworkTransport(httpx.AsyncBaseTransport):
+        def __init__(self, **options: Any) -> None:
+            self._options = options
+            self._real: Any = None
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if self._real is None:
+                self._real = httpx.AsyncHTTPTransport(**self._options)
+            return await self._real.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            if self._real is not None:
+                await self._real.aclose()
+
+    return LazyNetworkTransport
 
 
 def _client_class() -> Any:
