@@ -84,6 +84,7 @@ class CompareScreen(Screen[None]):
         self.scenarios = bundled_scenarios(settings.scenarios_dir)
         self.load_error: LabError | None = None
         self.elapsed_timer: Any = None
+        self.turns_shown: tuple[Any, ...] = ()  # what the turns table shows (re-rendered only when it changes)
         self.auto_ticked: set[str] = set()  # what the mode pre-ticked (re-ticked when the mode changes)
         self.flows = self._flows()
         if self.flows.get(self.flow, 0) < 2:
@@ -102,7 +103,7 @@ class CompareScreen(Screen[None]):
                 yield Select([(f"{m} ({MODE_HELP[m]})", m) for m in MODES], value="replay", id="compare-mode",
                              allow_blank=False)
                 yield Static("", id="compare-progress")
-        yield DataTable(id="compare-matrix", cursor_type="row", zebra_stripes=True)
+        yield view.CompareMatrix(id="compare-matrix", cursor_type="row", zebra_stripes=True)
         yield Static("", id="compare-totals")
         with VerticalScroll(id="compare-turns"):
             yield Static("", id="compare-side")
@@ -249,13 +250,7 @@ class CompareScreen(Screen[None]):
     def show_result(self, run: Any, *, running: bool = False) -> None:
         """Render a (partial) run: progress, matrix, totals, the selected scenario's turns."""
         self.result = run
-        table = self.query_one(DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for key, cells in view.matrix_rows(run):
-            table.add_row(*cells, key=key)
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+        self.query_one(view.CompareMatrix).show(view.matrix_rows(run, running=running))
         self.query_one("#compare-totals", Static).update(view.totals_text(run))
         self._tick(running=running)
         self._show_turns()
@@ -283,6 +278,12 @@ class CompareScreen(Screen[None]):
         if cell is None:
             return
         scenario = cell[0] if isinstance(cell, tuple) else cell.scenario
+        # A finished cell of another scenario changes nothing here: skip re-rendering the turns table.
+        row = cell if isinstance(cell, tuple) else (cell.scenario, cell.variant, cell.model)
+        shown = (row, tuple(id(c) for c in self.result.cells if c.scenario == scenario))
+        if shown == self.turns_shown:
+            return
+        self.turns_shown = shown
         self.query_one("#compare-side", Static).update(view.side_by_side(self.result, scenario))
         self.query_one("#compare-failures", Static).update(
             Text() if isinstance(cell, tuple) else view.failures_text(cell))
@@ -326,8 +327,9 @@ class CompareScreen(Screen[None]):
         self.running = True
         self.started = time.monotonic()
         self.result = None
-        table = self.query_one(DataTable)
-        table.clear()
+        self.turns_shown = ()
+        table = self.query_one(view.CompareMatrix)
+        table.reset()
         table.focus()  # the rows are what one reads (and promotes from) next
         self._tick()
         if self.elapsed_timer is None:  # one timer for the screen's life: it ticks only while a run is on

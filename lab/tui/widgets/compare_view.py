@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual.widgets import DataTable
 
 
 def money(v: float | None) -> str:
@@ -23,17 +24,20 @@ def column_name(run: Any, variant: str, model: str) -> str:
 MATRIX_COLUMNS = ("scenario", "variant", "result", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms")
 
 
-def matrix_rows(run: Any) -> list[tuple[str, list[Text | str]]]:
-    """(row key, cells) per finished cell, then `not run` rows for cells a cancel left out."""
+def matrix_rows(run: Any, *, running: bool = False) -> list[tuple[str, list[Text | str]]]:
+    """(row key, cells) for every cell of the matrix: its figures, `waiting` while a run is on,
+    `not run` for a cell a cancel left out."""
     rows: list[tuple[str, list[Text | str]]] = []
+    done = {(c.scenario, c.variant, c.model): c for c in run.cells}  # run.cell() scans: n² on a long run
     for scenario in run.scenarios:
         for variant in run.variants:
             for model in run.models:
                 key = f"{scenario}\x1f{variant}\x1f{model}"
-                c = run.cell(scenario, variant, model)
+                c = done.get((scenario, variant, model))
                 name = column_name(run, variant, model)
                 if c is None:
-                    rows.append((key, [scenario, name, Text("not run", style="dim"), "", "", "", "", ""]))
+                    rows.append((key, [scenario, name, Text("waiting" if running else "not run", style="dim"),
+                                       "", "", "", "", ""]))
                     continue
                 verdict = Text("✔ pass" if c.passed else "✖ FAIL", style="bold green" if c.passed else "bold red")
                 if c.runs > 1:
@@ -127,3 +131,33 @@ def failures_text(cell: Any) -> Text:
         out.append(f"  … {len(cell.failures) - 4} more\n", style="dim")
     out.rstrip()
     return out
+
+
+class CompareMatrix(DataTable):
+    """The matrix, one row per cell; a finished cell repaints its own row, not the whole table."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.keys: list[str] = []
+        self.shown: dict[str, list[Any]] = {}
+
+    def reset(self) -> None:
+        self.clear()
+        self.keys, self.shown = [], {}
+
+    def show(self, rows: list[tuple[str, list[Any]]]) -> None:
+        """Show `matrix_rows`: rebuilt when the rows differ, else only the changed rows updated."""
+        if [k for k, _ in rows] != self.keys:
+            keep = self.cursor_row
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            self.keys, self.shown = [k for k, _ in rows], dict(rows)
+            if self.row_count:
+                self.move_cursor(row=min(keep, self.row_count - 1))
+            return
+        for key, cells in rows:
+            if self.shown.get(key) != cells:
+                for column, value in zip(self.ordered_columns, cells):
+                    self.update_cell(key, column.key, value)
+                self.shown[key] = cells
