@@ -275,3 +275,20 @@ async def test_live_mode_asks_before_an_expensive_run(hello_project: Path, make_
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and not screen.running and players.made == []
+
+
+async def test_escape_dismisses_the_error_first(hello_project: Path, make_fake_app) -> None:
+    app = make_fake_app(flow="whatsapp_agent", player_factory=ScriptedPlayers(hello_project))
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        screen = await open_compare(pilot)
+        screen.query_one("#compare-scenarios").deselect_all()
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "no scenario chosen" in str(screen.query_one("#compare-error").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and not screen.query_one("#compare-error").shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.chat

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -53,7 +54,8 @@ class CompareScreen(Screen[None]):
                 tooltip="Cycle the LLM mode: replay (cassettes, default), scripted, live (costs money)"),
         Binding("ctrl+o", "promote", "Promote", id="compare-promote",
                 tooltip="Make the selected row's variant the flow's default prompt file and deploy it"),
-        Binding("escape", "close", "Back to chat", id="compare-close", tooltip="Return to the chat (cancels a run)"),
+        Binding("escape", "close", "Back to chat", id="compare-close",
+                tooltip="Dismiss the error panel, else return to the chat (cancels a run)"),
         Binding("f1", "app.help", "Help", id="compare-help", tooltip="Keys and commands"),
     ]
 
@@ -118,8 +120,7 @@ class CompareScreen(Screen[None]):
         self._load_flow()
         if self.load_error is not None:
             self.query_one(ErrorPanel).show_error(self.load_error)
-        self.query_one(
-            "#compare-progress", Static).update(Text("F5 runs · F7 mode · ctrl+o promotes · Esc back", style="dim"))
+        self._tick()
         self.query_one("#compare-scenarios", SelectionList).focus()
 
     def _flows(self) -> dict[str, int]:
@@ -191,8 +192,6 @@ class CompareScreen(Screen[None]):
 
     def request(self) -> CompareRequest:
         """What is ticked: scenario files and variants, in list order (the first variant is the baseline)."""
-        from pathlib import Path
-
         scenarios = self.query_one("#compare-scenarios", SelectionList)
         variants = self.query_one("#compare-variants", SelectionList)
         chosen_s, chosen_v = set(scenarios.selected), set(variants.selected)
@@ -258,6 +257,9 @@ class CompareScreen(Screen[None]):
     def _tick(self, running: bool | None = None) -> None:
         running = self.running if running is None else running
         run = self.result
+        if run is None and not running:
+            self.query_one("#compare-progress", Static).update(view.KEYS_HINT)
+            return
         done, total = (len(run.cells), run.total) if run is not None else (0, 0)
         seconds = time.monotonic() - self.started if running else (run.seconds if run is not None else 0.0)
         cost = run.cost_so_far() if run is not None else 0.0
@@ -290,6 +292,10 @@ class CompareScreen(Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------
     def action_close(self) -> None:
+        errors = self.query_one(ErrorPanel)
+        if errors.shown:  # the panel says "Esc to dismiss": the first Esc does just that
+            errors.dismiss()
+            return
         self.cancel_event.set()
         self.app.pop_screen()
 

@@ -21,6 +21,7 @@ def column_name(run: Any, variant: str, model: str) -> str:
     return variant if len(run.models) == 1 else f"{variant} @ {model or 'default'}"
 
 
+KEYS_HINT = Text("F5 runs · F7 mode · ctrl+o promotes · Esc back", style="dim")
 MATRIX_COLUMNS = ("scenario", "variant", "result", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms")
 
 
