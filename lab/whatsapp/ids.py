@@ -7,6 +7,7 @@ Meta treats wamids as opaque; we reproduce their shape only so payloads look rea
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 
@@ -58,14 +59,18 @@ class IdFactory:
         return hashlib.md5(f"{self._prefix_out}{next(self._counter)}".encode()).hexdigest()  # noqa: S324 - an id, not security
 
 
+_LONGEST_CODE_FIRST = tuple(sorted(_COUNTRIES, key=lambda c: -len(c[0])))
+
+
 def country_of(wa_id: str) -> str:
     """ISO country of a phone number, by calling code (US when unknown)."""
-    for code, iso in sorted(_COUNTRIES, key=lambda c: -len(c[0])):
+    for code, iso in _LONGEST_CODE_FIRST:
         if wa_id.startswith(code):
             return iso
     return "US"
 
 
+@functools.lru_cache(maxsize=4096)  # every message and status names its user: one hash per user, not per event
 def bsuid(wa_id: str, waba_id: str) -> str:
     """The business-scoped user id Meta gives this user for this business, e.g. `BR.1349120865530274191`."""
     n = int(hashlib.sha256(f"{waba_id}:{wa_id}".encode()).hexdigest()[:16], 16)
