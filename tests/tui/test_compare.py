@@ -108,7 +108,10 @@ async def test_replay_compare_of_two_variants_over_a_bundled_scenario(project: P
         rows = matrix(screen)
         assert [r[:3] for r in rows] == [["greeting_plans", "whatsapp_agent.default", "✔ pass"],
                                          ["greeting_plans", "whatsapp_agent.concise", "✖ FAIL"]]
-        assert rows[0][3] == "10/10" and rows[0][5].startswith("$")
+        assert rows[0][3] == "10/10" and rows[0][5].startswith("$") and rows[1][5] == "price unknown"
+        from textual.widgets import DataTable
+
+        assert screen.query_one(DataTable).ordered_columns[5].content_width >= len("price unknown")  # not cut
         assert screen.result.cells[0].turns[0].replies[0].startswith("Olá! Sou a Sol")
         # The concise variant was never recorded: its cell says why it failed.
         await pilot.press("down")

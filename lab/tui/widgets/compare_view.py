@@ -160,5 +160,5 @@ class CompareMatrix(DataTable):
         for key, cells in rows:
             if self.shown.get(key) != cells:
                 for column, value in zip(self.ordered_columns, cells):
-                    self.update_cell(key, column.key, value)
+                    self.update_cell(key, column.key, value, update_width=True)
                 self.shown[key] = cells
