@@ -101,16 +101,8 @@ class Upstream:
 
         try:
             raw = await fn()
-        except openai.APIStatusError as exc:
-            raise UpstreamError(exc.status_code, _error_bytes(exc)) from None
-        except openai.APITimeoutError:
-            raise UpstreamError(504, shapes.error_body(
-                f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
-                type_="timeout", code="upstream_timeout")) from None
-        except openai.APIConnectionError as exc:
-            raise UpstreamError(502, shapes.error_body(
-                f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
-                type_="api_connection_error", code="upstream_unreachable")) from None
+        except openai.OpenAIError as exc:
+            raise self._upstream_error(exc) from None
         return UpstreamReply(raw.http_response.status_code, raw.http_response.content)
 
     async def chat(self, body: dict[str, Any]) -> UpstreamReply:
@@ -140,16 +132,24 @@ class Upstream:
         try:
             async with res.with_streaming_response.create(**kwargs) as resp:
                 yield _data_lines(resp)
-        except openai.APIStatusError as exc:
-            raise UpstreamError(exc.status_code, _error_bytes(exc)) from None
-        except openai.APITimeoutError:
-            raise UpstreamError(504, shapes.error_body(
+        except openai.OpenAIError as exc:
+            raise self._upstream_error(exc) from None
+
+    def _upstream_error(self, exc: Exception) -> Exception:
+        """The SDK's error as the status and OpenAI-shaped body the gateway passes through."""
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            return UpstreamError(exc.status_code, _error_bytes(exc))
+        if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: it is a subclass
+            return UpstreamError(504, shapes.error_body(
                 f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
-                type_="timeout", code="upstream_timeout")) from None
-        except openai.APIConnectionError as exc:
-            raise UpstreamError(502, shapes.error_body(
+                type_="timeout", code="upstream_timeout"))
+        if isinstance(exc, openai.APIConnectionError):
+            return UpstreamError(502, shapes.error_body(
                 f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
-                type_="api_connection_error", code="upstream_unreachable")) from None
+                type_="api_connection_error", code="upstream_unreachable"))
+        return exc
 
 
 async def _data_lines(resp: Any) -> AsyncIterator[str]:
