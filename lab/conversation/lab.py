@@ -97,6 +97,7 @@ class Lab:
         self.llm_mode = s.llm_mode
         self.namespace = s.namespace
         self.flow_id = s.flow
+        self.active_prompt: str | None = None  # the prompt variant last applied in this session (None: the deployed default)
         self._bus = ev.EventBus()
         parts.on_error = lambda what, where=None, fix=None: self._bus.emit(ev.LabErrorRaised(what, where, fix))
         self._posted_after: dict[str, int] = {}  # inbound wamid -> sandbox seq when it was posted
@@ -302,6 +303,7 @@ class Lab:
         await self.client.upload_file(self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8"))
         if prompt.model:
             await self.client.put_kv(self.namespace, "LLM_MODEL", prompt.model)
+        self.active_prompt = prompt.id  # what the flow runs from now on (the TUI's prompt panel shows it)
         return prompt
 
     # -- what the user does -----------------------------------------------------------------

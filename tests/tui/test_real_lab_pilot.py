@@ -79,6 +79,7 @@ async def test_edit_and_apply_a_prompt(make_real_app, project):
         await settle(pilot)
         assert "Sempre assine como Sol." in screen.current.path.read_text(encoding="utf-8")
         assert screen.active == screen.current.id
+        assert app.lab.active_prompt == screen.current.id  # the session says which variant it runs
         deployed = await app.lab.client.read_file(app.lab.namespace, "/prompts/whatsapp_agent.md") \
             if hasattr(app.lab.client, "read_file") else None
         if deployed is not None:
