@@ -32,6 +32,9 @@ async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):
         await pilot.click(button_bubble.query_one(".reply"))
         await settle(pilot)
         assert app.lab.transcript.turns[-1].inbound.kind == "button"
+        await pilot.press("a", "b")  # typing goes on in the composer after a click on a button
+        assert app.chat.query_one("#composer").value == "ab"
+        app.chat.query_one("#composer").value = ""
         # a list: ask for prices, then pick a row with the keyboard
         await send(pilot, "Quero saber o preço")
         await pilot.press("ctrl+r", "enter")
@@ -41,6 +44,10 @@ async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):
         await settle(pilot)
         last = app.lab.transcript.turns[-1]
         assert last.inbound.kind == "list" and last.verdict == "ok"
+        await pilot.press("x", "y", "z")  # the keys after a pick reach the composer, none is lost
+        assert app.chat.query_one("#composer").has_focus
+        assert app.chat.query_one("#composer").value == "xyz"
+        app.chat.query_one("#composer").value = ""
         # switch contacts: João's thread is empty, Maria's comes back
         maria_count = len(bubbles(app))
         await pilot.press("ctrl+n")

@@ -261,6 +261,10 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def _reply_chosen(self, event: ChatBubble.ReplyChosen) -> None:
         if self.lab is not None and self.contact is not None:
             self.start_action(cs.Tap(event.choice.title))
+        # Typing goes on in the composer: the tapped button (or the list picker's, which a closing
+        # modal gives the focus back to) would swallow the next keystrokes. After the refresh, so the
+        # focus the list picker restores on dismiss does not win.
+        self.call_after_refresh(self.action_focus_composer)
 
     @on(ChatBubble.Selected)
     def _bubble_selected(self, event: ChatBubble.Selected) -> None:
