@@ -79,7 +79,8 @@ def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
     import httpx
 
     transport = httpx.ASGITransport(app=app)
-    network = _network_transport_class()(verify=kwargs.get("verify", True), trust_env=kwargs.get("trust_env", True))
+    network = _network_transport_class()(**{k: v for k, v in kwargs.items()
+                                            if k in ("verify", "cert", "trust_env", "http1", "http2", "limits")})
     client = _client_class()(mounts={base: transport for base in bases}, transport=network, **kwargs)
     client._lab_app = app
     client.lab_transport = transport
