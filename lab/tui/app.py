@@ -59,6 +59,9 @@ class WalabApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Close walab (a recording keeps every finished turn)"),
+        # In the footer only while the session has failed (check_action): F5 restarts a conversation.
+        Binding("f10", "reconnect", "Reconnect session", id="reconnect-session",
+                tooltip="Open the lab session again after it failed (fix the Kestra URL or start Kestra first)"),
     ]
 
     def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
@@ -73,6 +76,7 @@ class WalabApp(App[int]):
         self.player_factory = player_factory  # compare runs: None plays scenarios on the real engine
         self.applied_prompts: dict[str, str] = {}  # flow -> prompt id applied or promoted in this session
         self._session_done = asyncio.Event()
+        self.session_error: LabError | None = None  # why the session failed (None: opening or open)
 
     def on_mount(self) -> None:
         self.push_screen(ChatScreen())
@@ -103,8 +107,26 @@ class WalabApp(App[int]):
             error = event.worker.error
             if not isinstance(error, LabError):
                 error = LabError(f"could not open the lab session: {type(error).__name__}: {error}",
-                                 fix="check the target URL and settings, then restart walab")
-            self.chat.show_error(error)
+                                 fix="check the target URL and settings")
+            self.session_error = error
+            self.lab = None
+            self.chat.session_failed(error)
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reconnect":
+            return self.session_error is not None
+        return True
+
+    def action_reconnect(self) -> None:
+        """Open the session again (after the person fixed what made it fail)."""
+        if self.session_error is None:
+            self.notify("The lab session is open." if self.lab is not None else "The lab session is still opening.")
+            return
+        self.session_error = None
+        self.refresh_bindings()
+        self.chat.session_reopening()
+        self.open_lab()
 
     async def action_quit(self) -> None:
         self._session_done.set()

@@ -225,19 +225,27 @@ async def test_command_palette_runs_an_action(make_fake_app):
         assert app.chat.contact == JOAO
 
 
-async def test_a_session_that_cannot_open_shows_why(project):
+async def test_a_session_that_cannot_open_shows_why_and_f10_reconnects(project):
     from contextlib import asynccontextmanager
 
     from lab.config import Settings
     from lab.errors import LabError
     from lab.tui.app import WalabApp
 
-    @asynccontextmanager
-    async def unreachable():
-        raise LabError("Kestra is not reachable at http://127.0.0.1:9", fix="start Kestra or drop --kestra")
-        yield
+    from .fake_lab import FakeLab
 
-    app = WalabApp(unreachable, Settings(project_dir=project), clock_interval=0)
+    settings = Settings(project_dir=project, llm_mode="scripted")
+    kestra_up = False
+
+    @asynccontextmanager
+    async def factory():
+        if not kestra_up:
+            raise LabError("Kestra is not reachable at http://127.0.0.1:9", fix="start Kestra or drop --kestra")
+        async with FakeLab.open(settings=settings) as lab:
+            yield lab
+
+    app = WalabApp(factory, settings, clock_interval=0)
+    app.animation_level = "none"
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         for _ in range(50):
             await pilot.pause(0.02)
@@ -245,5 +253,18 @@ async def test_a_session_that_cannot_open_shows_why(project):
                 break
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown and "not reachable" in str(panel.last)
-        await send(pilot, "Oi")  # no session: said so, no crash
-        assert "not open yet" in str(panel.last)
+        header = app.chat.query_one(LabHeader)
+        assert header.failed and "session failed" in str(header.render())  # not "opening…" forever
+        await send(pilot, "Oi")  # no session: said why and what to do, no crash, nothing lost
+        said = str(panel.last)
+        assert "session failed" in said and "not reachable" in said and "start Kestra" in said and "F10" in said
+        assert app.chat.query_one(Composer).value == "Oi"
+        assert "not open yet" not in said
+        kestra_up = True  # the person started Kestra: F10 opens the session again
+        await pilot.press("f10")
+        await opened(pilot)
+        assert not header.failed and header.target == "embedded (Kestra 1.3 API)"
+        assert not panel.shown
+        await pilot.press("enter")  # the kept text is sent now
+        await settle(pilot)
+        assert texts(app) == ["Oi", "Recebi: Oi"]

@@ -104,6 +104,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.templates = getattr(getattr(self.lab, "sandbox", None), "templates", None)
         facts = facts_of(self.lab, getattr(self.app, "settings", None))
         header = self.query_one(LabHeader)
+        header.failed = False
         header.target, header.flow, header.llm_mode = facts.target, facts.flow, facts.llm_mode
         self.refresh_header()
         contacts = list(self.lab.contacts)
@@ -116,6 +117,27 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         import gc
 
         gc.freeze()
+
+    def session_failed(self, error: LabError) -> None:
+        """The session could not open (or died): the header and the error panel say so, and how to retry."""
+        self.lab = None
+        header = self.query_one(LabHeader)
+        header.failed = True
+        self.show_error(self.not_open_error())
+
+    def session_reopening(self) -> None:
+        self.query_one(LabHeader).failed = False
+        self.query_one(LabHeader).target = "opening…"
+        self.query_one(ErrorPanel).dismiss()
+
+    def not_open_error(self) -> LabError:
+        """Why nothing can be sent now, and what to do (an action before the session is open)."""
+        failure = getattr(self.app, "session_error", None)
+        if failure is None:
+            return LabError("the lab session is not open yet", fix="wait a moment: the header shows the target once it is")
+        fix = f"{failure.fix.rstrip('.')}; then press F10 (palette: Reconnect session) to open the session again" \
+            if failure.fix else "press F10 (palette: Reconnect session) to open the session again"
+        return LabError(f"the lab session failed: {failure.what}", where=failure.where, fix=fix)
 
     def turns(self, wa_id: str | None = None) -> list[Turn]:
         """Finished turns of a contact (all contacts when None)."""
@@ -251,7 +273,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             self.app.action_help()
             return
         if self.lab is None or self.contact is None:
-            self.show_error(LabError("the lab session is not open yet", fix="wait a moment: the header shows the target once it is"))
+            self.show_error(self.not_open_error())  # the text stays in the composer
             return
         event.composer.accept()
         self.query_one(ErrorPanel).dismiss()

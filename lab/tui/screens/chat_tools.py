@@ -95,7 +95,7 @@ class ChatToolsMixin:
 
     def action_toggle_recording(self) -> None:
         if self.lab is None:
-            self.show_error(LabError("the lab session is not open yet", fix="wait for the header to show the target"))
+            self.show_error(self.not_open_error())
             return
         if self.recording is not None:
             self._stop_recording()

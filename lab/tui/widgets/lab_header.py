@@ -30,6 +30,7 @@ class LabHeader(Static):
     llm_mode: reactive[str] = reactive("")
     now: reactive[datetime | None] = reactive(None)
     offset_h: reactive[float] = reactive(0.0)
+    failed: reactive[bool] = reactive(False)  # the session failed to open: the target is not there
     recording: reactive[str] = reactive("")  # "name · 3 turns" while recording
 
     def render(self) -> Text:
@@ -39,6 +40,9 @@ class LabHeader(Static):
             out.append("  ● REC ", style="bold red")
             out.append(self.recording)
         out.append("  ⛁ ", style="dim")
+        if self.failed:
+            out.append("✖ session failed · F10 reconnects", style="bold red")
+            return out
         out.append(self.target)
         if self.flow:
             out.append("  ⚙ ", style="dim")
