@@ -24,6 +24,16 @@ class Recording:
         return f"{self.name} · {self.turns} turn{'s' if self.turns != 1 else ''} → {self.path.name}"
 
 
+def scenario_folder(lab: Any, scenarios_dir: Path) -> Path:
+    """The folder a scenario recorded on this session is written to (the recorder's own placing:
+    `scenarios/<flow_id>/` for the project's scenarios folder)."""
+    try:
+        from lab.scenarios.recorder import _placed
+    except ImportError:  # a build without the recorder: start_recording says so
+        return scenarios_dir
+    return _placed(lab, scenarios_dir / "NAME.yaml").parent
+
+
 async def start_recording(lab: Any, scenarios_dir: Path, name: str) -> Recording:
     """Start the scenario recorder on the session; the file appears at the first finished turn."""
     try:
@@ -31,15 +41,16 @@ async def start_recording(lab: Any, scenarios_dir: Path, name: str) -> Recording
     except ImportError as exc:
         raise LabError("the scenario recorder is not available in this build", where=str(exc),
                        fix="use `walab record` from a terminal instead") from None
-    path = scenarios_dir / f"{slug(name)}.yaml"
-    if path.exists():
+    # The file name is also the scenario's name (and its cassette's); the words typed describe it.
+    # The recorder places the file (scenarios/<flow_id>/NAME.yaml) and refuses one that exists there.
+    recorder = Recorder(lab, scenarios_dir / f"{slug(name)}.yaml", slug(name),
+                        description=name if name != slug(name) else None)
+    path = Path(recorder.path)
+    if path.exists():  # a path the recorder kept as given: it only checks the ones it moved
         raise LabError(f"a scenario named {path.name} already exists", where=str(path),
                        fix="choose another name, or delete or rename the existing file")
-    # The file name is also the scenario's name (and its cassette's); the words typed describe it.
-    recorder = Recorder(lab, path, slug(name), description=name if name != slug(name) else None)
     await maybe_await(recorder.start())
-    # The recorder files the scenario under its flow's folder (scenarios/<flow_id>/): show that path.
-    return Recording(name, Path(getattr(recorder, "path", path)), recorder)
+    return Recording(name, path, recorder)
 
 
 async def stop_recording(recording: Recording) -> Path:

@@ -105,6 +105,9 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         await pilot.press("f3")
         await pilot.pause()
         app.screen.query_one("#record-name").value = "Lead pede planos"
+        await pilot.pause()
+        hint = str(app.screen.query_one("#record-hint").render())
+        assert "scenarios/lead_qualification/lead_pede_planos.yaml" in hint  # where the recorder writes it
         await pilot.press("enter")
         await settle(pilot)
         assert app.chat.recording is not None
@@ -123,6 +126,15 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
 
         scenario = load_scenario(path)  # the file is a valid scenario
         assert scenario is not None
+        # the same name again: refused before anything is overwritten
+        await pilot.press("f3")
+        await pilot.pause()
+        app.screen.query_one("#record-name").value = "Lead pede planos"
+        await pilot.press("enter")
+        await settle(pilot)
+        panel = app.chat.query_one(ErrorPanel)
+        assert app.chat.recording is None and panel.shown and "already exists" in str(panel.last)
+        assert path.read_text(encoding="utf-8") == text
 
 
 async def test_restart_same_user_clears_the_chat_and_the_agent_forgets(make_real_app):

@@ -102,8 +102,11 @@ class ChatToolsMixin:
             return
         from lab.tui.screens.record import RecordModal
 
+        from lab.tui.recording import scenario_folder
+
         settings = self.app.settings
-        shown = settings.scenarios_dir.relative_to(settings.project_dir) if settings.scenarios_dir.is_relative_to(settings.project_dir) else settings.scenarios_dir
+        folder = scenario_folder(self.lab, settings.scenarios_dir)
+        shown = folder.relative_to(settings.project_dir) if folder.is_relative_to(settings.project_dir) else folder
         self.app.push_screen(RecordModal(str(shown)), self._start_recording)
 
     @work(group="recorder", exclusive=True, exit_on_error=False)

@@ -22,7 +22,7 @@ class RecordModal(ModalScreen[str | None]):
     DEFAULT_CSS = """
     RecordModal { align: center middle; }
     RecordModal > Vertical { width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2; }
-    RecordModal #record-hint { color: $text-muted; height: auto; }
+    RecordModal #record-hint { color: $text-muted; height: auto; width: 100%; }
     """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="record-cancel", tooltip="Do not record")]
