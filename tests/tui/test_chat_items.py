@@ -80,3 +80,15 @@ def test_templates_read_as_whatsapp_shows_them_with_the_registry():
     assert item.text.startswith("Olá Maria! Ficou alguma dúvida sobre a sua solicitação de orçamento?")
     assert [c.title for c in item.buttons] == ["Sim, continuar", "Agora não"] and item.interactive
     assert item_from_send(send("template", payload)).text == "body: {{1}}=Maria, {{2}}=orçamento"
+
+
+def test_bubble_text_wraps_by_terminal_cells_so_an_emoji_costs_no_letter():
+    from rich.cells import cell_len
+
+    from lab.tui.widgets.chat_bubble import _wrap
+
+    greeting = "Olá, Maria! 👋 Sou a assistente virtual da Solar Sul Energia. Posso simular quanto você economiza."
+    for width in range(24, 48):
+        lines = _wrap(greeting, width).split("\n")
+        assert all(cell_len(line) <= width for line in lines), (width, lines)  # 👋 is two cells wide
+        assert " ".join(lines).split() == greeting.split()  # nothing lost

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,12 +34,22 @@ def clock_text(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M")
 
 
-def _wrap(text: str, width: int) -> str:
-    # Pre-wrapped: an auto-width box measures its content before it is clamped to max-width.
-    import textwrap
+_measure: Console | None = None
 
-    return "\n".join(textwrap.fill(line, width, break_long_words=True, replace_whitespace=False) or ""
-                     for line in text.split("\n"))
+
+def _wrap(text: str, width: int) -> str:
+    """`text` wrapped to `width` terminal cells (an emoji takes two: counted in characters, a line with
+    one was a cell too wide and the bubble's max-width cut its last letter)."""
+    # Pre-wrapped: an auto-width box measures its content before it is clamped to max-width.
+    global _measure
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if cell_len(line) <= width:
+            lines.append(line)
+            continue
+        _measure = _measure or Console(width=width, color_system=None)
+        lines.extend(part.plain.rstrip() for part in Text(line).wrap(_measure, width, overflow="fold"))
+    return "\n".join(lines)
 
 
 _FORMAT = re.compile(r"```(.+?)```|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"
