@@ -35,7 +35,7 @@ class PromptScreen(Screen[None]):
     PromptScreen #prompt-title { height: 1; padding: 0 1; background: $primary 30%; width: 1fr; }
     PromptScreen #prompt-body { height: 1fr; }
     PromptScreen #variants { width: 34; height: 1fr; border-right: vkey $primary 30%; }
-    PromptScreen #editor-pane { height: 1fr; }
+    PromptScreen #editor-pane { height: 1fr; width: 1fr; }  /* 100% (the default) overflowed past the variants: no soft wrap */
     PromptScreen TextArea { height: 1fr; border: none; }
     PromptScreen #token-count { height: 1; padding: 0 1; background: $boost; width: 1fr; }
     PromptScreen #diff-against { width: 1fr; margin: 0 1; }
