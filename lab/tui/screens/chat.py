@@ -38,6 +38,7 @@ _pending_ids = itertools.count(1)
 class ChatScreen(ChatToolsMixin, Screen[None]):
     """Renders the session; every action runs in a worker and comes back as a message."""
 
+    # The footer shows the keys used most (it fits 120 columns); the rest are in F1 help and the palette.
     BINDINGS = [
         Binding("f2", "open_prompts", "Prompts", id="open-prompts",
                 tooltip="Prompt variants of the flow: edit with a live token count, diff, apply"),
@@ -47,11 +48,11 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
                 tooltip="Start or stop recording this conversation as a scenario"),
         Binding("ctrl+r", "choose_reply", "Reply choices", id="choose-reply",
                 tooltip="Move the focus to the newest reply buttons or list (then Enter picks)"),
-        Binding("f4", "add_contact", "Add contact", id="add-contact", tooltip="Add a simulated WhatsApp user"),
+        Binding("f4", "add_contact", "Add contact", id="add-contact", show=False, tooltip="Add a simulated WhatsApp user"),
         Binding("f5", "restart", "Restart", id="restart-conversation",
                 tooltip="Restart the conversation: same user with memory cleared, or a new user"),
-        Binding("f7", "select_turn(-1)", "◀ Turn", id="previous-turn", tooltip="Show the previous turn in the side panel"),
-        Binding("f8", "select_turn(1)", "Turn ▶", id="next-turn", tooltip="Show the next turn in the side panel"),
+        Binding("f7", "select_turn(-1)", "◀ Turn", id="previous-turn", show=False, tooltip="Show the previous turn in the side panel"),
+        Binding("f8", "select_turn(1)", "Turn ▶", id="next-turn", show=False, tooltip="Show the next turn in the side panel"),
         Binding("f9", "next_tab", "Panel tab", id="next-panel-tab",
                 tooltip="Cycle the side panel: Timeline, Logs, Tokens & cost, Payloads"),
         Binding("ctrl+n", "next_contact", "Next contact", id="next-contact", show=False,

@@ -44,6 +44,8 @@ class ContactList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.tooltip = ("Simulated WhatsApp users: click one or press Ctrl+N to switch threads. "
+                        "'N turns': the messages this user sent that the agent handled.")
         self.current: str | None = None
         self._ids: list[str] = []
 
@@ -56,8 +58,10 @@ class ContactList(OptionList):
             wa_id = contact_id(c)
             label = Text()
             label.append(("● " if wa_id == current else "  ") + contact_name(c) + "\n", style="bold" if wa_id == current else "")
+            label.append(f"  +{wa_id}", style="dim")
             n = turns.get(wa_id, 0)
-            label.append(f"  +{wa_id}" + (f" · {n}" if n else ""), style="dim")
+            if n:  # said in words: a bare "· 2" read as an unread count
+                label.append(f"\n  {n} turn{'s' if n != 1 else ''}", style="dim italic")
             options.append(Option(label, id=wa_id))
         self.set_options(options)
         if current in self._ids:
