@@ -95,7 +95,8 @@ def matrix(screen: CompareScreen) -> list[list[str]]:
 
 
 async def test_replay_compare_of_two_variants_over_a_bundled_scenario(project: Path, make_fake_app) -> None:
-    """The real player on the embedded engine replays greeting_plans under both variants."""
+    """The real player on the embedded engine replays greeting_plans under both variants (each has a
+    cassette recorded against the stub model): the concise one fails its checks, with a word diff."""
     shutil.copytree(ROOT / "scenarios" / "whatsapp_agent", project / "scenarios" / "whatsapp_agent")
     app = make_fake_app(flow="whatsapp_agent")
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
@@ -108,17 +109,34 @@ async def test_replay_compare_of_two_variants_over_a_bundled_scenario(project: P
         rows = matrix(screen)
         assert [r[:3] for r in rows] == [["greeting_plans", "whatsapp_agent.default", "✔ pass"],
                                          ["greeting_plans", "whatsapp_agent.concise", "✖ FAIL"]]
-        assert rows[0][3] == "10/10" and rows[0][5].startswith("$") and rows[1][5] == "price unknown"
-        from textual.widgets import DataTable
-
-        assert screen.query_one(DataTable).ordered_columns[5].content_width >= len("price unknown")  # not cut
-        assert screen.result.cells[0].turns[0].replies[0].startswith("Olá! Sou a Sol")
-        # The concise variant was never recorded: its cell says why it failed.
+        assert rows[0][3] == "10/10" and rows[0][5].startswith("$") and rows[1][5].startswith("$")
+        baseline, concise = screen.result.cells[0], screen.result.cells[1]
+        assert baseline.turns[0].replies[0].startswith("Olá! Sou a Sol")
+        assert concise.turns[0].replies[0] == "Olá! Sou a Sol, da Solar Sul Energia. Como posso ajudar?"
+        assert not concise.cassette_miss  # replayed, not a miss: its replies differ
         await pilot.press("down")
         await settle(pilot)
         failures = str(screen.query_one("#compare-failures").render())
-        assert "whatsapp_agent.concise failed" in failures
+        assert "whatsapp_agent.concise failed" in failures and "no recording" not in failures
         assert "done 2/2 cells" in str(screen.query_one("#compare-progress").render())
+
+
+async def test_a_never_recorded_variant_fails_with_a_replay_miss_and_says_so(project: Path, make_fake_app) -> None:
+    shutil.copytree(ROOT / "scenarios" / "whatsapp_agent", project / "scenarios" / "whatsapp_agent")
+    (project / "scenarios" / "whatsapp_agent" / "greeting_plans.concise.cassette.yaml").unlink()
+    app = make_fake_app(flow="whatsapp_agent")
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        screen = await open_compare(pilot, palette=True)
+        await run_and_wait(pilot)
+        rows = matrix(screen)
+        assert [r[2] for r in rows] == ["✔ pass", "✖ FAIL"] and rows[1][5] == "price unknown"
+        from textual.widgets import DataTable
+
+        assert screen.query_one(DataTable).ordered_columns[5].content_width >= len("price unknown")  # not cut
+        await pilot.press("down")
+        await settle(pilot)
+        assert "whatsapp_agent.concise failed" in str(screen.query_one("#compare-failures").render())
 
 
 async def test_matrix_and_word_diff_side_by_side(hello_project: Path, make_fake_app) -> None:
