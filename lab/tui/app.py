@@ -58,9 +58,10 @@ class WalabApp(App[int]):
     COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Close walab (a recording keeps every finished turn)"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", show=False,  # every Textual app's quit key: footer room
+                tooltip="Close walab (a recording keeps every finished turn)"),
         # In the footer only while the session has failed (check_action): F5 restarts a conversation.
-        Binding("f10", "reconnect", "Reconnect session", id="reconnect-session",
+        Binding("f10", "reconnect", "Reconnect", id="reconnect-session",
                 tooltip="Open the lab session again after it failed (fix the Kestra URL or start Kestra first)"),
     ]
 

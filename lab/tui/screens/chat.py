@@ -136,8 +136,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         failure = getattr(self.app, "session_error", None)
         if failure is None:
             return LabError("the lab session is not open yet", fix="wait a moment: the header shows the target once it is")
-        fix = f"{failure.fix.rstrip('.')}; then press F10 (palette: Reconnect session) to open the session again" \
-            if failure.fix else "press F10 (palette: Reconnect session) to open the session again"
+        fix = f"{failure.fix.rstrip('.')}; then press F10 (palette: app: Reconnect) to open the session again" \
+            if failure.fix else "press F10 (palette: app: Reconnect) to open the session again"
         return LabError(f"the lab session failed: {failure.what}", where=failure.where, fix=fix)
 
     def turns(self, wa_id: str | None = None) -> list[Turn]:
