@@ -5,8 +5,11 @@ repository's flows/ and prompts/, writes their snapshots once (untimed), then ti
 `python -m pytest scenarios/` in a subprocess: interpreter start, plugin import, collection,
 one full flow execution on the embedded engine per turn, snapshot comparison. Also measures a
 1 × 1 run (the fixed startup) and 10 × 50 (long conversations) for the per-turn cost growth.
+With `--xdist 2` (default) the 1 × 1 and 50 × 10 runs are repeated with pytest-xdist (`-n 2`),
+interleaved run by run with the single-process ones so both see the same machine load: wall,
+turns/s over the whole run and CPU per turn of all processes (controller and workers).
 
-    .venv/bin/python benchmarks/bench_scenarios.py [--runs 3] [--keep DIR]
+    .venv/bin/python benchmarks/bench_scenarios.py [--runs 3] [--xdist 2,auto] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -92,20 +95,25 @@ def floor(base: Path, runs: int) -> dict:
     return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls}
 
 
-def measure(base: Path, scenarios: int, turns: int, runs: int) -> dict:
+def measure(base: Path, scenarios: int, turns: int, runs: int, workers: list[str] = ()) -> dict[str, dict]:
+    """Median wall and CPU of `runs` replays, single-process ("1") and with each `-n` in workers, interleaved."""
     project = make_project(base, scenarios, turns)
     _, first = pytest_run(project, "--snapshot-update")  # writes the snapshots; untimed
     if first.returncode != 0:
         raise SystemExit(f"{scenarios}x{turns}: snapshot run failed\n{first.stdout[-3000:]}\n{first.stderr[-2000:]}")
-    walls, cpus = [], []
+    configs = {"1": (), **{n: ("-n", n) for n in workers}}
+    walls: dict[str, list[float]] = {c: [] for c in configs}
+    cpus: dict[str, list[float]] = {c: [] for c in configs}
     for _ in range(runs):
-        wall, proc = pytest_run(project)
-        if proc.returncode != 0:
-            raise SystemExit(f"{scenarios}x{turns}: replay failed\n{proc.stdout[-3000:]}")
-        walls.append(wall)
-        cpus.append(proc.cpu_s)  # type: ignore[attr-defined]
-    return {"scenarios": scenarios, "turns": turns, "total_turns": scenarios * turns,
-            "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls}
+        for name, extra in configs.items():
+            wall, proc = pytest_run(project, *extra)
+            if proc.returncode != 0:
+                raise SystemExit(f"{scenarios}x{turns} {' '.join(extra)}: replay failed\n{proc.stdout[-3000:]}")
+            walls[name].append(round(wall, 3))
+            cpus[name].append(proc.cpu_s)  # type: ignore[attr-defined]
+    return {name: {"scenarios": scenarios, "turns": turns, "total_turns": scenarios * turns,
+                   "wall_s": statistics.median(walls[name]), "cpu_s": statistics.median(cpus[name]),
+                   "walls": walls[name]} for name in configs}
 
 
 def contention() -> float:
@@ -120,6 +128,7 @@ def contention() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--xdist", default="2", help="comma-separated pytest-xdist -n values to measure too ('' for none)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated projects here")
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="walab-bench-"))
@@ -128,12 +137,14 @@ def main() -> None:
     busy_before = contention()
     try:
         pytest_floor = floor(base, args.runs)
-        startup = measure(base, 1, 1, args.runs)
-        suite = measure(base, 50, 10, args.runs)
-        long = measure(base, 10, 50, args.runs)
+        workers = [n for n in args.xdist.split(",") if n]
+        startups = measure(base, 1, 1, args.runs, workers)
+        suites = measure(base, 50, 10, args.runs, workers)
+        long = measure(base, 10, 50, args.runs)["1"]
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
+    startup, suite = startups["1"], suites["1"]
     fixed = startup["wall_s"]
     per_turn_10 = (suite["wall_s"] - fixed) / (suite["total_turns"] - 1)
     per_turn_50 = (long["wall_s"] - fixed) / (long["total_turns"] - 1)
@@ -162,6 +173,20 @@ def main() -> None:
         "growth_50_vs_10": round(per_turn_50 / per_turn_10, 2),
         "runs": {"1x1": startup["walls"], "50x10": suite["walls"], "10x50": long["walls"]},
     }
+    for n in workers:
+        s1, s50 = startups[n], suites[n]
+        result[f"xdist_n{n}"] = {
+            "command": f"pytest -q -n {n} scenarios",
+            "startup_1x1_s": round(s1["wall_s"], 3),
+            "startup_1x1_cpu_s": round(s1["cpu_s"], 3),
+            "suite_50x10_s": round(s50["wall_s"], 3),
+            "suite_50x10_cpu_s": round(s50["cpu_s"], 3),
+            "turns_per_s_end_to_end": round(500 / s50["wall_s"], 1),
+            "turns_per_s_after_startup": round(499 / (s50["wall_s"] - s1["wall_s"]), 1),
+            "cpu_ms_per_turn_10_turn_convos": round((s50["cpu_s"] - s1["cpu_s"]) / 499 * 1000, 2),
+            "speedup_vs_single_process_wall": round(suite["wall_s"] / s50["wall_s"], 2),
+            "runs": {"1x1": s1["walls"], "50x10": s50["walls"]},
+        }
     print(json.dumps(result, indent=2))
 
 
