@@ -195,3 +195,27 @@ def walab_player(request):
     pytester.runpytest("scenarios", "--snapshot-update", "--walab-llm", "live")
     snap = (pytester.path / "scenarios" / "__snapshots__" / "g" / "g.yaml").read_text(encoding="utf-8")
     assert "llm: live" in snap
+
+
+def test_the_collector_is_tuned_only_during_a_scenario_play_and_restored(project: pytest.Pytester) -> None:
+    import gc
+
+    from lab.scenarios.pytest_plugin import PLAY_GC_THRESHOLD
+
+    before = gc.get_threshold()
+    project.makepyfile(test_gc_state=f"""
+import gc
+
+def test_gc_is_tuned_for_the_play():
+    assert gc.get_threshold() == {PLAY_GC_THRESHOLD!r}
+    assert gc.get_freeze_count() > 0
+""")
+    project.runpytest_inprocess("scenarios", "test_gc_state.py", "--snapshot-update").assert_outcomes(passed=2)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    project.makepyfile(test_plain=f"""
+import gc
+
+def test_a_session_without_scenarios_keeps_the_defaults():
+    assert gc.get_threshold() == {before!r}
+""")
+    project.runpytest_inprocess("test_plain.py").assert_outcomes(passed=1)
