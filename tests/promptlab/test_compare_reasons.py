@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,19 +11,32 @@ from pathlib import Path
 ROOT = Path(__file__).parents[2]
 
 
-def _compare(*args: str) -> subprocess.CompletedProcess:
+def _compare(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
-    return subprocess.run([sys.executable, "-m", "lab", "compare", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lab", "compare", *args], cwd=cwd, capture_output=True, text=True,
                           env={**env, "PYTHONPATH": str(ROOT)}, timeout=120)
+
+
+def _project_without_variant_cassettes(tmp_path: Path) -> Path:
+    """A copy of the project whose greeting_plans has only the default variant's cassette."""
+    for name in ("flows", "prompts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "templates.yaml", tmp_path / "templates.yaml")
+    scenario = tmp_path / "scenarios" / "whatsapp_agent"
+    scenario.mkdir(parents=True)
+    for name in ("greeting_plans.yaml", "greeting_plans.cassette.yaml"):
+        shutil.copy(ROOT / "scenarios" / "whatsapp_agent" / name, scenario / name)
+    return tmp_path
 
 
 def _rows(out: str) -> list[str]:
     return out.split("\ntotals\n")[0].splitlines()
 
 
-def test_a_variant_without_recordings_shows_the_miss_and_suggests_update() -> None:
+def test_a_variant_without_recordings_shows_the_miss_and_suggests_update(tmp_path: Path) -> None:
     done = _compare("scenarios/whatsapp_agent/greeting_plans.yaml",
-                    "--variants", "whatsapp_agent.default,whatsapp_agent.concise")
+                    "--variants", "whatsapp_agent.default,whatsapp_agent.concise",
+                    cwd=_project_without_variant_cassettes(tmp_path))
     assert done.returncode == 1, done.stderr
     rows = _rows(done.stdout)
     failed = next(i for i, r in enumerate(rows) if "whatsapp_agent.concise" in r and " NO " in r)
