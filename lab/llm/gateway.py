@@ -21,7 +21,7 @@ import orjson
 
 from lab.errors import ConfigError, LabError
 from lab.llm import shapes
-from lab.llm.asgi import SSE, Reply, Send, headers, parse_json, read_body, respond
+from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
 from lab.llm.asgi import stream as stream_events
 from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
 from lab.llm.cassette import CassetteEntry, CassetteStore
@@ -29,7 +29,8 @@ from lab.llm.metering import estimate_usage, meter
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
 from lab.llm.scripted import ScriptedReplies
-from lab.llm.scrub import Scrubber
+from lab.llm.relay import check_upstream, error_message, loads, relay_stream
+from lab.llm.scrub import Scrubber, newest_text
 from lab.llm.upstream import Upstream, UpstreamError
 
 MODES = ("live", "record", "replay", "scripted")
@@ -167,7 +168,7 @@ class LLMGateway:
             if path == "/v1/chat/completions" and method == "POST":
                 raw = await read_body(receive)
                 body = parse_json(raw)
-                if self._scrubber.finds(raw, _newest_text(body)):  # rare: a key in a prompt is never shown
+                if self._scrubber.finds(raw, newest_text(body)):  # rare: a key in a prompt is never shown
                     self._tainted.add(id(body))
                 try:
                     await self._chat(body, execution_id, send, raw)
@@ -199,14 +200,6 @@ class LLMGateway:
         except (LabError, OSError) as exc:
             return f"not recorded: {exc}"
         return None
-
-    def _check_upstream(self) -> None:
-        # OpenAI itself needs a key; a local server (Ollama, vLLM) may not.
-        if not self.upstream.has_key and "api.openai.com" in self.upstream.url:
-            raise Reply(503, shapes.error_body(
-                f"{self.mode} mode forwards to {self.upstream.url} but the lab has no OPENAI_API_KEY; set it "
-                "(and OPENAI_BASE_URL for another OpenAI-compatible server), or use --llm replay / scripted",
-                type_="upstream_not_configured", code="missing_upstream_key"))
 
     def _authorized(self, scope: dict[str, Any]) -> bool:
         for name, value in scope["headers"]:
@@ -298,22 +291,22 @@ class LLMGateway:
                          include_usage: bool, started: float, t0: float) -> None:
         rk = chat_key(body) if self.mode == "record" else None
         try:
-            self._check_upstream()
+            check_upstream(self.upstream, self.mode)
         except Reply as refused:  # metered like any failed call, so the turn counts the attempts
             self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
                              estimated=False, latency_ms=0.0, started_at=started, status=refused.status,
-                             error=_error_message(refused.body), streamed=stream))
+                             error=error_message(refused.body), streamed=stream))
             raise
         try:
             if stream:
-                response, chunks = await self._relay_stream(body, send, include_usage)
+                response, chunks = await relay_stream(self.upstream, body, send, include_usage, self.mode)
             else:
                 reply = await self.upstream.chat(body)
-                response, chunks = _loads(reply.body), None
+                response, chunks = loads(reply.body), None
         except UpstreamError as exc:
             self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
                              estimated=False, latency_ms=(time.perf_counter() - t0) * 1000, started_at=started,
-                             status=exc.status, error=_error_message(exc.body), streamed=stream))
+                             status=exc.status, error=error_message(exc.body), streamed=stream))
             if getattr(exc, "answered", False):  # failed mid-stream: the client already got a 200 and its end
                 return
             raise Reply(exc.status, exc.body) from None
@@ -329,7 +322,7 @@ class LLMGateway:
             self._occurrences[rk.key] = occurrence + 1
             call.error = self._record(CassetteEntry(
                 key=rk.key, occurrence=occurrence, kind="chat", model=rk.model, summary=summarize(body),
-                request=_canonical_request(body), response=None if chunks is not None else response, stream=chunks,
+                request=canonical_chat(body), response=None if chunks is not None else response, stream=chunks,
                 usage=usage, usage_estimated=estimated, cost_usd=call.cost_usd, system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
                 conversation_hash=rk.conversation_hash, sampling_hash=rk.sampling_hash,
                 reply=shapes.reply_text(response), latency_ms=latency))
@@ -339,36 +332,6 @@ class LLMGateway:
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
         else:
             await respond(send, reply.status, reply.body, self.mode, rk.key if rk else None)
-
-    async def _relay_stream(self, body: dict[str, Any], send: Send,
-                            include_usage: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        # Ask the upstream for usage even when the client did not, for exact metering; the
-        # usage-only chunk is then kept from the client, which did not ask for it.
-        upstream_body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
-        chunks: list[dict[str, Any]] = []
-        answered = False
-        try:
-            async with self.upstream.chat_stream(upstream_body) as payloads:
-                await send({"type": "http.response.start", "status": 200, "headers": headers(SSE, self.mode)})
-                answered = True
-                async for payload in payloads:
-                    if payload == "[DONE]":
-                        break
-                    chunk = _loads(payload.encode())
-                    if chunk is None:
-                        continue
-                    chunks.append(chunk)
-                    if not include_usage and not chunk.get("choices") and chunk.get("usage"):
-                        continue
-                    await send({"type": "http.response.body", "body": b"data: " + payload.encode() + b"\n\n",
-                                "more_body": True})
-        except UpstreamError as exc:
-            if answered:
-                # The status line is gone; end the stream with an error event the client can read.
-                await send({"type": "http.response.body", "body": b"data: " + exc.body + b"\n\n", "more_body": False})
-                exc.answered = True  # type: ignore[attr-defined]
-            raise
-        return shapes.completion_from_chunks(chunks), chunks
 
     # -- embeddings and models ------------------------------------------------------------------
 
@@ -390,12 +353,12 @@ class LLMGateway:
         elif self.mode == "scripted":
             response, latency = scripted_embeddings(body), 0.0
         else:
-            self._check_upstream()
+            check_upstream(self.upstream, self.mode)
             try:
                 reply = await self.upstream.embeddings(body)
             except UpstreamError as exc:
                 raise Reply(exc.status, exc.body) from None
-            response, latency = _loads(reply.body) or {}, (time.perf_counter() - t0) * 1000
+            response, latency = loads(reply.body) or {}, (time.perf_counter() - t0) * 1000
             if self.mode == "record" and self.cassettes is not None:
                 occurrence = self._occurrences[rk.key]
                 self._occurrences[rk.key] = occurrence + 1
@@ -412,7 +375,7 @@ class LLMGateway:
 
     async def _models(self, send: Send) -> None:
         if self.mode in ("live", "record"):
-            self._check_upstream()
+            check_upstream(self.upstream, self.mode)
             try:
                 reply = await self.upstream.models()
             except UpstreamError as exc:
@@ -423,29 +386,3 @@ class LLMGateway:
         owner = f"walab-{self.mode}"
         data = [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in ids]
         await respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
-
-
-def _canonical_request(body: dict[str, Any]) -> dict[str, Any]:
-    return canonical_chat(body)
-
-
-def _newest_text(body: dict[str, Any]) -> str:
-    messages = body.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
-        content = messages[-1].get("content")
-        return content if isinstance(content, str) else ""
-    return ""
-
-
-def _loads(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _error_message(body: bytes) -> str:
-    data = _loads(body)
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        return str(data["error"].get("message"))
-    return body[:300].decode("utf-8", "replace")

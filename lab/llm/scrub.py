@@ -68,3 +68,12 @@ class Scrubber:
 def looks_secret(text: str) -> bool:
     """Whether a string contains something shaped like a credential."""
     return bool(_SECRET_VALUES.search(text))
+
+
+def newest_text(body: dict[str, Any]) -> str:
+    """The text of a chat request's newest message, where a user pastes a key (see `Scrubber.finds`)."""
+    messages = body.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+        content = messages[-1].get("content")
+        return content if isinstance(content, str) else ""
+    return ""
