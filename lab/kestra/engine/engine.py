@@ -7,7 +7,6 @@ from collections import deque
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +18,7 @@ from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
 from lab.kestra.engine.errors import ExecutionNotFound, FlowDisabled, FlowInvalid, FlowNotFound, InputInvalid
+from lab.kestra.engine.events import EngineEvent, Subscribers
 from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun, new_id
 from lab.kestra.engine.executor import Executor
 from lab.kestra.engine.flow import FlowDef, parse_flow
@@ -31,16 +31,6 @@ from lab.kestra.engine.validation import Problem, validate
 from lab.kestra.engine.webhooks import find_webhook, trigger_variables
 
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
-
-
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
-    """What changed: an execution (`kind="execution"`) or a new log line (`kind="log"`)."""
-
-    kind: str
-    execution_id: str
-    execution: Execution | None = None
-    log: LogEntry | None = None
 
 
 def _merge_labels(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -85,7 +75,7 @@ class Engine:
         self._logs: dict[str, list[LogEntry]] = {}
         self._metrics: dict[str, list[MetricEntry]] = {}
         self._log_events: dict[str, asyncio.Event] = {}
-        self._subscribers: list[Callable[[EngineEvent], None]] = []
+        self._subscribers = Subscribers()
         self._finished_ids: deque[str] = deque()
         self._pauses: dict[str, Any] = {}
         self.keep_executions = keep_executions
@@ -375,21 +365,9 @@ class Engine:
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` on every execution change and log line; returns the unsubscribe."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     # -- executor hooks -----------------------------------------------------------------------
-    def _notify_execution(self, run: Run) -> None:
-        if self._subscribers:
-            event = EngineEvent("execution", run.execution.id, execution=run.execution)
-            for callback in list(self._subscribers):
-                callback(event)
-
     def _log(self, run: Run, task_id: str | None, taskrun_id: str | None, attempt: int | None, level: str,
              message: str) -> None:
         x = run.execution
@@ -398,10 +376,7 @@ class Engine:
         event = self._log_events.get(x.id)
         if event is not None:
             event.set()
-        if self._subscribers:
-            ev = EngineEvent("log", x.id, log=entry)
-            for callback in list(self._subscribers):
-                callback(ev)
+        self._subscribers.log_added(entry)
 
     def _finished(self, run: Run) -> None:
         event = self._log_events.get(run.execution.id)

@@ -9,6 +9,7 @@ from lab.kestra.engine.execution import Execution, TaskRun
 
 if TYPE_CHECKING:
     from lab.kestra.engine.engine import Engine
+    from lab.kestra.engine.events import EngineEvent
     from lab.kestra.engine.flow import FlowDef
 
 
@@ -16,7 +17,8 @@ class Run:
     """One execution being executed (or done): what the executor and the watchers share."""
 
     __slots__ = ("engine", "flow", "execution", "by_id", "outputs_tree", "exit_state", "task", "done",
-                 "_changed", "functions", "children", "context_parent", "extra", "iterations", "tasks_map", "_labels", "base_vars")
+                 "_changed", "functions", "children", "context_parent", "extra", "iterations", "tasks_map", "_labels", "base_vars",
+                 "event")
 
     def __init__(self, engine: Engine, flow: FlowDef, execution: Execution) -> None:
         self.engine = engine
@@ -37,6 +39,7 @@ class Run:
         self.tasks_map: dict[str, Any] = {}
         self.base_vars: dict[str, Any] | None = None
         self._labels: tuple[list[tuple[str, str]], dict[str, Any]] | None = None
+        self.event: EngineEvent | None = None  # this execution's change event, built on first use
 
     # -- bookkeeping -------------------------------------------------------------------------
     def add(self, tr: TaskRun) -> None:
@@ -99,7 +102,7 @@ class Run:
         if ev is not None:
             self._changed = None
             ev.set()
-        self.engine._notify_execution(self)
+        self.engine._subscribers.execution_changed(self)
 
     def wait_change(self) -> asyncio.Event:
         if self._changed is None:
