@@ -21,7 +21,7 @@ from lab.kestra.engine.errors import ExecutionNotFound, FlowDisabled, FlowInvali
 from lab.kestra.engine.events import EngineEvent, Subscribers
 from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun, new_id
 from lab.kestra.engine.executor import Executor
-from lab.kestra.engine.flow import FlowDef, parse_flow
+from lab.kestra.engine.flow import FlowDef, merge_labels, parse_flow
 from lab.kestra.engine.inputs import InputError, read_inputs
 from lab.kestra.engine.metrics import MetricEntry
 from lab.kestra.engine.runstate import Run
@@ -31,15 +31,6 @@ from lab.kestra.engine.validation import Problem, validate
 from lab.kestra.engine.webhooks import find_webhook, trigger_variables
 
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
-
-
-def _merge_labels(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Later groups override earlier keys in place; order of first appearance kept."""
-    out: dict[str, str] = {}
-    for group in groups:
-        for k, v in group:
-            out[k] = v
-    return list(out.items())
 
 
 class Engine:
@@ -213,8 +204,8 @@ class Engine:
         own = [(k, v) for k, v in given if not k.startswith("system.")]
         base = [("system.correlationId", correlation or eid)]
         # A subflow's own flow labels win over inherited ones; API callers' labels win over the flow's.
-        merged = (_merge_labels(system, base, own, flow.labels) if flow_labels_win
-                  else _merge_labels(system, base, flow.labels, own))
+        merged = (merge_labels(system, base, own, flow.labels) if flow_labels_win
+                  else merge_labels(system, base, flow.labels, own))
         x = Execution(eid, flow.namespace, flow.id, flow.revision, StateInfo.start(S.CREATED, self.now()),
                       inputs=values, labels=merged, variables=dict(flow.variables), trigger=trigger, parent_id=parent)
         run = Run(self, flow, x)
@@ -265,7 +256,7 @@ class Engine:
         trigger = {"id": tr.task_id, "type": SUBFLOW_TYPE,
                    "variables": {"executionId": parent.id, "namespace": parent.namespace, "flowId": parent.flow_id,
                                  "flowRevision": parent.flow_revision}}
-        child = self._launch(flow, inputs, _merge_labels(inherited, parse_labels(labels)), trigger, parent.id,
+        child = self._launch(flow, inputs, merge_labels(inherited, parse_labels(labels)), trigger, parent.id,
                              "validated", correlation, flow_labels_win=True)
         run.children.append(child)
         parent.children.append(child.execution.id)

@@ -213,6 +213,15 @@ class FlowDef:
         return out
 
 
+def merge_labels(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Later groups override earlier keys in place; order of first appearance kept."""
+    out: dict[str, str] = {}
+    for group in groups:
+        for k, v in group:
+            out[k] = v
+    return list(out.items())
+
+
 def parse_labels(raw: Any) -> list[tuple[str, str]]:
     """Labels given as a map or as a list of {key, value}."""
     if isinstance(raw, dict):
