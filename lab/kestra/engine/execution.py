@@ -32,6 +32,7 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=1024)  # durations repeat (a virtual clock, the same steps every turn)
 def iso_duration(seconds: float) -> str:
     """A duration as Java's Duration.toString() writes it (PT1M2.5S)."""
     seconds = max(0.0, seconds)
