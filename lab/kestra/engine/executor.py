@@ -65,6 +65,7 @@ class Executor:
         self.engine = engine
         self.now = engine.now
         self.sleep = engine.sleep
+        self._flowables: dict[str, Any] | None = None  # flowables import the executor's helpers: bound on first use
 
     # -- execution --------------------------------------------------------------------------
     async def execute(self, run: Run) -> None:
@@ -178,9 +179,12 @@ class Executor:
             if not truthy(condition):
                 tr.attempts.append(Attempt(StateInfo.start(S.SKIPPED, self.now())))
                 return self.finish(run, tr, S.SKIPPED)
-        from lab.kestra.engine.flowables import FLOWABLES  # flowables import the executor's helpers
+        runners = self._flowables
+        if runners is None:
+            from lab.kestra.engine.flowables import FLOWABLES
 
-        runner = FLOWABLES.get(task.type)
+            runners = self._flowables = FLOWABLES
+        runner = runners.get(task.type)
         if runner is not None:
             return await self._run_flowable(run, task, tr, ctx, runner, task.retry or retry)
         return await self._run_runnable(run, task, tr, ctx, task.retry or retry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from lab.kestra.engine.context import nested_labels as nest_labels
 from lab.kestra.engine.execution import Execution, TaskRun
 
 if TYPE_CHECKING:
@@ -57,11 +58,9 @@ class Run:
 
     def nested_labels(self) -> dict[str, Any]:
         """`labels` for expressions, rebuilt only when the labels change."""
-        from lab.kestra.engine.context import nested_labels
-
         labels = self.execution.labels
         if self._labels is None or self._labels[0] != labels:
-            self._labels = (list(labels), nested_labels(labels))
+            self._labels = (list(labels), nest_labels(labels))
         return self._labels[1]
 
     def set_outputs(self, tr: TaskRun, outputs: dict[str, Any] | None) -> None:
