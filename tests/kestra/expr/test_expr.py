@@ -35,6 +35,19 @@ def test_undefined_variable_names_variable_and_expression():
     assert isinstance(err.value, LabError) and err.value.expression == "Hello {{ user.name }}"
 
 
+def test_missing_key_names_the_step_it_failed_at_even_when_a_map_repeats_on_the_path():
+    shared = {"x": {"k": 1}}
+    shared["self"] = shared
+    with pytest.raises(ExpressionError, match=r"'y' is not defined in a.self.x \(keys: k\)"):
+        render("{{ a.self.x.y }}", {"a": shared})
+    with pytest.raises(ExpressionError, match=r"'messages' is not defined in trigger.body.entry\[0\].changes\[0\].value"):
+        render("{{ trigger.body.entry[0].changes[0].value.messages[0].id }}",
+               {"trigger": {"body": {"entry": [{"changes": [{"value": {"statuses": []}}]}]}}})
+    with pytest.raises(ExpressionError, match=r"'z' is not defined in a.self \(keys: x, self\)"):
+        render("{{ a.self.z }}", {"a": shared})
+    assert render("{{ a.self.x.y ?? 'none' }}", {"a": shared}) == "none"
+
+
 def test_undefined_deep_path_says_where_it_stopped():
     with pytest.raises(ExpressionError, match=r"index 3 is out of range of trigger.body.entry\[0\].changes"):
         render("{{ trigger.body.entry[0].changes[3].value }}", WEBHOOK)
