@@ -126,11 +126,14 @@ class LLMGateway:
         if id(call.request) in self._tainted:
             call.request = self._scrubber.data(call.request)
         self._calls.append(call)
-        for callback in self._subscribers:
+        for callback in list(self._subscribers):
             try:
                 callback(call)
             except Exception:  # noqa: BLE001 - a broken listener must not fail the flow's LLM call
-                pass
+                # Dropped and said once, as the lab's event bus does: swallowing it silently would
+                # hide every later call from that view.
+                self._subscribers.remove(callback)
+                _log.warning("LLM call listener %r failed and was removed", callback, exc_info=True)
 
     # -- ASGI ---------------------------------------------------------------------------------
 
