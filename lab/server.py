@@ -69,6 +69,40 @@ async def _json(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def asgi_post(app: ASGIApp, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST body to an in-process ASGI app at path; returns (status, response body).
+
+    For the lab's own machine-to-machine posts whose answer is only a status and a small body
+    (status webhooks, webhook triggers): no HTTP client objects on the way.
+    """
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+             + [(b"content-length", str(len(body)).encode())],
+             "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    status = 500
+    chunks: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
 def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
     """An `httpx.AsyncClient` whose requests to the lab's own base URLs reach `app` in-process.
 
@@ -167,6 +201,15 @@ def _client_class() -> Any:
                 # never on the lab's own apps; when it happens, httpx's own redirect handling takes over
                 return await self.send(self._build_redirect_request(request, response), follow_redirects=True)
             return response
+
+        async def post_status(self, url: str, content: bytes, headers: dict[str, str]) -> int:
+            """POST bytes and return only the HTTP status: the lab's own URLs in-process without
+            httpx's request and response objects (same bytes and headers), any other URL over HTTP."""
+            if not url.startswith(self._lab_bases):
+                return (await self.post(url, content=content, headers=headers)).status_code
+            path = url[url.index("/", url.index("//") + 2):] if url.count("/") > 2 else "/"
+            status, _ = await asgi_post(self._lab_app, path.split("?", 1)[0], content, headers)
+            return status
 
         async def _lab_send(self, request: httpx.Request) -> httpx.Response:
             started = time.perf_counter()

@@ -101,6 +101,7 @@ async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id
     import orjson
 
     from lab.kestra import errors
+    from lab.server import asgi_post
 
     path = (f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
             f"/{quote(key, safe='')}")
@@ -126,36 +127,6 @@ async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id
         return status, data["id"]
     outputs = data if isinstance(data, dict) else {"value": data}
     return status, outputs.get("executionId")  # only when the flow puts it in its outputs
-
-
-async def asgi_post(app: Any, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    """POST body to an in-process ASGI app at path; returns (status, response body)."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
-             "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-             + [(b"content-length", str(len(body)).encode())],
-             "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    status = 500
-    chunks: list[bytes] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
 
 
 class FilesApp:

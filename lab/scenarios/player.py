@@ -25,7 +25,7 @@ DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"
 LLM_MODES = {"cassette": "replay", "scripted": "scripted", "live": "live"}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Playback:
     """What playing one case produced."""
 
@@ -38,6 +38,12 @@ class Playback:
     seconds: float = 0.0
     turn_steps: dict[int, int] = field(default_factory=dict)  # turn index -> step index
     secrets: list[str] = field(default_factory=list)  # scrubbed from snapshots and reports
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio.run reprs the finished task (its result included) when it
+        # restores the SIGINT handler, and a whole transcript's repr costs milliseconds per case.
+        return (f"Playback({self.case.test_name!r}, turns={len(self.transcript.turns)}, "
+                f"failures={len(self.failures)}, error={self.error!r})")
 
     @property
     def failures(self) -> list[Check]:

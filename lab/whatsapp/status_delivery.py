@@ -134,15 +134,20 @@ class StatusDispatcher:
 
     async def _post(self, batch: list, failed: bool, attempt: int) -> None:
         hook = self._webhook(batch, failed)
-        self.client()
+        http = self.client()
+        # the lab's client answers its own URLs in-process with the status only (same bytes and headers)
+        post_status = getattr(http, "post_status", None)
         copies = 1 + self._faults.take_duplicate()
         ok = False
         for _ in range(copies):
             try:
-                resp = await self._http.post(self.webhook_url, content=hook.body, headers=hook.headers)
-                ok = 200 <= resp.status_code < 300
+                if post_status is not None:
+                    code = await post_status(self.webhook_url, hook.body, hook.headers)
+                else:
+                    code = (await http.post(self.webhook_url, content=hook.body, headers=hook.headers)).status_code
+                ok = 200 <= code < 300
                 if not ok:
-                    self.last_error = f"HTTP {resp.status_code}"
+                    self.last_error = f"HTTP {code}"
             except httpx.HTTPError as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
         self.posted += 1

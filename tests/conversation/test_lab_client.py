@@ -83,3 +83,20 @@ async def test_encoded_body_is_decoded_as_httpx_does() -> None:
             response = await client.get(f"{BASE}/x")
             texts.append((response.text, response.json(), response.headers.multi_items()))
     assert texts[0] == texts[1] and texts[1][1] == {"ok": True}
+
+
+async def test_post_status_reaches_the_app_in_process_with_the_same_bytes_and_headers() -> None:
+    echo = Echo()
+    body = '{"entry":[{"id":"1","texto":"olá"}]}'.encode()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=ab", "User-Agent": "facebookexternalua"}
+    async with lab_client(LabServer({"/hooks/whatsapp": echo}), [BASE]) as client:
+        assert await client.post_status(f"{BASE}/hooks/whatsapp", body, headers) == 201
+        scope, seen = echo.seen[-1]
+        assert seen == body and scope["method"] == "POST" and scope["path"] == "/"
+        assert scope["root_path"] == "/hooks/whatsapp"
+        sent = dict(scope["headers"])
+        assert sent[b"x-hub-signature-256"] == b"sha256=ab" and sent[b"content-length"] == str(len(body)).encode()
+        assert sent[b"user-agent"] == b"facebookexternalua"
+        with pytest.raises(httpx.ConnectError):  # not a lab URL: a real POST
+            await client.post_status("http://127.0.0.1:9/hooks", body, headers)
+

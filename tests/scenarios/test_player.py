@@ -74,3 +74,15 @@ def test_replay_cli_prints_transcript_and_exit_code(tmp_path: Path) -> None:
     assert "< Escolha uma opção" in proc.stdout and "[Ver planos]  [Falar com atendente]" in proc.stdout
     assert "FAIL step 1, turn 1 (line 4): buttons" in proc.stdout
     assert proc.returncode == 1
+
+
+def test_playback_repr_is_short() -> None:
+    """asyncio.run reprs a finished play's result when it restores SIGINT: that must not walk the transcript."""
+    from lab.conversation.model import Transcript
+    from lab.scenarios.player import Playback
+
+    class Case:
+        test_name = "conversa_001"
+
+    text = repr(Playback(Case(), Transcript("company.whatsapp.whatsapp_agent", "embedded", "scripted")))  # type: ignore[arg-type]
+    assert text == "Playback('conversa_001', turns=0, failures=0, error=None)"
