@@ -104,7 +104,7 @@ class Lab:
         self.phone = Phone(s.business, self.clock, s.app_secret, s.contacts)
         self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,
                                 captured_since=self.sandbox.captured_since,
-                                last_seq=lambda: self.sandbox.last_seq,
+                                last_seq=_last_seq_of(self.sandbox),
                                 local_wait=parts.engine.wait if parts.engine is not None else None,
                                 local_read=LocalRead(parts.engine, parts.client.dialect, parts.server,
                                                      parts.client.base_url) if parts.engine is not None else None,
@@ -112,11 +112,10 @@ class Lab:
                                 timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
         self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,
                                      llm_mode=self.llm_mode)
-        self.sandbox.subscribe(self._on_sandbox)
+        self._unsubscribe = [self.sandbox.subscribe(self._on_sandbox), self.gateway.subscribe(self._on_llm_call)]
         if parts.engine is not None:
-            parts.engine.subscribe(self._on_engine)
+            self._unsubscribe.append(parts.engine.subscribe(self._on_engine))
             self.turns.live_logs = True
-        self.gateway.subscribe(self._on_llm_call)
         self.use_flow(self.flow_id)
 
     # -- opening ----------------------------------------------------------------------------
@@ -156,6 +155,23 @@ class Lab:
         from lab.conversation.assembly import close
 
         await close(self.parts)
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of what the closed session captured: its executions, captured sends and LLM calls.
+
+        The session's parts refer to each other (server, engine, clients, listeners), so what they
+        hold would wait for the cycle collector; a scenario suite opens one lab per case. Dropped
+        here, it is freed at once. The transcript stays readable (`lab.transcript`).
+        """
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self.parts.on_error = None
+        if self.engine is not None and hasattr(self.engine, "forget_executions"):
+            self.engine.forget_executions()
+        self.sandbox.forget_captures()
+        self.gateway.clear()
 
     # -- session facts ----------------------------------------------------------------------
     @property
@@ -384,3 +400,8 @@ class Lab:
                                     duplicates=duplicates)
         self.transcript.turns.append(turn)
         return turn
+
+
+def _last_seq_of(sandbox: Any) -> Callable[[], int]:
+    """The sandbox's last capture number, read when called (without holding the Lab)."""
+    return lambda: sandbox.last_seq

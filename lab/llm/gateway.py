@@ -107,9 +107,10 @@ class LLMGateway:
             return list(self._calls)
         return [c for c in self._calls if c.execution_id == execution_id]
 
-    def subscribe(self, callback: Callable[[LLMCall], None]) -> None:
-        """Call `callback(call)` (synchronously) after each metered call."""
+    def subscribe(self, callback: Callable[[LLMCall], None]) -> Callable[[], None]:
+        """Call `callback(call)` (synchronously) after each metered call; returns the unsubscribe."""
         self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
     def rewind(self) -> None:
         """Replay identical requests from their first recording again (a new session of a scenario)."""

@@ -168,6 +168,11 @@ class GraphSandbox:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
+    def forget_captures(self) -> None:
+        """Drop the captured sends of every thread (a closed session); sequence numbers keep counting."""
+        self._threads.clear()
+        self._log.clear()
+
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for queued status webhooks to be posted."""
         await self.dispatcher.drain(timeout)

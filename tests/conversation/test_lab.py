@@ -165,3 +165,29 @@ async def test_status_webhooks_reach_the_flow_and_start_executions(open_lab):
             execution = await lab.engine.wait(d.execution_id, 5)
             assert execution.flow_id == "whatsapp_agent" and execution.state.current == "SUCCESS"
         assert all(lab.turns.turn_of_execution(d.execution_id) is None for d in deliveries)
+
+
+async def test_a_closed_lab_lets_go_of_what_it_captured(open_lab):
+    """A scenario suite opens one lab per case: what a closed session held is freed by reference
+    counting at once, not left to the cycle collector (its parts refer to each other)."""
+    import gc
+    import weakref
+
+    async with open_lab() as lab:
+        turn = await lab.send_text(MARIA, "Oi")
+        assert turn.verdict == "ok" and turn.replies
+        execution_id = turn.executions[0].id
+        engine, sandbox, gateway = lab.engine, lab.sandbox, lab.gateway
+        assert engine.execution(execution_id) is not None
+    assert lab.transcript.turns == [turn]  # still readable after close
+    assert engine.execution(execution_id) is None and engine.logs(execution_id) == []
+    assert sandbox.thread(MARIA) == [] and gateway.calls() == []
+    session = weakref.ref(lab)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del lab, turn, engine, sandbox, gateway
+        assert session() is None  # the Lab (and its transcript) went without a collection
+    finally:
+        if was_enabled:
+            gc.enable()

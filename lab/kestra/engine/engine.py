@@ -91,6 +91,12 @@ class Engine:
             await self._http.aclose()
             self._http = None
 
+    def forget_executions(self) -> None:
+        """Drop every execution, its logs, metrics and stored files (after `aclose`: a closed session)."""
+        for table in (self._runs, self._logs, self._metrics, self.storage, self._log_events, self._pauses):
+            table.clear()
+        self._finished_ids.clear()
+
     def secret(self, name: str) -> str:
         source = self._secrets if self._secrets is not None else os.environ
         raw = source.get(f"SECRET_{name.upper()}")
