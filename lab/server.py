@@ -249,7 +249,11 @@ def _client_class() -> Any:
             else:  # what read() ends with for an identity body, without its chunking machinery
                 response._content = content
                 response.is_stream_consumed = response.is_closed = True
-            response.default_encoding = self._default_encoding
+            response.default_encoding = default = self._default_encoding
+            if isinstance(default, str) and not any(k.lower() == b"content-type" and b"charset" in v.lower()
+                                                    for k, v in head):
+                # what `response.encoding` would find without a charset, without its email-module parse
+                response.encoding = default
             response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
             if "set-cookie" in response.headers:
                 self.cookies.extract_cookies(response)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -158,18 +157,20 @@ def ssl_context() -> Any:
     return _SSL[0]
 
 
-_TEMPLATES: dict[Path, tuple[float, Any]] = {}
+_TEMPLATES: dict[Path, tuple[bytes | None, Any]] = {}
 
 
 def _templates(project_dir: Path) -> Any:
-    """The template registry (packaged + project templates.yaml), cached while the file is unchanged."""
+    """The template registry (packaged + project templates.yaml), cached while the file's bytes are unchanged."""
     from lab.whatsapp.templates import TemplateRegistry
 
-    path = project_dir / "templates.yaml"
-    mtime = path.stat().st_mtime if path.exists() else 0.0
+    try:
+        content: bytes | None = (project_dir / "templates.yaml").read_bytes()
+    except OSError:
+        content = None
     hit = _TEMPLATES.get(project_dir)
-    if hit is None or hit[0] != mtime:
-        hit = _TEMPLATES[project_dir] = (mtime, TemplateRegistry.load(project_dir))
+    if hit is None or hit[0] != content:
+        hit = _TEMPLATES[project_dir] = (content, TemplateRegistry.load(project_dir))
     return hit[1]
 
 
@@ -241,8 +242,10 @@ def check_flow(parts: Parts, flow_id: str) -> Any:
 
 def status_summary(body: bytes) -> tuple[list[str], list[str]]:
     """(wamids, statuses) of a status webhook body."""
+    import orjson
+
     try:
-        data = json.loads(body)
+        data = orjson.loads(body)
         statuses = data["entry"][0]["changes"][0]["value"].get("statuses") or []
     except (ValueError, KeyError, IndexError, TypeError):
         return [], []

@@ -65,18 +65,21 @@ class DeployPlan:
         return out
 
 
-_SOURCE_CACHE: dict[Path, tuple[float, int, FlowSource]] = {}
+_SOURCE_CACHE: dict[Path, tuple[str, FlowSource]] = {}
 
 
 def flow_source(path: Path) -> FlowSource:
-    """Read and parse one flow file (cached per process while the file is unchanged)."""
-    st = path.stat()
+    """Read and parse one flow file (parsed once per process while its text is unchanged).
+
+    Keyed by the text, not the file's mtime: two saves within the file system's timestamp tick
+    (a few milliseconds) with the same size would otherwise read as unchanged.
+    """
+    text = path.read_text(encoding="utf-8")
     hit = _SOURCE_CACHE.get(path)
-    if hit is not None and hit[0] == st.st_mtime and hit[1] == st.st_size:
-        return hit[2]
+    if hit is not None and hit[0] == text:
+        return hit[1]
     from lab import yamlio
 
-    text = path.read_text(encoding="utf-8")
     data = yamlio.loads(text, source=str(path))
     if not isinstance(data, dict) or "id" not in data or "namespace" not in data:
         raise ConfigError("a flow file needs `id` and `namespace` at the top", where=str(path),
@@ -87,7 +90,7 @@ def flow_source(path: Path) -> FlowSource:
             key = str(trig.get("key"))
             break
     src = FlowSource(path, text, str(data["namespace"]), str(data["id"]), key, _task_types(data))
-    _SOURCE_CACHE[path] = (st.st_mtime, st.st_size, src)
+    _SOURCE_CACHE[path] = (text, src)
     return src
 
 

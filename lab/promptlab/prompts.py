@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -173,8 +173,11 @@ def _line_of_key(lines: list[str], key: str, end: int) -> int:
     return 2
 
 
+_PARSED: dict[Path, tuple[str, PromptFile]] = {}  # path -> (text, parsed): one YAML parse per distinct text
+
+
 def load_prompt(path: str | Path) -> PromptFile:
-    """Load one prompt file."""
+    """Load one prompt file (parsed once per process while its text is unchanged; a fresh copy each call)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -182,7 +185,10 @@ def load_prompt(path: str | Path) -> PromptFile:
         raise ConfigError(f"prompt file not found: {p}", where=str(p), fix="check the path (prompts/<flow>.<variant>.md)") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"prompt file is not UTF-8: {exc.reason}", where=str(p), fix="save it as UTF-8") from None
-    return parse_prompt(text, p)
+    hit = _PARSED.get(p)
+    if hit is None or hit[0] != text:
+        hit = _PARSED[p] = (text, parse_prompt(text, p))
+    return replace(hit[1], variables=list(hit[1].variables))
 
 
 def load_prompts(directory: str | Path) -> list[PromptFile]:

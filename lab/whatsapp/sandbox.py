@@ -101,9 +101,7 @@ class GraphSandbox:
         self._names: dict[str, str] = {}
         self._subscribers: list[Subscriber] = []
         self._paths: dict[str, str | None] = {}
-        from lab.whatsapp.graph_routes import build_router
-
-        self._router = build_router(self)
+        self._router: Any = None  # built on the first request that is not a send (most sessions only send)
 
     # -- the session-facing API ------------------------------------------------------------
     @property
@@ -195,6 +193,10 @@ class GraphSandbox:
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         else:
+            if self._router is None:
+                from lab.whatsapp.graph_routes import build_router
+
+                self._router = build_router(self)
             await self._router(scope, receive, send)
 
     async def _lifespan(self, receive: Callable, send: Callable) -> None:

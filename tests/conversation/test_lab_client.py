@@ -100,3 +100,19 @@ async def test_post_status_reaches_the_app_in_process_with_the_same_bytes_and_he
         with pytest.raises(httpx.ConnectError):  # not a lab URL: a real POST
             await client.post_status("http://127.0.0.1:9/hooks", body, headers)
 
+
+
+@pytest.mark.parametrize("content_type", [b"application/json", b"application/json; charset=ISO-8859-1", None])
+async def test_text_encoding_matches_httpx_with_and_without_charset(content_type) -> None:
+    async def app(scope, receive, send) -> None:
+        await receive()
+        headers = [(b"content-type", content_type)] if content_type else []
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": '{"texto": "olá"}'.encode()})
+
+    seen = []
+    for client in (httpx.AsyncClient(mounts={BASE: httpx.ASGITransport(app=app)}), lab_client(app, [BASE])):
+        async with client:
+            response = await client.get(f"{BASE}/x")
+            seen.append((response.encoding, response.text))
+    assert seen[0] == seen[1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -88,10 +89,9 @@ class KestraApi:
         api_flows.register(self, add, base)
 
     def _add(self, methods: str, template: str, handler: Handler) -> None:
-        pattern = re.sub(r"\{(\w+):([^}]+)\}", r"(?P<\1>\2)", template)  # {name:regex}
-        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+        pattern = _route_pattern(template)
         for method in methods.split("|"):
-            self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+            self._routes.append((method, pattern, handler))
 
     # -- ASGI -------------------------------------------------------------------------------
 
@@ -347,3 +347,10 @@ def _replay(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
         return {"type": "http.request", "body": body, "more_body": False}
     return receive
 
+
+@functools.cache
+def _route_pattern(template: str) -> re.Pattern[str]:
+    """A path template's regex ({name} one segment, {name:regex} as given), compiled once per process."""
+    pattern = re.sub(r"\{(\w+):([^}]+)\}", r"(?P<\1>\2)", template)
+    pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+    return re.compile(f"^{pattern}$")
