@@ -7,7 +7,9 @@ API. Each mounted app sees `scope["path"]` with its prefix removed and the prefi
 
 from __future__ import annotations
 
+import codecs
 import functools
+import re
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -101,6 +103,31 @@ async def asgi_post(app: ASGIApp, path: str, body: bytes, headers: dict[str, str
 
     await app(scope, receive, send)
     return status, b"".join(chunks)
+
+
+_CHARSET = re.compile(rb"^[^;]*;\s*charset=([A-Za-z0-9_.:-]+)\s*$", re.IGNORECASE)
+
+
+def _plain_encoding(headers: list, default: Any) -> str | None:
+    """The text encoding httpx would pick for a response, when it is plain to see.
+
+    No Content-Type charset: the client's default (a string default only; a callable detects).
+    One unquoted `charset=` parameter naming a known codec: that name, lower-cased, as the email
+    module returns it. Anything else (quoted, several parameters, an unknown codec): None, and
+    httpx decides.
+    """
+    content_type = next((v for k, v in headers if k.lower() == b"content-type"), None)
+    if content_type is None or b"charset" not in content_type.lower():
+        return default if isinstance(default, str) else None
+    m = _CHARSET.match(content_type)
+    if m is None:
+        return None
+    name = m.group(1).decode("ascii").lower()
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
 
 
 def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
@@ -249,11 +276,10 @@ def _client_class() -> Any:
             else:  # what read() ends with for an identity body, without its chunking machinery
                 response._content = content
                 response.is_stream_consumed = response.is_closed = True
-            response.default_encoding = default = self._default_encoding
-            if isinstance(default, str) and not any(k.lower() == b"content-type" and b"charset" in v.lower()
-                                                    for k, v in head):
-                # what `response.encoding` would find without a charset, without its email-module parse
-                response.encoding = default
+            response.default_encoding = self._default_encoding
+            encoding = _plain_encoding(head, self._default_encoding)
+            if encoding is not None:  # what `response.encoding` would find, without its email-module parse
+                response.encoding = encoding
             response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
             if "set-cookie" in response.headers:
                 self.cookies.extract_cookies(response)

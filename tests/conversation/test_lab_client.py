@@ -102,7 +102,10 @@ async def test_post_status_reaches_the_app_in_process_with_the_same_bytes_and_he
 
 
 
-@pytest.mark.parametrize("content_type", [b"application/json", b"application/json; charset=ISO-8859-1", None])
+@pytest.mark.parametrize("content_type", [b"application/json", b"application/json; charset=ISO-8859-1",
+                                          b"application/json;charset=utf-8", b'text/plain; charset="latin-1"',
+                                          b"text/plain; charset=no-such-codec", b"text/plain; format=flowed; charset=utf-8",
+                                          None])
 async def test_text_encoding_matches_httpx_with_and_without_charset(content_type) -> None:
     async def app(scope, receive, send) -> None:
         await receive()
