@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from lab.kestra.engine import render as R
 from lab.kestra.engine.errors import WebhookNotFound
 from lab.kestra.engine.flow import FlowDef, TriggerDef
@@ -26,7 +28,10 @@ def trigger_variables(body: bytes, headers: Mapping[str, Any] | None,
     parsed: Any = text
     if text:
         try:
-            candidate = json.loads(text)
+            try:
+                candidate = orjson.loads(text)
+            except orjson.JSONDecodeError:  # what orjson refuses and Python's json reads (NaN, huge integers)
+                candidate = json.loads(text)
             if isinstance(candidate, (dict, list)):
                 parsed = candidate
         except ValueError:

@@ -72,3 +72,18 @@ async def test_error_logs_is_an_empty_list_when_nothing_failed():
     """))
     assert outputs(x, "r")["value"] == "[]"
     await engine.aclose()
+
+
+def test_webhook_body_parsing_reads_what_python_json_reads() -> None:
+    """trigger.body: a JSON object or array parsed (orjson, with Python's json for what orjson refuses),
+    anything else the raw text, None when empty."""
+    from lab.kestra.engine.webhooks import trigger_variables
+
+    assert trigger_variables(b'{"a": [1, 2.5, "ol\\u00e1"]}', None, None)["body"] == {"a": [1, 2.5, "olá"]}
+    huge = 2**70
+    assert trigger_variables(f'{{"n": {huge}}}'.encode(), None, None)["body"] == {"n": huge}
+    assert trigger_variables(b'[NaN]', None, None)["body"] != "[NaN]"
+    assert trigger_variables(b'"just a string"', None, None)["body"] == '"just a string"'
+    assert trigger_variables(b"not json", {"X": "1"}, {"q": ["a", "b"]}) == {
+        "body": "not json", "headers": {"X": ["1"]}, "parameters": {"q": ["a", "b"]}}
+    assert trigger_variables(b"", None, None)["body"] is None
