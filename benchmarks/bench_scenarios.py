@@ -125,6 +125,24 @@ def contention() -> float:
     return round((time.perf_counter() - wall0) / 0.5, 2)
 
 
+def speed_probe() -> float:
+    """Milliseconds of CPU a fixed pure-Python workload takes (median of 5): the same figure on the
+    same machine when it is quiet; it grows when other tenants share the cores' caches and clocks,
+    which the busy-loop probe above cannot see. Compare runs by it."""
+    def work() -> int:
+        d: dict[int, int] = {}
+        for i in range(200_000):
+            d[i & 1023] = d.get(i & 1023, 0) + i
+        return len(d)
+
+    times = []
+    for _ in range(5):
+        cpu0 = time.process_time()
+        work()
+        times.append(time.process_time() - cpu0)
+    return round(statistics.median(times) * 1000, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -135,6 +153,7 @@ def main() -> None:
     base.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     busy_before = contention()
+    probe_before = speed_probe()
     try:
         pytest_floor = floor(base, args.runs)
         workers = [n for n in args.xdist.split(",") if n]
@@ -155,6 +174,8 @@ def main() -> None:
         "load_average_after": round(os.getloadavg()[0], 2),
         "contention_wall_per_cpu_before": busy_before,
         "contention_wall_per_cpu_after": contention(),
+        "speed_probe_ms_before": probe_before,
+        "speed_probe_ms_after": speed_probe(),
         "pytest_syrupy_floor_s": round(pytest_floor["wall_s"], 3),
         "pytest_syrupy_floor_cpu_s": round(pytest_floor["cpu_s"], 3),
         "startup_1x1_s": round(fixed, 3),
