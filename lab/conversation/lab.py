@@ -30,6 +30,9 @@ Opening (see `Lab.open` for every option):
                         target_url=None) as lab: ...
     lab = await Lab.open(settings); ...; await lab.close()
 
+Closing stops every part and lets go of what the session captured (the engine's executions and
+logs, the sandbox's captured sends, the gateway's calls): `lab.transcript` stays readable.
+
 Also: lab.send_text(wa_id, text, duplicates=N, delivered_after=timedelta(...)) (Meta's redeliveries
 and late webhooks), `await lab.restart(...)` (async: with new_user it clears the bot's KV state of
 the contact), Lab.open(..., turn_timeout=30.0), lab.use_flow(flow_id) (talk to another deployed
