@@ -71,6 +71,33 @@ async def _json(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def call_app(app: ASGIApp, scope: Scope, body: bytes, *, keep_body: bool = True) -> tuple[int, list, bytes]:
+    """Call an ASGI app in-process with one request body; returns (status, raw headers, response body)."""
+    received = False
+    status = 500
+    head: list = []
+    parts: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:
+            return {"type": "http.disconnect"}
+        received = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, head
+        if message["type"] == "http.response.start":
+            status, head = message["status"], message.get("headers", [])
+        elif message["type"] == "http.response.body" and keep_body:
+            chunk = message.get("body", b"")
+            if chunk:
+                parts.append(chunk)
+
+    await app(scope, receive, send)
+    return status, head, b"".join(parts)
+
+
 async def asgi_post(app: ASGIApp, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     """POST body to an in-process ASGI app at path; returns (status, response body).
 
@@ -82,27 +109,8 @@ async def asgi_post(app: ASGIApp, path: str, body: bytes, headers: dict[str, str
              "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
              + [(b"content-length", str(len(body)).encode())],
              "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    status = 500
-    chunks: list[bytes] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
+    status, _, content = await call_app(app, scope, body)
+    return status, content
 
 
 _CHARSET = re.compile(rb"^[^;]*;\s*charset=([A-Za-z0-9_.:-]+)\s*$", re.IGNORECASE)
@@ -246,30 +254,8 @@ def _client_class() -> Any:
                      "headers": [(k.lower(), v) for k, v in request.headers.raw], "scheme": url.scheme,
                      "path": url.path, "raw_path": url.raw_path.split(b"?")[0], "query_string": url.query,
                      "server": (url.host, url.port), "client": ("127.0.0.1", 123), "root_path": ""}
-            received = False
-            status = 500
-            head: list = []
-            parts: list[bytes] = []
-
-            async def receive() -> dict[str, Any]:
-                nonlocal received
-                if received:
-                    return {"type": "http.disconnect"}
-                received = True
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            async def send(message: dict[str, Any]) -> None:
-                nonlocal status, head
-                if message["type"] == "http.response.start":
-                    status, head = message["status"], message.get("headers", [])
-                elif message["type"] == "http.response.body" and request.method != "HEAD":
-                    chunk = message.get("body", b"")
-                    if chunk:
-                        parts.append(chunk)
-
-            await self._lab_app(scope, receive, send)
+            status, head, content = await call_app(self._lab_app, scope, body, keep_body=request.method != "HEAD")
             # a stream, not content=: httpx would add a Content-Length header the app did not send
-            content = b"".join(parts)
             response = httpx.Response(status, headers=head, stream=httpx.ByteStream(content), request=request)
             if "content-encoding" in response.headers:
                 response.read()  # httpx's decoders

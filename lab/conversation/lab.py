@@ -235,22 +235,12 @@ class Lab:
         if not self._bus:
             return
         index = self.turns.turn_of_execution(event.execution_id)
-        if index is None:
-            return
-        if event.kind == "log" and event.log is not None:
-            from lab.conversation.turns import log_line
-            from lab.kestra.shapes import LogEntry
+        if index is not None:
+            from lab.conversation.turns import lab_event_of
 
-            self._bus.emit(ev.LogReceived(index, log_line(LogEntry.from_json(event.log.to_json()))))
-            return
-        if event.kind != "execution" or event.execution is None:
-            return
-        from lab.conversation.turns import execution_view
-        from lab.kestra.shapes import Execution
-
-        snapshot = Execution.from_json(event.execution.to_json(self.client.dialect))
-        self._bus.emit(ev.ExecutionUpdated(index, execution_view(
-            snapshot, self.turns.task_types.get((snapshot.namespace, snapshot.flow_id)))))
+            update = lab_event_of(event, index, self.client.dialect, self.turns.task_types)
+            if update is not None:
+                self._bus.emit(update)
 
     def _on_llm_call(self, call: Any) -> None:
         if self._bus:

@@ -61,6 +61,20 @@ def log_line(entry: "LogEntry") -> LogLine:
                    task_id=entry.task_id, execution_id=entry.execution_id)
 
 
+def lab_event_of(event: Any, index: int, dialect: str,
+                 task_types: dict[tuple[str, str], dict[str, str]]) -> "ev.LabEvent | None":
+    """The Lab event for one embedded-engine event of turn `index` (a log line or an execution
+    change), through the same JSON shapes the REST API serves; None for anything else."""
+    from lab.kestra.shapes import Execution, LogEntry
+
+    if event.kind == "log" and event.log is not None:
+        return ev.LogReceived(index, log_line(LogEntry.from_json(event.log.to_json())))
+    if event.kind != "execution" or event.execution is None:
+        return None
+    snapshot = Execution.from_json(event.execution.to_json(dialect))
+    return ev.ExecutionUpdated(index, execution_view(snapshot, task_types.get((snapshot.namespace, snapshot.flow_id))))
+
+
 class LocalRead:
     """Talks to an embedded engine without an HTTP client: the turn's webhook goes to the engine's
     REST endpoint as an ASGI call, the final execution and logs are read from the engine.
