@@ -257,7 +257,8 @@ def _client_class() -> Any:
             status, head, content = await call_app(self._lab_app, scope, body, keep_body=request.method != "HEAD")
             # a stream, not content=: httpx would add a Content-Length header the app did not send
             response = httpx.Response(status, headers=head, stream=httpx.ByteStream(content), request=request)
-            if "content-encoding" in response.headers:
+            names = {k.lower() for k, _ in head}
+            if b"content-encoding" in names:
                 response.read()  # httpx's decoders
             else:  # what read() ends with for an identity body, without its chunking machinery
                 response._content = content
@@ -267,7 +268,7 @@ def _client_class() -> Any:
             if encoding is not None:  # what `response.encoding` would find, without its email-module parse
                 response.encoding = encoding
             response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
-            if "set-cookie" in response.headers:
+            if b"set-cookie" in names:
                 self.cookies.extract_cookies(response)
             logger.info('HTTP Request: %s %s "%s %d %s"', request.method, url, response.http_version,
                         response.status_code, response.reason_phrase)

@@ -119,3 +119,18 @@ async def test_text_encoding_matches_httpx_with_and_without_charset(content_type
             response = await client.get(f"{BASE}/x")
             seen.append((response.encoding, response.text))
     assert seen[0] == seen[1]
+
+
+async def test_cookies_set_by_a_lab_app_are_kept_as_httpx_keeps_them() -> None:
+    async def app(scope, receive, send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"Set-Cookie", b"session=abc; Path=/"), (b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    jars = []
+    for client in (httpx.AsyncClient(mounts={BASE: httpx.ASGITransport(app=app)}), lab_client(app, [BASE])):
+        async with client:
+            await client.get(f"{BASE}/login")
+            jars.append(dict(client.cookies))
+    assert jars[0] == jars[1] == {"session": "abc"}
