@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kestra.expr import dates, filters, functions
+from lab.kestra.expr import dates, filters, formats, functions
 from lab.kestra.expr.compiler import Compiler
 from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.functions import Functions
@@ -15,12 +15,12 @@ from lab.kestra.expr.template import SUPPORTED_TAGS, Template, cached, names_in,
 def _json_filter(ctx: Any, value: Any) -> str:
     if getattr(ctx.fx, "version", "1.3").startswith("2"):
         raise ExpressionError("the json filter was removed in Kestra 2.0", fix="use | toJson")
-    return filters.to_json(value)
+    return formats.to_json(value)
 
 
 _json_filter.needs_ctx = True  # type: ignore[attr-defined]
 
-_FILTERS = {**filters.FILTERS, **dates.FILTERS, "json": _json_filter, "jsonEncode": filters.to_json}
+_FILTERS = {**filters.FILTERS, **dates.FILTERS, "json": _json_filter, "jsonEncode": formats.to_json}
 _FUNCTIONS = {**functions.FUNCTIONS, **dates.FUNCTIONS}
 _TESTS = dict(functions.TESTS)
 

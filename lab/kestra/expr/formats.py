@@ -1,0 +1,98 @@
+"""Kestra's filters on structured data: toJson, jq, yaml and toIon (the other filters live in `filters`)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any
+
+import jq as jqlib
+import yaml
+
+from lab.kestra.expr import values as V
+from lab.kestra.expr.errors import ExpressionError
+from lab.kestra.expr.values import to_text
+
+
+def to_json(value: Any) -> str:
+    return "null" if value is None else V.to_json(value)
+
+
+@functools.lru_cache(maxsize=512)
+def _jq_program(expression: str):
+    try:
+        return jqlib.compile(expression)
+    except ValueError as exc:
+        raise ExpressionError(f"invalid jq expression {expression!r}: {exc}") from None
+
+
+def jq(value: Any, expression: str) -> list:
+    """Kestra's jq: every result in a list (`| first` for one).
+
+    A string input is read as JSON text first, as Kestra's JqFilter does (so a JSON string from
+    an output or a ForEach value can be queried); a string that is not JSON stays a string.
+    """
+    text = V.to_json(value)
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+            text = value
+        except ValueError:
+            pass
+    try:
+        return _jq_program(expression).input_text(text).all()
+    except ValueError as exc:
+        raise ExpressionError(f"jq {expression!r} failed: {exc}") from None
+
+
+def to_yaml(value: Any) -> str:
+    """Jackson-YAML-like serialisation: no document marker, list items indented by one space."""
+    return "".join(_yaml_lines(value, 0)) if isinstance(value, (dict, list)) else _yaml_scalar(value) + "\n"
+
+
+def _yaml_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        dumped = yaml.safe_dump(value, default_style=None, width=10**9).strip()
+        return dumped[:-4].rstrip() if dumped.endswith("\n...") else dumped.removesuffix("...").strip()
+    return to_text(value)
+
+
+def _yaml_lines(value: Any, depth: int):
+    pad = " " * depth
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                yield f"{pad}{k}:\n"
+                yield from _yaml_lines(v, depth + 2 if isinstance(v, dict) else depth)
+            else:
+                yield f"{pad}{k}: {_yaml_scalar(v) if not isinstance(v, (dict, list)) else to_json(v)}\n"
+    else:
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                lines = list(_yaml_lines(item, depth + 3))
+                yield f"{pad} - " + lines[0].lstrip()
+                yield from lines[1:]
+            else:
+                yield f"{pad} - {_yaml_scalar(item) if not isinstance(item, (dict, list)) else to_json(item)}\n"
+
+
+def to_ion(value: Any) -> str:
+    """Amazon Ion text, as Kestra's toIon prints it (`{key:1}`, symbols unquoted when possible)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return to_text(value) if isinstance(value, int) else repr(value) + ("e0" if "e" not in repr(value) else "")
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_ion_symbol(str(k))}:{to_ion(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(to_ion(v) for v in value) + "]"
+    return json.dumps(to_text(value), ensure_ascii=False)
+
+
+def _ion_symbol(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", name) else "'" + name.replace("'", "\\'") + "'"
