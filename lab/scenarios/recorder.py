@@ -57,7 +57,7 @@ class Recorder:
     def __init__(self, lab: Any, path: str | Path, name: str, *, description: str | None = None,
                  llm_note: str | None = None, llm_source: str | None = None, clock_start: Any = None) -> None:
         check_name(name)
-        self.lab, self.path = lab, _placed(lab, Path(path))
+        self.lab, self.path = lab, placed_path(lab, Path(path))
         if self.path != Path(path) and self.path.exists():
             # The caller checked the file it asked for; the one written is in the flow's folder.
             raise LabError(f"a scenario named {self.path.name} already exists", where=str(self.path),
@@ -240,8 +240,10 @@ class Recorder:
             Cassette(self.cassette_path, entries).save()
 
 
-def _placed(lab: Any, path: Path) -> Path:
-    """A scenario file given directly in the scenarios folder goes to its flow's folder."""
+def placed_path(lab: Any, path: Path) -> Path:
+    """Where the recorder writes a scenario file asked for at `path`: a file given directly in the
+    project's scenarios folder goes to its flow's folder (`scenarios/<flow_id>/NAME.yaml`); any other
+    path is kept as given, as is every path on a lab without a scenarios folder or flow."""
     settings = getattr(lab, "settings", None)
     folder = getattr(settings, "scenarios_dir", None)
     flow = getattr(lab, "flow_id", None) or getattr(settings, "flow", None)

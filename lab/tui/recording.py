@@ -28,10 +28,10 @@ def scenario_folder(lab: Any, scenarios_dir: Path) -> Path:
     """The folder a scenario recorded on this session is written to (the recorder's own placing:
     `scenarios/<flow_id>/` for the project's scenarios folder)."""
     try:
-        from lab.scenarios.recorder import _placed
+        from lab.scenarios.recorder import placed_path
     except ImportError:  # a build without the recorder: start_recording says so
         return scenarios_dir
-    return _placed(lab, scenarios_dir / "NAME.yaml").parent
+    return placed_path(lab, scenarios_dir / "NAME.yaml").parent
 
 
 async def start_recording(lab: Any, scenarios_dir: Path, name: str) -> Recording:
