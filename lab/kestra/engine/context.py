@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.kestra.engine import render as R
 from lab.kestra.engine.execution import TaskRun
+from lab.kestra.engine.inputs import put_nested
 from lab.kestra.engine.metrics import MetricEntry, checked, record
 
 if TYPE_CHECKING:
@@ -22,14 +23,7 @@ def nested_labels(labels: list[tuple[str, str]]) -> dict[str, Any]:
     """Labels as Kestra exposes them to expressions: `system.correlationId` -> {system: {correlationId}}."""
     out: dict[str, Any] = {}
     for key, value in labels:
-        parts = key.split(".")
-        node = out
-        for part in parts[:-1]:
-            nxt = node.get(part)
-            if not isinstance(nxt, dict):
-                nxt = node[part] = {}
-            node = nxt
-        node[parts[-1]] = value
+        put_nested(out, key, value)
     return out
 
 

@@ -193,6 +193,7 @@ def coerce(inp: InputDef, value: Any) -> Any:
 
 
 def put_nested(target: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `value` at the dotted key `a.b.c` of `target`, making the maps on the way (a non-map there is replaced)."""
     parts = dotted.split(".")
     node = target
     for part in parts[:-1]:
