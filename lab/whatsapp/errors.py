@@ -161,3 +161,10 @@ def status_error(code: int, details: str | None = None) -> dict:
     k = kind(code)
     return {"code": code, "title": k.title, "message": k.title,
             "error_data": {"details": details or k.details or k.title}, "href": ERROR_DOCS}
+
+
+def rate_limit_headers(waba_id: str) -> list[tuple[bytes, bytes]]:
+    """The headers Meta sends with a 130429 throttle: Retry-After and the business use-case usage."""
+    usage = orjson.dumps({waba_id: [{"type": "whatsapp_business_messaging", "call_count": 100, "total_cputime": 1,
+                                     "total_time": 1, "estimated_time_to_regain_access": 1}]})
+    return [(b"retry-after", b"1"), (b"x-business-use-case-usage", usage)]

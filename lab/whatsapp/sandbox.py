@@ -25,7 +25,7 @@ import orjson
 from lab.clock import VirtualClock
 from lab.config import Business
 from lab.whatsapp import wamids
-from lab.whatsapp.errors import GraphError, bad_token, invalid_parameter, kind, status_error, unknown_object
+from lab.whatsapp.errors import GraphError, bad_token, invalid_parameter, kind, rate_limit_headers, status_error, unknown_object
 from lab.whatsapp.faults import Faults
 from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.media import MediaStore
@@ -255,7 +255,7 @@ class GraphSandbox:
             fault = self.faults.take() if self.faults.armed else None
             if fault is not None and not fault.asynchronous:
                 raise GraphError(fault.code, fault.details, http_status=fault.http_status,
-                                 headers=_rate_headers(self.business.waba_id) if fault.code == 130429 else [])
+                                 headers=rate_limit_headers(self.business.waba_id) if fault.code == 130429 else [])
             out = self._accept(pnid, checked, payload, fault.code if fault else None)
             await send({"type": "http.response.start", "status": 200,
                         "headers": [_JSON, (b"content-length", str(len(out)).encode())]})
@@ -398,9 +398,3 @@ class GraphSandbox:
                     conversation["expiration_timestamp"] = str(int(self._entry_point_until[cap.to]))
             self.dispatcher.emit(cap.wamid or "", status, cap.to, str(int(now)), pricing, error, opaque,
                                  self._names.get(cap.to), conversation)
-
-
-def _rate_headers(waba_id: str) -> list[tuple[bytes, bytes]]:
-    usage = orjson.dumps({waba_id: [{"type": "whatsapp_business_messaging", "call_count": 100, "total_cputime": 1,
-                                     "total_time": 1, "estimated_time_to_regain_access": 1}]})
-    return [(b"retry-after", b"1"), (b"x-business-use-case-usage", usage)]
