@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.clock import parse_duration
+from lab.kestra.engine import plugin_defaults
 
 CORE = "io.kestra.plugin.core."
 
@@ -275,7 +276,9 @@ def parse_inputs(raws: Any) -> list[InputDef]:
 
 
 def parse_flow(data: dict[str, Any], source: str, path: str | None = None) -> FlowDef:
-    """Build a FlowDef from validated YAML data."""
+    """Build a FlowDef from validated YAML data. The flow's `pluginDefaults` (`taskDefaults`) are
+    merged into its tasks, triggers and nested plugins here, once, so task runs see merged props."""
+    data = plugin_defaults.apply(data)
     inputs = parse_inputs(data.get("inputs"))
     outputs = [
         OutputDef(id=str(o.get("id")), type=str(o.get("type", "STRING")).upper(), value=o.get("value"),

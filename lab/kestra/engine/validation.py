@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from lab import yamlio
-from lab.kestra.engine import known_types
+from lab.kestra.engine import known_types, plugin_defaults
 from lab.kestra.engine import render as R
 from lab.kestra.engine.flow import CORE, COMMON_TASK_PROPS, canonical_type
 from lab.kestra.engine.tasks import load_all
@@ -20,8 +20,10 @@ from lab.kestra.engine.tasks.base import REGISTRY
 REAL_KESTRA = "run it on a real Kestra (docker-compose.yml)"
 FLOW_KEYS = {"id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "errors",
              "finally", "triggers", "outputs", "disabled", "retry", "tenantId", "deleted"}
-UNSUPPORTED_FLOW_KEYS = {"pluginDefaults", "taskDefaults", "afterExecution", "concurrency", "sla", "checks",
-                         "workerGroup", "listeners", "template"}
+UNSUPPORTED_FLOW_KEYS = {"afterExecution", "concurrency", "sla", "checks", "workerGroup", "listeners", "template"}
+PLUGIN_DEFAULTS_REMOVED = ("was removed in Kestra 2.0 (at every scope, with its older name taskDefaults); inline the "
+                           "values onto each task, or keep shared values in the flow's `variables` and use "
+                           "{{ vars.name }}; on Enterprise Edition a Policy with an Add rule replaces it")
 INPUT_TYPES = {"STRING", "INT", "FLOAT", "BOOL", "BOOLEAN", "DATETIME", "DATE", "TIME", "DURATION", "JSON", "YAML",
                "URI", "ARRAY", "SELECT", "MULTISELECT", "ENUM", "EMAIL", "SECRET"}
 KESTRA_INPUT_TYPES = INPUT_TYPES | {"FILE", "BOOLEAN"}
@@ -82,8 +84,9 @@ def _dotted(path: tuple[Any, ...]) -> str:
 
 
 class _Checker:
-    def __init__(self, source: str, file: str | None, version: str) -> None:
+    def __init__(self, source: str, file: str | None, version: str, raw: dict[str, Any] | None = None) -> None:
         self.source = source
+        self.raw = raw  # the flow as written, when the checked flow has plugin defaults merged in
         self.file = file
         self.version = version
         self.problems: list[Problem] = []
@@ -92,6 +95,18 @@ class _Checker:
     def add(self, kind: str, message: str, path: tuple[Any, ...]) -> None:
         line = yamlio.line_of(self.source, list(path)) if path else 1
         self.problems.append(Problem(kind, message, _dotted(path), line, self.file))
+
+    def written(self, path: tuple[Any, ...], merged: dict[str, Any]) -> dict[str, Any]:
+        """The mapping at `path` as the author wrote it (without plugin defaults merged in)."""
+        node: Any = self.raw
+        if node is None:
+            return merged
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return {}
+        return node if isinstance(node, dict) else {}
 
     # -- flow ---------------------------------------------------------------------------------
     def flow(self, data: dict[str, Any]) -> None:
@@ -105,7 +120,9 @@ class _Checker:
             self.add("invalid", f"namespace {data['namespace']!r} must be lowercase and match {NAMESPACE.pattern}",
                      ("namespace",))
         for key in data:
-            if key in UNSUPPORTED_FLOW_KEYS:
+            if key in plugin_defaults.FIELDS:
+                self.plugin_defaults(key, data[key])
+            elif key in UNSUPPORTED_FLOW_KEYS:
                 self.add("unsupported-property", f"flow property `{key}` exists in Kestra but the embedded engine "
                          f"does not support it; remove it or {REAL_KESTRA}", (key,))
             elif key not in FLOW_KEYS:
@@ -122,6 +139,26 @@ class _Checker:
                 self.expressions(out.get("value"), ("outputs", i, "value"), f"output {out['id']}")
         for i, trig in enumerate(data.get("triggers") or []):
             self.trigger(trig, ("triggers", i))
+
+    def plugin_defaults(self, key: str, block: Any) -> None:
+        if self.version.startswith("2"):
+            self.add("unknown-property", f"flow property `{key}` {PLUGIN_DEFAULTS_REMOVED}", (key,))
+            return
+        for kind, message, path in plugin_defaults.entry_problems(block, key, self.accepted_of):
+            self.add(kind, message, path)
+        for i, entry in enumerate(block if isinstance(block, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get("values"), dict):
+                self.expressions(entry["values"], (key, i, "values"), f"{key}[{i}]")
+
+    @staticmethod
+    def accepted_of(type_name: str) -> set[str] | None:
+        """The properties of a task type the engine knows exactly (Kestra checks a default's values
+        against the class it names; a prefix or unknown type is not checked)."""
+        canonical = canonical_type(type_name)
+        if canonical in FLOWABLE_PROPS:
+            return FLOWABLE_PROPS[canonical][0] | COMMON_TASK_PROPS
+        cls = REGISTRY.get(canonical) or REGISTRY.get(type_name)
+        return set(cls.PROPERTIES) | COMMON_TASK_PROPS if cls is not None else None
 
     def input(self, inp: Any, path: tuple[Any, ...]) -> None:
         if not isinstance(inp, dict) or not inp.get("id"):
@@ -142,7 +179,7 @@ class _Checker:
         if trig["type"] in (CORE + "trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook"):
             if not trig.get("key"):
                 self.add("missing-property", f"webhook trigger `{trig['id']}` needs a `key`", path)
-            for key in trig:
+            for key in self.written(path, trig):
                 if key in ("id", "type"):
                     continue
                 if key in ("conditions", "when"):
@@ -191,10 +228,14 @@ class _Checker:
         if task.get("taskCache") is not None:
             self.add("unsupported-property", f"{label}: `taskCache` is not supported by the embedded engine (every "
                      f"run executes the task); remove it or {REAL_KESTRA}", path + ("taskCache",))
-        for key, value in task.items():
+        written = self.written(path, task)
+        for key in written:
             if key in COMMON_TASK_PROPS:
                 continue
-            if accepted is not None and key not in accepted:
+            if key == "pluginDefaultsRef" and not self.version.startswith("2"):
+                self.add("unsupported-property", f"{label}: `pluginDefaultsRef` (named plugin defaults) is not "
+                         f"supported by the embedded engine; {REAL_KESTRA}", path + (key,))
+            elif accepted is not None and key not in accepted:
                 self.add("unknown-property", f"{label} ({type_name}): unknown property `{key}`; expected "
                          f"{', '.join(sorted(accepted)) or 'no other property'}", path + (key,))
         for key in required or ():
@@ -208,8 +249,8 @@ class _Checker:
             self.retry(task["retry"], label, path + ("retry",))
         canonical = canonical_type(str(type_name))
         for key, value in task.items():
-            if key in ("id", "type", "description"):
-                continue
+            if key in ("id", "type", "description") or key not in written:
+                continue  # a value a plugin default supplied is checked where the default is declared
             if canonical == CORE + "flow.Loop" and key == "outputs":
                 self.expressions(value, path + (key,), label)
             elif canonical in FLOWABLE_PROPS and key in ("tasks", "then", "else", "errors", "finally", "defaults"):
@@ -218,7 +259,7 @@ class _Checker:
                 for case, tasks in value.items():
                     self.tasks(tasks, path + ("cases", case))
             else:
-                self.expressions(value, path + (key,), label)
+                self.expressions(written[key], path + (key,), label)
 
     def type_props(self, type_name: str, label: str, path: tuple[Any, ...]) -> tuple[set[str] | None, set[str]]:
         canonical = canonical_type(type_name)
@@ -295,6 +336,7 @@ def validate(source: str, *, path: str | None = None, version: str = "1.3") -> l
         return [Problem("yaml", f"not valid YAML: {exc}", "", None, path)]
     if not isinstance(data, dict):
         return [Problem("missing", "a flow is a YAML mapping with id, namespace and tasks", "", 1, path)]
-    checker = _Checker(source, path, version)
-    checker.flow(data)
+    merged = data if version.startswith("2") else plugin_defaults.apply(data)
+    checker = _Checker(source, path, version, raw=data if merged is not data else None)
+    checker.flow(merged)
     return checker.problems
