@@ -3,7 +3,8 @@
 `/hooks/whatsapp`: the sandbox posts its status webhooks (sent, delivered, read, failed) here;
 the relay forwards the same bytes and signature to the flow's webhook on the target and records
 the execution each one started, so status executions are known to the session but never mixed
-into a turn.
+into a turn. A status webhook the trigger's conditions skip (409 on 1.3, 204 on 2.0: a flow that
+ignores statuses with `conditions` / `when`) is a normal delivery that started no execution.
 
 `/files/...`: the bundled fixture files (flows/files: plans.json, the knowledge base), read-only,
 so a flow can look its plans up over HTTP as it would call a real catalogue API.
@@ -59,6 +60,7 @@ class StatusRelay:
             await _answer(send, 413, b'{"error":"body too large"}')
             return
         from lab.conversation.assembly import StatusDelivery, status_summary
+        from lab.kestra.errors import WebhookSkipped
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         forward = {k: v for k, v in headers.items() if k.lower() in ("content-type", "x-hub-signature-256", "user-agent")}
@@ -71,12 +73,15 @@ class StatusRelay:
         try:
             src = plan.flow(flow_id)
             if self.parts.engine is not None:
-                code, execution_id = await trigger_in_process(self.parts.server, self.parts.client.base_url,
-                                                              plan.namespace, flow_id, src.webhook_key or "",
-                                                              body, forward)
+                try:
+                    code, execution_id = await trigger_in_process(self.parts.server, self.parts.client.base_url,
+                                                                  plan.namespace, flow_id, src.webhook_key or "",
+                                                                  body, forward)
+                except WebhookSkipped as skipped:  # the flow's conditions skip status webhooks: no execution
+                    code, execution_id = skipped.status or 204, None
             else:
                 result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "",
-                                                                 body, forward)
+                                                                 body, forward, skipped_ok=True)
                 code, execution_id = result.status, result.execution_id
             delivery = StatusDelivery(wamids, statuses, code, execution_id)
             status = 200

@@ -28,7 +28,7 @@ from lab.kestra.engine.runstate import Run
 from lab.kestra.engine.store import KVStore, NamespaceFiles
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.validation import Problem, validate
-from lab.kestra.engine.webhooks import find_webhook, trigger_variables
+from lab.kestra.engine.webhooks import conditions_met, find_webhook, trigger_variables
 
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
 
@@ -165,11 +165,14 @@ class Engine:
         return flow
 
     async def webhook(self, namespace: str, flow_id: str, key: str, *, method: str = "POST", body: bytes = b"",
-                      headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None) -> Execution:
-        """Fire a flow's Webhook trigger as Kestra does (trigger.body / headers / parameters)."""
+                      headers: Mapping[str, Any] | None = None,
+                      query: Mapping[str, Any] | None = None) -> Execution | None:
+        """Fire a flow's Webhook trigger as Kestra does; None when its conditions are not met (409 / 204)."""
         flow = self._flow_for_run(namespace, flow_id)
         trigger = find_webhook(flow, key)
         variables_ = trigger_variables(body, headers, query)
+        if not conditions_met(self, flow, trigger, variables_):
+            return None
         trig = {"id": trigger.id, "type": trigger.type, "variables": variables_}
         inputs = None
         if trigger.props.get("inputs"):

@@ -1,4 +1,5 @@
-"""What a Webhook trigger hands the flow: the matching trigger and trigger.body / headers / parameters."""
+"""What a Webhook trigger hands the flow: the matching trigger, trigger.body / headers / parameters,
+and whether the trigger's conditions (`conditions` on 1.3, `when` on 2.0) let it start an execution."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import orjson
 
 from lab.kestra.engine import render as R
+from lab.kestra.engine.conditions import Check, compile_trigger
 from lab.kestra.engine.errors import WebhookNotFound
 from lab.kestra.engine.flow import FlowDef, TriggerDef
 
@@ -52,3 +54,35 @@ def find_webhook(flow: FlowDef, key: str) -> TriggerDef:
             return trigger
     raise WebhookNotFound("Not Found: Webhook not found", where=f"{flow.namespace}.{flow.id} key {key!r}",
                           fix="use the `key` of one of the flow's Webhook triggers")
+
+
+_compiled: dict[int, tuple[dict[str, Any], str, Check | None]] = {}  # id(trigger props) -> compiled test
+
+
+def conditions_met(engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars: dict[str, Any]) -> bool:
+    """Kestra's check before a webhook execution is created: True when the trigger has no condition
+    or they hold for this request (see conditions.py). Compiled once per deployed trigger."""
+    cached = _compiled.get(id(trigger.props))
+    if cached is None or cached[0] is not trigger.props or cached[1] != engine.version:
+        if len(_compiled) > 4096:  # redeployed flows leave their old triggers here
+            _compiled.clear()
+        cached = _compiled[id(trigger.props)] = (trigger.props, engine.version,
+                                                 compile_trigger(trigger.props, engine.version))
+    check = cached[2]
+    if check is None:
+        return True
+    from lab.kestra.engine.context import nested_labels
+    from lab.kestra.engine.execution import new_id
+    from lab.kestra.engine.flow import merge_labels
+
+    # What Kestra's run context of the not-yet-created execution holds (WebhookService.newExecution).
+    eid = new_id()
+    labels = merge_labels([("system.from", "trigger")], [("system.correlationId", eid)], flow.labels)
+    ctx = {"envs": engine.envs, "globals": engine.globals, "vars": dict(flow.variables), "trigger": trigger_vars,
+           "flow": {"id": flow.id, "namespace": flow.namespace, "revision": flow.revision, "tenantId": "main"},
+           "execution": {"id": eid, "state": "CREATED"}, "labels": nested_labels(labels),
+           "kestra": {"environment": None, "url": engine.base_url}}
+    try:
+        return bool(check(ctx, engine._functions(flow, eid)))
+    except Exception:  # noqa: BLE001 - a `when` that fails to render is "not met" (Kestra logs it)
+        return False
