@@ -10,7 +10,9 @@ Semantics, from Kestra's source:
   to the top-level condition (which then counts as not met).
 - `DayWeek`, `Weekend`, `DateTimeBetween`, `TimeBetween` test `date`, by default
   `{{ trigger.date }}`, which a webhook does not define: without an explicit `date` (e.g.
-  `{{ now() }}`) they are never met, as in Kestra.
+  `{{ now() }}`) they are never met, as in Kestra. Kestra versions differ on DateTimeBetween's
+  bounds (excluded, later included: included here, a matter of one instant) and on TimeBetween
+  ranges across midnight (never met, later wrapping: refused here).
 - 2.0 `when`: rendered; not met when falsy (TruthUtils.isFalsy: "false", "0", "-0", "" trimmed);
   an error counts as not met. Not met -> 204.
 """
@@ -143,15 +145,20 @@ def _check_dates(kind: str, cond: dict[str, Any], where: str, path: tuple[Any, .
             out.append(("missing-property", f"{where}: needs `after`, `before` or both (Kestra: Invalid condition "
                         "with no before nor after)", path))
         parse = _zoned if kind == C + "DateTimeBetween" else _offset_time
+        bounds: dict[str, Any] = {}
         for key in ("after", "before"):
             value = cond.get(key)
             if value is not None and not R.has_expression(str(value)):
                 try:
-                    parse(str(value))
+                    bounds[key] = parse(str(value))
                 except ValueError:
                     shape = "an ISO 8601 datetime with a zone (2026-01-01T08:30:00Z)" if parse is _zoned else \
                         "an ISO 8601 time with an offset (16:00:00+02:00)"
                     out.append(("invalid", f"{where}: `{key}` {value!r} must be {shape}", path + (key,)))
+        if kind == C + "TimeBetween" and len(bounds) == 2 and _time_key(bounds["after"]) >= _time_key(bounds["before"]):
+            out.append(("unsupported-property", f"{where}: a range across midnight (after {cond['after']}, before "
+                        f"{cond['before']}) is never met in some Kestra versions and wraps midnight in newer ones; "
+                        "write it as an Or of two TimeBetween conditions", path))
     if "date" in cond:  # without it Kestra tests {{ trigger.date }}: never met on a webhook (accepted, though)
         out += _check_expression(cond["date"], where, path + ("date",))
     return out
@@ -222,6 +229,8 @@ def _compile_date(kind: str, cond: dict[str, Any]) -> Check:
             raise ConditionError("Invalid condition with no before nor after")
         if kind == C + "TimeBetween":  # OffsetTime.isAfter / isBefore: the instant on a common day
             now = _time_key(current.timetz())
+            if low is not None and high is not None and _time_key(low) >= _time_key(high):
+                raise ConditionError("a TimeBetween range across midnight (refused at deploy when constant)")
             return ((low is None or now > _time_key(low)) and (high is None or now < _time_key(high)))
         # DateTimeBetween (1.3): bounds included
         return (low is None or current >= low) and (high is None or current <= high)

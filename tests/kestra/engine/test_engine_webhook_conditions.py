@@ -232,6 +232,10 @@ def test_deploy_checks_name_the_dialect_and_the_condition_types():
     [(kind, _, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.TimeBetween",
                                                "date": "{{ now() }}"}]})
     assert kind == "missing-property"
+    [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.TimeBetween",
+                                                     "date": "{{ now() }}", "after": "22:00:00Z",
+                                                     "before": "02:00:00Z"}]})
+    assert kind == "unsupported-property" and "midnight" in message and "Or" in message
 
 
 async def test_an_invalid_condition_is_refused_at_deploy():
