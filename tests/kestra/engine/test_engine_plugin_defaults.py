@@ -22,9 +22,16 @@ from lab.kestra.engine.validation import validate
 
 LOG = "io.kestra.plugin.core.log.Log"
 RETURN = "io.kestra.plugin.core.debug.Return"
+TASK_DEFAULTS = """
+taskDefaults:
+  - type: io.kestra.plugin.core.log.Log
+    values:
+      message: third {{flow.id}}
+"""
 
 
 def messages(engine: Engine, x) -> dict[str, list[str]]:
+    """The log messages of each task of an execution."""
     out: dict[str, list[str]] = {}
     for entry in engine.logs(x.id):
         if entry.task_id:
@@ -57,45 +64,12 @@ async def test_a_default_supplies_a_required_property_and_the_flow_succeeds():
 
 
 async def test_kestra_logs_flow_with_its_task_defaults_block():
-    """kestra-io/kestra core/src/test/resources/flows/valids/logs.yaml, taskDefaults block kept (the
-    conformance copy drops it); AbstractRunnerTest.logs asserts 5 task runs. Every task sets its own
-    message, so the default (non-forced) changes nothing."""
-    source = """id: logs
-namespace: io.kestra.tests
-
-labels:
-  country: FR
-  region: "Nord"
-
-taskDefaults:
-  - type: io.kestra.plugin.core.log.Log
-    values:
-      message: third {{flow.id}}
-
-tasks:
-- id: t1
-  type: io.kestra.plugin.core.log.Log
-  message: first {{task.id}}
-  level: TRACE
-- id: t2
-  type: io.kestra.plugin.core.log.Log
-  message: second {{task.type}}
-  level: WARN
-- id: t3
-  type: io.kestra.plugin.core.log.Log
-  message: third {{flow.id}}
-  level: ERROR
-- id: t4
-  type: io.kestra.plugin.core.log.Log
-  message: fourth {{task.id}}
-  level: TRACE
-  logLevel: INFO
-- id: t5
-  type: io.kestra.plugin.core.log.Log
-  message:
-  - five first
-  - five second
-"""
+    """kestra-io/kestra core/src/test/resources/flows/valids/logs.yaml with its taskDefaults block put
+    back (the conformance copy drops it); AbstractRunnerTest.logs asserts 5 task runs. Every task sets
+    its own message, so the default (non-forced) changes nothing."""
+    kept = Path(__file__).parents[1] / "conformance" / "flows" / "logs.yaml"
+    source = kept.read_text(encoding="utf-8").replace("\ntasks:", TASK_DEFAULTS + "\ntasks:", 1)
+    assert "taskDefaults:" in source
     engine = Engine()
     x = await run(engine, source)
     assert x.state.current == "SUCCESS" and len(x.task_runs) == 5
@@ -124,9 +98,24 @@ def test_exact_and_prefix_types_match_by_plain_string_prefix():
           - id: legacy
             type: io.kestra.core.tasks.debugs.Return
     """))
-    assert got["log"]["level"] == "WARN" and "format" not in got["log"] and "method" not in got["log"]
-    assert got["ret"]["format"] == "from-prefix"
+    assert got["log"]["level"] == "WARN" and "format" not in got["log"] and got["ret"]["format"] == "from-prefix"
     assert "format" not in got["legacy"]  # an alias type name is not prefixed by io.kestra.plugin.core.debu
+
+
+def test_exact_and_prefix_defaults_apply_in_java_hashmap_order_not_declaration_order():
+    """Defaults are grouped by type with Collectors.groupingBy (a HashMap): checked on a JVM, the key
+    io.kestra.plugin.core.debug (bucket 2) comes before ...debug.Return (15), io.kestra.plugin.core.log.Log
+    (11) before io.kestra.plugin.core (14); the first non-forced one fills the property."""
+    source = flow(f"""
+        pluginDefaults:
+          - {{type: {RETURN}, values: {{format: exact}}}}
+          - {{type: io.kestra.plugin.core.debug, values: {{format: prefix}}}}
+          - {{type: io.kestra.plugin.core, values: {{message: prefix}}}}
+          - {{type: {LOG}, values: {{message: exact}}}}
+        tasks: [{{id: ret, type: {RETURN}}}, {{id: log, type: {LOG}}}]
+    """)
+    got = props(Engine(), source)
+    assert got["ret"]["format"] == "prefix" and got["log"]["message"] == "exact"
 
 
 def test_a_default_declared_with_an_alias_also_applies_to_the_canonical_type():
@@ -147,19 +136,11 @@ def test_forced_overrides_and_order_within_a_type():
     non-forced 4 -> 3 (the last forced wins); non-forced: the task wins, then the first default."""
     got = props(Engine(), flow(f"""
         pluginDefaults:
-          - type: {RETURN}
-            forced: true
-            values: {{format: "2"}}
-          - type: {RETURN}
-            forced: true
-            values: {{format: "3"}}
-          - type: {RETURN}
-            forced: false
-            values: {{format: "4"}}
-          - type: {LOG}
-            values: {{level: WARN, message: first}}
-          - type: {LOG}
-            values: {{level: ERROR, message: second}}
+          - {{type: {RETURN}, forced: true, values: {{format: "2"}}}}
+          - {{type: {RETURN}, forced: true, values: {{format: "3"}}}}
+          - {{type: {RETURN}, forced: false, values: {{format: "4"}}}}
+          - {{type: {LOG}, values: {{level: WARN, message: first}}}}
+          - {{type: {LOG}, values: {{level: ERROR, message: second}}}}
         tasks:
           - id: ret
             type: {RETURN}
@@ -168,8 +149,7 @@ def test_forced_overrides_and_order_within_a_type():
             type: {LOG}
             level: DEBUG
     """))
-    assert got["ret"]["format"] == "3"
-    assert got["log"]["level"] == "DEBUG" and got["log"]["message"] == "first"
+    assert got["ret"]["format"] == "3" and got["log"]["level"] == "DEBUG" and got["log"]["message"] == "first"
 
 
 def test_taskdefaults_is_read_only_without_plugindefaults():
@@ -229,9 +209,8 @@ async def test_nested_maps_merge_and_the_right_side_wins():
             body: "{}"
     """))
     assert x.state.current == "SUCCESS", engine.logs(x.id)
-    assert outputs(x, "call")["code"] == 200
-    sent = seen[0]
-    assert sent["authorization"] == "Bearer abc" and sent["x-source"] == "task" and sent["x-forced"] == "policy"
+    assert outputs(x, "call")["code"] == 200 and seen[0]["x-source"] == "task" and seen[0]["x-forced"] == "policy"
+    assert seen[0]["authorization"] == "Bearer abc"
 
 
 async def test_lists_are_concatenated_the_losing_side_first():
@@ -275,22 +254,14 @@ async def test_defaults_reach_tasks_inside_flowables_errors_and_finally():
           - id: if
             type: io.kestra.plugin.core.flow.If
             condition: "{{{{ true }}}}"
-            then:
-              - id: in_then
-                type: {LOG}
-            else:
-              - id: in_else
-                type: {LOG}
+            then: [{{id: in_then, type: {LOG}}}]
+            else: [{{id: in_else, type: {LOG}}}]
           - id: switch
             type: io.kestra.plugin.core.flow.Switch
             value: b
             cases:
-              b:
-                - id: in_case
-                  type: {LOG}
-            defaults:
-              - id: in_defaults
-                type: {LOG}
+              b: [{{id: in_case, type: {LOG}}}]
+            defaults: [{{id: in_defaults, type: {LOG}}}]
           - id: each
             type: io.kestra.plugin.core.flow.ForEach
             values: [1, 2]
@@ -299,20 +270,15 @@ async def test_defaults_reach_tasks_inside_flowables_errors_and_finally():
                 type: {LOG}
           - id: boom
             type: io.kestra.plugin.core.execution.Fail
-        errors:
-          - id: in_errors
-            type: {LOG}
-        finally:
-          - id: in_finally
-            type: {LOG}
+        errors: [{{id: in_errors, type: {LOG}}}]
+        finally: [{{id: in_finally, type: {LOG}}}]
     """))
     logged = messages(engine, x)
     assert x.state.current == "FAILED"
     assert logged["in_then"] == ["default in_then"] and logged["in_case"] == ["default in_case"]
     assert logged["in_each"] == ["default in_each", "default in_each"]
     assert logged["in_errors"] == ["default in_errors"] and logged["in_finally"] == ["default in_finally"]
-    assert "in_else" not in logged and "in_defaults" not in logged
-    assert states(x)["in_then"] == "SUCCESS"
+    assert "in_else" not in logged and "in_defaults" not in logged and states(x)["in_then"] == "SUCCESS"
 
 
 def test_defaults_reach_triggers_and_nested_plugin_properties():
@@ -424,9 +390,8 @@ def test_kestra_2_refuses_plugin_defaults_with_the_migration(tmp_path: Path):
             type: {LOG}
     """)
     problems = validate(source, version="2.0")
-    removed = [p for p in problems if "pluginDefaults" in p.message]
-    assert len(removed) == 1 and removed[0].line == 5  # the block's first line
-    assert "removed in Kestra 2.0" in removed[0].message and "inline the values" in removed[0].message
+    [removed] = [p for p in problems if "pluginDefaults" in p.message]
+    assert removed.line == 5 and "removed in Kestra 2.0" in removed.message and "inline the values" in removed.message
     assert any(p.kind == "missing-property" and "`message`" in p.message for p in problems)
     path = tmp_path / "old.yml"
     path.write_text(source.replace("pluginDefaults", "taskDefaults"))
