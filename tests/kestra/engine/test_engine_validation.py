@@ -95,7 +95,7 @@ def test_unknown_and_missing_properties():
 
 def test_unsupported_flow_property():
     assert "unsupported-property" in kinds(flow("""
-        pluginDefaults: []
+        afterExecution: []
         tasks:
           - id: hello
             type: io.kestra.plugin.core.log.Log
