@@ -12,8 +12,6 @@ import asyncio
 import shutil
 from typing import Any
 
-import pytest
-
 from lab.conversation import events as ev
 
 from .conftest import CLOCK, MARIA, ROOT
@@ -22,35 +20,6 @@ ONLY_MESSAGES = ("    conditions:\n      - type: io.kestra.plugin.core.condition
                  "        expression: \"{{ trigger.body.entry[0].changes[0].value.messages is defined }}\"\n")
 NOTHING = ("    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
            "        expression: \"{{ trigger.body.never is defined }}\"\n")
-
-
-@pytest.fixture(autouse=True)
-def conditions_wired(monkeypatch):
-    """Validate as validation.py will once it calls check_trigger_conditions (wired by the lead):
-    its blanket refusal of `conditions` / `when` is dropped, the conditions' own problems added.
-    A no-op once validation.py no longer refuses them."""
-    import yaml
-
-    from lab.kestra.engine import engine as engine_module
-    from lab.kestra.engine import validation
-    from lab.kestra.engine.conditions import check_trigger_conditions
-
-    original = validation.validate
-
-    def validate(source, *, path=None, version="1.3"):
-        found = original(source, path=path, version=version)
-        problems = [p for p in found
-                    if not (p.kind == "unsupported-property" and p.path.rsplit(".", 1)[-1] in ("conditions", "when"))]
-        if len(problems) == len(found):  # nothing refused: validation.py checks the conditions itself
-            return found
-        data = yaml.safe_load(source)
-        for i, trig in enumerate(data.get("triggers") or [] if isinstance(data, dict) else []):
-            for kind, message, sub in check_trigger_conditions(trig, version):
-                where = validation._dotted(("triggers", i) + sub)
-                problems.append(validation.Problem(kind, message, where, None, path))
-        return problems
-
-    monkeypatch.setattr(engine_module, "validate", validate)
 
 
 def project(tmp_path, condition: str) -> Any:

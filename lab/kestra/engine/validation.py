@@ -13,6 +13,7 @@ import yaml
 from lab import yamlio
 from lab.kestra.engine import known_types, plugin_defaults
 from lab.kestra.engine import render as R
+from lab.kestra.engine.conditions import check_trigger_conditions
 from lab.kestra.engine.flow import CORE, COMMON_TASK_PROPS, canonical_type
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.tasks.base import REGISTRY
@@ -183,11 +184,12 @@ class _Checker:
                 if key in ("id", "type"):
                     continue
                 if key in ("conditions", "when"):
-                    self.add("unsupported-property", f"webhook trigger `{trig['id']}`: `{key}` is not supported by "
-                             f"the embedded engine; {REAL_KESTRA}", path + (key,))
-                elif key not in WEBHOOK_PROPS:
+                    continue  # checked below, by the conditions module
+                if key not in WEBHOOK_PROPS:
                     self.add("unknown-property", f"webhook trigger `{trig['id']}`: unknown property `{key}`",
                              path + (key,))
+            for kind, message, sub in check_trigger_conditions(trig, self.version):
+                self.add(kind, message, path + sub)
 
     # -- tasks --------------------------------------------------------------------------------
     def tasks(self, tasks: Any, path: tuple[Any, ...]) -> None:

@@ -24,34 +24,6 @@ HOOK = "/api/v1/main/executions/webhook/company.team/{flow}/k"
 MONDAY_NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
-@pytest.fixture(autouse=True)
-def conditions_wired(monkeypatch):
-    """Validate as validation.py will once it calls check_trigger_conditions (wired by the lead):
-    its blanket refusal of `conditions` / `when` is dropped, the conditions' own problems added.
-    A no-op once validation.py no longer refuses them."""
-    import yaml
-
-    from lab.kestra.engine import engine as engine_module
-    from lab.kestra.engine import validation
-
-    original = validation.validate
-
-    def validate(source, *, path=None, version="1.3"):
-        found = original(source, path=path, version=version)
-        problems = [p for p in found
-                    if not (p.kind == "unsupported-property" and p.path.rsplit(".", 1)[-1] in ("conditions", "when"))]
-        if len(problems) == len(found):  # nothing refused: validation.py checks the conditions itself
-            return found
-        data = yaml.safe_load(source)
-        for i, trig in enumerate(data.get("triggers") or [] if isinstance(data, dict) else []):
-            for kind, message, sub in check_trigger_conditions(trig, version):
-                where = validation._dotted(("triggers", i) + sub)
-                problems.append(validation.Problem(kind, message, where, None, path))
-        return problems
-
-    monkeypatch.setattr(engine_module, "validate", validate)
-
-
 def hook_flow(flow_id: str, trigger_extra: str, *, log: str = "ran") -> str:
     return (f"id: {flow_id}\nnamespace: {NS}\ntasks:\n  - id: out\n    type: io.kestra.plugin.core.log.Log\n"
             f"    message: {log}\ntriggers:\n  - id: webhook\n    type: io.kestra.plugin.core.trigger.Webhook\n"
