@@ -9,7 +9,9 @@ and publishes plugin-ai's token counters `input.token.count`, `output.token.coun
 
 Supported: the OpenAI provider (any OpenAI-compatible server via `baseUrl`), `configuration`
 temperature / topP / seed / maxToken / responseFormat, ChatCompletion `messages` (text content),
-AIAgent `systemMessage` / `prompt` and KestraKVStore `memory`. Tools, content retrievers,
+AIAgent `systemMessage` / `prompt` / `maxSequentialToolsInvocations`, KestraKVStore `memory` (ai_memory.py)
+and the KestraFlow and KestraTask `tools` (ai_tools.py), run in langchain4j's loop: the tool calls of a
+reply are run, their results sent back, until the model answers. The other tools, content retrievers,
 guardrails, observability, thinking and PEM settings run inside Kestra's JVM and are reported by
 `problems()` rather than skipped.
 """
@@ -22,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from lab.kestra.engine.tasks import ai_tools
+from lab.kestra.engine.tasks.ai_memory import MEMORY_TYPES, ON_REAL_KESTRA, KVMemory
 from lab.kestra.engine.tasks.base import Prop, RunnableTask, TaskFailed, register
 
 AI = "io.kestra.plugin.ai."
@@ -33,8 +37,8 @@ CONFIG_KEYS = {"temperature", "topP", "seed", "maxToken", "responseFormat", "log
 FINISH = {"stop": "STOP", "length": "LENGTH", "tool_calls": "TOOL_EXECUTION", "function_call": "TOOL_EXECUTION",
           "content_filter": "CONTENT_FILTER"}
 ROLES = {"SYSTEM": "system", "USER": "user", "AI": "assistant"}
-ON_REAL_KESTRA = "run this flow on a real Kestra with plugin-ai for it"
-MEMORY_TYPES = {AI + "memory.KestraKVStore", AI + "memory.KestraKVMemory", "io.kestra.plugin.langchain4j.memory.KestraKVMemory"}
+DEFAULT_ROUND_TRIPS = 100  # langchain4j ToolService.maxToolCallingRoundTrips (ChatCompletion sets none)
+AGENT_ROUND_TRIPS = 2**31 - 1  # AIAgent: maxSequentialToolsInvocations unset is Integer.MAX_VALUE
 
 
 def _is_expr(value: Any) -> bool:
@@ -65,7 +69,8 @@ def _problems_common(props: dict[str, Any]) -> list[str]:
         fmt = config.get("responseFormat")
         if isinstance(fmt, dict) and str(fmt.get("type", "TEXT")).upper() not in ("TEXT", "JSON") and not _is_expr(fmt.get("type")):
             out.append(f"configuration.responseFormat.type must be TEXT or JSON, not {fmt.get('type')!r}")
-    for key, what in (("tools", "tools"), ("guardrails", "guardrails"), ("contentRetrievers", "content retrievers"),
+    out += ai_tools.problems(props.get("tools"))
+    for key, what in (("guardrails", "guardrails"), ("contentRetrievers", "content retrievers"),
                       ("observability", "observability"), ("outputFiles", "output files")):
         if props.get(key):
             out.append(f"`{key}`: {what} are not supported by the embedded engine; {ON_REAL_KESTRA}")
@@ -80,7 +85,9 @@ class _AITask(RunnableTask):
         """What the embedded engine cannot honour in these (unrendered) properties."""
         return _problems_common(props)
 
-    async def _complete(self, ctx: Any, props: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:
+    async def _complete(self, ctx: Any, props: dict[str, Any], messages: list[dict[str, Any]],
+                        limit: int = DEFAULT_ROUND_TRIPS) -> dict[str, Any]:
+        """Ask the model, running the tools it calls until it answers (langchain4j's AiServices loop)."""
         provider = ctx.render(props["provider"])
         config = ctx.render(props.get("configuration") or {})
         model = str(provider.get("modelName") or "")
@@ -94,26 +101,32 @@ class _AITask(RunnableTask):
                 except (TypeError, ValueError):
                     raise TaskFailed(f"configuration.{key} must be a number, got {config[key]!r}") from None
         json_format = self._response_format(config, body)
-        url = base + "/chat/completions"
-        started = time.perf_counter()
-        try:
-            resp = await ctx.http.post(url, json=body, headers={"Authorization": f"Bearer {provider.get('apiKey', '')}"},
-                                       timeout=120.0)
-        except httpx.HTTPError as exc:
-            raise TaskFailed(f"could not reach the LLM provider at {url}: {exc.__class__.__name__}: {exc}") from None
-        duration = int((time.perf_counter() - started) * 1000)
-        if resp.status_code >= 400:
-            raise TaskFailed(f"the LLM provider at {url} answered HTTP {resp.status_code}: {_error_text(resp)}",
-                             outputs={"code": resp.status_code})
-        try:
-            data = resp.json()
-            choice = data["choices"][0]
-            message = choice.get("message") or {}
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise TaskFailed(f"the LLM provider at {url} answered something that is not a chat completion: "
-                             f"{resp.text[:300]!r}") from None
-        usage = data.get("usage") or {}
-        content = message.get("content")
+        tools = await ai_tools.build(ctx, props["tools"]) if props.get("tools") else {}
+        if tools:
+            body["tools"] = [tool.spec for tool in tools.values()]
+        post = _Poster(ctx, base + "/chat/completions", str(provider.get("apiKey", "")), model)
+        reply = await post(body)
+        usage, added, executions, intermediate = reply["usage"], [], [], []
+        left = limit
+        while True:
+            if left == 0:  # checked before each reply is read, as langchain4j's ToolService does
+                raise TaskFailed(f"Something is wrong, exceeded {limit} tool calling round trips "
+                                 f"(maxToolCallingRoundTrips)")
+            left -= 1
+            message = {k: v for k, v in reply["message"].items() if k in ("role", "content", "tool_calls")}
+            added.append({"role": "assistant", **message})
+            calls = message.get("tool_calls") or []
+            if not calls or not tools:  # no tools configured: the reply is the answer (finishReason says it)
+                break
+            intermediate.append(_intermediate(reply))
+            for call in calls:
+                result = await _call_tool(ctx, tools, call)
+                executions.append({"requestId": call.get("id"), "requestName": (call.get("function") or {}).get("name"),
+                                   "requestArguments": _arguments(call), "result": result})
+                added.append({"role": "tool", "tool_call_id": call.get("id"), "content": result})
+            reply = await post({**body, "messages": messages + added})
+            usage = _sum_usage(usage, reply["usage"])
+        content = reply["message"].get("content")
         out: dict[str, Any] = {}
         if json_format:
             try:
@@ -127,19 +140,15 @@ class _AITask(RunnableTask):
         elif content is not None:
             out["textOutput"] = content
         if usage:
-            inp, outp = usage.get("prompt_tokens"), usage.get("completion_tokens")
-            out["tokenUsage"] = {"inputTokenCount": inp, "outputTokenCount": outp,
-                                 "totalTokenCount": usage.get("total_tokens", (inp or 0) + (outp or 0))}
-            _send_metrics(ctx, out["tokenUsage"])
-        out["finishReason"] = FINISH.get(str(choice.get("finish_reason")), "OTHER")
-        out["toolExecutions"] = []
-        out["intermediateResponses"] = []
-        out["requestDuration"] = duration
+            out["tokenUsage"] = usage
+            _send_metrics(ctx, usage)
+        out["finishReason"] = reply["finish"]
+        out["toolExecutions"] = executions
+        out["intermediateResponses"] = intermediate
+        out["requestDuration"] = reply["duration"]
         out["sources"] = []
         out["guardrailViolated"] = False
-        ctx.log("DEBUG", f"LLM {model}: {usage.get('prompt_tokens')} input / {usage.get('completion_tokens')} output "
-                         f"tokens in {duration} ms")
-        out["_message"] = message  # taken out by the caller (memory needs the reply)
+        out["_messages"] = added  # taken out by the caller (memory keeps them)
         return out
 
     @staticmethod
@@ -182,6 +191,90 @@ def _error_text(resp: httpx.Response) -> str:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         return str(data["error"].get("message") or data["error"])
     return resp.text[:500]
+
+
+class _Poster:
+    """One `/chat/completions` POST per call, read into the reply fields the outputs need."""
+
+    def __init__(self, ctx: Any, url: str, key: str, model: str) -> None:
+        self.ctx, self.url, self.key, self.model = ctx, url, key, model
+
+    async def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        url, ctx = self.url, self.ctx
+        started = time.perf_counter()
+        try:
+            resp = await ctx.http.post(url, json=body, headers={"Authorization": f"Bearer {self.key}"}, timeout=120.0)
+        except httpx.HTTPError as exc:
+            raise TaskFailed(f"could not reach the LLM provider at {url}: {exc.__class__.__name__}: {exc}") from None
+        duration = int((time.perf_counter() - started) * 1000)
+        if resp.status_code >= 400:
+            raise TaskFailed(f"the LLM provider at {url} answered HTTP {resp.status_code}: {_error_text(resp)}",
+                             outputs={"code": resp.status_code})
+        try:
+            data = resp.json()
+            choice = data["choices"][0]
+            message = choice.get("message") or {}
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise TaskFailed(f"the LLM provider at {url} answered something that is not a chat completion: "
+                             f"{resp.text[:300]!r}") from None
+        raw = data.get("usage") or {}
+        ctx.log("DEBUG", f"LLM {self.model}: {raw.get('prompt_tokens')} input / {raw.get('completion_tokens')} output "
+                         f"tokens in {duration} ms")
+        usage = None
+        if raw:
+            inp, outp = raw.get("prompt_tokens"), raw.get("completion_tokens")
+            usage = {"inputTokenCount": inp, "outputTokenCount": outp,
+                     "totalTokenCount": raw.get("total_tokens", (inp or 0) + (outp or 0))}
+        return {"id": data.get("id"), "message": message, "usage": usage, "duration": duration,
+                "finish": FINISH.get(str(choice.get("finish_reason")), "OTHER")}
+
+
+def _sum_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    """langchain4j's TokenUsage.sum: field by field, a missing count left out of the sum."""
+    if a is None or b is None:
+        return a or b
+    return {k: (a.get(k) or 0) + (b.get(k) or 0) if a.get(k) is not None or b.get(k) is not None else None for k in a}
+
+
+def _arguments(call: dict[str, Any]) -> Any:
+    """AIUtils.parseJson on a tool call's arguments (blank is an empty map)."""
+    raw = (call.get("function") or {}).get("arguments")
+    if isinstance(raw, dict) or raw is None:
+        return raw or {}
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise TaskFailed(f"the model called tool {(call.get('function') or {}).get('name')!r} with arguments that "
+                         f"are not JSON: {raw[:300]!r}") from None
+
+
+def _intermediate(reply: dict[str, Any]) -> dict[str, Any]:
+    """An AIOutput.AIResponse: a reply that asked for tools."""
+    message = reply["message"]
+    out = {"id": reply["id"], "completion": message.get("content"), "tokenUsage": reply["usage"],
+           "finishReason": reply["finish"], "toolExecutionRequests": [
+               {"id": c.get("id"), "name": (c.get("function") or {}).get("name"), "arguments": _arguments(c)}
+               for c in message.get("tool_calls") or []], "requestDuration": reply["duration"]}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+async def _call_tool(ctx: Any, tools: dict[str, ai_tools.Tool], call: dict[str, Any]) -> str:
+    """Run one tool call; a failure fails the task (plugin-ai's toolExecutionErrorHandler rethrows)."""
+    name, rid = (call.get("function") or {}).get("name"), call.get("id")
+    tool = tools.get(str(name))
+    if tool is None:
+        raise TaskFailed(f"The LLM is trying to execute the '{name}' tool, but no such tool exists. Most likely, it is "
+                         f"a hallucination. (tools: {', '.join(tools)})")
+    if getattr(ctx, "metric", None) is not None:
+        ctx.metric("ai.agent.tool.calls", "counter", 1, {"tool": tool.provider})
+    try:
+        args = _arguments(call)
+        return await tool.execute(args if isinstance(args, dict) else {})
+    except Exception as exc:  # noqa: BLE001 - any tool failure ends the agent, with its message
+        ctx.log("ERROR", f"An error occurred during tool execution for tool {name} with request ID {rid}")
+        raise TaskFailed(f"tool {name} (request {rid}) failed: {exc}") from None
 
 
 @register
@@ -229,7 +322,7 @@ class ChatCompletion(_AITask):
         # langchain4j puts the system message first whatever its position in the list.
         messages.sort(key=lambda m: m["role"] != "system")
         out = await self._complete(ctx, props, messages)
-        out.pop("_message")
+        out.pop("_messages")
         if "textOutput" in out:
             out = {"aiResponse": out["textOutput"], **out}  # deprecated output plugin-ai still sets
         return out
@@ -261,89 +354,14 @@ class AIAgent(_AITask):
         history = memory.messages() if memory else []
         messages = ([{"role": "system", "content": system}] if system else []) + history + \
             [{"role": "user", "content": prompt}]
-        out = await self._complete(ctx, props, messages)
-        reply = out.pop("_message")
+        limit = ctx.render(props.get("maxSequentialToolsInvocations"))
+        try:
+            limit = AGENT_ROUND_TRIPS if limit is None else int(limit)
+        except (TypeError, ValueError):
+            raise TaskFailed(f"maxSequentialToolsInvocations must be an integer, not {limit!r}") from None
+        out = await self._complete(ctx, props, messages, limit)
+        added = out.pop("_messages")
         if memory is not None:
-            memory.save(system, [*history, {"role": "user", "content": prompt},
-                                 {"role": "assistant", "content": reply.get("content") or ""}])
+            added[-1] = {**added[-1], "content": added[-1].get("content") or ""}
+            memory.save(system, [*history, {"role": "user", "content": prompt}, *added])
         return out
-
-
-class KVMemory:
-    """plugin-ai's KestraKVStore memory: the conversation as langchain4j JSON in a namespace KV entry
-    named by `memoryId`, windowed to `messages` (system message included), expiring after `ttl`."""
-
-    def __init__(self, ctx: Any, key: str, size: int, ttl: float, drop: str) -> None:
-        self.ctx, self.key, self.size, self.ttl, self.drop = ctx, key, size, ttl, drop
-
-    @staticmethod
-    def problems(memory: Any) -> list[str]:
-        if not memory:
-            return []
-        if not isinstance(memory, dict) or memory.get("type") not in MEMORY_TYPES:
-            kind = memory.get("type") if isinstance(memory, dict) else memory
-            return [f"memory {kind!r} is not supported by the embedded engine; use "
-                    f"io.kestra.plugin.ai.memory.KestraKVStore, or {ON_REAL_KESTRA}"]
-        drop = memory.get("drop", "NEVER")
-        if not _is_expr(drop) and str(drop).upper() not in ("NEVER", "BEFORE_TASKRUN", "AFTER_TASKRUN"):
-            return [f"memory.drop must be NEVER, BEFORE_TASKRUN or AFTER_TASKRUN, not {drop!r}"]
-        return []
-
-    @classmethod
-    def open(cls, ctx: Any, memory: dict[str, Any]) -> KVMemory:
-        from lab.clock import parse_duration
-
-        try:
-            key = ctx.render_str(memory.get("memoryId") or "{{ labels.system.correlationId }}")
-        except Exception as exc:  # noqa: BLE001 - an unrenderable id is a task failure a person must fix
-            raise TaskFailed(f"memory.memoryId could not be rendered ({exc}); set memoryId, e.g. "
-                             "\"wa-{{ trigger.body.entry[0].changes[0].value.contacts[0].wa_id }}\"") from None
-        if not key:
-            raise TaskFailed("memory.memoryId rendered empty; set it to a per-conversation id")
-        try:
-            size = int(ctx.render(memory.get("messages", 10)))
-            ttl = parse_duration(str(ctx.render(memory.get("ttl") or "PT1H"))).total_seconds()
-        except (TypeError, ValueError) as exc:
-            raise TaskFailed(f"memory.messages / memory.ttl are invalid: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - ConfigError from parse_duration
-            raise TaskFailed(f"memory.ttl is not a duration: {exc}") from None
-        return cls(ctx, key, size, ttl, str(ctx.render_str(memory.get("drop") or "NEVER")).upper())
-
-    def messages(self) -> list[dict[str, Any]]:
-        """The remembered user and AI messages (the system message comes from the task)."""
-        if self.drop == "BEFORE_TASKRUN":
-            self.ctx.kv.delete(self.ctx.namespace, self.key)
-            return []
-        try:
-            raw = self.ctx.kv.get(self.ctx.namespace, self.key)
-        except KeyError:
-            return []
-        try:
-            stored = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError:
-            self.ctx.log("WARN", f"chat memory {self.key!r} is not JSON; starting a new conversation")
-            return []
-        out = []
-        for m in stored if isinstance(stored, list) else []:
-            kind = str(m.get("type", "")).upper() if isinstance(m, dict) else ""
-            if kind == "USER":
-                text = m.get("text") or "".join(c.get("text", "") for c in m.get("contents") or [] if isinstance(c, dict))
-                out.append({"role": "user", "content": text})
-            elif kind == "AI":
-                out.append({"role": "assistant", "content": m.get("text") or ""})
-        return out
-
-    def save(self, system: str | None, conversation: list[dict[str, Any]]) -> None:
-        """Store the window of the conversation (or drop it, with drop: AFTER_TASKRUN)."""
-        if self.drop == "AFTER_TASKRUN":
-            self.ctx.kv.delete(self.ctx.namespace, self.key)
-            return
-        room = max(self.size - (1 if system else 0), 0)
-        window = conversation[-room:] if room else []
-        doc: list[dict[str, Any]] = [{"text": system, "type": "SYSTEM"}] if system else []
-        for m in window:
-            if m["role"] == "user":
-                doc.append({"contents": [{"text": m["content"], "type": "TEXT"}], "type": "USER"})
-            else:
-                doc.append({"text": m["content"], "toolExecutionRequests": [], "type": "AI"})
-        self.ctx.kv.set(self.ctx.namespace, self.key, json.dumps(doc, ensure_ascii=False), ttl=self.ttl, kind="STRING")
