@@ -321,3 +321,30 @@ def test_validation_accepts_the_supported_tools_and_names_the_others():
     assert "'sub' is not a runnable task" in text
     assert "tools[4].tasks[1]: io.kestra.plugin.jdbc.postgresql.Query is not supported by the embedded engine" in text
     assert "unknown property `mesage`" in text
+
+
+async def test_the_lab_gateway_in_scripted_mode_plays_the_tool_loop():
+    from lab.llm.gateway import LLMGateway
+    from lab.llm.scripted import ScriptedReplies
+
+    key = "walab-ai-task-key-0123456789abcdef"
+    gw = LLMGateway(mode="scripted", key=key)
+    gw.script(ScriptedReplies([{"tool_call": {"name": "kestra_task_note", "arguments": {"format": "pedido 42 enviado"}}},
+                               "Seu pedido 42 foi enviado."]))
+    engine = Engine(http=httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app)))
+    source = agent_flow("""\
+        - type: io.kestra.plugin.ai.tool.KestraTask
+          tasks:
+            - id: note
+              type: io.kestra.plugin.core.debug.Return
+              format: "..."
+        """).replace("apiKey: test-key", f"apiKey: {key}").replace(
+        "baseUrl: http://llm.test/v1", "baseUrl: \"http://lab/x/{{ execution.id }}/v1\"")
+    x = await run(engine, source)
+    assert x.state.current == "SUCCESS", errors(engine, x)
+    out = task_run(x).outputs
+    assert out["textOutput"] == "Seu pedido 42 foi enviado." and out["toolExecutions"][0]["result"] == '{"value":"pedido 42 enviado"}'
+    first, second = gw.calls(x.id)
+    assert second.request["messages"][-1]["role"] == "tool"
+    assert out["tokenUsage"]["totalTokenCount"] == sum(c.response["usage"]["total_tokens"] for c in (first, second))
+    await engine.aclose()
