@@ -21,6 +21,7 @@ class LiveTurns:
         self.done: set[int] = set()
         self.sends: dict[str, CapturedSend] = {}
         self._pending: dict[str, deque[str]] = {}
+        self.claimed: dict[str, str] = {}  # pending bubble key -> the key of the bubble that replaced it
 
     def add_pending(self, wa_id: str, key: str) -> None:
         """A bubble shown before its turn started (the person pressed Enter)."""
@@ -30,6 +31,17 @@ class LiveTurns:
         """The oldest pending bubble of the contact, now that its turn started."""
         queue = self._pending.get(wa_id)
         return queue.popleft() if queue else None
+
+    def drop_pending(self, key: str) -> str | None:
+        """Forget a pending bubble whose action failed, so no later turn claims (replaces) it.
+
+        Returns the key the bubble has now: `key` while unclaimed, else the key of the turn's bubble.
+        """
+        for queue in self._pending.values():
+            if key in queue:
+                queue.remove(key)
+                return key
+        return self.claimed.pop(key, key)
 
     def started(self, event: ev.TurnStarted) -> None:
         self.turns[event.index] = Turn(index=event.index, contact=event.contact, inbound=event.inbound)

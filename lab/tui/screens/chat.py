@@ -198,9 +198,12 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         pane = self.query_one(ChatPane)
         if isinstance(event, ev.TurnStarted):
             self.live.started(event)
+            pending = self.live.claim_pending(event.contact)  # claimed even when another chat is shown
+            item = item_from_inbound(event.inbound, event.index, "sent")
+            if pending is not None:
+                self.live.claimed[pending] = item.key
             if event.contact == self.contact:
-                pending = self.live.claim_pending(event.contact)
-                pane.upsert(item_from_inbound(event.inbound, event.index, "sent"), replace_key=pending)
+                pane.upsert(item, replace_key=pending)
                 self.refresh_side()
         elif isinstance(event, ev.ReplyCaptured):
             self.live.reply(event)
@@ -235,6 +238,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def turn_finished(self, turn: Turn, pending_key: str | None = None) -> None:
         """Reconcile the thread with the finished turn (statuses, verdicts, answers)."""
         self.live.finished(turn)
+        if pending_key is not None:
+            self.live.claimed.pop(pending_key, None)
         if self.recording is not None and pending_key is None:
             self.recording.turns += 1
             self.refresh_header()
@@ -251,8 +256,10 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
 
     def on_action_failed(self, message: ActionFailed) -> None:
         pane = self.query_one(ChatPane)
-        if message.pending_key and pane.has(message.pending_key):
-            item = pane.items[pane._index[message.pending_key]]
+        # The failed bubble keeps its place: no later turn may claim it (that showed the next message twice).
+        key = self.live.drop_pending(message.pending_key) if message.pending_key else None
+        if key is not None and pane.has(key):
+            item = pane.items[pane._index[key]]
             item.state = "failed"
             pane.upsert(item)
         self.show_error(message.error)

@@ -1,0 +1,46 @@
+"""Pilot tests pinning the TUI fixes from the QA pass: each one failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.tui.widgets.error_panel import ErrorPanel
+
+from .conftest import SNAPSHOT_SIZE, opened, send, settle
+
+
+def texts(app) -> list[str]:
+    return [b.item.text for b in app.chat.query(".bubble")]
+
+
+async def test_a_failed_action_does_not_double_the_next_message(make_fake_app):
+    """A failed action's bubble stays failed; the next message shows once (it used to claim the failed one)."""
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await send(pilot, "boom")  # the fake lab fails it before the turn starts
+        await pilot.press("escape")
+        await send(pilot, "teste depois do erro")
+        await send(pilot, "e mais um")
+        assert texts(app) == ["Oi", "Recebi: Oi", "boom", "teste depois do erro", "Recebi: teste depois do erro",
+                              "e mais um", "Recebi: e mais um"]
+        states = {b.item.text: b.item.state for b in app.chat.query(".bubble") if b.item.side == "user"}
+        assert states == {"Oi": "delivered", "boom": "failed", "teste depois do erro": "delivered",
+                          "e mais um": "delivered"}
+
+
+@pytest.mark.slow
+async def test_a_failed_tap_on_the_real_lab_does_not_double_the_next_message(make_real_app):
+    """QA P1-4 as reported: `/tap Nada` fails (no such button), then a text shows once."""
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await send(pilot, "/tap Nada")
+        assert app.chat.query_one(ErrorPanel).shown and "Nada" in str(app.chat.query_one(ErrorPanel).last)
+        await pilot.press("escape")
+        await send(pilot, "teste depois do erro")
+        user = [b.item for b in app.chat.query(".bubble") if b.item.side == "user"]
+        assert [(i.text, i.state) for i in user][-2:] == [("Nada", "failed"), ("teste depois do erro", "read")]  # the flow marks it read
+        assert texts(app).count("teste depois do erro") == 1
