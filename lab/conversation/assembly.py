@@ -66,11 +66,20 @@ def check_upstream(settings: "Settings") -> None:
                               "Ollama), or use --llm replay / --llm scripted")
 
 
-def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any) -> bool:
-    """The lead flow asks the LLM only when a model can answer: scripted, a cassette, or a live key."""
+def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any, store: Any = None) -> bool:
+    """The lead flow asks the LLM only when a model can answer: scripted replies, a cassette that
+    holds recorded chat calls, or a live key.
+
+    A replay must decide as the recording did. A conversation recorded while no model was called
+    (the chat had no key, or no message needed one) leaves a cassette without chat entries: its
+    replay runs without the LLM too, instead of sending calls that can only miss.
+    """
     mode = settings.llm_mode
-    return (mode == "scripted" and scripted is not None) or (mode == "replay" and cassette is not None) \
-        or (mode in ("live", "record") and _llm_upstream_ok(settings))
+    if mode == "scripted":
+        return scripted is not None and bool(getattr(scripted, "rules", True) or getattr(scripted, "queue", True))
+    if mode == "replay":
+        return cassette is not None and (store is None or store.has_entries("chat"))
+    return mode in ("live", "record") and _llm_upstream_ok(settings)
 
 
 async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, scripted: Any,
@@ -132,7 +141,7 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     try:
         if engine is None:
             await client.detect()
-        parts.plan = deploy.plan(settings, lead_use_llm=lead_uses_llm(settings, cassette, scripted))
+        parts.plan = deploy.plan(settings, lead_use_llm=lead_uses_llm(settings, cassette, scripted, store))
         if engine is not None:
             deploy.apply_embedded(engine, parts.plan)
         else:

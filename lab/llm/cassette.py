@@ -270,6 +270,11 @@ class CassetteStore:
                 return entry
         return entries[-1]
 
+    def has_entries(self, kind: str | None = None) -> bool:
+        """Whether any cassette holds a recording (of this kind: chat or embeddings)."""
+        self._load()
+        return any(kind is None or e.kind == kind for es in self._index.values() for e in es)
+
     def near(self, rk: RequestKey) -> list[CassetteEntry]:
         """Entries of the same conversation (same non-system messages) under another key."""
         self._load()

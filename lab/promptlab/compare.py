@@ -115,7 +115,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def cell_of(playback: Any, variant: str, model: str) -> Cell:
     """A cell from a scenario Playback."""
-    from lab.scenarios.assertions import views
+    from lab.scenarios.assertions import describe_failures, views
     from lab.scenarios.replies import reply_text
 
     turns = []
@@ -125,7 +125,8 @@ def cell_of(playback: Any, variant: str, model: str) -> Cell:
                                 latency_ms=t.timings.terminal_ms))
     latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
     costs = [t.cost_usd for t in turns]
-    failures = [c.describe() for c in playback.failures] + ([playback.error] if playback.error else [])
+    failures = describe_failures(playback.failures, playback.transcript.turns) + \
+        ([playback.error] if playback.error else [])
     return Cell(
         scenario=playback.case.test_name, variant=variant, model=model, passed=playback.passed,
         checks_passed=sum(1 for c in playback.checks if c.ok), checks_failed=len(playback.failures),

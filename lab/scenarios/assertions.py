@@ -36,12 +36,59 @@ class Check:
         head = f"{where}: {self.what}"
         if self.ok:
             return f"{head}: ok"
-        return f"{head}\n    expected: {_short(self.expected)}\n    actual:   {_short(self.actual)}"
+        # An error message (a turn that did not finish) carries its fix: never cut it.
+        actual = _short(self.actual, whole=self.what in WHOLE)
+        return f"{head}\n    expected: {_short(self.expected)}\n    actual:   {actual}"
 
 
-def _short(value: Any) -> str:
+# Checks whose `actual` is an error message with its fix, shown whole however long.
+WHOLE = {"turn finished"}
+
+
+def _short(value: Any, whole: bool = False) -> str:
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 800 else text[:800] + "…"
+    return text if whole or len(text) <= 800 else text[:800] + "…"
+
+
+def llm_cause(turn: Turn) -> str | None:
+    """Why a turn's model calls failed, in the calls' own words (a replay miss names the request
+    and how to record it); None when every call was answered."""
+    failed = [c for c in turn.llm_calls if c.status >= 400]
+    if not failed:
+        return None
+    reasons = list(dict.fromkeys(c.error or f"HTTP {c.status}" for c in failed))
+    misses = sum(1 for c in failed if c.mode == "replay" and c.status == 404)
+    n = len(turn.llm_calls)
+    if misses == len(failed):
+        head = f"{misses} of this turn's {n} model call(s) missed the cassette"
+    elif all(c.mode == "scripted" and c.status == 404 for c in failed):
+        head = f"{len(failed)} of this turn's {n} model call(s) found no scripted reply"
+    else:
+        head = f"{len(failed)} of this turn's {n} model call(s) failed"
+    more = f" (and {len(reasons) - 2} other errors)" if len(reasons) > 2 else ""
+    return f"{head}: " + "\n      ".join(reasons[:2]) + more
+
+
+def describe_failures(failed: list[Check], turns: list[Turn]) -> list[str]:
+    """Each failed check as text; the first failure of a turn whose model calls failed also says
+    why (once per turn, unless the check's own text already quotes it)."""
+    by_index = {t.index: t for t in turns}
+    explained: set[int] = set()
+    out = []
+    for check in failed:
+        text = check.describe()
+        turn = by_index.get(check.turn) if check.turn else None
+        if turn is not None and turn.index not in explained:
+            explained.add(turn.index)
+            cause = llm_cause(turn)
+            first = next((c.error for c in turn.llm_calls if c.status >= 400 and c.error), None)
+            cut = text.find(first[:80]) if first and text.endswith("…") else -1
+            if cut >= 0:  # the turn's error quotes the call's error, cut short: show it whole
+                text = text[:cut] + first
+            elif cause and not (first and first in text):
+                text += f"\n    because:  {cause}"
+        out.append(text)
+    return out
 
 
 def views(turn: Turn) -> list[dict[str, Any]]:

@@ -64,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
 def problems(playback: Any) -> list[str]:
     """The failed checks and the step that could not run, in step order (the error ends a run,
     so it comes after the failures of the steps before it)."""
-    lines = [(_step_of(c.describe()), 0, f"FAIL {c.describe()}") for c in playback.checks if not c.ok]
+    from lab.scenarios.assertions import describe_failures
+
+    texts = describe_failures(playback.failures, playback.transcript.turns)
+    lines = [(_step_of(text), 0, f"FAIL {text}") for text in texts]
     if playback.error:
         lines.append((_step_of(playback.error), 1, f"ERROR {playback.error}"))
     return [text for _, _, text in sorted(lines, key=lambda x: (x[0], x[1]))]

@@ -76,7 +76,9 @@ def run_case(case: Any, snapshot: Any, play: Any) -> None:
     if playback.runs > 1:
         problems.append(f"live repeat: {playback.passed_runs} of {playback.runs} runs passed, "
                         f"{scenario.llm.pass_if} needed" if not playback.passed else "")
-    problems += [c.describe() for c in playback.failures]
+    from lab.scenarios.assertions import describe_failures
+
+    problems += describe_failures(playback.failures, playback.transcript.turns)
     if playback.error:  # the step that could not run comes after the checks of the steps before it
         problems.append(playback.error)
     if not matched:
