@@ -44,3 +44,33 @@ async def test_a_failed_tap_on_the_real_lab_does_not_double_the_next_message(mak
         user = [b.item for b in app.chat.query(".bubble") if b.item.side == "user"]
         assert [(i.text, i.state) for i in user][-2:] == [("Nada", "failed"), ("teste depois do erro", "read")]  # the flow marks it read
         assert texts(app).count("teste depois do erro") == 1
+
+
+def log_view_text(view) -> str:
+    return " ".join(strip.text.strip() for strip in view.lines)
+
+
+@pytest.mark.slow
+async def test_the_logs_tab_wraps_long_lines_at_the_panel_width_and_loses_nothing(make_real_app):
+    """QA P1-5: `lead_logged lead 5511987…: intent …, score …, stage …` was cut at the panel's edge."""
+    from lab.tui.widgets.log_view import LogView
+    from lab.tui.widgets.side_panel import SidePanel
+
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await pilot.press("f9")  # Logs
+        await settle(pilot)
+        view = app.chat.query_one(LogView)
+        turn = app.chat.query_one(SidePanel).turn
+        long = [line for line in turn.logs if len(line.message) > view.scrollable_content_region.width]
+        assert long, [line.message for line in turn.logs]  # the case that was cut
+        width = view.scrollable_content_region.width
+        assert all(strip.cell_length <= width for strip in view.lines)
+        shown = log_view_text(view)
+        for line in turn.logs:
+            assert " ".join(line.message.split()) in shown
+        await pilot.resize_terminal(100, 36)  # a narrower panel wraps again
+        await settle(pilot)
+        assert all(strip.cell_length <= view.scrollable_content_region.width for strip in view.lines)

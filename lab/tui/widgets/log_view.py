@@ -24,21 +24,29 @@ def log_text(line: LogLine) -> Text:
 
 
 class LogView(RichLog):
-    """A line-API log (virtualised by RichLog), refilled when the selected turn changes."""
+    """A line-API log (virtualised by RichLog), refilled when the selected turn changes.
+
+    Lines wrap at the panel's width (RichLog's default renders at least 78 columns, which the
+    panel then clipped: the end of each long message was lost), and are wrapped again when the
+    panel's width changes.
+    """
 
     DEFAULT_CSS = """
-    LogView { height: 1fr; background: $surface; border: none; padding: 0 1; }
+    LogView { height: 1fr; background: $surface; border: none; padding: 0 1; scrollbar-gutter: stable; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=5000)
+        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=5000, min_width=8)
         self.turn_index: int | None = None
+        self.turn: Turn | None = None
         self._count = 0
+        self._wrapped_at = 0  # the width the lines were wrapped at (0: not rendered yet)
 
     def show_turn(self, turn: Turn | None) -> None:
         """Show every log line of a turn (called when the selection changes or the turn ends)."""
         self.clear()
         self._count = 0
+        self.turn = turn
         self.turn_index = turn.index if turn else None
         if turn is None:
             self.write(Text("No logs yet.", style="dim"))
@@ -54,3 +62,13 @@ class LogView(RichLog):
             self.clear()
         self.write(log_text(line))
         self._count += 1
+
+    def on_resize(self) -> None:
+        # Runs before RichLog's own handler: the first size is RichLog's to use (deferred writes).
+        # The turn on show holds every line (streamed ones too: the live turn gets them first).
+        width = self.scrollable_content_region.width
+        if not width:  # a hidden tab: keep the lines as they are
+            return
+        if self._size_known and self._wrapped_at and width != self._wrapped_at:
+            self.show_turn(self.turn)
+        self._wrapped_at = width
