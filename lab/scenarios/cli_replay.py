@@ -52,13 +52,21 @@ def run(args: argparse.Namespace) -> int:
                   f"(needs {case.scenario.llm.pass_if})")
         for line in problems(playback):
             print(line)
-        n_ok = sum(1 for c in playback.checks if c.ok)
-        verdict = "passed" if playback.passed else "FAILED"
-        print(f"{verdict}: {n_ok}/{len(playback.checks)} checks, {len(playback.transcript.turns)} turns, "
-              f"{playback.seconds:.2f} s")
+        print(f"{verdict_line(playback)}, {len(playback.transcript.turns)} turns, {playback.seconds:.2f} s")
         failed += 0 if playback.passed else 1
     sys.stdout.flush()
     return 1 if failed else 0
+
+
+def verdict_line(playback: Any) -> str:
+    """`passed: 7/7 checks`, `FAILED: 5/7 checks`, or, when a step could not run, which one and
+    how the checks before it went (they are all the checks there are: the run stopped there)."""
+    n_ok, n = sum(1 for c in playback.checks if c.ok), len(playback.checks)
+    if playback.error:
+        step = _step_of(playback.error)
+        what = f"step {step} could not run" if step != 1 << 30 else "a step could not run"
+        return f"FAILED: {what}; {n_ok}/{n} checks before it passed"
+    return f"{'passed' if playback.passed else 'FAILED'}: {n_ok}/{n} checks"
 
 
 def problems(playback: Any) -> list[str]:

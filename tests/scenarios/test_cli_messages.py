@@ -51,3 +51,15 @@ def test_a_replay_miss_suggests_replaying_the_scenario_in_record_mode(tmp_path: 
     assert "walab record <scenario>" not in text
     other = miss_message(CassetteStore(tmp_path), chat_key(body), {"last_user": "Oi"})  # not one scenario's own
     assert "`walab replay SCENARIO.yaml --llm record`" in other
+
+
+def test_replay_summary_names_the_step_that_could_not_run(tmp_path: Path) -> None:
+    path = tmp_path / "scenarios" / "t.yaml"
+    path.parent.mkdir()
+    # step 1 passes its check; step 2 cannot run: "1/1 checks" alone would read as a pass
+    path.write_text("version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: oi\n    expect: {contains: disse}\n"
+                    "  - tap: Botão que não existe\n", encoding="utf-8")
+    done = _walab("replay", str(path), "--lab-factory", "fake_lab:FakeLab.open", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    summary = done.stdout.rstrip().splitlines()[-1]
+    assert summary.startswith("FAILED: step 2 could not run; 1/1 checks before it passed, 1 turns"), summary
