@@ -17,8 +17,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contact", help="wa_id or name of the contact (default: the first configured contact)")
     parser.add_argument("--flow", help="flow id in the namespace (default: settings.flow, lead_qualification)")
     parser.add_argument("--kestra", metavar="URL", help="a real Kestra to send to (default: the embedded engine)")
-    parser.add_argument("--llm", choices=("live", "record", "replay", "scripted"), help="LLM gateway mode")
+    parser.add_argument("--llm", choices=("live", "record", "replay", "scripted"),
+                        help="LLM gateway mode: live / record call OPENAI_BASE_URL with OPENAI_API_KEY, replay answers "
+                             "from a cassette, scripted answers from --script FILE (no model at all)")
     parser.add_argument("--cassette", metavar="PATH", help="LLM cassette to replay from or record into")
+    parser.add_argument("--script", metavar="FILE",
+                        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
+                             "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file")
     parser.add_argument("--image", metavar="PATH", help="send this photo (TEXT becomes its caption)")
     parser.add_argument("--serve", action="store_true",
                         help="listen on the lab port while sending (needed when a real Kestra calls the lab back)")
@@ -39,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError("TEXT is empty: WhatsApp does not send an empty message",
                          fix='give the text the user types, e.g. walab send "Oi" (or a photo with --image PATH)')
-    settings = load_settings(llm_mode=args.llm, kestra_url=args.kestra, flow=args.flow)
+    if args.script and args.llm not in (None, "scripted"):
+        from lab.errors import ConfigError
+
+        raise ConfigError(f"--script gives scripted replies, but --llm is {args.llm}",
+                          fix="drop --llm (--script implies --llm scripted), or drop --script")
+    llm = "scripted" if args.script else args.llm
+    settings = load_settings(llm_mode=llm, kestra_url=args.kestra, flow=args.flow)
     return asyncio.run(_send(settings, args))
 
 
@@ -50,8 +61,13 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
     from lab.conversation.render import turn_text
 
     cassette = Path(args.cassette) if args.cassette else None
+    scripted = None
+    if args.script:
+        from lab.llm.scripted import load_script
+
+        scripted = load_script(args.script)
     serve = bool(args.serve or settings.kestra_url)  # a real Kestra calls the Graph API and the gateway back
-    async with Lab.open(settings, serve=serve, cassette=cassette, turn_timeout=args.timeout) as lab:
+    async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout) as lab:
         wa_id = _contact(lab, args.contact)
         if args.image:
             turn = await lab.send_media(wa_id, "image", args.image, caption=args.text or None)
@@ -104,12 +120,14 @@ def _no_model_hint(lab: Any, turn: Any) -> str | None:
     mode = lab.llm_mode
     if mode == "replay":
         return ("no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
-                "run with --llm live (OPENAI_API_KEY set) or --llm record to record one, or --llm scripted")
+                "run with --llm live (OPENAI_API_KEY set), --llm record --cassette FILE to record one, or "
+                "--script FILE to answer from scripted replies (the format of a scenario's `llm: scripted:`)")
     if mode in ("live", "record") and not lab.settings.llm_upstream_key:
         return (f"no model answered: {mode} mode needs a reachable upstream: OPENAI_API_KEY for OpenAI, or "
                 "OPENAI_BASE_URL pointing at a running OpenAI-compatible server")
     if mode == "scripted":
-        return "no model answered: scripted mode has no reply left for this call (write replies in the scenario)"
+        return ("no model answered: scripted mode has no reply for this call; give replies with --script FILE "
+                "(a YAML list as under a scenario's `llm: scripted:`, e.g. `- {match: '.*', reply: Olá}`)")
     return f"the model call failed: {failed[0].error}"
 
 

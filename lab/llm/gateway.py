@@ -267,7 +267,8 @@ class LLMGateway:
         reply = self._script.next(last_user) if self._script is not None else None
         if reply is None:
             message = (f"scripted mode has no reply left for the call with last user message {last_user!r} "
-                       f"(model {body.get('model')}); add one to the scenario's scripted LLM replies "
+                       f"(model {body.get('model')}); add one to the scripted replies (a scenario's `llm: scripted:`, or "
+                       "the file of `walab send --script`) "
                        "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
                        "model fail)")
             self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,

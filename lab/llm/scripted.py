@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -139,3 +140,31 @@ class ScriptedReplies:
             self.used += 1
             return self.queue[self.used - 1]
         return None
+
+
+def load_script(path: str | Path) -> ScriptedReplies:
+    """Scripted replies from a YAML file, for `walab send --script` (and the chat).
+
+    The file holds what a scenario writes under `llm: scripted:` (a list of replies, or one), as
+    the whole document or under a top-level `scripted:`; a scenario file works too (its
+    `llm: scripted:` is used).
+    """
+    from lab import yamlio
+
+    path = Path(path)
+    fix = ("write a YAML list of replies in the format of a scenario's `llm: scripted:`, one per line, e.g. "
+           "`- {match: '(?i)preço', reply: 'O plano custa R$ 99'}` or `- Olá!`")
+    if not path.is_file():
+        raise ConfigError(f"no scripted-replies file {path}", where="--script", fix=fix)
+    data = yamlio.load(path)
+    if isinstance(data, dict) and isinstance(data.get("llm"), dict):
+        data = data["llm"]
+    if isinstance(data, dict) and "scripted" in data:
+        data = data["scripted"]
+    if isinstance(data, dict) and {"match", "reply", "text", "json", "tool_call", "error"} & set(data):
+        data = [data]  # one reply, as a scenario may write it
+    if isinstance(data, str):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise ConfigError("the scripted-replies file holds no list of replies", where=str(path), fix=fix)
+    return ScriptedReplies(data, source=str(path))

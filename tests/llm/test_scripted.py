@@ -36,3 +36,28 @@ def test_a_bad_script_says_where_and_what(item, expected):
     with pytest.raises(ConfigError) as info:
         ScriptedReplies(["ok", item], source="scenarios/lead.yaml")
     assert expected in str(info.value) and "scenarios/lead.yaml: llm replies[1]" in str(info.value)
+
+
+def test_load_script_reads_the_scenario_format(tmp_path):
+    """A list, a `scripted:` mapping, one reply, or a whole scenario file (QA P2-8)."""
+    import pytest
+
+    from lab.errors import ConfigError
+    from lab.llm.scripted import load_script
+
+    cases = {
+        "list.yaml": "- {match: '(?i)oi', reply: Olá}\n- segundo\n",
+        "mapping.yaml": "scripted:\n  - {match: '(?i)oi', reply: Olá}\n",
+        "one.yaml": "{match: '(?i)oi', reply: Olá}\n",
+        "scenario.yaml": "version: 1\nflow: a/b\nllm:\n  scripted:\n    - {match: '(?i)oi', reply: Olá}\nsteps: []\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        replies = load_script(tmp_path / name)
+        assert replies.next("oi").text == "Olá", name
+    (tmp_path / "empty.yaml").write_text("version: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="holds no list of replies"):
+        load_script(tmp_path / "empty.yaml")
+    (tmp_path / "bad.yaml").write_text("- {match: '(', reply: x}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a valid regex"):
+        load_script(tmp_path / "bad.yaml")
