@@ -2,7 +2,7 @@
 only when that subcommand runs, so `walab send` starts fast and never imports Textual.
 
 A subcommand module exposes `configure(parser)` and `run(args) -> int` (0 ok, 1 failure,
-2 usage/config error), or `run_argv(argv) -> int` to take its arguments untouched. Results go to stdout, diagnostics to stderr.
+2 usage/config error, see `exit_code`), or `run_argv(argv) -> int` to take its arguments untouched. Results go to stdout, diagnostics to stderr.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except LabError as exc:
         print(f"walab {name}: {exc.render()}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code(exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug of ours: one clear line, the traceback only on request
@@ -74,3 +74,19 @@ def main(argv: list[str] | None = None) -> int:
         print("  fix: this is a walab bug; rerun with WALAB_DEBUG=1 to see the traceback, and report it",
               file=sys.stderr)
         return 1
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit status of an error, as the README's table says: 2 for a usage or configuration
+    error, 1 for anything else that failed.
+
+    A Kestra that cannot be reached (wrong URL, not started) or that refuses the credentials
+    (KESTRA_USER / KESTRA_PASSWORD) is a setting to fix, so it exits 2 from every command
+    (send, deploy, validate, replay, chat), however deep in the session it was raised.
+    """
+    from lab.kestra.errors import KestraAuthError, KestraUnreachable
+
+    if isinstance(exc, (KestraUnreachable, KestraAuthError)):
+        return 2
+    return int(getattr(exc, "exit_code", 1))
+

@@ -60,7 +60,7 @@ def test_deploy_dry_run_and_embedded_check():
     ok = walab("deploy")
     assert ok.returncode == 0 and "deploy cleanly on the embedded engine" in ok.stdout
     refused = walab("deploy", "--kestra", "http://127.0.0.1:9")
-    assert refused.returncode == 1 and "cannot reach Kestra" in refused.stderr
+    assert refused.returncode == 2 and "cannot reach Kestra" in refused.stderr
 
 
 def test_send_live_without_any_upstream_fails_fast_without_the_network():

@@ -43,7 +43,7 @@ def test_send_labels_virtual_and_wall_clock_times():
 
 def test_deploy_to_an_unreachable_kestra_fails_before_the_plan():
     done = walab("deploy", "--kestra", "http://127.0.0.1:9")
-    assert done.returncode == 1 and "cannot reach Kestra" in done.stderr
+    assert done.returncode == 2 and "cannot reach Kestra" in done.stderr
     assert "flow   whatsapp_agent" not in done.stdout and "target:" not in done.stdout
     dry = walab("deploy", "--dry-run", "--kestra", "http://127.0.0.1:9")  # a dry run needs no server
     assert dry.returncode == 0 and "flow   whatsapp_agent" in dry.stdout

@@ -80,7 +80,7 @@ def test_against_a_real_kestra_uses_its_validate_endpoint(tmp_path, capsys, fixt
 def test_real_kestra_without_credentials_says_how_to_set_them(tmp_path, capsys, fixture_servers, monkeypatch):
     monkeypatch.delenv("KESTRA_USER", raising=False)
     monkeypatch.delenv("KESTRA_PASSWORD", raising=False)
-    assert main(["validate", str(FLOWS / "hello.yml"), "--kestra", fixture_servers["2.0"]]) == 1
+    assert main(["validate", str(FLOWS / "hello.yml"), "--kestra", fixture_servers["2.0"]]) == 2  # credentials: a config error
     err = capsys.readouterr().err
     assert "401" in err and "KESTRA_USER" in err
 
