@@ -2,7 +2,8 @@
 
 It implements the `Lab` names the TUI uses, on a frozen virtual clock with fixed ids, so SVG
 snapshots are byte-stable. Its "agent" answers by keyword: "menu" -> reply buttons, "lista" ->
-a list, "plano" -> a template, anything else -> an echo; after 24 h of silence every reply is
+a list, "plano" -> a template, anything else -> an echo ("miss" adds a model call that failed:
+a replay miss); after 24 h of silence every reply is
 rejected with Meta's 131047, as the sandbox does.
 """
 
@@ -194,6 +195,11 @@ class FakeLab:
                        response={"choices": [{"message": {"role": "assistant", "content": "intent: info"}}]})
         turn.llm_calls.append(call)
         self._emit(ev.LLMCallMetered(call, index))
+        if "miss" in summary.lower():  # a second call the cassette had no answer for (replay miss)
+            miss = LLMCall(ex_id, "gpt-4o-mini", "replay", 0, 0, cost_usd=None, started_at=t0, status=404,
+                           error="no cassette entry for this request (key 3f2a9c)")
+            turn.llm_calls.append(miss)
+            self._emit(ev.LLMCallMetered(miss, index))
         if reply:
             for send in self._agent(wa_id, summary, expired):
                 turn.replies.append(send)

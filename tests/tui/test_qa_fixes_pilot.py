@@ -74,3 +74,41 @@ async def test_the_logs_tab_wraps_long_lines_at_the_panel_width_and_loses_nothin
         await pilot.resize_terminal(100, 36)  # a narrower panel wraps again
         await settle(pilot)
         assert all(strip.cell_length <= view.scrollable_content_region.width for strip in view.lines)
+
+
+def rendered(renderable, width: int) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+async def test_tokens_tab_after_a_replay_miss_costs_the_failed_call_nothing_and_fits(make_fake_app):
+    """QA P2-14: a failed call made the cost `price unknown (+$… known)`, which squeezed labels and columns out."""
+    from lab.tui.widgets.cost_view import CostView, cost_renderable
+    from lab.tui.widgets.side_panel import SidePanel
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await send(pilot, "miss isso")  # one priced call and one replay miss
+        await pilot.press("f9", "f9")
+        await settle(pilot)
+        panel = app.chat.query_one(SidePanel)
+        assert panel.active == "cost"
+        view = app.chat.query_one(CostView)
+        text = rendered(cost_renderable(panel.turn, panel.conversation, panel.session), view.content_region.width)
+        assert "unknown" not in text and "+$" not in text  # the miss costs $0, every other price is known
+        rows = {line.split()[0]: line.split() for line in text.splitlines()[:5] if line.split()}
+        assert rows["calls"] == ["calls", "in", "out", "cost"]  # every column header is there
+        assert rows["this"][:2] == ["this", "turn"] and rows["conversation"] and rows["session"]  # labels whole
+        assert rows["this"][2:] == ["2", "✗1", "~412", "~38", "$0.000085"]
+        assert rows["session"][1:] == ["3", "✗1", "~824", "~76", "$0.000169"]
+        model_row = next(line.split() for line in text.splitlines() if line.startswith("gpt-4o-mini"))
+        assert "replay, scripted" in text  # the modes, under the model
+        assert model_row[-1] == "$0.000169"  # the per-model cost is whole too
+        assert "1 failed call(s): no answer, nothing billed ($0)" in " ".join(text.split())

@@ -19,6 +19,7 @@ class Usage:
     """Summed tokens and cost of some LLM calls."""
 
     calls: int = 0
+    failed: int = 0  # calls that got no answer (a replay miss, a refused or broken upstream call)
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
@@ -36,10 +37,17 @@ class Usage:
         self.latency_ms += call.latency_ms
         self.estimated |= call.estimated
         self.modes.add(call.mode)
-        if call.cost_usd is None:
+        if failed(call):  # no answer, nothing billed: it costs $0, not "price unknown"
+            self.failed += 1
+        elif call.cost_usd is None:
             self.unknown_price = True
         else:
             self.cost_usd += call.cost_usd
+
+
+def failed(call: LLMCall) -> bool:
+    """The call got no answer: the upstream (or the cassette) refused or failed it; nothing was billed."""
+    return call.error is not None or not 200 <= call.status < 300
 
 
 def usage_of(calls: Iterable[LLMCall]) -> Usage:
@@ -61,33 +69,48 @@ def tokens_text(n: int, estimated: bool) -> Text:
 
 
 def cost_text(u: Usage) -> Text:
-    """`$0.000123`, or "price unknown" (never 0 for a model with no price)."""
+    """`$0.000123`; "price unknown" (never 0 for a model with no price); `≥$0.000123` when only some
+    calls have a price (kept short: the panel is narrow, and a note under the table explains `≥`)."""
     if u.calls == 0:
         return Text("–", style="dim")
     if u.unknown_price:
-        known = f" (+${u.cost_usd:.6f} known)" if u.cost_usd else ""
-        return Text("price unknown" + known, style="yellow")
+        return Text(f"≥${u.cost_usd:.6f}" if u.cost_usd else "price unknown", style="yellow")
     return Text(f"${u.cost_usd:.6f}")
+
+
+def calls_text(u: Usage) -> Text:
+    """The number of calls, with the failed ones marked: `3 ✗2`."""
+    out = Text(str(u.calls))
+    if u.failed:
+        out.append(f" ✗{u.failed}", style="red")
+    return out
 
 
 def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[Turn]) -> RenderableType:
     """The three tables of the Tokens & cost tab."""
     table = Table(box=None, expand=True, header_style="dim", pad_edge=False)
-    for col, justify in (("", "left"), ("calls", "right"), ("in", "right"), ("out", "right"), ("cost", "right")):
-        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    # The labels and token counts keep their width; a long cost folds rather than squeezing them out.
+    table.add_column("", justify="left", no_wrap=True, min_width=12)
+    for col in ("calls", "in", "out"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    table.add_column("cost", justify="right", no_wrap=True, min_width=9)
     rows = [("this turn", usage_of(turn.llm_calls) if turn else Usage()),
             ("conversation", usage_of(c for t in conversation for c in t.llm_calls)),
             ("session", usage_of(c for t in session for c in t.llm_calls))]
     for name, u in rows:
-        table.add_row(name, str(u.calls), tokens_text(u.input_tokens, u.estimated),
+        table.add_row(name, calls_text(u), tokens_text(u.input_tokens, u.estimated),
                       tokens_text(u.output_tokens, u.estimated), cost_text(u))
     models = Table(box=None, expand=True, header_style="dim", pad_edge=False, title_justify="left")
-    for col, justify in (("model", "left"), ("mode", "left"), ("in", "right"), ("out", "right"), ("cost", "right")):
-        models.add_column(col, justify=justify, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
+    models.add_column("model · mode", justify="left", overflow="fold")  # the modes go under the model's name
+    for col in ("in", "out"):
+        models.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    models.add_column("cost", justify="right", no_wrap=True, min_width=9)
     by_model = per_model(c for t in session for c in t.llm_calls)
     for model, u in sorted(by_model.items()):
-        models.add_row(model, ",".join(sorted(u.modes)), tokens_text(u.input_tokens, u.estimated),
-                       tokens_text(u.output_tokens, u.estimated), cost_text(u))
+        name = Text(model)
+        name.append("\n  " + ", ".join(sorted(u.modes)), style="dim")
+        models.add_row(name, tokens_text(u.input_tokens, u.estimated), tokens_text(u.output_tokens, u.estimated),
+                       cost_text(u))
     parts: list[RenderableType] = [Text("Tokens & cost", style="bold"), table, Text("")]
     if by_model:
         parts += [Text("per model (session)", style="bold"), models]
@@ -96,6 +119,12 @@ def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[T
     if turn is not None and turn.llm_calls:
         latency = sum(c.latency_ms for c in turn.llm_calls)
         parts.append(Text(f"\nthis turn's LLM latency: {latency:.0f} ms", style="dim"))
+    session_usage = rows[-1][1]
+    if session_usage.failed:
+        parts.append(Text(f"✗ {session_usage.failed} failed call(s): no answer, nothing billed ($0); "
+                          "the cause is in the Timeline and Logs", style="dim italic"))
+    if session_usage.unknown_price and session_usage.cost_usd:
+        parts.append(Text("≥ only the calls with a known model price are summed", style="dim italic"))
     if any(c.estimated for t in session for c in t.llm_calls):
         parts.append(Text("~ estimated: counted with tiktoken, the upstream reported no usage", style="dim italic"))
     if any(c.mode == "scripted" for t in session for c in t.llm_calls):
