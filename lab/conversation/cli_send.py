@@ -125,6 +125,10 @@ def _no_model_hint(lab: Any, turn: Any) -> str | None:
     if mode in ("live", "record") and not lab.settings.llm_upstream_key:
         return (f"no model answered: {mode} mode needs a reachable upstream: OPENAI_API_KEY for OpenAI, or "
                 "OPENAI_BASE_URL pointing at a running OpenAI-compatible server")
+    if mode in ("live", "record") and all(c.status == 401 for c in failed):
+        return (f"the upstream refused the API key (401): fix OPENAI_API_KEY (or OPENAI_BASE_URL) and run again; "
+                f"the {len(failed)} attempt(s) are the flow's `retry:` (Kestra retries a failed task whatever the "
+                "error), and only the first one reached the upstream")
     if mode == "scripted":
         return ("no model answered: scripted mode has no reply for this call; give replies with --script FILE "
                 "(a YAML list as under a scenario's `llm: scripted:`, e.g. `- {match: '.*', reply: Olá}`)")

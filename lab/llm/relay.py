@@ -64,8 +64,11 @@ def loads(data: bytes) -> Any:
 
 
 def error_message(body: bytes) -> str:
-    """The message of an OpenAI-shaped error body (its first 300 bytes when it is not one)."""
+    """The message of an OpenAI-shaped error body, or of a `{"message": ...}` one (other servers
+    answer so); its first 300 bytes otherwise."""
     data = loads(body)
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         return str(data["error"].get("message"))
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return data["message"]
     return body[:300].decode("utf-8", "replace")

@@ -69,6 +69,9 @@ class Upstream:
         self._timeout = timeout
         self._client: Any = None
         self._params: dict[str, set[str]] = {}
+        # The upstream's 401 to this key: the key cannot change during a session, so later calls
+        # (a flow's `retry:` repeats a failed task whatever the cause) get it without the network.
+        self.refused: UpstreamError | None = None
 
     @property
     def has_key(self) -> bool:
@@ -99,6 +102,8 @@ class Upstream:
     async def _call(self, fn: Any) -> UpstreamReply:
         import openai
 
+        if self.refused is not None:
+            raise UpstreamError(self.refused.status, self.refused.body)
         try:
             raw = await fn()
         except openai.OpenAIError as exc:
@@ -127,6 +132,8 @@ class Upstream:
         """A streamed chat completion: yields the upstream's SSE `data:` payloads as they arrive."""
         import openai
 
+        if self.refused is not None:
+            raise UpstreamError(self.refused.status, self.refused.body)
         res = self._sdk().chat.completions
         kwargs = self._split(res, "chat", {**body, "stream": True})
         try:
@@ -140,6 +147,8 @@ class Upstream:
         import openai
 
         if isinstance(exc, openai.APIStatusError):
+            if exc.status_code in (401, 403):
+                return self._key_refused(exc.status_code, _error_bytes(exc))
             return UpstreamError(exc.status_code, _error_bytes(exc))
         if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: it is a subclass
             return UpstreamError(504, shapes.error_body(
@@ -150,6 +159,31 @@ class Upstream:
                 f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
                 type_="api_connection_error", code="upstream_unreachable"))
         return exc
+
+
+    def _key_refused(self, status: int, body: bytes) -> UpstreamError:
+        """A 401/403 in words a person acts on: which server refused, and which settings to check.
+
+        The upstream's own message is kept (OpenAI says "Incorrect API key provided", others just
+        "Unauthorized"). A 401 is remembered: retrying with the same key cannot help.
+        """
+        from lab.llm.relay import error_message
+
+        said = error_message(body).strip()
+        if status == 401:
+            what = (f"401 Unauthorized from the upstream LLM at {self.url}: it refused the API key"
+                    + ("" if self._key else " (none was sent)"))
+            fix = ("check OPENAI_API_KEY (a key of that server) and OPENAI_BASE_URL (the server the key belongs to); "
+                   "the lab sends no more calls to it with this key (restart it with the right one)")
+        else:
+            what = f"403 Forbidden from the upstream LLM at {self.url}: the API key may not use this model or project"
+            fix = "check OPENAI_API_KEY and OPENAI_BASE_URL, and the model name (LLM_MODEL) against that account"
+        error = UpstreamError(status, shapes.error_body(
+            f"{what} (it said: {said}); {fix}", type_="invalid_request_error",
+            code="invalid_api_key" if status == 401 else "upstream_forbidden"))
+        if status == 401:
+            self.refused = error
+        return error
 
 
 async def _data_lines(resp: Any) -> AsyncIterator[str]:

@@ -1,4 +1,4 @@
-"""`walab send --script FILE`: scripted model replies from a file, in the scenario format (QA P2-8)."""
+"""`walab send`: scripted replies from a file (QA P2-8), and what a refused upstream key says (QA P2-10)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,39 @@ def test_the_hints_suggest_a_script_file_and_help_says_what_scripted_is(tmp_path
     assert bare.returncode == 1 and "give replies with --script FILE" in bare.stdout
     helped = walab("send", "--help")
     assert "--script FILE" in helped.stdout and "scripted answers from --script FILE" in " ".join(helped.stdout.split())
+
+
+def test_send_says_a_refused_key_is_a_401_and_why_there_are_retries() -> None:
+    """QA P2-10: an upstream on loopback refuses the key, in its own words (not OpenAI's shape)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            hits.append(self.path)
+            body = b'{"message":"Unauthorized"}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        done = walab("send", "--flow", "whatsapp_agent", "--llm", "live", "Oi",
+                     OPENAI_API_KEY="sk-wrong-0123456789abcdef", OPENAI_BASE_URL=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1
+    assert f"401 Unauthorized from the upstream LLM at {url}: it refused the API key" in done.stdout
+    assert "hint: the upstream refused the API key (401): fix OPENAI_API_KEY" in done.stdout
+    assert "the flow's `retry:`" in done.stdout and len(hits) == 1

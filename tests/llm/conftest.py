@@ -50,6 +50,8 @@ class FakeUpstream:
                                                     for i, _ in enumerate(inputs)],
                                            "usage": {"prompt_tokens": 4, "total_tokens": 4}})
         last = next((m.get("content") or "" for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        if "401" in last:  # a server that refuses the key, in its own (not OpenAI's) words
+            return await _json(send, 401, {"message": "Unauthorized"})
         if "429" in last:
             return await _json(send, 429, {"error": {"message": "Rate limit reached for gpt-4o-mini in organization",
                                                      "type": "requests", "param": None, "code": "rate_limit_exceeded"}})
