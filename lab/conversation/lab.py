@@ -352,7 +352,8 @@ class Lab:
         mime = mimetypes.guess_type(p.name)[0] or {"audio": "audio/ogg", "image": "image/jpeg"}.get(kind,
                                                                                                      "application/octet-stream")
         item = self.sandbox.media.put(data, mime, None, p.name)
-        event = self.phone.media(wa_id, kind, item.id, item.sha256_b64, mime_type=mime, caption=caption, filename=p.name)
+        event = self.phone.media(wa_id, kind, item.id, item.sha256_b64, mime_type=mime, caption=caption, filename=p.name,
+                                 source_path=str(p))
         return await self._turn(event)
 
     async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,

@@ -25,6 +25,7 @@ class InboundEvent:
     wamid: str | None
     time: float  # virtual clock
     signature: str = ""  # the X-Hub-Signature-256 header value (not a secret: an HMAC)
+    source_path: str | None = None  # media: the file it was sent from (a recorded scenario replays it)
 
 
 @dataclass(slots=True)

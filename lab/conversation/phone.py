@@ -102,12 +102,15 @@ class Phone:
         return self.event(self.builder.template_button(c, text, to_wamid=to_wamid, payload=payload), "button", text)
 
     def media(self, wa_id: str, kind: str, media_id: str, sha256: str, *, mime_type: str, caption: str | None,
-              filename: str | None) -> InboundEvent:
+              filename: str | None, source_path: str | None = None) -> InboundEvent:
+        """A photo, voice note, video, document or sticker; `source_path` is the file it came from."""
         c = self.contact(wa_id)
         hook = self.builder.media(c, kind, media_id, sha256, mime_type=mime_type, caption=caption,
                                   filename=filename if kind == "document" else None, voice=kind == "audio")
         summary = f"[{kind}] {filename or ''}".rstrip() + (f" — {caption}" if caption else "")
-        return self.event(hook, kind, summary)
+        ev = self.event(hook, kind, summary)
+        ev.source_path = source_path
+        return ev
 
     def location(self, wa_id: str, lat: float, lon: float, name: str | None, address: str | None) -> InboundEvent:
         c = self.contact(wa_id)
