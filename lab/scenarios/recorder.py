@@ -9,10 +9,14 @@ beside it is written by the gateway in record mode.
     recorder.start()
     ...                       # chat; recorder.note_advance("25h") for clock moves
     path = recorder.stop()
+
+A message the webhook delivered late (`lab.send_text(..., delivered_after=...)`, the TUI's `/late`)
+becomes `user: {text: ..., delivered_after: 25h}`, so its replay moves the clock as the recording did.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +29,8 @@ from lab.scenarios import replies as rp
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # A pause longer than this between two earlier turns becomes an `advance` step (the bot may
-# treat a long silence differently: the 24-hour window, KV TTLs).
+# treat a long silence differently: the 24-hour window, KV TTLs); a webhook delivered this much
+# after the user wrote it is a late delivery.
 GAP_SECONDS = 60
 
 
@@ -75,14 +80,21 @@ class Recorder:
         self._earlier_done = False
         self._started_at: float | None = None  # virtual clock at start(), seconds since the epoch
         self._turns: list[Turn] = []  # every turn in the steps, in order (for the cassette)
+        self.earlier_count = 0  # how many of those were from before start()
+        self._clock_fixed = clock_start is not None  # given by the caller, or set by the first step
+        self._late: dict[int, float] = {}  # id(inbound) -> seconds between writing and delivery
+
+    @property
+    def turns(self) -> int:
+        """How many turns the file holds (earlier ones included)."""
+        return len(self._turns)
 
     def start(self) -> None:
         """Start listening; writes the (empty) scenario header at once."""
-        clock = getattr(self.lab, "clock", None)
-        if self.clock_start is None and clock is not None and hasattr(clock, "now"):
-            # A replay starts its virtual clock where this recording started.
-            self.clock_start = clock.now().replace(microsecond=0)
-        self._started_at = clock.now().timestamp() if clock is not None and hasattr(clock, "now") else None
+        self._started_at = self._now()
+        if self.clock_start is None and self._started_at is not None:
+            # Until the first step says when the conversation starts (`_first_step_at`).
+            self.clock_start = _utc(self._started_at)
         transcript = getattr(self.lab, "transcript", None)
         self._earlier = list(getattr(transcript, "turns", None) or [])
         self._unsubscribe = self.lab.subscribe(self._on_event)
@@ -101,28 +113,47 @@ class Recorder:
         return self._unsubscribe is not None
 
     def note_advance(self, duration: str) -> None:
-        """Record a move of the virtual clock (`25h`), which is not a turn."""
-        self._include_earlier()
-        self.steps.append({"advance": duration})
-        self._write()
+        """Record a move of the virtual clock (`25h`, as typed), which is not a turn; called after the move."""
+        from lab.clock import parse_duration
 
-    def note_step(self, step: dict[str, Any]) -> None:
-        """Record any other non-turn step (`{read: true}`, `{wait: {status: read}}`)."""
+        now = self._now()
+        self.note_step({"advance": duration}, None if now is None else now - parse_duration(str(duration)).total_seconds())
+
+    def note_step(self, step: dict[str, Any], at: float | None = None) -> None:
+        """Record any other non-turn step (`{read: true}`, `{wait: {status: read}}`) that happened `at` (now)."""
+        self._first_step_at(self._now() if at is None else at)
         self._include_earlier()
         self.steps.append(step)
         self._write()
 
     def _on_event(self, event: Any) -> None:
-        from lab.conversation.events import TurnFinished
+        from lab.conversation.events import TurnFinished, TurnStarted
 
-        if isinstance(event, TurnFinished):
+        if isinstance(event, TurnStarted):
+            # Posted now, written at inbound.time: a late delivery moved the clock in between.
+            now = self._now()
+            if now is not None:
+                self._late[id(event.inbound)] = now - event.inbound.time
+        elif isinstance(event, TurnFinished):
             self.add_turn(event.turn)
 
     def add_turn(self, turn: Turn) -> None:
         """Append the step for a finished turn and rewrite the file (atomic replace)."""
+        self._first_step_at(turn.inbound.time)
         self._include_earlier()
         self._append(turn)
         self._write()
+
+    def _now(self) -> float | None:
+        """The lab's virtual clock, seconds since the epoch (None on a lab without one)."""
+        clock = getattr(self.lab, "clock", None)
+        return clock.now().timestamp() if clock is not None and hasattr(clock, "now") else None
+
+    def _first_step_at(self, when: float | None) -> None:
+        """The scenario's clock starts at its first step (not when recording started), unless given."""
+        if not self._clock_fixed and when is not None:
+            self.clock_start = _utc(when)
+        self._clock_fixed = True
 
     def _include_earlier(self) -> None:
         """Before the first recorded step: the session's earlier turns, once."""
@@ -132,25 +163,37 @@ class Recorder:
         earlier = self._earlier_turns()
         if earlier:
             # The replay starts where the conversation started, not where the recording did.
-            self.clock_start = datetime.fromtimestamp(earlier[0].inbound.time, timezone.utc).replace(microsecond=0)
+            self.clock_start = _utc(earlier[0].inbound.time)
         previous = None
         for old in earlier:
             if previous is not None and (gap := _gap(previous, old)) >= GAP_SECONDS:
-                self.steps.append({"advance": f"{gap}s"})
+                self.steps.append({"advance": duration_text(gap)})
             self._append(old)
             previous = old
+        self.earlier_count = len(earlier)
         if previous is not None and self._started_at is not None:
             if (gap := _gap(previous, None, self._started_at)) >= GAP_SECONDS:
-                self.steps.append({"advance": f"{gap}s"})
+                self.steps.append({"advance": duration_text(gap)})
 
     def _append(self, turn: Turn) -> None:
         if self._contact is not None and turn.contact != self._contact:
             self.steps.append({"contact": turn.contact})
         self._contact = turn.contact
-        step = step_of(turn, self.lab.settings.project_dir)
+        step = step_of(turn, self.lab.settings.project_dir, late=self._late_by(turn))
         step["expect"] = observed(turn)
         self.steps.append(step)
         self._turns.append(turn)
+
+    def _late_by(self, turn: Turn) -> float:
+        """Seconds between the user writing the turn's message and the webhook's delivery.
+
+        Seen at `TurnStarted` for the turns recorded; for earlier turns, the embedded engine's
+        execution start (on the lab's clock; a real Kestra's dates follow its own clock)."""
+        late = self._late.pop(id(turn.inbound), None)
+        if late is None and getattr(self.lab, "engine", None) is not None and turn.executions:
+            start = turn.executions[0].start
+            late = None if start is None else start - turn.inbound.time
+        return late or 0.0
 
     def _earlier_turns(self) -> list[Turn]:
         """The turns from before start() that are still in their contact's chat (a restart clears them)."""
@@ -182,8 +225,6 @@ class Recorder:
 
     def _llm(self) -> dict[str, Any]:
         """Where the replay's LLM answers come from: the cassette the gateway records into, or the script."""
-        import os
-
         mode = getattr(self.lab, "llm_mode", None) or getattr(self.lab.settings, "llm_mode", "record")
         source = self.llm_source or {"live": "live", "scripted": "scripted"}.get(mode, "cassette")
         llm: dict[str, Any] = {"source": source}
@@ -212,7 +253,6 @@ class Recorder:
         import dataclasses
 
         from lab.llm.cassette import Cassette
-
         store = getattr(getattr(self.lab, "gateway", None), "cassettes", None)
         if store is None or not hasattr(store, "lookup") or getattr(store, "record_to", None) == self.cassette_path:
             return
@@ -256,14 +296,29 @@ def placed_path(lab: Any, path: Path) -> Path:
     return Path(folder) / str(flow) / path.name if same else path
 
 
+def duration_text(seconds: float) -> str:
+    """A clock move as a person writes it: `25h`, `1h30m`, `45s`. Seconds are dropped from a move of
+    an hour or more: in the TUI the virtual clock follows the wall clock, so the seconds a person took
+    to type (9 s after `/advance 25h`) are part of a measured gap and mean nothing to the flow."""
+    total = int(seconds) // 60 * 60 if seconds >= 3600 else int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return "".join(f"{n}{unit}" for n, unit in ((h, "h"), (m, "m"), (s, "s")) if n) or "0s"
+
+
+def _utc(when: float) -> datetime:
+    return datetime.fromtimestamp(when, timezone.utc).replace(microsecond=0)
+
+
 def _gap(previous: Turn, turn: Turn | None, until: float = 0.0) -> int:
     """Whole seconds between the end of one turn (its last reply) and the next turn's message (or `until`)."""
     end = max([previous.inbound.time, *(s.time for s in previous.replies if getattr(s, "time", None) is not None)])
     return int((turn.inbound.time if turn is not None else until) - end)
 
 
-def step_of(turn: Turn, project_dir: Path | None = None) -> dict[str, Any]:
-    """The scenario step that reproduces a turn's inbound event."""
+def step_of(turn: Turn, project_dir: Path | None = None, *, late: float = 0.0) -> dict[str, Any]:
+    """The scenario step that reproduces a turn's inbound event (`late`: seconds its webhook was
+    delivered after the user wrote it; a minute or more is written as `delivered_after`)."""
     ev = turn.inbound
     msg = _message(ev.payload)
     kind = msg.get("type", ev.kind)
@@ -271,7 +326,8 @@ def step_of(turn: Turn, project_dir: Path | None = None) -> dict[str, Any]:
     if kind == "text":
         if context:
             return {"reply_to": {"text": msg["text"]["body"], "to": context}}
-        return {"user": (msg.get("text") or {}).get("body", ev.summary)}
+        text = (msg.get("text") or {}).get("body", ev.summary)
+        return {"user": {"text": text, "delivered_after": duration_text(late)} if late >= GAP_SECONDS else text}
     if kind == "interactive":
         inter = msg.get("interactive") or {}
         reply = inter.get("button_reply") or inter.get("list_reply") or {}
@@ -290,12 +346,21 @@ def step_of(turn: Turn, project_dir: Path | None = None) -> dict[str, Any]:
                              for c in msg.get("contacts") or []]}
     if kind in rp.MEDIA:
         media = msg.get(kind) or {}
-        step: dict[str, Any] = {"kind": kind, "path": getattr(ev, "source_path", None) or media.get("filename")
-                                or ev.summary}
+        step: dict[str, Any] = {"kind": kind, "path": _media_path(getattr(ev, "source_path", None), project_dir)
+                                or media.get("filename") or ev.summary}
         if media.get("caption"):
             step["caption"] = media["caption"]
         return {"media": step}
     return {"user": ev.summary}
+
+
+def _media_path(source: str | None, project_dir: Path | None) -> str | None:
+    """The file a media message was sent from, relative to the project when inside it (as the player
+    reads `media.path`), else absolute; None when the event does not say (built by a test double)."""
+    if not source:
+        return None
+    path, project = Path(source).resolve(), Path(project_dir or "/").resolve()
+    return path.relative_to(project).as_posix() if project_dir and path.is_relative_to(project) else str(path)
 
 
 def _message(payload: dict[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,30 @@ class Recording:
     name: str
     path: Path
     recorder: Any
-    turns: int = 0
+    counted: int = 0  # turns the screen saw finish; used only when the recorder cannot say
+
+    @property
+    def turns(self) -> int:
+        """The turns in the file: the recorder's count, which includes the conversation's turns from
+        before the recording (they are written in front of the first recorded one)."""
+        written = getattr(self.recorder, "turns", None)
+        return written if isinstance(written, int) else self.counted
+
+    @turns.setter
+    def turns(self, value: int) -> None:
+        self.counted = value
+
+    @property
+    def earlier(self) -> int:
+        """How many of `turns` were from before the recording started."""
+        earlier = getattr(self.recorder, "earlier_count", 0)
+        return earlier if isinstance(earlier, int) else 0
 
     def status(self) -> str:
-        return f"{self.name} · {self.turns} turn{'s' if self.turns != 1 else ''} → {self.path.name}"
+        """`name · 11 turns (9 before recording) → name.yaml`, for the header."""
+        n, before = self.turns, self.earlier
+        return (f"{self.name} · {n} turn{'s' if n != 1 else ''}" + (f" ({before} before recording)" if before else "")
+                + f" → {self.path.name}")
 
 
 def scenario_folder(lab: Any, scenarios_dir: Path) -> Path:
