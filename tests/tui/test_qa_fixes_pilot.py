@@ -112,3 +112,31 @@ async def test_tokens_tab_after_a_replay_miss_costs_the_failed_call_nothing_and_
         assert "replay, scripted" in text  # the modes, under the model
         assert model_row[-1] == "$0.000169"  # the per-model cost is whole too
         assert "1 failed call(s): no answer, nothing billed ($0)" in " ".join(text.split())
+
+
+@pytest.mark.slow
+async def test_restart_same_user_starts_the_side_panel_and_turn_count_again(make_real_app):
+    """QA P3-20: after F5 → Same user the side panel kept the old execution and the list said "1 turn"."""
+    from lab.tui.widgets.contact_list import ContactList
+    from lab.tui.widgets.side_panel import SidePanel
+
+    from .conftest import MARIA
+
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        contacts = app.chat.query_one(ContactList)
+        assert "1 turn" in str(contacts.get_option(MARIA).prompt)
+        await pilot.press("f5")
+        await pilot.click("#same")
+        await settle(pilot)
+        assert app.chat.query_one(SidePanel).turn is None  # no turn since the restart
+        assert "turn" not in str(contacts.get_option(MARIA).prompt)
+        assert len(app.lab.transcript.turns) == 1  # the session still counts it (cost, recorder)
+        await send(pilot, "Oi de novo")
+        panel = app.chat.query_one(SidePanel)
+        assert panel.turn.inbound.summary == "Oi de novo" and len(panel.conversation) == 1
+        assert "1 turn" in str(contacts.get_option(MARIA).prompt) and len(panel.session) == len(app.lab.transcript.turns)
+        await pilot.press("f7")  # the previous turn is not reachable: it belongs to the old conversation
+        assert panel.turn is panel.conversation[-1]

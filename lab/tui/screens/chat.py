@@ -73,6 +73,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.advanced_h = 0.0  # hours the person moved the virtual clock
         self.templates: Any = None
         self.cleared: dict[str, int] = {}  # wa_id -> last captured seq when the chat was restarted
+        self.restarted: dict[str, int] = {}  # wa_id -> index of its last turn before a "same user" restart
 
     def compose(self) -> ComposeResult:
         yield LabHeader(id="header")
@@ -141,11 +142,15 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         return LabError(f"the lab session failed: {failure.what}", where=failure.where, fix=fix)
 
     def turns(self, wa_id: str | None = None) -> list[Turn]:
-        """Finished turns of a contact (all contacts when None)."""
+        """Finished turns of a contact since its last restart (all turns of the session when None)."""
         if self.lab is None:
             return []
         turns = list(self.lab.transcript.turns)
-        return turns if wa_id is None else [t for t in turns if t.contact == wa_id]
+        return turns if wa_id is None else [t for t in turns if t.contact == wa_id and self._current(t)]
+
+    def _current(self, turn: Turn) -> bool:
+        """The turn belongs to the contact's conversation on show (not to one before a restart)."""
+        return turn.index > self.restarted.get(turn.contact, -1)
 
     def show_contact(self, wa_id: str | None) -> None:
         """Switch the thread, the contact list and the side panel to one contact."""
@@ -169,7 +174,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def refresh_contacts(self) -> None:
         counts: dict[str, int] = {}
         for t in self.turns():
-            counts[t.contact] = counts.get(t.contact, 0) + 1
+            if self._current(t):
+                counts[t.contact] = counts.get(t.contact, 0) + 1
         contacts = list(self.lab.contacts) if self.lab is not None else []
         self.query_one(ContactList).show_contacts(contacts, self.contact, counts)
         self.query_one(ChatPane).border_title = next((contact_name(c) for c in contacts if contact_id(c) == self.contact), "")
@@ -356,26 +362,6 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.show_error(event.worker.error)
 
-    def action_choose_reply(self) -> None:
-        bubble = self.query_one(ChatPane).latest_interactive()
-        if bubble is None:
-            self.app.notify("No reply buttons or list in this thread yet.", severity="warning")
-            return
-        buttons = bubble.query("Button")
-        if buttons:
-            buttons.first().focus()
-            bubble.scroll_visible()
-
-    def action_select_turn(self, step: int) -> None:
-        turns = self.turns(self.contact)
-        if not turns:
-            return
-        indexes = [t.index for t in turns]
-        current = self.selected_turn if self.selected_turn in indexes else indexes[-1]
-        pos = max(0, min(len(indexes) - 1, indexes.index(current) + step))
-        self.selected_turn = indexes[pos]
-        self.refresh_side()
-
     def action_next_tab(self) -> None:
         self.query_one(SidePanel).next_tab()
 
@@ -387,11 +373,3 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         if self.selected_turn is not None:
             self.selected_turn = None
             self.refresh_side()
-
-    def action_next_contact(self) -> None:
-        if self.lab is None:
-            return
-        ids = [contact_id(c) for c in self.lab.contacts]
-        if ids:
-            i = ids.index(self.contact) if self.contact in ids else -1
-            self.show_contact(ids[(i + 1) % len(ids)])

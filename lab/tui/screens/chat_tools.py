@@ -18,12 +18,15 @@ _note_ids = itertools.count(1)
 
 
 class ChatToolsMixin:
-    """Add/restart contacts, open the prompt panel, start/stop the recorder (mixed into ChatScreen)."""
+    """Add/restart contacts, move between turns and contacts, open the prompt panel, start/stop the
+    recorder (mixed into ChatScreen)."""
 
     lab: Any
     contact: str | None
     recording: Any
+    selected_turn: int | None
     cleared: dict[str, int]
+    restarted: dict[str, int]
     app: Any
 
     def action_add_contact(self) -> None:
@@ -62,6 +65,10 @@ class ChatToolsMixin:
                 seqs = [e.send.seq for e in thread(self.contact) if getattr(e, "send", None) is not None]
                 self.cleared[self.contact] = max(seqs, default=0)
             await maybe_await(self.lab.restart(self.contact, new_user=True))
+            # The transcript keeps the turns before the restart (the session's cost counts them);
+            # the contact's turn count and side panel start again after them.
+            done = [t.index for t in self.lab.transcript.turns if t.contact == self.contact]
+            self.restarted[self.contact] = max(done, default=-1)
             result = None
         self.app.call_later(self._after_restart, result)
 
@@ -72,6 +79,35 @@ class ChatToolsMixin:
                                                      time=self.lab.clock.time() if getattr(self.lab, "clock", None) else 0.0,
                                                      kind="note", text="conversation restarted · the agent's memory was cleared"))
         self.app.notify("Conversation restarted." if result is None else f"New user {contact_name(result)}.")
+
+    # -- moving around ----------------------------------------------------------------------
+    def action_choose_reply(self) -> None:
+        bubble = self.query_one(ChatPane).latest_interactive()
+        if bubble is None:
+            self.app.notify("No reply buttons or list in this thread yet.", severity="warning")
+            return
+        buttons = bubble.query("Button")
+        if buttons:
+            buttons.first().focus()
+            bubble.scroll_visible()
+
+    def action_select_turn(self, step: int) -> None:
+        turns = self.turns(self.contact)
+        if not turns:
+            return
+        indexes = [t.index for t in turns]
+        current = self.selected_turn if self.selected_turn in indexes else indexes[-1]
+        pos = max(0, min(len(indexes) - 1, indexes.index(current) + step))
+        self.selected_turn = indexes[pos]
+        self.refresh_side()
+
+    def action_next_contact(self) -> None:
+        if self.lab is None:
+            return
+        ids = [contact_id(c) for c in self.lab.contacts]
+        if ids:
+            i = ids.index(self.contact) if self.contact in ids else -1
+            self.show_contact(ids[(i + 1) % len(ids)])
 
     # -- prompts and recorder ---------------------------------------------------------------
     def action_open_prompts(self) -> None:
