@@ -34,15 +34,24 @@ def scenario_files(paths: list[Path]) -> list[Path]:
     from lab.scenarios.pytest_plugin import is_scenario_file
 
     files: list[Path] = []
+    skipped: list[Path] = []  # YAML files in a folder given, not under a `scenarios/` folder
     for p in paths or [Path("scenarios")]:
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*.y*ml") if is_scenario_file(f.resolve()))
+            found = sorted(p.rglob("*.y*ml"))
+            files += [f for f in found if is_scenario_file(f.resolve())]
+            skipped += [f for f in found if "scenarios" not in f.resolve().parts]
         elif p.exists():
             files.append(p)
         else:
             raise ConfigError(f"no such scenario file or folder: {p}", fix="give scenario files or folders")
     if not files:
-        raise ConfigError("no scenarios found", fix="give scenario files or a folder holding them")
+        where = ", ".join(str(p) for p in paths or [Path("scenarios")])
+        seen = (f" ({len(skipped)} YAML file(s) there, e.g. {skipped[0]}, are outside any `scenarios/` folder)"
+                if skipped else "")
+        raise ConfigError(f"no scenarios found in {where}: in a folder, scenario files are looked up only under a "
+                          f"folder named `scenarios/` (cassettes and __snapshots__ skipped){seen}",
+                          fix="pass the scenario file itself (`walab compare path/to/name.yaml --variants …`), or "
+                              "keep scenarios under scenarios/<flow>/ in the project")
     return files
 
 
@@ -52,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from lab import yamlio
     from lab.config import load_settings
     from lab.promptlab import report
-    from lab.promptlab.compare import run_matrix
+    from lab.promptlab.compare import needs_recording, run_matrix
     from lab.promptlab.estimate import estimate, total_cost
     from lab.scenarios.loader import expand, load_scenario
 
@@ -107,4 +116,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"html: {args.html}")
     if result.cancelled:
         return 130
+    missing = needs_recording(result)
+    if missing:
+        shown = "; ".join(missing[:20]) + (f"; and {len(missing) - 20} more" if len(missing) > 20 else "")
+        raise ConfigError(f"--llm update found {len(missing)} cell(s) with no recording and cannot record them, "
+                          f"because no upstream is configured (neither OPENAI_API_KEY nor OPENAI_BASE_URL is set): "
+                          f"{shown}",
+                          fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server such as "
+                              "Ollama) and run the same command again: only those cells go to the model")
     return 0 if all(c.passed for c in result.cells) else 1

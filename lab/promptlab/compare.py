@@ -52,6 +52,7 @@ class Cell:
     error: str | None = None
     seconds: float = 0.0
     recorded: bool = False  # update mode: the cassette lacked this prompt/model, so the cell was re-recorded
+    needs_recording: bool = False  # update mode: it lacked them, and no upstream is configured to record them
     cassette_miss: bool = False  # a replayed call found no recording
     hint: str | None = None  # what to do about a failure whose cause is known (a replay miss)
 
@@ -184,6 +185,12 @@ def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model
     cassette = variant_cassette(case, variant, baseline)
     llm_mode = {"auto": None, "update": "replay"}.get(mode, mode)
     playback = make(prompt=variant, model=model or None, llm_mode=llm_mode, cassette=cassette).play_sync(case)
+    if mode == "update" and cassette_missed(playback) and not _can_record(case):
+        # Nothing to record with: keep the replayed cell, say it needs recording, go on with the
+        # others (the command names every such cell at the end).
+        cell = cell_of(playback, variant, model)
+        cell.needs_recording, cell.hint = True, NO_UPSTREAM
+        return cell
     if mode == "update" and cassette_missed(playback):
         # Cassette keys carry the prompt's hash and the model: a miss means this cell's prompt or
         # model changed since it was recorded (or it never was), so only this cell goes upstream.
@@ -195,6 +202,25 @@ def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model
     if not cell.passed and cell.cassette_miss:
         cell.hint = miss_hint(case, variant, model, mode)
     return cell
+
+
+NO_UPSTREAM = ("needs recording: the cassette has no recording for this prompt or model, and no upstream is "
+               "configured to record one (set OPENAI_API_KEY, and OPENAI_BASE_URL for another OpenAI-compatible "
+               "server, then run `--llm update` again)")
+
+
+def _can_record(case: ScenarioCase) -> bool:
+    """Whether record mode has an upstream for this scenario's project (as the lab checks it)."""
+    from lab.config import load_settings
+    from lab.scenarios.player import project_dir_of
+
+    settings = load_settings(project_dir_of(case.scenario.path))
+    return bool(settings.llm_upstream_key or settings.llm_upstream_url)
+
+
+def needs_recording(run: CompareRun) -> list[str]:
+    """The cells `--llm update` could not record for want of an upstream, as `scenario · variant @ model`."""
+    return [f"{c.scenario} · {c.variant}" + (f" @ {c.model}" if c.model else "") for c in run.cells if c.needs_recording]
 
 
 def miss_hint(case: ScenarioCase, variant: str, model: str, mode: str) -> str:
