@@ -16,7 +16,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="what the user types (the caption, with --image)")
     parser.add_argument("--contact", help="wa_id or name of the contact (default: the first configured contact)")
     parser.add_argument("--flow", help="flow id in the namespace (default: settings.flow, lead_qualification)")
-    parser.add_argument("--kestra", metavar="URL", help="a real Kestra to send to (default: the embedded engine)")
+    parser.add_argument("--kestra", metavar="URL",
+                        help="a real Kestra to send to (default: the embedded engine); the project's flows, prompts "
+                             "and KV config are deployed to its namespace first, as `walab deploy` does")
     parser.add_argument("--llm", choices=("live", "record", "replay", "scripted"),
                         help="LLM gateway mode: live / record call OPENAI_BASE_URL with OPENAI_API_KEY, replay answers "
                              "from a cassette, scripted answers from --script FILE (no model at all)")
@@ -67,6 +69,8 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
         scripted = load_script(args.script)
     serve = bool(args.serve or settings.kestra_url)  # a real Kestra calls the Graph API and the gateway back
+    if settings.kestra_url:  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
+        print(deploy_notice(settings), file=sys.stderr, flush=True)
     async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout) as lab:
         wa_id = _contact(lab, args.contact)
         if args.image:
@@ -95,6 +99,13 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if turn.verdict == "ok" else 1
+
+
+def deploy_notice(settings: Any) -> str:
+    """What sending to a real Kestra changes there before the message goes out."""
+    return (f"walab send: deploying {settings.flows_dir}/ (flows, namespace files, prompts) and the KV config to "
+            f"namespace {settings.namespace} on {settings.kestra_url}, as `walab deploy` does: flows there with the "
+            "same ids are replaced, nothing is deleted")
 
 
 def _contact(lab: Any, who: str | None) -> str:

@@ -74,3 +74,15 @@ def test_exit_code_of_errors() -> None:
     assert exit_code(ConfigError("x")) == 2 and exit_code(LabError("x")) == 1
     assert exit_code(KestraUnreachable("x")) == 2 and exit_code(KestraAuthError("x", status=401)) == 2
     assert exit_code(KestraServerError("x", status=500)) == 1
+
+
+def test_send_to_a_real_kestra_says_it_deploys_there_first() -> None:
+    """QA P2-17: the flows of that namespace are replaced; say so before doing it."""
+    done = walab("send", "--kestra", UNREACHABLE, "Oi")
+    notice = done.stderr.splitlines()[0]
+    assert notice.startswith("walab send: deploying ") and "/flows/" in notice
+    assert f"namespace company.whatsapp on {UNREACHABLE}" in notice and "as `walab deploy` does" in notice
+    helped = walab("send", "--help")
+    assert "deployed to its namespace first" in " ".join(helped.stdout.split())
+    embedded = walab("send", "Oi")
+    assert "deploying" not in embedded.stderr
