@@ -140,3 +140,41 @@ async def test_restart_same_user_starts_the_side_panel_and_turn_count_again(make
         assert "1 turn" in str(contacts.get_option(MARIA).prompt) and len(panel.session) == len(app.lab.transcript.turns)
         await pilot.press("f7")  # the previous turn is not reachable: it belongs to the old conversation
         assert panel.turn is panel.conversation[-1]
+
+
+def shown_words(widget) -> list[str]:
+    """The words a widget draws at its size (what a cut text loses is missing here)."""
+    from textual.geometry import Region
+
+    visible = widget.region.intersection(widget.parent.content_region)  # the parent clips what sticks out
+    strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return " ".join(strip.crop(0, visible.width).text for strip in strips[:visible.height]).split()
+
+
+async def test_add_contact_and_restart_dialogs_show_their_whole_texts(make_fake_app):
+    """QA P3-18: the add-contact placeholder and error, and the restart dialog's lines, were cut."""
+    from textual.widgets import Input, Label
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        for field in app.screen.query(Input):
+            assert len(field.placeholder) <= field.content_region.width, field.placeholder
+        app.screen.query_one("#contact-name").value = "Ana"
+        app.screen.query_one("#contact-wa-id").value = "12ab"
+        await pilot.click("#add")
+        await pilot.pause()
+        error = app.screen.query_one("#contact-error", Label)
+        said = str(error.render())
+        assert said.startswith("wa_id must be") and shown_words(error) == said.split()
+        await pilot.press("escape")
+        await settle(pilot)
+        await send(pilot, "Oi")
+        await pilot.press("f5")
+        await pilot.pause()
+        labels = list(app.screen.query(Label))
+        assert len(labels) == 2
+        for label in labels:
+            assert shown_words(label) == str(label.render()).split()

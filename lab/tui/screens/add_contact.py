@@ -22,8 +22,10 @@ class AddContactModal(ModalScreen[NewContact | None]):
 
     DEFAULT_CSS = """
     AddContactModal { align: center middle; }
-    AddContactModal > Vertical { width: 56; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    AddContactModal > Vertical { width: 64; max-width: 95%; height: auto; border: thick $primary; background: $surface;
+                                 padding: 1 2; }
     AddContactModal Input { margin-bottom: 1; }
+    AddContactModal Label { width: 100%; }  /* long texts wrap inside the dialog instead of being cut */
     AddContactModal #contact-error { color: $error; height: auto; }
     AddContactModal Horizontal { height: auto; align-horizontal: right; }
     """
@@ -34,7 +36,7 @@ class AddContactModal(ModalScreen[NewContact | None]):
         with Vertical():
             yield Label("New contact")
             yield Input(placeholder="Name (e.g. Ana Lima)", id="contact-name")
-            yield Input(placeholder="wa_id, digits with country code (empty: generated)", id="contact-wa-id")
+            yield Input(placeholder="wa_id with country code (empty: generated)", id="contact-wa-id")
             yield Label("", id="contact-error")
             with Horizontal():
                 yield Button("Add", variant="primary", id="add")

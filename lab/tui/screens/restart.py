@@ -14,7 +14,9 @@ class RestartModal(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     RestartModal { align: center middle; }
-    RestartModal > Vertical { width: 64; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    RestartModal > Vertical { width: 72; max-width: 95%; height: auto; border: thick $warning; background: $surface;
+                              padding: 1 2; }
+    RestartModal Label { width: 100%; }  /* long texts wrap inside the dialog instead of being cut */
     RestartModal Horizontal { height: auto; margin-top: 1; }
     RestartModal Button { margin-right: 1; }
     """
