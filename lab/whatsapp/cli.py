@@ -132,16 +132,46 @@ def _write_generated(settings: Any, names: list[str]) -> Path:
         return env_file
 
 
+CHALLENGE = "1158201444"
+
+
 async def _handshake(url: str, verify_token: str) -> None:
     from lab.whatsapp.signing import WebhookPoster
 
     await asyncio.sleep(0.2)
     poster = WebhookPoster(url)
     try:
-        d = await poster.verify_handshake(verify_token)
-        ok = d.status_code == 200 and d.text == "1158201444"
-        print(f"  handshake: {'ok' if ok else 'FAILED'} (HTTP {d.status_code})", flush=True)
+        d = await poster.verify_handshake(verify_token, challenge=CHALLENGE)
+        lines = handshake_report(url, d.status_code, d.text)
     except Exception as exc:  # noqa: BLE001 - the bot may not be up yet; say so
-        print(f"  handshake: could not reach {url}: {type(exc).__name__}", flush=True)
+        lines = handshake_report(url, None, None, exc)
     finally:
         await poster.aclose()
+    print("\n".join(lines), flush=True)
+
+
+def handshake_report(url: str, status: int | None, body: str | None, exc: BaseException | None = None) -> list[str]:
+    """The outcome of Meta's GET verification against the bot, and the fix when it failed."""
+    if exc is not None:
+        return [f"  handshake: could not reach {url}: {type(exc).__name__}",
+                "  fix:       start the bot so it listens there (or correct --webhook-url), then restart the "
+                "sandbox with --handshake; the sandbox keeps running meanwhile"]
+    if status == 200 and (body or "").strip() == CHALLENGE:
+        return [f"  handshake: ok (HTTP {status})"]
+    head = f"  handshake: FAILED (HTTP {status})"
+    if status == 200:
+        shown = (body or "").strip()[:60]
+        return [f"{head}: the body was {shown!r}, not the challenge {CHALLENGE}",
+                "  fix:       the bot must answer the GET with the value of hub.challenge as the whole body, as "
+                "plain text (no JSON, no quotes)"]
+    if status in (401, 403):
+        return [f"{head}: the bot refused the verify token",
+                "  fix:       give the bot the sandbox's verify token (WALAB_VERIFY_TOKEN in .walab/sandbox.env), "
+                "or start the sandbox with the bot's own: --verify-token TOKEN"]
+    if status == 404 or status == 405:
+        return [f"{head}: the bot does not answer GET at {url}",
+                "  fix:       point --webhook-url at the bot's webhook path, and have that path answer GET "
+                "(hub.mode=subscribe, hub.verify_token, hub.challenge) as well as POST"]
+    return [f"{head}",
+            f"  fix:       the bot must answer GET {url}?hub.mode=subscribe&hub.verify_token=…&hub.challenge=… "
+            "with 200 and the hub.challenge value when the verify token matches; see the bot's log for the error"]

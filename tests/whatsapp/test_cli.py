@@ -104,3 +104,40 @@ def test_generated_secrets_are_usable_but_never_printed(tmp_path):
     for secret in values.values():
         assert secret not in out
     assert ".walab/sandbox.env" in out
+
+
+def test_a_failed_handshake_says_how_to_fix_it():
+    """QA P3-26: every failure of `--handshake` comes with a fix line."""
+    url = "http://127.0.0.1:5000/webhook"
+    assert cli.handshake_report(url, 200, cli.CHALLENGE) == ["  handshake: ok (HTTP 200)"]
+    cases = {(403, "Forbidden"): "--verify-token", (200, '{"ok": true}'): "hub.challenge",
+             (404, ""): "--webhook-url", (500, "boom"): "hub.challenge"}
+    for (status, body), needle in cases.items():
+        head, fix = cli.handshake_report(url, status, body)
+        assert head.startswith(f"  handshake: FAILED (HTTP {status})") and fix.startswith("  fix:") and needle in fix
+    head, fix = cli.handshake_report(url, None, None, ConnectionRefusedError())
+    assert "could not reach" in head and "start the bot" in fix
+
+
+def test_walab_sandbox_handshake_against_no_bot_prints_a_fix():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port), "--handshake",
+                             "--webhook-url", f"http://127.0.0.1:{free_port()}/webhook",
+                             "--access-token", "EAAWhandshake-token-abcdefgh", "--app-secret", "handshake-secret-0123",
+                             "--verify-token", "verify-handshake-0123"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("  fix:"):
+                break
+    finally:
+        proc.kill()
+        proc.wait(10)
+    text = "".join(lines)
+    assert "handshake: could not reach" in text and "  fix:       start the bot" in text, text
