@@ -178,3 +178,30 @@ async def test_add_contact_and_restart_dialogs_show_their_whole_texts(make_fake_
         assert len(labels) == 2
         for label in labels:
             assert shown_words(label) == str(label.render()).split()
+
+
+def screen_chars(app) -> set[str]:
+    """Every character drawn on the screen (from the SVG export's text)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return {ch for text in re.findall(r"<text[^>]*>(.*?)</text>", svg) for ch in html.unescape(text)}
+
+
+async def test_the_list_button_draws_no_character_terminals_measure_differently(make_fake_app):
+    """QA P3-25: `☰ Ver planos` overran the chat pane's border: Textual measures ☰ as 2 cells (Unicode 16),
+    most terminals draw it in 1. Every character the chat draws must have one width everywhere."""
+    import unicodedata
+
+    from rich.cells import cell_len
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "lista")
+        await send(pilot, "menu")
+        assert any(b.item.rows for b in app.chat.query(".bubble"))
+        disagree = sorted(ch for ch in screen_chars(app) if ch.isprintable() and
+                          cell_len(ch) != (2 if unicodedata.east_asian_width(ch) in "WF" else 1))
+        assert disagree == []

@@ -162,7 +162,9 @@ class ChatBubble(Vertical):
                     for i, choice in enumerate(self.item.buttons):
                         yield Button(f"↩ {choice.title}", compact=True, classes="reply", name=str(i))
                     if self.item.rows:
-                        yield Button(f"☰ {self.item.list_button}", compact=True, classes="list-picker")
+                        # "≡", not "☰": Unicode 16 made ☰ wide and Textual draws it 2 cells, while most
+                        # terminals still draw 1, so the row overran the pane's border.
+                        yield Button(f"≡ {self.item.list_button}", compact=True, classes="list-picker")
 
     def on_mount(self) -> None:
         # The item may have changed between compose and mount (a turn started meanwhile).
