@@ -147,8 +147,14 @@ def parse(text: str, *, project_dir: Path | None = None) -> ComposerAction:
         return MarkRead()
     if cmd in ("help", "?"):
         return ShowHelp()
-    raise ConfigError(f"unknown command {head}", fix="commands: " + ", ".join(u.split()[0] for u in USAGE)
+    raise ConfigError(f"unknown command {head}", fix="commands: " + ", ".join(command_names())
                       + " (start with // to send a message that begins with /)")
+
+
+def command_names() -> list[str]:
+    """Every composer command, the media ones each by name (/document is /doc's long form)."""
+    media = [f"/{c}" for c in MEDIA_COMMANDS if c != "document"]
+    return [n for u in USAGE for n in (media if u.startswith("/image ") else [u.split()[0]])]
 
 
 def _split(rest: str, head: str) -> list[str]:

@@ -205,3 +205,17 @@ async def test_the_list_button_draws_no_character_terminals_measure_differently(
         disagree = sorted(ch for ch in screen_chars(app) if ch.isprintable() and
                           cell_len(ch) != (2 if unicodedata.east_asian_width(ch) in "WF" else 1))
         assert disagree == []
+
+
+async def test_unknown_command_help_names_every_media_command(make_fake_app):
+    """QA P3-23: the unknown-command help listed /image but not /doc /audio /voice /video /sticker."""
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "/frobnicate agora")
+        panel = app.chat.query_one(ErrorPanel)
+        assert panel.shown and "unknown command /frobnicate" in str(panel.last)
+        words = shown_words(panel)  # drawn whole, not only in the message
+        for name in ("/image", "/doc", "/audio", "/voice", "/video", "/sticker", "/location", "/late", "/read"):
+            assert name + "," in words, name
+        assert app.chat.query_one("#composer").value == "/frobnicate agora"  # nothing lost
