@@ -2,9 +2,11 @@
 
 Each problem is printed as `file:line: [kind] message` with a hint. Kinds: `unknown type` (the
 class does not exist in Kestra), `unsupported` (exists in Kestra, the embedded engine does not
-run it: use a real Kestra), `removed` (gone in the Kestra version checked), `invalid` (the rest). Exit 1 when a flow is invalid, 0 when all
-are valid, 2 on usage errors (no such path, no flows, unreachable Kestra). In a folder, YAML
-under a `files/` subfolder is namespace files, not flows, and is skipped.
+run it: use a real Kestra; also a Pebble filter, function or test Kestra has), `removed` (gone in
+the Kestra version checked), `invalid` (the rest, a misspelt Pebble name included). Exit 1 when a
+flow is invalid, 0 when all are valid, 2 on usage or configuration errors (no such path, no flows,
+unreachable Kestra, refused credentials). In a folder, YAML under a `files/` subfolder is
+namespace files, not flows, and is skipped.
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ def _from_problem(path: Path, source: str, problem: Any) -> Finding:
     if "removed in kestra" in message.lower():
         kind = "removed"
     raw_kind = str(getattr(problem, "kind", ""))
+    if raw_kind == "expression" and (" exists in Kestra but " in message or " exist in Kestra but " in message):
+        # A filter/function/test Kestra has and the embedded engine lacks: as for a task type,
+        # the flow is fine; a real Kestra runs it.
+        kind, raw_kind = "unsupported", "unsupported-expression"
     hint = getattr(problem, "hint", None) or _HINTS.get(raw_kind) or _hint_for(kind)
     return Finding(str(path), line, kind, message, hint)
 

@@ -208,3 +208,46 @@ def is_core_namespace(type_name: str) -> bool:
 def exists_in_kestra(type_name: str) -> bool:
     """True when Kestra's core plugin has this class (or this legacy alias)."""
     return type_name in CORE_TYPES or type_name in ALIASES
+
+
+# -- Pebble names --------------------------------------------------------------------------------
+# Filters, functions and tests a Kestra flow's expressions may use, to tell a name Kestra has (and
+# the embedded engine lacks) from a name that exists nowhere. Read from Kestra 1.3's Pebble
+# extension (core/src/main/java/io/kestra/core/runners/pebble/Extension.java) and Pebble 4's own
+# extensions (CoreExtension, EscaperExtension, I18nExtension), which Kestra's engine also loads.
+_PEBBLE_FILTERS = frozenset({
+    "abbreviate", "abs", "base64decode", "base64encode", "capitalize", "date", "default", "escape", "first",
+    "join", "last", "length", "lower", "merge", "numberformat", "raw", "replace", "reverse", "rsort",
+    "sha256", "slice", "sort", "split", "title", "trim", "upper", "urlencode",
+})
+KESTRA_FILTERS: frozenset[str] = _PEBBLE_FILTERS | {
+    "chunk", "className", "dateAdd", "distinct", "endsWith", "escapeChar", "flatten", "indent", "jq", "json",
+    "keys", "md5", "nindent", "number", "sha1", "sha512", "slugify", "startsWith", "string", "substringAfter",
+    "substringAfterLast", "substringBefore", "substringBeforeLast", "timestamp", "timestampMicro",
+    "timestampMilli", "timestampNano", "toIon", "toJson", "urldecode", "values", "yaml",
+}
+KESTRA_FUNCTIONS: frozenset[str] = frozenset({
+    "block", "i18n", "max", "min", "parent", "range",  # Pebble's own
+    "currentEachOutput", "decrypt", "encrypt", "errorLogs", "fetchContext", "fileExists", "fileSize", "fileURI",
+    "fromIon", "fromJson", "http", "id", "isFileEmpty", "json", "ksuid", "kv", "nanoId", "now", "printContext",
+    "randomInt", "randomPort", "read", "render", "renderOnce", "secret", "subflow", "tasksWithState", "uuid", "yaml",
+})
+KESTRA_2_FUNCTIONS: frozenset[str] = frozenset({
+    "dayOfMonth", "dayOfWeek", "env", "hourOfDay", "isDayWeekInMonth", "isLastWorkingDay", "isPublicHoliday",
+    "isWeekend", "loopOutputs", "monthOfYear",
+})
+KESTRA_TESTS: frozenset[str] = frozenset({"defined", "empty", "even", "iterable", "json", "map", "null", "odd"})
+_REMOVED_IN_2 = {("filter", "json"), ("function", "json")}
+
+
+def pebble_names(kind: str, version: str = "1.3") -> frozenset[str]:
+    """Kestra's Pebble names of one kind (filter, function, test) in that Kestra version."""
+    if kind == "filter":
+        names = KESTRA_FILTERS
+    elif kind == "function":
+        names = KESTRA_FUNCTIONS | (KESTRA_2_FUNCTIONS if version.startswith("2") else frozenset())
+    else:
+        names = KESTRA_TESTS
+    if version.startswith("2"):
+        names = names - {n for k, n in _REMOVED_IN_2 if k == kind}
+    return names

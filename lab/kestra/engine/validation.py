@@ -316,14 +316,45 @@ class _Checker:
                 self.add("expression", f"{label}: {getattr(exc, 'what', exc)} in {value!r}", path)
                 return
             if unknown:
-                self.add("expression", f"{label}: {', '.join(sorted(unknown))} not supported by the embedded "
-                         f"engine's expressions in {value!r}; {REAL_KESTRA}", path)
+                for message in unsupported_expression(value, unknown, self.version):
+                    self.add("expression", f"{label}: {message}", path)
         elif isinstance(value, dict):
             for k, v in value.items():
                 self.expressions(v, path + (k,), label)
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 self.expressions(v, path + (i,), label)
+
+
+def unsupported_expression(template: str, unknown: set[str], version: str) -> list[str]:
+    """What to say about the names of a template the engine lacks, told apart as task types are:
+    a filter/function/test Kestra has ("exists in Kestra but is not supported": run it on a real
+    Kestra) from one that exists nowhere (a misspelling: fix the expression)."""
+    from lab.kestra.expr.template import names_in, parse_template
+
+    api = R.expr()
+    filters, functions, tests, _macros = names_in(parse_template(template))
+    in_kestra, nowhere = [], []
+    for kind, names, supported in (("filter", filters, api.SUPPORTED_FILTERS),
+                                   ("function", functions, api.SUPPORTED_FUNCTIONS),
+                                   ("test", tests, api.SUPPORTED_TESTS)):
+        known = known_types.pebble_names(kind, version)
+        for name in sorted(names & unknown):
+            if name in known:
+                in_kestra.append(f"{kind} {name}")
+            else:
+                close = difflib.get_close_matches(name, sorted(known | supported), n=1)
+                nowhere.append(f"{kind} {name}" + (f" (did you mean {close[0]}?)" if close else ""))
+    out = []
+    if in_kestra:
+        verb = "exists" if len(in_kestra) == 1 else "exist"
+        out.append(f"{', '.join(in_kestra)} {verb} in Kestra but {'is' if verb == 'exists' else 'are'} not "
+                   f"supported by the embedded engine's expressions, in {template!r}; {REAL_KESTRA}")
+    if nowhere:
+        verb = "does" if len(nowhere) == 1 else "do"
+        out.append(f"{', '.join(nowhere)} {verb} not exist in Kestra's Pebble expressions (Kestra {version}), in "
+                   f"{template!r}; fix the expression")
+    return out
 
 
 def validate(source: str, *, path: str | None = None, version: str = "1.3") -> list[Problem]:
