@@ -232,7 +232,7 @@ async def test_promoting_the_default_is_refused_with_a_fix(hello_project: Path, 
         await pilot.press("ctrl+o")  # the cursor is on the default's row
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmModal) and app.lab.applied == []
-        assert "already the flow's default" in str(screen.query_one("#compare-error").render())
+        assert "already the flow's default" in screen.query_one("#compare-error").text
 
 
 async def test_run_with_one_variant_says_what_to_do(hello_project: Path, make_fake_app) -> None:
@@ -243,7 +243,7 @@ async def test_run_with_one_variant_says_what_to_do(hello_project: Path, make_fa
         screen.query_one("#compare-variants").deselect("whatsapp_agent.concise")
         await pilot.press("f5")
         await settle(pilot)
-        assert not screen.running and "two or more prompt variants" in str(screen.query_one("#compare-error").render())
+        assert not screen.running and "two or more prompt variants" in screen.query_one("#compare-error").text
 
 
 def test_active_prompt_is_derived_when_the_session_does_not_say(project: Path) -> None:
@@ -306,7 +306,7 @@ async def test_escape_dismisses_the_error_first(hello_project: Path, make_fake_a
         screen.query_one("#compare-scenarios").deselect_all()
         await pilot.press("f5")
         await settle(pilot)
-        assert "no scenario chosen" in str(screen.query_one("#compare-error").render())
+        assert "no scenario chosen" in screen.query_one("#compare-error").text
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and not screen.query_one("#compare-error").shown

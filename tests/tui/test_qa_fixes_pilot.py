@@ -215,7 +215,44 @@ async def test_unknown_command_help_names_every_media_command(make_fake_app):
         await send(pilot, "/frobnicate agora")
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown and "unknown command /frobnicate" in str(panel.last)
-        words = shown_words(panel)  # drawn whole, not only in the message
+        words = shown_words(panel.query_one("#error-text"))  # drawn whole, not only in the message
         for name in ("/image", "/doc", "/audio", "/voice", "/video", "/sticker", "/location", "/late", "/read"):
             assert name + "," in words, name
         assert app.chat.query_one("#composer").value == "/frobnicate agora"  # nothing lost
+
+
+@pytest.mark.slow
+async def test_a_failed_model_call_is_explained_in_the_error_panel(make_real_app):
+    """QA P2-16: a replay miss showed only the flow's fallback bubble; the cause was only in Timeline/Logs."""
+    app = make_real_app(flow="whatsapp_agent")  # replay mode, no cassette: every model call misses
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        turn = app.lab.transcript.turns[-1]
+        assert turn.llm_calls and all(c.status == 404 for c in turn.llm_calls)
+        assert any(b.item.side == "business" for b in app.chat.query(".bubble"))  # the fallback reply
+        panel = app.chat.query_one(ErrorPanel)
+        assert panel.shown, "the failed model call was not explained"
+        said = str(panel.last)
+        assert f"the model call failed in turn {turn.index} ({len(turn.llm_calls)} of {len(turn.llm_calls)} calls, " \
+               "HTTP 404)" in said
+        assert "LLM mode replay" in said and "replay: no recording of" in said and "Timeline" in said
+        body = panel.query_one("#error-text")
+        assert "(Esc to dismiss)" in panel.text and body.size.height >= panel.text.count("\n") + 1
+        panel.scroll_end(animate=False)  # a long explanation scrolls: its end is not cut off
+        await pilot.pause()
+        assert panel.scroll_offset.y + panel.scrollable_content_region.height >= body.outer_size.height
+        await pilot.press("escape")
+        assert not panel.shown
+        await settle(pilot)
+        assert not panel.shown  # told once per turn, not again when the turn's worker reports back
+
+
+@pytest.mark.slow
+async def test_a_turn_whose_model_calls_succeed_shows_no_error(make_real_app):
+    app = make_real_app(flow="whatsapp_agent", scripted=[{"match": ".*", "reply": "Olá!"}])
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        assert app.lab.transcript.turns[-1].llm_calls
+        assert not app.chat.query_one(ErrorPanel).shown

@@ -23,6 +23,7 @@ from lab.tui.screens.chat_tools import ChatToolsMixin
 from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, TurnCompleted
 from lab.tui.recording import Recording
 from lab.tui.session import contact_id, contact_name, facts_of, session_now
+from lab.tui.turn_problems import model_call_failure
 from lab.tui.widgets.chat_bubble import ChatBubble
 from lab.tui.widgets.chat_pane import ChatPane
 from lab.tui.widgets.composer import Composer
@@ -74,6 +75,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.templates: Any = None
         self.cleared: dict[str, int] = {}  # wa_id -> last captured seq when the chat was restarted
         self.restarted: dict[str, int] = {}  # wa_id -> index of its last turn before a "same user" restart
+        self._told: set[int] = set()  # turns whose failed model call the error panel has shown
 
     def compose(self) -> ComposeResult:
         yield LabHeader(id="header")
@@ -253,6 +255,10 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             pane = self.query_one(ChatPane)
             for i, item in enumerate(items_for_turn(turn, self.templates)):
                 pane.upsert(item, replace_key=pending_key if i == 0 else None)
+            failure = model_call_failure(turn) if turn.index not in self._told else None
+            if failure is not None:  # the flow hid it behind a reply: say why (once per turn)
+                self._told.add(turn.index)
+                self.show_error(failure)
         self.refresh_contacts()
         self.refresh_side()
 

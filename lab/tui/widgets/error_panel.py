@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from lab.errors import LabError
@@ -26,19 +28,22 @@ def error_text(error: BaseException | str) -> Text:
     return out
 
 
-class ErrorPanel(Static):
-    """Docked above the footer; hidden until an error arrives."""
+class ErrorPanel(VerticalScroll, can_focus=False):
+    """Docked above the footer; hidden until an error arrives. A long explanation (a cassette miss
+    names files and commands) scrolls inside the panel instead of losing its end."""
 
     DEFAULT_CSS = """
     ErrorPanel {
         dock: bottom;
         height: auto;
-        max-height: 8;
+        max-height: 12;
         display: none;
         background: $error 25%;
         border: tall $error;
         padding: 0 1;
+        scrollbar-size-vertical: 1;
         &.-shown { display: block; }
+        #error-text { height: auto; }
     }
     """
 
@@ -46,10 +51,14 @@ class ErrorPanel(Static):
         super().__init__(id=id)
         self.last: BaseException | str | None = None
 
+    def compose(self) -> ComposeResult:
+        yield Static(id="error-text")
+
     def show_error(self, error: BaseException | str) -> None:
         self.last = error
-        self.update(error_text(error))
+        self.query_one("#error-text", Static).update(error_text(error))
         self.add_class("-shown")
+        self.scroll_home(animate=False)
 
     def dismiss(self) -> None:
         self.last = None
@@ -58,3 +67,8 @@ class ErrorPanel(Static):
     @property
     def shown(self) -> bool:
         return self.has_class("-shown")
+
+    @property
+    def text(self) -> str:
+        """The plain text on show ("" when hidden)."""
+        return error_text(self.last).plain if self.last is not None and self.shown else ""
