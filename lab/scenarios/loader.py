@@ -157,6 +157,8 @@ def _llm(src: _Source, value: Any, path: Path) -> LLMSource:
     source = value.get("source", "scripted" if "scripted" in value else "cassette")
     if source not in LLM_SOURCES:
         raise src.error(["llm", "source"], f"unknown LLM source {source!r}", f"one of {', '.join(LLM_SOURCES)}")
+    if source == "none":  # a conversation recorded with no model: the gateway answers no call
+        return LLMSource(source="none")
     cassette = value.get("cassette")
     scripted = value.get("scripted")
     if source == "scripted" and not isinstance(scripted, (list, dict)):

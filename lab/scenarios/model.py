@@ -15,7 +15,7 @@ ACTIONS = ("user", "tap", "media", "location", "contacts", "react", "reply_to", 
            "fault")
 # Sandbox faults a step can arm for what follows (lab.whatsapp.faults.Faults methods).
 FAULTS = ("rate_limit", "fail_next", "server_error", "duplicate_next")
-LLM_SOURCES = ("cassette", "scripted", "live")
+LLM_SOURCES = ("cassette", "scripted", "live", "none")  # none: recorded with no model at all
 
 
 @dataclass(slots=True)
@@ -98,7 +98,7 @@ class Step:
 class LLMSource:
     """Where the LLM's answers come from during replay."""
 
-    source: str = "cassette"  # cassette | scripted | live
+    source: str = "cassette"  # cassette | scripted | live | none (no model: optional-model flows run without one)
     cassette: Path | None = None
     scripted: Any = None  # list of replies per call, or rules [{match, reply}]
     repeat: int = 1  # live only: run N times ...

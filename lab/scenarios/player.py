@@ -22,7 +22,7 @@ from lab.scenarios.model import ScenarioCase, Step
 
 # A replay must not depend on the day it runs: without `clock:` the virtual clock starts here.
 DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"
-LLM_MODES = {"cassette": "replay", "scripted": "scripted", "live": "live"}
+LLM_MODES = {"cassette": "replay", "scripted": "scripted", "live": "live", "none": "scripted"}
 
 
 @dataclass(slots=True, repr=False)
@@ -126,7 +126,7 @@ class Player:
         options: dict[str, Any] = {"clock_start": clock, "target_url": self.target_url}
         if mode in ("replay", "record"):
             options["cassette"] = self.cassette or sc.llm.cassette
-        elif mode == "scripted":
+        elif mode == "scripted" and sc.llm.source != "none":
             from lab.llm.scripted import ScriptedReplies
 
             scripted = sc.llm.scripted

@@ -235,6 +235,8 @@ class Recorder:
             llm["cassette"] = os.path.relpath(self.cassette_path, self.path.parent)
         elif source == "scripted":
             script = getattr(gateway, "_script", None)
+            if script is None:  # the session had no model at all (not an empty script: a model that fails)
+                return {"source": "none", **({"note": self.llm_note} if self.llm_note else {})}
             llm["scripted"] = list(getattr(script, "items", []) or [])
         if self.llm_note:
             llm["note"] = self.llm_note

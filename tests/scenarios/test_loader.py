@@ -100,3 +100,13 @@ def test_scripted_source_needs_replies() -> None:
     assert "scripted replies missing" in _err(HEAD + "llm: {source: scripted}\nsteps: [{user: Oi}]\n").what
     sc = parse_scenario(HEAD + "llm: {scripted: [Olá!, {match: preço, reply: R$ 99}]}\nsteps: [{user: Oi}]\n", P)
     assert sc.llm.source == "scripted" and len(sc.llm.scripted) == 2
+
+
+def test_llm_none_is_a_scenario_recorded_with_no_model(tmp_path):
+    from lab.scenarios.loader import parse_scenario
+    from lab.scenarios.player import LLM_MODES
+
+    text = "version: 1\nflow: company.whatsapp/lead_qualification\nllm: none\nsteps:\n  - user: Oi\n"
+    scenario = parse_scenario(text, tmp_path / "scenarios" / "x.yaml")
+    assert scenario.llm.source == "none" and scenario.llm.scripted is None and scenario.llm.cassette is None
+    assert LLM_MODES["none"] == "scripted"  # the gateway in scripted mode with no script: no model

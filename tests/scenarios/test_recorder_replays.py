@@ -186,7 +186,7 @@ def test_walab_record_without_a_key_takes_the_tui_commands_and_replays(project: 
     assert "LLM no model" in done.stdout and "now chatting as João Pereira" in done.stdout
     path = project / "scenarios" / "lead_qualification" / "cli.yaml"
     doc = yamlio.load(path)
-    assert doc["llm"] == {"source": "scripted", "scripted": []}
+    assert doc["llm"] == {"source": "none"}  # recorded with no model: replays without one
     assert [next(iter(s)) for s in doc["steps"]] == ["user", "media", "user", "advance", "contact", "user"]
     assert doc["steps"][1]["media"]["path"] == "files/conta.png"
     assert doc["steps"][2]["user"] == {"text": "Ainda está aí?", "delivered_after": "25h"}
