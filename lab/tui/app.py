@@ -49,12 +49,15 @@ class WalabApp(App[int]):
     CSS = """
     #body { height: 1fr; }
     #chat-column { width: 1fr; height: 1fr; }
-    /* Narrow terminals: the thread keeps its room; contacts via ctrl+n / the palette. */
+    /* Narrow terminals: the thread keeps its room; contacts via ctrl+n / the palette. The side
+       panel keeps the 39 columns its four tab labels need. */
     .-narrow #contacts { display: none; }
-    .-narrow #side { width: 40%; }
+    .-narrow #side { width: 40%; min-width: 39; }
+    /* Roomy terminals: the side panel grows with the screen (JSON payloads, log lines). */
+    .-roomy #side { width: 40%; max-width: 96; }
     """
-    # The app gets -narrow / -wide classes by terminal width (Textual's breakpoints).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    # The app gets -narrow / -wide / -roomy classes by terminal width (Textual's breakpoints).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (140, "-roomy")]
     COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),

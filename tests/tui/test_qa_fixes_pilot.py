@@ -256,3 +256,30 @@ async def test_a_turn_whose_model_calls_succeed_shows_no_error(make_real_app):
         await send(pilot, "Oi")
         assert app.lab.transcript.turns[-1].llm_calls
         assert not app.chat.query_one(ErrorPanel).shown
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (160, 36)])
+async def test_side_panel_fits_narrow_and_grows_on_wide_terminals(make_fake_app, size):
+    """QA P3-19: the side panel was 48 columns even at 160 (JSON wrapped badly); at 80x24 its tab
+    labels (`Payl`) and the header's clock were cut."""
+    from textual.widgets import Tab
+
+    from lab.tui.widgets.lab_header import LabHeader
+    from lab.tui.widgets.side_panel import SidePanel
+    from lab.tui.widgets.timeline_view import TimelineView
+
+    app = make_fake_app()
+    async with app.run_test(size=size) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        side = app.chat.query_one(SidePanel)
+        width = side.region.width
+        assert {80: width >= 39, 120: width == 48, 160: width >= 64}[size[0]], width
+        assert side.region.right <= size[0]
+        for tab in side.query(Tab):  # every tab label whole, inside the panel
+            assert side.region.x <= tab.region.x and tab.region.right <= side.region.right, tab.label_text
+        header = app.chat.query_one(LabHeader)
+        line = header.render()
+        assert "◷ 2026-01-05" in line.plain and line.cell_len <= header.content_region.width
+        view = app.chat.query_one(TimelineView)
+        assert "classify" in shown_words(view)  # task names keep their room (the Gantt bars go first)

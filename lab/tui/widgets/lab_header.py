@@ -34,6 +34,13 @@ class LabHeader(Static):
     recording: reactive[str] = reactive("")  # "name · 3 turns" while recording
 
     def render(self) -> Text:
+        out = self._facts(compact=False)
+        if self.size.width and out.cell_len > self.size.width:  # a narrow terminal: the clock must stay
+            out = self._facts(compact=True)
+        return out
+
+    def _facts(self, *, compact: bool) -> Text:
+        """The header line; compact drops the target's detail ("embedded (Kestra 1.3 API)" -> "embedded")."""
         out = Text()
         out.append("walab", style="bold")
         if self.recording:  # first: it is what the person must not forget
@@ -43,7 +50,7 @@ class LabHeader(Static):
         if self.failed:
             out.append("✖ session failed · F10 reconnects", style="bold red")
             return out
-        out.append(self.target)
+        out.append(self.target.split(" (", 1)[0] if compact else self.target)
         if self.flow:
             out.append("  ⚙ ", style="dim")
             out.append(self.flow.rsplit(".", 1)[-1])  # the flow id; the namespace is in walab.yaml

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -49,8 +49,25 @@ def _span(execs: list[ExecutionView]) -> tuple[float, float]:
     return t0, max(max(ends or [t0]) - t0, 1e-6)
 
 
+class _FitWidth:
+    """Renders the timeline for the width it gets: a narrow panel drops the Gantt bars first, so
+    the task names keep their room."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield _timeline(self.turn, bars=options.max_width >= 42)
+
+
 def timeline_renderable(turn: Turn | None) -> RenderableType:
     """The timeline of a turn as a Rich renderable."""
+    if turn is None or not turn.executions:
+        return _timeline(turn, bars=True)
+    return _FitWidth(turn)
+
+
+def _timeline(turn: Turn | None, *, bars: bool) -> RenderableType:
     if turn is None:
         return Text("No turn yet: send a message to see the execution it starts.", style="dim")
     if not turn.executions:
@@ -70,12 +87,14 @@ def timeline_renderable(turn: Turn | None) -> RenderableType:
         table.add_column("state", no_wrap=True, max_width=8, overflow="ellipsis")
         table.add_column("time", justify="right", no_wrap=True)
         table.add_column("try", justify="right", no_wrap=True, width=3)
-        table.add_column("", width=BAR_WIDTH, no_wrap=True)
+        if bars:
+            table.add_column("", width=BAR_WIDTH, no_wrap=True)
         depth = _depths(ex.task_runs)
         for run in ex.task_runs:
             name = " " * depth.get(run.id, 0) + run.task_id + (f" [{run.value}]" if run.value else "")
-            table.add_row(name, Text(run.state, style=STATE_STYLE.get(run.state, "")), _ms(run.duration_ms),
-                          str(run.attempts) if run.attempts != 1 else "", gantt_bar(run, t0, span))
+            cells: list[RenderableType] = [name, Text(run.state, style=STATE_STYLE.get(run.state, "")),
+                                           _ms(run.duration_ms), str(run.attempts) if run.attempts != 1 else ""]
+            table.add_row(*cells, *([gantt_bar(run, t0, span)] if bars else []))
         parts.append(table)
     if turn.error:
         parts.append(Text(turn.error, style="red"))
