@@ -19,21 +19,47 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="the lab server's loopback port (Graph API, LLM gateway)")
     parser.add_argument("--public-url", metavar="URL", help="how a real Kestra (in Docker) reaches the lab server")
     parser.add_argument("--cassette", metavar="PATH", help="LLM cassette to record to / replay from")
+    parser.add_argument("--script", metavar="FILE",
+                        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
+                             "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file")
     parser.add_argument("--project", metavar="DIR", type=Path, help="project directory (default: the current one)")
 
 
 def build_app(args: argparse.Namespace) -> Any:
     """The app for these options (the real Lab opens inside it, in a worker)."""
-    from lab.config import load_settings
     from lab.tui.app import WalabApp
+
+    settings, factory = lab_factory(args)
+    return WalabApp(factory, settings, contact=args.contact)
+
+
+def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(settings, factory opening the session) for these options; a bad --script fails here, before the app."""
+    from lab.config import load_settings
+    from lab.errors import ConfigError
     from lab.tui.session import real_lab_factory
 
-    settings = load_settings(args.project, kestra_url=args.kestra, llm_mode=args.llm, flow=args.flow,
-                             namespace=args.namespace, port=args.port, public_url=args.public_url)
+    script = getattr(args, "script", None)
+    if script and args.llm not in (None, "scripted"):
+        raise ConfigError(f"--script gives scripted replies, but --llm is {args.llm}",
+                          fix="drop --llm (--script implies --llm scripted), or drop --script")
+    settings = load_settings(args.project, kestra_url=args.kestra, llm_mode="scripted" if script else args.llm,
+                             flow=args.flow, namespace=args.namespace, port=args.port, public_url=args.public_url)
     options: dict[str, Any] = {"serve": bool(settings.kestra_url)}  # a real Kestra must reach our Graph API
     if args.cassette:
         options["cassette"] = Path(args.cassette)
-    return WalabApp(real_lab_factory(settings, **options), settings, contact=args.contact)
+    if not script:
+        return settings, real_lab_factory(settings, **options)
+    from lab.llm.scripted import load_script
+
+    load_script(script)  # a missing or malformed file is reported now, with its fix
+
+    def factory() -> Any:  # each session (a reconnect too) starts the script from its first reply
+        from lab.conversation.lab import Lab
+
+        return Lab.open(settings, scripted=load_script(script), **options)
+
+    return settings, factory
 
 
 def run(args: argparse.Namespace) -> int:
