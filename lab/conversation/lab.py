@@ -161,12 +161,9 @@ class Lab:
         self._release()
 
     def _release(self) -> None:
-        """Let go of what the closed session captured: its executions, captured sends and LLM calls.
-
-        The session's parts refer to each other (server, engine, clients, listeners), so what they
-        hold would wait for the cycle collector; a scenario suite opens one lab per case. Dropped
-        here, it is freed at once. The transcript stays readable (`lab.transcript`).
-        """
+        """Let go of what the closed session captured (executions, captured sends, LLM calls): the parts
+        refer to each other, so it would wait for the cycle collector, and a scenario suite opens one
+        lab per case. The transcript stays readable (`lab.transcript`)."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

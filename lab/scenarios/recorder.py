@@ -229,14 +229,12 @@ class Recorder:
         source = self.llm_source or {"live": "live", "scripted": "scripted"}.get(mode, "cassette")
         llm: dict[str, Any] = {"source": source}
         gateway = getattr(self.lab, "gateway", None)
-        if source == "cassette":
-            # Always the scenario's own file: `_write_cassette` copies the exchanges into it when
-            # the session records elsewhere.
+        script = getattr(gateway, "_script", None)
+        if source == "cassette":  # always the scenario's own file (`_write_cassette` copies the exchanges)
             llm["cassette"] = os.path.relpath(self.cassette_path, self.path.parent)
+        elif source == "scripted" and script is None:  # no model at all (an empty script is a model that fails)
+            llm["source"] = "none"
         elif source == "scripted":
-            script = getattr(gateway, "_script", None)
-            if script is None:  # the session had no model at all (not an empty script: a model that fails)
-                return {"source": "none", **({"note": self.llm_note} if self.llm_note else {})}
             llm["scripted"] = list(getattr(script, "items", []) or [])
         if self.llm_note:
             llm["note"] = self.llm_note
