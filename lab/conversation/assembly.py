@@ -83,8 +83,8 @@ def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any, st
 
 
 async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, scripted: Any,
-                   clock_start: datetime | None, target_url: str | None) -> Parts:
-    """Build and start every piece; deploy the project to the target."""
+                   clock_start: datetime | None, target_url: str | None, deploy_project: bool = True) -> Parts:
+    """Build and start every piece; deploy the project to the target (a real Kestra's only if asked)."""
     check_upstream(settings)
     from lab.clock import VirtualClock
     from lab.conversation import deploy
@@ -142,9 +142,9 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
         if engine is None:
             await client.detect()
         parts.plan = deploy.plan(settings, lead_use_llm=lead_uses_llm(settings, cassette, scripted, store))
-        if engine is not None:
+        if engine is not None:  # the embedded engine starts empty: it always gets the project
             deploy.apply_embedded(engine, parts.plan)
-        else:
+        elif deploy_project:
             await deploy.apply(client, parts.plan)
     except BaseException:
         await close(parts)

@@ -19,6 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kestra", metavar="URL",
                         help="a real Kestra to send to (default: the embedded engine); the project's flows, prompts "
                              "and KV config are deployed to its namespace first, as `walab deploy` does")
+    parser.add_argument("--no-deploy", action="store_true",
+                        help="with --kestra: send to what that Kestra already holds (flows, files and KV deployed "
+                             "earlier with `walab deploy`), changing nothing there")
     parser.add_argument("--llm", choices=("live", "record", "replay", "scripted"),
                         help="LLM gateway mode: live / record call OPENAI_BASE_URL with OPENAI_API_KEY, replay answers "
                              "from a cassette, scripted answers from --script FILE (no model at all)")
@@ -51,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"--script gives scripted replies, but --llm is {args.llm}",
                           fix="drop --llm (--script implies --llm scripted), or drop --script")
+    if args.no_deploy and not args.kestra:
+        from lab.errors import ConfigError
+
+        raise ConfigError("--no-deploy keeps a real Kestra's flows as they are, and no --kestra URL is given",
+                          fix="add --kestra URL, or drop --no-deploy (the embedded engine always runs flows/)")
     llm = "scripted" if args.script else args.llm
     settings = load_settings(llm_mode=llm, kestra_url=args.kestra, flow=args.flow)
     return asyncio.run(_send(settings, args))
@@ -69,9 +77,11 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
         scripted = load_script(args.script)
     serve = bool(args.serve or settings.kestra_url)  # a real Kestra calls the Graph API and the gateway back
-    if settings.kestra_url:  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
+    deploy = not getattr(args, "no_deploy", False)
+    if settings.kestra_url and deploy:  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
         print(deploy_notice(settings), file=sys.stderr, flush=True)
-    async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout) as lab:
+    async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout,
+                        deploy=deploy) as lab:
         wa_id = _contact(lab, args.contact)
         if args.image:
             turn = await lab.send_media(wa_id, "image", args.image, caption=args.text or None)
@@ -105,7 +115,7 @@ def deploy_notice(settings: Any) -> str:
     """What sending to a real Kestra changes there before the message goes out."""
     return (f"walab send: deploying {settings.flows_dir}/ (flows, namespace files, prompts) and the KV config to "
             f"namespace {settings.namespace} on {settings.kestra_url}, as `walab deploy` does: flows there with the "
-            "same ids are replaced, nothing is deleted")
+            "same ids are replaced, nothing is deleted (--no-deploy sends to what is there)")
 
 
 def _contact(lab: Any, who: str | None) -> str:

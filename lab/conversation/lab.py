@@ -125,7 +125,7 @@ class Lab:
     @classmethod
     def open(cls, settings: "Settings", *, serve: bool = False, cassette: Path | None = None, scripted: Any = None,
              clock_start: datetime | None = None, target_url: str | None = None,
-             turn_timeout: float = DEFAULT_TURN_TIMEOUT) -> LabOpening:
+             turn_timeout: float = DEFAULT_TURN_TIMEOUT, deploy: bool = True) -> LabOpening:
         """Assemble a session and deploy the project to its target.
 
         Args:
@@ -137,6 +137,7 @@ class Lab:
             clock_start: a frozen virtual clock starting there (replay); None follows the wall clock.
             target_url: a real Kestra's URL (overrides settings.kestra_url); None runs the embedded engine.
             turn_timeout: seconds before a turn that does not finish is declared hung.
+            deploy: False talks to what a real Kestra already holds (flows, files, KV: `walab deploy`).
         """
         async def build() -> Lab:
             from lab.conversation.assembly import assemble
@@ -144,7 +145,7 @@ class Lab:
             from lab.conversation.assembly import close
 
             parts = await assemble(settings, serve=serve, cassette=cassette, scripted=scripted,
-                                   clock_start=clock_start, target_url=target_url)
+                                   clock_start=clock_start, target_url=target_url, deploy_project=deploy)
             try:
                 return cls(parts, turn_timeout=turn_timeout)
             except BaseException:  # e.g. settings.flow is not among the deployed flows

@@ -86,3 +86,10 @@ def test_send_to_a_real_kestra_says_it_deploys_there_first() -> None:
     assert "deployed to its namespace first" in " ".join(helped.stdout.split())
     embedded = walab("send", "Oi")
     assert "deploying" not in embedded.stderr
+
+
+def test_no_deploy_needs_a_real_kestra_and_silences_the_deploy_notice() -> None:
+    embedded = walab("send", "--no-deploy", "Oi")
+    assert embedded.returncode == 2 and "--no-deploy" in embedded.stderr and "--kestra URL" in embedded.stderr
+    kept = walab("send", "--kestra", UNREACHABLE, "--no-deploy", "Oi")
+    assert "deploying" not in kept.stderr and kept.returncode == 2  # still unreachable: a configuration error

@@ -54,3 +54,48 @@ async def test_turns_against_a_kestra_url():
         await task
         await engine.aclose()
         await http.aclose()
+
+
+async def test_no_deploy_talks_to_what_the_kestra_holds_and_changes_nothing():
+    import uvicorn
+
+    from lab.conversation.lab import Lab
+    from lab.kestra.engine.api import KestraApi
+    from lab.kestra.engine.engine import Engine
+
+    lab_port, kestra_port = free_port(), free_port()
+    s = settings(port=lab_port, access_token="EAAWtest-token", gateway_key="walab-test-key")
+    secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
+               for k, v in (("WA_TOKEN", s.access_token), ("LLM_API_KEY", s.gateway_key))}
+    http = httpx.AsyncClient()
+    engine = Engine(http=http, secrets=secrets)
+    server = uvicorn.Server(uvicorn.Config(KestraApi(engine, public_url=f"http://127.0.0.1:{kestra_port}"),
+                                           host="127.0.0.1", port=kestra_port, log_level="warning", lifespan="off"))
+    server.install_signal_handlers = lambda: None
+    task = asyncio.create_task(server.serve())
+    url = f"http://127.0.0.1:{kestra_port}"
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with Lab.open(s, clock_start=CLOCK, target_url=url, deploy=False) as lab:  # nothing there yet
+            turn = await lab.send_text(MARIA, "Oi")
+            assert turn.verdict == "error" and "lead_qualification" in turn.error  # the flow is not on that Kestra
+        assert not list(engine.flows())
+        async with Lab.open(s, clock_start=CLOCK, target_url=url):  # `walab deploy` would do the same
+            pass
+        deployed = []
+        real_deploy = engine.deploy
+        engine.deploy = lambda *a, **k: deployed.append(a) or real_deploy(*a, **k)  # what the REST API deploys
+        engine.kv.set("company.whatsapp", "LLM_MODEL", "kept-by-kestra")
+        async with Lab.open(s, clock_start=CLOCK, target_url=url, deploy=False) as lab:
+            turn = await lab.send_text(MARIA, "Quero um orçamento")
+            assert turn.verdict == "ok", turn.error
+        assert deployed == [] and engine.kv.get("company.whatsapp", "LLM_MODEL") == "kept-by-kestra"
+        async with Lab.open(s, clock_start=CLOCK, target_url=url):  # the check above can see a deploy
+            pass
+        assert deployed and engine.kv.get("company.whatsapp", "LLM_MODEL") != "kept-by-kestra"
+    finally:
+        server.should_exit = True
+        await task
+        await engine.aclose()
+        await http.aclose()
