@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -21,15 +22,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_turns_against_a_kestra_url():
+@asynccontextmanager
+async def served_kestra(s):
+    """The embedded engine's REST API served by uvicorn on its own loopback port: (engine, url)."""
     import uvicorn
 
-    from lab.conversation.lab import Lab
     from lab.kestra.engine.api import KestraApi
     from lab.kestra.engine.engine import Engine
 
-    lab_port, kestra_port = free_port(), free_port()
-    s = settings(port=lab_port, access_token="EAAWtest-token", gateway_key="walab-test-key")
+    kestra_port = free_port()
     secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
                for k, v in (("WA_TOKEN", s.access_token), ("LLM_API_KEY", s.gateway_key))}
     http = httpx.AsyncClient()
@@ -41,14 +42,7 @@ async def test_turns_against_a_kestra_url():
     try:
         while not server.started:
             await asyncio.sleep(0.01)
-        async with Lab.open(s, clock_start=CLOCK, target_url=f"http://127.0.0.1:{kestra_port}") as lab:
-            assert lab.engine is None and lab.describe_target().startswith(f"http://127.0.0.1:{kestra_port}")
-            assert {f.id for f in engine.flows()} >= {"lead_qualification", "whatsapp_agent"}  # deployed over REST
-            turn = await lab.send_text(MARIA, "Quero um orçamento")
-            assert turn.verdict == "ok", turn.error
-            assert [s.type for s in turn.replies if s.type != "read"] == ["template", "interactive"]
-            assert turn.executions[0].state == "SUCCESS" and len(turn.executions[0].task_runs) > 10
-            assert any("lead 5511987654321" in line.message for line in turn.logs)
+        yield engine, f"http://127.0.0.1:{kestra_port}"
     finally:
         server.should_exit = True
         await task
@@ -56,27 +50,25 @@ async def test_turns_against_a_kestra_url():
         await http.aclose()
 
 
-async def test_no_deploy_talks_to_what_the_kestra_holds_and_changes_nothing():
-    import uvicorn
-
+async def test_turns_against_a_kestra_url():
     from lab.conversation.lab import Lab
-    from lab.kestra.engine.api import KestraApi
-    from lab.kestra.engine.engine import Engine
 
-    lab_port, kestra_port = free_port(), free_port()
-    s = settings(port=lab_port, access_token="EAAWtest-token", gateway_key="walab-test-key")
-    secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
-               for k, v in (("WA_TOKEN", s.access_token), ("LLM_API_KEY", s.gateway_key))}
-    http = httpx.AsyncClient()
-    engine = Engine(http=http, secrets=secrets)
-    server = uvicorn.Server(uvicorn.Config(KestraApi(engine, public_url=f"http://127.0.0.1:{kestra_port}"),
-                                           host="127.0.0.1", port=kestra_port, log_level="warning", lifespan="off"))
-    server.install_signal_handlers = lambda: None
-    task = asyncio.create_task(server.serve())
-    url = f"http://127.0.0.1:{kestra_port}"
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
+    s = settings(port=free_port(), access_token="EAAWtest-token", gateway_key="walab-test-key")
+    async with served_kestra(s) as (engine, url):
+        async with Lab.open(s, clock_start=CLOCK, target_url=url) as lab:
+            assert lab.engine is None and lab.describe_target().startswith(url)
+            assert {f.id for f in engine.flows()} >= {"lead_qualification", "whatsapp_agent"}  # deployed over REST
+            turn = await lab.send_text(MARIA, "Quero um orçamento")
+            assert turn.verdict == "ok", turn.error
+            assert [s.type for s in turn.replies if s.type != "read"] == ["template", "interactive"]
+            assert turn.executions[0].state == "SUCCESS" and len(turn.executions[0].task_runs) > 10
+            assert any("lead 5511987654321" in line.message for line in turn.logs)
+
+async def test_no_deploy_talks_to_what_the_kestra_holds_and_changes_nothing():
+    from lab.conversation.lab import Lab
+
+    s = settings(port=free_port(), access_token="EAAWtest-token", gateway_key="walab-test-key")
+    async with served_kestra(s) as (engine, url):
         async with Lab.open(s, clock_start=CLOCK, target_url=url, deploy=False) as lab:  # nothing there yet
             turn = await lab.send_text(MARIA, "Oi")
             assert turn.verdict == "error" and "lead_qualification" in turn.error  # the flow is not on that Kestra
@@ -94,8 +86,3 @@ async def test_no_deploy_talks_to_what_the_kestra_holds_and_changes_nothing():
         async with Lab.open(s, clock_start=CLOCK, target_url=url):  # the check above can see a deploy
             pass
         assert deployed and engine.kv.get("company.whatsapp", "LLM_MODEL") != "kept-by-kestra"
-    finally:
-        server.should_exit = True
-        await task
-        await engine.aclose()
-        await http.aclose()
