@@ -98,11 +98,11 @@ def _by_type(defaults: list[tuple[str, bool, dict[str, Any]]]) -> list[tuple[str
     Collectors.groupingBy builds a java.util.HashMap, so an exact-type and a prefix default
     setting the same key are applied in the HashMap's bucket order, reproduced here."""
     groups: dict[str, list[tuple[bool, dict[str, Any]]]] = {}
-    for type_name, forced, values in defaults:
-        groups.setdefault(type_name, []).append((forced, values))
     capacity = 16
-    while len(groups) > capacity * 3 // 4:
-        capacity *= 2
+    for type_name, forced, values in defaults:
+        if len(groups) > capacity * 3 // 4:  # computeIfAbsent resizes before its lookup, not after an insert
+            capacity *= 2
+        groups.setdefault(type_name, []).append((forced, values))
     # computeIfAbsent puts a new key at the head of its bucket; resizing keeps the order within one.
     order = {k: -i for i, k in enumerate(groups)}
     return sorted(groups.items(), key=lambda kv: (_bucket(kv[0], capacity), order[kv[0]]))

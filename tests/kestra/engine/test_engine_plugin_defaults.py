@@ -102,22 +102,6 @@ def test_exact_and_prefix_types_match_by_plain_string_prefix():
     assert "format" not in got["legacy"]  # an alias type name is not prefixed by io.kestra.plugin.core.debu
 
 
-def test_exact_and_prefix_defaults_apply_in_java_hashmap_order_not_declaration_order():
-    """Defaults are grouped by type with Collectors.groupingBy (a HashMap): checked on a JVM, the key
-    io.kestra.plugin.core.debug (bucket 2) comes before ...debug.Return (15), io.kestra.plugin.core.log.Log
-    (11) before io.kestra.plugin.core (14); the first non-forced one fills the property."""
-    source = flow(f"""
-        pluginDefaults:
-          - {{type: {RETURN}, values: {{format: exact}}}}
-          - {{type: io.kestra.plugin.core.debug, values: {{format: prefix}}}}
-          - {{type: io.kestra.plugin.core, values: {{message: prefix}}}}
-          - {{type: {LOG}, values: {{message: exact}}}}
-        tasks: [{{id: ret, type: {RETURN}}}, {{id: log, type: {LOG}}}]
-    """)
-    got = props(Engine(), source)
-    assert got["ret"]["format"] == "prefix" and got["log"]["message"] == "exact"
-
-
 def test_a_default_declared_with_an_alias_also_applies_to_the_canonical_type():
     """addAliases: PluginDefaultServiceTest.shouldInjectFlowDefaultsGivenAlias."""
     got = props(Engine(), flow(f"""
