@@ -11,6 +11,7 @@ import codecs
 import functools
 import re
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlsplit
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -214,10 +215,8 @@ def _client_class() -> Any:
                           json: Any = None, params: Any = None, headers: Any = None, cookies: Any = None,
                           auth: Any = USE_CLIENT_DEFAULT, follow_redirects: Any = USE_CLIENT_DEFAULT,
                           timeout: Any = USE_CLIENT_DEFAULT, extensions: Any = None) -> httpx.Response:
-            direct = (isinstance(url, str) and url.startswith(self._lab_bases) and data is None and files is None
-                      and params is None and cookies is None and extensions is None and self.auth is None
-                      and auth in (USE_CLIENT_DEFAULT, None) and not self.cookies and not self._params
-                      and not self.event_hooks["request"] and not self.event_hooks["response"]
+            direct = (self._direct(url) and data is None and files is None and params is None and cookies is None
+                      and extensions is None and auth in (USE_CLIENT_DEFAULT, None)
                       and (content is None or isinstance(content, (bytes, str))))
             if not direct:
                 return await super().request(method, url, content=content, data=data, files=files, json=json,
@@ -237,13 +236,18 @@ def _client_class() -> Any:
                 return await self.send(self._build_redirect_request(request, response), follow_redirects=True)
             return response
 
+        def _direct(self, url: Any) -> bool:
+            """A lab URL, and nothing on the client (auth, cookies, params, event hooks) the direct path skips."""
+            return (isinstance(url, str) and url.startswith(self._lab_bases) and self.auth is None
+                    and not self.cookies and not self._params and not self.event_hooks["request"]
+                    and not self.event_hooks["response"])
+
         async def post_status(self, url: str, content: bytes, headers: dict[str, str]) -> int:
             """POST bytes and return only the HTTP status: the lab's own URLs in-process without
-            httpx's request and response objects (same bytes and headers), any other URL over HTTP."""
-            if not url.startswith(self._lab_bases):
+            httpx's request and response objects (same bytes and headers), anything else through httpx."""
+            if not self._direct(url):
                 return (await self.post(url, content=content, headers=headers)).status_code
-            path = url[url.index("/", url.index("//") + 2):] if url.count("/") > 2 else "/"
-            status, _ = await asgi_post(self._lab_app, path.split("?", 1)[0], content, headers)
+            status, _ = await asgi_post(self._lab_app, urlsplit(url).path or "/", content, headers)
             return status
 
         async def _lab_send(self, request: httpx.Request) -> httpx.Response:

@@ -60,7 +60,6 @@ class StatusRelay:
             await _answer(send, 413, b'{"error":"body too large"}')
             return
         from lab.conversation.assembly import StatusDelivery, status_summary
-        from lab.kestra.errors import WebhookSkipped
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         forward = {k: v for k, v in headers.items() if k.lower() in ("content-type", "x-hub-signature-256", "user-agent")}
@@ -73,12 +72,9 @@ class StatusRelay:
         try:
             src = plan.flow(flow_id)
             if self.parts.engine is not None:
-                try:
-                    code, execution_id = await trigger_in_process(self.parts.server, self.parts.client.base_url,
-                                                                  plan.namespace, flow_id, src.webhook_key or "",
-                                                                  body, forward)
-                except WebhookSkipped as skipped:  # the flow's conditions skip status webhooks: no execution
-                    code, execution_id = skipped.status or 204, None
+                code, execution_id = await trigger_in_process(self.parts.server, self.parts.client.base_url,
+                                                              plan.namespace, flow_id, src.webhook_key or "",
+                                                              body, forward, skipped_ok=True)
             else:
                 result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "",
                                                                  body, forward, skipped_ok=True)
@@ -96,12 +92,13 @@ class StatusRelay:
 
 
 async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id: str, key: str, body: bytes,
-                             headers: dict[str, str]) -> tuple[int, str | None]:
+                             headers: dict[str, str], *, skipped_ok: bool = False) -> tuple[int, str | None]:
     """The embedded engine's webhook endpoint, called as an ASGI app (no HTTP client on the way).
 
     Same endpoint, bytes and headers as `KestraClient.trigger_webhook`, and the same errors for
     its answers; only httpx's request and response objects are skipped (the turn's webhook and
-    its status webhooks are three of every turn's requests). Returns (status, execution id).
+    its status webhooks are three of every turn's requests). Returns (status, execution id);
+    trigger conditions not met raise WebhookSkipped, or give (status, None) with skipped_ok=True.
     """
     import orjson
 
@@ -115,6 +112,8 @@ async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id
     status, content = await asgi_post(server, path, body, headers)
     where = f"{base_url}{path}"
     if status == 204 or (status == 409 and not content.strip()):
+        if skipped_ok:
+            return status, None
         raise errors.WebhookSkipped(
             f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
             f"(`conditions` on 1.3, `when` on 2.0) are not met for this request ({status})",

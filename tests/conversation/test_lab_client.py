@@ -134,3 +134,12 @@ async def test_cookies_set_by_a_lab_app_are_kept_as_httpx_keeps_them() -> None:
             await client.get(f"{BASE}/login")
             jars.append(dict(client.cookies))
     assert jars[0] == jars[1] == {"session": "abc"}
+
+
+async def test_post_status_takes_httpx_path_when_the_client_has_cookies() -> None:
+    """What the direct path would skip (here the client's cookies) sends the post through httpx, as request() does."""
+    echo = Echo()
+    async with lab_client(LabServer({"/hooks/whatsapp": echo}), [BASE]) as client:
+        client.cookies.set("session", "abc")
+        assert await client.post_status(f"{BASE}/hooks/whatsapp", b"{}", {"Content-Type": "application/json"}) == 201
+        assert dict(echo.seen[-1][0]["headers"]).get(b"cookie") == b"session=abc"

@@ -71,34 +71,32 @@ async def test_a_message_webhook_the_conditions_skip_is_the_turns_error(tmp_path
 
 
 async def test_the_relay_records_a_2_0_skip_as_204():
-    """The relay's own handling of WebhookSkipped, with the status Kestra 2.0 answers."""
+    """The relay against an engine answering as Kestra 2.0 does when `when` is not met (204, no body)."""
     from types import SimpleNamespace
 
     from lab.conversation import relay
-    from lab.kestra.errors import WebhookSkipped
 
-    async def skipped(*_: Any) -> tuple[int, str | None]:
-        raise WebhookSkipped("conditions not met", status=204)
+    async def kestra_2_0(scope: dict, receive: Any, send: Any) -> None:
+        await receive()
+        assert scope["path"] == "/api/v1/main/executions/webhook/company.whatsapp/agent/k"
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
     errors: list = []
     parts = SimpleNamespace(plan=SimpleNamespace(namespace="company.whatsapp", flow=lambda _: SimpleNamespace(
-        webhook_key="k")), settings=SimpleNamespace(flow="agent"), engine=object(), server=None,
+        webhook_key="k")), settings=SimpleNamespace(flow="agent"), engine=object(), server=kestra_2_0,
         client=SimpleNamespace(base_url="http://e"), status_deliveries=[], on_error=lambda *a: errors.append(a))
     app = relay.StatusRelay(parts)
-    original, relay.trigger_in_process = relay.trigger_in_process, skipped
     sent: list = []
-    try:
-        body = {"type": "http.request", "body": b'{"entry": []}', "more_body": False}
+    body = {"type": "http.request", "body": b'{"entry": []}', "more_body": False}
 
-        async def receive() -> dict:
-            return body
+    async def receive() -> dict:
+        return body
 
-        async def send(message: dict) -> None:
-            sent.append(message)
+    async def send(message: dict) -> None:
+        sent.append(message)
 
-        await app({"type": "http", "method": "POST", "headers": []}, receive, send)
-    finally:
-        relay.trigger_in_process = original
+    await app({"type": "http", "method": "POST", "headers": []}, receive, send)
     assert sent[0]["status"] == 200 and not errors
     [delivery] = parts.status_deliveries
     assert delivery.http_status == 204 and delivery.execution_id is None
