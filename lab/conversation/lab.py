@@ -169,7 +169,7 @@ class Lab:
             unsubscribe()
         self._unsubscribe.clear()
         self.parts.on_error = None
-        if self.engine is not None and hasattr(self.engine, "forget_executions"):
+        if self.engine is not None:
             self.engine.forget_executions()
         self.sandbox.forget_captures()
         self.gateway.clear()
