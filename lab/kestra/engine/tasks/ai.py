@@ -25,10 +25,9 @@ from typing import Any
 import httpx
 
 from lab.kestra.engine.tasks import ai_tools
-from lab.kestra.engine.tasks.ai_memory import MEMORY_TYPES, ON_REAL_KESTRA, KVMemory
+from lab.kestra.engine.tasks.ai_memory import AI, ON_REAL_KESTRA, KVMemory, is_expr
 from lab.kestra.engine.tasks.base import Prop, RunnableTask, TaskFailed, register
 
-AI = "io.kestra.plugin.ai."
 PROVIDERS = {AI + "provider.OpenAI", "io.kestra.plugin.langchain4j.provider.OpenAI"}
 DEFAULT_BASE_URL = "https://api.openai.com/v1"  # langchain4j OpenAiUtils.DEFAULT_OPENAI_URL
 PROVIDER_KEYS = {"type", "modelName", "apiKey", "baseUrl"}
@@ -39,10 +38,6 @@ FINISH = {"stop": "STOP", "length": "LENGTH", "tool_calls": "TOOL_EXECUTION", "f
 ROLES = {"SYSTEM": "system", "USER": "user", "AI": "assistant"}
 DEFAULT_ROUND_TRIPS = 100  # langchain4j ToolService.maxToolCallingRoundTrips (ChatCompletion sets none)
 AGENT_ROUND_TRIPS = 2**31 - 1  # AIAgent: maxSequentialToolsInvocations unset is Integer.MAX_VALUE
-
-
-def _is_expr(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 def _problems_common(props: dict[str, Any]) -> list[str]:
@@ -67,7 +62,7 @@ def _problems_common(props: dict[str, Any]) -> list[str]:
         for key in sorted(set(config) - CONFIG_KEYS - {"topK"}):
             out.append(f"configuration.{key} is not supported by the embedded engine; {ON_REAL_KESTRA}")
         fmt = config.get("responseFormat")
-        if isinstance(fmt, dict) and str(fmt.get("type", "TEXT")).upper() not in ("TEXT", "JSON") and not _is_expr(fmt.get("type")):
+        if isinstance(fmt, dict) and str(fmt.get("type", "TEXT")).upper() not in ("TEXT", "JSON") and not is_expr(fmt.get("type")):
             out.append(f"configuration.responseFormat.type must be TEXT or JSON, not {fmt.get('type')!r}")
     out += ai_tools.problems(props.get("tools"))
     for key, what in (("guardrails", "guardrails"), ("contentRetrievers", "content retrievers"),
@@ -101,7 +96,7 @@ class _AITask(RunnableTask):
                 except (TypeError, ValueError):
                     raise TaskFailed(f"configuration.{key} must be a number, got {config[key]!r}") from None
         json_format = self._response_format(config, body)
-        tools = await ai_tools.build(ctx, props["tools"]) if props.get("tools") else {}
+        tools = ai_tools.build(ctx, props["tools"]) if props.get("tools") else {}
         if tools:
             body["tools"] = [tool.spec for tool in tools.values()]
         post = _Poster(ctx, base + "/chat/completions", str(provider.get("apiKey", "")), model)
@@ -297,7 +292,7 @@ class ChatCompletion(_AITask):
                 if isinstance(m, dict) and m.get("contentBlocks"):
                     out.append(f"messages[{i}].contentBlocks (images, PDFs) are not supported by the embedded engine; "
                                f"{ON_REAL_KESTRA}")
-        elif messages is not None and not _is_expr(messages):
+        elif messages is not None and not is_expr(messages):
             out.append("`messages` must be a list of {type: SYSTEM|USER|AI, content}")
         return out
 

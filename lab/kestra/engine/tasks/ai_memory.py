@@ -2,7 +2,8 @@
 
 The conversation is kept as langchain4j's JSON in a namespace KV entry: USER, AI (with the tool calls
 it asked for) and TOOL_EXECUTION_RESULT messages, as langchain4j's MessageWindowChatMemory keeps them
-when the agent uses tools; the system message comes from the task each time.
+when the agent uses tools; the system message comes from the task each time. It also holds what
+ai.py and ai_tools.py share: the plugin-ai type prefix, the pointer to a real Kestra and is_expr.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ MEMORY_TYPES = {AI + "memory.KestraKVStore", AI + "memory.KestraKVMemory", "io.k
 ON_REAL_KESTRA = "run this flow on a real Kestra with plugin-ai for it"
 
 
-def _is_expr(value: Any) -> bool:
+def is_expr(value: Any) -> bool:
+    """A value Kestra renders when the task runs (left unchecked until then)."""
     return isinstance(value, str) and "{{" in value
 
 
@@ -37,7 +39,7 @@ class KVMemory:
             return [f"memory {kind!r} is not supported by the embedded engine; use "
                     f"io.kestra.plugin.ai.memory.KestraKVStore, or {ON_REAL_KESTRA}"]
         drop = memory.get("drop", "NEVER")
-        if not _is_expr(drop) and str(drop).upper() not in ("NEVER", "BEFORE_TASKRUN", "AFTER_TASKRUN"):
+        if not is_expr(drop) and str(drop).upper() not in ("NEVER", "BEFORE_TASKRUN", "AFTER_TASKRUN"):
             return [f"memory.drop must be NEVER, BEFORE_TASKRUN or AFTER_TASKRUN, not {drop!r}"]
         return []
 

@@ -25,11 +25,11 @@ from typing import Any, Awaitable, Callable
 
 from lab.kestra.engine import known_types
 from lab.kestra.engine.flow import COMMON_TASK_PROPS, FLOWABLE_BLOCKS, canonical_type, parse_labels
+from lab.kestra.engine.tasks.ai_memory import AI, ON_REAL_KESTRA, is_expr
 from lab.kestra.engine.tasks.base import REGISTRY, TaskFailed
 
-TOOL = "io.kestra.plugin.ai.tool."
+TOOL = AI + "tool."
 KESTRA_FLOW, KESTRA_TASK = TOOL + "KestraFlow", TOOL + "KestraTask"
-SUPPORTED = (KESTRA_FLOW, KESTRA_TASK)
 # The other tool providers of plugin-ai 1.16 (src/main/java/io/kestra/plugin/ai/tool/): they need Kestra's JVM,
 # Docker, MCP servers or web-search keys.
 PLUGIN_AI_TOOLS = {TOOL + n for n in ("A2AClient", "AIAgent", "CodeExecution", "DockerMcpClient", "GoogleCustomWebSearch",
@@ -60,10 +60,6 @@ class Tool:
     spec: dict[str, Any]  # the OpenAI `tools[]` entry
     provider: str  # the tool provider's type (the `ai.agent.tool.calls` metric tag)
     execute: Callable[[dict[str, Any]], Awaitable[str]]
-
-
-def _is_expr(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 def _json(value: Any) -> str:
@@ -110,7 +106,7 @@ def problems(tools: Any) -> list[str]:
         elif kind in PLUGIN_AI_TOOLS:
             out.append(f"`tools`: tools are not supported by the embedded engine apart from {KESTRA_FLOW} and "
                        f"{KESTRA_TASK}: tools[{i}] is {kind}, which exists in plugin-ai but runs only inside Kestra; "
-                       f"run this flow on a real Kestra with plugin-ai for it")
+                       f"{ON_REAL_KESTRA}")
         else:
             out.append(f"tools[{i}]: {kind!r} is not a plugin-ai tool (Kestra would refuse it: Invalid type); the "
                        f"embedded engine runs {KESTRA_FLOW} and {KESTRA_TASK}")
@@ -125,7 +121,7 @@ def _flow_problems(i: int, tool: dict[str, Any]) -> list[str]:
     if tool.get("namespace") is None and tool.get("flowId") is not None:
         out.append(f"tools[{i}] (KestraFlow): Namespace must be specified when you set the flow ID")
     tenant = tool.get("tenantId")
-    if tenant not in (None, "main") and not _is_expr(tenant):
+    if tenant not in (None, "main") and not is_expr(tenant):
         out.append(f"tools[{i}] (KestraFlow): tenantId {tenant!r}: the embedded engine has the one tenant `main`")
     return out
 
@@ -141,7 +137,7 @@ def _task_problems(i: int, tool: dict[str, Any]) -> list[str]:
             out.append(f"{where}: a task must be a mapping with `id` and `type`")
             continue
         kind = str(task["type"])
-        cls = REGISTRY.get(canonical_type(kind)) or REGISTRY.get(kind)
+        cls = _task_class(kind)
         if _flowable(kind):
             out.append(f"{where}: The KestraTask tool is only capable of calling runnable tasks but '{task['id']}' "
                        f"is not a runnable task.")
@@ -161,6 +157,10 @@ def _task_problems(i: int, tool: dict[str, Any]) -> list[str]:
     return out
 
 
+def _task_class(kind: str) -> Any:
+    return REGISTRY.get(canonical_type(kind)) or REGISTRY.get(kind)
+
+
 def _flowable(kind: str) -> bool:
     from lab.kestra.engine.flowables import FLOWABLES
 
@@ -169,7 +169,7 @@ def _flowable(kind: str) -> bool:
 
 
 # -- building the tools at run time -------------------------------------------------------------------
-async def build(ctx: Any, tools: list[dict[str, Any]]) -> dict[str, Tool]:
+def build(ctx: Any, tools: list[dict[str, Any]]) -> dict[str, Tool]:
     """The tools of a task run by function name (plugin-ai renders the providers when the task runs)."""
     out: dict[str, Tool] = {}
     for provider in tools:
@@ -181,12 +181,9 @@ async def build(ctx: Any, tools: list[dict[str, Any]]) -> dict[str, Tool]:
     return out
 
 
-def _labels_schema() -> dict[str, Any]:
-    return {"type": "array", "description": "The list of labels.", "items": {"type": "object", "properties": {
-        "key": {"type": "string", "description": "The label key."},
-        "value": {"type": "string", "description": "The label value."}}}}
-
-
+LABELS_SCHEMA = {"type": "array", "description": "The list of labels.", "items": {"type": "object", "properties": {
+    "key": {"type": "string", "description": "The label key."},
+    "value": {"type": "string", "description": "The label value."}}}}
 INPUTS_SCHEMA = {"type": "array", "description": "The list of inputs.", "items": {"type": "object", "properties": {
     "id": {"type": "string", "description": "The input id."},
     "value": {"type": "string", "description": "The input value."}}}}
@@ -195,16 +192,13 @@ SCHEDULE_SCHEMA = {"type": "string", "description": "The scheduled date of the f
 
 
 def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
+    # (the task's problems(), checked before it runs, refused a namespace without flowId and the reverse)
     engine = ctx.engine
-    if p.get("namespace") is not None and p.get("flowId") is None:
-        raise TaskFailed("Flow ID must be specified when you set the namespace")
-    if p.get("namespace") is None and p.get("flowId") is not None:
-        raise TaskFailed("Namespace must be specified when you set the flow ID")
     preset = ctx.render(p.get("inputs") or {})
     inherit = str(ctx.render(p.get("inheritLabels", False))).lower() == "true"
     own = parse_labels(ctx.render(p.get("labels") or []))
     parent = list(ctx.execution.labels)
-    props: dict[str, Any] = {"labels": _labels_schema(), "scheduleDate": SCHEDULE_SCHEMA}
+    props: dict[str, Any] = {"labels": LABELS_SCHEMA, "scheduleDate": SCHEDULE_SCHEMA}
 
     def find(namespace: str, flow_id: str, revision: Any) -> Any:
         flow = engine.get_flow(namespace, flow_id)
@@ -275,11 +269,7 @@ def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
 def _kestra_task(ctx: Any, p: dict[str, Any]) -> list[Tool]:
     out: list[Tool] = []
     for task in p.get("tasks") or []:
-        kind = str(task.get("type"))
-        cls = REGISTRY.get(canonical_type(kind)) or REGISTRY.get(kind)
-        if cls is None or _flowable(kind):
-            raise TaskFailed(f"The KestraTask tool is only capable of calling runnable tasks but '{task.get('id')}' "
-                             f"is not a runnable task.")
+        cls = _task_class(str(task["type"]))  # problems() refused the types that are not runnable tasks
         props = {k: v for k, v in task.items() if k not in COMMON_TASK_PROPS}
         # Only "..." placeholders and required properties left unset are the model's to fill.
         open_ = [k for k, prop in cls.PROPERTIES.items() if props.get(k) == PLACEHOLDER or (k not in props and prop.required)]
