@@ -60,7 +60,8 @@ def check_trigger_conditions(trigger: dict[str, Any], dialect: str) -> list[tupl
     """Every problem of a webhook trigger's `conditions` / `when`, as (kind, message, sub-path).
 
     The sub-path is relative to the trigger (e.g. ("conditions", 0, "type")); kinds are the
-    validator's (unknown-property, unsupported-type, unknown-type, missing-property, invalid, expression).
+    validator's (unknown-property, unsupported-type, unknown-type, missing-property, invalid). The
+    expressions in them are checked by the validator's expression walker, as any property's are.
     """
     label = f"webhook trigger `{trigger.get('id')}`"
     two = str(dialect).startswith("2")
@@ -77,8 +78,6 @@ def check_trigger_conditions(trigger: dict[str, Any], dialect: str) -> list[tupl
     if "when" in trigger and not two:
         out.append(("unknown-property", f"{label}: `when` is the Kestra 2.0 name; on 1.3 write `conditions:` with an "
                     f"{C}Expression condition (expression: \"{{{{ ... }}}}\")", ("when",)))
-    elif "when" in trigger:
-        out += _check_expression(trigger["when"], label + " `when`", ("when",))
     return out
 
 
@@ -108,31 +107,15 @@ def _check_condition(cond: Any, label: str, path: tuple[Any, ...]) -> list[tuple
     for key in sorted(required):
         if cond.get(key) in (None, "", []):
             out.append(("missing-property", f"{where}: missing required property `{key}`", path))
-    if kind == C + "Expression" and cond.get("expression") not in (None, ""):
-        out += _check_expression(cond["expression"], where, path + ("expression",))
-    elif kind in (C + "Not", C + "Or"):
+    if kind in (C + "Not", C + "Or"):
         subs = cond.get("conditions")
         if subs is not None and not isinstance(subs, list):
             out.append(("invalid", f"{where}: `conditions` must be a list of conditions", path + ("conditions",)))
         for j, sub in enumerate(subs if isinstance(subs, list) else ()):
             out += _check_condition(sub, label, path + ("conditions", j))
-    else:
+    elif kind != C + "Expression":
         out += _check_dates(kind, cond, where, path)
     return out
-
-
-def _check_expression(value: Any, where: str, path: tuple[Any, ...]) -> list[tuple[str, str, tuple[Any, ...]]]:
-    if not isinstance(value, str) or not R.has_expression(value):
-        return []
-    try:
-        unknown = R.expr().unsupported_names(value)
-        R.expr().compile_template(value)
-    except Exception as exc:  # noqa: BLE001 - any compile failure is the finding
-        return [("expression", f"{where}: {getattr(exc, 'what', exc)} in {value!r}", path)]
-    if unknown:
-        return [("expression", f"{where}: {', '.join(sorted(unknown))} not supported by the embedded engine's "
-                 f"expressions in {value!r}; run it on a real Kestra (docker-compose.yml)", path)]
-    return []
 
 
 def _check_dates(kind: str, cond: dict[str, Any], where: str, path: tuple[Any, ...]) -> list[tuple[str, str, tuple]]:
@@ -159,8 +142,6 @@ def _check_dates(kind: str, cond: dict[str, Any], where: str, path: tuple[Any, .
             out.append(("unsupported-property", f"{where}: a range across midnight (after {cond['after']}, before "
                         f"{cond['before']}) is never met in some Kestra versions and wraps midnight in newer ones; "
                         "write it as an Or of two TimeBetween conditions", path))
-    if "date" in cond:  # without it Kestra tests {{ trigger.date }}: never met on a webhook (accepted, though)
-        out += _check_expression(cond["date"], where, path + ("date",))
     return out
 
 

@@ -180,7 +180,8 @@ class _Checker:
         if trig["type"] in (CORE + "trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook"):
             if not trig.get("key"):
                 self.add("missing-property", f"webhook trigger `{trig['id']}` needs a `key`", path)
-            for key in self.written(path, trig):
+            written = self.written(path, trig)
+            for key in written:
                 if key in ("id", "type"):
                     continue
                 if key in ("conditions", "when"):
@@ -190,6 +191,9 @@ class _Checker:
                              path + (key,))
             for kind, message, sub in check_trigger_conditions(trig, self.version):
                 self.add(kind, message, path + sub)
+            for key in ("conditions", "when"):  # a value a plugin default supplied is checked where it is declared
+                if key in written:
+                    self.expressions(written[key], path + (key,), f"webhook trigger `{trig['id']}` `{key}`")
 
     # -- tasks --------------------------------------------------------------------------------
     def tasks(self, tasks: Any, path: tuple[Any, ...]) -> None:

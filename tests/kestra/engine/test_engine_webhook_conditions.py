@@ -195,9 +195,8 @@ def test_deploy_checks_name_the_dialect_and_the_condition_types():
     assert kind == "invalid" and "MultipleCondition are not supported" in message
     [(kind, _, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Expression"}]})
     assert kind == "missing-property"
-    [(kind, _, path)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Or", "conditions": [
-        {"type": "io.kestra.plugin.core.condition.Expression", "expression": "{{ trigger.body.a == }}"}]}]})
-    assert kind == "expression" and path == ("conditions", 0, "conditions", 0, "expression")
+    assert problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Or", "conditions": [
+        {"type": "io.kestra.plugin.core.condition.Expression", "expression": "{{ trigger.body.a == }}"}]}]}) == []
     [(kind, _, path)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.DayWeek",
                                                   "dayOfWeek": "FUNDAY"}]})
     assert kind == "invalid" and path == ("conditions", 0, "dayOfWeek")
@@ -208,6 +207,26 @@ def test_deploy_checks_name_the_dialect_and_the_condition_types():
                                                      "date": "{{ now() }}", "after": "22:00:00Z",
                                                      "before": "02:00:00Z"}]})
     assert kind == "unsupported-property" and "midnight" in message and "Or" in message
+
+
+def test_condition_expressions_are_checked_as_every_expression_of_a_flow():
+    """The validator's one expression walker: a syntax error, a Kestra name the engine lacks
+    (unsupported) and a name that exists nowhere (invalid, with a did-you-mean), wherever they sit."""
+    from lab.kestra.engine.validation import validate
+
+    one = validate(hook_flow("f", conditions(
+        "      - type: io.kestra.plugin.core.condition.Or\n        conditions:\n"
+        + expression("{{ trigger.body.a == }}", 10), expression("{{ fileURI('x') }}"),
+        "      - type: io.kestra.plugin.core.condition.DateTimeBetween\n        date: \"{{ now() }}\"\n"
+        "        after: \"{{ now() | upperr }}\"\n")))
+    assert [(p.kind, p.path) for p in one] == [
+        ("expression", "triggers[0].conditions[0].conditions[0].expression"),
+        ("expression", "triggers[0].conditions[1].expression"), ("expression", "triggers[0].conditions[2].after")]
+    assert "fileURI exists in Kestra but is not supported" in one[1].message
+    assert "upperr (did you mean upper?) does not exist" in one[2].message
+    [two] = validate(hook_flow("f", "    when: \"{{ trigger.body | upperr }}\"\n"), version="2.0")
+    assert two.kind == "expression" and two.path == "triggers[0].when" and "did you mean upper?" in two.message
+    assert validate(hook_flow("f", conditions(expression("{{ trigger.body.a == 1 }}")))) == []
 
 
 async def test_an_invalid_condition_is_refused_at_deploy():
