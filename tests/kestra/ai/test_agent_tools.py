@@ -343,3 +343,19 @@ async def test_the_lab_gateway_in_scripted_mode_plays_the_tool_loop():
     assert second.request["messages"][-1]["role"] == "tool"
     assert out["tokenUsage"]["totalTokenCount"] == sum(c.response["usage"]["total_tokens"] for c in (first, second))
     await engine.aclose()
+
+
+async def test_chat_completion_runs_the_same_tool_loop():
+    stub = Stub([call("kestra_task_note", {"format": "42 ok"}), "Order 42 is fine."])
+    engine = stub.engine()
+    source = (f"id: chat\nnamespace: company.whatsapp\ntasks:\n  - id: agent\n"
+              f"    type: io.kestra.plugin.ai.completion.ChatCompletion\n    messages:\n"
+              f"      - type: USER\n        content: Is order 42 fine?\n" + PROVIDER[1:] +
+              "    tools:\n" + textwrap.indent(textwrap.dedent(NOTE_TOOL), "      "))
+    x = await run(engine, source)
+    assert x.state.current == "SUCCESS", errors(engine, x)
+    out = task_run(x).outputs
+    assert out["aiResponse"] == out["textOutput"] == "Order 42 is fine." and len(stub.requests) == 2
+    assert [e["result"] for e in out["toolExecutions"]] == ['{"value":"42 ok"}']
+    assert [m["role"] for m in stub.requests[1]["messages"]] == ["user", "assistant", "tool"]
+    await engine.aclose()
