@@ -1,4 +1,4 @@
-"""Webhook trigger conditions: `conditions:` (Kestra 1.3) and `when:` (Kestra 2.0), compiled once.
+"""Webhook trigger conditions: `conditions:` (Kestra 1.3) and `when:` (Kestra 2.0), compiled into one test.
 
 Semantics, from Kestra's source:
 - 1.3 `WebhookService.newExecution` builds the execution (id, labels, flow variables, trigger

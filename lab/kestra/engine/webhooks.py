@@ -10,9 +10,11 @@ from typing import Any
 import orjson
 
 from lab.kestra.engine import render as R
-from lab.kestra.engine.conditions import Check, compile_trigger
+from lab.kestra.engine.conditions import compile_trigger
+from lab.kestra.engine.context import nested_labels
 from lab.kestra.engine.errors import WebhookNotFound
-from lab.kestra.engine.flow import FlowDef, TriggerDef
+from lab.kestra.engine.execution import new_id
+from lab.kestra.engine.flow import FlowDef, TriggerDef, merge_labels
 
 
 def _lists(values: Mapping[str, Any] | None) -> dict[str, list[str]]:
@@ -56,25 +58,13 @@ def find_webhook(flow: FlowDef, key: str) -> TriggerDef:
                           fix="use the `key` of one of the flow's Webhook triggers")
 
 
-_compiled: dict[int, tuple[dict[str, Any], str, Check | None]] = {}  # id(trigger props) -> compiled test
-
-
 def conditions_met(engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars: dict[str, Any]) -> bool:
     """Kestra's check before a webhook execution is created: True when the trigger has no condition
-    or they hold for this request (see conditions.py). Compiled once per deployed trigger."""
-    cached = _compiled.get(id(trigger.props))
-    if cached is None or cached[0] is not trigger.props or cached[1] != engine.version:
-        if len(_compiled) > 4096:  # redeployed flows leave their old triggers here
-            _compiled.clear()
-        cached = _compiled[id(trigger.props)] = (trigger.props, engine.version,
-                                                 compile_trigger(trigger.props, engine.version))
-    check = cached[2]
+    or they hold for this request (see conditions.py). Building the test costs about a microsecond
+    (its templates are compiled once, by the expression package), so it is built per request."""
+    check = compile_trigger(trigger.props, engine.version)
     if check is None:
         return True
-    from lab.kestra.engine.context import nested_labels
-    from lab.kestra.engine.execution import new_id
-    from lab.kestra.engine.flow import merge_labels
-
     # What Kestra's run context of the not-yet-created execution holds (WebhookService.newExecution).
     eid = new_id()
     labels = merge_labels([("system.from", "trigger")], [("system.correlationId", eid)], flow.labels)

@@ -235,3 +235,15 @@ async def test_an_invalid_condition_is_refused_at_deploy():
     with pytest.raises(FlowInvalid) as err:
         Engine(version="2.0").deploy(hook_flow("old", conditions(expression("{{ true }}"))))
     assert "`when`" in str(err.value.problems[0])
+
+
+def test_a_trigger_without_conditions_builds_no_context():
+    """The webhook hot path: no condition, no run context (an engine without envs or functions will do)."""
+    from lab.kestra.engine.flow import TriggerDef
+    from lab.kestra.engine.webhooks import conditions_met
+
+    trigger = TriggerDef(id="w", type="io.kestra.plugin.core.trigger.Webhook", props={"key": "k"})
+    for version in ("1.3", "2.0"):
+        assert conditions_met(SimpleNamespace(version=version), None, trigger, {}) is True
+    trigger.props["conditions"] = []
+    assert conditions_met(SimpleNamespace(version="1.3"), None, trigger, {}) is True
