@@ -62,7 +62,9 @@ def forced_flag(value: Any) -> bool | None:
 
 
 def canonical_plugin(type_name: str) -> str | None:
-    """The canonical type of a plugin the engine knows by this name (alias or not), else None."""
+    """The canonical type of a plugin the engine knows by this name, or of a core alias (a condition's,
+    a trigger's), else None."""
+    from lab.kestra.engine import known_types
     from lab.kestra.engine.flow import FLOWABLE_BLOCKS, TYPE_ALIASES
     from lab.kestra.engine.tasks import load_all
     from lab.kestra.engine.tasks.base import REGISTRY
@@ -73,6 +75,8 @@ def canonical_plugin(type_name: str) -> str | None:
     cls = REGISTRY.get(type_name)
     if cls is not None:
         return cls.TYPE
+    if type_name in known_types.ALIASES:
+        return known_types.ALIASES[type_name]
     return type_name if type_name in FLOWABLE_BLOCKS else None
 
 

@@ -1,7 +1,7 @@
-"""The order Kestra 1.3 applies plugin defaults of different types to one plugin: the iteration order
-of the java.util.HashMap that Collectors.groupingBy(PluginDefault::getType) builds with
-computeIfAbsent (PluginDefaultService.pluginDefaultsToMap). Every expected order here was printed by
-that collector on a JVM (OpenJDK 17)."""
+"""Which plugin defaults reach a plugin, and in what order. Kestra 1.3 applies defaults of different
+types in the iteration order of the java.util.HashMap that Collectors.groupingBy(PluginDefault::getType)
+builds with computeIfAbsent (PluginDefaultService.pluginDefaultsToMap). Every expected order here was
+printed by that collector on a JVM (OpenJDK 17)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,21 @@ def test_thirteen_types_of_defaults_apply_in_the_order_of_sixteen_buckets():
     assert props(flow(head + log + tasks))["log"]["message"] == "exact"
     assert props(flow(head + log + "\n  - {type: z.filler0, values: {y: 2}}" + tasks))["log"]["message"] == "prefix"
     assert props(flow(head + "\n  - {type: z.filler11, values: {x: 1}}" + log + tasks))["log"]["message"] == "prefix"
+
+
+def test_a_default_declared_with_a_condition_alias_reaches_the_canonical_condition():
+    """addAliases resolves every plugin alias Kestra registers, conditions' too."""
+    source = flow("""
+        pluginDefaults:
+          - type: io.kestra.plugin.core.condition.ExpressionCondition
+            values: {expression: "{{ trigger.body.ok }}"}
+        tasks: [{id: log, type: io.kestra.plugin.core.log.Log, message: hi}]
+        triggers:
+          - id: hook
+            type: io.kestra.plugin.core.trigger.Webhook
+            key: k
+            conditions: [{type: io.kestra.plugin.core.condition.Expression}]
+    """)
+    [trigger] = Engine().deploy(source).triggers
+    assert trigger.props["conditions"] == [{"type": "io.kestra.plugin.core.condition.Expression",
+                                            "expression": "{{ trigger.body.ok }}"}]
