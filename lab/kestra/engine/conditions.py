@@ -90,14 +90,9 @@ def _check_condition(cond: Any, label: str, path: tuple[Any, ...]) -> list[tuple
     if kind in NOT_FOR_WEBHOOKS:
         return [("invalid", f"{where}: {NOT_FOR_WEBHOOKS[kind]}", path + ("type",))]
     if kind not in SUPPORTED:
-        if not known_types.is_core_namespace(name):
-            return [("unsupported-type", f"{where} is not supported by the embedded engine; if it is a Kestra plugin, "
-                     "run it on a real Kestra (docker-compose.yml)", path + ("type",))]
-        if known_types.exists_in_kestra(name):
-            return [("unsupported-type", f"{where} exists in Kestra but the embedded engine does not support it on "
-                     f"a webhook (it supports {', '.join(sorted(k[len(C):] for k in SUPPORTED))}); run it on a real "
-                     "Kestra (docker-compose.yml)", path + ("type",))]
-        return [("unknown-type", f"{where} does not exist in Kestra (Invalid type)", path + ("type",))]
+        supported = ", ".join(sorted(k[len(C):] for k in SUPPORTED))
+        finding, message = known_types.type_finding(name, f" on a webhook (it supports {supported})")
+        return [(finding, f"{label}: condition {message}", path + ("type",))]
     accepted, required = SUPPORTED[kind]
     out: list[tuple[str, str, tuple[Any, ...]]] = []
     for key in cond:

@@ -6,6 +6,10 @@ Read from the `@Plugin` classes of Kestra 1.3.25 (core/src/main/java/io/kestra/p
 
 from __future__ import annotations
 
+import difflib
+
+REAL_KESTRA = "run it on a real Kestra (docker-compose.yml)"
+
 CORE_TYPES: frozenset[str] = frozenset({
     "io.kestra.plugin.core.condition.DateTimeBetween",
     "io.kestra.plugin.core.condition.DayWeek",
@@ -208,6 +212,22 @@ def is_core_namespace(type_name: str) -> bool:
 def exists_in_kestra(type_name: str) -> bool:
     """True when Kestra's core plugin has this class (or this legacy alias)."""
     return type_name in CORE_TYPES or type_name in ALIASES
+
+
+def type_finding(type_name: str, not_here: str = "") -> tuple[str, str]:
+    """(kind, message) for a type the embedded engine does not run, told apart as Kestra would:
+    a core class Kestra has (unsupported-type: run it on a real Kestra), a core name Kestra lacks
+    (unknown-type, with a did-you-mean), or another plugin's type (unsupported-type). `not_here`
+    narrows "not supported by the embedded engine" (e.g. " on a webhook")."""
+    if not is_core_namespace(type_name):
+        return ("unsupported-type", f"{type_name} is not supported by the embedded engine{not_here}; if it is a "
+                f"Kestra plugin, {REAL_KESTRA}")
+    if exists_in_kestra(type_name):
+        return ("unsupported-type", f"{type_name} exists in Kestra but is not supported by the embedded "
+                f"engine{not_here}; {REAL_KESTRA}")
+    close = difflib.get_close_matches(type_name, sorted(CORE_TYPES), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return "unknown-type", f"{type_name} does not exist in Kestra (Invalid type){hint}"
 
 
 # -- Pebble names --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from lab.kestra.engine.flow import CORE, COMMON_TASK_PROPS, canonical_type
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.tasks.base import REGISTRY
 
-REAL_KESTRA = "run it on a real Kestra (docker-compose.yml)"
+REAL_KESTRA = known_types.REAL_KESTRA
 FLOW_KEYS = {"id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "errors",
              "finally", "triggers", "outputs", "disabled", "retry", "tenantId", "deleted"}
 UNSUPPORTED_FLOW_KEYS = {"afterExecution", "concurrency", "sla", "checks", "workerGroup", "listeners", "template"}
@@ -285,17 +285,8 @@ class _Checker:
         if cls is not None:
             props = cls.PROPERTIES
             return set(props), {k for k, p in props.items() if p.required}
-        if known_types.is_core_namespace(type_name):
-            if known_types.exists_in_kestra(type_name):
-                self.add("unsupported-type", f"{label}: {type_name} exists in Kestra but is not supported by the "
-                         f"embedded engine; {REAL_KESTRA}", path)
-            else:
-                close = difflib.get_close_matches(type_name, sorted(known_types.CORE_TYPES), n=1)
-                hint = f"; did you mean {close[0]}?" if close else ""
-                self.add("unknown-type", f"{label}: {type_name} does not exist in Kestra (Invalid type){hint}", path)
-        else:
-            self.add("unsupported-type", f"{label}: {type_name} is not supported by the embedded engine; if it is "
-                     f"a Kestra plugin, {REAL_KESTRA}", path)
+        kind, message = known_types.type_finding(type_name)
+        self.add(kind, f"{label}: {message}", path)
         return None, set()
 
     def retry(self, retry: dict[str, Any], label: str, path: tuple[Any, ...]) -> None:

@@ -188,6 +188,8 @@ def test_deploy_checks_name_the_dialect_and_the_condition_types():
     assert kind == "unknown-property" and "2.0" in message and "`conditions:`" in message and path == ("when",)
     [(kind, message, path)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Nope"}]})
     assert kind == "unknown-type" and "does not exist in Kestra" in message and path == ("conditions", 0, "type")
+    [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Expresion"}]})
+    assert kind == "unknown-type" and "did you mean io.kestra.plugin.core.condition.Expression?" in message
     [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.ExecutionStatus",
                                                      "in": ["SUCCESS"]}]})
     assert kind == "unsupported-type" and "exists in Kestra" in message and "ExecutionStatus" in message
