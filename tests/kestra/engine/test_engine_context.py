@@ -82,7 +82,8 @@ def test_webhook_body_parsing_reads_what_python_json_reads() -> None:
     assert trigger_variables(b'{"a": [1, 2.5, "ol\\u00e1"]}', None, None)["body"] == {"a": [1, 2.5, "olá"]}
     huge = 2**70
     assert trigger_variables(f'{{"n": {huge}}}'.encode(), None, None)["body"] == {"n": huge}
-    assert trigger_variables(b'[NaN]', None, None)["body"] != "[NaN]"
+    [nan] = trigger_variables(b'[NaN]', None, None)["body"]
+    assert nan != nan  # Python's json reads NaN (orjson refuses it)
     assert trigger_variables(b'"just a string"', None, None)["body"] == '"just a string"'
     assert trigger_variables(b"not json", {"X": "1"}, {"q": ["a", "b"]}) == {
         "body": "not json", "headers": {"X": ["1"]}, "parameters": {"q": ["a", "b"]}}

@@ -361,7 +361,8 @@ def test_named_defaults_are_refused_not_ignored():
             type: {RETURN}
             pluginDefaultsRef: cfg
     """))
-    assert [p.kind for p in problems] == ["unsupported-property", "unsupported-property"]
+    assert [(p.kind, p.path) for p in problems] == [("unsupported-property", "pluginDefaults[0].ref"),
+                                                    ("unsupported-property", "tasks[0].pluginDefaultsRef")]
 
 
 def test_kestra_2_refuses_plugin_defaults_with_the_migration(tmp_path: Path):
