@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -165,16 +165,16 @@ class Engine:
         return flow
 
     async def webhook(self, namespace: str, flow_id: str, key: str, *, method: str = "POST", body: bytes = b"",
-                      headers: Mapping[str, Any] | None = None,
-                      query: Mapping[str, Any] | None = None) -> Execution | None:
+                      headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None
+                      ) -> Execution | None:
         """Fire a flow's Webhook trigger as Kestra does; None when its conditions are not met (409 / 204)."""
         flow = self._flow_for_run(namespace, flow_id)
         trigger = find_webhook(flow, key)
         variables_ = trigger_variables(body, headers, query)
-        if not conditions_met(self, flow, trigger, variables_):
+        eid = new_id()  # the conditions see the id the execution then gets, as on Kestra
+        if not conditions_met(self, flow, trigger, variables_, eid):
             return None
-        trig = {"id": trigger.id, "type": trigger.type, "variables": variables_}
-        inputs = None
+        trig, inputs = {"id": trigger.id, "type": trigger.type, "variables": variables_}, None
         if trigger.props.get("inputs"):
             ctx = {"trigger": variables_, "flow": {"id": flow.id, "namespace": flow.namespace}}
             try:
@@ -183,19 +183,19 @@ class Engine:
                 raise InputInvalid(f"Unable to render the webhook inputs: {getattr(exc, 'what', exc)}",
                                    where=f"{namespace}.{flow_id}") from None
         return await self.start(namespace, flow_id, inputs=inputs, trigger=trig,
-                                labels=[("system.from", "trigger")])
+                                labels=[("system.from", "trigger")], execution_id=eid)
 
     async def start(self, namespace: str, flow_id: str, *, inputs: Mapping[str, Any] | None = None,
                     labels: Any = None, trigger: dict[str, Any] | None = None, parent: str | None = None,
-                    input_mode: str = "validated") -> Execution:
-        """Create an execution and start running it; returns it at once (state CREATED).
-        `input_mode`: validated (API), raw (kept as given) or none (no inputs)."""
+                    input_mode: str = "validated", correlation: str | None = None, execution_id: str | None = None
+                    ) -> Execution:
+        """Create and start an execution, returned at once (CREATED); `input_mode`: validated (API), raw or none."""
         flow = self._flow_for_run(namespace, flow_id)
-        return self._launch(flow, inputs, labels, trigger, parent, input_mode).execution
+        return self._launch(flow, inputs, labels, trigger, parent, input_mode, correlation, eid=execution_id).execution
 
     def _launch(self, flow: FlowDef, inputs: Any, labels: Any, trigger: dict[str, Any] | None,
                 parent: str | None, input_mode: str, correlation: str | None = None,
-                flow_labels_win: bool = False) -> Run:
+                flow_labels_win: bool = False, eid: str | None = None) -> Run:
         try:
             values = read_inputs(flow, dict(inputs or {}), input_mode)
         except InputError as exc:
@@ -203,7 +203,7 @@ class Engine:
             raise InputInvalid(str(exc), where=f"{flow.namespace}.{flow.id}",
                                fix=f"send {names} with the type the flow declares (see its `inputs:`)",
                                fields=exc.fields) from None
-        eid = new_id()
+        eid = eid or new_id()
         given = labels if isinstance(labels, list) and all(isinstance(i, tuple) for i in labels) else None
         if given is None:
             from lab.kestra.engine.flow import parse_labels

@@ -13,7 +13,6 @@ from lab.kestra.engine import render as R
 from lab.kestra.engine.conditions import compile_trigger
 from lab.kestra.engine.context import nested_labels
 from lab.kestra.engine.errors import WebhookNotFound
-from lab.kestra.engine.execution import new_id
 from lab.kestra.engine.flow import FlowDef, TriggerDef, merge_labels
 
 
@@ -58,15 +57,14 @@ def find_webhook(flow: FlowDef, key: str) -> TriggerDef:
                           fix="use the `key` of one of the flow's Webhook triggers")
 
 
-def conditions_met(engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars: dict[str, Any]) -> bool:
+def conditions_met(engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars: dict[str, Any], eid: str) -> bool:
     """Kestra's check before a webhook execution is created: True when the trigger has no condition
     or they hold for this request (see conditions.py). Building the test costs about a microsecond
     (its templates are compiled once, by the expression package), so it is built per request."""
     check = compile_trigger(trigger.props, engine.version)
     if check is None:
         return True
-    # What Kestra's run context of the not-yet-created execution holds (WebhookService.newExecution).
-    eid = new_id()
+    # What Kestra's run context of the not-yet-created execution (id `eid`) holds (WebhookService.newExecution).
     labels = merge_labels([("system.from", "trigger")], [("system.correlationId", eid)], flow.labels)
     ctx = {"envs": engine.envs, "globals": engine.globals, "vars": dict(flow.variables), "trigger": trigger_vars,
            "flow": {"id": flow.id, "namespace": flow.namespace, "revision": flow.revision, "tenantId": "main"},

@@ -246,6 +246,27 @@ def test_a_trigger_without_conditions_builds_no_context():
 
     trigger = TriggerDef(id="w", type="io.kestra.plugin.core.trigger.Webhook", props={"key": "k"})
     for version in ("1.3", "2.0"):
-        assert conditions_met(SimpleNamespace(version=version), None, trigger, {}) is True
+        assert conditions_met(SimpleNamespace(version=version), None, trigger, {}, "id") is True
     trigger.props["conditions"] = []
-    assert conditions_met(SimpleNamespace(version="1.3"), None, trigger, {}) is True
+    assert conditions_met(SimpleNamespace(version="1.3"), None, trigger, {}, "id") is True
+
+
+async def test_conditions_see_the_id_the_execution_then_gets(monkeypatch):
+    """Kestra builds the execution first and checks the conditions on it: `execution.id` is the same."""
+    from lab.kestra.engine import engine as engine_module
+
+    seen: list[str] = []
+    real = engine_module.conditions_met
+
+    def spy(engine, flow, trigger, trigger_vars, eid):
+        seen.append(eid)
+        return real(engine, flow, trigger, trigger_vars, eid)
+
+    monkeypatch.setattr(engine_module, "conditions_met", spy)
+    engine = Engine()
+    engine.deploy(hook_flow("ids", "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+                                   "        expression: \"{{ execution.id | length == 22 }}\"\n"))
+    execution = await engine.webhook(NS, "ids", "k", body=b"{}")
+    assert execution is not None and seen == [execution.id]
+    assert execution.label("system.correlationId") == execution.id
+    await engine.aclose()

@@ -222,12 +222,10 @@ def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
                 raise TaskFailed(f"You need to provide an input with the id '{inp.id}'.")
         correlation = dict(labels).get("system.correlationId")
         try:
-            child = engine._launch(engine._flow_for_run(flow.namespace, flow.id), inputs,
-                                   [(k, v) for k, v in labels if k != "system.correlationId"], None, None,
-                                   "validated", correlation)
+            x = await engine.start(flow.namespace, flow.id, inputs=inputs, correlation=correlation,
+                                   labels=[(k, v) for k, v in labels if k != "system.correlationId"])
         except Exception as exc:  # noqa: BLE001 - the API's 4xx: the tool call fails with its message
             raise TaskFailed(f"{flow.namespace}.{flow.id} could not be started: {exc}") from None
-        x = child.execution
         data = x.to_json(engine.version)
         data["url"] = f"{str(engine.base_url).rstrip('/')}/ui/main/executions/{x.namespace}/{x.flow_id}/{x.id}"
         return _json(data)
