@@ -43,26 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_plan(target: str | None, plan: Any, delete: bool) -> None:
     print(f"target: {target or 'embedded engine'}")
-    for line in plan_lines(plan):
+    for line in plan.lines():
         print(line)
     if delete:
         print(f"  delete flows of {plan.namespace} that are not listed above")
-
-
-def plan_lines(plan: Any) -> list[str]:
-    """The plan's listing with each KV value as the JSON Kestra stores (`false`, `"http://…"`),
-    not as Python writes it (`False`, `'http://…'`)."""
-    import json
-
-    kv = [f"  kv     {k:<28} {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in plan.kv.items()]
-    out: list[str] = []
-    for line in plan.lines():
-        if line.startswith("  kv "):
-            out += kv
-            kv = []
-        else:
-            out.append(line)
-    return out + kv
 
 
 def _embedded(plan: Any) -> int:

@@ -8,6 +8,7 @@ per scenario, and re-reading and re-parsing the same files each time would domin
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,12 +56,13 @@ class DeployPlan:
         raise ConfigError(f"no flow {flow_id!r} in namespace {self.namespace}", fix=f"flows found: {known}")
 
     def lines(self) -> list[str]:
-        """A dry-run listing, without secret values."""
+        """A dry-run listing, without secret values; KV values as the JSON Kestra stores (`false`,
+        `"http://…"`), not as Python writes them."""
         out = [f"namespace {self.namespace}"]
         out += [f"  flow   {f.id:<28} {f.path.name}" + (f"  (webhook key {f.webhook_key})" if f.webhook_key else "")
                 for f in self.flows]
         out += [f"  file   {p:<28} {len(c)} bytes" for p, c in sorted(self.files.items())]
-        out += [f"  kv     {k:<28} {v!r}" for k, v in self.kv.items()]
+        out += [f"  kv     {k:<28} {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in self.kv.items()]
         out += [f"  secret {k:<28} (set from the session)" for k in self.secrets]
         return out
 
