@@ -71,7 +71,8 @@ def llm_cause(turn: Turn) -> str | None:
 
 def describe_failures(failed: list[Check], turns: list[Turn]) -> list[str]:
     """Each failed check as text; the first failure of a turn whose model calls failed also says
-    why (once per turn, unless the check's own text already quotes it)."""
+    why, with the calls' errors whole (once per turn, unless the check's own text already quotes
+    them: a turn's `error` is a one-line summary that may cut them short)."""
     by_index = {t.index: t for t in turns}
     explained: set[int] = set()
     out = []
@@ -82,10 +83,7 @@ def describe_failures(failed: list[Check], turns: list[Turn]) -> list[str]:
             explained.add(turn.index)
             cause = llm_cause(turn)
             first = next((c.error for c in turn.llm_calls if c.status >= 400 and c.error), None)
-            cut = text.find(first[:80]) if first and text.endswith("…") else -1
-            if cut >= 0:  # the turn's error quotes the call's error, cut short: show it whole
-                text = text[:cut] + first
-            elif cause and not (first and first in text):
+            if cause and not (first and first in text):
                 text += f"\n    because:  {cause}"
         out.append(text)
     return out

@@ -88,7 +88,7 @@ def test_a_failed_check_says_the_turn_missed_the_cassette(project: Path) -> None
     assert because.rstrip().endswith("OpenAI-compatible server)")  # whole, not cut
 
 
-def test_a_turn_error_quoting_a_miss_is_shown_whole() -> None:
+def test_a_turn_error_cutting_a_miss_short_is_followed_by_the_miss_whole() -> None:
     from lab.conversation.model import InboundEvent, Turn
     from lab.llm.model import LLMCall
     from lab.scenarios.assertions import Check, describe_failures
@@ -99,4 +99,5 @@ def test_a_turn_error_quoting_a_miss_is_shown_whole() -> None:
     cut = f"execution f FAILED at task llm: {miss[:299]}…"
     check = Check(1, 1, "turn finished", False, "ok", f"error: {cut}", 3)
     (text,) = describe_failures([check], [turn])
-    assert text.endswith(miss) and "because" not in text
+    summary, because = text.split("\n    because:  ")
+    assert summary.endswith(cut) and because == f"1 of this turn's 1 model call(s) missed the cassette: {miss}"
