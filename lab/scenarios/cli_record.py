@@ -18,7 +18,21 @@ from typing import Any
 
 from lab.errors import ConfigError, LabError
 
-HELP = __doc__.split("\n\n", 1)[1]
+# The record chat's own commands, beside the TUI composer's (`composer_syntax.USAGE`).
+RECORD_USAGE = {
+    "/media PATH [caption]": "send a file, its kind guessed from the suffix",
+    "/as NAME": "chat as another contact (a name or wa_id)",
+    "/quit": "stop and save the scenario (also Ctrl-D)",
+}
+
+
+def help_text() -> str:
+    """The commands, one a line; every finished turn is on disk at once."""
+    from lab.tui.composer_syntax import USAGE
+
+    usages = {**USAGE, **RECORD_USAGE}
+    width = max(map(len, usages))
+    return "\n".join(f"  {usage:<{width}}  {what}" for usage, what in usages.items())
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -148,25 +162,15 @@ def _find_contact(settings: Any, who: str) -> Any:
 
 async def _perform(lab: Any, recorder: Any, wa_id: str, action: Any) -> Any:
     """Run one composer action as the TUI does; clock moves and reads are told to the recorder."""
+    from lab.scenarios.player import last_business_wamid
     from lab.tui import composer_syntax as cs
-    from lab.tui.actions import perform
+    from lab.tui.actions import perform, tell_recorder
 
     if isinstance(action, cs.ShowHelp):
-        print(HELP, flush=True)
+        print(help_text(), flush=True)
         return None
-    turn = await perform(lab, wa_id, action, last_business_wamid=_last_business_wamid(lab, wa_id))
+    turn = await perform(lab, wa_id, action, last_business_wamid=last_business_wamid(lab, wa_id))
+    tell_recorder(recorder, action)
     if isinstance(action, cs.Advance):
-        recorder.note_advance(action.text)
         print(f"clock advanced by {action.text}", flush=True)
-    elif isinstance(action, cs.MarkRead):
-        recorder.note_step({"read": True})
     return turn
-
-
-def _last_business_wamid(lab: Any, wa_id: str) -> str | None:
-    """The last message the bot sent the contact (what /reply quotes and /react reacts to)."""
-    for turn in reversed(lab.transcript.for_contact(wa_id)):
-        for send in reversed(turn.replies):
-            if send.wamid and send.type not in ("read", "typing"):
-                return send.wamid
-    return None

@@ -261,10 +261,9 @@ class _Run:
                           fix=f"use one of: {names}, or add it under contacts:")
 
     def _last_business_wamid(self) -> str:
-        for turn in reversed(self.lab.transcript.for_contact(self.contact)):
-            for send in reversed(turn.replies):
-                if send.wamid and send.type not in ("read", "typing"):
-                    return send.wamid
+        wamid = last_business_wamid(self.lab, self.contact)
+        if wamid is not None:
+            return wamid
         raise ConfigError("reply_to needs a business message to reply to, and there is none yet",
                           fix="add `to: <wamid>` or reply after the bot has sent something")
 
@@ -312,6 +311,15 @@ def arm_fault(lab: Any, spec: dict[str, Any]) -> None:
 
 def _at(step: Step) -> str:
     return f" (line {step.line})" if step.line else ""
+
+
+def last_business_wamid(lab: Any, wa_id: str) -> str | None:
+    """The last message the bot sent the contact (what a reply quotes), None before the first."""
+    for turn in reversed(lab.transcript.for_contact(wa_id)):
+        for send in reversed(turn.replies):
+            if send.wamid and send.type not in ("read", "typing"):
+                return send.wamid
+    return None
 
 
 def _media_kind(path: Path) -> str:

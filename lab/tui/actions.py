@@ -38,6 +38,15 @@ async def perform(lab: Any, wa_id: str, action: cs.ComposerAction, *, last_busin
     raise LabError(f"cannot perform {type(action).__name__} here")
 
 
+def tell_recorder(recorder: Any, action: cs.ComposerAction) -> None:
+    """A clock move or a read is not a turn: the recorder is told of it after it is performed, so
+    the replay moves the clock or opens the chat too."""
+    if isinstance(action, cs.Advance):
+        recorder.note_advance(action.text)
+    elif isinstance(action, cs.MarkRead):
+        recorder.note_step({"read": True})
+
+
 def pending_summary(action: cs.ComposerAction) -> tuple[str, str, str]:
     """(kind, label, text) of the user's bubble shown at once, before the turn starts."""
     if isinstance(action, (cs.SendText, cs.SendLate)):

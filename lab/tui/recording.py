@@ -18,24 +18,17 @@ class Recording:
     name: str
     path: Path
     recorder: Any
-    counted: int = 0  # turns the screen saw finish; used only when the recorder cannot say
 
     @property
     def turns(self) -> int:
         """The turns in the file: the recorder's count, which includes the conversation's turns from
         before the recording (they are written in front of the first recorded one)."""
-        written = getattr(self.recorder, "turns", None)
-        return written if isinstance(written, int) else self.counted
-
-    @turns.setter
-    def turns(self, value: int) -> None:
-        self.counted = value
+        return self.recorder.turns
 
     @property
     def earlier(self) -> int:
         """How many of `turns` were from before the recording started."""
-        earlier = getattr(self.recorder, "earlier_count", 0)
-        return earlier if isinstance(earlier, int) else 0
+        return self.recorder.earlier_count
 
     def status(self) -> str:
         """`name · 11 turns (9 before recording) → name.yaml`, for the header."""

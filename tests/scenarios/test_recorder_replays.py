@@ -23,6 +23,7 @@ from lab.llm.scripted import ScriptedReplies
 from lab.scenarios.loader import expand, load_scenario
 from lab.scenarios.player import Player
 from lab.scenarios.recorder import Recorder, duration_text
+from lab.tui.composer_syntax import USAGE
 
 ROOT = Path(__file__).parents[2]
 CLOCK = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
@@ -167,7 +168,6 @@ def test_the_tui_counts_every_turn_in_the_file(project: Path) -> None:
 
     rec, path = _record(project, before, after)
     recording = Recording("rec", path, rec)
-    recording.turns += 1  # the chat screen still counts the turns it sees: the recorder's count wins
     assert recording.turns == 3 == len([s for s in yamlio.load(path)["steps"] if "expect" in s])
     assert recording.status() == "rec · 3 turns (2 before recording) → rec.yaml"
 
@@ -180,9 +180,11 @@ def _walab_record(project: Path, lines: list[str], *args: str) -> subprocess.Com
 
 
 def test_walab_record_without_a_key_takes_the_tui_commands_and_replays(project: Path) -> None:
-    done = _walab_record(project, ["Oi", "/image files/conta.png minha conta", "/late 25h Ainda está aí?",
+    done = _walab_record(project, ["/help", "Oi", "/image files/conta.png minha conta", "/late 25h Ainda está aí?",
                                    "/advance 2h", "/as João", "Olá", "/quit"])
     assert done.returncode == 0, done.stdout + done.stderr
+    for usage in [*USAGE, "/media PATH [caption]", "/as NAME", "/quit"]:  # the TUI composer's commands, and its own
+        assert f"  {usage} " in done.stdout, usage
     assert "LLM no model" in done.stdout and "now chatting as João Pereira" in done.stdout
     path = project / "scenarios" / "lead_qualification" / "cli.yaml"
     doc = yamlio.load(path)

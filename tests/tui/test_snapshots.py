@@ -109,13 +109,21 @@ async def test_recording_in_the_header(make_fake_app, svg_snapshot, monkeypatch)
     import lab.scenarios.recorder as recorder_module
 
     class StubRecorder:  # the real recorder is tested on the real Lab; here only the header matters
+        earlier_count = 0
+
         def __init__(self, lab, path, name, **kw):
-            self.path = path
+            self.lab, self.path, self.turns = lab, path, 0
 
         def start(self):
-            pass
+            self.unsubscribe = self.lab.subscribe(self.on_event)
+
+        def on_event(self, event):
+            from lab.conversation.events import TurnFinished
+
+            self.turns += isinstance(event, TurnFinished)
 
         def stop(self):
+            self.unsubscribe()
             return self.path
 
     monkeypatch.setattr(recorder_module, "Recorder", StubRecorder)

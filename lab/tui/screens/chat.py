@@ -16,7 +16,7 @@ from lab.conversation import events as ev
 from lab.conversation.model import Turn
 from lab.errors import LabError
 from lab.tui import composer_syntax as cs
-from lab.tui.actions import pending_summary, perform
+from lab.tui.actions import pending_summary, perform, tell_recorder
 from lab.tui.chat_items import ChatItem, item_from_inbound, item_from_send, items_for_turn, items_from_thread, thread_items
 from lab.tui.live_turns import LiveTurns
 from lab.tui.screens.chat_tools import ChatToolsMixin
@@ -248,8 +248,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.live.finished(turn)
         if pending_key is not None:
             self.live.claimed.pop(pending_key, None)
-        if self.recording is not None and pending_key is None:
-            self.recording.turns += 1
+        if self.recording is not None:  # the recorder wrote the turn: its count changed
             self.refresh_header()
         if turn.contact == self.contact:
             pane = self.query_one(ChatPane)
@@ -349,11 +348,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         except Exception as exc:  # noqa: BLE001 - reported in the error panel, the app keeps running
             self.post_message(ActionFailed(exc, pending_key))
             return
-        recorder = self.recording.recorder if self.recording is not None else None
-        if recorder is not None and isinstance(action, cs.Advance) and hasattr(recorder, "note_advance"):
-            recorder.note_advance(action.text)  # not a turn: the recorder is told so the replay moves the clock too
-        if recorder is not None and isinstance(action, cs.MarkRead) and hasattr(recorder, "note_step"):
-            recorder.note_step({"read": True})
+        if self.recording is not None:
+            tell_recorder(self.recording.recorder, action)
         if isinstance(action, cs.Advance):
             self.advanced_h += action.delta.total_seconds() / 3600
             self.app.call_later(self.refresh_header)  # the header's clock moved
