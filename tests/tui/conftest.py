@@ -123,6 +123,11 @@ async def send(pilot: Any, text: str) -> None:
     await settle(pilot)
 
 
+def texts(app: Any) -> list[str]:
+    """The chat's bubbles' texts, in order."""
+    return [b.item.text for b in app.chat.query(".bubble")]
+
+
 @pytest.fixture
 def svg_snapshot(snapshot: Any) -> Callable[[Any], Any]:
     """`await svg_snapshot(pilot)` compares the screen with tests/tui/__snapshots__/<test>.svg."""

@@ -9,11 +9,7 @@ from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
 from lab.tui.widgets.side_panel import SidePanel
 
-from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle
-
-
-def texts(app) -> list[str]:
-    return [b.item.text for b in app.chat.query(".bubble")]
+from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle, texts
 
 
 async def test_send_text_shows_both_bubbles_and_the_turn(make_fake_app):

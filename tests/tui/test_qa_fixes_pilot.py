@@ -6,11 +6,7 @@ import pytest
 
 from lab.tui.widgets.error_panel import ErrorPanel
 
-from .conftest import SNAPSHOT_SIZE, opened, send, settle
-
-
-def texts(app) -> list[str]:
-    return [b.item.text for b in app.chat.query(".bubble")]
+from .conftest import SNAPSHOT_SIZE, opened, send, settle, texts
 
 
 async def test_a_failed_action_does_not_double_the_next_message(make_fake_app):
