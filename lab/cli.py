@@ -89,4 +89,3 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, (KestraUnreachable, KestraAuthError)):
         return 2
     return int(getattr(exc, "exit_code", 1))
-

@@ -160,7 +160,6 @@ class Upstream:
                 type_="api_connection_error", code="upstream_unreachable"))
         return exc
 
-
     def _key_refused(self, status: int, body: bytes) -> UpstreamError:
         """A 401/403 in words a person acts on: which server refused, and which settings to check.
 

@@ -168,10 +168,10 @@ def handshake_report(url: str, status: int | None, body: str | None, exc: BaseEx
         return [f"{head}: the bot refused the verify token",
                 "  fix:       give the bot the sandbox's verify token (WALAB_VERIFY_TOKEN in .walab/sandbox.env), "
                 "or start the sandbox with the bot's own: --verify-token TOKEN"]
-    if status == 404 or status == 405:
+    if status in (404, 405):
         return [f"{head}: the bot does not answer GET at {url}",
                 "  fix:       point --webhook-url at the bot's webhook path, and have that path answer GET "
                 "(hub.mode=subscribe, hub.verify_token, hub.challenge) as well as POST"]
-    return [f"{head}",
+    return [head,
             f"  fix:       the bot must answer GET {url}?hub.mode=subscribe&hub.verify_token=…&hub.challenge=… "
             "with 200 and the hub.challenge value when the verify token matches; see the bot's log for the error"]
