@@ -2,8 +2,8 @@
 
 The plan is computed from the project (flows/, flows/files/, prompts/) and the settings; it is
 applied through the Kestra client, so the same code deploys to the embedded engine and to a real
-Kestra. Flow sources are cached per process by (path, mtime, size): a scenario run opens one lab
-per scenario, and re-reading and re-parsing the same files each time would dominate its cost.
+Kestra. Flow sources are parsed once per process per distinct text: a scenario run opens one lab
+per scenario, and re-parsing the same files each time would dominate its cost.
 """
 
 from __future__ import annotations
