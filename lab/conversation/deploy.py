@@ -76,7 +76,9 @@ def flow_source(path: Path) -> FlowSource:
     Keyed by the text, not the file's mtime: two saves within the file system's timestamp tick
     (a few milliseconds) with the same size would otherwise read as unchanged.
     """
-    text = path.read_text(encoding="utf-8")
+    from lab import yamlio
+
+    text = yamlio.read_text(path)
     hit = _SOURCE_CACHE.get(path)
     if hit is not None and hit[0] == text:
         return hit[1]

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import orjson
 import yaml
 
+from lab import yamlio
 from lab.kestra import errors
 from lab.kestra.shapes import KV_TYPES, Flow, FlowReport, KVEntry, NamespaceFile
 
@@ -177,7 +178,7 @@ def kv_body(value: Any, kind: str | None = None) -> bytes:
 
 def _flow_key(source: str) -> tuple[str | None, str | None]:
     try:
-        data = yaml.safe_load(source)
+        data = yamlio.parse(source)
     except yaml.YAMLError:
         return None, None
     if not isinstance(data, dict):

@@ -138,7 +138,7 @@ class Cassette:
     def load(cls, path: Path) -> Cassette:
         if not path.exists():
             return cls(path)
-        text = path.read_text(encoding="utf-8")
+        text = yamlio.read_text(path)
         try:
             cassette = cls._parse(path, text)
         except ConfigError as exc:

@@ -179,12 +179,11 @@ _PARSED: dict[Path, tuple[str, PromptFile]] = {}  # path -> (text, parsed): one 
 def load_prompt(path: str | Path) -> PromptFile:
     """Load one prompt file (parsed once per process while its text is unchanged; a fresh copy each call)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"prompt file not found: {p}", where=str(p), fix="check the path (prompts/<flow>.<variant>.md)") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"prompt file is not UTF-8: {exc.reason}", where=str(p), fix="save it as UTF-8") from None
+    from lab import yamlio
+
+    if not p.exists():
+        raise ConfigError(f"prompt file not found: {p}", where=str(p), fix="check the path (prompts/<flow>.<variant>.md)")
+    text = yamlio.read_text(p)
     hit = _PARSED.get(p)
     if hit is None or hit[0] != text:
         hit = _PARSED[p] = (text, parse_prompt(text, p))

@@ -72,11 +72,9 @@ class _Source:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate one scenario file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"scenario file not found: {p}", where=str(p), fix="check the path") from None
-    return parse_scenario(text, p)
+    if not p.exists():
+        raise ConfigError(f"scenario file not found: {p}", where=str(p), fix="check the path")
+    return parse_scenario(yamlio.read_text(p), p)
 
 
 def parse_scenario(text: str, path: Path) -> Scenario:

@@ -89,7 +89,7 @@ class TemplateRegistry:
         reg.merge_text(packaged.read_text(encoding="utf-8"), source="lab/whatsapp/templates.yaml")
         for path in (project_dir / "templates.yaml" if project_dir else None, extra):
             if path is not None and path.exists():
-                reg.merge_text(path.read_text(encoding="utf-8"), source=str(path))
+                reg.merge_text(yamlio.read_text(path), source=str(path))
         return reg
 
     def merge_text(self, text: str, *, source: str) -> None:

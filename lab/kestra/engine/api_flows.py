@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 
+from lab import yamlio
 from lab.clock import parse_duration
 from lab.kestra.engine.api_support import ApiError, Reply, error_reply, json_reply, kv_parse, kv_type
 
@@ -21,7 +22,7 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
 
     def flow_json(flow: Any) -> dict[str, Any]:
         try:
-            data = yaml.safe_load(flow.source) or {}
+            data = yamlio.parse(flow.source) or {}
         except yaml.YAMLError:
             data = {}
         data = data if isinstance(data, dict) else {}
@@ -40,7 +41,12 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
 
     def key_of(source: str, path: str) -> tuple[str, str]:
         try:
-            data = yaml.safe_load(source)
+            data = yamlio.parse(source)
+        except yamlio.YamlLimitExceeded as exc:
+            line, column, problem = yamlio.explain(exc)
+            at = f" at line {line}, column {column}" if line else ""
+            raise ApiError(error_reply(422, f"Invalid entity: YAML refused{at}: {problem}; {exc.fix}", path,
+                                       [{"message": f"{problem}; {exc.fix}", "path": "flow"}])) from None
         except yaml.YAMLError as exc:
             raise ApiError(error_reply(422, f"Invalid entity: Invalid YAML: {exc}", path)) from exc
         if not isinstance(data, dict) or not data.get("id") or not data.get("namespace"):
@@ -79,6 +85,12 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
             return error_reply(422, f"Invalid entity: all flows must be in namespace {namespace}", call.path)
         if len(set(ids)) != len(ids):
             return error_reply(422, "Invalid entity: duplicate flow ids", call.path)
+        for source in sources:  # all or nothing: no flow of the body is kept when one is invalid
+            problems = engine.validate(source)
+            if problems:
+                raise ApiError(error_reply(422, f"Invalid entity: {_problem_text(problems[0])}", call.path,
+                                           [{"message": _problem_text(p), "path": getattr(p, "path", None) or "flow"}
+                                            for p in problems]))
         deployed = [flow_json(deploy(s, call.path)) for s in sources]
         if call.arg("delete", "true") == "true":  # Kestra's default: flows missing from the body go
             for flow in list(engine.flows()):
@@ -92,7 +104,7 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         for index, source in enumerate(_split(call.body.decode("utf-8", "replace"))):
             report: dict[str, Any] = {"index": index, "outdated": False, "deprecationPaths": [], "warnings": [], "infos": []}
             try:
-                data = yaml.safe_load(source)
+                data = yamlio.parse(source)
             except yaml.YAMLError:
                 data = None
             if isinstance(data, dict):

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from lab import yamlio
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
@@ -119,11 +120,7 @@ class Engine:
         problems = self.validate(source, path=path)
         if problems:
             raise FlowInvalid(problems, source=path)
-        import yaml
-
-        from lab import yamlio
-
-        flow = parse_flow(yaml.load(source, Loader=yamlio._Loader), source, path)  # noqa: S506 - safe loader
+        flow = parse_flow(yamlio.parse(source), source, path)
         previous = self._flows.get(flow.key)
         if previous is not None:
             flow.revision = previous.revision + (0 if previous.source == source else 1)
@@ -136,7 +133,7 @@ class Engine:
         problems: list[Problem] = []
         sources = []
         for p in files:
-            text = p.read_text(encoding="utf-8")
+            text = yamlio.read_text(p)
             found = self.validate(text, path=str(p))
             problems += found
             sources.append((text, str(p)))

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from lab import yamlio
 from lab.errors import LabError
 from lab.kestra.engine.flow import FlowDef, InputDef
 
@@ -113,7 +114,13 @@ def _parse_scalar(kind: str, value: Any, input_id: str) -> Any:
     if kind == "JSON":
         return json.loads(value) if isinstance(value, str) else value
     if kind == "YAML":
-        return yaml.safe_load(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            return yamlio.parse(value)
+        except yaml.YAMLError as exc:
+            problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
+            raise InputError(f"not YAML the lab reads: {problem}") from None
     if kind in ("ARRAY", "MULTISELECT"):
         items = json.loads(value) if isinstance(value, str) else value
         if not isinstance(items, list):

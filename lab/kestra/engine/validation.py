@@ -67,6 +67,7 @@ class Problem:
     path: str
     line: int | None = None
     file: str | None = None
+    hint: str | None = None
 
     @property
     def where(self) -> str:
@@ -356,7 +357,10 @@ def validate(source: str, *, path: str | None = None, version: str = "1.3") -> l
     """Every problem in a flow's YAML source (empty when the embedded engine runs it as Kestra does)."""
     load_all()
     try:
-        data = yaml.load(source, Loader=yamlio._Loader)  # noqa: S506 - the safe loader
+        data = yamlio.parse(source)
+    except yamlio.YamlLimitExceeded as exc:
+        line, _column, problem = yamlio.explain(exc)
+        return [Problem("yaml", f"refused: {problem}", "", line, path, hint=exc.fix)]
     except yaml.MarkedYAMLError as exc:
         line, _column, problem = yamlio.explain(exc)
         return [Problem("yaml", f"not valid YAML: {problem}", "", line, path)]

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import yaml as _yaml
 
+from lab import yamlio
 from lab.kestra.expr import values as V
 from lab.kestra.expr.errors import ExpressionError
 
@@ -232,6 +233,16 @@ def _random_id(default_length: int, default_alphabet: str = _BASE62):
     return random_id
 
 
+def _from_yaml(text: str) -> Any:
+    """yaml(): the text parsed within the lab's YAML limits (it may come from a webhook body)."""
+    try:
+        return yamlio.parse(text)
+    except _yaml.YAMLError as exc:
+        problem = exc.problem if isinstance(exc, _yaml.MarkedYAMLError) and exc.problem else str(exc)
+        raise ExpressionError(f"yaml(): the text is not YAML the lab reads: {problem}",
+                              fix=getattr(exc, "fix", None) or "pass valid YAML") from None
+
+
 def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
     if getattr(ctx.fx, "version", "1.3").startswith("2"):
         raise ExpressionError("json() was removed in Kestra 2.0", fix="use fromJson()")
@@ -242,7 +253,7 @@ FUNCTIONS: dict[str, Callable] = {
     "render": render_value,
     "renderOnce": lambda ctx, toRender: render_value(ctx, toRender, recursive=False),
     "fromJson": from_json, "jsonDecode": from_json, "json": _json_v13,
-    "yaml": lambda ctx, yaml: None if yaml is None else _yaml.safe_load(V.to_text(yaml)),
+    "yaml": lambda ctx, yaml: None if yaml is None else _from_yaml(V.to_text(yaml)),
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),

@@ -1,0 +1,59 @@
+"""Hostile input: files and requests built to hang, crash or half-write the lab, and what it answers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from lab.kestra.engine.api import KestraApi
+from lab.kestra.engine.engine import Engine
+
+
+def alias_bomb(levels: int = 9, fan: int = 9) -> str:
+    """A 'billion laughs' document: `fan ** levels` strings once its aliases are expanded."""
+    names = [f"l{i}" for i in range(levels + 1)]
+    lines = [f'{names[0]}: &{names[0]} [{", ".join(["lol"] * fan)}]']
+    for prev, name in zip(names, names[1:]):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * fan)}]")
+    return "\n".join(lines) + "\n"
+
+
+SELF_ALIAS = "a: &a [1, *a]\n"
+DEEP = "a: " + "[" * 200 + "]" * 200 + "\n"
+HUGE_INT = "a: 1" + "0" * 5000 + "\n"
+BAD_DATE = "a: 2026-13-45\n"
+
+
+class Served:
+    """An ASGI app on uvicorn, 127.0.0.1 and a free port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                                    timeout_graceful_shutdown=0.2))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+def engine_api(**kwargs: Any) -> KestraApi:
+    """The embedded engine's REST API with no flow deployed."""
+    return KestraApi(Engine(), **kwargs)
