@@ -104,7 +104,13 @@ class LocalRead:
         execution = self.engine.execution(execution_id)
         if execution is None:
             raise LabError(f"execution {execution_id} is not known to the embedded engine")
-        return Execution.from_json(orjson.loads(orjson.dumps(execution.to_json(self.dialect))))
+        snapshot = Execution.from_json(orjson.loads(orjson.dumps(execution.to_json(self.dialect))))
+        if self.dialect == "2.0":  # what KestraClient.with_outputs reads from 2.0's outputs endpoints
+            outputs = {t.id: t.outputs for t in execution.task_runs if t.outputs}
+            for run in snapshot.task_runs:
+                run.outputs = orjson.loads(orjson.dumps(outputs[run.id])) if run.id in outputs else None
+            snapshot.outputs = orjson.loads(orjson.dumps(execution.outputs or {}))
+        return snapshot
 
     def logs(self, execution_id: str) -> list["LogEntry"]:
         import orjson
@@ -287,7 +293,7 @@ class TurnEngine:
             # then read the final execution once, from the engine itself when it is in this process.
             await self._local_wait(execution_id)
             snapshot = (self._local_read.execution(execution_id) if self._local_read
-                        else await self.client.get_execution(execution_id))
+                        else await self.client.with_outputs(await self.client.get_execution(execution_id)))
             view = execution_view(snapshot, self.task_types.get((snapshot.namespace, snapshot.flow_id)), parent)
             if self.bus:
                 self.bus.emit(ev.ExecutionUpdated(turn.index, view))
@@ -295,11 +301,14 @@ class TurnEngine:
         last: ExecutionView | None = None
         async for snapshot in self.client.follow_execution(execution_id):
             types = self.task_types.get((snapshot.namespace, snapshot.flow_id))
+            if snapshot.terminated:  # Kestra 2.0 serves the outputs apart from the execution
+                snapshot = await self.client.with_outputs(snapshot)
             last = execution_view(snapshot, types, parent)
             if self.bus:
                 self.bus.emit(ev.ExecutionUpdated(turn.index, last))
         if last is None:  # a stream with no snapshot: ask once
-            last = execution_view(await self.client.get_execution(execution_id), None, parent)
+            snapshot = await self.client.with_outputs(await self.client.get_execution(execution_id))
+            last = execution_view(snapshot, None, parent)
         return last
 
     def _judge(self, turn: Turn) -> None:

@@ -257,28 +257,55 @@ class KestraClient(ResourcesMixin):
         if self.dialect == "2.0":
             response = await self._send("POST", f"{self._ex_path(execution_id)}/actions/resume", ok=(404, 405),
                                         **kwargs)
-            if response.status_code < 400:
+            if not _route_missing(response):
+                _raise_for(response, kwargs["what"], kwargs["subject"], self.base_url)
                 return
         await self._send("POST", f"{self._ex_path(execution_id)}/resume", **kwargs)
 
     async def kill(self, execution_id: str) -> None:
-        """Kill the execution (202); 2.0 moved the action under `/actions/kill`."""
+        """Kill the execution (202 on 1.3; 2.0 moved the action under `/actions/kill` and answers 200)."""
         if self.dialect == "2.0":
+            what, subject = f"kill execution {execution_id}", f"execution {execution_id}"
             response = await self._send("DELETE", f"{self._ex_path(execution_id)}/actions/kill", ok=(404, 405),
-                                        what=f"kill execution {execution_id}", subject=f"execution {execution_id}")
-            if response.status_code < 400:
+                                        what=what, subject=subject)
+            if not _route_missing(response):
+                _raise_for(response, what, subject, self.base_url)
                 return
         await self._send("DELETE", f"{self._ex_path(execution_id)}/kill", what=f"kill execution {execution_id}",
                          subject=f"execution {execution_id}")
 
     async def outputs(self, execution: Execution) -> list[TaskOutput]:
-        """Each task run's outputs: from the task runs on 1.3, from `GET /outputs/{id}` on 2.0."""
+        """Each task run's outputs: in the task runs on 1.3; on 2.0 `GET /outputs/tasks/{id}` says which
+        task runs have outputs and `GET /outputs/tasks/{id}/{taskRunId}` gives each one's."""
         found = [TaskOutput(t.task_id, t.id, t.outputs, t.iteration) for t in execution.task_runs if t.outputs is not None]
         if found or self.dialect != "2.0":
             return found
-        data = await self._json("GET", f"{self._api}/outputs/{quote(execution.id, safe='')}",
-                                what=f"read the outputs of execution {execution.id}", subject=f"execution {execution.id}")
-        return [TaskOutput(d["taskId"], d["taskRunId"], d.get("value") or {}, d.get("iteration")) for d in data or ()]
+        base = f"{self._api}/outputs/tasks/{quote(execution.id, safe='')}"
+        what, subject = f"read the outputs of execution {execution.id}", f"execution {execution.id}"
+        listed = await self._json("GET", base, what=what, subject=subject) or []
+        values = await asyncio.gather(*(self._json("GET", f"{base}/{quote(item['taskRunId'], safe='')}", what=what,
+                                                   subject=subject) for item in listed))
+        return [TaskOutput(item["taskId"], item["taskRunId"], value or {}, item.get("iteration"))
+                for item, value in zip(listed, values)]
+
+    async def flow_outputs(self, execution: Execution) -> dict[str, Any]:
+        """The flow's outputs: in the execution on 1.3, `GET /outputs/executions/{id}` on 2.0."""
+        if execution.outputs or self.dialect != "2.0":
+            return execution.outputs
+        return await self._json("GET", f"{self._api}/outputs/executions/{quote(execution.id, safe='')}",
+                                what=f"read the outputs of execution {execution.id}",
+                                subject=f"execution {execution.id}") or {}
+
+    async def with_outputs(self, execution: Execution) -> Execution:
+        """The execution with its flow and task-run outputs filled in (2.0 serves them apart; 1.3 as is)."""
+        if self.dialect != "2.0":
+            return execution
+        by_run = {o.task_run_id: o.value for o in await self.outputs(execution)}
+        for run in execution.task_runs:
+            if run.outputs is None and run.id in by_run:
+                run.outputs = by_run[run.id]
+        execution.outputs = await self.flow_outputs(execution)
+        return execution
 
     async def metrics(self, execution_id: str, *, task_id: str | None = None) -> list[Metric]:
         """Metrics of the execution (token counters of the AI / OpenAI plugins), all pages."""
@@ -372,6 +399,17 @@ class _NoCookies(httpx.Cookies):
 
 class _FollowBroken(Exception):
     """The SSE stream could not be used: fall back to polling."""
+
+
+def _route_missing(response: httpx.Response) -> bool:
+    """The server has no such route (a 2.0 snapshot without `/actions/...`), not an unknown execution."""
+    return response.status_code == 405 or (response.status_code == 404 and b"Page Not Found" in response.content)
+
+
+def _raise_for(response: httpx.Response, what: str, subject: str, base_url: str) -> None:
+    if response.status_code >= 400:
+        raise errors.error_for(response.status_code, response.content, url=f"{base_url}{response.request.url.path}",
+                               what=what, subject=subject)
 
 
 def _loads_or_none(content: bytes) -> Any:

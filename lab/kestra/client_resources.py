@@ -116,10 +116,22 @@ class ResourcesMixin:
         return bool(data)
 
     async def list_kv(self, namespace: str) -> list[str]:
-        """The keys of a namespace (1.3's `GET /namespaces/{ns}/kv`; 2.0 dropped this endpoint)."""
-        data = await self._json("GET", f"{self._api}/namespaces/{quote(namespace, safe='')}/kv",
-                                what=f"list the KV keys of namespace {namespace}")
-        return [entry["key"] for entry in data or ()]
+        """The keys of a namespace: 1.3's `GET /namespaces/{ns}/kv`; 2.0 dropped it for `GET /kv` with a
+        namespace filter (paged)."""
+        what = f"list the KV keys of namespace {namespace}"
+        if getattr(self, "dialect", "1.3") != "2.0":
+            data = await self._json("GET", f"{self._api}/namespaces/{quote(namespace, safe='')}/kv", what=what)
+            return [entry["key"] for entry in data or ()]
+        keys: list[str] = []
+        page = 1
+        while True:
+            data = await self._json("GET", f"{self._api}/kv", what=what, params={
+                "page": page, "size": 100, "filters[namespace][EQUALS]": namespace}) or {}
+            results = data.get("results") or []
+            keys += [entry["key"] for entry in results if entry.get("namespace", namespace) == namespace]
+            if not results or page * 100 >= int(data.get("total") or 0):
+                return keys
+            page += 1
 
     # -- namespace files --------------------------------------------------------------------
 

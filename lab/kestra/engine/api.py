@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from lab.kestra.engine import api_flows
-from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, sse_event,
-                                           webhook_key_trigger)
+from lab.kestra.engine import api_flows, api_results
+from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, replayed_body,
+                                           sse_event, webhook_key_trigger)
 
 Handler = Callable[["Call"], Awaitable[Reply]]
 OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
@@ -75,17 +75,13 @@ class KestraApi:
         add("GET", "/api/v1/configs", self.configs)
         add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}", self.webhook)
         add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}/{rest:.*}", self.webhook_extra_path)
+        api_results.register(self, add, base)  # before /executions/{id}: `search` is not an execution id
         add("GET", base + "/executions/{id}", self.get_execution)
         add("GET", base + "/executions/{id}/follow", self.follow)
-        add("DELETE", base + "/executions/{id}/kill", self.kill)
-        add("DELETE", base + "/executions/{id}/actions/kill", self.kill)
-        add("POST", base + "/executions/{id}/resume", self.resume)
-        add("POST", base + "/executions/{id}/actions/resume", self.resume)
+        actions = "/actions" if self.dialect == "2.0" else ""  # 2.0 moved the actions (kestra.md §10.6)
+        add("DELETE", base + "/executions/{id}" + actions + "/kill", self.kill)
+        add("POST", base + "/executions/{id}" + actions + "/resume", self.resume)
         add("POST", base + "/executions/{ns}/{flow}", self.create_execution)
-        add("GET", base + "/logs/{id}", self.logs)
-        add("GET", base + "/logs/{id}/follow", self.follow_logs)
-        add("GET", base + "/metrics/{id}", self.metrics)
-        add("GET", base + "/outputs/{id}", self.outputs)
         api_flows.register(self, add, base)
 
     def _add(self, methods: str, template: str, handler: Handler) -> None:
@@ -151,8 +147,9 @@ class KestraApi:
 
     # -- executions -------------------------------------------------------------------------
 
-    def execution_json(self, execution: Any, *, url: bool = False) -> dict[str, Any]:
-        data = execution.to_json(self.dialect)
+    def execution_json(self, execution: Any, shape: str = "full", *, url: bool = False) -> dict[str, Any]:
+        """The execution in the dialect's JSON (`shape`: see `Execution.to_json`), with its UI `url`."""
+        data = execution.to_json(self.dialect, shape)
         if url:
             data["url"] = f"{self.public_url}/ui/main/executions/{execution.namespace}/{execution.flow_id}/{execution.id}"
         return data
@@ -205,7 +202,7 @@ class KestraApi:
         return Reply(404)
 
     async def get_execution(self, call: Call) -> Reply:
-        return json_reply(self.execution_json(self._execution(call.params["id"], call.path)))
+        return json_reply(self.execution_json(self._execution(call.params["id"], call.path), "api"))
 
     async def follow(self, call: Call) -> Reply:
         execution = self._execution(call.params["id"], call.path)
@@ -229,7 +226,11 @@ class KestraApi:
                 return error_reply(409, "Illegal state: Execution is already finished", call.path)
         else:
             await self.engine.kill(execution.id)
-        return Reply(202, b"")
+        if self.dialect == "1.3":
+            return Reply(202, b"")
+        reply = json_reply(self.execution_json(execution))  # 2.0: 200 with the execution, as `text/json`
+        reply.headers = [(b"content-type", b"text/json")]
+        return reply
 
     async def resume(self, call: Call) -> Reply:
         """Resume a PAUSED execution with the multipart `onResume` inputs: 204 on 1.3, the execution on 2.0."""
@@ -258,63 +259,6 @@ class KestraApi:
             execution = await self.engine.wait(execution.id, None)
         return json_reply(self.execution_json(execution, url=True))
 
-    async def outputs(self, call: Call) -> Reply:
-        if self.dialect != "2.0":
-            return error_reply(404, "Not Found: Page Not Found", call.path)
-        execution = self._execution(call.params["id"], call.path)
-        return json_reply([{"taskId": t.task_id, "taskRunId": t.id, "value": t.outputs or {}, "inline": True,
-                            **({"iteration": t.iteration} if t.iteration is not None else {})}
-                           for t in execution.task_runs if t.outputs])
-
-    async def metrics(self, call: Call) -> Reply:
-        """Kestra's `PagedResults<MetricEntry>`: the metrics the execution's task runs published."""
-        items = [m.to_json() for m in self.engine.metrics(call.params["id"])]
-        task_id, taskrun_id = call.arg("taskId"), call.arg("taskRunId")
-        items = [m for m in items if (not task_id or m["taskId"] == task_id)
-                 and (not taskrun_id or m["taskRunId"] == taskrun_id)]
-        try:
-            page, size = int(call.arg("page", "1") or 1), int(call.arg("size", "10") or 10)
-        except ValueError:
-            return error_reply(400, "Bad Request: page and size must be integers", call.path)
-        if page < 1 or size < 1:
-            return error_reply(400, "Bad Request: page and size must be at least 1", call.path)
-        return json_reply({"results": items[(page - 1) * size: page * size], "total": len(items)})
-
-    # -- logs -------------------------------------------------------------------------------
-
-    def _logs(self, call: Call) -> list[dict[str, Any]]:
-        self._execution(call.params["id"], call.path)
-        entries = [entry.to_json() for entry in self.engine.logs(call.params["id"])]
-        return _filter_logs(entries, call)
-
-    async def logs(self, call: Call) -> Reply:
-        return json_reply(self._logs(call))
-
-    async def follow_logs(self, call: Call) -> Reply:
-        execution_id = call.params["id"]
-        self._execution(execution_id, call.path)
-        min_level = call.arg("minLevel")
-
-        async def events() -> AsyncIterator[bytes]:
-            yield sse_event("start", {"attemptNumber": 0})
-            async for entry in self.engine.watch_logs(execution_id):
-                data = entry.to_json()
-                if _level_ok(data, min_level):
-                    yield sse_event("progress", data)
-        return Reply.stream(events())
-
-
-_LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4}
-
-
-def _level_ok(entry: dict[str, Any], min_level: str | None) -> bool:
-    return not min_level or _LEVELS.get(entry.get("level", "INFO"), 2) >= _LEVELS.get(min_level.upper(), 0)
-
-
-def _filter_logs(entries: list[dict[str, Any]], call: Call) -> list[dict[str, Any]]:
-    min_level, task_id, taskrun_id = call.arg("minLevel"), call.arg("taskId"), call.arg("taskRunId")
-    return [e for e in entries if _level_ok(e, min_level) and (not task_id or e.get("taskId") == task_id)
-            and (not taskrun_id or e.get("taskRunId") == taskrun_id)]
 
 
 async def _form_inputs(call: Call) -> dict[str, Any]:
@@ -324,7 +268,7 @@ async def _form_inputs(call: Call) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     if call.body and "multipart/form-data" in call.headers.get("content-type", ""):
         try:
-            form = await Request(call.scope, _replay(call.body)).form()
+            form = await Request(call.scope, replayed_body(call.body)).form()
         except Exception as exc:  # noqa: BLE001 - a malformed body is the caller's mistake: 400, not 500
             raise ApiError(error_reply(400, f"Bad Request: the multipart body could not be read ({exc})",
                                        call.path)) from None
@@ -340,12 +284,6 @@ async def _read_body(receive: Callable) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-    return receive
 
 
 @functools.cache

@@ -1,33 +1,42 @@
-"""Flows, KV and namespace-file endpoints of the embedded REST API (Kestra 1.3 paths and shapes)."""
+"""Flows endpoints of the embedded REST API (Kestra 1.3 and 2.0 paths and shapes)."""
 
 from __future__ import annotations
 
-import time
-from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 
 from lab import yamlio
-from lab.clock import parse_duration
-from lab.kestra.engine.api_support import ApiError, Reply, error_reply, json_reply, kv_parse, kv_type
+from lab.kestra.engine import api_store
+from lab.kestra.engine.api_support import ApiError, Reply, error_reply, json_reply
 
 if TYPE_CHECKING:
     from lab.kestra.engine.api import Call, KestraApi
 
 
 def register(api: KestraApi, add: Callable, base: str) -> None:
-    """Add the flows, KV and files routes to the app."""
+    """Add the flows routes (and the KV and files ones, `api_store`) to the app."""
     engine = api.engine
 
-    def flow_json(flow: Any) -> dict[str, Any]:
+    def flow_json(flow: Any, *, source: bool = True) -> dict[str, Any]:
+        """Kestra's `FlowWithSource` (`Flow` without the source): labels as a list of {key, value}."""
         try:
             data = yamlio.parse(flow.source) or {}
         except yaml.YAMLError:
             data = {}
         data = data if isinstance(data, dict) else {}
+        labels = data.get("labels")
+        if isinstance(labels, dict):
+            data["labels"] = [{"key": str(k), "value": str(v)} for k, v in labels.items()]
         data.update(id=flow.id, namespace=flow.namespace, revision=getattr(flow, "revision", 1), tenantId="main",
-                    disabled=bool(flow.disabled), deleted=False, source=flow.source)
+                    disabled=bool(flow.disabled), deleted=False)
+        if api.dialect == "2.0":
+            data["draft"] = False
+            for trigger in data.get("triggers") or ():
+                if isinstance(trigger, dict):
+                    trigger.setdefault("when", "true")  # 2.0's trigger condition: required, true unless given
+        if source:
+            data["source"] = flow.source
         return data
 
     def deploy(source: str, path: str) -> Any:
@@ -76,6 +85,10 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
             return error_reply(422, "Invalid entity: Illegal flow id or namespace update", call.path)
         return json_reply(flow_json(deploy(source, call.path)))
 
+    async def namespace_flows(call: Call) -> Reply:
+        """`GET /flows/{namespace}`: the namespace's flows (without their source)."""
+        return json_reply([flow_json(f, source=False) for f in engine.flows() if f.namespace == call.params["ns"]])
+
     async def namespace_update(call: Call) -> Reply:
         namespace = call.params["ns"]
         sources = [s for s in _split(call.body.decode("utf-8", "replace")) if s.strip()]
@@ -123,113 +136,9 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
     add("GET", base + "/flows/search", search)
     add("POST", base + "/flows/validate", validate)
     add("GET|PUT|DELETE", base + "/flows/{ns}/{id}", one)
+    add("GET", base + "/flows/{ns}", namespace_flows)
     add("POST", base + "/flows/{ns}", namespace_update)
-    _register_kv(api, add, base)
-    _register_files(api, add, base)
-
-
-def _register_kv(api: KestraApi, add: Callable, base: str) -> None:
-    kv = api.engine.kv
-
-    async def entry(call: Call) -> Reply:
-        namespace, key = call.params["ns"], call.params["key"]
-        if call.method == "PUT":
-            value, kind = kv_parse(call.body)
-            ttl = call.headers.get("ttl")
-            try:
-                seconds = parse_duration(ttl).total_seconds() if ttl else None
-            except Exception:
-                return error_reply(422, f"Invalid entity: ttl {ttl!r} is not an ISO-8601 duration", call.path)
-            kv.set(namespace, key, value, ttl=seconds, kind=kind, description=call.headers.get("description"))
-            return Reply(200)
-        if call.method == "DELETE":
-            return json_reply(bool(kv.delete(namespace, key)))
-        try:
-            stored = kv.entry(namespace, key)
-        except KeyError as exc:
-            if type(exc).__name__ == "KVExpired":
-                return error_reply(410, "Resource has expired: The requested value has expired", call.path)
-            return error_reply(404, f"Not Found: No value found for key '{key}' in namespace '{namespace}'", call.path)
-        value = stored.value
-        if isinstance(value, (date, timedelta)):  # datetime is a date too
-            value = value.isoformat() if isinstance(value, date) else f"PT{value.total_seconds():g}S"
-        data = {"type": stored.type or kv_type(value), "value": value, "revision": stored.revision,
-                "updated": _iso(stored.updated)}
-        if stored.expires_at is not None:
-            data["expirationDate"] = _iso(stored.expires_at)
-        return json_reply(data)
-
-    async def listing(call: Call) -> Reply:
-        if api.dialect == "2.0":
-            return error_reply(404, "Not Found: Page Not Found", call.path)
-        namespace = call.params["ns"]
-        out = []
-        for key in sorted(kv.keys(namespace)):
-            stored = kv.entry(namespace, key)
-            item = {"key": key, "updateDate": _iso(stored.updated)}
-            if stored.description:
-                item["description"] = stored.description
-            if stored.expires_at is not None:
-                item["expirationDate"] = _iso(stored.expires_at)
-            out.append(item)
-        return json_reply(out)
-
-    add("GET|PUT|DELETE", base + "/namespaces/{ns}/kv/{key}", entry)
-    add("GET", base + "/namespaces/{ns}/kv", listing)
-
-
-def _register_files(api: KestraApi, add: Callable, base: str) -> None:
-    files = api.engine.files
-
-    async def file(call: Call) -> Reply:
-        from starlette.requests import Request
-
-        from lab.kestra.engine.api import _replay
-
-        namespace, path = call.params["ns"], call.arg("path") or ""
-        if not path:
-            return error_reply(422, "Invalid entity: path is required", call.path)
-        if call.method == "POST":
-            form = await Request(call.scope, _replay(call.body)).form()
-            upload = form.get("fileContent")
-            if upload is None or isinstance(upload, str):
-                return error_reply(422, "Invalid entity: multipart part 'fileContent' is required", call.path)
-            files.put(namespace, path, await upload.read())
-            return Reply(200)
-        if call.method == "DELETE":
-            files.delete(namespace, path)
-            return Reply(204)
-        try:
-            data = files.get(namespace, path)
-        except (KeyError, FileNotFoundError):
-            return error_reply(404, f"Not Found: File not found: {path}", call.path)
-        return Reply(200, data, [(b"content-type", b"application/octet-stream")])
-
-    async def directory(call: Call) -> Reply:
-        namespace, path = call.params["ns"], "/" + (call.arg("path") or "/").strip("/")
-        now = int(time.time() * 1000)
-        prefix = path.rstrip("/") + "/"
-        entries: dict[str, dict[str, Any]] = {}
-        for name in files.list(namespace):
-            full = "/" + str(name).lstrip("/")
-            if not full.startswith(prefix):
-                continue
-            head, _, rest = full[len(prefix):].partition("/")
-            if rest:
-                entries.setdefault(head, {"fileName": head, "lastModifiedTime": now, "creationTime": now,
-                                          "type": "Directory", "size": 0, "metadata": {}})
-            else:
-                size = len(files.get(namespace, full))
-                entries[head] = {"fileName": head, "lastModifiedTime": now, "creationTime": now, "type": "File",
-                                 "size": size, "metadata": {}}
-        return json_reply(sorted(entries.values(), key=lambda e: e["fileName"]))
-
-    add("GET|POST|DELETE", base + "/namespaces/{ns}/files", file)
-    add("GET", base + "/namespaces/{ns}/files/directory", directory)
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    api_store.register(api, add, base)
 
 
 def _split(text: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable
@@ -62,6 +62,13 @@ class Reply:
 async def _disconnect(receive: Callable) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def replayed_body(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """An ASGI `receive` that hands over an already-read body (for Starlette's form parser)."""
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+    return receive
 
 
 class ApiError(Exception):

@@ -278,6 +278,10 @@ class Engine:
         run = self._runs.get(execution_id)
         return run.execution if run else None
 
+    def executions(self) -> list[Execution]:
+        """Every execution the engine still keeps (the last `keep_executions` top-level ones)."""
+        return [run.execution for run in self._runs.values()]
+
     def _run(self, execution_id: str) -> Run:
         run = self._runs.get(execution_id)
         if run is None:

@@ -122,9 +122,11 @@ class TaskRun:
     attempts: list[Attempt] = field(default_factory=list)
     outputs: dict[str, Any] | None = None
 
-    def to_json(self, dialect: str = "1.3") -> dict[str, Any]:
+    def to_json(self, dialect: str = "1.3", *, ids: bool = True) -> dict[str, Any]:
+        """Kestra's TaskRun; `ids=False` is 2.0's ApiTaskRun (no executionId/namespace/flowId).
+        Outputs only on 1.3: 2.0 serves them at /outputs/tasks/{executionId}/{taskRunId}."""
         out: dict[str, Any] = {"tenantId": "main", "id": self.id}
-        if dialect == "1.3":
+        if ids:
             out.update(executionId=self.execution_id, namespace=self.namespace, flowId=self.flow_id)
         out["taskId"] = self.task_id
         if self.parent_id is not None:
@@ -200,28 +202,42 @@ class Execution:
     def label(self, key: str) -> str | None:
         return next((v for k, v in self.labels if k == key), None)
 
-    def to_json(self, dialect: str = "1.3") -> dict[str, Any]:
-        """Kestra's Execution JSON (kestra.md §2.1; 2.0 drops task-run outputs and ids)."""
+    def to_json(self, dialect: str = "1.3", shape: str = "full") -> dict[str, Any]:
+        """Kestra's execution JSON (kestra.md §2.1, §10) in one of the shapes Kestra's API answers:
+
+        - "full": `Execution` (1.3 everywhere; 2.0's follow events, create, kill, resume): task runs
+          with their execution id, namespace and flow id, `deleted`, `originalId`.
+        - "api": 2.0's `ApiExecution` (GET /executions/{id}): task runs without those ids, no `deleted`.
+        - "light": 2.0's `ApiLightExecution` (search results): no task runs, variables or metadata.
+
+        Outputs (the flow's and each task run's) are in the JSON on 1.3 only; 2.0 serves them at
+        /outputs/executions/{id} and /outputs/tasks/{id}/{taskRunId}.
+        """
+        if dialect == "1.3":
+            shape = "full"
         out: dict[str, Any] = {
             "tenantId": "main", "id": self.id, "namespace": self.namespace, "flowId": self.flow_id,
             "flowRevision": self.flow_revision,
         }
-        if self.task_runs:
-            out["taskRunList"] = [t.to_json(dialect) for t in self.task_runs]
+        if self.task_runs and shape != "light":
+            ids = shape == "full"
+            out["taskRunList"] = [t.to_json(dialect, ids=ids) for t in self.task_runs]
         if self.inputs:
             out["inputs"] = self.inputs
-        if self.outputs:
+        if self.outputs and dialect == "1.3":
             out["outputs"] = self.outputs
         if self.labels:
             out["labels"] = [{"key": k, "value": v} for k, v in self.labels]
-        if self.variables:
+        if self.variables and shape != "light":
             out["variables"] = self.variables
         out["state"] = self.state.to_json()
-        if self.trigger is not None:
-            out["trigger"] = self.trigger
-        if dialect == "1.3":
-            out["deleted"] = False
-        out["metadata"] = {"attemptNumber": 1, "originalCreatedDate": iso(self.state.start_date)}
         if self.parent_id is not None:
             out["parentId"] = self.parent_id
+        out["originalId"] = self.id
+        if self.trigger is not None:
+            out["trigger"] = self.trigger
+        if shape == "full":
+            out["deleted"] = False
+        if shape != "light":
+            out["metadata"] = {"attemptNumber": 1, "originalCreatedDate": iso(self.state.start_date)}
         return out

@@ -55,6 +55,7 @@ class KVEntry:
     updated: float
     expires_at: float | None = None
     description: str | None = None
+    created: float = 0.0  # when the key was first set (Kestra's creationDate)
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -93,6 +94,7 @@ class KVStore:
             value=value, type=(kind or kv_type_of(value)).upper(),
             revision=(previous.revision + 1) if previous else 1, updated=now,
             expires_at=now + ttl if ttl is not None else None, description=description,
+            created=previous.created if previous else now,
         )
 
     def delete(self, namespace: str, key: str) -> bool:

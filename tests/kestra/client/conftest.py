@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,9 @@ import uvicorn
 
 from lab.kestra.client import KestraClient
 from kestra_fixture_app import PASSWORD, USER, fixture_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "contract"))  # Kestra's OpenAPI contract
+from openapi_contract import Contract, ContractRecorder  # noqa: E402
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
@@ -62,7 +66,7 @@ def embedded_app(dialect: str = "1.3"):
     from lab.kestra.engine.api import KestraApi
     from lab.kestra.engine.engine import Engine
 
-    engine = Engine()
+    engine = Engine(version=dialect)
     for path in sorted(FLOWS.glob("*.yml")):
         engine.deploy(path.read_text())
     return KestraApi(engine, dialect=dialect, username=USER, password=PASSWORD)
@@ -79,25 +83,30 @@ class Target:
     fixtures: bool
 
 
-@pytest.fixture(params=["fixtures-1.3", "fixtures-2.0", "embedded"])
+@pytest.fixture(params=["fixtures-1.3", "fixtures-2.0", "embedded-1.3", "embedded-2.0"])
 async def kestra_target(request):
+    """A target; on the embedded engine, every response it gives and every request KestraClient sends
+    must conform to Kestra's OpenAPI document of that dialect (checked when the test ends)."""
     name = request.param
+    dialect = name.split("-", 1)[1]
+    recorder = None
     if name.startswith("fixtures-"):
-        dialect = name.split("-", 1)[1]
         url = request.getfixturevalue("fixture_servers")[dialect]
 
         def make(**kwargs) -> KestraClient:
             return KestraClient(url, **kwargs)
     else:
-        dialect = "1.3"
-        app = embedded_app(dialect)
+        recorder = ContractRecorder(embedded_app(dialect))
 
         def make(**kwargs) -> KestraClient:
-            return KestraClient("http://embedded", transport=httpx.ASGITransport(app=app), **kwargs)
+            return KestraClient("http://embedded", transport=httpx.ASGITransport(app=recorder), **kwargs)
     client = make(username=USER, password=PASSWORD)
     await client.detect()
     yield Target(name, dialect, client, make, name.startswith("fixtures-"))
     await client.aclose()
+    if recorder is not None:
+        problems = recorder.problems(Contract(dialect), requests=True)
+        assert not problems, f"Kestra {dialect}'s OpenAPI document rejects:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -87,7 +87,12 @@ def fixture_app(dialect: str) -> Starlette:
         legacy = not request.url.path.endswith("/actions/kill")
         if dialect == "2.0" and legacy:
             return js("error-404-execution.json", 404)
-        return Response(status_code=202) if execution_file(request.path_params["id"]) else js("error-404-execution.json", 404)
+        name = execution_file(request.path_params["id"])
+        if name is None:
+            return js("error-404-execution.json", 404)
+        if dialect == "1.3":
+            return Response(status_code=202)
+        return Response(raw("execution-killed.json"), media_type="text/json")  # 2.0: the execution, 200
 
     async def logs(request: Request) -> Response:
         execution_id = request.path_params["id"]
@@ -156,7 +161,7 @@ def fixture_app(dialect: str) -> Starlette:
             assert "fileContent" in form
             return Response(status_code=200)
         if request.method == "DELETE":
-            return Response(status_code=204)
+            return Response(status_code=200)
         if path == "/prompts/system.md":
             return Response(SYSTEM_MD, media_type="application/octet-stream")
         return JSONResponse({"message": f"Not Found: File not found: {path}"}, 404)
@@ -167,10 +172,21 @@ def fixture_app(dialect: str) -> Starlette:
     async def metrics(request: Request) -> Response:
         return js("metrics.json")
 
-    async def outputs(request: Request) -> Response:
-        if dialect != "2.0":
-            return Response(status_code=404)
-        return js("outputs.json")
+    async def outputs_execution(request: Request) -> Response:
+        return js("outputs-execution.json") if execution_file(request.path_params["id"]) else js(
+            "error-404-execution.json", 404)
+
+    async def outputs_tasks(request: Request) -> Response:
+        return js("outputs-tasks.json") if execution_file(request.path_params["id"]) else js(
+            "error-404-execution.json", 404)
+
+    async def outputs_task_run(request: Request) -> Response:
+        listed = {t["taskRunId"]: t["taskId"] for t in orjson.loads(raw("outputs-tasks.json"))}
+        task = listed.get(request.path_params["taskrun"])
+        return js(f"outputs-task-run-{task}.json") if task else js("error-404-execution.json", 404)
+
+    async def kv_all(request: Request) -> Response:
+        return js("kv-all.json")
 
     base = "/api/v1/main"
     app = Starlette(routes=[
@@ -192,8 +208,12 @@ def fixture_app(dialect: str) -> Starlette:
         Route(base + "/namespaces/{ns}/files", files, methods=["GET", "POST", "DELETE"]),
         Route(base + "/namespaces/{ns}/files/directory", directory),
         Route(base + "/metrics/{id}", metrics),
-        Route(base + "/outputs/{id}", outputs),
-    ])
+    ] + ([
+        Route(base + "/outputs/executions/{id}", outputs_execution),
+        Route(base + "/outputs/tasks/{id}", outputs_tasks),
+        Route(base + "/outputs/tasks/{id}/{taskrun}", outputs_task_run),
+        Route(base + "/kv", kv_all),
+    ] if dialect == "2.0" else []))
     return _BasicAuth(app)
 
 

@@ -39,9 +39,12 @@ async def test_webhook_creates_an_execution_that_ends_in_success(kestra_target):
     for run in execution.task_runs:
         assert run.state.current == "SUCCESS"
         assert len(run.attempts) == 1 and run.attempts[0].state.current == "SUCCESS"
-    assert execution.outputs == {"greeting": "Hello Ana"}
+    assert await kestra.flow_outputs(execution) == {"greeting": "Hello Ana"}
     outputs = {o.task_id: o.value for o in await kestra.outputs(execution)}
-    assert outputs["greet"] == {"value": "Hello Ana"}
+    assert outputs["greet"] == {"value": "Hello Ana"}  # 2.0: from /outputs/tasks/{id}/{taskRunId}
+    filled = await kestra.with_outputs(execution)
+    assert filled.outputs == {"greeting": "Hello Ana"}
+    assert filled.task_run("greet").outputs == {"value": "Hello Ana"}
 
 
 async def test_follow_yields_snapshots_until_terminal(kestra_target):

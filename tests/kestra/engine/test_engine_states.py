@@ -58,8 +58,13 @@ async def test_execution_json_has_kestra_shape_in_both_dialects():
     assert tr["attempts"][0]["state"]["current"] == "SUCCESS"
     assert {"key": "system.correlationId", "value": x.id} in doc["labels"]
     assert {"key": "team", "value": "bots"} in doc["labels"]
-    v2 = x.to_json("2.0")["taskRunList"][0]
-    assert "outputs" not in v2 and "executionId" not in v2
+    assert doc["deleted"] is False and doc["originalId"] == x.id
+    full = x.to_json("2.0")  # 2.0's Execution (follow, create, kill, resume): task runs keep their ids
+    assert "outputs" not in full["taskRunList"][0] and full["taskRunList"][0]["executionId"] == x.id
+    api = x.to_json("2.0", "api")  # 2.0's ApiExecution (GET /executions/{id})
+    assert "executionId" not in api["taskRunList"][0] and "deleted" not in api and api["originalId"] == x.id
+    light = x.to_json("2.0", "light")  # 2.0's ApiLightExecution (search)
+    assert "taskRunList" not in light and "metadata" not in light
     await engine.aclose()
 
 
