@@ -88,18 +88,23 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         else:
             turn = await lab.send_text(wa_id, args.text)
         hint = _no_model_hint(lab, turn)
+        recorded = recording_notice(lab, turn) if lab.llm_mode == "record" else None
         if args.json:
             import json
 
             data = turn.to_dict()
             if hint:
                 data["hint"] = hint
+            if recorded:
+                data["recorded"] = recorded
             text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         else:
             name = next((c.name for c in lab.contacts if c.wa_id == wa_id), wa_id)
             header = f"{name} ({wa_id}) → {lab.flow} on {lab.describe_target()}, LLM {lab.llm_mode}"
             clock = "virtual" if lab.engine is not None else "Kestra"
             text = header + "\n\n" + turn_text(turn, engine_clock=clock) + (f"\nhint: {hint}" if hint else "")
+    if recorded:  # on stderr: stdout stays the turn (or its JSON) alone
+        print(f"walab send: {recorded}", file=sys.stderr, flush=True)
     for secret in settings.secret_values():
         text = text.replace(secret, "***")
     try:
@@ -116,6 +121,27 @@ def deploy_notice(settings: Any) -> str:
     return (f"walab send: deploying {settings.flows_dir}/ (flows, namespace files, prompts) and the KV config to "
             f"namespace {settings.namespace} on {settings.kestra_url}, as `walab deploy` does: flows there with the "
             "same ids are replaced, nothing is deleted (--no-deploy sends to what is there)")
+
+
+def recording_notice(lab: Any, turn: Any) -> str:
+    """Where `--llm record` wrote the turn's LLM calls (the cassette `--cassette` named, else the
+    default one under scenarios/), and how to replay them."""
+    path = lab.gateway.cassettes.record_to
+    shown = _relative(path)
+    kept = [c for c in turn.llm_calls if c.mode == "record" and c.cassette_key and not c.error]
+    if not kept:
+        return f"nothing recorded: no LLM call of this turn was answered (the cassette would be {shown})"
+    return (f"recorded {len(kept)} LLM call(s) into {shown}; replay them with "
+            f"`walab send --llm replay --cassette {shown} ...`")
+
+
+def _relative(path: Any) -> str:
+    from pathlib import Path
+
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _contact(lab: Any, who: str | None) -> str:
@@ -143,13 +169,22 @@ def _no_model_hint(lab: Any, turn: Any) -> str | None:
         return ("no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
                 "run with --llm live (OPENAI_API_KEY set), --llm record --cassette FILE to record one, or "
                 "--script FILE to answer from scripted replies (the format of a scenario's `llm: scripted:`)")
-    if mode in ("live", "record") and not lab.settings.llm_upstream_key:
-        return (f"no model answered: {mode} mode needs a reachable upstream: OPENAI_API_KEY for OpenAI, or "
-                "OPENAI_BASE_URL pointing at a running OpenAI-compatible server")
-    if mode in ("live", "record") and all(c.status == 401 for c in failed):
-        return (f"the upstream refused the API key (401): fix OPENAI_API_KEY (or OPENAI_BASE_URL) and run again; "
-                f"the {len(failed)} attempt(s) are the flow's `retry:` (Kestra retries a failed task whatever the "
-                "error), and only the first one reached the upstream")
+    if mode in ("live", "record"):
+        upstream = lab.gateway.upstream.url
+        keyless = not lab.settings.llm_upstream_key
+        if all(c.status == 401 for c in failed):
+            if keyless:
+                return (f"no model answered: the upstream at {upstream} wants an API key and OPENAI_API_KEY is not "
+                        "set; set it to a key of that server (for a LiteLLM proxy, its master key or a virtual key)")
+            return (f"the upstream refused the API key (401): fix OPENAI_API_KEY (or OPENAI_BASE_URL) and run "
+                    f"again; the {len(failed)} attempt(s) are the flow's `retry:` (Kestra retries a failed task "
+                    "whatever the error), and only the first one reached the upstream")
+        if all(c.status == 502 for c in failed):
+            return (f"no model answered: could not reach the upstream at {upstream}; start it, or point "
+                    "OPENAI_BASE_URL at a running OpenAI-compatible server"
+                    + (" (OPENAI_API_KEY is not set either: set it if that server wants a key)" if keyless else ""))
+        if keyless and all(c.status == 503 for c in failed):  # OpenAI itself, and no key to send
+            return f"no model answered: {mode} mode forwards to {upstream} and OPENAI_API_KEY is not set; set it"
     if mode == "scripted":
         return ("no model answered: scripted mode has no reply for this call; give replies with --script FILE "
                 "(a YAML list as under a scenario's `llm: scripted:`, e.g. `- {match: '.*', reply: Olá}`)")

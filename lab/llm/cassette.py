@@ -14,6 +14,7 @@ entries:
   conversation_hash: 1a2b…
   usage: {prompt_tokens: 120, completion_tokens: 30, total_tokens: 150}
   cost_usd: 3.6e-05            # priced when recorded (replay reports it; absent: priced on replay)
+  priced_by: genai-prices, model reported   # or upstream (x-litellm-response-cost), ... (lab.llm.prices)
   request: {...}               # canonical request, secrets scrubbed
   response: {...}              # or `stream: [chunk, ...]` for a streamed reply
 ```
@@ -31,6 +32,7 @@ from typing import Any, Iterable
 from lab import yamlio
 from lab.errors import ConfigError
 from lab.llm.canonical import RequestKey
+from lab.llm.prices import BY_MODEL
 from lab.llm.scrub import Scrubber
 
 VERSION = 1
@@ -63,6 +65,7 @@ class CassetteEntry:
     usage: dict[str, Any] | None = None
     usage_estimated: bool = False
     cost_usd: float | None = None  # priced when recorded: replay reports it without the price table
+    priced_by: str | None = None  # what priced it (lab.llm.prices); older cassettes: genai-prices by model
     system_prompt_hash: str | None = None
     tools_hash: str | None = None
     conversation_hash: str | None = None
@@ -85,6 +88,7 @@ class CassetteEntry:
             data["usage_estimated"] = True
         if self.cost_usd is not None:
             data["cost_usd"] = self.cost_usd
+            data["priced_by"] = self.priced_by
         data["request"] = self.request
         if self.stream is not None:
             data["stream"] = self.stream
@@ -108,11 +112,22 @@ class CassetteEntry:
             model=str(data.get("model") or ""), summary=data.get("summary") or {}, request=data["request"],
             response=data.get("response"), stream=data.get("stream"), usage=data.get("usage"),
             usage_estimated=bool(data.get("usage_estimated")), cost_usd=_cost(data.get("cost_usd"), where),
+            priced_by=_priced_by(data, where),
             system_prompt_hash=data.get("system_prompt_hash"),
             tools_hash=data.get("tools_hash"), conversation_hash=data.get("conversation_hash"),
             sampling_hash=data.get("sampling_hash"), reply=data.get("reply"),
             latency_ms=float(data.get("latency_ms") or 0.0), recorded_at=data.get("recorded_at"), source=source,
         )
+
+
+def _priced_by(data: dict[str, Any], where: str) -> str | None:
+    if data.get("cost_usd") is None:
+        return None
+    value = data.get("priced_by", BY_MODEL)  # written before `priced_by` existed: genai-prices priced it
+    if not isinstance(value, str):
+        raise ConfigError(f"cassette entry priced_by must be a text, not {value!r}", where=where,
+                          fix="remove the line (the cost is then said to be genai-prices') or re-record")
+    return value
 
 
 def _cost(value: Any, where: str) -> float | None:
@@ -198,6 +213,12 @@ class Cassette:
             os.close(fd)
 
 
+def _is_folder(path: Path) -> bool:
+    """A folder of cassettes: one that exists, or a path not named like a YAML file (a project's
+    `scenarios/` before its first recording, which must not become a file of that name)."""
+    return path.is_dir() or not path.exists() and path.suffix not in (".yaml", ".yml")
+
+
 class CassetteStore:
     """The cassettes a session replays from and records into, indexed by request key.
 
@@ -212,8 +233,8 @@ class CassetteStore:
                  secrets: Iterable[str | None] = ()) -> None:
         items = [paths] if isinstance(paths, str | Path) else list(paths)
         self._given = [Path(p) for p in items]
-        files = [p for p in self._given if not p.is_dir()]
-        dirs = [p for p in self._given if p.is_dir()]
+        files = [p for p in self._given if not _is_folder(p)]
+        dirs = [p for p in self._given if _is_folder(p)]
         # A directory alone records into `recorded.cassette.yaml` inside it.
         default = files[0] if files else (dirs[0] / f"recorded{SUFFIX}" if dirs else None)
         self._record_to = Path(record_to) if record_to else default
@@ -235,7 +256,7 @@ class CassetteStore:
         """The cassette files searched, in order."""
         out: list[Path] = []
         for p in self._given:
-            out.extend(sorted(p.rglob(f"*{SUFFIX}")) if p.is_dir() else [p])
+            out.extend(sorted(p.rglob(f"*{SUFFIX}")) if _is_folder(p) else [p])
         if self._record_to and self._record_to not in out and self._record_to.exists():
             out.append(self._record_to)
         return out

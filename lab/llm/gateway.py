@@ -10,6 +10,7 @@ beyond loopback never relays strangers to the paid upstream account.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -20,18 +21,18 @@ from urllib.parse import unquote
 import orjson
 
 from lab.errors import ConfigError, LabError
-from lab.llm import shapes
+from lab.llm import prices, shapes
 from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
 from lab.llm.asgi import stream as stream_events
 from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
 from lab.llm.cassette import CassetteEntry, CassetteStore
-from lab.llm.metering import estimate_usage, meter
+from lab.llm.metering import estimate_usage, meter, reported_usage
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
 from lab.llm.scripted import ScriptedReplies
-from lab.llm.relay import check_upstream, error_message, loads, relay_stream
+from lab.llm.relay import StreamFailed, check_upstream, error_message, loads, relay_stream
 from lab.llm.scrub import Scrubber, newest_text
-from lab.llm.upstream import Upstream, UpstreamError
+from lab.llm.upstream import Upstream, UpstreamError, preload_sdk, wait_preloaded
 
 MODES = ("live", "record", "replay", "scripted")
 _log = logging.getLogger("walab.llm")
@@ -77,13 +78,11 @@ class LLMGateway:
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self._scripted_n = 0
-        if mode in ("live", "record"):
+        self._warm = mode not in ("live", "record")
+        if not self._warm:
             # Live calls are priced from the start; replay reports the cost recorded in the cassette
             # (older entries without one are priced on their first replay).
-            from lab.llm.prices import warm_up
-            from lab.llm.upstream import preload_sdk
-
-            warm_up()
+            prices.warm_up()
             preload_sdk()
 
     @classmethod
@@ -119,6 +118,14 @@ class LLMGateway:
     def clear(self) -> None:
         """Forget metered calls."""
         self._calls.clear()
+
+    async def _warmed(self) -> None:
+        """Wait, off the event loop, for the warm-up threads and the SDK client, once: the first
+        live call's clock then starts at its request, and its latency is the upstream's alone."""
+        if not self._warm:
+            await asyncio.to_thread(_join_warm_ups)
+            await self.upstream.ready()
+            self._warm = True
 
     def _now(self) -> float:
         return self._clock.time() if self._clock is not None else time.time()
@@ -219,14 +226,14 @@ class LLMGateway:
                                                 param="messages"))
         stream = body.get("stream") is True
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        started, t0 = self._now(), time.perf_counter()
+        started = self._now()
         if self.mode == "replay":
             # `null` absent from the bytes: no null field to drop while canonicalising.
             await self._chat_replay(body, execution_id, send, stream, include_usage, started, b"null" in raw)
         elif self.mode == "scripted":
             await self._chat_scripted(body, execution_id, send, stream, include_usage, started)
         else:
-            await self._chat_live(body, execution_id, send, stream, include_usage, started, t0)
+            await self._chat_live(body, execution_id, send, stream, include_usage, started)
 
     async def _chat_replay(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
                            include_usage: bool, started: float, may_have_nulls: bool) -> None:
@@ -245,14 +252,15 @@ class LLMGateway:
         response = entry.response if entry.response is not None else shapes.completion_from_chunks(entry.stream or [])
         self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=response,
                          usage=entry.usage, estimated=entry.usage_estimated, latency_ms=entry.latency_ms,
-                         started_at=started, cassette_key=key, streamed=stream, cost=entry.cost_usd))
+                         started_at=started, cassette_key=key, streamed=stream, cost=entry.cost_usd,
+                         priced_by=entry.priced_by))
         if stream:
             wire = "sse+usage" if include_usage else "sse"
             events = entry.wire.get(wire)
             if events is None:
                 chunks = entry.stream if entry.stream is not None else shapes.chunks_from_completion(response)
                 if not include_usage:  # usage-only chunks go to clients that asked for them
-                    chunks = [c for c in chunks if c.get("choices") or not c.get("usage")]
+                    chunks = [c for c in chunks if not shapes.is_usage_only(c)]
                 events = entry.wire[wire] = shapes.sse(chunks)  # type: ignore[assignment]
             await stream_events(send, events, self.mode, key)  # type: ignore[arg-type]
         else:
@@ -293,7 +301,7 @@ class LLMGateway:
             await respond(send, 200, orjson.dumps(comp), self.mode)
 
     async def _chat_live(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
-                         include_usage: bool, started: float, t0: float) -> None:
+                         include_usage: bool, started: float) -> None:
         rk = chat_key(body) if self.mode == "record" else None
         try:
             check_upstream(self.upstream, self.mode)
@@ -302,33 +310,41 @@ class LLMGateway:
                              estimated=False, latency_ms=0.0, started_at=started, status=refused.status,
                              error=error_message(refused.body), streamed=stream))
             raise
+        await self._warmed()
+        t0 = time.perf_counter()
         try:
             if stream:
-                response, chunks = await relay_stream(self.upstream, body, send, include_usage, self.mode)
+                relayed = await relay_stream(self.upstream, body, send, include_usage, self.mode)
+                response, chunks = relayed.completion, relayed.chunks
+                stated, latency = relayed.stated_cost, relayed.latency_ms
             else:
                 reply = await self.upstream.chat(body)
                 response, chunks = loads(reply.body), None
+                stated, latency = reply.stated_cost, reply.latency_ms
         except UpstreamError as exc:
+            said = error_message(exc.body)
+            if isinstance(exc, StreamFailed):  # after a 200: not a good reply, and never recorded as one
+                said = f"the upstream answered 200, then failed mid-stream: {said}"
             self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
                              estimated=False, latency_ms=(time.perf_counter() - t0) * 1000, started_at=started,
-                             status=exc.status, error=error_message(exc.body), streamed=stream))
-            if getattr(exc, "answered", False):  # failed mid-stream: the client already got a 200 and its end
+                             status=exc.status, error=said, streamed=stream))
+            if exc.answered:  # failed mid-stream: the client already got a 200 and its end
                 return
             raise Reply(exc.status, exc.body) from None
-        latency = (time.perf_counter() - t0) * 1000
-        usage, estimated = (response or {}).get("usage"), False
+        usage, estimated = reported_usage((response or {}).get("usage"), response), False
         if usage is None and response is not None:
             usage, estimated = estimate_usage(body, response), True
         call = meter(execution_id=execution_id, mode=self.mode, request=body, response=response, usage=usage,
                      estimated=estimated, latency_ms=latency, started_at=started,
-                     cassette_key=rk.key if rk else None, streamed=stream)
+                     cassette_key=rk.key if rk else None, streamed=stream, stated=stated)
         if rk is not None and response is not None and self.cassettes is not None:
             occurrence = self._occurrences[rk.key]
             self._occurrences[rk.key] = occurrence + 1
             call.error = self._record(CassetteEntry(
                 key=rk.key, occurrence=occurrence, kind="chat", model=rk.model, summary=summarize(body),
                 request=canonical_chat(body), response=None if chunks is not None else response, stream=chunks,
-                usage=usage, usage_estimated=estimated, cost_usd=call.cost_usd, system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
+                usage=usage, usage_estimated=estimated, cost_usd=call.cost_usd, priced_by=call.priced_by,
+                system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
                 conversation_hash=rk.conversation_hash, sampling_hash=rk.sampling_hash,
                 reply=shapes.reply_text(response), latency_ms=latency))
         # Metered before the last byte goes out, so a client that got its answer finds the call.
@@ -345,7 +361,7 @@ class LLMGateway:
 
         if not body.get("model") or body.get("input") in (None, "", []):
             raise Reply(400, shapes.error_body("embeddings need `model` and `input`", param="input"))
-        started, t0 = self._now(), time.perf_counter()
+        started, stated = self._now(), None
         rk = embedding_key(body)
         if self.mode == "replay":
             occurrence = self._occurrences[rk.key]
@@ -359,11 +375,12 @@ class LLMGateway:
             response, latency = scripted_embeddings(body), 0.0
         else:
             check_upstream(self.upstream, self.mode)
+            await self._warmed()
             try:
                 reply = await self.upstream.embeddings(body)
             except UpstreamError as exc:
                 raise Reply(exc.status, exc.body) from None
-            response, latency = loads(reply.body) or {}, (time.perf_counter() - t0) * 1000
+            response, latency, stated = loads(reply.body) or {}, reply.latency_ms, reply.stated_cost
             if self.mode == "record" and self.cassettes is not None:
                 occurrence = self._occurrences[rk.key]
                 self._occurrences[rk.key] = occurrence + 1
@@ -375,7 +392,8 @@ class LLMGateway:
                     latency_ms=latency))
         self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=response,
                          usage=response.get("usage"), estimated=self.mode == "scripted", latency_ms=latency,
-                         started_at=started, cassette_key=rk.key if self.mode in ("record", "replay") else None))
+                         started_at=started, cassette_key=rk.key if self.mode in ("record", "replay") else None,
+                         stated=stated))
         await respond(send, 200, orjson.dumps(response), self.mode)
 
     async def _models(self, send: Send) -> None:
@@ -391,3 +409,8 @@ class LLMGateway:
         owner = f"walab-{self.mode}"
         data = [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in ids]
         await respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
+
+
+def _join_warm_ups() -> None:
+    prices.wait_warmed()
+    wait_preloaded()

@@ -1,7 +1,8 @@
 """Metering: every LLM call becomes an `LLMCall` with tokens, cost, latency, mode and cassette key.
 
-Tokens come from the upstream's `usage` when it reports one; otherwise they are counted with
-tiktoken (chat framing included) and the record says `estimated`. Cost comes from genai-prices.
+Tokens come from the upstream's `usage` when it reports one; otherwise (or when it reports only
+zeros for a reply that says something) they are counted with tiktoken (chat framing included) and
+the record says `estimated`. Cost: what the upstream states, else genai-prices (`lab.llm.prices`).
 
 On a real Kestra whose flow calls its LLM directly (not through the gateway), `usage_from_outputs`
 reads the token usage the plugins put in the task outputs and prices it the same way.
@@ -12,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.llm import tokens
+from lab.llm import shapes, tokens
 from lab.llm.model import LLMCall
-from lab.llm.prices import cost_usd
+from lab.llm.prices import BY_SCRIPT, StatedCost, cost_from_usage, cost_usd, price_call
 
 
 def usage_counts(usage: dict[str, Any] | None) -> tuple[int, int, int] | None:
@@ -37,24 +38,43 @@ def estimate_usage(request: dict[str, Any], response: dict[str, Any] | None) -> 
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def reported_usage(usage: Any, response: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The usage the upstream reported, or None where it reported none, or only zeros for a reply
+    that says something (a proxy passing on a backend that counts nothing): those are estimated."""
+    counts = usage_counts(usage)
+    if counts is None or counts[0] == counts[1] == 0 and shapes.has_reply(response):
+        return None
+    return usage
+
+
 def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], response: dict[str, Any] | None,
           usage: dict[str, Any] | None, estimated: bool, latency_ms: float, started_at: float,
           cassette_key: str | None = None, status: int = 200, error: str | None = None,
-          streamed: bool = False, cost: float | None = None) -> LLMCall:
-    """The metering record of one call; `cost` is a cost already known (a replayed recording's)."""
+          streamed: bool = False, cost: float | None = None, priced_by: str | None = None,
+          stated: StatedCost | None = None) -> LLMCall:
+    """The metering record of one call.
+
+    `cost` and `priced_by` are a cost already known (a replayed recording's); `stated` is the cost
+    the upstream stated in its headers. Otherwise the call is priced as `lab.llm.prices` orders it.
+    """
     model = str((response or {}).get("model") or request.get("model") or "")
     counts = usage_counts(usage)
-    if counts is None and status == 200 and response is not None and "messages" in request:
+    if status == 200 and response is not None and "messages" in request and reported_usage(usage, response) is None:
         counts = usage_counts(estimate_usage(request, response))
         estimated = True
     inp, out, cached = counts or (0, 0, 0)
     # A scripted reply spent nothing; an unknown model's price stays None ("price unknown").
     if cost is None:
-        cost = 0.0 if mode == "scripted" else cost_usd(model, inp, out, cached) if status == 200 else None
+        if mode == "scripted":
+            cost, priced_by = 0.0, BY_SCRIPT
+        elif status == 200:
+            cost, priced_by = price_call(stated=stated or cost_from_usage(usage), reported_model=model,
+                                         requested_model=str(request.get("model") or ""),
+                                         input_tokens=inp, output_tokens=out, cached_tokens=cached)
     return LLMCall(execution_id=execution_id, model=model, mode=mode, input_tokens=inp, output_tokens=out,
-                   cached_tokens=cached, estimated=estimated, cost_usd=cost, latency_ms=latency_ms,
-                   cassette_key=cassette_key, status=status, error=error, streamed=streamed,
-                   started_at=started_at, request=request, response=response)
+                   cached_tokens=cached, estimated=estimated, cost_usd=cost, priced_by=priced_by,
+                   latency_ms=latency_ms, cassette_key=cassette_key, status=status, error=error,
+                   streamed=streamed, started_at=started_at, request=request, response=response)
 
 
 @dataclass(slots=True)

@@ -11,7 +11,8 @@ class LLMCall:
     """One call: who made it (execution), what it cost, how long it took, where the answer came from.
 
     `request` and `response` are the bodies with secrets scrubbed (no Authorization, no keys).
-    `cost_usd` is None when the model's price is unknown (shown as "price unknown", never 0).
+    `cost_usd` is None when the model's price is unknown (shown as "price unknown", never 0);
+    `priced_by` says what priced it: the upstream's own statement, or genai-prices by which model.
     """
 
     execution_id: str | None
@@ -22,6 +23,7 @@ class LLMCall:
     cached_tokens: int = 0
     estimated: bool = False  # tokens counted with tiktoken, not reported by the upstream
     cost_usd: float | None = None
+    priced_by: str | None = None  # what priced it (lab.llm.prices: BY_HEADER, BY_MODEL, ...); None: unknown
     latency_ms: float = 0.0
     cassette_key: str | None = None
     status: int = 200

@@ -1,10 +1,73 @@
-"""Cost of an LLM call from genai-prices (a maintained price table), never a table kept by hand."""
+"""Cost of an LLM call: what the upstream states, else genai-prices (a maintained price table),
+never a table kept by hand.
+
+The order, first that answers: the cost the upstream states (LiteLLM's proxy sends the
+`x-litellm-response-cost` header, OpenRouter and others a `usage.cost`), then genai-prices by the
+model the upstream reports, then by the model the request named (a proxy's alias such as
+`team-chat` reports itself, a dated snapshot name may be unknown where its family is known), then
+"price unknown". Each call says which one priced it (`LLMCall.priced_by`).
+"""
 
 from __future__ import annotations
 
+import math
+import threading
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Mapping
 
 PRICE_UNKNOWN = "price unknown"
+COST_HEADER = "x-litellm-response-cost"
+# What priced a call (`LLMCall.priced_by`); None: price unknown.
+BY_HEADER = f"upstream ({COST_HEADER})"
+BY_USAGE_COST = "upstream (usage.cost)"
+BY_MODEL = "genai-prices, model reported"
+BY_ALIAS = "genai-prices, model requested"
+BY_SCRIPT = "scripted (no model called)"
+
+
+@dataclass(frozen=True, slots=True)
+class StatedCost:
+    """A cost the upstream stated for one call, and where it said it."""
+
+    usd: float
+    where: str
+
+
+def _usd(value: Any) -> float | None:
+    """A non-negative finite number of dollars, from a number or its text; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    try:
+        usd = float(value)
+    except (TypeError, ValueError):
+        return None
+    return usd if math.isfinite(usd) and usd >= 0 else None
+
+
+def cost_from_headers(headers: Mapping[str, str] | None) -> StatedCost | None:
+    """The cost a response's headers state (LiteLLM's proxy: `x-litellm-response-cost`)."""
+    usd = _usd((headers or {}).get(COST_HEADER))
+    return StatedCost(usd, BY_HEADER) if usd is not None else None
+
+
+def cost_from_usage(usage: Any) -> StatedCost | None:
+    """The cost a `usage` object states (`usage.cost`, as OpenRouter and LiteLLM's SDK report it)."""
+    usd = _usd(usage.get("cost")) if isinstance(usage, dict) else None
+    return StatedCost(usd, BY_USAGE_COST) if usd is not None else None
+
+
+def price_call(*, stated: StatedCost | None, reported_model: str | None, requested_model: str | None,
+               input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> tuple[float | None, str | None]:
+    """(cost, what priced it) in the order of this module's docstring; (None, None) when unknown."""
+    if stated is not None:
+        return stated.usd, stated.where
+    for model, source in ((reported_model, BY_MODEL), (requested_model, BY_ALIAS)):
+        if model:
+            cost = cost_usd(model, input_tokens, output_tokens, cached_tokens)
+            if cost is not None:
+                return cost, source
+    return None, None
 
 
 @lru_cache(maxsize=4096)
@@ -28,7 +91,7 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: i
     return float(price.total_price)
 
 
-_warming: list[bool] = []
+_warming: list[threading.Thread] = []
 
 
 def warm_up() -> None:
@@ -36,10 +99,15 @@ def warm_up() -> None:
     first metered call does not wait for it."""
     if _warming:
         return
-    _warming.append(True)
-    import threading
+    thread = threading.Thread(target=cost_usd, args=("gpt-4o-mini", 1, 1), name="walab-prices", daemon=True)
+    _warming.append(thread)
+    thread.start()
 
-    threading.Thread(target=cost_usd, args=("gpt-4o-mini", 1, 1), name="walab-prices", daemon=True).start()
+
+def wait_warmed() -> None:
+    """Block until `warm_up`'s thread is done (at once when it is, or never started)."""
+    for thread in _warming:
+        thread.join()
 
 
 def format_cost(cost: float | None) -> str:

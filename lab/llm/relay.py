@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from lab.llm import shapes
 from lab.llm.asgi import SSE, Reply, Send, headers
+from lab.llm.prices import StatedCost
 from lab.llm.upstream import Upstream, UpstreamError
 
 
@@ -20,11 +23,27 @@ def check_upstream(upstream: Upstream, mode: str) -> None:
             type_="upstream_not_configured", code="missing_upstream_key"))
 
 
-async def relay_stream(upstream: Upstream, body: dict[str, Any], send: Send, include_usage: bool,
-                       mode: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Relay an upstream SSE stream to the client as it comes; the completion and its chunks.
+class StreamFailed(UpstreamError):
+    """The upstream answered 200, then an error event in the stream (`data: {"error": ...}`)."""
 
-    The closing `[DONE]` event is left to the caller, which meters the call first.
+
+@dataclass(slots=True)
+class RelayedStream:
+    """What a relayed stream added up to: the completion, its chunks, the cost the upstream
+    stated, and the upstream's time from the request to its last event."""
+
+    completion: dict[str, Any]
+    chunks: list[dict[str, Any]]
+    stated_cost: StatedCost | None
+    latency_ms: float
+
+
+async def relay_stream(upstream: Upstream, body: dict[str, Any], send: Send, include_usage: bool,
+                       mode: str) -> RelayedStream:
+    """Relay an upstream SSE stream to the client as it comes.
+
+    The closing `[DONE]` event is left to the caller, which meters the call first. An error event
+    in the stream ends it: the client gets the event, the caller a `StreamFailed` (not a reply).
     """
     # Ask the upstream for usage even when the client did not, for exact metering; the
     # usage-only chunk is then kept from the client, which did not ask for it.
@@ -32,27 +51,31 @@ async def relay_stream(upstream: Upstream, body: dict[str, Any], send: Send, inc
     chunks: list[dict[str, Any]] = []
     answered = False
     try:
-        async with upstream.chat_stream(upstream_body) as payloads:
+        async with upstream.chat_stream(upstream_body) as stream:
             await send({"type": "http.response.start", "status": 200, "headers": headers(SSE, mode)})
             answered = True
-            async for payload in payloads:
+            async for payload in stream.payloads:
                 if payload == "[DONE]":
                     break
                 chunk = loads(payload.encode())
-                if chunk is None:
+                if not isinstance(chunk, dict):
                     continue
+                error = shapes.stream_error(chunk)
+                if error is not None:
+                    raise StreamFailed(shapes.error_status(error) or 502, payload.encode())
                 chunks.append(chunk)
-                if not include_usage and not chunk.get("choices") and chunk.get("usage"):
+                if not include_usage and shapes.is_usage_only(chunk):
                     continue
                 await send({"type": "http.response.body", "body": b"data: " + payload.encode() + b"\n\n",
                             "more_body": True})
+            latency_ms = (time.perf_counter() - stream.sent_at) * 1000
     except UpstreamError as exc:
         if answered:
             # The status line is gone; end the stream with an error event the client can read.
             await send({"type": "http.response.body", "body": b"data: " + exc.body + b"\n\n", "more_body": False})
-            exc.answered = True  # type: ignore[attr-defined]
+            exc.answered = True
         raise
-    return shapes.completion_from_chunks(chunks), chunks
+    return RelayedStream(shapes.completion_from_chunks(chunks), chunks, stream.stated_cost, latency_ms)
 
 
 def loads(data: bytes) -> Any:

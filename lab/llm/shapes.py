@@ -13,6 +13,50 @@ def error_body(message: str, *, type_: str = "invalid_request_error", code: str 
     return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
 
 
+def error_status(error: Any) -> int | None:
+    """The HTTP status an error object stands for: its `code` when that is a status, as a number or
+    as a string (LiteLLM's proxy sends `"code": "429"`), or OpenAI's word for one; None otherwise."""
+    if not isinstance(error, dict):
+        return None
+    code = error.get("code")
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code)
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+        return code
+    return _STATUS_OF_CODE.get(str(code)) or _STATUS_OF_TYPE.get(str(error.get("type")))
+
+
+_STATUS_OF_CODE = {"rate_limit_exceeded": 429, "insufficient_quota": 429, "invalid_api_key": 401,
+                   "model_not_found": 404, "context_length_exceeded": 400}
+_STATUS_OF_TYPE = {"server_error": 500, "rate_limit_error": 429, "authentication_error": 401}
+
+
+def stream_error(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    """The error an event of a 200 stream carries (`data: {"error": {...}}`), or None: servers
+    that fail after the status line went out (LiteLLM's proxy, vLLM) say so in the stream."""
+    error = chunk.get("error")
+    if error is None or chunk.get("choices"):
+        return None
+    return error if isinstance(error, dict) else {"message": str(error), "type": "server_error", "code": None}
+
+
+def is_usage_only(chunk: dict[str, Any]) -> bool:
+    """A stream chunk that only carries `usage`: `choices` empty (OpenAI, vLLM, Ollama), or one choice
+    with an empty delta and no finish_reason (LiteLLM's proxy)."""
+    if not chunk.get("usage"):
+        return False
+    for choice in chunk.get("choices") or []:
+        if choice.get("finish_reason") is not None or any((choice.get("delta") or {}).values()):
+            return False
+    return True
+
+
+def has_reply(comp: dict[str, Any] | None) -> bool:
+    """Whether a completion says something: text or a tool call in its first choice."""
+    message = (((comp or {}).get("choices") or [{}])[0] or {}).get("message") or {}
+    return bool(message.get("content") or message.get("tool_calls"))
+
+
 def completion(*, model: str, message: dict[str, Any], finish_reason: str, id_: str, created: int,
                usage: dict[str, Any] | None = None, fingerprint: str | None = None) -> dict[str, Any]:
     """A chat.completion object with one choice."""

@@ -7,41 +7,66 @@ call does not wait for it; nothing else imports it.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sys
+import threading
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from lab.llm import shapes
+from lab.llm.prices import StatedCost, cost_from_headers
 
 
 @dataclass(slots=True)
 class UpstreamReply:
-    """A successful upstream answer: status and raw JSON body."""
+    """A successful upstream answer: status, raw JSON body, the cost it states, and the time the
+    upstream took (from sending the request to the last byte, none of walab's own warm-up)."""
 
     status: int
     body: bytes
+    stated_cost: StatedCost | None = None
+    latency_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class UpstreamStream:
+    """A streamed answer while it arrives: its `data:` payloads, the cost its headers state, and
+    when its request was sent (perf_counter), for the upstream's own latency."""
+
+    payloads: AsyncIterator[str]
+    stated_cost: StatedCost | None
+    sent_at: float
 
 
 class UpstreamError(Exception):
-    """The upstream failed: its status and OpenAI-shaped error body, passed through to the caller."""
+    """The upstream failed: its status and OpenAI-shaped error body, passed through to the caller.
+
+    `answered`: the client already got a 200 stream, ended by this error as its last event.
+    """
 
     def __init__(self, status: int, body: bytes) -> None:
         super().__init__(f"upstream answered {status}")
         self.status = status
         self.body = body
+        self.answered = False
 
 
-_preloading: list[bool] = []
+_preloading: list[threading.Thread] = []
+
+
+def wait_preloaded() -> None:
+    """Block until `preload_sdk`'s thread is done (at once when it is, or never started)."""
+    for thread in _preloading:
+        thread.join()
 
 
 def preload_sdk() -> None:
     """Import the openai SDK in a background thread, once per process."""
     if _preloading or "openai" in sys.modules:
         return
-    _preloading.append(True)
-    import threading
 
     def load() -> None:
         try:
@@ -49,7 +74,9 @@ def preload_sdk() -> None:
         except Exception:  # noqa: BLE001 - the first call reports a broken install
             pass
 
-    threading.Thread(target=load, name="walab-openai-import", daemon=True).start()
+    thread = threading.Thread(target=load, name="walab-openai-import", daemon=True)
+    _preloading.append(thread)
+    thread.start()
 
 
 class Upstream:
@@ -78,6 +105,18 @@ class Upstream:
         """Whether an upstream API key was given."""
         return bool(self._key)
 
+    async def ready(self) -> None:
+        """Import the SDK, build its client and resources off the event loop, before a call's clock
+        starts: the first call's latency is then the upstream's, not walab's warm-up."""
+        if self._client is None:
+            await asyncio.to_thread(self._prepare)
+
+    def _prepare(self) -> None:
+        sdk = self._sdk()
+        for name, resource in (("chat", sdk.chat.completions), ("embeddings", sdk.embeddings)):
+            self._split(resource, name, {})
+            resource.with_raw_response, resource.with_streaming_response  # noqa: B018 - built on first use
+
     def _sdk(self) -> Any:
         if self._client is None:
             import openai
@@ -104,11 +143,17 @@ class Upstream:
 
         if self.refused is not None:
             raise UpstreamError(self.refused.status, self.refused.body)
+        sent_at = time.perf_counter()
         try:
             raw = await fn()
         except openai.OpenAIError as exc:
             raise self._upstream_error(exc) from None
-        return UpstreamReply(raw.http_response.status_code, raw.http_response.content)
+        http = raw.http_response
+        try:  # httpx's own: from the request going out to the response read, none of the SDK's work
+            latency_ms = http.elapsed.total_seconds() * 1000
+        except RuntimeError:  # not closed yet (a client that reads lazily)
+            latency_ms = (time.perf_counter() - sent_at) * 1000
+        return UpstreamReply(http.status_code, http.content, cost_from_headers(http.headers), latency_ms)
 
     async def chat(self, body: dict[str, Any]) -> UpstreamReply:
         """A non-streamed chat completion."""
@@ -128,17 +173,18 @@ class Upstream:
         return await self._call(lambda: res.with_raw_response.list())
 
     @asynccontextmanager
-    async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[AsyncIterator[str]]:
-        """A streamed chat completion: yields the upstream's SSE `data:` payloads as they arrive."""
+    async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[UpstreamStream]:
+        """A streamed chat completion: the upstream's SSE `data:` payloads as they arrive."""
         import openai
 
         if self.refused is not None:
             raise UpstreamError(self.refused.status, self.refused.body)
         res = self._sdk().chat.completions
         kwargs = self._split(res, "chat", {**body, "stream": True})
+        sent_at = time.perf_counter()
         try:
             async with res.with_streaming_response.create(**kwargs) as resp:
-                yield _data_lines(resp)
+                yield UpstreamStream(_data_lines(resp), cost_from_headers(resp.headers), sent_at)
         except openai.OpenAIError as exc:
             raise self._upstream_error(exc) from None
 
@@ -147,9 +193,10 @@ class Upstream:
         import openai
 
         if isinstance(exc, openai.APIStatusError):
-            if exc.status_code in (401, 403):
-                return self._key_refused(exc.status_code, _error_bytes(exc))
-            return UpstreamError(exc.status_code, _error_bytes(exc))
+            body = _error_bytes(exc)
+            if exc.status_code in (401, 403) or _no_key_database(exc.status_code, body):
+                return self._key_refused(exc.status_code, body)
+            return UpstreamError(exc.status_code, body)
         if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: it is a subclass
             return UpstreamError(504, shapes.error_body(
                 f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
@@ -169,11 +216,18 @@ class Upstream:
         from lab.llm.relay import error_message
 
         said = error_message(body).strip()
-        if status == 401:
-            what = (f"401 Unauthorized from the upstream LLM at {self.url}: it refused the API key"
-                    + ("" if self._key else " (none was sent)"))
-            fix = ("check OPENAI_API_KEY (a key of that server) and OPENAI_BASE_URL (the server the key belongs to); "
-                   "the lab sends no more calls to it with this key (restart it with the right one)")
+        if status != 403:
+            # LiteLLM's proxy without a database answers 400 "No connected db." to any key but its
+            # master key (it would look the key up there): a refused key all the same, told as a 401.
+            answered = f"{status} {'Unauthorized' if status == 401 else 'Bad Request'} from the upstream LLM at {self.url}"
+            if self._key:
+                what = f"{answered}: it refused the API key"
+                fix = ("check OPENAI_API_KEY (a key of that server) and OPENAI_BASE_URL (the server the key belongs "
+                       "to); the lab sends no more calls to it with this key (restart it with the right one)")
+            else:
+                what = f"{answered}: it wants an API key and OPENAI_API_KEY is not set"
+                fix = "set OPENAI_API_KEY to a key of that server (for a LiteLLM proxy, its master or a virtual key)"
+            status = 401
         else:
             what = f"403 Forbidden from the upstream LLM at {self.url}: the API key may not use this model or project"
             fix = "check OPENAI_API_KEY and OPENAI_BASE_URL, and the model name (LLM_MODEL) against that account"
@@ -183,6 +237,17 @@ class Upstream:
         if status == 401:
             self.refused = error
         return error
+
+
+def _no_key_database(status: int, body: bytes) -> bool:
+    """LiteLLM's proxy refusing a key it cannot look up: 400, type `no_db_connection`."""
+    if status != 400:
+        return False
+    from lab.llm.relay import loads
+
+    error = (loads(body) or {}).get("error") if body.startswith(b"{") else None
+    return isinstance(error, dict) and (error.get("type") == "no_db_connection"
+                                        or str(error.get("message", "")).startswith("No connected db"))
 
 
 async def _data_lines(resp: Any) -> AsyncIterator[str]:

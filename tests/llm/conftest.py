@@ -23,7 +23,12 @@ UPSTREAM_KEY = "sk-test-UPSTREAMsecret0123456789abcdef"
 
 @dataclass
 class FakeUpstream:
-    """Answers like OpenAI; the last user message steers it: '429', '500', 'slow', 'tool', 'nousage'."""
+    """Answers like OpenAI; the last user message steers it: '429', '500', 'slow', 'tool', 'nousage',
+    and the shapes other OpenAI-compatible servers send: 'zerousage' (all-zero usage), 'alias' (the
+    proxy's model alias and its cost header), 'usagecost' (a `usage.cost`), 'toolstop' (tool calls
+    ending with finish_reason stop), 'nodb' (LiteLLM's 400 to a key it cannot look up), 'code429'
+    (a string error code), 'midstream' (an error event inside a 200 stream), and LiteLLM's usage
+    chunk with one empty choice on every stream."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -52,6 +57,12 @@ class FakeUpstream:
         last = next((m.get("content") or "" for m in reversed(body["messages"]) if m["role"] == "user"), "")
         if "401" in last:  # a server that refuses the key, in its own (not OpenAI's) words
             return await _json(send, 401, {"message": "Unauthorized"})
+        if "nodb" in last:
+            return await _json(send, 400, {"error": {"message": "No connected db.", "type": "no_db_connection",
+                                                     "param": None, "code": "400"}})
+        if "code429" in last:
+            return await _json(send, 429, {"error": {"message": "litellm.RateLimitError: mock rate limit",
+                                                     "type": "throttling_error", "param": None, "code": "429"}})
         if "429" in last:
             return await _json(send, 429, {"error": {"message": "Rate limit reached for gpt-4o-mini in organization",
                                                      "type": "requests", "param": None, "code": "rate_limit_exceeded"}})
@@ -68,30 +79,42 @@ class FakeUpstream:
             name = body["tools"][0]["function"]["name"]
             message = {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "call_abc123", "type": "function", "function": {"name": name, "arguments": '{"plano":"basico"}'}}]}
-            finish = "tool_calls"
+            finish = "stop" if "toolstop" in last else "tool_calls"
         elif (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
             message["content"] = orjson.dumps({"intent": "preco", "echo": last}).decode()
         usage = {"prompt_tokens": 11 * len(body["messages"]), "completion_tokens": 7, "total_tokens": 11 * len(body["messages"]) + 7,
                  "prompt_tokens_details": {"cached_tokens": 0}}
-        comp = {"id": "chatcmpl-up1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini-2024-07-18",
+        if "zerousage" in last:
+            usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        if "usagecost" in last:
+            usage["cost"] = 0.0042
+        model = "team-chat" if "alias" in last else "gpt-4o-mini-2024-07-18"
+        cost_header = [(b"x-litellm-response-cost", b"1.35e-05")] if "alias" in last else []
+        comp = {"id": "chatcmpl-up1", "object": "chat.completion", "created": 1700000000, "model": model,
                 "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]}
         if "nousage" not in last:
             comp["usage"] = usage
         if not body.get("stream"):
-            return await _json(send, 200, comp)
+            return await _json(send, 200, comp, cost_header)
         from lab.llm import shapes
 
         chunks = shapes.chunks_from_completion(comp, include_usage=bool((body.get("stream_options") or {}).get("include_usage")))
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
-        for event in shapes.sse(chunks):
+        if chunks[-1].get("usage"):  # LiteLLM's proxy: the usage chunk carries one empty choice
+            chunks[-1]["choices"] = [{"index": 0, "delta": {}}]
+        if "midstream" in last:  # the status line went out, then the backend failed: an error event
+            chunks = chunks[:2] + [{"error": {"message": "overloaded", "type": None, "param": None, "code": "503"}}]
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream"), *cost_header]})
+        for event in shapes.sse(chunks)[:-1 if "midstream" in last else None]:
             await send({"type": "http.response.body", "body": event, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _json(send: Any, status: int, data: Any) -> None:
+async def _json(send: Any, status: int, data: Any, headers: list[tuple[bytes, bytes]] = ()) -> None:
     body = orjson.dumps(data)
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *headers]})
     await send({"type": "http.response.body", "body": body})
 
 

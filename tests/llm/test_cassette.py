@@ -177,3 +177,10 @@ def test_a_hand_edited_cassette_is_rewritten_before_appending(tmp_path):
     path.write_text(yamlio.dumps({"entries": data["entries"], "version": 1}))  # entries no longer last
     CassetteStore(path).record(_entry(1))
     assert [e.reply for e in Cassette.load(path).entries] == ["resposta 0", "resposta 1"]
+
+
+def test_a_folder_not_made_yet_records_into_a_cassette_inside_it(tmp_path):
+    """A project's scenarios/ before its first recording: a folder to make, never a file of that name."""
+    store = CassetteStore(tmp_path / "scenarios")
+    assert store.record_to == tmp_path / "scenarios" / "recorded.cassette.yaml"
+    assert CassetteStore(tmp_path / "new.cassette.yaml").record_to == tmp_path / "new.cassette.yaml"
