@@ -14,7 +14,7 @@ entries:
   conversation_hash: 1a2b…
   usage: {prompt_tokens: 120, completion_tokens: 30, total_tokens: 150}
   cost_usd: 3.6e-05            # priced when recorded (replay reports it; absent: priced on replay)
-  priced_by: genai-prices, model reported   # or upstream (x-litellm-response-cost), ... (lab.llm.prices)
+  priced_by: genai-prices:model   # or x-litellm-response-cost, usage.cost, genai-prices:alias
   request: {...}               # canonical request, secrets scrubbed
   response: {...}              # or `stream: [chunk, ...]` for a streamed reply
 ```

@@ -18,12 +18,26 @@ from typing import Any, Mapping
 
 PRICE_UNKNOWN = "price unknown"
 COST_HEADER = "x-litellm-response-cost"
-# What priced a call (`LLMCall.priced_by`); None: price unknown.
-BY_HEADER = f"upstream ({COST_HEADER})"
-BY_USAGE_COST = "upstream (usage.cost)"
-BY_MODEL = "genai-prices, model reported"
-BY_ALIAS = "genai-prices, model requested"
-BY_SCRIPT = "scripted (no model called)"
+# What priced a call (`LLMCall.priced_by`, a cassette entry's `priced_by`); None: price unknown.
+BY_HEADER = COST_HEADER
+BY_USAGE_COST = "usage.cost"
+BY_MODEL = "genai-prices:model"
+BY_ALIAS = "genai-prices:alias"
+BY_SCRIPT = "scripted"
+PRICED_BY = {
+    BY_HEADER: f"the upstream's own cost ({COST_HEADER} header)",
+    BY_USAGE_COST: "the upstream's own cost (usage.cost)",
+    BY_MODEL: "genai-prices, by the model the upstream reported",
+    BY_ALIAS: "genai-prices, by the model the request named (the upstream's is not in it)",
+    BY_SCRIPT: "nothing: scripted replies cost $0",
+}
+
+
+def describe_priced_by(priced_by: str | None) -> str:
+    """What priced a call, in words (`price unknown` when nothing did)."""
+    if priced_by is None:
+        return PRICE_UNKNOWN
+    return PRICED_BY.get(priced_by, priced_by)
 
 
 @dataclass(frozen=True, slots=True)

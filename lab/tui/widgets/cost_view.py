@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from lab.conversation.model import Turn
 from lab.llm.model import LLMCall
+from lab.llm.prices import BY_SCRIPT, PRICE_UNKNOWN, describe_priced_by
 
 
 @dataclass(slots=True)
@@ -28,6 +29,7 @@ class Usage:
     estimated: bool = False
     latency_ms: float = 0.0
     modes: set[str] = field(default_factory=set)
+    priced_by: set[str] = field(default_factory=set)  # what priced the answered calls (lab.llm.prices)
 
     def add(self, call: LLMCall) -> None:
         self.calls += 1
@@ -41,8 +43,11 @@ class Usage:
             self.failed += 1
         elif call.cost_usd is None:
             self.unknown_price = True
+            self.priced_by.add(PRICE_UNKNOWN)
         else:
             self.cost_usd += call.cost_usd
+            if call.priced_by is not None and call.priced_by != BY_SCRIPT:  # scripted: said below the tables
+                self.priced_by.add(describe_priced_by(call.priced_by))
 
 
 def failed(call: LLMCall) -> bool:
@@ -76,6 +81,14 @@ def cost_text(u: Usage) -> Text:
     if u.unknown_price:
         return Text(f"≥${u.cost_usd:.6f}" if u.cost_usd else "price unknown", style="yellow")
     return Text(f"${u.cost_usd:.6f}")
+
+
+def priced_by_text(sources: set[str]) -> str:
+    """What priced a model's calls, `priced by genai-prices, by the model the upstream reported`,
+    with `price unknown` for those nothing priced."""
+    known = sorted(sources - {PRICE_UNKNOWN})
+    said = ["priced by " + "; ".join(known)] if known else []
+    return "; ".join(said + ([PRICE_UNKNOWN] if PRICE_UNKNOWN in sources else []))
 
 
 def calls_text(u: Usage) -> Text:
@@ -114,6 +127,8 @@ def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[T
     parts: list[RenderableType] = [Text("Tokens & cost", style="bold"), table, Text("")]
     if by_model:
         parts += [Text("per model (session)", style="bold"), models]
+        parts += [Text(f"{model}: {priced_by_text(u.priced_by)}", style="dim")
+                  for model, u in sorted(by_model.items()) if u.priced_by]
     else:
         parts.append(Text("No LLM call yet in this session.", style="dim"))
     if turn is not None and turn.llm_calls:
