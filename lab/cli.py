@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("lab.scenarios.cli_record", "chat in the terminal and record a scenario + cassette"),
     "replay": ("lab.scenarios.cli_replay", "replay a scenario and print its transcript"),
     "test": ("lab.scenarios.cli_test", "run the test suite (pytest over tests/ and scenarios/)"),
+    "load": ("lab.load.cli", "many simulated users against the flow, with fault plans; a load report"),
     "compare": ("lab.promptlab.cli", "run scenarios across prompt variants and models, compare"),
     "prompts": ("lab.promptlab.cli_prompts", "list prompt variants with their token counts"),
 }

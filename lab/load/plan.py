@@ -1,0 +1,140 @@
+"""The plan of a load run: what each simulated user does, as plain JSON a load worker can read.
+
+`walab load` compiles scenario files into conversation scripts (`ConversationScript`: the user's
+steps and what each reply must show) once, in the lab process; load workers fetch the plan from
+the hub (`GET /_load/plan`), so a worker on another machine needs no project checkout of its own.
+
+Where conversations come from is one seam: `conversation_scripts(sources)` takes scenario files
+today; personas (a model playing the user from a description) plug in here as another source that
+produces the same `ConversationScript` shape, with steps written as the user goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.errors import ConfigError
+from lab.scenarios.expand import expand
+from lab.scenarios.loader import load_scenario
+from lab.scenarios.model import Expect, Scenario, Step
+
+# Scenario step actions a load user plays; the others are named in the plan's warnings.
+PLAYED = ("user", "tap")
+
+
+@dataclass(slots=True)
+class ReplyCheck:
+    """What a turn's replies must show (the part of a scenario's `expect` a load user checks)."""
+
+    text: str | None = None
+    contains: list[str] = field(default_factory=list)
+    matches: str | None = None
+    buttons: list[str] | None = None
+    no_reply: bool = False
+    state: str | None = None
+
+
+@dataclass(slots=True)
+class ScriptStep:
+    """One thing the user does: `text` (with Meta redeliveries) or `tap` a choice by its title."""
+
+    kind: str
+    text: str
+    duplicates: int = 0
+    check: ReplyCheck | None = None
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class ConversationScript:
+    """One conversation a simulated user plays, from its first message to its last."""
+
+    name: str
+    flow: str  # namespace/id
+    contact_name: str
+    steps: list[ScriptStep]
+
+
+def conversation_scripts(paths: list[Path]) -> tuple[list[ConversationScript], list[str]]:
+    """Scripts from scenario files (every expanded case), and warnings about what load skips."""
+    scripts: list[ConversationScript] = []
+    warnings: list[str] = []
+    for path in paths:
+        scenario = load_scenario(path)
+        for case in expand(scenario):
+            steps = []
+            for step in case.steps:
+                played = _script_step(step)
+                if played is None:
+                    warnings.append(f"{path}:{step.line or '?'}: step {step.index} ({step.action}) is not "
+                                    "played under load (only user text and taps are; fault plans apply "
+                                    "to the whole run with --faults)")
+                    continue
+                steps.append(played)
+            if not steps:
+                raise ConfigError(f"scenario {path} has no step a load user can play",
+                                  where=str(path), fix="give it `user:` or `tap:` steps")
+            scripts.append(ConversationScript(case.test_name, scenario.flow, _contact_name(scenario), steps))
+    return scripts, warnings
+
+
+def scenario_files(paths: list[str]) -> list[Path]:
+    """The scenario files named, folders searched for `*.yaml` (cassettes and snapshots left out)."""
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.yaml") if not f.name.endswith(".cassette.yaml")
+                            and "__snapshots__" not in f.parts)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ConfigError(f"no scenario file or folder at {p}", where=str(p),
+                              fix="give scenario files, e.g. --scenario scenarios/lead_qualification/qualify.yaml")
+    if not files:
+        raise ConfigError(f"no scenario files under {', '.join(paths)}", fix="give scenario YAML files")
+    return files
+
+
+def scenarios_of(paths: list[Path]) -> list[Scenario]:
+    return [load_scenario(p) for p in paths]
+
+
+def to_json(scripts: list[ConversationScript]) -> list[dict[str, Any]]:
+    return [asdict(s) for s in scripts]
+
+
+def _contact_name(scenario: Scenario) -> str:
+    return scenario.contacts[0].name if scenario.contacts else "Cliente"
+
+
+def _script_step(step: Step) -> ScriptStep | None:
+    if step.action not in PLAYED:
+        return None
+    value = step.value
+    if step.action == "tap":
+        return ScriptStep("tap", str(value), check=_check(step.expect), line=step.line)
+    if isinstance(value, dict):
+        if value.get("delivered_after"):
+            return None  # a late delivery moves the shared clock: not for concurrent users
+        return ScriptStep("text", str(value["text"]), int(value.get("duplicates") or 0), _check(step.expect),
+                          step.line)
+    text = value[0] if isinstance(value, list) else value
+    return ScriptStep("text", str(text), 0, _check(step.expect), step.line)
+
+
+def _check(expect: Expect | None) -> ReplyCheck | None:
+    if expect is None:
+        return None
+    check = ReplyCheck(text=expect.text, contains=list(expect.contains), matches=expect.matches,
+                       buttons=expect.buttons, no_reply=expect.no_reply, state=expect.state)
+    # A reply's own expectations become parts the turn's text must contain (order is not checked).
+    templates = [expect.template] if expect.template else []
+    for reply in expect.replies or ():
+        check.contains += [part for part in (reply.text, reply.contains) if part]
+        if reply.template:
+            templates.append(reply.template)
+    check.contains += [f"[template {t.get('name')}]" for t in templates if t.get("name")]
+    return check
