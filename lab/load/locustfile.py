@@ -176,6 +176,9 @@ def _firer(environment: Any) -> Any:
 
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
+    # Importing this file can take seconds on a busy machine, during which gevent's loop keeps the
+    # time it read before: Locust's --run-time timer, armed next, would fire that much early.
+    gevent.get_hub().loop.update_now()
     if isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(MESSAGE, lambda msg, **__: _master_log().add_batch(msg.data))
     if not isinstance(environment.runner, WorkerRunner):

@@ -174,7 +174,7 @@ class LoadRun:
         users, rate = (max(1, o.processes, o.expect_workers), 100.0) if o.arrival_rate else (o.users, o.spawn_rate)
         argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
                 "-u", str(users), "-r", str(rate), "-t", f"{max(1, round(o.duration))}s",
-                "--stop-timeout", str(round(o.turn_timeout + 5)), "--only-summary", "--loglevel", "WARNING",
+                "--stop-timeout", str(round(o.turn_timeout + 5)), "--only-summary", "--loglevel", os.environ.get("WALAB_LOAD_LOGLEVEL", "WARNING"),
                 "--csv", str(o.out / "locust"), "--html", str(o.out / "locust.html"),
                 "--exit-code-on-error", "0"]
         if o.processes > 1:
