@@ -70,7 +70,8 @@ def build_report(records: list[dict[str, Any]], outcome: Any, run: dict[str, Any
     }
     latency = {name: summarize([r[key] for r in turns if r.get(key) is not None])
                for name, key in (("ack", "ack_ms"), ("first_reply", "first_reply_ms"), ("turn", "turn_ms"))}
-    seconds = max(outcome.seconds, 1e-9)
+    # Throughput over the time turns were played (the lab's start and Locust's are not load).
+    seconds = max(_span(turns), 1e-9)
     report = {
         "version": 1,
         "run": {**run, "seconds": round(outcome.seconds, 1), "locust_exit": outcome.locust_exit,
@@ -78,7 +79,7 @@ def build_report(records: list[dict[str, Any]], outcome: Any, run: dict[str, Any
                             "system": f"{platform.system()} {platform.machine()}"}},
         "totals": totals,
         "latency_ms": latency,
-        "throughput": {"turns_per_s": round(len(turns) / seconds, 2),
+        "throughput": {"seconds": round(seconds, 2), "turns_per_s": round(len(turns) / seconds, 2),
                        "users_messages_per_s": round(sum(r.get("deliveries", 1) for r in turns) / seconds, 2)},
         "timeline": timeline(turns),
         "failures": [{"failure": f, "count": n} for f, n in failures.most_common(10)],
@@ -87,6 +88,12 @@ def build_report(records: list[dict[str, Any]], outcome: Any, run: dict[str, Any
     }
     report["verdict"] = verdict(report)
     return report
+
+
+def _span(turns: list[dict[str, Any]]) -> float:
+    if not turns:
+        return 0.0
+    return (max(r["started"] + (r.get("turn_ms") or 0) / 1000 for r in turns) - min(r["started"] for r in turns))
 
 
 def verdict(report: dict[str, Any]) -> str:

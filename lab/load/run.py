@@ -182,8 +182,10 @@ class LoadRun:
         if o.expect_workers:
             argv += ["--master", "--expect-workers", str(o.expect_workers)]
         argv.append(user_class)
-        process = await asyncio.create_subprocess_exec(*argv, env=env, stdout=sys.stderr)
+        process = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
+                                                       stderr=asyncio.subprocess.STDOUT)
         try:
+            await _relay(process.stdout, self.settings.secret_values())
             return await process.wait()
         except asyncio.CancelledError:
             process.terminate()
@@ -217,6 +219,19 @@ async def _follow(client: Any, hub: LoadHub) -> None:
         if pending:
             await asyncio.gather(*(check(x) for x in pending))
         await asyncio.sleep(0.25)
+
+
+async def _relay(stream: Any, secrets: list[str]) -> None:
+    """Locust's output (progress, its summary) to our stderr, line by line, secrets scrubbed."""
+    while True:
+        line = await stream.readline()
+        if not line:
+            return
+        text = line.decode("utf-8", "replace")
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        sys.stderr.write(text)
+        sys.stderr.flush()
 
 
 def _loopback(host: str) -> str:
