@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 HEADLESS = ["lab", "lab.cli", "lab.config", "lab.server", "lab.whatsapp", "lab.kestra", "lab.llm",
-            "lab.conversation", "lab.scenarios", "lab.scenarios.pytest_plugin", "lab.promptlab"]
+            "lab.conversation", "lab.scenarios", "lab.scenarios.pytest_plugin", "lab.promptlab", "lab.load.cli"]
 
 
 def test_headless_modules_do_not_import_textual():
