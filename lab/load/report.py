@@ -49,7 +49,7 @@ def build_report(records: list[dict[str, Any]], outcome: Any, run: dict[str, Any
     turns = [r for r in records if r.get("outcome") != "not_started"]
     outcomes = Counter(r.get("outcome", "ok") for r in records)
     lost = [r for r in turns if r.get("outcome") != "stopped" and not ended.intersection(r.get("executions") or ())]
-    kestra = Counter(str(r.get("ack_status")) for r in turns if r.get("outcome") == "ack_failed")
+    kestra = Counter(_status(r.get("ack_status")) for r in turns if r.get("outcome") == "ack_failed")
     meta_seen = Counter(code for r in turns for code in r.get("meta_errors") or ())
     failures = Counter(f for r in records for f in (r.get("failures") or ())[:1])
     totals = {
@@ -88,6 +88,11 @@ def build_report(records: list[dict[str, Any]], outcome: Any, run: dict[str, Any
     }
     report["verdict"] = verdict(report)
     return report
+
+
+def _status(code: Any) -> str:
+    """An HTTP status, or `no answer` when the connection failed (Kestra down, restarting)."""
+    return str(code) if code else "no answer"
 
 
 def _span(turns: list[dict[str, Any]]) -> float:
@@ -159,7 +164,8 @@ def table(report: dict[str, Any]) -> str:
         lines.append("  Meta errors at the Graph API: " + ", ".join(f"{k}×{v}" for k, v in
                                                                   t["meta_errors_at_graph_api"].items()))
     if t["kestra_errors"]:
-        lines.append("  Kestra webhook errors: " + ", ".join(f"HTTP {k}×{v}" for k, v in t["kestra_errors"].items()))
+        lines.append("  Kestra webhook errors: " + ", ".join(f"{'' if k == 'no answer' else 'HTTP '}{k}×{v}"
+                                                            for k, v in t["kestra_errors"].items()))
     injected = {f"{where}.{k}": v for where, counts in t["faults_injected"].items() for k, v in counts.items()}
     if injected:
         lines.append("  faults injected: " + ", ".join(f"{k}×{v}" for k, v in injected.items()))
