@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -31,8 +32,11 @@ class VirtualClock:
         return datetime.fromtimestamp(self.time(), timezone.utc)
 
     def advance(self, delta: timedelta | float) -> None:
-        """Move the clock forward by a timedelta or seconds."""
-        self._offset += delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        """Move the clock forward by a timedelta or seconds (callers check how far: `lab.limits`)."""
+        seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"the virtual clock moves forward by a finite time, not {seconds!r} seconds")
+        self._offset += seconds
 
     def tick(self, seconds: float = 1.0) -> float:
         """On a frozen clock, advance a little and return the new time (distinct timestamps)."""
@@ -46,6 +50,18 @@ def parse_duration(text: str) -> timedelta:
     import re
 
     s = text.strip()
+    try:
+        return _parse_duration(s)
+    except OverflowError:
+        from lab.errors import ConfigError
+
+        raise ConfigError(f"the duration {text[:40]!r} is too long to count", fix="write a shorter duration") from None
+
+
+def _parse_duration(s: str) -> timedelta:
+    import re
+
+    text = s
     iso = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", s.upper())
     if iso and any(iso.groups()):
         d, h, m, sec = iso.groups()

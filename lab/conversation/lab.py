@@ -51,6 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from lab import limits
 from lab.conversation import events as ev
 from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
 from lab.errors import LabError
@@ -280,7 +281,7 @@ class Lab:
     # -- time -------------------------------------------------------------------------------
     def advance(self, delta: timedelta | float) -> None:
         """Move the virtual clock (the 24-hour window, KV TTLs and timestamps follow it)."""
-        self.clock.advance(delta)
+        self.clock.advance(limits.clock_move(delta))
 
     def read(self, wa_id: str) -> int:
         """The user opens the chat: delivered messages become read (status webhooks follow)."""
@@ -318,7 +319,9 @@ class Lab:
                         delivered_after: timedelta | None = None) -> Turn:
         """The user types a message. `duplicates` redelivers the same webhook; `delivered_after` posts it
         that much later than the user wrote it (Meta retries webhooks for days)."""
-        return await self._turn(self.phone.text(wa_id, text), duplicates, delivered_after)
+        duplicates = limits.count(duplicates, "duplicates", limits.MAX_DUPLICATES)
+        late = None if delivered_after is None else limits.clock_move(delivered_after, "delivered_after")
+        return await self._turn(self.phone.text(wa_id, text), duplicates, late)
 
     async def tap(self, wa_id: str, title: str) -> Turn:
         """The user taps a reply button, a list row or a template quick reply, by its title."""

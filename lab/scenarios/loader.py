@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lab import yamlio
+from lab import limits, yamlio
 from lab.errors import ConfigError
 from lab.scenarios.model import (
     ACTIONS,
@@ -166,6 +166,7 @@ def _llm(src: _Source, value: Any, path: Path) -> LLMSource:
     if not isinstance(repeat, int) or not isinstance(pass_if, int) or not 1 <= pass_if <= repeat:
         raise src.error(["llm", "repeat"], "repeat and pass_if must be integers with 1 <= pass_if <= repeat",
                         "e.g. `repeat: 5, pass_if: 4`")
+    _within(src, ["llm", "repeat"], lambda: limits.count(repeat, "repeat", limits.MAX_REPEAT, minimum=1))
     return LLMSource(
         source=source,
         cassette=(path.parent / cassette) if cassette else default_cassette,
@@ -204,7 +205,26 @@ def _faults(src: _Source, value: Any) -> list[dict[str, Any]]:
     items = value or []
     if not isinstance(items, list) or not all(_is_fault(f) for f in items):
         raise src.error(["faults"], "faults must be a list of sandbox faults", _SHAPES["fault"])
+    for i, fault in enumerate(items):
+        _check_fault(src, ["faults", i], fault)
     return items
+
+
+def _check_fault(src: _Source, keys: list[str | int], fault: dict[str, Any]) -> None:
+    """Arm the fault on a throwaway script: its counts and codes are checked as the sandbox checks them."""
+    from lab.whatsapp.faults import Faults
+
+    name = next(k for k in fault if k in FAULTS)
+    args = {k: v for k, v in fault.items() if k != name}
+    _within(src, [*keys, name], lambda: getattr(Faults(), name)(fault[name], **args))
+
+
+def _within(src: _Source, keys: list[str | int], check: Any) -> Any:
+    """Run a `lab.limits` check; its refusal becomes an error at the value's line."""
+    try:
+        return check()
+    except ConfigError as exc:
+        raise src.error(keys, exc.what, exc.fix or "a smaller value") from None
 
 
 def _vars(src: _Source, value: Any) -> list[dict[str, Any]]:
@@ -268,13 +288,26 @@ def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) 
     if not ok:
         raise src.error(keys, f"{action}: unexpected value {value!r}", _SHAPES[action])
     duration = value if action == "advance" else value.get("delivered_after") if isinstance(value, dict) else None
-    if action in ("advance", "user") and isinstance(duration, str):
+    if action in ("advance", "user") and duration is not None:
+        if isinstance(duration, str):
+            from lab.clock import parse_duration
+
+            try:
+                parse_duration(duration)
+            except ConfigError:
+                raise src.error(keys, f"{action}: not a duration: {duration!r}", "a duration like 25h, 90m, 1h30m") from None
+        _within(src, keys, lambda: limits.clock_move(duration, "advance" if action == "advance" else "delivered_after"))
+    if action == "user" and isinstance(value, dict) and "duplicates" in value:
+        _within(src, [*keys, "duplicates"], lambda: limits.count(value["duplicates"], "duplicates", limits.MAX_DUPLICATES))
+    if action == "wait" and isinstance(value, dict) and "timeout" in value:
         from lab.clock import parse_duration
 
-        try:
-            parse_duration(duration)
-        except ConfigError:
-            raise src.error(keys, f"{action}: not a duration: {duration!r}", "a duration like 25h, 90m, 1h30m") from None
+        def wait_timeout() -> float:
+            return limits.seconds(parse_duration(str(value["timeout"])).total_seconds(), "the wait timeout",
+                                  limits.MAX_WAIT_S)
+        _within(src, [*keys, "timeout"], wait_timeout)
+    if action == "fault":
+        _check_fault(src, keys, value)
 
 
 def _is_fault(value: Any) -> bool:

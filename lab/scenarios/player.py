@@ -306,7 +306,7 @@ def arm_fault(lab: Any, spec: dict[str, Any]) -> None:
     if faults is None:
         raise LabError("this lab has no fault injection", fix="play the scenario on the embedded sandbox")
     args = {k: v for k, v in spec.items() if k != name}
-    getattr(faults, name)(int(spec[name]), **args)
+    getattr(faults, name)(spec[name], **args)
 
 
 def _at(step: Step) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from lab.clock import parse_duration
+from lab import limits
 from lab.errors import ConfigError
 
 MEDIA_COMMANDS = {"image": "image", "doc": "document", "document": "document", "audio": "audio",
@@ -137,12 +137,12 @@ def parse(text: str, *, project_dir: Path | None = None) -> ComposerAction:
             raise ConfigError("/tap needs the title of a button or list row", fix="write /tap Ver planos")
         return Tap(rest)
     if cmd == "advance":
-        return Advance(parse_duration(rest or "?"), rest)
+        return Advance(limits.clock_move(rest or "?", "/advance"), rest)
     if cmd == "late":
         delay, _, message = rest.partition(" ")
         if not message.strip():
             raise ConfigError("/late needs a delay and the text", fix="write /late 25h Quero um orçamento")
-        return SendLate(parse_duration(delay), message.strip())
+        return SendLate(limits.clock_move(delay, "/late"), message.strip())
     if cmd == "read":
         return MarkRead()
     if cmd in ("help", "?"):

@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lab.clock import parse_duration
+from lab import limits
 from lab.config import Contact
 from lab.errors import LabError
 from lab.whatsapp.errors import invalid_parameter
+from lab.whatsapp.faults import Faults
 
 if TYPE_CHECKING:
     from lab.whatsapp.sandbox import GraphSandbox
@@ -88,34 +89,40 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
     @graph
     async def advance(request: Request) -> Response:
         data = await _json_body(request, sandbox.max_body)
+        duration = data.get("duration")
         try:
-            sandbox.clock.advance(parse_duration(str(data.get("duration") or "")))
+            sandbox.clock.advance(limits.clock_move(duration if isinstance(duration, (int, float)) else
+                                                    str(duration or ""), "duration"))
         except LabError as exc:
-            raise invalid_parameter(exc.what) from None
+            raise invalid_parameter(f"{exc.what}. {exc.fix}." if exc.fix else exc.what) from None
         return Response(orjson.dumps({"now": sandbox.clock.time()}), media_type="application/json")
 
     @graph
     async def faults(request: Request) -> Response:
         data = await _json_body(request, sandbox.max_body)
         try:
-            _apply_faults(sandbox, data)
-        except (TypeError, ValueError) as exc:
-            raise invalid_parameter(f"Bad fault script: {exc}. Use fail_next (int), code (int), "
-                                    "duplicate_next (int), delay_statuses (seconds), throughput (per second or null), clear.") from None
+            _apply_faults(Faults(), data)  # all or nothing: a refused value arms none of the others
+            _apply_faults(sandbox.faults, data)
+        except LabError as exc:
+            raise invalid_parameter(f"Bad fault script: {exc.what}. {exc.fix}.") from None
         return Response(b'{"success":true}', media_type="application/json")
 
-    def _apply_faults(sandbox: GraphSandbox, data: dict[str, Any]) -> None:
-        f = sandbox.faults
+    def _apply_faults(f: Faults, data: dict[str, Any]) -> None:
+        unknown = sorted(set(data) - {"clear", "fail_next", "code", "details", "duplicate_next", "delay_statuses",
+                                      "throughput"})
+        if unknown:
+            raise LabError(f"unknown key {unknown[0]!r}", fix="use fail_next (with code and details), duplicate_next, "
+                                                              "delay_statuses (seconds), throughput (per second or null), clear")
         if data.get("clear"):
             f.clear()
         if "fail_next" in data:
-            f.fail_next(int(data["fail_next"]), int(data.get("code", 131000)), data.get("details"))
+            f.fail_next(data["fail_next"], data.get("code", 131000), data.get("details"))
         if "duplicate_next" in data:
-            f.duplicate_next(int(data["duplicate_next"]))
+            f.duplicate_next(data["duplicate_next"])
         if "delay_statuses" in data:
-            f.delay_statuses(float(data["delay_statuses"]))
+            f.delay_statuses(data["delay_statuses"])
         if "throughput" in data:
-            f.throughput(None if data["throughput"] is None else float(data["throughput"]))
+            f.throughput(data["throughput"])
 
     @graph
     async def thread(request: Request) -> Response:

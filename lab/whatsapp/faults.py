@@ -14,6 +14,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from lab import limits
+from lab.errors import ConfigError
 from lab.whatsapp.errors import kind
 
 
@@ -43,26 +45,32 @@ class Faults:
 
     def fail_next(self, n: int = 1, code: int = 131000, details: str | None = None) -> None:
         """The next n sends fail with this Meta code (asynchronous codes fail by status webhook)."""
-        self._queue.extend(Fault(code, details) for _ in range(n))
+        n = limits.count(n, "fail_next", limits.MAX_FAULT_COUNT - len(self._queue))
+        code = limits.count(code, "the error code", limits.MAX_ERROR_CODE, minimum=1)
+        self._queue.extend(Fault(code, None if details is None else str(details)) for _ in range(n))
 
     def rate_limit(self, n: int = 1) -> None:
         self.fail_next(n, 130429)
 
     def server_error(self, n: int = 1, http_status: int = 500) -> None:
         """The next n sends answer 5xx: 500 (131000 Something went wrong) or 503 (2, service unavailable)."""
+        n = limits.count(n, "server_error", limits.MAX_FAULT_COUNT - len(self._queue))
+        if http_status not in (500, 503):
+            raise ConfigError(f"http_status must be 500 or 503, not {http_status!r}",
+                                     fix="write http_status: 500 or http_status: 503")
         code = 2 if http_status == 503 else 131000
         self._queue.extend(Fault(code, None, http_status) for _ in range(n))
 
     def duplicate_next(self, n: int = 1) -> None:
         """The next n webhook deliveries (statuses, or inbound posts that consult this) go out twice."""
-        self._duplicates += n
+        self._duplicates += limits.count(n, "duplicate_next", limits.MAX_FAULT_COUNT - self._duplicates)
 
     def delay_statuses(self, seconds: float) -> None:
-        self.status_delay = max(0.0, seconds)
+        self.status_delay = limits.seconds(seconds, "delay_statuses", limits.MAX_STATUS_DELAY_S)
 
     def throughput(self, per_second: float | None) -> None:
         """Sends beyond this many per second (per number) get 130429; None lifts the limit."""
-        self._rate = per_second
+        self._rate = None if per_second is None else limits.seconds(per_second, "throughput", limits.MAX_THROUGHPUT, unit="sends per second")
         self._window_start, self._window_count = 0.0, 0
 
     def clear(self) -> None:

@@ -57,3 +57,21 @@ class Served:
 def engine_api(**kwargs: Any) -> KestraApi:
     """The embedded engine's REST API with no flow deployed."""
     return KestraApi(Engine(), **kwargs)
+
+
+TOKEN = "EAAWtest-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def sandbox_app(**kwargs: Any) -> Any:
+    """The fake Graph API (with /_lab control), a frozen clock, no bot behind it."""
+    from datetime import datetime, timezone
+
+    from lab.clock import VirtualClock
+    from lab.config import Business
+    from lab.whatsapp.sandbox import GraphSandbox
+    from lab.whatsapp.templates import TemplateRegistry
+
+    return GraphSandbox(access_token=TOKEN, app_secret="app-secret-0123456789abcdef", business=Business(),
+                        clock=VirtualClock(datetime(2026, 3, 2, 12, tzinfo=timezone.utc)),
+                        templates=TemplateRegistry.load(), **kwargs)
