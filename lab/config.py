@@ -7,6 +7,8 @@ not given, and are never written to a cassette, a snapshot, a log line or the sc
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from lab.errors import ConfigError
 
 DEFAULT_PORT = 8765
 GRAPH_VERSION = "v23.0"
+DEFAULT_API_USER = "lab@walab.local"  # Kestra wants an e-mail as the basic-auth user
 
 
 def _token(prefix: str) -> str:
@@ -67,6 +70,10 @@ class Settings:
     flow: str = "lead_qualification"
     graph_version: str = GRAPH_VERSION
 
+    def __post_init__(self) -> None:
+        # the embedded Kestra API's password when KESTRA_PASSWORD is not given: per session, not a setting
+        self._generated_api_password = _token("walab-")
+
     @property
     def flows_dir(self) -> Path:
         return self.project_dir / "flows"
@@ -84,10 +91,29 @@ class Settings:
         """The lab server's URL as seen from the target (public_url for a real Kestra)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    @property
+    def api_credentials(self) -> tuple[str, str]:
+        """(user, password) the embedded Kestra API requires, as Kestra OSS does since 0.24:
+        KESTRA_USER / KESTRA_PASSWORD when given, otherwise a password generated for the session."""
+        return (self.kestra_user or DEFAULT_API_USER, self.kestra_password or self._generated_api_password)
+
+    @property
+    def api_credentials_given(self) -> bool:
+        """Whether the API's credentials were set (environment, walab.yaml, options), not generated."""
+        return bool(self.kestra_user and self.kestra_password)
+
+    @property
+    def files_key(self) -> str:
+        """The path key of the lab's fixture files (`/files/<key>/plans.json`), derived from the app secret.
+
+        A capability for the bundled fixtures only (listed with the KV it sits in, like a webhook
+        key), not a secret: it reveals nothing of the app secret."""
+        return hmac.new(self.app_secret.encode(), b"walab fixture files", hashlib.sha256).hexdigest()[:32]
+
     def secret_values(self) -> list[str]:
         """Every secret of the session, for scrubbing output."""
         vals = [self.app_secret, self.access_token, self.verify_token, self.gateway_key,
-                self.llm_upstream_key, self.kestra_password]
+                self.llm_upstream_key, self.kestra_password, self._generated_api_password]
         return [v for v in vals if v]
 
 

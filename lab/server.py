@@ -13,6 +13,10 @@ import re
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
+import orjson
+
+from lab.request_guard import RequestGuard, simple_body_type, unsupported_body_message
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -24,25 +28,47 @@ class LabServer:
 
     Args:
         mounts: prefix -> app; a prefix of "" keeps the full path (used for `/api/v1`).
+        guard: refuses foreign Host / Origin headers before any app sees the request
+            (`lab.request_guard.RequestGuard`); None lets everything through (tests of one app).
     """
 
-    def __init__(self, mounts: dict[str, ASGIApp] | None = None) -> None:
-        self._mounts: list[tuple[str, ASGIApp, bool]] = []
+    def __init__(self, mounts: dict[str, ASGIApp] | None = None, *, guard: RequestGuard | None = None) -> None:
+        self._mounts: list[tuple[str, ASGIApp, bool, str | None]] = []
+        self.guard = guard
         for prefix, app in (mounts or {}).items():
             self.mount(prefix, app)
 
-    def mount(self, prefix: str, app: ASGIApp, *, strip: bool = True) -> None:
-        """Mount app at prefix (e.g. "/graph"); strip=False passes the path unchanged."""
-        self._mounts.append((prefix.rstrip("/"), app, strip))
+    def mount(self, prefix: str, app: ASGIApp, *, strip: bool = True, body: str | None = None) -> None:
+        """Mount app at prefix (e.g. "/graph"); strip=False passes the path unchanged.
+
+        body: what the app's endpoints take (e.g. "application/json"): a text/plain or form body
+        is then answered 415 before the app sees it. None: the app checks bodies itself.
+        """
+        self._mounts.append((prefix.rstrip("/"), app, strip, body))
         self._mounts.sort(key=lambda m: -len(m[0]))
+
+    @property
+    def mounted(self) -> list[tuple[str, ASGIApp]]:
+        """(prefix, app) of every mount, longest prefix first."""
+        return [(m[0], m[1]) for m in self._mounts]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if self.guard is not None:
+            refused = self.guard.refusal(scope["headers"])
+            if refused is not None:
+                await _json(send, 403, _error_body(refused, 403))
+                return
         path: str = scope["path"]
-        for prefix, app, strip in self._mounts:
+        for prefix, app, strip, body in self._mounts:
             if path == prefix or path.startswith(prefix + "/"):
+                if body is not None and scope["method"] in _BODY_METHODS:
+                    media = simple_body_type(next((v for k, v in scope["headers"] if k == b"content-type"), None))
+                    if media is not None:
+                        await _json(send, 415, _error_body(unsupported_body_message(media, body), 415))
+                        return
                 if strip and prefix:
                     scope = dict(scope)
                     scope["root_path"] = scope.get("root_path", "") + prefix
@@ -64,6 +90,13 @@ class LabServer:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _error_body(message: str, code: int) -> bytes:
+    return orjson.dumps({"error": {"message": message, "code": code}})
 
 
 async def _json(send: Send, status: int, body: bytes) -> None:

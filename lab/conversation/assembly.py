@@ -92,12 +92,13 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     from lab.kestra.client import KestraClient
     from lab.llm.cassette import CassetteStore
     from lab.llm.gateway import LLMGateway
+    from lab.request_guard import RequestGuard
     from lab.server import LabServer, lab_client
     from lab.whatsapp.sandbox import GraphSandbox
     clock = VirtualClock(clock_start)
     base = settings.base_url
     local = f"http://{settings.host}:{settings.port}"
-    server = LabServer()
+    server = LabServer(guard=RequestGuard(settings.host, settings.port, settings.public_url))
     # Loopback URLs of the lab go to the server in-process; anything else (a live LLM upstream) is real HTTP.
     http = lab_client(server, [local] if base == local else [local, base],
                       timeout=httpx.Timeout(60.0, connect=5.0), verify=ssl_context())
@@ -125,16 +126,17 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
         secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
                    for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))}
         engine = Engine(http=http, secrets=secrets, clock=clock, version="1.3", sleep=_sleep_for(clock))
-        api = KestraApi(engine, public_url=base)
+        user, password = settings.api_credentials
+        api = KestraApi(engine, public_url=base, username=user, password=password)
         server.mount("/api/v1", api, strip=False)
-        client = KestraClient(local, transport=transport, dialect="1.3")
+        client = KestraClient(local, transport=transport, dialect="1.3", username=user, password=password)
     else:
         client = KestraClient(target, username=settings.kestra_user, password=settings.kestra_password)
     server.mount("/graph", sandbox.app)
-    server.mount("/llm", gateway.app)
-    server.mount("/files", FilesApp(settings.flows_dir / "files"))
+    server.mount("/llm", gateway.app, body="application/json")
+    server.mount("/files", FilesApp(settings.flows_dir / "files", key=settings.files_key))
     parts = Parts(settings, clock, sandbox, gateway, server, http, client, engine, None)
-    server.mount("/hooks/whatsapp", StatusRelay(parts))
+    server.mount("/hooks/whatsapp", StatusRelay(parts), body="application/json")
 
     if serve or engine is None:  # a real Kestra calls the Graph API, the gateway and the files back
         await _serve(parts)

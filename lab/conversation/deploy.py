@@ -150,7 +150,7 @@ def kv_config(settings: "Settings", *, model: str | None = None, lead_use_llm: b
         "WA_GRAPH_VERSION": settings.graph_version,
         "LLM_BASE_URL": f"{base}/llm",
         "LLM_MODEL": model or DEFAULT_MODEL,
-        "PLANS_URL": f"{base}/files/plans.json",
+        "PLANS_URL": f"{base}/files/{settings.files_key}/plans.json",
         "LEAD_USE_LLM": lead_use_llm,
     }
 

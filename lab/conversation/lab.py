@@ -209,7 +209,7 @@ class Lab:
     def _relays(self) -> list[Any]:
         from lab.conversation.relay import StatusRelay
 
-        return [app for _, app, _ in self.parts.server._mounts if isinstance(app, StatusRelay)]
+        return [app for _, app in self.parts.server.mounted if isinstance(app, StatusRelay)]
 
     @property
     def status_deliveries(self) -> list[Any]:

@@ -6,12 +6,17 @@ the execution each one started, so status executions are known to the session bu
 into a turn. A status webhook the trigger's conditions skip (409 on 1.3, 204 on 2.0: a flow that
 ignores statuses with `conditions` / `when`) is a normal delivery that started no execution.
 
-`/files/...`: the bundled fixture files (flows/files: plans.json, the knowledge base), read-only,
-so a flow can look its plans up over HTTP as it would call a real catalogue API.
+`/files/<key>/...`: the bundled fixture files (flows/files: plans.json, the knowledge base),
+read-only, so a flow can look its plans up over HTTP as it would call a real catalogue API. The
+key in the path is the credential (the flows get the whole URL from KV `PLANS_URL`).
+
+Both require their credential: a status webhook is relayed only when its `X-Hub-Signature-256`
+is the app secret's (the sandbox signs it, as Meta does); a file only under the session's key.
 """
 
 from __future__ import annotations
 
+import hmac
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -60,8 +65,12 @@ class StatusRelay:
             await _answer(send, 413, b'{"error":"body too large"}')
             return
         from lab.conversation.assembly import StatusDelivery, status_summary
+        from lab.whatsapp.signing import verify
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+        if not verify(body, headers.get("x-hub-signature-256"), self.parts.settings.app_secret):
+            await _answer(send, 401, b'{"error":"X-Hub-Signature-256 is missing or not signed with the app secret"}')
+            return
         forward = {k: v for k, v in headers.items() if k.lower() in ("content-type", "x-hub-signature-256", "user-agent")}
         wamids, statuses = status_summary(body)
         plan = self.parts.plan
@@ -136,8 +145,9 @@ async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id
 class FilesApp:
     """ASGI app serving the files of one folder read-only (no listing, no escaping the folder)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, key: str) -> None:
         self.root = root.resolve()
+        self._prefix = f"/{key}/"
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -145,7 +155,11 @@ class FilesApp:
         if scope["method"] not in ("GET", "HEAD"):
             await _answer(send, 405, b'{"error":"read-only"}')
             return
-        rel = scope["path"].lstrip("/")
+        path: str = scope["path"]
+        if not hmac.compare_digest(path[:len(self._prefix)].encode(), self._prefix.encode()):
+            await _answer(send, 401, b'{"error":"files are served under the session key: use the URL in KV PLANS_URL"}')
+            return
+        rel = path[len(self._prefix):].lstrip("/")
         target = (self.root / rel).resolve()
         if not rel or self.root not in target.parents or not target.is_file():
             await _answer(send, 404, b'{"error":"no such file"}')

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from lab import limits
 from lab.config import Contact
 from lab.errors import LabError
-from lab.whatsapp.errors import invalid_parameter
+from lab.whatsapp.errors import invalid_parameter, unsupported_body
 from lab.whatsapp.faults import Faults
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+    refused = unsupported_body(request.headers.get("content-type", "").encode("latin-1") or None)
+    if refused is not None:
+        raise refused
     try:
         data = orjson.loads(await read_body(request, limit) or b"{}")
     except orjson.JSONDecodeError as exc:

@@ -124,6 +124,17 @@ def invalid_parameter(details: str) -> GraphError:
     return GraphError(100, details)
 
 
+def unsupported_body(content_type: bytes | None) -> GraphError | None:
+    """415 for a text/plain or form body on an endpoint that takes JSON (what a browser posts
+    across sites without asking first); None for any other body."""
+    from lab.request_guard import simple_body_type, unsupported_body_message
+
+    media = simple_body_type(content_type)
+    if media is None:
+        return None
+    return GraphError(100, unsupported_body_message(media, "application/json"), http_status=415)
+
+
 def param_error(message: str) -> GraphError:
     """A code-100 error whose message names the parameter, e.g. `(#100) Param text['body'] ...`."""
     return GraphError(100, message=f"(#100) {message}", details=None)

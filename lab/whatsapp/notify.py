@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.requests import Request
 
-from lab.whatsapp.errors import invalid_parameter, param_error
+from lab.whatsapp.errors import invalid_parameter, param_error, unsupported_body
 
 if TYPE_CHECKING:
     from lab.whatsapp.sandbox import GraphSandbox
@@ -43,6 +43,9 @@ async def capture_notification(sandbox: GraphSandbox, request: Request) -> dict[
     """Validate and capture one notification; returns the answer body."""
     from lab.whatsapp.control import read_body
 
+    refused = unsupported_body(request.headers.get("content-type", "").encode("latin-1") or None)
+    if refused is not None:
+        raise refused
     body = await read_body(request, MAX_NOTIFICATION)
     try:
         payload = orjson.loads(body)

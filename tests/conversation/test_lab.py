@@ -119,9 +119,10 @@ async def test_serving_on_loopback(tmp_path):
     async with Lab.open(s, serve=True, clock_start=CLOCK) as lab:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             assert (await http.get("/health")).status_code == 200
-            plans = await http.get("/files/plans.json")
+            plans = await http.get(f"/files/{s.files_key}/plans.json")
             assert plans.status_code == 200 and plans.json()[0]["id"] == "solar_start"
-            assert (await http.get("/files/../walab")).status_code == 404
+            assert (await http.get("/files/plans.json")).status_code == 401  # the key is the credential
+            assert (await http.get(f"/files/{s.files_key}/..%2Fwalab")).status_code == 404
             assert (await http.get("/api/v1/configs")).status_code == 200
         turn = await lab.send_text(MARIA, "Oi")
         assert turn.verdict == "ok"

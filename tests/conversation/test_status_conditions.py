@@ -75,6 +75,7 @@ async def test_the_relay_records_a_2_0_skip_as_204():
     from types import SimpleNamespace
 
     from lab.conversation import relay
+    from lab.whatsapp.signing import signature
 
     async def kestra_2_0(scope: dict, receive: Any, send: Any) -> None:
         await receive()
@@ -84,7 +85,7 @@ async def test_the_relay_records_a_2_0_skip_as_204():
 
     errors: list = []
     parts = SimpleNamespace(plan=SimpleNamespace(namespace="company.whatsapp", flow=lambda _: SimpleNamespace(
-        webhook_key="k")), settings=SimpleNamespace(flow="agent"), engine=object(), server=kestra_2_0,
+        webhook_key="k")), settings=SimpleNamespace(flow="agent", app_secret="s3cret"), engine=object(), server=kestra_2_0,
         client=SimpleNamespace(base_url="http://e"), status_deliveries=[], on_error=lambda *a: errors.append(a))
     app = relay.StatusRelay(parts)
     sent: list = []
@@ -96,7 +97,8 @@ async def test_the_relay_records_a_2_0_skip_as_204():
     async def send(message: dict) -> None:
         sent.append(message)
 
-    await app({"type": "http", "method": "POST", "headers": []}, receive, send)
+    signed = [(b"x-hub-signature-256", signature(body["body"], "s3cret").encode())]
+    await app({"type": "http", "method": "POST", "headers": signed}, receive, send)
     assert sent[0]["status"] == 200 and not errors
     [delivery] = parts.status_deliveries
     assert delivery.http_status == 204 and delivery.execution_id is None

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from .conftest import AUTH, MARIA, SEND
+from .conftest import AUTH, MARIA, SEND, TOKEN
 from .test_sandbox import TEXT, error_of
 
 
@@ -109,6 +109,7 @@ async def test_media_upload_needs_multipart(graph):
     assert resp.status_code == 400 and error_of(resp)["code"] == 100
 
 
+NOTIFY = f"/notify/whatsapp?token={TOKEN}"
 KESTRA_PAYLOAD = {  # what WhatsAppIncomingWebhook / WhatsAppExecution render (whatsapp-template.peb)
     "contacts": [{"profile": {"name": "Kestra"}, "wa_id": "5511987654321"},
                  {"profile": {"name": "Kestra"}, "wa_id": "5521998765432"}],
@@ -119,7 +120,7 @@ KESTRA_PAYLOAD = {  # what WhatsAppIncomingWebhook / WhatsAppExecution render (w
 
 
 async def test_kestra_notification_lands_in_each_addressed_thread(graph, sandbox):
-    resp = await graph.post("/notify/whatsapp", json=KESTRA_PAYLOAD)  # the plugin sends no token
+    resp = await graph.post(NOTIFY, json=KESTRA_PAYLOAD)  # the plugin sends no header: the token is in its url
     assert resp.status_code == 200 and resp.json()["success"] is True
     for wa_id in ("5511987654321", "5521998765432"):
         [cap] = sandbox.thread(wa_id)
@@ -129,7 +130,7 @@ async def test_kestra_notification_lands_in_each_addressed_thread(graph, sandbox
 
 async def test_kestra_notification_with_a_plain_body_and_recipient_id(graph, sandbox):
     payload = {"messages": [{"text": {"body": "Olá"}, "type": "text"}], "recipient_id": MARIA.wa_id}
-    assert (await graph.post("/notify/whatsapp", json=payload)).status_code == 200
+    assert (await graph.post(NOTIFY, json=payload)).status_code == 200
     assert sandbox.thread(MARIA.wa_id)[0].payload["text"] == "Olá"
 
 
@@ -140,7 +141,7 @@ async def test_kestra_notification_with_a_plain_body_and_recipient_id(graph, san
     (json.dumps({"messages": [{"text": {"body": "x"}}]}).encode(), "No recipient"),
 ])
 async def test_kestra_notification_bad_input(graph, content, needle):
-    resp = await graph.post("/notify/whatsapp", content=content, headers={"content-type": "application/json"})
+    resp = await graph.post(NOTIFY, content=content, headers={"content-type": "application/json"})
     err = error_of(resp)
     assert resp.status_code == 400 and err["code"] == 100
     assert needle in err["message"] + err.get("error_data", {}).get("details", "")
@@ -172,14 +173,12 @@ TEMPLATE_OK = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "temp
                "template": {"name": "hello_world", "language": {"code": "en_US"}}}
 
 
-async def test_kestra_notification_from_beyond_loopback_needs_the_token(sandbox):
-    transport = httpx.ASGITransport(sandbox, client=("172.17.0.2", 40000))  # Kestra in Docker
-    async with httpx.AsyncClient(transport=transport, base_url="http://lab") as docker:
-        assert (await docker.post("/notify/whatsapp", json=KESTRA_PAYLOAD)).status_code == 401
-        from .conftest import TOKEN
-
-        ok = await docker.post(f"/notify/whatsapp?token={TOKEN}", json=KESTRA_PAYLOAD)
-        assert ok.status_code == 200
+@pytest.mark.parametrize("client", [("172.17.0.2", 40000), ("127.0.0.1", 40000)])  # Kestra in Docker, loopback
+async def test_kestra_notification_needs_the_token_from_anywhere(sandbox, client):
+    transport = httpx.ASGITransport(sandbox, client=client)
+    async with httpx.AsyncClient(transport=transport, base_url="http://lab") as caller:
+        assert (await caller.post("/notify/whatsapp", json=KESTRA_PAYLOAD)).status_code == 401
+        assert (await caller.post(NOTIFY, json=KESTRA_PAYLOAD)).status_code == 200
 
 
 async def test_media_a_user_sent_can_be_fetched_by_the_bot(graph, sandbox, business, clock):

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote
 from lab.kestra.engine import api_flows, api_results
 from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, replayed_body,
                                            sse_event, webhook_key_trigger)
+from lab.request_guard import simple_body_type, unsupported_body_message
 
 Handler = Callable[["Call"], Awaitable[Reply]]
 OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
@@ -69,7 +70,8 @@ class KestraApi:
         self.dialect = dialect or getattr(engine, "version", "1.3")
         self.public_url = public_url.rstrip("/")
         self._auth = (b"Basic " + base64.b64encode(f"{username}:{password or ''}".encode())) if username else None
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: list[tuple[str, re.Pattern[str], Handler, str | None]] = []
+        self.route_table: list[tuple[str, str]] = []  # (method, path template) of every route
         base = "/api/v1/main"
         add = self._add
         add("GET", "/api/v1/configs", self.configs)
@@ -84,10 +86,13 @@ class KestraApi:
         add("POST", base + "/executions/{ns}/{flow}", self.create_execution)
         api_flows.register(self, add, base)
 
-    def _add(self, methods: str, template: str, handler: Handler) -> None:
+    def _add(self, methods: str, template: str, handler: Handler, *, body: str | None = None) -> None:
+        """Route `methods` ("GET|PUT") on `template` to handler; `body`: the media type the route
+        takes (e.g. application/x-yaml), when a text/plain or form body must be answered 415."""
         pattern = _route_pattern(template)
         for method in methods.split("|"):
-            self._routes.append((method, pattern, handler))
+            self._routes.append((method, pattern, handler, body))
+            self.route_table.append((method, template))
 
     # -- ASGI -------------------------------------------------------------------------------
 
@@ -113,18 +118,22 @@ class KestraApi:
 
     async def _dispatch(self, scope: dict[str, Any], receive: Callable, path: str) -> Reply:
         method = scope["method"]
+        if self._auth is not None and not path.startswith(OPEN_PATHS):  # Kestra: every path but the open ones
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self._auth):
+                return _unauthorized(path)
         allowed = False
-        for route_method, pattern, handler in self._routes:
+        for route_method, pattern, handler, takes in self._routes:
             match = pattern.match(path)
             if match is None:
                 continue
             allowed = True
             if route_method != method:
                 continue
-            if self._auth is not None and not path.startswith(OPEN_PATHS):
-                given = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
-                if not hmac.compare_digest(given, self._auth):
-                    return Reply(401, b"", headers=[(b"www-authenticate", b"Basic")])
+            if takes is not None:
+                media = simple_body_type(next((v for k, v in scope["headers"] if k == b"content-type"), None))
+                if media is not None:
+                    return error_reply(415, unsupported_body_message(media, takes), path)
             body = await _read_body(receive)
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             params = {k: unquote(v) for k, v in match.groupdict().items()}
@@ -259,6 +268,13 @@ class KestraApi:
             execution = await self.engine.wait(execution.id, None)
         return json_reply(self.execution_json(execution, url=True))
 
+
+def _unauthorized(path: str) -> Reply:
+    """Kestra's answer without valid credentials: 401 with a Basic challenge."""
+    reply = error_reply(401, "Unauthorized: the Kestra API wants HTTP basic auth (KESTRA_USER / KESTRA_PASSWORD)",
+                        path)
+    reply.headers = [*reply.headers, (b"www-authenticate", b'Basic realm="Kestra"')]
+    return reply
 
 
 async def _form_inputs(call: Call) -> dict[str, Any]:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from lab.kestra.engine.api import Call, KestraApi
 
 
+YAML = "application/x-yaml"  # what Kestra's flow endpoints consume
+
+
 def register(api: KestraApi, add: Callable, base: str) -> None:
     """Add the flows routes (and the KV and files ones, `api_store`) to the app."""
     engine = api.engine
@@ -132,12 +135,13 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         flows = [flow_json(f) for f in engine.flows()]
         return json_reply({"results": flows, "total": len(flows)})
 
-    add("POST", base + "/flows", create)
+    add("POST", base + "/flows", create, body=YAML)
     add("GET", base + "/flows/search", search)
-    add("POST", base + "/flows/validate", validate)
-    add("GET|PUT|DELETE", base + "/flows/{ns}/{id}", one)
+    add("POST", base + "/flows/validate", validate, body=YAML)
+    add("GET|DELETE", base + "/flows/{ns}/{id}", one)
+    add("PUT", base + "/flows/{ns}/{id}", one, body=YAML)
     add("GET", base + "/flows/{ns}", namespace_flows)
-    add("POST", base + "/flows/{ns}", namespace_update)
+    add("POST", base + "/flows/{ns}", namespace_update, body=YAML)
     api_store.register(api, add, base)
 
 
