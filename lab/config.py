@@ -66,6 +66,7 @@ class Settings:
     kestra_url: str | None = None  # None = embedded engine
     kestra_user: str | None = None
     kestra_password: str | None = None
+    kestra_version: str = "1.3"  # the Kestra API the embedded engine speaks: "1.3" (LTS) or "2.0"
     namespace: str = "company.whatsapp"
     flow: str = "lead_qualification"
     graph_version: str = GRAPH_VERSION
@@ -131,11 +132,13 @@ _ENV = {
     "WALAB_KESTRA_URL": ("kestra_url", str),
     "KESTRA_USER": ("kestra_user", str),
     "KESTRA_PASSWORD": ("kestra_password", str),
+    "WALAB_KESTRA_VERSION": ("kestra_version", str),
     "WALAB_NAMESPACE": ("namespace", str),
     "WALAB_FLOW": ("flow", str),
 }
 
 LLM_MODES = ("live", "record", "replay", "scripted")
+KESTRA_VERSIONS = ("1.3", "2.0")
 
 
 def load_settings(project_dir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -191,6 +194,8 @@ def _checked(key: str, value: Any, where: str) -> Any:
         if isinstance(value, bool) or not 0 <= port <= 65535:
             raise ConfigError(f"port {value!r} is not a TCP port", where=where, fix="give a number from 1 to 65535 (0 = any free port)")
         return port
+    if key == "kestra_version":
+        return kestra_version(value, where)
     if value is None and key in _OPTIONAL:
         return None
     if isinstance(value, (dict, list, bool)) or value is None:
@@ -200,6 +205,24 @@ def _checked(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{_URLS[key]} {value!r} is not an http(s) URL", where=where,
                           fix=f"give the full URL with its scheme, e.g. http://{str(value).split('://')[-1] or 'localhost:8080'}")
     return str(value)
+
+
+def add_kestra_version_option(parser: Any, flag: str = "--kestra-version") -> None:
+    """The command-line option that picks the Kestra API the embedded engine speaks."""
+    add = getattr(parser, "add_argument", None) or parser.addoption  # argparse, or a pytest option group
+    add(flag, dest="kestra_version", metavar="VERSION", default=None,
+        help="the Kestra the embedded engine acts as: 1.3 (LTS) or 2.0 "
+             "(default: walab.yaml kestra_version, WALAB_KESTRA_VERSION, else 1.3)")
+
+
+def kestra_version(value: Any, where: str) -> str:
+    """The Kestra API line a version names: "1.3" for 1.3 / 1.3.x, "2.0" for 2.0 / 2.0.x; else a ConfigError."""
+    text = str(value).strip().lstrip("v") if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+    for line in KESTRA_VERSIONS:
+        if text == line or text.startswith(line + "."):
+            return line
+    raise ConfigError(f"kestra_version {value!r} is not a Kestra version the embedded engine speaks", where=where,
+                      fix=f"use one of {', '.join(KESTRA_VERSIONS)} (1.3 is the LTS line, 2.0 the current one)")
 
 
 _URLS = {"kestra_url": "the Kestra URL", "public_url": "the public URL", "llm_upstream_url": "the LLM upstream URL"}

@@ -125,11 +125,13 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
 
         secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
                    for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))}
-        engine = Engine(http=http, secrets=secrets, clock=clock, version="1.3", sleep=_sleep_for(clock))
+        engine = Engine(http=http, secrets=secrets, clock=clock, version=settings.kestra_version,
+                        sleep=_sleep_for(clock))
         user, password = settings.api_credentials
         api = KestraApi(engine, public_url=base, username=user, password=password)
         server.mount("/api/v1", api, strip=False)
-        client = KestraClient(local, transport=transport, dialect="1.3", username=user, password=password)
+        client = KestraClient(local, transport=transport, dialect=settings.kestra_version, username=user,
+                              password=password)
     else:
         client = KestraClient(target, username=settings.kestra_user, password=settings.kestra_password)
     server.mount("/graph", sandbox.app)

@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from lab.config import add_kestra_version_option
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="what the user types (the caption, with --image)")
@@ -19,6 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kestra", metavar="URL",
                         help="a real Kestra to send to (default: the embedded engine); the project's flows, prompts "
                              "and KV config are deployed to its namespace first, as `walab deploy` does")
+    add_kestra_version_option(parser)
     parser.add_argument("--no-deploy", action="store_true",
                         help="with --kestra: send to what that Kestra already holds (flows, files and KV deployed "
                              "earlier with `walab deploy`), changing nothing there")
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--no-deploy keeps a real Kestra's flows as they are, and no --kestra URL is given",
                           fix="add --kestra URL, or drop --no-deploy (the embedded engine always runs flows/)")
     llm = "scripted" if args.script else args.llm
-    settings = load_settings(llm_mode=llm, kestra_url=args.kestra, flow=args.flow)
+    settings = load_settings(llm_mode=llm, kestra_url=args.kestra, flow=args.flow, kestra_version=args.kestra_version)
     return asyncio.run(_send(settings, args))
 
 

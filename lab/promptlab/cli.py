@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from lab.config import add_kestra_version_option
 from lab.errors import ConfigError
 
 
@@ -28,6 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="ask before a live run estimated above this cost (default 0.50)")
     parser.add_argument("--yes", action="store_true", help="do not ask, whatever the estimate")
     parser.add_argument("--turns", action="store_true", help="also print the replies turn by turn with word diffs")
+    add_kestra_version_option(parser)
 
 
 def scenario_files(paths: list[Path]) -> list[Path]:
@@ -102,8 +104,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{done}/{total}] {elapsed:6.1f} s  ${cost:.6f}  {cell.scenario} · {cell.variant}"
               f"{' @ ' + cell.model if cell.model else ''}: {mark}", file=sys.stderr, flush=True)
 
+    player = None
+    if args.kestra_version:
+        from functools import partial
+
+        from lab.scenarios.player import Player
+
+        player = partial(Player, settings_overrides={"kestra_version": args.kestra_version})
     result = run_matrix(cases, variants, models, mode=args.llm, on_cell=save, progress=progress,
-                        prompts_dir=settings.prompts_dir)
+                        prompts_dir=settings.prompts_dir, player_factory=player)
     save(result)
     print(report.table(result))
     if args.turns:

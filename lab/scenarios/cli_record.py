@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lab.config import add_kestra_version_option
 from lab.errors import ConfigError, LabError
 
 # The record chat's own commands, beside the TUI composer's (`composer_syntax.USAGE`).
@@ -44,6 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "live (no cassette) or scripted (no model: for flows that call none; the default "
                              "without an upstream)")
     parser.add_argument("--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)")
+    add_kestra_version_option(parser)
     parser.add_argument("--clock", default=None, help="start of the virtual clock, ISO-8601 (default: now)")
     parser.add_argument("--note", default=None, help="a note stored with the LLM source (e.g. how the cassette was made)")
     parser.add_argument("--lab-factory", default=None, help=argparse.SUPPRESS)  # tests: module:callable
@@ -72,7 +74,7 @@ async def _record(args: argparse.Namespace) -> int:
     from lab.scenarios.recorder import Recorder, check_name
 
     check_name(args.name)
-    overrides: dict[str, Any] = {"kestra_url": args.target}
+    overrides: dict[str, Any] = {"kestra_url": args.target, "kestra_version": getattr(args, "kestra_version", None)}
     if args.flow:
         if "/" not in args.flow:
             raise ConfigError(f"--flow must be namespace/id, got {args.flow!r}", fix="e.g. --flow company.whatsapp/whatsapp_agent")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lab.config import add_kestra_version_option
 from lab.errors import ConfigError
 
 
@@ -15,6 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="a scenario file (scenarios/…/name.yaml)")
     parser.add_argument("--case", default=None, help="only the expanded case with this id (default: every case)")
     parser.add_argument("--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)")
+    add_kestra_version_option(parser)
     parser.add_argument("--llm", default=None, choices=("replay", "scripted", "live", "record"),
                         help="override the scenario's LLM source")
     parser.add_argument("--snapshot", action="store_true", help="print the snapshot text instead of the chat")
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         ids = ", ".join(c.case_id or c.test_name for c in expand(scenario))
         raise ConfigError(f"no case {args.case!r} in {args.file}", fix=f"use one of: {ids}")
     player = Player(target_url=args.target, llm_mode=args.llm,
-                    lab_factory=_factory(args.lab_factory) if args.lab_factory else None)
+                    lab_factory=_factory(args.lab_factory) if args.lab_factory else None,
+                    settings_overrides={"kestra_version": args.kestra_version} if args.kestra_version else {})
     failed = 0
     for case in cases:
         playback = player.play_sync(case)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import limits, yamlio
+from lab.config import kestra_version
 from lab.errors import ConfigError
 from lab.scenarios.model import (
     ACTIONS,
@@ -28,7 +29,7 @@ from lab.scenarios.model import (
 )
 
 TOP_KEYS = {"version", "name", "description", "flow", "prompt", "contacts", "llm", "clock", "policy",
-            "budget", "tolerance", "vars", "steps", "faults"}
+            "budget", "tolerance", "vars", "steps", "faults", "kestra_version"}
 EXPECT_KEYS = {"text", "contains", "matches", "replies", "buttons", "rows", "template", "state", "output",
                "violation", "no_reply", "budget", "judge"}
 REPLY_KEYS = {"text", "contains", "matches", "buttons", "rows", "template", "media", "type"}
@@ -110,7 +111,18 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         vars=_vars(src, data.get("vars")),
         faults=_faults(src, data.get("faults")),
         steps=[_step(src, i, s) for i, s in enumerate(steps_data)],
+        kestra_version=_kestra_version(src, data.get("kestra_version")),
     )
+
+
+def _kestra_version(src: _Source, value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return kestra_version(value, "scenario")
+    except ConfigError:
+        raise src.error(["kestra_version"], f"kestra_version {value!r} is not one the embedded engine speaks",
+                        "`kestra_version: 2.0` (or 1.3)") from None
 
 
 def _stem(path: Path) -> str:

@@ -132,6 +132,7 @@ class Scenario:
     tolerance: Tolerance = field(default_factory=Tolerance)
     vars: list[dict[str, Any]] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)  # sandbox faults armed before the first step
+    kestra_version: str | None = None  # "1.3" or "2.0": the embedded engine's Kestra for this scenario
 
     @property
     def namespace(self) -> str:

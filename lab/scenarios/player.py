@@ -109,6 +109,8 @@ class Player:
         sc = case.scenario
         overrides = {"llm_mode": mode, "namespace": sc.namespace, "flow": sc.flow_id, "kestra_url": self.target_url,
                      **self.settings_overrides}
+        if sc.kestra_version:  # the scenario pins the Kestra it was written for
+            overrides["kestra_version"] = sc.kestra_version
         settings = load_settings(self.project_dir or project_dir_of(sc.path), **overrides)
         if sc.contacts:
             settings.contacts = [Contact(c.wa_id, c.name) for c in sc.contacts]

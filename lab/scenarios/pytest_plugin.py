@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from lab.config import add_kestra_version_option
+
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
@@ -24,6 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--walab-llm", dest="walab_llm", default=None,
                     choices=("replay", "scripted", "live", "record"),
                     help="LLM mode for every scenario (default: each scenario's own source, cassettes replayed)")
+    add_kestra_version_option(group, "--walab-kestra-version")
 
 
 def is_scenario_file(path: Path) -> bool:
@@ -120,5 +123,7 @@ def walab_player(request: pytest.FixtureRequest) -> Any:
     """Plays a scenario case and returns its Playback; override it in a conftest to swap the player."""
     from lab.scenarios.player import Player
 
-    player = Player(target_url=request.config.option.walab_target, llm_mode=request.config.option.walab_llm)
+    version = request.config.option.kestra_version
+    player = Player(target_url=request.config.option.walab_target, llm_mode=request.config.option.walab_llm,
+                    settings_overrides={"kestra_version": version} if version else {})
     return player.play_sync

@@ -6,12 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lab.config import LLM_MODES
+from lab.config import LLM_MODES, add_kestra_version_option
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Options of `walab chat` (shared by `walab serve`)."""
     parser.add_argument("--kestra", metavar="URL", help="a real Kestra to drive (default: the embedded engine)")
+    add_kestra_version_option(parser)
     parser.add_argument("--llm", choices=LLM_MODES, help="LLM mode: live, record, replay or scripted (default from walab.yaml / env)")
     parser.add_argument("--flow", help="the agent flow id in the namespace (default: lead_qualification)")
     parser.add_argument("--namespace", help="the flows' namespace (default: company.whatsapp)")
@@ -44,7 +45,8 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
         raise ConfigError(f"--script gives scripted replies, but --llm is {args.llm}",
                           fix="drop --llm (--script implies --llm scripted), or drop --script")
     settings = load_settings(args.project, kestra_url=args.kestra, llm_mode="scripted" if script else args.llm,
-                             flow=args.flow, namespace=args.namespace, port=args.port, public_url=args.public_url)
+                             flow=args.flow, namespace=args.namespace, port=args.port, public_url=args.public_url,
+                             kestra_version=getattr(args, "kestra_version", None))
     options: dict[str, Any] = {"serve": bool(settings.kestra_url)}  # a real Kestra must reach our Graph API
     if args.cassette:
         options["cassette"] = Path(args.cassette)

@@ -23,8 +23,8 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def served_kestra(s):
-    """The embedded engine's REST API served by uvicorn on its own loopback port: (engine, url)."""
+async def served_kestra(s, version: str = "1.3"):
+    """The embedded engine's REST API (as Kestra `version`) served by uvicorn on its own loopback port: (engine, url)."""
     import uvicorn
 
     from lab.kestra.engine.api import KestraApi
@@ -34,7 +34,7 @@ async def served_kestra(s):
     secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
                for k, v in (("WA_TOKEN", s.access_token), ("LLM_API_KEY", s.gateway_key))}
     http = httpx.AsyncClient()
-    engine = Engine(http=http, secrets=secrets)
+    engine = Engine(http=http, secrets=secrets, version=version)
     server = uvicorn.Server(uvicorn.Config(KestraApi(engine, public_url=f"http://127.0.0.1:{kestra_port}"),
                                            host="127.0.0.1", port=kestra_port, log_level="warning", lifespan="off"))
     server.install_signal_handlers = lambda: None
@@ -63,6 +63,23 @@ async def test_turns_against_a_kestra_url():
             assert [s.type for s in turn.replies if s.type != "read"] == ["template", "interactive"]
             assert turn.executions[0].state == "SUCCESS" and len(turn.executions[0].task_runs) > 10
             assert any("lead 5511987654321" in line.message for line in turn.logs)
+
+
+async def test_a_kestra_2_0_at_a_url_shows_task_and_flow_outputs():
+    """Kestra 2.0 serves outputs apart from the execution (/outputs/...): the turn still has them."""
+    from lab.conversation.lab import Lab
+
+    s = settings(port=free_port(), access_token="EAAWtest-token", gateway_key="walab-test-key")
+    async with served_kestra(s, "2.0") as (engine, url):
+        async with Lab.open(s, clock_start=CLOCK, target_url=url) as lab:
+            assert lab.client.dialect == "2.0" and "Kestra 2.0" in lab.describe_target()
+            turn = await lab.send_text(MARIA, "Quero um orçamento")
+    assert turn.verdict == "ok", turn.error
+    main = turn.executions[0]
+    raw = engine.execution(main.id)
+    expected = {t.id: t.outputs for t in raw.task_runs if t.outputs}
+    assert expected and {t.id: t.outputs for t in main.task_runs if t.outputs} == expected
+    assert main.outputs == raw.outputs and main.outputs
 
 async def test_no_deploy_talks_to_what_the_kestra_holds_and_changes_nothing():
     from lab.conversation.lab import Lab

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+_VERSION = re.compile(r"Kestra v?(\d[\w.-]*)")
 MODE_STYLE = {"live": "bold red", "record": "bold magenta", "replay": "bold green", "scripted": "bold yellow"}
 
 
@@ -37,10 +39,12 @@ class LabHeader(Static):
         out = self._facts(compact=False)
         if self.size.width and out.cell_len > self.size.width:  # a narrow terminal: the clock must stay
             out = self._facts(compact=True)
+        if self.size.width and out.cell_len > self.size.width:  # narrower still: the version goes too
+            out = self._facts(compact=True, version=False)
         return out
 
-    def _facts(self, *, compact: bool) -> Text:
-        """The header line; compact drops the target's detail ("embedded (Kestra 1.3 API)" -> "embedded")."""
+    def _facts(self, *, compact: bool, version: bool = True) -> Text:
+        """The header line; compact shortens the target ("embedded (Kestra 2.0 API)" -> "embedded 2.0")."""
         out = Text()
         out.append("walab", style="bold")
         if self.recording:  # first: it is what the person must not forget
@@ -50,7 +54,7 @@ class LabHeader(Static):
         if self.failed:
             out.append("✖ session failed · F10 reconnects", style="bold red")
             return out
-        out.append(self.target.split(" (", 1)[0] if compact else self.target)
+        out.append(_compact(self.target, version) if compact else self.target)
         if self.flow:
             out.append("  ⚙ ", style="dim")
             out.append(self.flow.rsplit(".", 1)[-1])  # the flow id; the namespace is in walab.yaml
@@ -63,3 +67,10 @@ class LabHeader(Static):
             if self.offset_h:
                 out.append(f" (+{self.offset_h:g}h)", style="bold yellow")
         return out
+
+
+def _compact(target: str, keep_version: bool = True) -> str:
+    """The target without its detail, keeping the Kestra version (the API the flows run against) if asked."""
+    name, _, detail = target.partition(" (")
+    version = _VERSION.search(detail) if keep_version else None
+    return f"{name} {version.group(1)}" if version else name
