@@ -31,6 +31,7 @@ from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
 from lab.llm.scripted import ScriptedReplies
 from lab.llm.relay import StreamFailed, check_upstream, error_message, loads, relay_stream
+from lab.llm.request_check import check_chat, check_embeddings
 from lab.llm.scrub import Scrubber, newest_text
 from lab.llm.upstream import Upstream, UpstreamError, preload_sdk, wait_preloaded
 
@@ -179,6 +180,7 @@ class LLMGateway:
             if path == "/v1/chat/completions" and method == "POST":
                 raw = await read_body(receive)
                 body = parse_json(raw)
+                check_chat(body)
                 if self._scrubber.finds(raw, newest_text(body)):  # rare: a key in a prompt is never shown
                     self._tainted.add(id(body))
                 try:
@@ -186,7 +188,9 @@ class LLMGateway:
                 finally:
                     self._tainted.discard(id(body))
             elif path == "/v1/embeddings" and method == "POST":
-                await self._embeddings(parse_json(await read_body(receive)), execution_id, send)
+                body = parse_json(await read_body(receive))
+                check_embeddings(body)
+                await self._embeddings(body, execution_id, send)
             elif path == "/v1/models" and method == "GET":
                 await self._models(send)
             elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models"):

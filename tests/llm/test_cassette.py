@@ -111,7 +111,7 @@ async def test_an_internal_bug_becomes_an_openai_error_not_a_dropped_connection(
     gw = LLMGateway(mode="scripted", key=GATEWAY_KEY)
     monkeypatch.setattr(gw, "_chat_scripted", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app), base_url="http://lab") as http:
-        resp = await http.post("/v1/chat/completions", json={"model": "m", "messages": []},
+        resp = await http.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "oi"}]},
                                headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
     assert resp.status_code == 500 and "internal error in the walab LLM gateway: RuntimeError: boom" in resp.text
 

@@ -27,6 +27,9 @@ from lab.request_guard import simple_body_type, unsupported_body_message
 
 Handler = Callable[["Call"], Awaitable[Reply]]
 OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""Every request body, webhooks included: Micronaut's default `max-request-size` (Kestra raises it
+to 10 GB for file uploads, which the lab, holding everything in memory, does not)."""
 WEBHOOK_KEYS = ("tenantId", "id", "namespace", "flowId", "flowRevision", "trigger", "outputs", "labels", "state", "url")
 
 
@@ -134,7 +137,7 @@ class KestraApi:
                 media = simple_body_type(next((v for k, v in scope["headers"] if k == b"content-type"), None))
                 if media is not None:
                     return error_reply(415, unsupported_body_message(media, takes), path)
-            body = await _read_body(receive)
+            body = await _read_body(scope, receive, path)
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             params = {k: unquote(v) for k, v in match.groupdict().items()}
             return await handler(Call(method, path, params, query, body, scope))
@@ -293,13 +296,27 @@ async def _form_inputs(call: Call) -> dict[str, Any]:
     return inputs
 
 
-async def _read_body(receive: Callable) -> bytes:
-    chunks = []
+async def _read_body(scope: dict[str, Any], receive: Callable, path: str) -> bytes:
+    """The request body, refused with 413 once it passes MAX_REQUEST_BYTES (never buffered past it)."""
+    length = next((v for k, v in scope["headers"] if k.lower() == b"content-length"), b"")
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        raise ApiError(_too_large(int(length), path))
+    chunks, size = [], 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise ApiError(_too_large(size, path))
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def _too_large(size: int, path: str) -> Reply:
+    """Micronaut's answer to a body past `max-request-size`."""
+    return error_reply(413, f"Request Entity Too Large: The content length [{size}] exceeds the maximum allowed "
+                            f"content length [{MAX_REQUEST_BYTES}]", path)
 
 
 @functools.cache

@@ -105,6 +105,9 @@ def engine_error(exc: Exception, path: str, dialect: str) -> Reply:
         return Reply(409 if dialect == "1.3" else 204)
     if status == 404 or isinstance(exc, KeyError) or "NotFound" in name:
         return error_reply(404, f"Not Found: {text}", path)
+    if status in (400, 413):
+        return error_reply(status, f"Bad Request: {text}" if status == 400 else text, path,
+                           [{"message": text + (f"; {exc.fix}" if getattr(exc, "fix", None) else "")}])
     if status == 409 or "Disabled" in name:
         message = "Cannot execute a disabled flow" if "Disabled" in name else text
         return error_reply(409, f"Illegal state: {message}", path)

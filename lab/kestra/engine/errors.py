@@ -45,6 +45,13 @@ class FlowDisabled(EngineError):
     status = 409
 
 
+class WebhookBodyRefused(EngineError):
+    """A webhook body the lab cannot carry through an execution (too deep, not Unicode, a number
+    past 64 bits): refused before the execution starts, never a 500 after the flow has run."""
+
+    status = 400
+
+
 class InputInvalid(EngineError):
     """Execution inputs are invalid; `problems` pairs each input id (`path`) with Kestra's message."""
 

@@ -12,7 +12,7 @@ import orjson
 from lab.kestra.engine import render as R
 from lab.kestra.engine.conditions import compile_trigger
 from lab.kestra.engine.context import nested_labels
-from lab.kestra.engine.errors import WebhookNotFound
+from lab.kestra.engine.errors import WebhookBodyRefused, WebhookNotFound
 from lab.kestra.engine.flow import FlowDef, TriggerDef, merge_labels
 
 
@@ -23,23 +23,60 @@ def _lists(values: Mapping[str, Any] | None) -> dict[str, list[str]]:
     return out
 
 
+MAX_BODY_DEPTH = 128
+"""Nesting a webhook body may have: the execution that carries it nests it a few levels deeper, and
+its JSON must still be written (orjson stops at 255); Meta's webhooks nest 8 deep."""
+
+
 def trigger_variables(body: bytes, headers: Mapping[str, Any] | None,
                       query: Mapping[str, Any] | None) -> dict[str, Any]:
     """Kestra's Webhook.Output: the body parsed when it is a JSON object or array (else the raw text,
-    None when empty), headers and query parameters as lists of values."""
+    None when empty), headers and query parameters as lists of values.
+
+    A JSON body the execution could not carry (nested past MAX_BODY_DEPTH, a lone UTF-16 surrogate,
+    an integer past 64 bits) raises WebhookBodyRefused, before any execution starts.
+    """
     text = body.decode("utf-8", "replace") if body else None
     parsed: Any = text
     if text:
+        candidate: Any = None
         try:
+            candidate = orjson.loads(text)
+        except orjson.JSONDecodeError:  # what orjson refuses and Python's json reads (NaN, huge integers)
             try:
-                candidate = orjson.loads(text)
-            except orjson.JSONDecodeError:  # what orjson refuses and Python's json reads (NaN, huge integers)
                 candidate = json.loads(text)
+            except (ValueError, RecursionError):
+                candidate = None
             if isinstance(candidate, (dict, list)):
-                parsed = candidate
-        except ValueError:
-            pass
+                _check_writable(candidate)
+        if isinstance(candidate, (dict, list)):
+            if body.count(b"[") + body.count(b"{") > MAX_BODY_DEPTH:  # else it cannot nest that deep
+                _check_depth(candidate)
+            parsed = candidate
     return {"body": parsed, "headers": _lists(headers), "parameters": _lists(query)}
+
+
+def _check_writable(candidate: Any) -> None:
+    try:
+        orjson.dumps(candidate)
+    except orjson.JSONEncodeError as exc:
+        if "Recursion" in str(exc):
+            _check_depth(candidate)
+        raise WebhookBodyRefused(f"the webhook body cannot be carried by an execution: {exc}",
+                                 fix="send JSON of Unicode text (no lone \\uD800-\\uDFFF escapes) and integers "
+                                     "within 64 bits") from None
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse a body nested deeper than MAX_BODY_DEPTH (iterative: a deep body is no recursion risk)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise WebhookBodyRefused(f"the webhook body nests deeper than {MAX_BODY_DEPTH} levels",
+                                     fix=f"send JSON nested at most {MAX_BODY_DEPTH} levels deep")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def find_webhook(flow: FlowDef, key: str) -> TriggerDef:
