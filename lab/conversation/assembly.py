@@ -126,7 +126,7 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
         secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
                    for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))}
         engine = Engine(http=http, secrets=secrets, clock=clock, version=settings.kestra_version,
-                        sleep=_sleep_for(clock))
+                        sleep=_sleep_for(clock), mask=settings.secret_values())
         user, password = settings.api_credentials
         api = KestraApi(engine, public_url=base, username=user, password=password)
         server.mount("/api/v1", api, strip=False)

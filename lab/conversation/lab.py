@@ -38,6 +38,7 @@ and late webhooks), `await lab.restart(...)` (async: with new_user it clears the
 the contact), Lab.open(..., turn_timeout=30.0), lab.use_flow(flow_id) (talk to another deployed
 flow), lab.inject_fault(rate_limit=1, ...),
 lab.status_deliveries (status webhooks posted to the flow, tracked outside the turns), lab.clock,
+lab.secret_mask (every known secret value -> `******`: what the TUI applies to what it shows),
 lab.flow, lab.llm_mode, lab.sandbox, lab.gateway, lab.engine (None on a real Kestra), lab.client.
 
 LabEvent kinds (dataclasses in `lab.conversation.events`): TurnStarted, ExecutionUpdated,
@@ -55,6 +56,7 @@ from lab import limits
 from lab.conversation import events as ev
 from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
 from lab.errors import LabError
+from lab.masking import SecretMask
 
 if TYPE_CHECKING:
     from lab.config import Contact, Settings
@@ -102,6 +104,7 @@ class Lab:
         self.namespace = s.namespace
         self.flow_id = s.flow
         self.active_prompt: str | None = None  # the prompt variant last applied in this session (None: the deployed default)
+        self.secret_mask = parts.engine.mask if parts.engine is not None else SecretMask(s.secret_values())
         self._bus = ev.EventBus()
         parts.on_error = lambda what, where=None, fix=None: self._bus.emit(ev.LabErrorRaised(what, where, fix))
         self._posted_after: dict[str, int] = {}  # inbound wamid -> sandbox seq when it was posted
@@ -113,7 +116,8 @@ class Lab:
                                 local_read=LocalRead(parts.engine, parts.client.dialect, parts.server,
                                                      parts.client.base_url) if parts.engine is not None else None,
                                 bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
-                                timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2)
+                                timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2,
+                                mask=self.secret_mask)
         self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,
                                      llm_mode=self.llm_mode)
         self._unsubscribe = [self.sandbox.subscribe(self._on_sandbox), self.gateway.subscribe(self._on_llm_call)]

@@ -25,6 +25,7 @@ from lab.errors import LabError
 if TYPE_CHECKING:
     from lab.kestra.client import KestraClient
     from lab.kestra.shapes import Execution, LogEntry
+    from lab.masking import SecretMask
     from lab.whatsapp.model import CapturedSend
 
 FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED"})
@@ -56,8 +57,10 @@ def execution_view(execution: "Execution", task_types: dict[str, str] | None = N
                          parent_id=parent_id, raw=execution.raw)
 
 
-def log_line(entry: "LogEntry") -> LogLine:
-    return LogLine(timestamp=epoch(entry.timestamp) or 0.0, level=entry.level, message=entry.message,
+def log_line(entry: "LogEntry", mask: "SecretMask | None" = None) -> LogLine:
+    """A log line of a turn; `mask` hides known secrets (a real Kestra masks only those the flow read)."""
+    message = mask.text(entry.message) if mask else entry.message
+    return LogLine(timestamp=epoch(entry.timestamp) or 0.0, level=entry.level, message=message,
                    task_id=entry.task_id, execution_id=entry.execution_id)
 
 
@@ -144,8 +147,9 @@ class TurnEngine:
                  local_wait: Callable[[str], Any] | None = None,
                  local_read: "LocalRead | None" = None,
                  task_types: dict[tuple[str, str], dict[str, str]] | None = None,
-                 timeout: float = 30.0, settle: float = 0.0) -> None:
+                 timeout: float = 30.0, settle: float = 0.0, mask: "SecretMask | None" = None) -> None:
         self.client = client
+        self.mask = mask  # for logs read from a real Kestra (the embedded engine masks as it records)
         self._thread_of = thread_of
         self._captured_since = captured_since
         self._last_seq = last_seq
@@ -282,7 +286,7 @@ class TurnEngine:
             except LabError:
                 continue
             for entry in entries:
-                line = log_line(entry)
+                line = log_line(entry, None if self._local_read else self.mask)
                 turn.logs.append(line)
                 if not self.live_logs:  # the embedded engine reported them live already
                     self.bus.emit(ev.LogReceived(turn.index, line))

@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from lab import yamlio
+from lab.masking import SecretMask
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
@@ -34,6 +35,18 @@ from lab.kestra.engine.webhooks import conditions_met, find_webhook, trigger_var
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
 
 
+def _secret_values(source: Mapping[str, str]) -> list[str]:
+    """The decoded values of the `SECRET_*` entries (those that are base64, as Kestra OSS wants)."""
+    values = []
+    for name, raw in source.items():
+        if name.startswith("SECRET_"):
+            try:
+                values.append(decode_secret(raw))
+            except ValueError:  # not base64 / not UTF-8: the flow cannot read it either
+                continue
+    return values
+
+
 class Engine:
     """An embedded Kestra-compatible engine (see the package docstring).
 
@@ -45,14 +58,18 @@ class Engine:
         version: the Kestra dialect emulated, "1.3" or "2.0".
         sleep: awaitable sleep used for retry back-off and LoopUntil intervals (tests pass a fast one).
         keep_executions: finished top-level executions kept for inspection (oldest dropped first).
+        mask: more secret values to mask in logs (the lab's own); every `SECRET_*` value the flows
+            can read is masked too, as `******` (Kestra's mask), with its base64 form.
     """
 
     def __init__(self, *, http: httpx.AsyncClient | None = None, secrets: Mapping[str, str] | None = None,
                  clock: Any = None, version: str = "1.3", sleep: Callable[[float], Any] | None = None,
-                 base_url: str = "http://localhost:8080/", keep_executions: int = 5000) -> None:
+                 base_url: str = "http://localhost:8080/", keep_executions: int = 5000,
+                 mask: Iterable[str] = ()) -> None:
         self._http = http
         self._owns_http = http is None
         self._secrets = secrets
+        self.mask = SecretMask([*_secret_values(secrets if secrets is not None else os.environ), *mask])
         self.clock = clock
         self.version = version
         self.sleep = sleep or asyncio.sleep
@@ -372,6 +389,8 @@ class Engine:
     def _log(self, run: Run, task_id: str | None, taskrun_id: str | None, attempt: int | None, level: str,
              message: str) -> None:
         x = run.execution
+        if self.mask:  # the one place a flow's log line is recorded: the logs API, the TUI, transcripts
+            message = self.mask.text(message)
         entry = LogEntry(x.namespace, x.flow_id, x.id, task_id, taskrun_id, attempt, self.now(), level, message)
         self._logs.setdefault(x.id, []).append(entry)
         event = self._log_events.get(x.id)

@@ -30,6 +30,7 @@ from lab.tui.widgets.composer import Composer
 from lab.tui.widgets.contact_list import ContactList
 from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
+from lab.tui.widgets.payload_view import PayloadView
 from lab.tui.widgets.side_panel import SidePanel
 from textual.widgets import Footer
 
@@ -106,6 +107,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.lab = message.lab
         # The sandbox's template registry: template bubbles read as WhatsApp renders them.
         self.templates = getattr(getattr(self.lab, "sandbox", None), "templates", None)
+        # Payloads show what flows sent and received: every known secret value is masked there.
+        self.query_one(PayloadView).mask = getattr(self.lab, "secret_mask", None)
         facts = facts_of(self.lab, getattr(self.app, "settings", None))
         header = self.query_one(LabHeader)
         header.failed = False

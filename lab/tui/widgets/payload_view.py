@@ -12,12 +12,15 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from lab.conversation.model import Turn
+from lab.masking import SecretMask
 
 MAX_CHARS = 20_000  # a huge payload is cut so the panel stays responsive
 
 
-def _json(value: Any) -> Syntax:
+def _json(value: Any, mask: SecretMask | None = None) -> Syntax:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    if mask:
+        text = mask.text(text)
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS] + f"\n… ({len(text) - MAX_CHARS} more characters)"
     return Syntax(text, "json", theme="ansi_dark", word_wrap=True, background_color="default")
@@ -30,28 +33,28 @@ def _inbound_body(turn: Turn) -> Any:
         return turn.inbound.payload
 
 
-def payload_renderable(turn: Turn | None) -> RenderableType:
-    """Every exchange of the turn, in the order they happened."""
+def payload_renderable(turn: Turn | None, mask: SecretMask | None = None) -> RenderableType:
+    """Every exchange of the turn, in the order they happened; `mask` hides known secret values."""
     if turn is None:
         return Text("No turn yet.", style="dim")
     parts: list[RenderableType] = []
     sig = turn.inbound.signature or "(not signed)"
     parts.append(Text(f"▶ inbound webhook · {turn.inbound.kind} · X-Hub-Signature-256: {sig}", style="bold cyan"))
-    parts.append(_json(_inbound_body(turn)))
+    parts.append(_json(_inbound_body(turn), mask))
     for send in sorted(turn.replies, key=lambda s: s.seq):
         verdict = "ok" if send.verdict.ok else f"{send.verdict.code} {send.verdict.title or ''}"
         where = "notification plugin" if send.via == "notification" else "Graph API"
         parts.append(Text(f"\n◀ {where} request #{send.seq} · {send.type}", style="bold green"))
-        parts.append(_json(send.payload))
+        parts.append(_json(send.payload, mask))
         parts.append(Text(f"  sandbox answered HTTP {send.verdict.http_status} · {verdict}",
                           style="green" if send.verdict.ok else "bold red"))
-        parts.append(_json(send.response))
+        parts.append(_json(send.response, mask))
     for i, call in enumerate(turn.llm_calls, 1):
         parts.append(Text(f"\n◆ LLM call {i} · {call.model} · {call.mode} · HTTP {call.status}", style="bold magenta"))
         parts.append(Text("  request", style="dim"))
-        parts.append(_json(call.request or {}))
+        parts.append(_json(call.request or {}, mask))
         parts.append(Text("  response", style="dim"))
-        parts.append(_json(call.response if call.response is not None else {"error": call.error}))
+        parts.append(_json(call.response if call.response is not None else {"error": call.error}, mask))
     return Group(*parts)
 
 
@@ -63,9 +66,11 @@ class PayloadView(VerticalScroll):
     PayloadView > Static { height: auto; width: 1fr; }
     """
 
+    mask: SecretMask | None = None  # the session's known secrets (set when the lab opens)
+
     def compose(self):
         yield Static(id="payload-body")
 
     def show_turn(self, turn: Turn | None) -> None:
-        self.query_one("#payload-body", Static).update(payload_renderable(turn))
+        self.query_one("#payload-body", Static).update(payload_renderable(turn, self.mask))
         self.scroll_home(animate=False)

@@ -1,7 +1,9 @@
 """Script tasks (io.kestra.plugin.scripts.python / shell) run with Kestra's Process task runner.
 
 Like Kestra: commands run through `/bin/sh -c` (with `set -e` when failFast) in a fresh working
-directory; stdout lines log at INFO and stderr lines at ERROR; a line `::{"outputs": {...}}::` sets
+directory, with the task's `env` and what a process needs (PATH, HOME, LANG, temp dir) but none of
+the lab's own environment, killed with their whole process group at the task's `timeout`; stdout
+lines log at INFO and stderr lines at ERROR; a line `::{"outputs": {...}}::` sets
 `outputs.<task>.vars`, `::{"metrics": [...]}::` publishes metrics, `::{"logs": [...]}::` logs;
 `outputFiles` globs and everything written to `{{ outputDir }}` are stored in internal storage;
 a non-zero exit code fails the task run with the end of stderr.
@@ -16,6 +18,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +184,7 @@ class _ScriptTask(RunnableTask):
                 target.write_bytes(ctx.read_file(name))
 
     def _env(self, ctx: Any, props: dict[str, Any], workdir: Path, outdir: Path, render: Any) -> dict[str, str]:
-        env = dict(os.environ)
+        env = process_environment()
         helper_dir = workdir / ".kestra-helper"
         helper_dir.mkdir(exist_ok=True)
         (helper_dir / "kestra.py").write_text(KESTRA_HELPER)
@@ -210,6 +213,23 @@ class _ScriptTask(RunnableTask):
             if path.is_file():
                 found.setdefault(path.relative_to(outdir).as_posix(), path)
         return {name: ctx.store_file(name, path.read_bytes()) for name, path in found.items()}
+
+
+# What a process needs to run, from the lab's environment; nothing else of it reaches a script (no
+# OPENAI_API_KEY, no WALAB_* secret): like Kestra's Process runner on a worker that holds no secrets,
+# a script sees the task's `env` (the flow's `pluginDefaults` included) and these.
+PROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM",
+               "VIRTUAL_ENV", "SYSTEMROOT")
+
+
+def process_environment() -> dict[str, str]:
+    """The environment a script starts from: PATH, HOME, LANG, the temp dir and the like, only."""
+    env = {name: os.environ[name] for name in PROCESS_ENV if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("HOME", str(Path.home()))
+    env.setdefault("LANG", "C.UTF-8")
+    env.setdefault("TMPDIR", tempfile.gettempdir())
+    return env
 
 
 async def _execute(ctx: Any, argv: list[str], workdir: Path, env: dict[str, str]) -> tuple[int, dict, list[str]]:
