@@ -73,3 +73,16 @@ def _parse_duration(s: str) -> timedelta:
         raise ConfigError(f"not a duration: {text!r}", fix="write it like 25h, 90m, 2d, 1h30m or PT25H")
     unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     return timedelta(seconds=sum(float(n) * unit[u] for n, u in parts))
+
+
+def duration_text(seconds: float) -> str:
+    """A clock move as a person writes it: `25h`, `1h30m`, `45s` (what `parse_duration` reads).
+
+    Seconds are dropped from a move of an hour or more: in the TUI the virtual clock follows the
+    wall clock, so the seconds a person took to type (9 s after `/advance 25h`) are part of a
+    measured gap and mean nothing to the flow.
+    """
+    total = int(seconds) // 60 * 60 if seconds >= 3600 else int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return "".join(f"{n}{unit}" for n, unit in ((h, "h"), (m, "m"), (s, "s")) if n) or "0s"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 if TYPE_CHECKING:
+    from lab.conversation.actions import Action
     from lab.conversation.model import ExecutionView, InboundEvent, LogLine, Turn
     from lab.llm.model import LLMCall
     from lab.whatsapp.model import CapturedSend
@@ -76,6 +77,16 @@ class TurnFinished:
 
 
 @dataclass(slots=True)
+class ActionPerformed:
+    """The user's act is done (`Lab.perform`): what a recorder writes. `turn` is the Turn it caused
+    (None for a clock move, a read, a switch of contact, a fault)."""
+
+    contact: str
+    action: "Action"
+    turn: "Turn | None" = None
+
+
+@dataclass(slots=True)
 class LabErrorRaised:
     """Something went wrong outside a turn's verdict (deploy, server, a callback)."""
 
@@ -85,7 +96,7 @@ class LabErrorRaised:
 
 
 LabEvent = Union[TurnStarted, ExecutionUpdated, LogReceived, ReplyCaptured, StatusChanged, LLMCallMetered,
-                 TurnFinished, LabErrorRaised]
+                 TurnFinished, ActionPerformed, LabErrorRaised]
 Listener = Callable[[LabEvent], None]
 
 

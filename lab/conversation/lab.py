@@ -8,7 +8,8 @@ what it reports, and tests reach everything through it.
 CONTRACT (filled in by the conversation engine; the TUI and scenarios code against these names):
 
     async with Lab.open(settings, serve=False) as lab:   # serve=True listens on settings.host:port
-        turn = await lab.send_text("5511987654321", "Olá")
+        turn = await lab.perform(wa_id, action)             # any act of lab.conversation.actions
+        turn = await lab.send_text("5511987654321", "Olá")   # the same, one act each:
         turn = await lab.tap(wa_id, "Ver planos")          # reply button or list row, by its title
         turn = await lab.send_media(wa_id, kind, path, caption=None)
         turn = await lab.send_location(wa_id, lat, lon, name=None, address=None)
@@ -42,21 +43,45 @@ lab.secret_mask (every known secret value -> `******`: what the TUI applies to w
 lab.flow, lab.llm_mode, lab.sandbox, lab.gateway, lab.engine (None on a real Kestra), lab.client.
 
 LabEvent kinds (dataclasses in `lab.conversation.events`): TurnStarted, ExecutionUpdated,
-LogReceived, ReplyCaptured, StatusChanged, LLMCallMetered, TurnFinished, LabErrorRaised.
+LogReceived, ReplyCaptured, StatusChanged, LLMCallMetered, TurnFinished, ActionPerformed,
+LabErrorRaised.
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from lab import limits
 from lab.conversation import events as ev
+from lab.conversation.actions import (
+    Action,
+    Advance,
+    ArmFault,
+    ContactCard,
+    Read,
+    React,
+    ReplyTo,
+    SendContacts,
+    SendLocation,
+    SendMedia,
+    SendText,
+    SwitchContact,
+    Tap,
+    Wait,
+)
 from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
+from lab.conversation.phone import find_contact
+from lab.conversation.render import reply_titles
 from lab.errors import LabError
 from lab.masking import SecretMask
+from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
+from lab.whatsapp.inbound import reply_context
+from lab.whatsapp.model import CapturedSend
 
 if TYPE_CHECKING:
     from lab.config import Contact, Settings
@@ -292,19 +317,23 @@ class Lab:
         return self.sandbox.read(wa_id)
 
     def inject_fault(self, **fault: Any) -> None:
-        """Script the fake Graph API: rate_limit=N, server_error=N, fail_next=N (with code=), duplicate_next=N,
-        delay_statuses=SECONDS, throughput=PER_SECOND."""
+        """Script the fake Graph API: rate_limit=N, server_error=N (with http_status=), fail_next=N
+        (with code=), duplicate_next=N, delay_statuses=SECONDS, throughput=PER_SECOND."""
         faults = self.sandbox.faults
-        extra = {k: fault.pop(k) for k in ("code", "details", "http_status") if k in fault}
+        options = {k: fault.pop(k) for k in ("code", "details", "http_status") if k in fault}
         if not fault:
             raise LabError("inject_fault needs a fault", fix="e.g. rate_limit: 1, or fail_next: 1 with code: 131026")
         for name, value in fault.items():
-            method = getattr(faults, name, None)
-            if name.startswith("_") or not callable(method):
-                raise LabError(f"unknown fault {name!r}", fix="use rate_limit, server_error, fail_next (with code), "
-                                                             "duplicate_next, delay_statuses or throughput")
-            kwargs = {k: v for k, v in extra.items() if k in method.__code__.co_varnames}
-            method(value, **kwargs) if value is not None else method(**kwargs)
+            if name in FAULT_NAMES:
+                allowed = {k: v for k, v in options.items() if k in FAULT_OPTIONS.get(name, ())}
+                faults.arm(name, 1 if value is None else int(value), **allowed)
+            elif name == "delay_statuses":
+                faults.delay_statuses(float(value))
+            elif name == "throughput":
+                faults.throughput(value)
+            else:
+                raise LabError(f"unknown fault {name!r}", fix=f"use {', '.join(FAULT_NAMES)}, "
+                                                             "delay_statuses or throughput")
 
     # -- prompts ----------------------------------------------------------------------------
     async def apply_prompt(self, prompt_id: str) -> "PromptFile":
@@ -319,72 +348,153 @@ class Lab:
         return prompt
 
     # -- what the user does -----------------------------------------------------------------
+    async def perform(self, wa_id: str, action: Action) -> Turn | None:
+        """Do one act as the contact (`lab.conversation.actions`): the one way every front end acts.
+
+        Returns the Turn it caused, None for an act that posts no webhook (a clock move, a read, a
+        wait, a switch of contact, a fault). Every act is then reported as `ActionPerformed`.
+        """
+        if isinstance(action, SwitchContact):
+            wa_id = find_contact(self.contacts, action.who).wa_id
+        turn = await self._act(wa_id, action)
+        if turn is not None:
+            turn.action = action
+        if self._bus:
+            self._bus.emit(ev.ActionPerformed(wa_id, action, turn))
+        return turn
+
+    async def _act(self, wa_id: str, action: Action) -> Turn | None:
+        match action:
+            case SendText():
+                duplicates = limits.count(action.duplicates, "duplicates", limits.MAX_DUPLICATES)
+                late = action.delivered_after
+                late = None if late is None else limits.clock_move(late, "delivered_after")
+                return await self._turn(self.phone.text(wa_id, action.text), duplicates, late)
+            case Tap():
+                return await self._turn(self._tapped(wa_id, action.title))
+            case SendMedia():
+                return await self._turn(self._media(wa_id, action))
+            case SendLocation():
+                return await self._turn(self.phone.location(wa_id, action.latitude, action.longitude,
+                                                            action.name, action.address))
+            case SendContacts():
+                cards = [{"name": c.name, "phone": c.phone} for c in action.cards]
+                return await self._turn(self.phone.contacts_card(wa_id, cards))
+            case React():
+                to = action.to or self._last_business_wamid(wa_id, "react to")
+                return await self._turn(self.phone.reaction(wa_id, action.emoji, to))
+            case ReplyTo():
+                to = action.to or self._last_business_wamid(wa_id, "reply to")
+                context = reply_context(self.settings.business, to)
+                return await self._turn(self.phone.text(wa_id, action.text, context=context))
+            case Advance():
+                self.advance(action.delta)
+            case Read():
+                self.sandbox.read(wa_id)
+            case Wait():
+                await self._wait(wa_id, action)
+            case SwitchContact():
+                pass
+            case ArmFault():
+                self.sandbox.faults.arm(action.name, action.count, **action.options)
+            case _:
+                raise LabError(f"cannot perform {type(action).__name__}",
+                               fix="an act of lab.conversation.actions")
+        return None
+
     async def send_text(self, wa_id: str, text: str, *, duplicates: int = 0,
                         delivered_after: timedelta | None = None) -> Turn:
         """The user types a message. `duplicates` redelivers the same webhook; `delivered_after` posts it
         that much later than the user wrote it (Meta retries webhooks for days)."""
-        duplicates = limits.count(duplicates, "duplicates", limits.MAX_DUPLICATES)
-        late = None if delivered_after is None else limits.clock_move(delivered_after, "delivered_after")
-        return await self._turn(self.phone.text(wa_id, text), duplicates, late)
+        return await self._perform_turn(wa_id, SendText(text, delivered_after, duplicates))
 
     async def tap(self, wa_id: str, title: str) -> Turn:
         """The user taps a reply button, a list row or a template quick reply, by its title."""
-        from lab.conversation.render import reply_titles
+        return await self._perform_turn(wa_id, Tap(title))
 
+    async def send_media(self, wa_id: str, kind: str, path: str | Path, caption: str | None = None) -> Turn:
+        """The user sends a photo, voice note, video, document or sticker from a file."""
+        return await self._perform_turn(wa_id, SendMedia(kind, Path(path), caption))
+
+    async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,
+                            address: str | None = None) -> Turn:
+        return await self._perform_turn(wa_id, SendLocation(lat, lon, name, address))
+
+    async def send_contacts(self, wa_id: str, contacts: list[dict[str, Any]]) -> Turn:
+        cards = tuple(ContactCard(str(c["name"]), c.get("phone")) for c in contacts)
+        return await self._perform_turn(wa_id, SendContacts(cards))
+
+    async def react(self, wa_id: str, emoji: str | None, to_wamid: str | None = None) -> Turn:
+        """React to a business message (None = the last one); emoji None removes the reaction."""
+        return await self._perform_turn(wa_id, React(emoji, to_wamid))
+
+    async def reply_to(self, wa_id: str, wamid: str, text: str) -> Turn:
+        """The user quotes a message (swipe to reply) and writes text."""
+        return await self._perform_turn(wa_id, ReplyTo(text, wamid))
+
+    async def _perform_turn(self, wa_id: str, action: Action) -> Turn:
+        turn = await self.perform(wa_id, action)
+        assert turn is not None  # every act these methods perform posts a webhook
+        return turn
+
+    def _tapped(self, wa_id: str, title: str) -> InboundEvent:
+        """The webhook of a tap on the newest button, row or quick reply with that title."""
         offered: list[str] = []
         for send in reversed(self.sandbox.thread(wa_id)):
             for kind, choice_id, choice in reply_titles(send):
                 offered.append(choice)
                 if choice.casefold() == title.casefold() and send.wamid:
                     if kind == "button":
-                        event = self.phone.button(wa_id, choice_id, choice, send.wamid)
-                    elif kind == "list":
-                        event = self.phone.list_row(wa_id, choice_id, choice, send.wamid)
-                    else:
-                        event = self.phone.template_button(wa_id, choice, choice_id, send.wamid)
-                    return await self._turn(event)
+                        return self.phone.button(wa_id, choice_id, choice, send.wamid)
+                    if kind == "list":
+                        return self.phone.list_row(wa_id, choice_id, choice, send.wamid)
+                    return self.phone.template_button(wa_id, choice, choice_id, send.wamid)
         raise LabError(f"nothing to tap called {title!r} in the chat with {wa_id}",
                        fix=f"choices offered: {', '.join(dict.fromkeys(offered))}" if offered
                        else "the bot has not sent buttons or a list yet")
 
-    async def send_media(self, wa_id: str, kind: str, path: str | Path, caption: str | None = None) -> Turn:
-        """The user sends a photo, voice note, video, document or sticker from a file."""
-        p = Path(path)
+    def _media(self, wa_id: str, action: SendMedia) -> InboundEvent:
+        """The media is uploaded to the fake Graph API and the webhook names it (a relative path is
+        the project's)."""
+        p = action.path if action.path.is_absolute() else self.settings.project_dir / action.path
         try:
             data = p.read_bytes()
         except OSError as exc:
             raise LabError(f"cannot read {p}: {exc.strerror}", where=str(p), fix="check the file path") from None
-        mime = mimetypes.guess_type(p.name)[0] or {"audio": "audio/ogg", "image": "image/jpeg"}.get(kind,
-                                                                                                     "application/octet-stream")
+        fallback = {"audio": "audio/ogg", "image": "image/jpeg"}.get(action.kind, "application/octet-stream")
+        mime = mimetypes.guess_type(p.name)[0] or fallback
         item = self.sandbox.media.put(data, mime, None, p.name)
-        event = self.phone.media(wa_id, kind, item.id, item.sha256_b64, mime_type=mime, caption=caption, filename=p.name,
-                                 source_path=str(p))
-        return await self._turn(event)
+        return self.phone.media(wa_id, action.kind, item.id, item.sha256_b64, mime_type=mime,
+                                caption=action.caption, filename=p.name, source_path=str(p))
 
-    async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,
-                            address: str | None = None) -> Turn:
-        return await self._turn(self.phone.location(wa_id, lat, lon, name, address))
+    def _last_business_wamid(self, wa_id: str, doing: str) -> str:
+        wamid = self.transcript.last_business_wamid(wa_id)
+        if wamid is None:
+            raise LabError(f"the bot has sent nothing to {wa_id} to {doing}",
+                           fix="wait for the agent's first message")
+        return wamid
 
-    async def send_contacts(self, wa_id: str, contacts: list[dict[str, Any]]) -> Turn:
-        return await self._turn(self.phone.contacts_card(wa_id, contacts))
+    async def _wait(self, wa_id: str, action: Wait) -> None:
+        """Until the last business message reaches the status (a later one counts too)."""
+        order = ["accepted", "sent", "delivered", "read"]
+        deadline = time.monotonic() + action.timeout
+        while True:
+            send = self._last_send(wa_id)
+            state = send.state if send is not None else None
+            if state == action.status or (state in order and action.status in order
+                                          and order.index(state) >= order.index(action.status)):
+                return
+            if time.monotonic() > deadline:
+                raise LabError(f"the last business message did not reach status {action.status!r} "
+                               f"in {action.timeout:g}s (it is {state!r})")
+            await asyncio.sleep(0.01)
 
-    async def react(self, wa_id: str, emoji: str | None, to_wamid: str | None = None) -> Turn:
-        """React to a business message (None = the last one); emoji None removes the reaction."""
-        return await self._turn(self.phone.reaction(wa_id, emoji, to_wamid or self._last_business_wamid(wa_id)))
-
-    async def reply_to(self, wa_id: str, wamid: str, text: str) -> Turn:
-        """The user quotes a message (swipe to reply) and writes text."""
-        from lab.whatsapp.inbound import reply_context
-
-        return await self._turn(self.phone.text(wa_id, text, context=reply_context(self.settings.business, wamid)))
-
-    def _last_business_wamid(self, wa_id: str) -> str:
-        from lab.conversation.render import is_bubble
-
-        for send in reversed(self.sandbox.thread(wa_id)):
-            if send.wamid and is_bubble(send):
-                return send.wamid
-        raise LabError(f"the bot has sent nothing to {wa_id} to react to", fix="send a message first")
+    def _last_send(self, wa_id: str) -> CapturedSend | None:
+        for turn in reversed(self.transcript.for_contact(wa_id)):
+            for send in reversed(turn.replies):
+                if send.type not in ("read", "typing"):
+                    return send
+        return None
 
     async def _turn(self, inbound: InboundEvent, duplicates: int = 0,
                     delivered_after: timedelta | None = None) -> Turn:

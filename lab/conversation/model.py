@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lab.conversation.actions import Action
 from lab.llm.model import LLMCall
 from lab.whatsapp.model import CapturedSend
 
@@ -102,6 +103,7 @@ class Turn:
     timings: Timings = field(default_factory=Timings)
     verdict: str = "ok"  # ok | timeout | error
     error: str | None = None  # a readable reason when verdict != ok
+    action: Action | None = None  # the user's act that caused it (set by `Lab.perform`)
 
     @property
     def state(self) -> str:
@@ -140,6 +142,17 @@ class Transcript:
 
     def for_contact(self, wa_id: str) -> list[Turn]:
         return [t for t in self.turns if t.contact == wa_id]
+
+    def last_business_wamid(self, wa_id: str) -> str | None:
+        """The last message the business sent the contact (what a reaction or a reply quotes),
+        None before the first: read marks and typing indicators are not messages."""
+        for turn in reversed(self.turns):
+            if turn.contact != wa_id:
+                continue
+            for send in reversed(turn.replies):
+                if send.wamid and send.type not in ("read", "typing"):
+                    return send.wamid
+        return None
 
 
 @dataclass(slots=True)

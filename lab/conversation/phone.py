@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from lab.clock import VirtualClock
 from lab.config import Business, Contact
 from lab.conversation.model import InboundEvent
-from lab.errors import LabError
+from lab.errors import ConfigError, LabError
 from lab.whatsapp.inbound import InboundBuilder, InboundWebhook
 from lab.whatsapp.signing import SignedWebhook
 
@@ -126,6 +126,17 @@ class Phone:
     def reaction(self, wa_id: str, emoji: str | None, to_wamid: str) -> InboundEvent:
         c = self.contact(wa_id)
         return self.event(self.builder.reaction(c, to_wamid, emoji), "reaction", f"[reaction {emoji or 'removed'}]")
+
+
+def find_contact(contacts: Iterable[Contact], who: str) -> Contact:
+    """The contact with that wa_id or name, or the only one whose name starts so (`João`)."""
+    contacts = list(contacts)
+    exact = [c for c in contacts if who in (c.name, c.wa_id)]
+    starts = [c for c in contacts if who and c.name.casefold().startswith(who.casefold())]
+    if exact or len(starts) == 1:
+        return (exact or starts)[0]
+    raise ConfigError(f"no contact {who!r}",
+                      fix="use one of: " + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts))
 
 
 def _card(card: dict[str, Any]) -> dict[str, Any]:

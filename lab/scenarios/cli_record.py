@@ -1,10 +1,11 @@
 """`walab record NAME`: chat with the agent in a plain terminal and record a scenario + cassette.
 
-Type a message and press Enter to send it as the contact. Commands are the TUI composer's:
-/image PATH [caption] (also /doc, /audio, /voice, /video, /sticker; /media PATH guesses the kind),
-/location LAT LON [name], /contact NAME PHONE (a contact card), /react EMOJI, /reply TEXT, /tap TITLE,
-/advance 25h, /late 25h TEXT (the webhook arrives 25 h late), /read, and here also /as NAME (chat as
-another contact), /help, /quit (or Ctrl-D). Every finished turn is on disk at once.
+Type a message and press Enter to send it as the contact. Commands are the composer's
+(`lab.conversation.composer`, the TUI's too): /image PATH [caption] (also /doc, /audio, /voice,
+/video, /sticker; /media PATH guesses the kind), /location LAT LON [name], /contact NAME PHONE (a
+contact card), /react EMOJI, /reply TEXT, /tap TITLE, /advance 25h, /late 25h TEXT (the webhook
+arrives 25 h late), /dup TEXT, /read, /as NAME (chat as another contact), /fault NAME [N] [CODE],
+/help, and here also /quit (or Ctrl-D). Every act is performed by `Lab.perform` and on disk at once.
 """
 
 from __future__ import annotations
@@ -17,20 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from lab.config import add_kestra_version_option
+from lab.conversation.actions import Action, Advance, SwitchContact
+from lab.conversation.composer import USAGE, ShowHelp, parse_command
+from lab.conversation.phone import find_contact
+from lab.conversation.render import is_bubble, send_text
 from lab.errors import ConfigError, LabError
 
-# The record chat's own commands, beside the TUI composer's (`composer_syntax.USAGE`).
+# The record chat's own commands, beside the composer's (`composer.USAGE`).
 RECORD_USAGE = {
-    "/media PATH [caption]": "send a file, its kind guessed from the suffix",
-    "/as NAME": "chat as another contact (a name or wa_id)",
     "/quit": "stop and save the scenario (also Ctrl-D)",
 }
 
 
 def help_text() -> str:
     """The commands, one a line; every finished turn is on disk at once."""
-    from lab.tui.composer_syntax import USAGE
-
     usages = {**USAGE, **RECORD_USAGE}
     width = max(map(len, usages))
     return "\n".join(f"  {usage:<{width}}  {what}" for usage, what in usages.items())
@@ -102,17 +103,14 @@ async def _record(args: argparse.Namespace) -> int:
         print(f"recording {path} — flow {settings.namespace}/{settings.flow}, LLM {model}. /help for commands.",
               flush=True)
         try:
-            await _chat(lab, recorder, settings)
+            await _chat(lab, settings)
         finally:
             recorder.stop()
         print(f"saved {path} ({len(recorder.steps)} steps)", flush=True)
     return 0
 
 
-async def _chat(lab: Any, recorder: Any, settings: Any) -> None:
-    from lab.conversation.render import is_bubble, send_text
-    from lab.tui import composer_syntax as cs  # the TUI's parser: pure, no Textual
-
+async def _chat(lab: Any, settings: Any) -> None:
     contact = settings.contacts[0]
     while True:
         print(f"{contact.name}> ", end="", flush=True)
@@ -125,20 +123,20 @@ async def _chat(lab: Any, recorder: Any, settings: Any) -> None:
         cmd, _, rest = line.partition(" ")
         if cmd in ("/quit", "/q", "/exit"):
             return
+        if cmd == "/contact" and len(rest.split()) == 1:  # `/contact NAME`: the old spelling of /as
+            line = f"/as {rest}"
         try:
-            if cmd == "/as" or (cmd == "/contact" and len(rest.split()) == 1):  # `/contact NAME`: the old spelling
-                contact = _find_contact(settings, rest.strip())
-                print(f"now chatting as {contact.name} ({contact.wa_id})", flush=True)
+            action = parse_command(line, project_dir=settings.project_dir)
+            if isinstance(action, ShowHelp):
+                print(help_text(), flush=True)
                 continue
-            if cmd == "/media":  # the kind from the file's suffix
-                from lab.scenarios.player import _media_kind
-
-                kind = _media_kind(Path(rest.split(maxsplit=1)[0])) if rest.strip() else "image"
-                line = f"/{'doc' if kind == 'document' else kind} {rest}"
-            turn = await _perform(lab, recorder, contact.wa_id, cs.parse(line, project_dir=settings.project_dir))
+            turn = await _perform(lab, contact.wa_id, action)
         except LabError as exc:
             print(f"! {exc.render()}", flush=True)
             continue
+        if isinstance(action, SwitchContact):
+            contact = find_contact(lab.contacts, action.who)
+            print(f"now chatting as {contact.name} ({contact.wa_id})", flush=True)
         if turn is None:
             continue
         for send in turn.replies:
@@ -153,26 +151,9 @@ async def _chat(lab: Any, recorder: Any, settings: Any) -> None:
                   "--llm record", flush=True)
 
 
-def _find_contact(settings: Any, who: str) -> Any:
-    """The contact with that wa_id or name (or the only one whose name starts so: `/as João`)."""
-    exact = [c for c in settings.contacts if who in (c.name, c.wa_id)]
-    starts = [c for c in settings.contacts if who and c.name.casefold().startswith(who.casefold())]
-    if exact or len(starts) == 1:
-        return (exact or starts)[0]
-    raise ConfigError(f"no contact {who!r}", fix="use one of: " + ", ".join(f"{c.name} ({c.wa_id})" for c in settings.contacts))
-
-
-async def _perform(lab: Any, recorder: Any, wa_id: str, action: Any) -> Any:
-    """Run one composer action as the TUI does; clock moves and reads are told to the recorder."""
-    from lab.scenarios.player import last_business_wamid
-    from lab.tui import composer_syntax as cs
-    from lab.tui.actions import perform, tell_recorder
-
-    if isinstance(action, cs.ShowHelp):
-        print(help_text(), flush=True)
-        return None
-    turn = await perform(lab, wa_id, action, last_business_wamid=last_business_wamid(lab, wa_id))
-    tell_recorder(recorder, action)
-    if isinstance(action, cs.Advance):
+async def _perform(lab: Any, wa_id: str, action: Action) -> Any:
+    """Run one act on the session (the recorder is told by the session itself)."""
+    turn = await lab.perform(wa_id, action)
+    if isinstance(action, Advance):
         print(f"clock advanced by {action.text}", flush=True)
     return turn

@@ -1,17 +1,17 @@
 """Turn a live lab session into a scenario file, one finished turn at a time.
 
-The recorder listens for `TurnFinished` and rewrites the scenario file by atomic replace after
-every turn, so a crash or Ctrl-C keeps every finished turn. Each turn becomes a step whose
-expectations start as the replies observed; the person edits them afterwards. The LLM cassette
-beside it is written by the gateway in record mode.
+The recorder is told every act the session performs (`ActionPerformed`, from `Lab.perform`) and
+writes it as the act's own step (`action.to_step()`): a late or duplicated delivery, a clock move,
+a read, a fault, a switch of contact are written exactly as performed. It rewrites the scenario
+file by atomic replace after every act, so a crash or Ctrl-C keeps every finished turn. A turn's
+expectations start as the replies observed; the person edits them afterwards. The contacts are the
+session's at the time of writing (those added during the recording too). The LLM cassette beside it
+is written by the gateway in record mode.
 
     recorder = Recorder(lab, Path("scenarios/plans.yaml"), "plans")
     recorder.start()
-    ...                       # chat; recorder.note_advance("25h") for clock moves
+    ...                       # chat: every `lab.perform(wa_id, action)` becomes a step
     path = recorder.stop()
-
-A message the webhook delivered late (`lab.send_text(..., delivered_after=...)`, the TUI's `/late`)
-becomes `user: {text: ..., delivered_after: 25h}`, so its replay moves the clock as the recording did.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lab import yamlio
+from lab.clock import duration_text
+from lab.conversation.actions import Action, Advance, SwitchContact
+from lab.conversation.events import ActionPerformed, LabEvent
 from lab.conversation.model import Turn
 from lab.errors import ConfigError, LabError
 from lab.scenarios import replies as rp
@@ -82,7 +85,6 @@ class Recorder:
         self._turns: list[Turn] = []  # every turn in the steps, in order (for the cassette)
         self.earlier_count = 0  # how many of those were from before start()
         self._clock_fixed = clock_start is not None  # given by the caller, or set by the first step
-        self._late: dict[int, float] = {}  # id(inbound) -> seconds between writing and delivery
 
     @property
     def turns(self) -> int:
@@ -112,36 +114,27 @@ class Recorder:
     def recording(self) -> bool:
         return self._unsubscribe is not None
 
-    def note_advance(self, duration: str) -> None:
-        """Record a move of the virtual clock (`25h`, as typed), which is not a turn; called after the move."""
-        from lab.clock import parse_duration
+    def _on_event(self, event: LabEvent) -> None:
+        if isinstance(event, ActionPerformed):
+            self.add_action(event.contact, event.action, event.turn)
 
-        now = self._now()
-        self.note_step({"advance": duration}, None if now is None else now - parse_duration(str(duration)).total_seconds())
-
-    def note_step(self, step: dict[str, Any], at: float | None = None) -> None:
-        """Record any other non-turn step (`{read: true}`, `{wait: {status: read}}`) that happened `at` (now)."""
-        self._first_step_at(self._now() if at is None else at)
-        self._include_earlier()
-        self.steps.append(step)
-        self._write()
-
-    def _on_event(self, event: Any) -> None:
-        from lab.conversation.events import TurnFinished, TurnStarted
-
-        if isinstance(event, TurnStarted):
-            # Posted now, written at inbound.time: a late delivery moved the clock in between.
+    def add_action(self, contact: str, action: Action, turn: Turn | None = None) -> None:
+        """Append the step of a performed act (with its turn's observed replies) and rewrite the file."""
+        if isinstance(action, SwitchContact):
+            return  # written before the next act done as that contact (a switch alone does nothing)
+        if turn is not None:
+            self._first_step_at(turn.inbound.time)
+            self._include_earlier()
+            self._append(turn)
+        else:
             now = self._now()
-            if now is not None:
-                self._late[id(event.inbound)] = now - event.inbound.time
-        elif isinstance(event, TurnFinished):
-            self.add_turn(event.turn)
-
-    def add_turn(self, turn: Turn) -> None:
-        """Append the step for a finished turn and rewrite the file (atomic replace)."""
-        self._first_step_at(turn.inbound.time)
-        self._include_earlier()
-        self._append(turn)
+            if isinstance(action, Advance) and now is not None:
+                now -= action.delta.total_seconds()  # the move happened before it was reported
+            self._first_step_at(now)
+            self._include_earlier()
+            if action.per_contact:
+                self._switch_to(contact)
+            self.steps.append(action.to_step(self.lab.settings.project_dir))
         self._write()
 
     def _now(self) -> float | None:
@@ -176,24 +169,26 @@ class Recorder:
                 self.steps.append({"advance": duration_text(gap)})
 
     def _append(self, turn: Turn) -> None:
-        if self._contact is not None and turn.contact != self._contact:
-            self.steps.append({"contact": turn.contact})
-        self._contact = turn.contact
-        step = step_of(turn, self.lab.settings.project_dir, late=self._late_by(turn))
+        self._switch_to(turn.contact)
+        if turn.action is None:
+            raise LabError(f"turn {turn.index} was not made by Lab.perform, so it cannot be recorded",
+                           fix="perform the user's acts with lab.perform(wa_id, action)")
+        step = turn.action.to_step(self.lab.settings.project_dir)
         step["expect"] = observed(turn)
         self.steps.append(step)
         self._turns.append(turn)
 
-    def _late_by(self, turn: Turn) -> float:
-        """Seconds between the user writing the turn's message and the webhook's delivery.
+    def _switch_to(self, contact: str) -> None:
+        """A `contact:` step when the next act is another contact's than the last one (the first
+        contact of the scenario speaks first)."""
+        current = self._contact or self._contacts()[0]["wa_id"]
+        if contact != current:
+            self.steps.append({"contact": contact})
+        self._contact = contact
 
-        Seen at `TurnStarted` for the turns recorded; for earlier turns, the embedded engine's
-        execution start (on the lab's clock; a real Kestra's dates follow its own clock)."""
-        late = self._late.pop(id(turn.inbound), None)
-        if late is None and getattr(self.lab, "engine", None) is not None and turn.executions:
-            start = turn.executions[0].start
-            late = None if start is None else start - turn.inbound.time
-        return late or 0.0
+    def _contacts(self) -> list[dict[str, str]]:
+        """The session's contacts, those added while it ran too (the replay needs every one)."""
+        return [{"name": c.name, "wa_id": c.wa_id} for c in self.lab.contacts]
 
     def _earlier_turns(self) -> list[Turn]:
         """The turns from before start() that are still in their contact's chat (a restart clears them)."""
@@ -212,10 +207,10 @@ class Recorder:
         if self.description:
             doc["description"] = self.description
         doc["flow"] = f"{settings.namespace}/{settings.flow}"
-        prompt = getattr(self.lab, "prompt_id", None)
+        prompt = getattr(self.lab, "active_prompt", None)
         if prompt:
             doc["prompt"] = prompt
-        doc["contacts"] = [{"name": c.name, "wa_id": c.wa_id} for c in settings.contacts]
+        doc["contacts"] = self._contacts()
         clock = self.clock_start or getattr(self.lab, "clock_start", None)
         if clock is not None:
             doc["clock"] = clock.isoformat()
@@ -296,16 +291,6 @@ def placed_path(lab: Any, path: Path) -> Path:
     return Path(folder) / str(flow) / path.name if same else path
 
 
-def duration_text(seconds: float) -> str:
-    """A clock move as a person writes it: `25h`, `1h30m`, `45s`. Seconds are dropped from a move of
-    an hour or more: in the TUI the virtual clock follows the wall clock, so the seconds a person took
-    to type (9 s after `/advance 25h`) are part of a measured gap and mean nothing to the flow."""
-    total = int(seconds) // 60 * 60 if seconds >= 3600 else int(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return "".join(f"{n}{unit}" for n, unit in ((h, "h"), (m, "m"), (s, "s")) if n) or "0s"
-
-
 def _utc(when: float) -> datetime:
     return datetime.fromtimestamp(when, timezone.utc).replace(microsecond=0)
 
@@ -314,60 +299,6 @@ def _gap(previous: Turn, turn: Turn | None, until: float = 0.0) -> int:
     """Whole seconds between the end of one turn (its last reply) and the next turn's message (or `until`)."""
     end = max([previous.inbound.time, *(s.time for s in previous.replies if getattr(s, "time", None) is not None)])
     return int((turn.inbound.time if turn is not None else until) - end)
-
-
-def step_of(turn: Turn, project_dir: Path | None = None, *, late: float = 0.0) -> dict[str, Any]:
-    """The scenario step that reproduces a turn's inbound event (`late`: seconds its webhook was
-    delivered after the user wrote it; a minute or more is written as `delivered_after`)."""
-    ev = turn.inbound
-    msg = _message(ev.payload)
-    kind = msg.get("type", ev.kind)
-    context = (msg.get("context") or {}).get("id")
-    if kind == "text":
-        if context:
-            return {"reply_to": {"text": msg["text"]["body"], "to": context}}
-        text = (msg.get("text") or {}).get("body", ev.summary)
-        return {"user": {"text": text, "delivered_after": duration_text(late)} if late >= GAP_SECONDS else text}
-    if kind == "interactive":
-        inter = msg.get("interactive") or {}
-        reply = inter.get("button_reply") or inter.get("list_reply") or {}
-        return {"tap": reply.get("title", ev.summary)}
-    if kind == "button":
-        return {"tap": (msg.get("button") or {}).get("text", ev.summary)}
-    if kind == "location":
-        loc = msg.get("location") or {}
-        return {"location": {"lat": loc.get("latitude"), "lon": loc.get("longitude"),
-                             **{k: loc[k] for k in ("name", "address") if loc.get(k)}}}
-    if kind == "reaction":
-        return {"react": (msg.get("reaction") or {}).get("emoji", ev.summary)}
-    if kind == "contacts":
-        return {"contacts": [{"name": (c.get("name") or {}).get("formatted_name", ""),
-                              "phone": ((c.get("phones") or [{}])[0]).get("phone", "")}
-                             for c in msg.get("contacts") or []]}
-    if kind in rp.MEDIA:
-        media = msg.get(kind) or {}
-        step: dict[str, Any] = {"kind": kind, "path": _media_path(getattr(ev, "source_path", None), project_dir)
-                                or media.get("filename") or ev.summary}
-        if media.get("caption"):
-            step["caption"] = media["caption"]
-        return {"media": step}
-    return {"user": ev.summary}
-
-
-def _media_path(source: str | None, project_dir: Path | None) -> str | None:
-    """The file a media message was sent from, relative to the project when inside it (as the player
-    reads `media.path`), else absolute; None when the event does not say (built by a test double)."""
-    if not source:
-        return None
-    path, project = Path(source).resolve(), Path(project_dir or "/").resolve()
-    return path.relative_to(project).as_posix() if project_dir and path.is_relative_to(project) else str(path)
-
-
-def _message(payload: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return payload["entry"][0]["changes"][0]["value"]["messages"][0]
-    except (KeyError, IndexError, TypeError):
-        return {}
 
 
 def observed(turn: Turn) -> dict[str, Any]:

@@ -10,6 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
+from lab.conversation.actions import (
+    Action,
+    React,
+    ReplyTo,
+    SendContacts,
+    SendLocation,
+    SendMedia,
+    SendText,
+    Tap,
+)
 from lab.conversation.model import InboundEvent, Turn
 from lab.whatsapp.model import CapturedSend
 
@@ -234,6 +244,26 @@ def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str 
     elif kind in ("button", "list", "interactive"):
         item.label = "↩ reply"
     return item
+
+
+def pending_summary(action: Action) -> tuple[str, str, str]:
+    """(kind, label, text) of the user's bubble shown at once, before the act's turn starts."""
+    match action:
+        case SendText() | ReplyTo():
+            return "text", "↩ reply" if isinstance(action, ReplyTo) else "", action.text
+        case Tap():
+            return "button", "↩ reply", action.title
+        case SendMedia():
+            return action.kind, f"{action.kind} · {action.path.name}", action.caption or ""
+        case SendLocation():
+            place = f"{action.name or ''}\n{action.latitude}, {action.longitude}".strip()
+            return "location", "📍 location", place
+        case SendContacts():
+            cards = ", ".join(f"{c.name} · {c.phone or ''}".rstrip(" ·") for c in action.cards)
+            return "contacts", "👤 contact card", cards
+        case React():
+            return "reaction", "", action.emoji or ""
+    return "text", "", ""
 
 
 def items_for_turn(turn: Turn, templates: Any = None) -> list[ChatItem]:

@@ -85,7 +85,7 @@ class ClockCommands(_ListProvider):
     def entries(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         from datetime import timedelta
 
-        from lab.tui.composer_syntax import Advance
+        from lab.conversation.actions import Advance
 
         screen = _chat_screen(self)
         if screen is None or getattr(self.app, "lab", None) is None:

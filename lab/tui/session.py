@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Protocol
 
+from lab.conversation.actions import Action
 from lab.conversation.model import Transcript, Turn
 
 
@@ -23,6 +24,8 @@ class LabSession(Protocol):
 
     @property
     def contacts(self) -> list[Any]: ...
+
+    async def perform(self, wa_id: str, action: Action) -> Turn | None: ...
 
     async def send_text(self, wa_id: str, text: str) -> Turn: ...
 

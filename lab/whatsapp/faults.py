@@ -18,6 +18,11 @@ from lab import limits
 from lab.errors import ConfigError
 from lab.whatsapp.errors import kind
 
+# The faults a scenario step or the composer arms by name (`Faults.arm`), each a method below.
+FAULT_NAMES = ("rate_limit", "fail_next", "server_error", "duplicate_next")
+# What a fault may say besides its count: the Meta code of fail_next, server_error's HTTP status.
+FAULT_OPTIONS = {"fail_next": ("code", "details"), "server_error": ("http_status",)}
+
 
 @dataclass(frozen=True, slots=True)
 class Fault:
@@ -72,6 +77,16 @@ class Faults:
         """Sends beyond this many per second (per number) get 130429; None lifts the limit."""
         self._rate = None if per_second is None else limits.seconds(per_second, "throughput", limits.MAX_THROUGHPUT, unit="sends per second")
         self._window_start, self._window_count = 0.0, 0
+
+    def arm(self, name: str, count: int = 1, **options: object) -> None:
+        """Arm the fault `name` (one of FAULT_NAMES) for the next `count` sends or deliveries."""
+        if name not in FAULT_NAMES:
+            raise ValueError(f"unknown fault {name!r}: one of {', '.join(FAULT_NAMES)}")
+        allowed = FAULT_OPTIONS.get(name, ())
+        extra = sorted(set(options) - set(allowed))
+        if extra:
+            raise ValueError(f"fault {name} takes no {extra[0]!r}")
+        getattr(self, name)(count, **options)
 
     def clear(self) -> None:
         self._queue.clear()

@@ -12,7 +12,7 @@ from lab import limits
 from lab.clock import VirtualClock, parse_duration
 from lab.errors import ConfigError
 from lab.scenarios.loader import parse_scenario
-from lab.tui.composer_syntax import parse as parse_composer
+from lab.conversation.composer import parse_command as parse_composer
 from lab.whatsapp.faults import Faults
 
 from .conftest import AUTH, Served, sandbox_app

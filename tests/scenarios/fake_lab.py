@@ -11,6 +11,9 @@ import contextlib
 import os
 from typing import Any
 
+from lab.conversation import actions as acts
+from lab.conversation.events import ActionPerformed
+from lab.conversation.phone import find_contact
 from lab.conversation.model import ExecutionView, InboundEvent, TaskRunView, Transcript, Turn
 from lab.errors import LabError
 from lab.llm.model import LLMCall
@@ -55,6 +58,12 @@ class FakeLab:
         return None
 
     async def send_text(self, wa_id: str, text: str) -> Turn:
+        return await self.perform(wa_id, acts.SendText(text))
+
+    async def tap(self, wa_id: str, title: str) -> Turn:
+        return await self.perform(wa_id, acts.Tap(title))
+
+    def _said(self, wa_id: str, text: str) -> Turn:
         if text == "menu":
             payload = {"type": "interactive", "interactive": {"type": "button", "body": {"text": "Escolha uma opção"},
                        "action": {"buttons": [{"type": "reply", "reply": {"id": "planos", "title": "Ver planos"}},
@@ -65,13 +74,39 @@ class FakeLab:
             prefix = "Disse"
         return self._turn(wa_id, "text", text, "text", {"type": "text", "text": {"body": f"{prefix}: {text}"}})
 
-    async def tap(self, wa_id: str, title: str) -> Turn:
+    def _tapped(self, wa_id: str, title: str) -> Turn:
         last = next((s for t in reversed(self.transcript.for_contact(wa_id)) for s in t.replies), None)
         buttons = [b["reply"]["title"] for b in (last.payload.get("interactive", {}).get("action", {}).get("buttons", [])
                                                  if last else [])]
         if title not in buttons:
             raise LabError(f"no button {title!r} in the last reply", fix=f"tap one of {buttons}")
         return self._turn(wa_id, "button", title, "text", {"type": "text", "text": {"body": f"Você escolheu {title}"}})
+
+    @property
+    def contacts(self) -> list[Any]:
+        return list(self.settings.contacts)
+
+    async def perform(self, wa_id: str, action: acts.Action) -> Turn | None:
+        """`Lab.perform` for the acts this bot knows: text, taps, clock moves; then `ActionPerformed`."""
+        turn: Turn | None = None
+        match action:
+            case acts.SendText():
+                turn = self._said(wa_id, action.text)
+            case acts.Tap():
+                turn = self._tapped(wa_id, action.title)
+            case acts.Advance():
+                self.advance(action.delta)
+            case acts.Read():
+                self.read(wa_id)
+            case acts.SwitchContact():
+                wa_id = find_contact(self.contacts, action.who).wa_id
+            case _:
+                raise LabError(f"the fake bot cannot {type(action).__name__}")
+        if turn is not None:
+            turn.action = action
+        for cb in list(self.listeners):
+            cb(ActionPerformed(wa_id, action, turn))
+        return turn
 
     def _turn(self, wa_id: str, kind: str, summary: str, reply_type: str, payload: dict[str, Any]) -> Turn:
         self.seq += 1

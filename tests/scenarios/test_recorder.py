@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from lab import yamlio
+from lab.conversation.actions import Advance
 from lab.scenarios.loader import expand, load_scenario
 from lab.scenarios.player import Player
 
@@ -81,7 +83,7 @@ def test_non_turn_steps_are_recorded(tmp_path: Path, line: str) -> None:
             rec = Recorder(lab, tmp_path / "s.yaml", "s")
             rec.start()
             await lab.send_text(settings.contacts[0].wa_id, "Oi")
-            rec.note_advance("25h")
+            await lab.perform(settings.contacts[0].wa_id, Advance(timedelta(hours=25), "25h"))
             await lab.send_text(settings.contacts[1].wa_id, "Oi de outro")
             return rec.stop()
 

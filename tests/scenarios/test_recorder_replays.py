@@ -18,12 +18,13 @@ import pytest
 
 from lab import yamlio
 from lab.config import load_settings
+from lab.conversation.actions import Advance
 from lab.conversation.lab import Lab
 from lab.llm.scripted import ScriptedReplies
 from lab.scenarios.loader import expand, load_scenario
 from lab.scenarios.player import Player
 from lab.scenarios.recorder import Recorder, duration_text
-from lab.tui.composer_syntax import USAGE
+from lab.conversation.composer import USAGE
 
 ROOT = Path(__file__).parents[2]
 CLOCK = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
@@ -137,8 +138,7 @@ def test_a_first_advance_starts_the_clock_before_it(project: Path) -> None:
 
     async def advance_then_write(lab, wa_id, rec):
         lab.clock.advance(10)
-        lab.advance(LATE)
-        rec.note_advance("25h")  # what the TUI and `walab record` do after /advance
+        await lab.perform(wa_id, Advance(LATE, "25h"))  # the TUI's and `walab record`'s /advance
         await lab.send_text(wa_id, "Oi")
 
     _, path = _record(project, nothing, advance_then_write)
@@ -183,7 +183,7 @@ def test_walab_record_without_a_key_takes_the_tui_commands_and_replays(project: 
     done = _walab_record(project, ["/help", "Oi", "/image files/conta.png minha conta", "/late 25h Ainda está aí?",
                                    "/advance 2h", "/as João", "Olá", "/quit"])
     assert done.returncode == 0, done.stdout + done.stderr
-    for usage in [*USAGE, "/media PATH [caption]", "/as NAME", "/quit"]:  # the TUI composer's commands, and its own
+    for usage in [*USAGE, "/quit"]:  # the TUI composer's commands, and its own
         assert f"  {usage} " in done.stdout, usage
     assert "LLM no model" in done.stdout and "now chatting as João Pereira" in done.stdout
     path = project / "scenarios" / "lead_qualification" / "cli.yaml"
@@ -203,6 +203,6 @@ def test_walab_record_with_a_model_mode_still_needs_a_key(project: Path) -> None
 
 
 def test_the_record_chat_does_not_import_textual() -> None:
-    code = ("import sys, lab.scenarios.cli_record, lab.tui.composer_syntax, lab.tui.actions\n"
+    code = ("import sys, lab.scenarios.cli_record, lab.conversation.composer, lab.conversation.actions\n"
             "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

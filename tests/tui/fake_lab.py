@@ -17,8 +17,10 @@ from typing import Any, AsyncIterator, Callable
 
 from lab.clock import VirtualClock
 from lab.config import Contact
+from lab.conversation import actions as acts
 from lab.conversation import events as ev
 from lab.conversation.model import ExecutionView, InboundEvent, LogLine, TaskRunView, Transcript, Turn
+from lab.conversation.phone import find_contact
 from lab.errors import LabError
 from lab.llm.model import LLMCall
 from lab.whatsapp.model import CapturedSend, StatusEvent, Verdict
@@ -120,6 +122,40 @@ class FakeLab:
 
     async def reply_to(self, wa_id: str, wamid: str, text: str) -> Turn:
         return self._turn_sync(wa_id, "text", text, {"text": {"body": text}, "context": {"id": wamid}})
+
+    async def perform(self, wa_id: str, action: acts.Action) -> Turn | None:
+        """`Lab.perform`: the act by its methods, then `ActionPerformed`."""
+        turn: Turn | None = None
+        match action:
+            case acts.SendText():
+                turn = await self.send_text(wa_id, action.text, delivered_after=action.delivered_after)
+            case acts.Tap():
+                turn = await self.tap(wa_id, action.title)
+            case acts.SendMedia():
+                turn = await self.send_media(wa_id, action.kind, action.path, action.caption)
+            case acts.SendLocation():
+                turn = await self.send_location(wa_id, action.latitude, action.longitude, action.name)
+            case acts.SendContacts():
+                turn = await self.send_contacts(wa_id, [{"name": c.name, "phone": c.phone} for c in action.cards])
+            case acts.React():
+                turn = await self.react(wa_id, action.emoji or "", action.to or self.transcript.last_business_wamid(wa_id))
+            case acts.ReplyTo():
+                to = action.to or self.transcript.last_business_wamid(wa_id)
+                if to is None:
+                    raise LabError("the bot has sent nothing to reply to", fix="wait for the agent's first message")
+                turn = await self.reply_to(wa_id, to, action.text)
+            case acts.Advance():
+                self.advance(action.delta)
+            case acts.Read():
+                self.read(wa_id)
+            case acts.SwitchContact():
+                wa_id = find_contact(self._contacts, action.who).wa_id
+            case acts.ArmFault() | acts.Wait():
+                pass
+        if turn is not None:
+            turn.action = action
+        self._emit(ev.ActionPerformed(wa_id, action, turn))
+        return turn
 
     # -- the scripted agent ---------------------------------------------------------------
     def _emit(self, event: Any) -> None:

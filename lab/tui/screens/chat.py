@@ -15,9 +15,18 @@ from textual.worker import Worker, WorkerState
 from lab.conversation import events as ev
 from lab.conversation.model import Turn
 from lab.errors import LabError
-from lab.tui import composer_syntax as cs
-from lab.tui.actions import pending_summary, perform, tell_recorder
-from lab.tui.chat_items import ChatItem, item_from_inbound, item_from_send, items_for_turn, items_from_thread, thread_items
+from lab.conversation.actions import Action, Advance, ArmFault, SwitchContact, Tap
+from lab.conversation.composer import ShowHelp, parse_command
+from lab.conversation.phone import find_contact
+from lab.tui.chat_items import (
+    ChatItem,
+    item_from_inbound,
+    item_from_send,
+    items_for_turn,
+    items_from_thread,
+    pending_summary,
+    thread_items,
+)
 from lab.tui.live_turns import LiveTurns
 from lab.tui.screens.chat_tools import ChatToolsMixin
 from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, TurnCompleted
@@ -286,11 +295,11 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def _composer_sent(self, event: Composer.Sent) -> None:
         settings = getattr(self.app, "settings", None)
         try:
-            action = cs.parse(event.text, project_dir=settings.project_dir if settings else None)
+            action = parse_command(event.text, project_dir=settings.project_dir if settings else None)
         except LabError as exc:
             self.show_error(exc)  # the text stays in the composer, nothing is lost
             return
-        if isinstance(action, cs.ShowHelp):
+        if isinstance(action, ShowHelp):
             event.composer.accept()
             self.app.action_help()
             return
@@ -304,7 +313,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     @on(ChatBubble.ReplyChosen)
     def _reply_chosen(self, event: ChatBubble.ReplyChosen) -> None:
         if self.lab is not None and self.contact is not None:
-            self.start_action(cs.Tap(event.choice.title))
+            self.start_action(Tap(event.choice.title))
         # Typing goes on in the composer: the tapped button (or the list picker's, which a closing
         # modal gives the focus back to) would swallow the next keystrokes. After the refresh, so the
         # focus the list picker restores on dismiss does not win.
@@ -322,11 +331,11 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             self.show_contact(event.wa_id)
         self.query_one(Composer).focus()
 
-    def start_action(self, action: cs.ComposerAction) -> None:
+    def start_action(self, action: Action) -> None:
         """Show the user's bubble at once (pending), then run the action in a worker."""
         assert self.contact is not None
         pending_key = None
-        if not isinstance(action, (cs.Advance, cs.MarkRead)):  # these add no bubble
+        if action.turn:  # a clock move, a read, a switch or a fault adds no bubble
             pane = self.query_one(ChatPane)
             kind, label, text = pending_summary(action)
             pending_key = f"pending-{next(_pending_ids)}"
@@ -344,24 +353,23 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             bubble.update_item(bubble.item)
 
     @work(group="turns", exit_on_error=False, description="running a turn")
-    async def run_action(self, wa_id: str, action: cs.ComposerAction, pending_key: str | None) -> None:
-        """One turn on the session; reports by message, never touches widgets."""
+    async def run_action(self, wa_id: str, action: Action, pending_key: str | None) -> None:
+        """One act on the session (`Lab.perform`, which tells the recorder); reports by message,
+        never touches widgets."""
         try:
-            turn = await perform(self.lab, wa_id, action, last_business_wamid=self._last_business_wamid(wa_id))
+            turn = await self.lab.perform(wa_id, action)
         except Exception as exc:  # noqa: BLE001 - reported in the error panel, the app keeps running
             self.post_message(ActionFailed(exc, pending_key))
             return
-        if self.recording is not None:
-            tell_recorder(self.recording.recorder, action)
-        if isinstance(action, cs.Advance):
+        if isinstance(action, SwitchContact):
+            self.app.call_later(self.show_contact, find_contact(self.lab.contacts, action.who).wa_id)
+        if isinstance(action, Advance):
             self.advanced_h += action.delta.total_seconds() / 3600
             self.app.call_later(self.refresh_header)  # the header's clock moved
             self.app.notify(f"Clock advanced by {action.text}.")
+        if isinstance(action, ArmFault):
+            self.app.notify(f"Fault armed: {action.name} × {action.count}.")
         self.post_message(TurnCompleted(turn, pending_key))
-
-    def _last_business_wamid(self, wa_id: str) -> str | None:
-        pane = self.query_one(ChatPane)
-        return next((it.wamid for it in reversed(pane.items) if it.side == "business" and it.wamid), None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

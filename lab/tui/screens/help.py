@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from lab.tui.composer_syntax import USAGE
+from lab.conversation.composer import USAGE
 
 
 def help_renderable(bindings: list[tuple[str, Binding]]) -> Table:
