@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from lab import yamlio
 from lab.errors import ConfigError
 
 FLOW_SUFFIXES = (".yml", ".yaml")
@@ -102,7 +103,13 @@ def _with_engine(files: list[Path], version: str = "1.3") -> list[tuple[Path, li
 
     results = []
     for path in files:
-        source = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            source = yamlio.read_text(path)
+        except ConfigError as exc:  # not UTF-8, unreadable, too large: that file's finding, the others go on
+            line = re.search(r":(\d+)$", exc.where or "")
+            results.append((path, [Finding(str(path), int(line.group(1)) if line else None, "invalid", exc.what,
+                                           exc.fix)]))
+            continue
         findings = [_from_problem(path, source, p) for p in validate(source, path=str(path), version=version)]
         results.append((path, findings))
     return results

@@ -110,12 +110,29 @@ async def _record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_line() -> str | None:
+    """The next line typed (None at the end of input). A line that is not UTF-8 (a Latin-1 'é' from
+    an old terminal, a pasted binary) is reported and skipped: the recording goes on."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream given by a caller: already decoded
+        return sys.stdin.readline() or None
+    raw = stream.readline()
+    if not raw:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        print(f"! that line is not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+              "nothing was sent. Set the terminal to UTF-8 (e.g. LANG=C.UTF-8) and type it again.", flush=True)
+        return ""
+
+
 async def _chat(lab: Any, settings: Any) -> None:
     contact = settings.contacts[0]
     while True:
         print(f"{contact.name}> ", end="", flush=True)
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
+        line = await asyncio.to_thread(_read_line)
+        if line is None:
             return
         line = line.strip()
         if not line:
