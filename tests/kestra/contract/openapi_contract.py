@@ -42,6 +42,10 @@ _JAVA_CLASSES = {"[\\p{Ll}]": "[^\\W\\d_A-Z]", "[\\p{L}0-9._-]": "(?:[^\\W\\d_]|
 def _document(dialect: str) -> dict[str, Any]:
     doc = yaml.load((HERE / f"kestra-{dialect}.yml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     _python_patterns(doc)
+    schemas = doc["components"]["schemas"]
+    for name in schemas:
+        if name.startswith("Property_"):
+            schemas[name] = {}
     return doc
 
 
@@ -54,7 +58,9 @@ def _python_patterns(node: Any) -> None:
     - a getter the generator listed beside its property (`getDuration` beside `duration`, marked
       required) is not required: Kestra serialises the property, never the getter;
     - a flow's `labels` (`oneOf` a map only) may also be the list of `Label`s Kestra actually writes
-      (its `List<Label>` goes through `ListOrMapOfLabelSerializer`, which writes a list as a list).
+      (its `List<Label>` goes through `ListOrMapOfLabelSerializer`, which writes a list as a list);
+    - a `Property<T>` (`Property_String_`, ...) is documented as an object of `expression` and `value`,
+      yet Kestra writes it as the bare expression or value (`Property`'s `@JsonValue`): any value.
     """
     if isinstance(node, dict):
         labels = (node.get("properties") or {}).get("labels")
