@@ -74,6 +74,11 @@ class Settings:
     def __post_init__(self) -> None:
         # the embedded Kestra API's password when KESTRA_PASSWORD is not given: per session, not a setting
         self._generated_api_password = _token("walab-")
+        self._given: set[str] = set()  # settings given by walab.yaml, the environment or options
+
+    def given(self, name: str) -> bool:
+        """Whether a setting was given (walab.yaml, environment, option) rather than defaulted or generated."""
+        return name in self._given
 
     @property
     def flows_dir(self) -> Path:
@@ -97,11 +102,6 @@ class Settings:
         """(user, password) the embedded Kestra API requires, as Kestra OSS does since 0.24:
         KESTRA_USER / KESTRA_PASSWORD when given, otherwise a password generated for the session."""
         return (self.kestra_user or DEFAULT_API_USER, self.kestra_password or self._generated_api_password)
-
-    @property
-    def api_credentials_given(self) -> bool:
-        """Whether the API's credentials were set (environment, walab.yaml, options), not generated."""
-        return bool(self.kestra_user and self.kestra_password)
 
     @property
     def files_key(self) -> str:
@@ -156,6 +156,7 @@ def load_settings(project_dir: Path | None = None, env: dict[str, str] | None = 
     for var, (name, _conv) in _ENV.items():
         if env.get(var):
             setattr(s, name, _checked(name, env[var], f"environment variable {var}"))
+            s._given.add(name)
     _apply(s, {k: v for k, v in overrides.items() if v is not None}, "command line")
     if s.llm_mode not in LLM_MODES:
         raise ConfigError(f"unknown LLM mode {s.llm_mode!r}", fix=f"use one of {', '.join(LLM_MODES)}")
@@ -170,6 +171,7 @@ def _apply(s: Settings, data: dict[str, Any], where: str) -> None:
         if key not in names:
             raise ConfigError(f"unknown setting {key!r}", where=where, fix=f"known settings: {', '.join(sorted(names))}")
         setattr(s, key, _checked(key, value, where))
+        s._given.add(key)
 
 
 def _checked(key: str, value: Any, where: str) -> Any:

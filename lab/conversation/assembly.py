@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ class Parts:
     serve_task: asyncio.Task | None = None
     status_deliveries: list[StatusDelivery] = field(default_factory=list)
     on_error: Any = None  # (what, where, fix) -> None: the Lab reports it as LabErrorRaised
+    access: list[str] = field(default_factory=list)  # served: what is exposed, with which credential
 
 
 def _llm_upstream_ok(settings: "Settings") -> bool:
@@ -88,11 +90,14 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     check_upstream(settings)
     from lab.clock import VirtualClock
     from lab.conversation import deploy
+    from lab.conversation.access import check_exposure, exposure_lines, write_generated
+    if serve or (target_url or settings.kestra_url) is not None:  # before anything starts: nothing to undo
+        check_exposure(settings)
     from lab.conversation.relay import FilesApp, StatusRelay
     from lab.kestra.client import KestraClient
     from lab.llm.cassette import CassetteStore
     from lab.llm.gateway import LLMGateway
-    from lab.request_guard import RequestGuard
+    from lab.request_guard import RequestGuard, is_loopback
     from lab.server import LabServer, lab_client
     from lab.whatsapp.sandbox import GraphSandbox
     clock = VirtualClock(clock_start)
@@ -142,6 +147,10 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
 
     if serve or engine is None:  # a real Kestra calls the Graph API, the gateway and the files back
         await _serve(parts)
+        parts.access = exposure_lines(settings, embedded=engine is not None)
+        write_generated(settings, embedded=engine is not None)  # where the lines above send the user
+        if not is_loopback(settings.host):  # on the network: say so, whoever started the lab
+            print("\n".join(parts.access), file=sys.stderr, flush=True)
     try:
         if engine is None:
             await client.detect()

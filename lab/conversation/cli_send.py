@@ -72,6 +72,7 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
     from lab.conversation.lab import Lab
     from lab.conversation.render import turn_text
+    from lab.request_guard import is_loopback
 
     cassette = Path(args.cassette) if args.cassette else None
     scripted = None
@@ -85,6 +86,8 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         print(deploy_notice(settings), file=sys.stderr, flush=True)
     async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout,
                         deploy=deploy) as lab:
+        if lab.access and args.serve and is_loopback(settings.host):  # (beyond loopback the lab said it already)
+            print("\n".join(lab.access), file=sys.stderr, flush=True)
         wa_id = _contact(lab, args.contact)
         if args.image:
             turn = await lab.send_media(wa_id, "image", args.image, caption=args.text or None)

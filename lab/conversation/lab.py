@@ -213,6 +213,11 @@ class Lab:
     def target_name(self) -> str:
         return "embedded" if self.engine is not None else self.client.base_url
 
+    @property
+    def access(self) -> list[str]:
+        """Served: what the lab server exposes and where each credential is (names, never values); [] in-process."""
+        return list(self.parts.access)
+
     def describe_target(self) -> str:
         """`embedded (Kestra 1.3 API)`, or the real Kestra's URL and version."""
         if self.engine is not None:

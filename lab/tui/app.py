@@ -140,4 +140,4 @@ class WalabApp(App[int]):
         from lab.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(binding_table(self)))
+            self.push_screen(HelpScreen(binding_table(self), access=getattr(self.lab, "access", None) or []))

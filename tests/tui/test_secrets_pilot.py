@@ -69,3 +69,29 @@ async def test_a_secret_a_flow_logs_never_reaches_the_tuis_logs_or_payloads(proj
         screen = app.export_screenshot()
         for secret in secrets:
             assert secret not in screen
+
+
+async def test_a_served_labs_help_says_where_the_credentials_are_and_shows_none(project: Path):
+    import socket
+
+    from lab.config import load_settings
+    from lab.conversation.lab import Lab
+    from lab.tui.app import WalabApp
+    from lab.tui.screens.help import HelpScreen
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = load_settings(project, env={}, port=port)
+    app = WalabApp(lambda: Lab.open(settings, serve=True, clock_start=CLOCK), settings, clock_interval=0)
+    app.animation_level = "none"
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = "\n".join(app.screen.access)
+        assert f"http://127.0.0.1:{port}/api/v1" in shown and ".walab/lab.env" in shown
+        screen = app.export_screenshot()
+        for secret in settings.secret_values():
+            assert secret not in screen and secret not in shown

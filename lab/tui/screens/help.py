@@ -47,9 +47,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,f1,q", "dismiss(None)", "Close help", id="help-close", tooltip="Back to the chat")]
 
-    def __init__(self, bindings: list[tuple[str, Binding]]) -> None:
+    def __init__(self, bindings: list[tuple[str, Binding]], access: list[str] | None = None) -> None:
         super().__init__()
         self.bindings = bindings
+        self.access = access or []  # a served lab: its endpoints and where their credentials are
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
@@ -57,3 +58,5 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Chat as a WhatsApp user with your Kestra agent flow. Click a bubble to see "
                               "its turn in the side panel.\n", style="italic"))
             yield Static(help_renderable(self.bindings))
+            if self.access:
+                yield Static(Text("\n" + "\n".join(self.access), style="dim"))
