@@ -69,16 +69,29 @@ def run(args: argparse.Namespace) -> int:
     else:
         results = _with_engine(files, args.kestra_version)
         target = f"the embedded engine (Kestra {args.kestra_version})"
-    invalid = 0
+    invalid = warned = 0
     for path, findings in results:
         if findings:
             invalid += 1
-        for finding in findings:
+        for finding in findings + _key_warnings(path):
+            warned += finding.kind == "warning"
             print(finding.render())
     if not args.quiet:
         print(f"{len(results)} flow file(s) checked with {target}: "
-              + (f"{invalid} invalid" if invalid else "all valid"), file=sys.stderr)
+              + (f"{invalid} invalid" if invalid else "all valid")
+              + (f", {warned} warning(s)" if warned else ""), file=sys.stderr)
     return 1 if invalid else 0
+
+
+def _key_warnings(path: Path) -> list[Finding]:
+    """Warnings (not errors: the flow runs) about a WhatsApp webhook key unfit for production."""
+    from lab.kestra.webhook_keys import key_warnings
+
+    try:
+        source = yamlio.read_text(path)
+    except ConfigError:
+        return []  # reported as the file's finding
+    return [Finding(str(path), w.line, "warning", w.message, w.hint) for w in key_warnings(source)]
 
 
 def collect(paths: list[str]) -> list[Path]:
