@@ -6,7 +6,10 @@ the lab's own environment, killed with their whole process group at the task's `
 lines log at INFO and stderr lines at ERROR; a line `::{"outputs": {...}}::` sets
 `outputs.<task>.vars`, `::{"metrics": [...]}::` publishes metrics, `::{"logs": [...]}::` logs;
 `outputFiles` globs and everything written to `{{ outputDir }}` are stored in internal storage;
-a non-zero exit code fails the task run with the end of stderr.
+a non-zero exit code fails the task run with the end of stderr. `python` (and `python3`) is the lab's
+own interpreter, where Kestra's `kestra` package is installed as in Kestra's Python images, so
+`Kestra.outputs/counter/timer/gauge/logger/assets` and `Flow` work unchanged; `executionContext:
+true` writes `.kestra-execution-context.json` for the package's `context`, as Kestra does.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import fnmatch
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -31,46 +35,11 @@ _DIR_VARS = re.compile(r"\{\{\s*(workingDir|outputDir)\s*\}\}")
 _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
 STDERR_TAIL_LINES = 10
 
-# The `kestra` Python helper's protocol (Kestra.outputs / counter / timer / logger), for scripts that
-# import it; written next to the script so `from kestra import Kestra` works without the PyPI package.
-KESTRA_HELPER = '''"""Kestra's Python helper protocol: lines like ::{"outputs": {...}}:: on stdout."""
-import json, logging, sys, time
-
-
-class Kestra:
-    @staticmethod
-    def _send(payload):
-        sys.stdout.write("::" + json.dumps(payload, default=str) + "::\\n")
-        sys.stdout.flush()
-
-    @staticmethod
-    def outputs(map_):
-        Kestra._send({"outputs": map_})
-
-    @staticmethod
-    def counter(name, value, tags=None):
-        Kestra._send({"metrics": [{"name": name, "type": "counter", "value": value, "tags": tags or {}}]})
-
-    @staticmethod
-    def timer(name, duration, tags=None):
-        if callable(duration):
-            start = time.perf_counter()
-            duration()
-            duration = time.perf_counter() - start
-        Kestra._send({"metrics": [{"name": name, "type": "timer", "value": duration, "tags": tags or {}}]})
-
-    @staticmethod
-    def logger():
-        log = logging.getLogger("Kestra")
-        if not log.handlers:
-            class _Handler(logging.Handler):
-                def emit(self, record):
-                    level = {"WARNING": "WARN", "CRITICAL": "ERROR"}.get(record.levelname, record.levelname)
-                    Kestra._send({"logs": [{"level": level, "message": self.format(record)}]})
-            log.addHandler(_Handler())
-            log.setLevel(logging.DEBUG)
-        return log
-'''
+# The file Kestra writes in the working directory with `executionContext: true`, which the `kestra`
+# package's `context` reads; reserved: never collected as an output file.
+CONTEXT_FILE = ".kestra-execution-context.json"
+# Variables left out of the context file, as Kestra leaves them (they reach scripts as environment).
+_NOT_IN_CONTEXT = ("envs", "globals", "tasks", "kestra", "parents", "parent")
 
 COMMON_PROPS = {
     "beforeCommands": Prop("list"), "interpreter": Prop("list"), "env": Prop("map"),
@@ -78,7 +47,7 @@ COMMON_PROPS = {
     "taskRunner": Prop("map"), "containerImage": Prop("string"), "docker": Prop("map"), "runner": Prop("string"),
     "failFast": Prop("bool"), "warningOnStdErr": Prop("bool"), "targetOS": Prop("string"),
     "dependencies": Prop("list"), "dependencyCacheEnabled": Prop("bool"), "pythonVersion": Prop("string"),
-    "description": Prop("string"), "outputDirectory": Prop("bool"),
+    "description": Prop("string"), "outputDirectory": Prop("bool"), "executionContext": Prop("bool"),
 }
 
 
@@ -117,7 +86,13 @@ class _ScriptTask(RunnableTask):
         interpreter = [render(p) for p in _as_list(props.get("interpreter"))] or ["/bin/sh", "-c"]
         body = ("set -e\n" if fail_fast and interpreter[0].endswith("sh") else "") + "\n".join(commands)
         env = self._env(ctx, props, workdir, outdir, render)
-        exit_code, vars_, stderr_tail = await _execute(ctx, interpreter + [body], workdir, env)
+        context_file = workdir / CONTEXT_FILE
+        if props.get("executionContext") in (True, "true"):
+            context_file.write_text(execution_context(ctx))
+        try:
+            exit_code, vars_, stderr_tail = await _execute(ctx, interpreter + [body], workdir, env)
+        finally:
+            context_file.unlink(missing_ok=True)  # a later task never inherits this task's context
         outputs: dict[str, Any] = {"exitCode": exit_code, "vars": vars_}
         if exit_code != 0:
             tail = "\n".join(stderr_tail)
@@ -185,19 +160,17 @@ class _ScriptTask(RunnableTask):
 
     def _env(self, ctx: Any, props: dict[str, Any], workdir: Path, outdir: Path, render: Any) -> dict[str, str]:
         env = process_environment()
-        helper_dir = workdir / ".kestra-helper"
-        helper_dir.mkdir(exist_ok=True)
-        (helper_dir / "kestra.py").write_text(KESTRA_HELPER)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(helper_dir)]))
         env["PYTHONUNBUFFERED"] = "1"  # stdout lines arrive as they are printed, like Kestra's log stream
         env["WORKING_DIR"], env["OUTPUT_DIR"] = str(workdir), str(outdir)
-        if shutil.which("python", path=env.get("PATH")) is None:
-            # Kestra's images have `python`; map it to this host's interpreter when only python3 exists
-            bin_dir = workdir / ".kestra-bin"
-            bin_dir.mkdir(exist_ok=True)
-            target = shutil.which("python3", path=env.get("PATH")) or sys.executable
-            (bin_dir / "python").symlink_to(target)
-            env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+        # `python` is the lab's own interpreter, where Kestra's `kestra` package is installed (as it is
+        # in Kestra's Python images): `from kestra import Kestra, Flow, context` works unchanged.
+        bin_dir = workdir / ".kestra-bin"
+        bin_dir.mkdir(exist_ok=True)
+        for name in ("python", "python3"):
+            launcher = bin_dir / name
+            launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+            launcher.chmod(0o755)
+        env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
         for key, value in (props.get("env") or {}).items():
             env[str(render(key))] = render(value)
         return env
@@ -323,7 +296,14 @@ def _relative(name: str, what: str) -> str:
 
 
 def _hidden(rel: Path) -> bool:
-    return rel.parts[0] in (".kestra-helper", ".kestra-bin", "_outputs")
+    return rel.parts[0] in (".kestra-bin", "_outputs", CONTEXT_FILE)
+
+
+def execution_context(ctx: Any) -> str:
+    """The execution context file's JSON: what the task could render (inputs, outputs, labels, vars,
+    trigger, flow, execution, task, taskrun), without `envs` and `globals`."""
+    data = {k: v for k, v in ctx.variables.items() if k not in _NOT_IN_CONTEXT}
+    return json.dumps(data, default=str, ensure_ascii=False)
 
 
 @register
