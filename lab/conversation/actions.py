@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from lab import limits
 from lab.clock import duration_text
 from lab.errors import ConfigError
-from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
+from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS, Faults
 
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 STATUSES = ("accepted", "sent", "delivered", "read", "failed")
@@ -255,6 +255,8 @@ STEP_SHAPES = {
     "`{duplicate_next: 1}`",
 }
 STEP_KEYS = tuple(STEP_SHAPES)
+# The steps whose act posts a webhook (a turn follows).
+TURN_STEPS = frozenset({"user", "tap", "media", "location", "contacts", "react", "reply_to"})
 
 
 def from_step(key: str, value: Any, where: str | None = None) -> Action:
@@ -374,10 +376,10 @@ def _fault(value: Any) -> Action | None:
     options = {k: v for k, v in value.items() if k != name}
     if set(options) - set(FAULT_OPTIONS.get(name, ())):
         return None
+    Faults().arm(name, value[name], **options)  # checked as the sandbox checks it (`lab.limits`)
     code, status = options.get("code"), options.get("http_status")
-    count = limits.count(value[name], name, limits.MAX_FAULT_COUNT)
-    code = None if code is None else limits.count(code, "the error code", limits.MAX_ERROR_CODE, minimum=1)
-    return ArmFault(name, count, code, options.get("details"), None if status is None else int(status))
+    return ArmFault(name, int(value[name]), None if code is None else int(code), options.get("details"),
+                    None if status is None else int(status))
 
 
 _READERS = {"user": _user, "tap": _tap, "media": _media, "location": _location,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lab.conversation.actions import TURN_STEPS
 from lab.scenarios.model import ScenarioCase
 
 REPLY_TOKENS = 120  # a typical WhatsApp-length answer
 HISTORY_TOKENS_PER_TURN = 40  # user message + bot reply kept in the flow's memory
-TURN_ACTIONS = {"user", "tap", "media", "location", "contacts", "react", "reply_to"}
 
 
 @dataclass(slots=True)
@@ -29,7 +29,7 @@ class Estimate:
 
 
 def turns_of(case: ScenarioCase) -> int:
-    return sum(1 for s in case.steps if s.action in TURN_ACTIONS)
+    return sum(1 for s in case.steps if s.action in TURN_STEPS)
 
 
 def estimate(cases: list[ScenarioCase], variants: list[str], models: list[str], prompts_dir, *,

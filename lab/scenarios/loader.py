@@ -13,9 +13,8 @@ from typing import Any
 from lab import limits, yamlio
 from lab.config import kestra_version
 from lab.errors import ConfigError
+from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
 from lab.scenarios.model import (
-    ACTIONS,
-    FAULTS,
     LLM_SOURCES,
     Budget,
     Expect,
@@ -64,10 +63,14 @@ class _Source:
         return node.start_mark.line + 1 if node is not None else None
 
     def error(self, keys: list[str | int], what: str, expected: str) -> ConfigError:
+        return self.located(keys, ConfigError(what, fix=f"expected {expected}"))
+
+    def located(self, keys: list[str | int], error: ConfigError) -> ConfigError:
+        """The error at the key path's line (`file:line`), the path named in the message."""
         line = self.line(keys) or yamlio.line_of(self.text, keys)
         where = f"{self.path}:{line}" if line else str(self.path)
         dotted = ".".join(str(k) for k in keys) or "(top level)"
-        return ConfigError(f"{what} (at {dotted})", where=where, fix=f"expected {expected}")
+        return ConfigError(f"{error.what} (at {dotted})", where=where, fix=error.fix)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -215,20 +218,19 @@ def _tolerance(src: _Source, value: Any) -> Tolerance:
 
 def _faults(src: _Source, value: Any) -> list[dict[str, Any]]:
     items = value or []
-    if not isinstance(items, list) or not all(_is_fault(f) for f in items):
-        raise src.error(["faults"], "faults must be a list of sandbox faults", _SHAPES["fault"])
+    if not isinstance(items, list):
+        raise src.error(["faults"], "faults must be a list of sandbox faults", STEP_SHAPES["fault"])
     for i, fault in enumerate(items):
-        _check_fault(src, ["faults", i], fault)
+        _act(src, ["faults", i], "fault", fault)
     return items
 
 
-def _check_fault(src: _Source, keys: list[str | int], fault: dict[str, Any]) -> None:
-    """Arm the fault on a throwaway script: its counts and codes are checked as the sandbox checks them."""
-    from lab.whatsapp.faults import Faults
-
-    name = next(k for k in fault if k in FAULTS)
-    args = {k: v for k, v in fault.items() if k != name}
-    _within(src, [*keys, name], lambda: getattr(Faults(), name)(fault[name], **args))
+def _act(src: _Source, keys: list[str | int], key: str, value: Any) -> Action:
+    """The act a step's value describes (`actions.from_step`); a wrong one is an error at its line."""
+    try:
+        return from_step(key, value)
+    except ConfigError as exc:
+        raise src.located(keys, exc) from None
 
 
 def _within(src: _Source, keys: list[str | int], check: Any) -> Any:
@@ -250,81 +252,20 @@ def _vars(src: _Source, value: Any) -> list[dict[str, Any]]:
 def _step(src: _Source, i: int, data: Any) -> Step:
     keys: list[str | int] = ["steps", i]
     if not isinstance(data, dict):
-        raise src.error(keys, "a step must be a mapping", f"one action ({', '.join(ACTIONS)}) and optionally expect")
-    actions = [k for k in data if k in ACTIONS]
-    extra = sorted(set(data) - set(ACTIONS) - {"expect"})
+        raise src.error(keys, "a step must be a mapping", f"one action ({', '.join(STEP_KEYS)}) and optionally expect")
+    actions = [k for k in data if k in STEP_KEYS]
+    extra = sorted(set(data) - set(STEP_KEYS) - {"expect"})
     if extra:
-        raise src.error([*keys, extra[0]], f"unknown step key {extra[0]!r}", f"one of {', '.join(ACTIONS)}, expect")
+        raise src.error([*keys, extra[0]], f"unknown step key {extra[0]!r}", f"one of {', '.join(STEP_KEYS)}, expect")
     if len(actions) != 1:
-        raise src.error(keys, f"a step needs exactly one action, found {actions or 'none'}", f"one of {', '.join(ACTIONS)}")
+        raise src.error(keys, f"a step needs exactly one action, found {actions or 'none'}", f"one of {', '.join(STEP_KEYS)}")
     action = actions[0]
     value = data[action]
-    _check_action(src, [*keys, action], action, value)
+    utterances = value if action == "user" and isinstance(value, list) and value else [value]
+    for utterance in utterances:  # each listed utterance is a case of its own (`expand`)
+        _act(src, [*keys, action], action, utterance)
     expect = _expect(src, [*keys, "expect"], data["expect"]) if data.get("expect") is not None else None
     return Step(index=i + 1, line=src.line(keys), action=action, value=value, expect=expect)
-
-
-_SHAPES = {
-    "user": "text, a list of utterances (each a separate test case), or `{text: ..., duplicates: 1, delivered_after: 25h}`",
-    "tap": "the title of a reply button or list row in the last reply",
-    "media": "`{path: files/conta.jpg, kind: image, caption: ...}`",
-    "location": "`{lat: -23.55, lon: -46.63, name: ..., address: ...}`",
-    "contacts": "a list like `- {name: Ana, phone: '+5511...'}`",
-    "react": "an emoji, or `{emoji: 👍, to: <wamid>}`",
-    "reply_to": "`{text: ..., to: <wamid>}` (to defaults to the last business message)",
-    "advance": "a duration like 25h, 90m, 1h30m",
-    "wait": "`{status: delivered|read|failed, timeout: 5s}`",
-    "read": "`true` (the user opens the chat)",
-    "contact": "the name or wa_id of a scenario contact",
-    "fault": "one of `{rate_limit: 1}`, `{fail_next: 1, code: 131026}`, `{server_error: 1}`, `{duplicate_next: 1}`",
-}
-
-
-def _check_action(src: _Source, keys: list[str | int], action: str, value: Any) -> None:
-    ok = {
-        "user": isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value))
-        or (isinstance(value, dict) and isinstance(value.get("text"), str)
-            and not set(value) - {"text", "duplicates", "delivered_after"}),
-        "tap": isinstance(value, str),
-        "media": isinstance(value, dict) and "path" in value,
-        "location": isinstance(value, dict) and "lat" in value and "lon" in value,
-        "contacts": isinstance(value, list) and all(isinstance(c, dict) and "name" in c for c in value),
-        "react": isinstance(value, str) or (isinstance(value, dict) and "emoji" in value),
-        "reply_to": isinstance(value, dict) and "text" in value,
-        "advance": isinstance(value, (str, int, float)),
-        "wait": isinstance(value, (str, dict)),
-        "read": value is True,
-        "contact": isinstance(value, (str, int)),
-        "fault": _is_fault(value),
-    }[action]
-    if not ok:
-        raise src.error(keys, f"{action}: unexpected value {value!r}", _SHAPES[action])
-    duration = value if action == "advance" else value.get("delivered_after") if isinstance(value, dict) else None
-    if action in ("advance", "user") and duration is not None:
-        if isinstance(duration, str):
-            from lab.clock import parse_duration
-
-            try:
-                parse_duration(duration)
-            except ConfigError:
-                raise src.error(keys, f"{action}: not a duration: {duration!r}", "a duration like 25h, 90m, 1h30m") from None
-        _within(src, keys, lambda: limits.clock_move(duration, "advance" if action == "advance" else "delivered_after"))
-    if action == "user" and isinstance(value, dict) and "duplicates" in value:
-        _within(src, [*keys, "duplicates"], lambda: limits.count(value["duplicates"], "duplicates", limits.MAX_DUPLICATES))
-    if action == "wait" and isinstance(value, dict) and "timeout" in value:
-        from lab.clock import parse_duration
-
-        def wait_timeout() -> float:
-            return limits.seconds(parse_duration(str(value["timeout"])).total_seconds(), "the wait timeout",
-                                  limits.MAX_WAIT_S)
-        _within(src, [*keys, "timeout"], wait_timeout)
-    if action == "fault":
-        _check_fault(src, keys, value)
-
-
-def _is_fault(value: Any) -> bool:
-    return isinstance(value, dict) and len([k for k in value if k in FAULTS]) == 1 and \
-        not set(value) - set(FAULTS) - {"code", "details", "http_status"}
 
 
 def _expect(src: _Source, keys: list[str | int], data: Any) -> Expect:

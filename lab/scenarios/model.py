@@ -10,11 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# What the user can do in a step; exactly one of these keys per step.
-ACTIONS = ("user", "tap", "media", "location", "contacts", "react", "reply_to", "advance", "wait", "read", "contact",
-           "fault")
-# Sandbox faults a step can arm for what follows (lab.whatsapp.faults.Faults methods).
-FAULTS = ("rate_limit", "fail_next", "server_error", "duplicate_next")
 LLM_SOURCES = ("cassette", "scripted", "live", "none")  # none: recorded with no model at all
 
 
@@ -89,7 +84,7 @@ class Step:
 
     index: int  # 1-based, as a person counts them in the file
     line: int | None  # line in the scenario file
-    action: str  # one of ACTIONS
+    action: str  # one of lab.conversation.actions.STEP_KEYS
     value: Any
     expect: Expect | None = None
 

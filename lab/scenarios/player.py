@@ -14,7 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lab.conversation.actions import SwitchContact, from_step
 from lab.conversation.model import Transcript, Turn
+from lab.conversation.phone import find_contact
 from lab.errors import ConfigError, LabError
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
@@ -151,9 +153,9 @@ class Player:
                 await lab.apply_prompt(prompt)
             if self.model:
                 await lab.client.put_kv(case.scenario.namespace, "LLM_MODEL", self.model)
-            for fault in case.scenario.faults:
-                arm_fault(lab, fault)
             run = _Run(case, lab, settings)
+            for fault in case.scenario.faults:  # armed before the first step
+                await lab.perform(run.contact, from_step("fault", fault, str(case.scenario.path)))
             await run.steps()
             transcript = lab.transcript
             playback = Playback(case, transcript, run.checks, run.error, turn_steps=run.turn_steps,
@@ -207,91 +209,13 @@ class _Run:
         self.checks += checks.check_budget(sc.budget_per_turn, [turn], step.index, "per-turn budget", step.line)
 
     async def _perform(self, step: Step) -> Turn | None:
-        lab, wa, v = self.lab, self.contact, step.value
-        match step.action:
-            case "user":
-                if isinstance(v, dict):  # redelivered or late webhooks (Meta retries for days)
-                    from lab.clock import parse_duration
-
-                    late = v.get("delivered_after")
-                    return await lab.send_text(wa, str(v["text"]), duplicates=int(v.get("duplicates", 0)),
-                                               delivered_after=parse_duration(str(late)) if late else None)
-                return await lab.send_text(wa, str(v))
-            case "tap":
-                return await lab.tap(wa, str(v))
-            case "media":
-                path = Path(v["path"])
-                path = path if path.is_absolute() else self.settings.project_dir / path
-                return await lab.send_media(wa, v.get("kind") or _media_kind(path), path, caption=v.get("caption"))
-            case "location":
-                return await lab.send_location(wa, float(v["lat"]), float(v["lon"]), name=v.get("name"),
-                                               address=v.get("address"))
-            case "contacts":
-                return await lab.send_contacts(wa, list(v))
-            case "react":
-                emoji, to = (v, None) if isinstance(v, str) else (v["emoji"], v.get("to"))
-                return await lab.react(wa, emoji, to_wamid=to)
-            case "reply_to":
-                return await lab.reply_to(wa, v.get("to") or self._last_business_wamid(), str(v["text"]))
-            case "advance":
-                from lab.clock import parse_duration
-
-                lab.advance(parse_duration(str(v)) if isinstance(v, str) else float(v))
-                return None
-            case "read":
-                result = lab.read(wa)
-                if asyncio.iscoroutine(result):
-                    await result
-                return None
-            case "wait":
-                await self._wait(step)
-                return None
-            case "contact":
-                self.contact = self._find_contact(str(v), step)
-                return None
-            case "fault":
-                arm_fault(lab, v)
-                return None
-        raise ConfigError(f"unknown action {step.action!r}")  # the loader makes this unreachable
-
-    def _find_contact(self, who: str, step: Step) -> str:
-        for c in self.settings.contacts:
-            if who in (c.wa_id, c.name):
-                return c.wa_id
-        names = ", ".join(f"{c.name} ({c.wa_id})" for c in self.settings.contacts)
-        raise ConfigError(f"no contact {who!r} in this scenario", where=f"{self.case.scenario.path}:{step.line}",
-                          fix=f"use one of: {names}, or add it under contacts:")
-
-    def _last_business_wamid(self) -> str:
-        wamid = last_business_wamid(self.lab, self.contact)
-        if wamid is not None:
-            return wamid
-        raise ConfigError("reply_to needs a business message to reply to, and there is none yet",
-                          fix="add `to: <wamid>` or reply after the bot has sent something")
-
-    async def _wait(self, step: Step) -> None:
-        from lab.clock import parse_duration
-
-        v = step.value if isinstance(step.value, dict) else {"status": step.value}
-        status, timeout = str(v["status"]), parse_duration(str(v.get("timeout", "5s"))).total_seconds()
-        order = ["accepted", "sent", "delivered", "read"]
-        deadline = time.monotonic() + timeout
-        while True:
-            send = self._last_send()
-            state = send.state if send is not None else None
-            if state == status or (state in order and status in order and order.index(state) >= order.index(status)):
-                return
-            if time.monotonic() > deadline:
-                raise LabError(f"the last business message did not reach status {status!r} in {timeout:g}s "
-                               f"(it is {state!r})", where=f"{self.case.scenario.path}:{step.line}")
-            await asyncio.sleep(0.01)
-
-    def _last_send(self) -> Any:
-        for turn in reversed(self.lab.transcript.for_contact(self.contact)):
-            for send in reversed(turn.replies):
-                if send.type not in ("read", "typing"):
-                    return send
-        return None
+        """The step's act, performed as the current contact (`contact:` switches it)."""
+        where = f"{self.case.scenario.path}:{step.line}" if step.line else str(self.case.scenario.path)
+        action = from_step(step.action, step.value, where)
+        turn = await self.lab.perform(self.contact, action)
+        if isinstance(action, SwitchContact):
+            self.contact = find_contact(self.lab.contacts, action.who).wa_id
+        return turn
 
     async def _judge(self, step: Step, turn: Turn) -> Check:
         from lab.scenarios.judge import judge_turn
@@ -299,37 +223,5 @@ class _Run:
         return await judge_turn(self.lab, step, turn, self.case)
 
 
-def arm_fault(lab: Any, spec: dict[str, Any]) -> None:
-    """Arm a sandbox fault (`{rate_limit: 1}`, `{fail_next: 1, code: 131026}`) for what follows."""
-    from lab.scenarios.model import FAULTS
-
-    name = next(k for k in spec if k in FAULTS)
-    faults = getattr(getattr(lab, "sandbox", None), "faults", None)
-    if faults is None:
-        raise LabError("this lab has no fault injection", fix="play the scenario on the embedded sandbox")
-    args = {k: v for k, v in spec.items() if k != name}
-    getattr(faults, name)(spec[name], **args)
-
-
 def _at(step: Step) -> str:
     return f" (line {step.line})" if step.line else ""
-
-
-def last_business_wamid(lab: Any, wa_id: str) -> str | None:
-    """The last message the bot sent the contact (what a reply quotes), None before the first."""
-    for turn in reversed(lab.transcript.for_contact(wa_id)):
-        for send in reversed(turn.replies):
-            if send.wamid and send.type not in ("read", "typing"):
-                return send.wamid
-    return None
-
-
-def _media_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".jpg", ".jpeg", ".png", ".webp"):
-        return "image"
-    if suffix in (".ogg", ".opus", ".mp3", ".m4a", ".aac", ".amr"):
-        return "audio"
-    if suffix in (".mp4", ".3gp"):
-        return "video"
-    return "document"

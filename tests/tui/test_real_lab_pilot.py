@@ -171,3 +171,43 @@ async def test_no_secret_reaches_the_screen_or_the_payloads(make_real_app):
         secrets = app.settings.secret_values()
         assert secrets and not [s for s in secrets if s in shown]
         assert "X-Hub-Signature-256" in shown and turn.llm_calls
+
+
+async def test_a_tui_recording_keeps_an_added_contact_and_replays(make_real_app, project):
+    """F3, then F4 adds a contact who speaks first, then the first contact: the scenario has every
+    contact and says who speaks when, so its replay passes."""
+    from lab import yamlio
+    from lab.scenarios.loader import expand, load_scenario
+    from lab.scenarios.player import Player
+
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        app.screen.query_one("#record-name").value = "added contact"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.chat.recording is not None
+        await pilot.press("f4")
+        await settle(pilot)
+        app.screen.query_one("#contact-name").value = "Ana Lima"
+        app.screen.query_one("#contact-wa-id").value = "5541999998888"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.chat.contact == "5541999998888"
+        await send(pilot, "Oi, sou a Ana")
+        await send(pilot, "/as Maria")
+        await send(pilot, "/advance 2h")
+        await send(pilot, "Oi, boa tarde")
+        path = app.chat.recording.path
+        await pilot.press("f3")
+        await settle(pilot)
+    doc = yamlio.load(path)
+    assert {"name": "Ana Lima", "wa_id": "5541999998888"} in doc["contacts"]
+    # a switch is written before the next act done as that contact (a clock move is nobody's)
+    assert [next(iter(s)) for s in doc["steps"]] == ["contact", "user", "advance", "contact", "user"]
+    assert doc["steps"][0] == {"contact": "5541999998888"} and doc["steps"][3] == {"contact": MARIA}
+    playback = await Player(project_dir=project).play(expand(load_scenario(path))[0])
+    assert playback.error is None and not playback.failures, (playback.error, [c.describe() for c in playback.failures])
+    assert [t.contact for t in playback.transcript.turns] == ["5541999998888", MARIA]
