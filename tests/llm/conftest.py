@@ -187,3 +187,30 @@ def make_gateway(mode: str, upstream: Any = None, cassette: Any = None, **kw: An
     store = CassetteStore(cassette) if cassette is not None else None
     return LLMGateway(mode=mode, key=GATEWAY_KEY, upstream_url=getattr(upstream, "url", None),
                       upstream_key=UPSTREAM_KEY if upstream is not None else None, cassettes=store, **kw)
+
+
+@dataclass
+class Proxy:
+    """LiteLLM's proxy on loopback, and the stub upstream its `forwarded` model goes to."""
+
+    url: str
+    key: str
+    backend: FakeUpstream
+
+
+@pytest.fixture(scope="session")
+def litellm_proxy(tmp_path_factory):
+    """LiteLLM's real proxy (see litellm_proxy.py), started once per test process."""
+    import os
+
+    from .litellm_proxy import MASTER_KEY, Unavailable, installed, running
+
+    try:
+        installed()
+    except Unavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    backend = FakeUpstream()
+    with Served(backend) as served, running(tmp_path_factory.mktemp("litellm"), served.url + "/v1") as url:
+        yield Proxy(url, MASTER_KEY, backend)
