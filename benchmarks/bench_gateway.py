@@ -12,11 +12,13 @@ Measures, in the same run:
      ASGI app driven by one event loop;
   4. replay-mode startup (import + first replayed call) in a fresh process, and that it does not
      import the openai SDK.
+  `--baseline TREE` also serves the gateway of another checkout (e.g. `git worktree add ../base COMMIT`)
+  on the same cassette and measures it in the same blocks, for its overhead beside this tree's.
   `--record-calls N` instead measures record mode's cassette writes: N calls of a growing
   conversation (history capped at 20 messages) stored through CassetteStore.record, appending per
   call, against rewriting the whole file per call (the former behaviour) in the same run.
 
-    .venv/bin/python benchmarks/bench_gateway.py [--calls 3000] [--duration 8] [--write benchmarks/results/gateway.md]
+    .venv/bin/python benchmarks/bench_gateway.py [--calls 3000] [--duration 8] [--baseline TREE] [--write FILE]
 """
 
 from __future__ import annotations
@@ -175,32 +177,39 @@ def wait_up(url: str) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-def latency_pair(stub_url: str, gw_url: str, body: dict, calls: int, block: int = 50) -> dict:
-    """Sequential calls with keep-alive, stub and gateway alternating in blocks of `block` calls so
-    that load from elsewhere on the machine hits both alike. p50/p99 in ms, plus the median of the
-    per-block differences of medians (the paired overhead)."""
+def latency_blocks(stub_url: str, gateways: dict[str, str], body: dict, calls: int, block: int = 50) -> dict:
+    """Sequential calls with keep-alive, the stub and each gateway alternating in blocks of `block`
+    calls so that load from elsewhere on the machine hits them alike. p50/p99 in ms per server, and
+    per gateway the median of the per-block differences of medians against the stub (its paired
+    overhead, under `over_<name>`)."""
     payload = orjson.dumps(body)
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-    samples: dict[str, list[float]] = {"stub": [], "gw": []}
-    diffs = []
-    with httpx.Client() as stub, httpx.Client() as gw:
-        for c, url in ((stub, stub_url), (gw, gw_url)):  # warm-up
+    servers = {"stub": stub_url, **gateways}
+    samples: dict[str, list[float]] = {name: [] for name in servers}
+    diffs: dict[str, list[float]] = {name: [] for name in gateways}
+    clients = {name: httpx.Client() for name in servers}
+    try:
+        for name, url in servers.items():  # warm-up
             for _ in range(100):
-                c.post(url, content=payload, headers=headers)
+                clients[name].post(url, content=payload, headers=headers)
         for _ in range(max(calls // block, 1)):
             medians = {}
-            for name, c, url in (("stub", stub, stub_url), ("gw", gw, gw_url)):
+            for name, url in servers.items():
                 got = []
                 for _ in range(block):
                     t0 = time.perf_counter()
-                    r = c.post(url, content=payload, headers=headers)
+                    r = clients[name].post(url, content=payload, headers=headers)
                     got.append((time.perf_counter() - t0) * 1000)
                     if r.status_code != 200:
                         raise SystemExit(f"{url} answered {r.status_code}: {r.text[:300]}")
                 samples[name] += got
                 medians[name] = statistics.median(got)
-            diffs.append(medians["gw"] - medians["stub"])
-    out: dict = {"paired_overhead": statistics.median(diffs)}
+            for name in gateways:
+                diffs[name].append(medians[name] - medians["stub"])
+    finally:
+        for c in clients.values():
+            c.close()
+    out: dict = {f"over_{name}": statistics.median(d) for name, d in diffs.items()}
     for name, got in samples.items():
         got.sort()
         out[name] = {"p50": statistics.median(got), "p99": got[int(len(got) * 0.99) - 1], "n": len(got)}
@@ -302,6 +311,9 @@ def main() -> int:
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cassette", help=argparse.SUPPRESS)
     ap.add_argument("--record-calls", type=int, help="only measure record mode's cassette writes for N calls")
+    ap.add_argument("--baseline", type=Path, metavar="TREE",
+                    help="another checkout of walab (e.g. a `git worktree` of an older commit) whose gateway is "
+                         "served and measured beside this one's, in the same run, against the same stub")
     args = ap.parse_args()
     if args.record_calls:
         print(json.dumps(record_growth(args.record_calls), indent=2))
@@ -319,21 +331,34 @@ def main() -> int:
     procs = [subprocess.Popen([sys.executable, __file__, "--serve", "stub", "--port", str(stub_port)], cwd=ROOT),
              subprocess.Popen([sys.executable, __file__, "--serve", "gateway", "--port", str(gw_port),
                                "--cassette", str(cassette)], cwd=ROOT)]
+    base_port = free_port()
+    if args.baseline:  # its own copy of this script imports its own tree (ROOT is where the script is)
+        procs.append(subprocess.Popen([sys.executable, str(args.baseline / "benchmarks" / "bench_gateway.py"), "--serve",
+                                       "gateway", "--port", str(base_port), "--cassette", str(cassette)],
+                                      cwd=args.baseline))
     try:
         stub_url = f"http://127.0.0.1:{stub_port}/v1/chat/completions"
         gw_url = f"http://127.0.0.1:{gw_port}/llm/x/bench/v1/chat/completions"
         wait_up(f"http://127.0.0.1:{stub_port}/")
         wait_up(f"http://127.0.0.1:{gw_port}/health")
-        res: dict = {}
+        gateways = {"gw": gw_url}
+        if args.baseline:
+            gateways["base"] = f"http://127.0.0.1:{base_port}/llm/x/bench/v1/chat/completions"
+            wait_up(f"http://127.0.0.1:{base_port}/health")
+        res: dict = {"baseline": str(args.baseline) if args.baseline else None}
         for n in (2, 40):
-            pair = latency_pair(stub_url, gw_url, conversation(n), args.calls)
-            res[f"stub_{n}"], res[f"gw_{n}"], res[f"over_{n}"] = pair["stub"], pair["gw"], pair["paired_overhead"]
+            got = latency_blocks(stub_url, gateways, conversation(n), args.calls)
+            res[f"stub_{n}"], res[f"gw_{n}"], res[f"over_{n}"] = got["stub"], got["gw"], got["over_gw"]
+            if args.baseline:
+                res[f"base_{n}"], res[f"base_over_{n}"] = got["base"], got["over_base"]
             res[f"inproc_{n}"] = in_process(cassette, args.calls * 3, n)
         has_wrk = shutil.which("wrk") is not None
         if has_wrk:
             res["wrk_stub"] = wrk(stub_url, conversation(2), args.duration, args.connections, lua)
             res["wrk_gw"] = wrk(gw_url, conversation(2), args.duration, args.connections, lua)
             res["wrk_gw_40"] = wrk(gw_url, conversation(40), args.duration, args.connections, lua)
+            if args.baseline:
+                res["wrk_base"] = wrk(gateways["base"], conversation(2), args.duration, args.connections, lua)
         res["startup"] = startup(cassette)
         res["load"] = (load_before, os.getloadavg()[0])
     finally:
@@ -356,7 +381,7 @@ def render(r: dict, args: argparse.Namespace, has_wrk: bool) -> str:
     lines = [
         "# LLM gateway: replay overhead and throughput", "",
         f"Command: `.venv/bin/python benchmarks/bench_gateway.py --calls {args.calls} --duration {args.duration} "
-        f"--connections {args.connections}`  ",
+        f"--connections {args.connections}" + (f" --baseline {args.baseline}" if args.baseline else "") + "`  ",
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         "uvicorn (httptools, uvloop), servers and client in separate processes on 127.0.0.1. "
         f"Load average (1 min) before/after: {r['load'][0]:.1f} / {r['load'][1]:.1f} — other work shared the machine, "
@@ -370,6 +395,17 @@ def render(r: dict, args: argparse.Namespace, has_wrk: bool) -> str:
         f"{over2:+.3f} | ≤ +0.3 ms {'✓' if over2 <= 0.3 else '✗'} |",
         f"| 40 messages | {r['stub_40']['p50']:.3f} | {r['stub_40']['p99']:.3f} | {r['gw_40']['p50']:.3f} | {r['gw_40']['p99']:.3f} | "
         f"{over40:+.3f} | ≤ +0.3 ms {'✓' if over40 <= 0.3 else '✗'} |", "",
+    ]
+    if r.get("baseline"):
+        lines += [
+            f"Baseline in the same run: the gateway of `{r['baseline']}` (the tree before the change), served from "
+            "its own process on the same cassette, its blocks alternating with the stub's and this tree's.", "",
+            "| history | baseline replay p50 | baseline overhead p50 | this tree's overhead p50 | change |",
+            "|---|---|---|---|---|",
+            *(f"| {n} messages | {r[f'base_{n}']['p50']:.3f} | {r[f'base_over_{n}']:+.3f} | {r[f'over_{n}']:+.3f} | "
+              f"{r[f'over_{n}'] - r[f'base_over_{n}']:+.3f} ms |" for n in (2, 40)), "",
+        ]
+    lines += [
         "## The gateway's own work per call (ASGI app called in-process, no sockets)", "",
         "| history | p50 µs | p99 µs | calls/s (one event loop) |", "|---|---|---|---|",
         f"| 2 messages | {r['inproc_2']['p50'] * 1000:.1f} | {r['inproc_2']['p99'] * 1000:.1f} | {r['inproc_2']['rps']:,.0f} |",
@@ -387,6 +423,9 @@ def render(r: dict, args: argparse.Namespace, has_wrk: bool) -> str:
             f"| stub (baseline) | {ws['rps']:,.0f} | {ws['p50_us'] / 1000:.2f} | {ws['p99_us'] / 1000:.2f} | {ws['errors']} / {ws['non2xx']} |",
             f"| gateway replay, 2 messages | {wg['rps']:,.0f} | {wg['p50_us'] / 1000:.2f} | {wg['p99_us'] / 1000:.2f} | {wg['errors']} / {wg['non2xx']} |",
             f"| gateway replay, 40 messages | {wg40['rps']:,.0f} | {wg40['p50_us'] / 1000:.2f} | {wg40['p99_us'] / 1000:.2f} | {wg40['errors']} / {wg40['non2xx']} |",
+            *([f"| baseline gateway replay, 2 messages | {r['wrk_base']['rps']:,.0f} | {r['wrk_base']['p50_us'] / 1000:.2f} | "
+               f"{r['wrk_base']['p99_us'] / 1000:.2f} | {r['wrk_base']['errors']} / {r['wrk_base']['non2xx']} |"]
+              if "wrk_base" in r else []),
             "",
             f"Gateway vs stub: ×{wg['rps'] / ws['rps']:.2f} of the baseline's calls/s; target ≥ 5,000 replayed calls/s "
             f"{'✓' if wg['rps'] >= 5000 else '✗'} over HTTP (in-process: {r['inproc_2']['rps']:,.0f}/s). "
@@ -394,7 +433,8 @@ def render(r: dict, args: argparse.Namespace, has_wrk: bool) -> str:
         ]
     s = r["startup"]
     lines += ["## Replay-mode startup", "",
-              f"Import + first replayed call (which loads genai-prices' table, ~1 s of it) in a fresh process: "
+              f"Import + first replayed call (its cost is the one recorded: genai-prices' table is not loaded) "
+              "in a fresh process: "
               f"{s['ms']:.0f} ms; openai SDK imported: "
               f"{'yes ✗' if s['openai'] else 'no ✓'}.", ""]
     return "\n".join(lines)

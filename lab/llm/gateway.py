@@ -10,7 +10,6 @@ beyond loopback never relays strangers to the paid upstream account.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import time
@@ -21,7 +20,7 @@ from urllib.parse import unquote
 import orjson
 
 from lab.errors import ConfigError, LabError
-from lab.llm import prices, shapes
+from lab.llm import shapes, warmup
 from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
 from lab.llm.asgi import stream as stream_events
 from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
@@ -33,7 +32,7 @@ from lab.llm.scripted import ScriptedReplies
 from lab.llm.relay import StreamFailed, check_upstream, error_message, loads, relay_stream
 from lab.llm.request_check import check_chat, check_embeddings
 from lab.llm.scrub import Scrubber, newest_text
-from lab.llm.upstream import Upstream, UpstreamError, preload_sdk, wait_preloaded
+from lab.llm.upstream import Upstream, UpstreamError
 
 MODES = ("live", "record", "replay", "scripted")
 _log = logging.getLogger("walab.llm")
@@ -83,8 +82,7 @@ class LLMGateway:
         if not self._warm:
             # Live calls are priced from the start; replay reports the cost recorded in the cassette
             # (older entries without one are priced on their first replay).
-            prices.warm_up()
-            preload_sdk()
+            warmup.start()
 
     @classmethod
     def from_settings(cls, settings: Any, cassettes: CassetteStore | None = None, clock: Any = None) -> LLMGateway:
@@ -121,11 +119,9 @@ class LLMGateway:
         self._calls.clear()
 
     async def _warmed(self) -> None:
-        """Wait, off the event loop, for the warm-up threads and the SDK client, once: the first
-        live call's clock then starts at its request, and its latency is the upstream's alone."""
+        """The warm-up done, once (`lab.llm.warmup`): a live call's clock starts after it."""
         if not self._warm:
-            await asyncio.to_thread(_join_warm_ups)
-            await self.upstream.ready()
+            await warmup.finish(self.upstream)
             self._warm = True
 
     def _now(self) -> float:
@@ -414,7 +410,3 @@ class LLMGateway:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in ids]
         await respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
 
-
-def _join_warm_ups() -> None:
-    prices.wait_warmed()
-    wait_preloaded()

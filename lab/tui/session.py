@@ -67,6 +67,7 @@ class SessionFacts:
     target: str = "opening…"
     flow: str = ""
     llm_mode: str = ""
+    records_to: str | None = None  # --llm record: the cassette the LLM calls go into
 
 
 async def maybe_await(value: Any) -> Any:
@@ -94,7 +95,10 @@ def facts_of(lab: Any, settings: Any | None) -> SessionFacts:
     if transcript is not None:
         flow = flow or transcript.flow
         mode = mode or transcript.llm_mode
-    return SessionFacts(target=str(target), flow=str(flow), llm_mode=str(mode))
+    cassettes = getattr(getattr(lab, "gateway", None), "cassettes", None)
+    records_to = getattr(cassettes, "record_to", None) if mode == "record" else None
+    return SessionFacts(target=str(target), flow=str(flow), llm_mode=str(mode),
+                        records_to=str(records_to) if records_to else None)
 
 
 def contact_id(contact: Any) -> str:

@@ -123,6 +123,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         header.failed = False
         header.target, header.flow, header.llm_mode = facts.target, facts.flow, facts.llm_mode
         self.refresh_header()
+        if facts.records_to:  # `--llm record` without `--cassette` writes where no option said
+            self.notify(f"The LLM calls are recorded into {facts.records_to}", title="LLM record", timeout=10)
         contacts = list(self.lab.contacts)
         wanted = getattr(self.app, "initial_contact", None)
         ids = [contact_id(c) for c in contacts]
