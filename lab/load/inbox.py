@@ -19,6 +19,9 @@ from gevent.queue import Queue
 from geventhttpclient import HTTPClient, URL
 
 POLL_WAIT = 10.0  # seconds the hub holds a poll with nothing to say
+# After a poll that brought events, wait this long before the next one, so that under load one
+# request brings many events instead of one each (a reply is seen at most this much later).
+LINGER = 0.005
 WATCH_EVERY = 0.05
 
 
@@ -97,6 +100,8 @@ class HubInbox:
             if answer.get("stop") and self.stop_reason is None:
                 self.stop_reason = answer["stop"]
                 self._broadcast(["s", "", self.stop_reason])
+            if answer["events"]:
+                gevent.sleep(LINGER)
 
     def _watch_loop(self) -> None:
         while True:
