@@ -103,6 +103,9 @@ class WhatsAppUser(FastHttpUser):
     """Closed loop: one conversation after another, each as a new contact."""
 
     wait_time = constant(0)  # think time is between turns, inside the conversation
+    # A kept-alive connection the server closed while the user was thinking fails the next POST
+    # before it is sent: try once more on a new one, as Meta retries a delivery.
+    max_retries = 1
 
     @task
     def conversation(self) -> None:
@@ -110,11 +113,12 @@ class WhatsAppUser(FastHttpUser):
 
 
 class ArrivalUser(FastHttpUser):
-    """Open loop: conversations start at the plan's arrival rate (per worker process)."""
+    """Open loop: conversations start at the plan's arrival rate (per worker process); `walab load`
+    starts one per worker process, so the rates add up to the one asked for."""
 
-    fixed_count = 1
     concurrency = 1000  # connections this one user may hold: one per conversation in flight
     wait_time = constant(0)
+    max_retries = 1
 
     @task
     def arrivals(self) -> None:
