@@ -5,7 +5,8 @@
 the run (see the README). Configuration comes from the environment (secrets never on a command
 line): WALAB_LOAD_HUB (the hub's URL), WALAB_LOAD_TOKEN (the Graph API bearer token),
 WALAB_LOAD_APP_SECRET (signs the webhooks), WALAB_LOAD_RECORDS (the records file, on the master or
-a single-process run), WALAB_LOAD_PROGRESS (seconds between progress lines; 0 for none).
+a single-process run), WALAB_LOAD_PROGRESS (seconds between progress lines; 0 for none),
+WALAB_LOAD_DURATION (seconds users run, from the test's start; 0: until stopped).
 
 Two user classes:
 - `WhatsAppUser` (closed loop): each Locust user plays conversations one after another, each as
@@ -190,6 +191,16 @@ def _on_init(environment: Any, **_: Any) -> None:
         if every > 0:
             progress = Progress(environment, _master_log, sys.stderr)
             gevent.spawn(progress.loop, every)
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    """The run's duration, timed from when users start (Locust's own --run-time timer is armed
+    right after a slow start-up, with the loop's stale clock, and can fire seconds early)."""
+    seconds = float(os.environ.get("WALAB_LOAD_DURATION") or 0)
+    if seconds > 0 and not isinstance(environment.runner, WorkerRunner):
+        gevent.get_hub().loop.update_now()
+        gevent.spawn_later(seconds, environment.runner.quit)
 
 
 @events.test_stop.add_listener

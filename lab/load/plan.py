@@ -1,7 +1,8 @@
 """The plan of a load run: what each simulated user does, as plain JSON a load worker can read.
 
 `walab load` compiles scenario files into conversation scripts (`ConversationScript`: the user's
-steps and what each reply must show) once, in the lab process; load workers fetch the plan from
+steps, each read as the act it describes with `lab.conversation.actions.from_step`, and what each
+reply must show) once, in the lab process; load workers fetch the plan from
 the hub (`GET /_load/plan`), so a worker on another machine needs no project checkout of its own.
 
 Where conversations come from is one seam: `conversation_scripts(sources)` takes scenario files
@@ -15,14 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.conversation.actions import SendText, Tap, from_step
 from lab.errors import ConfigError
 from lab.scenarios.expand import expand
 from lab.scenarios.loader import load_scenario
 from lab.scenarios.model import Expect, Scenario, Step
-
-# Scenario step actions a load user plays; the others are named in the plan's warnings.
-PLAYED = ("user", "tap")
-
 
 @dataclass(slots=True)
 class ReplyCheck:
@@ -66,7 +64,7 @@ def conversation_scripts(paths: list[Path]) -> tuple[list[ConversationScript], l
         for case in expand(scenario):
             steps = []
             for step in case.steps:
-                played = _script_step(step)
+                played = _script_step(step, f"{path}:{step.line or '?'}")
                 if played is None:
                     warnings.append(f"{path}:{step.line or '?'}: step {step.index} ({step.action}) is not "
                                     "played under load (only user text and taps are; fault plans apply "
@@ -110,19 +108,15 @@ def _contact_name(scenario: Scenario) -> str:
     return scenario.contacts[0].name if scenario.contacts else "Cliente"
 
 
-def _script_step(step: Step) -> ScriptStep | None:
-    if step.action not in PLAYED:
-        return None
-    value = step.value
-    if step.action == "tap":
-        return ScriptStep("tap", str(value), check=_check(step.expect), line=step.line)
-    if isinstance(value, dict):
-        if value.get("delivered_after"):
-            return None  # a late delivery moves the shared clock: not for concurrent users
-        return ScriptStep("text", str(value["text"]), int(value.get("duplicates") or 0), _check(step.expect),
-                          step.line)
-    text = value[0] if isinstance(value, list) else value
-    return ScriptStep("text", str(text), 0, _check(step.expect), step.line)
+def _script_step(step: Step, where: str) -> ScriptStep | None:
+    """The step as the load user plays it: the user act the scenario describes (`from_step`), when
+    it is a message or a tap; None for the others."""
+    action = from_step(step.action, step.value, where)
+    if isinstance(action, Tap):
+        return ScriptStep("tap", action.title, check=_check(step.expect), line=step.line)
+    if isinstance(action, SendText) and not action.delivered_after:  # a late delivery moves the shared clock
+        return ScriptStep("text", action.text, action.duplicates, _check(step.expect), step.line)
+    return None
 
 
 def _check(expect: Expect | None) -> ReplyCheck | None:

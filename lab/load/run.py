@@ -23,6 +23,7 @@ from lab.conversation.lab import Lab
 from lab.errors import ConfigError
 from lab.load.faults import FaultPlan, GraphFaults, ModelFaults
 from lab.load.hub import LoadHub
+from lab.llm import tokens
 from lab.load.plan import ConversationScript, to_json
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -93,6 +94,9 @@ class LoadRun:
             if lab.engine is not None:
                 unsubscribe.append(lab.engine.subscribe(hub.on_engine))
             follower = None if lab.engine is not None else asyncio.create_task(_follow(lab.client, hub))
+            # The gateway counts tokens with tiktoken, whose first use loads its tables for seconds and
+            # would freeze the lab's event loop (every ack, every poll) in the run's first seconds.
+            await asyncio.to_thread(_warm_token_counting)
             started = time.time()
             try:
                 code = await self._locust(records)
@@ -168,12 +172,13 @@ class LoadRun:
         env = dict(os.environ)
         env.update({"WALAB_LOAD_HUB": f"http://{_loopback(s.host)}:{s.port}/_load",
                     "WALAB_LOAD_TOKEN": s.access_token, "WALAB_LOAD_APP_SECRET": s.app_secret,
-                    "WALAB_LOAD_RECORDS": str(records.resolve()), "WALAB_LOAD_PROGRESS": str(o.progress)})
+                    "WALAB_LOAD_RECORDS": str(records.resolve()), "WALAB_LOAD_PROGRESS": str(o.progress),
+                    "WALAB_LOAD_DURATION": str(o.duration)})
         host = self.target_url or f"http://{_loopback(s.host)}:{s.port}"
         user_class = "ArrivalUser" if o.arrival_rate else "WhatsAppUser"
         users, rate = (max(1, o.processes, o.expect_workers), 100.0) if o.arrival_rate else (o.users, o.spawn_rate)
         argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
-                "-u", str(users), "-r", str(rate), "-t", f"{max(1, round(o.duration))}s",
+                "-u", str(users), "-r", str(rate),
                 "--stop-timeout", str(round(o.turn_timeout + 5)), "--only-summary", "--loglevel", os.environ.get("WALAB_LOAD_LOGLEVEL", "WARNING"),
                 "--csv", str(o.out / "locust"), "--html", str(o.out / "locust.html"),
                 "--exit-code-on-error", "0"]
@@ -232,6 +237,11 @@ async def _relay(stream: Any, secrets: list[str]) -> None:
             text = text.replace(secret, "***")
         sys.stderr.write(text)
         sys.stderr.flush()
+
+
+def _warm_token_counting() -> None:
+    for model in ("gpt-4o-mini", "gpt-3.5-turbo"):  # the two encodings (o200k_base, cl100k_base)
+        tokens.count_text("warm up", model)
 
 
 def _loopback(host: str) -> str:

@@ -69,7 +69,7 @@ def test_fault_plan_on_the_agent_flow_open_loop(tmp_path, free_port, monkeypatch
                          "scenarios/whatsapp_agent/duplicate_delivery.yaml")
     t = report["totals"]
     assert report["run"]["mode"] == "open loop"
-    assert t["turns"] >= 4, t
+    assert t["turns"] >= 6, t  # 4 conversations a second for 3 s, one or two turns each
     assert t["lost_turns"] == 0, (report["lost"], report["failures"])
     assert t["duplicated_replies"] == 0  # redelivered webhooks are deduped by wamid
     assert t["webhook_deliveries"] > t["turns"]
