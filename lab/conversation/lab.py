@@ -76,12 +76,12 @@ from lab.conversation.actions import (
 )
 from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
 from lab.conversation.phone import find_contact
-from lab.conversation.render import reply_titles
 from lab.errors import LabError
 from lab.masking import SecretMask
 from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
 from lab.whatsapp.inbound import reply_context
 from lab.whatsapp.model import CapturedSend
+from lab.whatsapp.reply import Reply, visible
 
 if TYPE_CHECKING:
     from lab.config import Contact, Settings
@@ -299,7 +299,7 @@ class Lab:
 
     def thread(self, wa_id: str) -> list[ThreadItem]:
         """The contact's chat in causal order: the user's messages and everything the business sent
-        (bubbles, and read marks / typing indicators: `render.is_bubble` tells them apart)."""
+        (bubbles, and read marks / typing indicators: `reply.visible` tells them apart)."""
         turn_of_inbound = {t.inbound.wamid: t.index for t in self.transcript.turns if t.contact == wa_id}
         turn_of_send = {s.seq: t.index for t in self.transcript.turns if t.contact == wa_id for s in t.replies}
         # Causal order: a user message sits after every send captured before it was posted.
@@ -446,14 +446,14 @@ class Lab:
         """The webhook of a tap on the newest button, row or quick reply with that title."""
         offered: list[str] = []
         for send in reversed(self.sandbox.thread(wa_id)):
-            for kind, choice_id, choice in reply_titles(send):
-                offered.append(choice)
-                if choice.casefold() == title.casefold() and send.wamid:
-                    if kind == "button":
-                        return self.phone.button(wa_id, choice_id, choice, send.wamid)
-                    if kind == "list":
-                        return self.phone.list_row(wa_id, choice_id, choice, send.wamid)
-                    return self.phone.template_button(wa_id, choice, choice_id, send.wamid)
+            for choice in Reply.of(send).choices:
+                offered.append(choice.title)
+                if choice.title.casefold() == title.casefold() and send.wamid:
+                    if choice.kind == "button":
+                        return self.phone.button(wa_id, choice.id, choice.title, send.wamid)
+                    if choice.kind == "list":
+                        return self.phone.list_row(wa_id, choice.id, choice.title, send.wamid)
+                    return self.phone.template_button(wa_id, choice.title, choice.id, send.wamid)
         raise LabError(f"nothing to tap called {title!r} in the chat with {wa_id}",
                        fix=f"choices offered: {', '.join(dict.fromkeys(offered))}" if offered
                        else "the bot has not sent buttons or a list yet")
@@ -497,7 +497,7 @@ class Lab:
     def _last_send(self, wa_id: str) -> CapturedSend | None:
         for turn in reversed(self.transcript.for_contact(wa_id)):
             for send in reversed(turn.replies):
-                if send.type not in ("read", "typing"):
+                if visible(send):
                     return send
         return None
 

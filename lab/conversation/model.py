@@ -12,6 +12,7 @@ from typing import Any
 from lab.conversation.actions import Action
 from lab.llm.model import LLMCall
 from lab.whatsapp.model import CapturedSend
+from lab.whatsapp.reply import visible
 
 
 @dataclass(slots=True)
@@ -150,7 +151,7 @@ class Transcript:
             if turn.contact != wa_id:
                 continue
             for send in reversed(turn.replies):
-                if send.wamid and send.type not in ("read", "typing"):
+                if send.wamid and visible(send):
                     return send.wamid
         return None
 

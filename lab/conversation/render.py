@@ -2,89 +2,47 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lab.whatsapp.reply import Reply, visible
 
 if TYPE_CHECKING:
     from lab.conversation.model import Turn
     from lab.whatsapp.model import CapturedSend
 
-# Sends that are not bubbles in the user's chat.
-INVISIBLE_TYPES = frozenset({"read", "typing", "status"})
-
-
-def is_bubble(send: "CapturedSend") -> bool:
-    """True when the send shows in the user's chat (not a read mark or typing indicator)."""
-    return send.type not in INVISIBLE_TYPES and send.payload.get("status") != "read"
-
-
 def send_text(send: "CapturedSend") -> str:
     """The bubble's text: body, buttons in brackets, list rows, template name and parameters."""
-    p: dict[str, Any] = send.payload or {}
-    kind = send.type
-    if send.via == "notification":
-        return str(p.get("text") or p.get("textBody") or p.get("payload") or p)
+    reply = Reply.of(send)
+    kind = reply.type
+    if reply.kind == "notification":
+        return reply.body
     if kind == "text":
-        return str((p.get("text") or {}).get("body", ""))
-    if kind == "template":
-        t = p.get("template") or {}
-        params = [str(prm.get("text", prm.get("payload", ""))) for comp in t.get("components") or ()
-                  for prm in comp.get("parameters") or () if isinstance(prm, dict)]
-        return f"[template {t.get('name')}]" + (f" ({', '.join(params)})" if params else "")
+        return reply.body
+    if reply.template is not None:
+        params = reply.template.params
+        return f"[template {reply.template.name}]" + (f" ({', '.join(params)})" if params else "")
     if kind == "interactive":
-        i = p.get("interactive") or {}
-        lines = []
-        header = (i.get("header") or {}).get("text")
-        if header:
-            lines.append(f"*{header}*")
-        lines.append(str((i.get("body") or {}).get("text", "")))
-        action = i.get("action") or {}
-        if i.get("type") == "button":
-            titles = [(b.get("reply") or {}).get("title", "") for b in action.get("buttons") or ()]
-            lines.append("  ".join(f"[{t}]" for t in titles))
-        elif i.get("type") == "list":
-            lines.append(f"[{action.get('button', 'menu')}]")
-            for section in action.get("sections") or ():
-                for row in section.get("rows") or ():
-                    desc = f" — {row['description']}" if row.get("description") else ""
-                    lines.append(f"  • {row.get('title', '')}{desc}")
-        elif i.get("type") == "cta_url":
-            lines.append(f"[{(action.get('parameters') or {}).get('display_text', 'link')}]")
-        footer = (i.get("footer") or {}).get("text")
-        if footer:
-            lines.append(f"_{footer}_")
+        lines = [f"*{reply.header}*" if reply.header else "", reply.body]
+        if reply.buttons:
+            lines.append("  ".join(f"[{t}]" for t in reply.buttons))
+        if reply.list_button:
+            lines.append(f"[{reply.list_button}]")
+            for choice in reply.choices:
+                desc = f" — {choice.description}" if choice.description else ""
+                lines.append(f"  • {choice.title}{desc}")
+        if reply.link is not None:
+            lines.append(f"[{reply.link[0] or 'link'}]")
+        if reply.footer:
+            lines.append(f"_{reply.footer}_")
         return "\n".join(x for x in lines if x)
-    if kind in ("image", "video", "document", "audio", "sticker"):
-        media = p.get(kind) or {}
-        caption = media.get("caption")
-        return f"[{kind}]" + (f" {caption}" if caption else "")
+    if reply.media is not None:
+        return f"[{kind}]" + (f" {reply.media.caption}" if reply.media.caption else "")
     if kind == "reaction":
-        return f"[reaction {(p.get('reaction') or {}).get('emoji', '')}]"
-    if kind == "location":
-        loc = p.get("location") or {}
+        return f"[reaction {reply.emoji or ''}]"
+    if reply.location is not None:
+        loc = reply.location
         return f"[location {loc.get('name') or ''} {loc.get('latitude')},{loc.get('longitude')}]".replace("  ", " ")
     return f"[{kind}]"
-
-
-def reply_titles(send: "CapturedSend") -> list[tuple[str, str, str]]:
-    """(kind, id, title) of every choice the user can tap in this send: reply buttons, list rows,
-    template quick replies."""
-    p = send.payload or {}
-    out: list[tuple[str, str, str]] = []
-    if send.type == "interactive":
-        i = p.get("interactive") or {}
-        action = i.get("action") or {}
-        for b in action.get("buttons") or ():
-            reply = b.get("reply") or {}
-            out.append(("button", str(reply.get("id", "")), str(reply.get("title", ""))))
-        for section in action.get("sections") or ():
-            for row in section.get("rows") or ():
-                out.append(("list", str(row.get("id", "")), str(row.get("title", ""))))
-    elif send.type == "template":
-        for comp in (p.get("template") or {}).get("components") or ():
-            if comp.get("type") == "button" and comp.get("sub_type") == "quick_reply":
-                for prm in comp.get("parameters") or ():
-                    out.append(("template", str(prm.get("payload", "")), str(prm.get("payload", ""))))
-    return out
 
 
 def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: str | None = None) -> str:
@@ -95,14 +53,14 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: s
     `timings` line is always wall-clock time.
     """
     lines = [f"> {turn.inbound.summary}"]
-    bubbles = [s for s in turn.replies if is_bubble(s)]
+    bubbles = [s for s in turn.replies if visible(s)]
     for send in bubbles:
         flag = "" if send.verdict.ok and send.state != "failed" else f"   ⚠ {_failure(send)}"
         body = send_text(send).replace("\n", "\n  ")
         lines.append(f"< {body}{flag}")
     if not bubbles:
         lines.append("< (no reply)")
-    reads = sum(1 for s in turn.replies if not is_bubble(s))
+    reads = sum(1 for s in turn.replies if not visible(s))
     if reads:
         lines.append(f"  ✓✓ marked as read" + (f" ({reads})" if reads > 1 else ""))
     lines.append("")

@@ -30,7 +30,8 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 
-from lab.conversation.render import is_bubble, reply_titles, send_text
+from lab.conversation.render import send_text
+from lab.whatsapp.reply import Reply, visible
 from lab.kestra.engine.states import TERMINATED
 
 Scope = dict[str, Any]
@@ -111,15 +112,15 @@ class LoadHub:
         verdict = send.verdict
         if not verdict.ok and not verdict.asynchronous:
             self.meta_errors[int(verdict.code or 0)] += 1
-        visible = is_bubble(send)
-        self.visible_captures += visible
+        shown = visible(send)
+        self.visible_captures += shown
         owner = self._owner_of.get(send.to)
         if owner is None:
             return
-        choices = [[kind, choice_id, title] for kind, choice_id, title in reply_titles(send)]
+        choices = [[c.kind, c.id, c.title] for c in Reply.of(send).choices]
         ok = verdict.ok or verdict.asynchronous
         self._mailboxes[owner].put(["r", send.to, send.seq, ok, verdict.code, send.type,
-                                    send_text(send) if visible else "", choices, send.wamid, visible])
+                                    send_text(send) if shown else "", choices, send.wamid, shown])
 
     def on_engine(self, event: Any) -> None:
         """Embedded engine subscriber: route each ended execution by the message that started it."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from lab.conversation.model import Turn
 from lab.scenarios import replies as rp
+from lab.whatsapp.reply import visible
 from lab.scenarios.model import Budget, Expect, OutputExpect, ReplyExpect
 
 
@@ -91,7 +92,7 @@ def describe_failures(failed: list[Check], turns: list[Turn]) -> list[str]:
 
 def views(turn: Turn) -> list[dict[str, Any]]:
     """The turn's replies (bubbles only, no receipts) as WhatsApp shows them."""
-    return [rp.show(s) for s in turn.replies if rp.is_message(s)]
+    return [rp.show(s) for s in turn.replies if visible(s)]
 
 
 def check_expect(expect: Expect, turn: Turn, step: int, line: int | None = None) -> list[Check]:

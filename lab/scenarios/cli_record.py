@@ -21,7 +21,8 @@ from lab.config import add_kestra_version_option
 from lab.conversation.actions import Action, Advance, SwitchContact
 from lab.conversation.composer import USAGE, ShowHelp, parse_command
 from lab.conversation.phone import find_contact
-from lab.conversation.render import is_bubble, send_text
+from lab.conversation.render import send_text
+from lab.whatsapp.reply import visible
 from lab.errors import ConfigError, LabError
 
 # The record chat's own commands, beside the composer's (`composer.USAGE`).
@@ -157,7 +158,7 @@ async def _chat(lab: Any, settings: Any) -> None:
         if turn is None:
             continue
         for send in turn.replies:
-            if is_bubble(send):
+            if visible(send):
                 flag = "" if send.verdict.ok else f"  [rejected: {send.verdict.label()}]"
                 for i, text_line in enumerate(send_text(send).splitlines() or [""]):
                     print(("bot> " if i == 0 else "     ") + text_line + (flag if i == 0 else ""), flush=True)

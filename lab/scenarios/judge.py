@@ -12,6 +12,7 @@ from typing import Any
 
 from lab.conversation.model import Turn
 from lab.scenarios import replies as rp
+from lab.whatsapp.reply import visible
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
 
@@ -26,7 +27,7 @@ def judge_request(step: Step, turn: Turn, history: list[Turn], model: str) -> di
     for t in history:
         lines.append(f"customer: {t.inbound.summary}")
         for send in t.replies:
-            if rp.is_message(send):
+            if visible(send):
                 view = rp.show(send)
                 extra = f" [buttons: {', '.join(view['buttons'])}]" if "buttons" in view else ""
                 extra += f" [list: {', '.join(rp.row_titles(view))}]" if "sections" in view else ""

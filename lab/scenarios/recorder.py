@@ -29,6 +29,7 @@ from lab.conversation.events import ActionPerformed, LabEvent
 from lab.conversation.model import Turn
 from lab.errors import ConfigError, LabError
 from lab.scenarios import replies as rp
+from lab.whatsapp.reply import MEDIA_KINDS, visible
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # A pause longer than this between two earlier turns becomes an `advance` step (the bot may
@@ -304,11 +305,11 @@ def _gap(previous: Turn, turn: Turn | None, until: float = 0.0) -> int:
 def observed(turn: Turn) -> dict[str, Any]:
     """Expectations that hold for the turn as it happened (the person narrows them later)."""
     expect: dict[str, Any] = {}
-    shown = [rp.show(s) for s in turn.replies if rp.is_message(s)]
+    shown = [rp.show(s) for s in turn.replies if visible(s)]
     replies = []
     for view in shown:
         r: dict[str, Any] = {}
-        if view["type"] in rp.MEDIA:
+        if view["type"] in MEDIA_KINDS:
             r["media"] = view["type"]
         if "text" in view and view["text"]:
             r["text"] = view["text"]

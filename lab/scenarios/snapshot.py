@@ -17,6 +17,7 @@ from lab import yamlio
 from lab.conversation.model import Transcript, Turn
 from lab.scenarios import emitter
 from lab.scenarios import replies as rp
+from lab.whatsapp.reply import visible
 
 HEADER = "# walab transcript (snapshot): edit the scenario, not this file; update with --snapshot-update\n"
 # Keys whose numbers may differ within the scenario's tolerance.
@@ -62,7 +63,7 @@ def _turn(turn: Turn, ids: _Ids) -> dict[str, Any]:
     d: dict[str, Any] = {"turn": turn.index, "from": turn.contact, "user": _inbound(turn)}
     bubbles = []
     for send in turn.replies:
-        if not rp.is_message(send):
+        if not visible(send):
             continue
         view = rp.show(send)
         if send.wamid:
@@ -72,7 +73,7 @@ def _turn(turn: Turn, ids: _Ids) -> dict[str, Any]:
     d["replies"] = bubbles
     receipts = [("read" if (s.payload or {}).get("status") == "read" else s.type)
                 + ("" if s.verdict.ok else f" (rejected: {s.verdict.label()})")
-                for s in turn.replies if not rp.is_message(s)]
+                for s in turn.replies if not visible(s)]
     if receipts:
         d["receipts"] = receipts
     d["executions"] = [

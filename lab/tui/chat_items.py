@@ -22,33 +22,9 @@ from lab.conversation.actions import (
 )
 from lab.conversation.model import InboundEvent, Turn
 from lab.whatsapp.model import CapturedSend
+from lab.whatsapp.reply import Reply, TemplateUse, visible
 
 Side = Literal["user", "business", "system"]
-
-# Meta error code -> the WhatsApp rule it enforces (reference/whatsapp-cloud-api.md §5).
-RULES: dict[int, str] = {
-    131047: "24-hour window",
-    131026: "undeliverable",
-    131051: "unsupported message type",
-    131009: "parameter value",
-    131008: "required parameter",
-    131000: "generic error",
-    132000: "template parameters",
-    132001: "template not found",
-    132005: "template text too long",
-    132012: "template parameter format",
-    130429: "rate limit",
-    131056: "pair rate limit",
-    190: "access token",
-    100: "invalid parameter",
-    33: "unknown id",
-    131030: "recipient not allowed",
-    368: "policy block",
-}
-
-# Sends that change a state rather than add a bubble.
-SILENT_TYPES = {"read", "typing", "mark_read", "status"}
-
 
 @dataclass(slots=True)
 class Choice:
@@ -92,43 +68,18 @@ class ChatItem:
 
 def flag_for(send: CapturedSend) -> str:
     """The bubble flag for a send Meta would reject: `24-hour window · 131047 Re-engagement message`."""
-    v = send.verdict
-    failed = next((s for s in send.statuses if s.status == "failed"), None)
-    if v.ok and failed is None:
-        return ""
-    code = v.code
-    title = v.title or v.message or ""
-    if failed is not None and failed.error and (v.ok or v.asynchronous):
-        code = failed.error.get("code", code)
-        title = failed.error.get("title") or failed.error.get("message") or title
-    rule = RULES.get(int(code), "rule") if code is not None else "rule"
-    return f"{rule} · {code} {title}".strip()
+    return Reply.of(send).flag
 
 
-def _text_of(obj: Any) -> str:
-    if isinstance(obj, dict):
-        return str(obj.get("text") or obj.get("body") or "")
-    return "" if obj is None else str(obj)
-
-
-def _template_text(tpl: dict[str, Any], templates: Any = None) -> tuple[str, str, str, str, list[Choice]]:
+def _template_text(tpl: TemplateUse, templates: Any = None) -> tuple[str, str, str, str, list[Choice]]:
     """(label, header, body, footer, quick replies) of a template send, with its parameters filled in.
 
     With the project's template registry the bubble reads as WhatsApp shows it; without it (or for
     a template the registry does not know) the parameters are listed by position.
     """
-    name = tpl.get("name", "?")
-    lang = (tpl.get("language") or {}).get("code", "")
-    values: dict[str, list[str]] = {}
-    for comp in tpl.get("components") or []:
-        for p in comp.get("parameters") or []:
-            kind = p.get("type", "text")
-            value = p.get(kind) if kind != "text" else p.get("text")
-            if isinstance(value, dict):
-                value = value.get("fallback_value") or value.get("link") or value.get("id") or value
-            values.setdefault(comp.get("type", "body"), []).append(str(value))
-    label = f"📋 template {name}" + (f" ({lang})" if lang else "")
-    known = templates.get(name, lang) if templates is not None and hasattr(templates, "get") else None
+    values = tpl.components
+    label = f"📋 template {tpl.name or '?'}" + (f" ({tpl.language})" if tpl.language else "")
+    known = templates.get(tpl.name, tpl.language) if templates is not None and hasattr(templates, "get") else None
     if known is not None:
         header = known.render("header", values.get("header", [])) if known.header else ""
         buttons = [Choice(b.text, b.text) for b in known.buttons if b.type == "quick_reply"]
@@ -142,61 +93,43 @@ _MEDIA_ICONS = {"image": "🖼", "video": "🎬", "audio": "🎵", "document": "
 
 def item_from_send(send: CapturedSend, turn_index: int | None = None, templates: Any = None) -> ChatItem | None:
     """The business bubble for one captured send (None for read receipts and typing indicators)."""
-    p = send.payload or {}
-    kind = send.type
-    if kind in SILENT_TYPES or p.get("status") == "read":
+    reply = Reply.of(send)
+    if not reply.visible:
         return None
-    item = ChatItem(key=f"out-{send.seq}", side="business", time=send.time, kind=kind, state=send.state,
-                    flag=flag_for(send), via=send.via, wamid=send.wamid, turn_index=turn_index)
-    if send.via == "notification":
-        item.text = str(p.get("text") or p.get("message") or p)
+    item = ChatItem(key=f"out-{send.seq}", side="business", time=send.time, kind=reply.type, state=send.state,
+                    flag=reply.flag, via=send.via, wamid=send.wamid, turn_index=turn_index)
+    if reply.kind == "notification":
+        item.text = reply.body
         item.label = "🔔 via Kestra notification"
         return item
-    if kind == "text":
-        item.text = _text_of(p.get("text"))
-    elif kind == "interactive":
-        inter = p.get("interactive") or {}
-        item.kind = f"interactive/{inter.get('type', '?')}"
-        item.header = _text_of(inter.get("header"))
-        item.text = _text_of(inter.get("body"))
-        item.footer = _text_of(inter.get("footer"))
-        action = inter.get("action") or {}
-        for b in action.get("buttons") or []:
-            reply = b.get("reply") or b
-            item.buttons.append(Choice(str(reply.get("id", "")), str(reply.get("title", ""))))
-        if action.get("sections"):
-            item.list_button = str(action.get("button") or "Options")
-            for sec in action["sections"]:
-                for row in sec.get("rows") or []:
-                    item.rows.append(Choice(str(row.get("id", "")), str(row.get("title", "")),
-                                            str(row.get("description", "")), str(sec.get("title", ""))))
-        params = action.get("parameters") or {}
-        if action.get("name") == "cta_url":
-            item.label = f"🔗 {params.get('display_text', 'link')}"
-            item.link = str(params.get("url", ""))
-        elif action.get("name") == "location_request_message":
+    item.header, item.text, item.footer = reply.header, reply.body, reply.footer
+    if reply.type == "interactive":
+        item.kind = reply.kind
+        item.buttons = [Choice(c.id, c.title) for c in reply.choices if c.kind == "button"]
+        item.rows = [Choice(c.id, c.title, c.description, c.section) for c in reply.choices if c.kind == "list"]
+        item.list_button = reply.list_button
+        if reply.link is not None:
+            item.label = f"🔗 {reply.link[0] or 'link'}"
+            item.link = reply.link[1]
+        elif reply.asks_location:
             item.label = "📍 asks for your location"
-    elif kind == "template":
-        item.label, item.header, item.text, item.footer, item.buttons = _template_text(p.get("template") or {}, templates)
-    elif kind in _MEDIA_ICONS:
-        media = p.get(kind) or {}
-        name = media.get("filename") or media.get("link") or media.get("id") or ""
-        item.label = f"{_MEDIA_ICONS[kind]} {kind}" + (f" · {name}" if name else "")
-        item.text = str(media.get("caption") or "")
-    elif kind == "location":
-        loc = p.get("location") or {}
+    elif reply.template is not None:
+        item.label, item.header, item.text, item.footer, item.buttons = _template_text(reply.template, templates)
+    elif reply.media is not None:
+        name = reply.media.name
+        item.label = f"{_MEDIA_ICONS[reply.type]} {reply.type}" + (f" · {name}" if name else "")
+    elif reply.location is not None:
         item.label = "📍 location"
-        item.text = _location_text(loc)
-    elif kind == "contacts":
+        item.text = _location_text(reply.location)
+    elif reply.type == "contacts":
         item.label = "👤 contact card"
-        item.text = _contacts_text(p.get("contacts") or [])
-    elif kind == "reaction":
-        r = p.get("reaction") or {}
-        item.text = r.get("emoji") or ""
+        item.text = "\n".join(name + (f" · {phones}" if phones else "") for name, phones in reply.contacts)
+    elif reply.type == "reaction":
+        item.text = reply.emoji or ""
         item.label = "reaction"
-        item.reacts_to = r.get("message_id")
-    else:
-        item.text = _text_of(p.get(kind)) or f"[{kind}]"
+        item.reacts_to = reply.reacts_to
+    elif reply.type != "text" and not item.text:
+        item.text = f"[{reply.type}]"
     return item
 
 
@@ -204,15 +137,6 @@ def _location_text(loc: dict[str, Any]) -> str:
     parts = [str(loc[k]) for k in ("name", "address") if loc.get(k)]
     parts.append(f"{loc.get('latitude', '?')}, {loc.get('longitude', '?')}")
     return "\n".join(parts)
-
-
-def _contacts_text(contacts: list[dict[str, Any]]) -> str:
-    lines = []
-    for c in contacts:
-        name = (c.get("name") or {}).get("formatted_name") or c.get("name") or "?"
-        phones = ", ".join(str(ph.get("phone") or ph.get("wa_id") or "") for ph in c.get("phones") or [])
-        lines.append(f"{name}" + (f" · {phones}" if phones else ""))
-    return "\n".join(lines)
 
 
 def _message_of(inbound: InboundEvent) -> dict[str, Any]:
@@ -269,7 +193,7 @@ def pending_summary(action: Action) -> tuple[str, str, str]:
 def items_for_turn(turn: Turn, templates: Any = None) -> list[ChatItem]:
     """The bubbles of one turn: the user's, then each reply in capture order."""
     read = {str((s.payload or {}).get("message_id")) for s in turn.replies
-            if s.type in SILENT_TYPES or (s.payload or {}).get("status") == "read"}
+            if not visible(s)}
     state = "read" if turn.inbound.wamid in read else "delivered"
     items = [item_from_inbound(turn.inbound, turn.index, state)]
     for send in sorted(turn.replies, key=lambda s: s.seq):
@@ -309,7 +233,7 @@ def items_from_thread(thread: Iterable[Any], templates: Any = None) -> list[Chat
     """Bubbles from `Lab.thread(wa_id)` (ThreadItems: user inbound events and business sends)."""
     entries = list(thread)
     read = {str((e.send.payload or {}).get("message_id")) for e in entries if getattr(e, "send", None) is not None
-            and (e.send.type in SILENT_TYPES or (e.send.payload or {}).get("status") == "read")}
+            and not visible(e.send)}
     items: list[ChatItem] = []
     for e in entries:
         if getattr(e, "inbound", None) is not None:

@@ -46,11 +46,11 @@ async def test_thread_transcript_and_contacts(open_lab):
         assert lab.flow == "company.whatsapp.lead_qualification"
         await lab.send_text(MARIA, "Oi")
         await lab.tap(MARIA, "Ver planos")
-        from lab.conversation.render import is_bubble
+        from lab.whatsapp.reply import visible
 
         everything = lab.thread(MARIA)
-        assert [i.send.type for i in everything if i.send and not is_bubble(i.send)] == ["read", "read"]
-        items = [i for i in everything if i.send is None or is_bubble(i.send)]
+        assert [i.send.type for i in everything if i.send and not visible(i.send)] == ["read", "read"]
+        items = [i for i in everything if i.send is None or visible(i.send)]
         assert [i.side for i in items] == ["user", "business", "business", "user", "business"]
         assert items[0].text == "Oi" and items[1].text == "[template hello_world]"
         assert "Solar Casa" in items[-1].text and items[-1].turn_index == 2

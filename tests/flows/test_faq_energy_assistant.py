@@ -8,9 +8,9 @@ from .conftest import MARIA
 
 
 def bubbles(turn):
-    from lab.conversation.render import is_bubble
+    from lab.whatsapp.reply import visible
 
-    return [s for s in turn.replies if is_bubble(s)]
+    return [s for s in turn.replies if visible(s)]
 
 
 ANSWER = "A garantia das placas é de 25 anos e a do inversor, de 10 anos."

@@ -12,9 +12,9 @@ from .conftest import DATA, JOAO, MARIA
 
 
 def bubbles(turn):
-    from lab.conversation.render import is_bubble
+    from lab.whatsapp.reply import visible
 
-    return [s for s in turn.replies if is_bubble(s)]
+    return [s for s in turn.replies if visible(s)]
 
 
 async def test_new_lead_is_welcomed_then_qualified(open_lab):

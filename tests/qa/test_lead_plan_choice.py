@@ -6,9 +6,9 @@ from flows.conftest import MARIA, open_lab  # noqa: F401 - the fixture is used b
 
 
 def bubbles(turn):
-    from lab.conversation.render import is_bubble
+    from lab.whatsapp.reply import visible
 
-    return [s for s in turn.replies if is_bubble(s)]
+    return [s for s in turn.replies if visible(s)]
 
 
 async def test_tapping_a_plan_row_describes_that_plan(open_lab):  # noqa: F811
