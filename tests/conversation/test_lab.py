@@ -11,6 +11,7 @@ import pytest
 
 from lab.conversation import events as ev
 from lab.errors import ConfigError, LabError
+from waiting import eventually
 
 from .conftest import CLOCK, JOAO, MARIA, ROOT, settings
 
@@ -150,15 +151,11 @@ def test_deploy_plan_lists_no_secret():
 
 
 async def test_status_webhooks_reach_the_flow_and_start_executions(open_lab):
-    import asyncio
-
     async with open_lab(flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "Olá!"}'}]) as lab:
         turn = await lab.send_text(MARIA, "Oi")
         assert turn.verdict == "ok"
-        for _ in range(200):  # the sandbox delivers statuses asynchronously, as Meta does
-            if len(lab.status_deliveries) >= 2:
-                break
-            await asyncio.sleep(0.01)
+        # the sandbox delivers statuses asynchronously, as Meta does
+        await eventually(lambda: len(lab.status_deliveries) >= 2, "two status webhooks delivered")
         deliveries = lab.status_deliveries
         assert deliveries and all(d.http_status == 200 and d.execution_id for d in deliveries)
         assert {s for d in deliveries for s in d.statuses} >= {"sent"}
@@ -170,7 +167,10 @@ async def test_status_webhooks_reach_the_flow_and_start_executions(open_lab):
 
 async def test_a_closed_lab_lets_go_of_what_it_captured(open_lab):
     """A scenario suite opens one lab per case: what a closed session held is freed by reference
-    counting at once, not left to the cycle collector (its parts refer to each other)."""
+    counting, not left to the cycle collector (its parts refer to each other), by the time the task
+    that closed it is back in the event loop. Not before: closing cancels the status dispatcher, and
+    the CancelledError the task's step throws into `close` lives until that step ends; from Python
+    3.12 the finished frames in its traceback keep their callers (`Lab.close` and its `self`)."""
     import gc
     import weakref
 
@@ -188,6 +188,7 @@ async def test_a_closed_lab_lets_go_of_what_it_captured(open_lab):
     gc.disable()
     try:
         del lab, turn, engine, sandbox, gateway
+        await asyncio.sleep(0)  # the closing step ends
         assert session() is None  # the Lab (and its transcript) went without a collection
     finally:
         if was_enabled:

@@ -8,11 +8,11 @@ error. A *message* webhook that starts nothing is still the turn's error.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from typing import Any
 
 from lab.conversation import events as ev
+from waiting import eventually
 
 from .conftest import CLOCK, MARIA, ROOT
 
@@ -48,10 +48,8 @@ async def test_status_webhooks_skipped_by_the_conditions_are_deliveries_without_
         texts = [s.payload["text"]["body"] for s in turn.replies if s.type == "text"]
         assert turn.verdict == "ok" and texts == ["Olá!"]
         assert len(turn.executions) == 1
-        for _ in range(200):  # the sandbox delivers statuses asynchronously, as Meta does
-            if len(lab.status_deliveries) >= 2:
-                break
-            await asyncio.sleep(0.01)
+        # the sandbox delivers statuses asynchronously, as Meta does
+        await eventually(lambda: len(lab.status_deliveries) >= 2, "two status webhooks delivered")
         deliveries = list(lab.status_deliveries)
         await lab.sandbox.drain()
     assert len(deliveries) >= 2 and {s for d in deliveries for s in d.statuses} >= {"sent"}

@@ -14,9 +14,6 @@ import argparse
 import contextlib
 import json
 import re
-import socket
-import threading
-import time
 import unicodedata
 from typing import Any, Iterator
 
@@ -157,34 +154,14 @@ class StubLLM:
         await send({"type": "http.response.body", "body": data})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
-def serve(port: int | None = None) -> Iterator[tuple[str, StubLLM]]:
+def serve() -> Iterator[tuple[str, StubLLM]]:
     """Run the stub on 127.0.0.1 in a thread; yields (base URL ending in /v1, the app)."""
-    import uvicorn
+    from loopback import LoopbackServer
 
     app = StubLLM()
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError(f"the stub LLM could not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    if not server.started:
-        raise RuntimeError("the stub LLM did not start within 30 s")
-    try:
-        yield f"http://127.0.0.1:{port}/v1", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+    with LoopbackServer(app) as server:
+        yield f"{server.url}/v1", app
 
 
 if __name__ == "__main__":

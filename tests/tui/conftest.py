@@ -11,6 +11,8 @@ from typing import Any, Callable
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from waiting import eventually
+
 from .fake_lab import FakeLab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,10 +96,8 @@ async def settle(pilot: Any) -> None:
 
 async def opened(pilot: Any) -> None:
     """Wait until the lab session is open and shown."""
-    for _ in range(400):
-        if pilot.app.lab is not None and pilot.app.chat.lab is not None:
-            break
-        await pilot.pause(0.02)
+    await eventually(lambda: pilot.app.lab is not None and pilot.app.chat.lab is not None,
+                     "the lab session to open", pause=pilot.pause, step=0.02)
     await settle(pilot)
     no_blink(pilot.app)
 

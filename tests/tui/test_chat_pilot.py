@@ -8,6 +8,7 @@ from lab.tui.widgets.composer import Composer
 from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
 from lab.tui.widgets.side_panel import SidePanel
+from waiting import eventually
 
 from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle, texts
 
@@ -243,10 +244,7 @@ async def test_a_session_that_cannot_open_shows_why_and_f10_reconnects(project):
     app = WalabApp(factory, settings, clock_interval=0)
     app.animation_level = "none"
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if app.chat.query_one(ErrorPanel).shown:
-                break
+        await eventually(lambda: app.chat.query_one(ErrorPanel).shown, "the error panel", pause=pilot.pause, step=0.02)
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown and "not reachable" in str(panel.last)
         header = app.chat.query_one(LabHeader)

@@ -15,6 +15,8 @@ from lab.tui.screens.confirm import ConfirmModal
 from lab.tui.screens.prompts import PromptScreen
 from lab.tui.session import active_prompt
 
+from waiting import eventually
+
 from .conftest import ROOT, SNAPSHOT_SIZE, opened, settle
 
 VARIANTS = ["whatsapp_agent.default", "whatsapp_agent.concise"]
@@ -80,10 +82,7 @@ async def run_and_wait(pilot: Any) -> None:
     await pilot.press("f5")
     await settle(pilot)
     screen = pilot.app.screen
-    for _ in range(300):
-        if not screen.running:
-            break
-        await pilot.pause(0.02)
+    await eventually(lambda: not screen.running, "the compare run to finish", pause=pilot.pause, step=0.02)
     await settle(pilot)
 
 
@@ -171,16 +170,11 @@ async def test_cancel_keeps_the_finished_cells(hello_project: Path, make_fake_ap
         await opened(pilot)
         screen = await open_compare(pilot)
         await pilot.press("f5")
-        for _ in range(300):
-            if screen.result is not None and screen.result.cells:
-                break
-            await pilot.pause(0.02)
+        await eventually(lambda: screen.result is not None and screen.result.cells, "the first cell",
+                         pause=pilot.pause, step=0.02)
         assert screen.running and "running 1/2 cells" in str(screen.query_one("#compare-progress").render())
         await pilot.press("f6")
-        for _ in range(300):
-            if not screen.running:
-                break
-            await pilot.pause(0.02)
+        await eventually(lambda: not screen.running, "the cancelled run to stop", pause=pilot.pause, step=0.02)
         await settle(pilot)
         assert screen.result.cancelled and len(screen.result.cells) == 1
         rows = matrix(screen)

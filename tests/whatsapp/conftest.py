@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from lab.clock import VirtualClock
 from lab.config import Business, Contact
@@ -112,26 +109,3 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
-    """Any ASGI app on a real 127.0.0.1 port, served by uvicorn in a thread."""
-
-    def __init__(self, app) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"

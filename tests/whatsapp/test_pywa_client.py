@@ -12,7 +12,9 @@ from pywa.types.templates import BodyText, QuickReplyButton, TemplateLanguage
 from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.sandbox import GraphSandbox
 
-from .conftest import MARIA, SECRET, TOKEN, LiveServer
+from loopback import LoopbackServer
+
+from .conftest import MARIA, SECRET, TOKEN
 
 TO = MARIA.wa_id
 
@@ -40,7 +42,7 @@ def live(registry):
     sb = GraphSandbox(access_token=TOKEN, app_secret=SECRET, business=Business(),
                       clock=VirtualClock(datetime(2026, 11, 27, 12, tzinfo=timezone.utc)), templates=registry)
     sb.note_inbound(MARIA.wa_id, name=MARIA.name)
-    with LiveServer(sb) as server:
+    with LoopbackServer(sb) as server:
         server.sandbox = sb
         yield server
 

@@ -4,6 +4,7 @@ verifies that bot's webhook like Meta does."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -17,7 +18,10 @@ from lab.clock import VirtualClock
 from lab.config import Business
 from lab.whatsapp.sandbox import GraphSandbox
 
-from .conftest import MARIA, ROOT, SECRET, TOKEN, LiveServer, free_port
+from loopback import LoopbackServer
+from waiting import eventually_sync
+
+from .conftest import MARIA, ROOT, SECRET, TOKEN, free_port
 from .test_pywa_client import ToSandbox
 
 VT = "verify-e2e"
@@ -33,32 +37,66 @@ def pywa_bot():
     return app, statuses
 
 
+class Arrivals:
+    """In front of the bot: the (wamid, status) pairs of each webhook POST, in the order they arrive.
+
+    pywa answers 200 at once and runs its handlers in a thread pool, so the order its handlers run
+    in is not the order the webhooks came in: the order is read here, at the bot's door."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.webhooks: list[list[tuple[str, str]]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        messages = [await receive()]
+        while messages[-1].get("more_body"):
+            messages.append(await receive())
+        body = json.loads(b"".join(m.get("body", b"") for m in messages))
+        self.webhooks.append([(s["id"], s["status"]) for e in body["entry"] for c in e["changes"]
+                              for s in c["value"].get("statuses", [])])
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    @property
+    def statuses(self) -> list[tuple[str, str]]:
+        return [pair for webhook in self.webhooks for pair in webhook]
+
+
 def test_statuses_reach_a_pywa_bot_in_order(registry):
-    app, statuses = pywa_bot()
-    with LiveServer(app) as bot:
+    app, handled = pywa_bot()
+    door = Arrivals(app)
+    with LoopbackServer(door) as bot:
         sandbox = GraphSandbox(access_token=TOKEN, app_secret=SECRET, business=Business(), templates=registry,
                                clock=VirtualClock(datetime(2026, 11, 27, 12, tzinfo=timezone.utc)),
                                webhook_url=f"{bot.url}/")
         sandbox.note_inbound(MARIA.wa_id, name=MARIA.name)
-        with LiveServer(sandbox) as graph:
+        with LoopbackServer(sandbox) as graph:
             wa = WhatsApp(phone_id="106540352242922", token=TOKEN, session=httpx.Client(transport=ToSandbox(graph.port)))
             sent = wa.send_message(MARIA.wa_id, "Sua proposta está pronta ✅")
-            deadline = time.time() + 10
-            while len(statuses) < 2 and time.time() < deadline:
-                time.sleep(0.02)
-            sandbox.read(MARIA.wa_id)  # from this thread: the read status waits for the next post
-            wa.send_message(MARIA.wa_id, "Posso ajudar em algo mais?")
-            while len(statuses) < 5 and time.time() < deadline:
-                time.sleep(0.02)
-    first = [s for s in statuses if s.id == sent.id]
-    assert [s.status.value for s in first] == ["sent", "delivered", "read"]
-    assert first[0].pricing.category.value == "service" and first[0].pricing.billable is False
-    assert first[0].from_user.wa_id == MARIA.wa_id
+            eventually_sync(lambda: len(door.statuses) >= 2, "sent and delivered at the bot")
+            # Maria opens the chat, through the sandbox's control endpoint (on the sandbox's own loop)
+            read = httpx.post(f"{graph.url}/_lab/read", json={"wa_id": MARIA.wa_id},
+                              headers={"Authorization": f"Bearer {TOKEN}"})
+            assert read.json() == {"read": 1}
+            again = wa.send_message(MARIA.wa_id, "Posso ajudar em algo mais?")
+            eventually_sync(lambda: len(handled) >= 5, "pywa to handle five statuses")
+    assert door.statuses == [(sent.id, "sent"), (sent.id, "delivered"), (sent.id, "read"),
+                             (again.id, "sent"), (again.id, "delivered")]
+    assert [len(webhook) for webhook in door.webhooks] == [1] * 5  # at chat pace one status a webhook
+    assert sorted((s.id, s.status.value) for s in handled) == sorted(door.statuses)  # signatures checked, all parsed
+    first = next(s for s in handled if s.id == sent.id and s.status.value == "sent")
+    assert first.pricing.category.value == "service" and first.pricing.billable is False
+    assert first.from_user.wa_id == MARIA.wa_id
 
 
 def test_walab_sandbox_handshake_against_a_pywa_bot():
     app, _ = pywa_bot()
-    with LiveServer(app) as bot:
+    with LoopbackServer(app) as bot:
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port), "--webhook-url", f"{bot.url}/",
                                  "--verify-token", VT, "--app-secret", SECRET, "--access-token", TOKEN, "--handshake"],

@@ -111,7 +111,7 @@ async def test_a_slow_server_is_a_timeout_error():
     async def slow(scope, receive, send):  # accepts, then never answers in time
         await asyncio.sleep(0.5)
 
-    from conftest import LoopbackServer
+    from loopback import LoopbackServer
     with LoopbackServer(slow) as server:
         async with KestraClient(server.url, timeout=0.2) as kestra:
             with pytest.raises(KestraTimeout) as err:

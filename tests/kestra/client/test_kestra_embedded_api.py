@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FLOWS, LoopbackServer
+from conftest import FLOWS
 from kestra_fixture_app import PASSWORD, USER
 
 from lab.kestra.client import KestraClient
@@ -17,6 +17,8 @@ from lab.kestra.engine.api import KestraApi
 from lab.kestra.engine.engine import Engine
 from lab.kestra.errors import KestraGone, KestraInvalid, KestraNotFound
 from lab.server import LabServer
+from loopback import LoopbackServer
+from waiting import eventually
 
 NS = "company.team"
 SLEEPY = """id: sleepy
@@ -290,10 +292,7 @@ async def test_a_follower_that_disconnects_stops_the_stream_on_the_server():
                 async for line in stream.aiter_lines():
                     if line.startswith("data:"):
                         break  # got the start event: hang up
-            for _ in range(100):
-                if watching["closed"]:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: watching["closed"], "the hung-up follow stream to stop watching")
             assert watching == {"open": 1, "closed": 1}  # while the execution still runs (5 s)
             assert engine.execution(execution).state.current == "RUNNING"
 

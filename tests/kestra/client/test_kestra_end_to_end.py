@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
-from conftest import LoopbackServer
+from loopback import LoopbackServer
 from kestra_fixture_app import PASSWORD, USER
 from starlette.applications import Starlette
 from starlette.requests import Request
