@@ -254,6 +254,44 @@ def in_process(cassette: Path, calls: int, n_messages: int) -> dict:
     return {"p50": statistics.median(samples), "p99": samples[int(len(samples) * 0.99) - 1], "rps": calls / total}
 
 
+OWN_WORK = """
+import asyncio, json, statistics, sys, time
+import orjson
+sys.path.insert(0, sys.argv[1])
+from lab.llm.cassette import CassetteStore
+from lab.llm.gateway import LLMGateway
+key, cassette, calls, bodies = sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
+gw = LLMGateway(mode="replay", key=key, cassettes=CassetteStore(cassette))
+gw.subscribe(lambda call: None)
+scope = {"type": "http", "method": "POST", "path": "/x/bench/v1/chat/completions",
+         "headers": [(b"authorization", ("Bearer " + key).encode()), (b"content-type", b"application/json")]}
+async def send(message): pass
+async def run(payload):
+    async def receive(): return {"type": "http.request", "body": payload, "more_body": False}
+    for _ in range(calls // 10): await gw.app(scope, receive, send)
+    gw.clear()
+    cpu = time.process_time()
+    for _ in range(calls): await gw.app(scope, receive, send)
+    return (time.process_time() - cpu) / calls * 1e6
+print(json.dumps({n: asyncio.run(run(orjson.dumps(body))) for n, body in bodies.items()}))
+"""
+
+
+def own_work_cpu(trees: dict[str, Path], cassette: Path, calls: int, rounds: int) -> dict:
+    """CPU µs per replayed call in the gateway's ASGI app (no sockets), each tree in its own process,
+    the trees alternating for `rounds` rounds: CPU time, so load from elsewhere barely moves it."""
+    bodies = json.dumps({n: conversation(n) for n in (2, 40)})
+    got: dict[str, dict[str, list[float]]] = {t: {"2": [], "40": []} for t in trees}
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            out = subprocess.run([sys.executable, "-c", OWN_WORK, str(tree), KEY, str(cassette), str(calls), bodies],
+                                 capture_output=True, text=True, cwd=tree, check=True).stdout
+            for n, us in json.loads(out).items():
+                got[name][n].append(us)
+    return {name: {n: statistics.median(v) for n, v in per.items()} | {"rounds": per}
+            for name, per in got.items()}
+
+
 WRK_LUA = """
 wrk.method = "POST"
 wrk.body = os.getenv("WALAB_BENCH_BODY")
@@ -360,6 +398,8 @@ def main() -> int:
             if args.baseline:
                 res["wrk_base"] = wrk(gateways["base"], conversation(2), args.duration, args.connections, lua)
         res["startup"] = startup(cassette)
+        if args.baseline:
+            res["cpu"] = own_work_cpu({"this": ROOT, "base": args.baseline}, cassette, args.calls, rounds=5)
         res["load"] = (load_before, os.getloadavg()[0])
     finally:
         for p in procs:
@@ -404,6 +444,16 @@ def render(r: dict, args: argparse.Namespace, has_wrk: bool) -> str:
             "|---|---|---|---|---|",
             *(f"| {n} messages | {r[f'base_{n}']['p50']:.3f} | {r[f'base_over_{n}']:+.3f} | {r[f'over_{n}']:+.3f} | "
               f"{r[f'over_{n}'] - r[f'base_over_{n}']:+.3f} ms |" for n in (2, 40)), "",
+        ]
+    if r.get("cpu"):
+        this, base = r["cpu"]["this"], r["cpu"]["base"]
+        lines += [
+            "CPU time of the gateway's own work per replayed call (its ASGI app called in-process, no sockets; "
+            f"each tree in its own process, the two alternating for {len(this['rounds']['2'])} rounds of "
+            f"{args.calls:,} calls; median of rounds): CPU time, so it barely moves with load from elsewhere.", "",
+            "| history | baseline tree µs CPU | this tree µs CPU | change |", "|---|---|---|---|",
+            *(f"| {n} messages | {base[n]:.1f} | {this[n]:.1f} | {this[n] - base[n]:+.1f} µs ({this[n] / base[n]:.2f}×) |"
+              for n in ("2", "40")), "",
         ]
     lines += [
         "## The gateway's own work per call (ASGI app called in-process, no sockets)", "",
