@@ -95,14 +95,15 @@ _BoundedLoader.add_constructor("tag:yaml.org,2002:binary", _unsupported("!!binar
 _BoundedLoader.add_constructor("tag:yaml.org,2002:set", _unsupported("!!set", "write a list"))
 
 
-def parse(text: str, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
-    """Parse one YAML document within `limits`; raises yaml.YAMLError (YamlLimitExceeded past a limit)."""
+def parse(text: str, limits: YamlLimits = DEFAULT_LIMITS, *, loader: type | None = None) -> Any:
+    """Parse one YAML document within `limits`; raises yaml.YAMLError (YamlLimitExceeded past a limit).
+    `loader`: a subclass of the bounded loader with its own construction rules (Kestra's, for flows)."""
     size = len(text)
     if size > limits.max_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
         raise YamlLimitExceeded(f"the document is larger than {_megabytes(limits.max_bytes)}", None,
                                 "split it into smaller files")
     try:
-        loader = _BoundedLoader(text)
+        loader = (loader or _BoundedLoader)(text)
     except UnicodeEncodeError as exc:  # the C reader encodes to UTF-8 first
         line = text.count("\n", 0, exc.start)
         column = exc.start - (text.rfind("\n", 0, exc.start) + 1)

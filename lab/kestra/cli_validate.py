@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import sys
@@ -39,11 +40,31 @@ class Finding:
     kind: str
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning": the flow is still valid
 
     def render(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         text = f"{where}: [{self.kind}] {self.message}"
         return text + (f"\n    hint: {self.hint}" if self.hint else "")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "severity": self.severity, "kind": self.kind,
+                "message": self.message, "hint": self.hint}
+
+    def annotation(self) -> str:
+        """A GitHub Actions workflow command: the finding shown on the file's line in the PR."""
+        level = "error" if self.severity == "error" else "warning"
+        where = f"file={_escape_property(self.file)}" + (f",line={self.line}" if self.line else "")
+        message = self.message + (f"\nhint: {self.hint}" if self.hint else "")
+        return f"::{level} {where},title={_escape_property('walab ' + self.kind)}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +74,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--password", help="its password (default: KESTRA_PASSWORD)")
     parser.add_argument("--kestra-version", choices=("1.3", "2.0"), default="1.3",
                         help="the Kestra version the embedded engine checks against (default 1.3 LTS)")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text",
+                        help="text (default), json (one document), github (GitHub Actions annotations)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print problems only, no summary")
 
 
@@ -69,13 +92,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         results = _with_engine(files, args.kestra_version)
         target = f"the embedded engine (Kestra {args.kestra_version})"
-    invalid = warned = 0
-    for path, findings in results:
-        if findings:
-            invalid += 1
-        for finding in findings + _key_warnings(path):
-            warned += finding.kind == "warning"
-            print(finding.render())
+    results = [(path, findings + _key_warnings(path)) for path, findings in results]
+    invalid = sum(1 for _path, findings in results if any(f.severity == "error" for f in findings))
+    warned = sum(1 for _path, findings in results for f in findings if f.severity != "error")
+    output = getattr(args, "format", "text")
+    if output == "json":
+        print(json.dumps({"target": target, "checked": len(results), "invalid": invalid,
+                          "findings": [f.as_json() for _path, findings in results for f in findings]}, indent=2))
+        return 1 if invalid else 0
+    for _path, findings in results:
+        for finding in findings:
+            print(finding.annotation() if output == "github" else finding.render())
     if not args.quiet:
         print(f"{len(results)} flow file(s) checked with {target}: "
               + (f"{invalid} invalid" if invalid else "all valid")
@@ -91,7 +118,7 @@ def _key_warnings(path: Path) -> list[Finding]:
         source = yamlio.read_text(path)
     except ConfigError:
         return []  # reported as the file's finding
-    return [Finding(str(path), w.line, "warning", w.message, w.hint) for w in key_warnings(source)]
+    return [Finding(str(path), w.line, "warning", w.message, w.hint, "warning") for w in key_warnings(source)]
 
 
 def collect(paths: list[str]) -> list[Path]:
@@ -143,7 +170,7 @@ def _from_problem(path: Path, source: str, problem: Any) -> Finding:
         # the flow is fine; a real Kestra runs it.
         kind, raw_kind = "unsupported", "unsupported-expression"
     hint = getattr(problem, "hint", None) or _HINTS.get(raw_kind) or _hint_for(kind)
-    return Finding(str(path), line, kind, message, hint)
+    return Finding(str(path), line, kind, message, hint, getattr(problem, "severity", "error"))
 
 
 async def _with_kestra(files: list[Path], url: str, user: str | None, password: str | None):
@@ -197,7 +224,7 @@ def _from_constraint(path: Path, source: str, constraint: str) -> Finding:
 
 
 # The engine's problem kinds, as the three a person acts on differently.
-_KINDS = {"unknown-type": "unknown type", "unsupported-type": "unsupported", "unsupported-property": "unsupported",
+_KINDS = {"needs-fixture": "needs a fixture", "deprecated": "deprecated", "unknown-type": "unknown type", "unsupported-type": "unsupported", "unsupported-property": "unsupported",
           "unknown-property": "invalid", "yaml": "invalid", "missing": "invalid", "missing-property": "invalid",
           "expression": "invalid", "duplicate-id": "invalid", "invalid": "invalid"}
 
@@ -213,6 +240,9 @@ def _kind_of(message: str) -> str:
 
 # What to do, per engine problem kind, where the kind says more than "invalid".
 _HINTS = {
+    "needs-fixture": "the flow is valid; to run it here, give the task a fixture (scenario `fixtures:`, "
+                     "--fixtures FILE, or a TestSuite), or run it on a real Kestra",
+    "deprecated": "the flow is valid; move to the replacement Kestra's documentation names",
     "yaml": "fix the YAML at that line: indentation, a missing quote or bracket, a ':' after the key",
     "missing": "a flow needs id, namespace and tasks at the top level",
     "missing-property": "add the property the message names to that task",

@@ -126,8 +126,10 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
             if isinstance(data, dict):
                 report.update(namespace=data.get("namespace"), flow=data.get("id"))
             problems = engine.validate(source)
-            if problems:
-                report["constraints"] = "\n".join(_problem_text(p) for p in problems)
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                report["constraints"] = "\n".join(_problem_text(p) for p in errors)
+            report["warnings"] = [_problem_text(p) for p in problems if p.severity != "error"]
             reports.append(report)
         return json_reply(reports)
 

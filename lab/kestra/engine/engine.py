@@ -16,6 +16,7 @@ import httpx
 
 from lab import yamlio
 from lab.masking import SecretMask
+from lab.kestra import flow_yaml
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
@@ -129,15 +130,15 @@ class Engine:
         return uri
 
     # -- flows --------------------------------------------------------------------------------
-    def validate(self, source: str, *, path: str | None = None) -> list[Problem]:
-        return validate(source, path=path, version=self.version)
+    def validate(self, source: str, *, path: str | None = None, deep: bool = True) -> list[Problem]:
+        return validate(source, path=path, version=self.version, deep=deep)
 
     def deploy(self, source: str, *, path: str | None = None) -> FlowDef:
         """Validate and deploy (or update) one flow; FlowInvalid lists every problem."""
-        problems = self.validate(source, path=path)
+        problems = [p for p in self.validate(source, path=path, deep=False) if p.severity == "error"]  # warnings deploy
         if problems:
             raise FlowInvalid(problems, source=path)
-        flow = parse_flow(yamlio.parse(source), source, path)
+        flow = parse_flow(flow_yaml.load_flow(source), source, path)
         previous = self._flows.get(flow.key)
         if previous is not None:
             flow.revision = previous.revision + (0 if previous.source == source else 1)
@@ -151,8 +152,7 @@ class Engine:
         sources = []
         for p in files:
             text = yamlio.read_text(p)
-            found = self.validate(text, path=str(p))
-            problems += found
+            problems += [f for f in self.validate(text, path=str(p), deep=False) if f.severity == "error"]
             sources.append((text, str(p)))
         if problems:
             raise FlowInvalid(problems, source=str(directory))

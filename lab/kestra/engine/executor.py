@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import TaskContext
 from lab.kestra.engine.execution import Attempt, StateInfo, TaskRun, new_id
+from lab.kestra.engine.fixtures import missing_fixture
 from lab.kestra.engine.flow import RetryDef, TaskDef
 from lab.kestra.engine.tasks.base import REGISTRY, TaskFailed
 
@@ -216,8 +217,8 @@ class Executor:
     async def _run_runnable(self, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
                             retry: RetryDef | None) -> str:
         cls = REGISTRY.get(task.type)
-        if cls is None:  # validation refuses these; kept as a clear failure for flows deployed unchecked
-            ctx.log("ERROR", f"Task type {task.type} is not supported by the embedded engine")
+        if cls is None:  # a real Kestra task the engine does not run, met without a fixture
+            ctx.log("ERROR", missing_fixture(task.id, task.type))
             tr.attempts.append(Attempt(StateInfo.start(S.FAILED, self.now())))
             return self.finish(run, tr, S.FAILED)
         impl = cls()

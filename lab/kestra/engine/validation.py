@@ -11,7 +11,11 @@ from typing import Any
 import yaml
 
 from lab import yamlio
-from lab.kestra.engine import known_types, plugin_defaults
+from lab.kestra import flow_yaml
+from lab.kestra.catalogue.checks import ValueChecker
+from lab.kestra.catalogue.reader import TASK, Catalogue, catalogue
+from lab.kestra.engine import known_types, plugin_defaults, type_verdict
+from lab.kestra.engine.expression_names import unsupported_expression
 from lab.kestra.engine import render as R
 from lab.kestra.engine.conditions import check_trigger_conditions
 from lab.kestra.engine.flow import CORE, COMMON_TASK_PROPS, canonical_type
@@ -53,6 +57,9 @@ FLOWABLE_PROPS: dict[str, tuple[set[str], set[str]]] = {  # type -> (accepted, r
 REMOVED_IN_2 = {CORE + "flow.ForEach", CORE + "flow.EachSequential", CORE + "flow.EachParallel",
                 CORE + "flow.ForEachItem", CORE + "debug.Echo"}
 ADDED_IN_2 = {CORE + "flow.Loop"}
+RETRY = "io.kestra.core.models.tasks.retrys.AbstractRetry"
+CONDITION = "io.kestra.core.models.conditions.Condition"
+INPUT = "io.kestra.core.models.flows.Input"
 WEBHOOK_PROPS = {"key", "wait", "returnOutputs", "inputs", "responseContentType", "responseCode", "description",
                  "disabled"}
 
@@ -60,7 +67,9 @@ WEBHOOK_PROPS = {"key", "wait", "returnOutputs", "inputs", "responseContentType"
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One validation finding. `kind`: yaml, missing, invalid, unknown-type, unsupported-type,
-    unknown-property, unsupported-property, missing-property, expression, duplicate-id."""
+    unknown-property, unsupported-property, missing-property, expression, duplicate-id; and the
+    warnings (`severity` "warning": the flow still deploys and runs) needs-fixture (a real task
+    the embedded engine stands in for only with a fixture) and deprecated."""
 
     kind: str
     message: str
@@ -68,6 +77,7 @@ class Problem:
     line: int | None = None
     file: str | None = None
     hint: str | None = None
+    severity: str = "error"
 
     @property
     def where(self) -> str:
@@ -86,17 +96,33 @@ def _dotted(path: tuple[Any, ...]) -> str:
 
 
 class _Checker:
-    def __init__(self, source: str, file: str | None, version: str, raw: dict[str, Any] | None = None) -> None:
+    def __init__(self, source: str, file: str | None, version: str, raw: dict[str, Any] | None = None,
+                 deep: bool = True) -> None:
         self.source = source
         self.raw = raw  # the flow as written, when the checked flow has plugin defaults merged in
         self.file = file
         self.version = version
         self.problems: list[Problem] = []
         self.task_ids: dict[str, tuple[Any, ...]] = {}
+        self.deep = deep  # check every value against the catalogue (walab validate), not only types (deploy)
+        self.defaulted: tuple[str, ...] = ()  # types the flow's pluginDefaults give values to (1.3)
 
-    def add(self, kind: str, message: str, path: tuple[Any, ...]) -> None:
+    @property
+    def catalogue(self) -> Catalogue:
+        """Loaded on first need: a deploy of flows the engine runs whole never reads it."""
+        return catalogue()
+
+    def add(self, kind: str, message: str, path: tuple[Any, ...], severity: str = "error") -> None:
         line = yamlio.line_of(self.source, list(path)) if path else 1
-        self.problems.append(Problem(kind, message, _dotted(path), line, self.file))
+        self.problems.append(Problem(kind, message, _dotted(path), line, self.file, severity))
+
+    def values(self) -> ValueChecker:
+        """A checker of values against the catalogue whose nested task lists come back here."""
+        return ValueChecker(catalogue, self.version, tasks=self.tasks, defaulted=self.defaulted)
+
+    def report(self, checker: ValueChecker) -> None:
+        for finding in checker.findings:
+            self.add(finding.kind, finding.message, finding.path, finding.severity)
 
     def written(self, path: tuple[Any, ...], merged: dict[str, Any]) -> dict[str, Any]:
         """The mapping at `path` as the author wrote it (without plugin defaults merged in)."""
@@ -143,6 +169,8 @@ class _Checker:
             self.trigger(trig, ("triggers", i))
 
     def plugin_defaults(self, key: str, block: Any) -> None:
+        if isinstance(block, list):
+            self.defaulted += tuple(str(e["type"]) for e in block if isinstance(e, dict) and e.get("type"))
         if self.version.startswith("2"):
             self.add("unknown-property", f"flow property `{key}` {PLUGIN_DEFAULTS_REMOVED}", (key,))
             return
@@ -152,21 +180,36 @@ class _Checker:
             if isinstance(entry, dict) and isinstance(entry.get("values"), dict):
                 self.expressions(entry["values"], (key, i, "values"), f"{key}[{i}]")
 
-    @staticmethod
-    def accepted_of(type_name: str) -> set[str] | None:
-        """The properties of a task type the engine knows exactly (Kestra checks a default's values
-        against the class it names; a prefix or unknown type is not checked)."""
+    def accepted_of(self, type_name: str) -> set[str] | None:
+        """The properties of a task type Kestra accepts (Kestra checks a default's values against
+        the class it names; a prefix or unknown type is not checked)."""
         canonical = canonical_type(type_name)
         if canonical in FLOWABLE_PROPS:
             return FLOWABLE_PROPS[canonical][0] | COMMON_TASK_PROPS
         cls = REGISTRY.get(canonical) or REGISTRY.get(type_name)
-        return set(cls.PROPERTIES) | COMMON_TASK_PROPS if cls is not None else None
+        if cls is not None:
+            return set(cls.PROPERTIES) | COMMON_TASK_PROPS
+        info = self.catalogue.type(type_name)
+        if info is None or info.open:
+            return None
+        props = self.catalogue.properties(info.name, self.version)
+        return set(props) | {a for p in props.values() for a in p.aliases}
 
     def input(self, inp: Any, path: tuple[Any, ...]) -> None:
         if not isinstance(inp, dict) or not inp.get("id"):
             self.add("missing-property", "an input needs an `id` and a `type`", path)
             return
         kind = str(inp.get("type", "")).upper()
+        written = self.written(path, inp)
+        in_version = self.catalogue.subtypes(INPUT, self.version) if self.deep else {}
+        if self.deep and kind in self.catalogue.subtypes(INPUT) and kind not in in_version:
+            self.add("unknown-property", f"input `{inp['id']}`: type {kind} was removed in Kestra {self.version}"
+                     + ("; use BOOL" if kind == "BOOLEAN" else ""), path + ("type",))
+            return
+        if kind in in_version:
+            checker = self.values()
+            checker.check_object(written, in_version[kind], f"input `{inp['id']}`", path, skip={"id"})
+            self.report(checker)
         if kind not in KESTRA_INPUT_TYPES:
             self.add("invalid", f"input `{inp['id']}` has unknown type {inp.get('type')!r}; expected one of "
                      f"{', '.join(sorted(INPUT_TYPES))}", path + ("type",))
@@ -195,6 +238,31 @@ class _Checker:
             for key in ("conditions", "when"):  # a value a plugin default supplied is checked where it is declared
                 if key in written:
                     self.expressions(written[key], path + (key,), f"webhook trigger `{trig['id']}` `{key}`")
+            return
+        self.other_trigger(trig, path)
+
+    def other_trigger(self, trig: dict[str, Any], path: tuple[Any, ...]) -> None:
+        """Any trigger but the webhook: Kestra's properties and conditions; the engine never fires it."""
+        type_name, label = str(trig["type"]), f"trigger `{trig['id']}`"
+        verdict = type_verdict.trigger_type(self.catalogue, type_name, label, self.version)
+        for kind, message, severity in verdict:
+            self.add(kind, message, path + ("type",), severity)
+        info = self.catalogue.type(type_name)
+        if verdict or info is None:
+            return
+        written = self.written(path, trig)
+        checker = self.values()
+        checker.check_object(written, info.name, f"{label} ({type_name.rpartition('.')[2]})", path, open_=info.open,
+                             supplied=trig, skip={"conditions"} if self.version.startswith("1") else set())
+        conditions = written.get("conditions")
+        if isinstance(conditions, list) and self.version.startswith("1"):
+            for i, condition in enumerate(conditions):
+                if isinstance(condition, dict):
+                    checker.check_plugin(condition, CONDITION, f"{label} condition {i}", path + ("conditions", i))
+        self.report(checker)
+        for key, value in written.items():
+            if key not in ("id", "type", "description"):
+                self.expressions(value, path + (key,), label)
 
     # -- tasks --------------------------------------------------------------------------------
     def tasks(self, tasks: Any, path: tuple[Any, ...]) -> None:
@@ -236,23 +304,45 @@ class _Checker:
             self.add("unsupported-property", f"{label}: `taskCache` is not supported by the embedded engine (every "
                      f"run executes the task); remove it or {REAL_KESTRA}", path + ("taskCache",))
         written = self.written(path, task)
+        info = self.catalogue.type(str(type_name)) if accepted is None or self.deep else None
+        known = self.catalogue.properties(info.name, self.version) if info is not None else {}
+        checker = self.values()
+        if accepted is None:  # a type the engine does not run: Kestra's own properties, at any depth
+            if info is not None and self.version in info.versions and info.category == "task":
+                checker.check_object(written, info.name, f"{label} ({type_name})", path, open_=info.open,
+                                     supplied=task, skip={"retry", "pluginDefaultsRef", "id"})
         for key in written:
-            if key in COMMON_TASK_PROPS:
-                continue
             if key == "pluginDefaultsRef" and not self.version.startswith("2"):
                 self.add("unsupported-property", f"{label}: `pluginDefaultsRef` (named plugin defaults) is not "
                          f"supported by the embedded engine; {REAL_KESTRA}", path + (key,))
-            elif accepted is not None and key not in accepted:
-                self.add("unknown-property", f"{label} ({type_name}): unknown property `{key}`; expected "
-                         f"{', '.join(sorted(accepted)) or 'no other property'}", path + (key,))
+            elif accepted is None or key in ("id", "type", "retry"):
+                continue
+            elif key in COMMON_TASK_PROPS or key in accepted:
+                prop = known.get(key)
+                if prop is not None and f"ref:{TASK}" not in prop.type:  # task lists: checked as tasks below
+                    if prop.deprecated:
+                        self.add("deprecated", f"{label}: `{key}` is deprecated in Kestra {self.version}",
+                                 path + (key,), "warning")
+                    checker.check_value(written[key], prop, f"{label} `{key}`", path + (key,))
+            elif key in known:
+                self.add("unsupported-property", f"{label} ({type_name}): `{key}` exists in Kestra but the embedded "
+                         f"engine does not support it; remove it or {REAL_KESTRA}", path + (key,))
+            elif info is not None and self.catalogue.other_versions(info.name, key, self.version):
+                checker.unknown(info.name, key, f"{label} ({type_name})", path + (key,), known)
+            else:
+                close = difflib.get_close_matches(key, sorted(accepted | set(known)), n=1, cutoff=0.6)
+                self.add("unknown-property", f"{label} ({type_name}): unknown property `{key}`"
+                         + (f"; did you mean `{close[0]}`?" if close else "")
+                         + f"; expected {', '.join(sorted(accepted)) or 'no other property'}", path + (key,))
         for key in required or ():
             if task.get(key) is None:
                 self.add("missing-property", f"{label} ({type_name}): missing required property `{key}`", path)
+        self.report(checker)
         # A task type may also name what it cannot honour in properties Kestra accepts (AI tools...).
         check = getattr(REGISTRY.get(canonical_type(str(type_name))) or REGISTRY.get(str(type_name)), "problems", None)
         for message in check(task) if check is not None else ():
             self.add("unsupported-property", f"{label} ({type_name}): {message}", path)
-        if isinstance(task.get("retry"), dict):
+        if isinstance(task.get("retry"), dict) and "retry" in written:
             self.retry(task["retry"], label, path + ("retry",))
         canonical = canonical_type(str(type_name))
         for key, value in task.items():
@@ -286,9 +376,13 @@ class _Checker:
         if cls is not None:
             props = cls.PROPERTIES
             return set(props), {k for k, p in props.items() if p.required}
-        kind, message = known_types.type_finding(type_name)
-        self.add(kind, f"{label}: {message}", path)
+        self.catalogue_type(type_name, label, path)
         return None, set()
+
+    def catalogue_type(self, type_name: str, label: str, path: tuple[Any, ...]) -> None:
+        """Kestra's verdict on a task type the embedded engine does not run."""
+        for kind, message, severity in type_verdict.task_type(self.catalogue, type_name, label, self.version):
+            self.add(kind, message, path, severity)
 
     def retry(self, retry: dict[str, Any], label: str, path: tuple[Any, ...]) -> None:
         kind = str(retry.get("type", "")).lower()
@@ -301,6 +395,12 @@ class _Checker:
             self.add("missing-property", f"{label}: an exponential retry needs `interval` and `maxInterval`", path)
         if kind == "random" and ("minInterval" not in retry or "maxInterval" not in retry):
             self.add("missing-property", f"{label}: a random retry needs `minInterval` and `maxInterval`", path)
+        if kind in ("constant", "exponential", "random") and self.deep:  # the rest of its keys, as Kestra's classes declare them
+            checker = self.values()
+            checker.check_object(retry, self.catalogue.subtypes(RETRY)[kind], f"{label} retry", path,
+                                 skip={"maxAttempt"})
+            checker.findings = [f for f in checker.findings if f.kind != "missing-property"]
+            self.report(checker)
 
     def expressions(self, value: Any, path: tuple[Any, ...], label: str) -> None:
         if isinstance(value, str):
@@ -322,42 +422,14 @@ class _Checker:
                 self.expressions(v, path + (i,), label)
 
 
-def unsupported_expression(template: str, unknown: set[str], version: str) -> list[str]:
-    """What to say about the names of a template the engine lacks, told apart as task types are:
-    a filter/function/test Kestra has ("exists in Kestra but is not supported": run it on a real
-    Kestra) from one that exists nowhere (a misspelling: fix the expression)."""
-    from lab.kestra.expr.template import names_in, parse_template
-
-    api = R.expr()
-    filters, functions, tests, _macros = names_in(parse_template(template))
-    in_kestra, nowhere = [], []
-    for kind, names, supported in (("filter", filters, api.SUPPORTED_FILTERS),
-                                   ("function", functions, api.SUPPORTED_FUNCTIONS),
-                                   ("test", tests, api.SUPPORTED_TESTS)):
-        known = known_types.pebble_names(kind, version)
-        for name in sorted(names & unknown):
-            if name in known:
-                in_kestra.append(f"{kind} {name}")
-            else:
-                close = difflib.get_close_matches(name, sorted(known | supported), n=1)
-                nowhere.append(f"{kind} {name}" + (f" (did you mean {close[0]}?)" if close else ""))
-    out = []
-    if in_kestra:
-        verb = "exists" if len(in_kestra) == 1 else "exist"
-        out.append(f"{', '.join(in_kestra)} {verb} in Kestra but {'is' if verb == 'exists' else 'are'} not "
-                   f"supported by the embedded engine's expressions, in {template!r}; {REAL_KESTRA}")
-    if nowhere:
-        verb = "does" if len(nowhere) == 1 else "do"
-        out.append(f"{', '.join(nowhere)} {verb} not exist in Kestra's Pebble expressions (Kestra {version}), in "
-                   f"{template!r}; fix the expression")
-    return out
-
-
-def validate(source: str, *, path: str | None = None, version: str = "1.3") -> list[Problem]:
-    """Every problem in a flow's YAML source (empty when the embedded engine runs it as Kestra does)."""
+def validate(source: str, *, path: str | None = None, version: str = "1.3", deep: bool = True) -> list[Problem]:
+    """Every problem in a flow's YAML source (empty when the embedded engine runs it as Kestra does).
+    `deep=False` (a deploy) checks the values of the types the engine runs without the catalogue."""
     load_all()
     try:
-        data = yamlio.parse(source)
+        data = flow_yaml.load_flow(source)
+    except flow_yaml.DuplicateKey as exc:
+        return [Problem("yaml", exc.problem, "", exc.lines[1], path)]
     except yamlio.YamlLimitExceeded as exc:
         line, _column, problem = yamlio.explain(exc)
         return [Problem("yaml", f"refused: {problem}", "", line, path, hint=exc.fix)]
@@ -369,6 +441,6 @@ def validate(source: str, *, path: str | None = None, version: str = "1.3") -> l
     if not isinstance(data, dict):
         return [Problem("missing", "a flow is a YAML mapping with id, namespace and tasks", "", 1, path)]
     merged = data if version.startswith("2") else plugin_defaults.apply(data)
-    checker = _Checker(source, path, version, raw=data if merged is not data else None)
+    checker = _Checker(source, path, version, raw=data if merged is not data else None, deep=deep)
     checker.flow(merged)
     return checker.problems

@@ -48,8 +48,17 @@ def test_unknown_and_unsupported_types_are_told_apart_with_file_and_line(tmp_pat
     assert main(["validate", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"{tmp_path / 'bad.yml'}:5: [unknown type]" in out and UNKNOWN in out
-    assert f"{tmp_path / 'pause.yml'}:5: [unsupported]" in out and "real Kestra" in out
+    # a runnable task Kestra has and the engine does not run: valid, stood in by a fixture
+    assert f"{tmp_path / 'pause.yml'}:5: [needs a fixture]" in out and "runs on real Kestra" in out
     assert "hint:" in out and "ok.yaml" not in out and "data.yml" not in out
+
+
+def test_a_flowable_kestra_has_and_the_engine_lacks_is_unsupported(tmp_path, capsys):
+    write(tmp_path, "dag.yml", "id: dag\nnamespace: company.team\ntasks:\n  - id: d\n"
+                               "    type: io.kestra.plugin.core.flow.Dag\n    tasks: []\n")
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'dag.yml'}:5: [unsupported]" in out and "real Kestra" in out
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path, capsys):

@@ -53,13 +53,17 @@ def test_a_real_but_unsupported_type_suggests_a_real_kestra():
     assert "exists in Kestra" in problem.message and "docker-compose.yml" in problem.message
 
 
-def test_a_foreign_plugin_is_unsupported_not_unknown():
-    assert kinds(flow("""
+def test_a_real_plugin_task_needs_a_fixture_and_its_properties_are_kestras():
+    problems = validate(flow("""
         tasks:
           - id: q
             type: io.kestra.plugin.jdbc.postgresql.Query
             sql: select 1
-    """)) == ["unsupported-type"]
+    """))
+    assert [(p.kind, p.severity) for p in problems] == [("needs-fixture", "warning"), ("missing-property", "error")]
+    assert "runs on real Kestra; here, give it a fixture" in problems[0].message
+    assert "{tasks: [{id: q, outputs: {row: {}, rows: [], uri: '', size: 0}}]}" in problems[0].message
+    assert "missing required property `url`" in problems[1].message
 
 
 def test_a_legacy_alias_is_accepted():
