@@ -114,7 +114,7 @@ class _Checker:
 
     def add(self, kind: str, message: str, path: tuple[Any, ...], severity: str = "error") -> None:
         line = yamlio.line_of(self.source, list(path)) if path else 1
-        self.problems.append(Problem(kind, message, _dotted(path), line, self.file, severity))
+        self.problems.append(Problem(kind, message, _dotted(path), line, self.file, severity=severity))
 
     def values(self) -> ValueChecker:
         """A checker of values against the catalogue whose nested task lists come back here."""
