@@ -32,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--script", metavar="FILE",
                         help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
                              "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file")
+    parser.add_argument("--fixtures", metavar="FILE",
+                        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
+                             "trigger): the real plugin tasks they name are stood in for, not run")
     parser.add_argument("--image", metavar="PATH", help="send this photo (TEXT becomes its caption)")
     parser.add_argument("--serve", action="store_true",
                         help="listen on the lab port while sending (needed when a real Kestra calls the lab back)")
@@ -89,6 +92,8 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         if lab.access and args.serve and is_loopback(settings.host):  # (beyond loopback the lab said it already)
             print("\n".join(lab.access), file=sys.stderr, flush=True)
         wa_id = _contact(lab, args.contact)
+        if getattr(args, "fixtures", None):
+            use_fixtures(lab, args.fixtures)
         if args.image:
             turn = await lab.send_media(wa_id, "image", args.image, caption=args.text or None)
         else:
@@ -120,6 +125,17 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if turn.verdict == "ok" else 1
+
+
+def use_fixtures(lab: Any, path: str) -> None:
+    """--fixtures FILE: the embedded engine stands in for the tasks it names, in every execution."""
+    from lab.errors import ConfigError
+    from lab.kestra.engine.fixtures import load_fixtures
+
+    if lab.engine is None:
+        raise ConfigError("--fixtures works on the embedded engine; a real Kestra runs fixtures only in its "
+                          "unit tests", where="--fixtures", fix="drop --kestra, or use walab kestra-test --kestra URL")
+    lab.engine.fixtures = load_fixtures(path)
 
 
 def deploy_notice(settings: Any) -> str:

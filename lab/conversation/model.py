@@ -44,6 +44,7 @@ class TaskRunView:
     parent_task_run_id: str | None = None
     value: str | None = None  # iteration value for ForEach/Loop children
     outputs: dict[str, Any] | None = None
+    stood_in: bool = False  # a task fixture stood in for the task (it did not run)
 
     @property
     def duration_ms(self) -> float | None:

@@ -74,7 +74,8 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: s
             d = f"{tr.duration_ms:.0f} ms" if tr.duration_ms is not None else ""
             attempts = f"  attempts {tr.attempts}" if tr.attempts > 1 else ""
             name = "  " * depth[tr.id] + tr.task_id
-            lines.append(f"  {name:<32} {tr.state:<8} {d:>8}{attempts}")
+            fixture = "  (stood in by a fixture)" if tr.stood_in else ""
+            lines.append(f"  {name:<32} {tr.state:<8} {d:>8}{attempts}{fixture}")
     failed = [c for c in turn.llm_calls if c.error]
     if turn.llm_calls and len(failed) == len(turn.llm_calls):
         # Refused, unreachable or missing from the cassette: no tokens to report, only why.

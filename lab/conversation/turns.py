@@ -49,7 +49,7 @@ def execution_view(execution: "Execution", task_types: dict[str, str] | None = N
     runs = [TaskRunView(id=t.id, task_id=t.task_id, type=types.get(t.task_id), state=t.state.current,
                         start=epoch(t.state.start_date), end=epoch(t.state.end_date),
                         attempts=max(1, len(t.attempts)), parent_task_run_id=t.parent_task_run_id,
-                        value=t.value, outputs=t.outputs)
+                        value=t.value, outputs=t.outputs, stood_in=t.stood_in)
             for t in execution.task_runs]
     return ExecutionView(id=execution.id, namespace=execution.namespace, flow_id=execution.flow_id,
                          state=execution.state.current, task_runs=runs, outputs=execution.outputs or None,

@@ -85,13 +85,15 @@ class TaskRun:
     value: str | None
     iteration: int | None
     raw: Json = field(repr=False)
+    stood_in: bool = False  # the embedded engine's mark: a task fixture stood in for it
 
     @classmethod
     def from_json(cls, data: Json) -> TaskRun:
         return cls(id=data["id"], task_id=data["taskId"], state=State.from_json(data.get("state")),
                    attempts=[Attempt(State.from_json(a.get("state")), a) for a in data.get("attempts") or ()],
                    outputs=data.get("outputs"), parent_task_run_id=data.get("parentTaskRunId"),
-                   value=data.get("value"), iteration=data.get("iteration"), raw=data)
+                   value=data.get("value"), iteration=data.get("iteration"), raw=data,
+                   stood_in=bool(data.get("fixture")))
 
 
 @dataclass(slots=True)

@@ -43,8 +43,9 @@ def _slug(text: str) -> str:
 
 def _substitute_step(step: Step, value: Any, row: dict[str, Any]) -> Step:
     if not row:
-        return Step(step.index, step.line, step.action, value, step.expect)
-    return Step(step.index, step.line, step.action, substitute(value, row), substitute_expect(step.expect, row))
+        return Step(step.index, step.line, step.action, value, step.expect, step.fixtures)
+    return Step(step.index, step.line, step.action, substitute(value, row), substitute_expect(step.expect, row),
+                step.fixtures)
 
 
 def substitute(value: Any, row: dict[str, Any]) -> Any:

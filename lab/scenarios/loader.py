@@ -14,6 +14,7 @@ from lab import limits, yamlio
 from lab.config import kestra_version
 from lab.errors import ConfigError
 from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
+from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -28,7 +29,7 @@ from lab.scenarios.model import (
 )
 
 TOP_KEYS = {"version", "name", "description", "flow", "prompt", "contacts", "llm", "clock", "policy",
-            "budget", "tolerance", "vars", "steps", "faults", "kestra_version"}
+            "budget", "tolerance", "vars", "steps", "faults", "kestra_version", "fixtures"}
 EXPECT_KEYS = {"text", "contains", "matches", "replies", "buttons", "rows", "template", "state", "output",
                "violation", "no_reply", "budget", "judge"}
 REPLY_KEYS = {"text", "contains", "matches", "buttons", "rows", "template", "media", "type"}
@@ -113,6 +114,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         tolerance=_tolerance(src, data.get("tolerance")),
         vars=_vars(src, data.get("vars")),
         faults=_faults(src, data.get("faults")),
+        fixtures=_fixtures(src, ["fixtures"], data.get("fixtures")),
         steps=[_step(src, i, s) for i, s in enumerate(steps_data)],
         kestra_version=_kestra_version(src, data.get("kestra_version")),
     )
@@ -254,7 +256,7 @@ def _step(src: _Source, i: int, data: Any) -> Step:
     if not isinstance(data, dict):
         raise src.error(keys, "a step must be a mapping", f"one action ({', '.join(STEP_KEYS)}) and optionally expect")
     actions = [k for k in data if k in STEP_KEYS]
-    extra = sorted(set(data) - set(STEP_KEYS) - {"expect"})
+    extra = sorted(set(data) - set(STEP_KEYS) - {"expect", "fixtures"})
     if extra:
         raise src.error([*keys, extra[0]], f"unknown step key {extra[0]!r}", f"one of {', '.join(STEP_KEYS)}, expect")
     if len(actions) != 1:
@@ -265,7 +267,18 @@ def _step(src: _Source, i: int, data: Any) -> Step:
     for utterance in utterances:  # each listed utterance is a case of its own (`expand`)
         _act(src, [*keys, action], action, utterance)
     expect = _expect(src, [*keys, "expect"], data["expect"]) if data.get("expect") is not None else None
-    return Step(index=i + 1, line=src.line(keys), action=action, value=value, expect=expect)
+    return Step(index=i + 1, line=src.line(keys), action=action, value=value, expect=expect,
+                fixtures=_fixtures(src, [*keys, "fixtures"], data.get("fixtures")))
+
+
+def _fixtures(src: _Source, keys: list[str | int], data: Any) -> Any:
+    """Kestra's task fixtures (the real plugin tasks the embedded engine stands in for)."""
+    if data is None:
+        return None
+    try:
+        return parse_fixtures(data, where=".".join(map(str, keys)))
+    except FixtureError as exc:
+        raise src.error(keys, str(exc), "tasks: [{id, outputs, state, value, description}], inputs, trigger") from None
 
 
 def _expect(src: _Source, keys: list[str | int], data: Any) -> Expect:

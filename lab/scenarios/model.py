@@ -87,6 +87,7 @@ class Step:
     action: str  # one of lab.conversation.actions.STEP_KEYS
     value: Any
     expect: Expect | None = None
+    fixtures: Any = None  # Kestra task fixtures for this step's executions (lab.kestra.engine.fixtures.Fixtures)
 
 
 @dataclass(slots=True)
@@ -128,6 +129,7 @@ class Scenario:
     vars: list[dict[str, Any]] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)  # sandbox faults armed before the first step
     kestra_version: str | None = None  # "1.3" or "2.0": the embedded engine's Kestra for this scenario
+    fixtures: Any = None  # Kestra task fixtures for every execution (lab.kestra.engine.fixtures.Fixtures)
 
     @property
     def namespace(self) -> str:

@@ -153,6 +153,7 @@ class Player:
                 await lab.apply_prompt(prompt)
             if self.model:
                 await lab.client.put_kv(case.scenario.namespace, "LLM_MODEL", self.model)
+            use_fixtures(lab, case.scenario.fixtures)
             run = _Run(case, lab, settings)
             for fault in case.scenario.faults:  # armed before the first step
                 await lab.perform(run.contact, from_step("fault", fault, str(case.scenario.path)))
@@ -179,6 +180,7 @@ class _Run:
     async def steps(self) -> None:
         for step in self.case.steps:
             try:
+                use_fixtures(self.lab, step.fixtures or self.case.scenario.fixtures)
                 turn = await self._perform(step)
             except LabError as exc:
                 self.error = f"step {step.index}{_at(step)} ({step.action}) could not run: {exc.what}" + \
@@ -221,6 +223,16 @@ class _Run:
         from lab.scenarios.judge import judge_turn
 
         return await judge_turn(self.lab, step, turn, self.case)
+
+
+def use_fixtures(lab: Any, fixtures: Any) -> None:
+    """The scenario's (or this step's) Kestra task fixtures, for the executions that follow."""
+    if fixtures is None and getattr(lab, "engine", None) is None:
+        return
+    if getattr(lab, "engine", None) is None:
+        raise LabError("fixtures stand in for tasks on the embedded engine; a real Kestra runs fixtures only in "
+                       "its unit tests", fix="drop the scenario's `fixtures:` or play it on the embedded engine")
+    lab.engine.fixtures = fixtures
 
 
 def _at(step: Step) -> str:

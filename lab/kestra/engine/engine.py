@@ -24,6 +24,7 @@ from lab.kestra.engine.errors import ExecutionNotFound, FlowDisabled, FlowInvali
 from lab.kestra.engine.events import EngineEvent, Subscribers
 from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun, new_id
 from lab.kestra.engine.executor import Executor
+from lab.kestra.engine.fixtures import Fixtures
 from lab.kestra.engine.flow import FlowDef, merge_labels, parse_flow
 from lab.kestra.engine.inputs import InputError, read_inputs
 from lab.kestra.engine.metrics import MetricEntry
@@ -89,6 +90,8 @@ class Engine:
         self._finished_ids: deque[str] = deque()
         self._pauses: dict[str, Any] = {}
         self.keep_executions = keep_executions
+        # Fixtures every top-level execution gets unless it brings its own (a scenario's, --fixtures FILE).
+        self.fixtures: Fixtures | None = None
         self.executor = Executor(self)
         load_all()
 
@@ -201,15 +204,25 @@ class Engine:
 
     async def start(self, namespace: str, flow_id: str, *, inputs: Mapping[str, Any] | None = None,
                     labels: Any = None, trigger: dict[str, Any] | None = None, parent: str | None = None,
-                    input_mode: str = "validated", correlation: str | None = None, execution_id: str | None = None
-                    ) -> Execution:
-        """Create and start an execution, returned at once (CREATED); `input_mode`: validated (API), raw or none."""
+                    input_mode: str = "validated", correlation: str | None = None, execution_id: str | None = None,
+                    fixtures: Fixtures | None = None) -> Execution:
+        """Create and start an execution, returned at once (CREATED); `input_mode`: validated (API), raw or none.
+        `fixtures`: Kestra's task fixtures stand in for the tasks they name; their inputs and trigger
+        variables are the execution's."""
         flow = self._flow_for_run(namespace, flow_id)
-        return self._launch(flow, inputs, labels, trigger, parent, input_mode, correlation, eid=execution_id).execution
+        if fixtures is None and parent is None:
+            fixtures = self.fixtures
+        if fixtures:
+            inputs = {**dict(inputs or {}), **fixtures.inputs}
+            if fixtures.trigger is not None:  # the trigger's {id, type, variables}, as a webhook gives them
+                trigger = {"id": fixtures.trigger.get("id"), "type": fixtures.trigger.get("type"),
+                           "variables": dict(fixtures.trigger.get("variables") or {})}
+        return self._launch(flow, inputs, labels, trigger, parent, input_mode, correlation, eid=execution_id,
+                            fixtures=fixtures).execution
 
     def _launch(self, flow: FlowDef, inputs: Any, labels: Any, trigger: dict[str, Any] | None,
                 parent: str | None, input_mode: str, correlation: str | None = None,
-                flow_labels_win: bool = False, eid: str | None = None) -> Run:
+                flow_labels_win: bool = False, eid: str | None = None, fixtures: Fixtures | None = None) -> Run:
         try:
             values = read_inputs(flow, dict(inputs or {}), input_mode)
         except InputError as exc:
@@ -230,7 +243,8 @@ class Engine:
         merged = (merge_labels(system, base, own, flow.labels) if flow_labels_win
                   else merge_labels(system, base, flow.labels, own))
         x = Execution(eid, flow.namespace, flow.id, flow.revision, StateInfo.start(S.CREATED, self.now()),
-                      inputs=values, labels=merged, variables=dict(flow.variables), trigger=trigger, parent_id=parent)
+                      inputs=values, labels=merged, variables=dict(flow.variables), trigger=trigger, parent_id=parent,
+                      fixtures=fixtures or None)
         run = Run(self, flow, x)
         run.functions = self._functions(flow, eid)
         self._runs[eid] = run

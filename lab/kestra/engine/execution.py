@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lab.kestra.engine import states as S
+from lab.kestra.engine.fixtures import Fixtures
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -121,6 +122,7 @@ class TaskRun:
     state: StateInfo
     attempts: list[Attempt] = field(default_factory=list)
     outputs: dict[str, Any] | None = None
+    stood_in: bool = False  # a task fixture stood in for the task (it did not run)
 
     def to_json(self, dialect: str = "1.3", *, ids: bool = True) -> dict[str, Any]:
         """Kestra's TaskRun; `ids=False` is 2.0's ApiTaskRun (no executionId/namespace/flowId).
@@ -140,6 +142,8 @@ class TaskRun:
         if dialect == "1.3" and self.outputs:
             out["outputs"] = self.outputs
         out["state"] = self.state.to_json()
+        if self.stood_in:  # walab's mark (not Kestra's): a task fixture stood in for the task
+            out["fixture"] = True
         return out
 
 
@@ -191,6 +195,7 @@ class Execution:
     # A 2.0 Loop iteration: {"index", "value"} and the parent execution; iterations of a parent.
     loop: dict[str, Any] | None = None
     iterations: list[str] = field(default_factory=list)
+    fixtures: Fixtures | None = None  # a unit test's, a scenario's or --fixtures FILE's
 
     @property
     def terminated(self) -> bool:

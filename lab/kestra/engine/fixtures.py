@@ -6,7 +6,11 @@ fixtures, applied where the execution starts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from lab import yamlio
+from lab.errors import ConfigError
 
 from lab.kestra.catalogue.reader import catalogue
 from lab.kestra.engine import states as S
@@ -87,6 +91,20 @@ def parse_fixtures(data: Any, where: str = "fixtures") -> Fixtures:
     if trigger is not None and not isinstance(trigger, dict):
         raise FixtureError(f"{where}.trigger must be a mapping with id, type and variables")
     return Fixtures(tasks, dict(inputs), {str(k): str(v) for k, v in files.items()}, trigger)
+
+
+def load_fixtures(path: str | Path) -> Fixtures:
+    """A fixtures file: Kestra's `fixtures` block ({tasks, inputs, files, trigger}), a list of task
+    fixtures, or any YAML with a top-level `fixtures:` (a scenario, a test case); ConfigError (exit
+    2) naming the file when it is not one."""
+    data = yamlio.load(path)
+    if isinstance(data, dict) and "fixtures" in data:
+        data = data["fixtures"]
+    try:
+        return parse_fixtures(data, where=str(path))
+    except FixtureError as exc:
+        raise ConfigError(str(exc), where=str(path), fix="write Kestra's fixtures: tasks: [{id, value, state, "
+                          "outputs, description}], inputs, files, trigger") from None
 
 
 def missing_fixture(task_id: str, type_name: str) -> str:

@@ -91,7 +91,8 @@ def _timeline(turn: Turn | None, *, bars: bool) -> RenderableType:
             table.add_column("", width=BAR_WIDTH, no_wrap=True)
         depth = _depths(ex.task_runs)
         for run in ex.task_runs:
-            name = " " * depth.get(run.id, 0) + run.task_id + (f" [{run.value}]" if run.value else "")
+            name = " " * depth.get(run.id, 0) + run.task_id + (f" [{run.value}]" if run.value else "") + (
+                " ⊘fixture" if run.stood_in else "")  # stood in by a task fixture: it did not run
             cells: list[RenderableType] = [name, Text(run.state, style=STATE_STYLE.get(run.state, "")),
                                            _ms(run.duration_ms), str(run.attempts) if run.attempts != 1 else ""]
             table.add_row(*cells, *([gantt_bar(run, t0, span)] if bars else []))
