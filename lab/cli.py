@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("lab.whatsapp.cli", "run the fake WhatsApp Graph API alone, for any bot"),
     "send": ("lab.conversation.cli_send", "send one message as a WhatsApp user and print the turn"),
     "validate": ("lab.kestra.cli_validate", "validate Kestra flows (embedded engine or a real Kestra)"),
+    "kestra-test": ("lab.kestra.testsuite.cli", "run Kestra flow unit tests (TestSuite YAML) on the embedded engine"),
     "deploy": ("lab.conversation.cli_deploy", "deploy flows, prompts and KV config to the target"),
     "record": ("lab.scenarios.cli_record", "chat in the terminal and record a scenario + cassette"),
     "replay": ("lab.scenarios.cli_replay", "replay a scenario and print its transcript"),

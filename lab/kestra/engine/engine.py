@@ -247,6 +247,9 @@ class Engine:
                       fixtures=fixtures or None)
         run = Run(self, flow, x)
         run.functions = self._functions(flow, eid)
+        if fixtures is not None and fixtures.files:  # Kestra's file fixtures: {{ files['name'] }} is their URI
+            run.extra = {"files": {name: self.storage_put(eid, "fixtures", name, content.encode("utf-8"))
+                                   for name, content in fixtures.files.items()}}
         self._runs[eid] = run
         self._logs[eid] = []
         run.changed()
@@ -333,6 +336,12 @@ class Engine:
         while not run.done.is_set():
             await run.wait_change().wait()
             yield run.execution
+
+    def render_in(self, execution_id: str, template: str) -> str:
+        """A template rendered against an execution as it is now (its outputs, inputs, trigger,
+        vars, labels...), as a unit test's assertions see the finished execution."""
+        run = self._run(execution_id)
+        return R.render_str(template, variables(run), run.functions)
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         return list(self._logs.get(execution_id, []))
