@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from lab.config import add_kestra_version_option
+from lab.conversation.session import LabSession
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -145,7 +146,7 @@ def deploy_notice(settings: Any) -> str:
             "same ids are replaced, nothing is deleted (--no-deploy sends to what is there)")
 
 
-def recording_notice(lab: Any, turn: Any) -> str:
+def recording_notice(lab: LabSession, turn: Any) -> str:
     """Where `--llm record` wrote the turn's LLM calls (the cassette `--cassette` named, else the
     default one under scenarios/), and how to replay them."""
     path = lab.gateway.cassettes.record_to
@@ -166,7 +167,7 @@ def _relative(path: Any) -> str:
         return str(path)
 
 
-def _contact(lab: Any, who: str | None) -> str:
+def _contact(lab: LabSession, who: str | None) -> str:
     from lab.errors import ConfigError
 
     contacts = lab.contacts
@@ -181,7 +182,7 @@ def _contact(lab: Any, who: str | None) -> str:
                       + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts))
 
 
-def _no_model_hint(lab: Any, turn: Any) -> str | None:
+def _no_model_hint(lab: LabSession, turn: Any) -> str | None:
     """Why no model answered, in terms of what to do about it."""
     failed = [c for c in turn.llm_calls if c.error]
     if not failed or any(not c.error for c in turn.llm_calls):

@@ -175,3 +175,13 @@ class ThreadItem:
         from lab.conversation.render import send_text
 
         return send_text(self.send) if self.send is not None else ""
+
+
+def thread_of(transcript: Transcript, wa_id: str) -> list[ThreadItem]:
+    """A contact's chat from its turns alone: each message, then what the business sent in its turn
+    (a session that also holds sends outside turns orders them itself: `Lab.thread`)."""
+    items: list[ThreadItem] = []
+    for turn in transcript.for_contact(wa_id):
+        items.append(ThreadItem("user", turn.inbound.time, inbound=turn.inbound, turn_index=turn.index))
+        items += [ThreadItem("business", s.time, send=s, turn_index=turn.index) for s in turn.replies]
+    return items

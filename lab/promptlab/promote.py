@@ -12,6 +12,7 @@ from typing import Any
 
 from lab import yamlio
 from lab.errors import ConfigError
+from lab.conversation.session import LabSession
 
 
 def _file_text(prompt_id: str, description: str, model: str | None, temperature: float | None,
@@ -47,7 +48,7 @@ def promote(prompts_dir: Path, variant_id: str) -> Path:
     return target
 
 
-async def promote_and_deploy(lab: Any, variant_id: str) -> Path:
+async def promote_and_deploy(lab: LabSession, variant_id: str) -> Path:
     """Promote, then deploy the new default as the flow's active prompt on the lab's target."""
     path = promote(lab.settings.prompts_dir, variant_id)
     flow = variant_id.split(".", 1)[0]

@@ -24,6 +24,7 @@ from lab.conversation.phone import find_contact
 from lab.conversation.render import send_text
 from lab.whatsapp.reply import visible
 from lab.errors import ConfigError, LabError
+from lab.conversation.session import LabSession
 
 # The record chat's own commands, beside the composer's (`composer.USAGE`).
 RECORD_USAGE = {
@@ -128,7 +129,7 @@ def _read_line() -> str | None:
         return ""
 
 
-async def _chat(lab: Any, settings: Any) -> None:
+async def _chat(lab: LabSession, settings: Any) -> None:
     contact = settings.contacts[0]
     while True:
         print(f"{contact.name}> ", end="", flush=True)
@@ -169,7 +170,7 @@ async def _chat(lab: Any, settings: Any) -> None:
                   "--llm record", flush=True)
 
 
-async def _perform(lab: Any, wa_id: str, action: Action) -> Any:
+async def _perform(lab: LabSession, wa_id: str, action: Action) -> Any:
     """Run one act on the session (the recorder is told by the session itself)."""
     turn = await lab.perform(wa_id, action)
     if isinstance(action, Advance):

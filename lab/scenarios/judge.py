@@ -15,6 +15,7 @@ from lab.scenarios import replies as rp
 from lab.whatsapp.reply import visible
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
+from lab.conversation.session import LabSession
 
 SYSTEM = ("You grade one turn of a WhatsApp conversation between a customer and a business's AI agent. "
           "Read the rubric and the conversation, then answer only with JSON: "
@@ -50,7 +51,7 @@ def verdict_of(content: str) -> tuple[bool | None, str]:
     return data["pass"], str(data.get("reason", ""))
 
 
-async def judge_turn(lab: Any, step: Step, turn: Turn, case: ScenarioCase) -> Check:
+async def judge_turn(lab: LabSession, step: Step, turn: Turn, case: ScenarioCase) -> Check:
     """Ask the judge model (through the gateway) whether the turn meets the step's rubric."""
     import httpx
 

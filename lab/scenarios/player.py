@@ -21,6 +21,7 @@ from lab.errors import ConfigError, LabError
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
+from lab.conversation.session import LabSession
 
 # A replay must not depend on the day it runs: without `clock:` the virtual clock starts here.
 DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"
@@ -169,7 +170,7 @@ class Player:
 class _Run:
     """One pass over a case's steps on an open lab."""
 
-    def __init__(self, case: ScenarioCase, lab: Any, settings: Any) -> None:
+    def __init__(self, case: ScenarioCase, lab: LabSession, settings: Any) -> None:
         self.case, self.lab, self.settings = case, lab, settings
         self.contact = settings.contacts[0].wa_id
         self.checks: list[Check] = []

@@ -30,6 +30,7 @@ from lab.conversation.model import Turn
 from lab.errors import ConfigError, LabError
 from lab.scenarios import replies as rp
 from lab.whatsapp.reply import MEDIA_KINDS, visible
+from lab.conversation.session import LabSession
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # A pause longer than this between two earlier turns becomes an `advance` step (the bot may
@@ -63,7 +64,7 @@ class Recorder:
     clock at the first of them: the flow state they built (KV, a welcome sent) is rebuilt on replay.
     """
 
-    def __init__(self, lab: Any, path: str | Path, name: str, *, description: str | None = None,
+    def __init__(self, lab: LabSession, path: str | Path, name: str, *, description: str | None = None,
                  llm_note: str | None = None, llm_source: str | None = None, clock_start: Any = None) -> None:
         check_name(name)
         self.lab, self.path = lab, placed_path(lab, Path(path))
@@ -276,7 +277,7 @@ class Recorder:
             Cassette(self.cassette_path, entries).save()
 
 
-def placed_path(lab: Any, path: Path) -> Path:
+def placed_path(lab: LabSession, path: Path) -> Path:
     """Where the recorder writes a scenario file asked for at `path`: a file given directly in the
     project's scenarios folder goes to its flow's folder (`scenarios/<flow_id>/NAME.yaml`); any other
     path is kept as given, as is every path on a lab without a scenarios folder or flow."""

@@ -15,6 +15,7 @@ from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands
 from lab.tui.messages import LabEventArrived, LabOpened
 from lab.tui.screens.chat import ChatScreen
 from lab.tui.session import LabFactory
+from lab.conversation.session import LabSession
 
 
 def _preload_core() -> None:
@@ -76,7 +77,7 @@ class WalabApp(App[int]):
         self.initial_contact = contact
         self.window = window
         self.clock_interval = clock_interval
-        self.lab: Any = None
+        self.lab: LabSession | None = None
         self.player_factory = player_factory  # compare runs: None plays scenarios on the real engine
         self.applied_prompts: dict[str, str] = {}  # flow -> prompt id applied or promoted in this session
         self._session_done = asyncio.Event()

@@ -7,12 +7,14 @@ from typing import Any
 
 from textual.message import Message
 
+from lab.conversation.session import LabSession
+
 
 @dataclass
 class LabOpened(Message):
     """The lab session is open: the target answered and the flows are deployed."""
 
-    lab: Any
+    lab: LabSession
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 from lab.errors import LabError
 from lab.tui.screens.record import slug
 from lab.tui.session import maybe_await
+from lab.conversation.session import LabSession
 
 
 @dataclass(slots=True)
@@ -37,7 +38,7 @@ class Recording:
                 + f" → {self.path.name}")
 
 
-def scenario_folder(lab: Any, scenarios_dir: Path) -> Path:
+def scenario_folder(lab: LabSession, scenarios_dir: Path) -> Path:
     """The folder a scenario recorded on this session is written to (the recorder's own placing:
     `scenarios/<flow_id>/` for the project's scenarios folder)."""
     try:
@@ -47,7 +48,7 @@ def scenario_folder(lab: Any, scenarios_dir: Path) -> Path:
     return placed_path(lab, scenarios_dir / "NAME.yaml").parent
 
 
-async def start_recording(lab: Any, scenarios_dir: Path, name: str) -> Recording:
+async def start_recording(lab: LabSession, scenarios_dir: Path, name: str) -> Recording:
     """Start the scenario recorder on the session; the file appears at the first finished turn."""
     try:
         from lab.scenarios.recorder import Recorder

@@ -11,53 +11,12 @@ import inspect
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
-from lab.conversation.actions import Action
-from lab.conversation.model import Transcript, Turn
-
-
-class LabSession(Protocol):
-    """The subset of `Lab` the TUI drives (see lab/conversation/lab.py)."""
-
-    transcript: Transcript
-
-    @property
-    def contacts(self) -> list[Any]: ...
-
-    async def perform(self, wa_id: str, action: Action) -> Turn | None: ...
-
-    async def send_text(self, wa_id: str, text: str) -> Turn: ...
-
-    async def tap(self, wa_id: str, title: str) -> Turn: ...
-
-    async def send_media(self, wa_id: str, kind: str, path: Any, caption: str | None = None) -> Turn: ...
-
-    async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,
-                            address: str | None = None) -> Turn: ...
-
-    async def send_contacts(self, wa_id: str, contacts: list[dict[str, Any]]) -> Turn: ...
-
-    async def react(self, wa_id: str, emoji: str, to_wamid: str | None = None) -> Turn: ...
-
-    async def reply_to(self, wa_id: str, wamid: str, text: str) -> Turn: ...
-
-    def advance(self, delta: timedelta) -> Any: ...
-
-    def read(self, wa_id: str) -> Any: ...
-
-    def add_contact(self, name: str, wa_id: str | None = None) -> Any: ...
-
-    def restart(self, wa_id: str, new_user: bool = False) -> Any: ...
-
-    def subscribe(self, callback: Callable[[Any], None]) -> Any: ...
-
-    def describe_target(self) -> str: ...
-
-    async def apply_prompt(self, prompt_id: str) -> Any: ...
+from lab.conversation.session import LabSession
 
 
-LabFactory = Callable[[], AbstractAsyncContextManager[Any]]
+LabFactory = Callable[[], AbstractAsyncContextManager[LabSession]]
 
 
 @dataclass(slots=True)
@@ -75,7 +34,7 @@ async def maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-def session_now(lab: Any) -> datetime | None:
+def session_now(lab: LabSession) -> datetime | None:
     """The session's virtual now, or None when it has no clock."""
     clock = getattr(lab, "clock", None)
     if clock is None:
@@ -83,7 +42,7 @@ def session_now(lab: Any) -> datetime | None:
     return clock.now() if hasattr(clock, "now") else None
 
 
-def facts_of(lab: Any, settings: Any | None) -> SessionFacts:
+def facts_of(lab: LabSession, settings: Any | None) -> SessionFacts:
     """Target, flow and LLM mode as the header shows them."""
     try:
         target = lab.describe_target()
@@ -120,7 +79,7 @@ def real_lab_factory(settings: Any, **options: Any) -> LabFactory:
     return factory
 
 
-def active_prompt(lab: Any, settings: Any | None, applied: str | None = None) -> str | None:
+def active_prompt(lab: LabSession | None, settings: Any | None, applied: str | None = None) -> str | None:
     """The prompt variant the flow runs: the session's word, else the last one applied here, else the
     flow's default prompt file (what a fresh deployment uses), else None."""
     reported = getattr(lab, "active_prompt", None) if lab is not None else None

@@ -11,9 +11,14 @@ import contextlib
 import os
 from typing import Any
 
+from datetime import datetime, timezone
+
+from lab.clock import VirtualClock
+from lab.config import Contact
 from lab.conversation import actions as acts
 from lab.conversation.events import ActionPerformed
 from lab.conversation.phone import find_contact
+from lab.conversation.model import ThreadItem, thread_of
 from lab.conversation.model import ExecutionView, InboundEvent, TaskRunView, Transcript, Turn
 from lab.errors import LabError
 from lab.llm.model import LLMCall
@@ -25,7 +30,8 @@ class FakeLab:
         self.settings = settings
         self.transcript = Transcript(flow=f"{settings.namespace}.{settings.flow}", target="embedded",
                                      llm_mode=settings.llm_mode)
-        self.now = clock_start.timestamp() if clock_start else 0.0
+        self.clock = VirtualClock(clock_start or datetime.fromtimestamp(0, timezone.utc))
+        self.added: list[Contact] = []
         self.last_user_at: dict[str, float] = {}
         self.seq = 0
         self.prompt: str | None = None
@@ -52,7 +58,7 @@ class FakeLab:
         self.prompt = prompt_id
 
     def advance(self, delta: Any) -> None:
-        self.now += delta.total_seconds() if hasattr(delta, "total_seconds") else float(delta)
+        self.clock.advance(delta)
 
     def read(self, wa_id: str) -> None:
         return None
@@ -83,8 +89,26 @@ class FakeLab:
         return self._turn(wa_id, "button", title, "text", {"type": "text", "text": {"body": f"Você escolheu {title}"}})
 
     @property
-    def contacts(self) -> list[Any]:
-        return list(self.settings.contacts)
+    def now(self) -> float:
+        return self.clock.time()
+
+    @property
+    def contacts(self) -> list[Contact]:
+        return [*self.settings.contacts, *self.added]
+
+    def add_contact(self, name: str, wa_id: str | None = None) -> Contact:
+        contact = Contact(wa_id or f"55119700{len(self.added):05d}", name)
+        self.added.append(contact)
+        return contact
+
+    async def restart(self, wa_id: str, new_user: bool = False) -> None:
+        self.transcript.turns = [t for t in self.transcript.turns if t.contact != wa_id]
+
+    def thread(self, wa_id: str) -> list[ThreadItem]:
+        return thread_of(self.transcript, wa_id)
+
+    def describe_target(self) -> str:
+        return "embedded (fake)"
 
     async def perform(self, wa_id: str, action: acts.Action) -> Turn | None:
         """`Lab.perform` for the acts this bot knows: text, taps, clock moves; then `ActionPerformed`."""

@@ -19,6 +19,7 @@ from lab.clock import VirtualClock
 from lab.config import Contact
 from lab.conversation import actions as acts
 from lab.conversation import events as ev
+from lab.conversation.model import ThreadItem, thread_of
 from lab.conversation.model import ExecutionView, InboundEvent, LogLine, TaskRunView, Transcript, Turn
 from lab.conversation.phone import find_contact
 from lab.errors import LabError
@@ -71,6 +72,9 @@ class FakeLab:
 
     def describe_target(self) -> str:
         return "embedded (Kestra 1.3 API)"
+
+    def thread(self, wa_id: str) -> list[ThreadItem]:
+        return thread_of(self.transcript, wa_id)
 
     def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)

@@ -41,6 +41,7 @@ from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
 from lab.tui.widgets.payload_view import PayloadView
 from lab.tui.widgets.side_panel import SidePanel
+from lab.conversation.session import LabSession
 from textual.widgets import Footer
 
 _pending_ids = itertools.count(1)
@@ -76,7 +77,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.lab: Any = None
+        self.lab: LabSession | None = None
         self.contact: str | None = None
         self.selected_turn: int | None = None  # None: follow the latest turn of the contact
         self.live = LiveTurns()

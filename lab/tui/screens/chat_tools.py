@@ -13,6 +13,7 @@ from lab.tui.messages import RecordingChanged
 from lab.tui.recording import start_recording, stop_recording
 from lab.tui.session import contact_id, contact_name, maybe_await
 from lab.tui.widgets.chat_pane import ChatPane
+from lab.conversation.session import LabSession
 
 _note_ids = itertools.count(1)
 
@@ -21,7 +22,7 @@ class ChatToolsMixin:
     """Add/restart contacts, move between turns and contacts, open the prompt panel, start/stop the
     recorder (mixed into ChatScreen)."""
 
-    lab: Any
+    lab: LabSession
     contact: str | None
     recording: Any
     selected_turn: int | None
