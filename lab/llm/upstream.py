@@ -208,7 +208,8 @@ class Upstream:
         return exc
 
     def _key_refused(self, status: int, body: bytes) -> UpstreamError:
-        """A 401/403 in words a person acts on: which server refused, and which settings to check.
+        """A 401/403 (or LiteLLM's 400 "No connected db.", answered 401) in words a person acts on:
+        which server refused, and which settings to check, or that no key was set.
 
         The upstream's own message is kept (OpenAI says "Incorrect API key provided", others just
         "Unauthorized"). A 401 is remembered: retrying with the same key cannot help.
