@@ -27,6 +27,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=("replay", "scripted", "live", "record"),
                     help="LLM mode for every scenario (default: each scenario's own source, cassettes replayed)")
     add_kestra_version_option(group, "--walab-kestra-version")
+    group.addoption("--walab-min-coverage", dest="walab_min_coverage", type=float, default=None, metavar="N",
+                    help="fail the run when the project's flows are covered below N %% (tasks and branches)")
+    group.addoption("--walab-coverage-json", dest="walab_coverage_json", default=None, metavar="PATH",
+                    help="write the flow coverage as JSON to PATH")
+
 
 
 def is_scenario_file(path: Path) -> bool:
@@ -89,6 +94,9 @@ _PLAY_GC = pytest.StashKey[_PlayGC]()
 
 def pytest_configure(config: pytest.Config) -> None:
     _CONFIG["config"] = config
+    from lab.kestra.coverage_pytest import FlowCoveragePlugin  # flow coverage of scenarios and unit tests
+
+    config.pluginmanager.register(FlowCoveragePlugin(config), "walab-flow-coverage")
 
 
 @pytest.hookimpl(trylast=True)

@@ -16,7 +16,7 @@ import httpx
 
 from lab import yamlio
 from lab.masking import SecretMask
-from lab.kestra import flow_yaml
+from lab.kestra import coverage, flow_yaml
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
@@ -422,6 +422,7 @@ class Engine:
         self._subscribers.log_added(entry)
 
     def _finished(self, run: Run) -> None:
+        coverage.finished(run.flow, run.execution.task_runs)
         event = self._log_events.get(run.execution.id)
         if event is not None:
             event.set()
