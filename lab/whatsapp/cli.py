@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"walab sandbox: fake WhatsApp Graph API on {base}")
     print(f"  send:      POST {base}/{version}/{settings.business.phone_number_id}/messages  (any /vX.Y)")
     print(f"  media:     POST {base}/{version}/{settings.business.phone_number_id}/media")
-    print(f"  notify:    POST {base}/notify/whatsapp  (Kestra WhatsApp notification tasks)")
+    print(f"  notify:    POST {base}/notify/whatsapp?token=<access token>  (Kestra WhatsApp notification tasks)")
     print(f"  control:   POST {base}/_lab/inbound  {{\"from\": \"5511987654321\", \"text\": \"Olá\"}}"
-          "  (every path but notify wants Authorization: Bearer <access token>)")
+          "  (every path wants Authorization: Bearer <access token>; notify takes it in its URL)")
     print(f"  token:     {_mask(settings.access_token)}  app secret: {_mask(settings.app_secret)}"
           f"  verify token: {_mask(settings.verify_token)}")
     given = {k for k in ("access_token", "app_secret", "verify_token") if opts.get(k)}

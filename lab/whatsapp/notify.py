@@ -3,7 +3,8 @@
 `io.kestra.plugin.notifications.whatsapp.WhatsAppIncomingWebhook` / `WhatsAppExecution` (and
 their plugin-meta successors) do not call the Cloud API: they POST an inbound-webhook-like body
 (`contacts[].wa_id` from `whatsAppIds`, `profileName`, `messages[0].text.body`, `recipient_id`)
-to their `url`, without a token. Each addressed contact gets the text in its thread, marked
+to their `url`, without an Authorization header: the sandbox wants its access token in that url
+(`.../notify/whatsapp?token=...`). Each addressed contact gets the text in its thread, marked
 `via="notification"`.
 """
 

@@ -15,7 +15,8 @@ import pytest
 from .conftest import ROOT, free_port
 
 CHOSEN = {"KESTRA_USER": "admin@kestra.io", "KESTRA_PASSWORD": "Chosen-Passw0rd-for-the-lab",
-          "WALAB_ACCESS_TOKEN": "EAAWchosen-access-token-0123456789", "WALAB_GATEWAY_KEY": "walab-chosen-gateway-key-0123"}
+          "WALAB_ACCESS_TOKEN": "EAAWchosen-access-token-0123456789",
+          "WALAB_GATEWAY_KEY": "walab-chosen-gateway-key-0123"}
 
 
 @pytest.fixture

@@ -93,7 +93,8 @@ def test_kestra_user_and_password_when_given_are_the_apis():
 
 def test_the_hostile_flow_post_of_the_report_is_refused(served: ServedLab):
     """Unauthenticated, text/plain, foreign Origin and Host: refused, and no flow is created."""
-    source = "id: pwn\nnamespace: company.whatsapp\ntasks:\n  - id: sh\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+    source = ("id: pwn\nnamespace: company.whatsapp\ntasks:\n  - id: sh\n"
+              "    type: io.kestra.plugin.scripts.shell.Commands\n")
     with httpx.Client(base_url=served.base) as http:
         for headers in ({"Host": "evil.example", "Origin": "http://evil.example"}, {"Origin": "http://evil.example"},
                         {}):
