@@ -90,6 +90,10 @@ async def graph(request: Request) -> JSONResponse:
 
 APP = Starlette(routes=[Route("/v21.0/{phone}/messages", graph, methods=["POST"])])
 HEADERS = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=00"}
+# As many secrets as a lab session masks in every log line (app secret, access token, verify token,
+# gateway key, API password, upstream key), shaped like the generated ones.
+SESSION_SECRETS = ["0123456789abcdef0123456789abcdef", "EAAW" + "t" * 32, "verify-" + "v" * 32,
+                   "walab-" + "g" * 32, "walab-" + "p" * 32, "sk-" + "u" * 40]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -99,7 +103,7 @@ def pct(values: list[float], q: float) -> float:
 
 async def main(n: int) -> str:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://graph.local")
-    engine = Engine(http=client)
+    engine = Engine(http=client, mask=SESSION_SECRETS)  # log lines masked as in a lab session
     engine.deploy(FLOW)
     engine.kv.set("company.whatsapp", "WA_TOKEN", "token")
     bodies = [webhook_body(i) for i in range(n)]

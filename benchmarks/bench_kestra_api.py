@@ -4,7 +4,8 @@ The flow is a small realistic WhatsApp router (KV get + set, Switch, an HTTP POS
 two logs) fed a Meta Cloud API webhook. Measured in the same run:
 
 * baseline: `Engine.webhook` + `Engine.wait` called directly (no HTTP layer);
-* in-process: `KestraClient.trigger_webhook` + `wait_terminal` (SSE follow) over httpx.ASGITransport;
+* in-process: `KestraClient.trigger_webhook` + `wait_terminal` (SSE follow) over httpx.ASGITransport,
+  to the API as a lab session serves it (basic auth, the lab server's Host/Origin guard, masked logs);
 * loopback: the same client against the API served by uvicorn on 127.0.0.1 (real sockets);
 * throughput: executions/s sequential and with 32 in flight (one process, one event loop).
 
@@ -30,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from lab.kestra.client import KestraClient  # noqa: E402
 from lab.kestra.engine.api import KestraApi  # noqa: E402
+from lab.request_guard import RequestGuard  # noqa: E402
+from lab.server import LabServer  # noqa: E402
 from lab.kestra.engine.engine import Engine  # noqa: E402
 
 NS, WA_ID = "company.whatsapp", "5511987654321"
@@ -95,8 +98,13 @@ async def graph_api(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": GRAPH_OK})
 
 
+# As many secrets as a lab session masks in every log line, shaped like the generated ones.
+SESSION_SECRETS = ["0123456789abcdef0123456789abcdef", "EAAW" + "t" * 32, "verify-" + "v" * 32,
+                   "walab-" + "g" * 32, "walab-" + "p" * 32, "sk-" + "u" * 40]
+
+
 def make_engine() -> Engine:
-    engine = Engine(http=httpx.AsyncClient(transport=httpx.ASGITransport(app=graph_api)))
+    engine = Engine(http=httpx.AsyncClient(transport=httpx.ASGITransport(app=graph_api)), mask=SESSION_SECRETS)
     engine.deploy(FLOW)
     engine.kv.set(NS, "WA_GRAPH_URL", "http://graph.local")
     engine.kv.set(NS, "WA_TOKEN", "EAAW-bench")
@@ -136,6 +144,17 @@ async def throughput(one, total: int, in_flight: int) -> float:
     return total / (time.perf_counter() - start)
 
 
+LAB_URL = "http://127.0.0.1:8765"
+USER, PASSWORD = "lab@walab.local", "walab-" + "p" * 32
+
+
+def lab_server(engine: object) -> LabServer:
+    """The API as a lab session serves it: basic auth required, behind the lab server's Host/Origin guard."""
+    server = LabServer(guard=RequestGuard("127.0.0.1", 8765))
+    server.mount("/api/v1", KestraApi(engine, username=USER, password=PASSWORD), strip=False)
+    return server
+
+
 async def bench_in_process(n: int) -> dict[str, object]:
     engine = make_engine()
 
@@ -144,7 +163,8 @@ async def bench_in_process(n: int) -> dict[str, object]:
         final = await engine.wait(execution.id, 10)
         assert final.state.current == "SUCCESS", final.state.current
 
-    client = KestraClient("http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine)))
+    client = KestraClient(LAB_URL, transport=httpx.ASGITransport(app=lab_server(engine)), username=USER,
+                          password=PASSWORD)
     await client.detect()
 
     async def through_client() -> None:
@@ -172,9 +192,9 @@ async def bench_in_process(n: int) -> dict[str, object]:
 
 
 class LazyApi:
-    """The API over a fresh engine, built on the serving event loop's first request."""
+    """The API (as the lab serves it) over a fresh engine, built on the serving event loop's first request."""
 
-    api: KestraApi | None = None
+    api: LabServer | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -183,7 +203,7 @@ class LazyApi:
             await send({"type": "lifespan.shutdown.complete"})
             return
         if self.api is None:
-            self.api = KestraApi(make_engine())
+            self.api = lab_server(make_engine())
         await self.api(scope, receive, send)
 
 
@@ -204,7 +224,7 @@ async def bench_socket(n: int) -> tuple[list[float], float]:
         port = sock.getsockname()[1]
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
     try:
-        async with KestraClient(f"http://127.0.0.1:{port}") as client:
+        async with KestraClient(f"http://127.0.0.1:{port}", username=USER, password=PASSWORD) as client:
             for _ in range(500):
                 try:
                     await client.detect()
