@@ -11,6 +11,11 @@ two logs) fed a Meta Cloud API webhook. Measured in the same run:
 
 Anchor: Kestra's own webhook latency, "< 100 ms" as Kestra advertises it. Writes
 benchmarks/results/kestra-api.md.
+
+`--baseline TREE` measures what a change to the REST API costs: the in-process client path of this
+tree and of TREE (another checkout, e.g. `git worktree add ../base COMMIT`), each in its own process
+with its own `lab` package, alternated round by round in the same run; writes
+benchmarks/results/kestra-api-vs-baseline.md with the ratios per execution.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]).resolve() if "--tree" in sys.argv else ROOT
+sys.path.insert(0, str(TREE))  # the `lab` package measured: this checkout's, or --tree's
 
 from lab.kestra.client import KestraClient  # noqa: E402
 from lab.kestra.engine.api import KestraApi  # noqa: E402
@@ -262,9 +268,87 @@ ROUNDS = 5
 LOAD0 = f"{os.getloadavg()[0]:.2f}"
 
 
+async def client_round(n: int) -> dict[str, float]:
+    """One round of the in-process client path: p50, p99 (ms) and CPU ms per execution."""
+    engine = make_engine()
+    client = KestraClient("http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine)))
+    await client.detect()
+
+    async def one() -> None:
+        hook = await client.trigger_webhook(NS, "wa_router", "wa-router-key", BODY, HEADERS)
+        final = await client.wait_terminal(hook.execution_id, timeout=10)
+        assert final.state.current == "SUCCESS", final.state.current
+    samples = await timed(one, n)
+    await client.aclose()
+    await engine.aclose()
+    return {"p50": statistics.median(samples), "p99": pct(samples, 0.99), "cpu": CPU_MS[id(samples)]}
+
+
+def versus_baseline(baseline: Path, n: int, rounds: int) -> None:
+    """This tree against `baseline`, one process per round and tree, alternated; the ratios written out."""
+    import subprocess
+
+    trees = {"baseline": baseline.resolve(), "this tree": ROOT}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            out = subprocess.run([sys.executable, __file__, "--round", str(n), "--tree", str(tree)],
+                                 check=True, capture_output=True, text=True).stdout
+            runs[name].append(json.loads(out.strip().splitlines()[-1]))
+
+    def best(name: str, key: str) -> float:
+        return min(r[key] for r in runs[name])
+
+    def middle(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[name])
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    base = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    lines = [
+        "# Kestra API: this tree against a baseline tree, in one run",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_kestra_api.py --baseline DIR {n}`, DIR a checkout of the "
+        f"baseline commit ({base}: `git worktree add DIR {base}`)  ",
+        f"Machine: {platform.machine()}, CPython {platform.python_version()}, 2 cores shared with other work; "
+        f"load average at the start {LOAD0}, at the end {os.getloadavg()[0]:.2f}.",
+        "",
+        f"Path: KestraClient -> embedded API in-process (webhook posted, SSE follow to `end`), the flow above. "
+        f"{rounds} rounds of {n} executions per tree, alternated (baseline, this tree, baseline, ...), each "
+        "round a fresh process; each figure is the best round (the machine is shared).",
+        "",
+        "| tree | commit | p50 (ms) | p99 (ms) | CPU ms / execution |",
+        "|---|---|---:|---:|---:|",
+        f"| baseline | {base} | {best('baseline', 'p50'):.3f} | {best('baseline', 'p99'):.3f} | "
+        f"{best('baseline', 'cpu'):.3f} |",
+        f"| this tree | {head} | {best('this tree', 'p50'):.3f} | {best('this tree', 'p99'):.3f} | "
+        f"{best('this tree', 'cpu'):.3f} |",
+        "",
+        f"- CPU per execution, this tree / baseline: **{best('this tree', 'cpu') / best('baseline', 'cpu'):.3f}** "
+        f"(best rounds), {middle('this tree', 'cpu') / middle('baseline', 'cpu'):.3f} (median rounds); "
+        f"p50: {best('this tree', 'p50') / best('baseline', 'p50'):.3f} (best), "
+        f"{middle('this tree', 'p50') / middle('baseline', 'p50'):.3f} (median). CPU time is the steadier "
+        "figure on a shared machine; wall-clock p50 moves with the other processes' load.",
+        "- Every round's figures (p50, CPU ms): "
+        + "; ".join(f"{name}: " + ", ".join(f"{r['p50']:.3f}/{r['cpu']:.3f}" for r in runs[name]) for name in runs),
+    ]
+    out = ROOT / "benchmarks" / "results" / "kestra-api-vs-baseline.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
         serve_forever(int(sys.argv[2]))
+        return
+    if sys.argv[1:2] == ["--round"]:
+        import lab
+
+        print(json.dumps({**asyncio.run(client_round(int(sys.argv[2]))), "lab": lab.__file__}))
+        return
+    if sys.argv[1:2] == ["--baseline"]:
+        n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+        versus_baseline(Path(sys.argv[2]), n, rounds=int(os.environ.get("BENCH_ROUNDS", "7")))
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     result = asyncio.run(bench_in_process(n))

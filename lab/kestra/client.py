@@ -8,7 +8,7 @@
 The embedded engine is driven the same way through `transport=httpx.ASGITransport(app)`.
 One `httpx.AsyncClient` is reused for every call; JSON is parsed with orjson. HTTP failures
 become `lab.kestra.errors.KestraError`s that say what to do. Flows, KV and namespace files are
-in `client_resources.py` (mixed in here).
+in `client_resources.py`, outputs and metrics in `client_results.py` (both mixed in here).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from httpx_sse import SSEError, aconnect_sse
 
 from lab.kestra import errors
 from lab.kestra.client_resources import ResourcesMixin
-from lab.kestra.shapes import Execution, LogEntry, Metric, ServerInfo, TaskOutput, WebhookResult
+from lab.kestra.client_results import ResultsMixin
+from lab.kestra.shapes import Execution, LogEntry, ServerInfo, WebhookResult
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _SSE_TIMEOUT = httpx.Timeout(None, connect=5.0)  # a follow stream is idle while the flow works
@@ -38,7 +39,7 @@ def basic_authorization(username: str, password: str | None) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
 
 
-class KestraClient(ResourcesMixin):
+class KestraClient(ResourcesMixin, ResultsMixin):
     """Async client of one Kestra server (tenant `main`), reused for the whole session.
 
     Args:
@@ -281,55 +282,6 @@ class KestraClient(ResourcesMixin):
                 return
         await self._send("DELETE", f"{self._ex_path(execution_id)}/kill", what=f"kill execution {execution_id}",
                          subject=f"execution {execution_id}")
-
-    async def outputs(self, execution: Execution) -> list[TaskOutput]:
-        """Each task run's outputs: in the task runs on 1.3; on 2.0 `GET /outputs/tasks/{id}` says which
-        task runs have outputs and `GET /outputs/tasks/{id}/{taskRunId}` gives each one's."""
-        found = [TaskOutput(t.task_id, t.id, t.outputs, t.iteration) for t in execution.task_runs if t.outputs is not None]
-        if found or self.dialect != "2.0":
-            return found
-        base = f"{self._api}/outputs/tasks/{quote(execution.id, safe='')}"
-        what, subject = f"read the outputs of execution {execution.id}", f"execution {execution.id}"
-        listed = await self._json("GET", base, what=what, subject=subject) or []
-        values = await asyncio.gather(*(self._json("GET", f"{base}/{quote(item['taskRunId'], safe='')}", what=what,
-                                                   subject=subject) for item in listed))
-        return [TaskOutput(item["taskId"], item["taskRunId"], value or {}, item.get("iteration"))
-                for item, value in zip(listed, values)]
-
-    async def flow_outputs(self, execution: Execution) -> dict[str, Any]:
-        """The flow's outputs: in the execution on 1.3, `GET /outputs/executions/{id}` on 2.0."""
-        if execution.outputs or self.dialect != "2.0":
-            return execution.outputs
-        return await self._json("GET", f"{self._api}/outputs/executions/{quote(execution.id, safe='')}",
-                                what=f"read the outputs of execution {execution.id}",
-                                subject=f"execution {execution.id}") or {}
-
-    async def with_outputs(self, execution: Execution) -> Execution:
-        """The execution with its flow and task-run outputs filled in (2.0 serves them apart; 1.3 as is)."""
-        if self.dialect != "2.0":
-            return execution
-        by_run = {o.task_run_id: o.value for o in await self.outputs(execution)}
-        for run in execution.task_runs:
-            if run.outputs is None and run.id in by_run:
-                run.outputs = by_run[run.id]
-        execution.outputs = await self.flow_outputs(execution)
-        return execution
-
-    async def metrics(self, execution_id: str, *, task_id: str | None = None) -> list[Metric]:
-        """Metrics of the execution (token counters of the AI / OpenAI plugins), all pages."""
-        found: list[Metric] = []
-        page = 1
-        while True:
-            params: dict[str, Any] = {"page": page, "size": 100}
-            if task_id:
-                params["taskId"] = task_id
-            data = await self._json("GET", f"{self._api}/metrics/{quote(execution_id, safe='')}", params=params,
-                                    what=f"read the metrics of execution {execution_id}")
-            results = (data or {}).get("results") or []
-            found.extend(Metric.from_json(m) for m in results)
-            if len(found) >= int((data or {}).get("total") or 0) or not results:
-                return found
-            page += 1
 
     # -- logs -------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ class ResourcesMixin:
     """Deploying what a flow needs: flows, KV values, namespace files."""
 
     _api: str
+    dialect: str
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response: ...  # see KestraClient
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any: ...  # see KestraClient
@@ -119,7 +120,7 @@ class ResourcesMixin:
         """The keys of a namespace: 1.3's `GET /namespaces/{ns}/kv`; 2.0 dropped it for `GET /kv` with a
         namespace filter (paged)."""
         what = f"list the KV keys of namespace {namespace}"
-        if getattr(self, "dialect", "1.3") != "2.0":
+        if self.dialect != "2.0":
             data = await self._json("GET", f"{self._api}/namespaces/{quote(namespace, safe='')}/kv", what=what)
             return [entry["key"] for entry in data or ()]
         keys: list[str] = []
