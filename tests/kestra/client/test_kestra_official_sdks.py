@@ -207,3 +207,42 @@ def test_kestra_api_client_drives_the_1_3_api_where_its_bugs_allow(served):
         flows.delete_flow("company.sdk", "sdk_plain", TENANT)
     problems = recorder.problems(Contract("1.3"))
     assert not problems, "\n".join(problems)
+
+
+def test_kestrapy_on_the_1_3_api_for_what_both_versions_share(served):
+    """kestrapy against the engine in 1.3 mode, on the routes 1.3 and 2.0 share (2.0's outputs and
+    `/actions/...` routes are not in 1.3), each response checked against the 1.3 document."""
+    from kestrapy import KestraClient
+
+    recorder, url = served("1.3")
+    kestra = KestraClient(host=url, username=USER, password=PASSWORD)
+    assert kestra.misc.configuration().version.startswith("1.3")
+    kestra.flows.create_flow(TENANT, SCRIPTED)
+    assert [(lb.key, lb.value) for lb in kestra.flows.flow(NS, "sdk_outputs", TENANT).labels] == [("team", "bots")]
+    assert kestra.flows.update_flow(NS, "sdk_outputs", TENANT, SCRIPTED).id == "sdk_outputs"
+    assert "sdk_outputs" in {f.id for f in kestra.flows.list_flows_by_namespace(NS, TENANT)}
+    assert kestra.flows.search_flows(TENANT, page=1, size=50).total >= 5
+    assert kestra.flows.validate_flows(TENANT, SCRIPTED)[0].constraints is None
+    assert [f.id for f in kestra.flows.update_flows_in_namespace(NS, TENANT, SCRIPTED, delete=False)] == [
+        "sdk_outputs"]
+    done = kestra.executions.create_execution(TENANT, NS, "sdk_outputs", wait=True, inputs={"name": "Bia"})
+    execution = kestra.executions.execution(done.id, TENANT)
+    assert [t.task_id for t in execution.task_run_list] == ["greet", "count"]
+    assert kestra.executions.search_executions_by_flow_id(TENANT, NS, "sdk_outputs")["total"] == 1
+    assert kestra.executions.search_executions(TENANT, filters=[
+        {"field": "flowId", "operation": "EQUALS", "value": "sdk_outputs"}])["total"] == 1
+    assert list(kestra.executions.follow_execution(done.id, TENANT))[-1].state.current.value == "SUCCESS"
+    assert "Hello Bia" in kestra.logs.download_logs_from_execution(done.id, TENANT)
+    assert [e.message for e in kestra.logs.list_logs_from_execution(done.id, TENANT)] == ["Hello Bia"]
+    assert kestra.metrics.execution_metrics(done.id, TENANT)["total"] == 0
+    assert kestra.executions.trigger_execution_by_get_webhook(TENANT, NS, "sdk_outputs", "sdk-key").id
+    kestra.kv.set_key_value(NS, "greeting", TENANT, '"hello"')
+    assert kestra.kv.key_value(NS, "greeting", TENANT).value == "hello"
+    assert [e.key for e in kestra.kv.list_all_keys(TENANT).results] == ["greeting"]
+    assert [e.key for e in kestra.kv.list_keys_with_inheritance(NS, TENANT)] == ["greeting"]
+    assert kestra.kv.delete_key_value(NS, "greeting", TENANT) is True
+    kestra.files.create_namespace_file(NS, "/prompts/system.md", TENANT, file_content=b"Be brief.")
+    assert kestra.files.file_metadatas(NS, TENANT, path="/prompts/system.md").size == 9
+    kestra.flows.delete_flow(NS, "sdk_outputs", TENANT)
+    problems = recorder.problems(Contract("1.3"))
+    assert not problems, "\n".join(problems)
