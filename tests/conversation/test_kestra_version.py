@@ -86,3 +86,8 @@ def test_the_header_keeps_the_version_when_narrow():
     header.target = "embedded (Kestra 2.0 API)"
     assert "embedded 2.0" in header._facts(compact=True).plain
     assert "Kestra 2.0 API" in header._facts(compact=False).plain
+
+
+def test_walab_test_takes_the_version_for_every_scenario(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*--walab-kestra-version*VERSION*"])
