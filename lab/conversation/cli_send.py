@@ -88,13 +88,16 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
     deploy = not getattr(args, "no_deploy", False)
     if settings.kestra_url and deploy:  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
         print(deploy_notice(settings), file=sys.stderr, flush=True)
+    fixtures = None
+    if getattr(args, "fixtures", None):
+        from lab.kestra.engine.fixtures import load_fixtures
+
+        fixtures = load_fixtures(args.fixtures)
     async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout,
-                        deploy=deploy) as lab:
+                        deploy=deploy, fixtures=fixtures) as lab:
         if lab.access and args.serve and is_loopback(settings.host):  # (beyond loopback the lab said it already)
             print("\n".join(lab.access), file=sys.stderr, flush=True)
         wa_id = _contact(lab, args.contact)
-        if getattr(args, "fixtures", None):
-            use_fixtures(lab, args.fixtures)
         if args.image:
             turn = await lab.send_media(wa_id, "image", args.image, caption=args.text or None)
         else:
@@ -126,17 +129,6 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if turn.verdict == "ok" else 1
-
-
-def use_fixtures(lab: Any, path: str) -> None:
-    """--fixtures FILE: the embedded engine stands in for the tasks it names, in every execution."""
-    from lab.errors import ConfigError
-    from lab.kestra.engine.fixtures import load_fixtures
-
-    if lab.engine is None:
-        raise ConfigError("--fixtures works on the embedded engine; a real Kestra runs fixtures only in its "
-                          "unit tests", where="--fixtures", fix="drop --kestra, or use walab kestra-test --kestra URL")
-    lab.engine.fixtures = load_fixtures(path)
 
 
 def deploy_notice(settings: Any) -> str:

@@ -76,7 +76,7 @@ from lab.conversation.actions import (
 )
 from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
 from lab.conversation.phone import find_contact
-from lab.errors import LabError
+from lab.errors import ConfigError, LabError
 from lab.masking import SecretMask
 from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
 from lab.whatsapp.inbound import reply_context
@@ -155,7 +155,7 @@ class Lab:
     @classmethod
     def open(cls, settings: "Settings", *, serve: bool = False, cassette: Path | None = None, scripted: Any = None,
              clock_start: datetime | None = None, target_url: str | None = None,
-             turn_timeout: float = DEFAULT_TURN_TIMEOUT, deploy: bool = True) -> LabOpening:
+             turn_timeout: float = DEFAULT_TURN_TIMEOUT, deploy: bool = True, fixtures: Any = None) -> LabOpening:
         """Assemble a session and deploy the project to its target.
 
         Args:
@@ -168,6 +168,8 @@ class Lab:
             target_url: a real Kestra's URL (overrides settings.kestra_url); None runs the embedded engine.
             turn_timeout: seconds before a turn that does not finish is declared hung.
             deploy: False talks to what a real Kestra already holds (flows, files, KV: `walab deploy`).
+            fixtures: Kestra task fixtures (`lab.kestra.engine.fixtures.Fixtures`) the embedded engine
+                applies to every execution (--fixtures FILE); refused on a real Kestra.
         """
         async def build() -> Lab:
             from lab.conversation.assembly import assemble
@@ -177,6 +179,12 @@ class Lab:
             parts = await assemble(settings, serve=serve, cassette=cassette, scripted=scripted,
                                    clock_start=clock_start, target_url=target_url, deploy_project=deploy)
             try:
+                if fixtures is not None:
+                    if parts.engine is None:
+                        raise ConfigError("--fixtures works on the embedded engine; a real Kestra runs fixtures only "
+                                          "in its unit tests", where="--fixtures",
+                                          fix="drop --kestra, or use walab kestra-test")
+                    parts.engine.fixtures = fixtures
                 return cls(parts, turn_timeout=turn_timeout)
             except BaseException:  # e.g. settings.flow is not among the deployed flows
                 await close(parts)

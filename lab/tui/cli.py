@@ -20,6 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="the lab server's loopback port (Graph API, LLM gateway)")
     parser.add_argument("--public-url", metavar="URL", help="how a real Kestra (in Docker) reaches the lab server")
     parser.add_argument("--cassette", metavar="PATH", help="LLM cassette to record to / replay from")
+    parser.add_argument("--fixtures", metavar="FILE",
+                        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
+                             "trigger): the real plugin tasks they name are stood in for, not run")
     parser.add_argument("--script", metavar="FILE",
                         help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
                              "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file")
@@ -50,6 +53,10 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
     options: dict[str, Any] = {"serve": bool(settings.kestra_url)}  # a real Kestra must reach our Graph API
     if args.cassette:
         options["cassette"] = Path(args.cassette)
+    if getattr(args, "fixtures", None):
+        from lab.kestra.engine.fixtures import load_fixtures
+
+        options["fixtures"] = load_fixtures(args.fixtures)  # a malformed file is reported now, before the app
     if not script:
         return settings, real_lab_factory(settings, **options)
     from lab.llm.scripted import load_script
