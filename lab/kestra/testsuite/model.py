@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from lab import yamlio
 from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, Fixtures, parse_fixtures
@@ -99,14 +101,23 @@ def parse_suite(text: str, path: Path) -> TestSuite:
         raise error(["testCases"], "`testCases` must be a non-empty list", "a list of `- id: ..., type: "
                     f"{UNIT_TEST}, assertions: [...]`")
     cases = [_case(error, i, raw) for i, raw in enumerate(cases_data)]
+    lines = _case_lines(text)
     seen: set[str] = set()
     for i, case in enumerate(cases):
         if case.id in seen:
             raise error(["testCases", i, "id"], f"test case id `{case.id}` is used twice", "give each case its own id")
         seen.add(case.id)
-        case.line = yamlio.line_of(text, ["testCases", i])
+        case.line = lines[i] if i < len(lines) else None
     return TestSuite(str(data["id"]), str(data["namespace"]), str(data["flowId"]), cases, path,
                      bool(data.get("disabled", False)), data.get("description"))
+
+
+def _case_lines(text: str) -> list[int]:
+    """The line each test case starts at (one pass over the document's nodes)."""
+    root = yaml.compose(text, Loader=yamlio._Loader)
+    cases = next((v for k, v in root.value if getattr(k, "value", None) == "testCases"), None) \
+        if isinstance(root, yaml.MappingNode) else None
+    return [item.start_mark.line + 1 for item in cases.value] if isinstance(cases, yaml.SequenceNode) else []
 
 
 def _case(error: Any, i: int, raw: Any) -> UnitTest:
