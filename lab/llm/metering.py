@@ -15,7 +15,7 @@ from typing import Any
 
 from lab.llm import shapes, tokens
 from lab.llm.model import LLMCall
-from lab.llm.prices import BY_SCRIPT, StatedCost, cost_from_usage, cost_usd, price_call
+from lab.llm.prices import BY_NO_TOKENS, BY_SCRIPT, StatedCost, cost_from_usage, cost_usd, price_call
 
 
 def usage_counts(usage: dict[str, Any] | None) -> tuple[int, int, int] | None:
@@ -71,6 +71,10 @@ def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], respo
             cost, priced_by = price_call(stated=stated or cost_from_usage(usage), reported_model=model,
                                          requested_model=str(request.get("model") or ""),
                                          input_tokens=inp, output_tokens=out, cached_tokens=cached)
+        if cost is None and status != 200 and not streamed and inp == out == 0:
+            # A call refused before any reply (a replay miss, a 4xx/5xx) used nothing and is not
+            # billed; a stream that failed midway may have spent tokens nobody counted: unknown.
+            cost, priced_by = 0.0, BY_NO_TOKENS
     return LLMCall(execution_id=execution_id, model=model, mode=mode, input_tokens=inp, output_tokens=out,
                    cached_tokens=cached, estimated=estimated, cost_usd=cost, priced_by=priced_by,
                    latency_ms=latency_ms, cassette_key=cassette_key, status=status, error=error,

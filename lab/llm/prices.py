@@ -24,12 +24,14 @@ BY_USAGE_COST = "usage.cost"
 BY_MODEL = "genai-prices:model"
 BY_ALIAS = "genai-prices:alias"
 BY_SCRIPT = "scripted"
+BY_NO_TOKENS = "no tokens"
 PRICED_BY = {
     BY_HEADER: f"the upstream's own cost ({COST_HEADER} header)",
     BY_USAGE_COST: "the upstream's own cost (usage.cost)",
     BY_MODEL: "genai-prices, by the model the upstream reported",
     BY_ALIAS: "genai-prices, by the model the request named (the upstream's is not in it)",
     BY_SCRIPT: "nothing: scripted replies cost $0",
+    BY_NO_TOKENS: "nothing: the call used no tokens (a failed call is not billed), $0",
 }
 
 

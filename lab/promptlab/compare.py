@@ -181,8 +181,14 @@ def run_matrix(cases: list[ScenarioCase], variants: list[str], models: list[str]
 
 def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model: str, mode: str,
                baseline: str) -> Cell:
-    """Play one cell; in update mode, replay first and re-record only when the cassette misses."""
+    """Play one cell; in update mode, replay first and re-record only when the cassette misses.
+
+    Update mode (re)records cassette scenarios only: a scripted, live or model-less scenario plays
+    its own source, so its scripted errors are never replaced by a live model's answers.
+    """
     cassette = variant_cassette(case, variant, baseline)
+    if mode == "update" and case.scenario.llm.source != "cassette":
+        mode = "auto"
     llm_mode = {"auto": None, "update": "replay"}.get(mode, mode)
     playback = make(prompt=variant, model=model or None, llm_mode=llm_mode, cassette=cassette).play_sync(case)
     if mode == "update" and cassette_missed(playback) and not _can_record(case):

@@ -119,3 +119,21 @@ def test_usage_from_metrics():
     usage = usage_from_metrics(metrics, model="gpt-4o-mini")
     assert (usage.input_tokens, usage.output_tokens) == (100, 20) and usage.cost_usd > 0
     assert usage_from_metrics([]) is None
+
+
+def test_a_call_that_used_no_tokens_costs_nothing_not_price_unknown():
+    """A failed call (a replay miss, a 500) used no tokens: $0, not "price unknown" (nothing is billed)."""
+    from lab.llm.metering import meter
+    from lab.llm.prices import BY_NO_TOKENS, describe_priced_by
+
+    request = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Oi"}]}
+    for mode, status in (("replay", 404), ("live", 500)):
+        call = meter(execution_id="e1", mode=mode, request=request, response=None, usage=None, estimated=False,
+                     latency_ms=1.0, started_at=0.0, status=status, error="failed")
+        assert (call.input_tokens, call.output_tokens, call.cost_usd) == (0, 0, 0.0)
+        assert call.priced_by == BY_NO_TOKENS and "no tokens" in describe_priced_by(call.priced_by)
+    unknown = meter(execution_id="e1", mode="live", request={**request, "model": "llama3.2"},
+                    response={"model": "llama3.2", "choices": [{"message": {"content": "Olá"}}],
+                              "usage": {"prompt_tokens": 9, "completion_tokens": 2}},
+                    usage={"prompt_tokens": 9, "completion_tokens": 2}, estimated=False, latency_ms=1.0, started_at=0.0)
+    assert unknown.cost_usd is None  # tokens spent on a model without a known price stay unknown

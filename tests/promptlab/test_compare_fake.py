@@ -86,3 +86,20 @@ def test_models_are_a_dimension_of_the_matrix(tmp_path: Path) -> None:
     assert FakeLab.client.kv["LLM_MODEL"] == "gpt-4o"  # the player set the flow's model for the cell
     assert set(run.to_dict()["totals"]) == {f"{v} @ {m}" for v in VARIANTS for m in ("gpt-4o-mini", "gpt-4o")}
     assert "whatsapp_agent.concise @ gpt-4o" in report.html(run)
+
+
+def test_update_plays_scripted_scenarios_from_their_script(tmp_path: Path) -> None:
+    """`--llm update` (re)records cassette scenarios only: a scripted one plays its own script."""
+    scripted = parse_scenario("version: 1\nflow: company.whatsapp/echo\nllm: {scripted: [{reply: Oi}]}\n"
+                              "steps:\n  - user: Olá\n", tmp_path / "scenarios" / "scripted.yaml")
+    recorded = parse_scenario("version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: Olá\n",
+                              tmp_path / "scenarios" / "recorded.yaml")
+    modes = []
+
+    def factory(**kw):
+        modes.append(kw["llm_mode"])
+        return _factory(**kw)
+
+    run = run_matrix(expand(scripted) + expand(recorded), VARIANTS[:1], [""], mode="update", player_factory=factory)
+    assert modes == [None, "replay"]  # None: the scenario's own source (its script)
+    assert all(c.passed for c in run.cells) and not any(c.needs_recording for c in run.cells)
