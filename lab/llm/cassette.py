@@ -296,6 +296,11 @@ class CassetteStore:
         self._load()
         return any(kind is None or e.kind == kind for es in self._index.values() for e in es)
 
+    def of_kind(self, kind: str) -> list[CassetteEntry]:
+        """Every recording of one kind (chat, embeddings, transcription)."""
+        self._load()
+        return [e for es in self._index.values() for e in es if e.kind == kind]
+
     def near(self, rk: RequestKey) -> list[CassetteEntry]:
         """Entries of the same conversation (same non-system messages) under another key."""
         self._load()

@@ -1,7 +1,8 @@
 """The LLM gateway: an OpenAI-compatible ASGI app in live, record, replay or scripted mode.
 
 Paths (the lab server mounts it at `/llm` and strips the prefix):
-`POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, and the same under
+`POST /v1/chat/completions`, `POST /v1/embeddings`, `POST /v1/audio/transcriptions`
+(`lab.llm.transcription`), `GET /v1/models`, and the same under
 `/x/{execution_id}/v1/...`, which ties each call to its Kestra execution.
 
 Only requests carrying `Authorization: Bearer <gateway key>` are answered, so a gateway reachable
@@ -10,6 +11,7 @@ beyond loopback never relays strangers to the paid upstream account.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import time
@@ -20,7 +22,7 @@ from urllib.parse import unquote
 import orjson
 
 from lab.errors import ConfigError, LabError
-from lab.llm import shapes, warmup
+from lab.llm import shapes, transcription, warmup
 from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
 from lab.llm.asgi import stream as stream_events
 from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
@@ -78,6 +80,7 @@ class LLMGateway:
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self._scripted_n = 0
+        self.heard = transcription.HeardAudio()  # scripted mode's transcriptions, by the audio's sha256
         self._warm = mode not in ("live", "record")
         if not self._warm:
             # Live calls are priced from the start; replay reports the cost recorded in the cassette
@@ -109,6 +112,10 @@ class LLMGateway:
         """Call `callback(call)` (synchronously) after each metered call; returns the unsubscribe."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def hear(self, audio: bytes, text: str) -> None:
+        """In scripted mode, transcribe this audio as `text` (the lab's own voice notes say what it synthesised)."""
+        self.heard.hear(hashlib.sha256(audio).hexdigest(), text)
 
     def rewind(self) -> None:
         """Replay identical requests from their first recording again (a new session of a scenario)."""
@@ -187,14 +194,17 @@ class LLMGateway:
                 body = parse_json(await read_body(receive))
                 check_embeddings(body)
                 await self._embeddings(body, execution_id, send)
+            elif path == transcription.PATH and method == "POST":
+                content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), "")
+                await transcription.serve(self, await read_body(receive), content_type, execution_id, send)
             elif path == "/v1/models" and method == "GET":
                 await self._models(send)
-            elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models"):
+            elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models", transcription.PATH):
                 raise Reply(405, shapes.error_body(f"method {method} is not allowed on {path}"))
             else:
                 raise Reply(404, shapes.error_body(
                     f"unknown path {path} on the walab LLM gateway; it serves /v1/chat/completions, /v1/embeddings, "
-                    "/v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
+                    "/v1/audio/transcriptions, /v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
         except Reply as reply:
             await respond(send, reply.status, reply.body, self.mode)
         except Exception as exc:  # noqa: BLE001 - a bug must reach the flow as an OpenAI error, not a dropped socket

@@ -32,6 +32,7 @@ class LLMCall:
     started_at: float = 0.0  # virtual clock
     request: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
+    audio_seconds: float | None = None  # a transcription's audio (duration-priced models)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

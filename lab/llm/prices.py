@@ -107,6 +107,33 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: i
     return float(price.total_price)
 
 
+@lru_cache(maxsize=1024)
+def transcription_cost_usd(model: str, audio_seconds: float | None, input_tokens: int = 0, output_tokens: int = 0,
+                           audio_tokens: int = 0, provider: str = "openai") -> float | None:
+    """USD cost of a transcription: by audio duration for the models genai-prices prices per audio
+    hour (whisper-1), by tokens for the token-priced ones (gpt-4o-transcribe); None when unknown.
+
+    A price of $0 for a call that used something means genai-prices knows the model but not by
+    what was measured (a duration for a token-priced model): that is unknown too, never free.
+    """
+    if not model:
+        return None
+    from genai_prices import Usage, calc_price
+
+    if input_tokens or output_tokens:
+        usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, input_audio_tokens=audio_tokens or None)
+    elif audio_seconds:
+        usage = Usage(audio_seconds=audio_seconds)
+    else:
+        return None
+    try:
+        price = calc_price(usage, model, provider_id=provider)
+    except (LookupError, ValueError):
+        return None
+    total = float(price.total_price)
+    return total if total > 0 else None
+
+
 _warming: list[threading.Thread] = []
 
 

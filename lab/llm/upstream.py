@@ -167,6 +167,21 @@ class Upstream:
         kwargs = self._split(res, "embeddings", body)
         return await self._call(lambda: res.with_raw_response.create(**kwargs))
 
+    async def transcription(self, request: Any) -> UpstreamReply:
+        """An audio transcription (`lab.llm.transcription.TranscriptionRequest`), asked as JSON (or
+        verbose JSON) so the text can be recorded whatever format the client wants."""
+        res = self._sdk().audio.transcriptions
+        fields = dict(request.fields)
+        fields["response_format"] = "verbose_json" if request.response_format == "verbose_json" else "json"
+        kwargs: dict[str, Any] = {k: v for k, v in fields.items() if k in ("language", "prompt", "response_format")}
+        if "temperature" in fields:
+            kwargs["temperature"] = float(fields["temperature"])
+        extra = {k: v for k, v in fields.items() if k not in kwargs and k != "temperature"}
+        if extra:
+            kwargs["extra_body"] = extra
+        upload = (request.filename, request.audio, request.content_type or "application/octet-stream")
+        return await self._call(lambda: res.with_raw_response.create(file=upload, model=request.model, **kwargs))
+
     async def models(self) -> UpstreamReply:
         """The upstream's model list."""
         res = self._sdk().models
