@@ -23,7 +23,7 @@ def _fakes() -> list[type]:
         from fake_lab import FakeLab as ScenarioFake
     finally:
         sys.path.remove(str(TESTS / "scenarios"))
-    from tests.tui.fake_lab import FakeLab as TuiFake
+    from tui.fake_lab import FakeLab as TuiFake  # tests/ is on sys.path (its packages are top-level)
 
     return [Lab, TuiFake, ScenarioFake]
 
