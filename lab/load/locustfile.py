@@ -104,9 +104,6 @@ class WhatsAppUser(FastHttpUser):
     """Closed loop: one conversation after another, each as a new contact."""
 
     wait_time = constant(0)  # think time is between turns, inside the conversation
-    # A kept-alive connection the server closed while the user was thinking fails the next POST
-    # before it is sent: try once more on a new one, as Meta retries a delivery.
-    max_retries = 1
 
     @task
     def conversation(self) -> None:
@@ -119,7 +116,6 @@ class ArrivalUser(FastHttpUser):
 
     concurrency = 1000  # connections this one user may hold: one per conversation in flight
     wait_time = constant(0)
-    max_retries = 1
 
     @task
     def arrivals(self) -> None:
