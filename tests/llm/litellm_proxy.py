@@ -10,9 +10,11 @@ package ships (`LITELLM_LOCAL_MODEL_COST_MAP`), so it opens no connection beyond
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from lab import yamlio
 
 PACKAGE = "litellm[proxy]==1.81.16"
 MASTER_KEY = "sk-litellm-master-0123456789abcdef"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 STARTUP_S = 180.0  # importing litellm takes 10-40 s on a busy 2-core machine
 
 
@@ -99,7 +102,7 @@ def running(folder: Path, backend_url: str) -> Iterator[str]:
     env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR", NO_COLOR="1")
     log = open(folder / "litellm.log", "w")  # noqa: SIM115 - closed after the process
     proc = subprocess.Popen([str(command), "--config", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder, preexec_fn=_die_with_parent)
     try:
         _wait_ready(proc, port, folder / "litellm.log")
         yield f"http://127.0.0.1:{port}/v1"
@@ -111,6 +114,13 @@ def running(folder: Path, backend_url: str) -> Iterator[str]:
             proc.kill()
             proc.wait(5)
         log.close()
+
+
+def _die_with_parent() -> None:
+    """In the proxy's process before it starts: end it when the test process ends, also when that
+    one is killed (an interrupted pytest-xdist worker runs no teardown)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
