@@ -283,6 +283,13 @@ def line_of(text: str, key_path: list[str | int]) -> int | None:
         node = yaml.compose(text, Loader=_Loader)
     except (yaml.YAMLError, UnicodeEncodeError):
         return None
+    return line_in(node, key_path)
+
+
+def line_in(node: Any, key_path: list[str | int]) -> int | None:
+    """The 1-based line of a key path in a composed document (compose once, ask many times)."""
+    if node is None:
+        return None
     for key in key_path:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:

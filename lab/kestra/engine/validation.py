@@ -104,6 +104,7 @@ class _Checker:
         self.version = version
         self.problems: list[Problem] = []
         self.task_ids: dict[str, tuple[Any, ...]] = {}
+        self._nodes: Any = None  # the composed source, for lines (False when it cannot be composed)
         self.deep = deep  # check every value against the catalogue (walab validate), not only types (deploy)
         self.defaulted: tuple[str, ...] = ()  # types the flow's pluginDefaults give values to (1.3)
 
@@ -112,8 +113,17 @@ class _Checker:
         """Loaded on first need: a deploy of flows the engine runs whole never reads it."""
         return catalogue()
 
+    def line(self, path: tuple[Any, ...]) -> int | None:
+        """The line of a path in the flow's source, the document composed once per flow."""
+        if self._nodes is None:
+            try:
+                self._nodes = yaml.compose(self.source, Loader=yamlio._Loader)
+            except (yaml.YAMLError, UnicodeEncodeError):
+                self._nodes = False
+        return yamlio.line_in(self._nodes, list(path)) if self._nodes is not False else None
+
     def add(self, kind: str, message: str, path: tuple[Any, ...], severity: str = "error") -> None:
-        line = yamlio.line_of(self.source, list(path)) if path else 1
+        line = self.line(path) if path else 1
         self.problems.append(Problem(kind, message, _dotted(path), line, self.file, severity=severity))
 
     def values(self) -> ValueChecker:
