@@ -12,9 +12,7 @@ from typing import Any
 from lab import yamlio
 from lab.errors import ConfigError
 
-from lab.kestra.catalogue.reader import catalogue
 from lab.kestra.engine import states as S
-from lab.kestra.engine.type_verdict import fixture_skeleton
 
 STATES = (S.SUCCESS, S.FAILED, S.WARNING, S.SKIPPED, "KILLED", "CANCELLED", "RUNNING", "CREATED", "PAUSED")
 
@@ -109,6 +107,11 @@ def load_fixtures(path: str | Path) -> Fixtures:
 
 def missing_fixture(task_id: str, type_name: str) -> str:
     """Why a real Kestra task the engine does not run failed, and the fixture to write."""
+    # The catalogue's reader and checks are imported here, when such a task is met: every engine
+    # (walab send, the TUI) imports this module, and most never need them.
+    from lab.kestra.catalogue.reader import catalogue
+    from lab.kestra.engine.type_verdict import fixture_skeleton
+
     return (f"Task `{task_id}` ({type_name}) runs on real Kestra; the embedded engine stands in for it only with a "
             f"fixture, and none was given: write one in the scenario, --fixtures FILE or the test case: "
             f"fixtures: {fixture_skeleton(catalogue(), task_id, type_name)}")
