@@ -13,6 +13,8 @@ its renderers (the composer's command, the TUI's pending bubble).
     Tap("Ver planos")                                tap: Ver planos
     SendMedia("image", Path("files/conta.jpg"), "minha conta")
                                                      media: {kind: image, path: files/conta.jpg, caption: …}
+    SendVoice(say="Quanto custa?")                   voice: {say: Quanto custa?}   (synthesised, pt-BR)
+    SendVoice(path=Path("files/nota.ogg"))           voice: {path: files/nota.ogg}
     SendLocation(-23.55, -46.63, "Av. Paulista")     location: {lat: -23.55, lon: -46.63, name: …}
     SendContacts((ContactCard("Ana", "+5511…"),))    contacts: [{name: Ana, phone: "+5511…"}]
     React("👍")                                       react: 👍   (the last business message)
@@ -98,6 +100,25 @@ class SendMedia(Action):
         if self.caption:
             step["caption"] = self.caption
         return {"media": step}
+
+
+@dataclass(frozen=True, slots=True)
+class SendVoice(Action):
+    """A voice note: `say` is synthesised in pt-BR (`lab.voice.synth`), `path` is a recording sent as
+    it is (a voice note when it is OGG/Opus, otherwise plain audio, as WhatsApp does)."""
+
+    say: str | None = None
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.say is None) == (self.path is None):
+            raise ConfigError("a voice note either says a text or sends a file",
+                              fix='voice: {say: "Oi"} or voice: {path: FILE}')
+
+    def to_step(self, project_dir: Path | None = None) -> dict[str, Any]:
+        if self.path is not None:
+            return {"voice": {"path": _project_path(self.path, project_dir)}}
+        return {"voice": {"say": self.say}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +264,7 @@ STEP_SHAPES = {
     "`{text: ..., duplicates: 1, delivered_after: 25h}`",
     "tap": "the title of a reply button or list row in the last reply",
     "media": "`{path: files/conta.jpg, kind: image, caption: ...}`",
+    "voice": "`{say: Quanto custa a instalação?}` (a pt-BR voice note) or `{path: files/nota.ogg}`",
     "location": "`{lat: -23.55, lon: -46.63, name: ..., address: ...}`",
     "contacts": "a list like `- {name: Ana, phone: '+5511...'}`",
     "react": "an emoji, or `{emoji: 👍, to: <wamid>}`",
@@ -256,7 +278,7 @@ STEP_SHAPES = {
 }
 STEP_KEYS = tuple(STEP_SHAPES)
 # The steps whose act posts a webhook (a turn follows).
-TURN_STEPS = frozenset({"user", "tap", "media", "location", "contacts", "react", "reply_to"})
+TURN_STEPS = frozenset({"user", "tap", "media", "voice", "location", "contacts", "react", "reply_to"})
 
 
 def from_step(key: str, value: Any, where: str | None = None) -> Action:
@@ -309,6 +331,14 @@ def _media(value: Any) -> Action | None:
         raise ConfigError(f"unknown media kind {kind!r}", fix=f"one of {', '.join(MEDIA_KINDS)}")
     caption = value.get("caption")
     return SendMedia(kind, path, None if caption is None else str(caption))
+
+
+def _voice(value: Any) -> Action | None:
+    if not isinstance(value, dict) or set(value) not in ({"say"}, {"path"}):
+        return None
+    if "say" in value:
+        return SendVoice(say=str(value["say"])) if str(value["say"] or "").strip() else None
+    return SendVoice(path=Path(str(value["path"]))) if value["path"] else None
 
 
 def _location(value: Any) -> Action | None:
@@ -382,7 +412,7 @@ def _fault(value: Any) -> Action | None:
                     None if status is None else int(status))
 
 
-_READERS = {"user": _user, "tap": _tap, "media": _media, "location": _location,
+_READERS = {"user": _user, "tap": _tap, "media": _media, "voice": _voice, "location": _location,
             "contacts": _contacts, "react": _react, "reply_to": _reply_to, "advance": _advance,
             "wait": _wait, "read": _read, "contact": _contact, "fault": _fault}
 

@@ -24,6 +24,7 @@ from lab.conversation.actions import (
     SendContacts,
     SendLocation,
     SendMedia,
+    SendVoice,
     SendText,
     SwitchContact,
     Tap,
@@ -33,7 +34,7 @@ from lab.errors import ConfigError
 from lab.whatsapp.faults import FAULT_NAMES
 
 MEDIA_COMMANDS = {"image": "image", "doc": "document", "document": "document", "audio": "audio",
-                  "voice": "audio", "video": "video", "sticker": "sticker"}
+                  "video": "video", "sticker": "sticker"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ class ShowHelp:
 
 
 USAGE: dict[str, str] = {
-    "/image PATH [caption]": "send a photo (also /doc, /audio, /voice, /video, /sticker)",
+    "/image PATH [caption]": "send a photo (also /doc, /audio, /video, /sticker)",
+    '/voice "texto" | FILE': "send a voice note: the text spoken in pt-BR, or a recording",
     "/media PATH [caption]": "send a file, its kind guessed from the suffix",
     "/location LAT LON [name]": "share a location",
     "/contact NAME PHONE": "share a contact card",
@@ -73,6 +75,8 @@ def parse_command(text: str, *, project_dir: Path | None = None) -> Action | Sho
     rest = rest.strip()
     if cmd in MEDIA_COMMANDS or cmd == "media":
         return _media(cmd, rest, project_dir)
+    if cmd == "voice":
+        return _voice(rest, project_dir)
     if cmd in _COMMANDS:
         return _COMMANDS[cmd](rest)
     raise ConfigError(f"unknown command {head}", fix="commands: " + ", ".join(command_names())
@@ -115,6 +119,19 @@ def _media(cmd: str, rest: str, project_dir: Path | None) -> SendMedia:
                           fix="give the path of a file that exists (relative to the project)")
     kind = media_kind(path) if cmd == "media" else MEDIA_COMMANDS[cmd]
     return SendMedia(kind, path, " ".join(parts[1:]) or None)
+
+
+def _voice(rest: str, project_dir: Path | None) -> SendVoice:
+    """`/voice FILE` sends a recording that exists; anything else is said (quotes optional)."""
+    said = _needs(rest, "/voice needs a text to say or a recording", '/voice "Oi, quero um orçamento" or /voice FILE')
+    parts = _split(rest, "/voice")
+    if len(parts) == 1:
+        path = Path(parts[0]).expanduser()
+        if not path.is_absolute() and project_dir is not None:
+            path = project_dir / path
+        if path.is_file():
+            return SendVoice(path=path)
+    return SendVoice(say=" ".join(parts) if parts else said)
 
 
 def _location(rest: str) -> SendLocation:

@@ -69,6 +69,7 @@ from lab.conversation.actions import (
     SendContacts,
     SendLocation,
     SendMedia,
+    SendVoice,
     SendText,
     SwitchContact,
     Tap,
@@ -78,6 +79,8 @@ from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
 from lab.conversation.phone import find_contact
 from lab.errors import ConfigError, LabError
 from lab.masking import SecretMask
+from lab.voice.ogg import OGG_OPUS, is_ogg_opus, ogg_opus_seconds, player_time
+from lab.voice.synth import synthesise
 from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
 from lab.whatsapp.inbound import reply_context
 from lab.whatsapp.model import CapturedSend
@@ -387,6 +390,8 @@ class Lab:
                 return await self._turn(self._tapped(wa_id, action.title))
             case SendMedia():
                 return await self._turn(self._media(wa_id, action))
+            case SendVoice():
+                return await self._turn(self._voice(wa_id, action))
             case SendLocation():
                 return await self._turn(self.phone.location(wa_id, action.latitude, action.longitude,
                                                             action.name, action.address))
@@ -474,11 +479,31 @@ class Lab:
             data = p.read_bytes()
         except OSError as exc:
             raise LabError(f"cannot read {p}: {exc.strerror}", where=str(p), fix="check the file path") from None
+        if action.kind == "audio" and is_ogg_opus(data):  # a recording WhatsApp would flag as a voice note
+            return self._voice_note(wa_id, data, p.name, str(p), action.caption)
         fallback = {"audio": "audio/ogg", "image": "image/jpeg"}.get(action.kind, "application/octet-stream")
         mime = mimetypes.guess_type(p.name)[0] or fallback
         item = self.sandbox.media.put(data, mime, None, p.name)
         return self.phone.media(wa_id, action.kind, item.id, item.sha256_b64, mime_type=mime,
                                 caption=action.caption, filename=p.name, source_path=str(p))
+
+    def _voice(self, wa_id: str, action: SendVoice) -> InboundEvent:
+        """A voice note: synthesised from `say` (the gateway's scripted mode then hears those words),
+        or a recording, sent as audio (a voice note when it is OGG/Opus)."""
+        if action.path is not None:
+            return self._media(wa_id, SendMedia("audio", action.path))
+        data = synthesise(action.say or "")
+        self.gateway.hear(data, action.say or "")
+        return self._voice_note(wa_id, data, "voice-note.ogg", None, None)
+
+    def _voice_note(self, wa_id: str, data: bytes, name: str, source: str | None, caption: str | None) -> InboundEvent:
+        item = self.sandbox.media.put(data, OGG_OPUS, None, name)
+        seconds = ogg_opus_seconds(data)
+        event = self.phone.media(wa_id, "audio", item.id, item.sha256_b64, mime_type=OGG_OPUS, caption=caption,
+                                 filename=name, source_path=source, voice=True)
+        event.audio_seconds = seconds
+        event.summary = f"[voice note {player_time(seconds)}]"
+        return event
 
     def _last_business_wamid(self, wa_id: str, doing: str) -> str:
         wamid = self.transcript.last_business_wamid(wa_id)

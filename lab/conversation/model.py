@@ -28,6 +28,7 @@ class InboundEvent:
     time: float  # virtual clock
     signature: str = ""  # the X-Hub-Signature-256 header value (not a secret: an HMAC)
     source_path: str | None = None  # media: the file it was sent from (a recorded scenario replays it)
+    audio_seconds: float | None = None  # a voice note's duration (the bubble's player line)
 
 
 @dataclass(slots=True)

@@ -102,11 +102,12 @@ class Phone:
         return self.event(self.builder.template_button(c, text, to_wamid=to_wamid, payload=payload), "button", text)
 
     def media(self, wa_id: str, kind: str, media_id: str, sha256: str, *, mime_type: str, caption: str | None,
-              filename: str | None, source_path: str | None = None) -> InboundEvent:
-        """A photo, voice note, video, document or sticker; `source_path` is the file it came from."""
+              filename: str | None, source_path: str | None = None, voice: bool = False) -> InboundEvent:
+        """A photo, audio, video, document or sticker; `voice`: an audio recorded as a voice note
+        (OGG/Opus, as WhatsApp flags them); `source_path` is the file it came from."""
         c = self.contact(wa_id)
         hook = self.builder.media(c, kind, media_id, sha256, mime_type=mime_type, caption=caption,
-                                  filename=filename if kind == "document" else None, voice=kind == "audio")
+                                  filename=filename if kind == "document" else None, voice=voice)
         summary = f"[{kind}] {filename or ''}".rstrip() + (f" — {caption}" if caption else "")
         ev = self.event(hook, kind, summary)
         ev.source_path = source_path

@@ -1,8 +1,8 @@
 """`walab record NAME`: chat with the agent in a plain terminal and record a scenario + cassette.
 
 Type a message and press Enter to send it as the contact. Commands are the composer's
-(`lab.conversation.composer`, the TUI's too): /image PATH [caption] (also /doc, /audio, /voice,
-/video, /sticker; /media PATH guesses the kind), /location LAT LON [name], /contact NAME PHONE (a
+(`lab.conversation.composer`, the TUI's too): /image PATH [caption] (also /doc, /audio, /video,
+/sticker; /media PATH guesses the kind), /voice "texto" (a pt-BR voice note) or /voice FILE, /location LAT LON [name], /contact NAME PHONE (a
 contact card), /react EMOJI, /reply TEXT, /tap TITLE, /advance 25h, /late 25h TEXT (the webhook
 arrives 25 h late), /dup TEXT, /read, /as NAME (chat as another contact), /fault NAME [N] [CODE],
 /help, and here also /quit (or Ctrl-D). Every act is performed by `Lab.perform` and on disk at once.

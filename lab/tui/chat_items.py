@@ -18,9 +18,11 @@ from lab.conversation.actions import (
     SendLocation,
     SendMedia,
     SendText,
+    SendVoice,
     Tap,
 )
 from lab.conversation.model import InboundEvent, Turn
+from lab.voice.ogg import player_line
 from lab.whatsapp.model import CapturedSend
 from lab.whatsapp.reply import Reply, TemplateUse, visible
 
@@ -146,14 +148,29 @@ def _message_of(inbound: InboundEvent) -> dict[str, Any]:
         return {}
 
 
-def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str = "sent") -> ChatItem:
-    """The user's bubble for what the simulated user did."""
+def heard_text(turn: Turn) -> str | None:
+    """What the flow's transcription of the turn's voice note said (None before it has one)."""
+    for call in turn.llm_calls:
+        if call.status == 200 and "transcription" in (call.request or {}):
+            return str((call.response or {}).get("text") or "")
+    return None
+
+
+def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str = "sent",
+                      transcription: str | None = None) -> ChatItem:
+    """The user's bubble for what the simulated user did; a voice note shows its player line and,
+    once the flow has transcribed it, the `transcription`."""
     msg = _message_of(inbound)
     kind = inbound.kind
     item = ChatItem(key=f"in-{turn_index}", side="user", time=inbound.time, kind=kind, text=inbound.summary,
                     state=state, wamid=inbound.wamid, turn_index=turn_index)
     body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
-    if kind in _MEDIA_ICONS:
+    if kind == "audio" and body.get("voice"):
+        item.label = "🎤 voice note"
+        item.text = player_line(inbound.audio_seconds)
+        if transcription is not None:
+            item.text += f"\n“{transcription}”"
+    elif kind in _MEDIA_ICONS:
         item.label = f"{_MEDIA_ICONS[kind]} {kind}" + (f" · {body.get('filename')}" if body.get("filename") else "")
         item.text = str(body.get("caption") or "")
     elif kind == "location":
@@ -179,6 +196,8 @@ def pending_summary(action: Action) -> tuple[str, str, str]:
             return "button", "↩ reply", action.title
         case SendMedia():
             return action.kind, f"{action.kind} · {action.path.name}", action.caption or ""
+        case SendVoice():
+            return "audio", "🎤 voice note", player_line(None)
         case SendLocation():
             place = f"{action.name or ''}\n{action.latitude}, {action.longitude}".strip()
             return "location", "📍 location", place
@@ -195,7 +214,7 @@ def items_for_turn(turn: Turn, templates: Any = None) -> list[ChatItem]:
     read = {str((s.payload or {}).get("message_id")) for s in turn.replies
             if not visible(s)}
     state = "read" if turn.inbound.wamid in read else "delivered"
-    items = [item_from_inbound(turn.inbound, turn.index, state)]
+    items = [item_from_inbound(turn.inbound, turn.index, state, heard_text(turn))]
     for send in sorted(turn.replies, key=lambda s: s.seq):
         it = item_from_send(send, turn.index, templates)
         if it is not None:

@@ -30,3 +30,16 @@ def ogg_opus_seconds(data: bytes) -> float | None:
     if granule < 0:
         return None
     return max(0.0, (granule - pre_skip) / _OPUS_RATE)
+
+
+def player_time(seconds: float | None) -> str:
+    """A voice note's length as WhatsApp's player shows it: `0:07`, `1:32` (`-:--` when unknown)."""
+    if seconds is None:
+        return "-:--"
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def player_line(seconds: float | None) -> str:
+    """The voice-note player a chat bubble shows: `▶ ━━━━━━━━━━ 0:07`."""
+    return f"▶ {'━' * 12} {player_time(seconds)}"

@@ -36,7 +36,7 @@ ACTS: dict[str, tuple[list[str], list[str], list[dict[str, Any]]]] = {
                [{"media": {"kind": "image", "path": "files/conta.png", "caption": "minha conta"}}]),
     "/doc": ([], ["/doc files/conta.pdf"], [{"media": {"kind": "document", "path": "files/conta.pdf"}}]),
     "/audio": ([], ["/audio files/nota.ogg"], [{"media": {"kind": "audio", "path": "files/nota.ogg"}}]),
-    "/voice": ([], ["/voice files/nota.ogg"], [{"media": {"kind": "audio", "path": "files/nota.ogg"}}]),
+    "/voice": ([], ["/voice files/nota.ogg"], [{"voice": {"path": "files/nota.ogg"}}]),
     "/video": ([], ["/video files/clipe.mp4"], [{"media": {"kind": "video", "path": "files/clipe.mp4"}}]),
     "/sticker": ([], ["/sticker files/figura.webp"],
                  [{"media": {"kind": "sticker", "path": "files/figura.webp"}}]),

@@ -19,6 +19,24 @@ def _headers(response: httpx.Response) -> dict[str, list[str]]:
     return out
 
 
+def _part(ctx: Any, name: str, value: Any) -> tuple[str | None, bytes | str]:
+    """One multipart part, as Kestra sends it: a `kestra://` URI is that file from internal storage,
+    `{name, content}` the file at `content` named `name`, anything else its text (JSON for the rest)."""
+    if isinstance(value, dict) and "name" in value and "content" in value:
+        return str(value["name"]), _stored(ctx, str(value["content"]), name)
+    if isinstance(value, str) and value.startswith("kestra://"):
+        return value.rsplit("/", 1)[-1], _stored(ctx, value, name)
+    return None, value if isinstance(value, str) else json.dumps(value)
+
+
+def _stored(ctx: Any, uri: str, name: str) -> bytes:
+    try:
+        data = ctx.read_file(uri)
+    except (OSError, KeyError, ValueError) as exc:
+        raise TaskFailed(f"formData {name}: cannot read {uri} from internal storage: {exc}") from None
+    return data if isinstance(data, bytes) else str(data).encode()
+
+
 @register
 class HttpRequest(RunnableTask):
     """Send a request; outputs `uri`, `code`, `headers` (lists) and `body` as a string."""
@@ -50,7 +68,7 @@ class HttpRequest(RunnableTask):
         if props.get("formData") is not None:
             form = ctx.render(props["formData"])
             if content_type.startswith("multipart/"):
-                request["files"] = {k: (None, v if isinstance(v, str) else json.dumps(v)) for k, v in form.items()}
+                request["files"] = {str(k): _part(ctx, str(k), v) for k, v in form.items()}
             else:
                 request["data"] = {k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()}
         elif props.get("body") is not None:
