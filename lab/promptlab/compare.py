@@ -18,6 +18,9 @@ from typing import Any, Callable
 from lab.scenarios.model import ScenarioCase
 
 
+FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED", "timeout", "error"})
+
+
 @dataclass(slots=True)
 class TurnResult:
     """One turn of a cell: what the user sent and the replies as WhatsApp shows them."""
@@ -28,6 +31,11 @@ class TurnResult:
     tokens_out: int = 0
     cost_usd: float | None = 0.0
     latency_ms: float | None = None
+    state: str = "SUCCESS"  # the turn's execution state: a FAILED one's replies are a fallback, not an answer
+
+    @property
+    def failed(self) -> bool:
+        return self.state in FAILED_STATES
 
 
 @dataclass(slots=True)
@@ -117,13 +125,13 @@ def percentile(values: list[float], q: float) -> float | None:
 def cell_of(playback: Any, variant: str, model: str) -> Cell:
     """A cell from a scenario Playback."""
     from lab.scenarios.assertions import describe_failures, views
-    from lab.scenarios.replies import reply_text
+    from lab.scenarios.replies import bubble_text
 
     turns = []
     for t in playback.transcript.turns:
-        turns.append(TurnResult(user=t.inbound.summary, replies=[reply_text(v) for v in views(t)],
+        turns.append(TurnResult(user=t.inbound.summary, replies=[bubble_text(v) for v in views(t)],
                                 tokens_in=t.input_tokens, tokens_out=t.output_tokens, cost_usd=t.cost_usd,
-                                latency_ms=t.timings.terminal_ms))
+                                latency_ms=t.timings.terminal_ms, state=t.state))
     latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
     costs = [t.cost_usd for t in turns]
     failures = describe_failures(playback.failures, playback.transcript.turns) + \

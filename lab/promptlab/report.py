@@ -67,8 +67,9 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111b21;background:#ff
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d1d7db;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f0f2f5}.pass{background:#c8f7c5}.fail{background:#ffc9c9}
-.bubble{background:#d9fdd3;border-radius:8px;padding:4px 8px;margin:2px 0;white-space:pre-wrap}
-.user{background:#f0f2f5;border-radius:8px;padding:4px 8px;white-space:pre-wrap}
+.bubble{background:#f0f2f5;border-radius:8px;padding:4px 8px;margin:2px 0;white-space:pre-wrap}
+.bubble.failed{background:#ffe3e3;border-left:4px solid #d93025}.failed-note{color:#d93025;font-weight:bold}
+.user{background:#d9fdd3;border-radius:8px;padding:4px 8px;white-space:pre-wrap}
 del{background:#ffd6d6;text-decoration:line-through}ins{background:#b7f0ad;text-decoration:none}
 pre{background:#f7f7f7;padding:8px;overflow:auto}.muted{color:#667781}
 """
@@ -141,7 +142,10 @@ def _side_by_side(run: CompareRun, scenario: str, cols: list[tuple[str, str]]) -
             text = "\n".join(c.turns[i].replies) or "(no reply)"
             body = escape(text) if j == 0 else _diff_html(base_text, text)
             t = c.turns[i]
-            out.append(f"<td><div class='bubble'>{body}</div><span class='muted'>{t.tokens_in}/{t.tokens_out} tok · "
+            failed = (f"<div class='failed-note'>execution {escape(t.state)}: a fallback reply</div>"
+                      if t.failed else "")
+            out.append(f"<td>{failed}<div class='bubble{' failed' if t.failed else ''}'>{body}</div>"
+                       f"<span class='muted'>{t.tokens_in}/{t.tokens_out} tok · "
                        f"{escape(_money(t.cost_usd))} · {_ms(t.latency_ms)} ms</span></td>")
         out.append("</tr>")
     out.append("</table>")
@@ -178,7 +182,8 @@ def side_by_side_text(run: CompareRun, scenario: str) -> str:
             if j:
                 text = "".join(t if op == "=" else f"[-{t}-]" if op == "-" else f"{{+{t}+}}"
                                for op, t in word_diff(base_text, text))
-            lines.append(f"   {_col(v, m, run)}: {text}")
+            failed = f" (execution {c.turns[i].state})" if c.turns[i].failed else ""
+            lines.append(f"   {_col(v, m, run)}{failed}: {text}")
     return "\n".join(lines)
 
 

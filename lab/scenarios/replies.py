@@ -63,5 +63,16 @@ def reply_text(view: dict[str, Any]) -> str:
     return ""
 
 
+def bubble_text(view: dict[str, Any]) -> str:
+    """The bubble as text, with what the user can tap under it: `[Ver planos] [Falar com atendente]`
+    for reply buttons, `☰ Ver opções: Básico · Família` for a list's rows."""
+    lines = [reply_text(view)] if reply_text(view) else []
+    if view.get("buttons"):
+        lines.append(" ".join(f"[{b}]" for b in view["buttons"]))
+    if view.get("sections"):
+        lines.append(f"☰ {view.get('list_button') or 'list'}: " + " · ".join(row_titles(view)))
+    return "\n".join(lines)
+
+
 def row_titles(view: dict[str, Any]) -> list[str]:
     return [r for s in view.get("sections") or [] for r in s["rows"]]

@@ -16,8 +16,29 @@ from typing import Any, Callable
 
 from lab.errors import ConfigError
 
-MODES = ("replay", "scripted", "live")  # replay is the default: offline, free, deterministic
-MODE_HELP = {"replay": "cassettes, free", "scripted": "scripted replies", "live": "LLM upstream, costs"}
+# auto is the default, as in `walab compare`: each scenario plays its own source (its cassette, its
+# scripted replies, or no model), offline, free and deterministic.
+MODES = ("auto", "replay", "scripted", "live")
+MODE_HELP = {"auto": "each scenario's own source, free", "replay": "cassettes, free",
+             "scripted": "scripted replies", "live": "LLM upstream, costs"}
+# The scenario sources each mode plays as they are (live plays every one, against the upstream).
+PLAYS = {"auto": {"cassette", "scripted", "none"}, "replay": {"cassette"}, "scripted": {"scripted"}}
+
+
+def playable(mode: str, source: str) -> bool:
+    """Whether `mode` plays a scenario whose LLM replies come from `source`."""
+    return mode == "live" or source in PLAYS.get(mode, set())
+
+
+def skipped_note(mode: str, scenarios: list["ScenarioChoice"]) -> str:
+    """The scenarios `mode` does not play, and why (empty when it plays them all)."""
+    left = [s for s in scenarios if not playable(mode, s.source)]
+    if not left:
+        return ""
+    names = ", ".join(f"{s.name} ({s.source})" for s in left)
+    why = "a live scenario costs money: live mode plays it" if mode == "auto" else \
+        "auto mode (F7) plays each scenario from its own source"
+    return f"Not ticked in {mode} mode: {names}; {why}."
 
 
 @dataclass(slots=True)
@@ -36,7 +57,7 @@ class CompareRequest:
 
     scenarios: list[Path]
     variants: list[str]
-    mode: str = "replay"
+    mode: str = "auto"
     models: list[str] = field(default_factory=lambda: [""])
 
 

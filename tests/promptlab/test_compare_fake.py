@@ -103,3 +103,30 @@ def test_update_plays_scripted_scenarios_from_their_script(tmp_path: Path) -> No
     run = run_matrix(expand(scripted) + expand(recorded), VARIANTS[:1], [""], mode="update", player_factory=factory)
     assert modes == [None, "replay"]  # None: the scenario's own source (its script)
     assert all(c.passed for c in run.cells) and not any(c.needs_recording for c in run.cells)
+
+
+def test_turn_view_shows_buttons_rows_and_a_failed_executions_fallback(tmp_path: Path) -> None:
+    """The turn view (TUI and HTML) shows what the user can tap, marks a FAILED execution's reply as a
+    fallback, and colours as the chat does: the user green, the agent grey."""
+    from rich.console import Console
+
+    from lab.promptlab.compare import Cell, CompareRun, TurnResult
+    from lab.scenarios.replies import bubble_text
+    from lab.tui.widgets.compare_view import side_by_side
+
+    assert bubble_text({"text": "Escolha", "buttons": ["Ver planos", "Falar"]}) == "Escolha\n[Ver planos] [Falar]"
+    assert bubble_text({"text": "Planos", "list_button": "Ver", "sections": [{"title": "", "rows": ["Básico", "Família"]}]}
+                       ) == "Planos\n☰ Ver: Básico · Família"
+    run = CompareRun(variants=["a"], models=[""], scenarios=["s"], mode="auto")
+    run.cells.append(Cell(scenario="s", variant="a", model="", turns=[
+        TurnResult(user="Oi", replies=["Olá\n[Ver planos]"]),
+        TurnResult(user="Preço?", replies=["Desculpe, tive um problema"], state="FAILED")]))
+    page = report.html(run)
+    assert "[Ver planos]" in page and "execution FAILED: a fallback reply" in page
+    assert "<div class='bubble failed'>Desculpe" in page and "<div class='bubble'>Olá" in page
+    assert ".user{background:#d9fdd3" in page and ".bubble{background:#f0f2f5" in page
+    console = Console(width=100, record=True)
+    console.print(side_by_side(run, "s"))
+    screen = console.export_text()
+    assert "[Ver planos]" in screen and "execution FAILED: a fallback reply" in screen
+    assert "(execution FAILED): Desculpe" in report.side_by_side_text(run, "s")

@@ -101,6 +101,8 @@ async def test_replay_compare_of_two_variants_over_a_bundled_scenario(project: P
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         screen = await open_compare(pilot, palette=True)
+        await pilot.press("f7")  # auto -> replay
+        await settle(pilot)
         request = screen.request()
         assert [p.name for p in request.scenarios] == ["greeting_plans.yaml"]  # the one with a cassette
         assert request.variants == VARIANTS and request.mode == "replay"
@@ -111,7 +113,7 @@ async def test_replay_compare_of_two_variants_over_a_bundled_scenario(project: P
         assert rows[0][3] == "10/10" and rows[0][5].startswith("$") and rows[1][5].startswith("$")
         baseline, concise = screen.result.cells[0], screen.result.cells[1]
         assert baseline.turns[0].replies[0].startswith("Olá! Sou a Sol")
-        assert concise.turns[0].replies[0] == "Olá! Sou a Sol, da Solar Sul Energia. Como posso ajudar?"
+        assert concise.turns[0].replies[0] == "Olá! Sou a Sol, da Solar Sul Energia. Como posso ajudar?\n[Ver planos]"
         assert not concise.cassette_miss  # replayed, not a miss: its replies differ
         await pilot.press("down")
         await settle(pilot)
@@ -127,6 +129,8 @@ async def test_a_never_recorded_variant_fails_with_a_replay_miss_and_says_so(pro
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         screen = await open_compare(pilot, palette=True)
+        await pilot.press("f7")  # auto -> replay: the cassette scenario alone
+        await settle(pilot)
         await run_and_wait(pilot)
         rows = matrix(screen)
         # The miss used no tokens: it cost nothing, not "price unknown" (gpt-4o-mini's price is known).
@@ -142,7 +146,7 @@ async def test_matrix_and_word_diff_side_by_side(hello_project: Path, make_fake_
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         screen = await open_compare(pilot)
-        await pilot.press("f7")  # replay -> scripted: the mode goes to every cell's player
+        await pilot.press("f7", "f7")  # auto -> replay -> scripted: the mode goes to every cell's player
         await settle(pilot)
         scenarios = screen.query_one("#compare-scenarios")
         assert scenarios.selected == []  # hello has no scripted replies: the mode does not pre-tick it
@@ -276,7 +280,7 @@ async def test_live_mode_asks_before_an_expensive_run(hello_project: Path, make_
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         screen = await open_compare(pilot)
-        await pilot.press("f7", "f7")  # replay -> scripted -> live
+        await pilot.press("f7", "f7", "f7")  # auto -> replay -> scripted -> live
         await settle(pilot)
         assert screen.mode == "live"
         screen.query_one("#compare-scenarios").select(str(hello_project / "scenarios" / "whatsapp_agent" / "hello.yaml"))
@@ -305,3 +309,22 @@ async def test_escape_dismisses_the_error_first(hello_project: Path, make_fake_a
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.chat
+
+
+async def test_auto_mode_plays_every_scenario_from_its_source_and_other_modes_say_what_they_skip(
+        project: Path, make_fake_app) -> None:
+    """Auto (the default, as in `walab compare`) ticks the cassette and scripted scenarios alike;
+    replay names the scripted ones it leaves out, and the mode that plays them."""
+    shutil.copytree(ROOT / "scenarios" / "whatsapp_agent", project / "scenarios" / "whatsapp_agent")
+    app = make_fake_app(flow="whatsapp_agent")
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        screen = await open_compare(pilot)
+        assert screen.mode == "auto"
+        ticked = {Path(p).stem for p in screen.query_one("#compare-scenarios").selected}
+        assert ticked == {"duplicate_delivery", "expired_window", "greeting_plans", "llm_error", "rate_limit"}
+        await pilot.press("f7")  # auto -> replay
+        await settle(pilot)
+        assert {Path(p).stem for p in screen.query_one("#compare-scenarios").selected} == {"greeting_plans"}
+        hint = str(screen.query_one("#compare-side").render())
+        assert "Not ticked in replay mode:" in hint and "llm_error (scripted)" in hint and "auto mode (F7)" in hint

@@ -19,7 +19,17 @@ from textual.widgets import DataTable, Footer, Label, Select, SelectionList, Sta
 from textual.worker import Worker, WorkerState
 
 from lab.errors import LabError
-from lab.tui.compare_run import MODE_HELP, MODES, CompareRequest, bundled_scenarios, flow_variants, live_estimate, run_compare
+from lab.tui.compare_run import (
+    MODE_HELP,
+    MODES,
+    CompareRequest,
+    bundled_scenarios,
+    flow_variants,
+    live_estimate,
+    playable,
+    run_compare,
+    skipped_note,
+)
 from lab.tui.session import active_prompt, maybe_await
 from lab.tui.widgets import compare_view as view
 from lab.tui.widgets.error_panel import ErrorPanel
@@ -51,7 +61,8 @@ class CompareScreen(Screen[None]):
         Binding("f6", "cancel_compare", "Cancel run", id="compare-cancel",
                 tooltip="Stop the running compare; the cells already finished are kept"),
         Binding("f7", "next_mode", "Mode", id="compare-mode",
-                tooltip="Cycle the LLM mode: replay (cassettes, default), scripted, live (costs money)"),
+                tooltip="Cycle the LLM mode: auto (each scenario's own source, default), replay (cassettes), "
+                "scripted, live (costs money)"),
         Binding("ctrl+o", "promote", "Promote", id="compare-promote",
                 tooltip="Make the selected row's variant the flow's default prompt file and deploy it"),
         Binding("escape", "close", "Back to chat", id="compare-close",
@@ -102,7 +113,7 @@ class CompareScreen(Screen[None]):
                 yield Select([(f"{f} · {n} variant{'s' * (n != 1)}", f) for f, n in self.flows.items()],
                              prompt="flow", id="compare-flow", allow_blank=not self.flows,
                              value=self.flow if self.flow in self.flows else Select.NULL)
-                yield Select([(f"{m} ({MODE_HELP[m]})", m) for m in MODES], value="replay", id="compare-mode",
+                yield Select([(f"{m} ({MODE_HELP[m]})", m) for m in MODES], value="auto", id="compare-mode",
                              allow_blank=False)
                 yield Static("", id="compare-progress")
         yield view.CompareMatrix(id="compare-matrix", cursor_type="row", zebra_stripes=True)
@@ -156,8 +167,9 @@ class CompareScreen(Screen[None]):
         self._title()
 
     def _playable(self, scenario: Any) -> bool:
-        """Pre-tick what the mode can play: replay needs a cassette, scripted needs scripted replies."""
-        return self.mode == "live" or scenario.source == {"replay": "cassette", "scripted": "scripted"}[self.mode]
+        """Pre-tick what the mode can play: auto each scenario but live ones, replay those with a cassette,
+        scripted those with scripted replies."""
+        return playable(self.mode, scenario.source)
 
     def _hint(self, mine: list[Any], variants: int) -> None:
         """What to do next, shown where the replies will be."""
@@ -172,10 +184,11 @@ class CompareScreen(Screen[None]):
             text = (f"No scenario of {self.flow} can be played in {self.mode} mode as it is: F7 changes the mode "
                     "(scripted plays each scenario's scripted replies), or tick scenarios with space.")
         else:
-            text = ("Tick scenarios and two or more variants (space), then F5. Replay plays the recorded cassettes "
-                    "(offline, free); a variant never recorded fails with a replay miss: record it with "
+            text = ("Tick scenarios and two or more variants (space), then F5. Auto and replay play the recorded "
+                    "cassettes (offline, free); a variant never recorded fails with a replay miss: record it with "
                     "`walab compare --llm update`, or use live mode.")
-        self.query_one("#compare-side", Static).update(Text(text, style="yellow"))
+        skipped = skipped_note(self.mode, mine)
+        self.query_one("#compare-side", Static).update(Text(text + (f"\n{skipped}" if skipped else ""), style="yellow"))
 
     def _title(self) -> None:
         active = active_prompt(getattr(self.app, "lab", None), replace(self.settings, flow=self.flow),
@@ -188,7 +201,7 @@ class CompareScreen(Screen[None]):
     @property
     def mode(self) -> str:
         value = self.query_one("#compare-mode", Select).value
-        return value if isinstance(value, str) else "replay"
+        return value if isinstance(value, str) else "auto"
 
     def request(self) -> CompareRequest:
         """What is ticked: scenario files and variants, in list order (the first variant is the baseline)."""
@@ -214,6 +227,8 @@ class CompareScreen(Screen[None]):
             self.auto_ticked = {str(s.path) for s in self.scenarios if s.flow == self.flow and self._playable(s)}
             for path in self.auto_ticked:
                 scenarios.select(path)
+        self._hint([s for s in self.scenarios if s.flow == self.flow],
+                   self.query_one("#compare-variants", SelectionList).option_count)
         self._title()
 
     @on(DataTable.RowHighlighted, "#compare-matrix")

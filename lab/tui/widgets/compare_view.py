@@ -115,6 +115,8 @@ def side_by_side(run: Any, scenario: str) -> Table | Text:
             t = c.turns[i]
             text = "\n".join(t.replies) or "(no reply)"
             body = Text(text) if j == 0 or base is None else diff_text(base_text, text)
+            if t.failed:
+                body = Text.assemble((f"execution {t.state}: a fallback reply\n", "bold red"), body)
             body.append(f"\n{t.tokens_in}/{t.tokens_out} tok · {money(t.cost_usd)} · {ms(t.latency_ms)} ms", style="dim")
             row.append(body)
         table.add_row(*row)
