@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError("TEXT is empty: WhatsApp does not send an empty message",
                          fix='give the text the user types, e.g. walab send "Oi" (or a photo with --image PATH)')
+    if args.image:
+        _check_image(args.image)
     if args.script and args.llm not in (None, "scripted"):
         from lab.errors import ConfigError
 
@@ -69,6 +71,26 @@ def run(args: argparse.Namespace) -> int:
     llm = "scripted" if args.script else args.llm
     settings = load_settings(llm_mode=llm, kestra_url=args.kestra, flow=args.flow, kestra_version=args.kestra_version)
     return asyncio.run(_send(settings, args))
+
+
+def _check_image(path: str) -> None:
+    """A missing or unreadable `--image` is a usage error (exit 2), said before the lab starts."""
+    from pathlib import Path
+
+    from lab.errors import ConfigError
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ConfigError(f"--image {path}: no such file" if not file.exists() else f"--image {path} is not a file",
+                          where=str(file.resolve()), fix="give the path of a photo (JPEG or PNG), e.g. --image files/conta.jpg")
+
+
+async def _reachable(url: str) -> None:
+    """Raise KestraUnreachable when nothing answers at `url` (its open `/api/v1/configs`)."""
+    from lab.kestra.client import KestraClient
+
+    async with KestraClient(url) as client:
+        await client.detect()
 
 
 async def _send(settings: Any, args: argparse.Namespace) -> int:
@@ -87,6 +109,7 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
     serve = bool(args.serve or settings.kestra_url)  # a real Kestra calls the Graph API and the gateway back
     deploy = not getattr(args, "no_deploy", False)
     if settings.kestra_url and deploy:  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
+        await _reachable(settings.kestra_url)  # an unreachable one is said first, with no deploy notice before it
         print(deploy_notice(settings), file=sys.stderr, flush=True)
     fixtures = None
     if getattr(args, "fixtures", None):

@@ -108,7 +108,7 @@ async def _record(args: argparse.Namespace) -> int:
             await _chat(lab, settings)
         finally:
             recorder.stop()
-        print(f"saved {path} ({len(recorder.steps)} steps)", flush=True)
+        print(f"saved {path} ({len(recorder.steps)} step{'s' * (len(recorder.steps) != 1)})", flush=True)
     return 0
 
 

@@ -6,6 +6,7 @@ file without reading this code.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from lab.config import kestra_version
 from lab.errors import ConfigError
 from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
+from lab.kestra.shapes import TERMINATED
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -296,16 +298,44 @@ def _expect(src: _Source, keys: list[str | int], data: Any) -> Expect:
         contains=[contains] if isinstance(contains, str) else [str(c) for c in contains],
         matches=_regex(src, [*keys, "matches"], data.get("matches")),
         replies=None if replies is None else [_reply(src, [*keys, "replies", i], r) for i, r in enumerate(replies)],
-        buttons=data.get("buttons"),
-        rows=data.get("rows"),
+        buttons=_titles(src, [*keys, "buttons"], data.get("buttons")),
+        rows=_titles(src, [*keys, "rows"], data.get("rows")),
         template=data.get("template"),
-        state=data.get("state"),
+        state=_state(src, [*keys, "state"], data.get("state")),
         outputs=_outputs(src, [*keys, "output"], data.get("output")),
         violation=data.get("violation"),
         no_reply=bool(data.get("no_reply", False)),
         budget=_budget(src, [*keys, "budget"], data.get("budget")),
         judge=_judge(src, [*keys, "judge"], data.get("judge")),
     )
+
+
+# What `expect: {state: ...}` can be: a terminal Kestra state of the turn's execution, or the lab's
+# verdict for a turn that started none (`ok`) or did not finish (`timeout`, `error`).
+TURN_STATES = (*sorted(TERMINATED), "ok", "timeout", "error")
+
+
+def _titles(src: _Source, keys: list[str | int], value: Any) -> list[str] | None:
+    """`buttons:` / `rows:` as a list of titles; a lone text is refused (it would be compared letter by letter)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        example = f"[{value}]" if isinstance(value, str) else "[Ver planos, Falar com atendente]"
+        raise src.error(keys, f"{keys[-1]} must be a list of titles, not {type(value).__name__} {value!r}",
+                        f"a list, e.g. `{keys[-1]}: {example}`")
+    return [str(v) for v in value]
+
+
+def _state(src: _Source, keys: list[str | int], value: Any) -> str | None:
+    """`state:` as one of TURN_STATES (a variable `{{ ... }}` is checked once expanded)."""
+    if value is None:
+        return None
+    text = str(value)
+    if text not in TURN_STATES and "{{" not in text:
+        close = difflib.get_close_matches(text.upper(), TURN_STATES, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise src.error(keys, f"unknown execution state {text!r}", f"{hint}one of {', '.join(TURN_STATES)}")
+    return text
 
 
 def _regex(src: _Source, keys: list[str | int], value: Any) -> str | None:
@@ -325,7 +355,8 @@ def _reply(src: _Source, keys: list[str | int], data: Any) -> ReplyExpect:
         raise src.error(keys, "a reply expectation must be text or a mapping", f"keys among {', '.join(sorted(REPLY_KEYS))}")
     return ReplyExpect(
         text=data.get("text"), contains=data.get("contains"), matches=_regex(src, [*keys, "matches"], data.get("matches")),
-        buttons=data.get("buttons"), rows=data.get("rows"), template=data.get("template"),
+        buttons=_titles(src, [*keys, "buttons"], data.get("buttons")),
+        rows=_titles(src, [*keys, "rows"], data.get("rows")), template=data.get("template"),
         media=data.get("media"), type=data.get("type"),
     )
 

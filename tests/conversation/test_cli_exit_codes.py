@@ -76,12 +76,23 @@ def test_exit_code_of_errors() -> None:
     assert exit_code(KestraServerError("x", status=500)) == 1
 
 
-def test_send_to_a_real_kestra_says_it_deploys_there_first() -> None:
-    """QA P2-17: the flows of that namespace are replaced; say so before doing it."""
+def test_send_to_an_unreachable_kestra_says_so_before_any_deploy_notice() -> None:
     done = walab("send", "--kestra", UNREACHABLE, "Oi")
+    assert done.returncode == 2 and "cannot reach Kestra" in done.stderr and "deploying" not in done.stderr
+
+
+def test_a_missing_image_is_a_usage_error() -> None:
+    done = walab("send", "--image", "nao_existe.jpg", "Oi")
+    assert done.returncode == 2, done.stderr
+    assert "--image nao_existe.jpg: no such file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_send_to_a_real_kestra_says_it_deploys_there_first(refusing_kestra: str) -> None:
+    """QA P2-17: the flows of that namespace are replaced; say so before doing it."""
+    done = walab("send", "--kestra", refusing_kestra, "Oi")
     notice = done.stderr.splitlines()[0]
     assert notice.startswith("walab send: deploying ") and "/flows/" in notice
-    assert f"namespace company.whatsapp on {UNREACHABLE}" in notice and "as `walab deploy` does" in notice
+    assert f"namespace company.whatsapp on {refusing_kestra}" in notice and "as `walab deploy` does" in notice
     helped = walab("send", "--help")
     assert "deployed to its namespace first" in " ".join(helped.stdout.split())
     embedded = walab("send", "Oi")

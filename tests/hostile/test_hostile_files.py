@@ -130,4 +130,4 @@ def test_walab_record_goes_on_after_a_latin1_line(project):
     out = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, out
     assert "not UTF-8 text (byte 0xe9 at column 4)" in out and "unexpected error" not in out
-    assert "saved" in out and "(1 steps)" in out
+    assert "saved" in out and "(1 step)" in out

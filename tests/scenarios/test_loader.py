@@ -67,6 +67,11 @@ steps:
     ("contacts: [{name: Ana, wa_id: '+55 11'}]\nsteps:\n  - user: Oi\n", "wa_id must be digits", 3, "digits"),
     ("steps:\n  - user: Oi\n    expect: {colour: blue}\n", "unknown expectation 'colour'", 5, "buttons"),
     ("stepz: []\n", "unknown key 'stepz'", 3, "steps"),
+    ("steps:\n  - user: Oi\n    expect:\n      buttons: Ver planos\n", "buttons must be a list of titles", 6,
+     "buttons: [Ver planos]"),
+    ("steps:\n  - user: Oi\n    expect:\n      replies: [{rows: Básico}]\n", "rows must be a list", 6, "rows: [Básico]"),
+    ("steps:\n  - user: Oi\n    expect:\n      state: SUCESS\n", "unknown execution state 'SUCESS'", 6,
+     "did you mean SUCCESS? one of CANCELLED, FAILED"),
 ])
 def test_errors_name_file_line_and_shape(body: str, what: str, line: int, expected: str) -> None:
     err = _err(HEAD + body)
