@@ -253,7 +253,7 @@ def report(rows: list[dict], memory: list[dict], args: argparse.Namespace, load:
                      f"{r['window_cpu_s']:.2f} | {r['per_cpu_s']:,.0f} | {r['failures']} |")
     ratios = [w["per_cpu_s"] / b["per_cpu_s"] for w, b in zip(rows[::2], rows[1::2]) if b["per_cpu_s"]]
     lines += ["", "Ratio walab / bare per round: " + ", ".join(f"{r:.2f}" for r in ratios)
-              + f" (target ≥ 0.50).", "",
+              + " (target ≥ 0.50).", "",
               "| generator | users | Locust RSS MB | per user |", "|---|---:|---:|---:|"]
     for kind in ("walab", "bare"):
         few, many = [m for m in memory if m["kind"] == kind]

@@ -47,7 +47,6 @@ class VirtualClock:
 
 def parse_duration(text: str) -> timedelta:
     """Parse `25h`, `90m`, `2d`, `30s`, `1h30m` or ISO-8601 `PT25H` into a timedelta."""
-    import re
 
     s = text.strip()
     try:

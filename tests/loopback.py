@@ -11,7 +11,6 @@ import socket
 import threading
 
 import uvicorn
-
 from waiting import eventually_sync
 
 

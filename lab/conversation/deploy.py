@@ -19,7 +19,7 @@ from lab.errors import ConfigError
 if TYPE_CHECKING:
     from lab.config import Settings
     from lab.kestra.client import KestraClient
-    from lab.promptlab.prompts import PromptFile
+    from lab.prompts import PromptFile
 
 WEBHOOK_TYPES = ("io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook")
 SECRET_NAMES = ("WA_TOKEN", "LLM_API_KEY")
@@ -157,7 +157,7 @@ def kv_config(settings: "Settings", *, model: str | None = None, lead_use_llm: b
 
 def plan(settings: "Settings", *, lead_use_llm: bool = False, with_secrets: bool = True) -> DeployPlan:
     """The deployment of the project's namespace for these settings."""
-    from lab.promptlab.prompts import load_prompts
+    from lab.prompts import load_prompts
 
     prompts = load_prompts(settings.prompts_dir)
     flows = flow_sources(settings.flows_dir, settings.namespace)

@@ -63,8 +63,8 @@ from lab.conversation.actions import (
     Advance,
     ArmFault,
     ContactCard,
-    Read,
     React,
+    Read,
     ReplyTo,
     SendContacts,
     SendLocation,
@@ -89,7 +89,7 @@ from lab.whatsapp.reply import Reply, visible
 if TYPE_CHECKING:
     from lab.config import Contact, Settings
     from lab.conversation.assembly import Parts
-    from lab.promptlab.prompts import PromptFile
+    from lab.prompts import PromptFile
 
 DEFAULT_TURN_TIMEOUT = 30.0
 
@@ -175,9 +175,7 @@ class Lab:
                 applies to every execution (--fixtures FILE); refused on a real Kestra.
         """
         async def build() -> Lab:
-            from lab.conversation.assembly import assemble
-
-            from lab.conversation.assembly import close
+            from lab.conversation.assembly import assemble, close
 
             parts = await assemble(settings, serve=serve, cassette=cassette, scripted=scripted,
                                    clock_start=clock_start, target_url=target_url, deploy_project=deploy)
@@ -354,7 +352,7 @@ class Lab:
     # -- prompts ----------------------------------------------------------------------------
     async def apply_prompt(self, prompt_id: str) -> "PromptFile":
         """Deploy a prompt variant as its flow's active prompt (`prompts/<flow>.md`)."""
-        from lab.promptlab.prompts import find_prompt, load_prompts
+        from lab.prompts import find_prompt, load_prompts
 
         prompt = find_prompt(load_prompts(self.settings.prompts_dir), prompt_id)
         await self.client.upload_file(self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8"))

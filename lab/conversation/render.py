@@ -62,7 +62,7 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: s
         lines.append("< (no reply)")
     reads = sum(1 for s in turn.replies if not visible(s))
     if reads:
-        lines.append(f"  ✓✓ marked as read" + (f" ({reads})" if reads > 1 else ""))
+        lines.append("  ✓✓ marked as read" + (f" ({reads})" if reads > 1 else ""))
     lines.append("")
     for ex in turn.executions:
         dur = f"{ex.duration_ms:.0f} ms" if ex.duration_ms is not None else "-"

@@ -25,14 +25,21 @@ from lab.errors import ConfigError, LabError
 from lab.llm import shapes, transcription, warmup
 from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
 from lab.llm.asgi import stream as stream_events
-from lab.llm.canonical import canonical_chat, chat_key, embedding_key, last_user_text, request_key, summarize
+from lab.llm.canonical import (
+    canonical_chat,
+    chat_key,
+    embedding_key,
+    last_user_text,
+    request_key,
+    summarize,
+)
 from lab.llm.cassette import CassetteEntry, CassetteStore
 from lab.llm.metering import estimate_usage, meter, reported_usage
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
-from lab.llm.scripted import ScriptedReplies
 from lab.llm.relay import StreamFailed, check_upstream, error_message, loads, relay_stream
 from lab.llm.request_check import check_chat, check_embeddings
+from lab.llm.scripted import ScriptedReplies
 from lab.llm.scrub import Scrubber, newest_text
 from lab.llm.upstream import Upstream, UpstreamError
 

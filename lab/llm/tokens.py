@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import os
 from functools import lru_cache
-import importlib.util
 from pathlib import Path
 from typing import Any
 

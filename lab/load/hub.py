@@ -31,8 +31,8 @@ from typing import Any, Awaitable, Callable
 import orjson
 
 from lab.conversation.render import send_text
-from lab.whatsapp.reply import Reply, visible
 from lab.kestra.engine.states import TERMINATED
+from lab.whatsapp.reply import Reply, visible
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -16,7 +16,7 @@ from typing import Any
 import gevent
 import orjson
 from gevent.queue import Queue
-from geventhttpclient import HTTPClient, URL
+from geventhttpclient import URL, HTTPClient
 
 POLL_WAIT = 10.0  # seconds the hub holds a poll with nothing to say
 # After a poll that brought events, wait this long before the next one, so that under load one

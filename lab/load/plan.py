@@ -22,6 +22,7 @@ from lab.scenarios.expand import expand
 from lab.scenarios.loader import load_scenario
 from lab.scenarios.model import Expect, Scenario, Step
 
+
 @dataclass(slots=True)
 class ReplyCheck:
     """What a turn's replies must show (the part of a scenario's `expect` a load user checks)."""

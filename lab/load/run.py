@@ -21,9 +21,9 @@ from typing import Any
 from lab.conversation.assembly import check_flow
 from lab.conversation.lab import Lab
 from lab.errors import ConfigError
+from lab.llm import tokens
 from lab.load.faults import FaultPlan, GraphFaults, ModelFaults
 from lab.load.hub import LoadHub
-from lab.llm import tokens
 from lab.load.plan import ConversationScript, to_json
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")

@@ -13,7 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.config import load_settings
-    from lab.promptlab.prompts import load_prompts
+    from lab.prompts import load_prompts
 
     settings = load_settings()
     if args.promote:

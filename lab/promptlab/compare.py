@@ -257,7 +257,7 @@ def cassette_missed(playback: Any) -> bool:
 
 def prompt_diffs(prompts_dir: Path, variants: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Each variant's prompt as a unified diff against the baseline (the first variant), and every hash."""
-    from lab.promptlab.prompts import find_prompt, load_prompts
+    from lab.prompts import find_prompt, load_prompts
 
     prompts = load_prompts(prompts_dir)
     files = {v: find_prompt(prompts, v) for v in variants}

@@ -36,7 +36,7 @@ def estimate(cases: list[ScenarioCase], variants: list[str], models: list[str], 
              repeat: int = 1) -> list[Estimate]:
     """One Estimate per variant × model (model '' = the variant's own model)."""
     from lab.llm.prices import cost_usd
-    from lab.promptlab.prompts import find_prompt, load_prompts
+    from lab.prompts import find_prompt, load_prompts
 
     prompts = load_prompts(prompts_dir)
     out = []

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from lab import yamlio
-from lab.errors import ConfigError
 from lab.conversation.session import LabSession
+from lab.errors import ConfigError
 
 
 def _file_text(prompt_id: str, description: str, model: str | None, temperature: float | None,
@@ -29,7 +29,7 @@ def _file_text(prompt_id: str, description: str, model: str | None, temperature:
 
 def promote(prompts_dir: Path, variant_id: str) -> Path:
     """Make `variant_id` its flow's default prompt file; returns the default file's path."""
-    from lab.promptlab.prompts import find_prompt, load_prompts
+    from lab.prompts import find_prompt, load_prompts
 
     prompts = load_prompts(prompts_dir)
     winner = find_prompt(prompts, variant_id)

@@ -12,8 +12,8 @@ from typing import Any
 
 from lab.conversation.model import Turn
 from lab.scenarios import replies as rp
-from lab.whatsapp.reply import visible
 from lab.scenarios.model import Budget, Expect, OutputExpect, ReplyExpect
+from lab.whatsapp.reply import visible
 
 
 @dataclass(slots=True)

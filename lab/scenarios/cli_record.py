@@ -22,9 +22,9 @@ from lab.conversation.actions import Action, Advance, SwitchContact
 from lab.conversation.composer import USAGE, ShowHelp, parse_command
 from lab.conversation.phone import find_contact
 from lab.conversation.render import send_text
-from lab.whatsapp.reply import visible
-from lab.errors import ConfigError, LabError
 from lab.conversation.session import LabSession
+from lab.errors import ConfigError, LabError
+from lab.whatsapp.reply import visible
 
 # The record chat's own commands, beside the composer's (`composer.USAGE`).
 RECORD_USAGE = {

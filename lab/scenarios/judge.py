@@ -11,11 +11,11 @@ import re
 from typing import Any
 
 from lab.conversation.model import Turn
+from lab.conversation.session import LabSession
 from lab.scenarios import replies as rp
-from lab.whatsapp.reply import visible
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
-from lab.conversation.session import LabSession
+from lab.whatsapp.reply import visible
 
 SYSTEM = ("You grade one turn of a WhatsApp conversation between a customer and a business's AI agent. "
           "Read the rubric and the conversation, then answer only with JSON: "

@@ -13,8 +13,8 @@ from typing import Any
 
 from lab import limits, yamlio
 from lab.config import kestra_version
-from lab.errors import ConfigError
 from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
+from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
 from lab.kestra.shapes import TERMINATED
 from lab.scenarios.model import (

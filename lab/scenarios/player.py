@@ -17,11 +17,11 @@ from typing import Any
 from lab.conversation.actions import SwitchContact, from_step
 from lab.conversation.model import Transcript, Turn
 from lab.conversation.phone import find_contact
+from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
-from lab.conversation.session import LabSession
 
 # A replay must not depend on the day it runs: without `clock:` the virtual clock starts here.
 DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"

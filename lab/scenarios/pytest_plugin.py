@@ -53,7 +53,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
         from lab.scenarios.items import ScenarioFile
 
         return ScenarioFile.from_parent(parent, path=file_path)
-    from lab.kestra.testsuite.items import KestraSuiteFile, is_suite_file  # Kestra's flow unit tests
+    from lab.kestra.testsuite.items import (  # Kestra's flow unit tests
+        KestraSuiteFile,
+        is_suite_file,
+    )
 
     if is_suite_file(file_path):
         return KestraSuiteFile.from_parent(parent, path=file_path)

@@ -27,10 +27,10 @@ from lab.clock import duration_text
 from lab.conversation.actions import Action, Advance, SwitchContact
 from lab.conversation.events import ActionPerformed, LabEvent
 from lab.conversation.model import Turn
+from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
 from lab.scenarios import replies as rp
 from lab.whatsapp.reply import MEDIA_KINDS, visible
-from lab.conversation.session import LabSession
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # A pause longer than this between two earlier turns becomes an `advance` step (the bot may

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.whatsapp.model import CapturedSend
-from lab.whatsapp.reply import MEDIA_KINDS, Reply
+from lab.whatsapp.reply import Reply
 
 
 def show(send: CapturedSend) -> dict[str, Any]:

@@ -10,12 +10,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from lab.conversation.session import LabSession
 from lab.errors import LabError
 from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands
 from lab.tui.messages import LabEventArrived, LabOpened
 from lab.tui.screens.chat import ChatScreen
 from lab.tui.session import LabFactory
-from lab.conversation.session import LabSession
 
 
 def _preload_core() -> None:

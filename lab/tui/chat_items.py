@@ -24,7 +24,7 @@ from lab.conversation.actions import (
 from lab.conversation.model import InboundEvent, Turn
 from lab.voice.ogg import player_line
 from lab.whatsapp.model import CapturedSend
-from lab.whatsapp.reply import Reply, TemplateUse, visible
+from lab.whatsapp.reply import Reply, TemplateUse, contact_card, visible
 
 Side = Literal["user", "business", "system"]
 
@@ -125,7 +125,7 @@ def item_from_send(send: CapturedSend, turn_index: int | None = None, templates:
         item.text = _location_text(reply.location)
     elif reply.type == "contacts":
         item.label = "👤 contact card"
-        item.text = "\n".join(name + (f" · {phones}" if phones else "") for name, phones in reply.contacts)
+        item.text = _card_lines(reply.contacts)
     elif reply.type == "reaction":
         item.text = reply.emoji or ""
         item.label = "reaction"
@@ -139,6 +139,10 @@ def _location_text(loc: dict[str, Any]) -> str:
     parts = [str(loc[k]) for k in ("name", "address") if loc.get(k)]
     parts.append(f"{loc.get('latitude', '?')}, {loc.get('longitude', '?')}")
     return "\n".join(parts)
+
+
+def _card_lines(cards: list[tuple[str, str]]) -> str:
+    return "\n".join(name + (f" · {phones}" if phones else "") for name, phones in cards)
 
 
 def _message_of(inbound: InboundEvent) -> dict[str, Any]:
@@ -178,7 +182,7 @@ def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str 
         item.text = _location_text(body)
     elif kind == "contacts":
         item.label = "👤 contact card"
-        item.text = _contacts_text(msg.get("contacts") or [])
+        item.text = _card_lines([contact_card(c) for c in msg.get("contacts") or []])
     elif kind == "reaction":
         item.text = str(body.get("emoji") or "")
         item.reacts_to = body.get("message_id")

@@ -42,7 +42,6 @@ class ActionCommands(_ListProvider):
 
     def entries(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         from lab.tui.app import binding_table
-
         from lab.tui.screens.compare import CompareScreen
 
         screen = _chat_screen(self)

@@ -83,7 +83,7 @@ def bundled_scenarios(scenarios_dir: Path) -> list[ScenarioChoice]:
 
 def flow_variants(prompts_dir: Path, flow: str) -> list[Any]:
     """The flow's prompt files, the default one first (it is the natural baseline)."""
-    from lab.promptlab.prompts import load_prompts
+    from lab.prompts import load_prompts
 
     mine = [p for p in load_prompts(prompts_dir) if p.flow == flow]
     return sorted(mine, key=lambda p: (p.variant != "default", p.id))

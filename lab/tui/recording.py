@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.conversation.session import LabSession
 from lab.errors import LabError
 from lab.tui.screens.record import slug
 from lab.tui.session import maybe_await
-from lab.conversation.session import LabSession
 
 
 @dataclass(slots=True)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import inspect
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
 from lab.conversation.session import LabSession
-
 
 LabFactory = Callable[[], AbstractAsyncContextManager[LabSession]]
 

@@ -136,7 +136,7 @@ class Reply:
             loc = p.get("location") or {}
             reply.location = {k: loc[k] for k in ("latitude", "longitude", "name", "address") if k in loc}
         elif kind == "contacts":
-            reply.contacts = [_contact(c) for c in p.get("contacts") or []]
+            reply.contacts = [contact_card(c) for c in p.get("contacts") or []]
         else:
             reply.body = _text_of(p.get(kind))
         return reply
@@ -212,7 +212,8 @@ def _template(reply: Reply, tpl: dict[str, Any]) -> None:
                                  components)
 
 
-def _contact(card: dict[str, Any]) -> tuple[str, str]:
+def contact_card(card: dict[str, Any]) -> tuple[str, str]:
+    """(name, phones) of a contact card as Meta shapes it (sent by the business or by the user)."""
     name = (card.get("name") or {}).get("formatted_name") or card.get("name") or "?"
     phones = ", ".join(str(ph.get("phone") or ph.get("wa_id") or "") for ph in card.get("phones") or [])
     return str(name), phones

@@ -25,14 +25,22 @@ import orjson
 from lab.clock import VirtualClock
 from lab.config import Business
 from lab.whatsapp import wamids
-from lab.whatsapp.errors import GraphError, bad_token, invalid_parameter, kind, rate_limit_headers, status_error, unknown_object
+from lab.whatsapp.errors import (
+    GraphError,
+    bad_token,
+    invalid_parameter,
+    kind,
+    rate_limit_headers,
+    status_error,
+    unknown_object,
+)
 from lab.whatsapp.faults import Faults
 from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.media import MediaStore
 from lab.whatsapp.model import CapturedSend, StatusEvent, Verdict
 from lab.whatsapp.signing import SignedWebhook
-from lab.whatsapp.statuses import REGIME_2025, Pricing, PricingPolicy
 from lab.whatsapp.status_delivery import StatusDispatcher
+from lab.whatsapp.statuses import REGIME_2025, Pricing, PricingPolicy
 from lab.whatsapp.templates import TemplateRegistry
 from lab.whatsapp.validation import Send, validate
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from waiting import eventually
 
 from lab.conversation import events as ev
 from lab.errors import ConfigError, LabError
-from waiting import eventually
 
-from .conftest import CLOCK, JOAO, MARIA, ROOT, settings
+from .conftest import CLOCK, MARIA, settings
 
 
 async def test_events_of_a_turn_in_order(open_lab):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lab.errors import ConfigError
-from lab.promptlab.prompts import find_prompt, load_prompt, load_prompts
+from lab.prompts import find_prompt, load_prompt, load_prompts
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from lab.conversation import events as ev
 from waiting import eventually
+
+from lab.conversation import events as ev
 
 from .conftest import CLOCK, MARIA, ROOT
 

@@ -10,9 +10,9 @@ import pytest
 
 from lab import limits
 from lab.clock import VirtualClock, parse_duration
+from lab.conversation.composer import parse_command as parse_composer
 from lab.errors import ConfigError
 from lab.scenarios.loader import parse_scenario
-from lab.conversation.composer import parse_command as parse_composer
 from lab.whatsapp.faults import Faults
 
 from .conftest import AUTH, Served, sandbox_app

@@ -11,7 +11,7 @@ from lab.config import load_settings
 from lab.errors import ConfigError
 from lab.kestra.engine.validation import validate
 from lab.llm.cassette import Cassette
-from lab.promptlab.prompts import load_prompt
+from lab.prompts import load_prompt
 from lab.scenarios.loader import load_scenario
 from lab.whatsapp.templates import TemplateRegistry
 

@@ -7,6 +7,7 @@ import openai
 import pytest
 
 from lab.llm.scripted import ScriptedReplies
+
 from .conftest import GATEWAY_KEY, UPSTREAM_KEY, make_gateway
 
 TOOLS = [{"type": "function", "function": {"name": "buscar_plano", "description": "Busca um plano",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import socket
-from contextlib import contextmanager
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import httpx
 import openai

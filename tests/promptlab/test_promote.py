@@ -10,7 +10,7 @@ import pytest
 
 from lab.errors import ConfigError
 from lab.promptlab.promote import promote, promote_and_deploy
-from lab.promptlab.prompts import find_prompt, load_prompts
+from lab.prompts import find_prompt, load_prompts
 
 ROOT = Path(__file__).resolve().parents[2]
 

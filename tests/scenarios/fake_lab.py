@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
-
 from datetime import datetime, timezone
+from typing import Any
 
 from lab.clock import VirtualClock
 from lab.config import Contact
 from lab.conversation import actions as acts
 from lab.conversation.events import ActionPerformed
+from lab.conversation.model import (
+    ExecutionView,
+    InboundEvent,
+    TaskRunView,
+    ThreadItem,
+    Transcript,
+    Turn,
+    thread_of,
+)
 from lab.conversation.phone import find_contact
-from lab.conversation.model import ThreadItem, thread_of
-from lab.conversation.model import ExecutionView, InboundEvent, TaskRunView, Transcript, Turn
 from lab.errors import LabError
 from lab.llm.model import LLMCall
 from lab.whatsapp.model import CapturedSend, Verdict

@@ -19,12 +19,12 @@ import pytest
 from lab import yamlio
 from lab.config import load_settings
 from lab.conversation.actions import Advance
+from lab.conversation.composer import USAGE
 from lab.conversation.lab import Lab
 from lab.llm.scripted import ScriptedReplies
 from lab.scenarios.loader import expand, load_scenario
 from lab.scenarios.player import Player
 from lab.scenarios.recorder import Recorder, duration_text
-from lab.conversation.composer import USAGE
 
 ROOT = Path(__file__).parents[2]
 CLOCK = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

@@ -10,7 +10,6 @@ from typing import Any, Callable
 
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
-
 from waiting import eventually
 
 from .fake_lab import FakeLab

@@ -19,8 +19,16 @@ from lab.clock import VirtualClock
 from lab.config import Contact
 from lab.conversation import actions as acts
 from lab.conversation import events as ev
-from lab.conversation.model import ThreadItem, thread_of
-from lab.conversation.model import ExecutionView, InboundEvent, LogLine, TaskRunView, Transcript, Turn
+from lab.conversation.model import (
+    ExecutionView,
+    InboundEvent,
+    LogLine,
+    TaskRunView,
+    ThreadItem,
+    Transcript,
+    Turn,
+    thread_of,
+)
 from lab.conversation.phone import find_contact
 from lab.errors import LabError
 from lab.llm.model import LLMCall

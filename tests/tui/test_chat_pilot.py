@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from waiting import eventually
+
 from lab.tui.messages import TurnCompleted
 from lab.tui.widgets.chat_pane import ChatPane
 from lab.tui.widgets.composer import Composer
 from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
 from lab.tui.widgets.side_panel import SidePanel
-from waiting import eventually
 
 from .conftest import JOAO, MARIA, SNAPSHOT_SIZE, opened, send, settle, texts
 

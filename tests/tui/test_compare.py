@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import eventually
 
 from lab.tui.screens.compare import CompareScreen
 from lab.tui.screens.confirm import ConfirmModal
 from lab.tui.screens.prompts import PromptScreen
 from lab.tui.session import active_prompt
-
-from waiting import eventually
 
 from .conftest import ROOT, SNAPSHOT_SIZE, opened, settle
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 from .conftest import SNAPSHOT_SIZE, opened, send, settle
 
 
-
-
 async def test_empty_chat(make_fake_app, svg_snapshot):
     """You should see the header (embedded, scripted, clock), two contacts, an empty thread, the timeline tab."""
     app = make_fake_app()

@@ -7,7 +7,6 @@ import pytest
 from .conftest import AUTH, MARIA
 from .test_sandbox import error_of
 
-
 HUGE = b'{"from": "' + b"5" * (2 * 1024 * 1024) + b'", "text": "x"}'
 
 

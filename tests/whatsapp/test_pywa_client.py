@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from loopback import LoopbackServer
 from pywa import WhatsApp, errors
 from pywa import types as pt
 from pywa.types.templates import BodyText, QuickReplyButton, TemplateLanguage
 
 from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.sandbox import GraphSandbox
-
-from loopback import LoopbackServer
 
 from .conftest import MARIA, SECRET, TOKEN
 

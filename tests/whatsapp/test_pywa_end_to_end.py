@@ -11,15 +11,14 @@ import time
 from datetime import datetime, timezone
 
 import httpx
+from loopback import LoopbackServer
 from pywa import WhatsApp, handlers
 from starlette.applications import Starlette
+from waiting import eventually_sync
 
 from lab.clock import VirtualClock
 from lab.config import Business
 from lab.whatsapp.sandbox import GraphSandbox
-
-from loopback import LoopbackServer
-from waiting import eventually_sync
 
 from .conftest import MARIA, ROOT, SECRET, TOKEN, free_port
 from .test_pywa_client import ToSandbox

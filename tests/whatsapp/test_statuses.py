@@ -6,8 +6,15 @@ import pytest
 
 from lab.errors import ConfigError
 from lab.whatsapp.errors import status_error
-from lab.whatsapp.statuses import (FREE_SERVICE_PER_MONTH, REGIME_2025, REGIME_2026, Pricing, PricingPolicy,
-                                   status_object, status_webhook)
+from lab.whatsapp.statuses import (
+    FREE_SERVICE_PER_MONTH,
+    REGIME_2025,
+    REGIME_2026,
+    Pricing,
+    PricingPolicy,
+    status_object,
+    status_webhook,
+)
 
 from .conftest import MARIA
 

@@ -280,7 +280,7 @@ def _top_level_semicolon(text: str, start: int, end: int) -> int | None:
 def _enum_constants(body: str) -> list[str]:
     semi = _top_level_semicolon(body, 0, len(body))
     head = body[:semi] if semi is not None else body
-    names, depth, current = [], 0, []
+    names, current = [], []
     i = 0
     while i < len(head):
         c = head[i]

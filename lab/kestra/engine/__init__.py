@@ -15,8 +15,15 @@ timeout, runIf/when, disabled, allowFailure, allowWarning, Webhook triggers.
 """
 
 from lab.kestra.engine.engine import Engine, EngineEvent
-from lab.kestra.engine.errors import (EngineError, ExecutionNotFound, FlowDisabled, FlowInvalid, FlowNotFound,
-                                      InputInvalid, WebhookNotFound)
+from lab.kestra.engine.errors import (
+                                      EngineError,
+                                      ExecutionNotFound,
+                                      FlowDisabled,
+                                      FlowInvalid,
+                                      FlowNotFound,
+                                      InputInvalid,
+                                      WebhookNotFound,
+)
 from lab.kestra.engine.execution import Execution, LogEntry, TaskRun
 from lab.kestra.engine.flow import FlowDef
 from lab.kestra.engine.store import KVStore, NamespaceFiles

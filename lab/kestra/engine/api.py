@@ -21,8 +21,16 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from lab.kestra.engine import api_flows, api_results
-from lab.kestra.engine.api_support import (ApiError, Reply, engine_error, error_reply, json_reply, replayed_body,
-                                           sse_event, webhook_key_trigger)
+from lab.kestra.engine.api_support import (
+    ApiError,
+    Reply,
+    engine_error,
+    error_reply,
+    json_reply,
+    replayed_body,
+    sse_event,
+    webhook_key_trigger,
+)
 from lab.request_guard import simple_body_type, unsupported_body_message
 
 Handler = Callable[["Call"], Awaitable[Reply]]

@@ -10,7 +10,14 @@ from starlette.requests import Request
 
 from lab.clock import parse_duration
 from lab.kestra.engine.api_results import query_filters
-from lab.kestra.engine.api_support import Reply, error_reply, json_reply, kv_parse, kv_type, replayed_body
+from lab.kestra.engine.api_support import (
+    Reply,
+    error_reply,
+    json_reply,
+    kv_parse,
+    kv_type,
+    replayed_body,
+)
 
 if TYPE_CHECKING:
     from lab.kestra.engine.api import Call, KestraApi

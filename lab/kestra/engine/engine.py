@@ -20,7 +20,13 @@ from lab.kestra import coverage, flow_yaml
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
 from lab.kestra.engine.context import decode_secret, variables
-from lab.kestra.engine.errors import ExecutionNotFound, FlowDisabled, FlowInvalid, FlowNotFound, InputInvalid
+from lab.kestra.engine.errors import (
+    ExecutionNotFound,
+    FlowDisabled,
+    FlowInvalid,
+    FlowNotFound,
+    InputInvalid,
+)
 from lab.kestra.engine.events import EngineEvent, Subscribers
 from lab.kestra.engine.execution import Execution, LogEntry, StateInfo, TaskRun, new_id
 from lab.kestra.engine.executor import Executor
@@ -33,6 +39,7 @@ from lab.kestra.engine.store import KVStore, NamespaceFiles
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.validation import Problem, validate
 from lab.kestra.engine.webhooks import conditions_met, find_webhook, trigger_variables
+from lab.masking import SecretMask
 
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
 

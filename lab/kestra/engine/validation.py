@@ -15,10 +15,10 @@ from lab.kestra import flow_yaml
 from lab.kestra.catalogue.checks import ValueChecker
 from lab.kestra.catalogue.reader import TASK, Catalogue, catalogue
 from lab.kestra.engine import known_types, plugin_defaults, type_verdict
-from lab.kestra.engine.expression_names import unsupported_expression
 from lab.kestra.engine import render as R
 from lab.kestra.engine.conditions import check_trigger_conditions
-from lab.kestra.engine.flow import CORE, COMMON_TASK_PROPS, canonical_type
+from lab.kestra.engine.expression_names import unsupported_expression
+from lab.kestra.engine.flow import COMMON_TASK_PROPS, CORE, canonical_type
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.tasks.base import REGISTRY
 

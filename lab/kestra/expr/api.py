@@ -8,8 +8,8 @@ from lab.kestra.expr import dates, filters, formats, functions
 from lab.kestra.expr.compiler import Compiler
 from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.functions import Functions
-from lab.kestra.expr.values import to_text
 from lab.kestra.expr.template import SUPPORTED_TAGS, Template, cached, names_in, parse_template
+from lab.kestra.expr.values import to_text
 
 
 def _json_filter(ctx: Any, value: Any) -> str:

@@ -10,14 +10,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from lab.conversation import events as ev
-from lab.conversation.model import Turn
-from lab.errors import LabError
 from lab.conversation.actions import Action, Advance, ArmFault, SwitchContact, Tap
 from lab.conversation.composer import ShowHelp, parse_command
+from lab.conversation.model import Turn
 from lab.conversation.phone import find_contact
+from lab.conversation.session import LabSession
+from lab.errors import LabError
 from lab.tui.chat_items import (
     ChatItem,
     item_from_inbound,
@@ -28,9 +30,9 @@ from lab.tui.chat_items import (
     thread_items,
 )
 from lab.tui.live_turns import LiveTurns
-from lab.tui.screens.chat_tools import ChatToolsMixin
 from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, TurnCompleted
 from lab.tui.recording import Recording
+from lab.tui.screens.chat_tools import ChatToolsMixin
 from lab.tui.session import contact_id, contact_name, facts_of, session_now
 from lab.tui.turn_problems import model_call_failure
 from lab.tui.widgets.chat_bubble import ChatBubble
@@ -41,8 +43,6 @@ from lab.tui.widgets.error_panel import ErrorPanel
 from lab.tui.widgets.lab_header import LabHeader
 from lab.tui.widgets.payload_view import PayloadView
 from lab.tui.widgets.side_panel import SidePanel
-from lab.conversation.session import LabSession
-from textual.widgets import Footer
 
 _pending_ids = itertools.count(1)
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from textual import work
 
+from lab.conversation.session import LabSession
 from lab.errors import LabError
 from lab.tui.chat_items import ChatItem
 from lab.tui.messages import RecordingChanged
 from lab.tui.recording import start_recording, stop_recording
 from lab.tui.session import contact_id, contact_name, maybe_await
 from lab.tui.widgets.chat_pane import ChatPane
-from lab.conversation.session import LabSession
 
 _note_ids = itertools.count(1)
 
@@ -137,9 +137,8 @@ class ChatToolsMixin:
         if self.recording is not None:
             self._stop_recording()
             return
-        from lab.tui.screens.record import RecordModal
-
         from lab.tui.recording import scenario_folder
+        from lab.tui.screens.record import RecordModal
 
         settings = self.app.settings
         folder = scenario_folder(self.lab, settings.scenarios_dir)

@@ -136,7 +136,7 @@ class CompareScreen(Screen[None]):
 
     def _flows(self) -> dict[str, int]:
         """Flows with prompt files and their number of variants (the chat's flow first)."""
-        from lab.promptlab.prompts import load_prompts
+        from lab.prompts import load_prompts
 
         counts: dict[str, int] = {}
         try:

@@ -15,7 +15,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import (
+    Footer,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 
 from lab.errors import LabError
@@ -94,7 +103,7 @@ class PromptScreen(Screen[None]):
     # -- data -------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
         """Read the prompt files again (they are the source of truth, edited here or elsewhere)."""
-        from lab.promptlab.prompts import load_prompts
+        from lab.prompts import load_prompts
 
         try:
             every = load_prompts(self.prompts_dir)
@@ -177,7 +186,7 @@ class PromptScreen(Screen[None]):
         """Validate and write the file; a bad header is reported and nothing is written."""
         if self.current is None:
             return False
-        from lab.promptlab.prompts import parse_prompt
+        from lab.prompts import parse_prompt
         from lab.yamlio import write_atomic
 
         text = self.editor.text
@@ -220,7 +229,7 @@ class PromptScreen(Screen[None]):
     @work(exclusive=True, group="prompt-tokens", exit_on_error=False, thread=True)
     def _count(self, prompt_id: str, text: str, model: str | None) -> None:
         """Count tokens off the event loop (tiktoken is CPU work on a long prompt)."""
-        from lab.promptlab.prompts import count_tokens, parse_prompt
+        from lab.prompts import count_tokens, parse_prompt
 
         try:
             body = parse_prompt(text, Path(prompt_id)).text

@@ -348,9 +348,9 @@ async def test_the_lab_gateway_in_scripted_mode_plays_the_tool_loop():
 async def test_chat_completion_runs_the_same_tool_loop():
     stub = Stub([call("kestra_task_note", {"format": "42 ok"}), "Order 42 is fine."])
     engine = stub.engine()
-    source = (f"id: chat\nnamespace: company.whatsapp\ntasks:\n  - id: agent\n"
-              f"    type: io.kestra.plugin.ai.completion.ChatCompletion\n    messages:\n"
-              f"      - type: USER\n        content: Is order 42 fine?\n" + PROVIDER[1:] +
+    source = ("id: chat\nnamespace: company.whatsapp\ntasks:\n  - id: agent\n"
+              "    type: io.kestra.plugin.ai.completion.ChatCompletion\n    messages:\n"
+              "      - type: USER\n        content: Is order 42 fine?\n" + PROVIDER[1:] +
               "    tools:\n" + textwrap.indent(textwrap.dedent(NOTE_TOOL), "      "))
     x = await run(engine, source)
     assert x.state.current == "SUCCESS", errors(engine, x)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from lab.kestra.client import KestraClient
 from kestra_fixture_app import PASSWORD, USER, fixture_app
 from loopback import LoopbackServer
+
+from lab.kestra.client import KestraClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "contract"))  # Kestra's OpenAPI contract
 from openapi_contract import Contract, ContractRecorder  # noqa: E402

@@ -11,13 +11,12 @@ import asyncio
 import base64
 from pathlib import Path
 
+import orjson
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-
-import orjson
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 USER, PASSWORD = "admin@kestra.io", "Admin1234!"

@@ -16,8 +16,13 @@ from kestra_fixture_app import EX_OK, PASSWORD, USER
 
 from lab.kestra.client import KestraClient
 from lab.kestra.client_resources import kv_body
-from lab.kestra.errors import (KestraInvalid, KestraServerError, KestraTimeout, KestraUnreachable,
-                               WebhookSkipped)
+from lab.kestra.errors import (
+    KestraInvalid,
+    KestraServerError,
+    KestraTimeout,
+    KestraUnreachable,
+    WebhookSkipped,
+)
 from lab.kestra.shapes import Execution, FlowReport, KVEntry, LogEntry, NamespaceFile, dialect_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

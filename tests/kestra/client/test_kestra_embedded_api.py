@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import FLOWS
 from kestra_fixture_app import PASSWORD, USER
+from loopback import LoopbackServer
+from waiting import eventually
 
 from lab.kestra.client import KestraClient
 from lab.kestra.engine.api import KestraApi
 from lab.kestra.engine.engine import Engine
 from lab.kestra.errors import KestraGone, KestraInvalid, KestraNotFound
 from lab.server import LabServer
-from loopback import LoopbackServer
-from waiting import eventually
 
 NS = "company.team"
 SLEEPY = """id: sleepy

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import httpx
-from loopback import LoopbackServer
 from kestra_fixture_app import PASSWORD, USER
+from loopback import LoopbackServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse

@@ -188,7 +188,7 @@ def test_kestra_api_client_drives_the_1_3_api_where_its_bugs_allow(served):
     config = sdk.Configuration(host=url, username=USER, password=PASSWORD)
     with sdk.ApiClient(config) as api:
         flows, executions, kv = sdk.FlowsApi(api), sdk.ExecutionsApi(api), sdk.KVApi(api)
-        files, misc, metrics = sdk.FilesApi(api), sdk.MiscApi(api), sdk.MetricsApi(api)
+        files, misc = sdk.FilesApi(api), sdk.MiscApi(api)
         assert misc.get_configuration().version.startswith("1.3")
         assert flows.create_flow(TENANT, PLAIN).id == "sdk_plain"
         assert [f.id for f in flows.list_flows_by_namespace("company.sdk", TENANT)] == ["sdk_plain"]

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from engine_adapter import run_flow
 from conformance_matchers import problems
+from engine_adapter import run_flow
 
 FLOWS = Path(__file__).parent / "flows"
 RUNS = yaml.safe_load((FLOWS / "expectations.yaml").read_text(encoding="utf-8"))["runs"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_conformance import adapter_render, check_expression, typed_context
 
 from lab.kestra.expr import render
-from test_conformance import adapter_render, check_expression, typed_context
 
 CASES = yaml.safe_load((Path(__file__).parent / "extra_cases.yaml").read_text())["cases"]
 

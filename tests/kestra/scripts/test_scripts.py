@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lab.kestra.engine.tasks.base import REGISTRY, TaskFailed
 from lab.kestra.engine.tasks import scripts  # noqa: F401 - registers the task types
+from lab.kestra.engine.tasks.base import REGISTRY, TaskFailed
 from lab.kestra.expr import render, render_property, render_typed
 
 PROCESS = {"type": "io.kestra.plugin.core.runner.Process"}
