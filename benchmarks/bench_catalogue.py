@@ -36,10 +36,14 @@ from lab.kestra.testsuite.model import parse_suite  # noqa: E402
 from lab.kestra.testsuite.runner import SuiteRunner  # noqa: E402
 
 PY = sys.executable
-LOAD_SNIPPET = ("import time; t=time.perf_counter(); from lab.kestra.catalogue.reader import catalogue; c=catalogue(); "
-                "c.properties('io.kestra.plugin.jdbc.postgresql.Query', '1.3'); print((time.perf_counter()-t)*1e3)")
-IMPORT_SNIPPET = ("import time; t=time.perf_counter(); import lab.kestra.catalogue.reader; "
-                  "print((time.perf_counter()-t)*1e3)")
+LOAD_SNIPPET = (
+    "import time; t=time.perf_counter(); from lab.kestra.catalogue.reader import catalogue; c=catalogue(); "
+    "c.properties('io.kestra.plugin.jdbc.postgresql.Query', '1.3'); print((time.perf_counter()-t)*1e3)"
+)
+IMPORT_SNIPPET = (
+    "import time; t=time.perf_counter(); import lab.kestra.catalogue.reader; "
+    "print((time.perf_counter()-t)*1e3)"
+)
 
 PLUGIN_FLOW = textwrap.dedent("""\
     id: etl_{n}
@@ -121,7 +125,9 @@ CASE = textwrap.dedent("""\
 """)
 
 
-CPU: dict[str, list[float]] = {}  # CPU ms (user + system) of each command, by label: robust to a loaded machine
+CPU: dict[
+    str, list[float]
+] = {}  # CPU ms (user + system) of each command, by label: robust to a loaded machine
 
 
 def wall_ms(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label: str = "") -> float:
@@ -130,18 +136,23 @@ def wall_ms(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label:
     subprocess.run(cmd, cwd=cwd, check=False, capture_output=True, env=env)
     wall = (time.perf_counter() - start) * 1e3
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU.setdefault(label, []).append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e3)
+    CPU.setdefault(label, []).append(
+        (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e3
+    )
     return wall
 
 
 def printed_ms(snippet: str) -> float:
-    out = subprocess.run([PY, "-c", snippet], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [PY, "-c", snippet], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     return float(out.strip())
 
 
 def suite_text(cases: int) -> str:
     return "id: greet_tests\nnamespace: company.team\nflowId: greet\ntestCases:\n" + "".join(
-        CASE.format(n=i) for i in range(cases))
+        CASE.format(n=i) for i in range(cases)
+    )
 
 
 async def run_cases(cases: int) -> tuple[list[float], float]:
@@ -165,9 +176,13 @@ async def run_cases(cases: int) -> tuple[list[float], float]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--baseline-tree", type=Path, default=None,
-                        help="a checkout without the catalogue (e.g. `git archive 0c2cdbd | tar -x -C DIR`), for "
-                             "walab send's start-up baseline")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        default=None,
+        help="a checkout without the catalogue (e.g. `git archive 0c2cdbd | tar -x -C DIR`), for "
+        "walab send's start-up baseline",
+    )
     args = parser.parse_args()
     load = [printed_ms(LOAD_SNIPPET) for _ in range(args.runs)]
     imports = [printed_ms(IMPORT_SNIPPET) for _ in range(args.runs)]
@@ -177,16 +192,25 @@ def main() -> int:
     for _ in range(args.runs):
         send_here.append(wall_ms([PY, "-m", "lab", "send", "Oi"], ROOT, env, "send"))
         if args.baseline_tree is not None:
-            send_base.append(wall_ms([PY, "-m", "lab", "send", "Oi"], args.baseline_tree, env, "send_base"))
+            send_base.append(
+                wall_ms([PY, "-m", "lab", "send", "Oi"], args.baseline_tree, env, "send_base")
+            )
 
     with tempfile.TemporaryDirectory() as folder:
         for n in range(100):
             Path(folder, f"etl_{n}.yml").write_text(PLUGIN_FLOW.format(n=n))
-        check = subprocess.run([PY, "-m", "lab", "validate", folder, "-q"], cwd=ROOT, capture_output=True, text=True)
+        check = subprocess.run(
+            [PY, "-m", "lab", "validate", folder, "-q"], cwd=ROOT, capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
-        validate = [wall_ms([PY, "-m", "lab", "validate", folder, "-q"], ROOT, label="validate")
-                    for _ in range(args.runs)]
-        help_only = [wall_ms([PY, "-m", "lab", "validate", "--help"], ROOT, label="help") for _ in range(args.runs)]
+        validate = [
+            wall_ms([PY, "-m", "lab", "validate", folder, "-q"], ROOT, label="validate")
+            for _ in range(args.runs)
+        ]
+        help_only = [
+            wall_ms([PY, "-m", "lab", "validate", "--help"], ROOT, label="help")
+            for _ in range(args.runs)
+        ]
 
     asyncio.run(run_cases(50))  # warm: imports, compiled expressions
     times, _ = asyncio.run(run_cases(200))
@@ -208,9 +232,13 @@ def main() -> int:
         f"{med(load):.1f} ms (min {min(load):.1f}) | `import lab.kestra.catalogue.reader` alone: {med(imports):.1f} ms |",
         f"| `walab send \"Oi\"` from launch (this tree) | unchanged | wall {med(send_here):.0f} ms (min {min(send_here):.0f}); "
         f"CPU {cpu['send']:.0f} ms | "
-        + (f"same command on {args.baseline_tree} (no catalogue), interleaved: wall {med(send_base):.0f} ms (min "
-           f"{min(send_base):.0f}), CPU {cpu['send_base']:.0f} ms; CPU ratio {cpu['send'] / cpu['send_base']:.2f}"
-           if send_base else "not measured") + " |",
+        + (
+            f"same command on {args.baseline_tree} (no catalogue), interleaved: wall {med(send_base):.0f} ms (min "
+            f"{min(send_base):.0f}), CPU {cpu['send_base']:.0f} ms; CPU ratio {cpu['send'] / cpu['send_base']:.2f}"
+            if send_base
+            else "not measured"
+        )
+        + " |",
         f"| `walab validate` of 100 plugin-heavy flows from launch | <= 2 s | wall {med(validate):.0f} ms (min "
         f"{min(validate):.0f}); CPU {cpu['validate']:.0f} ms | `walab validate --help`: wall {med(help_only):.0f} ms, "
         f"CPU {cpu['help']:.0f} ms |",

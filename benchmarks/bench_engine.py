@@ -74,12 +74,39 @@ tasks:
 
 def webhook_body(i: int) -> bytes:
     wa = f"55119{i % 50:08d}"
-    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
-        "field": "messages", "value": {
-            "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001", "phone_number_id": "123"},
-            "contacts": [{"profile": {"name": "Ana"}, "wa_id": wa}],
-            "messages": [{"from": wa, "id": f"wamid.{i}", "timestamp": "1700000000", "type": "text",
-                          "text": {"body": f"hello {i}"}}]}}]}]}, ensure_ascii=True).encode()
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "WABA",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550001",
+                                    "phone_number_id": "123",
+                                },
+                                "contacts": [{"profile": {"name": "Ana"}, "wa_id": wa}],
+                                "messages": [
+                                    {
+                                        "from": wa,
+                                        "id": f"wamid.{i}",
+                                        "timestamp": "1700000000",
+                                        "type": "text",
+                                        "text": {"body": f"hello {i}"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+        ensure_ascii=True,
+    ).encode()
 
 
 async def graph(request: Request) -> JSONResponse:
@@ -91,8 +118,14 @@ APP = Starlette(routes=[Route("/v21.0/{phone}/messages", graph, methods=["POST"]
 HEADERS = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=00"}
 # As many secrets as a lab session masks in every log line (app secret, access token, verify token,
 # gateway key, API password, upstream key), shaped like the generated ones.
-SESSION_SECRETS = ["0123456789abcdef0123456789abcdef", "EAAW" + "t" * 32, "verify-" + "v" * 32,
-                   "walab-" + "g" * 32, "walab-" + "p" * 32, "sk-" + "u" * 40]
+SESSION_SECRETS = [
+    "0123456789abcdef0123456789abcdef",
+    "EAAW" + "t" * 32,
+    "verify-" + "v" * 32,
+    "walab-" + "g" * 32,
+    "walab-" + "p" * 32,
+    "sk-" + "u" * 40,
+]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -101,7 +134,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def main(n: int) -> str:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://graph.local")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=APP), base_url="http://graph.local"
+    )
     engine = Engine(http=client, mask=SESSION_SECRETS)  # log lines masked as in a lab session
     engine.deploy(FLOW)
     engine.kv.set("company.whatsapp", "WA_TOKEN", "token")
@@ -111,11 +146,15 @@ async def main(n: int) -> str:
     base = []
     for i in range(min(n, 1000)):
         t = time.perf_counter()
-        await client.post("/v21.0/123/messages", content=b'{"to":"1"}', headers={"Authorization": "Bearer token"})
+        await client.post(
+            "/v21.0/123/messages", content=b'{"to":"1"}', headers={"Authorization": "Bearer token"}
+        )
         base.append(time.perf_counter() - t)
 
     for i in range(200):  # warm-up: compile templates, JIT-free but caches hot
-        x = await engine.webhook("company.whatsapp", "agent", "wa-key", body=bodies[i], headers=HEADERS)
+        x = await engine.webhook(
+            "company.whatsapp", "agent", "wa-key", body=bodies[i], headers=HEADERS
+        )
         await engine.wait(x.id)
     assert x.state.current == "SUCCESS", engine.logs(x.id)
     assert len(x.task_runs) == 5
@@ -138,7 +177,9 @@ async def main(n: int) -> str:
 
     async def one(body: bytes) -> str:
         async with sem:
-            x = await engine.webhook("company.whatsapp", "agent", "wa-key", body=body, headers=HEADERS)
+            x = await engine.webhook(
+                "company.whatsapp", "agent", "wa-key", body=body, headers=HEADERS
+            )
             return (await engine.wait(x.id)).state.current
 
     cpu1 = time.process_time()

@@ -24,14 +24,18 @@ import bench_engine  # noqa: E402
 def figures(report: str) -> tuple[float, float, float]:
     """p50 and p99 (ms) one at a time, and CPU ms per execution, from bench_engine's report."""
     row = next(line for line in report.splitlines() if line.startswith("| webhook -> terminal"))
-    cpu = next(line for line in report.splitlines() if line.startswith("| CPU time per execution, one"))
+    cpu = next(
+        line for line in report.splitlines() if line.startswith("| CPU time per execution, one")
+    )
     cells, cpu_cells = row.split("|"), cpu.split("|")
     return float(cells[2]), float(cells[3]), float(cpu_cells[2])
 
 
 def run(n: int, freeze: bool) -> tuple[float, float, float]:
     # bench_engine calls gc.collect() right after its warm-up: freeze there too when asked.
-    bench_engine.gc = types.SimpleNamespace(collect=lambda: (gc.collect(), gc.freeze() if freeze else None))
+    bench_engine.gc = types.SimpleNamespace(
+        collect=lambda: (gc.collect(), gc.freeze() if freeze else None)
+    )
     try:
         return figures(asyncio.run(bench_engine.main(n)))
     finally:
@@ -45,8 +49,10 @@ def main(n: int) -> str:
             rounds[freeze].append(run(n, freeze))
     med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in rounds.items()}
     plain, frozen = med[False], med[True]
-    lines = [f"| {name} | {m[0]:.3f} | {m[1]:.3f} | {m[2]:.3f} |" for name, m in (("no freeze", plain),
-                                                                                  ("gc.freeze() after warm-up", frozen))]
+    lines = [
+        f"| {name} | {m[0]:.3f} | {m[1]:.3f} | {m[2]:.3f} |"
+        for name, m in (("no freeze", plain), ("gc.freeze() after warm-up", frozen))
+    ]
     return f"""# Embedded engine: gc.freeze() after start-up
 
 Command: `.venv/bin/python benchmarks/bench_engine_gc.py {n}`  
@@ -65,9 +71,11 @@ Ratio frozen / plain: p50 {frozen[0] / plain[0]:.2f}, p99 {frozen[1] / plain[1]:
 
 def verdict(p99_ratio: float) -> str:
     if p99_ratio > 0.85:
-        return ("No gain worth a process-wide switch for the engine alone, so the engine offers no warm-up that\n"
-                "freezes the collector: `gc.freeze()` stays a decision of the application's start-up code (as the\n"
-                "TUI and the WhatsApp sandbox make it for the state they hold).")
+        return (
+            "No gain worth a process-wide switch for the engine alone, so the engine offers no warm-up that\n"
+            "freezes the collector: `gc.freeze()` stays a decision of the application's start-up code (as the\n"
+            "TUI and the WhatsApp sandbox make it for the state they hold)."
+        )
     return "The freeze shortens the tail: the application's start-up code may call `gc.freeze()` once ready."
 
 

@@ -20,8 +20,27 @@ from lab.kestra.expr.api import _COMPILER  # noqa: E402
 from lab.kestra.expr.template import build  # noqa: E402
 
 VARS = {
-    "trigger": {"body": {"entry": [{"changes": [{"value": {"messages": [
-        {"from": "5511999990000", "type": "text", "text": {"body": "quero pizza"}}]}}]}]}},
+    "trigger": {
+        "body": {
+            "entry": [
+                {
+                    "changes": [
+                        {
+                            "value": {
+                                "messages": [
+                                    {
+                                        "from": "5511999990000",
+                                        "type": "text",
+                                        "text": {"body": "quero pizza"},
+                                    }
+                                ]
+                            }
+                        }
+                    ]
+                }
+            ]
+        }
+    },
     "inputs": {"name": "Ana", "optional": None},
     "outputs": {"classify": {"textOutput": "order", "tokenUsage": {"inputTokenCount": 12}}},
     "flow": {"id": "agent", "namespace": "lab.whatsapp"},
@@ -59,7 +78,9 @@ def jinja_renderers() -> dict:
 
 def per_call_us(fn, number: int = 20000, repeat: int = 15) -> float:
     times = timeit.repeat(fn, number=number, repeat=repeat)
-    return min(times) / number * 1e6  # the least disturbed run (timeit's advice on a shared machine)
+    return (
+        min(times) / number * 1e6
+    )  # the least disturbed run (timeit's advice on a shared machine)
 
 
 LOAD = os.getloadavg()[0]
@@ -68,39 +89,60 @@ LOAD = os.getloadavg()[0]
 def main() -> int:
     rows = []
     jinja = jinja_renderers()
-    floor = per_call_us(lambda: VARS["trigger"]["body"]["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"])
+    floor = per_call_us(
+        lambda: VARS["trigger"]["body"]["entry"][0]["changes"][0]["value"]["messages"][0]["text"][
+            "body"
+        ]
+    )
     for name, template in TEMPLATES.items():
         render(template, VARS, FX)  # compile once (cached)
         cached = per_call_us(lambda t=template: render(t, VARS, FX))
-        uncached = per_call_us(lambda t=template: build(t, _COMPILER).render(VARS, FX), number=2000, repeat=5)
+        uncached = per_call_us(
+            lambda t=template: build(t, _COMPILER).render(VARS, FX), number=2000, repeat=5
+        )
         jin = per_call_us(lambda r=jinja[name]: r(**VARS)) if name in jinja else None
         rows.append((name, cached, uncached, jin))
-    prop = {"uri": "https://graph.example/{{ flow.namespace }}/messages", "method": "POST",
-            "body": {"to": "{{ trigger.body.entry[0].changes[0].value.messages[0].from }}",
-                     "text": {"body": "{{ outputs.classify.textOutput }}"}}, "retries": 3}
+    prop = {
+        "uri": "https://graph.example/{{ flow.namespace }}/messages",
+        "method": "POST",
+        "body": {
+            "to": "{{ trigger.body.entry[0].changes[0].value.messages[0].from }}",
+            "text": {"body": "{{ outputs.classify.textOutput }}"},
+        },
+        "retries": 3,
+    }
     render_property(prop, VARS, FX)
     prop_us = per_call_us(lambda: render_property(prop, VARS, FX))
     typed_us = per_call_us(lambda: render_typed("{{ outputs.classify.tokenUsage }}", VARS, FX))
 
     lines = [
-        "# Expression rendering (lab/kestra/expr)", "",
+        "# Expression rendering (lab/kestra/expr)",
+        "",
         "Command: `.venv/bin/python benchmarks/bench_expr.py`  ",
         f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
         f"2 cores (single-threaded benchmark); best of 15 repeats; load average at start {LOAD:.1f} "
-        "(other processes share the cores: compare the ratios, not only the absolute times).", "",
+        "(other processes share the cores: compare the ratios, not only the absolute times).",
+        "",
         "Baselines measured in the same run: *floor* = the same deep lookup written as plain Python dict "
         f"access ({floor:.3f} µs); *uncached* = compiling the template on every call; *Jinja2* = the same "
-        "template in Jinja2 (StrictUndefined), pre-compiled.", "",
+        "template in Jinja2 (StrictUndefined), pre-compiled.",
+        "",
         "| template | cached render (µs) | uncached compile+render (µs) | caching speed-up | Jinja2 (µs) | vs floor |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, cached, uncached, jin in rows:
         jtxt = f"{jin:.2f}" if jin is not None else "n/a"
-        lines.append(f"| {name} | {cached:.2f} | {uncached:.1f} | {uncached / cached:.0f}x | {jtxt} | {cached / floor:.0f}x |")
-    lines += ["", f"- `render_property` of an HTTP-task-like map (4 strings, 3 with expressions): **{prop_us:.2f} µs**",
-              f"- `render_typed` of a lone expression returning a map: **{typed_us:.2f} µs**", "",
-              "Budget: the embedded engine targets p50 <= 3 ms per whole flow execution; a flow with 30 rendered "
-              f"properties spends about {30 * rows[0][1] / 1000:.3f} ms rendering deep paths."]
+        lines.append(
+            f"| {name} | {cached:.2f} | {uncached:.1f} | {uncached / cached:.0f}x | {jtxt} | {cached / floor:.0f}x |"
+        )
+    lines += [
+        "",
+        f"- `render_property` of an HTTP-task-like map (4 strings, 3 with expressions): **{prop_us:.2f} µs**",
+        f"- `render_typed` of a lone expression returning a map: **{typed_us:.2f} µs**",
+        "",
+        "Budget: the embedded engine targets p50 <= 3 ms per whole flow execution; a flow with 30 rendered "
+        f"properties spends about {30 * rows[0][1] / 1000:.3f} ms rendering deep paths.",
+    ]
     text = "\n".join(lines) + "\n"
     out = Path(__file__).resolve().parent / "results" / "expr.md"
     out.parent.mkdir(parents=True, exist_ok=True)

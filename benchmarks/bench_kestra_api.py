@@ -39,7 +39,9 @@ from lab.kestra.client import KestraClient  # noqa: E402
 from lab.kestra.engine.api import KestraApi  # noqa: E402
 from lab.kestra.engine.engine import Engine  # noqa: E402
 
-if "--tree" not in sys.argv:  # a --tree checkout may predate the lab server's guard (see versus_baseline)
+if (
+    "--tree" not in sys.argv
+):  # a --tree checkout may predate the lab server's guard (see versus_baseline)
     from lab.request_guard import RequestGuard  # noqa: E402
     from lab.server import LabServer  # noqa: E402
 
@@ -85,30 +87,72 @@ triggers:
     type: io.kestra.plugin.core.trigger.Webhook
     key: wa-router-key
 """
-BODY = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-    "field": "messages", "value": {
-        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881",
-                                                      "phone_number_id": "106540352242922"},
-        "contacts": [{"profile": {"name": "Maria Souza"}, "wa_id": WA_ID}],
-        "messages": [{"from": WA_ID, "id": "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjBDMEQ2",
-                      "timestamp": "1795791782", "type": "text", "text": {"body": "Olá"}}]}}]}]},
-    ensure_ascii=True).encode()
+BODY = json.dumps(
+    {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": "106540352242922",
+                            },
+                            "contacts": [{"profile": {"name": "Maria Souza"}, "wa_id": WA_ID}],
+                            "messages": [
+                                {
+                                    "from": WA_ID,
+                                    "id": "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjBDMEQ2",
+                                    "timestamp": "1795791782",
+                                    "type": "text",
+                                    "text": {"body": "Olá"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    },
+    ensure_ascii=True,
+).encode()
 HEADERS = {"Content-Type": "application/json"}
-GRAPH_OK = json.dumps({"messaging_product": "whatsapp", "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
-                       "messages": [{"id": "wamid.reply"}]}).encode()
+GRAPH_OK = json.dumps(
+    {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
+        "messages": [{"id": "wamid.reply"}],
+    }
+).encode()
 
 
 async def graph_api(scope, receive, send) -> None:
     """A minimal Graph API `/messages` answering Meta's success envelope (in-process)."""
     while (await receive()).get("more_body"):
         pass
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": GRAPH_OK})
 
 
 # As many secrets as a lab session masks in every log line, shaped like the generated ones.
-SESSION_SECRETS = ["0123456789abcdef0123456789abcdef", "EAAW" + "t" * 32, "verify-" + "v" * 32,
-                   "walab-" + "g" * 32, "walab-" + "p" * 32, "sk-" + "u" * 40]
+SESSION_SECRETS = [
+    "0123456789abcdef0123456789abcdef",
+    "EAAW" + "t" * 32,
+    "verify-" + "v" * 32,
+    "walab-" + "g" * 32,
+    "walab-" + "p" * 32,
+    "sk-" + "u" * 40,
+]
 
 
 def make_engine(*, masked: bool = True) -> Engine:
@@ -148,6 +192,7 @@ async def throughput(one, total: int, in_flight: int) -> float:
     async def guarded() -> None:
         async with semaphore:
             await one()
+
     start = time.perf_counter()
     await asyncio.gather(*(guarded() for _ in range(total)))
     return total / (time.perf_counter() - start)
@@ -168,12 +213,18 @@ async def bench_in_process(n: int) -> dict[str, object]:
     engine = make_engine()
 
     async def direct() -> None:
-        execution = await engine.webhook(NS, "wa_router", "wa-router-key", method="POST", body=BODY, headers=HEADERS)
+        execution = await engine.webhook(
+            NS, "wa_router", "wa-router-key", method="POST", body=BODY, headers=HEADERS
+        )
         final = await engine.wait(execution.id, 10)
         assert final.state.current == "SUCCESS", final.state.current
 
-    client = KestraClient(LAB_URL, transport=httpx.ASGITransport(app=lab_server(engine)), username=USER,
-                          password=PASSWORD)
+    client = KestraClient(
+        LAB_URL,
+        transport=httpx.ASGITransport(app=lab_server(engine)),
+        username=USER,
+        password=PASSWORD,
+    )
     await client.detect()
 
     async def through_client() -> None:
@@ -233,7 +284,9 @@ async def bench_socket(n: int) -> tuple[list[float], float]:
         port = sock.getsockname()[1]
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
     try:
-        async with KestraClient(f"http://127.0.0.1:{port}", username=USER, password=PASSWORD) as client:
+        async with KestraClient(
+            f"http://127.0.0.1:{port}", username=USER, password=PASSWORD
+        ) as client:
             for _ in range(500):
                 try:
                     await client.detect()
@@ -245,6 +298,7 @@ async def bench_socket(n: int) -> tuple[list[float], float]:
                 hook = await client.trigger_webhook(NS, "wa_router", "wa-router-key", BODY, HEADERS)
                 final = await client.wait_terminal(hook.execution_id, timeout=10)
                 assert final.state.current == "SUCCESS"
+
             before = _cpu_of(server.pid)
             samples = await timed(one, n, warmup=20)
             server_cpu = (_cpu_of(server.pid) - before) * 1000 / (n + 20)
@@ -262,9 +316,11 @@ def _cpu_of(pid: int) -> float:
 
 def row(name: str, samples: list[float]) -> str:
     cpu = CPU_MS[id(samples)]
-    return (f"| {name} | {statistics.median(samples):.2f} | {pct(samples, 0.99):.2f} | "
-            f"{1000 / statistics.mean(samples):.0f} | {cpu:.2f} | {1000 / cpu:.0f} | "
-            f"{100 / statistics.median(samples):.0f}x |")
+    return (
+        f"| {name} | {statistics.median(samples):.2f} | {pct(samples, 0.99):.2f} | "
+        f"{1000 / statistics.mean(samples):.0f} | {cpu:.2f} | {1000 / cpu:.0f} | "
+        f"{100 / statistics.median(samples):.0f}x |"
+    )
 
 
 ROUNDS = 5
@@ -282,10 +338,15 @@ async def client_round(n: int) -> dict[str, float]:
         hook = await client.trigger_webhook(NS, "wa_router", "wa-router-key", BODY, HEADERS)
         final = await client.wait_terminal(hook.execution_id, timeout=10)
         assert final.state.current == "SUCCESS", final.state.current
+
     samples = await timed(one, n)
     await client.aclose()
     await engine.aclose()
-    return {"p50": statistics.median(samples), "p99": pct(samples, 0.99), "cpu": CPU_MS[id(samples)]}
+    return {
+        "p50": statistics.median(samples),
+        "p99": pct(samples, 0.99),
+        "cpu": CPU_MS[id(samples)],
+    }
 
 
 def versus_baseline(baseline: Path, n: int, rounds: int) -> None:
@@ -296,8 +357,12 @@ def versus_baseline(baseline: Path, n: int, rounds: int) -> None:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     for _ in range(rounds):
         for name, tree in trees.items():
-            out = subprocess.run([sys.executable, __file__, "--round", str(n), "--tree", str(tree)],
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--round", str(n), "--tree", str(tree)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
 
     def best(name: str, key: str) -> float:
@@ -305,10 +370,13 @@ def versus_baseline(baseline: Path, n: int, rounds: int) -> None:
 
     def middle(name: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[name])
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    base = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
+
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    base = subprocess.run(
+        ["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         "# Kestra API: this tree against a baseline tree, in one run",
         "",
@@ -334,7 +402,10 @@ def versus_baseline(baseline: Path, n: int, rounds: int) -> None:
         f"{middle('this tree', 'p50') / middle('baseline', 'p50'):.3f} (median). CPU time is the steadier "
         "figure on a shared machine; wall-clock p50 moves with the other processes' load.",
         "- Every round's figures (p50, CPU ms): "
-        + "; ".join(f"{name}: " + ", ".join(f"{r['p50']:.3f}/{r['cpu']:.3f}" for r in runs[name]) for name in runs),
+        + "; ".join(
+            f"{name}: " + ", ".join(f"{r['p50']:.3f}/{r['cpu']:.3f}" for r in runs[name])
+            for name in runs
+        ),
     ]
     out = ROOT / "benchmarks" / "results" / "kestra-api-vs-baseline.md"
     out.write_text("\n".join(lines) + "\n")
@@ -356,8 +427,10 @@ def main() -> None:
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     result = asyncio.run(bench_in_process(n))
-    socket_samples, server_cpu = min((asyncio.run(bench_socket(max(200, n // 2))) for _ in range(3)),
-                                     key=lambda run: statistics.median(run[0]))
+    socket_samples, server_cpu = min(
+        (asyncio.run(bench_socket(max(200, n // 2))) for _ in range(3)),
+        key=lambda run: statistics.median(run[0]),
+    )
     direct, client = result["direct"], result["client"]
     overhead = statistics.median(client) - statistics.median(direct)
     lines = [
@@ -377,7 +450,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
         row("baseline: Engine.webhook + Engine.wait (no HTTP layer)", direct),
         row("KestraClient -> embedded API, in-process (ASGITransport)", client),
-        row("KestraClient -> embedded API served by uvicorn on 127.0.0.1 (other process)", socket_samples),
+        row(
+            "KestraClient -> embedded API served by uvicorn on 127.0.0.1 (other process)",
+            socket_samples,
+        ),
         "",
         f"- REST layer + client cost per execution (in-process p50 minus baseline p50): **{overhead:.2f} ms** "
         f"({statistics.median(client) / statistics.median(direct):.1f}x the baseline).",

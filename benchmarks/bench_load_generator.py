@@ -39,7 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-hub-token"
 SECRET = "bench-app-secret"
 BARE = Path(__file__).resolve().parent / "load_bare_locustfile.py"
-WARMUP = 4.0  # seconds after the Locust process starts before the measured window (imports, spawning)
+WARMUP = (
+    4.0  # seconds after the Locust process starts before the measured window (imports, spawning)
+)
 
 
 # -- the stub, run in a subprocess ---------------------------------------------------------------
@@ -50,15 +52,35 @@ def stub_app(turns: int, think: float) -> object:
     from lab.server import LabServer
     from lab.whatsapp.model import CapturedSend, Verdict
 
-    steps = [{"kind": "text", "text": f"Mensagem {i}", "duplicates": 0, "check": {"contains": ["ok"]}, "line": None}
-             for i in range(1, turns + 1)]
-    plan = {"version": 1, "run": 1, "seed": 0, "target": "embedded",
-            "business": {"phone_number_id": "106540352242922", "waba_id": "102290129340398",
-                         "display_phone_number": "15550783881", "verified_name": "Bench"},
-            "webhook_paths": {"bench/flow": "/webhook"},
-            "scripts": [{"name": "bench", "flow": "bench/flow", "contact_name": "Ana", "steps": steps}],
-            "turn_timeout": 30.0, "think": [think, think], "meta_faults": {}, "arrival_rate": 0,
-            "max_in_flight": 2000}
+    steps = [
+        {
+            "kind": "text",
+            "text": f"Mensagem {i}",
+            "duplicates": 0,
+            "check": {"contains": ["ok"]},
+            "line": None,
+        }
+        for i in range(1, turns + 1)
+    ]
+    plan = {
+        "version": 1,
+        "run": 1,
+        "seed": 0,
+        "target": "embedded",
+        "business": {
+            "phone_number_id": "106540352242922",
+            "waba_id": "102290129340398",
+            "display_phone_number": "15550783881",
+            "verified_name": "Bench",
+        },
+        "webhook_paths": {"bench/flow": "/webhook"},
+        "scripts": [{"name": "bench", "flow": "bench/flow", "contact_name": "Ana", "steps": steps}],
+        "turn_timeout": 30.0,
+        "think": [think, think],
+        "meta_faults": {},
+        "arrival_rate": 0,
+        "max_in_flight": 2000,
+    }
     hub = LoadHub(token=TOKEN, plan=plan, note_inbound=lambda wa_id, name: None)
     ids = itertools.count(1)
     ok = Verdict(True)
@@ -66,7 +88,13 @@ def stub_app(turns: int, think: float) -> object:
 
     async def count(scope, receive, send):
         out = str(posts[0]).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(out)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", str(len(out)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": out})
 
     async def webhook(scope, receive, send):
@@ -80,16 +108,40 @@ def stub_app(turns: int, think: float) -> object:
             data = orjson.loads(body)
             n = next(ids)
             message = data["entry"][0]["changes"][0]["value"]["messages"][0]
-            hub.on_capture(CapturedSend(n, f"wamid.out.{n}", message["from"], "1065", "text",
-                                        {"type": "text", "text": {"body": "ok"}}, ok, {}, 0.0), None)
-            execution = SimpleNamespace(id=f"ex{n}", parent_id=None, state=SimpleNamespace(current="SUCCESS"),
-                                        trigger={"variables": {"body": data}})
+            hub.on_capture(
+                CapturedSend(
+                    n,
+                    f"wamid.out.{n}",
+                    message["from"],
+                    "1065",
+                    "text",
+                    {"type": "text", "text": {"body": "ok"}},
+                    ok,
+                    {},
+                    0.0,
+                ),
+                None,
+            )
+            execution = SimpleNamespace(
+                id=f"ex{n}",
+                parent_id=None,
+                state=SimpleNamespace(current="SUCCESS"),
+                trigger={"variables": {"body": data}},
+            )
             hub.on_engine(SimpleNamespace(kind="execution", execution=execution))
             out = b'{"id":"ex%d","namespace":"bench","flowId":"flow"}' % n
         else:
             out = b"{}"
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(out)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": out})
 
     return LabServer({"/_load": hub, "/webhook": webhook, "/bare": webhook, "/count": count})
@@ -98,8 +150,16 @@ def stub_app(turns: int, think: float) -> object:
 def serve(port: int, turns: int, think: float) -> None:
     import uvicorn
 
-    uvicorn.run(stub_app(turns, think), host="127.0.0.1", port=port, http="httptools", loop="uvloop",
-                access_log=False, log_level="warning", lifespan="off")
+    uvicorn.run(
+        stub_app(turns, think),
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+    )
 
 
 # -- the driver ----------------------------------------------------------------------------------
@@ -119,22 +179,54 @@ def wait_up(url: str) -> None:
     raise SystemExit(f"stub at {url} did not start")
 
 
-def locust(kind: str, port: int, users: int, seconds: float, out: Path, *, rss_at: float | None = None) -> dict:
+def locust(
+    kind: str, port: int, users: int, seconds: float, out: Path, *, rss_at: float | None = None
+) -> dict:
     """One headless Locust process; returns requests, CPU seconds (wait4) and optionally RSS."""
     records = out / f"{kind}-{time.time_ns()}.jsonl"
-    env = dict(os.environ, WALAB_LOAD_HUB=f"http://127.0.0.1:{port}/_load", WALAB_LOAD_TOKEN=TOKEN,
-               WALAB_LOAD_APP_SECRET=SECRET, WALAB_LOAD_RECORDS=str(records), WALAB_LOAD_PROGRESS="0")
+    env = dict(
+        os.environ,
+        WALAB_LOAD_HUB=f"http://127.0.0.1:{port}/_load",
+        WALAB_LOAD_TOKEN=TOKEN,
+        WALAB_LOAD_APP_SECRET=SECRET,
+        WALAB_LOAD_RECORDS=str(records),
+        WALAB_LOAD_PROGRESS="0",
+    )
     locustfile = ROOT / "lab/load/locustfile.py" if kind == "walab" else BARE
     user = "WhatsAppUser" if kind == "walab" else "BarePostUser"
     csv_prefix = out / f"{kind}-{time.time_ns()}"
-    argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", f"http://127.0.0.1:{port}",
-            "-u", str(users), "-r", str(users * 10), "-t", f"{seconds:.0f}s", "--stop-timeout", "5", "--only-summary",
-            "--csv", str(csv_prefix), "--loglevel", "ERROR", user]
+    argv = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "-u",
+        str(users),
+        "-r",
+        str(users * 10),
+        "-t",
+        f"{seconds:.0f}s",
+        "--stop-timeout",
+        "5",
+        "--only-summary",
+        "--csv",
+        str(csv_prefix),
+        "--loglevel",
+        "ERROR",
+        user,
+    ]
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.time()
     rss = None
     samples = []  # (wall, Locust CPU seconds, webhooks the stub received)
-    window = (started + WARMUP, started + seconds - 1.0)  # users running, start-up and stop left out
+    window = (
+        started + WARMUP,
+        started + seconds - 1.0,
+    )  # users running, start-up and stop left out
     cpu = 0.0
     while process.poll() is None:
         now = time.time()
@@ -152,10 +244,20 @@ def locust(kind: str, port: int, users: int, seconds: float, out: Path, *, rss_a
     messages = stats.get("webhook ack" if kind == "walab" else "bare post", 0)
     turns = sum(1 for _ in records.open()) if records.exists() else 0
     (t0, c0, n0), (t1, c1, n1) = samples[0], samples[-1]
-    return {"kind": kind, "users": users, "messages": messages, "turns": turns,
-            "cpu_s": cpu, "window_s": t1 - t0, "window_cpu_s": c1 - c0,
-            "window_messages": n1 - n0, "per_cpu_s": (n1 - n0) / (c1 - c0) if c1 > c0 else 0.0, "rss_mb": rss,
-            "failures": stats.get("_failures", 0), "exit": status}
+    return {
+        "kind": kind,
+        "users": users,
+        "messages": messages,
+        "turns": turns,
+        "cpu_s": cpu,
+        "window_s": t1 - t0,
+        "window_cpu_s": c1 - c0,
+        "window_messages": n1 - n0,
+        "per_cpu_s": (n1 - n0) / (c1 - c0) if c1 > c0 else 0.0,
+        "rss_mb": rss,
+        "failures": stats.get("_failures", 0),
+        "exit": status,
+    }
 
 
 def _cpu(pid: int) -> float:
@@ -185,8 +287,19 @@ def _stats(path: Path) -> dict:
 
 def start_stub(turns: int, think: float) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    stub = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--turns", str(turns),
-                             "--think", str(think)], cwd=ROOT)
+    stub = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port),
+            "--turns",
+            str(turns),
+            "--think",
+            str(think),
+        ],
+        cwd=ROOT,
+    )
     wait_up(f"http://127.0.0.1:{port}/bare")
     return stub, port
 
@@ -235,26 +348,44 @@ def main() -> None:
 
 
 def report(rows: list[dict], memory: list[dict], args: argparse.Namespace, load: tuple) -> str:
-    lines = ["## Load generator: user messages per CPU-second, and memory per simulated user", "",
-             f"Command: `.venv/bin/python benchmarks/bench_load_generator.py --users {args.users} --seconds "
-             f"{args.seconds:.0f} --rounds {args.rounds}`. Machine: {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}, Locust {_locust_version()}; the stub server and the Locust process share "
-             f"the cores (load average {load[0]:.1f} at the end). One Locust process, {args.users} users, rounds "
-             "interleaved; CPU is the Locust process's own.", "",
-             "Messages per CPU-second are counted over a window that leaves out Locust's start-up and stop: the "
-             "webhooks the stub received and the Locust process's CPU time (/proc), both sampled every 0.25 s.", "",
-             "| round | generator | messages (whole run) | turns recorded | window s | window CPU s | "
-             "messages / CPU-s | failures |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## Load generator: user messages per CPU-second, and memory per simulated user",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_load_generator.py --users {args.users} --seconds "
+        f"{args.seconds:.0f} --rounds {args.rounds}`. Machine: {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, Locust {_locust_version()}; the stub server and the Locust process share "
+        f"the cores (load average {load[0]:.1f} at the end). One Locust process, {args.users} users, rounds "
+        "interleaved; CPU is the Locust process's own.",
+        "",
+        "Messages per CPU-second are counted over a window that leaves out Locust's start-up and stop: the "
+        "webhooks the stub received and the Locust process's CPU time (/proc), both sampled every 0.25 s.",
+        "",
+        "| round | generator | messages (whole run) | turns recorded | window s | window CPU s | "
+        "messages / CPU-s | failures |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for i, r in enumerate(rows):
-        label = "walab WhatsAppUser (signed webhook, reply and end from the hub, checks, records)" \
-            if r["kind"] == "walab" else "plain FastHttpUser, bare POST"
-        lines.append(f"| {i // 2 + 1} | {label} | {r['messages']:,} | {r['turns']:,} | {r['window_s']:.1f} | "
-                     f"{r['window_cpu_s']:.2f} | {r['per_cpu_s']:,.0f} | {r['failures']} |")
-    ratios = [w["per_cpu_s"] / b["per_cpu_s"] for w, b in zip(rows[::2], rows[1::2]) if b["per_cpu_s"]]
-    lines += ["", "Ratio walab / bare per round: " + ", ".join(f"{r:.2f}" for r in ratios)
-              + " (target ≥ 0.50).", "",
-              "| generator | users | Locust RSS MB | per user |", "|---|---:|---:|---:|"]
+        label = (
+            "walab WhatsAppUser (signed webhook, reply and end from the hub, checks, records)"
+            if r["kind"] == "walab"
+            else "plain FastHttpUser, bare POST"
+        )
+        lines.append(
+            f"| {i // 2 + 1} | {label} | {r['messages']:,} | {r['turns']:,} | {r['window_s']:.1f} | "
+            f"{r['window_cpu_s']:.2f} | {r['per_cpu_s']:,.0f} | {r['failures']} |"
+        )
+    ratios = [
+        w["per_cpu_s"] / b["per_cpu_s"] for w, b in zip(rows[::2], rows[1::2]) if b["per_cpu_s"]
+    ]
+    lines += [
+        "",
+        "Ratio walab / bare per round: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + " (target ≥ 0.50).",
+        "",
+        "| generator | users | Locust RSS MB | per user |",
+        "|---|---:|---:|---:|",
+    ]
     for kind in ("walab", "bare"):
         few, many = [m for m in memory if m["kind"] == kind]
         per_user = (many["rss_mb"] - few["rss_mb"]) * 1024 / (many["users"] - few["users"])

@@ -71,8 +71,10 @@ class Workload:
         proc = subprocess.run(command, cwd=self.cwd, env=self.env, capture_output=True, text=True)
         wall = time.perf_counter() - started
         if proc.returncode != 0:
-            raise SystemExit(f"{self.tool}: {' '.join(command)} failed ({proc.returncode})\n"
-                             f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+            raise SystemExit(
+                f"{self.tool}: {' '.join(command)} failed ({proc.returncode})\n"
+                f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+            )
         problem = self.check(proc, command is self.startup)
         if problem:
             raise SystemExit(f"{self.tool}: {' '.join(command)}: {problem}")
@@ -117,13 +119,23 @@ STUB_CALLS = [0]
 
 
 def _completion(model: str) -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
-        "model": model or "stub-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": STUB_REPLY},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
-    }, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model or "stub-model",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": STUB_REPLY},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 async def _serve_stub(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -137,8 +149,12 @@ async def _serve_stub(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
             body = json.loads(await reader.readexactly(length)) if length else {}
             STUB_CALLS[0] += 1
             reply = _completion(body.get("model", ""))
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(reply)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + reply)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(reply)).encode()
+                + b"\r\nConnection: keep-alive\r\n\r\n"
+                + reply
+            )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         writer.close()
@@ -166,13 +182,25 @@ def start_stub() -> int:
 def walab_workload(base: Path) -> Workload:
     suite, one = make_project(base, 50, 10), make_project(base, 1, 1)
     for project in (suite, one):
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "scenarios", "--snapshot-update"],
-                              cwd=project, env=ENV, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "scenarios", "--snapshot-update"],
+            cwd=project,
+            env=ENV,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"walab: snapshot run failed\n{proc.stdout[-2000:]}")
     pytest = [sys.executable, "-m", "pytest", "-q"]
-    return Workload("walab", 500, pytest + [str(suite / "scenarios")], pytest + [str(one / "scenarios")],
-                    1, suite, ENV)
+    return Workload(
+        "walab",
+        500,
+        pytest + [str(suite / "scenarios")],
+        pytest + [str(one / "scenarios")],
+        1,
+        suite,
+        ENV,
+    )
 
 
 def botium_workload(base: Path, peers: Path) -> Workload:
@@ -186,43 +214,69 @@ def botium_workload(base: Path, peers: Path) -> Workload:
                 text = f"hola, quiero {t + 1} pizzas (c{c:03d} t{t:02d})"
                 lines += ["#me", text, "", "#bot", f"You said: {text}", ""]
             (folder / f"convo_{c:03d}.convo.txt").write_text("\n".join(lines), encoding="utf-8")
-    config = {"botium": {"Capabilities": {"PROJECTNAME": "Echo replay benchmark", "CONTAINERMODE": "echo"}}}
+    config = {
+        "botium": {
+            "Capabilities": {"PROJECTNAME": "Echo replay benchmark", "CONTAINERMODE": "echo"}
+        }
+    }
     (root / "botium.json").write_text(json.dumps(config), encoding="utf-8")
     cli = str(peers / "node_modules" / ".bin" / "botium-cli")
     env = {**os.environ, **PEER_ENV}
 
     def check(proc: subprocess.CompletedProcess, startup: bool) -> str | None:
-        stats = json.loads(proc.stdout[proc.stdout.index("{"):])["stats"]
+        stats = json.loads(proc.stdout[proc.stdout.index("{") :])["stats"]
         want = 1 if startup else 50
         return None if (stats["passes"], stats["failures"]) == (want, 0) else f"stats {stats}"
 
-    return Workload("botium", 500, [cli, "run", "json", "--convos", "./convos", "--config", "botium.json"],
-                    [cli, "run", "json", "--convos", "./convos1", "--config", "botium.json"], 10, root, env,
-                    check)
+    return Workload(
+        "botium",
+        500,
+        [cli, "run", "json", "--convos", "./convos", "--config", "botium.json"],
+        [cli, "run", "json", "--convos", "./convos1", "--config", "botium.json"],
+        10,
+        root,
+        env,
+        check,
+    )
 
 
 def promptfoo_workload(base: Path, peers: Path, port: int) -> Workload:
     root = base / "promptfoo"
     root.mkdir(parents=True)
-    provider = (f"providers:\n  - id: openai:chat:gpt-4o-mini\n    config:\n"
-                f"      apiBaseUrl: http://127.0.0.1:{port}/v1\n      apiKey: sk-stub\n"
-                "defaultTest:\n  assert:\n    - type: contains\n      value: stub\n")
+    provider = (
+        f"providers:\n  - id: openai:chat:gpt-4o-mini\n    config:\n"
+        f"      apiBaseUrl: http://127.0.0.1:{port}/v1\n      apiKey: sk-stub\n"
+        "defaultTest:\n  assert:\n    - type: contains\n      value: stub\n"
+    )
     (root / "conv_prompt.json").write_text(
         '[\n  {"role": "system", "content": "You are a WhatsApp shop assistant."},\n'
-        '  {% for completion in _conversation %}\n'
+        "  {% for completion in _conversation %}\n"
         '    {"role": "user", "content": {{ completion.input | dump }}},\n'
         '    {"role": "assistant", "content": {{ completion.output | dump }}},\n'
-        '  {% endfor %}\n  {"role": "user", "content": {{ msg | dump }}}\n]\n', encoding="utf-8")
-    tests = "".join(f"  - vars: {{msg: 'conv {c} turn {t}: quero {t + 1} pizzas'}}\n"
-                    f"    metadata: {{conversationId: conv{c}}}\n" for c in range(20) for t in range(10))
-    (root / "multi20x10.yaml").write_text(f"prompts: [file://conv_prompt.json]\n{provider}tests:\n{tests}",
-                                          encoding="utf-8")
+        '  {% endfor %}\n  {"role": "user", "content": {{ msg | dump }}}\n]\n',
+        encoding="utf-8",
+    )
+    tests = "".join(
+        f"  - vars: {{msg: 'conv {c} turn {t}: quero {t + 1} pizzas'}}\n"
+        f"    metadata: {{conversationId: conv{c}}}\n"
+        for c in range(20)
+        for t in range(10)
+    )
+    (root / "multi20x10.yaml").write_text(
+        f"prompts: [file://conv_prompt.json]\n{provider}tests:\n{tests}", encoding="utf-8"
+    )
     (root / "single1.yaml").write_text(
         "prompts: ['You are a WhatsApp shop assistant. Customer says: {{msg}}']\n"
-        f"{provider}tests:\n  - vars: {{msg: 'quero 1 pizza'}}\n", encoding="utf-8")
+        f"{provider}tests:\n  - vars: {{msg: 'quero 1 pizza'}}\n",
+        encoding="utf-8",
+    )
     cli = str(peers / "node_modules" / ".bin" / "promptfoo")
-    env = {**os.environ, **PEER_ENV, "PROMPTFOO_CONFIG_DIR": str(root / "home"),
-           "PROMPTFOO_CACHE_PATH": str(root / "cache")}
+    env = {
+        **os.environ,
+        **PEER_ENV,
+        "PROMPTFOO_CONFIG_DIR": str(root / "home"),
+        "PROMPTFOO_CACHE_PATH": str(root / "cache"),
+    }
     flags = ["--no-cache", "--no-table", "--no-progress-bar"]
     calls_before = [STUB_CALLS[0]]
 
@@ -231,14 +285,28 @@ def promptfoo_workload(base: Path, peers: Path, port: int) -> Workload:
         made, calls_before[0] = STUB_CALLS[0] - calls_before[0], STUB_CALLS[0]
         want = 1 if startup else 200
         passed = f"{want} passed" in proc.stdout + proc.stderr
-        return None if made == want and passed else f"{made} stub calls (want {want}), all passed: {passed}"
+        return (
+            None
+            if made == want and passed
+            else f"{made} stub calls (want {want}), all passed: {passed}"
+        )
 
-    return Workload("promptfoo", 200, [cli, "eval", "-c", "multi20x10.yaml", *flags],
-                    [cli, "eval", "-c", "single1.yaml", *flags], 1, root, env, check)
+    return Workload(
+        "promptfoo",
+        200,
+        [cli, "eval", "-c", "multi20x10.yaml", *flags],
+        [cli, "eval", "-c", "single1.yaml", *flags],
+        1,
+        root,
+        env,
+        check,
+    )
 
 
 def install_peers() -> Path:
-    proc = subprocess.run([str(ROOT / "benchmarks" / "peers" / "install")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(ROOT / "benchmarks" / "peers" / "install")], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise SystemExit(f"benchmarks/peers/install failed:\n{proc.stderr[-2000:]}")
     return Path(proc.stdout.strip().splitlines()[-1])
@@ -247,8 +315,10 @@ def install_peers() -> Path:
 def write_markdown(result: dict) -> None:
     rows = []
     for tool, s in result["tools"].items():
-        rows.append(f"| {tool} | {s['turns']} | {s['wall_s']} | {s['startup_s']} | "
-                    f"{s['turns_per_s_end_to_end']} | {s['turns_per_s_after_startup']} | {s['cpu_ms_per_turn']} |")
+        rows.append(
+            f"| {tool} | {s['turns']} | {s['wall_s']} | {s['startup_s']} | "
+            f"{s['turns_per_s_end_to_end']} | {s['turns_per_s_after_startup']} | {s['cpu_ms_per_turn']} |"
+        )
     ratios = "\n".join(f"- {k}: **{v}**" for k, v in result["ratios"].items())
     RESULTS.write_text(
         "## Replay against the peers, interleaved in one run\n\n"
@@ -257,8 +327,13 @@ def write_markdown(result: dict) -> None:
         f"speed probe {result['speed_probe_ms_before']} → {result['speed_probe_ms_after']} ms, quiet ≈ 19 ms).\n"
         "Medians of the rounds; each round runs every tool's workload and start-up run in turn.\n\n"
         "| tool | turns | wall s | start-up s | turns/s end to end | turns/s after start-up | CPU ms/turn |\n"
-        "|---|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n\nRatios (same run):\n\n" + ratios + "\n",
-        encoding="utf-8")
+        "|---|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(rows)
+        + "\n\nRatios (same run):\n\n"
+        + ratios
+        + "\n",
+        encoding="utf-8",
+    )
 
 
 def main() -> None:
@@ -280,7 +355,7 @@ def main() -> None:
         w.time(w.run)
     load_before, probe_before = os.getloadavg()[0], speed_probe()
     for r in range(args.rounds):
-        for w in workloads[r % len(workloads):] + workloads[:r % len(workloads)]:
+        for w in workloads[r % len(workloads) :] + workloads[: r % len(workloads)]:
             w.round()
     summaries = {w.tool: w.summary() for w in workloads}
     ratios = {}
@@ -290,15 +365,25 @@ def main() -> None:
             if peer in summaries:
                 p = summaries[peer]
                 ratios[f"walab / {peer}, turns/s end to end"] = round(
-                    walab["turns_per_s_end_to_end"] / p["turns_per_s_end_to_end"], 2)
+                    walab["turns_per_s_end_to_end"] / p["turns_per_s_end_to_end"], 2
+                )
                 ratios[f"walab / {peer}, turns/s after start-up"] = round(
-                    walab["turns_per_s_after_startup"] / p["turns_per_s_after_startup"], 2)
+                    walab["turns_per_s_after_startup"] / p["turns_per_s_after_startup"], 2
+                )
                 ratios[f"walab / {peer}, start-up"] = round(walab["startup_s"] / p["startup_s"], 2)
-                ratios[f"walab / {peer}, CPU per turn"] = round(walab["cpu_ms_per_turn"] / p["cpu_ms_per_turn"], 2)
-    result = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rounds": args.rounds,
-              "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
-              "speed_probe_ms_before": probe_before, "speed_probe_ms_after": speed_probe(),
-              "tools": summaries, "ratios": ratios}
+                ratios[f"walab / {peer}, CPU per turn"] = round(
+                    walab["cpu_ms_per_turn"] / p["cpu_ms_per_turn"], 2
+                )
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "rounds": args.rounds,
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+        "speed_probe_ms_before": probe_before,
+        "speed_probe_ms_after": speed_probe(),
+        "tools": summaries,
+        "ratios": ratios,
+    }
     if set(tools) == {"walab", "botium", "promptfoo"}:
         write_markdown(result)
     print(json.dumps(result, indent=2))

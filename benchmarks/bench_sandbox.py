@@ -54,8 +54,15 @@ def sink_app():
             state["first"] = state["first"] or now
             state["last"] = now
             out = b"ok"
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(out)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", str(len(out)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": out})
+
     return app
 
 
@@ -75,7 +82,10 @@ def baseline_app():
             ok = False
         if not ok:
             return Response(b'{"error":{}}', 400, media_type="application/json")
-        return Response(b'{"messaging_product":"whatsapp","messages":[{"id":"wamid.x"}]}', media_type="application/json")
+        return Response(
+            b'{"messaging_product":"whatsapp","messages":[{"id":"wamid.x"}]}',
+            media_type="application/json",
+        )
 
     return Starlette(routes=[Route("/v23.0/{pnid}/messages", messages, methods=["POST"])])
 
@@ -84,8 +94,15 @@ def serve(role: str, port: int) -> None:
     import uvicorn
 
     app = sink_app() if role == "sink" else baseline_app()
-    uvicorn.run(app, host="127.0.0.1", port=port, http="httptools", loop="uvloop", access_log=False,
-                log_level="warning")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        access_log=False,
+        log_level="warning",
+    )
 
 
 # -- the driver ----------------------------------------------------------------------------------
@@ -125,7 +142,16 @@ def cpu_seconds(pid: int) -> float:
 
 def wrk(url: str, duration: int, connections: int, threads: int, pid: int | None = None) -> dict:
     env = dict(os.environ, WALAB_BENCH_TOKEN=TOKEN)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA), url]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(LUA),
+        url,
+    ]
     c0 = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     cpu = cpu_seconds(pid) - c0 if pid else 0.0
@@ -134,7 +160,9 @@ def wrk(url: str, duration: int, connections: int, threads: int, pid: int | None
         raise SystemExit(f"could not parse wrk output:\n{out}")
     r = json.loads(m.group(1))
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-    r["cpu_us"] = cpu * 1e6 / max(1, r["requests"])  # server CPU per request: robust to machine load
+    r["cpu_us"] = (
+        cpu * 1e6 / max(1, r["requests"])
+    )  # server CPU per request: robust to machine load
     return r
 
 
@@ -158,29 +186,57 @@ def main() -> int:
     procs = []
     try:
         procs.append(subprocess.Popen([py, __file__, "--serve", "sink", "--port", str(sink_port)]))
-        sandbox_proc = subprocess.Popen([py, "-m", "lab", "sandbox", "--port", str(sandbox_port),
-                                       "--webhook-url", f"http://127.0.0.1:{sink_port}/webhook",
-                                       "--access-token", TOKEN, "--app-secret", "bench-secret-0123456789"],
-                                      cwd=ROOT, stdout=subprocess.DEVNULL)
+        sandbox_proc = subprocess.Popen(
+            [
+                py,
+                "-m",
+                "lab",
+                "sandbox",
+                "--port",
+                str(sandbox_port),
+                "--webhook-url",
+                f"http://127.0.0.1:{sink_port}/webhook",
+                "--access-token",
+                TOKEN,
+                "--app-secret",
+                "bench-secret-0123456789",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         procs.append(sandbox_proc)
-        base_proc = subprocess.Popen([py, __file__, "--serve", "baseline", "--port", str(base_port)])
+        base_proc = subprocess.Popen(
+            [py, __file__, "--serve", "baseline", "--port", str(base_port)]
+        )
         procs.append(base_proc)
         for port in (sink_port, sandbox_port, base_port):
             wait_up(f"http://127.0.0.1:{port}/")
         sandbox = f"http://127.0.0.1:{sandbox_port}"
         # the user writes first: opens the 24-hour window, so text sends are accepted and delivered
-        httpx.post(f"{sandbox}/_lab/inbound", json={"from": WA_ID, "name": "Maria", "text": "Oi"},
-                   headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
+        httpx.post(
+            f"{sandbox}/_lab/inbound",
+            json={"from": WA_ID, "name": "Maria", "text": "Oi"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ).raise_for_status()
         send_path = "/v23.0/106540352242922/messages"
         wrk(sandbox + send_path, 2, args.connections, args.threads)  # warm-up
         wrk(f"http://127.0.0.1:{base_port}{send_path}", 2, args.connections, args.threads)
-        before = settled(f"http://127.0.0.1:{sink_port}/")  # the warm-up's statuses have all arrived
+        before = settled(
+            f"http://127.0.0.1:{sink_port}/"
+        )  # the warm-up's statuses have all arrived
         runs = []  # sandbox and baseline alternate, so both see the same machine load
         for _ in range(args.runs):
-            sb = wrk(sandbox + send_path, args.duration, args.connections, args.threads, sandbox_proc.pid)
+            sb = wrk(
+                sandbox + send_path, args.duration, args.connections, args.threads, sandbox_proc.pid
+            )
             t_end = time.time()
-            base = wrk(f"http://127.0.0.1:{base_port}{send_path}", args.duration, args.connections, args.threads,
-                       base_proc.pid)
+            base = wrk(
+                f"http://127.0.0.1:{base_port}{send_path}",
+                args.duration,
+                args.connections,
+                args.threads,
+                base_proc.pid,
+            )
             runs.append((sb, base))
         deadline = time.time() + 30
         expected = 2 * sum(sb["requests"] for sb, _ in runs)
@@ -208,10 +264,14 @@ def render(args, runs: list[tuple[dict, dict]], statuses: int, expected: int, la
     ms = lambda us: f"{us / 1000:.1f} ms"  # noqa: E731
     rows = []
     for i, (sb, base) in enumerate(runs, 1):
-        for name, r in ((f"{i}. `walab sandbox` (validated, captured, statuses on)", sb),
-                        (f"{i}. bare Starlette endpoint validating a body", base)):
-            rows.append(f"| {name} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} "
-                        f"| {ms(r['max_us'])} | {r['cpu_us']:.0f} µs | {r['non2xx']} | {r['socket_errors']} |")
+        for name, r in (
+            (f"{i}. `walab sandbox` (validated, captured, statuses on)", sb),
+            (f"{i}. bare Starlette endpoint validating a body", base),
+        ):
+            rows.append(
+                f"| {name} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} "
+                f"| {ms(r['max_us'])} | {r['cpu_us']:.0f} µs | {r['non2xx']} | {r['socket_errors']} |"
+            )
     ratios = sorted(sb["rps"] / base["rps"] for sb, base in runs)
     cpu_sb = sorted(sb["cpu_us"] for sb, _ in runs)[len(runs) // 2]
     cpu_base = sorted(base["cpu_us"] for _, base in runs)[len(runs) // 2]

@@ -26,12 +26,28 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-UTTERANCES = ["Oi", "Quanto custa o plano?", "Básico", "Agendar visita", "Moro em Curitiba", "Qual a garantia?",
-              "E o plano Família?", "Quero falar com atendente", "Obrigado", "Boa tarde"]
+UTTERANCES = [
+    "Oi",
+    "Quanto custa o plano?",
+    "Básico",
+    "Agendar visita",
+    "Moro em Curitiba",
+    "Qual a garantia?",
+    "E o plano Família?",
+    "Quero falar com atendente",
+    "Obrigado",
+    "Boa tarde",
+]
 SCRIPTED = [
-    {"match": "(?i)plano|custa", "reply": '{"text": "Temos três planos.", "buttons": ["Básico", "Família", "Premium"]}'},
+    {
+        "match": "(?i)plano|custa",
+        "reply": '{"text": "Temos três planos.", "buttons": ["Básico", "Família", "Premium"]}',
+    },
     {"match": "(?i)atendente", "reply": '{"text": "Um consultor fala com você em breve."}'},
-    {"match": ".*", "reply": '{"text": "Certo! Posso ajudar com planos, economia ou atendimento."}'},
+    {
+        "match": ".*",
+        "reply": '{"text": "Certo! Posso ajudar com planos, economia ou atendimento."}',
+    },
 ]
 
 
@@ -41,7 +57,9 @@ def make_project(base: Path, scenarios: int, turns: int) -> Path:
     (project / "scenarios" / "bench").mkdir(parents=True)
     for name in ("flows", "prompts"):
         os.symlink(ROOT / name, project / name)
-    (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8")
+    (project / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8"
+    )
     import yaml
 
     for i in range(scenarios):
@@ -51,11 +69,18 @@ def make_project(base: Path, scenarios: int, turns: int) -> Path:
             if t == 0:
                 step["expect"] = {"state": "SUCCESS"}
             steps.append(step)
-        doc = {"version": 1, "name": f"conversa_{i:03d}", "flow": "company.whatsapp/whatsapp_agent",
-               "contacts": [{"name": "Maria Souza", "wa_id": f"55119{i:08d}"}],
-               "clock": "2026-01-05T12:00:00+00:00", "llm": {"scripted": SCRIPTED}, "steps": steps}
+        doc = {
+            "version": 1,
+            "name": f"conversa_{i:03d}",
+            "flow": "company.whatsapp/whatsapp_agent",
+            "contacts": [{"name": "Maria Souza", "wa_id": f"55119{i:08d}"}],
+            "clock": "2026-01-05T12:00:00+00:00",
+            "llm": {"scripted": SCRIPTED},
+            "steps": steps,
+        }
         (project / "scenarios" / "bench" / f"conversa_{i:03d}.yaml").write_text(
-            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
     return project
 
 
@@ -64,11 +89,18 @@ def make_project(base: Path, scenarios: int, turns: int) -> Path:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def pytest_run(project: Path, *extra: str, target: str = "scenarios") -> tuple[float, subprocess.CompletedProcess]:
+def pytest_run(
+    project: Path, *extra: str, target: str = "scenarios"
+) -> tuple[float, subprocess.CompletedProcess]:
     started = time.perf_counter()
     cpu0 = _children_cpu()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", target, *extra], cwd=project,
-                          capture_output=True, text=True, env=ENV)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", target, *extra],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
     proc.cpu_s = _children_cpu() - cpu0  # type: ignore[attr-defined]
     return time.perf_counter() - started, proc
 
@@ -84,8 +116,12 @@ def floor(base: Path, runs: int) -> dict:
     """The same pytest start with syrupy and one trivial snapshot test: what any pytest suite pays."""
     project = base / "floor"
     project.mkdir()
-    (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8")
-    (project / "test_floor.py").write_text("def test_floor(snapshot):\n    assert snapshot == 'ok'\n", encoding="utf-8")
+    (project / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8"
+    )
+    (project / "test_floor.py").write_text(
+        "def test_floor(snapshot):\n    assert snapshot == 'ok'\n", encoding="utf-8"
+    )
     pytest_run(project, "--snapshot-update", target="test_floor.py")
     walls, cpus = [], []
     for _ in range(runs):
@@ -95,12 +131,16 @@ def floor(base: Path, runs: int) -> dict:
     return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls}
 
 
-def measure(base: Path, scenarios: int, turns: int, runs: int, workers: list[str] = ()) -> dict[str, dict]:
+def measure(
+    base: Path, scenarios: int, turns: int, runs: int, workers: list[str] = ()
+) -> dict[str, dict]:
     """Median wall and CPU of `runs` replays, single-process ("1") and with each `-n` in workers, interleaved."""
     project = make_project(base, scenarios, turns)
     _, first = pytest_run(project, "--snapshot-update")  # writes the snapshots; untimed
     if first.returncode != 0:
-        raise SystemExit(f"{scenarios}x{turns}: snapshot run failed\n{first.stdout[-3000:]}\n{first.stderr[-2000:]}")
+        raise SystemExit(
+            f"{scenarios}x{turns}: snapshot run failed\n{first.stdout[-3000:]}\n{first.stderr[-2000:]}"
+        )
     configs = {"1": (), **{n: ("-n", n) for n in workers}}
     walls: dict[str, list[float]] = {c: [] for c in configs}
     cpus: dict[str, list[float]] = {c: [] for c in configs}
@@ -108,12 +148,22 @@ def measure(base: Path, scenarios: int, turns: int, runs: int, workers: list[str
         for name, extra in configs.items():
             wall, proc = pytest_run(project, *extra)
             if proc.returncode != 0:
-                raise SystemExit(f"{scenarios}x{turns} {' '.join(extra)}: replay failed\n{proc.stdout[-3000:]}")
+                raise SystemExit(
+                    f"{scenarios}x{turns} {' '.join(extra)}: replay failed\n{proc.stdout[-3000:]}"
+                )
             walls[name].append(round(wall, 3))
             cpus[name].append(proc.cpu_s)  # type: ignore[attr-defined]
-    return {name: {"scenarios": scenarios, "turns": turns, "total_turns": scenarios * turns,
-                   "wall_s": statistics.median(walls[name]), "cpu_s": statistics.median(cpus[name]),
-                   "walls": walls[name]} for name in configs}
+    return {
+        name: {
+            "scenarios": scenarios,
+            "turns": turns,
+            "total_turns": scenarios * turns,
+            "wall_s": statistics.median(walls[name]),
+            "cpu_s": statistics.median(cpus[name]),
+            "walls": walls[name],
+        }
+        for name in configs
+    }
 
 
 def contention() -> float:
@@ -129,6 +179,7 @@ def speed_probe() -> float:
     """Milliseconds of CPU a fixed pure-Python workload takes (median of 5): the same figure on the
     same machine when it is quiet; it grows when other tenants share the cores' caches and clocks,
     which the busy-loop probe above cannot see. Compare runs by it."""
+
     def work() -> int:
         d: dict[int, int] = {}
         for i in range(200_000):
@@ -146,7 +197,11 @@ def speed_probe() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--xdist", default="2", help="comma-separated pytest-xdist -n values to measure too ('' for none)")
+    parser.add_argument(
+        "--xdist",
+        default="2",
+        help="comma-separated pytest-xdist -n values to measure too ('' for none)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated projects here")
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="walab-bench-"))

@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT / "tests" / "tui"))
 SIZE = (120, 36)
 
 
-async def _run(history: int, sends: int, window: int | None = None) -> tuple[tuple[float, float], list[tuple[float, float]]]:
+async def _run(
+    history: int, sends: int, window: int | None = None
+) -> tuple[tuple[float, float], list[tuple[float, float]]]:
     from fake_lab import FakeLab
 
     from lab.config import Settings
@@ -80,11 +82,17 @@ async def _run(history: int, sends: int, window: int | None = None) -> tuple[tup
 def time_to_interactive() -> tuple[float, float, float]:
     """Seconds from exec to the composer accepting keys, and to the session open (real Lab)."""
     probe = ROOT / "benchmarks" / "_tti_probe.py"
-    out = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(probe)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     marks = dict(line.split("=") for line in out.stdout.split() if "=" in line)
     if "interactive" not in marks:
         raise SystemExit(f"probe failed: {out.stdout}\n{out.stderr}")
-    return float(marks["interactive"]), float(marks.get("opened", "nan")), float(marks.get("cpu", "nan"))
+    return (
+        float(marks["interactive"]),
+        float(marks.get("opened", "nan")),
+        float(marks.get("cpu", "nan")),
+    )
 
 
 def main() -> int:
@@ -96,27 +104,35 @@ def main() -> int:
     results: dict[int, dict[str, list[float]]] = {h: {k: [] for k in keys} for h in (0, 2000)}
     asyncio.run(_run(0, 2))  # warm imports and caches
     for r in range(args.rounds):
-        for history in ((0, 2000) if r % 2 == 0 else (2000, 0)):
+        for history in (0, 2000) if r % 2 == 0 else (2000, 0):
             startup, sends = asyncio.run(_run(history, args.sends))
             results[history]["startup"].append(startup[0])
             results[history]["startup_cpu"].append(startup[1])
             results[history]["send"].append(statistics.median(w for w, _ in sends))
             results[history]["send_cpu"].append(statistics.median(c for _, c in sends))
     med = {h: {k: statistics.median(v) * 1000 for k, v in d.items()} for h, d in results.items()}
-    print(f"rounds={args.rounds} sends/round={args.sends} size={SIZE[0]}x{SIZE[1]} cpus={os.cpu_count()}")
+    print(
+        f"rounds={args.rounds} sends/round={args.sends} size={SIZE[0]}x{SIZE[1]} cpus={os.cpu_count()}"
+    )
     for what in keys:
         a, b = med[0][what], med[2000][what]
-        print(f"{what:11}  0 msgs {a:8.1f} ms   2000 msgs {b:8.1f} ms   difference {b - a:+7.1f} ms   ratio {b / a:5.2f}")
+        print(
+            f"{what:11}  0 msgs {a:8.1f} ms   2000 msgs {b:8.1f} ms   difference {b - a:+7.1f} ms   ratio {b / a:5.2f}"
+        )
     # Baseline in the same run: no window, every bubble mounted (one widget tree per message).
     (naive_start, _), naive_sends = asyncio.run(_run(2000, 5, window=10**6))
-    print(f"baseline, all 2000 bubbles mounted: startup {naive_start * 1000:.0f} ms "
-          f"(+{naive_start * 1000 - med[0]['startup']:.0f} ms over 0 msgs), "
-          f"send {statistics.median(w for w, _ in naive_sends) * 1000:.0f} ms "
-          f"(+{statistics.median(w for w, _ in naive_sends) * 1000 - med[0]['send']:.0f} ms)")
+    print(
+        f"baseline, all 2000 bubbles mounted: startup {naive_start * 1000:.0f} ms "
+        f"(+{naive_start * 1000 - med[0]['startup']:.0f} ms over 0 msgs), "
+        f"send {statistics.median(w for w, _ in naive_sends) * 1000:.0f} ms "
+        f"(+{statistics.median(w for w, _ in naive_sends) * 1000 - med[0]['send']:.0f} ms)"
+    )
     ttis = [time_to_interactive() for _ in range(3)]
-    print(f"time to interactive (exec -> composer ready): {statistics.median(t[0] for t in ttis) * 1000:.0f} ms; "
-          f"CPU by then {statistics.median(t[2] for t in ttis) * 1000:.0f} ms; "
-          f"session open (target shown): {statistics.median(t[1] for t in ttis) * 1000:.0f} ms")
+    print(
+        f"time to interactive (exec -> composer ready): {statistics.median(t[0] for t in ttis) * 1000:.0f} ms; "
+        f"CPU by then {statistics.median(t[2] for t in ttis) * 1000:.0f} ms; "
+        f"session open (target shown): {statistics.median(t[1] for t in ttis) * 1000:.0f} ms"
+    )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -28,16 +28,41 @@ VARIANTS = ["whatsapp_agent.default", "whatsapp_agent.concise"]
 def synthetic_run(scenarios: int):
     from lab.promptlab.compare import Cell, CompareRun, TurnResult
 
-    run = CompareRun(variants=VARIANTS, models=[""], scenarios=[f"scenario_{i:03d}" for i in range(scenarios)],
-                     mode="replay")
+    run = CompareRun(
+        variants=VARIANTS,
+        models=[""],
+        scenarios=[f"scenario_{i:03d}" for i in range(scenarios)],
+        mode="replay",
+    )
     cells = []
     for s in run.scenarios:
         for v in VARIANTS:
-            turns = [TurnResult(user=f"pergunta {t}", replies=[f"resposta {t} de {v}: " + "palavra " * 12],
-                                tokens_in=400, tokens_out=40, cost_usd=0.0001, latency_ms=12.0 + t) for t in range(5)]
-            cells.append(Cell(scenario=s, variant=v, model="", passed=v.endswith("default"), checks_passed=5,
-                              tokens_in=2000, tokens_out=200, cost_usd=0.0005, latency_p50_ms=14, latency_p95_ms=16,
-                              turns=turns))
+            turns = [
+                TurnResult(
+                    user=f"pergunta {t}",
+                    replies=[f"resposta {t} de {v}: " + "palavra " * 12],
+                    tokens_in=400,
+                    tokens_out=40,
+                    cost_usd=0.0001,
+                    latency_ms=12.0 + t,
+                )
+                for t in range(5)
+            ]
+            cells.append(
+                Cell(
+                    scenario=s,
+                    variant=v,
+                    model="",
+                    passed=v.endswith("default"),
+                    checks_passed=5,
+                    tokens_in=2000,
+                    tokens_out=200,
+                    cost_usd=0.0005,
+                    latency_p50_ms=14,
+                    latency_p95_ms=16,
+                    turns=turns,
+                )
+            )
     return run, cells
 
 
@@ -66,7 +91,9 @@ async def feed(scenarios: int, rebuild: bool | None) -> list[tuple[float, float]
                 out.append((time.perf_counter() - t0, time.process_time() - c0))
                 continue
             if rebuild:
-                screen.query_one("#compare-matrix").keys = []  # force the whole table to be rebuilt, as before
+                screen.query_one(
+                    "#compare-matrix"
+                ).keys = []  # force the whole table to be rebuilt, as before
             t0, c0 = time.perf_counter(), time.process_time()
             screen.show_result(partial, running=n < len(cells))
             await pilot.pause()
@@ -84,14 +111,21 @@ def main() -> None:
         for rebuild in (False, True, None):  # alternate, same run
             results[rebuild] += asyncio.run(feed(args.scenarios, rebuild))
     cells = args.scenarios * 2
-    print(f"{cells} cells ({args.scenarios} scenarios x 2 variants), {args.rounds} rounds, per finished cell:")
-    for rebuild, name in ((False, "incremental rows"), (True, "baseline: rebuild the table"),
-                          (None, "floor: repaint, nothing new")):
+    print(
+        f"{cells} cells ({args.scenarios} scenarios x 2 variants), {args.rounds} rounds, per finished cell:"
+    )
+    for rebuild, name in (
+        (False, "incremental rows"),
+        (True, "baseline: rebuild the table"),
+        (None, "floor: repaint, nothing new"),
+    ):
         rows = results[rebuild]
         wall = statistics.median(w for w, _ in rows) * 1000
         cpu = statistics.median(c for _, c in rows) * 1000
-        last = [w for w, _ in rows[-cells // 10:]]  # the end of the last round: the table is full
-        print(f"  {name:28s} median {wall:6.2f} ms wall, {cpu:6.2f} ms CPU; last 10%: {statistics.median(last) * 1000:6.2f} ms wall")
+        last = [w for w, _ in rows[-cells // 10 :]]  # the end of the last round: the table is full
+        print(
+            f"  {name:28s} median {wall:6.2f} ms wall, {cpu:6.2f} ms CPU; last 10%: {statistics.median(last) * 1000:6.2f} ms wall"
+        )
 
 
 if __name__ == "__main__":

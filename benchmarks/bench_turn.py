@@ -46,23 +46,46 @@ async def _stub_upstream() -> tuple[object, int]:
     import orjson
     import uvicorn
 
-    body = orjson.dumps({"id": "chatcmpl-bench", "object": "chat.completion", "created": 1772452800,
-                         "model": "gpt-4o-mini", "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                             "role": "assistant", "content": '{"text": "Claro! Posso ajudar com isso."}'}}],
-                         "usage": {"prompt_tokens": 420, "completion_tokens": 12, "total_tokens": 432}})
+    body = orjson.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 1772452800,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {
+                        "role": "assistant",
+                        "content": '{"text": "Claro! Posso ajudar com isso."}',
+                    },
+                }
+            ],
+            "usage": {"prompt_tokens": 420, "completion_tokens": 12, "total_tokens": 432},
+        }
+    )
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         while (await receive()).get("more_body"):
             pass
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     server.install_signal_handlers = lambda: None
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -91,8 +114,14 @@ async def turns() -> dict:
     texts = [f"Quanto custa o sistema? {i}" for i in range(WARMUP + TURNS)]
     cassette = Path(tempfile.mkdtemp()) / "bench.cassette.yaml"
     (server, task), port = await _stub_upstream()
-    rec = load_settings(ROOT, env={}, flow="whatsapp_agent", llm_mode="record",
-                        llm_upstream_url=f"http://127.0.0.1:{port}/v1", llm_upstream_key="sk-bench-upstream")
+    rec = load_settings(
+        ROOT,
+        env={},
+        flow="whatsapp_agent",
+        llm_mode="record",
+        llm_upstream_url=f"http://127.0.0.1:{port}/v1",
+        llm_upstream_key="sk-bench-upstream",
+    )
     async with Lab.open(rec, clock_start=CLOCK, cassette=cassette) as lab:
         await _conversation(lab, texts)
     server.should_exit = True
@@ -119,12 +148,19 @@ async def turns() -> dict:
             lab.sandbox.note_inbound(event.wa_id, event.time)
             headers = {"Content-Type": "application/json", "X-Hub-Signature-256": event.signature}
             t0 = time.perf_counter()
-            execution = await engine.webhook("company.whatsapp", "whatsapp_agent", "whatsapp-inbound",
-                                             body=event.body, headers=headers)
+            execution = await engine.webhook(
+                "company.whatsapp",
+                "whatsapp_agent",
+                "whatsapp-inbound",
+                body=event.body,
+                headers=headers,
+            )
             await engine.wait(execution.id)
             if i >= WARMUP:
                 engine_only.append((time.perf_counter() - t0) * 1000)
-        assert not [c for c in lab.gateway.calls() if c.error], "the baseline must replay every LLM call"
+        assert not [
+            c for c in lab.gateway.calls() if c.error
+        ], "the baseline must replay every LLM call"
         await lab.sandbox.drain()
     return {"opens": opens, "turn": per_turn, "engine": engine_only, "statuses": statuses}
 
@@ -172,7 +208,7 @@ def main() -> None:
         f"First open in this process {result['opens'][0]:.1f} ms (after the recording session); "
         f"following opens p50 {statistics.median(result['opens'][1:]):.1f} ms (flows reused parsed).",
         "",
-        "## `walab send \"Oi\"` from launch to exit (lead_qualification, embedded, fresh process)",
+        '## `walab send "Oi"` from launch to exit (lead_qualification, embedded, fresh process)',
         "",
         "| measure | p50 ms | min ms | max ms |",
         "|---|---|---|---|",

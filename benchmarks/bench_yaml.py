@@ -21,14 +21,22 @@ sys.path.insert(0, str(ROOT))
 
 from lab import yamlio  # noqa: E402
 
-FILES = [*sorted((ROOT / "flows").glob("*.yml")), *sorted((ROOT / "scenarios").rglob("*.cassette.yaml"))[:3],
-         *[p for p in sorted((ROOT / "scenarios").rglob("*.yaml"))
-           if "__snapshots__" not in p.parts and not p.name.endswith(".cassette.yaml")][:2]]
+FILES = [
+    *sorted((ROOT / "flows").glob("*.yml")),
+    *sorted((ROOT / "scenarios").rglob("*.cassette.yaml"))[:3],
+    *[
+        p
+        for p in sorted((ROOT / "scenarios").rglob("*.yaml"))
+        if "__snapshots__" not in p.parts and not p.name.endswith(".cassette.yaml")
+    ][:2],
+]
 LOAD = os.getloadavg()[0]
 
 
 def per_call_ms(fn, number: int = 40, repeat: int = 9) -> float:
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e3  # least disturbed run
+    return (
+        min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e3
+    )  # least disturbed run
 
 
 def paired_ms(base, other, number: int = 40, repeat: int = 15) -> tuple[float, float]:
@@ -45,32 +53,48 @@ def main() -> int:
     for path in FILES:
         text = path.read_text(encoding="utf-8")
         assert yamlio.parse(text) == yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - safe loader
-        plain, bounded = paired_ms(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader),  # noqa: S506 - safe loader
-                                   lambda t=text: yamlio.parse(t))
+        plain, bounded = paired_ms(
+            lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader),  # noqa: S506 - safe loader
+            lambda t=text: yamlio.parse(t),
+        )
         try:  # PyYAML's Python parser refuses some plain scalars libyaml reads (`?` in a flow list)
-            python: float | None = per_call_ms(lambda t=text: yaml.safe_load(t), number=10, repeat=3)
+            python: float | None = per_call_ms(
+                lambda t=text: yaml.safe_load(t), number=10, repeat=3
+            )
         except yaml.YAMLError:
             python = None
         rows.append((path.relative_to(ROOT), len(text), "&" in text, plain, bounded, python))
-    bomb = "l0: &l0 [" + ", ".join(["lol"] * 10) + "]\n" + "".join(
-        f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 10))
+    bomb = (
+        "l0: &l0 ["
+        + ", ".join(["lol"] * 10)
+        + "]\n"
+        + "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 10))
+    )
     refuse_ms = per_call_ms(lambda: _refused(bomb), number=200)
     lines = [
-        "# Bounded YAML reading (lab/yamlio.py)", "",
+        "# Bounded YAML reading (lab/yamlio.py)",
+        "",
         "Command: `.venv/bin/python benchmarks/bench_yaml.py`  ",
         f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, 2 cores "
         f"(single-threaded benchmark); best of 15 alternating repeats; load average at start {LOAD:.1f} (other processes "
-        "share the cores: compare the ratios, measured in the same run).", "",
+        "share the cores: compare the ratios, measured in the same run).",
+        "",
         "*plain C* = `yaml.load(text, Loader=yaml.CSafeLoader)`, no limits (the floor); *bounded* = "
         "`yamlio.parse` (C parser, limit checks, safe constructor); *pure Python* = `yaml.safe_load`. "
-        "A file holding `&` (an anchor) has its alias expansion measured; the others only their depth.", "",
+        "A file holding `&` (an anchor) has its alias expansion measured; the others only their depth.",
+        "",
         "| file | bytes | anchors | plain C (ms) | bounded (ms) | bounded / plain | pure Python (ms) |",
         "|---|---:|:---:|---:|---:|---:|---:|",
     ]
     for name, size, anchors, plain, bounded, python in rows:
-        lines.append(f"| {name} | {size} | {'yes' if anchors else 'no'} | {plain:.2f} | {bounded:.2f} | "
-                     f"{bounded / plain:.2f} | {'refused' if python is None else f'{python:.2f}'} |")
-    lines += ["", f"A {len(bomb)}-byte alias bomb (10^9 strings once expanded) is refused in **{refuse_ms:.3f} ms**."]
+        lines.append(
+            f"| {name} | {size} | {'yes' if anchors else 'no'} | {plain:.2f} | {bounded:.2f} | "
+            f"{bounded / plain:.2f} | {'refused' if python is None else f'{python:.2f}'} |"
+        )
+    lines += [
+        "",
+        f"A {len(bomb)}-byte alias bomb (10^9 strings once expanded) is refused in **{refuse_ms:.3f} ms**.",
+    ]
     text = "\n".join(lines) + "\n"
     out = Path(__file__).resolve().parent / "results" / "yaml.md"
     out.write_text(text)

@@ -18,20 +18,31 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("lab.tui.serve_cli", "publish the chat TUI in a browser (textual-serve)"),
     "sandbox": ("lab.whatsapp.cli", "run the fake WhatsApp Graph API alone, for any bot"),
     "send": ("lab.conversation.cli_send", "send one message as a WhatsApp user and print the turn"),
-    "validate": ("lab.kestra.cli_validate", "validate Kestra flows (embedded engine or a real Kestra)"),
-    "kestra-test": ("lab.kestra.testsuite.cli", "run Kestra flow unit tests (TestSuite YAML) on the embedded engine"),
+    "validate": (
+        "lab.kestra.cli_validate",
+        "validate Kestra flows (embedded engine or a real Kestra)",
+    ),
+    "kestra-test": (
+        "lab.kestra.testsuite.cli",
+        "run Kestra flow unit tests (TestSuite YAML) on the embedded engine",
+    ),
     "deploy": ("lab.conversation.cli_deploy", "deploy flows, prompts and KV config to the target"),
     "record": ("lab.scenarios.cli_record", "chat in the terminal and record a scenario + cassette"),
     "replay": ("lab.scenarios.cli_replay", "replay a scenario and print its transcript"),
     "test": ("lab.scenarios.cli_test", "run the test suite (pytest over tests/ and scenarios/)"),
-    "load": ("lab.load.cli", "many simulated users against the flow, with fault plans; a load report"),
+    "load": (
+        "lab.load.cli",
+        "many simulated users against the flow, with fault plans; a load report",
+    ),
     "compare": ("lab.promptlab.cli", "run scenarios across prompt variants and models, compare"),
     "prompts": ("lab.promptlab.cli_prompts", "list prompt variants with their token counts"),
 }
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="walab", description="A terminal lab for WhatsApp AI agents built as Kestra flows.")
+    parser = argparse.ArgumentParser(
+        prog="walab", description="A terminal lab for WhatsApp AI agents built as Kestra flows."
+    )
     parser.add_argument("--version", action="version", version=f"walab {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in COMMANDS.items():
@@ -73,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("WALAB_DEBUG"):
             raise
         print(f"walab {name}: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("  fix: this is a walab bug; rerun with WALAB_DEBUG=1 to see the traceback, and report it",
-              file=sys.stderr)
+        print(
+            "  fix: this is a walab bug; rerun with WALAB_DEBUG=1 to see the traceback, and report it",
+            file=sys.stderr,
+        )
         return 1
 
 

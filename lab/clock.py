@@ -35,7 +35,9 @@ class VirtualClock:
         """Move the clock forward by a timedelta or seconds (callers check how far: `lab.limits`)."""
         seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
         if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError(f"the virtual clock moves forward by a finite time, not {seconds!r} seconds")
+            raise ValueError(
+                f"the virtual clock moves forward by a finite time, not {seconds!r} seconds"
+            )
         self._offset += seconds
 
     def tick(self, seconds: float = 1.0) -> float:
@@ -54,7 +56,9 @@ def parse_duration(text: str) -> timedelta:
     except OverflowError:
         from lab.errors import ConfigError
 
-        raise ConfigError(f"the duration {text[:40]!r} is too long to count", fix="write a shorter duration") from None
+        raise ConfigError(
+            f"the duration {text[:40]!r} is too long to count", fix="write a shorter duration"
+        ) from None
 
 
 def _parse_duration(s: str) -> timedelta:
@@ -64,12 +68,16 @@ def _parse_duration(s: str) -> timedelta:
     iso = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", s.upper())
     if iso and any(iso.groups()):
         d, h, m, sec = iso.groups()
-        return timedelta(days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(sec or 0))
+        return timedelta(
+            days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(sec or 0)
+        )
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", s.lower())
     if not parts or "".join(a + b for a, b in parts) != re.sub(r"\s+", "", s.lower()):
         from lab.errors import ConfigError
 
-        raise ConfigError(f"not a duration: {text!r}", fix="write it like 25h, 90m, 2d, 1h30m or PT25H")
+        raise ConfigError(
+            f"not a duration: {text!r}", fix="write it like 25h, 90m, 2d, 1h30m or PT25H"
+        )
     unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     return timedelta(seconds=sum(float(n) * unit[u] for n, u in parts))
 

@@ -54,7 +54,10 @@ class Settings:
     public_url: str | None = None  # how a real Kestra (in Docker) reaches the lab server
     business: Business = field(default_factory=Business)
     contacts: list[Contact] = field(
-        default_factory=lambda: [Contact("5511987654321", "Maria Souza"), Contact("5521998765432", "João Pereira")]
+        default_factory=lambda: [
+            Contact("5511987654321", "Maria Souza"),
+            Contact("5521998765432", "João Pereira"),
+        ]
     )
     app_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     access_token: str = field(default_factory=lambda: _token("EAAW"))
@@ -101,7 +104,10 @@ class Settings:
     def api_credentials(self) -> tuple[str, str]:
         """(user, password) the embedded Kestra API requires, as Kestra OSS does since 0.24:
         KESTRA_USER / KESTRA_PASSWORD when given, otherwise a password generated for the session."""
-        return (self.kestra_user or DEFAULT_API_USER, self.kestra_password or self._generated_api_password)
+        return (
+            self.kestra_user or DEFAULT_API_USER,
+            self.kestra_password or self._generated_api_password,
+        )
 
     @property
     def files_key(self) -> str:
@@ -109,12 +115,21 @@ class Settings:
 
         A capability for the bundled fixtures only (listed with the KV it sits in, like a webhook
         key), not a secret: it reveals nothing of the app secret."""
-        return hmac.new(self.app_secret.encode(), b"walab fixture files", hashlib.sha256).hexdigest()[:32]
+        return hmac.new(
+            self.app_secret.encode(), b"walab fixture files", hashlib.sha256
+        ).hexdigest()[:32]
 
     def secret_values(self) -> list[str]:
         """Every secret of the session, for scrubbing output."""
-        vals = [self.app_secret, self.access_token, self.verify_token, self.gateway_key,
-                self.llm_upstream_key, self.kestra_password, self._generated_api_password]
+        vals = [
+            self.app_secret,
+            self.access_token,
+            self.verify_token,
+            self.gateway_key,
+            self.llm_upstream_key,
+            self.kestra_password,
+            self._generated_api_password,
+        ]
         return [v for v in vals if v]
 
 
@@ -141,7 +156,9 @@ LLM_MODES = ("live", "record", "replay", "scripted")
 KESTRA_VERSIONS = ("1.3", "2.0")
 
 
-def load_settings(project_dir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+def load_settings(
+    project_dir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any
+) -> Settings:
     """Build Settings: defaults < walab.yaml < environment < keyword overrides (None ignored)."""
     from lab import yamlio
 
@@ -159,7 +176,9 @@ def load_settings(project_dir: Path | None = None, env: dict[str, str] | None = 
             s._given.add(name)
     _apply(s, {k: v for k, v in overrides.items() if v is not None}, "command line")
     if s.llm_mode not in LLM_MODES:
-        raise ConfigError(f"unknown LLM mode {s.llm_mode!r}", fix=f"use one of {', '.join(LLM_MODES)}")
+        raise ConfigError(
+            f"unknown LLM mode {s.llm_mode!r}", fix=f"use one of {', '.join(LLM_MODES)}"
+        )
     return s
 
 
@@ -169,7 +188,11 @@ def _apply(s: Settings, data: dict[str, Any], where: str) -> None:
         if key == "version":
             continue
         if key not in names:
-            raise ConfigError(f"unknown setting {key!r}", where=where, fix=f"known settings: {', '.join(sorted(names))}")
+            raise ConfigError(
+                f"unknown setting {key!r}",
+                where=where,
+                fix=f"known settings: {', '.join(sorted(names))}",
+            )
         setattr(s, key, _checked(key, value, where))
         s._given.add(key)
 
@@ -181,8 +204,11 @@ def _checked(key: str, value: Any, where: str) -> Any:
         if isinstance(value, Business):
             return value
         if not isinstance(value, dict) or set(value) - fields:
-            raise ConfigError(f"`business` must be a mapping of {', '.join(sorted(fields))}", where=where,
-                              fix="e.g. business: {phone_number_id: '106540352242922', waba_id: '102290129340398'}")
+            raise ConfigError(
+                f"`business` must be a mapping of {', '.join(sorted(fields))}",
+                where=where,
+                fix="e.g. business: {phone_number_id: '106540352242922', waba_id: '102290129340398'}",
+            )
         return Business(**{k: str(v) for k, v in value.items()})
     if key == "contacts":
         return _contacts(value, where)
@@ -194,43 +220,78 @@ def _checked(key: str, value: Any, where: str) -> Any:
         except (TypeError, ValueError):
             port = -1
         if isinstance(value, bool) or not 0 <= port <= 65535:
-            raise ConfigError(f"port {value!r} is not a TCP port", where=where, fix="give a number from 1 to 65535 (0 = any free port)")
+            raise ConfigError(
+                f"port {value!r} is not a TCP port",
+                where=where,
+                fix="give a number from 1 to 65535 (0 = any free port)",
+            )
         return port
     if key == "kestra_version":
         return kestra_version(value, where)
     if value is None and key in _OPTIONAL:
         return None
     if isinstance(value, (dict, list, bool)) or value is None:
-        raise ConfigError(f"setting {key!r} must be a text value, not {value!r}", where=where,
-                          fix=f"write it as {key}: <text>")
+        raise ConfigError(
+            f"setting {key!r} must be a text value, not {value!r}",
+            where=where,
+            fix=f"write it as {key}: <text>",
+        )
     if key in _URLS and not str(value).startswith(("http://", "https://")):
-        raise ConfigError(f"{_URLS[key]} {value!r} is not an http(s) URL", where=where,
-                          fix=f"give the full URL with its scheme, e.g. http://{str(value).split('://')[-1] or 'localhost:8080'}")
+        raise ConfigError(
+            f"{_URLS[key]} {value!r} is not an http(s) URL",
+            where=where,
+            fix=f"give the full URL with its scheme, e.g. http://{str(value).split('://')[-1] or 'localhost:8080'}",
+        )
     return str(value)
 
 
 def add_kestra_version_option(parser: Any, flag: str = "--kestra-version") -> None:
     """The command-line option that picks the Kestra API the embedded engine speaks."""
-    add = getattr(parser, "add_argument", None) or parser.addoption  # argparse, or a pytest option group
-    add(flag, dest="kestra_version", metavar="VERSION", default=None,
+    add = (
+        getattr(parser, "add_argument", None) or parser.addoption
+    )  # argparse, or a pytest option group
+    add(
+        flag,
+        dest="kestra_version",
+        metavar="VERSION",
+        default=None,
         help="the Kestra the embedded engine acts as: 1.3 (LTS) or 2.0 "
-             "(default: walab.yaml kestra_version, WALAB_KESTRA_VERSION, else 1.3)")
+        "(default: walab.yaml kestra_version, WALAB_KESTRA_VERSION, else 1.3)",
+    )
 
 
 def kestra_version(value: Any, where: str) -> str:
     """The Kestra API line a version names: "1.3" for 1.3 / 1.3.x, "2.0" for 2.0 / 2.0.x; else a ConfigError."""
-    text = str(value).strip().lstrip("v") if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+    text = (
+        str(value).strip().lstrip("v")
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool)
+        else ""
+    )
     for line in KESTRA_VERSIONS:
         if text == line or text.startswith(line + "."):
             return line
-    raise ConfigError(f"kestra_version {value!r} is not a Kestra version the embedded engine speaks", where=where,
-                      fix=f"use one of {', '.join(KESTRA_VERSIONS)} (1.3 is the LTS line, 2.0 the current one)")
+    raise ConfigError(
+        f"kestra_version {value!r} is not a Kestra version the embedded engine speaks",
+        where=where,
+        fix=f"use one of {', '.join(KESTRA_VERSIONS)} (1.3 is the LTS line, 2.0 the current one)",
+    )
 
 
-_URLS = {"kestra_url": "the Kestra URL", "public_url": "the public URL", "llm_upstream_url": "the LLM upstream URL"}
+_URLS = {
+    "kestra_url": "the Kestra URL",
+    "public_url": "the public URL",
+    "llm_upstream_url": "the LLM upstream URL",
+}
 
 
-_OPTIONAL = {"public_url", "llm_upstream_url", "llm_upstream_key", "kestra_url", "kestra_user", "kestra_password"}
+_OPTIONAL = {
+    "public_url",
+    "llm_upstream_url",
+    "llm_upstream_key",
+    "kestra_url",
+    "kestra_user",
+    "kestra_password",
+}
 
 
 def _contacts(value: Any, where: str) -> list[Contact]:
@@ -238,11 +299,15 @@ def _contacts(value: Any, where: str) -> list[Contact]:
     if isinstance(value, list) and all(isinstance(c, Contact) for c in value):
         return value
     if not isinstance(value, list) or not value:
-        raise ConfigError("`contacts` must be a non-empty list of {name, wa_id}", where=where, fix=fix)
+        raise ConfigError(
+            "`contacts` must be a non-empty list of {name, wa_id}", where=where, fix=fix
+        )
     contacts = []
     for i, c in enumerate(value, 1):
         wa_id = str(c.get("wa_id", "")) if isinstance(c, dict) else ""
         if not wa_id.isdigit() or not (isinstance(c, dict) and c.get("name")):
-            raise ConfigError(f"contact {i} needs a name and a wa_id of digits, got {c!r}", where=where, fix=fix)
+            raise ConfigError(
+                f"contact {i} needs a name and a wa_id of digits, got {c!r}", where=where, fix=fix
+            )
         contacts.append(Contact(wa_id, str(c["name"])))
     return contacts

@@ -33,25 +33,35 @@ MAX_ERROR_CODE = 2**31 - 1
 
 def count(value: Any, what: str, limit: int, *, minimum: int = 0) -> int:
     """A whole number in [minimum, limit], or a ConfigError saying the limit."""
-    integral_float = isinstance(value, float) and value.is_integer()  # JSON's 1e8, or an integer past 2^64
+    integral_float = (
+        isinstance(value, float) and value.is_integer()
+    )  # JSON's 1e8, or an integer past 2^64
     if not integral_float and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(f"{what} must be a whole number from {minimum} to {limit:,}, not {_shown(value)}",
-                          fix=f"write a number from {minimum} to {limit:,}")
+        raise ConfigError(
+            f"{what} must be a whole number from {minimum} to {limit:,}, not {_shown(value)}",
+            fix=f"write a number from {minimum} to {limit:,}",
+        )
     if not minimum <= value <= limit:
         shown = f"{value:g}" if integral_float else _shown(value)
-        raise ConfigError(f"{what} is {shown}, outside {minimum} to {limit:,}",
-                          fix=f"write a number from {minimum} to {limit:,} (the most a real test needs)")
+        raise ConfigError(
+            f"{what} is {shown}, outside {minimum} to {limit:,}",
+            fix=f"write a number from {minimum} to {limit:,} (the most a real test needs)",
+        )
     return int(value)
 
 
 def seconds(value: Any, what: str, limit: float, *, unit: str = "seconds") -> float:
     """A finite number (of seconds, or `unit`) in [0, limit], or a ConfigError saying the limit."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{what} must be a number of {unit}, not {_shown(value)}",
-                          fix=f"write {unit} from 0 to {limit:,g}")
+        raise ConfigError(
+            f"{what} must be a number of {unit}, not {_shown(value)}",
+            fix=f"write {unit} from 0 to {limit:,g}",
+        )
     if not math.isfinite(value) or not 0 <= value <= limit:
-        raise ConfigError(f"{what} is {_shown(value)} {unit}, outside 0 to {limit:,g}",
-                          fix=f"write {unit} from 0 to {limit:,g} (the most a real test needs)")
+        raise ConfigError(
+            f"{what} is {_shown(value)} {unit}, outside 0 to {limit:,g}",
+            fix=f"write {unit} from 0 to {limit:,g} (the most a real test needs)",
+        )
     return float(value)
 
 
@@ -67,8 +77,10 @@ def clock_move(value: Any, what: str = "the clock move") -> timedelta:
     else:
         delta = timedelta(seconds=seconds(value, what, MAX_CLOCK_MOVE.total_seconds()))
     if not timedelta(0) <= delta <= MAX_CLOCK_MOVE:
-        raise ConfigError(f"{what} of {_shown(value)} is outside 0 to {MAX_CLOCK_MOVE.days} days",
-                          fix=f"move the clock forward by at most {MAX_CLOCK_MOVE.days} days at a time")
+        raise ConfigError(
+            f"{what} of {_shown(value)} is outside 0 to {MAX_CLOCK_MOVE.days} days",
+            fix=f"move the clock forward by at most {MAX_CLOCK_MOVE.days} days at a time",
+        )
     return delta
 
 

@@ -29,7 +29,9 @@ class SecretMask:
             if value and len(value) >= MIN_LENGTH:
                 known.add(value)
                 known.add(base64.b64encode(value.encode()).decode("ascii"))
-        self.values = tuple(sorted(known, key=len, reverse=True))  # a longer value first: no partial masks
+        self.values = tuple(
+            sorted(known, key=len, reverse=True)
+        )  # a longer value first: no partial masks
 
     def __bool__(self) -> bool:
         return bool(self.values)

@@ -114,7 +114,11 @@ def parse_prompt(text: str, path: Path) -> PromptFile:
         )
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
-        raise ConfigError("the YAML header is not closed", where=f"{where}:1", fix="add a line with '---' after the header")
+        raise ConfigError(
+            "the YAML header is not closed",
+            where=f"{where}:1",
+            fix="add a line with '---' after the header",
+        )
     header_text = "".join(lines[1:end])
     try:
         header = yamlio.loads(header_text, source=where) or {}
@@ -132,11 +136,14 @@ def parse_prompt(text: str, path: Path) -> PromptFile:
             where=f"{where}:{_line_of_key(lines, key, end)}",
             fix=f"known keys: {', '.join(sorted(_HEADER_KEYS))}",
         )
-    body = "".join(lines[end + 1:]).strip("\n") + "\n"
+    body = "".join(lines[end + 1 :]).strip("\n") + "\n"
     pid = str(header.get("id") or path.name.removesuffix(".md"))
     if not _ID_RE.match(pid):
-        raise ConfigError(f"prompt id {pid!r} is not valid", where=f"{where}:{_line_of_key(lines, 'id', end)}",
-                          fix="use letters, digits, '_', '-' and '.' (e.g. whatsapp_agent.concise)")
+        raise ConfigError(
+            f"prompt id {pid!r} is not valid",
+            where=f"{where}:{_line_of_key(lines, 'id', end)}",
+            fix="use letters, digits, '_', '-' and '.' (e.g. whatsapp_agent.concise)",
+        )
     return PromptFile(
         id=pid,
         path=path,
@@ -150,7 +157,9 @@ def parse_prompt(text: str, path: Path) -> PromptFile:
     )
 
 
-def _typed(header: dict[str, Any], key: str, kind: type, lines: list[str], end: int, where: str) -> Any:
+def _typed(
+    header: dict[str, Any], key: str, kind: type, lines: list[str], end: int, where: str
+) -> Any:
     value = header.get(key)
     if value is None:
         return None
@@ -161,8 +170,11 @@ def _typed(header: dict[str, Any], key: str, kind: type, lines: list[str], end: 
     raise ConfigError(
         f"{key!r} must be a {kind.__name__}, not {type(value).__name__} ({value!r})",
         where=f"{where}:{_line_of_key(lines, key, end)}",
-        fix={"temperature": "write a number, e.g. temperature: 0.3", "variables": "write a list, e.g. variables: [empresa]",
-             "version": "write version: 1"}.get(key, f"write {key}: <text>"),
+        fix={
+            "temperature": "write a number, e.g. temperature: 0.3",
+            "variables": "write a list, e.g. variables: [empresa]",
+            "version": "write version: 1",
+        }.get(key, f"write {key}: <text>"),
     )
 
 
@@ -173,7 +185,9 @@ def _line_of_key(lines: list[str], key: str, end: int) -> int:
     return 2
 
 
-_PARSED: dict[Path, tuple[str, PromptFile]] = {}  # path -> (text, parsed): one YAML parse per distinct text
+_PARSED: dict[
+    Path, tuple[str, PromptFile]
+] = {}  # path -> (text, parsed): one YAML parse per distinct text
 
 
 def load_prompt(path: str | Path) -> PromptFile:
@@ -182,7 +196,11 @@ def load_prompt(path: str | Path) -> PromptFile:
     from lab import yamlio
 
     if not p.exists():
-        raise ConfigError(f"prompt file not found: {p}", where=str(p), fix="check the path (prompts/<flow>.<variant>.md)")
+        raise ConfigError(
+            f"prompt file not found: {p}",
+            where=str(p),
+            fix="check the path (prompts/<flow>.<variant>.md)",
+        )
     text = yamlio.read_text(p)
     hit = _PARSED.get(p)
     if hit is None or hit[0] != text:
@@ -202,8 +220,11 @@ def load_prompts(directory: str | Path) -> list[PromptFile]:
             continue
         prompt = load_prompt(path)
         if prompt.id in seen:
-            raise ConfigError(f"two prompt files have the id {prompt.id!r}", where=f"{seen[prompt.id]} and {path}",
-                              fix="give each variant its own id")
+            raise ConfigError(
+                f"two prompt files have the id {prompt.id!r}",
+                where=f"{seen[prompt.id]} and {path}",
+                fix="give each variant its own id",
+            )
         seen[prompt.id] = path
         prompts.append(prompt)
     return sorted(prompts, key=lambda p: p.id)

@@ -45,8 +45,10 @@ def simple_body_type(content_type: bytes | None) -> str | None:
 
 def unsupported_body_message(media: str, accepted: str) -> str:
     """The 415 message: what was sent, what the endpoint takes."""
-    return (f"Unsupported Media Type: Content-Type {media} is not accepted here; send the body as {accepted} "
-            "(with that Content-Type header)")
+    return (
+        f"Unsupported Media Type: Content-Type {media} is not accepted here; send the body as {accepted} "
+        "(with that Content-Type header)"
+    )
 
 
 class RequestGuard:
@@ -83,14 +85,20 @@ class RequestGuard:
             elif name == b"sec-fetch-site":
                 site = value
         if host is not None and not self.host_allowed(host):
-            return (f"Host {host.decode('latin-1')!r} is not this lab's own name: requests are answered for "
-                    f"{', '.join(sorted(self.names))} or an IP address (set WALAB_PUBLIC_URL to the URL "
-                    "clients use to reach the lab)")
+            return (
+                f"Host {host.decode('latin-1')!r} is not this lab's own name: requests are answered for "
+                f"{', '.join(sorted(self.names))} or an IP address (set WALAB_PUBLIC_URL to the URL "
+                "clients use to reach the lab)"
+            )
         if origin is not None and origin.lower() not in self.origins:
-            return (f"Origin {origin.decode('latin-1')!r} is not this lab: the lab answers no web page "
-                    "of another site")
+            return (
+                f"Origin {origin.decode('latin-1')!r} is not this lab: the lab answers no web page "
+                "of another site"
+            )
         if site is not None and site in (b"cross-site", b"same-site"):
-            return "a browser request from another site: the lab answers no web page of another site"
+            return (
+                "a browser request from another site: the lab answers no web page of another site"
+            )
         return None
 
     def host_allowed(self, host: bytes) -> bool:

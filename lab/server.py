@@ -32,13 +32,17 @@ class LabServer:
             (`lab.request_guard.RequestGuard`); None lets everything through (tests of one app).
     """
 
-    def __init__(self, mounts: dict[str, ASGIApp] | None = None, *, guard: RequestGuard | None = None) -> None:
+    def __init__(
+        self, mounts: dict[str, ASGIApp] | None = None, *, guard: RequestGuard | None = None
+    ) -> None:
         self._mounts: list[tuple[str, ASGIApp, bool, str | None]] = []
         self.guard = guard
         for prefix, app in (mounts or {}).items():
             self.mount(prefix, app)
 
-    def mount(self, prefix: str, app: ASGIApp, *, strip: bool = True, body: str | None = None) -> None:
+    def mount(
+        self, prefix: str, app: ASGIApp, *, strip: bool = True, body: str | None = None
+    ) -> None:
         """Mount app at prefix (e.g. "/graph"); strip=False passes the path unchanged.
 
         body: what the app's endpoints take (e.g. "application/json"): a text/plain or form body
@@ -65,14 +69,18 @@ class LabServer:
         for prefix, app, strip, body in self._mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 if body is not None and scope["method"] in _BODY_METHODS:
-                    media = simple_body_type(next((v for k, v in scope["headers"] if k == b"content-type"), None))
+                    media = simple_body_type(
+                        next((v for k, v in scope["headers"] if k == b"content-type"), None)
+                    )
                     if media is not None:
-                        await _json(send, 415, _error_body(unsupported_body_message(media, body), 415))
+                        await _json(
+                            send, 415, _error_body(unsupported_body_message(media, body), 415)
+                        )
                         return
                 if strip and prefix:
                     scope = dict(scope)
                     scope["root_path"] = scope.get("root_path", "") + prefix
-                    scope["path"] = path[len(prefix):] or "/"
+                    scope["path"] = path[len(prefix) :] or "/"
                     if "raw_path" in scope:
                         scope["raw_path"] = scope["path"].encode()
                 await app(scope, receive, send)
@@ -80,7 +88,9 @@ class LabServer:
         if path in ("/", "/health"):
             await _json(send, 200, b'{"status":"ok","service":"walab"}')
             return
-        await _json(send, 404, b'{"error":{"message":"no such path on the walab server","code":404}}')
+        await _json(
+            send, 404, b'{"error":{"message":"no such path on the walab server","code":404}}'
+        )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -100,12 +110,22 @@ def _error_body(message: str, code: int) -> bytes:
 
 
 async def _json(send: Send, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-async def call_app(app: ASGIApp, scope: Scope, body: bytes, *, keep_body: bool = True) -> tuple[int, list, bytes]:
+async def call_app(
+    app: ASGIApp, scope: Scope, body: bytes, *, keep_body: bool = True
+) -> tuple[int, list, bytes]:
     """Call an ASGI app in-process with one request body; returns (status, raw headers, response body)."""
     received = False
     status = 500
@@ -132,17 +152,29 @@ async def call_app(app: ASGIApp, scope: Scope, body: bytes, *, keep_body: bool =
     return status, head, b"".join(parts)
 
 
-async def asgi_post(app: ASGIApp, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+async def asgi_post(
+    app: ASGIApp, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
     """POST body to an in-process ASGI app at path; returns (status, response body).
 
     For the lab's own machine-to-machine posts whose answer is only a status and a small body
     (status webhooks, webhook triggers): no HTTP client objects on the way.
     """
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
-             "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-             + [(b"content-length", str(len(body)).encode())],
-             "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        + [(b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 80),
+    }
     status, _, content = await call_app(app, scope, body)
     return status, content
 
@@ -182,9 +214,16 @@ def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
     import httpx
 
     transport = httpx.ASGITransport(app=app)
-    network = _network_transport_class()(**{k: v for k, v in kwargs.items()
-                                            if k in ("verify", "cert", "trust_env", "http1", "http2", "limits")})
-    client = _client_class()(mounts={base: transport for base in bases}, transport=network, **kwargs)
+    network = _network_transport_class()(
+        **{
+            k: v
+            for k, v in kwargs.items()
+            if k in ("verify", "cert", "trust_env", "http1", "http2", "limits")
+        }
+    )
+    client = _client_class()(
+        mounts={base: transport for base in bases}, transport=network, **kwargs
+    )
     client._lab_app = app
     client.lab_transport = transport
     client._lab_bases = tuple(base.rstrip("/") + "/" for base in bases)
@@ -244,36 +283,85 @@ def _client_class() -> Any:
         _lab_bases: tuple[str, ...]
         lab_transport: Any
 
-        async def request(self, method: str, url: Any, *, content: Any = None, data: Any = None, files: Any = None,
-                          json: Any = None, params: Any = None, headers: Any = None, cookies: Any = None,
-                          auth: Any = USE_CLIENT_DEFAULT, follow_redirects: Any = USE_CLIENT_DEFAULT,
-                          timeout: Any = USE_CLIENT_DEFAULT, extensions: Any = None) -> httpx.Response:
-            direct = (self._direct(url) and data is None and files is None and params is None and cookies is None
-                      and extensions is None and auth in (USE_CLIENT_DEFAULT, None)
-                      and (content is None or isinstance(content, (bytes, str))))
+        async def request(
+            self,
+            method: str,
+            url: Any,
+            *,
+            content: Any = None,
+            data: Any = None,
+            files: Any = None,
+            json: Any = None,
+            params: Any = None,
+            headers: Any = None,
+            cookies: Any = None,
+            auth: Any = USE_CLIENT_DEFAULT,
+            follow_redirects: Any = USE_CLIENT_DEFAULT,
+            timeout: Any = USE_CLIENT_DEFAULT,
+            extensions: Any = None,
+        ) -> httpx.Response:
+            direct = (
+                self._direct(url)
+                and data is None
+                and files is None
+                and params is None
+                and cookies is None
+                and extensions is None
+                and auth in (USE_CLIENT_DEFAULT, None)
+                and (content is None or isinstance(content, (bytes, str)))
+            )
             if not direct:
-                return await super().request(method, url, content=content, data=data, files=files, json=json,
-                                             params=params, headers=headers, cookies=cookies, auth=auth,
-                                             follow_redirects=follow_redirects, timeout=timeout,
-                                             extensions=extensions)
+                return await super().request(
+                    method,
+                    url,
+                    content=content,
+                    data=data,
+                    files=files,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    cookies=cookies,
+                    auth=auth,
+                    follow_redirects=follow_redirects,
+                    timeout=timeout,
+                    extensions=extensions,
+                )
             parsed = urls.get(url)
-            if parsed is None:  # httpx validates every component of a URL string: the lab's few URLs, once
+            if (
+                parsed is None
+            ):  # httpx validates every component of a URL string: the lab's few URLs, once
                 if len(urls) >= 1024:
                     urls.clear()
-                parsed = urls[url] = httpx.URL(url)  # immutable: shared by every session of the process
-            request = httpx.Request(method, parsed, content=content, json=json, headers=self._merge_headers(headers))
+                parsed = urls[url] = httpx.URL(
+                    url
+                )  # immutable: shared by every session of the process
+            request = httpx.Request(
+                method, parsed, content=content, json=json, headers=self._merge_headers(headers)
+            )
             response = await self._lab_send(request)
-            follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+            follow = (
+                self.follow_redirects
+                if follow_redirects is USE_CLIENT_DEFAULT
+                else follow_redirects
+            )
             if follow and response.has_redirect_location:
                 # never on the lab's own apps; when it happens, httpx's own redirect handling takes over
-                return await self.send(self._build_redirect_request(request, response), follow_redirects=True)
+                return await self.send(
+                    self._build_redirect_request(request, response), follow_redirects=True
+                )
             return response
 
         def _direct(self, url: Any) -> bool:
             """A lab URL, and nothing on the client (auth, cookies, params, event hooks) the direct path skips."""
-            return (isinstance(url, str) and url.startswith(self._lab_bases) and self.auth is None
-                    and not self.cookies and not self._params and not self.event_hooks["request"]
-                    and not self.event_hooks["response"])
+            return (
+                isinstance(url, str)
+                and url.startswith(self._lab_bases)
+                and self.auth is None
+                and not self.cookies
+                and not self._params
+                and not self.event_hooks["request"]
+                and not self.event_hooks["response"]
+            )
 
         async def post_status(self, url: str, content: bytes, headers: dict[str, str]) -> int:
             """POST bytes and return only the HTTP status: the lab's own URLs in-process without
@@ -287,13 +375,27 @@ def _client_class() -> Any:
             started = time.perf_counter()
             url = request.url
             body = request.content
-            scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
-                     "headers": [(k.lower(), v) for k, v in request.headers.raw], "scheme": url.scheme,
-                     "path": url.path, "raw_path": url.raw_path.split(b"?")[0], "query_string": url.query,
-                     "server": (url.host, url.port), "client": ("127.0.0.1", 123), "root_path": ""}
-            status, head, content = await call_app(self._lab_app, scope, body, keep_body=request.method != "HEAD")
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": request.method,
+                "headers": [(k.lower(), v) for k, v in request.headers.raw],
+                "scheme": url.scheme,
+                "path": url.path,
+                "raw_path": url.raw_path.split(b"?")[0],
+                "query_string": url.query,
+                "server": (url.host, url.port),
+                "client": ("127.0.0.1", 123),
+                "root_path": "",
+            }
+            status, head, content = await call_app(
+                self._lab_app, scope, body, keep_body=request.method != "HEAD"
+            )
             # a stream, not content=: httpx would add a Content-Length header the app did not send
-            response = httpx.Response(status, headers=head, stream=httpx.ByteStream(content), request=request)
+            response = httpx.Response(
+                status, headers=head, stream=httpx.ByteStream(content), request=request
+            )
             names = {k.lower() for k, _ in head}
             if b"content-encoding" in names:
                 response.read()  # httpx's decoders
@@ -302,13 +404,21 @@ def _client_class() -> Any:
                 response.is_stream_consumed = response.is_closed = True
             response.default_encoding = self._default_encoding
             encoding = _plain_encoding(head, self._default_encoding)
-            if encoding is not None:  # what `response.encoding` would find, without its email-module parse
+            if (
+                encoding is not None
+            ):  # what `response.encoding` would find, without its email-module parse
                 response.encoding = encoding
             response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
             if b"set-cookie" in names:
                 self.cookies.extract_cookies(response)
-            logger.info('HTTP Request: %s %s "%s %d %s"', request.method, url, response.http_version,
-                        response.status_code, response.reason_phrase)
+            logger.info(
+                'HTTP Request: %s %s "%s %d %s"',
+                request.method,
+                url,
+                response.http_version,
+                response.status_code,
+                response.reason_phrase,
+            )
             return response
 
     _CLIENT_CLASS = _LabClient

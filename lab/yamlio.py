@@ -56,15 +56,24 @@ def _refuse(node: yaml.Node, problem: str, fix: str) -> YamlLimitExceeded:
 def _bounded_int(loader: Any, node: yaml.ScalarNode) -> int:
     text = str(node.value)
     if len(text) > _INT_TEXT:
-        raise _refuse(node, f"an integer of {len(text)} characters is larger than the 64-bit integers "
-                            "Kestra and the lab keep", "write a number between -2^63 and 2^63-1, or quote it as text")
+        raise _refuse(
+            node,
+            f"an integer of {len(text)} characters is larger than the 64-bit integers "
+            "Kestra and the lab keep",
+            "write a number between -2^63 and 2^63-1, or quote it as text",
+        )
     try:
         value = yaml.SafeLoader.construct_yaml_int(loader, node)
     except ValueError as exc:
-        raise _refuse(node, f"not an integer: {exc}", "write a whole number, or quote it as text") from None
+        raise _refuse(
+            node, f"not an integer: {exc}", "write a whole number, or quote it as text"
+        ) from None
     if not -INT64 <= value < INT64:
-        raise _refuse(node, f"the integer {text} is outside the 64-bit range Kestra and the lab keep",
-                      "write a number between -2^63 and 2^63-1, or quote it as text")
+        raise _refuse(
+            node,
+            f"the integer {text} is outside the 64-bit range Kestra and the lab keep",
+            "write a number between -2^63 and 2^63-1, or quote it as text",
+        )
     return value
 
 
@@ -72,14 +81,22 @@ def _checked(constructor: Any, what: str) -> Any:
     def construct(loader: Any, node: yaml.Node) -> Any:
         try:
             return constructor(loader, node)
-        except ValueError as exc:  # e.g. a timestamp 2026-13-45: Python refuses it, YAML's regex did not
-            raise _refuse(node, f"not a valid {what}: {exc}", f"write a valid {what}, or quote it as text") from None
+        except (
+            ValueError
+        ) as exc:  # e.g. a timestamp 2026-13-45: Python refuses it, YAML's regex did not
+            raise _refuse(
+                node, f"not a valid {what}: {exc}", f"write a valid {what}, or quote it as text"
+            ) from None
+
     return construct
 
 
 def _unsupported(tag: str, instead: str) -> Any:
     def construct(loader: Any, node: yaml.Node) -> Any:
-        raise _refuse(node, f"the tag {tag} makes a value JSON and Kestra have no place for", instead)
+        raise _refuse(
+            node, f"the tag {tag} makes a value JSON and Kestra have no place for", instead
+        )
+
     return construct
 
 
@@ -88,10 +105,16 @@ class _BoundedLoader(_Loader):  # type: ignore[misc, valid-type]
 
 
 _BoundedLoader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
-_BoundedLoader.add_constructor("tag:yaml.org,2002:float", _checked(yaml.SafeLoader.construct_yaml_float, "number"))
-_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp",
-                               _checked(yaml.SafeLoader.construct_yaml_timestamp, "date or timestamp"))
-_BoundedLoader.add_constructor("tag:yaml.org,2002:binary", _unsupported("!!binary", "write the data as base64 text"))
+_BoundedLoader.add_constructor(
+    "tag:yaml.org,2002:float", _checked(yaml.SafeLoader.construct_yaml_float, "number")
+)
+_BoundedLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _checked(yaml.SafeLoader.construct_yaml_timestamp, "date or timestamp"),
+)
+_BoundedLoader.add_constructor(
+    "tag:yaml.org,2002:binary", _unsupported("!!binary", "write the data as base64 text")
+)
 _BoundedLoader.add_constructor("tag:yaml.org,2002:set", _unsupported("!!set", "write a list"))
 
 
@@ -99,17 +122,25 @@ def parse(text: str, limits: YamlLimits = DEFAULT_LIMITS, *, loader: type | None
     """Parse one YAML document within `limits`; raises yaml.YAMLError (YamlLimitExceeded past a limit).
     `loader`: a subclass of the bounded loader with its own construction rules (Kestra's, for flows)."""
     size = len(text)
-    if size > limits.max_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
-        raise YamlLimitExceeded(f"the document is larger than {_megabytes(limits.max_bytes)}", None,
-                                "split it into smaller files")
+    if (
+        size > limits.max_bytes // 4
+        and len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
+    ):
+        raise YamlLimitExceeded(
+            f"the document is larger than {_megabytes(limits.max_bytes)}",
+            None,
+            "split it into smaller files",
+        )
     try:
         loader = (loader or _BoundedLoader)(text)
     except UnicodeEncodeError as exc:  # the C reader encodes to UTF-8 first
         line = text.count("\n", 0, exc.start)
         column = exc.start - (text.rfind("\n", 0, exc.start) + 1)
-        raise YamlLimitExceeded(f"{text[exc.start]!r} is a lone UTF-16 surrogate, not a character",
-                                yaml.Mark("<text>", exc.start, line, column, None, None),
-                                "remove it, or write the character it was meant to be") from None
+        raise YamlLimitExceeded(
+            f"{text[exc.start]!r} is a lone UTF-16 surrogate, not a character",
+            yaml.Mark("<text>", exc.start, line, column, None, None),
+            "remove it, or write the character it was meant to be",
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -150,27 +181,42 @@ def _measure(root: yaml.Node, limits: YamlLimits) -> None:
                 size += child_size
                 depth = max(depth, child_depth)
             depth += 1
-            if size - len(measured) > limits.max_alias_nodes:  # only aliases make a subtree outgrow the nodes seen
-                raise _refuse(node, f"aliases expand this collection to {size:,} nodes, more than the "
-                                    f"{limits.max_alias_nodes:,} they may add (an alias bomb?)",
-                              "write the repeated values out, or reuse fewer anchors")
+            if (
+                size - len(measured) > limits.max_alias_nodes
+            ):  # only aliases make a subtree outgrow the nodes seen
+                raise _refuse(
+                    node,
+                    f"aliases expand this collection to {size:,} nodes, more than the "
+                    f"{limits.max_alias_nodes:,} they may add (an alias bomb?)",
+                    "write the repeated values out, or reuse fewer anchors",
+                )
             if depth > limits.max_depth:
-                raise _refuse(node, f"nesting deeper than {limits.max_depth} levels starts here",
-                              "flatten the structure (the lab reads at most that many levels)")
+                raise _refuse(
+                    node,
+                    f"nesting deeper than {limits.max_depth} levels starts here",
+                    "flatten the structure (the lab reads at most that many levels)",
+                )
             measured[key] = (size, depth)
             open_nodes.discard(key)
             continue
         if key in measured:
             continue
         if key in open_nodes:  # reached again from inside itself
-            raise _refuse(node, "an alias refers to the collection that contains it: expanding it never ends",
-                          "replace that alias with the values it should hold")
+            raise _refuse(
+                node,
+                "an alias refers to the collection that contains it: expanding it never ends",
+                "replace that alias with the values it should hold",
+            )
         open_nodes.add(key)
         stack.append((node, True))
         for child in children:
             if id(child) in open_nodes:
-                raise _refuse(child, "an alias refers to the collection that contains it: expanding it never "
-                                     "ends", "replace that alias with the values it should hold")
+                raise _refuse(
+                    child,
+                    "an alias refers to the collection that contains it: expanding it never "
+                    "ends",
+                    "replace that alias with the values it should hold",
+                )
             if id(child) not in measured:
                 stack.append((child, False))
 
@@ -178,8 +224,11 @@ def _measure(root: yaml.Node, limits: YamlLimits) -> None:
 def _check_depth(node: yaml.Node, depth: int, limit: int) -> None:
     """Refuse a tree (no aliases) deeper than `limit`: recursion stops at the limit."""
     if depth > limit:
-        raise _refuse(node, f"nesting deeper than {limit} levels starts here",
-                      "flatten the structure (the lab reads at most that many levels)")
+        raise _refuse(
+            node,
+            f"nesting deeper than {limit} levels starts here",
+            "flatten the structure (the lab reads at most that many levels)",
+        )
     if node.__class__ is yaml.SequenceNode:
         for child in node.value:
             if child.__class__ is not yaml.ScalarNode:
@@ -219,7 +268,9 @@ def loads(text: str, *, source: str = "<string>", limits: YamlLimits = DEFAULT_L
     except YamlLimitExceeded as exc:
         line, column, message = explain(exc)
         at = f":{line}:{column}" if line is not None else ""
-        raise ConfigError(f"{source} is refused: {message}", where=f"{source}{at}", fix=exc.fix) from None
+        raise ConfigError(
+            f"{source} is refused: {message}", where=f"{source}{at}", fix=exc.fix
+        ) from None
     except yaml.MarkedYAMLError as exc:
         line, column, message = explain(exc)
         at = f":{line}:{column}" if line is not None else ""
@@ -240,11 +291,23 @@ def explain(exc: yaml.MarkedYAMLError) -> tuple[int | None, int | None, str]:
     """
     problem = exc.problem or str(exc)
     mark, ctx = exc.problem_mark, exc.context_mark
-    unclosed = ctx is not None and mark is not None and ctx.line != mark.line and (
-        "end of stream" in problem or (exc.context or "").startswith(("while scanning a quoted", "while parsing a flow")))
+    unclosed = (
+        ctx is not None
+        and mark is not None
+        and ctx.line != mark.line
+        and (
+            "end of stream" in problem
+            or (exc.context or "").startswith(("while scanning a quoted", "while parsing a flow"))
+        )
+    )
     if unclosed:
-        return ctx.line + 1, ctx.column + 1, (
-            f"{problem} ({exc.context} that starts here and is never closed: a missing quote or bracket?)")
+        return (
+            ctx.line + 1,
+            ctx.column + 1,
+            (
+                f"{problem} ({exc.context} that starts here and is never closed: a missing quote or bracket?)"
+            ),
+        )
     if mark is None:
         return None, None, problem
     return mark.line + 1, mark.column + 1, problem
@@ -261,20 +324,31 @@ def read_text(path: Path, max_bytes: int = DEFAULT_LIMITS.max_bytes) -> str:
     ConfigError that says where and what to do."""
     try:
         if path.stat().st_size > max_bytes:
-            raise ConfigError(f"{path} is larger than {_megabytes(max_bytes)}", where=str(path),
-                              fix="split it into smaller files")
+            raise ConfigError(
+                f"{path} is larger than {_megabytes(max_bytes)}",
+                where=str(path),
+                fix="split it into smaller files",
+            )
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"file not found: {path}", where=str(path), fix="check the path") from None
+        raise ConfigError(
+            f"file not found: {path}", where=str(path), fix="check the path"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}", where=str(path),
-                          fix="check that it is a file you can read") from None
+        raise ConfigError(
+            f"{path} cannot be read: {exc.strerror or exc}",
+            where=str(path),
+            fix="check that it is a file you can read",
+        ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}",
-                          where=f"{path}:{line}", fix="save the file as UTF-8") from None
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}",
+            where=f"{path}:{line}",
+            fix="save the file as UTF-8",
+        ) from None
 
 
 def line_of(text: str, key_path: list[str | int]) -> int | None:
@@ -317,7 +391,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     mode = _mode_for(p)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
-        os.fchmod(fd, mode)  # mkstemp makes 0600: keep the file's own mode, or the umask's for a new file
+        os.fchmod(
+            fd, mode
+        )  # mkstemp makes 0600: keep the file's own mode, or the umask's for a new file
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

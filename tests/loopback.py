@@ -23,13 +23,20 @@ class LoopbackServer:
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     def __enter__(self) -> LoopbackServer:
         self.thread.start()
-        eventually_sync(lambda: self.server.started or not self.thread.is_alive(), f"a test server at {self.url}")
+        eventually_sync(
+            lambda: self.server.started or not self.thread.is_alive(),
+            f"a test server at {self.url}",
+        )
         if not self.server.started:
-            raise RuntimeError(f"the test server at {self.url} stopped before serving (see the log above)")
+            raise RuntimeError(
+                f"the test server at {self.url} stopped before serving (see the log above)"
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

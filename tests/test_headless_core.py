@@ -23,12 +23,19 @@ def headless_modules() -> list[str]:
     """The leaf modules of lab/ outside lab/tui: those no other module imports (the commands, the
     plugins, the engine's task modules...); importing them loads the rest of the core too."""
     graph = grimp.build_graph("lab")
-    return sorted(m for m in graph.modules if not m.startswith("lab.tui") and m != "lab.__main__"
-                  and not graph.find_modules_that_directly_import(m))
+    return sorted(
+        m
+        for m in graph.modules
+        if not m.startswith("lab.tui")
+        and m != "lab.__main__"
+        and not graph.find_modules_that_directly_import(m)
+    )
 
 
 def _import_alone(module: str) -> tuple[str, int, str]:
-    proc = subprocess.run([sys.executable, "-c", CHECK, module], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK, module], capture_output=True, text=True, cwd=ROOT
+    )
     return module, proc.returncode, (proc.stdout + proc.stderr).strip()[-400:]
 
 

@@ -12,6 +12,10 @@ RUFF = Path(sys.executable).with_name("ruff")
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
 def test_ruff(command: list[str]) -> None:
-    proc = subprocess.run([str(RUFF), *command, "lab", "tests", "benchmarks"], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [str(RUFF), *command, "lab", "tests", "benchmarks"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]

@@ -11,7 +11,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def command_rows() -> list[str]:
-    table = README[README.index("| command | what it does |"):]
+    table = README[README.index("| command | what it does |") :]
     return re.findall(r"^\| (`[^|]*`) \|", table.split("\n\n")[0], flags=re.M)
 
 
@@ -41,8 +41,14 @@ def test_what_the_readme_writes_under_out_is_not_committed():
 def test_the_supported_pythons_are_said_the_same_everywhere():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["requires-python"] == ">=3.11,<3.14"
-    classified = [c.rsplit(" ", 1)[1] for c in project["classifiers"] if c.startswith("Programming Language :: Python :: 3.")]
+    classified = [
+        c.rsplit(" ", 1)[1]
+        for c in project["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    ]
     assert classified == ["3.11", "3.12", "3.13"]
     assert "supported=(3.11 3.12 3.13)" in (ROOT / "walab").read_text(encoding="utf-8")
     assert "3.11, 3.12 or 3.13" in README
-    assert README.count('matrix: {python-version: ["3.11", "3.12", "3.13"]}') == 2  # both GitHub Actions examples
+    assert (
+        README.count('matrix: {python-version: ["3.11", "3.12", "3.13"]}') == 2
+    )  # both GitHub Actions examples

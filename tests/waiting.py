@@ -14,8 +14,14 @@ from typing import Any, Awaitable, Callable
 PATIENCE = 60.0  # seconds: far beyond what any of these waits takes on an idle machine
 
 
-async def eventually(condition: Callable[[], Any], what: str, *, pause: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                     step: float = 0.01, timeout: float = PATIENCE) -> None:
+async def eventually(
+    condition: Callable[[], Any],
+    what: str,
+    *,
+    pause: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    step: float = 0.01,
+    timeout: float = PATIENCE,
+) -> None:
     """Await `pause(step)` until `condition()` is true; `pause=pilot.pause` in Textual tests."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -24,7 +30,9 @@ async def eventually(condition: Callable[[], Any], what: str, *, pause: Callable
         await pause(step)
 
 
-def eventually_sync(condition: Callable[[], Any], what: str, *, step: float = 0.02, timeout: float = PATIENCE) -> None:
+def eventually_sync(
+    condition: Callable[[], Any], what: str, *, step: float = 0.02, timeout: float = PATIENCE
+) -> None:
     """The same for code that waits in a plain thread (servers run by uvicorn in threads)."""
     deadline = time.monotonic() + timeout
     while not condition():

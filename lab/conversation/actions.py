@@ -112,8 +112,10 @@ class SendVoice(Action):
 
     def __post_init__(self) -> None:
         if (self.say is None) == (self.path is None):
-            raise ConfigError("a voice note either says a text or sends a file",
-                              fix='voice: {say: "Oi"} or voice: {path: FILE}')
+            raise ConfigError(
+                "a voice note either says a text or sends a file",
+                fix='voice: {say: "Oi"} or voice: {path: FILE}',
+            )
 
     def to_step(self, project_dir: Path | None = None) -> dict[str, Any]:
         if self.path is not None:
@@ -245,7 +247,9 @@ class ArmFault(Action):
 
     def __post_init__(self) -> None:
         if self.name not in FAULT_NAMES:
-            raise ConfigError(f"unknown fault {self.name!r}", fix=f"one of {', '.join(FAULT_NAMES)}")
+            raise ConfigError(
+                f"unknown fault {self.name!r}", fix=f"one of {', '.join(FAULT_NAMES)}"
+            )
 
     @property
     def options(self) -> dict[str, Any]:
@@ -278,7 +282,9 @@ STEP_SHAPES = {
 }
 STEP_KEYS = tuple(STEP_SHAPES)
 # The steps whose act posts a webhook (a turn follows).
-TURN_STEPS = frozenset({"user", "tap", "media", "voice", "location", "contacts", "react", "reply_to"})
+TURN_STEPS = frozenset(
+    {"user", "tap", "media", "voice", "location", "contacts", "react", "reply_to"}
+)
 
 
 def from_step(key: str, value: Any, where: str | None = None) -> Action:
@@ -289,11 +295,16 @@ def from_step(key: str, value: Any, where: str | None = None) -> Action:
     """
 
     def wrong(what: str | None = None) -> ConfigError:
-        return ConfigError(what or f"{key}: unexpected value {value!r}", where=where,
-                           fix=f"expected {STEP_SHAPES.get(key, 'one of ' + ', '.join(STEP_KEYS))}")
+        return ConfigError(
+            what or f"{key}: unexpected value {value!r}",
+            where=where,
+            fix=f"expected {STEP_SHAPES.get(key, 'one of ' + ', '.join(STEP_KEYS))}",
+        )
 
     if key not in STEP_SHAPES:
-        raise ConfigError(f"unknown step key {key!r}", where=where, fix=f"one of {', '.join(STEP_KEYS)}")
+        raise ConfigError(
+            f"unknown step key {key!r}", where=where, fix=f"one of {', '.join(STEP_KEYS)}"
+        )
     try:
         action = _READERS[key](value)
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -314,8 +325,11 @@ def _user(value: Any) -> Action | None:
         return None
     late = value.get("delivered_after")
     duplicates = limits.count(value.get("duplicates", 0), "duplicates", limits.MAX_DUPLICATES)
-    return SendText(value["text"], None if late is None else limits.clock_move(late, "delivered_after"),
-                    duplicates)
+    return SendText(
+        value["text"],
+        None if late is None else limits.clock_move(late, "delivered_after"),
+        duplicates,
+    )
 
 
 def _tap(value: Any) -> Action | None:
@@ -345,15 +359,21 @@ def _location(value: Any) -> Action | None:
     if not isinstance(value, dict):
         return None
     name, address = value.get("name"), value.get("address")
-    return SendLocation(float(value["lat"]), float(value["lon"]), None if name is None else str(name),
-                        None if address is None else str(address))
+    return SendLocation(
+        float(value["lat"]),
+        float(value["lon"]),
+        None if name is None else str(name),
+        None if address is None else str(address),
+    )
 
 
 def _contacts(value: Any) -> Action | None:
     if not isinstance(value, list) or not all(isinstance(c, dict) and "name" in c for c in value):
         return None
-    cards = (ContactCard(str(c["name"]), None if c.get("phone") is None else str(c["phone"]))
-             for c in value)
+    cards = (
+        ContactCard(str(c["name"]), None if c.get("phone") is None else str(c["phone"]))
+        for c in value
+    )
     return SendContacts(tuple(cards))
 
 
@@ -382,7 +402,9 @@ def _read(value: Any) -> Action | None:
 
 
 def _wait(value: Any) -> Action | None:
-    spec = value if isinstance(value, dict) else {"status": value} if isinstance(value, str) else None
+    spec = (
+        value if isinstance(value, dict) else {"status": value} if isinstance(value, str) else None
+    )
     if spec is None or spec.get("status") not in STATUSES or set(spec) - {"status", "timeout"}:
         return None
     timeout = spec.get("timeout")
@@ -408,13 +430,30 @@ def _fault(value: Any) -> Action | None:
         return None
     Faults().arm(name, value[name], **options)  # checked as the sandbox checks it (`lab.limits`)
     code, status = options.get("code"), options.get("http_status")
-    return ArmFault(name, int(value[name]), None if code is None else int(code), options.get("details"),
-                    None if status is None else int(status))
+    return ArmFault(
+        name,
+        int(value[name]),
+        None if code is None else int(code),
+        options.get("details"),
+        None if status is None else int(status),
+    )
 
 
-_READERS = {"user": _user, "tap": _tap, "media": _media, "voice": _voice, "location": _location,
-            "contacts": _contacts, "react": _react, "reply_to": _reply_to, "advance": _advance,
-            "wait": _wait, "read": _read, "contact": _contact, "fault": _fault}
+_READERS = {
+    "user": _user,
+    "tap": _tap,
+    "media": _media,
+    "voice": _voice,
+    "location": _location,
+    "contacts": _contacts,
+    "react": _react,
+    "reply_to": _reply_to,
+    "advance": _advance,
+    "wait": _wait,
+    "read": _read,
+    "contact": _contact,
+    "fault": _fault,
+}
 
 
 def media_kind(path: Path) -> str:

@@ -51,7 +51,9 @@ class Parts:
     serve_task: asyncio.Task | None = None
     status_deliveries: list[StatusDelivery] = field(default_factory=list)
     on_error: Any = None  # (what, where, fix) -> None: the Lab reports it as LabErrorRaised
-    access: list[str] = field(default_factory=list)  # served: what is exposed, with which credential
+    access: list[str] = field(
+        default_factory=list
+    )  # served: what is exposed, with which credential
 
 
 def _llm_upstream_ok(settings: "Settings") -> bool:
@@ -60,15 +62,23 @@ def _llm_upstream_ok(settings: "Settings") -> bool:
 
 def check_upstream(settings: "Settings") -> None:
     """Live and record modes need a model to talk to: say so before anything starts (no network)."""
-    if settings.llm_mode in ("live", "record") and not settings.llm_upstream_key and not settings.llm_upstream_url:
-        raise ConfigError(f"--llm {settings.llm_mode} talks to a real model, and no upstream is configured "
-                          "(neither OPENAI_API_KEY nor OPENAI_BASE_URL is set)",
-                          where=f"LLM mode {settings.llm_mode}",
-                          fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server such as "
-                              "Ollama), or use --llm replay / --llm scripted")
+    if (
+        settings.llm_mode in ("live", "record")
+        and not settings.llm_upstream_key
+        and not settings.llm_upstream_url
+    ):
+        raise ConfigError(
+            f"--llm {settings.llm_mode} talks to a real model, and no upstream is configured "
+            "(neither OPENAI_API_KEY nor OPENAI_BASE_URL is set)",
+            where=f"LLM mode {settings.llm_mode}",
+            fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server such as "
+            "Ollama), or use --llm replay / --llm scripted",
+        )
 
 
-def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any, store: Any = None) -> bool:
+def lead_uses_llm(
+    settings: "Settings", cassette: Path | None, scripted: Any, store: Any = None
+) -> bool:
     """The lead flow asks the LLM only when a model can answer: scripted replies, a cassette that
     holds recorded chat calls, or a live key.
 
@@ -77,21 +87,34 @@ def lead_uses_llm(settings: "Settings", cassette: Path | None, scripted: Any, st
     replay runs without the LLM too, instead of sending calls that can only miss.
     """
     mode = settings.llm_mode
-    if mode == "scripted":  # even an empty script: a scenario may test how the flow copes with no reply
+    if (
+        mode == "scripted"
+    ):  # even an empty script: a scenario may test how the flow copes with no reply
         return scripted is not None
     if mode == "replay":
         return cassette is not None and (store is None or store.has_entries("chat"))
     return mode in ("live", "record") and _llm_upstream_ok(settings)
 
 
-async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, scripted: Any,
-                   clock_start: datetime | None, target_url: str | None, deploy_project: bool = True) -> Parts:
+async def assemble(
+    settings: "Settings",
+    *,
+    serve: bool,
+    cassette: Path | None,
+    scripted: Any,
+    clock_start: datetime | None,
+    target_url: str | None,
+    deploy_project: bool = True,
+) -> Parts:
     """Build and start every piece; deploy the project to the target (a real Kestra's only if asked)."""
     check_upstream(settings)
     from lab.clock import VirtualClock
     from lab.conversation import deploy
     from lab.conversation.access import check_exposure, exposure_lines, write_generated
-    if serve or (target_url or settings.kestra_url) is not None:  # before anything starts: nothing to undo
+
+    if (
+        serve or (target_url or settings.kestra_url) is not None
+    ):  # before anything starts: nothing to undo
         check_exposure(settings)
     from lab.conversation.relay import FilesApp, StatusRelay
     from lab.kestra.client import KestraClient
@@ -100,25 +123,42 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     from lab.request_guard import RequestGuard, is_loopback
     from lab.server import LabServer, lab_client
     from lab.whatsapp.sandbox import GraphSandbox
+
     clock = VirtualClock(clock_start)
     base = settings.base_url
     local = f"http://{settings.host}:{settings.port}"
     server = LabServer(guard=RequestGuard(settings.host, settings.port, settings.public_url))
     # Loopback URLs of the lab go to the server in-process; anything else (a live LLM upstream) is real HTTP.
-    http = lab_client(server, [local] if base == local else [local, base],
-                      timeout=httpx.Timeout(60.0, connect=5.0), verify=ssl_context())
+    http = lab_client(
+        server,
+        [local] if base == local else [local, base],
+        timeout=httpx.Timeout(60.0, connect=5.0),
+        verify=ssl_context(),
+    )
     transport = http.lab_transport  # the same app, for clients that need a transport (KestraClient)
 
     templates = _templates(settings.project_dir)
-    sandbox = GraphSandbox(access_token=settings.access_token, app_secret=settings.app_secret,
-                           business=settings.business, clock=clock, templates=templates,
-                           webhook_url=f"{local}/hooks/whatsapp", http=http)
+    sandbox = GraphSandbox(
+        access_token=settings.access_token,
+        app_secret=settings.app_secret,
+        business=settings.business,
+        clock=clock,
+        templates=templates,
+        webhook_url=f"{local}/hooks/whatsapp",
+        http=http,
+    )
     store = None
     if cassette is not None or settings.llm_mode in ("replay", "record"):
         path = cassette or settings.scenarios_dir
         store = CassetteStore(path, secrets=settings.secret_values())
-    gateway = LLMGateway(mode=settings.llm_mode, key=settings.gateway_key, upstream_url=settings.llm_upstream_url,
-                         upstream_key=settings.llm_upstream_key, cassettes=store, clock=clock)
+    gateway = LLMGateway(
+        mode=settings.llm_mode,
+        key=settings.gateway_key,
+        upstream_url=settings.llm_upstream_url,
+        upstream_key=settings.llm_upstream_key,
+        cassettes=store,
+        clock=clock,
+    )
     if scripted is not None:
         gateway.script(scripted)
 
@@ -128,17 +168,32 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
         from lab.kestra.engine.api import KestraApi
         from lab.kestra.engine.engine import Engine
 
-        secrets = {f"SECRET_{k}": base64.b64encode(v.encode()).decode()
-                   for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))}
-        engine = Engine(http=http, secrets=secrets, clock=clock, version=settings.kestra_version,
-                        sleep=_sleep_for(clock), mask=settings.secret_values())
+        secrets = {
+            f"SECRET_{k}": base64.b64encode(v.encode()).decode()
+            for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))
+        }
+        engine = Engine(
+            http=http,
+            secrets=secrets,
+            clock=clock,
+            version=settings.kestra_version,
+            sleep=_sleep_for(clock),
+            mask=settings.secret_values(),
+        )
         user, password = settings.api_credentials
         api = KestraApi(engine, public_url=base, username=user, password=password)
         server.mount("/api/v1", api, strip=False)
-        client = KestraClient(local, transport=transport, dialect=settings.kestra_version, username=user,
-                              password=password)
+        client = KestraClient(
+            local,
+            transport=transport,
+            dialect=settings.kestra_version,
+            username=user,
+            password=password,
+        )
     else:
-        client = KestraClient(target, username=settings.kestra_user, password=settings.kestra_password)
+        client = KestraClient(
+            target, username=settings.kestra_user, password=settings.kestra_password
+        )
     server.mount("/graph", sandbox.app)
     server.mount("/llm", gateway.app, body="application/json")
     server.mount("/files", FilesApp(settings.flows_dir / "files", key=settings.files_key))
@@ -148,13 +203,17 @@ async def assemble(settings: "Settings", *, serve: bool, cassette: Path | None, 
     if serve or engine is None:  # a real Kestra calls the Graph API, the gateway and the files back
         await _serve(parts)
         parts.access = exposure_lines(settings, embedded=engine is not None)
-        write_generated(settings, embedded=engine is not None)  # where the lines above send the user
+        write_generated(
+            settings, embedded=engine is not None
+        )  # where the lines above send the user
         if not is_loopback(settings.host):  # on the network: say so, whoever started the lab
             print("\n".join(parts.access), file=sys.stderr, flush=True)
     try:
         if engine is None:
             await client.detect()
-        parts.plan = deploy.plan(settings, lead_use_llm=lead_uses_llm(settings, cassette, scripted, store))
+        parts.plan = deploy.plan(
+            settings, lead_use_llm=lead_uses_llm(settings, cassette, scripted, store)
+        )
         if engine is not None:  # the embedded engine starts empty: it always gets the project
             deploy.apply_embedded(engine, parts.plan)
         elif deploy_project:
@@ -202,6 +261,7 @@ def _sleep_for(clock: Any) -> Any:
     Flows keep production back-offs (PT1S, exponential) for a real Kestra; in the lab a turn must
     not wait for them, and the sandbox's 24-hour window and KV TTLs see the time pass all the same.
     """
+
     async def virtual_sleep(seconds: float) -> None:
         clock.advance(max(0.0, float(seconds)))
         await asyncio.sleep(0)
@@ -213,8 +273,14 @@ async def _serve(parts: Parts) -> None:
     import uvicorn
 
     s = parts.settings
-    config = uvicorn.Config(parts.server, host=s.host, port=s.port, log_level="warning", lifespan="off",
-                            access_log=False)
+    config = uvicorn.Config(
+        parts.server,
+        host=s.host,
+        port=s.port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the host app owns signals
     parts.uvicorn = server
@@ -226,8 +292,10 @@ async def _serve(parts: Parts) -> None:
             break
         await asyncio.sleep(0.01)
     exc = parts.serve_task.exception() if parts.serve_task.done() else None
-    raise LabError(f"the lab server could not listen on {s.host}:{s.port}" + (f": {exc}" if exc else ""),
-                   fix="choose another port (--port or WALAB_PORT), or stop what uses it")
+    raise LabError(
+        f"the lab server could not listen on {s.host}:{s.port}" + (f": {exc}" if exc else ""),
+        fix="choose another port (--port or WALAB_PORT), or stop what uses it",
+    )
 
 
 async def close(parts: Parts) -> None:

@@ -12,12 +12,22 @@ from typing import Any
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kestra", metavar="URL", help="the Kestra to deploy to (default: settings, else embedded)")
-    parser.add_argument("--delete", action="store_true",
-                        help="also delete flows of the namespace that are not in flows/ (off by default)")
-    parser.add_argument("--dry-run", action="store_true", help="list what would be deployed, change nothing")
-    parser.add_argument("--lead-llm", action="store_true",
-                        help="let lead_qualification ask the LLM about messages its keywords cannot place")
+    parser.add_argument(
+        "--kestra", metavar="URL", help="the Kestra to deploy to (default: settings, else embedded)"
+    )
+    parser.add_argument(
+        "--delete",
+        action="store_true",
+        help="also delete flows of the namespace that are not in flows/ (off by default)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what would be deployed, change nothing"
+    )
+    parser.add_argument(
+        "--lead-llm",
+        action="store_true",
+        help="let lead_qualification ask the LLM about messages its keywords cannot place",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,8 +65,10 @@ def _embedded(plan: Any) -> int:
 
     engine = Engine(secrets={})
     deploy.apply_embedded(engine, plan)
-    print(f"ok: {len(plan.flows)} flows, {len(plan.files)} files and {len(plan.kv)} KV values deploy cleanly "
-          "on the embedded engine (each lab session deploys them itself at start)")
+    print(
+        f"ok: {len(plan.flows)} flows, {len(plan.files)} files and {len(plan.kv)} KV values deploy cleanly "
+        "on the embedded engine (each lab session deploys them itself at start)"
+    )
     return 0
 
 
@@ -64,7 +76,9 @@ async def _real(settings: Any, plan: Any, target: str, delete: bool) -> int:
     from lab.conversation import deploy
     from lab.kestra.client import KestraClient
 
-    async with KestraClient(target, username=settings.kestra_user, password=settings.kestra_password) as client:
+    async with KestraClient(
+        target, username=settings.kestra_user, password=settings.kestra_password
+    ) as client:
         # Reach the server and check the credentials before saying what will be deployed.
         info = await client.detect()
         await client.check_credentials()
@@ -72,8 +86,10 @@ async def _real(settings: Any, plan: Any, target: str, delete: bool) -> int:
         await deploy.apply(client, plan, delete=delete)
     print(f"ok: deployed to Kestra {info.version or '?'} at {target}")
     if settings.public_url is None:
-        print("note: KV points the flows at http://127.0.0.1 — a Kestra in Docker cannot reach that; set "
-              "WALAB_PUBLIC_URL (e.g. http://host.docker.internal:8765) and deploy again")
+        print(
+            "note: KV points the flows at http://127.0.0.1 — a Kestra in Docker cannot reach that; set "
+            "WALAB_PUBLIC_URL (e.g. http://host.docker.internal:8765) and deploy again"
+        )
     for line in deploy.secrets_guidance(plan, settings):
         print(line)
     return 0

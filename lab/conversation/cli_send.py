@@ -17,29 +17,57 @@ from lab.conversation.session import LabSession
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="what the user types (the caption, with --image)")
-    parser.add_argument("--contact", help="wa_id or name of the contact (default: the first configured contact)")
-    parser.add_argument("--flow", help="flow id in the namespace (default: settings.flow, lead_qualification)")
-    parser.add_argument("--kestra", metavar="URL",
-                        help="a real Kestra to send to (default: the embedded engine); the project's flows, prompts "
-                             "and KV config are deployed to its namespace first, as `walab deploy` does")
+    parser.add_argument(
+        "--contact", help="wa_id or name of the contact (default: the first configured contact)"
+    )
+    parser.add_argument(
+        "--flow", help="flow id in the namespace (default: settings.flow, lead_qualification)"
+    )
+    parser.add_argument(
+        "--kestra",
+        metavar="URL",
+        help="a real Kestra to send to (default: the embedded engine); the project's flows, prompts "
+        "and KV config are deployed to its namespace first, as `walab deploy` does",
+    )
     add_kestra_version_option(parser)
-    parser.add_argument("--no-deploy", action="store_true",
-                        help="with --kestra: send to what that Kestra already holds (flows, files and KV deployed "
-                             "earlier with `walab deploy`), changing nothing there")
-    parser.add_argument("--llm", choices=("live", "record", "replay", "scripted"),
-                        help="LLM gateway mode: live / record call OPENAI_BASE_URL with OPENAI_API_KEY, replay answers "
-                             "from a cassette, scripted answers from --script FILE (no model at all)")
-    parser.add_argument("--cassette", metavar="PATH", help="LLM cassette to replay from or record into")
-    parser.add_argument("--script", metavar="FILE",
-                        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
-                             "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file")
-    parser.add_argument("--fixtures", metavar="FILE",
-                        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
-                             "trigger): the real plugin tasks they name are stood in for, not run")
-    parser.add_argument("--image", metavar="PATH", help="send this photo (TEXT becomes its caption)")
-    parser.add_argument("--serve", action="store_true",
-                        help="listen on the lab port while sending (needed when a real Kestra calls the lab back)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before the turn counts as hung")
+    parser.add_argument(
+        "--no-deploy",
+        action="store_true",
+        help="with --kestra: send to what that Kestra already holds (flows, files and KV deployed "
+        "earlier with `walab deploy`), changing nothing there",
+    )
+    parser.add_argument(
+        "--llm",
+        choices=("live", "record", "replay", "scripted"),
+        help="LLM gateway mode: live / record call OPENAI_BASE_URL with OPENAI_API_KEY, replay answers "
+        "from a cassette, scripted answers from --script FILE (no model at all)",
+    )
+    parser.add_argument(
+        "--cassette", metavar="PATH", help="LLM cassette to replay from or record into"
+    )
+    parser.add_argument(
+        "--script",
+        metavar="FILE",
+        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
+        "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file",
+    )
+    parser.add_argument(
+        "--fixtures",
+        metavar="FILE",
+        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
+        "trigger): the real plugin tasks they name are stood in for, not run",
+    )
+    parser.add_argument(
+        "--image", metavar="PATH", help="send this photo (TEXT becomes its caption)"
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="listen on the lab port while sending (needed when a real Kestra calls the lab back)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds before the turn counts as hung"
+    )
     parser.add_argument("--json", action="store_true", help="print the turn as JSON")
 
 
@@ -54,22 +82,30 @@ def run(args: argparse.Namespace) -> int:
     if not args.text.strip() and not args.image:
         from lab.errors import ConfigError  # exit 2, as for any usage error
 
-        raise ConfigError("TEXT is empty: WhatsApp does not send an empty message",
-                         fix='give the text the user types, e.g. walab send "Oi" (or a photo with --image PATH)')
+        raise ConfigError(
+            "TEXT is empty: WhatsApp does not send an empty message",
+            fix='give the text the user types, e.g. walab send "Oi" (or a photo with --image PATH)',
+        )
     if args.image:
         _check_image(args.image)
     if args.script and args.llm not in (None, "scripted"):
         from lab.errors import ConfigError
 
-        raise ConfigError(f"--script gives scripted replies, but --llm is {args.llm}",
-                          fix="drop --llm (--script implies --llm scripted), or drop --script")
+        raise ConfigError(
+            f"--script gives scripted replies, but --llm is {args.llm}",
+            fix="drop --llm (--script implies --llm scripted), or drop --script",
+        )
     if args.no_deploy and not args.kestra:
         from lab.errors import ConfigError
 
-        raise ConfigError("--no-deploy keeps a real Kestra's flows as they are, and no --kestra URL is given",
-                          fix="add --kestra URL, or drop --no-deploy (the embedded engine always runs flows/)")
+        raise ConfigError(
+            "--no-deploy keeps a real Kestra's flows as they are, and no --kestra URL is given",
+            fix="add --kestra URL, or drop --no-deploy (the embedded engine always runs flows/)",
+        )
     llm = "scripted" if args.script else args.llm
-    settings = load_settings(llm_mode=llm, kestra_url=args.kestra, flow=args.flow, kestra_version=args.kestra_version)
+    settings = load_settings(
+        llm_mode=llm, kestra_url=args.kestra, flow=args.flow, kestra_version=args.kestra_version
+    )
     return asyncio.run(_send(settings, args))
 
 
@@ -81,8 +117,13 @@ def _check_image(path: str) -> None:
 
     file = Path(path).expanduser()
     if not file.is_file():
-        raise ConfigError(f"--image {path}: no such file" if not file.exists() else f"--image {path} is not a file",
-                          where=str(file.resolve()), fix="give the path of a photo (JPEG or PNG), e.g. --image files/conta.jpg")
+        raise ConfigError(
+            f"--image {path}: no such file"
+            if not file.exists()
+            else f"--image {path} is not a file",
+            where=str(file.resolve()),
+            fix="give the path of a photo (JPEG or PNG), e.g. --image files/conta.jpg",
+        )
 
 
 async def _reachable(url: str) -> None:
@@ -106,19 +147,34 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         from lab.llm.scripted import load_script
 
         scripted = load_script(args.script)
-    serve = bool(args.serve or settings.kestra_url)  # a real Kestra calls the Graph API and the gateway back
+    serve = bool(
+        args.serve or settings.kestra_url
+    )  # a real Kestra calls the Graph API and the gateway back
     deploy = not getattr(args, "no_deploy", False)
-    if settings.kestra_url and deploy:  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
-        await _reachable(settings.kestra_url)  # an unreachable one is said first, with no deploy notice before it
+    if (
+        settings.kestra_url and deploy
+    ):  # a real Kestra gets the project first, as `walab deploy` pushes it: say so
+        await _reachable(
+            settings.kestra_url
+        )  # an unreachable one is said first, with no deploy notice before it
         print(deploy_notice(settings), file=sys.stderr, flush=True)
     fixtures = None
     if getattr(args, "fixtures", None):
         from lab.kestra.engine.fixtures import load_fixtures
 
         fixtures = load_fixtures(args.fixtures)
-    async with Lab.open(settings, serve=serve, cassette=cassette, scripted=scripted, turn_timeout=args.timeout,
-                        deploy=deploy, fixtures=fixtures) as lab:
-        if lab.access and args.serve and is_loopback(settings.host):  # (beyond loopback the lab said it already)
+    async with Lab.open(
+        settings,
+        serve=serve,
+        cassette=cassette,
+        scripted=scripted,
+        turn_timeout=args.timeout,
+        deploy=deploy,
+        fixtures=fixtures,
+    ) as lab:
+        if (
+            lab.access and args.serve and is_loopback(settings.host)
+        ):  # (beyond loopback the lab said it already)
             print("\n".join(lab.access), file=sys.stderr, flush=True)
         wa_id = _contact(lab, args.contact)
         if args.image:
@@ -140,7 +196,12 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
             name = next((c.name for c in lab.contacts if c.wa_id == wa_id), wa_id)
             header = f"{name} ({wa_id}) → {lab.flow} on {lab.describe_target()}, LLM {lab.llm_mode}"
             clock = "virtual" if lab.engine is not None else "Kestra"
-            text = header + "\n\n" + turn_text(turn, engine_clock=clock) + (f"\nhint: {hint}" if hint else "")
+            text = (
+                header
+                + "\n\n"
+                + turn_text(turn, engine_clock=clock)
+                + (f"\nhint: {hint}" if hint else "")
+            )
     if recorded:  # on stderr: stdout stays the turn (or its JSON) alone
         print(f"walab send: {recorded}", file=sys.stderr, flush=True)
     for secret in settings.secret_values():
@@ -156,9 +217,11 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
 
 def deploy_notice(settings: Any) -> str:
     """What sending to a real Kestra changes there before the message goes out."""
-    return (f"walab send: deploying {settings.flows_dir}/ (flows, namespace files, prompts) and the KV config to "
-            f"namespace {settings.namespace} on {settings.kestra_url}, as `walab deploy` does: flows there with the "
-            "same ids are replaced, nothing is deleted (--no-deploy sends to what is there)")
+    return (
+        f"walab send: deploying {settings.flows_dir}/ (flows, namespace files, prompts) and the KV config to "
+        f"namespace {settings.namespace} on {settings.kestra_url}, as `walab deploy` does: flows there with the "
+        "same ids are replaced, nothing is deleted (--no-deploy sends to what is there)"
+    )
 
 
 def recording_notice(lab: LabSession, turn: Any) -> str:
@@ -169,8 +232,10 @@ def recording_notice(lab: LabSession, turn: Any) -> str:
     kept = [c for c in turn.llm_calls if c.mode == "record" and c.cassette_key and not c.error]
     if not kept:
         return f"nothing recorded: no LLM call of this turn was answered (the cassette would be {shown})"
-    return (f"recorded {len(kept)} LLM call(s) into {shown}; replay them with "
-            f"`walab send --llm replay --cassette {shown} ...`")
+    return (
+        f"recorded {len(kept)} LLM call(s) into {shown}; replay them with "
+        f"`walab send --llm replay --cassette {shown} ...`"
+    )
 
 
 def _relative(path: Any) -> str:
@@ -193,8 +258,11 @@ def _contact(lab: LabSession, who: str | None) -> str:
             return c.wa_id
     if who.isdigit():
         return who
-    raise ConfigError(f"no contact {who!r}", fix="use a wa_id (digits) or one of: "
-                      + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts))
+    raise ConfigError(
+        f"no contact {who!r}",
+        fix="use a wa_id (digits) or one of: "
+        + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts),
+    )
 
 
 def _no_model_hint(lab: LabSession, turn: Any) -> str | None:
@@ -204,28 +272,42 @@ def _no_model_hint(lab: LabSession, turn: Any) -> str | None:
         return None
     mode = lab.llm_mode
     if mode == "replay":
-        return ("no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
-                "run with --llm live (OPENAI_API_KEY set), --llm record --cassette FILE to record one, or "
-                "--script FILE to answer from scripted replies (the format of a scenario's `llm: scripted:`)")
+        return (
+            "no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
+            "run with --llm live (OPENAI_API_KEY set), --llm record --cassette FILE to record one, or "
+            "--script FILE to answer from scripted replies (the format of a scenario's `llm: scripted:`)"
+        )
     if mode in ("live", "record"):
         upstream = lab.gateway.upstream.url
         keyless = not lab.settings.llm_upstream_key
         if all(c.status == 401 for c in failed):
             if keyless:
-                return (f"no model answered: the upstream at {upstream} wants an API key and OPENAI_API_KEY is not "
-                        "set; set it to a key of that server (for a LiteLLM proxy, its master key or a virtual key)")
-            return (f"the upstream refused the API key (401): fix OPENAI_API_KEY (or OPENAI_BASE_URL) and run "
-                    f"again; the {len(failed)} attempt(s) are the flow's `retry:` (Kestra retries a failed task "
-                    "whatever the error), and only the first one reached the upstream")
+                return (
+                    f"no model answered: the upstream at {upstream} wants an API key and OPENAI_API_KEY is not "
+                    "set; set it to a key of that server (for a LiteLLM proxy, its master key or a virtual key)"
+                )
+            return (
+                f"the upstream refused the API key (401): fix OPENAI_API_KEY (or OPENAI_BASE_URL) and run "
+                f"again; the {len(failed)} attempt(s) are the flow's `retry:` (Kestra retries a failed task "
+                "whatever the error), and only the first one reached the upstream"
+            )
         if all(c.status == 502 for c in failed):
-            return (f"no model answered: could not reach the upstream at {upstream}; start it, or point "
-                    "OPENAI_BASE_URL at a running OpenAI-compatible server"
-                    + (" (OPENAI_API_KEY is not set either: set it if that server wants a key)" if keyless else ""))
+            return (
+                f"no model answered: could not reach the upstream at {upstream}; start it, or point "
+                "OPENAI_BASE_URL at a running OpenAI-compatible server"
+                + (
+                    " (OPENAI_API_KEY is not set either: set it if that server wants a key)"
+                    if keyless
+                    else ""
+                )
+            )
         if keyless and all(c.status == 503 for c in failed):  # OpenAI itself, and no key to send
             return f"no model answered: {mode} mode forwards to {upstream} and OPENAI_API_KEY is not set; set it"
     if mode == "scripted":
-        return ("no model answered: scripted mode has no reply for this call; give replies with --script FILE "
-                "(a YAML list as under a scenario's `llm: scripted:`, e.g. `- {match: '.*', reply: Olá}`)")
+        return (
+            "no model answered: scripted mode has no reply for this call; give replies with --script FILE "
+            "(a YAML list as under a scenario's `llm: scripted:`, e.g. `- {match: '.*', reply: Olá}`)"
+        )
     return f"the model call failed: {failed[0].error}"
 
 

@@ -24,8 +24,8 @@ from lab.conversation.actions import (
     SendContacts,
     SendLocation,
     SendMedia,
-    SendVoice,
     SendText,
+    SendVoice,
     SwitchContact,
     Tap,
     media_kind,
@@ -33,8 +33,14 @@ from lab.conversation.actions import (
 from lab.errors import ConfigError
 from lab.whatsapp.faults import FAULT_NAMES
 
-MEDIA_COMMANDS = {"image": "image", "doc": "document", "document": "document", "audio": "audio",
-                  "video": "video", "sticker": "sticker"}
+MEDIA_COMMANDS = {
+    "image": "image",
+    "doc": "document",
+    "document": "document",
+    "audio": "audio",
+    "video": "video",
+    "sticker": "sticker",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,8 @@ USAGE: dict[str, str] = {
     "/dup TEXT": "a message whose webhook Meta delivers twice",
     "/read": "open the chat: the business's messages become read",
     "/as NAME": "chat as another contact (a name, its first letters, or a wa_id)",
-    "/fault NAME [N] [CODE]": "the next N sends fail: " + ", ".join(FAULT_NAMES)
+    "/fault NAME [N] [CODE]": "the next N sends fail: "
+    + ", ".join(FAULT_NAMES)
     + " (CODE: fail_next's Meta code, server_error's HTTP status)",
     "/help": "show the keys and commands",
 }
@@ -79,8 +86,12 @@ def parse_command(text: str, *, project_dir: Path | None = None) -> Action | Sho
         return _voice(rest, project_dir)
     if cmd in _COMMANDS:
         return _COMMANDS[cmd](rest)
-    raise ConfigError(f"unknown command {head}", fix="commands: " + ", ".join(command_names())
-                      + " (start with // to send a message that begins with /)")
+    raise ConfigError(
+        f"unknown command {head}",
+        fix="commands: "
+        + ", ".join(command_names())
+        + " (start with // to send a message that begins with /)",
+    )
 
 
 def command_names() -> list[str]:
@@ -97,8 +108,9 @@ def _split(rest: str, head: str) -> list[str]:
     try:
         return shlex.split(rest)
     except ValueError as exc:
-        raise ConfigError(f"cannot read the arguments of {head}: {exc}",
-                          fix="close the quotes around a path") from None
+        raise ConfigError(
+            f"cannot read the arguments of {head}: {exc}", fix="close the quotes around a path"
+        ) from None
 
 
 def _needs(rest: str, what: str, example: str) -> str:
@@ -115,15 +127,22 @@ def _media(cmd: str, rest: str, project_dir: Path | None) -> SendMedia:
     if not path.is_absolute() and project_dir is not None:
         path = project_dir / path
     if not path.is_file():
-        raise ConfigError(f"no such file: {parts[0]}", where=str(path),
-                          fix="give the path of a file that exists (relative to the project)")
+        raise ConfigError(
+            f"no such file: {parts[0]}",
+            where=str(path),
+            fix="give the path of a file that exists (relative to the project)",
+        )
     kind = media_kind(path) if cmd == "media" else MEDIA_COMMANDS[cmd]
     return SendMedia(kind, path, " ".join(parts[1:]) or None)
 
 
 def _voice(rest: str, project_dir: Path | None) -> SendVoice:
     """`/voice FILE` sends a recording that exists; anything else is said (quotes optional)."""
-    said = _needs(rest, "/voice needs a text to say or a recording", '/voice "Oi, quero um orçamento" or /voice FILE')
+    said = _needs(
+        rest,
+        "/voice needs a text to say or a recording",
+        '/voice "Oi, quero um orçamento" or /voice FILE',
+    )
     parts = _split(rest, "/voice")
     if len(parts) == 1:
         path = Path(parts[0]).expanduser()
@@ -139,11 +158,14 @@ def _location(rest: str) -> SendLocation:
     try:
         lat, lon = float(parts[0]), float(parts[1])
     except (IndexError, ValueError):
-        raise ConfigError("/location needs a latitude and a longitude",
-                          fix="write /location -23.55 -46.63 Av. Paulista") from None
+        raise ConfigError(
+            "/location needs a latitude and a longitude",
+            fix="write /location -23.55 -46.63 Av. Paulista",
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ConfigError(f"not a place on Earth: {lat}, {lon}",
-                          fix="latitude -90..90, longitude -180..180")
+        raise ConfigError(
+            f"not a place on Earth: {lat}, {lon}", fix="latitude -90..90, longitude -180..180"
+        )
     return SendLocation(lat, lon, " ".join(parts[2:]) or None)
 
 
@@ -157,24 +179,32 @@ def _contact(rest: str) -> SendContacts:
 def _late(rest: str) -> SendText:
     delay, _, message = rest.partition(" ")
     if not message.strip():
-        raise ConfigError("/late needs a delay and the text", fix="write /late 25h Quero um orçamento")
+        raise ConfigError(
+            "/late needs a delay and the text", fix="write /late 25h Quero um orçamento"
+        )
     return SendText(message.strip(), delivered_after=limits.clock_move(delay, "/late"))
 
 
 def _fault(rest: str) -> ArmFault:
     parts = rest.split()
     if not parts or parts[0] not in FAULT_NAMES or len(parts) > 3:
-        raise ConfigError(f"/fault needs one of {', '.join(FAULT_NAMES)}",
-                          fix="write /fault rate_limit, /fault fail_next 1 131026 or /fault server_error 2")
+        raise ConfigError(
+            f"/fault needs one of {', '.join(FAULT_NAMES)}",
+            fix="write /fault rate_limit, /fault fail_next 1 131026 or /fault server_error 2",
+        )
     try:
         numbers = [int(p) for p in parts[1:]]
     except ValueError:
-        raise ConfigError(f"/fault {parts[0]}: the count and the code are whole numbers",
-                          fix="write /fault fail_next 1 131026") from None
+        raise ConfigError(
+            f"/fault {parts[0]}: the count and the code are whole numbers",
+            fix="write /fault fail_next 1 131026",
+        ) from None
     count = numbers[0] if numbers else 1
     code = numbers[1] if len(numbers) > 1 else None
     if code is not None and parts[0] not in ("fail_next", "server_error"):
-        raise ConfigError(f"/fault {parts[0]} takes no code", fix=f"write /fault {parts[0]} {count}")
+        raise ConfigError(
+            f"/fault {parts[0]} takes no code", fix=f"write /fault {parts[0]} {count}"
+        )
     if parts[0] == "server_error":
         return ArmFault("server_error", count, http_status=code)
     return ArmFault(parts[0], count, code=code)
@@ -184,10 +214,12 @@ _COMMANDS = {
     "location": _location,
     "contact": _contact,
     "react": lambda rest: React(_needs(rest, "/react needs an emoji", "/react 👍")),
-    "reply": lambda rest: ReplyTo(_needs(rest, "/reply needs the text of the reply",
-                                         "/reply Sim, pode ser")),
-    "tap": lambda rest: Tap(_needs(rest, "/tap needs the title of a button or list row",
-                                   "/tap Ver planos")),
+    "reply": lambda rest: ReplyTo(
+        _needs(rest, "/reply needs the text of the reply", "/reply Sim, pode ser")
+    ),
+    "tap": lambda rest: Tap(
+        _needs(rest, "/tap needs the title of a button or list row", "/tap Ver planos")
+    ),
     "advance": lambda rest: Advance(limits.clock_move(rest or "?", "/advance"), rest),
     "late": _late,
     "dup": lambda rest: SendText(_needs(rest, "/dup needs the text", "/dup Oi"), duplicates=1),

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from lab.kestra.client import KestraClient
     from lab.prompts import PromptFile
 
-WEBHOOK_TYPES = ("io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook")
+WEBHOOK_TYPES = (
+    "io.kestra.plugin.core.trigger.Webhook",
+    "io.kestra.core.models.triggers.types.Webhook",
+)
 SECRET_NAMES = ("WA_TOKEN", "LLM_API_KEY")
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -53,16 +56,24 @@ class DeployPlan:
             if f.id == flow_id:
                 return f
         known = ", ".join(f.id for f in self.flows) or "none"
-        raise ConfigError(f"no flow {flow_id!r} in namespace {self.namespace}", fix=f"flows found: {known}")
+        raise ConfigError(
+            f"no flow {flow_id!r} in namespace {self.namespace}", fix=f"flows found: {known}"
+        )
 
     def lines(self) -> list[str]:
         """A dry-run listing, without secret values; KV values as the JSON Kestra stores (`false`,
         `"http://…"`), not as Python writes them."""
         out = [f"namespace {self.namespace}"]
-        out += [f"  flow   {f.id:<28} {f.path.name}" + (f"  (webhook key {f.webhook_key})" if f.webhook_key else "")
-                for f in self.flows]
+        out += [
+            f"  flow   {f.id:<28} {f.path.name}"
+            + (f"  (webhook key {f.webhook_key})" if f.webhook_key else "")
+            for f in self.flows
+        ]
         out += [f"  file   {p:<28} {len(c)} bytes" for p, c in sorted(self.files.items())]
-        out += [f"  kv     {k:<28} {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in self.kv.items()]
+        out += [
+            f"  kv     {k:<28} {json.dumps(v, ensure_ascii=False, default=str)}"
+            for k, v in self.kv.items()
+        ]
         out += [f"  secret {k:<28} (set from the session)" for k in self.secrets]
         return out
 
@@ -86,8 +97,11 @@ def flow_source(path: Path) -> FlowSource:
 
     data = yamlio.loads(text, source=str(path))
     if not isinstance(data, dict) or "id" not in data or "namespace" not in data:
-        raise ConfigError("a flow file needs `id` and `namespace` at the top", where=str(path),
-                          fix="see flows/whatsapp_agent.yml for the shape of a flow")
+        raise ConfigError(
+            "a flow file needs `id` and `namespace` at the top",
+            where=str(path),
+            fix="see flows/whatsapp_agent.yml for the shape of a flow",
+        )
     key = None
     for trig in data.get("triggers") or ():
         if isinstance(trig, dict) and trig.get("type") in WEBHOOK_TYPES:
@@ -122,7 +136,10 @@ def _task_types(flow: dict[str, Any]) -> dict[str, str]:
 def flow_sources(flows_dir: Path, namespace: str) -> list[FlowSource]:
     """The flows of one namespace in a folder (`*.yml`, `*.yaml`), sorted by file name."""
     if not flows_dir.is_dir():
-        raise ConfigError(f"no flows folder at {flows_dir}", fix="run walab from the project folder, or create flows/")
+        raise ConfigError(
+            f"no flows folder at {flows_dir}",
+            fix="run walab from the project folder, or create flows/",
+        )
     paths = sorted([*flows_dir.glob("*.yml"), *flows_dir.glob("*.yaml")])
     return [s for s in (flow_source(p) for p in paths) if s.namespace == namespace]
 
@@ -142,7 +159,9 @@ def namespace_files(settings: "Settings", prompts: list["PromptFile"]) -> dict[s
     return files
 
 
-def kv_config(settings: "Settings", *, model: str | None = None, lead_use_llm: bool = False) -> dict[str, Any]:
+def kv_config(
+    settings: "Settings", *, model: str | None = None, lead_use_llm: bool = False
+) -> dict[str, Any]:
     """The KV values the flows read: where the Graph API, the LLM and the plans are."""
     base = settings.base_url
     return {
@@ -155,16 +174,34 @@ def kv_config(settings: "Settings", *, model: str | None = None, lead_use_llm: b
     }
 
 
-def plan(settings: "Settings", *, lead_use_llm: bool = False, with_secrets: bool = True) -> DeployPlan:
+def plan(
+    settings: "Settings", *, lead_use_llm: bool = False, with_secrets: bool = True
+) -> DeployPlan:
     """The deployment of the project's namespace for these settings."""
     from lab.prompts import load_prompts
 
     prompts = load_prompts(settings.prompts_dir)
     flows = flow_sources(settings.flows_dir, settings.namespace)
-    model = next((p.model for p in prompts if p.flow == settings.flow and p.variant == "default" and p.model), None)
-    secrets = {"WA_TOKEN": settings.access_token, "LLM_API_KEY": settings.gateway_key} if with_secrets else {}
-    return DeployPlan(settings.namespace, flows, namespace_files(settings, prompts),
-                      kv_config(settings, model=model, lead_use_llm=lead_use_llm), secrets)
+    model = next(
+        (
+            p.model
+            for p in prompts
+            if p.flow == settings.flow and p.variant == "default" and p.model
+        ),
+        None,
+    )
+    secrets = (
+        {"WA_TOKEN": settings.access_token, "LLM_API_KEY": settings.gateway_key}
+        if with_secrets
+        else {}
+    )
+    return DeployPlan(
+        settings.namespace,
+        flows,
+        namespace_files(settings, prompts),
+        kv_config(settings, model=model, lead_use_llm=lead_use_llm),
+        secrets,
+    )
 
 
 async def apply(client: "KestraClient", p: DeployPlan, *, delete: bool = False) -> None:
@@ -177,7 +214,9 @@ async def apply(client: "KestraClient", p: DeployPlan, *, delete: bool = False) 
         await client.put_kv(p.namespace, key, value)
 
 
-_PARSED: dict[str, Any] = {}  # flow source text -> the engine's parsed FlowDef (validated once per process)
+_PARSED: dict[
+    str, Any
+] = {}  # flow source text -> the engine's parsed FlowDef (validated once per process)
 
 
 def apply_embedded(engine: Any, p: DeployPlan) -> None:
@@ -201,13 +240,19 @@ def apply_embedded(engine: Any, p: DeployPlan) -> None:
 
 def secrets_guidance(p: DeployPlan, settings: "Settings") -> list[str]:
     """How to give a real Kestra the flows' secrets (OSS reads SECRET_<NAME>, base64-encoded)."""
-    lines = ["A real Kestra reads secrets from environment variables SECRET_<NAME> holding base64 values.",
-             "Set these on the Kestra container (docker compose `environment:`), then restart it:"]
+    lines = [
+        "A real Kestra reads secrets from environment variables SECRET_<NAME> holding base64 values.",
+        "Set these on the Kestra container (docker compose `environment:`), then restart it:",
+    ]
     for name in SECRET_NAMES:
-        source = {"WA_TOKEN": "the Graph API access token (the lab's: WALAB_ACCESS_TOKEN)",
-                  "LLM_API_KEY": "the LLM gateway key (the lab's: WALAB_GATEWAY_KEY)"}[name]
-        lines.append(f"  SECRET_{name}=$(printf %s \"$VALUE\" | base64 -w0)   # {source}")
+        source = {
+            "WA_TOKEN": "the Graph API access token (the lab's: WALAB_ACCESS_TOKEN)",
+            "LLM_API_KEY": "the LLM gateway key (the lab's: WALAB_GATEWAY_KEY)",
+        }[name]
+        lines.append(f'  SECRET_{name}=$(printf %s "$VALUE" | base64 -w0)   # {source}')
     if not os.environ.get("WALAB_ACCESS_TOKEN") or not os.environ.get("WALAB_GATEWAY_KEY"):
-        lines.append("Fix WALAB_ACCESS_TOKEN and WALAB_GATEWAY_KEY in the lab's environment (or walab.yaml) so "
-                     "the values Kestra holds stay valid across lab restarts.")
+        lines.append(
+            "Fix WALAB_ACCESS_TOKEN and WALAB_GATEWAY_KEY in the lab's environment (or walab.yaml) so "
+            "the values Kestra holds stay valid across lab restarts."
+        )
     return lines

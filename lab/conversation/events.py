@@ -95,8 +95,17 @@ class LabErrorRaised:
     fix: str | None = None
 
 
-LabEvent = Union[TurnStarted, ExecutionUpdated, LogReceived, ReplyCaptured, StatusChanged, LLMCallMetered,
-                 TurnFinished, ActionPerformed, LabErrorRaised]
+LabEvent = Union[
+    TurnStarted,
+    ExecutionUpdated,
+    LogReceived,
+    ReplyCaptured,
+    StatusChanged,
+    LLMCallMetered,
+    TurnFinished,
+    ActionPerformed,
+    LabErrorRaised,
+]
 Listener = Callable[[LabEvent], None]
 
 

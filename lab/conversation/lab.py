@@ -69,8 +69,8 @@ from lab.conversation.actions import (
     SendContacts,
     SendLocation,
     SendMedia,
-    SendVoice,
     SendText,
+    SendVoice,
     SwitchContact,
     Tap,
     Wait,
@@ -131,24 +131,43 @@ class Lab:
         self.llm_mode = s.llm_mode
         self.namespace = s.namespace
         self.flow_id = s.flow
-        self.active_prompt: str | None = None  # the prompt variant last applied in this session (None: the deployed default)
-        self.secret_mask = parts.engine.mask if parts.engine is not None else SecretMask(s.secret_values())
+        self.active_prompt: str | None = (
+            None  # the prompt variant last applied in this session (None: the deployed default)
+        )
+        self.secret_mask = (
+            parts.engine.mask if parts.engine is not None else SecretMask(s.secret_values())
+        )
         self._bus = ev.EventBus()
-        parts.on_error = lambda what, where=None, fix=None: self._bus.emit(ev.LabErrorRaised(what, where, fix))
+        parts.on_error = lambda what, where=None, fix=None: self._bus.emit(
+            ev.LabErrorRaised(what, where, fix)
+        )
         self._posted_after: dict[str, int] = {}  # inbound wamid -> sandbox seq when it was posted
         self.phone = Phone(s.business, self.clock, s.app_secret, s.contacts)
-        self.turns = TurnEngine(parts.client, thread_of=self.sandbox.thread, llm_calls_of=self.gateway.calls,
-                                captured_since=self.sandbox.captured_since,
-                                last_seq=_last_seq_of(self.sandbox),
-                                local_wait=parts.engine.wait if parts.engine is not None else None,
-                                local_read=LocalRead(parts.engine, parts.client.dialect, parts.server,
-                                                     parts.client.base_url) if parts.engine is not None else None,
-                                bus=self._bus, task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
-                                timeout=turn_timeout, settle=0.0 if parts.engine is not None else 0.2,
-                                mask=self.secret_mask)
-        self.transcript = Transcript(flow=f"{self.namespace}.{self.flow_id}", target=self.target_name,
-                                     llm_mode=self.llm_mode)
-        self._unsubscribe = [self.sandbox.subscribe(self._on_sandbox), self.gateway.subscribe(self._on_llm_call)]
+        self.turns = TurnEngine(
+            parts.client,
+            thread_of=self.sandbox.thread,
+            llm_calls_of=self.gateway.calls,
+            captured_since=self.sandbox.captured_since,
+            last_seq=_last_seq_of(self.sandbox),
+            local_wait=parts.engine.wait if parts.engine is not None else None,
+            local_read=LocalRead(
+                parts.engine, parts.client.dialect, parts.server, parts.client.base_url
+            )
+            if parts.engine is not None
+            else None,
+            bus=self._bus,
+            task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
+            timeout=turn_timeout,
+            settle=0.0 if parts.engine is not None else 0.2,
+            mask=self.secret_mask,
+        )
+        self.transcript = Transcript(
+            flow=f"{self.namespace}.{self.flow_id}", target=self.target_name, llm_mode=self.llm_mode
+        )
+        self._unsubscribe = [
+            self.sandbox.subscribe(self._on_sandbox),
+            self.gateway.subscribe(self._on_llm_call),
+        ]
         if parts.engine is not None:
             self._unsubscribe.append(parts.engine.subscribe(self._on_engine))
             self.turns.live_logs = True
@@ -156,9 +175,19 @@ class Lab:
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, settings: "Settings", *, serve: bool = False, cassette: Path | None = None, scripted: Any = None,
-             clock_start: datetime | None = None, target_url: str | None = None,
-             turn_timeout: float = DEFAULT_TURN_TIMEOUT, deploy: bool = True, fixtures: Any = None) -> LabOpening:
+    def open(
+        cls,
+        settings: "Settings",
+        *,
+        serve: bool = False,
+        cassette: Path | None = None,
+        scripted: Any = None,
+        clock_start: datetime | None = None,
+        target_url: str | None = None,
+        turn_timeout: float = DEFAULT_TURN_TIMEOUT,
+        deploy: bool = True,
+        fixtures: Any = None,
+    ) -> LabOpening:
         """Assemble a session and deploy the project to its target.
 
         Args:
@@ -174,17 +203,28 @@ class Lab:
             fixtures: Kestra task fixtures (`lab.kestra.engine.fixtures.Fixtures`) the embedded engine
                 applies to every execution (--fixtures FILE); refused on a real Kestra.
         """
+
         async def build() -> Lab:
             from lab.conversation.assembly import assemble, close
 
-            parts = await assemble(settings, serve=serve, cassette=cassette, scripted=scripted,
-                                   clock_start=clock_start, target_url=target_url, deploy_project=deploy)
+            parts = await assemble(
+                settings,
+                serve=serve,
+                cassette=cassette,
+                scripted=scripted,
+                clock_start=clock_start,
+                target_url=target_url,
+                deploy_project=deploy,
+            )
             try:
                 if fixtures is not None:
                     if parts.engine is None:
-                        raise ConfigError("--fixtures works on the embedded engine; a real Kestra runs fixtures only "
-                                          "in its unit tests", where="--fixtures",
-                                          fix="drop --kestra, or use walab kestra-test")
+                        raise ConfigError(
+                            "--fixtures works on the embedded engine; a real Kestra runs fixtures only "
+                            "in its unit tests",
+                            where="--fixtures",
+                            fix="drop --kestra, or use walab kestra-test",
+                        )
                     parts.engine.fixtures = fixtures
                 return cls(parts, turn_timeout=turn_timeout)
             except BaseException:  # e.g. settings.flow is not among the deployed flows
@@ -241,8 +281,11 @@ class Lab:
 
         src = check_flow(self.parts, flow_id)
         if not src.webhook_key:
-            raise LabError(f"flow {flow_id} has no Webhook trigger, so WhatsApp cannot reach it",
-                           where=str(src.path), fix="add a trigger of type io.kestra.plugin.core.trigger.Webhook with a key")
+            raise LabError(
+                f"flow {flow_id} has no Webhook trigger, so WhatsApp cannot reach it",
+                where=str(src.path),
+                fix="add a trigger of type io.kestra.plugin.core.trigger.Webhook with a key",
+            )
         self.flow_id = flow_id
         self._webhook_key = src.webhook_key
         self.transcript.flow = self.flow
@@ -309,15 +352,28 @@ class Lab:
     def thread(self, wa_id: str) -> list[ThreadItem]:
         """The contact's chat in causal order: the user's messages and everything the business sent
         (bubbles, and read marks / typing indicators: `reply.visible` tells them apart)."""
-        turn_of_inbound = {t.inbound.wamid: t.index for t in self.transcript.turns if t.contact == wa_id}
-        turn_of_send = {s.seq: t.index for t in self.transcript.turns if t.contact == wa_id for s in t.replies}
+        turn_of_inbound = {
+            t.inbound.wamid: t.index for t in self.transcript.turns if t.contact == wa_id
+        }
+        turn_of_send = {
+            s.seq: t.index for t in self.transcript.turns if t.contact == wa_id for s in t.replies
+        }
         # Causal order: a user message sits after every send captured before it was posted.
-        keyed = [(self._posted_after.get(e.wamid or "", 0) + 0.5,
-                  ThreadItem("user", e.time, inbound=e, turn_index=turn_of_inbound.get(e.wamid)))
-                 for e in self.phone.sent(wa_id)]
+        keyed = [
+            (
+                self._posted_after.get(e.wamid or "", 0) + 0.5,
+                ThreadItem("user", e.time, inbound=e, turn_index=turn_of_inbound.get(e.wamid)),
+            )
+            for e in self.phone.sent(wa_id)
+        ]
         # Read marks and typing indicators stay in: the chat pane turns them into ticks, not bubbles.
-        keyed += [(float(s.seq), ThreadItem("business", s.time, send=s, turn_index=turn_of_send.get(s.seq)))
-                  for s in self.sandbox.thread(wa_id)]
+        keyed += [
+            (
+                float(s.seq),
+                ThreadItem("business", s.time, send=s, turn_index=turn_of_send.get(s.seq)),
+            )
+            for s in self.sandbox.thread(wa_id)
+        ]
         keyed.sort(key=lambda k: k[0])
         return [item for _, item in keyed]
 
@@ -336,7 +392,10 @@ class Lab:
         faults = self.sandbox.faults
         options = {k: fault.pop(k) for k in ("code", "details", "http_status") if k in fault}
         if not fault:
-            raise LabError("inject_fault needs a fault", fix="e.g. rate_limit: 1, or fail_next: 1 with code: 131026")
+            raise LabError(
+                "inject_fault needs a fault",
+                fix="e.g. rate_limit: 1, or fail_next: 1 with code: 131026",
+            )
         for name, value in fault.items():
             if name in FAULT_NAMES:
                 allowed = {k: v for k, v in options.items() if k in FAULT_OPTIONS.get(name, ())}
@@ -346,8 +405,10 @@ class Lab:
             elif name == "throughput":
                 faults.throughput(value)
             else:
-                raise LabError(f"unknown fault {name!r}", fix=f"use {', '.join(FAULT_NAMES)}, "
-                                                             "delay_statuses or throughput")
+                raise LabError(
+                    f"unknown fault {name!r}",
+                    fix=f"use {', '.join(FAULT_NAMES)}, " "delay_statuses or throughput",
+                )
 
     # -- prompts ----------------------------------------------------------------------------
     async def apply_prompt(self, prompt_id: str) -> "PromptFile":
@@ -355,10 +416,14 @@ class Lab:
         from lab.prompts import find_prompt, load_prompts
 
         prompt = find_prompt(load_prompts(self.settings.prompts_dir), prompt_id)
-        await self.client.upload_file(self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8"))
+        await self.client.upload_file(
+            self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8")
+        )
         if prompt.model:
             await self.client.put_kv(self.namespace, "LLM_MODEL", prompt.model)
-        self.active_prompt = prompt.id  # what the flow runs from now on (the TUI's prompt panel shows it)
+        self.active_prompt = (
+            prompt.id
+        )  # what the flow runs from now on (the TUI's prompt panel shows it)
         return prompt
 
     # -- what the user does -----------------------------------------------------------------
@@ -391,8 +456,11 @@ class Lab:
             case SendVoice():
                 return await self._turn(self._voice(wa_id, action))
             case SendLocation():
-                return await self._turn(self.phone.location(wa_id, action.latitude, action.longitude,
-                                                            action.name, action.address))
+                return await self._turn(
+                    self.phone.location(
+                        wa_id, action.latitude, action.longitude, action.name, action.address
+                    )
+                )
             case SendContacts():
                 cards = [{"name": c.name, "phone": c.phone} for c in action.cards]
                 return await self._turn(self.phone.contacts_card(wa_id, cards))
@@ -414,12 +482,20 @@ class Lab:
             case ArmFault():
                 self.sandbox.faults.arm(action.name, action.count, **action.options)
             case _:
-                raise LabError(f"cannot perform {type(action).__name__}",
-                               fix="an act of lab.conversation.actions")
+                raise LabError(
+                    f"cannot perform {type(action).__name__}",
+                    fix="an act of lab.conversation.actions",
+                )
         return None
 
-    async def send_text(self, wa_id: str, text: str, *, duplicates: int = 0,
-                        delivered_after: timedelta | None = None) -> Turn:
+    async def send_text(
+        self,
+        wa_id: str,
+        text: str,
+        *,
+        duplicates: int = 0,
+        delivered_after: timedelta | None = None,
+    ) -> Turn:
         """The user types a message. `duplicates` redelivers the same webhook; `delivered_after` posts it
         that much later than the user wrote it (Meta retries webhooks for days)."""
         return await self._perform_turn(wa_id, SendText(text, delivered_after, duplicates))
@@ -428,12 +504,20 @@ class Lab:
         """The user taps a reply button, a list row or a template quick reply, by its title."""
         return await self._perform_turn(wa_id, Tap(title))
 
-    async def send_media(self, wa_id: str, kind: str, path: str | Path, caption: str | None = None) -> Turn:
+    async def send_media(
+        self, wa_id: str, kind: str, path: str | Path, caption: str | None = None
+    ) -> Turn:
         """The user sends a photo, voice note, video, document or sticker from a file."""
         return await self._perform_turn(wa_id, SendMedia(kind, Path(path), caption))
 
-    async def send_location(self, wa_id: str, lat: float, lon: float, name: str | None = None,
-                            address: str | None = None) -> Turn:
+    async def send_location(
+        self,
+        wa_id: str,
+        lat: float,
+        lon: float,
+        name: str | None = None,
+        address: str | None = None,
+    ) -> Turn:
         return await self._perform_turn(wa_id, SendLocation(lat, lon, name, address))
 
     async def send_contacts(self, wa_id: str, contacts: list[dict[str, Any]]) -> Turn:
@@ -465,9 +549,12 @@ class Lab:
                     if choice.kind == "list":
                         return self.phone.list_row(wa_id, choice.id, choice.title, send.wamid)
                     return self.phone.template_button(wa_id, choice.title, choice.id, send.wamid)
-        raise LabError(f"nothing to tap called {title!r} in the chat with {wa_id}",
-                       fix=f"choices offered: {', '.join(dict.fromkeys(offered))}" if offered
-                       else "the bot has not sent buttons or a list yet")
+        raise LabError(
+            f"nothing to tap called {title!r} in the chat with {wa_id}",
+            fix=f"choices offered: {', '.join(dict.fromkeys(offered))}"
+            if offered
+            else "the bot has not sent buttons or a list yet",
+        )
 
     def _media(self, wa_id: str, action: SendMedia) -> InboundEvent:
         """The media is uploaded to the fake Graph API and the webhook names it (a relative path is
@@ -476,14 +563,28 @@ class Lab:
         try:
             data = p.read_bytes()
         except OSError as exc:
-            raise LabError(f"cannot read {p}: {exc.strerror}", where=str(p), fix="check the file path") from None
-        if action.kind == "audio" and is_ogg_opus(data):  # a recording WhatsApp would flag as a voice note
+            raise LabError(
+                f"cannot read {p}: {exc.strerror}", where=str(p), fix="check the file path"
+            ) from None
+        if action.kind == "audio" and is_ogg_opus(
+            data
+        ):  # a recording WhatsApp would flag as a voice note
             return self._voice_note(wa_id, data, p.name, str(p), action.caption)
-        fallback = {"audio": "audio/ogg", "image": "image/jpeg"}.get(action.kind, "application/octet-stream")
+        fallback = {"audio": "audio/ogg", "image": "image/jpeg"}.get(
+            action.kind, "application/octet-stream"
+        )
         mime = mimetypes.guess_type(p.name)[0] or fallback
         item = self.sandbox.media.put(data, mime, None, p.name)
-        return self.phone.media(wa_id, action.kind, item.id, item.sha256_b64, mime_type=mime,
-                                caption=action.caption, filename=p.name, source_path=str(p))
+        return self.phone.media(
+            wa_id,
+            action.kind,
+            item.id,
+            item.sha256_b64,
+            mime_type=mime,
+            caption=action.caption,
+            filename=p.name,
+            source_path=str(p),
+        )
 
     def _voice(self, wa_id: str, action: SendVoice) -> InboundEvent:
         """A voice note: synthesised from `say` (the gateway's scripted mode then hears those words),
@@ -494,11 +595,22 @@ class Lab:
         self.gateway.hear(data, action.say or "")
         return self._voice_note(wa_id, data, "voice-note.ogg", None, None)
 
-    def _voice_note(self, wa_id: str, data: bytes, name: str, source: str | None, caption: str | None) -> InboundEvent:
+    def _voice_note(
+        self, wa_id: str, data: bytes, name: str, source: str | None, caption: str | None
+    ) -> InboundEvent:
         item = self.sandbox.media.put(data, OGG_OPUS, None, name)
         seconds = ogg_opus_seconds(data)
-        event = self.phone.media(wa_id, "audio", item.id, item.sha256_b64, mime_type=OGG_OPUS, caption=caption,
-                                 filename=name, source_path=source, voice=True)
+        event = self.phone.media(
+            wa_id,
+            "audio",
+            item.id,
+            item.sha256_b64,
+            mime_type=OGG_OPUS,
+            caption=caption,
+            filename=name,
+            source_path=source,
+            voice=True,
+        )
         event.audio_seconds = seconds
         event.summary = f"[voice note {player_time(seconds)}]"
         return event
@@ -506,8 +618,10 @@ class Lab:
     def _last_business_wamid(self, wa_id: str, doing: str) -> str:
         wamid = self.transcript.last_business_wamid(wa_id)
         if wamid is None:
-            raise LabError(f"the bot has sent nothing to {wa_id} to {doing}",
-                           fix="wait for the agent's first message")
+            raise LabError(
+                f"the bot has sent nothing to {wa_id} to {doing}",
+                fix="wait for the agent's first message",
+            )
         return wamid
 
     async def _wait(self, wa_id: str, action: Wait) -> None:
@@ -517,12 +631,17 @@ class Lab:
         while True:
             send = self._last_send(wa_id)
             state = send.state if send is not None else None
-            if state == action.status or (state in order and action.status in order
-                                          and order.index(state) >= order.index(action.status)):
+            if state == action.status or (
+                state in order
+                and action.status in order
+                and order.index(state) >= order.index(action.status)
+            ):
                 return
             if time.monotonic() > deadline:
-                raise LabError(f"the last business message did not reach status {action.status!r} "
-                               f"in {action.timeout:g}s (it is {state!r})")
+                raise LabError(
+                    f"the last business message did not reach status {action.status!r} "
+                    f"in {action.timeout:g}s (it is {state!r})"
+                )
             await asyncio.sleep(0.01)
 
     def _last_send(self, wa_id: str) -> CapturedSend | None:
@@ -532,8 +651,9 @@ class Lab:
                     return send
         return None
 
-    async def _turn(self, inbound: InboundEvent, duplicates: int = 0,
-                    delivered_after: timedelta | None = None) -> Turn:
+    async def _turn(
+        self, inbound: InboundEvent, duplicates: int = 0, delivered_after: timedelta | None = None
+    ) -> Turn:
         contact = self.phone.contact(inbound.wa_id)
         self._posted_after[inbound.wamid or ""] = self.sandbox.last_seq
         # Any user message (re)opens the 24-hour window, as of when the user wrote it.
@@ -541,8 +661,13 @@ class Lab:
         if delivered_after:
             self.clock.advance(delivered_after)
         duplicates += self.sandbox.faults.take_duplicate()
-        turn = await self.turns.run(inbound, namespace=self.namespace, flow_id=self.flow_id, key=self._webhook_key,
-                                    duplicates=duplicates)
+        turn = await self.turns.run(
+            inbound,
+            namespace=self.namespace,
+            flow_id=self.flow_id,
+            key=self._webhook_key,
+            duplicates=duplicates,
+        )
         self.transcript.turns.append(turn)
         return turn
 

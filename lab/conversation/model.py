@@ -27,7 +27,9 @@ class InboundEvent:
     wamid: str | None
     time: float  # virtual clock
     signature: str = ""  # the X-Hub-Signature-256 header value (not a secret: an HMAC)
-    source_path: str | None = None  # media: the file it was sent from (a recorded scenario replays it)
+    source_path: str | None = (
+        None  # media: the file it was sent from (a recorded scenario replays it)
+    )
     audio_seconds: float | None = None  # a voice note's duration (the bubble's player line)
 
 
@@ -183,6 +185,10 @@ def thread_of(transcript: Transcript, wa_id: str) -> list[ThreadItem]:
     (a session that also holds sends outside turns orders them itself: `Lab.thread`)."""
     items: list[ThreadItem] = []
     for turn in transcript.for_contact(wa_id):
-        items.append(ThreadItem("user", turn.inbound.time, inbound=turn.inbound, turn_index=turn.index))
-        items += [ThreadItem("business", s.time, send=s, turn_index=turn.index) for s in turn.replies]
+        items.append(
+            ThreadItem("user", turn.inbound.time, inbound=turn.inbound, turn_index=turn.index)
+        )
+        items += [
+            ThreadItem("business", s.time, send=s, turn_index=turn.index) for s in turn.replies
+        ]
     return items

@@ -25,7 +25,9 @@ class ContactState:
 class Phone:
     """Contacts and their actions, turned into signed Cloud API webhooks on the shared virtual clock."""
 
-    def __init__(self, business: Business, clock: VirtualClock, app_secret: str, contacts: Iterable[Contact]) -> None:
+    def __init__(
+        self, business: Business, clock: VirtualClock, app_secret: str, contacts: Iterable[Contact]
+    ) -> None:
         from lab.whatsapp.ids import IdFactory
 
         self.business = business
@@ -47,7 +49,10 @@ class Phone:
         state = self._contacts.get(wa_id)
         if state is None:
             if not wa_id.isdigit() or not 8 <= len(wa_id) <= 15:
-                raise LabError(f"not a WhatsApp number: {wa_id!r}", fix="use digits only, country code first, e.g. 5511987654321")
+                raise LabError(
+                    f"not a WhatsApp number: {wa_id!r}",
+                    fix="use digits only, country code first, e.g. 5511987654321",
+                )
             state = self._contacts[wa_id] = ContactState(Contact(wa_id, f"Contato {wa_id[-4:]}"))
         return state.contact
 
@@ -80,8 +85,16 @@ class Phone:
         signed: SignedWebhook = hook.signed(self._secret)
         from lab.whatsapp.signing import SIGNATURE_HEADER
 
-        ev = InboundEvent(wa_id=hook.wa_id, kind=kind, summary=summary, payload=hook.payload, body=signed.body,
-                          wamid=hook.wamid, time=float(hook.timestamp), signature=signed.headers[SIGNATURE_HEADER])
+        ev = InboundEvent(
+            wa_id=hook.wa_id,
+            kind=kind,
+            summary=summary,
+            payload=hook.payload,
+            body=signed.body,
+            wamid=hook.wamid,
+            time=float(hook.timestamp),
+            signature=signed.headers[SIGNATURE_HEADER],
+        )
         self._contacts[hook.wa_id].sent.append(ev)
         return ev
 
@@ -91,32 +104,63 @@ class Phone:
 
     def button(self, wa_id: str, reply_id: str, title: str, to_wamid: str) -> InboundEvent:
         c = self.contact(wa_id)
-        return self.event(self.builder.button_reply(c, reply_id, title, to_wamid=to_wamid), "button", title)
+        return self.event(
+            self.builder.button_reply(c, reply_id, title, to_wamid=to_wamid), "button", title
+        )
 
     def list_row(self, wa_id: str, row_id: str, title: str, to_wamid: str) -> InboundEvent:
         c = self.contact(wa_id)
-        return self.event(self.builder.list_reply(c, row_id, title, to_wamid=to_wamid), "list", title)
+        return self.event(
+            self.builder.list_reply(c, row_id, title, to_wamid=to_wamid), "list", title
+        )
 
     def template_button(self, wa_id: str, text: str, payload: str, to_wamid: str) -> InboundEvent:
         c = self.contact(wa_id)
-        return self.event(self.builder.template_button(c, text, to_wamid=to_wamid, payload=payload), "button", text)
+        return self.event(
+            self.builder.template_button(c, text, to_wamid=to_wamid, payload=payload),
+            "button",
+            text,
+        )
 
-    def media(self, wa_id: str, kind: str, media_id: str, sha256: str, *, mime_type: str, caption: str | None,
-              filename: str | None, source_path: str | None = None, voice: bool = False) -> InboundEvent:
+    def media(
+        self,
+        wa_id: str,
+        kind: str,
+        media_id: str,
+        sha256: str,
+        *,
+        mime_type: str,
+        caption: str | None,
+        filename: str | None,
+        source_path: str | None = None,
+        voice: bool = False,
+    ) -> InboundEvent:
         """A photo, audio, video, document or sticker; `voice`: an audio recorded as a voice note
         (OGG/Opus, as WhatsApp flags them); `source_path` is the file it came from."""
         c = self.contact(wa_id)
-        hook = self.builder.media(c, kind, media_id, sha256, mime_type=mime_type, caption=caption,
-                                  filename=filename if kind == "document" else None, voice=voice)
+        hook = self.builder.media(
+            c,
+            kind,
+            media_id,
+            sha256,
+            mime_type=mime_type,
+            caption=caption,
+            filename=filename if kind == "document" else None,
+            voice=voice,
+        )
         summary = f"[{kind}] {filename or ''}".rstrip() + (f" — {caption}" if caption else "")
         ev = self.event(hook, kind, summary)
         ev.source_path = source_path
         return ev
 
-    def location(self, wa_id: str, lat: float, lon: float, name: str | None, address: str | None) -> InboundEvent:
+    def location(
+        self, wa_id: str, lat: float, lon: float, name: str | None, address: str | None
+    ) -> InboundEvent:
         c = self.contact(wa_id)
         summary = f"[location] {name or ''} {lat:.5f},{lon:.5f}".replace("  ", " ")
-        return self.event(self.builder.location(c, lat, lon, name=name, address=address), "location", summary)
+        return self.event(
+            self.builder.location(c, lat, lon, name=name, address=address), "location", summary
+        )
 
     def contacts_card(self, wa_id: str, cards: list[dict[str, Any]]) -> InboundEvent:
         c = self.contact(wa_id)
@@ -126,7 +170,11 @@ class Phone:
 
     def reaction(self, wa_id: str, emoji: str | None, to_wamid: str) -> InboundEvent:
         c = self.contact(wa_id)
-        return self.event(self.builder.reaction(c, to_wamid, emoji), "reaction", f"[reaction {emoji or 'removed'}]")
+        return self.event(
+            self.builder.reaction(c, to_wamid, emoji),
+            "reaction",
+            f"[reaction {emoji or 'removed'}]",
+        )
 
 
 def find_contact(contacts: Iterable[Contact], who: str) -> Contact:
@@ -136,8 +184,10 @@ def find_contact(contacts: Iterable[Contact], who: str) -> Contact:
     starts = [c for c in contacts if who and c.name.casefold().startswith(who.casefold())]
     if exact or len(starts) == 1:
         return (exact or starts)[0]
-    raise ConfigError(f"no contact {who!r}",
-                      fix="use one of: " + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts))
+    raise ConfigError(
+        f"no contact {who!r}",
+        fix="use one of: " + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts),
+    )
 
 
 def _card(card: dict[str, Any]) -> dict[str, Any]:

@@ -41,9 +41,19 @@ async def _read(receive: Any, limit: int = 4 * 1024 * 1024) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _answer(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+async def _answer(
+    send: Any, status: int, body: bytes, content_type: bytes = b"application/json"
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -69,9 +79,17 @@ class StatusRelay:
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         if not verify(body, headers.get("x-hub-signature-256"), self.parts.settings.app_secret):
-            await _answer(send, 401, b'{"error":"X-Hub-Signature-256 is missing or not signed with the app secret"}')
+            await _answer(
+                send,
+                401,
+                b'{"error":"X-Hub-Signature-256 is missing or not signed with the app secret"}',
+            )
             return
-        forward = {k: v for k, v in headers.items() if k.lower() in ("content-type", "x-hub-signature-256", "user-agent")}
+        forward = {
+            k: v
+            for k, v in headers.items()
+            if k.lower() in ("content-type", "x-hub-signature-256", "user-agent")
+        }
         wamids, statuses = status_summary(body)
         plan = self.parts.plan
         flow_id = self.flow_id or self.parts.settings.flow
@@ -81,12 +99,20 @@ class StatusRelay:
         try:
             src = plan.flow(flow_id)
             if self.parts.engine is not None:
-                code, execution_id = await trigger_in_process(self.parts.server, self.parts.client.base_url,
-                                                              plan.namespace, flow_id, src.webhook_key or "",
-                                                              body, forward, skipped_ok=True)
+                code, execution_id = await trigger_in_process(
+                    self.parts.server,
+                    self.parts.client.base_url,
+                    plan.namespace,
+                    flow_id,
+                    src.webhook_key or "",
+                    body,
+                    forward,
+                    skipped_ok=True,
+                )
             else:
-                result = await self.parts.client.trigger_webhook(plan.namespace, flow_id, src.webhook_key or "",
-                                                                 body, forward, skipped_ok=True)
+                result = await self.parts.client.trigger_webhook(
+                    plan.namespace, flow_id, src.webhook_key or "", body, forward, skipped_ok=True
+                )
                 code, execution_id = result.status, result.execution_id
             delivery = StatusDelivery(wamids, statuses, code, execution_id)
             status = 200
@@ -94,14 +120,26 @@ class StatusRelay:
             delivery = StatusDelivery(wamids, statuses, 502, None)
             status = 502
             if self.parts.on_error is not None:
-                self.parts.on_error(f"a status webhook ({', '.join(statuses)}) could not reach the flow: {exc.what}",
-                                    exc.where, exc.fix)
+                self.parts.on_error(
+                    f"a status webhook ({', '.join(statuses)}) could not reach the flow: {exc.what}",
+                    exc.where,
+                    exc.fix,
+                )
         self.parts.status_deliveries.append(delivery)
         await _answer(send, status, b"{}")
 
 
-async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id: str, key: str, body: bytes,
-                             headers: dict[str, str], *, skipped_ok: bool = False) -> tuple[int, str | None]:
+async def trigger_in_process(
+    server: Any,
+    base_url: str,
+    namespace: str,
+    flow_id: str,
+    key: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    skipped_ok: bool = False,
+) -> tuple[int, str | None]:
     """The embedded engine's webhook endpoint, called as an ASGI app (no HTTP client on the way).
 
     Same endpoint, bytes and headers as `KestraClient.trigger_webhook`, and the same errors for
@@ -114,8 +152,10 @@ async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id
     from lab.kestra import errors
     from lab.server import asgi_post
 
-    path = (f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
-            f"/{quote(key, safe='')}")
+    path = (
+        f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
+        f"/{quote(key, safe='')}"
+    )
     if body and not any(h.lower() == "content-type" for h in headers):
         headers = {**headers, "Content-Type": "application/json"}
     status, content = await asgi_post(server, path, body, headers)
@@ -126,16 +166,28 @@ async def trigger_in_process(server: Any, base_url: str, namespace: str, flow_id
         raise errors.WebhookSkipped(
             f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
             f"(`conditions` on 1.3, `when` on 2.0) are not met for this request ({status})",
-            where=where, fix="check the trigger's conditions against the payload", status=status)
+            where=where,
+            fix="check the trigger's conditions against the payload",
+            status=status,
+        )
     try:
         data = orjson.loads(content) if content else None
     except orjson.JSONDecodeError:
         data = None
-    execution_like = isinstance(data, dict) and "id" in data and "state" in data and "flowId" in data
-    error_like = not content or (isinstance(data, dict) and all(k in data for k in ("message", "_links")))
+    execution_like = (
+        isinstance(data, dict) and "id" in data and "state" in data and "flowId" in data
+    )
+    error_like = not content or (
+        isinstance(data, dict) and all(k in data for k in ("message", "_links"))
+    )
     if status >= 400 and (error_like or data is None):
-        raise errors.error_for(status, content, url=where, what=f"trigger the webhook of {namespace}.{flow_id}",
-                               subject=f"flow {namespace}.{flow_id} (or its webhook key)")
+        raise errors.error_for(
+            status,
+            content,
+            url=where,
+            what=f"trigger the webhook of {namespace}.{flow_id}",
+            subject=f"flow {namespace}.{flow_id} (or its webhook key)",
+        )
     if execution_like:
         return status, data["id"]
     outputs = data if isinstance(data, dict) else {"value": data}
@@ -156,10 +208,14 @@ class FilesApp:
             await _answer(send, 405, b'{"error":"read-only"}')
             return
         path: str = scope["path"]
-        if not hmac.compare_digest(path[:len(self._prefix)].encode(), self._prefix.encode()):
-            await _answer(send, 401, b'{"error":"files are served under the session key: use the URL in KV PLANS_URL"}')
+        if not hmac.compare_digest(path[: len(self._prefix)].encode(), self._prefix.encode()):
+            await _answer(
+                send,
+                401,
+                b'{"error":"files are served under the session key: use the URL in KV PLANS_URL"}',
+            )
             return
-        rel = path[len(self._prefix):].lstrip("/")
+        rel = path[len(self._prefix) :].lstrip("/")
         target = (self.root / rel).resolve()
         if not rel or self.root not in target.parents or not target.is_file():
             await _answer(send, 404, b'{"error":"no such file"}')

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from lab.conversation.model import Turn
     from lab.whatsapp.model import CapturedSend
 
+
 def send_text(send: "CapturedSend") -> str:
     """The bubble's text: body, buttons in brackets, list rows, template name and parameters."""
     reply = Reply.of(send)
@@ -41,11 +42,15 @@ def send_text(send: "CapturedSend") -> str:
         return f"[reaction {reply.emoji or ''}]"
     if reply.location is not None:
         loc = reply.location
-        return f"[location {loc.get('name') or ''} {loc.get('latitude')},{loc.get('longitude')}]".replace("  ", " ")
+        return f"[location {loc.get('name') or ''} {loc.get('latitude')},{loc.get('longitude')}]".replace(
+            "  ", " "
+        )
     return f"[{kind}]"
 
 
-def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: str | None = None) -> str:
+def turn_text(
+    turn: "Turn", *, secrets: list[str] | None = None, engine_clock: str | None = None
+) -> str:
     """A turn as `walab send` prints it: the chat, then the executions, then tokens and cost.
 
     `engine_clock` names the clock the execution durations were measured on ("virtual" for the
@@ -70,7 +75,9 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: s
         lines.append(f"execution {ex.flow_id} {ex.id}  {ex.state}  {dur}{clock}")
         depth: dict[str, int] = {}
         for tr in ex.task_runs:
-            depth[tr.id] = depth.get(tr.parent_task_run_id or "", -1) + 1 if tr.parent_task_run_id else 0
+            depth[tr.id] = (
+                depth.get(tr.parent_task_run_id or "", -1) + 1 if tr.parent_task_run_id else 0
+            )
             d = f"{tr.duration_ms:.0f} ms" if tr.duration_ms is not None else ""
             attempts = f"  attempts {tr.attempts}" if tr.attempts > 1 else ""
             name = "  " * depth[tr.id] + tr.task_id
@@ -85,15 +92,30 @@ def turn_text(turn: "Turn", *, secrets: list[str] | None = None, engine_clock: s
     elif turn.llm_calls:
         cost = turn.cost_usd
         cost_s = "price unknown" if cost is None else f"${cost:.6f}"
-        lines.append(f"LLM: {len(turn.llm_calls)} call(s), {turn.input_tokens} in / {turn.output_tokens} out tokens, {cost_s}")
-        errors = list(dict.fromkeys(f"{c.model} [{c.mode}] error: {c.error}" for c in turn.llm_calls if c.error))
+        lines.append(
+            f"LLM: {len(turn.llm_calls)} call(s), {turn.input_tokens} in / {turn.output_tokens} out tokens, {cost_s}"
+        )
+        errors = list(
+            dict.fromkeys(
+                f"{c.model} [{c.mode}] error: {c.error}" for c in turn.llm_calls if c.error
+            )
+        )
         lines += [f"  {e}" for e in errors]
     else:
         lines.append("LLM: no calls")
     t = turn.timings
-    lines.append(("timings (wall clock): " if engine_clock else "timings: ") + ", ".join(f"{k} {v:.1f} ms" for k, v in
-                                         (("ack", t.webhook_ack_ms), ("first reply", t.first_reply_ms),
-                                          ("terminal", t.terminal_ms)) if v is not None))
+    lines.append(
+        ("timings (wall clock): " if engine_clock else "timings: ")
+        + ", ".join(
+            f"{k} {v:.1f} ms"
+            for k, v in (
+                ("ack", t.webhook_ack_ms),
+                ("first reply", t.first_reply_ms),
+                ("terminal", t.terminal_ms),
+            )
+            if v is not None
+        )
+    )
     if turn.verdict != "ok" or turn.error:
         lines.append(f"verdict: {turn.verdict}" + (f" — {turn.error}" if turn.error else ""))
     text = "\n".join(lines)
@@ -107,7 +129,9 @@ def _failure(send: "CapturedSend") -> str:
         return send.verdict.label()
     for st in reversed(send.statuses):
         if st.status == "failed" and st.error:
-            errs = st.error.get("errors") if isinstance(st.error.get("errors"), list) else [st.error]
+            errs = (
+                st.error.get("errors") if isinstance(st.error.get("errors"), list) else [st.error]
+            )
             e = errs[0] if errs else {}
             return f"{e.get('code')} {e.get('title', '')}".strip()
     return "failed"

@@ -42,30 +42,56 @@ def epoch(iso: str | None) -> float | None:
         return None
 
 
-def execution_view(execution: "Execution", task_types: dict[str, str] | None = None,
-                   parent_id: str | None = None) -> ExecutionView:
+def execution_view(
+    execution: "Execution", task_types: dict[str, str] | None = None, parent_id: str | None = None
+) -> ExecutionView:
     """The turn's view of one execution snapshot."""
     types = task_types or {}
-    runs = [TaskRunView(id=t.id, task_id=t.task_id, type=types.get(t.task_id), state=t.state.current,
-                        start=epoch(t.state.start_date), end=epoch(t.state.end_date),
-                        attempts=max(1, len(t.attempts)), parent_task_run_id=t.parent_task_run_id,
-                        value=t.value, outputs=t.outputs, stood_in=t.stood_in)
-            for t in execution.task_runs]
-    return ExecutionView(id=execution.id, namespace=execution.namespace, flow_id=execution.flow_id,
-                         state=execution.state.current, task_runs=runs, outputs=execution.outputs or None,
-                         start=epoch(execution.state.start_date), end=epoch(execution.state.end_date),
-                         parent_id=parent_id, raw=execution.raw)
+    runs = [
+        TaskRunView(
+            id=t.id,
+            task_id=t.task_id,
+            type=types.get(t.task_id),
+            state=t.state.current,
+            start=epoch(t.state.start_date),
+            end=epoch(t.state.end_date),
+            attempts=max(1, len(t.attempts)),
+            parent_task_run_id=t.parent_task_run_id,
+            value=t.value,
+            outputs=t.outputs,
+            stood_in=t.stood_in,
+        )
+        for t in execution.task_runs
+    ]
+    return ExecutionView(
+        id=execution.id,
+        namespace=execution.namespace,
+        flow_id=execution.flow_id,
+        state=execution.state.current,
+        task_runs=runs,
+        outputs=execution.outputs or None,
+        start=epoch(execution.state.start_date),
+        end=epoch(execution.state.end_date),
+        parent_id=parent_id,
+        raw=execution.raw,
+    )
 
 
 def log_line(entry: "LogEntry", mask: "SecretMask | None" = None) -> LogLine:
     """A log line of a turn; `mask` hides known secrets (a real Kestra masks only those the flow read)."""
     message = mask.text(entry.message) if mask else entry.message
-    return LogLine(timestamp=epoch(entry.timestamp) or 0.0, level=entry.level, message=message,
-                   task_id=entry.task_id, execution_id=entry.execution_id)
+    return LogLine(
+        timestamp=epoch(entry.timestamp) or 0.0,
+        level=entry.level,
+        message=message,
+        task_id=entry.task_id,
+        execution_id=entry.execution_id,
+    )
 
 
-def lab_event_of(event: Any, index: int, dialect: str,
-                 task_types: dict[tuple[str, str], dict[str, str]]) -> "ev.LabEvent | None":
+def lab_event_of(
+    event: Any, index: int, dialect: str, task_types: dict[tuple[str, str], dict[str, str]]
+) -> "ev.LabEvent | None":
     """The Lab event for one embedded-engine event of turn `index` (a log line or an execution
     change), through the same JSON shapes the REST API serves; None for anything else."""
     from lab.kestra.shapes import Execution, LogEntry
@@ -75,7 +101,9 @@ def lab_event_of(event: Any, index: int, dialect: str,
     if event.kind != "execution" or event.execution is None:
         return None
     snapshot = Execution.from_json(event.execution.to_json(dialect))
-    return ev.ExecutionUpdated(index, execution_view(snapshot, task_types.get((snapshot.namespace, snapshot.flow_id))))
+    return ev.ExecutionUpdated(
+        index, execution_view(snapshot, task_types.get((snapshot.namespace, snapshot.flow_id)))
+    )
 
 
 class LocalRead:
@@ -93,11 +121,17 @@ class LocalRead:
         self.server = server
         self.base_url = base_url
 
-    async def trigger(self, namespace: str, flow_id: str, key: str, body: bytes, headers: dict[str, str]) -> str | None:
+    async def trigger(
+        self, namespace: str, flow_id: str, key: str, body: bytes, headers: dict[str, str]
+    ) -> str | None:
         """Post the webhook to the engine's REST endpoint in-process; the execution id it started."""
         from lab.conversation.relay import trigger_in_process
 
-        return (await trigger_in_process(self.server, self.base_url, namespace, flow_id, key, body, headers))[1]
+        return (
+            await trigger_in_process(
+                self.server, self.base_url, namespace, flow_id, key, body, headers
+            )
+        )[1]
 
     def execution(self, execution_id: str) -> "Execution":
         import orjson
@@ -108,10 +142,14 @@ class LocalRead:
         if execution is None:
             raise LabError(f"execution {execution_id} is not known to the embedded engine")
         snapshot = Execution.from_json(orjson.loads(orjson.dumps(execution.to_json(self.dialect))))
-        if self.dialect == "2.0":  # what KestraClient.with_outputs reads from 2.0's outputs endpoints
+        if (
+            self.dialect == "2.0"
+        ):  # what KestraClient.with_outputs reads from 2.0's outputs endpoints
             outputs = {t.id: t.outputs for t in execution.task_runs if t.outputs}
             for run in snapshot.task_runs:
-                run.outputs = orjson.loads(orjson.dumps(outputs[run.id])) if run.id in outputs else None
+                run.outputs = (
+                    orjson.loads(orjson.dumps(outputs[run.id])) if run.id in outputs else None
+                )
             snapshot.outputs = orjson.loads(orjson.dumps(execution.outputs or {}))
         return snapshot
 
@@ -122,7 +160,10 @@ class LocalRead:
 
         if self.engine.execution(execution_id) is None:
             raise LabError(f"execution {execution_id} is not known to the embedded engine")
-        return [LogEntry.from_json(orjson.loads(orjson.dumps(e.to_json()))) for e in self.engine.logs(execution_id)]
+        return [
+            LogEntry.from_json(orjson.loads(orjson.dumps(e.to_json())))
+            for e in self.engine.logs(execution_id)
+        ]
 
 
 class TurnEngine:
@@ -140,22 +181,34 @@ class TurnEngine:
             (0 on the embedded engine, where a reply is captured before its task ends).
     """
 
-    def __init__(self, client: "KestraClient", *, thread_of: Callable[[str], list["CapturedSend"]],
-                 llm_calls_of: Callable[[str], list[Any]], bus: ev.EventBus,
-                 captured_since: Callable[[int], list["CapturedSend"]] | None = None,
-                 last_seq: Callable[[], int] | None = None,
-                 local_wait: Callable[[str], Any] | None = None,
-                 local_read: "LocalRead | None" = None,
-                 task_types: dict[tuple[str, str], dict[str, str]] | None = None,
-                 timeout: float = 30.0, settle: float = 0.0, mask: "SecretMask | None" = None) -> None:
+    def __init__(
+        self,
+        client: "KestraClient",
+        *,
+        thread_of: Callable[[str], list["CapturedSend"]],
+        llm_calls_of: Callable[[str], list[Any]],
+        bus: ev.EventBus,
+        captured_since: Callable[[int], list["CapturedSend"]] | None = None,
+        last_seq: Callable[[], int] | None = None,
+        local_wait: Callable[[str], Any] | None = None,
+        local_read: "LocalRead | None" = None,
+        task_types: dict[tuple[str, str], dict[str, str]] | None = None,
+        timeout: float = 30.0,
+        settle: float = 0.0,
+        mask: "SecretMask | None" = None,
+    ) -> None:
         self.client = client
-        self.mask = mask  # for logs read from a real Kestra (the embedded engine masks as it records)
+        self.mask = (
+            mask  # for logs read from a real Kestra (the embedded engine masks as it records)
+        )
         self._thread_of = thread_of
         self._captured_since = captured_since
         self._last_seq = last_seq
         self._local_wait = local_wait
         self._local_read = local_read
-        self.live_logs = False  # True when the target reports log lines as they happen (embedded engine)
+        self.live_logs = (
+            False  # True when the target reports log lines as they happen (embedded engine)
+        )
         self._llm_calls_of = llm_calls_of
         self.bus = bus
         self.task_types = task_types if task_types is not None else {}
@@ -186,16 +239,35 @@ class TurnEngine:
         return current[0] if current else None
 
     # -- a turn -----------------------------------------------------------------------------
-    async def run(self, inbound: InboundEvent, *, namespace: str, flow_id: str, key: str,
-                  duplicates: int = 0, timeout: float | None = None) -> Turn:
+    async def run(
+        self,
+        inbound: InboundEvent,
+        *,
+        namespace: str,
+        flow_id: str,
+        key: str,
+        duplicates: int = 0,
+        timeout: float | None = None,
+    ) -> Turn:
         """Post the inbound event (plus `duplicates` redeliveries of the same bytes) and build its Turn."""
         lock = self._locks.setdefault(inbound.wa_id, asyncio.Lock())
         async with lock:
-            return await self._run(inbound, namespace, flow_id, key, duplicates, timeout or self.timeout)
+            return await self._run(
+                inbound, namespace, flow_id, key, duplicates, timeout or self.timeout
+            )
 
-    async def _run(self, inbound: InboundEvent, namespace: str, flow_id: str, key: str, duplicates: int,
-                   timeout: float) -> Turn:
-        turn = Turn(index=next(self._index), contact=inbound.wa_id, inbound=inbound, timings=Timings())
+    async def _run(
+        self,
+        inbound: InboundEvent,
+        namespace: str,
+        flow_id: str,
+        key: str,
+        duplicates: int,
+        timeout: float,
+    ) -> Turn:
+        turn = Turn(
+            index=next(self._index), contact=inbound.wa_id, inbound=inbound, timings=Timings()
+        )
         self.bus.emit(ev.TurnStarted(turn.index, inbound.wa_id, inbound))
         thread0 = self._thread_of(inbound.wa_id)
         seen = {s.seq for s in thread0}
@@ -204,16 +276,24 @@ class TurnEngine:
             seq0 = self._last_seq()
         t0 = time.perf_counter()
         self._inflight[inbound.wa_id] = (turn, t0)
-        headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
-                   "X-Hub-Signature-256": inbound.signature}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "facebookexternalua",
+            "X-Hub-Signature-256": inbound.signature,
+        }
         ids: list[str] = []
         try:
             for copy in range(1 + duplicates):
                 if self._local_read is not None:
-                    execution_id = await self._local_read.trigger(namespace, flow_id, key, inbound.body, headers)
+                    execution_id = await self._local_read.trigger(
+                        namespace, flow_id, key, inbound.body, headers
+                    )
                 else:
-                    execution_id = (await self.client.trigger_webhook(namespace, flow_id, key, inbound.body,
-                                                                      headers)).execution_id
+                    execution_id = (
+                        await self.client.trigger_webhook(
+                            namespace, flow_id, key, inbound.body, headers
+                        )
+                    ).execution_id
                 if copy == 0:
                     turn.timings.webhook_ack_ms = (time.perf_counter() - t0) * 1000.0
                 if execution_id:
@@ -232,8 +312,11 @@ class TurnEngine:
         turn.replies = [s for s in self._thread_of(inbound.wa_id) if s.seq not in seen]
         if self._captured_since is not None and inbound.wamid:
             # a rejected read mark names no recipient, only the message it marks
-            turn.replies += [s for s in self._captured_since(seq0)
-                             if not s.to and (s.payload or {}).get("message_id") == inbound.wamid]
+            turn.replies += [
+                s
+                for s in self._captured_since(seq0)
+                if not s.to and (s.payload or {}).get("message_id") == inbound.wamid
+            ]
             turn.replies.sort(key=lambda s: s.seq)
         for ex in turn.executions:
             turn.llm_calls.extend(self._llm_calls_of(ex.id))
@@ -242,7 +325,9 @@ class TurnEngine:
         self.bus.emit(ev.TurnFinished(turn))
         return turn
 
-    async def _follow_all(self, turn: Turn, ids: list[str], namespace: str, timeout: float, t0: float) -> None:
+    async def _follow_all(
+        self, turn: Turn, ids: list[str], namespace: str, timeout: float, t0: float
+    ) -> None:
         """Follow the executions (and subflows found on the way) to terminal, gather their logs."""
         views: dict[str, ExecutionView] = {}
         queue: list[tuple[str, str | None]] = [(i, None) for i in ids]
@@ -257,7 +342,9 @@ class TurnEngine:
                             queue.append((child, ex_id))
                             self._turn_of_execution[child] = turn.index
         except TimeoutError:
-            pending = [i for i, _ in queue] + [v.id for v in views.values() if v.state not in _TERMINAL]
+            pending = [i for i, _ in queue] + [
+                v.id for v in views.values() if v.state not in _TERMINAL
+            ]
             if not pending and not views:
                 pending = ids[:1]
             hung = pending[0] if pending else None
@@ -268,11 +355,15 @@ class TurnEngine:
                     pass
             running = _running_tasks(v for v in views.values() if v.id in pending)
             turn.verdict = "timeout"
-            turn.error = (f"the turn did not finish within {timeout:g} s"
-                          + (f": execution {hung} still running" if hung else "")
-                          + (f" (task {running})" if running else "")
-                          + "; raise the turn timeout, or look at the execution's logs")
-            for ex_id in pending:  # a hung execution is killed, so it does not answer into the next turn
+            turn.error = (
+                f"the turn did not finish within {timeout:g} s"
+                + (f": execution {hung} still running" if hung else "")
+                + (f" (task {running})" if running else "")
+                + "; raise the turn timeout, or look at the execution's logs"
+            )
+            for (
+                ex_id
+            ) in pending:  # a hung execution is killed, so it does not answer into the next turn
                 try:
                     await self.client.kill(ex_id)
                     turn.error += f"; execution {ex_id} was killed"
@@ -282,7 +373,11 @@ class TurnEngine:
         turn.executions = list(views.values())
         for view in turn.executions:
             try:
-                entries = self._local_read.logs(view.id) if self._local_read else await self.client.get_logs(view.id)
+                entries = (
+                    self._local_read.logs(view.id)
+                    if self._local_read
+                    else await self.client.get_logs(view.id)
+                )
             except LabError:
                 continue
             for entry in entries:
@@ -296,9 +391,14 @@ class TurnEngine:
             # Embedded target: wait in-process (live updates come from the engine's own events),
             # then read the final execution once, from the engine itself when it is in this process.
             await self._local_wait(execution_id)
-            snapshot = (self._local_read.execution(execution_id) if self._local_read
-                        else await self.client.with_outputs(await self.client.get_execution(execution_id)))
-            view = execution_view(snapshot, self.task_types.get((snapshot.namespace, snapshot.flow_id)), parent)
+            snapshot = (
+                self._local_read.execution(execution_id)
+                if self._local_read
+                else await self.client.with_outputs(await self.client.get_execution(execution_id))
+            )
+            view = execution_view(
+                snapshot, self.task_types.get((snapshot.namespace, snapshot.flow_id)), parent
+            )
             if self.bus:
                 self.bus.emit(ev.ExecutionUpdated(turn.index, view))
             return view
@@ -325,14 +425,22 @@ class TurnEngine:
             return
         turn.verdict = "error"
         reasons = [c.error for c in turn.llm_calls if c.error]
-        reasons += [ln.message for ln in turn.logs if ln.level == "ERROR" and ln.execution_id in (None, main.id)]
+        reasons += [
+            ln.message
+            for ln in turn.logs
+            if ln.level == "ERROR" and ln.execution_id in (None, main.id)
+        ]
         parents = {t.parent_task_run_id for t in main.task_runs if t.state == "FAILED"}
         failed = [t.task_id for t in main.task_runs if t.state == "FAILED" and t.id not in parents]
-        head = f"execution {main.flow_id} {main.state}" + (f" at task {failed[0]}" if failed else "")
+        head = f"execution {main.flow_id} {main.state}" + (
+            f" at task {failed[0]}" if failed else ""
+        )
         turn.error = head + (f": {_first_line(reasons[0])}" if reasons else "")
 
 
-_TERMINAL = frozenset({"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"})
+_TERMINAL = frozenset(
+    {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"}
+)
 
 
 def _subflow_ids(view: ExecutionView) -> list[str]:
@@ -355,4 +463,4 @@ def _running_tasks(views: Any) -> str | None:
 
 def _first_line(text: str, limit: int = 300) -> str:
     line = text.strip().splitlines()[0] if text.strip() else text
-    return line if len(line) <= limit else line[:limit - 1] + "…"
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -27,7 +27,9 @@ from lab import yamlio
 from lab.errors import ConfigError
 
 FLOW_SUFFIXES = (".yml", ".yaml")
-NAMESPACE_FILES = "files"  # flows/files/** are namespace files (walab deploy uploads them), not flows
+NAMESPACE_FILES = (
+    "files"  # flows/files/** are namespace files (walab deploy uploads them), not flows
+)
 _PATH_PREFIX = re.compile(r"^((?:[A-Za-z_][\w-]*(?:\[\d+\])*\.?)+):\s")
 
 
@@ -48,8 +50,14 @@ class Finding:
         return text + (f"\n    hint: {self.hint}" if self.hint else "")
 
     def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "severity": self.severity, "kind": self.kind,
-                "message": self.message, "hint": self.hint}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "severity": self.severity,
+            "kind": self.kind,
+            "message": self.message,
+            "hint": self.hint,
+        }
 
     def annotation(self) -> str:
         """A GitHub Actions workflow command: the finding shown on the file's line in the PR."""
@@ -68,22 +76,38 @@ def _escape_property(text: str) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="flow files or folders (default: flows/)")
-    parser.add_argument("--kestra", metavar="URL", help="validate with a real Kestra's /flows/validate instead")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="flow files or folders (default: flows/)"
+    )
+    parser.add_argument(
+        "--kestra", metavar="URL", help="validate with a real Kestra's /flows/validate instead"
+    )
     parser.add_argument("--user", help="basic-auth user of that Kestra (default: KESTRA_USER)")
     parser.add_argument("--password", help="its password (default: KESTRA_PASSWORD)")
-    parser.add_argument("--kestra-version", choices=("1.3", "2.0"), default="1.3",
-                        help="the Kestra version the embedded engine checks against (default 1.3 LTS)")
-    parser.add_argument("--format", choices=("text", "json", "github"), default="text",
-                        help="text (default), json (one document), github (GitHub Actions annotations)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print problems only, no summary")
+    parser.add_argument(
+        "--kestra-version",
+        choices=("1.3", "2.0"),
+        default="1.3",
+        help="the Kestra version the embedded engine checks against (default 1.3 LTS)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text (default), json (one document), github (GitHub Actions annotations)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print problems only, no summary"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     files = collect(args.paths or ["flows"])
     if args.kestra and not args.kestra.startswith(("http://", "https://")):
-        raise ConfigError(f"--kestra needs a URL with its scheme, not {args.kestra!r}",
-                          fix=f"write it as http://{args.kestra}")
+        raise ConfigError(
+            f"--kestra needs a URL with its scheme, not {args.kestra!r}",
+            fix=f"write it as http://{args.kestra}",
+        )
     if args.kestra:
         user = args.user or os.environ.get("KESTRA_USER")
         password = args.password or os.environ.get("KESTRA_PASSWORD")
@@ -97,16 +121,28 @@ def run(args: argparse.Namespace) -> int:
     warned = sum(1 for _path, findings in results for f in findings if f.severity != "error")
     output = getattr(args, "format", "text")
     if output == "json":
-        print(json.dumps({"target": target, "checked": len(results), "invalid": invalid,
-                          "findings": [f.as_json() for _path, findings in results for f in findings]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "target": target,
+                    "checked": len(results),
+                    "invalid": invalid,
+                    "findings": [f.as_json() for _path, findings in results for f in findings],
+                },
+                indent=2,
+            )
+        )
         return 1 if invalid else 0
     for _path, findings in results:
         for finding in findings:
             print(finding.annotation() if output == "github" else finding.render())
     if not args.quiet:
-        print(f"{len(results)} flow file(s) checked with {target}: "
-              + (f"{invalid} invalid" if invalid else "all valid")
-              + (f", {warned} warning(s)" if warned else ""), file=sys.stderr)
+        print(
+            f"{len(results)} flow file(s) checked with {target}: "
+            + (f"{invalid} invalid" if invalid else "all valid")
+            + (f", {warned} warning(s)" if warned else ""),
+            file=sys.stderr,
+        )
     return 1 if invalid else 0
 
 
@@ -118,7 +154,10 @@ def _key_warnings(path: Path) -> list[Finding]:
         source = yamlio.read_text(path)
     except ConfigError:
         return []  # reported as the file's finding
-    return [Finding(str(path), w.line, "warning", w.message, w.hint, "warning") for w in key_warnings(source)]
+    return [
+        Finding(str(path), w.line, "warning", w.message, w.hint, "warning")
+        for w in key_warnings(source)
+    ]
 
 
 def collect(paths: list[str]) -> list[Path]:
@@ -127,14 +166,26 @@ def collect(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES and p.is_file()
-                                and NAMESPACE_FILES not in p.relative_to(path).parts[:-1]))
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.suffix in FLOW_SUFFIXES
+                    and p.is_file()
+                    and NAMESPACE_FILES not in p.relative_to(path).parts[:-1]
+                )
+            )
         elif path.is_file():
             found.append(path)
         else:
-            raise ConfigError(f"no such file or folder: {raw}", fix="pass flow files or folders (default: flows/)")
+            raise ConfigError(
+                f"no such file or folder: {raw}", fix="pass flow files or folders (default: flows/)"
+            )
     if not found:
-        raise ConfigError(f"no flow files (*.yml, *.yaml) in {', '.join(paths)}", fix="pass a folder with Kestra flows")
+        raise ConfigError(
+            f"no flow files (*.yml, *.yaml) in {', '.join(paths)}",
+            fix="pass a folder with Kestra flows",
+        )
     return found
 
 
@@ -145,12 +196,29 @@ def _with_engine(files: list[Path], version: str = "1.3") -> list[tuple[Path, li
     for path in files:
         try:
             source = yamlio.read_text(path)
-        except ConfigError as exc:  # not UTF-8, unreadable, too large: that file's finding, the others go on
+        except (
+            ConfigError
+        ) as exc:  # not UTF-8, unreadable, too large: that file's finding, the others go on
             line = re.search(r":(\d+)$", exc.where or "")
-            results.append((path, [Finding(str(path), int(line.group(1)) if line else None, "invalid", exc.what,
-                                           exc.fix)]))
+            results.append(
+                (
+                    path,
+                    [
+                        Finding(
+                            str(path),
+                            int(line.group(1)) if line else None,
+                            "invalid",
+                            exc.what,
+                            exc.fix,
+                        )
+                    ],
+                )
+            )
             continue
-        findings = [_from_problem(path, source, p) for p in validate(source, path=str(path), version=version)]
+        findings = [
+            _from_problem(path, source, p)
+            for p in validate(source, path=str(path), version=version)
+        ]
         results.append((path, findings))
     return results
 
@@ -165,7 +233,9 @@ def _from_problem(path: Path, source: str, problem: Any) -> Finding:
     if "removed in kestra" in message.lower():
         kind = "removed"
     raw_kind = str(getattr(problem, "kind", ""))
-    if raw_kind == "expression" and (" exists in Kestra but " in message or " exist in Kestra but " in message):
+    if raw_kind == "expression" and (
+        " exists in Kestra but " in message or " exist in Kestra but " in message
+    ):
         # A filter/function/test Kestra has and the embedded engine lacks: as for a task type,
         # the flow is fine; a real Kestra runs it.
         kind, raw_kind = "unsupported", "unsupported-expression"
@@ -189,7 +259,9 @@ async def _with_kestra(files: list[Path], url: str, user: str | None, password: 
         documents = _documents(source)
         findings = []
         for report in flow_reports:
-            offset, document = documents[report.index] if report.index < len(documents) else (0, source)
+            offset, document = (
+                documents[report.index] if report.index < len(documents) else (0, source)
+            )
             for constraint in (report.constraints or "").splitlines():
                 if constraint.strip():
                     finding = _from_constraint(path, document, constraint.strip())
@@ -224,9 +296,20 @@ def _from_constraint(path: Path, source: str, constraint: str) -> Finding:
 
 
 # The engine's problem kinds, as the three a person acts on differently.
-_KINDS = {"needs-fixture": "needs a fixture", "deprecated": "deprecated", "unknown-type": "unknown type", "unsupported-type": "unsupported", "unsupported-property": "unsupported",
-          "unknown-property": "invalid", "yaml": "invalid", "missing": "invalid", "missing-property": "invalid",
-          "expression": "invalid", "duplicate-id": "invalid", "invalid": "invalid"}
+_KINDS = {
+    "needs-fixture": "needs a fixture",
+    "deprecated": "deprecated",
+    "unknown-type": "unknown type",
+    "unsupported-type": "unsupported",
+    "unsupported-property": "unsupported",
+    "unknown-property": "invalid",
+    "yaml": "invalid",
+    "missing": "invalid",
+    "missing-property": "invalid",
+    "expression": "invalid",
+    "duplicate-id": "invalid",
+    "invalid": "invalid",
+}
 
 
 def _kind_of(message: str) -> str:
@@ -241,7 +324,7 @@ def _kind_of(message: str) -> str:
 # What to do, per engine problem kind, where the kind says more than "invalid".
 _HINTS = {
     "needs-fixture": "the flow is valid; to run it here, give the task a fixture (scenario `fixtures:`, "
-                     "--fixtures FILE, or a TestSuite), or run it on a real Kestra",
+    "--fixtures FILE, or a TestSuite), or run it on a real Kestra",
     "deprecated": "the flow is valid; move to the replacement Kestra's documentation names",
     "yaml": "fix the YAML at that line: indentation, a missing quote or bracket, a ':' after the key",
     "missing": "a flow needs id, namespace and tasks at the top level",
@@ -258,8 +341,10 @@ def _hint_for(kind: str) -> str:
     if kind == "unknown type":
         return "check the spelling of the type against Kestra's plugin documentation"
     if kind == "unsupported":
-        return "this exists in Kestra but the embedded engine does not run it: use a real Kestra " \
-               "(docker compose up -d, then --kestra http://localhost:8080)"
+        return (
+            "this exists in Kestra but the embedded engine does not run it: use a real Kestra "
+            "(docker compose up -d, then --kestra http://localhost:8080)"
+        )
     return "correct the flow as the message says"
 
 

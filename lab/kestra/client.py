@@ -51,9 +51,17 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         dialect: "1.3" or "2.0" to skip detection; otherwise set by detect().
     """
 
-    def __init__(self, base_url: str, *, username: str | None = None, password: str | None = None,
-                 tenant: str = "main", transport: httpx.AsyncBaseTransport | None = None,
-                 timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, dialect: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tenant: str = "main",
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        dialect: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant
         self.dialect = dialect or "1.3"
@@ -62,8 +70,13 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         # The credentials ride as a default header rather than an httpx auth flow: the same bytes on
         # the wire, and the lab's in-process client keeps its direct path (it skips auth flows).
         headers = {"Authorization": basic_authorization(username, password)} if username else None
-        self._http = httpx.AsyncClient(base_url=self.base_url, headers=headers, transport=transport,
-                                       timeout=timeout, follow_redirects=False)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+        )
         # Kestra's API is cookie-free for header-authenticated clients (2.0's CSRF check applies to
         # cookie sessions only); httpx's cookie jar costs ~90 µs per request, half an in-process call.
         self._http._cookies = _NoCookies()
@@ -80,8 +93,16 @@ class KestraClient(ResourcesMixin, ResultsMixin):
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, *, what: str, subject: str | None = None,
-                    ok: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        subject: str | None = None,
+        ok: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> httpx.Response:
         """Send one request; map transport failures and error statuses to KestraErrors."""
         try:
             response = await self._http.request(method, path, **kwargs)
@@ -90,11 +111,18 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
             raise errors.unreachable(self.base_url, exc) from exc
         if response.status_code >= 400 and response.status_code not in ok:
-            raise errors.error_for(response.status_code, response.content, url=f"{self.base_url}{path}",
-                                   what=what, subject=subject)
+            raise errors.error_for(
+                response.status_code,
+                response.content,
+                url=f"{self.base_url}{path}",
+                what=what,
+                subject=subject,
+            )
         return response
 
-    async def _json(self, method: str, path: str, *, what: str, subject: str | None = None, **kwargs: Any) -> Any:
+    async def _json(
+        self, method: str, path: str, *, what: str, subject: str | None = None, **kwargs: Any
+    ) -> Any:
         response = await self._send(method, path, what=what, subject=subject, **kwargs)
         return orjson.loads(response.content) if response.content else None
 
@@ -116,9 +144,18 @@ class KestraClient(ResourcesMixin, ResultsMixin):
 
     # -- webhook ----------------------------------------------------------------------------
 
-    async def trigger_webhook(self, namespace: str, flow_id: str, key: str, body: bytes = b"",
-                              headers: dict[str, str] | None = None, *, method: str = "POST",
-                              params: dict[str, Any] | None = None, skipped_ok: bool = False) -> WebhookResult:
+    async def trigger_webhook(
+        self,
+        namespace: str,
+        flow_id: str,
+        key: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        *,
+        method: str = "POST",
+        params: dict[str, Any] | None = None,
+        skipped_ok: bool = False,
+    ) -> WebhookResult:
         """Post raw bytes to the flow's Webhook trigger; return the execution it created.
 
         Handles `wait`/`returnOutputs` flows: a FAILED waited execution (500) or a custom
@@ -126,62 +163,112 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         Trigger conditions not met (409 without body on 1.3, 204 on 2.0) raise WebhookSkipped,
         or return `started=False` with skipped_ok=True.
         """
-        path = (f"{self._api}/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
-                f"/{quote(key, safe='')}")
+        path = (
+            f"{self._api}/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
+            f"/{quote(key, safe='')}"
+        )
         if body and (headers is None or not any(h.lower() == "content-type" for h in headers)):
             headers = {**(headers or {}), "Content-Type": "application/json"}
         try:
-            response = await self._http.request(method, path, content=body or None, headers=headers, params=params)
+            response = await self._http.request(
+                method, path, content=body or None, headers=headers, params=params
+            )
         except httpx.TimeoutException as exc:
-            raise errors.timed_out(self.base_url, f"answer the webhook of {namespace}.{flow_id}",
-                                   _seconds(self._http.timeout)) from exc
+            raise errors.timed_out(
+                self.base_url,
+                f"answer the webhook of {namespace}.{flow_id}",
+                _seconds(self._http.timeout),
+            ) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
             raise errors.unreachable(self.base_url, exc) from exc
         status, content = response.status_code, response.content
         if status == 204 or (status == 409 and not content.strip()):
             if skipped_ok:
-                return WebhookResult(status=status, execution_id=None, execution=None, outputs=None, started=False)
+                return WebhookResult(
+                    status=status, execution_id=None, execution=None, outputs=None, started=False
+                )
             raise errors.WebhookSkipped(
                 f"the webhook of flow {namespace}.{flow_id} did not start an execution: its trigger conditions "
                 f"(`conditions` on 1.3, `when` on 2.0) are not met for this request ({status})",
-                where=f"{self.base_url}{path}", fix="check the trigger's conditions against the payload", status=status)
+                where=f"{self.base_url}{path}",
+                fix="check the trigger's conditions against the payload",
+                status=status,
+            )
         data = _loads_or_none(content)
-        execution_like = isinstance(data, dict) and "id" in data and "state" in data and "flowId" in data
-        error_like = not content or (isinstance(data, dict) and all(k in data for k in _NO_EXECUTION_KEYS))
+        execution_like = (
+            isinstance(data, dict) and "id" in data and "state" in data and "flowId" in data
+        )
+        error_like = not content or (
+            isinstance(data, dict) and all(k in data for k in _NO_EXECUTION_KEYS)
+        )
         if status >= 400 and (error_like or data is None):
-            raise errors.error_for(status, content, url=f"{self.base_url}{path}",
-                                   what=f"trigger the webhook of {namespace}.{flow_id}",
-                                   subject=f"flow {namespace}.{flow_id} (or its webhook key)")
+            raise errors.error_for(
+                status,
+                content,
+                url=f"{self.base_url}{path}",
+                what=f"trigger the webhook of {namespace}.{flow_id}",
+                subject=f"flow {namespace}.{flow_id} (or its webhook key)",
+            )
         if execution_like:
             execution = Execution.from_json(data)
-            return WebhookResult(status=status, execution_id=execution.id, execution=execution,
-                                 outputs=data.get("outputs"), raw=data)
+            return WebhookResult(
+                status=status,
+                execution_id=execution.id,
+                execution=execution,
+                outputs=data.get("outputs"),
+                raw=data,
+            )
         outputs = data if isinstance(data, dict) else {"value": data}
         exec_id = outputs.get("executionId")  # only when the flow puts it in its outputs
-        return WebhookResult(status=status, execution_id=exec_id, execution=None, outputs=outputs, raw=data)
+        return WebhookResult(
+            status=status, execution_id=exec_id, execution=None, outputs=outputs, raw=data
+        )
 
     # -- executions -------------------------------------------------------------------------
 
     async def get_execution(self, execution_id: str) -> Execution:
         """`GET /executions/{id}`."""
-        data = await self._json("GET", self._ex_path(execution_id), what=f"get execution {execution_id}",
-                                subject=f"execution {execution_id}")
+        data = await self._json(
+            "GET",
+            self._ex_path(execution_id),
+            what=f"get execution {execution_id}",
+            subject=f"execution {execution_id}",
+        )
         if not data:  # Kestra 1.3 answers 404 via its error controller; be tolerant of an empty 200
-            raise errors.error_for(404, b"", url=self._ex_path(execution_id), what=f"get execution {execution_id}",
-                                   subject=f"execution {execution_id}")
+            raise errors.error_for(
+                404,
+                b"",
+                url=self._ex_path(execution_id),
+                what=f"get execution {execution_id}",
+                subject=f"execution {execution_id}",
+            )
         return Execution.from_json(data)
 
-    async def start_execution(self, namespace: str, flow_id: str, inputs: dict[str, Any] | None = None, *,
-                              labels: dict[str, str] | None = None, wait: bool = False) -> Execution:
+    async def start_execution(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: dict[str, Any] | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        wait: bool = False,
+    ) -> Execution:
         """Create an execution (`POST /executions/{ns}/{flowId}`, multipart: one part per input)."""
-        files = {k: (None, v if isinstance(v, (str, bytes)) else orjson.dumps(v).decode())
-                 for k, v in (inputs or {}).items()} or None
+        files = {
+            k: (None, v if isinstance(v, (str, bytes)) else orjson.dumps(v).decode())
+            for k, v in (inputs or {}).items()
+        } or None
         params: list[tuple[str, str]] = [("labels", f"{k}:{v}") for k, v in (labels or {}).items()]
         if wait:
             params.append(("wait", "true"))
-        data = await self._json("POST", f"{self._api}/executions/{quote(namespace, safe='')}/{quote(flow_id, safe='')}",
-                                what=f"start flow {namespace}.{flow_id}", subject=f"flow {namespace}.{flow_id}",
-                                files=files, params=params)
+        data = await self._json(
+            "POST",
+            f"{self._api}/executions/{quote(namespace, safe='')}/{quote(flow_id, safe='')}",
+            what=f"start flow {namespace}.{flow_id}",
+            subject=f"flow {namespace}.{flow_id}",
+            files=files,
+            params=params,
+        )
         return Execution.from_json(data)
 
     async def _sse(self, path: str, what: str) -> AsyncIterator[tuple[str, str]]:
@@ -192,8 +279,12 @@ class KestraClient(ResourcesMixin, ResultsMixin):
                 if response.status_code >= 400:
                     await response.aread()
                     if response.status_code in (401, 403, 404):
-                        raise errors.error_for(response.status_code, response.content,
-                                               url=f"{self.base_url}{path}", what=what)
+                        raise errors.error_for(
+                            response.status_code,
+                            response.content,
+                            url=f"{self.base_url}{path}",
+                            what=what,
+                        )
                     raise _FollowBroken(f"{response.status_code}")
                 async for event in source.aiter_sse():
                     yield event.id, event.data
@@ -201,18 +292,25 @@ class KestraClient(ResourcesMixin, ResultsMixin):
             raise _FollowBroken(str(exc)) from exc
         except httpx.ConnectError as exc:
             raise errors.unreachable(self.base_url, exc) from exc
-        except httpx.TimeoutException as exc:  # connecting took too long (reading has no limit here)
+        except (
+            httpx.TimeoutException
+        ) as exc:  # connecting took too long (reading has no limit here)
             raise errors.timed_out(self.base_url, what, _SSE_TIMEOUT.connect) from exc
 
-    async def follow_execution(self, execution_id: str, *, poll_interval: float = 0.25) -> AsyncIterator[Execution]:
+    async def follow_execution(
+        self, execution_id: str, *, poll_interval: float = 0.25
+    ) -> AsyncIterator[Execution]:
         """Snapshots of the execution until it is terminal (SSE `/follow`, else polling).
 
         Kestra sends `start` (a placeholder), `progress` on each change, then `end`.
         """
         last: Execution | None = None
         try:
-            async with aclosing(self._sse(f"{self._ex_path(execution_id)}/follow",
-                                          what=f"follow execution {execution_id}")) as events:
+            async with aclosing(
+                self._sse(
+                    f"{self._ex_path(execution_id)}/follow", what=f"follow execution {execution_id}"
+                )
+            ) as events:
                 async for event_id, data in events:
                     if event_id == "start" or not data:
                         continue
@@ -233,10 +331,15 @@ class KestraClient(ResourcesMixin, ResultsMixin):
 
     async def wait_terminal(self, execution_id: str, timeout: float | None = 60.0) -> Execution:
         """The execution once terminal; KestraTimeout after `timeout` seconds."""
+
         async def last_snapshot() -> Execution:
             try:  # only the `end` event is parsed: intermediate snapshots are not needed here
-                async with aclosing(self._sse(f"{self._ex_path(execution_id)}/follow",
-                                              what=f"follow execution {execution_id}")) as events:
+                async with aclosing(
+                    self._sse(
+                        f"{self._ex_path(execution_id)}/follow",
+                        what=f"follow execution {execution_id}",
+                    )
+                ) as events:
                     async for event_id, data in events:
                         if event_id == "end" and data:
                             return Execution.from_json(orjson.loads(data))
@@ -247,25 +350,34 @@ class KestraClient(ResourcesMixin, ResultsMixin):
                 final = snapshot
             assert final is not None
             return final
+
         try:
             async with asyncio.timeout(timeout):
                 return await last_snapshot()
         except TimeoutError as exc:
-            raise errors.timed_out(self.base_url, f"finish execution {execution_id}", timeout) from exc
+            raise errors.timed_out(
+                self.base_url, f"finish execution {execution_id}", timeout
+            ) from exc
 
     async def resume(self, execution_id: str, inputs: dict[str, Any] | None = None) -> None:
         """Resume a PAUSED execution; `inputs` become the Pause task's `onResume` outputs (multipart, as
         Kestra reads them). 409 (KestraConflict) when it is not paused; 2.0 may serve it under `/actions/resume`."""
-        kwargs: dict[str, Any] = {"what": f"resume execution {execution_id}", "subject": f"execution {execution_id}"}
+        kwargs: dict[str, Any] = {
+            "what": f"resume execution {execution_id}",
+            "subject": f"execution {execution_id}",
+        }
         if inputs:
-            kwargs["files"] = {name: (None, value if isinstance(value, str) else orjson.dumps(value))
-                               for name, value in inputs.items()}
+            kwargs["files"] = {
+                name: (None, value if isinstance(value, str) else orjson.dumps(value))
+                for name, value in inputs.items()
+            }
         else:  # Kestra only accepts multipart here: an empty form
             kwargs["content"] = b"--walab-empty--\r\n"
             kwargs["headers"] = {"Content-Type": "multipart/form-data; boundary=walab-empty"}
         if self.dialect == "2.0":
-            response = await self._send("POST", f"{self._ex_path(execution_id)}/actions/resume", ok=(404, 405),
-                                        **kwargs)
+            response = await self._send(
+                "POST", f"{self._ex_path(execution_id)}/actions/resume", ok=(404, 405), **kwargs
+            )
             if not _route_missing(response):
                 _raise_for(response, kwargs["what"], kwargs["subject"], self.base_url)
                 return
@@ -275,30 +387,47 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         """Kill the execution (202 on 1.3; 2.0 moved the action under `/actions/kill` and answers 200)."""
         if self.dialect == "2.0":
             what, subject = f"kill execution {execution_id}", f"execution {execution_id}"
-            response = await self._send("DELETE", f"{self._ex_path(execution_id)}/actions/kill", ok=(404, 405),
-                                        what=what, subject=subject)
+            response = await self._send(
+                "DELETE",
+                f"{self._ex_path(execution_id)}/actions/kill",
+                ok=(404, 405),
+                what=what,
+                subject=subject,
+            )
             if not _route_missing(response):
                 _raise_for(response, what, subject, self.base_url)
                 return
-        await self._send("DELETE", f"{self._ex_path(execution_id)}/kill", what=f"kill execution {execution_id}",
-                         subject=f"execution {execution_id}")
+        await self._send(
+            "DELETE",
+            f"{self._ex_path(execution_id)}/kill",
+            what=f"kill execution {execution_id}",
+            subject=f"execution {execution_id}",
+        )
 
     # -- logs -------------------------------------------------------------------------------
 
     async def get_logs(self, execution_id: str, *, min_level: str | None = None) -> list[LogEntry]:
         """All log lines of the execution so far (not paged)."""
         params = {"minLevel": min_level} if min_level else None
-        data = await self._json("GET", f"{self._api}/logs/{quote(execution_id, safe='')}", params=params,
-                                what=f"read the logs of execution {execution_id}")
+        data = await self._json(
+            "GET",
+            f"{self._api}/logs/{quote(execution_id, safe='')}",
+            params=params,
+            what=f"read the logs of execution {execution_id}",
+        )
         return [LogEntry.from_json(d) for d in data or ()]
 
-    async def follow_logs(self, execution_id: str, *, min_level: str | None = None) -> AsyncIterator[LogEntry]:
+    async def follow_logs(
+        self, execution_id: str, *, min_level: str | None = None
+    ) -> AsyncIterator[LogEntry]:
         """Log lines as they come (SSE). Kestra's stream never ends: close it, or use logs_until_terminal."""
         path = f"{self._api}/logs/{quote(execution_id, safe='')}/follow"
         if min_level:
             path += f"?minLevel={min_level}"
         try:
-            async with aclosing(self._sse(path, what=f"follow the logs of execution {execution_id}")) as events:
+            async with aclosing(
+                self._sse(path, what=f"follow the logs of execution {execution_id}")
+            ) as events:
                 async for event_id, data in events:
                     if event_id == "start" or not data:
                         continue
@@ -309,8 +438,9 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         except _FollowBroken:
             return
 
-    async def logs_until_terminal(self, execution_id: str, *, grace: float = 0.3,
-                                  timeout: float | None = 60.0) -> AsyncIterator[LogEntry]:
+    async def logs_until_terminal(
+        self, execution_id: str, *, grace: float = 0.3, timeout: float | None = 60.0
+    ) -> AsyncIterator[LogEntry]:
         """Follow the logs and stop `grace` seconds after the execution is terminal (late lines)."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
@@ -363,13 +493,20 @@ class _FollowBroken(Exception):
 
 def _route_missing(response: httpx.Response) -> bool:
     """The server has no such route (a 2.0 snapshot without `/actions/...`), not an unknown execution."""
-    return response.status_code == 405 or (response.status_code == 404 and b"Page Not Found" in response.content)
+    return response.status_code == 405 or (
+        response.status_code == 404 and b"Page Not Found" in response.content
+    )
 
 
 def _raise_for(response: httpx.Response, what: str, subject: str, base_url: str) -> None:
     if response.status_code >= 400:
-        raise errors.error_for(response.status_code, response.content, url=f"{base_url}{response.request.url.path}",
-                               what=what, subject=subject)
+        raise errors.error_for(
+            response.status_code,
+            response.content,
+            url=f"{base_url}{response.request.url.path}",
+            what=what,
+            subject=subject,
+        )
 
 
 def _loads_or_none(content: bytes) -> Any:

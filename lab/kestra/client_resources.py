@@ -25,7 +25,9 @@ class ResourcesMixin:
     _api: str
     dialect: str
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response: ...  # see KestraClient
+    async def _send(
+        self, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response: ...  # see KestraClient
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any: ...  # see KestraClient
 
     # -- flows ------------------------------------------------------------------------------
@@ -35,14 +37,25 @@ class ResourcesMixin:
 
     async def create_flow(self, source: str) -> Flow:
         """Create a flow from its YAML (`POST /flows`); 422 when it exists or is invalid."""
-        data = await self._json("POST", f"{self._api}/flows", content=source.encode(), headers=YAML,
-                                what=f"create flow {_flow_name(source)}")
+        data = await self._json(
+            "POST",
+            f"{self._api}/flows",
+            content=source.encode(),
+            headers=YAML,
+            what=f"create flow {_flow_name(source)}",
+        )
         return Flow.from_json(data)
 
     async def update_flow(self, namespace: str, flow_id: str, source: str) -> Flow:
         """Replace a flow with new YAML (`PUT /flows/{ns}/{id}`); 404 when it does not exist."""
-        data = await self._json("PUT", self._flow_path(namespace, flow_id), content=source.encode(), headers=YAML,
-                                what=f"update flow {namespace}.{flow_id}", subject=f"flow {namespace}.{flow_id}")
+        data = await self._json(
+            "PUT",
+            self._flow_path(namespace, flow_id),
+            content=source.encode(),
+            headers=YAML,
+            what=f"update flow {namespace}.{flow_id}",
+            subject=f"flow {namespace}.{flow_id}",
+        )
         return Flow.from_json(data)
 
     async def deploy_flow(self, source: str) -> Flow:
@@ -57,32 +70,55 @@ class ResourcesMixin:
 
     async def get_flow(self, namespace: str, flow_id: str) -> Flow:
         """The flow with its source (`GET /flows/{ns}/{id}?source=true`)."""
-        data = await self._json("GET", self._flow_path(namespace, flow_id), params={"source": "true"},
-                                what=f"get flow {namespace}.{flow_id}", subject=f"flow {namespace}.{flow_id}")
+        data = await self._json(
+            "GET",
+            self._flow_path(namespace, flow_id),
+            params={"source": "true"},
+            what=f"get flow {namespace}.{flow_id}",
+            subject=f"flow {namespace}.{flow_id}",
+        )
         return Flow.from_json(data)
 
     async def delete_flow(self, namespace: str, flow_id: str) -> None:
         """Delete a flow (204)."""
-        await self._send("DELETE", self._flow_path(namespace, flow_id), what=f"delete flow {namespace}.{flow_id}",
-                         subject=f"flow {namespace}.{flow_id}")
+        await self._send(
+            "DELETE",
+            self._flow_path(namespace, flow_id),
+            what=f"delete flow {namespace}.{flow_id}",
+            subject=f"flow {namespace}.{flow_id}",
+        )
 
-    async def sync_namespace(self, namespace: str, sources: list[str], *, delete: bool = False) -> list[Flow]:
+    async def sync_namespace(
+        self, namespace: str, sources: list[str], *, delete: bool = False
+    ) -> list[Flow]:
         """Create or update every flow of `sources` in `namespace` in one call.
 
         Kestra's endpoint deletes the namespace's other flows by default; here `delete` must be
         asked for explicitly.
         """
         body = "\n---\n".join(s.strip("\n") for s in sources).encode()
-        data = await self._json("POST", f"{self._api}/flows/{quote(namespace, safe='')}",
-                                params={"delete": "true" if delete else "false"}, content=body, headers=YAML,
-                                what=f"update the flows of namespace {namespace}")
+        data = await self._json(
+            "POST",
+            f"{self._api}/flows/{quote(namespace, safe='')}",
+            params={"delete": "true" if delete else "false"},
+            content=body,
+            headers=YAML,
+            what=f"update the flows of namespace {namespace}",
+        )
         return [Flow.from_json(d) for d in data or ()]
 
     async def validate_flows(self, sources: str | list[str]) -> list[FlowReport]:
         """Kestra's verdict on each flow (`POST /flows/validate`): valid when `constraints` is None."""
-        body = sources if isinstance(sources, str) else "\n---\n".join(s.strip("\n") for s in sources)
-        data = await self._json("POST", f"{self._api}/flows/validate", content=body.encode(), headers=YAML,
-                                what="validate flows")
+        body = (
+            sources if isinstance(sources, str) else "\n---\n".join(s.strip("\n") for s in sources)
+        )
+        data = await self._json(
+            "POST",
+            f"{self._api}/flows/validate",
+            content=body.encode(),
+            headers=YAML,
+            what="validate flows",
+        )
         return [FlowReport.from_json(d) for d in data or ()]
 
     # -- KV ---------------------------------------------------------------------------------
@@ -90,8 +126,16 @@ class ResourcesMixin:
     def _kv_path(self, namespace: str, key: str) -> str:
         return f"{self._api}/namespaces/{quote(namespace, safe='')}/kv/{quote(key, safe='')}"
 
-    async def put_kv(self, namespace: str, key: str, value: Any, *, type: str | None = None,
-                     ttl: str | None = None, description: str | None = None) -> None:
+    async def put_kv(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        type: str | None = None,
+        ttl: str | None = None,
+        description: str | None = None,
+    ) -> None:
         """Set a KV value; its type follows the value (or `type`: STRING, NUMBER, JSON, ...).
 
         `ttl` is an ISO-8601 duration (PT5M). The body is what Kestra's ION reader types correctly.
@@ -101,19 +145,31 @@ class ResourcesMixin:
             headers["ttl"] = ttl
         if description:
             headers["description"] = description
-        await self._send("PUT", self._kv_path(namespace, key), content=kv_body(value, type), headers=headers,
-                         what=f"set KV {key!r} in namespace {namespace}")
+        await self._send(
+            "PUT",
+            self._kv_path(namespace, key),
+            content=kv_body(value, type),
+            headers=headers,
+            what=f"set KV {key!r} in namespace {namespace}",
+        )
 
     async def get_kv(self, namespace: str, key: str) -> KVEntry:
         """A KV value with its type; 404 when absent, 410 when expired."""
-        data = await self._json("GET", self._kv_path(namespace, key), what=f"get KV {key!r} in namespace {namespace}",
-                                subject=f"KV key {key!r} in namespace {namespace}")
+        data = await self._json(
+            "GET",
+            self._kv_path(namespace, key),
+            what=f"get KV {key!r} in namespace {namespace}",
+            subject=f"KV key {key!r} in namespace {namespace}",
+        )
         return KVEntry.from_json(data)
 
     async def delete_kv(self, namespace: str, key: str) -> bool:
         """Delete a KV value; False when there was none."""
-        data = await self._json("DELETE", self._kv_path(namespace, key),
-                                what=f"delete KV {key!r} in namespace {namespace}")
+        data = await self._json(
+            "DELETE",
+            self._kv_path(namespace, key),
+            what=f"delete KV {key!r} in namespace {namespace}",
+        )
         return bool(data)
 
     async def list_kv(self, namespace: str) -> list[str]:
@@ -121,15 +177,26 @@ class ResourcesMixin:
         namespace filter (paged)."""
         what = f"list the KV keys of namespace {namespace}"
         if self.dialect != "2.0":
-            data = await self._json("GET", f"{self._api}/namespaces/{quote(namespace, safe='')}/kv", what=what)
+            data = await self._json(
+                "GET", f"{self._api}/namespaces/{quote(namespace, safe='')}/kv", what=what
+            )
             return [entry["key"] for entry in data or ()]
         keys: list[str] = []
         page = 1
         while True:
-            data = await self._json("GET", f"{self._api}/kv", what=what, params={
-                "page": page, "size": 100, "filters[namespace][EQUALS]": namespace}) or {}
+            data = (
+                await self._json(
+                    "GET",
+                    f"{self._api}/kv",
+                    what=what,
+                    params={"page": page, "size": 100, "filters[namespace][EQUALS]": namespace},
+                )
+                or {}
+            )
             results = data.get("results") or []
-            keys += [entry["key"] for entry in results if entry.get("namespace", namespace) == namespace]
+            keys += [
+                entry["key"] for entry in results if entry.get("namespace", namespace) == namespace
+            ]
             if not results or page * 100 >= int(data.get("total") or 0):
                 return keys
             page += 1
@@ -142,37 +209,55 @@ class ResourcesMixin:
     async def upload_file(self, namespace: str, path: str, content: bytes) -> None:
         """Upload a namespace file (multipart part `fileContent`), e.g. prompts/system.md."""
         path = "/" + path.lstrip("/")
-        await self._send("POST", self._files_path(namespace), params={"path": path},
-                         files={"fileContent": (path.rsplit("/", 1)[-1], content)},
-                         what=f"upload namespace file {path} to {namespace}")
+        await self._send(
+            "POST",
+            self._files_path(namespace),
+            params={"path": path},
+            files={"fileContent": (path.rsplit("/", 1)[-1], content)},
+            what=f"upload namespace file {path} to {namespace}",
+        )
 
     async def read_file(self, namespace: str, path: str) -> bytes:
         """A namespace file's bytes."""
         path = "/" + path.lstrip("/")
-        response = await self._send("GET", self._files_path(namespace), params={"path": path},
-                                    what=f"read namespace file {path} of {namespace}",
-                                    subject=f"namespace file {path} of {namespace}")
+        response = await self._send(
+            "GET",
+            self._files_path(namespace),
+            params={"path": path},
+            what=f"read namespace file {path} of {namespace}",
+            subject=f"namespace file {path} of {namespace}",
+        )
         return response.content
 
     async def list_files(self, namespace: str, path: str = "/") -> list[NamespaceFile]:
         """The entries of a namespace files directory."""
-        data = await self._json("GET", self._files_path(namespace, "/directory"), params={"path": path},
-                                what=f"list namespace files {path} of {namespace}",
-                                subject=f"namespace directory {path} of {namespace}")
+        data = await self._json(
+            "GET",
+            self._files_path(namespace, "/directory"),
+            params={"path": path},
+            what=f"list namespace files {path} of {namespace}",
+            subject=f"namespace directory {path} of {namespace}",
+        )
         return [NamespaceFile.from_json(d) for d in data or ()]
 
     async def delete_file(self, namespace: str, path: str) -> None:
         """Delete a namespace file."""
         path = "/" + path.lstrip("/")
-        await self._send("DELETE", self._files_path(namespace), params={"path": path},
-                         what=f"delete namespace file {path} of {namespace}",
-                         subject=f"namespace file {path} of {namespace}")
+        await self._send(
+            "DELETE",
+            self._files_path(namespace),
+            params={"path": path},
+            what=f"delete namespace file {path} of {namespace}",
+            subject=f"namespace file {path} of {namespace}",
+        )
 
 
 def kv_body(value: Any, kind: str | None = None) -> bytes:
     """The text/plain body Kestra's KV endpoint reads as `value` of type `kind` (ION/JSON literal)."""
     if kind is not None and kind.upper() not in KV_TYPES:
-        raise errors.KestraError(f"unknown KV type {kind!r}", fix=f"use one of {', '.join(KV_TYPES)}")
+        raise errors.KestraError(
+            f"unknown KV type {kind!r}", fix=f"use one of {', '.join(KV_TYPES)}"
+        )
     kind = kind.upper() if kind else None
     if kind == "STRING" or (kind is None and isinstance(value, str)):
         return orjson.dumps(str(value))  # quoted: a bare word would be read as an ION symbol

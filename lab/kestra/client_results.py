@@ -25,24 +25,42 @@ class ResultsMixin:
     async def outputs(self, execution: Execution) -> list[TaskOutput]:
         """Each task run's outputs: in the task runs on 1.3; on 2.0 `GET /outputs/tasks/{id}` says which
         task runs have outputs and `GET /outputs/tasks/{id}/{taskRunId}` gives each one's."""
-        found = [TaskOutput(t.task_id, t.id, t.outputs, t.iteration) for t in execution.task_runs if t.outputs is not None]
+        found = [
+            TaskOutput(t.task_id, t.id, t.outputs, t.iteration)
+            for t in execution.task_runs
+            if t.outputs is not None
+        ]
         if found or self.dialect != "2.0":
             return found
         base = f"{self._api}/outputs/tasks/{quote(execution.id, safe='')}"
         what, subject = f"read the outputs of execution {execution.id}", f"execution {execution.id}"
         listed = await self._json("GET", base, what=what, subject=subject) or []
-        values = await asyncio.gather(*(self._json("GET", f"{base}/{quote(item['taskRunId'], safe='')}", what=what,
-                                                   subject=subject) for item in listed))
-        return [TaskOutput(item["taskId"], item["taskRunId"], value or {}, item.get("iteration"))
-                for item, value in zip(listed, values)]
+        values = await asyncio.gather(
+            *(
+                self._json(
+                    "GET", f"{base}/{quote(item['taskRunId'], safe='')}", what=what, subject=subject
+                )
+                for item in listed
+            )
+        )
+        return [
+            TaskOutput(item["taskId"], item["taskRunId"], value or {}, item.get("iteration"))
+            for item, value in zip(listed, values)
+        ]
 
     async def flow_outputs(self, execution: Execution) -> dict[str, Any]:
         """The flow's outputs: in the execution on 1.3, `GET /outputs/executions/{id}` on 2.0."""
         if execution.outputs or self.dialect != "2.0":
             return execution.outputs
-        return await self._json("GET", f"{self._api}/outputs/executions/{quote(execution.id, safe='')}",
-                                what=f"read the outputs of execution {execution.id}",
-                                subject=f"execution {execution.id}") or {}
+        return (
+            await self._json(
+                "GET",
+                f"{self._api}/outputs/executions/{quote(execution.id, safe='')}",
+                what=f"read the outputs of execution {execution.id}",
+                subject=f"execution {execution.id}",
+            )
+            or {}
+        )
 
     async def with_outputs(self, execution: Execution) -> Execution:
         """The execution with its flow and task-run outputs filled in (2.0 serves them apart; 1.3 as is)."""
@@ -63,8 +81,12 @@ class ResultsMixin:
             params: dict[str, Any] = {"page": page, "size": 100}
             if task_id:
                 params["taskId"] = task_id
-            data = await self._json("GET", f"{self._api}/metrics/{quote(execution_id, safe='')}", params=params,
-                                    what=f"read the metrics of execution {execution_id}")
+            data = await self._json(
+                "GET",
+                f"{self._api}/metrics/{quote(execution_id, safe='')}",
+                params=params,
+                what=f"read the metrics of execution {execution_id}",
+            )
             results = (data or {}).get("results") or []
             found.extend(Metric.from_json(m) for m in results)
             if len(found) >= int((data or {}).get("total") or 0) or not results:

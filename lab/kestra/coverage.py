@@ -37,11 +37,20 @@ class FlowCoverage:
 
     def to_json(self) -> dict[str, Any]:
         ran = self.ran_branches()
-        return {"flow": self.flow, "tasks": {"total": len(self.tasks), "ran": sorted(self.ran & set(self.tasks)),
-                                            "missed": [t for t in self.tasks if t not in self.ran]},
-                "branches": {"total": len(self.branches), "ran": ran,
-                             "missed": [b for b in self.branches if b not in ran]},
-                "percent": round(self.percent(), 1)}
+        return {
+            "flow": self.flow,
+            "tasks": {
+                "total": len(self.tasks),
+                "ran": sorted(self.ran & set(self.tasks)),
+                "missed": [t for t in self.tasks if t not in self.ran],
+            },
+            "branches": {
+                "total": len(self.branches),
+                "ran": ran,
+                "missed": [b for b in self.branches if b not in ran],
+            },
+            "percent": round(self.percent(), 1),
+        }
 
 
 def _ids(tasks: list[TaskDef]) -> set[str]:
@@ -69,6 +78,7 @@ def points(flow: FlowDef) -> FlowCoverage:
             for case, block in task.cases.items():
                 cov.branches[f"{task.id}.cases.{case}"] = _ids(block)
                 visit(block)
+
     visit(flow.tasks)
     for name, block in (("errors", flow.errors), ("finally", flow.finally_)):
         if block:
@@ -93,19 +103,38 @@ class Recorder:
     def merge(self, data: list[dict[str, Any]]) -> None:
         """Add what another process recorded (`to_json()` of its flows plus their points)."""
         for item in data:
-            cov = self.flows.setdefault(item["flow"], FlowCoverage(item["flow"], item.get("path"), list(item["tasks_all"]),
-                                                                   {k: set(v) for k, v in item["branches_all"].items()}))
+            cov = self.flows.setdefault(
+                item["flow"],
+                FlowCoverage(
+                    item["flow"],
+                    item.get("path"),
+                    list(item["tasks_all"]),
+                    {k: set(v) for k, v in item["branches_all"].items()},
+                ),
+            )
             cov.ran |= set(item["ran_all"])
 
     def export(self) -> list[dict[str, Any]]:
-        return [{"flow": c.flow, "path": c.path, "tasks_all": c.tasks, "branches_all": {k: sorted(v) for k, v in c.branches.items()},
-                 "ran_all": sorted(c.ran)} for c in self.flows.values()]
+        return [
+            {
+                "flow": c.flow,
+                "path": c.path,
+                "tasks_all": c.tasks,
+                "branches_all": {k: sorted(v) for k, v in c.branches.items()},
+                "ran_all": sorted(c.ran),
+            }
+            for c in self.flows.values()
+        ]
 
     def only(self, folder: Path) -> Recorder:
         """The flows deployed from files under `folder` (the project's flows/, not test flows)."""
         kept = Recorder()
         root = folder.resolve()
-        kept.flows = {k: c for k, c in self.flows.items() if c.path and Path(c.path).resolve().is_relative_to(root)}
+        kept.flows = {
+            k: c
+            for k, c in self.flows.items()
+            if c.path and Path(c.path).resolve().is_relative_to(root)
+        }
         return kept
 
     def total_percent(self) -> float:
@@ -119,8 +148,10 @@ class Recorder:
             ran_tasks = len(cov.ran & set(cov.tasks))
             ran_branches = cov.ran_branches()
             missed = [b for b in cov.branches if b not in ran_branches]
-            lines.append(f"{cov.flow:<40} {ran_tasks:>4}/{len(cov.tasks):<4} {len(ran_branches):>4}/{len(cov.branches):<4}"
-                         f" {cov.percent():>5.1f}%  {', '.join(missed[:6])}{' …' if len(missed) > 6 else ''}")
+            lines.append(
+                f"{cov.flow:<40} {ran_tasks:>4}/{len(cov.tasks):<4} {len(ran_branches):>4}/{len(cov.branches):<4}"
+                f" {cov.percent():>5.1f}%  {', '.join(missed[:6])}{' …' if len(missed) > 6 else ''}"
+            )
         lines.append(f"{'total':<40} {'':>9} {'':>9} {self.total_percent():>5.1f}%")
         return "\n".join(lines)
 

@@ -38,9 +38,16 @@ class FlowCoveragePlugin:
         project = self.project()
         path = self.config.getoption("walab_coverage_json")
         if path:
-            Path(path).write_text(json.dumps({"percent": round(project.total_percent(), 1),
-                                              "flows": [c.to_json() for c in project.flows.values()]}, indent=2),
-                                  encoding="utf-8")
+            Path(path).write_text(
+                json.dumps(
+                    {
+                        "percent": round(project.total_percent(), 1),
+                        "flows": [c.to_json() for c in project.flows.values()],
+                    },
+                    indent=2,
+                ),
+                encoding="utf-8",
+            )
         minimum = self.config.getoption("walab_min_coverage")
         if minimum is not None and project.flows and project.total_percent() < minimum:
             self.below = f"flow coverage {project.total_percent():.1f}% is below --walab-min-coverage {minimum:g}%"
@@ -52,7 +59,9 @@ class FlowCoveragePlugin:
         project = self.project()
         if not project.flows:
             return
-        terminalreporter.write_sep("-", "walab flow coverage (tasks and branches that ran at least once)")
+        terminalreporter.write_sep(
+            "-", "walab flow coverage (tasks and branches that ran at least once)"
+        )
         terminalreporter.write_line(project.table())
         if self.below:
             terminalreporter.write_line(self.below, red=True)

@@ -8,8 +8,10 @@ import orjson
 
 from lab.errors import LabError
 
-CREDENTIALS_FIX = ("set KESTRA_USER and KESTRA_PASSWORD (or kestra_user / kestra_password in walab.yaml) "
-                   "to the basic-auth credentials of that Kestra (docker-compose.yml sets admin@kestra.io)")
+CREDENTIALS_FIX = (
+    "set KESTRA_USER and KESTRA_PASSWORD (or kestra_user / kestra_password in walab.yaml) "
+    "to the basic-auth credentials of that Kestra (docker-compose.yml sets admin@kestra.io)"
+)
 
 
 class KestraError(LabError):
@@ -17,8 +19,15 @@ class KestraError(LabError):
 
     status: int | None = None
 
-    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None,
-                 status: int | None = None, body: Any = None) -> None:
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        fix: str | None = None,
+        status: int | None = None,
+        body: Any = None,
+    ) -> None:
         super().__init__(what, where=where, fix=fix)
         self.status = status
         self.body = body
@@ -73,7 +82,7 @@ def message_of(body: bytes) -> tuple[str, list[str]]:
     if not isinstance(data, dict):
         return str(data)[:500], []
     details = []
-    for err in ((data.get("_embedded") or {}).get("errors") or ()):
+    for err in (data.get("_embedded") or {}).get("errors") or ():
         text = err.get("message") or ""
         if err.get("path") and err["path"] not in text:
             text = f"{err['path']}: {text}"
@@ -82,38 +91,76 @@ def message_of(body: bytes) -> tuple[str, list[str]]:
     return str(data.get("message") or ""), details
 
 
-def error_for(status: int, body: bytes, *, url: str, what: str, subject: str | None = None) -> KestraError:
+def error_for(
+    status: int, body: bytes, *, url: str, what: str, subject: str | None = None
+) -> KestraError:
     """The KestraError for an HTTP error answer to the call `what` (e.g. "get execution X")."""
     message, details = message_of(body)
     said = f": Kestra said {message!r}" if message else ""
     if status == 401:
-        return KestraAuthError(f"Kestra refused to {what} without valid credentials (401)", where=url,
-                               fix=CREDENTIALS_FIX, status=status, body=body)
+        return KestraAuthError(
+            f"Kestra refused to {what} without valid credentials (401)",
+            where=url,
+            fix=CREDENTIALS_FIX,
+            status=status,
+            body=body,
+        )
     if status == 403:
-        return KestraAuthError(f"Kestra forbids this user to {what} (403){said}", where=url,
-                               fix="use a user allowed on this namespace", status=status, body=body)
+        return KestraAuthError(
+            f"Kestra forbids this user to {what} (403){said}",
+            where=url,
+            fix="use a user allowed on this namespace",
+            status=status,
+            body=body,
+        )
     if status == 404:
-        return KestraNotFound(f"{subject or 'the resource'} not found: cannot {what}{said}", where=url,
-                              fix="check the namespace, flow id, key or id (deploy the flow first: walab deploy)",
-                              status=status, body=body)
+        return KestraNotFound(
+            f"{subject or 'the resource'} not found: cannot {what}{said}",
+            where=url,
+            fix="check the namespace, flow id, key or id (deploy the flow first: walab deploy)",
+            status=status,
+            body=body,
+        )
     if status == 409:
         disabled = "disabled" in message.lower()
-        fix = ("enable the flow (remove `disabled: true`) and deploy it again" if disabled
-               else "check the flow's state and the trigger conditions")
-        return KestraConflict(f"Kestra cannot {what} (409){said}", where=url, fix=fix, status=status, body=body)
+        fix = (
+            "enable the flow (remove `disabled: true`) and deploy it again"
+            if disabled
+            else "check the flow's state and the trigger conditions"
+        )
+        return KestraConflict(
+            f"Kestra cannot {what} (409){said}", where=url, fix=fix, status=status, body=body
+        )
     if status == 410:
-        return KestraGone(f"{subject or 'the value'} has expired: cannot {what}{said}", where=url,
-                          fix="set the value again (with a longer ttl)", status=status, body=body)
+        return KestraGone(
+            f"{subject or 'the value'} has expired: cannot {what}{said}",
+            where=url,
+            fix="set the value again (with a longer ttl)",
+            status=status,
+            body=body,
+        )
     if status in (400, 422):
-        err = KestraInvalid(f"Kestra rejected the request to {what} ({status}){said}"
-                            + "".join(f"\n  - {d}" for d in details), where=url,
-                            fix="correct what Kestra names above", status=status, body=body)
+        err = KestraInvalid(
+            f"Kestra rejected the request to {what} ({status}){said}"
+            + "".join(f"\n  - {d}" for d in details),
+            where=url,
+            fix="correct what Kestra names above",
+            status=status,
+            body=body,
+        )
         err.constraints = [message, *details] if message else details
         return err
     if status >= 500:
-        return KestraServerError(f"Kestra failed to {what} ({status}){said}", where=url,
-                                 fix="see the Kestra server logs (docker compose logs kestra)", status=status, body=body)
-    return KestraError(f"Kestra answered {status} to {what}{said}", where=url, status=status, body=body)
+        return KestraServerError(
+            f"Kestra failed to {what} ({status}){said}",
+            where=url,
+            fix="see the Kestra server logs (docker compose logs kestra)",
+            status=status,
+            body=body,
+        )
+    return KestraError(
+        f"Kestra answered {status} to {what}{said}", where=url, status=status, body=body
+    )
 
 
 def unreachable(base_url: str, exc: Exception) -> KestraUnreachable:
@@ -122,11 +169,15 @@ def unreachable(base_url: str, exc: Exception) -> KestraUnreachable:
         f"cannot reach Kestra ({type(exc).__name__}: {exc or 'connection refused'}) — is Kestra running at {base_url}?",
         where=base_url,
         fix="start it with `docker compose up -d` (wait until `curl {0}/api/v1/configs` answers), "
-            "or drop --kestra to use the embedded engine".format(base_url.rstrip("/")))
+        "or drop --kestra to use the embedded engine".format(base_url.rstrip("/")),
+    )
 
 
 def timed_out(base_url: str, what: str, seconds: float | None) -> KestraTimeout:
     """A call or a wait ran past its deadline."""
     limit = f" within {seconds:g} s" if seconds else ""
-    return KestraTimeout(f"Kestra did not {what}{limit}", where=base_url,
-                         fix="check the execution in the Kestra UI, or raise the timeout")
+    return KestraTimeout(
+        f"Kestra did not {what}{limit}",
+        where=base_url,
+        fix="check the execution in the Kestra UI, or raise the timeout",
+    )

@@ -15,9 +15,11 @@ class DuplicateKey(yaml.MarkedYAMLError):
     """A key written twice in one mapping (Kestra: Duplicate field)."""
 
     def __init__(self, key: str, first_line: int, second: yaml.Mark) -> None:
-        super().__init__(problem=f"duplicate key `{key}` (lines {first_line} and {second.line + 1}): Kestra "
-                                 f"rejects the flow (Duplicate field '{key}'); keep one of them",
-                         problem_mark=second)
+        super().__init__(
+            problem=f"duplicate key `{key}` (lines {first_line} and {second.line + 1}): Kestra "
+            f"rejects the flow (Duplicate field '{key}'); keep one of them",
+            problem_mark=second,
+        )
         self.key = key
         self.lines = (first_line, second.line + 1)
 
@@ -44,7 +46,9 @@ class FlowLoader(yamlio._BoundedLoader):  # type: ignore[misc, valid-type]
         return mapping
 
 
-FlowLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True))
+FlowLoader.add_constructor(
+    "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
+)
 
 
 def load_flow(source: str) -> Any:

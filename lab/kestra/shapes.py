@@ -13,7 +13,9 @@ from typing import Any
 Json = dict[str, Any]
 
 # State.Type terminated states (Kestra 1.3 `State.Type.isTerminated`).
-TERMINATED = frozenset({"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"})
+TERMINATED = frozenset(
+    {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"}
+)
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 KV_TYPES = ("STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON")
 
@@ -33,12 +35,18 @@ class ServerInfo:
     def from_json(cls, data: Json) -> ServerInfo:
         version = str(data.get("version") or "")
         auth = data.get("isBasicAuthInitialized", data.get("isBasicAuthEnabled", False))
-        return cls(version=version, edition=str(data.get("edition") or "OSS"), dialect=dialect_of(version),
-                   basic_auth_enabled=bool(auth), url=data.get("url"), raw=data)
+        return cls(
+            version=version,
+            edition=str(data.get("edition") or "OSS"),
+            dialect=dialect_of(version),
+            basic_auth_enabled=bool(auth),
+            url=data.get("url"),
+            raw=data,
+        )
 
 
 def dialect_of(version: str) -> str:
-    """"2.0" for Kestra 2.x and later, "1.3" otherwise (1.x speaks the 1.3 API)."""
+    """ "2.0" for Kestra 2.x and later, "1.3" otherwise (1.x speaks the 1.3 API)."""
     head = version.split(".", 1)[0].lstrip("v")
     return "2.0" if head.isdigit() and int(head) >= 2 else "1.3"
 
@@ -56,8 +64,13 @@ class State:
     @classmethod
     def from_json(cls, data: Json | None) -> State:
         data = data or {}
-        return cls(current=data.get("current", "CREATED"), histories=data.get("histories") or [],
-                   start_date=data.get("startDate"), end_date=data.get("endDate"), duration=data.get("duration"))
+        return cls(
+            current=data.get("current", "CREATED"),
+            histories=data.get("histories") or [],
+            start_date=data.get("startDate"),
+            end_date=data.get("endDate"),
+            duration=data.get("duration"),
+        )
 
     @property
     def terminated(self) -> bool:
@@ -89,11 +102,20 @@ class TaskRun:
 
     @classmethod
     def from_json(cls, data: Json) -> TaskRun:
-        return cls(id=data["id"], task_id=data["taskId"], state=State.from_json(data.get("state")),
-                   attempts=[Attempt(State.from_json(a.get("state")), a) for a in data.get("attempts") or ()],
-                   outputs=data.get("outputs"), parent_task_run_id=data.get("parentTaskRunId"),
-                   value=data.get("value"), iteration=data.get("iteration"), raw=data,
-                   stood_in=bool(data.get("fixture")))
+        return cls(
+            id=data["id"],
+            task_id=data["taskId"],
+            state=State.from_json(data.get("state")),
+            attempts=[
+                Attempt(State.from_json(a.get("state")), a) for a in data.get("attempts") or ()
+            ],
+            outputs=data.get("outputs"),
+            parent_task_run_id=data.get("parentTaskRunId"),
+            value=data.get("value"),
+            iteration=data.get("iteration"),
+            raw=data,
+            stood_in=bool(data.get("fixture")),
+        )
 
 
 @dataclass(slots=True)
@@ -115,12 +137,20 @@ class Execution:
 
     @classmethod
     def from_json(cls, data: Json) -> Execution:
-        return cls(id=data["id"], namespace=data.get("namespace", ""), flow_id=data.get("flowId", ""),
-                   flow_revision=data.get("flowRevision"), state=State.from_json(data.get("state")),
-                   task_runs=[TaskRun.from_json(t) for t in data.get("taskRunList") or ()],
-                   inputs=data.get("inputs") or {}, outputs=data.get("outputs") or {},
-                   labels={lb["key"]: lb.get("value") for lb in data.get("labels") or ()},
-                   trigger=data.get("trigger"), url=data.get("url"), raw=data)
+        return cls(
+            id=data["id"],
+            namespace=data.get("namespace", ""),
+            flow_id=data.get("flowId", ""),
+            flow_revision=data.get("flowRevision"),
+            state=State.from_json(data.get("state")),
+            task_runs=[TaskRun.from_json(t) for t in data.get("taskRunList") or ()],
+            inputs=data.get("inputs") or {},
+            outputs=data.get("outputs") or {},
+            labels={lb["key"]: lb.get("value") for lb in data.get("labels") or ()},
+            trigger=data.get("trigger"),
+            url=data.get("url"),
+            raw=data,
+        )
 
     @property
     def terminated(self) -> bool:
@@ -170,9 +200,16 @@ class LogEntry:
 
     @classmethod
     def from_json(cls, data: Json) -> LogEntry:
-        return cls(execution_id=data.get("executionId"), task_id=data.get("taskId"), task_run_id=data.get("taskRunId"),
-                   attempt_number=data.get("attemptNumber"), level=data.get("level") or "INFO",
-                   message=data.get("message") or "", timestamp=data.get("timestamp") or "", raw=data)
+        return cls(
+            execution_id=data.get("executionId"),
+            task_id=data.get("taskId"),
+            task_run_id=data.get("taskRunId"),
+            attempt_number=data.get("attemptNumber"),
+            level=data.get("level") or "INFO",
+            message=data.get("message") or "",
+            timestamp=data.get("timestamp") or "",
+            raw=data,
+        )
 
 
 @dataclass(slots=True)
@@ -188,8 +225,14 @@ class Flow:
 
     @classmethod
     def from_json(cls, data: Json) -> Flow:
-        return cls(id=data["id"], namespace=data["namespace"], revision=data.get("revision"),
-                   disabled=bool(data.get("disabled", False)), source=data.get("source"), raw=data)
+        return cls(
+            id=data["id"],
+            namespace=data["namespace"],
+            revision=data.get("revision"),
+            disabled=bool(data.get("disabled", False)),
+            source=data.get("source"),
+            raw=data,
+        )
 
 
 @dataclass(slots=True)
@@ -209,10 +252,18 @@ class FlowReport:
 
     @classmethod
     def from_json(cls, data: Json) -> FlowReport:
-        return cls(index=int(data.get("index") or 0), namespace=data.get("namespace"), flow=data.get("flow"),
-                   constraints=data.get("constraints"), warnings=list(data.get("warnings") or ()),
-                   infos=list(data.get("infos") or ()), deprecation_paths=list(data.get("deprecationPaths") or ()),
-                   outdated=bool(data.get("outdated", False)), filename=data.get("filename"), raw=data)
+        return cls(
+            index=int(data.get("index") or 0),
+            namespace=data.get("namespace"),
+            flow=data.get("flow"),
+            constraints=data.get("constraints"),
+            warnings=list(data.get("warnings") or ()),
+            infos=list(data.get("infos") or ()),
+            deprecation_paths=list(data.get("deprecationPaths") or ()),
+            outdated=bool(data.get("outdated", False)),
+            filename=data.get("filename"),
+            raw=data,
+        )
 
     @property
     def valid(self) -> bool:
@@ -231,8 +282,13 @@ class KVEntry:
 
     @classmethod
     def from_json(cls, data: Json) -> KVEntry:
-        return cls(type=data.get("type", "STRING"), value=data.get("value"), revision=data.get("revision"),
-                   updated=data.get("updated"), raw=data)
+        return cls(
+            type=data.get("type", "STRING"),
+            value=data.get("value"),
+            revision=data.get("revision"),
+            updated=data.get("updated"),
+            raw=data,
+        )
 
 
 @dataclass(slots=True)
@@ -246,7 +302,9 @@ class NamespaceFile:
 
     @classmethod
     def from_json(cls, data: Json) -> NamespaceFile:
-        return cls(name=data["fileName"], type=data.get("type", "File"), size=data.get("size"), raw=data)
+        return cls(
+            name=data["fileName"], type=data.get("type", "File"), size=data.get("size"), raw=data
+        )
 
 
 @dataclass(slots=True)
@@ -264,8 +322,15 @@ class Metric:
 
     @classmethod
     def from_json(cls, data: Json) -> Metric:
-        return cls(name=data["name"], type=data.get("type", "counter"), value=float(data.get("value") or 0),
-                   task_id=data.get("taskId"), task_run_id=data.get("taskRunId"), tags=data.get("tags") or {}, raw=data)
+        return cls(
+            name=data["name"],
+            type=data.get("type", "counter"),
+            value=float(data.get("value") or 0),
+            task_id=data.get("taskId"),
+            task_run_id=data.get("taskRunId"),
+            tags=data.get("tags") or {},
+            raw=data,
+        )
 
 
 @dataclass(slots=True)

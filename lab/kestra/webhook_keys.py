@@ -17,7 +17,10 @@ import yaml
 
 from lab import yamlio
 
-WEBHOOK_TYPES = ("io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook")
+WEBHOOK_TYPES = (
+    "io.kestra.plugin.core.trigger.Webhook",
+    "io.kestra.core.models.triggers.types.Webhook",
+)
 MIN_KEY_LENGTH = 32
 """Characters a written-out key needs to resist guessing (a 32-character random string: ~190 bits)."""
 _FROM_STORE = re.compile(r"\{\{.*\b(secret|kv)\s*\(", re.DOTALL)
@@ -53,11 +56,19 @@ def key_warnings(source: str) -> list[KeyWarning]:
             continue
         line = yamlio.line_of(source, ["triggers", index, "key"])
         short = f"only {len(key)} characters, " if len(key) < MIN_KEY_LENGTH else ""
-        out.append(KeyWarning(line, (
-            f"the key of WhatsApp webhook trigger {trigger.get('id', index)!r} is {short}written in the flow in "
-            "clear; with no way for a Kestra flow to check Meta's X-Hub-Signature-256 (kestra-io/kestra#18286), "
-            "that key is all that keeps forged webhooks out"), (
-            "in production use a long random key kept as a secret: key: \"{{ secret('WA_WEBHOOK_KEY') }}\" "
-            "(at least 32 random characters, rotated), or put a proxy that verifies the signature in front of "
-            "Kestra; see flows/README.md")))
+        out.append(
+            KeyWarning(
+                line,
+                (
+                    f"the key of WhatsApp webhook trigger {trigger.get('id', index)!r} is {short}written in the flow in "
+                    "clear; with no way for a Kestra flow to check Meta's X-Hub-Signature-256 (kestra-io/kestra#18286), "
+                    "that key is all that keeps forged webhooks out"
+                ),
+                (
+                    "in production use a long random key kept as a secret: key: \"{{ secret('WA_WEBHOOK_KEY') }}\" "
+                    "(at least 32 random characters, rotated), or put a proxy that verifies the signature in front of "
+                    "Kestra; see flows/README.md"
+                ),
+            )
+        )
     return out

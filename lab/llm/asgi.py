@@ -33,7 +33,9 @@ async def read_body(receive: Any) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
-            raise Reply(413, shapes.error_body(f"request body larger than {MAX_BODY // 1024 // 1024} MB"))
+            raise Reply(
+                413, shapes.error_body(f"request body larger than {MAX_BODY // 1024 // 1024} MB")
+            )
         chunks.append(chunk)
         if not message.get("more_body"):
             break
@@ -51,7 +53,9 @@ def parse_json(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def headers(content_type: bytes, mode: str, key: str | None = None, length: int | None = None) -> list[tuple[bytes, bytes]]:
+def headers(
+    content_type: bytes, mode: str, key: str | None = None, length: int | None = None
+) -> list[tuple[bytes, bytes]]:
     """Response headers; every answer says which mode produced it (scripted replies are labelled)."""
     out = [(b"content-type", content_type), (b"x-walab-llm-mode", mode.encode())]
     if length is not None:
@@ -65,7 +69,13 @@ def headers(content_type: bytes, mode: str, key: str | None = None, length: int 
 
 async def respond(send: Send, status: int, body: bytes, mode: str, key: str | None = None) -> None:
     """A JSON response."""
-    await send({"type": "http.response.start", "status": status, "headers": headers(JSON, mode, key, len(body))})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": headers(JSON, mode, key, len(body)),
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

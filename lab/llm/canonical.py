@@ -17,13 +17,44 @@ import orjson
 # Everything that changes what the model answers. `stream`, `stream_options` and `user` do not:
 # a streamed recording also serves a non-streamed request, and the reverse.
 CHAT_FIELDS = (
-    "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call",
-    "response_format", "temperature", "top_p", "max_tokens", "max_completion_tokens", "seed", "stop",
-    "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs",
-    "reasoning_effort", "modalities", "prediction", "service_tier",
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "functions",
+    "function_call",
+    "response_format",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "seed",
+    "stop",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "modalities",
+    "prediction",
+    "service_tier",
 )
-SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "seed", "stop", "n",
-                   "presence_penalty", "frequency_penalty", "logit_bias", "reasoning_effort")
+SAMPLING_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "seed",
+    "stop",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "reasoning_effort",
+)
 EMBEDDING_FIELDS = ("model", "input", "dimensions", "encoding_format")
 _FLOATS = {"temperature", "top_p", "presence_penalty", "frequency_penalty"}
 SYSTEM_ROLES = ("system", "developer")
@@ -86,10 +117,15 @@ def chat_key(body: dict[str, Any], canon: dict[str, Any] | None = None) -> Reque
     """Key and diagnostic hashes of a chat completion request (the hashes serve misses and recording)."""
     canon = canonical_chat(body) if canon is None else canon
     messages = canon.get("messages") or []
-    system = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in SYSTEM_ROLES]
+    system = [
+        m.get("content") for m in messages if isinstance(m, dict) and m.get("role") in SYSTEM_ROLES
+    ]
     rest = [m for m in messages if not (isinstance(m, dict) and m.get("role") in SYSTEM_ROLES)]
-    tools = {k: canon[k] for k in ("tools", "functions", "tool_choice", "function_call", "response_format")
-             if k in canon}
+    tools = {
+        k: canon[k]
+        for k in ("tools", "functions", "tool_choice", "function_call", "response_format")
+        if k in canon
+    }
     return RequestKey(
         key=_hash(canon),
         model=str(canon.get("model", "")),
@@ -103,8 +139,14 @@ def chat_key(body: dict[str, Any], canon: dict[str, Any] | None = None) -> Reque
 def embedding_key(body: dict[str, Any]) -> RequestKey:
     """Key of an embeddings request (its input is its 'conversation')."""
     canon = canonical_embedding(body)
-    return RequestKey(key=_hash(canon), model=str(canon.get("model", "")), system_hash=None, tools_hash=None,
-                      conversation_hash=_hash(canon.get("input"), 12), sampling_hash=_hash(canon.get("dimensions"), 12))
+    return RequestKey(
+        key=_hash(canon),
+        model=str(canon.get("model", "")),
+        system_hash=None,
+        tools_hash=None,
+        conversation_hash=_hash(canon.get("input"), 12),
+        sampling_hash=_hash(canon.get("dimensions"), 12),
+    )
 
 
 def last_user_text(body: dict[str, Any]) -> str:
@@ -123,13 +165,21 @@ def summarize(body: dict[str, Any], kind: str = "chat") -> dict[str, Any]:
     if kind == "embeddings":
         inp = body.get("input")
         first = inp[0] if isinstance(inp, list) and inp else inp
-        return {"model": body.get("model"), "input": _clip(str(first or "")),
-                "inputs": len(inp) if isinstance(inp, list) else 1}
-    summary: dict[str, Any] = {"model": body.get("model"), "messages": len(body.get("messages") or []),
-                               "last_user": _clip(last_user_text(body))}
+        return {
+            "model": body.get("model"),
+            "input": _clip(str(first or "")),
+            "inputs": len(inp) if isinstance(inp, list) else 1,
+        }
+    summary: dict[str, Any] = {
+        "model": body.get("model"),
+        "messages": len(body.get("messages") or []),
+        "last_user": _clip(last_user_text(body)),
+    }
     tools = body.get("tools") or []
     if tools:
-        summary["tools"] = [(t.get("function") or {}).get("name") for t in tools if isinstance(t, dict)]
+        summary["tools"] = [
+            (t.get("function") or {}).get("name") for t in tools if isinstance(t, dict)
+        ]
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
         summary["response_format"] = fmt.get("type")
@@ -139,8 +189,10 @@ def summarize(body: dict[str, Any], kind: str = "chat") -> dict[str, Any]:
 def describe(summary: dict[str, Any], key: str) -> str:
     """One line naming a request: model, last user message, key."""
     if "last_user" in summary:
-        return (f"model {summary.get('model')}, {summary.get('messages')} messages, last user message "
-                f"{summary.get('last_user')!r} (key {key})")
+        return (
+            f"model {summary.get('model')}, {summary.get('messages')} messages, last user message "
+            f"{summary.get('last_user')!r} (key {key})"
+        )
     return f"embeddings, model {summary.get('model')}, input {summary.get('input')!r} (key {key})"
 
 

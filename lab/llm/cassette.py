@@ -65,7 +65,9 @@ class CassetteEntry:
     usage: dict[str, Any] | None = None
     usage_estimated: bool = False
     cost_usd: float | None = None  # priced when recorded: replay reports it without the price table
-    priced_by: str | None = None  # what priced it (lab.llm.prices); older cassettes: genai-prices by model
+    priced_by: str | None = (
+        None  # what priced it (lab.llm.prices); older cassettes: genai-prices by model
+    )
     system_prompt_hash: str | None = None
     tools_hash: str | None = None
     conversation_hash: str | None = None
@@ -74,15 +76,25 @@ class CassetteEntry:
     latency_ms: float = 0.0
     recorded_at: str | None = None
     source: str = ""  # the cassette file it came from
-    wire: dict[str, bytes] = field(default_factory=dict)  # serialised bodies, built once on first replay
+    wire: dict[str, bytes] = field(
+        default_factory=dict
+    )  # serialised bodies, built once on first replay
 
     def to_yaml(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "key": self.key, "occurrence": self.occurrence, "kind": self.kind, "summary": self.summary,
-            "reply": self.reply, "model": self.model, "system_prompt_hash": self.system_prompt_hash,
-            "tools_hash": self.tools_hash, "conversation_hash": self.conversation_hash,
-            "sampling_hash": self.sampling_hash, "latency_ms": round(self.latency_ms, 1),
-            "recorded_at": self.recorded_at, "usage": self.usage,
+            "key": self.key,
+            "occurrence": self.occurrence,
+            "kind": self.kind,
+            "summary": self.summary,
+            "reply": self.reply,
+            "model": self.model,
+            "system_prompt_hash": self.system_prompt_hash,
+            "tools_hash": self.tools_hash,
+            "conversation_hash": self.conversation_hash,
+            "sampling_hash": self.sampling_hash,
+            "latency_ms": round(self.latency_ms, 1),
+            "recorded_at": self.recorded_at,
+            "usage": self.usage,
         }
         if self.usage_estimated:
             data["usage_estimated"] = True
@@ -105,28 +117,47 @@ class CassetteEntry:
         if "response" not in data and "stream" not in data:
             missing.append("response or stream")
         if missing:
-            raise ConfigError(f"cassette entry lacks {', '.join(missing)}", where=where,
-                              fix="re-record the cassette (walab record, or --llm record)")
+            raise ConfigError(
+                f"cassette entry lacks {', '.join(missing)}",
+                where=where,
+                fix="re-record the cassette (walab record, or --llm record)",
+            )
         return cls(
-            key=str(data["key"]), occurrence=int(data.get("occurrence") or 0), kind=str(data["kind"]),
-            model=str(data.get("model") or ""), summary=data.get("summary") or {}, request=data["request"],
-            response=data.get("response"), stream=data.get("stream"), usage=data.get("usage"),
-            usage_estimated=bool(data.get("usage_estimated")), cost_usd=_cost(data.get("cost_usd"), where),
+            key=str(data["key"]),
+            occurrence=int(data.get("occurrence") or 0),
+            kind=str(data["kind"]),
+            model=str(data.get("model") or ""),
+            summary=data.get("summary") or {},
+            request=data["request"],
+            response=data.get("response"),
+            stream=data.get("stream"),
+            usage=data.get("usage"),
+            usage_estimated=bool(data.get("usage_estimated")),
+            cost_usd=_cost(data.get("cost_usd"), where),
             priced_by=_priced_by(data, where),
             system_prompt_hash=data.get("system_prompt_hash"),
-            tools_hash=data.get("tools_hash"), conversation_hash=data.get("conversation_hash"),
-            sampling_hash=data.get("sampling_hash"), reply=data.get("reply"),
-            latency_ms=float(data.get("latency_ms") or 0.0), recorded_at=data.get("recorded_at"), source=source,
+            tools_hash=data.get("tools_hash"),
+            conversation_hash=data.get("conversation_hash"),
+            sampling_hash=data.get("sampling_hash"),
+            reply=data.get("reply"),
+            latency_ms=float(data.get("latency_ms") or 0.0),
+            recorded_at=data.get("recorded_at"),
+            source=source,
         )
 
 
 def _priced_by(data: dict[str, Any], where: str) -> str | None:
     if data.get("cost_usd") is None:
         return None
-    value = data.get("priced_by", BY_MODEL)  # written before `priced_by` existed: genai-prices priced it
+    value = data.get(
+        "priced_by", BY_MODEL
+    )  # written before `priced_by` existed: genai-prices priced it
     if not isinstance(value, str):
-        raise ConfigError(f"cassette entry priced_by must be a text, not {value!r}", where=where,
-                          fix="remove the line (the cost is then said to be genai-prices') or re-record")
+        raise ConfigError(
+            f"cassette entry priced_by must be a text, not {value!r}",
+            where=where,
+            fix="remove the line (the cost is then said to be genai-prices') or re-record",
+        )
     return value
 
 
@@ -134,8 +165,11 @@ def _cost(value: Any, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"cassette entry cost_usd must be a non-negative number, not {value!r}", where=where,
-                          fix="remove the line (the cost is then priced from the usage) or re-record")
+        raise ConfigError(
+            f"cassette entry cost_usd must be a non-negative number, not {value!r}",
+            where=where,
+            fix="remove the line (the cost is then priced from the usage) or re-record",
+        )
     return float(value)
 
 
@@ -161,12 +195,15 @@ class Cassette:
             # middle of an append leaves a torn last entry after whole ones: keep those, drop the tail.
             cut = text.rfind("\n- key:")
             try:
-                cassette = cls._parse(path, text[:cut + 1]) if cut > 0 else None
+                cassette = cls._parse(path, text[: cut + 1]) if cut > 0 else None
             except ConfigError:
                 cassette = None
             if cassette is None or not cassette.entries:
                 raise exc from None
-            _log.warning("%s: the last entry was cut short (a recording was interrupted); it is ignored", path)
+            _log.warning(
+                "%s: the last entry was cut short (a recording was interrupted); it is ignored",
+                path,
+            )
             return cassette
         cassette.appendable = _ends_in_entries(text)
         return cassette
@@ -177,12 +214,21 @@ class Cassette:
         if data is None:
             return cls(path)
         if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
-            raise ConfigError("a cassette must be a mapping with `version: 1` and a list `entries`",
-                              where=str(path), fix="re-record it, or fix its top-level keys")
+            raise ConfigError(
+                "a cassette must be a mapping with `version: 1` and a list `entries`",
+                where=str(path),
+                fix="re-record it, or fix its top-level keys",
+            )
         if data.get("version") != VERSION:
-            raise ConfigError(f"unsupported cassette version {data.get('version')!r}", where=str(path),
-                              fix=f"cassettes are `version: {VERSION}`; re-record it with this walab")
-        entries = [CassetteEntry.from_yaml(e, str(path), i) for i, e in enumerate(data.get("entries") or [])]
+            raise ConfigError(
+                f"unsupported cassette version {data.get('version')!r}",
+                where=str(path),
+                fix=f"cassettes are `version: {VERSION}`; re-record it with this walab",
+            )
+        entries = [
+            CassetteEntry.from_yaml(e, str(path), i)
+            for i, e in enumerate(data.get("entries") or [])
+        ]
         return cls(path, entries)
 
     def save(self) -> None:
@@ -207,7 +253,7 @@ class Cassette:
         try:
             view = memoryview(chunk)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -229,8 +275,13 @@ class CassetteStore:
         secrets: exact secret values to scrub besides anything shaped like a key.
     """
 
-    def __init__(self, paths: str | Path | Iterable[str | Path], *, record_to: str | Path | None = None,
-                 secrets: Iterable[str | None] = ()) -> None:
+    def __init__(
+        self,
+        paths: str | Path | Iterable[str | Path],
+        *,
+        record_to: str | Path | None = None,
+        secrets: Iterable[str | None] = (),
+    ) -> None:
         items = [paths] if isinstance(paths, str | Path) else list(paths)
         self._given = [Path(p) for p in items]
         files = [p for p in self._given if not _is_folder(p)]
@@ -265,7 +316,11 @@ class CassetteStore:
         """The searched cassettes, for error messages."""
         files = self.files
         if not files:
-            return "no cassette file (" + ", ".join(str(p) for p in self._given) + " holds no *.cassette.yaml)"
+            return (
+                "no cassette file ("
+                + ", ".join(str(p) for p in self._given)
+                + " holds no *.cassette.yaml)"
+            )
         return ", ".join(str(f) if f.exists() else f"{f} (not found)" for f in files)
 
     def _load(self) -> list[Cassette]:
@@ -304,12 +359,22 @@ class CassetteStore:
     def near(self, rk: RequestKey) -> list[CassetteEntry]:
         """Entries of the same conversation (same non-system messages) under another key."""
         self._load()
-        return [e for es in self._index.values() for e in es if e.conversation_hash == rk.conversation_hash]
+        return [
+            e
+            for es in self._index.values()
+            for e in es
+            if e.conversation_hash == rk.conversation_hash
+        ]
 
     def same_last_user(self, text: str) -> list[CassetteEntry]:
         """Entries whose last user message reads the same (a looser hint for a miss)."""
         self._load()
-        return [e for es in self._index.values() for e in es if (e.summary or {}).get("last_user") == text]
+        return [
+            e
+            for es in self._index.values()
+            for e in es
+            if (e.summary or {}).get("last_user") == text
+        ]
 
     def models(self) -> list[str]:
         """Models that appear in the cassettes."""
@@ -319,7 +384,9 @@ class CassetteStore:
     def record(self, entry: CassetteEntry) -> CassetteEntry:
         """Scrub and store an exchange, replacing an older recording of the same key and occurrence."""
         if self._record_to is None:
-            raise ConfigError("no cassette file to record into", fix="give the store a cassette file path")
+            raise ConfigError(
+                "no cassette file to record into", fix="give the store a cassette file path"
+            )
         cassettes = self._load()
         target = next((c for c in cassettes if c.path == self._record_to), None)
         if target is None:
@@ -332,7 +399,11 @@ class CassetteStore:
         entry.reply = self.scrubber.text(entry.reply) if entry.reply else entry.reply
         entry.recorded_at = entry.recorded_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         entry.source = str(target.path)
-        kept = [e for e in target.entries if not (e.key == entry.key and e.occurrence == entry.occurrence)]
+        kept = [
+            e
+            for e in target.entries
+            if not (e.key == entry.key and e.occurrence == entry.occurrence)
+        ]
         others = [e for e in self._index.get(entry.key, []) if e.occurrence != entry.occurrence]
         self._index[entry.key] = sorted([*others, entry], key=lambda e: e.occurrence)
         if len(kept) == len(target.entries):

@@ -66,9 +66,19 @@ class LLMGateway:
             see every call).
     """
 
-    def __init__(self, *, mode: str, key: str, upstream_url: str | None = None, upstream_key: str | None = None,
-                 cassettes: CassetteStore | None = None, clock: Any = None, http: Any = None,
-                 upstream_timeout: float = 120.0, keep_calls: int = 5000) -> None:
+    def __init__(
+        self,
+        *,
+        mode: str,
+        key: str,
+        upstream_url: str | None = None,
+        upstream_key: str | None = None,
+        cassettes: CassetteStore | None = None,
+        clock: Any = None,
+        http: Any = None,
+        upstream_timeout: float = 120.0,
+        keep_calls: int = 5000,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown LLM mode {mode!r}; use one of {', '.join(MODES)}")
         if not key:
@@ -80,14 +90,18 @@ class LLMGateway:
             cassettes.add_secrets([key, upstream_key])
         self.upstream = Upstream(upstream_url, upstream_key, http=http, timeout=upstream_timeout)
         self._scrubber = Scrubber([key, upstream_key])
-        self._tainted: set[int] = set()  # ids of request bodies holding something shaped like a secret
+        self._tainted: set[int] = (
+            set()
+        )  # ids of request bodies holding something shaped like a secret
         self._clock = clock
         self._script: ScriptedReplies | None = None
         self._occurrences: dict[str, int] = defaultdict(int)
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self._scripted_n = 0
-        self.heard = transcription.HeardAudio()  # scripted mode's transcriptions, by the audio's sha256
+        self.heard = (
+            transcription.HeardAudio()
+        )  # scripted mode's transcriptions, by the audio's sha256
         self._warm = mode not in ("live", "record")
         if not self._warm:
             # Live calls are priced from the start; replay reports the cost recorded in the cassette
@@ -95,13 +109,24 @@ class LLMGateway:
             warmup.start()
 
     @classmethod
-    def from_settings(cls, settings: Any, cassettes: CassetteStore | None = None, clock: Any = None) -> LLMGateway:
+    def from_settings(
+        cls, settings: Any, cassettes: CassetteStore | None = None, clock: Any = None
+    ) -> LLMGateway:
         """The gateway of a lab session (mode, keys and upstream from `lab.config.Settings`)."""
         if settings.llm_mode == "record" and cassettes is None:
-            raise ConfigError("record mode needs a cassette to record into", where="--llm record",
-                              fix="record through `walab record <scenario>`, which names the cassette")
-        return cls(mode=settings.llm_mode, key=settings.gateway_key, upstream_url=settings.llm_upstream_url,
-                   upstream_key=settings.llm_upstream_key, cassettes=cassettes, clock=clock)
+            raise ConfigError(
+                "record mode needs a cassette to record into",
+                where="--llm record",
+                fix="record through `walab record <scenario>`, which names the cassette",
+            )
+        return cls(
+            mode=settings.llm_mode,
+            key=settings.gateway_key,
+            upstream_url=settings.llm_upstream_url,
+            upstream_key=settings.llm_upstream_key,
+            cassettes=cassettes,
+            clock=clock,
+        )
 
     # -- session API -------------------------------------------------------------------------
 
@@ -183,15 +208,22 @@ class LLMGateway:
             execution_id, path = unquote(eid) or None, "/" + tail
         try:
             if not self._authorized(scope):
-                raise Reply(401, shapes.error_body(
-                    "missing or wrong API key for the walab LLM gateway: send `Authorization: Bearer <gateway key>` "
-                    "(set the flow's provider apiKey to the lab's gateway key)", code="invalid_api_key"))
+                raise Reply(
+                    401,
+                    shapes.error_body(
+                        "missing or wrong API key for the walab LLM gateway: send `Authorization: Bearer <gateway key>` "
+                        "(set the flow's provider apiKey to the lab's gateway key)",
+                        code="invalid_api_key",
+                    ),
+                )
             method = scope["method"]
             if path == "/v1/chat/completions" and method == "POST":
                 raw = await read_body(receive)
                 body = parse_json(raw)
                 check_chat(body)
-                if self._scrubber.finds(raw, newest_text(body)):  # rare: a key in a prompt is never shown
+                if self._scrubber.finds(
+                    raw, newest_text(body)
+                ):  # rare: a key in a prompt is never shown
                     self._tainted.add(id(body))
                 try:
                     await self._chat(body, execution_id, send, raw)
@@ -202,24 +234,45 @@ class LLMGateway:
                 check_embeddings(body)
                 await self._embeddings(body, execution_id, send)
             elif path == transcription.PATH and method == "POST":
-                content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), "")
-                await transcription.serve(self, await read_body(receive), content_type, execution_id, send)
+                content_type = next(
+                    (v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), ""
+                )
+                await transcription.serve(
+                    self, await read_body(receive), content_type, execution_id, send
+                )
             elif path == "/v1/models" and method == "GET":
                 await self._models(send)
-            elif path in ("/v1/chat/completions", "/v1/embeddings", "/v1/models", transcription.PATH):
+            elif path in (
+                "/v1/chat/completions",
+                "/v1/embeddings",
+                "/v1/models",
+                transcription.PATH,
+            ):
                 raise Reply(405, shapes.error_body(f"method {method} is not allowed on {path}"))
             else:
-                raise Reply(404, shapes.error_body(
-                    f"unknown path {path} on the walab LLM gateway; it serves /v1/chat/completions, /v1/embeddings, "
-                    "/v1/audio/transcriptions, /v1/models, also under /x/{execution_id}/v1/", code="unknown_url"))
+                raise Reply(
+                    404,
+                    shapes.error_body(
+                        f"unknown path {path} on the walab LLM gateway; it serves /v1/chat/completions, /v1/embeddings, "
+                        "/v1/audio/transcriptions, /v1/models, also under /x/{execution_id}/v1/",
+                        code="unknown_url",
+                    ),
+                )
         except Reply as reply:
             await respond(send, reply.status, reply.body, self.mode)
         except Exception as exc:  # noqa: BLE001 - a bug must reach the flow as an OpenAI error, not a dropped socket
             _log.exception("LLM gateway failed on %s", path)
             if not started:
-                await respond(send, 500, shapes.error_body(
-                    f"internal error in the walab LLM gateway: {exc.__class__.__name__}: {exc}",
-                    type_="server_error", code="walab_internal_error"), self.mode)
+                await respond(
+                    send,
+                    500,
+                    shapes.error_body(
+                        f"internal error in the walab LLM gateway: {exc.__class__.__name__}: {exc}",
+                        type_="server_error",
+                        code="walab_internal_error",
+                    ),
+                    self.mode,
+                )
 
     def _record(self, entry: CassetteEntry) -> str | None:
         """Write an exchange to the cassette; a failure is reported on the call, not to the flow."""
@@ -237,23 +290,39 @@ class LLMGateway:
 
     # -- chat ---------------------------------------------------------------------------------
 
-    async def _chat(self, body: dict[str, Any], execution_id: str | None, send: Send, raw: bytes) -> None:
+    async def _chat(
+        self, body: dict[str, Any], execution_id: str | None, send: Send, raw: bytes
+    ) -> None:
         if not isinstance(body.get("messages"), list) or not body.get("model"):
-            raise Reply(400, shapes.error_body("a chat completion needs `model` and a list `messages`",
-                                                param="messages"))
+            raise Reply(
+                400,
+                shapes.error_body(
+                    "a chat completion needs `model` and a list `messages`", param="messages"
+                ),
+            )
         stream = body.get("stream") is True
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         started = self._now()
         if self.mode == "replay":
             # `null` absent from the bytes: no null field to drop while canonicalising.
-            await self._chat_replay(body, execution_id, send, stream, include_usage, started, b"null" in raw)
+            await self._chat_replay(
+                body, execution_id, send, stream, include_usage, started, b"null" in raw
+            )
         elif self.mode == "scripted":
             await self._chat_scripted(body, execution_id, send, stream, include_usage, started)
         else:
             await self._chat_live(body, execution_id, send, stream, include_usage, started)
 
-    async def _chat_replay(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
-                           include_usage: bool, started: float, may_have_nulls: bool) -> None:
+    async def _chat_replay(
+        self,
+        body: dict[str, Any],
+        execution_id: str | None,
+        send: Send,
+        stream: bool,
+        include_usage: bool,
+        started: float,
+        may_have_nulls: bool,
+    ) -> None:
         canon = canonical_chat(body, may_have_nulls=may_have_nulls)
         key = request_key(canon)  # the diagnostic hashes are only computed for a miss
         occurrence = self._occurrences[key]
@@ -262,20 +331,52 @@ class LLMGateway:
         if entry is None:
             rk = chat_key(body, canon)
             message = miss_message(self.cassettes, rk, summarize(body))
-            self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=None, usage=None,
-                             estimated=False, latency_ms=0.0, started_at=started, cassette_key=rk.key,
-                             status=404, error=message))
+            self._emit(
+                meter(
+                    execution_id=execution_id,
+                    mode="replay",
+                    request=body,
+                    response=None,
+                    usage=None,
+                    estimated=False,
+                    latency_ms=0.0,
+                    started_at=started,
+                    cassette_key=rk.key,
+                    status=404,
+                    error=message,
+                )
+            )
             raise Reply(404, shapes.error_body(message, code="cassette_miss"))
-        response = entry.response if entry.response is not None else shapes.completion_from_chunks(entry.stream or [])
-        self._emit(meter(execution_id=execution_id, mode="replay", request=body, response=response,
-                         usage=entry.usage, estimated=entry.usage_estimated, latency_ms=entry.latency_ms,
-                         started_at=started, cassette_key=key, streamed=stream, cost=entry.cost_usd,
-                         priced_by=entry.priced_by))
+        response = (
+            entry.response
+            if entry.response is not None
+            else shapes.completion_from_chunks(entry.stream or [])
+        )
+        self._emit(
+            meter(
+                execution_id=execution_id,
+                mode="replay",
+                request=body,
+                response=response,
+                usage=entry.usage,
+                estimated=entry.usage_estimated,
+                latency_ms=entry.latency_ms,
+                started_at=started,
+                cassette_key=key,
+                streamed=stream,
+                cost=entry.cost_usd,
+                priced_by=entry.priced_by,
+            )
+        )
         if stream:
             wire = "sse+usage" if include_usage else "sse"
             events = entry.wire.get(wire)
             if events is None:
-                chunks = entry.stream if entry.stream is not None else shapes.chunks_from_completion(response)
+                chunks = (
+                    entry.stream
+                    if entry.stream is not None
+                    else shapes.chunks_from_completion(response)
+                )
                 if not include_usage:  # usage-only chunks go to clients that asked for them
                     chunks = [c for c in chunks if not shapes.is_usage_only(c)]
                 events = entry.wire[wire] = shapes.sse(chunks)  # type: ignore[assignment]
@@ -286,46 +387,121 @@ class LLMGateway:
                 data = entry.wire["json"] = orjson.dumps(response)
             await respond(send, 200, data, self.mode, key)
 
-    async def _chat_scripted(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
-                             include_usage: bool, started: float) -> None:
+    async def _chat_scripted(
+        self,
+        body: dict[str, Any],
+        execution_id: str | None,
+        send: Send,
+        stream: bool,
+        include_usage: bool,
+        started: float,
+    ) -> None:
         last_user = last_user_text(body)
         reply = self._script.next(last_user) if self._script is not None else None
         if reply is None:
-            message = (f"scripted mode has no reply left for the call with last user message {last_user!r} "
-                       f"(model {body.get('model')}); add one to the scripted replies (a scenario's `llm: scripted:`, or "
-                       "the file of `walab send --script`) "
-                       "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
-                       "model fail)")
-            self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
-                             estimated=False, latency_ms=0.0, started_at=started, status=404, error=message))
+            message = (
+                f"scripted mode has no reply left for the call with last user message {last_user!r} "
+                f"(model {body.get('model')}); add one to the scripted replies (a scenario's `llm: scripted:`, or "
+                "the file of `walab send --script`) "
+                "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
+                "model fail)"
+            )
+            self._emit(
+                meter(
+                    execution_id=execution_id,
+                    mode="scripted",
+                    request=body,
+                    response=None,
+                    usage=None,
+                    estimated=False,
+                    latency_ms=0.0,
+                    started_at=started,
+                    status=404,
+                    error=message,
+                )
+            )
             raise Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
-        if reply.error is not None:  # a scripted upstream failure: the flow sees what OpenAI would send
+        if (
+            reply.error is not None
+        ):  # a scripted upstream failure: the flow sees what OpenAI would send
             status, message = reply.error, reply.error_message()
-            self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=None, usage=None,
-                             estimated=False, latency_ms=0.0, started_at=started, status=status, error=message))
-            raise Reply(status, shapes.error_body(message, type_=reply.error_type(), code=reply.error_code()))
+            self._emit(
+                meter(
+                    execution_id=execution_id,
+                    mode="scripted",
+                    request=body,
+                    response=None,
+                    usage=None,
+                    estimated=False,
+                    latency_ms=0.0,
+                    started_at=started,
+                    status=status,
+                    error=message,
+                )
+            )
+            raise Reply(
+                status,
+                shapes.error_body(message, type_=reply.error_type(), code=reply.error_code()),
+            )
         self._scripted_n += 1
         msg, finish = reply.message(f"call_scripted_{self._scripted_n}")
-        comp = shapes.completion(model=str(body["model"]), message=msg, finish_reason=finish,
-                                 id_=f"chatcmpl-scripted-{self._scripted_n}", created=int(started),
-                                 fingerprint="walab-scripted")
+        comp = shapes.completion(
+            model=str(body["model"]),
+            message=msg,
+            finish_reason=finish,
+            id_=f"chatcmpl-scripted-{self._scripted_n}",
+            created=int(started),
+            fingerprint="walab-scripted",
+        )
         comp["usage"] = estimate_usage(body, comp)
-        self._emit(meter(execution_id=execution_id, mode="scripted", request=body, response=comp,
-                         usage=comp["usage"], estimated=True, latency_ms=0.0, started_at=started, streamed=stream))
+        self._emit(
+            meter(
+                execution_id=execution_id,
+                mode="scripted",
+                request=body,
+                response=comp,
+                usage=comp["usage"],
+                estimated=True,
+                latency_ms=0.0,
+                started_at=started,
+                streamed=stream,
+            )
+        )
         if stream:
-            await stream_events(send, shapes.sse(shapes.chunks_from_completion(comp, include_usage)), self.mode)
+            await stream_events(
+                send, shapes.sse(shapes.chunks_from_completion(comp, include_usage)), self.mode
+            )
         else:
             await respond(send, 200, orjson.dumps(comp), self.mode)
 
-    async def _chat_live(self, body: dict[str, Any], execution_id: str | None, send: Send, stream: bool,
-                         include_usage: bool, started: float) -> None:
+    async def _chat_live(
+        self,
+        body: dict[str, Any],
+        execution_id: str | None,
+        send: Send,
+        stream: bool,
+        include_usage: bool,
+        started: float,
+    ) -> None:
         rk = chat_key(body) if self.mode == "record" else None
         try:
             check_upstream(self.upstream, self.mode)
         except Reply as refused:  # metered like any failed call, so the turn counts the attempts
-            self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
-                             estimated=False, latency_ms=0.0, started_at=started, status=refused.status,
-                             error=error_message(refused.body), streamed=stream))
+            self._emit(
+                meter(
+                    execution_id=execution_id,
+                    mode=self.mode,
+                    request=body,
+                    response=None,
+                    usage=None,
+                    estimated=False,
+                    latency_ms=0.0,
+                    started_at=started,
+                    status=refused.status,
+                    error=error_message(refused.body),
+                    streamed=stream,
+                )
+            )
             raise
         await self._warmed()
         t0 = time.perf_counter()
@@ -340,34 +516,75 @@ class LLMGateway:
                 stated, latency = reply.stated_cost, reply.latency_ms
         except UpstreamError as exc:
             said = error_message(exc.body)
-            if isinstance(exc, StreamFailed):  # after a 200: not a good reply, and never recorded as one
+            if isinstance(
+                exc, StreamFailed
+            ):  # after a 200: not a good reply, and never recorded as one
                 said = f"the upstream answered 200, then failed mid-stream: {said}"
-            self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=None, usage=None,
-                             estimated=False, latency_ms=(time.perf_counter() - t0) * 1000, started_at=started,
-                             status=exc.status, error=said, streamed=stream))
+            self._emit(
+                meter(
+                    execution_id=execution_id,
+                    mode=self.mode,
+                    request=body,
+                    response=None,
+                    usage=None,
+                    estimated=False,
+                    latency_ms=(time.perf_counter() - t0) * 1000,
+                    started_at=started,
+                    status=exc.status,
+                    error=said,
+                    streamed=stream,
+                )
+            )
             if exc.answered:  # failed mid-stream: the client already got a 200 and its end
                 return
             raise Reply(exc.status, exc.body) from None
         usage, estimated = reported_usage((response or {}).get("usage"), response), False
         if usage is None and response is not None:
             usage, estimated = estimate_usage(body, response), True
-        call = meter(execution_id=execution_id, mode=self.mode, request=body, response=response, usage=usage,
-                     estimated=estimated, latency_ms=latency, started_at=started,
-                     cassette_key=rk.key if rk else None, streamed=stream, stated=stated)
+        call = meter(
+            execution_id=execution_id,
+            mode=self.mode,
+            request=body,
+            response=response,
+            usage=usage,
+            estimated=estimated,
+            latency_ms=latency,
+            started_at=started,
+            cassette_key=rk.key if rk else None,
+            streamed=stream,
+            stated=stated,
+        )
         if rk is not None and response is not None and self.cassettes is not None:
             occurrence = self._occurrences[rk.key]
             self._occurrences[rk.key] = occurrence + 1
-            call.error = self._record(CassetteEntry(
-                key=rk.key, occurrence=occurrence, kind="chat", model=rk.model, summary=summarize(body),
-                request=canonical_chat(body), response=None if chunks is not None else response, stream=chunks,
-                usage=usage, usage_estimated=estimated, cost_usd=call.cost_usd, priced_by=call.priced_by,
-                system_prompt_hash=rk.system_hash, tools_hash=rk.tools_hash,
-                conversation_hash=rk.conversation_hash, sampling_hash=rk.sampling_hash,
-                reply=shapes.reply_text(response), latency_ms=latency))
+            call.error = self._record(
+                CassetteEntry(
+                    key=rk.key,
+                    occurrence=occurrence,
+                    kind="chat",
+                    model=rk.model,
+                    summary=summarize(body),
+                    request=canonical_chat(body),
+                    response=None if chunks is not None else response,
+                    stream=chunks,
+                    usage=usage,
+                    usage_estimated=estimated,
+                    cost_usd=call.cost_usd,
+                    priced_by=call.priced_by,
+                    system_prompt_hash=rk.system_hash,
+                    tools_hash=rk.tools_hash,
+                    conversation_hash=rk.conversation_hash,
+                    sampling_hash=rk.sampling_hash,
+                    reply=shapes.reply_text(response),
+                    latency_ms=latency,
+                )
+            )
         # Metered before the last byte goes out, so a client that got its answer finds the call.
         self._emit(call)
         if stream:
-            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+            await send(
+                {"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False}
+            )
         else:
             await respond(send, reply.status, reply.body, self.mode, rk.key if rk else None)
 
@@ -377,13 +594,17 @@ class LLMGateway:
         from lab.llm.embeddings import scripted_embeddings
 
         if not body.get("model") or body.get("input") in (None, "", []):
-            raise Reply(400, shapes.error_body("embeddings need `model` and `input`", param="input"))
+            raise Reply(
+                400, shapes.error_body("embeddings need `model` and `input`", param="input")
+            )
         started, stated = self._now(), None
         rk = embedding_key(body)
         if self.mode == "replay":
             occurrence = self._occurrences[rk.key]
             self._occurrences[rk.key] = occurrence + 1
-            entry = self.cassettes.lookup(rk.key, occurrence) if self.cassettes is not None else None
+            entry = (
+                self.cassettes.lookup(rk.key, occurrence) if self.cassettes is not None else None
+            )
             if entry is None or entry.response is None:
                 message = miss_message(self.cassettes, rk, summarize(body, "embeddings"))
                 raise Reply(404, shapes.error_body(message, code="cassette_miss"))
@@ -401,16 +622,36 @@ class LLMGateway:
             if self.mode == "record" and self.cassettes is not None:
                 occurrence = self._occurrences[rk.key]
                 self._occurrences[rk.key] = occurrence + 1
-                self._record(CassetteEntry(
-                    key=rk.key, occurrence=occurrence, kind="embeddings", model=rk.model,
-                    summary=summarize(body, "embeddings"), request=body, response=response,
-                    usage=response.get("usage"), conversation_hash=rk.conversation_hash,
-                    sampling_hash=rk.sampling_hash, reply=f"{len(response.get('data') or [])} vectors",
-                    latency_ms=latency))
-        self._emit(meter(execution_id=execution_id, mode=self.mode, request=body, response=response,
-                         usage=response.get("usage"), estimated=self.mode == "scripted", latency_ms=latency,
-                         started_at=started, cassette_key=rk.key if self.mode in ("record", "replay") else None,
-                         stated=stated))
+                self._record(
+                    CassetteEntry(
+                        key=rk.key,
+                        occurrence=occurrence,
+                        kind="embeddings",
+                        model=rk.model,
+                        summary=summarize(body, "embeddings"),
+                        request=body,
+                        response=response,
+                        usage=response.get("usage"),
+                        conversation_hash=rk.conversation_hash,
+                        sampling_hash=rk.sampling_hash,
+                        reply=f"{len(response.get('data') or [])} vectors",
+                        latency_ms=latency,
+                    )
+                )
+        self._emit(
+            meter(
+                execution_id=execution_id,
+                mode=self.mode,
+                request=body,
+                response=response,
+                usage=response.get("usage"),
+                estimated=self.mode == "scripted",
+                latency_ms=latency,
+                started_at=started,
+                cassette_key=rk.key if self.mode in ("record", "replay") else None,
+                stated=stated,
+            )
+        )
         await respond(send, 200, orjson.dumps(response), self.mode)
 
     async def _models(self, send: Send) -> None:
@@ -422,8 +663,9 @@ class LLMGateway:
                 raise Reply(exc.status, exc.body) from None
             await respond(send, reply.status, reply.body, self.mode)
             return
-        ids = self.cassettes.models() if self.mode == "replay" and self.cassettes is not None else []
+        ids = (
+            self.cassettes.models() if self.mode == "replay" and self.cassettes is not None else []
+        )
         owner = f"walab-{self.mode}"
         data = [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in ids]
         await respond(send, 200, orjson.dumps({"object": "list", "data": data}), self.mode)
-

@@ -15,7 +15,14 @@ from typing import Any
 
 from lab.llm import shapes, tokens
 from lab.llm.model import LLMCall
-from lab.llm.prices import BY_NO_TOKENS, BY_SCRIPT, StatedCost, cost_from_usage, cost_usd, price_call
+from lab.llm.prices import (
+    BY_NO_TOKENS,
+    BY_SCRIPT,
+    StatedCost,
+    cost_from_usage,
+    cost_usd,
+    price_call,
+)
 
 
 def usage_counts(usage: dict[str, Any] | None) -> tuple[int, int, int] | None:
@@ -35,7 +42,11 @@ def estimate_usage(request: dict[str, Any], response: dict[str, Any] | None) -> 
     prompt = tokens.count_messages(request.get("messages") or [], model, request.get("tools"))
     message = ((response or {}).get("choices") or [{}])[0].get("message") or {}
     completion = tokens.count_reply(message, model)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def reported_usage(usage: Any, response: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -47,11 +58,24 @@ def reported_usage(usage: Any, response: dict[str, Any] | None) -> dict[str, Any
     return usage
 
 
-def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], response: dict[str, Any] | None,
-          usage: dict[str, Any] | None, estimated: bool, latency_ms: float, started_at: float,
-          cassette_key: str | None = None, status: int = 200, error: str | None = None,
-          streamed: bool = False, cost: float | None = None, priced_by: str | None = None,
-          stated: StatedCost | None = None) -> LLMCall:
+def meter(
+    *,
+    execution_id: str | None,
+    mode: str,
+    request: dict[str, Any],
+    response: dict[str, Any] | None,
+    usage: dict[str, Any] | None,
+    estimated: bool,
+    latency_ms: float,
+    started_at: float,
+    cassette_key: str | None = None,
+    status: int = 200,
+    error: str | None = None,
+    streamed: bool = False,
+    cost: float | None = None,
+    priced_by: str | None = None,
+    stated: StatedCost | None = None,
+) -> LLMCall:
     """The metering record of one call.
 
     `cost` and `priced_by` are a cost already known (a replayed recording's); `stated` is the cost
@@ -59,7 +83,12 @@ def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], respo
     """
     model = str((response or {}).get("model") or request.get("model") or "")
     counts = usage_counts(usage)
-    if status == 200 and response is not None and "messages" in request and reported_usage(usage, response) is None:
+    if (
+        status == 200
+        and response is not None
+        and "messages" in request
+        and reported_usage(usage, response) is None
+    ):
         counts = usage_counts(estimate_usage(request, response))
         estimated = True
     inp, out, cached = counts or (0, 0, 0)
@@ -68,17 +97,37 @@ def meter(*, execution_id: str | None, mode: str, request: dict[str, Any], respo
         if mode == "scripted":
             cost, priced_by = 0.0, BY_SCRIPT
         elif status == 200:
-            cost, priced_by = price_call(stated=stated or cost_from_usage(usage), reported_model=model,
-                                         requested_model=str(request.get("model") or ""),
-                                         input_tokens=inp, output_tokens=out, cached_tokens=cached)
+            cost, priced_by = price_call(
+                stated=stated or cost_from_usage(usage),
+                reported_model=model,
+                requested_model=str(request.get("model") or ""),
+                input_tokens=inp,
+                output_tokens=out,
+                cached_tokens=cached,
+            )
         if cost is None and status != 200 and not streamed and inp == out == 0:
             # A call refused before any reply (a replay miss, a 4xx/5xx) used nothing and is not
             # billed; a stream that failed midway may have spent tokens nobody counted: unknown.
             cost, priced_by = 0.0, BY_NO_TOKENS
-    return LLMCall(execution_id=execution_id, model=model, mode=mode, input_tokens=inp, output_tokens=out,
-                   cached_tokens=cached, estimated=estimated, cost_usd=cost, priced_by=priced_by,
-                   latency_ms=latency_ms, cassette_key=cassette_key, status=status, error=error,
-                   streamed=streamed, started_at=started_at, request=request, response=response)
+    return LLMCall(
+        execution_id=execution_id,
+        model=model,
+        mode=mode,
+        input_tokens=inp,
+        output_tokens=out,
+        cached_tokens=cached,
+        estimated=estimated,
+        cost_usd=cost,
+        priced_by=priced_by,
+        latency_ms=latency_ms,
+        cassette_key=cassette_key,
+        status=status,
+        error=error,
+        streamed=streamed,
+        started_at=started_at,
+        request=request,
+        response=response,
+    )
 
 
 @dataclass(slots=True)
@@ -94,8 +143,9 @@ class OutputUsage:
     cost_usd: float | None = None
 
 
-def usage_from_outputs(outputs: Any, *, models: dict[str, str] | None = None,
-                       default_model: str | None = None) -> list[OutputUsage]:
+def usage_from_outputs(
+    outputs: Any, *, models: dict[str, str] | None = None, default_model: str | None = None
+) -> list[OutputUsage]:
     """Token usage in an execution's outputs: `{task_id: outputs}` (also nested, e.g. ForEach
     values) or a `taskRunList` of `{taskId, outputs}`.
 
@@ -114,7 +164,9 @@ def usage_from_outputs(outputs: Any, *, models: dict[str, str] | None = None,
     return found
 
 
-def _walk(task_id: str, value: Any, found: list[OutputUsage], models: dict[str, str], default: str | None) -> None:
+def _walk(
+    task_id: str, value: Any, found: list[OutputUsage], models: dict[str, str], default: str | None
+) -> None:
     if not isinstance(value, dict):
         return
     token_usage = value.get("tokenUsage")
@@ -122,24 +174,49 @@ def _walk(task_id: str, value: Any, found: list[OutputUsage], models: dict[str, 
         model = models.get(task_id) or default
         inp = int(token_usage.get("inputTokenCount") or 0)
         out = int(token_usage.get("outputTokenCount") or 0)
-        found.append(OutputUsage(task_id, "plugin-ai tokenUsage", model, inp, out, 0,
-                                 cost_usd(model, inp, out) if model else None))
+        found.append(
+            OutputUsage(
+                task_id,
+                "plugin-ai tokenUsage",
+                model,
+                inp,
+                out,
+                0,
+                cost_usd(model, inp, out) if model else None,
+            )
+        )
         return
     counts = usage_counts(value.get("usage"))
     if counts is not None:
         model = str(value.get("model") or models.get(task_id) or default or "") or None
         inp, out, cached = counts
-        found.append(OutputUsage(task_id, "plugin-openai usage", model, inp, out, cached,
-                                 cost_usd(model, inp, out, cached) if model else None))
+        found.append(
+            OutputUsage(
+                task_id,
+                "plugin-openai usage",
+                model,
+                inp,
+                out,
+                cached,
+                cost_usd(model, inp, out, cached) if model else None,
+            )
+        )
         return
     for child in value.values():  # ForEach / Parallel outputs nest by iteration value
         _walk(task_id, child, found, models, default)
 
 
-def usage_from_metrics(metrics: list[dict[str, Any]], *, model: str | None = None) -> OutputUsage | None:
+def usage_from_metrics(
+    metrics: list[dict[str, Any]], *, model: str | None = None
+) -> OutputUsage | None:
     """Token usage from an execution's metrics (`GET /api/v1/main/metrics/{executionId}`), summed."""
-    names = {"input.token.count": 0, "output.token.count": 0, "usage.prompt.tokens": 0,
-             "usage.completion.tokens": 0, "usage.prompt.cached_tokens": 0}
+    names = {
+        "input.token.count": 0,
+        "output.token.count": 0,
+        "usage.prompt.tokens": 0,
+        "usage.completion.tokens": 0,
+        "usage.prompt.cached_tokens": 0,
+    }
     for m in metrics:
         if isinstance(m, dict) and m.get("name") in names:
             names[m["name"]] += int(m.get("value") or 0)
@@ -148,4 +225,12 @@ def usage_from_metrics(metrics: list[dict[str, Any]], *, model: str | None = Non
     if not inp and not out:
         return None
     cached = names["usage.prompt.cached_tokens"]
-    return OutputUsage("*", "metrics", model, inp, out, cached, cost_usd(model, inp, out, cached) if model else None)
+    return OutputUsage(
+        "*",
+        "metrics",
+        model,
+        inp,
+        out,
+        cached,
+        cost_usd(model, inp, out, cached) if model else None,
+    )

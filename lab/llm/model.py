@@ -23,7 +23,9 @@ class LLMCall:
     cached_tokens: int = 0
     estimated: bool = False  # tokens counted with tiktoken, not reported by the upstream
     cost_usd: float | None = None
-    priced_by: str | None = None  # what priced it (lab.llm.prices: BY_HEADER, BY_MODEL, ...); None: unknown
+    priced_by: str | None = (
+        None  # what priced it (lab.llm.prices: BY_HEADER, BY_MODEL, ...); None: unknown
+    )
     latency_ms: float = 0.0
     cassette_key: str | None = None
     status: int = 200

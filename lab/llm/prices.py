@@ -73,8 +73,15 @@ def cost_from_usage(usage: Any) -> StatedCost | None:
     return StatedCost(usd, BY_USAGE_COST) if usd is not None else None
 
 
-def price_call(*, stated: StatedCost | None, reported_model: str | None, requested_model: str | None,
-               input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> tuple[float | None, str | None]:
+def price_call(
+    *,
+    stated: StatedCost | None,
+    reported_model: str | None,
+    requested_model: str | None,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int = 0,
+) -> tuple[float | None, str | None]:
     """(cost, what priced it) in the order of this module's docstring; (None, None) when unknown."""
     if stated is not None:
         return stated.usd, stated.where
@@ -87,8 +94,13 @@ def price_call(*, stated: StatedCost | None, reported_model: str | None, request
 
 
 @lru_cache(maxsize=4096)
-def cost_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
-             provider: str = "openai") -> float | None:
+def cost_usd(
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int = 0,
+    provider: str = "openai",
+) -> float | None:
     """USD cost of a call, or None when genai-prices does not know the model (never 0 for unknown).
 
     `input_tokens` includes `cached_tokens`, as OpenAI's `prompt_tokens` does.
@@ -98,8 +110,11 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: i
         return None
     from genai_prices import Usage, calc_price
 
-    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens,
-                  cache_read_tokens=cached_tokens or None)
+    usage = Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_read_tokens=cached_tokens or None,
+    )
     try:
         price = calc_price(usage, model, provider_id=provider)
     except LookupError:
@@ -108,8 +123,14 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int, cached_tokens: i
 
 
 @lru_cache(maxsize=1024)
-def transcription_cost_usd(model: str, audio_seconds: float | None, input_tokens: int = 0, output_tokens: int = 0,
-                           audio_tokens: int = 0, provider: str = "openai") -> float | None:
+def transcription_cost_usd(
+    model: str,
+    audio_seconds: float | None,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    audio_tokens: int = 0,
+    provider: str = "openai",
+) -> float | None:
     """USD cost of a transcription: by audio duration for the models genai-prices prices per audio
     hour (whisper-1), by tokens for the token-priced ones (gpt-4o-transcribe); None when unknown.
 
@@ -121,7 +142,11 @@ def transcription_cost_usd(model: str, audio_seconds: float | None, input_tokens
     from genai_prices import Usage, calc_price
 
     if input_tokens or output_tokens:
-        usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, input_audio_tokens=audio_tokens or None)
+        usage = Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            input_audio_tokens=audio_tokens or None,
+        )
     elif audio_seconds:
         usage = Usage(audio_seconds=audio_seconds)
     else:
@@ -142,7 +167,9 @@ def warm_up() -> None:
     first metered call does not wait for it."""
     if _warming:
         return
-    thread = threading.Thread(target=cost_usd, args=("gpt-4o-mini", 1, 1), name="walab-prices", daemon=True)
+    thread = threading.Thread(
+        target=cost_usd, args=("gpt-4o-mini", 1, 1), name="walab-prices", daemon=True
+    )
     _warming.append(thread)
     thread.start()
 

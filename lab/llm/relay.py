@@ -17,10 +17,15 @@ from lab.llm.upstream import Upstream, UpstreamError
 def check_upstream(upstream: Upstream, mode: str) -> None:
     """Refuse (503) to forward to OpenAI without a key; a local server (Ollama, vLLM) may not need one."""
     if not upstream.has_key and "api.openai.com" in upstream.url:
-        raise Reply(503, shapes.error_body(
-            f"{mode} mode forwards to {upstream.url} but the lab has no OPENAI_API_KEY; set it "
-            "(and OPENAI_BASE_URL for another OpenAI-compatible server), or use --llm replay / scripted",
-            type_="upstream_not_configured", code="missing_upstream_key"))
+        raise Reply(
+            503,
+            shapes.error_body(
+                f"{mode} mode forwards to {upstream.url} but the lab has no OPENAI_API_KEY; set it "
+                "(and OPENAI_BASE_URL for another OpenAI-compatible server), or use --llm replay / scripted",
+                type_="upstream_not_configured",
+                code="missing_upstream_key",
+            ),
+        )
 
 
 class StreamFailed(UpstreamError):
@@ -38,8 +43,9 @@ class RelayedStream:
     latency_ms: float
 
 
-async def relay_stream(upstream: Upstream, body: dict[str, Any], send: Send, include_usage: bool,
-                       mode: str) -> RelayedStream:
+async def relay_stream(
+    upstream: Upstream, body: dict[str, Any], send: Send, include_usage: bool, mode: str
+) -> RelayedStream:
     """Relay an upstream SSE stream to the client as it comes.
 
     The closing `[DONE]` event is left to the caller, which meters the call first. An error event
@@ -47,12 +53,17 @@ async def relay_stream(upstream: Upstream, body: dict[str, Any], send: Send, inc
     """
     # Ask the upstream for usage even when the client did not, for exact metering; the
     # usage-only chunk is then kept from the client, which did not ask for it.
-    upstream_body = {**body, "stream_options": {**(body.get("stream_options") or {}), "include_usage": True}}
+    upstream_body = {
+        **body,
+        "stream_options": {**(body.get("stream_options") or {}), "include_usage": True},
+    }
     chunks: list[dict[str, Any]] = []
     answered = False
     try:
         async with upstream.chat_stream(upstream_body) as stream:
-            await send({"type": "http.response.start", "status": 200, "headers": headers(SSE, mode)})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": headers(SSE, mode)}
+            )
             answered = True
             async for payload in stream.payloads:
                 if payload == "[DONE]":
@@ -66,16 +77,29 @@ async def relay_stream(upstream: Upstream, body: dict[str, Any], send: Send, inc
                 chunks.append(chunk)
                 if not include_usage and shapes.is_usage_only(chunk):
                     continue
-                await send({"type": "http.response.body", "body": b"data: " + payload.encode() + b"\n\n",
-                            "more_body": True})
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"data: " + payload.encode() + b"\n\n",
+                        "more_body": True,
+                    }
+                )
             latency_ms = (time.perf_counter() - stream.sent_at) * 1000
     except UpstreamError as exc:
         if answered:
             # The status line is gone; end the stream with an error event the client can read.
-            await send({"type": "http.response.body", "body": b"data: " + exc.body + b"\n\n", "more_body": False})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"data: " + exc.body + b"\n\n",
+                    "more_body": False,
+                }
+            )
             exc.answered = True
         raise
-    return RelayedStream(shapes.completion_from_chunks(chunks), chunks, stream.stated_cost, latency_ms)
+    return RelayedStream(
+        shapes.completion_from_chunks(chunks), chunks, stream.stated_cost, latency_ms
+    )
 
 
 def loads(data: bytes) -> Any:

@@ -8,9 +8,11 @@ from typing import Any, Iterable
 REDACTED = "[REDACTED]"
 
 # Field names whose value is a credential, whatever it looks like.
-_SECRET_NAMES = re.compile(r"^(authorization|proxy-authorization|api[-_]?key|x-api-key|openai[-_]api[-_]key|"
-                           r"access[-_]?token|refresh[-_]?token|secret|client[-_]?secret|password|cookie|set-cookie)$",
-                           re.IGNORECASE)
+_SECRET_NAMES = re.compile(
+    r"^(authorization|proxy-authorization|api[-_]?key|x-api-key|openai[-_]api[-_]key|"
+    r"access[-_]?token|refresh[-_]?token|secret|client[-_]?secret|password|cookie|set-cookie)$",
+    re.IGNORECASE,
+)
 # Values that look like credentials: OpenAI/Anthropic-style keys, bearer tokens, Meta tokens,
 # AWS access keys, GitHub and Slack tokens, Google API keys, walab's own keys.
 _SECRET_VALUES = re.compile(
@@ -23,6 +25,8 @@ _SECRET_VALUES = re.compile(
     r"|\bAIza[0-9A-Za-z_\-]{30,}"
     r"|\bwalab-[A-Za-z0-9_\-]{16,}"
 )
+
+
 class Scrubber:
     """Replaces secrets in nested JSON-like data.
 
@@ -56,8 +60,14 @@ class Scrubber:
     def data(self, value: Any) -> Any:
         """A copy of nested dicts/lists with secret fields and secret-looking strings redacted."""
         if isinstance(value, dict):
-            return {k: (REDACTED if isinstance(k, str) and _SECRET_NAMES.match(k) and v else self.data(v))
-                    for k, v in value.items()}
+            return {
+                k: (
+                    REDACTED
+                    if isinstance(k, str) and _SECRET_NAMES.match(k) and v
+                    else self.data(v)
+                )
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self.data(v) for v in value]
         if isinstance(value, str):

@@ -73,8 +73,10 @@ def _wheel_data_dir() -> Path:
     # find_spec locates the package without importing it (its import loads a 74 MB extension).
     spec = importlib.util.find_spec("bpe_openai")
     if spec is None or not spec.submodule_search_locations:
-        raise LabError("the bpe-openai package is not installed; walab counts tokens offline with its encodings",
-                       fix="install walab's dependencies: ./walab --version (or pip install bpe-openai)")
+        raise LabError(
+            "the bpe-openai package is not installed; walab counts tokens offline with its encodings",
+            fix="install walab's dependencies: ./walab --version (or pip install bpe-openai)",
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
@@ -127,7 +129,11 @@ def _load_compiled(path: Path) -> dict[str, Any] | None:
     except (OSError, EOFError, ValueError, TypeError):
         return None
     keys = {"name", "pat_str", "mergeable_ranks", "special_tokens"}
-    if not isinstance(args, dict) or set(args) != keys or not isinstance(args["mergeable_ranks"], dict):
+    if (
+        not isinstance(args, dict)
+        or set(args) != keys
+        or not isinstance(args["mergeable_ranks"], dict)
+    ):
         return None
     return args
 
@@ -136,8 +142,14 @@ def _save_compiled(path: Path, enc: Any) -> None:
     import marshal
     import tempfile
 
-    data = marshal.dumps({"name": enc.name, "pat_str": enc._pat_str, "mergeable_ranks": enc._mergeable_ranks,
-                          "special_tokens": enc._special_tokens})
+    data = marshal.dumps(
+        {
+            "name": enc.name,
+            "pat_str": enc._pat_str,
+            "mergeable_ranks": enc._mergeable_ranks,
+            "special_tokens": enc._special_tokens,
+        }
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -160,7 +172,9 @@ def _count(encoding_name: str, text: str) -> int:
     return len(encoding(encoding_name).encode(text, disallowed_special=()))
 
 
-def count_messages(messages: list[dict[str, Any]], model: str = "gpt-4o-mini", tools: list[Any] | None = None) -> int:
+def count_messages(
+    messages: list[dict[str, Any]], model: str = "gpt-4o-mini", tools: list[Any] | None = None
+) -> int:
     """Prompt tokens of a chat request, framing included (an estimate when tools are present)."""
     name = encoding_name_for(model)
     total = REPLY_PRIMING

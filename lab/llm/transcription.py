@@ -61,34 +61,53 @@ class TranscriptionRequest:
 
     def key(self) -> str:
         """The cassette key: the audio's hash, the model and the fields that change the text."""
-        parts = [self.audio_sha256, self.model, self.fields.get("language", ""), self.fields.get("prompt", ""),
-                 self.fields.get("temperature", "")]
+        parts = [
+            self.audio_sha256,
+            self.model,
+            self.fields.get("language", ""),
+            self.fields.get("prompt", ""),
+            self.fields.get("temperature", ""),
+        ]
         return "tr-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
     def summary(self) -> dict[str, Any]:
         """What the cassette and the metering record show of the request (never the audio)."""
-        out: dict[str, Any] = {"model": self.model, "audio_sha256": self.audio_sha256, "bytes": len(self.audio),
-                               "filename": self.filename}
+        out: dict[str, Any] = {
+            "model": self.model,
+            "audio_sha256": self.audio_sha256,
+            "bytes": len(self.audio),
+            "filename": self.filename,
+        }
         seconds = self.audio_seconds
         if seconds is not None:
             out["seconds"] = round(seconds, 2)
-        out.update({k: v for k, v in self.fields.items() if k in ("language", "prompt", "temperature")})
+        out.update(
+            {k: v for k, v in self.fields.items() if k in ("language", "prompt", "temperature")}
+        )
         return out
 
     def describe(self) -> str:
         seconds = self.audio_seconds
         length = f", {seconds:.1f} s" if seconds is not None else ""
-        return (f"a transcription by {self.model} of audio sha256 {self.audio_sha256[:16]}… "
-                f"({self.filename}, {len(self.audio)} bytes{length}) (key {self.key()})")
+        return (
+            f"a transcription by {self.model} of audio sha256 {self.audio_sha256[:16]}… "
+            f"({self.filename}, {len(self.audio)} bytes{length}) (key {self.key()})"
+        )
 
 
 def parse_request(raw: bytes, content_type: str) -> TranscriptionRequest:
     """The request, or a 400 saying what is missing (as OpenAI's API would)."""
     if not content_type.startswith("multipart/form-data"):
-        raise Reply(400, shapes.error_body(
-            f"{PATH} takes multipart/form-data (a `file` part and a `model` field), not {content_type or 'no type'}",
-            param="file"))
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+        raise Reply(
+            400,
+            shapes.error_body(
+                f"{PATH} takes multipart/form-data (a `file` part and a `model` field), not {content_type or 'no type'}",
+                param="file",
+            ),
+        )
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
     fields: dict[str, str] = {}
     audio, filename, audio_type = None, "", ""
     for part in message.iter_parts():
@@ -101,17 +120,29 @@ def parse_request(raw: bytes, content_type: str) -> TranscriptionRequest:
             payload = part.get_payload(decode=True) or b""
             fields[str(name)] = payload.decode("utf-8", "replace")
     if not audio:
-        raise Reply(400, shapes.error_body("a transcription needs the audio as the multipart part `file`",
-                                           param="file"))
+        raise Reply(
+            400,
+            shapes.error_body(
+                "a transcription needs the audio as the multipart part `file`", param="file"
+            ),
+        )
     model = fields.pop("model", "")
     if not model:
-        raise Reply(400, shapes.error_body("a transcription needs `model` (e.g. whisper-1, gpt-4o-transcribe)",
-                                           param="model"))
+        raise Reply(
+            400,
+            shapes.error_body(
+                "a transcription needs `model` (e.g. whisper-1, gpt-4o-transcribe)", param="model"
+            ),
+        )
     fmt = fields.get("response_format") or "json"
     if fmt not in FORMATS:
-        raise Reply(400, shapes.error_body(
-            f"response_format {fmt!r} is not served by the walab gateway; use one of {', '.join(FORMATS)}",
-            param="response_format"))
+        raise Reply(
+            400,
+            shapes.error_body(
+                f"response_format {fmt!r} is not served by the walab gateway; use one of {', '.join(FORMATS)}",
+                param="response_format",
+            ),
+        )
     return TranscriptionRequest(model, audio, filename, audio_type, fields)
 
 
@@ -122,7 +153,9 @@ def response_bytes(response: dict[str, Any], fmt: str) -> tuple[bytes, bytes]:
     return b"application/json", orjson.dumps(response)
 
 
-def transcription_usage(request: TranscriptionRequest, response: dict[str, Any] | None) -> dict[str, Any]:
+def transcription_usage(
+    request: TranscriptionRequest, response: dict[str, Any] | None
+) -> dict[str, Any]:
     """The usage to meter: the upstream's when it reported one, else the audio's duration."""
     usage = (response or {}).get("usage")
     if isinstance(usage, dict) and usage.get("type") in ("duration", "tokens"):
@@ -161,17 +194,28 @@ def miss_message(store: Any, request: TranscriptionRequest) -> str:
     if store is None:
         return f"replay mode has no cassettes loaded, so it cannot answer {request.describe()}; {how_to_record(store)}"
     recorded = store.of_kind(KIND)
-    same_audio = [e for e in recorded if (e.summary or {}).get("audio_sha256") == request.audio_sha256]
+    same_audio = [
+        e for e in recorded if (e.summary or {}).get("audio_sha256") == request.audio_sha256
+    ]
     if same_audio:
         other = same_audio[-1]
-        return (f"replay: the cassette has this audio (key {other.key} in {other.source}, model "
-                f"{other.model}, fields {_fields(other.summary)}) but not {request.describe()} with fields "
-                f"{_fields(request.summary())}. Re-record it to accept the change: {how_to_record(store)}")
-    heard = "; ".join(f"{(e.summary or {}).get('audio_sha256', '?')[:16]}… {e.reply!r}" for e in recorded[-3:])
-    known = (f" The cassettes hold {len(recorded)} transcription(s) of other audio ({heard})." if recorded
-             else " The cassettes hold no transcription.")
-    return (f"replay: no recording of {request.describe()}: this audio was never transcribed while recording. "
-            f"Searched: {store.describe()}.{known} {how_to_record(store)}")
+        return (
+            f"replay: the cassette has this audio (key {other.key} in {other.source}, model "
+            f"{other.model}, fields {_fields(other.summary)}) but not {request.describe()} with fields "
+            f"{_fields(request.summary())}. Re-record it to accept the change: {how_to_record(store)}"
+        )
+    heard = "; ".join(
+        f"{(e.summary or {}).get('audio_sha256', '?')[:16]}… {e.reply!r}" for e in recorded[-3:]
+    )
+    known = (
+        f" The cassettes hold {len(recorded)} transcription(s) of other audio ({heard})."
+        if recorded
+        else " The cassettes hold no transcription."
+    )
+    return (
+        f"replay: no recording of {request.describe()}: this audio was never transcribed while recording. "
+        f"Searched: {store.describe()}.{known} {how_to_record(store)}"
+    )
 
 
 def _fields(summary: dict[str, Any] | None) -> str:
@@ -180,15 +224,24 @@ def _fields(summary: dict[str, Any] | None) -> str:
     return str(shown or "{}")
 
 
-async def serve(gateway: Any, raw: bytes, content_type: str, execution_id: str | None, send: Any) -> None:
+async def serve(
+    gateway: Any, raw: bytes, content_type: str, execution_id: str | None, send: Any
+) -> None:
     """Answer one transcription request in the gateway's mode, metered like any call."""
 
     request = parse_request(raw, content_type)
     mode, key, started = gateway.mode, request.key(), gateway._now()
     summary = request.summary()
 
-    def metered(response: dict[str, Any] | None, *, status: int = 200, error: str | None = None,
-                latency_ms: float = 0.0, cost: float | None = None, priced_by: str | None = None) -> LLMCall:
+    def metered(
+        response: dict[str, Any] | None,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        latency_ms: float = 0.0,
+        cost: float | None = None,
+        priced_by: str | None = None,
+    ) -> LLMCall:
         usage = transcription_usage(request, response) if response is not None else {}
         inp, out = token_counts(usage)
         seconds = usage.get("seconds") if usage.get("type") == "duration" else request.audio_seconds
@@ -197,14 +250,28 @@ async def serve(gateway: Any, raw: bytes, content_type: str, execution_id: str |
                 cost, priced_by = 0.0, BY_SCRIPT
             else:
                 details = usage.get("input_token_details") or {}
-                cost = transcription_cost_usd(request.model, seconds, inp, out, int(details.get("audio_tokens") or 0))
+                cost = transcription_cost_usd(
+                    request.model, seconds, inp, out, int(details.get("audio_tokens") or 0)
+                )
                 priced_by = BY_MODEL if cost is not None else None
-        call = LLMCall(execution_id=execution_id, model=request.model, mode=mode, input_tokens=inp, output_tokens=out,
-                       estimated=usage.get("type") == "duration" and not (response or {}).get("usage"),
-                       cost_usd=cost, priced_by=priced_by, latency_ms=latency_ms,
-                       cassette_key=key if mode in ("record", "replay") else None, status=status, error=error,
-                       started_at=started, request={"transcription": summary}, response=response,
-                       audio_seconds=seconds)
+        call = LLMCall(
+            execution_id=execution_id,
+            model=request.model,
+            mode=mode,
+            input_tokens=inp,
+            output_tokens=out,
+            estimated=usage.get("type") == "duration" and not (response or {}).get("usage"),
+            cost_usd=cost,
+            priced_by=priced_by,
+            latency_ms=latency_ms,
+            cassette_key=key if mode in ("record", "replay") else None,
+            status=status,
+            error=error,
+            started_at=started,
+            request={"transcription": summary},
+            response=response,
+            audio_seconds=seconds,
+        )
         gateway._emit(call)
         return call
 
@@ -217,13 +284,17 @@ async def serve(gateway: Any, raw: bytes, content_type: str, execution_id: str |
             metered(None, status=404, error=message)
             raise Reply(404, shapes.error_body(message, code="cassette_miss"))
         response = entry.response
-        metered(response, latency_ms=entry.latency_ms, cost=entry.cost_usd, priced_by=entry.priced_by)
+        metered(
+            response, latency_ms=entry.latency_ms, cost=entry.cost_usd, priced_by=entry.priced_by
+        )
     elif mode == "scripted":
         text = gateway.heard.text(request.audio_sha256)
         if text is None:
-            message = (f"scripted mode has no transcription for {request.describe()}; the lab hears the voice notes "
-                       f"it synthesises (`/voice \"texto\"`, a scenario's `voice: {{say: …}}`) as the words said "
-                       f"({len(gateway.heard)} known); for a recording, use --llm replay with a cassette or --llm record")
+            message = (
+                f"scripted mode has no transcription for {request.describe()}; the lab hears the voice notes "
+                f'it synthesises (`/voice "texto"`, a scenario\'s `voice: {{say: …}}`) as the words said '
+                f"({len(gateway.heard)} known); for a recording, use --llm replay with a cassette or --llm record"
+            )
             metered(None, status=404, error=message)
             raise Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
         response = {"text": text}
@@ -241,20 +312,41 @@ async def serve(gateway: Any, raw: bytes, content_type: str, execution_id: str |
             metered(None, status=exc.status, error=error_message(exc.body))
             raise Reply(exc.status, exc.body) from None
         response = loads(reply.body) or {}
-        call = metered(response, latency_ms=reply.latency_ms,
-                       cost=reply.stated_cost.usd if reply.stated_cost else None,
-                       priced_by=reply.stated_cost.where if reply.stated_cost else None)
+        call = metered(
+            response,
+            latency_ms=reply.latency_ms,
+            cost=reply.stated_cost.usd if reply.stated_cost else None,
+            priced_by=reply.stated_cost.where if reply.stated_cost else None,
+        )
         if mode == "record" and gateway.cassettes is not None:
             occurrence = gateway._occurrences[key]
             gateway._occurrences[key] = occurrence + 1
-            call.error = gateway._record(CassetteEntry(
-                key=key, occurrence=occurrence, kind=KIND, model=request.model, summary=summary, request=summary,
-                response=response, usage=transcription_usage(request, response), cost_usd=call.cost_usd,
-                priced_by=call.priced_by, reply=str(response.get("text") or ""), latency_ms=reply.latency_ms))
+            call.error = gateway._record(
+                CassetteEntry(
+                    key=key,
+                    occurrence=occurrence,
+                    kind=KIND,
+                    model=request.model,
+                    summary=summary,
+                    request=summary,
+                    response=response,
+                    usage=transcription_usage(request, response),
+                    cost_usd=call.cost_usd,
+                    priced_by=call.priced_by,
+                    reply=str(response.get("text") or ""),
+                    latency_ms=reply.latency_ms,
+                )
+            )
     if request.response_format == "json":
         response = {k: v for k, v in response.items() if k in ("text", "usage", "logprobs")}
     content_type_out, body = response_bytes(response, request.response_format)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": headers(content_type_out, mode, key if mode in ("record", "replay") else None, len(body))})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": headers(
+                content_type_out, mode, key if mode in ("record", "replay") else None, len(body)
+            ),
+        }
+    )
     await send({"type": "http.response.body", "body": body})
-

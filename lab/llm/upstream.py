@@ -89,7 +89,9 @@ class Upstream:
         timeout: seconds before a call is answered 504.
     """
 
-    def __init__(self, url: str | None, key: str | None, *, http: Any = None, timeout: float = 120.0) -> None:
+    def __init__(
+        self, url: str | None, key: str | None, *, http: Any = None, timeout: float = 120.0
+    ) -> None:
         self.url = url or "https://api.openai.com/v1"
         self._key = key
         self._http = http
@@ -121,15 +123,24 @@ class Upstream:
         if self._client is None:
             import openai
 
-            self._client = openai.AsyncOpenAI(base_url=self.url, api_key=self._key or "missing-key",
-                                              max_retries=0, timeout=self._timeout, http_client=self._http)
+            self._client = openai.AsyncOpenAI(
+                base_url=self.url,
+                api_key=self._key or "missing-key",
+                max_retries=0,
+                timeout=self._timeout,
+                http_client=self._http,
+            )
         return self._client
 
     def _split(self, resource: Any, name: str, body: dict[str, Any]) -> dict[str, Any]:
         # The SDK's create() takes typed keyword arguments; whatever it does not know goes in extra_body.
         known = self._params.get(name)
         if known is None:
-            known = {p for p in inspect.signature(resource.create).parameters if not p.startswith("extra_")}
+            known = {
+                p
+                for p in inspect.signature(resource.create).parameters
+                if not p.startswith("extra_")
+            }
             known -= {"timeout"}
             self._params[name] = known
         kwargs = {k: v for k, v in body.items() if k in known}
@@ -153,7 +164,9 @@ class Upstream:
             latency_ms = http.elapsed.total_seconds() * 1000
         except RuntimeError:  # not closed yet (a client that reads lazily)
             latency_ms = (time.perf_counter() - sent_at) * 1000
-        return UpstreamReply(http.status_code, http.content, cost_from_headers(http.headers), latency_ms)
+        return UpstreamReply(
+            http.status_code, http.content, cost_from_headers(http.headers), latency_ms
+        )
 
     async def chat(self, body: dict[str, Any]) -> UpstreamReply:
         """A non-streamed chat completion."""
@@ -172,15 +185,25 @@ class Upstream:
         verbose JSON) so the text can be recorded whatever format the client wants."""
         res = self._sdk().audio.transcriptions
         fields = dict(request.fields)
-        fields["response_format"] = "verbose_json" if request.response_format == "verbose_json" else "json"
-        kwargs: dict[str, Any] = {k: v for k, v in fields.items() if k in ("language", "prompt", "response_format")}
+        fields["response_format"] = (
+            "verbose_json" if request.response_format == "verbose_json" else "json"
+        )
+        kwargs: dict[str, Any] = {
+            k: v for k, v in fields.items() if k in ("language", "prompt", "response_format")
+        }
         if "temperature" in fields:
             kwargs["temperature"] = float(fields["temperature"])
         extra = {k: v for k, v in fields.items() if k not in kwargs and k != "temperature"}
         if extra:
             kwargs["extra_body"] = extra
-        upload = (request.filename, request.audio, request.content_type or "application/octet-stream")
-        return await self._call(lambda: res.with_raw_response.create(file=upload, model=request.model, **kwargs))
+        upload = (
+            request.filename,
+            request.audio,
+            request.content_type or "application/octet-stream",
+        )
+        return await self._call(
+            lambda: res.with_raw_response.create(file=upload, model=request.model, **kwargs)
+        )
 
     async def models(self) -> UpstreamReply:
         """The upstream's model list."""
@@ -213,13 +236,23 @@ class Upstream:
                 return self._key_refused(exc.status_code, body)
             return UpstreamError(exc.status_code, body)
         if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: it is a subclass
-            return UpstreamError(504, shapes.error_body(
-                f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
-                type_="timeout", code="upstream_timeout"))
+            return UpstreamError(
+                504,
+                shapes.error_body(
+                    f"the upstream LLM at {self.url} did not answer within {self._timeout:g} s",
+                    type_="timeout",
+                    code="upstream_timeout",
+                ),
+            )
         if isinstance(exc, openai.APIConnectionError):
-            return UpstreamError(502, shapes.error_body(
-                f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
-                type_="api_connection_error", code="upstream_unreachable"))
+            return UpstreamError(
+                502,
+                shapes.error_body(
+                    f"could not reach the upstream LLM at {self.url}: {exc.__cause__ or exc}",
+                    type_="api_connection_error",
+                    code="upstream_unreachable",
+                ),
+            )
         return exc
 
     def _key_refused(self, status: int, body: bytes) -> UpstreamError:
@@ -238,8 +271,10 @@ class Upstream:
             answered = f"{status} {'Unauthorized' if status == 401 else 'Bad Request'} from the upstream LLM at {self.url}"
             if self._key:
                 what = f"{answered}: it refused the API key"
-                fix = ("check OPENAI_API_KEY (a key of that server) and OPENAI_BASE_URL (the server the key belongs "
-                       "to); the lab sends no more calls to it with this key (restart it with the right one)")
+                fix = (
+                    "check OPENAI_API_KEY (a key of that server) and OPENAI_BASE_URL (the server the key belongs "
+                    "to); the lab sends no more calls to it with this key (restart it with the right one)"
+                )
             else:
                 what = f"{answered}: it wants an API key and OPENAI_API_KEY is not set"
                 fix = "set OPENAI_API_KEY to a key of that server (for a LiteLLM proxy, its master or a virtual key)"
@@ -247,9 +282,14 @@ class Upstream:
         else:
             what = f"403 Forbidden from the upstream LLM at {self.url}: the API key may not use this model or project"
             fix = "check OPENAI_API_KEY and OPENAI_BASE_URL, and the model name (LLM_MODEL) against that account"
-        error = UpstreamError(status, shapes.error_body(
-            f"{what} (it said: {said}); {fix}", type_="invalid_request_error",
-            code="invalid_api_key" if status == 401 else "upstream_forbidden"))
+        error = UpstreamError(
+            status,
+            shapes.error_body(
+                f"{what} (it said: {said}); {fix}",
+                type_="invalid_request_error",
+                code="invalid_api_key" if status == 401 else "upstream_forbidden",
+            ),
+        )
         if status == 401:
             self.refused = error
         return error
@@ -262,8 +302,10 @@ def _no_key_database(status: int, body: bytes) -> bool:
     from lab.llm.relay import loads
 
     error = (loads(body) or {}).get("error") if body.startswith(b"{") else None
-    return isinstance(error, dict) and (error.get("type") == "no_db_connection"
-                                        or str(error.get("message", "")).startswith("No connected db"))
+    return isinstance(error, dict) and (
+        error.get("type") == "no_db_connection"
+        or str(error.get("message", "")).startswith("No connected db")
+    )
 
 
 async def _data_lines(resp: Any) -> AsyncIterator[str]:

@@ -35,52 +35,120 @@ DEFAULT_SCENARIO = "scenarios/lead_qualification/qualify.yaml"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scenario", nargs="+", action="extend", metavar="FILE",
-                        help=f"scenario files or folders the users play (default: {DEFAULT_SCENARIO})")
-    parser.add_argument("--persona", nargs="+", action="extend", metavar="NAME",
-                        help="personas that play the user (not available yet: use --scenario)")
-    parser.add_argument("--users", type=int, default=10, help="concurrent users, closed loop (default 10)")
-    parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started per second (ramp-up)")
-    parser.add_argument("--duration", default="30s", help="how long users keep starting conversations (30s, 5m)")
-    parser.add_argument("--arrival-rate", type=float, metavar="PER_S",
-                        help="open loop: start this many conversations a second, whatever the latency "
-                             "(instead of --users)")
-    parser.add_argument("--max-in-flight", type=int, default=2000,
-                        help="open loop: conversations in flight per worker before new arrivals are counted as "
-                             "not started")
-    parser.add_argument("--think", default="0s", metavar="MIN[..MAX]",
-                        help="think time between a user's turns, e.g. 2s or 1s..5s (default 0)")
-    parser.add_argument("--turn-timeout", default="30s", help="a turn whose executions have not ended by then "
-                                                              "counts as timed out")
-    parser.add_argument("--llm", choices=("replay", "scripted", "live"),
-                        help="the model: replay (cassettes), scripted (the scenarios' `llm: scripted:` rules) or live "
-                             "(needs --cost-cap); default from the scenarios")
-    parser.add_argument("--cost-cap", type=float, metavar="USD",
-                        help="live model: stop the run once the LLM calls cost this much")
-    parser.add_argument("--faults", metavar="FILE", help="a fault plan (YAML: meta, graph, model shares)")
-    parser.add_argument("--kestra", metavar="URL", help="a real Kestra (default: the embedded engine); the project "
-                                                        "is deployed there first unless --no-deploy")
-    parser.add_argument("--no-deploy", action="store_true", help="with --kestra: use what is deployed there")
+    parser.add_argument(
+        "--scenario",
+        nargs="+",
+        action="extend",
+        metavar="FILE",
+        help=f"scenario files or folders the users play (default: {DEFAULT_SCENARIO})",
+    )
+    parser.add_argument(
+        "--persona",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="personas that play the user (not available yet: use --scenario)",
+    )
+    parser.add_argument(
+        "--users", type=int, default=10, help="concurrent users, closed loop (default 10)"
+    )
+    parser.add_argument(
+        "--spawn-rate", type=float, default=10.0, help="users started per second (ramp-up)"
+    )
+    parser.add_argument(
+        "--duration", default="30s", help="how long users keep starting conversations (30s, 5m)"
+    )
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        metavar="PER_S",
+        help="open loop: start this many conversations a second, whatever the latency "
+        "(instead of --users)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=2000,
+        help="open loop: conversations in flight per worker before new arrivals are counted as "
+        "not started",
+    )
+    parser.add_argument(
+        "--think",
+        default="0s",
+        metavar="MIN[..MAX]",
+        help="think time between a user's turns, e.g. 2s or 1s..5s (default 0)",
+    )
+    parser.add_argument(
+        "--turn-timeout",
+        default="30s",
+        help="a turn whose executions have not ended by then " "counts as timed out",
+    )
+    parser.add_argument(
+        "--llm",
+        choices=("replay", "scripted", "live"),
+        help="the model: replay (cassettes), scripted (the scenarios' `llm: scripted:` rules) or live "
+        "(needs --cost-cap); default from the scenarios",
+    )
+    parser.add_argument(
+        "--cost-cap",
+        type=float,
+        metavar="USD",
+        help="live model: stop the run once the LLM calls cost this much",
+    )
+    parser.add_argument(
+        "--faults", metavar="FILE", help="a fault plan (YAML: meta, graph, model shares)"
+    )
+    parser.add_argument(
+        "--kestra",
+        metavar="URL",
+        help="a real Kestra (default: the embedded engine); the project "
+        "is deployed there first unless --no-deploy",
+    )
+    parser.add_argument(
+        "--no-deploy", action="store_true", help="with --kestra: use what is deployed there"
+    )
     parser.add_argument("--port", type=int, help="the lab server's port (default 8765)")
-    parser.add_argument("--processes", type=int, default=1,
-                        help="Locust worker processes on this machine (one per core helps past one core)")
-    parser.add_argument("--master", action="store_true", help="wait for Locust workers on other machines")
-    parser.add_argument("--expect-workers", type=int, default=1, help="with --master: how many workers")
-    parser.add_argument("--worker", action="store_true", help="be a Locust worker of a master on another machine")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="Locust worker processes on this machine (one per core helps past one core)",
+    )
+    parser.add_argument(
+        "--master", action="store_true", help="wait for Locust workers on other machines"
+    )
+    parser.add_argument(
+        "--expect-workers", type=int, default=1, help="with --master: how many workers"
+    )
+    parser.add_argument(
+        "--worker", action="store_true", help="be a Locust worker of a master on another machine"
+    )
     parser.add_argument("--master-host", help="with --worker: the master's host")
-    parser.add_argument("--lab", metavar="URL", help="with --worker: the lab server of the master (its hub)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds which users get which faults and scenarios")
-    parser.add_argument("--grace", default="10s", help="after the run, how long running executions may finish")
+    parser.add_argument(
+        "--lab", metavar="URL", help="with --worker: the lab server of the master (its hub)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds which users get which faults and scenarios"
+    )
+    parser.add_argument(
+        "--grace", default="10s", help="after the run, how long running executions may finish"
+    )
     parser.add_argument("--progress", default="2s", help="seconds between progress lines (0: none)")
-    parser.add_argument("--out", default="load-report", help="folder of the report files (default load-report/)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
+    parser.add_argument(
+        "--out", default="load-report", help="folder of the report files (default load-report/)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the report as JSON instead of the table"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.persona:
-        raise ConfigError("personas are not available in walab load yet",
-                          fix="play scenario files with --scenario; personas will plug into "
-                              "lab.load.plan.conversation_scripts")
+        raise ConfigError(
+            "personas are not available in walab load yet",
+            fix="play scenario files with --scenario; personas will plug into "
+            "lab.load.plan.conversation_scripts",
+        )
     settings = load_settings(port=args.port, kestra_url=args.kestra)
     if args.worker:
         return _worker(args, settings)
@@ -88,25 +156,50 @@ def run(args: argparse.Namespace) -> int:
     scripts, warnings = conversation_scripts(paths)
     mode, scripted = _llm(args, scenarios_of(paths))
     settings.llm_mode = mode
-    options = LoadOptions(scripts=scripts, users=args.users, spawn_rate=args.spawn_rate,
-                          duration=_seconds(args.duration, "--duration"), arrival_rate=args.arrival_rate,
-                          max_in_flight=args.max_in_flight, think=_think(args.think),
-                          turn_timeout=_seconds(args.turn_timeout, "--turn-timeout"),
-                          faults=load_fault_plan(args.faults) if args.faults else FaultPlan(seed=args.seed),
-                          cost_cap=args.cost_cap, processes=args.processes,
-                          expect_workers=args.expect_workers if args.master else 0, seed=args.seed,
-                          grace=_seconds(args.grace, "--grace"), progress=_seconds(args.progress, "--progress"),
-                          out=Path(args.out), warnings=warnings)
+    options = LoadOptions(
+        scripts=scripts,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        duration=_seconds(args.duration, "--duration"),
+        arrival_rate=args.arrival_rate,
+        max_in_flight=args.max_in_flight,
+        think=_think(args.think),
+        turn_timeout=_seconds(args.turn_timeout, "--turn-timeout"),
+        faults=load_fault_plan(args.faults) if args.faults else FaultPlan(seed=args.seed),
+        cost_cap=args.cost_cap,
+        processes=args.processes,
+        expect_workers=args.expect_workers if args.master else 0,
+        seed=args.seed,
+        grace=_seconds(args.grace, "--grace"),
+        progress=_seconds(args.progress, "--progress"),
+        out=Path(args.out),
+        warnings=warnings,
+    )
     for warning in dict.fromkeys(warnings):
         print(f"walab load: {warning}", file=sys.stderr)
-    outcome = asyncio.run(LoadRun(settings, options, scripted=scripted, target_url=args.kestra,
-                                  deploy=not args.no_deploy).run())
+    outcome = asyncio.run(
+        LoadRun(
+            settings, options, scripted=scripted, target_url=args.kestra, deploy=not args.no_deploy
+        ).run()
+    )
     records = read_records(outcome.records_path)
-    report = build_report(records, outcome, {
-        "target": args.kestra or "embedded", "mode": "open loop" if args.arrival_rate else "closed loop",
-        "users": args.users, "spawn_rate": args.spawn_rate, "duration_s": options.duration,
-        "arrival_rate": args.arrival_rate, "think_s": list(options.think), "llm": mode,
-        "scenarios": [str(p) for p in paths], "faults": options.faults.describe(), "warnings": list(dict.fromkeys(warnings))})
+    report = build_report(
+        records,
+        outcome,
+        {
+            "target": args.kestra or "embedded",
+            "mode": "open loop" if args.arrival_rate else "closed loop",
+            "users": args.users,
+            "spawn_rate": args.spawn_rate,
+            "duration_s": options.duration,
+            "arrival_rate": args.arrival_rate,
+            "think_s": list(options.think),
+            "llm": mode,
+            "scenarios": [str(p) for p in paths],
+            "faults": options.faults.describe(),
+            "warnings": list(dict.fromkeys(warnings)),
+        },
+    )
     write_report(report, records, options.out)
     text = table(report)
     for secret in settings.secret_values():
@@ -124,10 +217,15 @@ def run(args: argparse.Namespace) -> int:
 def _llm(args: argparse.Namespace, scenarios: list[Any]) -> tuple[str, ScriptedReplies | None]:
     """The gateway's mode for the run, and the scripted rules every user shares."""
     sources = {sc.llm.source for sc in scenarios}
-    mode = args.llm or ("replay" if "cassette" in sources else "live" if "live" in sources else "scripted")
+    mode = args.llm or (
+        "replay" if "cassette" in sources else "live" if "live" in sources else "scripted"
+    )
     if mode == "live" and args.cost_cap is None:
-        raise ConfigError("a live model under load needs a cost cap", where="--llm live",
-                          fix="add --cost-cap USD (e.g. --cost-cap 2): the run stops when the calls cost that much")
+        raise ConfigError(
+            "a live model under load needs a cost cap",
+            where="--llm live",
+            fix="add --cost-cap USD (e.g. --cost-cap 2): the run stops when the calls cost that much",
+        )
     if mode != "scripted":
         return mode, None
     items: list[Any] = []
@@ -136,24 +234,46 @@ def _llm(args: argparse.Namespace, scenarios: list[Any]) -> tuple[str, ScriptedR
         items += scripted if isinstance(scripted, list) else [scripted] if scripted else []
     replies = ScriptedReplies(items, source="walab load")
     if replies.queue:
-        raise ConfigError("scripted replies in order cannot be shared by concurrent users: each would take "
-                          "another user's answer", where=", ".join(str(sc.path) for sc in scenarios),
-                          fix="write them as rules, `{match: REGEX, reply: ...}`, or use --llm replay")
+        raise ConfigError(
+            "scripted replies in order cannot be shared by concurrent users: each would take "
+            "another user's answer",
+            where=", ".join(str(sc.path) for sc in scenarios),
+            fix="write them as rules, `{match: REGEX, reply: ...}`, or use --llm replay",
+        )
     return mode, replies if items else None
 
 
 def _worker(args: argparse.Namespace, settings: Any) -> int:
     """Run a Locust worker of a master on another machine, against that master's lab."""
     if not args.master_host or not args.lab:
-        raise ConfigError("--worker needs the master's host and its lab URL",
-                          fix="walab load --worker --master-host HOST --lab http://HOST:8765")
+        raise ConfigError(
+            "--worker needs the master's host and its lab URL",
+            fix="walab load --worker --master-host HOST --lab http://HOST:8765",
+        )
     if not os.environ.get("WALAB_APP_SECRET") or not os.environ.get("WALAB_ACCESS_TOKEN"):
-        raise ConfigError("a worker signs webhooks and reads the hub with the master's secrets",
-                          fix="export the same WALAB_APP_SECRET and WALAB_ACCESS_TOKEN on the master and every worker")
-    env = dict(os.environ, WALAB_LOAD_HUB=args.lab.rstrip("/") + "/_load", WALAB_LOAD_TOKEN=settings.access_token,
-               WALAB_LOAD_APP_SECRET=settings.app_secret, WALAB_LOAD_PROGRESS="0")
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host", args.master_host,
-            "--loglevel", "WARNING"]
+        raise ConfigError(
+            "a worker signs webhooks and reads the hub with the master's secrets",
+            fix="export the same WALAB_APP_SECRET and WALAB_ACCESS_TOKEN on the master and every worker",
+        )
+    env = dict(
+        os.environ,
+        WALAB_LOAD_HUB=args.lab.rstrip("/") + "/_load",
+        WALAB_LOAD_TOKEN=settings.access_token,
+        WALAB_LOAD_APP_SECRET=settings.app_secret,
+        WALAB_LOAD_PROGRESS="0",
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--worker",
+        "--master-host",
+        args.master_host,
+        "--loglevel",
+        "WARNING",
+    ]
     if args.processes > 1:
         argv += ["--processes", str(args.processes)]
     os.execve(sys.executable, argv, env)
@@ -176,5 +296,7 @@ def _think(text: str) -> tuple[float, float]:
     a = _seconds(low, "--think")
     b = _seconds(high, "--think") if high else a
     if b < a:
-        raise ConfigError(f"--think: {text!r} ends before it starts", fix="MIN..MAX with MIN <= MAX, e.g. 1s..5s")
+        raise ConfigError(
+            f"--think: {text!r} ends before it starts", fix="MIN..MAX with MIN <= MAX, e.g. 1s..5s"
+        )
     return a, b

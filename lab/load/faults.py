@@ -37,9 +37,11 @@ from lab.llm.shapes import error_body
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-SECTIONS = {"meta": ("duplicate", "out_of_order", "status_delay"),
-            "graph": ("rate_limit", "server_error", "timeout"),
-            "model": ("rate_limit", "server_error", "slow")}
+SECTIONS = {
+    "meta": ("duplicate", "out_of_order", "status_delay"),
+    "graph": ("rate_limit", "server_error", "timeout"),
+    "model": ("rate_limit", "server_error", "slow"),
+}
 HELD = {"timeout": 20.0, "slow": 2.0}  # default seconds of a held answer
 
 
@@ -80,13 +82,27 @@ class FaultPlan:
         return bool(self.model_rate_limit or self.model_server_error or self.model_slow.share)
 
     def describe(self) -> dict[str, Any]:
-        return {"seed": self.seed,
-                "meta": {"duplicate": self.duplicate, "out_of_order": self.out_of_order,
-                         "status_delay_s": self.status_delay},
-                "graph": {"rate_limit": self.graph_rate_limit, "server_error": self.graph_server_error,
-                          "timeout": {"share": self.graph_timeout.share, "seconds": self.graph_timeout.seconds}},
-                "model": {"rate_limit": self.model_rate_limit, "server_error": self.model_server_error,
-                          "slow": {"share": self.model_slow.share, "seconds": self.model_slow.seconds}}}
+        return {
+            "seed": self.seed,
+            "meta": {
+                "duplicate": self.duplicate,
+                "out_of_order": self.out_of_order,
+                "status_delay_s": self.status_delay,
+            },
+            "graph": {
+                "rate_limit": self.graph_rate_limit,
+                "server_error": self.graph_server_error,
+                "timeout": {
+                    "share": self.graph_timeout.share,
+                    "seconds": self.graph_timeout.seconds,
+                },
+            },
+            "model": {
+                "rate_limit": self.model_rate_limit,
+                "server_error": self.model_server_error,
+                "slow": {"share": self.model_slow.share, "seconds": self.model_slow.seconds},
+            },
+        }
 
 
 def load_fault_plan(path: str | Path) -> FaultPlan:
@@ -95,29 +111,44 @@ def load_fault_plan(path: str | Path) -> FaultPlan:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the fault plan {p}: {exc.strerror}", where=str(p),
-                          fix="give a YAML fault plan (see `walab load --help`)") from None
+        raise ConfigError(
+            f"cannot read the fault plan {p}: {exc.strerror}",
+            where=str(p),
+            fix="give a YAML fault plan (see `walab load --help`)",
+        ) from None
     return parse_fault_plan(yamlio.loads(text, source=str(p)) or {}, str(p))
 
 
 def parse_fault_plan(data: Any, where: str) -> FaultPlan:
     if not isinstance(data, dict) or data.get("version", 1) != 1:
-        raise ConfigError("a fault plan is a mapping with `version: 1`", where=where,
-                          fix="keys: version, seed, meta, graph, model")
+        raise ConfigError(
+            "a fault plan is a mapping with `version: 1`",
+            where=where,
+            fix="keys: version, seed, meta, graph, model",
+        )
     unknown = sorted(set(data) - {"version", "seed", *SECTIONS})
     if unknown:
-        raise ConfigError(f"unknown fault plan key {unknown[0]!r}", where=where,
-                          fix=f"one of version, seed, {', '.join(SECTIONS)}")
+        raise ConfigError(
+            f"unknown fault plan key {unknown[0]!r}",
+            where=where,
+            fix=f"one of version, seed, {', '.join(SECTIONS)}",
+        )
     plan = FaultPlan(seed=int(data.get("seed") or 0))
     for section, names in SECTIONS.items():
         values = data.get(section) or {}
         if not isinstance(values, dict):
-            raise ConfigError(f"`{section}` must be a mapping", where=f"{where}: {section}",
-                              fix=f"keys among {', '.join(names)}")
+            raise ConfigError(
+                f"`{section}` must be a mapping",
+                where=f"{where}: {section}",
+                fix=f"keys among {', '.join(names)}",
+            )
         for name, value in values.items():
             if name not in names:
-                raise ConfigError(f"unknown fault {section}.{name}", where=f"{where}: {section}.{name}",
-                                  fix=f"one of {', '.join(names)}")
+                raise ConfigError(
+                    f"unknown fault {section}.{name}",
+                    where=f"{where}: {section}.{name}",
+                    fix=f"one of {', '.join(names)}",
+                )
             attr = name if section == "meta" else f"{section}_{name}"
             if name == "status_delay":
                 setattr(plan, attr, _seconds(value, f"{where}: {section}.{name}"))
@@ -130,8 +161,11 @@ def parse_fault_plan(data: Any, where: str) -> FaultPlan:
 
 def _share(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ConfigError(f"a fault share must be a number from 0 to 1, got {value!r}", where=where,
-                          fix="e.g. 0.05 for 5 % of the messages")
+        raise ConfigError(
+            f"a fault share must be a number from 0 to 1, got {value!r}",
+            where=where,
+            fix="e.g. 0.05 for 5 % of the messages",
+        )
     return float(value)
 
 
@@ -141,15 +175,21 @@ def _seconds(value: Any, where: str) -> float:
     try:
         return parse_duration(str(value)).total_seconds()
     except ConfigError:
-        raise ConfigError(f"not a duration: {value!r}", where=where, fix="e.g. 2s, 500ms as 0.5") from None
+        raise ConfigError(
+            f"not a duration: {value!r}", where=where, fix="e.g. 2s, 500ms as 0.5"
+        ) from None
 
 
 def _held(value: Any, name: str, where: str) -> Held:
     if isinstance(value, dict):
         extra = sorted(set(value) - {"share", "seconds"})
         if extra:
-            raise ConfigError(f"unknown key {extra[0]!r}", where=where, fix="`{share: 0.1, seconds: 2}`")
-        return Held(_share(value.get("share", 0), where), _seconds(value.get("seconds", HELD[name]), where))
+            raise ConfigError(
+                f"unknown key {extra[0]!r}", where=where, fix="`{share: 0.1, seconds: 2}`"
+            )
+        return Held(
+            _share(value.get("share", 0), where), _seconds(value.get("seconds", HELD[name]), where)
+        )
     return Held(_share(value, where), HELD[name])
 
 
@@ -159,14 +199,20 @@ class GraphFaults:
 
     def __init__(self, inner: ASGIApp, prefix: str, plan: FaultPlan, sandbox_faults: Any) -> None:
         self.inner = inner
-        self.prefix = prefix  # the part of the path this app was mounted under, given back to the sandbox
+        self.prefix = (
+            prefix  # the part of the path this app was mounted under, given back to the sandbox
+        )
         self.plan = plan
         self.faults = sandbox_faults
         self.rng = random.Random(f"graph-{plan.seed}")
         self.counts: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/messages"):
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].endswith("/messages")
+        ):
             draw = self.rng.random()
             plan = self.plan
             if draw < plan.graph_rate_limit:
@@ -185,8 +231,13 @@ class ModelFaults:
     """In front of the LLM gateway: answers a share of chat calls 429 or 500 as OpenAI does, or late;
     and every call 429 once `refuse()` gives a reason (the run's cost cap was reached)."""
 
-    def __init__(self, inner: ASGIApp, prefix: str, plan: FaultPlan,
-                 refuse: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        inner: ASGIApp,
+        prefix: str,
+        plan: FaultPlan,
+        refuse: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.inner = inner
         self.prefix = prefix
         self.plan = plan
@@ -195,24 +246,49 @@ class ModelFaults:
         self.counts: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/chat/completions"):
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].endswith("/chat/completions")
+        ):
             reason = self.refuse()
             if reason is not None:
                 self.counts["refused"] += 1
-                await _answer(send, 429, error_body(f"walab load: {reason}", type_="insufficient_quota",
-                                                    code="insufficient_quota"))
+                await _answer(
+                    send,
+                    429,
+                    error_body(
+                        f"walab load: {reason}",
+                        type_="insufficient_quota",
+                        code="insufficient_quota",
+                    ),
+                )
                 return
             draw = self.rng.random()
             plan = self.plan
             if draw < plan.model_rate_limit:
                 self.counts["rate_limit"] += 1
-                await _answer(send, 429, error_body("Rate limit reached (walab load fault plan)",
-                                                    type_="requests", code="rate_limit_exceeded"))
+                await _answer(
+                    send,
+                    429,
+                    error_body(
+                        "Rate limit reached (walab load fault plan)",
+                        type_="requests",
+                        code="rate_limit_exceeded",
+                    ),
+                )
                 return
             if draw < plan.model_rate_limit + plan.model_server_error:
                 self.counts["server_error"] += 1
-                await _answer(send, 500, error_body("The server had an error (walab load fault plan)",
-                                                    type_="server_error", code="server_error"))
+                await _answer(
+                    send,
+                    500,
+                    error_body(
+                        "The server had an error (walab load fault plan)",
+                        type_="server_error",
+                        code="server_error",
+                    ),
+                )
                 return
             if draw < plan.model_rate_limit + plan.model_server_error + plan.model_slow.share:
                 self.counts["slow"] += 1
@@ -233,6 +309,14 @@ def _unmount(scope: Scope, prefix: str) -> Scope:
 
 
 async def _answer(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -6,8 +6,13 @@ from html import escape
 from typing import Any
 
 WIDTH, HEIGHT, PAD = 720, 220, 44
-COLORS = {"turn p50": "#2b6cb0", "turn p99": "#c53030", "first reply p50": "#2f855a", "turns/s": "#6b46c1",
-          "not ok": "#c05621"}
+COLORS = {
+    "turn p50": "#2b6cb0",
+    "turn p99": "#c53030",
+    "first reply p50": "#2f855a",
+    "turns/s": "#6b46c1",
+    "not ok": "#c05621",
+}
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:780px;color:#1a202c}
@@ -21,25 +26,46 @@ svg text{font:11px system-ui,sans-serif;fill:#4a5568}.legend span{margin-right:1
 def render_html(report: dict[str, Any]) -> str:
     t, run, lat = report["totals"], report["run"], report["latency_ms"]
     verdict_class = "ok" if report["verdict"] == "ok" else "bad"
-    rows = [("turns", t["turns"]), ("lost turns", t["lost_turns"]), ("duplicated replies", t["duplicated_replies"]),
-            ("out-of-order replies", t["out_of_order_replies"]), ("late replies", t["late_replies"]),
-            ("executions running at end", t["executions_running_at_end"]),
-            ("webhook deliveries", t["webhook_deliveries"]), ("throughput (turns/s)",
-                                                              report["throughput"]["turns_per_s"])]
+    rows = [
+        ("turns", t["turns"]),
+        ("lost turns", t["lost_turns"]),
+        ("duplicated replies", t["duplicated_replies"]),
+        ("out-of-order replies", t["out_of_order_replies"]),
+        ("late replies", t["late_replies"]),
+        ("executions running at end", t["executions_running_at_end"]),
+        ("webhook deliveries", t["webhook_deliveries"]),
+        ("throughput (turns/s)", report["throughput"]["turns_per_s"]),
+    ]
     rows += [(f"outcome: {k}", v) for k, v in t["outcomes"].items() if v]
-    rows += [(f"Meta error {k} at the Graph API", v) for k, v in t["meta_errors_at_graph_api"].items()]
+    rows += [
+        (f"Meta error {k} at the Graph API", v) for k, v in t["meta_errors_at_graph_api"].items()
+    ]
     rows += [(f"Kestra webhook HTTP {k}", v) for k, v in t["kestra_errors"].items()]
-    rows += [(f"fault injected: {where}.{k}", v) for where, c in t["faults_injected"].items() for k, v in c.items()]
+    rows += [
+        (f"fault injected: {where}.{k}", v)
+        for where, c in t["faults_injected"].items()
+        for k, v in c.items()
+    ]
     if t["llm_calls"]:
         rows += [("LLM calls", t["llm_calls"]), ("LLM cost (USD)", f"{t['llm_cost_usd']:.4f}")]
     timeline = report["timeline"]
-    latency_chart = chart(timeline, ["turn p50", "turn p99", "first reply p50"],
-                          {"turn p50": "turn_p50", "turn p99": "turn_p99", "first reply p50": "first_reply_p50"},
-                          "ms")
-    throughput_chart = chart(timeline, ["turns/s", "not ok"], {"turns/s": "turns_per_s", "not ok": "failed"}, "")
-    lat_rows = "".join(f"<tr><td>{escape(name.replace('_', ' '))}</td><td>{s['n']}</td>{_ms(s['p50'])}"
-                       f"{_ms(s['p95'])}{_ms(s['p99'])}{_ms(s['max'])}</tr>" for name, s in lat.items())
-    failures = "".join(f"<tr><td>{escape(f['failure'])}</td><td>{f['count']}</td></tr>" for f in report["failures"])
+    latency_chart = chart(
+        timeline,
+        ["turn p50", "turn p99", "first reply p50"],
+        {"turn p50": "turn_p50", "turn p99": "turn_p99", "first reply p50": "first_reply_p50"},
+        "ms",
+    )
+    throughput_chart = chart(
+        timeline, ["turns/s", "not ok"], {"turns/s": "turns_per_s", "not ok": "failed"}, ""
+    )
+    lat_rows = "".join(
+        f"<tr><td>{escape(name.replace('_', ' '))}</td><td>{s['n']}</td>{_ms(s['p50'])}"
+        f"{_ms(s['p95'])}{_ms(s['p99'])}{_ms(s['max'])}</tr>"
+        for name, s in lat.items()
+    )
+    failures = "".join(
+        f"<tr><td>{escape(f['failure'])}</td><td>{f['count']}</td></tr>" for f in report["failures"]
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>walab load report</title><style>{CSS}</style></head>
 <body>
@@ -87,8 +113,10 @@ def chart(points: list[dict[str, Any]], series: list[str], keys: dict[str, str],
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img">']
     for i in range(5):
         v = top * i / 4
-        parts.append(f'<line x1="{PAD}" x2="{WIDTH - 12}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e2e8f0"/>'
-                     f'<text x="{PAD - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{_fmt(v)}{unit}</text>')
+        parts.append(
+            f'<line x1="{PAD}" x2="{WIDTH - 12}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e2e8f0"/>'
+            f'<text x="{PAD - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{_fmt(v)}{unit}</text>'
+        )
     for i in range(6):
         v = x_max * i / 5
         parts.append(f'<text x="{x(v):.1f}" y="{HEIGHT - 6}" text-anchor="middle">{v:.0f}s</text>')
@@ -96,7 +124,9 @@ def chart(points: list[dict[str, Any]], series: list[str], keys: dict[str, str],
         pts = [(x(p["t"]), y(p[keys[s]])) for p in points if p.get(keys[s]) is not None]
         if pts:
             path = " ".join(f"{a:.1f},{b:.1f}" for a, b in pts)
-            parts.append(f'<polyline fill="none" stroke="{COLORS[s]}" stroke-width="2" points="{path}"/>')
+            parts.append(
+                f'<polyline fill="none" stroke="{COLORS[s]}" stroke-width="2" points="{path}"/>'
+            )
     parts.append("</svg>")
     legend = "".join(f'<span style="color:{COLORS[s]}">━ {escape(s)}</span>' for s in series)
     return "".join(parts) + f'<div class="legend">{legend}</div>'

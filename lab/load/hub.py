@@ -58,7 +58,7 @@ class Mailbox:
         if drop:
             del self.events[:drop]
             self.base += drop
-        return self.events[max(0, after - self.base):]
+        return self.events[max(0, after - self.base) :]
 
     @property
     def next(self) -> int:
@@ -83,15 +83,18 @@ class LoadHub:
         note_inbound: `(wa_id, name)` -> None, tells the fake Graph API a user wrote (24-hour window).
     """
 
-    def __init__(self, *, token: str, plan: dict[str, Any],
-                 note_inbound: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, *, token: str, plan: dict[str, Any], note_inbound: Callable[[str, str], None]
+    ) -> None:
         self._auth = b"Bearer " + token.encode()
         self.plan = plan
         self._note_inbound = note_inbound
         self._mailboxes: dict[str, Mailbox] = {}
         self._owner_of: dict[str, str] = {}
         self._watched: dict[str, Watched] = {}
-        self._ended: dict[str, str] = {}  # execution id -> terminal state (embedded: every execution)
+        self._ended: dict[
+            str, str
+        ] = {}  # execution id -> terminal state (embedded: every execution)
         self.running: set[str] = set()  # executions the engine started that have not ended
         self.stop_reason: str | None = None
         self.meta_errors: Counter[int] = Counter()
@@ -119,8 +122,20 @@ class LoadHub:
             return
         choices = [[c.kind, c.id, c.title] for c in Reply.of(send).choices]
         ok = verdict.ok or verdict.asynchronous
-        self._mailboxes[owner].put(["r", send.to, send.seq, ok, verdict.code, send.type,
-                                    send_text(send) if shown else "", choices, send.wamid, shown])
+        self._mailboxes[owner].put(
+            [
+                "r",
+                send.to,
+                send.seq,
+                ok,
+                verdict.code,
+                send.type,
+                send_text(send) if shown else "",
+                choices,
+                send.wamid,
+                shown,
+            ]
+        )
 
     def on_engine(self, event: Any) -> None:
         """Embedded engine subscriber: route each ended execution by the message that started it."""
@@ -148,7 +163,9 @@ class LoadHub:
         self._ended[execution_id] = state
         watched = self._watched.pop(execution_id, None)
         if watched is not None:
-            self._mailboxes[watched.owner].put(["x", watched.wa_id, execution_id, state, watched.inbound])
+            self._mailboxes[watched.owner].put(
+                ["x", watched.wa_id, execution_id, state, watched.inbound]
+            )
 
     def watched_pending(self) -> list[str]:
         """Executions workers wait for that have not ended (a real Kestra is polled for them)."""
@@ -163,13 +180,18 @@ class LoadHub:
 
     def summary(self) -> dict[str, Any]:
         states = Counter(self._ended.values())
-        return {"captures": self.captures, "visible_captures": self.visible_captures,
-                "contacts": self.contacts, "executions_watched": self.watch_count,
-                "executions_ended": dict(states), "ended_ids": sorted(self._ended),
-                "executions_running": sorted(self.running),
-                "watched_pending": sorted(self._watched),
-                "meta_errors": {str(code): n for code, n in sorted(self.meta_errors.items())},
-                "stop_reason": self.stop_reason}
+        return {
+            "captures": self.captures,
+            "visible_captures": self.visible_captures,
+            "contacts": self.contacts,
+            "executions_watched": self.watch_count,
+            "executions_ended": dict(states),
+            "ended_ids": sorted(self._ended),
+            "executions_running": sorted(self.running),
+            "watched_pending": sorted(self._watched),
+            "meta_errors": {str(code): n for code, n in sorted(self.meta_errors.items())},
+            "stop_reason": self.stop_reason,
+        }
 
     # -- ASGI -------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -190,7 +212,9 @@ class LoadHub:
             elif method == "POST" and path == "/watch":
                 await _json(send, 200, self._watch(await _body(receive)))
             elif method == "POST" and path.startswith("/poll/"):
-                await _json(send, 200, await self._poll(path[len("/poll/"):], await _body(receive)))
+                await _json(
+                    send, 200, await self._poll(path[len("/poll/") :], await _body(receive))
+                )
             else:
                 await _json(send, 404, {"error": f"no such load hub path: {method} {path}"})
         except (ValueError, KeyError, TypeError) as exc:
@@ -267,7 +291,14 @@ async def _body(receive: Receive) -> dict[str, Any]:
 
 async def _json(send: Send, status: int, data: Any) -> None:
     body = orjson.dumps(data)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -36,9 +36,12 @@ class HubInbox:
         self.url = URL(hub_url.rstrip("/") + "/")
         self.owner = owner
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        self._poll_http = HTTPClient.from_url(self.url, concurrency=1, network_timeout=POLL_WAIT + 20,
-                                              connection_timeout=10)
-        self._http = HTTPClient.from_url(self.url, concurrency=4, network_timeout=30, connection_timeout=10)
+        self._poll_http = HTTPClient.from_url(
+            self.url, concurrency=1, network_timeout=POLL_WAIT + 20, connection_timeout=10
+        )
+        self._http = HTTPClient.from_url(
+            self.url, concurrency=4, network_timeout=30, connection_timeout=10
+        )
         self._inboxes: dict[str, Queue] = {}
         self._pending_watch: list[list[str]] = []
         self._after = 0
@@ -54,7 +57,9 @@ class HubInbox:
     def register(self, wa_id: str, name: str) -> Queue:
         """Own a contact: its replies and executions come to the returned queue."""
         inbox = self._inboxes[wa_id] = Queue()
-        self._request("POST", "contacts", {"owner": self.owner, "contacts": [{"wa_id": wa_id, "name": name}]})
+        self._request(
+            "POST", "contacts", {"owner": self.owner, "contacts": [{"wa_id": wa_id, "name": name}]}
+        )
         return inbox
 
     def release(self, wa_id: str) -> None:
@@ -70,18 +75,25 @@ class HubInbox:
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         data = orjson.dumps(body) if body is not None else None
-        response = self._http.request(method, self.url.path + path, body=data or b"", headers=self._headers)
+        response = self._http.request(
+            method, self.url.path + path, body=data or b"", headers=self._headers
+        )
         content = response.read()
         if response.status_code != 200:
-            raise HubError(f"{method} {self.url}{path} answered {response.status_code}: {content[:200]!r}")
+            raise HubError(
+                f"{method} {self.url}{path} answered {response.status_code}: {content[:200]!r}"
+            )
         return orjson.loads(content)
 
     def _poll_loop(self) -> None:
         path = f"{self.url.path}poll/{self.owner}"
         while True:
             try:
-                response = self._poll_http.post(path, body=orjson.dumps({"after": self._after, "wait": POLL_WAIT}),
-                                                headers=self._headers)
+                response = self._poll_http.post(
+                    path,
+                    body=orjson.dumps({"after": self._after, "wait": POLL_WAIT}),
+                    headers=self._headers,
+                )
                 content = response.read()
                 if response.status_code != 200:
                     raise HubError(f"poll answered {response.status_code}: {content[:200]!r}")

@@ -58,21 +58,33 @@ class WorkerProcess:
             self.plan = probe.plan()
         finally:
             probe.close()
-        self.inbox = HubInbox(os.environ["WALAB_LOAD_HUB"], token, owner, watch=self.plan["target"] != "embedded")
+        self.inbox = HubInbox(
+            os.environ["WALAB_LOAD_HUB"], token, owner, watch=self.plan["target"] != "embedded"
+        )
         self.log = _turn_log(environment)
         if isinstance(runner, WorkerRunner):
             gevent.spawn(_forward_loop, self.log)
         business = Business(**self.plan["business"])
-        builder = InboundBuilder(business, VirtualClock(), IdFactory(f"load-{self.plan['run']}-{owner}"))
+        builder = InboundBuilder(
+            business, VirtualClock(), IdFactory(f"load-{self.plan['run']}-{owner}")
+        )
         self.rng = random.Random(f"{self.plan['seed']}-{self.index}")
-        self.ctx = PlayerContext(self.plan, builder, os.environ["WALAB_LOAD_APP_SECRET"], self.log,
-                                 _firer(environment), self.inbox.watch if self.plan["target"] != "embedded" else None,
-                                 self.rng)
+        self.ctx = PlayerContext(
+            self.plan,
+            builder,
+            os.environ["WALAB_LOAD_APP_SECRET"],
+            self.log,
+            _firer(environment),
+            self.inbox.watch if self.plan["target"] != "embedded" else None,
+            self.rng,
+        )
         self._numbers = itertools.count(1)
         weights = [s.get("weight", 1) for s in self.plan["scripts"]]
         self._weights = weights
 
-    _opening = Semaphore()  # users start together; the first one builds it (fetching the plan yields)
+    _opening = (
+        Semaphore()
+    )  # users start together; the first one builds it (fetching the plan yields)
 
     @classmethod
     def of(cls, environment: Any) -> WorkerProcess:
@@ -94,8 +106,15 @@ class WorkerProcess:
         contact = self.new_contact(script)
         inbox = self.inbox.register(contact.wa_id, contact.name)
         try:
-            ConversationPlayer(self.ctx, client, inbox, contact, script, label=f"{self.index}/{contact.wa_id}",
-                               should_stop=should_stop).play(first_due)
+            ConversationPlayer(
+                self.ctx,
+                client,
+                inbox,
+                contact,
+                script,
+                label=f"{self.index}/{contact.wa_id}",
+                should_stop=should_stop,
+            ).play(first_due)
         finally:
             self.inbox.release(contact.wa_id)
 
@@ -107,7 +126,9 @@ class WhatsAppUser(FastHttpUser):
 
     @task
     def conversation(self) -> None:
-        WorkerProcess.of(self.environment).converse(self.client, lambda: self._state == LOCUST_STATE_STOPPING)
+        WorkerProcess.of(self.environment).converse(
+            self.client, lambda: self._state == LOCUST_STATE_STOPPING
+        )
 
 
 class ArrivalUser(FastHttpUser):
@@ -133,9 +154,17 @@ class ArrivalUser(FastHttpUser):
             if stopping():
                 break
             if len(in_flight) >= cap:
-                worker.log.add({"user": f"{worker.index}/-", "wa_id": "", "scenario": "", "step": 0,
-                                "started": due, "outcome": "not_started",
-                                "failures": [f"{cap} conversations already in flight"]})
+                worker.log.add(
+                    {
+                        "user": f"{worker.index}/-",
+                        "wa_id": "",
+                        "scenario": "",
+                        "step": 0,
+                        "started": due,
+                        "outcome": "not_started",
+                        "failures": [f"{cap} conversations already in flight"],
+                    }
+                )
                 continue
             greenlet = gevent.spawn(worker.converse, self.client, stopping, due)
             in_flight.add(greenlet)
@@ -169,8 +198,14 @@ def _firer(environment: Any) -> Any:
     request = environment.events.request
 
     def fire(name: str, ms: float, failure: str | None) -> None:
-        request.fire(request_type="WA", name=name, response_time=ms, response_length=0,
-                     exception=Exception(failure) if failure else None, context={})
+        request.fire(
+            request_type="WA",
+            name=name,
+            response_time=ms,
+            response_length=0,
+            exception=Exception(failure) if failure else None,
+            context={},
+        )
 
     return fire
 
@@ -181,7 +216,9 @@ def _on_init(environment: Any, **_: Any) -> None:
     # time it read before: Locust's --run-time timer, armed next, would fire that much early.
     gevent.get_hub().loop.update_now()
     if isinstance(environment.runner, MasterRunner):
-        environment.runner.register_message(MESSAGE, lambda msg, **__: _master_log().add_batch(msg.data))
+        environment.runner.register_message(
+            MESSAGE, lambda msg, **__: _master_log().add_batch(msg.data)
+        )
     if not isinstance(environment.runner, WorkerRunner):
         every = float(os.environ.get("WALAB_LOAD_PROGRESS", "2") or 0)
         if every > 0:

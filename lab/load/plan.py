@@ -67,15 +67,22 @@ def conversation_scripts(paths: list[Path]) -> tuple[list[ConversationScript], l
             for step in case.steps:
                 played = _script_step(step, f"{path}:{step.line or '?'}")
                 if played is None:
-                    warnings.append(f"{path}:{step.line or '?'}: step {step.index} ({step.action}) is not "
-                                    "played under load (only user text and taps are; fault plans apply "
-                                    "to the whole run with --faults)")
+                    warnings.append(
+                        f"{path}:{step.line or '?'}: step {step.index} ({step.action}) is not "
+                        "played under load (only user text and taps are; fault plans apply "
+                        "to the whole run with --faults)"
+                    )
                     continue
                 steps.append(played)
             if not steps:
-                raise ConfigError(f"scenario {path} has no step a load user can play",
-                                  where=str(path), fix="give it `user:` or `tap:` steps")
-            scripts.append(ConversationScript(case.test_name, scenario.flow, _contact_name(scenario), steps))
+                raise ConfigError(
+                    f"scenario {path} has no step a load user can play",
+                    where=str(path),
+                    fix="give it `user:` or `tap:` steps",
+                )
+            scripts.append(
+                ConversationScript(case.test_name, scenario.flow, _contact_name(scenario), steps)
+            )
     return scripts, warnings
 
 
@@ -85,15 +92,23 @@ def scenario_files(paths: list[str]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*.yaml") if not f.name.endswith(".cassette.yaml")
-                            and "__snapshots__" not in f.parts)
+            files += sorted(
+                f
+                for f in p.rglob("*.yaml")
+                if not f.name.endswith(".cassette.yaml") and "__snapshots__" not in f.parts
+            )
         elif p.is_file():
             files.append(p)
         else:
-            raise ConfigError(f"no scenario file or folder at {p}", where=str(p),
-                              fix="give scenario files, e.g. --scenario scenarios/lead_qualification/qualify.yaml")
+            raise ConfigError(
+                f"no scenario file or folder at {p}",
+                where=str(p),
+                fix="give scenario files, e.g. --scenario scenarios/lead_qualification/qualify.yaml",
+            )
     if not files:
-        raise ConfigError(f"no scenario files under {', '.join(paths)}", fix="give scenario YAML files")
+        raise ConfigError(
+            f"no scenario files under {', '.join(paths)}", fix="give scenario YAML files"
+        )
     return files
 
 
@@ -115,7 +130,9 @@ def _script_step(step: Step, where: str) -> ScriptStep | None:
     action = from_step(step.action, step.value, where)
     if isinstance(action, Tap):
         return ScriptStep("tap", action.title, check=_check(step.expect), line=step.line)
-    if isinstance(action, SendText) and not action.delivered_after:  # a late delivery moves the shared clock
+    if (
+        isinstance(action, SendText) and not action.delivered_after
+    ):  # a late delivery moves the shared clock
         return ScriptStep("text", action.text, action.duplicates, _check(step.expect), step.line)
     return None
 
@@ -123,8 +140,14 @@ def _script_step(step: Step, where: str) -> ScriptStep | None:
 def _check(expect: Expect | None) -> ReplyCheck | None:
     if expect is None:
         return None
-    check = ReplyCheck(text=expect.text, contains=list(expect.contains), matches=expect.matches,
-                       buttons=expect.buttons, no_reply=expect.no_reply, state=expect.state)
+    check = ReplyCheck(
+        text=expect.text,
+        contains=list(expect.contains),
+        matches=expect.matches,
+        buttons=expect.buttons,
+        no_reply=expect.no_reply,
+        state=expect.state,
+    )
     # A reply's own expectations become parts the turn's text must contain (order is not checked).
     templates = [expect.template] if expect.template else []
     for reply in expect.replies or ():

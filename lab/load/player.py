@@ -24,7 +24,9 @@ from lab.load.records import TurnLog, TurnRecord
 from lab.whatsapp.inbound import InboundBuilder, InboundWebhook
 from lab.whatsapp.signing import SignedWebhook
 
-SETTLE = 0.2  # seconds a user keeps reading its inbox after its last turn (late or duplicated replies)
+SETTLE = (
+    0.2  # seconds a user keeps reading its inbox after its last turn (late or duplicated replies)
+)
 
 
 @dataclass
@@ -43,7 +45,9 @@ class PlayerContext:
     builder: InboundBuilder
     app_secret: str
     log: TurnLog
-    fire: Callable[[str, float, str | None], None]  # (metric name, ms, failure or None) -> Locust stats
+    fire: Callable[
+        [str, float, str | None], None
+    ]  # (metric name, ms, failure or None) -> Locust stats
     watch: Callable[[str, str, str], None] | None  # tell the hub about an execution (a real Kestra)
     rng: random.Random
 
@@ -62,8 +66,17 @@ class Delivery:
 class ConversationPlayer:
     """Plays one conversation script as one contact."""
 
-    def __init__(self, ctx: PlayerContext, client: Any, inbox: Queue, contact: Contact, script: dict[str, Any],
-                 *, label: str, should_stop: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        ctx: PlayerContext,
+        client: Any,
+        inbox: Queue,
+        contact: Contact,
+        script: dict[str, Any],
+        *,
+        label: str,
+        should_stop: Callable[[], bool],
+    ) -> None:
         self.ctx = ctx
         self.client = client
         self.inbox = inbox
@@ -73,7 +86,9 @@ class ConversationPlayer:
         self.should_stop = should_stop
         self.path = ctx.plan["webhook_paths"][script["flow"]]
         self.offers: list[Offer] = []
-        self.held: list[TurnRecord] = []  # the last turn's records, logged once late replies are counted
+        self.held: list[
+            TurnRecord
+        ] = []  # the last turn's records, logged once late replies are counted
 
     def play(self, first_due: float | None = None) -> None:
         faults = self.ctx.plan.get("meta_faults") or {}
@@ -82,8 +97,13 @@ class ConversationPlayer:
         i = 0
         due = first_due
         while i < len(steps) and not self.should_stop():
-            pair = (faults.get("out_of_order", 0) > 0 and i + 1 < len(steps) and steps[i]["kind"] == "text"
-                    and steps[i + 1]["kind"] == "text" and self.ctx.rng.random() < faults["out_of_order"])
+            pair = (
+                faults.get("out_of_order", 0) > 0
+                and i + 1 < len(steps)
+                and steps[i]["kind"] == "text"
+                and steps[i + 1]["kind"] == "text"
+                and self.ctx.rng.random() < faults["out_of_order"]
+            )
             group = [i, i + 1] if pair else [i]
             self._turn(group, due if due is not None else time.time())
             i += len(group)
@@ -111,20 +131,38 @@ class ConversationPlayer:
             record = d.record
             record.replies = list(replies) if d is deliveries[0] else []
             if record.outcome == "ok" and d.hook is not None:
-                record.failures += _check(d.step.get("check"), replies, record.states, paired=len(deliveries) > 1)
+                record.failures += _check(
+                    d.step.get("check"), replies, record.states, paired=len(deliveries) > 1
+                )
                 if record.failures:
                     record.outcome = "check_failed"
-            self.ctx.fire("first reply", record.first_reply_ms or 0.0,
-                          None if record.first_reply_ms is not None else "no reply")
-            self.ctx.fire("turn", record.turn_ms or 0.0, None if record.outcome == "ok" else
-                          f"{record.outcome}: {record.failures[0] if record.failures else ''}"[:120])
+            self.ctx.fire(
+                "first reply",
+                record.first_reply_ms or 0.0,
+                None if record.first_reply_ms is not None else "no reply",
+            )
+            self.ctx.fire(
+                "turn",
+                record.turn_ms or 0.0,
+                None
+                if record.outcome == "ok"
+                else f"{record.outcome}: {record.failures[0] if record.failures else ''}"[:120],
+            )
         if len(deliveries) > 1:
             deliveries[0].record.reordered = _reordered(deliveries, replies)
         self.held = [d.record for d in deliveries]
 
-    def _build(self, step: dict[str, Any], index: int, due: float, *, out_of_order: bool) -> Delivery:
-        record = TurnRecord(self.label, self.contact.wa_id, self.script["name"], index + 1, due,
-                            out_of_order=out_of_order)
+    def _build(
+        self, step: dict[str, Any], index: int, due: float, *, out_of_order: bool
+    ) -> Delivery:
+        record = TurnRecord(
+            self.label,
+            self.contact.wa_id,
+            self.script["name"],
+            index + 1,
+            due,
+            out_of_order=out_of_order,
+        )
         hook = None
         if step["kind"] == "text":
             hook = self.ctx.builder.text(self.contact, step["text"])
@@ -133,11 +171,15 @@ class ConversationPlayer:
             if hook is None:
                 record.outcome = "check_failed"
                 offered = [c[2] for o in self.offers for c in o.choices]
-                record.failures.append(f"nothing to tap called {step['text']!r}"
-                                       + (f" (offered: {', '.join(offered)})" if offered else ""))
+                record.failures.append(
+                    f"nothing to tap called {step['text']!r}"
+                    + (f" (offered: {', '.join(offered)})" if offered else "")
+                )
         if hook is not None:
             dup_share = (self.ctx.plan.get("meta_faults") or {}).get("duplicate", 0)
-            record.deliveries = 1 + int(step.get("duplicates") or 0) + (self.ctx.rng.random() < dup_share)
+            record.deliveries = (
+                1 + int(step.get("duplicates") or 0) + (self.ctx.rng.random() < dup_share)
+            )
         return Delivery(step, index, hook, record)
 
     def _tap(self, title: str) -> InboundWebhook | None:
@@ -145,11 +187,16 @@ class ConversationPlayer:
             for kind, choice_id, choice in offer.choices:
                 if choice.casefold() == title.casefold():
                     if kind == "button":
-                        return self.ctx.builder.button_reply(self.contact, choice_id, choice, to_wamid=offer.wamid)
+                        return self.ctx.builder.button_reply(
+                            self.contact, choice_id, choice, to_wamid=offer.wamid
+                        )
                     if kind == "list":
-                        return self.ctx.builder.list_reply(self.contact, choice_id, choice, to_wamid=offer.wamid)
-                    return self.ctx.builder.template_button(self.contact, choice, to_wamid=offer.wamid,
-                                                            payload=choice_id)
+                        return self.ctx.builder.list_reply(
+                            self.contact, choice_id, choice, to_wamid=offer.wamid
+                        )
+                    return self.ctx.builder.template_button(
+                        self.contact, choice, to_wamid=offer.wamid, payload=choice_id
+                    )
         return None
 
     def _post(self, d: Delivery) -> None:
@@ -157,12 +204,16 @@ class ConversationPlayer:
         for _ in range(d.record.deliveries):
             t0 = time.time()
             # Locust counts a non-2xx answer or a failed connection as a failure of "webhook ack" by itself.
-            response = self.client.post(self.path, data=signed.body, headers=signed.headers, name="webhook ack")
+            response = self.client.post(
+                self.path, data=signed.body, headers=signed.headers, name="webhook ack"
+            )
             if not response.status_code:
                 # No answer: most often a kept-alive connection the server closed while the user was
                 # thinking. Meta delivers again; so does the user, once, on a new connection.
                 d.record.deliveries += 1
-                response = self.client.post(self.path, data=signed.body, headers=signed.headers, name="webhook ack")
+                response = self.client.post(
+                    self.path, data=signed.body, headers=signed.headers, name="webhook ack"
+                )
             status = response.status_code
             if d.record.ack_ms is None:
                 d.record.ack_ms = (time.time() - t0) * 1000
@@ -176,10 +227,15 @@ class ConversationPlayer:
                 self.ctx.watch(execution_id, self.contact.wa_id, d.hook.wamid or "")  # type: ignore[union-attr]
         if not d.record.executions:
             d.record.outcome = "ack_failed"
-            d.record.failures.append(f"the webhook was refused: HTTP {d.record.ack_status}" if d.record.ack_status
-                                     else "the webhook got no answer (Kestra unreachable)")
+            d.record.failures.append(
+                f"the webhook was refused: HTTP {d.record.ack_status}"
+                if d.record.ack_status
+                else "the webhook got no answer (Kestra unreachable)"
+            )
 
-    def _wait(self, live: list[Delivery], deliveries: list[Delivery], replies: list[str], due: float) -> None:
+    def _wait(
+        self, live: list[Delivery], deliveries: list[Delivery], replies: list[str], due: float
+    ) -> None:
         deadline = time.time() + float(self.ctx.plan.get("turn_timeout", 30.0))
         owner = {x: d for d in live for x in d.pending}
         first = deliveries[0].record
@@ -187,14 +243,19 @@ class ConversationPlayer:
         while any(d.pending for d in live):
             try:
                 # Events come in batches: take what is there without arming a timer for it.
-                received, event = self.inbox.get_nowait() if self.inbox.qsize() else \
-                    self.inbox.get(timeout=max(0.0, deadline - time.time()))
+                received, event = (
+                    self.inbox.get_nowait()
+                    if self.inbox.qsize()
+                    else self.inbox.get(timeout=max(0.0, deadline - time.time()))
+                )
             except Empty:
                 for d in live:
                     if d.pending:
                         d.record.outcome = "timeout"
-                        d.record.failures.append(f"{len(d.pending)} execution(s) still running after "
-                                                 f"{self.ctx.plan.get('turn_timeout', 30.0)} s")
+                        d.record.failures.append(
+                            f"{len(d.pending)} execution(s) still running after "
+                            f"{self.ctx.plan.get('turn_timeout', 30.0)} s"
+                        )
                 break
             kind = event[0]
             if kind == "r":
@@ -216,8 +277,15 @@ class ConversationPlayer:
             for d in deliveries:
                 d.record.turn_ms = (last_end - due) * 1000
 
-    def _reply(self, event: list[Any], received: float, first: TurnRecord, replies: list[str], due: float,
-               deliveries: list[Delivery]) -> None:
+    def _reply(
+        self,
+        event: list[Any],
+        received: float,
+        first: TurnRecord,
+        replies: list[str],
+        due: float,
+        deliveries: list[Delivery],
+    ) -> None:
         _, _, _seq, ok, code, _type, text, choices, wamid, visible = event
         if not ok and code is not None:
             first.meta_errors.append(int(code))
@@ -238,7 +306,9 @@ class ConversationPlayer:
         while True:
             try:
                 wait = until - time.time()
-                received, event = self.inbox.get(timeout=wait) if wait > 0 else self.inbox.get_nowait()
+                received, event = (
+                    self.inbox.get(timeout=wait) if wait > 0 else self.inbox.get_nowait()
+                )
             except Empty:
                 return
             if last is None:
@@ -267,7 +337,9 @@ def _execution_id(content: bytes | None) -> str | None:
     return data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
 
 
-def _check(check: dict[str, Any] | None, replies: list[str], states: list[str], *, paired: bool = False) -> list[str]:
+def _check(
+    check: dict[str, Any] | None, replies: list[str], states: list[str], *, paired: bool = False
+) -> list[str]:
     """What the turn's replies fail of the step's expectations (empty: all hold).
 
     Two messages delivered out of order share their replies: each one's `text` is then looked for
@@ -292,12 +364,15 @@ def _check(check: dict[str, Any] | None, replies: list[str], states: list[str], 
         if f"[{title}]" not in text:
             failures.append(f"expected a button {title!r}")
     if check.get("state") and states and check["state"] not in states:
-        failures.append(f"expected the execution to end {check['state']}, it ended {', '.join(states)}")
+        failures.append(
+            f"expected the execution to end {check['state']}, it ended {', '.join(states)}"
+        )
     return failures
 
 
 def _reordered(deliveries: list[Delivery], replies: list[str]) -> int:
     """1 when the answer to the user's later message came before the answer to the earlier one."""
+
     def first_match(d: Delivery) -> int | None:
         check = d.step.get("check") or {}
         parts = [p for p in [check.get("text"), *(check.get("contains") or ())] if p]

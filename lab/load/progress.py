@@ -58,16 +58,22 @@ class Progress:
         t0, n0 = self._window[0]
         rate = (self.turns - n0) / (now - t0) if now > t0 else 0.0
         stats = self.environment.stats
-        parts = [f"{now - self.start:4.0f}s users {self.environment.runner.user_count}",
-                 f"turns {self.turns} ({rate:.1f}/s)", f"lost {self.lost}", f"dup {self.duplicated}",
-                 f"checks failed {self.failed_checks}",
-                 f"ack p50/p99 {_pcts(stats, ACK, 'POST', (0.5, 0.99))}",
-                 f"first reply p50/p95/p99 {_pcts(stats, FIRST_REPLY, 'WA', (0.5, 0.95, 0.99))}",
-                 f"turn p50/p95/p99 {_pcts(stats, TURN, 'WA', (0.5, 0.95, 0.99))}"]
+        parts = [
+            f"{now - self.start:4.0f}s users {self.environment.runner.user_count}",
+            f"turns {self.turns} ({rate:.1f}/s)",
+            f"lost {self.lost}",
+            f"dup {self.duplicated}",
+            f"checks failed {self.failed_checks}",
+            f"ack p50/p99 {_pcts(stats, ACK, 'POST', (0.5, 0.99))}",
+            f"first reply p50/p95/p99 {_pcts(stats, FIRST_REPLY, 'WA', (0.5, 0.95, 0.99))}",
+            f"turn p50/p95/p99 {_pcts(stats, TURN, 'WA', (0.5, 0.95, 0.99))}",
+        ]
         if self.meta:
             parts.append("meta " + " ".join(f"{code}×{n}" for code, n in self.meta.most_common(4)))
         if self.kestra:
-            parts.append("kestra " + " ".join(f"{code}×{n}" for code, n in self.kestra.most_common(4)))
+            parts.append(
+                "kestra " + " ".join(f"{code}×{n}" for code, n in self.kestra.most_common(4))
+            )
         return " · ".join(parts)
 
 

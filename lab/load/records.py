@@ -62,7 +62,9 @@ class TurnLog:
         forward: sends a batch to the master (a Locust worker), used when `path` is None.
     """
 
-    def __init__(self, path: Path | None, forward: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+    def __init__(
+        self, path: Path | None, forward: Callable[[list[dict[str, Any]]], None] | None = None
+    ) -> None:
         self._path = path
         self._forward = forward
         self._batch: list[dict[str, Any]] = []
@@ -76,7 +78,9 @@ class TurnLog:
         self.count += 1
         if self._file is not None:
             self.recent.append(data)
-            self._file.write(orjson.dumps(data) + b"\n")  # greenlets never switch inside a file write
+            self._file.write(
+                orjson.dumps(data) + b"\n"
+            )  # greenlets never switch inside a file write
             now = time.monotonic()
             if now - self._flushed >= FLUSH_EVERY:  # a crash loses at most this much
                 self._file.flush()

@@ -70,8 +70,15 @@ class LoadOutcome:
 class LoadRun:
     """Runs one load test; `await LoadRun(settings, options, lab_options).run()`."""
 
-    def __init__(self, settings: Any, options: LoadOptions, *, scripted: Any = None,
-                 target_url: str | None = None, deploy: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        options: LoadOptions,
+        *,
+        scripted: Any = None,
+        target_url: str | None = None,
+        deploy: bool = True,
+    ) -> None:
         self.settings = settings
         self.options = options
         self.scripted = scripted
@@ -85,15 +92,29 @@ class LoadRun:
         o.out.mkdir(parents=True, exist_ok=True)
         records = o.out / "turns.jsonl"
         records.unlink(missing_ok=True)
-        async with Lab.open(self.settings, serve=True, scripted=self.scripted, target_url=self.target_url,
-                            deploy=self.deploy, turn_timeout=o.turn_timeout) as lab:
-            hub = LoadHub(token=self.settings.access_token, plan=self._plan(lab),
-                          note_inbound=lambda wa_id, name: lab.sandbox.note_inbound(wa_id, name=name))
+        async with Lab.open(
+            self.settings,
+            serve=True,
+            scripted=self.scripted,
+            target_url=self.target_url,
+            deploy=self.deploy,
+            turn_timeout=o.turn_timeout,
+        ) as lab:
+            hub = LoadHub(
+                token=self.settings.access_token,
+                plan=self._plan(lab),
+                note_inbound=lambda wa_id, name: lab.sandbox.note_inbound(wa_id, name=name),
+            )
             graph, model = self._mount(lab, hub)
-            unsubscribe = [lab.sandbox.subscribe(hub.on_capture), lab.gateway.subscribe(self._metered(hub))]
+            unsubscribe = [
+                lab.sandbox.subscribe(hub.on_capture),
+                lab.gateway.subscribe(self._metered(hub)),
+            ]
             if lab.engine is not None:
                 unsubscribe.append(lab.engine.subscribe(hub.on_engine))
-            follower = None if lab.engine is not None else asyncio.create_task(_follow(lab.client, hub))
+            follower = (
+                None if lab.engine is not None else asyncio.create_task(_follow(lab.client, hub))
+            )
             # The gateway counts tokens with tiktoken, whose first use loads its tables for seconds and
             # would freeze the lab's event loop (every ack, every poll) in the run's first seconds.
             await asyncio.to_thread(_warm_token_counting)
@@ -108,9 +129,18 @@ class LoadRun:
                     follower.cancel()
                 for stop in unsubscribe:
                     stop()
-            return LoadOutcome(records, seen, code, time.time() - started, self.cost, self.calls,
-                               {"graph": dict(graph.counts) if graph else {},
-                                "model": dict(model.counts) if model else {}})
+            return LoadOutcome(
+                records,
+                seen,
+                code,
+                time.time() - started,
+                self.cost,
+                self.calls,
+                {
+                    "graph": dict(graph.counts) if graph else {},
+                    "model": dict(model.counts) if model else {},
+                },
+            )
 
     def _plan(self, lab: Lab) -> dict[str, Any]:
         o = self.options
@@ -118,23 +148,41 @@ class LoadRun:
         for script in o.scripts:
             namespace, flow_id = script.flow.split("/", 1)
             if namespace != lab.namespace:
-                raise ConfigError(f"scenario {script.name} talks to namespace {namespace}, the lab deploys "
-                                  f"{lab.namespace}", fix="set `namespace` in walab.yaml, or load scenarios of one "
-                                                          "namespace at a time")
+                raise ConfigError(
+                    f"scenario {script.name} talks to namespace {namespace}, the lab deploys "
+                    f"{lab.namespace}",
+                    fix="set `namespace` in walab.yaml, or load scenarios of one "
+                    "namespace at a time",
+                )
             key = check_flow(lab.parts, flow_id).webhook_key
             if not key:
-                raise ConfigError(f"flow {flow_id} has no Webhook trigger", where=script.flow,
-                                  fix="load scenarios of flows that WhatsApp can reach")
+                raise ConfigError(
+                    f"flow {flow_id} has no Webhook trigger",
+                    where=script.flow,
+                    fix="load scenarios of flows that WhatsApp can reach",
+                )
             paths[script.flow] = WEBHOOK_PATH.format(namespace=namespace, flow=flow_id, key=key)
         b = self.settings.business
         workers = max(1, o.processes if o.processes > 1 else 0, o.expect_workers)
-        return {"version": 1, "run": int(time.time()) % 1000, "seed": o.seed,
-                "target": "embedded" if lab.engine is not None else "kestra",
-                "business": {"phone_number_id": b.phone_number_id, "waba_id": b.waba_id,
-                             "display_phone_number": b.display_phone_number, "verified_name": b.verified_name},
-                "webhook_paths": paths, "scripts": to_json(o.scripts), "turn_timeout": o.turn_timeout,
-                "think": list(o.think), "meta_faults": o.faults.meta,
-                "arrival_rate": (o.arrival_rate or 0) / workers, "max_in_flight": o.max_in_flight}
+        return {
+            "version": 1,
+            "run": int(time.time()) % 1000,
+            "seed": o.seed,
+            "target": "embedded" if lab.engine is not None else "kestra",
+            "business": {
+                "phone_number_id": b.phone_number_id,
+                "waba_id": b.waba_id,
+                "display_phone_number": b.display_phone_number,
+                "verified_name": b.verified_name,
+            },
+            "webhook_paths": paths,
+            "scripts": to_json(o.scripts),
+            "turn_timeout": o.turn_timeout,
+            "think": list(o.think),
+            "meta_faults": o.faults.meta,
+            "arrival_rate": (o.arrival_rate or 0) / workers,
+            "max_in_flight": o.max_in_flight,
+        }
 
     def _mount(self, lab: Lab, hub: LoadHub) -> tuple[GraphFaults | None, ModelFaults | None]:
         server = lab.parts.server
@@ -165,30 +213,63 @@ class LoadRun:
 
     async def _locust(self, records: Path) -> int:
         if importlib.util.find_spec("locust") is None:
-            raise ConfigError("walab load needs Locust, which is not installed here",
-                              fix="run it as ./walab load (installs the load extra), or pip install 'walab[load]'")
+            raise ConfigError(
+                "walab load needs Locust, which is not installed here",
+                fix="run it as ./walab load (installs the load extra), or pip install 'walab[load]'",
+            )
         o = self.options
         s = self.settings
         env = dict(os.environ)
-        env.update({"WALAB_LOAD_HUB": f"http://{_loopback(s.host)}:{s.port}/_load",
-                    "WALAB_LOAD_TOKEN": s.access_token, "WALAB_LOAD_APP_SECRET": s.app_secret,
-                    "WALAB_LOAD_RECORDS": str(records.resolve()), "WALAB_LOAD_PROGRESS": str(o.progress),
-                    "WALAB_LOAD_DURATION": str(o.duration)})
+        env.update(
+            {
+                "WALAB_LOAD_HUB": f"http://{_loopback(s.host)}:{s.port}/_load",
+                "WALAB_LOAD_TOKEN": s.access_token,
+                "WALAB_LOAD_APP_SECRET": s.app_secret,
+                "WALAB_LOAD_RECORDS": str(records.resolve()),
+                "WALAB_LOAD_PROGRESS": str(o.progress),
+                "WALAB_LOAD_DURATION": str(o.duration),
+            }
+        )
         host = self.target_url or f"http://{_loopback(s.host)}:{s.port}"
         user_class = "ArrivalUser" if o.arrival_rate else "WhatsAppUser"
-        users, rate = (max(1, o.processes, o.expect_workers), 100.0) if o.arrival_rate else (o.users, o.spawn_rate)
-        argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
-                "-u", str(users), "-r", str(rate),
-                "--stop-timeout", str(round(o.turn_timeout + 5)), "--only-summary", "--loglevel", os.environ.get("WALAB_LOAD_LOGLEVEL", "WARNING"),
-                "--csv", str(o.out / "locust"), "--html", str(o.out / "locust.html"),
-                "--exit-code-on-error", "0"]
+        users, rate = (
+            (max(1, o.processes, o.expect_workers), 100.0)
+            if o.arrival_rate
+            else (o.users, o.spawn_rate)
+        )
+        argv = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            host,
+            "-u",
+            str(users),
+            "-r",
+            str(rate),
+            "--stop-timeout",
+            str(round(o.turn_timeout + 5)),
+            "--only-summary",
+            "--loglevel",
+            os.environ.get("WALAB_LOAD_LOGLEVEL", "WARNING"),
+            "--csv",
+            str(o.out / "locust"),
+            "--html",
+            str(o.out / "locust.html"),
+            "--exit-code-on-error",
+            "0",
+        ]
         if o.processes > 1:
             argv += ["--processes", str(o.processes)]
         if o.expect_workers:
             argv += ["--master", "--expect-workers", str(o.expect_workers)]
         argv.append(user_class)
-        process = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
-                                                       stderr=asyncio.subprocess.STDOUT)
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
         try:
             await _relay(process.stdout, self.settings.secret_values())
             return await process.wait()

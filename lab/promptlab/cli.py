@@ -16,19 +16,42 @@ from lab.errors import ConfigError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, help="scenario files or folders (default: scenarios/)")
-    parser.add_argument("--variants", required=True, help="comma-separated prompt ids; the first is the baseline")
-    parser.add_argument("--models", default="", help="comma-separated models (default: each variant's own)")
-    parser.add_argument("--llm", default="auto", choices=("auto", "replay", "update", "record", "live", "scripted"),
-                        help="auto = each scenario's own source (cassettes replayed); update = replay, and re-record "
-                             "only cells whose prompt or model is not in the cassette; record/live call the upstream")
-    parser.add_argument("--repeat", type=int, default=None, help="live/record: play each cell N times")
-    parser.add_argument("--json", type=Path, default=None, help="write the machine-readable result here")
-    parser.add_argument("--html", type=Path, default=None, help="write a self-contained HTML report here")
-    parser.add_argument("--confirm-above", type=float, default=0.50, metavar="USD",
-                        help="ask before a live run estimated above this cost (default 0.50)")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="scenario files or folders (default: scenarios/)"
+    )
+    parser.add_argument(
+        "--variants", required=True, help="comma-separated prompt ids; the first is the baseline"
+    )
+    parser.add_argument(
+        "--models", default="", help="comma-separated models (default: each variant's own)"
+    )
+    parser.add_argument(
+        "--llm",
+        default="auto",
+        choices=("auto", "replay", "update", "record", "live", "scripted"),
+        help="auto = each scenario's own source (cassettes replayed); update = replay, and re-record "
+        "only cells whose prompt or model is not in the cassette; record/live call the upstream",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="live/record: play each cell N times"
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="write the machine-readable result here"
+    )
+    parser.add_argument(
+        "--html", type=Path, default=None, help="write a self-contained HTML report here"
+    )
+    parser.add_argument(
+        "--confirm-above",
+        type=float,
+        default=0.50,
+        metavar="USD",
+        help="ask before a live run estimated above this cost (default 0.50)",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask, whatever the estimate")
-    parser.add_argument("--turns", action="store_true", help="also print the replies turn by turn with word diffs")
+    parser.add_argument(
+        "--turns", action="store_true", help="also print the replies turn by turn with word diffs"
+    )
     add_kestra_version_option(parser)
 
 
@@ -45,15 +68,22 @@ def scenario_files(paths: list[Path]) -> list[Path]:
         elif p.exists():
             files.append(p)
         else:
-            raise ConfigError(f"no such scenario file or folder: {p}", fix="give scenario files or folders")
+            raise ConfigError(
+                f"no such scenario file or folder: {p}", fix="give scenario files or folders"
+            )
     if not files:
         where = ", ".join(str(p) for p in paths or [Path("scenarios")])
-        seen = (f" ({len(skipped)} YAML file(s) there, e.g. {skipped[0]}, are outside any `scenarios/` folder)"
-                if skipped else "")
-        raise ConfigError(f"no scenarios found in {where}: in a folder, scenario files are looked up only under a "
-                          f"folder named `scenarios/` (cassettes and __snapshots__ skipped){seen}",
-                          fix="pass the scenario file itself (`walab compare path/to/name.yaml --variants …`), or "
-                              "keep scenarios under scenarios/<flow>/ in the project")
+        seen = (
+            f" ({len(skipped)} YAML file(s) there, e.g. {skipped[0]}, are outside any `scenarios/` folder)"
+            if skipped
+            else ""
+        )
+        raise ConfigError(
+            f"no scenarios found in {where}: in a folder, scenario files are looked up only under a "
+            f"folder named `scenarios/` (cassettes and __snapshots__ skipped){seen}",
+            fix="pass the scenario file itself (`walab compare path/to/name.yaml --variants …`), or "
+            "keep scenarios under scenarios/<flow>/ in the project",
+        )
     return files
 
 
@@ -70,39 +100,59 @@ def run(args: argparse.Namespace) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     models = [m.strip() for m in args.models.split(",") if m.strip()] or [""]
     if not variants:
-        raise ConfigError("--variants needs at least one prompt id", fix="e.g. --variants whatsapp_agent.default,whatsapp_agent.concise")
+        raise ConfigError(
+            "--variants needs at least one prompt id",
+            fix="e.g. --variants whatsapp_agent.default,whatsapp_agent.concise",
+        )
     settings = load_settings()
     cases = []
     for f in scenario_files(args.paths):
         sc = load_scenario(f)
         if args.repeat:
-            sc = replace(sc, llm=replace(sc.llm, repeat=args.repeat, pass_if=min(sc.llm.pass_if, args.repeat)))
+            sc = replace(
+                sc,
+                llm=replace(sc.llm, repeat=args.repeat, pass_if=min(sc.llm.pass_if, args.repeat)),
+            )
         cases += expand(sc)
     if args.llm in ("live", "record", "update"):
         est = estimate(cases, variants, models, settings.prompts_dir, repeat=args.repeat or 1)
-        print("estimated cost before running (tiktoken prompt tokens × turns × price; replies ~120 tokens):")
+        print(
+            "estimated cost before running (tiktoken prompt tokens × turns × price; replies ~120 tokens):"
+        )
         for e in est:
             cost = "price unknown" if e.cost_usd is None else f"${e.cost_usd:.4f}"
-            print(f"  {e.variant} @ {e.model}: prompt {e.prompt_tokens} tok × {e.turns} turns → "
-                  f"{e.input_tokens} in / {e.output_tokens} out, {cost}")
+            print(
+                f"  {e.variant} @ {e.model}: prompt {e.prompt_tokens} tok × {e.turns} turns → "
+                f"{e.input_tokens} in / {e.output_tokens} out, {cost}"
+            )
         total = total_cost(est)
         print(f"  total: {'price unknown' if total is None else f'${total:.4f}'}", flush=True)
         if not args.yes and (total is None or total > args.confirm_above):
-            answer = input(f"above ${args.confirm_above:.2f} (or unknown): run it? [y/N] ").strip().lower()
+            answer = (
+                input(f"above ${args.confirm_above:.2f} (or unknown): run it? [y/N] ")
+                .strip()
+                .lower()
+            )
             if answer not in ("y", "yes", "s", "sim"):
                 print("not run")
                 return 1
 
     def save(result) -> None:
         if args.json:
-            yamlio.write_atomic(args.json, json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+            yamlio.write_atomic(
+                args.json, json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
+            )
         if args.html:
             yamlio.write_atomic(args.html, report.html(result))
 
     def progress(done: int, total: int, elapsed: float, cost: float, cell) -> None:
         mark = ("pass" if cell.passed else "FAIL") + (" (re-recorded)" if cell.recorded else "")
-        print(f"[{done}/{total}] {elapsed:6.1f} s  ${cost:.6f}  {cell.scenario} · {cell.variant}"
-              f"{' @ ' + cell.model if cell.model else ''}: {mark}", file=sys.stderr, flush=True)
+        print(
+            f"[{done}/{total}] {elapsed:6.1f} s  ${cost:.6f}  {cell.scenario} · {cell.variant}"
+            f"{' @ ' + cell.model if cell.model else ''}: {mark}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     player = None
     if args.kestra_version:
@@ -111,8 +161,16 @@ def run(args: argparse.Namespace) -> int:
         from lab.scenarios.player import Player
 
         player = partial(Player, settings_overrides={"kestra_version": args.kestra_version})
-    result = run_matrix(cases, variants, models, mode=args.llm, on_cell=save, progress=progress,
-                        prompts_dir=settings.prompts_dir, player_factory=player)
+    result = run_matrix(
+        cases,
+        variants,
+        models,
+        mode=args.llm,
+        on_cell=save,
+        progress=progress,
+        prompts_dir=settings.prompts_dir,
+        player_factory=player,
+    )
     save(result)
     print(report.table(result))
     if args.turns:
@@ -127,10 +185,14 @@ def run(args: argparse.Namespace) -> int:
         return 130
     missing = needs_recording(result)
     if missing:
-        shown = "; ".join(missing[:20]) + (f"; and {len(missing) - 20} more" if len(missing) > 20 else "")
-        raise ConfigError(f"--llm update found {len(missing)} cell(s) with no recording and cannot record them, "
-                          f"because no upstream is configured (neither OPENAI_API_KEY nor OPENAI_BASE_URL is set): "
-                          f"{shown}",
-                          fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server such as "
-                              "Ollama) and run the same command again: only those cells go to the model")
+        shown = "; ".join(missing[:20]) + (
+            f"; and {len(missing) - 20} more" if len(missing) > 20 else ""
+        )
+        raise ConfigError(
+            f"--llm update found {len(missing)} cell(s) with no recording and cannot record them, "
+            f"because no upstream is configured (neither OPENAI_API_KEY nor OPENAI_BASE_URL is set): "
+            f"{shown}",
+            fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server such as "
+            "Ollama) and run the same command again: only those cells go to the model",
+        )
     return 0 if all(c.passed for c in result.cells) else 1

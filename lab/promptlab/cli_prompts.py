@@ -7,8 +7,12 @@ import argparse
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", default=None, help="only the variants of this flow")
-    parser.add_argument("--promote", default=None, metavar="ID",
-                        help="make this variant its flow's default prompt file (the old one kept as <flow>.previous)")
+    parser.add_argument(
+        "--promote",
+        default=None,
+        metavar="ID",
+        help="make this variant its flow's default prompt file (the old one kept as <flow>.previous)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 from lab.scenarios.model import ScenarioCase
 
-
 FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED", "timeout", "error"})
 
 
@@ -59,8 +58,12 @@ class Cell:
     passed_runs: int = 0
     error: str | None = None
     seconds: float = 0.0
-    recorded: bool = False  # update mode: the cassette lacked this prompt/model, so the cell was re-recorded
-    needs_recording: bool = False  # update mode: it lacked them, and no upstream is configured to record them
+    recorded: bool = (
+        False  # update mode: the cassette lacked this prompt/model, so the cell was re-recorded
+    )
+    needs_recording: bool = (
+        False  # update mode: it lacked them, and no upstream is configured to record them
+    )
     cassette_miss: bool = False  # a replayed call found no recording
     hint: str | None = None  # what to do about a failure whose cause is known (a replay miss)
 
@@ -70,7 +73,10 @@ class Cell:
         if not self.failures:
             return self.error
         lines = [ln.strip() for ln in self.failures[0].splitlines() if ln.strip()]
-        actual = next((ln.removeprefix("actual:").strip() for ln in lines[1:] if ln.startswith("actual:")), None)
+        actual = next(
+            (ln.removeprefix("actual:").strip() for ln in lines[1:] if ln.startswith("actual:")),
+            None,
+        )
         return f"{lines[0]}: {actual}" if actual and lines else (lines[0] if lines else None)
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +92,9 @@ class CompareRun:
     scenarios: list[str]
     mode: str
     cells: list[Cell] = field(default_factory=list)
-    prompt_diffs: dict[str, str] = field(default_factory=dict)  # variant -> unified diff against the baseline
+    prompt_diffs: dict[str, str] = field(
+        default_factory=dict
+    )  # variant -> unified diff against the baseline
     prompt_hashes: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
@@ -100,17 +108,34 @@ class CompareRun:
         return len(self.variants) * len(self.models) * len(self.scenarios)
 
     def cell(self, scenario: str, variant: str, model: str) -> Cell | None:
-        return next((c for c in self.cells if (c.scenario, c.variant, c.model) == (scenario, variant, model)), None)
+        return next(
+            (
+                c
+                for c in self.cells
+                if (c.scenario, c.variant, c.model) == (scenario, variant, model)
+            ),
+            None,
+        )
 
     def cost_so_far(self) -> float:
         return sum(c.cost_usd or 0.0 for c in self.cells)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "mode": self.mode, "variants": self.variants, "models": self.models,
-                "scenarios": self.scenarios, "baseline": self.baseline, "cancelled": self.cancelled,
-                "seconds": round(self.seconds, 3), "complete": len(self.cells) == self.total,
-                "prompt_hashes": self.prompt_hashes, "prompt_diffs": self.prompt_diffs,
-                "totals": totals(self), "cells": [c.to_dict() for c in self.cells]}
+        return {
+            "version": 1,
+            "mode": self.mode,
+            "variants": self.variants,
+            "models": self.models,
+            "scenarios": self.scenarios,
+            "baseline": self.baseline,
+            "cancelled": self.cancelled,
+            "seconds": round(self.seconds, 3),
+            "complete": len(self.cells) == self.total,
+            "prompt_hashes": self.prompt_hashes,
+            "prompt_diffs": self.prompt_diffs,
+            "totals": totals(self),
+            "cells": [c.to_dict() for c in self.cells],
+        }
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -129,21 +154,41 @@ def cell_of(playback: Any, variant: str, model: str) -> Cell:
 
     turns = []
     for t in playback.transcript.turns:
-        turns.append(TurnResult(user=t.inbound.summary, replies=[bubble_text(v) for v in views(t)],
-                                tokens_in=t.input_tokens, tokens_out=t.output_tokens, cost_usd=t.cost_usd,
-                                latency_ms=t.timings.terminal_ms, state=t.state))
+        turns.append(
+            TurnResult(
+                user=t.inbound.summary,
+                replies=[bubble_text(v) for v in views(t)],
+                tokens_in=t.input_tokens,
+                tokens_out=t.output_tokens,
+                cost_usd=t.cost_usd,
+                latency_ms=t.timings.terminal_ms,
+                state=t.state,
+            )
+        )
     latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
     costs = [t.cost_usd for t in turns]
-    failures = describe_failures(playback.failures, playback.transcript.turns) + \
-        ([playback.error] if playback.error else [])
+    failures = describe_failures(playback.failures, playback.transcript.turns) + (
+        [playback.error] if playback.error else []
+    )
     return Cell(
-        scenario=playback.case.test_name, variant=variant, model=model, passed=playback.passed,
-        checks_passed=sum(1 for c in playback.checks if c.ok), checks_failed=len(playback.failures),
-        failures=failures, tokens_in=sum(t.tokens_in for t in turns), tokens_out=sum(t.tokens_out for t in turns),
+        scenario=playback.case.test_name,
+        variant=variant,
+        model=model,
+        passed=playback.passed,
+        checks_passed=sum(1 for c in playback.checks if c.ok),
+        checks_failed=len(playback.failures),
+        failures=failures,
+        tokens_in=sum(t.tokens_in for t in turns),
+        tokens_out=sum(t.tokens_out for t in turns),
         cost_usd=None if any(c is None for c in costs) else round(sum(costs), 8),  # type: ignore[arg-type]
-        latency_p50_ms=percentile(latencies, 50), latency_p95_ms=percentile(latencies, 95), turns=turns,
-        runs=playback.runs, passed_runs=playback.passed_runs if playback.runs > 1 else int(playback.passed),
-        error=playback.error, seconds=playback.seconds, cassette_miss=cassette_missed(playback),
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
+        turns=turns,
+        runs=playback.runs,
+        passed_runs=playback.passed_runs if playback.runs > 1 else int(playback.passed),
+        error=playback.error,
+        seconds=playback.seconds,
+        cassette_miss=cassette_missed(playback),
     )
 
 
@@ -159,13 +204,23 @@ def variant_cassette(case: ScenarioCase, variant: str, baseline: str) -> Path | 
 Progress = Callable[[int, int, float, float, Cell], None]
 
 
-def run_matrix(cases: list[ScenarioCase], variants: list[str], models: list[str], *, mode: str,
-               player_factory: Callable[..., Any] | None = None, on_cell: Callable[[CompareRun], None] | None = None,
-               progress: Progress | None = None, prompts_dir: Path | None = None) -> CompareRun:
+def run_matrix(
+    cases: list[ScenarioCase],
+    variants: list[str],
+    models: list[str],
+    *,
+    mode: str,
+    player_factory: Callable[..., Any] | None = None,
+    on_cell: Callable[[CompareRun], None] | None = None,
+    progress: Progress | None = None,
+    prompts_dir: Path | None = None,
+) -> CompareRun:
     """Play every cell; a KeyboardInterrupt stops the run and keeps the finished cells."""
     from lab.scenarios.player import Player
 
-    run = CompareRun(variants=variants, models=models, scenarios=[c.test_name for c in cases], mode=mode)
+    run = CompareRun(
+        variants=variants, models=models, scenarios=[c.test_name for c in cases], mode=mode
+    )
     if prompts_dir is not None:
         run.prompt_diffs, run.prompt_hashes = prompt_diffs(prompts_dir, variants)
     make = player_factory or Player
@@ -187,8 +242,9 @@ def run_matrix(cases: list[ScenarioCase], variants: list[str], models: list[str]
     return run
 
 
-def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model: str, mode: str,
-               baseline: str) -> Cell:
+def _play_cell(
+    make: Callable[..., Any], case: ScenarioCase, variant: str, model: str, mode: str, baseline: str
+) -> Cell:
     """Play one cell; in update mode, replay first and re-record only when the cassette misses.
 
     Update mode (re)records cassette scenarios only: a scripted, live or model-less scenario plays
@@ -198,7 +254,9 @@ def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model
     if mode == "update" and case.scenario.llm.source != "cassette":
         mode = "auto"
     llm_mode = {"auto": None, "update": "replay"}.get(mode, mode)
-    playback = make(prompt=variant, model=model or None, llm_mode=llm_mode, cassette=cassette).play_sync(case)
+    playback = make(
+        prompt=variant, model=model or None, llm_mode=llm_mode, cassette=cassette
+    ).play_sync(case)
     if mode == "update" and cassette_missed(playback) and not _can_record(case):
         # Nothing to record with: keep the replayed cell, say it needs recording, go on with the
         # others (the command names every such cell at the end).
@@ -208,7 +266,9 @@ def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model
     if mode == "update" and cassette_missed(playback):
         # Cassette keys carry the prompt's hash and the model: a miss means this cell's prompt or
         # model changed since it was recorded (or it never was), so only this cell goes upstream.
-        playback = make(prompt=variant, model=model or None, llm_mode="record", cassette=cassette).play_sync(case)
+        playback = make(
+            prompt=variant, model=model or None, llm_mode="record", cassette=cassette
+        ).play_sync(case)
         cell = cell_of(playback, variant, model)
         cell.recorded = True
         return cell
@@ -218,9 +278,11 @@ def _play_cell(make: Callable[..., Any], case: ScenarioCase, variant: str, model
     return cell
 
 
-NO_UPSTREAM = ("needs recording: the cassette has no recording for this prompt or model, and no upstream is "
-               "configured to record one (set OPENAI_API_KEY, and OPENAI_BASE_URL for another OpenAI-compatible "
-               "server, then run `--llm update` again)")
+NO_UPSTREAM = (
+    "needs recording: the cassette has no recording for this prompt or model, and no upstream is "
+    "configured to record one (set OPENAI_API_KEY, and OPENAI_BASE_URL for another OpenAI-compatible "
+    "server, then run `--llm update` again)"
+)
 
 
 def _can_record(case: ScenarioCase) -> bool:
@@ -234,25 +296,37 @@ def _can_record(case: ScenarioCase) -> bool:
 
 def needs_recording(run: CompareRun) -> list[str]:
     """The cells `--llm update` could not record for want of an upstream, as `scenario · variant @ model`."""
-    return [f"{c.scenario} · {c.variant}" + (f" @ {c.model}" if c.model else "") for c in run.cells if c.needs_recording]
+    return [
+        f"{c.scenario} · {c.variant}" + (f" @ {c.model}" if c.model else "")
+        for c in run.cells
+        if c.needs_recording
+    ]
 
 
 def miss_hint(case: ScenarioCase, variant: str, model: str, mode: str) -> str:
     """Why a replay found no recording, and the run that fixes it."""
     if case.scenario.llm.source == "scripted" and mode == "replay":
-        return ("these scenarios script their LLM replies and have no cassette, so `--llm replay` misses every "
-                "call: use `--llm auto` (the default), which plays each scenario's own source")
+        return (
+            "these scenarios script their LLM replies and have no cassette, so `--llm replay` misses every "
+            "call: use `--llm auto` (the default), which plays each scenario's own source"
+        )
     if case.scenario.llm.source == "live":
         return "a live scenario has no cassette: use `--llm update` or `--llm record` (OPENAI_API_KEY set) to record one"
     column = variant + (f" @ {model}" if model else "")
-    return (f"the cassette has no recording for {column} (its prompt or model differs from what was recorded): "
-            "run with `--llm update` (replays what is recorded and records only the missing cells; "
-            "OPENAI_API_KEY set), or compare the recorded variant alone")
+    return (
+        f"the cassette has no recording for {column} (its prompt or model differs from what was recorded): "
+        "run with `--llm update` (replays what is recorded and records only the missing cells; "
+        "OPENAI_API_KEY set), or compare the recorded variant alone"
+    )
 
 
 def cassette_missed(playback: Any) -> bool:
     """True when a replayed call found no recording (the gateway answers 404)."""
-    return any(c.mode == "replay" and c.status == 404 for t in playback.transcript.turns for c in t.llm_calls)
+    return any(
+        c.mode == "replay" and c.status == 404
+        for t in playback.transcript.turns
+        for c in t.llm_calls
+    )
 
 
 def prompt_diffs(prompts_dir: Path, variants: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -265,8 +339,11 @@ def prompt_diffs(prompts_dir: Path, variants: list[str]) -> tuple[dict[str, str]
     diffs = {}
     for v, f in files.items():
         if v != variants[0]:
-            diffs[v] = "\n".join(difflib.unified_diff(base.text.splitlines(), f.text.splitlines(),
-                                                      base.id, f.id, lineterm=""))
+            diffs[v] = "\n".join(
+                difflib.unified_diff(
+                    base.text.splitlines(), f.text.splitlines(), base.id, f.id, lineterm=""
+                )
+            )
     return diffs, {v: f.hash for v, f in files.items()}
 
 
@@ -298,10 +375,14 @@ def totals(run: CompareRun) -> dict[str, dict[str, Any]]:
             costs = [c.cost_usd for c in cells]
             lat = [t.latency_ms for c in cells for t in c.turns if t.latency_ms is not None]
             out[key] = {
-                "cells": len(cells), "passed": sum(1 for c in cells if c.passed),
-                "checks_passed": sum(c.checks_passed for c in cells), "checks_failed": sum(c.checks_failed for c in cells),
-                "tokens_in": sum(c.tokens_in for c in cells), "tokens_out": sum(c.tokens_out for c in cells),
+                "cells": len(cells),
+                "passed": sum(1 for c in cells if c.passed),
+                "checks_passed": sum(c.checks_passed for c in cells),
+                "checks_failed": sum(c.checks_failed for c in cells),
+                "tokens_in": sum(c.tokens_in for c in cells),
+                "tokens_out": sum(c.tokens_out for c in cells),
                 "cost_usd": None if any(x is None for x in costs) else round(sum(costs), 8),  # type: ignore[arg-type]
-                "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95),
+                "latency_p50_ms": percentile(lat, 50),
+                "latency_p95_ms": percentile(lat, 95),
             }
     return out

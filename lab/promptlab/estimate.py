@@ -32,8 +32,14 @@ def turns_of(case: ScenarioCase) -> int:
     return sum(1 for s in case.steps if s.action in TURN_STEPS)
 
 
-def estimate(cases: list[ScenarioCase], variants: list[str], models: list[str], prompts_dir, *,
-             repeat: int = 1) -> list[Estimate]:
+def estimate(
+    cases: list[ScenarioCase],
+    variants: list[str],
+    models: list[str],
+    prompts_dir,
+    *,
+    repeat: int = 1,
+) -> list[Estimate]:
     """One Estimate per variant × model (model '' = the variant's own model)."""
     from lab.llm.prices import cost_usd
     from lab.prompts import find_prompt, load_prompts

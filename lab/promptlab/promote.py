@@ -15,8 +15,14 @@ from lab.conversation.session import LabSession
 from lab.errors import ConfigError
 
 
-def _file_text(prompt_id: str, description: str, model: str | None, temperature: float | None,
-               variables: list[str], body: str) -> str:
+def _file_text(
+    prompt_id: str,
+    description: str,
+    model: str | None,
+    temperature: float | None,
+    variables: list[str],
+    body: str,
+) -> str:
     header: dict[str, Any] = {"id": prompt_id, "description": description}
     if model:
         header["model"] = model
@@ -34,17 +40,35 @@ def promote(prompts_dir: Path, variant_id: str) -> Path:
     prompts = load_prompts(prompts_dir)
     winner = find_prompt(prompts, variant_id)
     if winner.variant == "default":
-        raise ConfigError(f"{winner.id} is already the default prompt of {winner.flow}",
-                          fix="promote another variant (e.g. whatsapp_agent.concise)")
+        raise ConfigError(
+            f"{winner.id} is already the default prompt of {winner.flow}",
+            fix="promote another variant (e.g. whatsapp_agent.concise)",
+        )
     default = next((p for p in prompts if p.flow == winner.flow and p.variant == "default"), None)
     target = default.path if default is not None else prompts_dir / f"{winner.flow}.default.md"
     if default is not None:
-        yamlio.write_atomic(prompts_dir / f"{winner.flow}.previous.md", _file_text(
-            f"{winner.flow}.previous", f"the default before {winner.id} was promoted: {default.description}".strip(),
-            default.model, default.temperature, default.variables, default.text))
-    yamlio.write_atomic(target, _file_text(
-        f"{winner.flow}.default", f"promoted from {winner.id}: {winner.description}".strip(),
-        winner.model, winner.temperature, winner.variables, winner.text))
+        yamlio.write_atomic(
+            prompts_dir / f"{winner.flow}.previous.md",
+            _file_text(
+                f"{winner.flow}.previous",
+                f"the default before {winner.id} was promoted: {default.description}".strip(),
+                default.model,
+                default.temperature,
+                default.variables,
+                default.text,
+            ),
+        )
+    yamlio.write_atomic(
+        target,
+        _file_text(
+            f"{winner.flow}.default",
+            f"promoted from {winner.id}: {winner.description}".strip(),
+            winner.model,
+            winner.temperature,
+            winner.variables,
+            winner.text,
+        ),
+    )
     return target
 
 

@@ -27,7 +27,7 @@ def lines_of(row: list[str], widths: list[int]) -> str:
 def _short(text: str, limit: int = 220) -> str:
     """One line, cut at `limit` characters (the JSON and HTML reports keep the whole text)."""
     line = " ".join(text.split())
-    return line if len(line) <= limit else line[:limit - 1] + "…"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def table(run: CompareRun) -> str:
@@ -35,11 +35,20 @@ def table(run: CompareRun) -> str:
     head = ["scenario", "variant", "pass", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms"]
     rows = [head]
     for c in run.cells:
-        rows.append([c.scenario, _col(c.variant, c.model, run),
-                     ("yes" if c.passed else "NO") + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else "")
-                     + (" (re-recorded)" if c.recorded else ""),
-                     f"{c.checks_passed}/{c.checks_passed + c.checks_failed}", f"{c.tokens_in}/{c.tokens_out}",
-                     _money(c.cost_usd), _ms(c.latency_p50_ms), _ms(c.latency_p95_ms)])
+        rows.append(
+            [
+                c.scenario,
+                _col(c.variant, c.model, run),
+                ("yes" if c.passed else "NO")
+                + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else "")
+                + (" (re-recorded)" if c.recorded else ""),
+                f"{c.checks_passed}/{c.checks_passed + c.checks_failed}",
+                f"{c.tokens_in}/{c.tokens_out}",
+                _money(c.cost_usd),
+                _ms(c.latency_p50_ms),
+                _ms(c.latency_p95_ms),
+            ]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = [lines_of(rows[0], widths)]
     lines.append("  ".join("-" * w for w in widths))
@@ -54,9 +63,11 @@ def table(run: CompareRun) -> str:
 
     lines += ["", "totals"]
     for name, t in totals(run).items():
-        lines.append(f"  {name}: {t['passed']}/{t['cells']} scenarios passed, checks {t['checks_passed']}/"
-                     f"{t['checks_passed'] + t['checks_failed']}, tokens {t['tokens_in']}/{t['tokens_out']}, "
-                     f"{_money(t['cost_usd'])}, p50 {_ms(t['latency_p50_ms'])} ms, p95 {_ms(t['latency_p95_ms'])} ms")
+        lines.append(
+            f"  {name}: {t['passed']}/{t['cells']} scenarios passed, checks {t['checks_passed']}/"
+            f"{t['checks_passed'] + t['checks_failed']}, tokens {t['tokens_in']}/{t['tokens_out']}, "
+            f"{_money(t['cost_usd'])}, p50 {_ms(t['latency_p50_ms'])} ms, p95 {_ms(t['latency_p95_ms'])} ms"
+        )
     if run.cancelled:
         lines.append(f"cancelled: {len(run.cells)} of {run.total} cells finished (kept)")
     return "\n".join(lines)
@@ -79,14 +90,20 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
     """The whole report as one HTML document (inline CSS, no scripts, no external resources)."""
     from lab.promptlab.compare import totals
 
-    out = [f"<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-           f"<style>{CSS}</style></head><body>",
-           f"<h1>{escape(title)}</h1><p class='muted'>mode {escape(run.mode)} · baseline {escape(run.baseline)} · "
-           f"{len(run.cells)}/{run.total} cells · {run.seconds:.1f} s" + (" · <b>cancelled</b>" if run.cancelled else "")
-           + "</p>"]
+    out = [
+        f"<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1><p class='muted'>mode {escape(run.mode)} · baseline {escape(run.baseline)} · "
+        f"{len(run.cells)}/{run.total} cells · {run.seconds:.1f} s"
+        + (" · <b>cancelled</b>" if run.cancelled else "")
+        + "</p>",
+    ]
     cols = [(v, m) for v in run.variants for m in run.models]
-    out.append("<h2>Matrix</h2><table id='matrix'><tr><th>scenario</th>" +
-               "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols) + "</tr>")
+    out.append(
+        "<h2>Matrix</h2><table id='matrix'><tr><th>scenario</th>"
+        + "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols)
+        + "</tr>"
+    )
     for scenario in run.scenarios:
         out.append(f"<tr><th>{escape(scenario)}</th>")
         for v, m in cols:
@@ -94,33 +111,44 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
             if c is None:
                 out.append("<td class='muted'>not run</td>")
                 continue
-            out.append(f"<td class='{'pass' if c.passed else 'fail'}'>{'pass' if c.passed else 'FAIL'} "
-                       f"{c.checks_passed}/{c.checks_passed + c.checks_failed}<br>{c.tokens_in}/{c.tokens_out} tok · "
-                       f"{escape(_money(c.cost_usd))}<br>p50 {_ms(c.latency_p50_ms)} · p95 {_ms(c.latency_p95_ms)} ms</td>")
+            out.append(
+                f"<td class='{'pass' if c.passed else 'fail'}'>{'pass' if c.passed else 'FAIL'} "
+                f"{c.checks_passed}/{c.checks_passed + c.checks_failed}<br>{c.tokens_in}/{c.tokens_out} tok · "
+                f"{escape(_money(c.cost_usd))}<br>p50 {_ms(c.latency_p50_ms)} · p95 {_ms(c.latency_p95_ms)} ms</td>"
+            )
         out.append("</tr>")
     out.append("</table>")
-    out.append("<h2>Totals</h2><table id='totals'><tr><th>variant</th><th>passed</th><th>checks</th><th>tokens in/out</th>"
-               "<th>cost</th><th>p50 ms</th><th>p95 ms</th></tr>")
+    out.append(
+        "<h2>Totals</h2><table id='totals'><tr><th>variant</th><th>passed</th><th>checks</th><th>tokens in/out</th>"
+        "<th>cost</th><th>p50 ms</th><th>p95 ms</th></tr>"
+    )
     for name, t in totals(run).items():
-        out.append(f"<tr><td>{escape(name)}</td><td>{t['passed']}/{t['cells']}</td><td>{t['checks_passed']}/"
-                   f"{t['checks_passed'] + t['checks_failed']}</td><td>{t['tokens_in']}/{t['tokens_out']}</td>"
-                   f"<td>{escape(_money(t['cost_usd']))}</td><td>{_ms(t['latency_p50_ms'])}</td>"
-                   f"<td>{_ms(t['latency_p95_ms'])}</td></tr>")
+        out.append(
+            f"<tr><td>{escape(name)}</td><td>{t['passed']}/{t['cells']}</td><td>{t['checks_passed']}/"
+            f"{t['checks_passed'] + t['checks_failed']}</td><td>{t['tokens_in']}/{t['tokens_out']}</td>"
+            f"<td>{escape(_money(t['cost_usd']))}</td><td>{_ms(t['latency_p50_ms'])}</td>"
+            f"<td>{_ms(t['latency_p95_ms'])}</td></tr>"
+        )
     out.append("</table>")
     for scenario in run.scenarios:
         out.append(_side_by_side(run, scenario, cols))
     if run.prompt_diffs:
         out.append("<h2>Prompt changes against the baseline</h2>")
         for variant, diff in run.prompt_diffs.items():
-            out.append(f"<h3>{escape(variant)} <span class='muted'>{escape(run.prompt_hashes.get(variant, ''))}</span>"
-                       f"</h3><pre>{escape(diff) or '(same text)'}</pre>")
+            out.append(
+                f"<h3>{escape(variant)} <span class='muted'>{escape(run.prompt_hashes.get(variant, ''))}</span>"
+                f"</h3><pre>{escape(diff) or '(same text)'}</pre>"
+            )
     failures = [c for c in run.cells if c.failures]
     if failures:
         out.append("<h2>Failures</h2>")
         for c in failures:
-            out.append(f"<h3>{escape(c.scenario)} · {escape(_col(c.variant, c.model, run))}</h3><pre>"
-                       + escape("\n".join(c.failures)) + "</pre>"
-                       + (f"<p class='muted'>{escape(c.hint)}</p>" if c.hint else ""))
+            out.append(
+                f"<h3>{escape(c.scenario)} · {escape(_col(c.variant, c.model, run))}</h3><pre>"
+                + escape("\n".join(c.failures))
+                + "</pre>"
+                + (f"<p class='muted'>{escape(c.hint)}</p>" if c.hint else "")
+            )
     out.append("</body></html>")
     return "\n".join(out)
 
@@ -129,8 +157,11 @@ def _side_by_side(run: CompareRun, scenario: str, cols: list[tuple[str, str]]) -
     cells = [run.cell(scenario, v, m) for v, m in cols]
     base = cells[0]
     n = max((len(c.turns) for c in cells if c), default=0)
-    out = [f"<h2>{escape(scenario)}: turn by turn</h2><table class='turns'><tr><th>#</th><th>user</th>" +
-           "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols) + "</tr>"]
+    out = [
+        f"<h2>{escape(scenario)}: turn by turn</h2><table class='turns'><tr><th>#</th><th>user</th>"
+        + "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols)
+        + "</tr>"
+    ]
     for i in range(n):
         user = next((c.turns[i].user for c in cells if c and i < len(c.turns)), "")
         out.append(f"<tr><td>{i + 1}</td><td><div class='user'>{escape(user)}</div></td>")
@@ -142,11 +173,16 @@ def _side_by_side(run: CompareRun, scenario: str, cols: list[tuple[str, str]]) -
             text = "\n".join(c.turns[i].replies) or "(no reply)"
             body = escape(text) if j == 0 else _diff_html(base_text, text)
             t = c.turns[i]
-            failed = (f"<div class='failed-note'>execution {escape(t.state)}: a fallback reply</div>"
-                      if t.failed else "")
-            out.append(f"<td>{failed}<div class='bubble{' failed' if t.failed else ''}'>{body}</div>"
-                       f"<span class='muted'>{t.tokens_in}/{t.tokens_out} tok · "
-                       f"{escape(_money(t.cost_usd))} · {_ms(t.latency_ms)} ms</span></td>")
+            failed = (
+                f"<div class='failed-note'>execution {escape(t.state)}: a fallback reply</div>"
+                if t.failed
+                else ""
+            )
+            out.append(
+                f"<td>{failed}<div class='bubble{' failed' if t.failed else ''}'>{body}</div>"
+                f"<span class='muted'>{t.tokens_in}/{t.tokens_out} tok · "
+                f"{escape(_money(t.cost_usd))} · {_ms(t.latency_ms)} ms</span></td>"
+            )
         out.append("</tr>")
     out.append("</table>")
     return "\n".join(out)
@@ -180,8 +216,10 @@ def side_by_side_text(run: CompareRun, scenario: str) -> str:
                 continue
             text = "\n".join(c.turns[i].replies) or "(no reply)"
             if j:
-                text = "".join(t if op == "=" else f"[-{t}-]" if op == "-" else f"{{+{t}+}}"
-                               for op, t in word_diff(base_text, text))
+                text = "".join(
+                    t if op == "=" else f"[-{t}-]" if op == "-" else f"{{+{t}+}}"
+                    for op, t in word_diff(base_text, text)
+                )
             failed = f" (execution {c.turns[i].state})" if c.turns[i].failed else ""
             lines.append(f"   {_col(v, m, run)}{failed}: {text}")
     return "\n".join(lines)

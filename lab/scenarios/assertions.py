@@ -109,7 +109,12 @@ def check_expect(expect: Expect, turn: Turn, step: int, line: int | None = None)
     for fragment in expect.contains:
         add("reply text contains", fragment.casefold() in text.casefold(), fragment, text)
     if expect.matches is not None:
-        add("reply text matches", re.search(expect.matches, text, re.S) is not None, f"/{expect.matches}/", text)
+        add(
+            "reply text matches",
+            re.search(expect.matches, text, re.S) is not None,
+            f"/{expect.matches}/",
+            text,
+        )
     if expect.no_reply:
         add("no reply", not shown, [], [rp.reply_text(v) for v in shown])
     if expect.buttons is not None:
@@ -129,7 +134,12 @@ def check_expect(expect: Expect, turn: Turn, step: int, line: int | None = None)
         out.append(check_output(o, turn, step, line))
     if expect.violation is not None:
         codes = [s.verdict.code for s in turn.replies if not s.verdict.ok]
-        add("WhatsApp rejects a send", expect.violation in codes, expect.violation, codes or "no rejected send")
+        add(
+            "WhatsApp rejects a send",
+            expect.violation in codes,
+            expect.violation,
+            codes or "no rejected send",
+        )
     out += check_budget(expect.budget, [turn], step, "turn budget", line)
     return out
 
@@ -144,12 +154,26 @@ def _template_ok(expected: dict[str, Any], seen: dict[str, Any] | None) -> bool:
     return "params" not in expected or [str(p) for p in expected["params"]] == seen["params"]
 
 
-def _check_replies(expected: list[ReplyExpect], shown: list[dict[str, Any]], turn: Turn, step: int,
-                   line: int | None) -> list[Check]:
+def _check_replies(
+    expected: list[ReplyExpect],
+    shown: list[dict[str, Any]],
+    turn: Turn,
+    step: int,
+    line: int | None,
+) -> list[Check]:
     out = []
     if len(expected) != len(shown):
-        out.append(Check(step, turn.index, "number of replies", False, len(expected),
-                         f"{len(shown)}: {[rp.reply_text(v) for v in shown]}", line))
+        out.append(
+            Check(
+                step,
+                turn.index,
+                "number of replies",
+                False,
+                len(expected),
+                f"{len(shown)}: {[rp.reply_text(v) for v in shown]}",
+                line,
+            )
+        )
     for i, (want, view) in enumerate(zip(expected, shown), start=1):
         text = rp.reply_text(view)
         problems = []
@@ -183,17 +207,35 @@ def check_output(o: OutputExpect, turn: Turn, step: int, line: int | None = None
     what = f"output {o.task + ' ' if o.task else ''}{o.path}"
     doc = _outputs_of(turn, o.task)
     if doc is None:
-        return Check(step, turn.index, what, False, f"task {o.task!r} ran", "it did not run (or has no outputs)", line)
+        return Check(
+            step,
+            turn.index,
+            what,
+            False,
+            f"task {o.task!r} ran",
+            "it did not run (or has no outputs)",
+            line,
+        )
     found = [m.value for m in jsonpath(o.path).find(doc)]
     if not found:
-        return Check(step, turn.index, what, False, "a value", f"nothing at {o.path} in {doc!r}", line)
+        return Check(
+            step, turn.index, what, False, "a value", f"nothing at {o.path} in {doc!r}", line
+        )
     value = found[0]
     if o.has_equals:
         return Check(step, turn.index, what, value == o.equals, o.equals, value, line)
     if o.contains is not None:
         return Check(step, turn.index, what, o.contains in str(value), o.contains, value, line)
     if o.matches is not None:
-        return Check(step, turn.index, what, re.search(o.matches, str(value)) is not None, f"/{o.matches}/", value, line)
+        return Check(
+            step,
+            turn.index,
+            what,
+            re.search(o.matches, str(value)) is not None,
+            f"/{o.matches}/",
+            value,
+            line,
+        )
     return Check(step, turn.index, what, True, None, value, line)
 
 
@@ -209,7 +251,9 @@ def _outputs_of(turn: Turn, task: str | None) -> Any:
     return None
 
 
-def check_budget(budget: Budget, turns: list[Turn], step: int, label: str, line: int | None = None) -> list[Check]:
+def check_budget(
+    budget: Budget, turns: list[Turn], step: int, label: str, line: int | None = None
+) -> list[Check]:
     """Tokens, cost and latency of some turns against a budget."""
     if budget.is_empty():
         return []
@@ -217,26 +261,75 @@ def check_budget(budget: Budget, turns: list[Turn], step: int, label: str, line:
     turn_no = turns[0].index if len(turns) == 1 else None
     if budget.tokens is not None:
         used = sum(t.input_tokens + t.output_tokens for t in turns)
-        out.append(Check(step, turn_no, f"{label}: tokens", used <= budget.tokens, f"<= {budget.tokens}", used, line))
+        out.append(
+            Check(
+                step,
+                turn_no,
+                f"{label}: tokens",
+                used <= budget.tokens,
+                f"<= {budget.tokens}",
+                used,
+                line,
+            )
+        )
     if budget.cost_usd is not None:
         costs = [t.cost_usd for t in turns]
         if any(c is None for c in costs):
-            out.append(Check(step, turn_no, f"{label}: cost", False, f"<= ${budget.cost_usd}", "price unknown", line))
+            out.append(
+                Check(
+                    step,
+                    turn_no,
+                    f"{label}: cost",
+                    False,
+                    f"<= ${budget.cost_usd}",
+                    "price unknown",
+                    line,
+                )
+            )
         else:
             used_c = sum(costs)  # type: ignore[arg-type]
-            out.append(Check(step, turn_no, f"{label}: cost", used_c <= budget.cost_usd,
-                             f"<= ${budget.cost_usd}", f"${used_c:.6f}", line))
+            out.append(
+                Check(
+                    step,
+                    turn_no,
+                    f"{label}: cost",
+                    used_c <= budget.cost_usd,
+                    f"<= ${budget.cost_usd}",
+                    f"${used_c:.6f}",
+                    line,
+                )
+            )
     if budget.latency_ms is not None:
         worst = max((t.timings.terminal_ms or 0.0) for t in turns)
-        out.append(Check(step, turn_no, f"{label}: latency", worst <= budget.latency_ms,
-                         f"<= {budget.latency_ms:.0f} ms", f"{worst:.0f} ms", line))
+        out.append(
+            Check(
+                step,
+                turn_no,
+                f"{label}: latency",
+                worst <= budget.latency_ms,
+                f"<= {budget.latency_ms:.0f} ms",
+                f"{worst:.0f} ms",
+                line,
+            )
+        )
     return out
 
 
-def check_policy(turn: Turn, step: int, allowed: int | None, line: int | None = None) -> list[Check]:
+def check_policy(
+    turn: Turn, step: int, allowed: int | None, line: int | None = None
+) -> list[Check]:
     """No reply of the turn broke WhatsApp's rules (except the code the step expects)."""
     bad = [s for s in turn.replies if not s.verdict.ok and s.verdict.code != allowed]
     if not bad:
         return []
-    return [Check(step, turn.index, "no WhatsApp policy violation", False, "every send accepted by Meta",
-                  "; ".join(f"{s.type} rejected: {s.verdict.label()}" for s in bad), line)]
+    return [
+        Check(
+            step,
+            turn.index,
+            "no WhatsApp policy violation",
+            False,
+            "every send accepted by Meta",
+            "; ".join(f"{s.type} rejected: {s.verdict.label()}" for s in bad),
+            line,
+        )
+    ]

@@ -40,18 +40,38 @@ def help_text() -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="scenario name, a slug such as greeting_plans (the file is <dir>/<name>.yaml)")
-    parser.add_argument("--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)")
-    parser.add_argument("--flow", default=None, help="namespace/id of the flow (default: the configured flow)")
-    parser.add_argument("--llm", default=None, choices=("record", "live", "scripted"),
-                        help="record (live upstream + cassette; the default with OPENAI_API_KEY or OPENAI_BASE_URL), "
-                             "live (no cassette) or scripted (no model: for flows that call none; the default "
-                             "without an upstream)")
-    parser.add_argument("--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)")
+    parser.add_argument(
+        "name", help="scenario name, a slug such as greeting_plans (the file is <dir>/<name>.yaml)"
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)"
+    )
+    parser.add_argument(
+        "--flow", default=None, help="namespace/id of the flow (default: the configured flow)"
+    )
+    parser.add_argument(
+        "--llm",
+        default=None,
+        choices=("record", "live", "scripted"),
+        help="record (live upstream + cassette; the default with OPENAI_API_KEY or OPENAI_BASE_URL), "
+        "live (no cassette) or scripted (no model: for flows that call none; the default "
+        "without an upstream)",
+    )
+    parser.add_argument(
+        "--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)"
+    )
     add_kestra_version_option(parser)
-    parser.add_argument("--clock", default=None, help="start of the virtual clock, ISO-8601 (default: now)")
-    parser.add_argument("--note", default=None, help="a note stored with the LLM source (e.g. how the cassette was made)")
-    parser.add_argument("--lab-factory", default=None, help=argparse.SUPPRESS)  # tests: module:callable
+    parser.add_argument(
+        "--clock", default=None, help="start of the virtual clock, ISO-8601 (default: now)"
+    )
+    parser.add_argument(
+        "--note",
+        default=None,
+        help="a note stored with the LLM source (e.g. how the cassette was made)",
+    )
+    parser.add_argument(
+        "--lab-factory", default=None, help=argparse.SUPPRESS
+    )  # tests: module:callable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,38 +97,63 @@ async def _record(args: argparse.Namespace) -> int:
     from lab.scenarios.recorder import Recorder, check_name
 
     check_name(args.name)
-    overrides: dict[str, Any] = {"kestra_url": args.target, "kestra_version": getattr(args, "kestra_version", None)}
+    overrides: dict[str, Any] = {
+        "kestra_url": args.target,
+        "kestra_version": getattr(args, "kestra_version", None),
+    }
     if args.flow:
         if "/" not in args.flow:
-            raise ConfigError(f"--flow must be namespace/id, got {args.flow!r}", fix="e.g. --flow company.whatsapp/whatsapp_agent")
+            raise ConfigError(
+                f"--flow must be namespace/id, got {args.flow!r}",
+                fix="e.g. --flow company.whatsapp/whatsapp_agent",
+            )
         overrides["namespace"], overrides["flow"] = args.flow.split("/", 1)
     settings = load_settings(**overrides)
     upstream = bool(settings.llm_upstream_key or settings.llm_upstream_url)
     llm = args.llm or ("record" if upstream or args.lab_factory else "scripted")
     if llm in ("record", "live") and not upstream and not args.lab_factory:
-        raise ConfigError(f"--llm {llm} talks to a real model, and no upstream is configured",
-                          fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server, "
-                              "e.g. http://127.0.0.1:11434/v1 for Ollama), or record a flow that calls no model "
-                              "with --llm scripted")
+        raise ConfigError(
+            f"--llm {llm} talks to a real model, and no upstream is configured",
+            fix="set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server, "
+            "e.g. http://127.0.0.1:11434/v1 for Ollama), or record a flow that calls no model "
+            "with --llm scripted",
+        )
     settings.llm_mode = llm
     folder = args.dir or settings.scenarios_dir / settings.flow
     path = folder / f"{args.name}.yaml"
-    clock = datetime.fromisoformat(args.clock) if args.clock else datetime.now(timezone.utc).replace(microsecond=0)
+    clock = (
+        datetime.fromisoformat(args.clock)
+        if args.clock
+        else datetime.now(timezone.utc).replace(microsecond=0)
+    )
     options: dict[str, Any] = {"clock_start": clock, "target_url": args.target}
     if llm == "record":
         options["cassette"] = folder / f"{args.name}.cassette.yaml"
-    async with _factory(args.lab_factory)(settings, serve=args.target is not None, **options) as lab:
-        recorder = Recorder(lab, path, args.name, llm_note=args.note,
-                            llm_source={"record": "cassette"}.get(llm, llm), clock_start=clock)
+    async with _factory(args.lab_factory)(
+        settings, serve=args.target is not None, **options
+    ) as lab:
+        recorder = Recorder(
+            lab,
+            path,
+            args.name,
+            llm_note=args.note,
+            llm_source={"record": "cassette"}.get(llm, llm),
+            clock_start=clock,
+        )
         recorder.start()
         model = "no model (scripted, nothing scripted)" if llm == "scripted" else llm
-        print(f"recording {path} — flow {settings.namespace}/{settings.flow}, LLM {model}. /help for commands.",
-              flush=True)
+        print(
+            f"recording {path} — flow {settings.namespace}/{settings.flow}, LLM {model}. /help for commands.",
+            flush=True,
+        )
         try:
             await _chat(lab, settings)
         finally:
             recorder.stop()
-        print(f"saved {path} ({len(recorder.steps)} step{'s' * (len(recorder.steps) != 1)})", flush=True)
+        print(
+            f"saved {path} ({len(recorder.steps)} step{'s' * (len(recorder.steps) != 1)})",
+            flush=True,
+        )
     return 0
 
 
@@ -124,8 +169,11 @@ def _read_line() -> str | None:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        print(f"! that line is not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-              "nothing was sent. Set the terminal to UTF-8 (e.g. LANG=C.UTF-8) and type it again.", flush=True)
+        print(
+            f"! that line is not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+            "nothing was sent. Set the terminal to UTF-8 (e.g. LANG=C.UTF-8) and type it again.",
+            flush=True,
+        )
         return ""
 
 
@@ -162,12 +210,20 @@ async def _chat(lab: LabSession, settings: Any) -> None:
             if visible(send):
                 flag = "" if send.verdict.ok else f"  [rejected: {send.verdict.label()}]"
                 for i, text_line in enumerate(send_text(send).splitlines() or [""]):
-                    print(("bot> " if i == 0 else "     ") + text_line + (flag if i == 0 else ""), flush=True)
+                    print(
+                        ("bot> " if i == 0 else "     ") + text_line + (flag if i == 0 else ""),
+                        flush=True,
+                    )
         if turn.verdict != "ok":
             print(f"! turn {turn.verdict}: {turn.error}", flush=True)
-        if settings.llm_mode == "scripted" and any("no reply left" in (c.error or "") for c in turn.llm_calls):
-            print("! this flow asked a model, and this recording has none: set OPENAI_API_KEY and record with "
-                  "--llm record", flush=True)
+        if settings.llm_mode == "scripted" and any(
+            "no reply left" in (c.error or "") for c in turn.llm_calls
+        ):
+            print(
+                "! this flow asked a model, and this recording has none: set OPENAI_API_KEY and record with "
+                "--llm record",
+                flush=True,
+            )
 
 
 async def _perform(lab: LabSession, wa_id: str, action: Action) -> Any:

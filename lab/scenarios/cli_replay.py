@@ -14,13 +14,25 @@ from lab.errors import ConfigError
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="a scenario file (scenarios/…/name.yaml)")
-    parser.add_argument("--case", default=None, help="only the expanded case with this id (default: every case)")
-    parser.add_argument("--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)")
+    parser.add_argument(
+        "--case", default=None, help="only the expanded case with this id (default: every case)"
+    )
+    parser.add_argument(
+        "--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)"
+    )
     add_kestra_version_option(parser)
-    parser.add_argument("--llm", default=None, choices=("replay", "scripted", "live", "record"),
-                        help="override the scenario's LLM source")
-    parser.add_argument("--snapshot", action="store_true", help="print the snapshot text instead of the chat")
-    parser.add_argument("--lab-factory", default=None, help=argparse.SUPPRESS)  # tests: module:callable
+    parser.add_argument(
+        "--llm",
+        default=None,
+        choices=("replay", "scripted", "live", "record"),
+        help="override the scenario's LLM source",
+    )
+    parser.add_argument(
+        "--snapshot", action="store_true", help="print the snapshot text instead of the chat"
+    )
+    parser.add_argument(
+        "--lab-factory", default=None, help=argparse.SUPPRESS
+    )  # tests: module:callable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,27 +47,42 @@ def run(args: argparse.Namespace) -> int:
     if not cases:
         ids = ", ".join(c.case_id or c.test_name for c in expand(scenario))
         raise ConfigError(f"no case {args.case!r} in {args.file}", fix=f"use one of: {ids}")
-    player = Player(target_url=args.target, llm_mode=args.llm,
-                    lab_factory=_factory(args.lab_factory) if args.lab_factory else None,
-                    settings_overrides={"kestra_version": args.kestra_version} if args.kestra_version else {})
+    player = Player(
+        target_url=args.target,
+        llm_mode=args.llm,
+        lab_factory=_factory(args.lab_factory) if args.lab_factory else None,
+        settings_overrides={"kestra_version": args.kestra_version} if args.kestra_version else {},
+    )
     failed = 0
     for case in cases:
         playback = player.play_sync(case)
-        print(f"== {case.test_name} ({args.file}) — {playback.transcript.target}, LLM {playback.transcript.llm_mode}")
+        print(
+            f"== {case.test_name} ({args.file}) — {playback.transcript.target}, LLM {playback.transcript.llm_mode}"
+        )
         if args.snapshot:
-            print(render(playback.transcript, title=case.test_name, secrets=playback.secrets), end="")
+            print(
+                render(playback.transcript, title=case.test_name, secrets=playback.secrets), end=""
+            )
         else:
             for turn in playback.transcript.turns:
                 step = playback.turn_steps.get(turn.index)
-                print(f"\n-- turn {turn.index}" + (f" (step {step})" if step else "") + f", {turn.contact}")
+                print(
+                    f"\n-- turn {turn.index}"
+                    + (f" (step {step})" if step else "")
+                    + f", {turn.contact}"
+                )
                 print(turn_text(turn, secrets=playback.secrets))
         print()
         if playback.runs > 1:
-            print(f"live repeat: {playback.passed_runs}/{playback.runs} runs passed "
-                  f"(needs {case.scenario.llm.pass_if})")
+            print(
+                f"live repeat: {playback.passed_runs}/{playback.runs} runs passed "
+                f"(needs {case.scenario.llm.pass_if})"
+            )
         for line in problems(playback):
             print(line)
-        print(f"{verdict_line(playback)}, {len(playback.transcript.turns)} turns, {playback.seconds:.2f} s")
+        print(
+            f"{verdict_line(playback)}, {len(playback.transcript.turns)} turns, {playback.seconds:.2f} s"
+        )
         failed += 0 if playback.passed else 1
     sys.stdout.flush()
     return 1 if failed else 0

@@ -6,8 +6,10 @@ import contextlib
 import io
 import sys
 
-INTRO = ("walab test [PYTEST ARGS...]: runs pytest on the project (tests/ and scenarios/ by default); "
-         "every pytest option works, plus --walab-llm and --walab-target from the scenarios plugin.\n")
+INTRO = (
+    "walab test [PYTEST ARGS...]: runs pytest on the project (tests/ and scenarios/ by default); "
+    "every pytest option works, plus --walab-llm and --walab-target from the scenarios plugin.\n"
+)
 
 
 def run_argv(argv: list[str]) -> int:

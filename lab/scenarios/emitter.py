@@ -26,8 +26,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 @lru_cache(maxsize=65536)
 def scalar(value: str) -> str:
     """A string as a plain, block-free YAML scalar: plain when that reads back unchanged, else JSON-quoted."""
-    if value and _PLAIN_CANDIDATE.fullmatch(value) and value == value.strip() and "\t" not in value \
-            and not _CONTROL.search(value):
+    if (
+        value
+        and _PLAIN_CANDIDATE.fullmatch(value)
+        and value == value.strip()
+        and "\t" not in value
+        and not _CONTROL.search(value)
+    ):
         try:
             if yaml.load(f"k: {value}", Loader=_Loader) == {"k": value}:  # noqa: S506 - safe loader
                 return value
@@ -53,7 +58,9 @@ def key(value: str) -> str:
 def _quoted(value: str) -> str:
     # YAML reads NEL and the Unicode line/paragraph separators as line breaks: escape them.
     text = json.dumps(value, ensure_ascii=False)
-    return text.replace("\u0085", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (
+        text.replace("\u0085", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    )
 
 
 def _block(value: str, indent: str) -> str | None:
@@ -99,7 +106,11 @@ def _value(value: Any, indent: str, out: list[str], head: str) -> None:
         out.append(head + "{}")
     elif isinstance(value, list):
         out.append(head + "[]")
-    elif isinstance(value, str) and "\n" in value and (block := _block(value, indent + "  ")) is not None:
+    elif (
+        isinstance(value, str)
+        and "\n" in value
+        and (block := _block(value, indent + "  ")) is not None
+    ):
         out.append(head + block)
     else:
         out.append(head + _atom(value))

@@ -26,7 +26,11 @@ def expand(scenario: Scenario) -> list[ScenarioCase]:
                 parts.append(_slug(str(next(iter(row.values())))) if row else f"row{r + 1}")
             parts += [_slug(u) for _, u in combo]
             steps = [_substitute_step(s, chosen.get(s.index, s.value), row) for s in scenario.steps]
-            cases.append(ScenarioCase(scenario=scenario, case_id="-".join(parts), steps=steps, variables=dict(row)))
+            cases.append(
+                ScenarioCase(
+                    scenario=scenario, case_id="-".join(parts), steps=steps, variables=dict(row)
+                )
+            )
     # identical ids (same utterance twice) get a number so pytest sees distinct items
     seen: dict[str, int] = {}
     for c in cases:
@@ -44,8 +48,14 @@ def _slug(text: str) -> str:
 def _substitute_step(step: Step, value: Any, row: dict[str, Any]) -> Step:
     if not row:
         return Step(step.index, step.line, step.action, value, step.expect, step.fixtures)
-    return Step(step.index, step.line, step.action, substitute(value, row), substitute_expect(step.expect, row),
-                step.fixtures)
+    return Step(
+        step.index,
+        step.line,
+        step.action,
+        substitute(value, row),
+        substitute_expect(step.expect, row),
+        step.fixtures,
+    )
 
 
 def substitute(value: Any, row: dict[str, Any]) -> Any:
@@ -64,9 +74,14 @@ def substitute_expect(expect: Expect | None, row: dict[str, Any]) -> Expect | No
         return None
     from dataclasses import fields, replace
 
-    changes = {f.name: substitute(getattr(expect, f.name), row) for f in fields(expect)
-               if f.name in ("text", "contains", "matches", "buttons", "rows", "template")}
+    changes = {
+        f.name: substitute(getattr(expect, f.name), row)
+        for f in fields(expect)
+        if f.name in ("text", "contains", "matches", "buttons", "rows", "template")
+    }
     if expect.replies:
-        changes["replies"] = [replace(r, **{f.name: substitute(getattr(r, f.name), row) for f in fields(r)})
-                              for r in expect.replies]
+        changes["replies"] = [
+            replace(r, **{f.name: substitute(getattr(r, f.name), row) for f in fields(r)})
+            for r in expect.replies
+        ]
     return replace(expect, **changes)

@@ -28,7 +28,9 @@ class ScenarioFile(pytest.File):
 
         scenario = load_scenario(self.path)
         for case in expand(scenario):
-            yield ScenarioItem.from_parent(self, name=case.test_name, callobj=_make_test(case), case=case)
+            yield ScenarioItem.from_parent(
+                self, name=case.test_name, callobj=_make_test(case), case=case
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, LabError):
@@ -70,12 +72,18 @@ def run_case(case: Any, snapshot: Any, play: Any) -> None:
     scenario = case.scenario
     secrets = getattr(playback, "secrets", None)
     text = render(playback.transcript, title=case.test_name, secrets=secrets)
-    assertion = snapshot(extension_class=extension_for(scenario.tolerance.tokens, scenario.tolerance.cost))
+    assertion = snapshot(
+        extension_class=extension_for(scenario.tolerance.tokens, scenario.tolerance.cost)
+    )
     matched = assertion == text
     problems: list[str] = []
     if playback.runs > 1:
-        problems.append(f"live repeat: {playback.passed_runs} of {playback.runs} runs passed, "
-                        f"{scenario.llm.pass_if} needed" if not playback.passed else "")
+        problems.append(
+            f"live repeat: {playback.passed_runs} of {playback.runs} runs passed, "
+            f"{scenario.llm.pass_if} needed"
+            if not playback.passed
+            else ""
+        )
     from lab.scenarios.assertions import describe_failures
 
     problems += describe_failures(playback.failures, playback.transcript.turns)
@@ -92,11 +100,18 @@ def run_case(case: Any, snapshot: Any, play: Any) -> None:
 
 def _snapshot_problem(old: str | None, new: str, playback: Any) -> str:
     if old is None:
-        return ("no snapshot of this transcript yet\n    fix: run `pytest --snapshot-update` (or `walab test "
-                "--snapshot-update`) and review the new file")
+        return (
+            "no snapshot of this transcript yet\n    fix: run `pytest --snapshot-update` (or `walab test "
+            "--snapshot-update`) and review the new file"
+        )
     old_lines, new_lines = str(old).splitlines(), new.splitlines()
-    diff = list(difflib.unified_diff(old_lines, new_lines, "snapshot", "this run", n=2, lineterm=""))
-    first = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b), min(len(old_lines), len(new_lines)))
+    diff = list(
+        difflib.unified_diff(old_lines, new_lines, "snapshot", "this run", n=2, lineterm="")
+    )
+    first = next(
+        (i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b),
+        min(len(old_lines), len(new_lines)),
+    )
     turn = None
     for line in new_lines[: first + 1]:
         m = re.match(r"- turn: (\d+)$", line)
@@ -107,5 +122,8 @@ def _snapshot_problem(old: str | None, new: str, playback: Any) -> str:
         step = getattr(playback, "turn_steps", {}).get(turn)
         where = f" (first difference in turn {turn}" + (f", step {step}" if step else "") + ")"
     shown = diff[:80] + (["    … (diff truncated)"] if len(diff) > 80 else [])
-    return f"transcript differs from the snapshot{where}:\n" + "\n".join(f"    {d}" for d in shown) + \
-        "\n    fix: if the change is intended, run with --snapshot-update and review the diff"
+    return (
+        f"transcript differs from the snapshot{where}:\n"
+        + "\n".join(f"    {d}" for d in shown)
+        + "\n    fix: if the change is intended, run with --snapshot-update and review the diff"
+    )

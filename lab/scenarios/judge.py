@@ -17,9 +17,11 @@ from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
 from lab.whatsapp.reply import visible
 
-SYSTEM = ("You grade one turn of a WhatsApp conversation between a customer and a business's AI agent. "
-          "Read the rubric and the conversation, then answer only with JSON: "
-          '{"pass": true or false, "reason": "<one sentence>"}.')
+SYSTEM = (
+    "You grade one turn of a WhatsApp conversation between a customer and a business's AI agent. "
+    "Read the rubric and the conversation, then answer only with JSON: "
+    '{"pass": true or false, "reason": "<one sentence>"}.'
+)
 
 
 def judge_request(step: Step, turn: Turn, history: list[Turn], model: str) -> dict[str, Any]:
@@ -34,9 +36,15 @@ def judge_request(step: Step, turn: Turn, history: list[Turn], model: str) -> di
                 extra += f" [list: {', '.join(rp.row_titles(view))}]" if "sections" in view else ""
                 lines.append(f"agent: {rp.reply_text(view)}{extra}")
     rubric = str(step.expect.judge["rubric"]) if step.expect and step.expect.judge else ""
-    user = f"Rubric:\n{rubric}\n\nConversation (the last agent messages are the turn to grade):\n" + "\n".join(lines)
-    return {"model": model, "temperature": 0, "messages": [{"role": "system", "content": SYSTEM},
-                                                            {"role": "user", "content": user}]}
+    user = (
+        f"Rubric:\n{rubric}\n\nConversation (the last agent messages are the turn to grade):\n"
+        + "\n".join(lines)
+    )
+    return {
+        "model": model,
+        "temperature": 0,
+        "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}],
+    }
 
 
 def verdict_of(content: str) -> tuple[bool | None, str]:
@@ -57,21 +65,57 @@ async def judge_turn(lab: LabSession, step: Step, turn: Turn, case: ScenarioCase
 
     spec = step.expect.judge if step.expect else None
     model = str((spec or {}).get("model") or "gpt-4o-mini")
-    history = [t for t in lab.transcript.turns if t.index <= turn.index and t.contact == turn.contact]
+    history = [
+        t for t in lab.transcript.turns if t.index <= turn.index and t.contact == turn.contact
+    ]
     body = judge_request(step, turn, history, model)
     gateway = getattr(lab, "gateway", None)
     what = "LLM judge: " + str((spec or {}).get("rubric", ""))[:60]
     if gateway is None:
-        return Check(step.index, turn.index, what, False, "a judge verdict", "this lab has no LLM gateway", step.line)
+        return Check(
+            step.index,
+            turn.index,
+            what,
+            False,
+            "a judge verdict",
+            "this lab has no LLM gateway",
+            step.line,
+        )
     transport = httpx.ASGITransport(app=gateway.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://walab-gateway") as client:
-        resp = await client.post(f"/x/judge-{case.scenario.name}-{turn.index}/v1/chat/completions", json=body,
-                                 headers={"Authorization": f"Bearer {lab.settings.gateway_key}"})
+        resp = await client.post(
+            f"/x/judge-{case.scenario.name}-{turn.index}/v1/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {lab.settings.gateway_key}"},
+        )
     if resp.status_code != 200:
-        return Check(step.index, turn.index, what, False, "a judge verdict",
-                     f"the judge call failed: HTTP {resp.status_code} {resp.text[:300]}", step.line)
+        return Check(
+            step.index,
+            turn.index,
+            what,
+            False,
+            "a judge verdict",
+            f"the judge call failed: HTTP {resp.status_code} {resp.text[:300]}",
+            step.line,
+        )
     content = resp.json()["choices"][0]["message"].get("content") or ""
     passed, reason = verdict_of(content)
     if passed is None:
-        return Check(step.index, turn.index, what, False, '{"pass": true|false, "reason": ...}', reason, step.line)
-    return Check(step.index, turn.index, what, passed, "pass", f"{'pass' if passed else 'fail'}: {reason}", step.line)
+        return Check(
+            step.index,
+            turn.index,
+            what,
+            False,
+            '{"pass": true|false, "reason": ...}',
+            reason,
+            step.line,
+        )
+    return Check(
+        step.index,
+        turn.index,
+        what,
+        passed,
+        "pass",
+        f"{'pass' if passed else 'fail'}: {reason}",
+        step.line,
+    )

@@ -127,9 +127,15 @@ class Scenario:
     budget_per_turn: Budget = field(default_factory=Budget)
     tolerance: Tolerance = field(default_factory=Tolerance)
     vars: list[dict[str, Any]] = field(default_factory=list)
-    faults: list[dict[str, Any]] = field(default_factory=list)  # sandbox faults armed before the first step
-    kestra_version: str | None = None  # "1.3" or "2.0": the embedded engine's Kestra for this scenario
-    fixtures: Any = None  # Kestra task fixtures for every execution (lab.kestra.engine.fixtures.Fixtures)
+    faults: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # sandbox faults armed before the first step
+    kestra_version: str | None = (
+        None  # "1.3" or "2.0": the embedded engine's Kestra for this scenario
+    )
+    fixtures: Any = (
+        None  # Kestra task fixtures for every execution (lab.kestra.engine.fixtures.Fixtures)
+    )
 
     @property
     def namespace(self) -> str:

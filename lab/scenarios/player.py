@@ -45,8 +45,10 @@ class Playback:
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run reprs the finished task (its result included) when it
         # restores the SIGINT handler, and a whole transcript's repr costs milliseconds per case.
-        return (f"Playback({self.case.test_name!r}, turns={len(self.transcript.turns)}, "
-                f"failures={len(self.failures)}, error={self.error!r})")
+        return (
+            f"Playback({self.case.test_name!r}, turns={len(self.transcript.turns)}, "
+            f"failures={len(self.failures)}, error={self.error!r})"
+        )
 
     @property
     def failures(self) -> list[Check]:
@@ -62,7 +64,11 @@ class Playback:
 def project_dir_of(path: Path) -> Path:
     """The project a scenario file belongs to: the nearest ancestor with flows/, walab.yaml or pyproject.toml."""
     for parent in path.resolve().parents:
-        if (parent / "walab.yaml").exists() or (parent / "flows").is_dir() or (parent / "pyproject.toml").exists():
+        if (
+            (parent / "walab.yaml").exists()
+            or (parent / "flows").is_dir()
+            or (parent / "pyproject.toml").exists()
+        ):
             return parent
     return Path.cwd()
 
@@ -84,7 +90,9 @@ class Player:
     lab_factory: Any = None  # Lab.open by default; tests pass a fake with the same signature
     prompt: str | None = None  # play every case with this prompt variant (the prompt lab's matrix)
     model: str | None = None  # ... and this model (the flow's LLM_MODEL)
-    cassette: Path | None = None  # replay from / record into this cassette instead of the scenario's
+    cassette: Path | None = (
+        None  # replay from / record into this cassette instead of the scenario's
+    )
 
     def play_sync(self, case: ScenarioCase) -> Playback:
         """Play a case from synchronous code (the pytest plugin, the CLI)."""
@@ -110,8 +118,13 @@ class Player:
         from lab.config import Contact, load_settings
 
         sc = case.scenario
-        overrides = {"llm_mode": mode, "namespace": sc.namespace, "flow": sc.flow_id, "kestra_url": self.target_url,
-                     **self.settings_overrides}
+        overrides = {
+            "llm_mode": mode,
+            "namespace": sc.namespace,
+            "flow": sc.flow_id,
+            "kestra_url": self.target_url,
+            **self.settings_overrides,
+        }
         if sc.kestra_version:  # the scenario pins the Kestra it was written for
             overrides["kestra_version"] = sc.kestra_version
         settings = load_settings(self.project_dir or project_dir_of(sc.path), **overrides)
@@ -124,8 +137,11 @@ class Player:
         try:
             clock = datetime.fromisoformat(sc.clock or DEFAULT_CLOCK)
         except ValueError:
-            raise ConfigError(f"clock is not an ISO-8601 date-time: {sc.clock!r}", where=str(sc.path),
-                              fix="e.g. `clock: 2026-03-02T09:00:00-03:00`") from None
+            raise ConfigError(
+                f"clock is not an ISO-8601 date-time: {sc.clock!r}",
+                where=str(sc.path),
+                fix="e.g. `clock: 2026-03-02T09:00:00-03:00`",
+            ) from None
         if clock.tzinfo is None:
             clock = clock.replace(tzinfo=timezone.utc)
         options: dict[str, Any] = {"clock_start": clock, "target_url": self.target_url}
@@ -160,10 +176,19 @@ class Player:
                 await lab.perform(run.contact, from_step("fault", fault, str(case.scenario.path)))
             await run.steps()
             transcript = lab.transcript
-            playback = Playback(case, transcript, run.checks, run.error, turn_steps=run.turn_steps,
-                                secrets=settings.secret_values())
-            playback.checks += checks.check_budget(case.scenario.budget, transcript.turns, 0, "scenario budget") \
-                if transcript.turns else []
+            playback = Playback(
+                case,
+                transcript,
+                run.checks,
+                run.error,
+                turn_steps=run.turn_steps,
+                secrets=settings.secret_values(),
+            )
+            playback.checks += (
+                checks.check_budget(case.scenario.budget, transcript.turns, 0, "scenario budget")
+                if transcript.turns
+                else []
+            )
             return playback
 
 
@@ -184,8 +209,10 @@ class _Run:
                 use_fixtures(self.lab, step.fixtures or self.case.scenario.fixtures)
                 turn = await self._perform(step)
             except LabError as exc:
-                self.error = f"step {step.index}{_at(step)} ({step.action}) could not run: {exc.what}" + \
-                    (f"\n    fix: {exc.fix}" if exc.fix else "")
+                self.error = (
+                    f"step {step.index}{_at(step)} ({step.action}) could not run: {exc.what}"
+                    + (f"\n    fix: {exc.fix}" if exc.fix else "")
+                )
                 return
             if turn is not None:
                 self.last_turn = turn
@@ -193,27 +220,46 @@ class _Run:
                 self._check_turn(step, turn)
             if step.expect is not None:
                 if self.last_turn is None:
-                    self.error = f"step {step.index}{_at(step)} has expectations but no turn happened yet"
+                    self.error = (
+                        f"step {step.index}{_at(step)} has expectations but no turn happened yet"
+                    )
                     return
-                self.checks += checks.check_expect(step.expect, self.last_turn, step.index, step.line)
+                self.checks += checks.check_expect(
+                    step.expect, self.last_turn, step.index, step.line
+                )
                 if step.expect.judge:
                     self.checks.append(await self._judge(step, self.last_turn))
 
     def _check_turn(self, step: Step, turn: Turn) -> None:
         sc = self.case.scenario
         # A failed execution the step expects (`state: FAILED`) is checked by that expectation.
-        expected_failure = turn.verdict == "error" and step.expect is not None and step.expect.state == turn.state
+        expected_failure = (
+            turn.verdict == "error" and step.expect is not None and step.expect.state == turn.state
+        )
         if turn.verdict != "ok" and not expected_failure:
-            self.checks.append(Check(step.index, turn.index, "turn finished", False, "ok",
-                                     f"{turn.verdict}: {turn.error}", step.line))
+            self.checks.append(
+                Check(
+                    step.index,
+                    turn.index,
+                    "turn finished",
+                    False,
+                    "ok",
+                    f"{turn.verdict}: {turn.error}",
+                    step.line,
+                )
+            )
         if sc.policy:
             allowed = step.expect.violation if step.expect else None
             self.checks += checks.check_policy(turn, step.index, allowed, step.line)
-        self.checks += checks.check_budget(sc.budget_per_turn, [turn], step.index, "per-turn budget", step.line)
+        self.checks += checks.check_budget(
+            sc.budget_per_turn, [turn], step.index, "per-turn budget", step.line
+        )
 
     async def _perform(self, step: Step) -> Turn | None:
         """The step's act, performed as the current contact (`contact:` switches it)."""
-        where = f"{self.case.scenario.path}:{step.line}" if step.line else str(self.case.scenario.path)
+        where = (
+            f"{self.case.scenario.path}:{step.line}" if step.line else str(self.case.scenario.path)
+        )
         action = from_step(step.action, step.value, where)
         turn = await self.lab.perform(self.contact, action)
         if isinstance(action, SwitchContact):
@@ -231,8 +277,11 @@ def use_fixtures(lab: Any, fixtures: Any) -> None:
     if fixtures is None and getattr(lab, "engine", None) is None:
         return
     if getattr(lab, "engine", None) is None:
-        raise LabError("fixtures stand in for tasks on the embedded engine; a real Kestra runs fixtures only in "
-                       "its unit tests", fix="drop the scenario's `fixtures:` or play it on the embedded engine")
+        raise LabError(
+            "fixtures stand in for tasks on the embedded engine; a real Kestra runs fixtures only in "
+            "its unit tests",
+            fix="drop the scenario's `fixtures:` or play it on the embedded engine",
+        )
     lab.engine.fixtures = fixtures
 
 

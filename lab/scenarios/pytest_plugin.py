@@ -21,17 +21,36 @@ SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("walab", "walab scenarios")
-    group.addoption("--walab-target", dest="walab_target", default=None, metavar="URL",
-                    help="play scenarios on a real Kestra at URL (default: the embedded engine)")
-    group.addoption("--walab-llm", dest="walab_llm", default=None,
-                    choices=("replay", "scripted", "live", "record"),
-                    help="LLM mode for every scenario (default: each scenario's own source, cassettes replayed)")
+    group.addoption(
+        "--walab-target",
+        dest="walab_target",
+        default=None,
+        metavar="URL",
+        help="play scenarios on a real Kestra at URL (default: the embedded engine)",
+    )
+    group.addoption(
+        "--walab-llm",
+        dest="walab_llm",
+        default=None,
+        choices=("replay", "scripted", "live", "record"),
+        help="LLM mode for every scenario (default: each scenario's own source, cassettes replayed)",
+    )
     add_kestra_version_option(group, "--walab-kestra-version")
-    group.addoption("--walab-min-coverage", dest="walab_min_coverage", type=float, default=None, metavar="N",
-                    help="fail the run when the project's flows are covered below N %% (tasks and branches)")
-    group.addoption("--walab-coverage-json", dest="walab_coverage_json", default=None, metavar="PATH",
-                    help="write the flow coverage as JSON to PATH")
-
+    group.addoption(
+        "--walab-min-coverage",
+        dest="walab_min_coverage",
+        type=float,
+        default=None,
+        metavar="N",
+        help="fail the run when the project's flows are covered below N %% (tasks and branches)",
+    )
+    group.addoption(
+        "--walab-coverage-json",
+        dest="walab_coverage_json",
+        default=None,
+        metavar="PATH",
+        help="write the flow coverage as JSON to PATH",
+    )
 
 
 def is_scenario_file(path: Path) -> bool:
@@ -97,7 +116,9 @@ _PLAY_GC = pytest.StashKey[_PlayGC]()
 
 def pytest_configure(config: pytest.Config) -> None:
     _CONFIG["config"] = config
-    from lab.kestra.coverage_pytest import FlowCoveragePlugin  # flow coverage of scenarios and unit tests
+    from lab.kestra.coverage_pytest import (
+        FlowCoveragePlugin,  # flow coverage of scenarios and unit tests
+    )
 
     config.pluginmanager.register(FlowCoveragePlugin(config), "walab-flow-coverage")
 
@@ -139,6 +160,9 @@ def walab_player(request: pytest.FixtureRequest) -> Any:
     from lab.scenarios.player import Player
 
     version = request.config.option.kestra_version
-    player = Player(target_url=request.config.option.walab_target, llm_mode=request.config.option.walab_llm,
-                    settings_overrides={"kestra_version": version} if version else {})
+    player = Player(
+        target_url=request.config.option.walab_target,
+        llm_mode=request.config.option.walab_llm,
+        settings_overrides={"kestra_version": version} if version else {},
+    )
     return player.play_sync

@@ -42,9 +42,11 @@ GAP_SECONDS = 60
 def check_name(name: str) -> str:
     """The scenario name, or a ConfigError: a slug, so it names a file inside the scenarios folder."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise ConfigError(f"invalid scenario name {name!r}",
-                          fix="use lowercase letters, digits, `_` and `-` (no `/`, no `..`, no spaces), "
-                              "e.g. `walab record greeting_plans`")
+        raise ConfigError(
+            f"invalid scenario name {name!r}",
+            fix="use lowercase letters, digits, `_` and `-` (no `/`, no `..`, no spaces), "
+            "e.g. `walab record greeting_plans`",
+        )
     return name
 
 
@@ -64,18 +66,32 @@ class Recorder:
     clock at the first of them: the flow state they built (KV, a welcome sent) is rebuilt on replay.
     """
 
-    def __init__(self, lab: LabSession, path: str | Path, name: str, *, description: str | None = None,
-                 llm_note: str | None = None, llm_source: str | None = None, clock_start: Any = None) -> None:
+    def __init__(
+        self,
+        lab: LabSession,
+        path: str | Path,
+        name: str,
+        *,
+        description: str | None = None,
+        llm_note: str | None = None,
+        llm_source: str | None = None,
+        clock_start: Any = None,
+    ) -> None:
         check_name(name)
         self.lab, self.path = lab, placed_path(lab, Path(path))
         if self.path != Path(path) and self.path.exists():
             # The caller checked the file it asked for; the one written is in the flow's folder.
-            raise LabError(f"a scenario named {self.path.name} already exists", where=str(self.path),
-                           fix="choose another name, or delete or rename the existing file")
+            raise LabError(
+                f"a scenario named {self.path.name} already exists",
+                where=str(self.path),
+                fix="choose another name, or delete or rename the existing file",
+            )
         self.name = check_name(self.path.stem) if self.path.stem != name else name
         self.description = description
         self.llm_note = llm_note  # e.g. "cassette recorded against a local stub, not a real model"
-        self.clock_start = clock_start  # the virtual clock's start, so replays run on the same dates
+        self.clock_start = (
+            clock_start  # the virtual clock's start, so replays run on the same dates
+        )
         self.llm_source = llm_source  # cassette (recorded by the gateway), live or scripted; None = the lab's mode
         self.steps: list[dict[str, Any]] = []
         self._contact: str | None = None
@@ -173,8 +189,10 @@ class Recorder:
     def _append(self, turn: Turn) -> None:
         self._switch_to(turn.contact)
         if turn.action is None:
-            raise LabError(f"turn {turn.index} was not made by Lab.perform, so it cannot be recorded",
-                           fix="perform the user's acts with lab.perform(wa_id, action)")
+            raise LabError(
+                f"turn {turn.index} was not made by Lab.perform, so it cannot be recorded",
+                fix="perform the user's acts with lab.perform(wa_id, action)",
+            )
         step = turn.action.to_step(self.lab.settings.project_dir)
         step["expect"] = observed(turn)
         self.steps.append(step)
@@ -222,14 +240,20 @@ class Recorder:
 
     def _llm(self) -> dict[str, Any]:
         """Where the replay's LLM answers come from: the cassette the gateway records into, or the script."""
-        mode = getattr(self.lab, "llm_mode", None) or getattr(self.lab.settings, "llm_mode", "record")
+        mode = getattr(self.lab, "llm_mode", None) or getattr(
+            self.lab.settings, "llm_mode", "record"
+        )
         source = self.llm_source or {"live": "live", "scripted": "scripted"}.get(mode, "cassette")
         llm: dict[str, Any] = {"source": source}
         gateway = getattr(self.lab, "gateway", None)
         script = getattr(gateway, "_script", None)
-        if source == "cassette":  # always the scenario's own file (`_write_cassette` copies the exchanges)
+        if (
+            source == "cassette"
+        ):  # always the scenario's own file (`_write_cassette` copies the exchanges)
             llm["cassette"] = os.path.relpath(self.cassette_path, self.path.parent)
-        elif source == "scripted" and script is None:  # no model at all (an empty script is a model that fails)
+        elif (
+            source == "scripted" and script is None
+        ):  # no model at all (an empty script is a model that fails)
             llm["source"] = "none"
         elif source == "scripted":
             llm["scripted"] = list(getattr(script, "items", []) or [])
@@ -250,8 +274,13 @@ class Recorder:
         import dataclasses
 
         from lab.llm.cassette import Cassette
+
         store = getattr(getattr(self.lab, "gateway", None), "cassettes", None)
-        if store is None or not hasattr(store, "lookup") or getattr(store, "record_to", None) == self.cassette_path:
+        if (
+            store is None
+            or not hasattr(store, "lookup")
+            or getattr(store, "record_to", None) == self.cassette_path
+        ):
             return
         seen: dict[str, int] = {}  # occurrences in the whole session, as the gateway counted them
         position = {id(t): i for i, t in enumerate(getattr(self.lab.transcript, "turns", []))}
@@ -270,8 +299,11 @@ class Recorder:
                 entry = store.lookup(key, session_occurrence.get((id(turn), j), 0))
                 if entry is None:
                     continue
-                entries.append(dataclasses.replace(entry, occurrence=mine.get(key, 0), source=str(self.cassette_path),
-                                                   wire={}))
+                entries.append(
+                    dataclasses.replace(
+                        entry, occurrence=mine.get(key, 0), source=str(self.cassette_path), wire={}
+                    )
+                )
                 mine[key] = mine.get(key, 0) + 1
         if entries or not self.cassette_path.exists():
             Cassette(self.cassette_path, entries).save()
@@ -299,7 +331,12 @@ def _utc(when: float) -> datetime:
 
 def _gap(previous: Turn, turn: Turn | None, until: float = 0.0) -> int:
     """Whole seconds between the end of one turn (its last reply) and the next turn's message (or `until`)."""
-    end = max([previous.inbound.time, *(s.time for s in previous.replies if getattr(s, "time", None) is not None)])
+    end = max(
+        [
+            previous.inbound.time,
+            *(s.time for s in previous.replies if getattr(s, "time", None) is not None),
+        ]
+    )
     return int((turn.inbound.time if turn is not None else until) - end)
 
 

@@ -43,7 +43,11 @@ class _Ids:
 def render(transcript: Transcript, *, title: str = "", secrets: list[str] | None = None) -> str:
     """The transcript as snapshot text."""
     ids = _Ids()
-    doc: dict[str, Any] = {"scenario": title or None, "flow": transcript.flow, "llm": transcript.llm_mode}
+    doc: dict[str, Any] = {
+        "scenario": title or None,
+        "flow": transcript.flow,
+        "llm": transcript.llm_mode,
+    }
     turns = []
     for turn in transcript.turns:
         turns.append(_turn(turn, ids))
@@ -71,9 +75,12 @@ def _turn(turn: Turn, ids: _Ids) -> dict[str, Any]:
         view["delivery"] = send.state
         bubbles.append(view)
     d["replies"] = bubbles
-    receipts = [("read" if (s.payload or {}).get("status") == "read" else s.type)
-                + ("" if s.verdict.ok else f" (rejected: {s.verdict.label()})")
-                for s in turn.replies if not visible(s)]
+    receipts = [
+        ("read" if (s.payload or {}).get("status") == "read" else s.type)
+        + ("" if s.verdict.ok else f" (rejected: {s.verdict.label()})")
+        for s in turn.replies
+        if not visible(s)
+    ]
     if receipts:
         d["receipts"] = receipts
     d["executions"] = [
@@ -81,16 +88,26 @@ def _turn(turn: Turn, ids: _Ids) -> dict[str, Any]:
             "id": ids("execution", ex.id),
             "flow": f"{ex.namespace}/{ex.flow_id}",
             "state": ex.state,
-            "tasks": [{f"{tr.task_id}{'[' + tr.value + ']' if tr.value else ''}":
-                       tr.state if tr.attempts <= 1 else f"{tr.state} ({tr.attempts} attempts)"} for tr in ex.task_runs],
+            "tasks": [
+                {
+                    f"{tr.task_id}{'[' + tr.value + ']' if tr.value else ''}": tr.state
+                    if tr.attempts <= 1
+                    else f"{tr.state} ({tr.attempts} attempts)"
+                }
+                for tr in ex.task_runs
+            ],
         }
         for ex in turn.executions
     ]
     if turn.llm_calls:
         d["llm"] = [
-            {"model": c.model, "tokens_in": c.input_tokens, "tokens_out": c.output_tokens,
-             "cost_usd": None if c.cost_usd is None else round(c.cost_usd, 8),
-             **({"error": c.error} if c.error else {})}
+            {
+                "model": c.model,
+                "tokens_in": c.input_tokens,
+                "tokens_out": c.output_tokens,
+                "cost_usd": None if c.cost_usd is None else round(c.cost_usd, 8),
+                **({"error": c.error} if c.error else {}),
+            }
             for c in turn.llm_calls
         ]
     if turn.verdict != "ok":
@@ -140,7 +157,11 @@ def _close(a: Any, b: Any, key: str | None, tokens: float, cost: float) -> bool:
         return a.keys() == b.keys() and all(_close(a[k], b[k], k, tokens, cost) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_close(x, y, key, tokens, cost) for x, y in zip(a, b))
-    if key in _TOKEN_KEYS | _COST_KEYS and isinstance(a, (int, float)) and isinstance(b, (int, float)):
+    if (
+        key in _TOKEN_KEYS | _COST_KEYS
+        and isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+    ):
         tol = tokens if key in _TOKEN_KEYS else cost
         return abs(a - b) <= tol * max(abs(a), abs(b), 1e-12)
     return a == b
@@ -155,8 +176,12 @@ class TranscriptSnapshotExtension(SingleFileSnapshotExtension):
     tolerance_cost = 0.0
 
     def matches(self, *, serialized_data: Any, snapshot_data: Any) -> bool:
-        return within_tolerance(str(snapshot_data), str(serialized_data),
-                                tokens=self.tolerance_tokens, cost=self.tolerance_cost)
+        return within_tolerance(
+            str(snapshot_data),
+            str(serialized_data),
+            tokens=self.tolerance_tokens,
+            cost=self.tolerance_cost,
+        )
 
 
 _tolerant_classes: dict[tuple[float, float], type[TranscriptSnapshotExtension]] = {}
@@ -169,7 +194,8 @@ def extension_for(tokens: float, cost: float) -> type[TranscriptSnapshotExtensio
     key = (tokens, cost)
     if key not in _tolerant_classes:
         _tolerant_classes[key] = type(
-            "TolerantTranscriptSnapshot", (TranscriptSnapshotExtension,),
+            "TolerantTranscriptSnapshot",
+            (TranscriptSnapshotExtension,),
             {"tolerance_tokens": tokens, "tolerance_cost": cost, "__module__": __name__},
         )
     return _tolerant_classes[key]

@@ -35,8 +35,13 @@ def binding_table(app: App[Any]) -> list[tuple[str, Binding]]:
     from lab.tui.widgets.composer import Composer
 
     rows: list[tuple[str, Binding]] = []
-    for where, owner in (("app", type(app)), ("chat", ChatScreen), ("composer", Composer), ("prompts", PromptScreen),
-                        ("compare", CompareScreen)):
+    for where, owner in (
+        ("app", type(app)),
+        ("chat", ChatScreen),
+        ("composer", Composer),
+        ("prompts", PromptScreen),
+        ("compare", CompareScreen),
+    ):
         for b in owner.BINDINGS:
             if isinstance(b, Binding) and b.id:
                 rows.append((where, b))
@@ -62,15 +67,34 @@ class WalabApp(App[int]):
     COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", show=False,  # every Textual app's quit key: footer room
-                tooltip="Close walab (a recording keeps every finished turn)"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="quit",
+            show=False,  # every Textual app's quit key: footer room
+            tooltip="Close walab (a recording keeps every finished turn)",
+        ),
         # In the footer only while the session has failed (check_action): F5 restarts a conversation.
-        Binding("f10", "reconnect", "Reconnect", id="reconnect-session",
-                tooltip="Open the lab session again after it failed (fix the Kestra URL or start Kestra first)"),
+        Binding(
+            "f10",
+            "reconnect",
+            "Reconnect",
+            id="reconnect-session",
+            tooltip="Open the lab session again after it failed (fix the Kestra URL or start Kestra first)",
+        ),
     ]
 
-    def __init__(self, lab_factory: LabFactory, settings: Any = None, *, contact: str | None = None,
-                 window: int = 16, clock_interval: float = 1.0, player_factory: Any = None) -> None:
+    def __init__(
+        self,
+        lab_factory: LabFactory,
+        settings: Any = None,
+        *,
+        contact: str | None = None,
+        window: int = 16,
+        clock_interval: float = 1.0,
+        player_factory: Any = None,
+    ) -> None:
         super().__init__()
         self.lab_factory = lab_factory
         self.settings = settings
@@ -78,8 +102,12 @@ class WalabApp(App[int]):
         self.window = window
         self.clock_interval = clock_interval
         self.lab: LabSession | None = None
-        self.player_factory = player_factory  # compare runs: None plays scenarios on the real engine
-        self.applied_prompts: dict[str, str] = {}  # flow -> prompt id applied or promoted in this session
+        self.player_factory = (
+            player_factory  # compare runs: None plays scenarios on the real engine
+        )
+        self.applied_prompts: dict[
+            str, str
+        ] = {}  # flow -> prompt id applied or promoted in this session
         self._session_done = asyncio.Event()
         self.session_error: LabError | None = None  # why the session failed (None: opening or open)
 
@@ -111,8 +139,10 @@ class WalabApp(App[int]):
         if event.worker.group == "lab" and event.state == WorkerState.ERROR:
             error = event.worker.error
             if not isinstance(error, LabError):
-                error = LabError(f"could not open the lab session: {type(error).__name__}: {error}",
-                                 fix="check the target URL and settings")
+                error = LabError(
+                    f"could not open the lab session: {type(error).__name__}: {error}",
+                    fix="check the target URL and settings",
+                )
             self.session_error = error
             self.lab = None
             self.chat.session_failed(error)
@@ -126,7 +156,11 @@ class WalabApp(App[int]):
     def action_reconnect(self) -> None:
         """Open the session again (after the person fixed what made it fail)."""
         if self.session_error is None:
-            self.notify("The lab session is open." if self.lab is not None else "The lab session is still opening.")
+            self.notify(
+                "The lab session is open."
+                if self.lab is not None
+                else "The lab session is still opening."
+            )
             return
         self.session_error = None
         self.refresh_bindings()
@@ -141,4 +175,6 @@ class WalabApp(App[int]):
         from lab.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(binding_table(self), access=getattr(self.lab, "access", None) or []))
+            self.push_screen(
+                HelpScreen(binding_table(self), access=getattr(self.lab, "access", None) or [])
+            )

@@ -28,6 +28,7 @@ from lab.whatsapp.reply import Reply, TemplateUse, contact_card, visible
 
 Side = Literal["user", "business", "system"]
 
+
 @dataclass(slots=True)
 class Choice:
     """A reply button or list row the user can pick."""
@@ -73,7 +74,9 @@ def flag_for(send: CapturedSend) -> str:
     return Reply.of(send).flag
 
 
-def _template_text(tpl: TemplateUse, templates: Any = None) -> tuple[str, str, str, str, list[Choice]]:
+def _template_text(
+    tpl: TemplateUse, templates: Any = None
+) -> tuple[str, str, str, str, list[Choice]]:
     """(label, header, body, footer, quick replies) of a template send, with its parameters filled in.
 
     With the project's template registry the bubble reads as WhatsApp shows it; without it (or for
@@ -81,25 +84,56 @@ def _template_text(tpl: TemplateUse, templates: Any = None) -> tuple[str, str, s
     """
     values = tpl.components
     label = f"📋 template {tpl.name or '?'}" + (f" ({tpl.language})" if tpl.language else "")
-    known = templates.get(tpl.name, tpl.language) if templates is not None and hasattr(templates, "get") else None
+    known = (
+        templates.get(tpl.name, tpl.language)
+        if templates is not None and hasattr(templates, "get")
+        else None
+    )
     if known is not None:
         header = known.render("header", values.get("header", [])) if known.header else ""
         buttons = [Choice(b.text, b.text) for b in known.buttons if b.type == "quick_reply"]
-        return label, header, known.render("body", values.get("body", [])), known.footer or "", buttons
-    lines = [f"{ctype}: " + ", ".join(f"{{{{{i}}}}}={v}" for i, v in enumerate(vals, 1)) for ctype, vals in values.items()]
+        return (
+            label,
+            header,
+            known.render("body", values.get("body", [])),
+            known.footer or "",
+            buttons,
+        )
+    lines = [
+        f"{ctype}: " + ", ".join(f"{{{{{i}}}}}={v}" for i, v in enumerate(vals, 1))
+        for ctype, vals in values.items()
+    ]
     return label, "", "\n".join(lines), "", []
 
 
-_MEDIA_ICONS = {"image": "🖼", "video": "🎬", "audio": "🎵", "document": "📄", "sticker": "💟", "voice": "🎤"}
+_MEDIA_ICONS = {
+    "image": "🖼",
+    "video": "🎬",
+    "audio": "🎵",
+    "document": "📄",
+    "sticker": "💟",
+    "voice": "🎤",
+}
 
 
-def item_from_send(send: CapturedSend, turn_index: int | None = None, templates: Any = None) -> ChatItem | None:
+def item_from_send(
+    send: CapturedSend, turn_index: int | None = None, templates: Any = None
+) -> ChatItem | None:
     """The business bubble for one captured send (None for read receipts and typing indicators)."""
     reply = Reply.of(send)
     if not reply.visible:
         return None
-    item = ChatItem(key=f"out-{send.seq}", side="business", time=send.time, kind=reply.type, state=send.state,
-                    flag=reply.flag, via=send.via, wamid=send.wamid, turn_index=turn_index)
+    item = ChatItem(
+        key=f"out-{send.seq}",
+        side="business",
+        time=send.time,
+        kind=reply.type,
+        state=send.state,
+        flag=reply.flag,
+        via=send.via,
+        wamid=send.wamid,
+        turn_index=turn_index,
+    )
     if reply.kind == "notification":
         item.text = reply.body
         item.label = "🔔 via Kestra notification"
@@ -108,7 +142,11 @@ def item_from_send(send: CapturedSend, turn_index: int | None = None, templates:
     if reply.type == "interactive":
         item.kind = reply.kind
         item.buttons = [Choice(c.id, c.title) for c in reply.choices if c.kind == "button"]
-        item.rows = [Choice(c.id, c.title, c.description, c.section) for c in reply.choices if c.kind == "list"]
+        item.rows = [
+            Choice(c.id, c.title, c.description, c.section)
+            for c in reply.choices
+            if c.kind == "list"
+        ]
         item.list_button = reply.list_button
         if reply.link is not None:
             item.label = f"🔗 {reply.link[0] or 'link'}"
@@ -116,7 +154,9 @@ def item_from_send(send: CapturedSend, turn_index: int | None = None, templates:
         elif reply.asks_location:
             item.label = "📍 asks for your location"
     elif reply.template is not None:
-        item.label, item.header, item.text, item.footer, item.buttons = _template_text(reply.template, templates)
+        item.label, item.header, item.text, item.footer, item.buttons = _template_text(
+            reply.template, templates
+        )
     elif reply.media is not None:
         name = reply.media.name
         item.label = f"{_MEDIA_ICONS[reply.type]} {reply.type}" + (f" · {name}" if name else "")
@@ -160,14 +200,26 @@ def heard_text(turn: Turn) -> str | None:
     return None
 
 
-def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str = "sent",
-                      transcription: str | None = None) -> ChatItem:
+def item_from_inbound(
+    inbound: InboundEvent,
+    turn_index: int | None,
+    state: str = "sent",
+    transcription: str | None = None,
+) -> ChatItem:
     """The user's bubble for what the simulated user did; a voice note shows its player line and,
     once the flow has transcribed it, the `transcription`."""
     msg = _message_of(inbound)
     kind = inbound.kind
-    item = ChatItem(key=f"in-{turn_index}", side="user", time=inbound.time, kind=kind, text=inbound.summary,
-                    state=state, wamid=inbound.wamid, turn_index=turn_index)
+    item = ChatItem(
+        key=f"in-{turn_index}",
+        side="user",
+        time=inbound.time,
+        kind=kind,
+        text=inbound.summary,
+        state=state,
+        wamid=inbound.wamid,
+        turn_index=turn_index,
+    )
     body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
     if kind == "audio" and body.get("voice"):
         item.label = "🎤 voice note"
@@ -175,7 +227,9 @@ def item_from_inbound(inbound: InboundEvent, turn_index: int | None, state: str 
         if transcription is not None:
             item.text += f"\n“{transcription}”"
     elif kind in _MEDIA_ICONS:
-        item.label = f"{_MEDIA_ICONS[kind]} {kind}" + (f" · {body.get('filename')}" if body.get("filename") else "")
+        item.label = f"{_MEDIA_ICONS[kind]} {kind}" + (
+            f" · {body.get('filename')}" if body.get("filename") else ""
+        )
         item.text = str(body.get("caption") or "")
     elif kind == "location":
         item.label = "📍 location"
@@ -215,8 +269,7 @@ def pending_summary(action: Action) -> tuple[str, str, str]:
 
 def items_for_turn(turn: Turn, templates: Any = None) -> list[ChatItem]:
     """The bubbles of one turn: the user's, then each reply in capture order."""
-    read = {str((s.payload or {}).get("message_id")) for s in turn.replies
-            if not visible(s)}
+    read = {str((s.payload or {}).get("message_id")) for s in turn.replies if not visible(s)}
     state = "read" if turn.inbound.wamid in read else "delivered"
     items = [item_from_inbound(turn.inbound, turn.index, state, heard_text(turn))]
     for send in sorted(turn.replies, key=lambda s: s.seq):
@@ -255,13 +308,18 @@ def fold_reactions(items: list[ChatItem]) -> list[ChatItem]:
 def items_from_thread(thread: Iterable[Any], templates: Any = None) -> list[ChatItem]:
     """Bubbles from `Lab.thread(wa_id)` (ThreadItems: user inbound events and business sends)."""
     entries = list(thread)
-    read = {str((e.send.payload or {}).get("message_id")) for e in entries if getattr(e, "send", None) is not None
-            and not visible(e.send)}
+    read = {
+        str((e.send.payload or {}).get("message_id"))
+        for e in entries
+        if getattr(e, "send", None) is not None and not visible(e.send)
+    }
     items: list[ChatItem] = []
     for e in entries:
         if getattr(e, "inbound", None) is not None:
             key_index = e.turn_index if e.turn_index is not None else e.inbound.wamid
-            item = item_from_inbound(e.inbound, e.turn_index, "read" if e.inbound.wamid in read else "delivered")
+            item = item_from_inbound(
+                e.inbound, e.turn_index, "read" if e.inbound.wamid in read else "delivered"
+            )
             item.key = f"in-{key_index}"
             items.append(item)
         elif getattr(e, "send", None) is not None:

@@ -11,22 +11,44 @@ from lab.config import LLM_MODES, add_kestra_version_option
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Options of `walab chat` (shared by `walab serve`)."""
-    parser.add_argument("--kestra", metavar="URL", help="a real Kestra to drive (default: the embedded engine)")
+    parser.add_argument(
+        "--kestra", metavar="URL", help="a real Kestra to drive (default: the embedded engine)"
+    )
     add_kestra_version_option(parser)
-    parser.add_argument("--llm", choices=LLM_MODES, help="LLM mode: live, record, replay or scripted (default from walab.yaml / env)")
-    parser.add_argument("--flow", help="the agent flow id in the namespace (default: lead_qualification)")
+    parser.add_argument(
+        "--llm",
+        choices=LLM_MODES,
+        help="LLM mode: live, record, replay or scripted (default from walab.yaml / env)",
+    )
+    parser.add_argument(
+        "--flow", help="the agent flow id in the namespace (default: lead_qualification)"
+    )
     parser.add_argument("--namespace", help="the flows' namespace (default: company.whatsapp)")
     parser.add_argument("--contact", metavar="WA_ID", help="open this contact's thread first")
-    parser.add_argument("--port", type=int, help="the lab server's loopback port (Graph API, LLM gateway)")
-    parser.add_argument("--public-url", metavar="URL", help="how a real Kestra (in Docker) reaches the lab server")
-    parser.add_argument("--cassette", metavar="PATH", help="LLM cassette to record to / replay from")
-    parser.add_argument("--fixtures", metavar="FILE",
-                        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
-                             "trigger): the real plugin tasks they name are stood in for, not run")
-    parser.add_argument("--script", metavar="FILE",
-                        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
-                             "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file")
-    parser.add_argument("--project", metavar="DIR", type=Path, help="project directory (default: the current one)")
+    parser.add_argument(
+        "--port", type=int, help="the lab server's loopback port (Graph API, LLM gateway)"
+    )
+    parser.add_argument(
+        "--public-url", metavar="URL", help="how a real Kestra (in Docker) reaches the lab server"
+    )
+    parser.add_argument(
+        "--cassette", metavar="PATH", help="LLM cassette to record to / replay from"
+    )
+    parser.add_argument(
+        "--fixtures",
+        metavar="FILE",
+        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
+        "trigger): the real plugin tasks they name are stood in for, not run",
+    )
+    parser.add_argument(
+        "--script",
+        metavar="FILE",
+        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
+        "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file",
+    )
+    parser.add_argument(
+        "--project", metavar="DIR", type=Path, help="project directory (default: the current one)"
+    )
 
 
 def build_app(args: argparse.Namespace) -> Any:
@@ -45,18 +67,31 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
 
     script = getattr(args, "script", None)
     if script and args.llm not in (None, "scripted"):
-        raise ConfigError(f"--script gives scripted replies, but --llm is {args.llm}",
-                          fix="drop --llm (--script implies --llm scripted), or drop --script")
-    settings = load_settings(args.project, kestra_url=args.kestra, llm_mode="scripted" if script else args.llm,
-                             flow=args.flow, namespace=args.namespace, port=args.port, public_url=args.public_url,
-                             kestra_version=getattr(args, "kestra_version", None))
-    options: dict[str, Any] = {"serve": bool(settings.kestra_url)}  # a real Kestra must reach our Graph API
+        raise ConfigError(
+            f"--script gives scripted replies, but --llm is {args.llm}",
+            fix="drop --llm (--script implies --llm scripted), or drop --script",
+        )
+    settings = load_settings(
+        args.project,
+        kestra_url=args.kestra,
+        llm_mode="scripted" if script else args.llm,
+        flow=args.flow,
+        namespace=args.namespace,
+        port=args.port,
+        public_url=args.public_url,
+        kestra_version=getattr(args, "kestra_version", None),
+    )
+    options: dict[str, Any] = {
+        "serve": bool(settings.kestra_url)
+    }  # a real Kestra must reach our Graph API
     if args.cassette:
         options["cassette"] = Path(args.cassette)
     if getattr(args, "fixtures", None):
         from lab.kestra.engine.fixtures import load_fixtures
 
-        options["fixtures"] = load_fixtures(args.fixtures)  # a malformed file is reported now, before the app
+        options["fixtures"] = load_fixtures(
+            args.fixtures
+        )  # a malformed file is reported now, before the app
     if not script:
         return settings, real_lab_factory(settings, **options)
     from lab.llm.scripted import load_script

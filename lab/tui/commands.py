@@ -45,11 +45,16 @@ class ActionCommands(_ListProvider):
         from lab.tui.screens.compare import CompareScreen
 
         screen = _chat_screen(self)
-        compare = next((s for s in reversed(self.app.screen_stack) if isinstance(s, CompareScreen)), None)
+        compare = next(
+            (s for s in reversed(self.app.screen_stack) if isinstance(s, CompareScreen)), None
+        )
         for where, binding in binding_table(self.app):
             if where == "compare" and compare is not None:
-                yield (f"compare: {binding.description}", f"{binding.tooltip}  (key: {binding.key.split(',')[0]})",
-                       partial(self.app.run_action, binding.action, compare))
+                yield (
+                    f"compare: {binding.description}",
+                    f"{binding.tooltip}  (key: {binding.key.split(',')[0]})",
+                    partial(self.app.run_action, binding.action, compare),
+                )
                 continue
             if where != "chat" and where != "app":
                 continue
@@ -60,8 +65,11 @@ class ActionCommands(_ListProvider):
             target = screen if where == "chat" else self.app
             if target is None:
                 continue
-            yield (f"{where}: {title}", f"{binding.tooltip}  (key: {key})",
-                   partial(self.app.run_action, binding.action, target))
+            yield (
+                f"{where}: {title}",
+                f"{binding.tooltip}  (key: {key})",
+                partial(self.app.run_action, binding.action, target),
+            )
 
 
 class ContactCommands(_ListProvider):
@@ -75,7 +83,11 @@ class ContactCommands(_ListProvider):
         for c in lab.contacts:
             wa_id = contact_id(c)
             if wa_id != screen.contact:
-                yield (f"contact: switch to {contact_name(c)}", f"+{wa_id}", partial(screen.show_contact, wa_id))
+                yield (
+                    f"contact: switch to {contact_name(c)}",
+                    f"+{wa_id}",
+                    partial(screen.show_contact, wa_id),
+                )
 
 
 class ClockCommands(_ListProvider):
@@ -89,6 +101,13 @@ class ClockCommands(_ListProvider):
         screen = _chat_screen(self)
         if screen is None or getattr(self.app, "lab", None) is None:
             return
-        for text, delta in (("1h", timedelta(hours=1)), ("25h", timedelta(hours=25)), ("2d", timedelta(days=2))):
-            yield (f"clock: advance {text}", "move the virtual clock forward (the 24-hour window)",
-                   partial(screen.start_action, Advance(delta, text)))
+        for text, delta in (
+            ("1h", timedelta(hours=1)),
+            ("25h", timedelta(hours=25)),
+            ("2d", timedelta(days=2)),
+        ):
+            yield (
+                f"clock: advance {text}",
+                "move the virtual clock forward (the 24-hour window)",
+                partial(screen.start_action, Advance(delta, text)),
+            )

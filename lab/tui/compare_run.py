@@ -19,8 +19,12 @@ from lab.errors import ConfigError
 # auto is the default, as in `walab compare`: each scenario plays its own source (its cassette, its
 # scripted replies, or no model), offline, free and deterministic.
 MODES = ("auto", "replay", "scripted", "live")
-MODE_HELP = {"auto": "each scenario's own source, free", "replay": "cassettes, free",
-             "scripted": "scripted replies", "live": "LLM upstream, costs"}
+MODE_HELP = {
+    "auto": "each scenario's own source, free",
+    "replay": "cassettes, free",
+    "scripted": "scripted replies",
+    "live": "LLM upstream, costs",
+}
 # The scenario sources each mode plays as they are (live plays every one, against the upstream).
 PLAYS = {"auto": {"cassette", "scripted", "none"}, "replay": {"cassette"}, "scripted": {"scripted"}}
 
@@ -36,8 +40,11 @@ def skipped_note(mode: str, scenarios: list["ScenarioChoice"]) -> str:
     if not left:
         return ""
     names = ", ".join(f"{s.name} ({s.source})" for s in left)
-    why = "a live scenario costs money: live mode plays it" if mode == "auto" else \
-        "auto mode (F7) plays each scenario from its own source"
+    why = (
+        "a live scenario costs money: live mode plays it"
+        if mode == "auto"
+        else "auto mode (F7) plays each scenario from its own source"
+    )
     return f"Not ticked in {mode} mode: {names}; {why}."
 
 
@@ -95,10 +102,14 @@ def load_cases(request: CompareRequest) -> list[Any]:
     from lab.scenarios.loader import load_scenario
 
     if not request.scenarios:
-        raise ConfigError("no scenario chosen", fix="tick at least one scenario in the list (space), then run")
+        raise ConfigError(
+            "no scenario chosen", fix="tick at least one scenario in the list (space), then run"
+        )
     if len(request.variants) < 2:
-        raise ConfigError("a compare needs two or more prompt variants",
-                          fix="tick at least two variants in the list (space), then run")
+        raise ConfigError(
+            "a compare needs two or more prompt variants",
+            fix="tick at least two variants in the list (space), then run",
+        )
     return [case for path in request.scenarios for case in expand(load_scenario(path))]
 
 
@@ -128,8 +139,14 @@ class _CancellablePlayer:
         return task.result()
 
 
-def run_compare(request: CompareRequest, *, project_dir: Path, cancel: threading.Event,
-                on_cell: Callable[[Any], None], player_factory: Callable[..., Any] | None = None) -> Any:
+def run_compare(
+    request: CompareRequest,
+    *,
+    project_dir: Path,
+    cancel: threading.Event,
+    on_cell: Callable[[Any], None],
+    player_factory: Callable[..., Any] | None = None,
+) -> Any:
     """Run the matrix (blocking: call it from a thread worker); returns the CompareRun."""
     from lab.promptlab.compare import run_matrix
     from lab.scenarios.player import Player
@@ -140,8 +157,15 @@ def run_compare(request: CompareRequest, *, project_dir: Path, cancel: threading
     def cancellable(**kw: Any) -> Any:
         return _CancellablePlayer(make(**kw), cancel)
 
-    return run_matrix(cases, request.variants, request.models, mode=request.mode, player_factory=cancellable,
-                      on_cell=on_cell, prompts_dir=project_dir / "prompts")
+    return run_matrix(
+        cases,
+        request.variants,
+        request.models,
+        mode=request.mode,
+        player_factory=cancellable,
+        on_cell=on_cell,
+        prompts_dir=project_dir / "prompts",
+    )
 
 
 def live_estimate(request: CompareRequest, prompts_dir: Path) -> tuple[str, float | None]:
@@ -149,10 +173,16 @@ def live_estimate(request: CompareRequest, prompts_dir: Path) -> tuple[str, floa
     from lab.promptlab.estimate import estimate, total_cost
 
     est = estimate(load_cases(request), request.variants, request.models, prompts_dir)
-    lines = [f"{e.variant} @ {e.model}: {e.prompt_tokens} prompt tok × {e.turns} turns → "
-             f"{e.input_tokens:,} in / {e.output_tokens:,} out, "
-             + ("price unknown" if e.cost_usd is None else f"${e.cost_usd:.4f}") for e in est]
+    lines = [
+        f"{e.variant} @ {e.model}: {e.prompt_tokens} prompt tok × {e.turns} turns → "
+        f"{e.input_tokens:,} in / {e.output_tokens:,} out, "
+        + ("price unknown" if e.cost_usd is None else f"${e.cost_usd:.4f}")
+        for e in est
+    ]
     total = total_cost(est)
-    lines.append("total: " + ("price unknown" if total is None else f"${total:.4f}")
-                 + " (tiktoken prompt tokens × turns × price; replies ~120 tokens)")
+    lines.append(
+        "total: "
+        + ("price unknown" if total is None else f"${total:.4f}")
+        + " (tiktoken prompt tokens × turns × price; replies ~120 tokens)"
+    )
     return "\n".join(lines), total

@@ -21,7 +21,9 @@ class LiveTurns:
         self.done: set[int] = set()
         self.sends: dict[str, CapturedSend] = {}
         self._pending: dict[str, deque[str]] = {}
-        self.claimed: dict[str, str] = {}  # pending bubble key -> the key of the bubble that replaced it
+        self.claimed: dict[
+            str, str
+        ] = {}  # pending bubble key -> the key of the bubble that replaced it
 
     def add_pending(self, wa_id: str, key: str) -> None:
         """A bubble shown before its turn started (the person pressed Enter)."""
@@ -44,7 +46,9 @@ class LiveTurns:
         return self.claimed.pop(key, key)
 
     def started(self, event: ev.TurnStarted) -> None:
-        self.turns[event.index] = Turn(index=event.index, contact=event.contact, inbound=event.inbound)
+        self.turns[event.index] = Turn(
+            index=event.index, contact=event.contact, inbound=event.inbound
+        )
 
     def reply(self, event: ev.ReplyCaptured) -> None:
         if event.send.wamid:
@@ -62,7 +66,9 @@ class LiveTurns:
         if isinstance(event, ev.ExecutionUpdated):
             turn = self.turns.get(event.turn_index)
             if turn is not None:
-                turn.executions = [e for e in turn.executions if e.id != event.execution.id] + [event.execution]
+                turn.executions = [e for e in turn.executions if e.id != event.execution.id] + [
+                    event.execution
+                ]
                 turn.executions.sort(key=lambda e: (e.parent_id is not None, e.start or 0.0))
         elif event.turn_index is not None and event.turn_index in self.turns:
             self.turns[event.turn_index].llm_calls.append(event.call)

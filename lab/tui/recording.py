@@ -34,8 +34,11 @@ class Recording:
     def status(self) -> str:
         """`name · 11 turns (9 before recording) → name.yaml`, for the header."""
         n, before = self.turns, self.earlier
-        return (f"{self.name} · {n} turn{'s' if n != 1 else ''}" + (f" ({before} before recording)" if before else "")
-                + f" → {self.path.name}")
+        return (
+            f"{self.name} · {n} turn{'s' if n != 1 else ''}"
+            + (f" ({before} before recording)" if before else "")
+            + f" → {self.path.name}"
+        )
 
 
 def scenario_folder(lab: LabSession, scenarios_dir: Path) -> Path:
@@ -53,16 +56,26 @@ async def start_recording(lab: LabSession, scenarios_dir: Path, name: str) -> Re
     try:
         from lab.scenarios.recorder import Recorder
     except ImportError as exc:
-        raise LabError("the scenario recorder is not available in this build", where=str(exc),
-                       fix="use `walab record` from a terminal instead") from None
+        raise LabError(
+            "the scenario recorder is not available in this build",
+            where=str(exc),
+            fix="use `walab record` from a terminal instead",
+        ) from None
     # The file name is also the scenario's name (and its cassette's); the words typed describe it.
     # The recorder places the file (scenarios/<flow_id>/NAME.yaml) and refuses one that exists there.
-    recorder = Recorder(lab, scenarios_dir / f"{slug(name)}.yaml", slug(name),
-                        description=name if name != slug(name) else None)
+    recorder = Recorder(
+        lab,
+        scenarios_dir / f"{slug(name)}.yaml",
+        slug(name),
+        description=name if name != slug(name) else None,
+    )
     path = Path(recorder.path)
     if path.exists():  # a path the recorder kept as given: it only checks the ones it moved
-        raise LabError(f"a scenario named {path.name} already exists", where=str(path),
-                       fix="choose another name, or delete or rename the existing file")
+        raise LabError(
+            f"a scenario named {path.name} already exists",
+            where=str(path),
+            fix="choose another name, or delete or rename the existing file",
+        )
     await maybe_await(recorder.start())
     return Recording(name, path, recorder)
 

@@ -47,7 +47,9 @@ def facts_of(lab: LabSession, settings: Any | None) -> SessionFacts:
         target = lab.describe_target()
     except Exception:  # a session without it still opens; the header says so
         target = "target unknown"
-    flow = getattr(lab, "flow", None) or (f"{settings.namespace}.{settings.flow}" if settings else "")
+    flow = getattr(lab, "flow", None) or (
+        f"{settings.namespace}.{settings.flow}" if settings else ""
+    )
     mode = getattr(lab, "llm_mode", None) or (settings.llm_mode if settings else "")
     transcript = getattr(lab, "transcript", None)
     if transcript is not None:
@@ -55,8 +57,12 @@ def facts_of(lab: LabSession, settings: Any | None) -> SessionFacts:
         mode = mode or transcript.llm_mode
     cassettes = getattr(getattr(lab, "gateway", None), "cassettes", None)
     records_to = getattr(cassettes, "record_to", None) if mode == "record" else None
-    return SessionFacts(target=str(target), flow=str(flow), llm_mode=str(mode),
-                        records_to=str(records_to) if records_to else None)
+    return SessionFacts(
+        target=str(target),
+        flow=str(flow),
+        llm_mode=str(mode),
+        records_to=str(records_to) if records_to else None,
+    )
 
 
 def contact_id(contact: Any) -> str:
@@ -78,7 +84,9 @@ def real_lab_factory(settings: Any, **options: Any) -> LabFactory:
     return factory
 
 
-def active_prompt(lab: LabSession | None, settings: Any | None, applied: str | None = None) -> str | None:
+def active_prompt(
+    lab: LabSession | None, settings: Any | None, applied: str | None = None
+) -> str | None:
     """The prompt variant the flow runs: the session's word, else the last one applied here, else the
     flow's default prompt file (what a fresh deployment uses), else None."""
     reported = getattr(lab, "active_prompt", None) if lab is not None else None

@@ -20,9 +20,13 @@ def model_call_failure(turn: Any) -> LabError | None:
         return None
     first = failed[0]
     count = f"{len(failed)} of {len(calls)} calls" if len(calls) > 1 else "1 call"
-    what = (f"the model call failed in turn {turn.index} ({count}, HTTP {first.status}): the reply shown is "
-            "what the flow sent without the model's answer")
-    where = f"model {first.model}, LLM mode {first.mode}" + (f", execution {first.execution_id}" if first.execution_id else "")
+    what = (
+        f"the model call failed in turn {turn.index} ({count}, HTTP {first.status}): the reply shown is "
+        "what the flow sent without the model's answer"
+    )
+    where = f"model {first.model}, LLM mode {first.mode}" + (
+        f", execution {first.execution_id}" if first.execution_id else ""
+    )
     # The gateway's message says what was missing or refused, and how to fix it.
     fix = f"{first.error or 'the upstream gave no answer'} (Timeline: the failed task; Logs: its lines)"
     return LabError(what, where=where, fix=fix)

@@ -29,9 +29,11 @@ def check_tools() -> None:
     missing = missing_tools()
     if missing:
         packages = " ".join(dict.fromkeys(_TOOLS[t] for t in missing))
-        raise LabError(f"cannot synthesise a voice note: {', '.join(missing)} not found on PATH",
-                       fix=f"install them: `apt-get install {packages}` (`./walab test` does it when run as root), "
-                           "or send a recording with `/voice FILE` / `voice: {path: FILE}`")
+        raise LabError(
+            f"cannot synthesise a voice note: {', '.join(missing)} not found on PATH",
+            fix=f"install them: `apt-get install {packages}` (`./walab test` does it when run as root), "
+            "or send a recording with `/voice FILE` / `voice: {path: FILE}`",
+        )
 
 
 @lru_cache(maxsize=256)
@@ -40,13 +42,34 @@ def synthesise(text: str, *, voice: str = VOICE) -> bytes:
     if not text.strip():
         raise LabError("a voice note needs something to say", fix='write /voice "Oi, tudo bem?"')
     check_tools()
-    speak = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], capture_output=True, timeout=60)
+    speak = subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", text], capture_output=True, timeout=60
+    )
     if speak.returncode != 0 or not speak.stdout:
-        raise LabError(f"espeak-ng failed (exit {speak.returncode}): {speak.stderr.decode(errors='replace').strip()}",
-                       fix=f"check that espeak-ng speaks {voice!r}: `espeak-ng -v {voice} 'teste'`")
-    encode = subprocess.run(["opusenc", "--quiet", "--serial", "1", "--bitrate", str(BITRATE_KBPS), "--speech",
-                             "--downmix-mono", "-", "-"], input=speak.stdout, capture_output=True, timeout=60)
+        raise LabError(
+            f"espeak-ng failed (exit {speak.returncode}): {speak.stderr.decode(errors='replace').strip()}",
+            fix=f"check that espeak-ng speaks {voice!r}: `espeak-ng -v {voice} 'teste'`",
+        )
+    encode = subprocess.run(
+        [
+            "opusenc",
+            "--quiet",
+            "--serial",
+            "1",
+            "--bitrate",
+            str(BITRATE_KBPS),
+            "--speech",
+            "--downmix-mono",
+            "-",
+            "-",
+        ],
+        input=speak.stdout,
+        capture_output=True,
+        timeout=60,
+    )
     if encode.returncode != 0 or not encode.stdout:
-        raise LabError(f"opusenc failed (exit {encode.returncode}): {encode.stderr.decode(errors='replace').strip()}",
-                       fix="check opus-tools: `opusenc --version`")
+        raise LabError(
+            f"opusenc failed (exit {encode.returncode}): {encode.stderr.decode(errors='replace').strip()}",
+            fix="check opus-tools: `opusenc --version`",
+        )
     return encode.stdout

@@ -32,7 +32,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused (Meta's #100) once it passes `limit` bytes: never buffered whole."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise invalid_parameter(f"Request body of {length} bytes exceeds the limit of {limit} bytes.")
+        raise invalid_parameter(
+            f"Request body of {length} bytes exceeds the limit of {limit} bytes."
+        )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -72,8 +74,11 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
         sandbox.note_inbound(wa_id, float(hook.timestamp), name=data.get("name"))
         answer: dict[str, Any] = {"wamid": hook.wamid, "posted": False}
         if sandbox.webhook_url:
-            poster = WebhookPoster(sandbox.webhook_url, client=sandbox.dispatcher.client(),
-                                   duplicates=sandbox.faults.take_duplicate())
+            poster = WebhookPoster(
+                sandbox.webhook_url,
+                client=sandbox.dispatcher.client(),
+                duplicates=sandbox.faults.take_duplicate(),
+            )
             try:
                 d = await poster.post_signed(sandbox.sign(hook.payload))
                 answer |= {"posted": True, "status_code": d.status_code}
@@ -94,8 +99,12 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
         data = await _json_body(request, sandbox.max_body)
         duration = data.get("duration")
         try:
-            sandbox.clock.advance(limits.clock_move(duration if isinstance(duration, (int, float)) else
-                                                    str(duration or ""), "duration"))
+            sandbox.clock.advance(
+                limits.clock_move(
+                    duration if isinstance(duration, (int, float)) else str(duration or ""),
+                    "duration",
+                )
+            )
         except LabError as exc:
             raise invalid_parameter(f"{exc.what}. {exc.fix}." if exc.fix else exc.what) from None
         return Response(orjson.dumps({"now": sandbox.clock.time()}), media_type="application/json")
@@ -111,11 +120,24 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
         return Response(b'{"success":true}', media_type="application/json")
 
     def _apply_faults(f: Faults, data: dict[str, Any]) -> None:
-        unknown = sorted(set(data) - {"clear", "fail_next", "code", "details", "duplicate_next", "delay_statuses",
-                                      "throughput"})
+        unknown = sorted(
+            set(data)
+            - {
+                "clear",
+                "fail_next",
+                "code",
+                "details",
+                "duplicate_next",
+                "delay_statuses",
+                "throughput",
+            }
+        )
         if unknown:
-            raise LabError(f"unknown key {unknown[0]!r}", fix="use fail_next (with code and details), duplicate_next, "
-                                                              "delay_statuses (seconds), throughput (per second or null), clear")
+            raise LabError(
+                f"unknown key {unknown[0]!r}",
+                fix="use fail_next (with code and details), duplicate_next, "
+                "delay_statuses (seconds), throughput (per second or null), clear",
+            )
         if data.get("clear"):
             f.clear()
         if "fail_next" in data:
@@ -132,6 +154,10 @@ def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
         caps = sandbox.thread(request.path_params["wa_id"])
         return Response(orjson.dumps([c.to_dict() for c in caps]), media_type="application/json")
 
-    return [Route("/_lab/inbound", inbound, methods=["POST"]), Route("/_lab/read", read, methods=["POST"]),
-            Route("/_lab/advance", advance, methods=["POST"]), Route("/_lab/faults", faults, methods=["POST"]),
-            Route("/_lab/threads/{wa_id}", thread, methods=["GET"])]
+    return [
+        Route("/_lab/inbound", inbound, methods=["POST"]),
+        Route("/_lab/read", read, methods=["POST"]),
+        Route("/_lab/advance", advance, methods=["POST"]),
+        Route("/_lab/faults", faults, methods=["POST"]),
+        Route("/_lab/threads/{wa_id}", thread, methods=["GET"]),
+    ]

@@ -25,52 +25,85 @@ class ErrorKind:
     details: str = ""
 
 
-CATALOG: dict[int, ErrorKind] = {k.code: k for k in (
-    ErrorKind(0, "AuthException", 401),
-    ErrorKind(1, "API Unknown", 400),
-    ErrorKind(2, "Service temporarily unavailable", 503),
-    ErrorKind(3, "Capability or permissions issue", 500),
-    ErrorKind(4, "Application request limit reached", 400, details="Too many API calls"),
-    ErrorKind(10, "Permission denied", 403),
-    ErrorKind(100, "Invalid parameter", 400),
-    ErrorKind(190, "Invalid OAuth access token - Cannot parse access token", 401),
-    ErrorKind(368, "Temporarily blocked for policies violations", 403),
-    ErrorKind(80007, "Rate limit issues", 400),
-    ErrorKind(130429, "Rate limit hit", 400, details="Cloud API message throughput has been reached."),
-    ErrorKind(130472, "User's number is part of an experiment", 400, True),
-    ErrorKind(130497, "Business account is restricted from messaging users in this country", 403),
-    ErrorKind(131000, "Something went wrong", 500, details="Message failed to send due to an unknown error."),
-    ErrorKind(131005, "Access denied", 403),
-    ErrorKind(131008, "Required parameter is missing", 400),
-    ErrorKind(131009, "Parameter value is not valid", 400),
-    ErrorKind(131016, "Service unavailable", 500, details="A service is temporarily unavailable."),
-    ErrorKind(131021, "Recipient cannot be sender", 400),
-    ErrorKind(131026, "Message undeliverable", 400, True, "Message Undeliverable."),
-    ErrorKind(131030, "Recipient phone number not in allowed list", 400),
-    ErrorKind(131031, "Business Account locked", 403),
-    ErrorKind(131042, "Business eligibility payment issue", 400),
-    ErrorKind(131047, "Re-engagement message", 400, True,
-              "Message failed to send because more than 24 hours have passed since the customer last replied to this number."),
-    ErrorKind(131048, "Spam rate limit hit", 400),
-    ErrorKind(131049, "This message was not delivered to maintain healthy ecosystem engagement.", 400, True,
-              "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."),
-    ErrorKind(131050, "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business", 400, True),
-    ErrorKind(131051, "Unsupported message type", 400),
-    ErrorKind(131052, "Media download error", 400, True),
-    ErrorKind(131053, "Media upload error", 400),
-    ErrorKind(131056, "(Business Account, Consumer Account) pair rate limit hit", 400,
-              details="Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time."),
-    ErrorKind(131057, "Account in maintenance mode", 500),
-    ErrorKind(132000, "Number of parameters does not match the expected number of params", 400),
-    ErrorKind(132001, "Template name does not exist in the translation", 404),
-    ErrorKind(132005, "Translated text too long", 400),
-    ErrorKind(132007, "Template Format Character Policy Violated", 400),
-    ErrorKind(132012, "Parameter format does not match format in the created template", 400),
-    ErrorKind(132015, "Template is Paused", 400),
-    ErrorKind(132016, "Template is Disabled", 400),
-    ErrorKind(133010, "Phone number Not Registered", 400),
-    ErrorKind(135000, "Generic user error", 400),
-)}
+CATALOG: dict[int, ErrorKind] = {
+    k.code: k
+    for k in (
+        ErrorKind(0, "AuthException", 401),
+        ErrorKind(1, "API Unknown", 400),
+        ErrorKind(2, "Service temporarily unavailable", 503),
+        ErrorKind(3, "Capability or permissions issue", 500),
+        ErrorKind(4, "Application request limit reached", 400, details="Too many API calls"),
+        ErrorKind(10, "Permission denied", 403),
+        ErrorKind(100, "Invalid parameter", 400),
+        ErrorKind(190, "Invalid OAuth access token - Cannot parse access token", 401),
+        ErrorKind(368, "Temporarily blocked for policies violations", 403),
+        ErrorKind(80007, "Rate limit issues", 400),
+        ErrorKind(
+            130429, "Rate limit hit", 400, details="Cloud API message throughput has been reached."
+        ),
+        ErrorKind(130472, "User's number is part of an experiment", 400, True),
+        ErrorKind(
+            130497, "Business account is restricted from messaging users in this country", 403
+        ),
+        ErrorKind(
+            131000,
+            "Something went wrong",
+            500,
+            details="Message failed to send due to an unknown error.",
+        ),
+        ErrorKind(131005, "Access denied", 403),
+        ErrorKind(131008, "Required parameter is missing", 400),
+        ErrorKind(131009, "Parameter value is not valid", 400),
+        ErrorKind(
+            131016, "Service unavailable", 500, details="A service is temporarily unavailable."
+        ),
+        ErrorKind(131021, "Recipient cannot be sender", 400),
+        ErrorKind(131026, "Message undeliverable", 400, True, "Message Undeliverable."),
+        ErrorKind(131030, "Recipient phone number not in allowed list", 400),
+        ErrorKind(131031, "Business Account locked", 403),
+        ErrorKind(131042, "Business eligibility payment issue", 400),
+        ErrorKind(
+            131047,
+            "Re-engagement message",
+            400,
+            True,
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+        ),
+        ErrorKind(131048, "Spam rate limit hit", 400),
+        ErrorKind(
+            131049,
+            "This message was not delivered to maintain healthy ecosystem engagement.",
+            400,
+            True,
+            "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+        ),
+        ErrorKind(
+            131050,
+            "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business",
+            400,
+            True,
+        ),
+        ErrorKind(131051, "Unsupported message type", 400),
+        ErrorKind(131052, "Media download error", 400, True),
+        ErrorKind(131053, "Media upload error", 400),
+        ErrorKind(
+            131056,
+            "(Business Account, Consumer Account) pair rate limit hit",
+            400,
+            details="Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
+        ),
+        ErrorKind(131057, "Account in maintenance mode", 500),
+        ErrorKind(132000, "Number of parameters does not match the expected number of params", 400),
+        ErrorKind(132001, "Template name does not exist in the translation", 404),
+        ErrorKind(132005, "Translated text too long", 400),
+        ErrorKind(132007, "Template Format Character Policy Violated", 400),
+        ErrorKind(132012, "Parameter format does not match format in the created template", 400),
+        ErrorKind(132015, "Template is Paused", 400),
+        ErrorKind(132016, "Template is Disabled", 400),
+        ErrorKind(133010, "Phone number Not Registered", 400),
+        ErrorKind(135000, "Generic user error", 400),
+    )
+}
 
 
 def kind(code: int) -> ErrorKind:
@@ -153,29 +186,53 @@ def missing(details: str) -> GraphError:
 def unknown_object(object_id: str, method: str = "post") -> GraphError:
     """Code 100 subcode 33: the id names nothing this token can reach."""
     return GraphError(
-        100, type="GraphMethodException", subcode=33, whatsapp_data=False,
-        message=(f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
-                 "missing permissions, or does not support this operation. Please read the Graph API documentation "
-                 "at https://developers.facebook.com/docs/graph-api"),
+        100,
+        type="GraphMethodException",
+        subcode=33,
+        whatsapp_data=False,
+        message=(
+            f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+            "missing permissions, or does not support this operation. Please read the Graph API documentation "
+            "at https://developers.facebook.com/docs/graph-api"
+        ),
     )
 
 
 def bad_token(present: bool) -> GraphError:
     """Code 190 as Meta answers a malformed or missing bearer token."""
-    msg = ("Invalid OAuth access token - Cannot parse access token" if present
-           else "An active access token must be used to query information about the current user.")
+    msg = (
+        "Invalid OAuth access token - Cannot parse access token"
+        if present
+        else "An active access token must be used to query information about the current user."
+    )
     return GraphError(190, message=msg, whatsapp_data=False, http_status=401)
 
 
 def status_error(code: int, details: str | None = None) -> dict:
     """The error object carried by a `failed` status webhook (`message` == `title`)."""
     k = kind(code)
-    return {"code": code, "title": k.title, "message": k.title,
-            "error_data": {"details": details or k.details or k.title}, "href": ERROR_DOCS}
+    return {
+        "code": code,
+        "title": k.title,
+        "message": k.title,
+        "error_data": {"details": details or k.details or k.title},
+        "href": ERROR_DOCS,
+    }
 
 
 def rate_limit_headers(waba_id: str) -> list[tuple[bytes, bytes]]:
     """The headers Meta sends with a 130429 throttle: Retry-After and the business use-case usage."""
-    usage = orjson.dumps({waba_id: [{"type": "whatsapp_business_messaging", "call_count": 100, "total_cputime": 1,
-                                     "total_time": 1, "estimated_time_to_regain_access": 1}]})
+    usage = orjson.dumps(
+        {
+            waba_id: [
+                {
+                    "type": "whatsapp_business_messaging",
+                    "call_count": 100,
+                    "total_cputime": 1,
+                    "total_time": 1,
+                    "estimated_time_to_regain_access": 1,
+                }
+            ]
+        }
+    )
     return [(b"retry-after", b"1"), (b"x-business-use-case-usage", usage)]

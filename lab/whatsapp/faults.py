@@ -1,11 +1,11 @@
 """Deterministic fault injection for the sandbox, scriptable per run.
 
-    sandbox.faults.fail_next(2, 130429)     # next 2 sends: rate limit (sync, with its headers)
-    sandbox.faults.fail_next(1, 131026)     # next send: accepted, then a `failed` status
-    sandbox.faults.server_error(1)          # next send: HTTP 500, code 131000
-    sandbox.faults.duplicate_next(3)        # next 3 webhook deliveries are posted twice
-    sandbox.faults.delay_statuses(5.0)      # statuses reach the bot 5 s (real time) later
-    sandbox.faults.throughput(80)           # messages/s per number before 130429 (Meta's default tier)
+sandbox.faults.fail_next(2, 130429)     # next 2 sends: rate limit (sync, with its headers)
+sandbox.faults.fail_next(1, 131026)     # next send: accepted, then a `failed` status
+sandbox.faults.server_error(1)          # next send: HTTP 500, code 131000
+sandbox.faults.duplicate_next(3)        # next 3 webhook deliveries are posted twice
+sandbox.faults.delay_statuses(5.0)      # statuses reach the bot 5 s (real time) later
+sandbox.faults.throughput(80)           # messages/s per number before 130429 (Meta's default tier)
 """
 
 from __future__ import annotations
@@ -61,21 +61,31 @@ class Faults:
         """The next n sends answer 5xx: 500 (131000 Something went wrong) or 503 (2, service unavailable)."""
         n = limits.count(n, "server_error", limits.MAX_FAULT_COUNT - len(self._queue))
         if http_status not in (500, 503):
-            raise ConfigError(f"http_status must be 500 or 503, not {http_status!r}",
-                                     fix="write http_status: 500 or http_status: 503")
+            raise ConfigError(
+                f"http_status must be 500 or 503, not {http_status!r}",
+                fix="write http_status: 500 or http_status: 503",
+            )
         code = 2 if http_status == 503 else 131000
         self._queue.extend(Fault(code, None, http_status) for _ in range(n))
 
     def duplicate_next(self, n: int = 1) -> None:
         """The next n webhook deliveries (statuses, or inbound posts that consult this) go out twice."""
-        self._duplicates += limits.count(n, "duplicate_next", limits.MAX_FAULT_COUNT - self._duplicates)
+        self._duplicates += limits.count(
+            n, "duplicate_next", limits.MAX_FAULT_COUNT - self._duplicates
+        )
 
     def delay_statuses(self, seconds: float) -> None:
         self.status_delay = limits.seconds(seconds, "delay_statuses", limits.MAX_STATUS_DELAY_S)
 
     def throughput(self, per_second: float | None) -> None:
         """Sends beyond this many per second (per number) get 130429; None lifts the limit."""
-        self._rate = None if per_second is None else limits.seconds(per_second, "throughput", limits.MAX_THROUGHPUT, unit="sends per second")
+        self._rate = (
+            None
+            if per_second is None
+            else limits.seconds(
+                per_second, "throughput", limits.MAX_THROUGHPUT, unit="sends per second"
+            )
+        )
         self._window_start, self._window_count = 0.0, 0
 
     def arm(self, name: str, count: int = 1, **options: object) -> None:

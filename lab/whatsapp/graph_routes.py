@@ -41,8 +41,12 @@ def _graph(sandbox: GraphSandbox, *, auth: bool = True):
                 import logging
 
                 logging.getLogger(__name__).exception("unexpected error on %s", request.url.path)
-                return _error(sandbox, GraphError(131000, "The sandbox failed on this request; see its log."))
+                return _error(
+                    sandbox, GraphError(131000, "The sandbox failed on this request; see its log.")
+                )
+
         return endpoint
+
     return wrap
 
 
@@ -53,14 +57,22 @@ def _is_version(v: str) -> bool:
 
 
 def _unknown_path(request: Request) -> GraphError:
-    return GraphError(2500, message=f"Unknown path components: {request.url.path}", http_status=400,
-                      whatsapp_data=False)
+    return GraphError(
+        2500,
+        message=f"Unknown path components: {request.url.path}",
+        http_status=400,
+        whatsapp_data=False,
+    )
 
 
 def _error(sandbox: GraphSandbox, err: GraphError) -> Response:
     headers = {k.decode(): v.decode() for k, v in err.headers}
-    return Response(err.body(sandbox.ids.fbtrace_id()), err.http_status or 400, headers=headers,
-                    media_type="application/json")
+    return Response(
+        err.body(sandbox.ids.fbtrace_id()),
+        err.http_status or 400,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def _base_url(request: Request) -> str:
@@ -77,20 +89,36 @@ def build_router(sandbox: GraphSandbox) -> Router:
     async def get_object(request: Request) -> Response:
         oid = request.path_params["object_id"]
         if oid == business.phone_number_id:
-            return _json({"verified_name": business.verified_name,
-                          "code_verification_status": "VERIFIED",
-                          "display_phone_number": business.display_phone_number,
-                          "quality_rating": "GREEN", "platform_type": "CLOUD_API",
-                          "throughput": {"level": "STANDARD"}, "id": business.phone_number_id})
+            return _json(
+                {
+                    "verified_name": business.verified_name,
+                    "code_verification_status": "VERIFIED",
+                    "display_phone_number": business.display_phone_number,
+                    "quality_rating": "GREEN",
+                    "platform_type": "CLOUD_API",
+                    "throughput": {"level": "STANDARD"},
+                    "id": business.phone_number_id,
+                }
+            )
         item = sandbox.media.get(oid)
         if item is None:
             raise unknown_object(oid, "get")
         pnid = request.query_params.get("phone_number_id")
         if pnid is not None and pnid != item.phone_number_id:
-            raise param_error("Param phone_number_id is not a valid whatsapp business phone number id ID")
+            raise param_error(
+                "Param phone_number_id is not a valid whatsapp business phone number id ID"
+            )
         url = f"{_base_url(request)}/media/download/{item.id}?ext={item.kind}&hash={item.sha256_hex[:16]}"
-        return _json({"messaging_product": "whatsapp", "url": url, "mime_type": item.mime_type,
-                      "sha256": item.sha256_hex, "file_size": len(item.data), "id": item.id})
+        return _json(
+            {
+                "messaging_product": "whatsapp",
+                "url": url,
+                "mime_type": item.mime_type,
+                "sha256": item.sha256_hex,
+                "file_size": len(item.data),
+                "id": item.id,
+            }
+        )
 
     @_graph(sandbox)
     async def delete_object(request: Request) -> Response:
@@ -124,8 +152,12 @@ def build_router(sandbox: GraphSandbox) -> Router:
         item = sandbox.media.get(request.path_params["media_id"])
         if item is None:
             return Response(b"", 404)
-        return Response(item.data, 200, media_type=item.mime_type.split(";")[0],
-                        headers={"Content-Disposition": f"attachment; filename={item.filename or item.id}"})
+        return Response(
+            item.data,
+            200,
+            media_type=item.mime_type.split(";")[0],
+            headers={"Content-Disposition": f"attachment; filename={item.filename or item.id}"},
+        )
 
     @_graph(sandbox)
     async def templates(request: Request) -> Response:
@@ -142,14 +174,22 @@ def build_router(sandbox: GraphSandbox) -> Router:
         # (.../notify/whatsapp?token=...). A loopback caller is no exception: a web page open in
         # the developer's browser posts from loopback too.
         token = request.query_params.get("token")
-        sandbox.check_token(request.headers.get("authorization", "").encode() or
-                            (b"Bearer " + token.encode() if token else None))
+        sandbox.check_token(
+            request.headers.get("authorization", "").encode()
+            or (b"Bearer " + token.encode() if token else None)
+        )
         return _json(await capture_notification(sandbox, request))
 
     @_graph(sandbox)
     async def root(request: Request) -> Response:
-        return _json({"service": "walab fake WhatsApp Graph API", "phone_number_id": business.phone_number_id,
-                      "waba_id": business.waba_id, "captured": sandbox.last_seq})
+        return _json(
+            {
+                "service": "walab fake WhatsApp Graph API",
+                "phone_number_id": business.phone_number_id,
+                "waba_id": business.waba_id,
+                "captured": sandbox.last_seq,
+            }
+        )
 
     @_graph(sandbox, auth=False)
     async def fallback(request: Request) -> Response:
@@ -158,17 +198,19 @@ def build_router(sandbox: GraphSandbox) -> Router:
     from lab.whatsapp.control import control_routes
 
     methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"]
-    return Router(routes=[
-        *control_routes(sandbox, _graph(sandbox)),
-        Route("/", root, methods=["GET"]),
-        Route("/notify/whatsapp", notify, methods=["POST"]),
-        Route("/media/download/{media_id}", download, methods=["GET"]),
-        Route("/{version}/{object_id}/media", upload, methods=["POST"]),
-        Route("/{version}/{object_id}/message_templates", templates, methods=["GET"]),
-        Route("/{version}/{object_id}", get_object, methods=["GET"]),
-        Route("/{version}/{object_id}", delete_object, methods=["DELETE"]),
-        Route("/{path:path}", fallback, methods=methods),
-    ])
+    return Router(
+        routes=[
+            *control_routes(sandbox, _graph(sandbox)),
+            Route("/", root, methods=["GET"]),
+            Route("/notify/whatsapp", notify, methods=["POST"]),
+            Route("/media/download/{media_id}", download, methods=["GET"]),
+            Route("/{version}/{object_id}/media", upload, methods=["POST"]),
+            Route("/{version}/{object_id}/message_templates", templates, methods=["GET"]),
+            Route("/{version}/{object_id}", get_object, methods=["GET"]),
+            Route("/{version}/{object_id}", delete_object, methods=["DELETE"]),
+            Route("/{path:path}", fallback, methods=methods),
+        ]
+    )
 
 
 def _template_json(t) -> dict[str, Any]:
@@ -179,7 +221,20 @@ def _template_json(t) -> dict[str, Any]:
     if t.footer:
         comps.append({"type": "FOOTER", "text": t.footer})
     if t.buttons:
-        comps.append({"type": "BUTTONS", "buttons": [{"type": b.type.upper(), "text": b.text, **({"url": b.url} if b.url else {})}
-                                                     for b in t.buttons]})
-    return {"name": t.name, "language": t.language, "status": t.status, "category": t.category.upper(),
-            "parameter_format": "NAMED" if t.named else "POSITIONAL", "components": comps}
+        comps.append(
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {"type": b.type.upper(), "text": b.text, **({"url": b.url} if b.url else {})}
+                    for b in t.buttons
+                ],
+            }
+        )
+    return {
+        "name": t.name,
+        "language": t.language,
+        "status": t.status,
+        "category": t.category.upper(),
+        "parameter_format": "NAMED" if t.named else "POSITIONAL",
+        "components": comps,
+    }

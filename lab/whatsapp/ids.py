@@ -14,15 +14,37 @@ import itertools
 _URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 # Calling code -> ISO country, for the country prefix of business-scoped user ids.
-_COUNTRIES = (("55", "BR"), ("1", "US"), ("351", "PT"), ("972", "IL"), ("44", "GB"), ("52", "MX"),
-              ("54", "AR"), ("57", "CO"), ("34", "ES"), ("91", "IN"), ("49", "DE"), ("33", "FR"))
+_COUNTRIES = (
+    ("55", "BR"),
+    ("1", "US"),
+    ("351", "PT"),
+    ("972", "IL"),
+    ("44", "GB"),
+    ("52", "MX"),
+    ("54", "AR"),
+    ("57", "CO"),
+    ("34", "ES"),
+    ("91", "IN"),
+    ("49", "DE"),
+    ("33", "FR"),
+)
 
 
 def wamid(phone: str, hex_id: str, *, inbound: bool) -> str:
     """A wamid in Meta's shape: base64 of the user's digits, direction byte and a hex id."""
     digits = phone.encode()
     tag = b"\x12" if inbound else b"\x11"
-    raw = b"\x1c\x18" + bytes([len(digits)]) + digits + b"\x15\x02\x00" + tag + b"\x18" + bytes([len(hex_id)]) + hex_id.encode() + b"\x00"
+    raw = (
+        b"\x1c\x18"
+        + bytes([len(digits)])
+        + digits
+        + b"\x15\x02\x00"
+        + tag
+        + b"\x18"
+        + bytes([len(hex_id)])
+        + hex_id.encode()
+        + b"\x00"
+    )
     return "wamid." + base64.b64encode(raw).decode()
 
 
@@ -51,7 +73,9 @@ class IdFactory:
 
     def fbtrace_id(self) -> str:
         """`A` + 22 url-safe characters, as in Graph API error envelopes."""
-        digest = hashlib.blake2b(f"{self._trace_prefix}{next(self._counter)}".encode(), digest_size=16).digest()
+        digest = hashlib.blake2b(
+            f"{self._trace_prefix}{next(self._counter)}".encode(), digest_size=16
+        ).digest()
         return "A" + base64.urlsafe_b64encode(digest).decode()[:22]
 
     def conversation_id(self) -> str:
@@ -70,7 +94,9 @@ def country_of(wa_id: str) -> str:
     return "US"
 
 
-@functools.lru_cache(maxsize=4096)  # every message and status names its user: one hash per user, not per event
+@functools.lru_cache(
+    maxsize=4096
+)  # every message and status names its user: one hash per user, not per event
 def bsuid(wa_id: str, waba_id: str) -> str:
     """The business-scoped user id Meta gives this user for this business, e.g. `BR.1349120865530274191`."""
     n = int(hashlib.sha256(f"{waba_id}:{wa_id}".encode()).hexdigest()[:16], 16)

@@ -17,8 +17,13 @@ from lab.whatsapp.ids import IdFactory, bsuid
 from lab.whatsapp.signing import SignedWebhook
 
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
-DEFAULT_MIME = {"image": "image/jpeg", "audio": "audio/ogg; codecs=opus", "video": "video/mp4",
-                "document": "application/pdf", "sticker": "image/webp"}
+DEFAULT_MIME = {
+    "image": "image/jpeg",
+    "audio": "audio/ogg; codecs=opus",
+    "video": "video/mp4",
+    "document": "application/pdf",
+    "sticker": "image/webp",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +58,27 @@ def forwarded_context(*, frequently: bool = False) -> dict[str, Any]:
     return {"frequently_forwarded": True} if frequently else {"forwarded": True}
 
 
-def referral(*, source_url: str = "https://fb.me/3cr4Wqqkv", source_id: str = "120226305854810726",
-             source_type: str = "ad", body: str = "", headline: str = "", media_type: str = "image",
-             image_url: str | None = "https://scontent.xx.fbcdn.net/v/t45.1600-4/ad.jpg",
-             ctwa_clid: str | None = "Aff-n8ZTODiE79d2walab", welcome_text: str | None = None) -> dict[str, Any]:
+def referral(
+    *,
+    source_url: str = "https://fb.me/3cr4Wqqkv",
+    source_id: str = "120226305854810726",
+    source_type: str = "ad",
+    body: str = "",
+    headline: str = "",
+    media_type: str = "image",
+    image_url: str | None = "https://scontent.xx.fbcdn.net/v/t45.1600-4/ad.jpg",
+    ctwa_clid: str | None = "Aff-n8ZTODiE79d2walab",
+    welcome_text: str | None = None,
+) -> dict[str, Any]:
     """A click-to-WhatsApp ad `referral` (top-level on the message)."""
-    ref: dict[str, Any] = {"source_url": source_url, "source_id": source_id, "source_type": source_type,
-                           "body": body, "headline": headline, "media_type": media_type}
+    ref: dict[str, Any] = {
+        "source_url": source_url,
+        "source_id": source_id,
+        "source_type": source_type,
+        "body": body,
+        "headline": headline,
+        "media_type": media_type,
+    }
     if image_url and media_type == "image":
         ref["image_url"] = image_url
     if ctwa_clid:
@@ -79,8 +98,14 @@ class InboundBuilder:
         with_user_ids: emit business-scoped user ids (`user_id`, `from_user_id`) as current Graph versions do.
     """
 
-    def __init__(self, business: Business, clock: VirtualClock, ids: IdFactory | None = None, *,
-                 with_user_ids: bool = True) -> None:
+    def __init__(
+        self,
+        business: Business,
+        clock: VirtualClock,
+        ids: IdFactory | None = None,
+        *,
+        with_user_ids: bool = True,
+    ) -> None:
         self.business = business
         self.clock = clock
         self.ids = ids or IdFactory("inbound")
@@ -88,8 +113,10 @@ class InboundBuilder:
 
     # -- envelope ---------------------------------------------------------------------------
     def metadata(self) -> dict[str, str]:
-        return {"display_phone_number": self.business.display_phone_number,
-                "phone_number_id": self.business.phone_number_id}
+        return {
+            "display_phone_number": self.business.display_phone_number,
+            "phone_number_id": self.business.phone_number_id,
+        }
 
     def contact_entry(self, contact: Contact) -> dict[str, Any]:
         entry: dict[str, Any] = {"profile": {"name": contact.name}, "wa_id": contact.wa_id}
@@ -99,16 +126,28 @@ class InboundBuilder:
 
     def envelope(self, value: dict[str, Any]) -> dict[str, Any]:
         """Wrap a change value: object, entry (WABA id), changes, field `messages`."""
-        return {"object": "whatsapp_business_account",
-                "entry": [{"id": self.business.waba_id, "changes": [{"value": value, "field": "messages"}]}]}
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {"id": self.business.waba_id, "changes": [{"value": value, "field": "messages"}]}
+            ],
+        }
 
     def timestamp(self) -> str:
         return str(int(self.clock.time()))
 
-    def message(self, contact: Contact, type_: str, body: dict[str, Any] | None = None, *,
-                context: dict[str, Any] | None = None, referral: dict[str, Any] | None = None,
-                extra: dict[str, Any] | None = None, with_contacts: bool = True,
-                timestamp: str | None = None) -> InboundWebhook:
+    def message(
+        self,
+        contact: Contact,
+        type_: str,
+        body: dict[str, Any] | None = None,
+        *,
+        context: dict[str, Any] | None = None,
+        referral: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        with_contacts: bool = True,
+        timestamp: str | None = None,
+    ) -> InboundWebhook:
         """A message of any type: `body` goes under the key named by the type."""
         ts = timestamp or self.timestamp()
         wamid = self.ids.inbound_wamid(contact.wa_id)
@@ -137,14 +176,28 @@ class InboundBuilder:
     def text(self, contact: Contact, body: str, **kw: Any) -> InboundWebhook:
         return self.message(contact, "text", {"body": body}, **kw)
 
-    def button_reply(self, contact: Contact, reply_id: str, title: str, *, to_wamid: str, **kw: Any) -> InboundWebhook:
+    def button_reply(
+        self, contact: Contact, reply_id: str, title: str, *, to_wamid: str, **kw: Any
+    ) -> InboundWebhook:
         """The user tapped a reply button of the business message `to_wamid`."""
         kw.setdefault("context", reply_context(self.business, to_wamid))
-        return self.message(contact, "interactive",
-                            {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}, **kw)
+        return self.message(
+            contact,
+            "interactive",
+            {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}},
+            **kw,
+        )
 
-    def list_reply(self, contact: Contact, row_id: str, title: str, *, to_wamid: str,
-                   description: str | None = None, **kw: Any) -> InboundWebhook:
+    def list_reply(
+        self,
+        contact: Contact,
+        row_id: str,
+        title: str,
+        *,
+        to_wamid: str,
+        description: str | None = None,
+        **kw: Any,
+    ) -> InboundWebhook:
         """The user picked a list row (description only when the row had one)."""
         row = {"id": row_id, "title": title}
         if description:
@@ -152,15 +205,33 @@ class InboundBuilder:
         kw.setdefault("context", reply_context(self.business, to_wamid))
         return self.message(contact, "interactive", {"type": "list_reply", "list_reply": row}, **kw)
 
-    def template_button(self, contact: Contact, text: str, *, to_wamid: str, payload: str | None = None,
-                        **kw: Any) -> InboundWebhook:
+    def template_button(
+        self, contact: Contact, text: str, *, to_wamid: str, payload: str | None = None, **kw: Any
+    ) -> InboundWebhook:
         """A template quick-reply tap: type `button` (payload = the send's quick_reply payload, else the text)."""
         kw.setdefault("context", reply_context(self.business, to_wamid))
-        return self.message(contact, "button", {"payload": payload if payload is not None else text, "text": text}, **kw)
+        return self.message(
+            contact,
+            "button",
+            {"payload": payload if payload is not None else text, "text": text},
+            **kw,
+        )
 
-    def media(self, contact: Contact, kind: str, media_id: str, sha256: str, *, mime_type: str | None = None,
-              caption: str | None = None, filename: str | None = None, voice: bool = False,
-              animated: bool = False, url: str | None = None, **kw: Any) -> InboundWebhook:
+    def media(
+        self,
+        contact: Contact,
+        kind: str,
+        media_id: str,
+        sha256: str,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        filename: str | None = None,
+        voice: bool = False,
+        animated: bool = False,
+        url: str | None = None,
+        **kw: Any,
+    ) -> InboundWebhook:
         """An image, audio (voice flag), video, document or sticker (animated flag); sha256 is base64."""
         if kind not in MEDIA_KINDS:
             raise ValueError(f"unknown media kind {kind!r}; one of {', '.join(MEDIA_KINDS)}")
@@ -180,8 +251,17 @@ class InboundBuilder:
             node["animated"] = animated
         return self.message(contact, kind, node, **kw)
 
-    def location(self, contact: Contact, latitude: float, longitude: float, *, name: str | None = None,
-                 address: str | None = None, url: str | None = None, **kw: Any) -> InboundWebhook:
+    def location(
+        self,
+        contact: Contact,
+        latitude: float,
+        longitude: float,
+        *,
+        name: str | None = None,
+        address: str | None = None,
+        url: str | None = None,
+        **kw: Any,
+    ) -> InboundWebhook:
         """A shared location (only coordinates for a "current location" share)."""
         node: dict[str, Any] = {}
         if address is not None:
@@ -194,12 +274,21 @@ class InboundBuilder:
             node["url"] = url
         return self.message(contact, "location", node, **kw)
 
-    def contacts(self, contact: Contact, cards: Iterable[dict[str, Any]], **kw: Any) -> InboundWebhook:
+    def contacts(
+        self, contact: Contact, cards: Iterable[dict[str, Any]], **kw: Any
+    ) -> InboundWebhook:
         """Shared contact cards (vCard-like dicts: name, phones, emails, org, ...)."""
         return self.message(contact, "contacts", list(cards), **kw)
 
-    def reaction(self, contact: Contact, to_wamid: str, emoji: str | None, *, empty_on_removal: bool = False,
-                 **kw: Any) -> InboundWebhook:
+    def reaction(
+        self,
+        contact: Contact,
+        to_wamid: str,
+        emoji: str | None,
+        *,
+        empty_on_removal: bool = False,
+        **kw: Any,
+    ) -> InboundWebhook:
         """A reaction to a business message; emoji None removes it (omitted, or "" if asked)."""
         node: dict[str, Any] = {"message_id": to_wamid}
         if emoji:
@@ -208,8 +297,14 @@ class InboundBuilder:
             node["emoji"] = ""
         return self.message(contact, "reaction", node, **kw)
 
-    def order(self, contact: Contact, catalog_id: str, items: list[dict[str, Any]], text: str | None = None,
-              **kw: Any) -> InboundWebhook:
+    def order(
+        self,
+        contact: Contact,
+        catalog_id: str,
+        items: list[dict[str, Any]],
+        text: str | None = None,
+        **kw: Any,
+    ) -> InboundWebhook:
         """A catalog cart: items of {product_retailer_id, quantity, item_price, currency}."""
         node: dict[str, Any] = {"catalog_id": catalog_id}
         if text is not None:
@@ -217,16 +312,29 @@ class InboundBuilder:
         node["product_items"] = items
         return self.message(contact, "order", node, **kw)
 
-    def unsupported(self, contact: Contact, original_type: str = "poll_creation", **kw: Any) -> InboundWebhook:
+    def unsupported(
+        self, contact: Contact, original_type: str = "poll_creation", **kw: Any
+    ) -> InboundWebhook:
         """A message Cloud API cannot carry (poll, edit...): `errors[]` 131051 and `unsupported.type`."""
-        errors = [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
-                   "error_data": {"details": "Message type is currently not supported."}}]
-        return self.message(contact, "unsupported", {"type": original_type}, extra={"errors": errors}, **kw)
+        errors = [
+            {
+                "code": 131051,
+                "title": "Message type unknown",
+                "message": "Message type unknown",
+                "error_data": {"details": "Message type is currently not supported."},
+            }
+        ]
+        return self.message(
+            contact, "unsupported", {"type": original_type}, extra={"errors": errors}, **kw
+        )
 
     def number_changed(self, contact: Contact, new_wa_id: str, **kw: Any) -> InboundWebhook:
         """System message: the user changed number (no `contacts` array, as Meta sends it)."""
-        body = {"body": f"User {contact.name} changed from {contact.wa_id} to {new_wa_id}",
-                "wa_id": new_wa_id, "type": "user_changed_number"}
+        body = {
+            "body": f"User {contact.name} changed from {contact.wa_id} to {new_wa_id}",
+            "wa_id": new_wa_id,
+            "type": "user_changed_number",
+        }
         kw.setdefault("with_contacts", False)
         return self.message(contact, "system", body, **kw)
 

@@ -28,8 +28,15 @@ CTA_TEXT_MAX = 20
 
 CHECKED = ("button", "list", "cta_url", "location_request_message", "flow")
 # Recognised and passed with structural checks only (catalog, carousel, calls...).
-RECOGNISED = ("product", "product_list", "catalog_message", "carousel", "address_message",
-              "call_permission_request", "voice_call")
+RECOGNISED = (
+    "product",
+    "product_list",
+    "catalog_message",
+    "carousel",
+    "address_message",
+    "call_permission_request",
+    "voice_call",
+)
 _KEYS = frozenset({"type", "header", "body", "footer", "action"})
 _HEADER_TYPES = ("text", "image", "video", "document")
 
@@ -56,8 +63,10 @@ def check_interactive(node: Any) -> None:
     if itype is None:
         raise param_error("The parameter interactive['type'] is required.")
     if itype not in CHECKED and itype not in RECOGNISED:
-        raise param_error(f"Param interactive['type'] must be one of {{{', '.join(t.upper() for t in CHECKED + RECOGNISED)}}}"
-                          f' - got "{itype}".')
+        raise param_error(
+            f"Param interactive['type'] must be one of {{{', '.join(t.upper() for t in CHECKED + RECOGNISED)}}}"
+            f' - got "{itype}".'
+        )
     action = node.get("action")
     if not isinstance(action, dict):
         raise missing("Parameter 'interactive.action' is required.")

@@ -15,17 +15,30 @@ from lab.whatsapp.ids import IdFactory, sha256_b64
 MB = 1024 * 1024
 # MIME type -> (kind, max bytes); Meta's supported media table.
 SUPPORTED: dict[str, tuple[str, int]] = {
-    "audio/aac": ("audio", 16 * MB), "audio/amr": ("audio", 16 * MB), "audio/mpeg": ("audio", 16 * MB),
-    "audio/mp4": ("audio", 16 * MB), "audio/ogg": ("audio", 16 * MB),
-    "text/plain": ("document", 100 * MB), "application/pdf": ("document", 100 * MB),
-    "application/vnd.ms-powerpoint": ("document", 100 * MB), "application/msword": ("document", 100 * MB),
+    "audio/aac": ("audio", 16 * MB),
+    "audio/amr": ("audio", 16 * MB),
+    "audio/mpeg": ("audio", 16 * MB),
+    "audio/mp4": ("audio", 16 * MB),
+    "audio/ogg": ("audio", 16 * MB),
+    "text/plain": ("document", 100 * MB),
+    "application/pdf": ("document", 100 * MB),
+    "application/vnd.ms-powerpoint": ("document", 100 * MB),
+    "application/msword": ("document", 100 * MB),
     "application/vnd.ms-excel": ("document", 100 * MB),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document", 100 * MB),
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("document", 100 * MB),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (
+        "document",
+        100 * MB,
+    ),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        "document",
+        100 * MB,
+    ),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("document", 100 * MB),
-    "image/jpeg": ("image", 5 * MB), "image/png": ("image", 5 * MB),
+    "image/jpeg": ("image", 5 * MB),
+    "image/png": ("image", 5 * MB),
     "image/webp": ("sticker", 500 * 1024),
-    "video/mp4": ("video", 16 * MB), "video/3gpp": ("video", 16 * MB),
+    "video/mp4": ("video", 16 * MB),
+    "video/3gpp": ("video", 16 * MB),
 }
 
 
@@ -61,19 +74,32 @@ class MediaStore:
         self._ids = ids
         self._items: dict[str, MediaItem] = {}
 
-    def upload(self, data: bytes, mime_type: str, phone_number_id: str | None, filename: str | None = None) -> MediaItem:
+    def upload(
+        self, data: bytes, mime_type: str, phone_number_id: str | None, filename: str | None = None
+    ) -> MediaItem:
         """Store bytes the business uploads; Meta's type and size rules apply (131053)."""
         base = mime_type.split(";")[0].strip().lower()
         if base not in SUPPORTED:
-            raise GraphError(131053, f"Param file must be a file with one of the following types: "
-                                     f"{', '.join(sorted(SUPPORTED))}. Received file of type '{mime_type}'.")
+            raise GraphError(
+                131053,
+                f"Param file must be a file with one of the following types: "
+                f"{', '.join(sorted(SUPPORTED))}. Received file of type '{mime_type}'.",
+            )
         kind, limit = SUPPORTED[base]
         if len(data) > limit:
-            raise GraphError(131053, f"{kind} file size {len(data)} bytes exceeds the {limit // 1024} KB limit for {base}.")
+            raise GraphError(
+                131053,
+                f"{kind} file size {len(data)} bytes exceeds the {limit // 1024} KB limit for {base}.",
+            )
         return self.put(data, mime_type, phone_number_id, filename)
 
-    def put(self, data: bytes, mime_type: str, phone_number_id: str | None = None,
-            filename: str | None = None) -> MediaItem:
+    def put(
+        self,
+        data: bytes,
+        mime_type: str,
+        phone_number_id: str | None = None,
+        filename: str | None = None,
+    ) -> MediaItem:
         """Store media without Meta's upload checks (media a simulated user sends)."""
         item = MediaItem(self._ids.media_id(), data, mime_type, phone_number_id, filename)
         self._items[item.id] = item

@@ -18,7 +18,9 @@ class Verdict:
     title: str | None = None
     message: str | None = None
     http_status: int = 200
-    asynchronous: bool = False  # True when Meta accepts the send and fails it later by a status (131047)
+    asynchronous: bool = (
+        False  # True when Meta accepts the send and fails it later by a status (131047)
+    )
 
     def label(self) -> str:
         """One line for a bubble flag: `131047 Re-engagement message`."""
@@ -51,7 +53,9 @@ class CapturedSend:
     verdict: Verdict
     response: dict[str, Any]
     time: float  # virtual clock, seconds since the epoch
-    via: str = "graph"  # "graph" (Cloud API send) or "notification" (Kestra WhatsApp notification task)
+    via: str = (
+        "graph"  # "graph" (Cloud API send) or "notification" (Kestra WhatsApp notification task)
+    )
     pricing_category: str | None = None  # service, utility, marketing, authentication
     billable: bool | None = None
     statuses: list[StatusEvent] = field(default_factory=list)

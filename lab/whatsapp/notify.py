@@ -34,7 +34,11 @@ def notification_text(message: dict[str, Any]) -> str:
 
 def recipients(payload: dict[str, Any]) -> list[str]:
     """The addressed wa_ids: `contacts[].wa_id` (whatsAppIds), else `recipient_id`."""
-    ids = [str(c["wa_id"]) for c in payload.get("contacts") or [] if isinstance(c, dict) and c.get("wa_id")]
+    ids = [
+        str(c["wa_id"])
+        for c in payload.get("contacts") or []
+        if isinstance(c, dict) and c.get("wa_id")
+    ]
     if not ids and payload.get("recipient_id"):
         ids = [str(payload["recipient_id"])]
     return list(dict.fromkeys(ids))
@@ -56,17 +60,26 @@ async def capture_notification(sandbox: GraphSandbox, request: Request) -> dict[
         raise invalid_parameter("The notification body must be a JSON object.")
     messages = payload.get("messages")
     if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
-        raise param_error("The parameter messages is required (the plugin sends messages[0].text.body).")
+        raise param_error(
+            "The parameter messages is required (the plugin sends messages[0].text.body)."
+        )
     to = recipients(payload)
     if not to:
-        raise param_error("No recipient: set whatsAppIds (contacts[].wa_id) or recipientId on the task.")
+        raise param_error(
+            "No recipient: set whatsAppIds (contacts[].wa_id) or recipientId on the task."
+        )
     text = notification_text(messages[0])
     captured = []
     for wa_id in to:
-        cap = sandbox.capture_notification({
-            "wamid": sandbox.ids.outbound_wamid(wa_id), "to": wa_id,
-            "phone_number_id": sandbox.business.phone_number_id, "type": "notification",
-            "payload": payload | {"text": text}, "response": {"success": True},
-        })
+        cap = sandbox.capture_notification(
+            {
+                "wamid": sandbox.ids.outbound_wamid(wa_id),
+                "to": wa_id,
+                "phone_number_id": sandbox.business.phone_number_id,
+                "type": "notification",
+                "payload": payload | {"text": text},
+                "response": {"success": True},
+            }
+        )
         captured.append(cap.wamid)
     return {"success": True, "captured": captured}

@@ -115,7 +115,14 @@ class Reply:
         reply = cls(send, kind, kind, visible(send))
         if send.via == "notification":
             reply.kind = "notification"
-            reply.body = str(p.get("text") or p.get("body") or p.get("textBody") or p.get("message") or p.get("payload") or p)
+            reply.body = str(
+                p.get("text")
+                or p.get("body")
+                or p.get("textBody")
+                or p.get("message")
+                or p.get("payload")
+                or p
+            )
         elif kind == "text":
             reply.body = _text_of(p.get("text"))
         elif kind == "interactive":
@@ -124,7 +131,11 @@ class Reply:
             _template(reply, p.get("template") or {})
         elif kind in MEDIA_KINDS:
             media = p.get(kind) or {}
-            ref = media.get("link") or media.get("filename") or (f"id:{media['id']}" if media.get("id") else "")
+            ref = (
+                media.get("link")
+                or media.get("filename")
+                or (f"id:{media['id']}" if media.get("id") else "")
+            )
             name = media.get("filename") or media.get("link") or media.get("id") or ""
             reply.media = Media(kind, str(ref), str(media.get("caption") or ""), str(name))
             reply.body = reply.media.caption
@@ -134,7 +145,9 @@ class Reply:
             reply.reacts_to = reaction.get("message_id")
         elif kind == "location":
             loc = p.get("location") or {}
-            reply.location = {k: loc[k] for k in ("latitude", "longitude", "name", "address") if k in loc}
+            reply.location = {
+                k: loc[k] for k in ("latitude", "longitude", "name", "address") if k in loc
+            }
         elif kind == "contacts":
             reply.contacts = [contact_card(c) for c in p.get("contacts") or []]
         else:
@@ -177,15 +190,25 @@ def _interactive(reply: Reply, inter: dict[str, Any]) -> None:
     action = inter.get("action") or {}
     for b in action.get("buttons") or []:
         button = b.get("reply") or b
-        reply.choices.append(Choice("button", str(button.get("id", "")), str(button.get("title", ""))))
+        reply.choices.append(
+            Choice("button", str(button.get("id", "")), str(button.get("title", "")))
+        )
     if action.get("sections"):
         reply.list_button = str(action.get("button") or "Options")
         for section in action["sections"]:
             title = str(section.get("title", ""))
             rows = section.get("rows") or []
             reply.sections.append((title, [str(r.get("title", "")) for r in rows]))
-            reply.choices += [Choice("list", str(r.get("id", "")), str(r.get("title", "")),
-                                     str(r.get("description", "")), title) for r in rows]
+            reply.choices += [
+                Choice(
+                    "list",
+                    str(r.get("id", "")),
+                    str(r.get("title", "")),
+                    str(r.get("description", "")),
+                    title,
+                )
+                for r in rows
+            ]
     params = action.get("parameters") or {}
     if action.get("name") == "cta_url" or inter.get("type") == "cta_url":
         reply.link = (str(params.get("display_text", "")), str(params.get("url", "")))
@@ -208,12 +231,15 @@ def _template(reply: Reply, tpl: dict[str, Any]) -> None:
             if ctype == "button" and comp.get("sub_type") == "quick_reply":
                 payload = str(param.get("payload", ""))
                 reply.choices.append(Choice("template", payload, payload))
-    reply.template = TemplateUse(str(tpl.get("name", "")), str((tpl.get("language") or {}).get("code", "")),
-                                 components)
+    reply.template = TemplateUse(
+        str(tpl.get("name", "")), str((tpl.get("language") or {}).get("code", "")), components
+    )
 
 
 def contact_card(card: dict[str, Any]) -> tuple[str, str]:
     """(name, phones) of a contact card as Meta shapes it (sent by the business or by the user)."""
     name = (card.get("name") or {}).get("formatted_name") or card.get("name") or "?"
-    phones = ", ".join(str(ph.get("phone") or ph.get("wa_id") or "") for ph in card.get("phones") or [])
+    phones = ", ".join(
+        str(ph.get("phone") or ph.get("wa_id") or "") for ph in card.get("phones") or []
+    )
     return str(name), phones

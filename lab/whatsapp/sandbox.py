@@ -76,12 +76,25 @@ class GraphSandbox:
         gc_freeze_every: every this many captures, freeze the heap out of the cycle collector (0: never).
     """
 
-    def __init__(self, *, access_token: str, app_secret: str, business: Business, clock: VirtualClock,
-                 templates: TemplateRegistry | None = None, webhook_url: str | None = None,
-                 http: httpx.AsyncClient | None = None, statuses: bool = True, strict_window: bool = False,
-                 pricing_regime: str = REGIME_2025, max_body: int = MAX_BODY, status_batch_max: int = 1000,
-                 seed: str = "walab", gc_freeze_every: int = 5000,
-                 history: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        app_secret: str,
+        business: Business,
+        clock: VirtualClock,
+        templates: TemplateRegistry | None = None,
+        webhook_url: str | None = None,
+        http: httpx.AsyncClient | None = None,
+        statuses: bool = True,
+        strict_window: bool = False,
+        pricing_regime: str = REGIME_2025,
+        max_body: int = MAX_BODY,
+        status_batch_max: int = 1000,
+        seed: str = "walab",
+        gc_freeze_every: int = 5000,
+        history: int = 10_000,
+    ) -> None:
         self.business = business
         self.clock = clock
         self.templates = templates if templates is not None else TemplateRegistry.load()
@@ -93,11 +106,19 @@ class GraphSandbox:
         self.ids = IdFactory(seed)
         self.media = MediaStore(self.ids)
         self.statuses_enabled = statuses
-        self.dispatcher = StatusDispatcher(business, app_secret, webhook_url if statuses else None, http=http,
-                                           faults=self.faults, batch_max=status_batch_max)
+        self.dispatcher = StatusDispatcher(
+            business,
+            app_secret,
+            webhook_url if statuses else None,
+            http=http,
+            faults=self.faults,
+            batch_max=status_batch_max,
+        )
         self._app_secret = app_secret
         self._webhook_url = webhook_url
-        self.on_startup: list[Callable[[], Any]] = []  # coroutine functions run when served (lifespan)
+        self.on_startup: list[
+            Callable[[], Any]
+        ] = []  # coroutine functions run when served (lifespan)
         self._auth = b"Bearer " + access_token.encode()
         self.history = history
         self._threads: dict[str, deque[CapturedSend]] = defaultdict(lambda: deque(maxlen=history))
@@ -109,7 +130,9 @@ class GraphSandbox:
         self._names: dict[str, str] = {}
         self._subscribers: list[Subscriber] = []
         self._paths: dict[str, str | None] = {}
-        self._router: Any = None  # built on the first request that is not a send (most sessions only send)
+        self._router: Any = (
+            None  # built on the first request that is not a send (most sessions only send)
+        )
 
     # -- the session-facing API ------------------------------------------------------------
     @property
@@ -142,8 +165,14 @@ class GraphSandbox:
     def last_seq(self) -> int:
         return self._seq
 
-    def note_inbound(self, wa_id: str, timestamp: float | str | None = None, *, name: str | None = None,
-                     entry_point: bool = False) -> None:
+    def note_inbound(
+        self,
+        wa_id: str,
+        timestamp: float | str | None = None,
+        *,
+        name: str | None = None,
+        entry_point: bool = False,
+    ) -> None:
         """A user message reached the bot: (re)opens the 24-hour window (72 h free entry point for ads)."""
         ts = float(timestamp) if timestamp is not None else self.clock.time()
         self._last_inbound[wa_id] = max(ts, self._last_inbound.get(wa_id, 0.0))
@@ -161,8 +190,12 @@ class GraphSandbox:
         """The user opens the chat: delivered messages become read (voice notes also played)."""
         n = 0
         for cap in self._threads.get(wa_id, ()):
-            if cap.wamid and cap.statuses and cap.statuses[-1].status in ("sent", "delivered") \
-                    and cap.type not in ("reaction", "read", "typing"):
+            if (
+                cap.wamid
+                and cap.statuses
+                and cap.statuses[-1].status in ("sent", "delivered")
+                and cap.type not in ("reaction", "read", "typing")
+            ):
                 self._status(cap, "read")
                 if cap.type == "audio" and cap.payload.get("audio", {}).get("voice"):
                     self._status(cap, "played")
@@ -196,7 +229,11 @@ class GraphSandbox:
 
     # -- ASGI ------------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/messages"):
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].endswith("/messages")
+        ):
             await self._messages(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -244,14 +281,20 @@ class GraphSandbox:
         try:
             pnid = self._phone_of_path(scope["path"])
             if pnid is None:
-                raise GraphError(2500, message=f"Unknown path components: {scope['path']}", http_status=400,
-                                 whatsapp_data=False)
+                raise GraphError(
+                    2500,
+                    message=f"Unknown path components: {scope['path']}",
+                    http_status=400,
+                    whatsapp_data=False,
+                )
             if auth != self._auth:
                 raise bad_token(auth is not None)
             if pnid != self.business.phone_number_id:
                 raise unknown_object(pnid)
             if length > self.max_body:
-                raise invalid_parameter(f"Request body of {length} bytes exceeds the limit of {self.max_body} bytes.")
+                raise invalid_parameter(
+                    f"Request body of {length} bytes exceeds the limit of {self.max_body} bytes."
+                )
             body = await self._body(receive)
             if ctype is None or not ctype.startswith(b"application/json"):
                 raise invalid_parameter("Content-Type must be application/json.")
@@ -262,11 +305,22 @@ class GraphSandbox:
             checked = validate(payload, self.templates)
             fault = self.faults.take() if self.faults.armed else None
             if fault is not None and not fault.asynchronous:
-                raise GraphError(fault.code, fault.details, http_status=fault.http_status,
-                                 headers=rate_limit_headers(self.business.waba_id) if fault.code == 130429 else [])
+                raise GraphError(
+                    fault.code,
+                    fault.details,
+                    http_status=fault.http_status,
+                    headers=rate_limit_headers(self.business.waba_id)
+                    if fault.code == 130429
+                    else [],
+                )
             out = self._accept(pnid, checked, payload, fault.code if fault else None)
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [_JSON, (b"content-length", str(len(out)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [_JSON, (b"content-length", str(len(out)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": out})
         except GraphError as err:
             self._reject(payload, err)
@@ -315,21 +369,40 @@ class GraphSandbox:
         messages: dict[str, Any] = {"id": wamid}
         if checked.type == "template":
             messages["message_status"] = "accepted"
-        response = {"messaging_product": "whatsapp", "contacts": [{"input": checked.input, "wa_id": to}],
-                    "messages": [messages]}
+        response = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": checked.input, "wa_id": to}],
+            "messages": [messages],
+        }
         if async_code is None:
             verdict = OK
             entry_point = self._entry_point_until.get(to, 0.0) > now
-            pricing = self.pricing.price(checked.category, window_open=window, entry_point=entry_point,
-                                         month=self.clock.now().strftime("%Y-%m") if self.pricing.regime != REGIME_2025 else "")
+            pricing = self.pricing.price(
+                checked.category,
+                window_open=window,
+                entry_point=entry_point,
+                month=self.clock.now().strftime("%Y-%m")
+                if self.pricing.regime != REGIME_2025
+                else "",
+            )
         else:
             k = kind(async_code)
             verdict = Verdict(False, async_code, k.title, f"(#{async_code}) {k.title}", 200, True)
             pricing = None
         self._seq += 1
-        cap = CapturedSend(self._seq, wamid, to, pnid, checked.type, payload, verdict, response, now,
-                           pricing_category=pricing.category if pricing else None,
-                           billable=pricing.billable if pricing else None)
+        cap = CapturedSend(
+            self._seq,
+            wamid,
+            to,
+            pnid,
+            checked.type,
+            payload,
+            verdict,
+            response,
+            now,
+            pricing_category=pricing.category if pricing else None,
+            billable=pricing.billable if pricing else None,
+        )
         self._store(cap)
         if async_code is not None:
             self._schedule(cap, "failed", error=status_error(async_code))
@@ -345,8 +418,17 @@ class GraphSandbox:
             raise invalid_parameter("Param message_id must be the id of a message the user sent.")
         self._seq += 1
         to = decoded[0] if decoded else ""
-        cap = CapturedSend(self._seq, None, to, pnid, checked.type, payload, OK, {"success": True},
-                           self.clock.time())
+        cap = CapturedSend(
+            self._seq,
+            None,
+            to,
+            pnid,
+            checked.type,
+            payload,
+            OK,
+            {"success": True},
+            self.clock.time(),
+        )
         self._store(cap)
         return b'{"success":true}'
 
@@ -358,9 +440,17 @@ class GraphSandbox:
         self._seq += 1
         verdict = Verdict(False, err.code, err.title, err.message, err.http_status or 400, False)
         mtype = payload.get("type", "text") if isinstance(payload, dict) else "invalid"
-        cap = CapturedSend(self._seq, None, to, self.business.phone_number_id, str(mtype),
-                           payload if isinstance(payload, dict) else {}, verdict,
-                           err.envelope("A" + "0" * 22)["error"], self.clock.time())
+        cap = CapturedSend(
+            self._seq,
+            None,
+            to,
+            self.business.phone_number_id,
+            str(mtype),
+            payload if isinstance(payload, dict) else {},
+            verdict,
+            err.envelope("A" + "0" * 22)["error"],
+            self.clock.time(),
+        )
         self._store(cap)
 
     def _store(self, cap: CapturedSend) -> None:
@@ -376,22 +466,38 @@ class GraphSandbox:
     def capture_notification(self, cap_kwargs: dict[str, Any]) -> CapturedSend:
         """Capture a message posted by Kestra's WhatsApp notification task (see notify.py)."""
         self._seq += 1
-        cap = CapturedSend(seq=self._seq, time=self.clock.time(), via="notification", verdict=OK, **cap_kwargs)
+        cap = CapturedSend(
+            seq=self._seq, time=self.clock.time(), via="notification", verdict=OK, **cap_kwargs
+        )
         self._store(cap)
         return cap
 
-    def _schedule(self, cap: CapturedSend, status: str, *, pricing: Pricing | None = None,
-                  error: dict | None = None) -> None:
+    def _schedule(
+        self,
+        cap: CapturedSend,
+        status: str,
+        *,
+        pricing: Pricing | None = None,
+        error: dict | None = None,
+    ) -> None:
         delay = self.faults.status_delay
         if delay > 0:
             try:
-                asyncio.get_running_loop().call_later(delay, self._status, cap, status, pricing, error)
+                asyncio.get_running_loop().call_later(
+                    delay, self._status, cap, status, pricing, error
+                )
                 return
             except RuntimeError:
                 pass
         self._status(cap, status, pricing, error)
 
-    def _status(self, cap: CapturedSend, status: str, pricing: Pricing | None = None, error: dict | None = None) -> None:
+    def _status(
+        self,
+        cap: CapturedSend,
+        status: str,
+        pricing: Pricing | None = None,
+        error: dict | None = None,
+    ) -> None:
         now = self.clock.time()
         event = StatusEvent(status, now, error)
         cap.statuses.append(event)
@@ -400,9 +506,23 @@ class GraphSandbox:
         if self.dispatcher.webhook_url is not None:
             opaque = cap.payload.get("biz_opaque_callback_data") if cap.payload else None
             conversation = None
-            if pricing is not None and pricing.type == "free_entry_point":  # v24+: only inside a FEP window
-                conversation = {"id": self._entry_point_ids[cap.to], "origin": {"type": "referral_conversion"}}
+            if (
+                pricing is not None and pricing.type == "free_entry_point"
+            ):  # v24+: only inside a FEP window
+                conversation = {
+                    "id": self._entry_point_ids[cap.to],
+                    "origin": {"type": "referral_conversion"},
+                }
                 if status == "sent":
                     conversation["expiration_timestamp"] = str(int(self._entry_point_until[cap.to]))
-            self.dispatcher.emit(cap.wamid or "", status, cap.to, str(int(now)), pricing, error, opaque,
-                                 self._names.get(cap.to), conversation)
+            self.dispatcher.emit(
+                cap.wamid or "",
+                status,
+                cap.to,
+                str(int(now)),
+                pricing,
+                error,
+                opaque,
+                self._names.get(cap.to),
+                conversation,
+            )

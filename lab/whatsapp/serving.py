@@ -60,7 +60,16 @@ def serve(app: Any, host: str, port: int, *, log_level: str = "warning") -> None
     # A server process allocates a few dozen short-lived objects per request; collecting the young
     # generation every 700 allocations costs throughput for nothing (request objects form no cycles).
     gc.set_threshold(50_000, 50, 100)
-    config = uvicorn.Config(app, host=host, port=port, http=CorkedHttpToolsProtocol, loop="uvloop",
-                            access_log=False, log_level=log_level, lifespan="on", proxy_headers=False,
-                            server_header=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=CorkedHttpToolsProtocol,
+        loop="uvloop",
+        access_log=False,
+        log_level=log_level,
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
+    )
     uvicorn.Server(config).run()

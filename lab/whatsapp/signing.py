@@ -88,8 +88,14 @@ class WebhookPoster:
         timeout: seconds to wait for the bot's answer.
     """
 
-    def __init__(self, url: str, *, client: httpx.AsyncClient | None = None, duplicates: int = 0,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        duplicates: int = 0,
+        timeout: float = 10.0,
+    ) -> None:
         self.url = url
         self.duplicates = duplicates
         self._client = client
@@ -101,7 +107,9 @@ class WebhookPoster:
             self._client = httpx.AsyncClient(timeout=self._timeout)
         return self._client
 
-    async def post(self, body: bytes, headers: dict[str, str], *, duplicates: int | None = None) -> Delivery:
+    async def post(
+        self, body: bytes, headers: dict[str, str], *, duplicates: int | None = None
+    ) -> Delivery:
         """POST the body unchanged; with duplicates, deliver the same bytes again. Returns the first answer."""
         copies = 1 + (self.duplicates if duplicates is None else duplicates)
         first: Delivery | None = None
@@ -121,9 +129,15 @@ class WebhookPoster:
         """Meta's GET verification: the bot must answer 200 with the challenge as the body."""
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        resp = await self._http().get(self.url, params={"hub.mode": "subscribe", "hub.challenge": challenge,
-                                                         "hub.verify_token": verify_token},
-                                      headers={"User-Agent": USER_AGENT})
+        resp = await self._http().get(
+            self.url,
+            params={
+                "hub.mode": "subscribe",
+                "hub.challenge": challenge,
+                "hub.verify_token": verify_token,
+            },
+            headers={"User-Agent": USER_AGENT},
+        )
         return Delivery(resp.status_code, resp.text, (loop.time() - t0) * 1000)
 
     async def aclose(self) -> None:

@@ -38,10 +38,20 @@ class StatusDispatcher:
         busy_rate: statuses per second above which the dispatcher is "under load" and batches all.
     """
 
-    def __init__(self, business: Business, app_secret: str, webhook_url: str | None, *,
-                 http: httpx.AsyncClient | None = None, faults: Faults | None = None, batch_max: int = 1000,
-                 with_user_ids: bool = True, linger: float = 0.01, batch_from: int = 16,
-                 busy_rate: float = 200.0) -> None:
+    def __init__(
+        self,
+        business: Business,
+        app_secret: str,
+        webhook_url: str | None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        faults: Faults | None = None,
+        batch_max: int = 1000,
+        with_user_ids: bool = True,
+        linger: float = 0.01,
+        batch_from: int = 16,
+        busy_rate: float = 200.0,
+    ) -> None:
         self.business = business
         self.webhook_url = webhook_url
         self.batch_max = max(1, batch_max)
@@ -68,13 +78,24 @@ class StatusDispatcher:
         self.failures = 0  # posts the bot did not answer 2xx (after retries)
         self.last_error: str | None = None
 
-    def emit(self, wamid: str, status: str, recipient: str, timestamp: str, pricing: Pricing | None = None,
-             error: dict[str, Any] | None = None, opaque: str | None = None, name: str | None = None,
-             conversation: dict[str, Any] | None = None) -> None:
+    def emit(
+        self,
+        wamid: str,
+        status: str,
+        recipient: str,
+        timestamp: str,
+        pricing: Pricing | None = None,
+        error: dict[str, Any] | None = None,
+        opaque: str | None = None,
+        name: str | None = None,
+        conversation: dict[str, Any] | None = None,
+    ) -> None:
         """Queue one status. Never blocks."""
         if self.webhook_url is None:
             return
-        self._queue.append((wamid, status, recipient, timestamp, pricing, error, opaque, name, conversation))
+        self._queue.append(
+            (wamid, status, recipient, timestamp, pricing, error, opaque, name, conversation)
+        )
         self._emitted += 1
         if self._task is None or self._task.done():
             self._ensure_task()
@@ -97,10 +118,14 @@ class StatusDispatcher:
             self._wake.clear()
             now = loop.time()
             if now - self._rate_since >= 0.1:  # statuses per second over the last ~100 ms
-                self._busy = (self._emitted - self._rate_count) / (now - self._rate_since) > self.busy_rate
+                self._busy = (self._emitted - self._rate_count) / (
+                    now - self._rate_since
+                ) > self.busy_rate
                 self._rate_since, self._rate_count = now, self._emitted
             if self._busy and self.linger:
-                await asyncio.sleep(self.linger)  # under load, let the backlog grow into one webhook
+                await asyncio.sleep(
+                    self.linger
+                )  # under load, let the backlog grow into one webhook
             while self._queue:
                 batch, failed = self._take()
                 self._inflight += 1
@@ -124,12 +149,23 @@ class StatusDispatcher:
         contacts: dict[str, str | None] = {}
         statuses = []
         for wamid, status, recipient, ts, pricing, error, opaque, name, conversation in batch:
-            statuses.append(status_object(wamid, status, recipient, ts, pricing=pricing,
-                                          errors=[error] if error else None, biz_opaque_callback_data=opaque,
-                                          conversation=conversation))
+            statuses.append(
+                status_object(
+                    wamid,
+                    status,
+                    recipient,
+                    ts,
+                    pricing=pricing,
+                    errors=[error] if error else None,
+                    biz_opaque_callback_data=opaque,
+                    conversation=conversation,
+                )
+            )
             if not failed and recipient not in contacts:
                 contacts[recipient] = name
-        payload = status_webhook(self.business, statuses, contacts.items(), with_user_ids=self.with_user_ids)
+        payload = status_webhook(
+            self.business, statuses, contacts.items(), with_user_ids=self.with_user_ids
+        )
         return SignedWebhook.of(payload, self._secret)
 
     async def _post(self, batch: list, failed: bool, attempt: int) -> None:
@@ -144,7 +180,9 @@ class StatusDispatcher:
                 if post_status is not None:
                     code = await post_status(self.webhook_url, hook.body, hook.headers)
                 else:
-                    code = (await http.post(self.webhook_url, content=hook.body, headers=hook.headers)).status_code
+                    code = (
+                        await http.post(self.webhook_url, content=hook.body, headers=hook.headers)
+                    ).status_code
                 ok = 200 <= code < 300
                 if not ok:
                     self.last_error = f"HTTP {code}"
@@ -154,10 +192,14 @@ class StatusDispatcher:
         self.statuses_posted += len(batch)
         if not ok:
             if attempt < len(RETRY_DELAYS):
-                asyncio.get_running_loop().call_later(RETRY_DELAYS[attempt], self._retry, batch, failed, attempt + 1)
+                asyncio.get_running_loop().call_later(
+                    RETRY_DELAYS[attempt], self._retry, batch, failed, attempt + 1
+                )
             else:
                 self.failures += 1
-                log.warning("status webhook not accepted by %s: %s", self.webhook_url, self.last_error)
+                log.warning(
+                    "status webhook not accepted by %s: %s", self.webhook_url, self.last_error
+                )
 
     def client(self) -> httpx.AsyncClient:
         """The HTTP client that reaches the bot (shared with control-endpoint inbound posts)."""

@@ -33,7 +33,12 @@ class Pricing:
     billable: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"billable": self.billable, "pricing_model": "PMP", "type": self.type, "category": self.category}
+        return {
+            "billable": self.billable,
+            "pricing_model": "PMP",
+            "type": self.type,
+            "category": self.category,
+        }
 
     def shared_dict(self) -> dict[str, Any]:
         """as_dict(), built once per distinct pricing: status batches serialise it read-only."""
@@ -57,9 +62,13 @@ class PricingPolicy:
         if self.regime not in REGIMES:
             from lab.errors import ConfigError
 
-            raise ConfigError(f"unknown pricing regime {self.regime!r}", fix=f"use one of {', '.join(REGIMES)}")
+            raise ConfigError(
+                f"unknown pricing regime {self.regime!r}", fix=f"use one of {', '.join(REGIMES)}"
+            )
 
-    def price(self, category: str, *, window_open: bool, entry_point: bool = False, month: str = "") -> Pricing:
+    def price(
+        self, category: str, *, window_open: bool, entry_point: bool = False, month: str = ""
+    ) -> Pricing:
         """Pricing of one message: `category` is service for free-form, else the template's category."""
         if entry_point:
             return _pricing(category, "free_entry_point", False)
@@ -89,14 +98,26 @@ def _pricing(category: str, type_: str, billable: bool) -> Pricing:
 FREE_SERVICE = _pricing("service", "free_customer_service", False)
 
 
-def status_object(wamid: str, status: str, recipient_id: str, timestamp: str, *,
-                  pricing: Pricing | None = None, errors: list[dict[str, Any]] | None = None,
-                  biz_opaque_callback_data: str | None = None,
-                  conversation: dict[str, Any] | None = None) -> dict[str, Any]:
+def status_object(
+    wamid: str,
+    status: str,
+    recipient_id: str,
+    timestamp: str,
+    *,
+    pricing: Pricing | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    biz_opaque_callback_data: str | None = None,
+    conversation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One entry of `statuses[]`."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
-    obj: dict[str, Any] = {"id": wamid, "status": status, "timestamp": timestamp, "recipient_id": recipient_id}
+    obj: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": timestamp,
+        "recipient_id": recipient_id,
+    }
     if biz_opaque_callback_data is not None:
         obj["biz_opaque_callback_data"] = biz_opaque_callback_data
     if conversation is not None:
@@ -108,12 +129,21 @@ def status_object(wamid: str, status: str, recipient_id: str, timestamp: str, *,
     return obj
 
 
-def status_webhook(business: Business, statuses: Iterable[dict[str, Any]],
-                   contacts: Iterable[tuple[str, str | None]] = (), *, with_user_ids: bool = True) -> dict[str, Any]:
+def status_webhook(
+    business: Business,
+    statuses: Iterable[dict[str, Any]],
+    contacts: Iterable[tuple[str, str | None]] = (),
+    *,
+    with_user_ids: bool = True,
+) -> dict[str, Any]:
     """A status webhook envelope; contacts are (wa_id, profile name) of the non-failed recipients."""
-    value: dict[str, Any] = {"messaging_product": "whatsapp",
-                             "metadata": {"display_phone_number": business.display_phone_number,
-                                          "phone_number_id": business.phone_number_id}}
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": business.display_phone_number,
+            "phone_number_id": business.phone_number_id,
+        },
+    }
     entries = []
     for wa_id, name in contacts:
         c: dict[str, Any] = {"profile": {"name": name or ""}, "wa_id": wa_id}
@@ -123,5 +153,7 @@ def status_webhook(business: Business, statuses: Iterable[dict[str, Any]],
     if entries:
         value["contacts"] = entries
     value["statuses"] = list(statuses)
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": business.waba_id, "changes": [{"value": value, "field": "messages"}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": business.waba_id, "changes": [{"value": value, "field": "messages"}]}],
+    }

@@ -45,10 +45,14 @@ def check_template(node: Any, registry: TemplateRegistry) -> Template:
         ctype = c.get("type") if isinstance(c, dict) else None
         ctype = ctype.lower() if isinstance(ctype, str) else ctype  # Meta accepts BODY and body
         if ctype not in _COMPONENT_TYPES:
-            raise param_error(f'Param template[\'components\'][][\'type\'] must be one of {{HEADER, BODY, BUTTON}} - got "{ctype}".')
+            raise param_error(
+                f"Param template['components'][]['type'] must be one of {{HEADER, BODY, BUTTON}} - got \"{ctype}\"."
+            )
         params = c.get("parameters") or []
         if not isinstance(params, list):
-            raise param_error(f"Param template['components'][{ctype}]['parameters'] must be an array.")
+            raise param_error(
+                f"Param template['components'][{ctype}]['parameters'] must be an array."
+            )
         if ctype == "button":
             try:
                 idx = int(c.get("index"))
@@ -68,29 +72,49 @@ def check_template(node: Any, registry: TemplateRegistry) -> Template:
 
 def _count(tpl: Template, comp: str, params: list[dict]) -> None:
     expected = tpl.placeholders(comp)
-    text_params = [p for p in params if isinstance(p, dict) and (comp == "body" or str(p.get("type", "")).lower() == "text")]
+    text_params = [
+        p
+        for p in params
+        if isinstance(p, dict) and (comp == "body" or str(p.get("type", "")).lower() == "text")
+    ]
     if comp == "header" and tpl.header is not None and not expected:
         text_params = []  # a static header takes no text parameters; media headers are not counted
     if len(text_params) != len(expected):
-        raise GraphError(132000, f"{comp}: number of localizable_params ({len(text_params)}) does not match "
-                                 f"the expected number of params ({len(expected)})")
+        raise GraphError(
+            132000,
+            f"{comp}: number of localizable_params ({len(text_params)}) does not match "
+            f"the expected number of params ({len(expected)})",
+        )
     for p in text_params:
         if str(p.get("type", "")).lower() not in ("text", "currency", "date_time"):
-            raise param_error(f"Param template['components'][{comp}]['parameters'][]['type'] is not valid: {p.get('type')!r}.")
-        if str(p.get("type", "")).lower() == "text" and (not isinstance(p.get("text"), str) or len(p["text"]) > BODY_PARAM_MAX):
-            raise GraphError(131009, f"{comp}: text parameter must be a string of at most {BODY_PARAM_MAX} characters")
+            raise param_error(
+                f"Param template['components'][{comp}]['parameters'][]['type'] is not valid: {p.get('type')!r}."
+            )
+        if str(p.get("type", "")).lower() == "text" and (
+            not isinstance(p.get("text"), str) or len(p["text"]) > BODY_PARAM_MAX
+        ):
+            raise GraphError(
+                131009,
+                f"{comp}: text parameter must be a string of at most {BODY_PARAM_MAX} characters",
+            )
     if tpl.named:
         names = [p.get("parameter_name") for p in text_params]
         if any(not isinstance(n, str) for n in names) or sorted(names) != sorted(expected):
-            raise GraphError(132012, f"{comp}: named parameters {names} do not match the template's {expected}")
+            raise GraphError(
+                132012, f"{comp}: named parameters {names} do not match the template's {expected}"
+            )
     elif any("parameter_name" in p for p in text_params):
-        raise GraphError(132012, f"{comp}: the template uses positional parameters; remove parameter_name")
+        raise GraphError(
+            132012, f"{comp}: the template uses positional parameters; remove parameter_name"
+        )
 
 
 def _buttons(tpl: Template, given: dict[int, dict]) -> None:
     for idx, comp in given.items():
         if not 0 <= idx < len(tpl.buttons):
-            raise GraphError(131009, f"Button at index {idx} does not exist in template {tpl.name}.")
+            raise GraphError(
+                131009, f"Button at index {idx} does not exist in template {tpl.name}."
+            )
         button = tpl.buttons[idx]
         sub = comp.get("sub_type")
         sub = sub.lower() if isinstance(sub, str) else sub
@@ -98,9 +122,15 @@ def _buttons(tpl: Template, given: dict[int, dict]) -> None:
             raise GraphError(131009, f"Button at index {idx} is {button.type}, not {sub}.")
         n = len(comp.get("parameters") or [])
         if button.type != "quick_reply" and n != button.params:
-            raise GraphError(132000, f"button: number of localizable_params ({n}) does not match the expected "
-                                     f"number of params ({button.params})")
+            raise GraphError(
+                132000,
+                f"button: number of localizable_params ({n}) does not match the expected "
+                f"number of params ({button.params})",
+            )
     for idx, button in enumerate(tpl.buttons):
         if button.params and idx not in given:
-            raise GraphError(132000, f"button: number of localizable_params (0) does not match the expected "
-                                     f"number of params ({button.params})")
+            raise GraphError(
+                132000,
+                f"button: number of localizable_params (0) does not match the expected "
+                f"number of params ({button.params})",
+            )

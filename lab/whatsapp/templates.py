@@ -82,7 +82,9 @@ class TemplateRegistry:
         return len(self.templates)
 
     @classmethod
-    def load(cls, project_dir: Path | None = None, *, extra: Path | None = None) -> TemplateRegistry:
+    def load(
+        cls, project_dir: Path | None = None, *, extra: Path | None = None
+    ) -> TemplateRegistry:
         """The packaged templates, then `<project_dir>/templates.yaml`, then `extra`, if present."""
         reg = cls()
         packaged = resources.files("lab.whatsapp").joinpath("templates.yaml")
@@ -96,10 +98,17 @@ class TemplateRegistry:
         """Parse a registry file and add its templates (later files override earlier ones)."""
         data = yamlio.loads(text, source=source) or {}
         if not isinstance(data, dict) or not isinstance(data.get("templates", []), list):
-            raise ConfigError(f"{source} must be a mapping with a `templates:` list", where=source,
-                              fix="start the file with `version: 1` and `templates:` followed by `- name: ...` items")
+            raise ConfigError(
+                f"{source} must be a mapping with a `templates:` list",
+                where=source,
+                fix="start the file with `version: 1` and `templates:` followed by `- name: ...` items",
+            )
         if data.get("version", 1) != 1:
-            raise ConfigError(f"{source}: unsupported version {data.get('version')!r}", where=source, fix="use version: 1")
+            raise ConfigError(
+                f"{source}: unsupported version {data.get('version')!r}",
+                where=source,
+                fix="use version: 1",
+            )
         for i, item in enumerate(data.get("templates") or []):
             self.add(_parse(item, text, source, i))
 
@@ -115,26 +124,48 @@ def _parse(item: Any, text: str, source: str, i: int) -> Template:
         raise bad("must be a mapping", "write `- name: ...` with language, category, body")
     unknown = set(item) - _KEYS
     if unknown:
-        raise bad(f"unknown key(s) {', '.join(sorted(unknown))}", f"known keys: {', '.join(sorted(_KEYS))}")
+        raise bad(
+            f"unknown key(s) {', '.join(sorted(unknown))}",
+            f"known keys: {', '.join(sorted(_KEYS))}",
+        )
     name = str(item.get("name") or "")
     if not re.fullmatch(r"[a-z0-9_]{1,512}", name):
         raise bad(f"name {name!r} is not valid", "use lowercase letters, digits and underscores")
     category = str(item.get("category", "")).lower()
     if category not in CATEGORIES:
-        raise bad(f"category {item.get('category')!r} is not one of {', '.join(CATEGORIES)}", "set category: utility (or marketing, authentication)")
+        raise bad(
+            f"category {item.get('category')!r} is not one of {', '.join(CATEGORIES)}",
+            "set category: utility (or marketing, authentication)",
+        )
     status = str(item.get("status", "APPROVED")).upper()
     if status not in STATUSES:
-        raise bad(f"status {item.get('status')!r} is not one of {', '.join(STATUSES)}", "set status: APPROVED")
+        raise bad(
+            f"status {item.get('status')!r} is not one of {', '.join(STATUSES)}",
+            "set status: APPROVED",
+        )
     if not isinstance(item.get("body"), str) or not item["body"]:
-        raise bad("needs a body text", "add body: \"Olá {{1}}, ...\"")
+        raise bad("needs a body text", 'add body: "Olá {{1}}, ..."')
     buttons = []
     for b in item.get("buttons") or []:
         if not isinstance(b, dict) or b.get("type") not in BUTTON_TYPES or not b.get("text"):
-            raise bad(f"button {b!r} is not valid", f"each button needs type ({', '.join(BUTTON_TYPES)}) and text")
+            raise bad(
+                f"button {b!r} is not valid",
+                f"each button needs type ({', '.join(BUTTON_TYPES)}) and text",
+            )
         buttons.append(TemplateButton(str(b["type"]), str(b["text"]), b.get("url")))
-    tpl = Template(name=name, language=str(item.get("language") or "en_US"), category=category, status=status,
-                   header=item.get("header"), body=item["body"], footer=item.get("footer"), buttons=tuple(buttons))
+    tpl = Template(
+        name=name,
+        language=str(item.get("language") or "en_US"),
+        category=category,
+        status=status,
+        header=item.get("header"),
+        body=item["body"],
+        footer=item.get("footer"),
+        buttons=tuple(buttons),
+    )
     names = tpl.placeholders("header") + tpl.placeholders("body")
     if names and any(n.isdigit() for n in names) and any(not n.isdigit() for n in names):
-        raise bad("mixes positional {{1}} and named {{name}} placeholders", "use one style per template")
+        raise bad(
+            "mixes positional {{1}} and named {{name}} placeholders", "use one style per template"
+        )
     return tpl

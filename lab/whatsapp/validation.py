@@ -23,9 +23,22 @@ CAPTION_MAX = 1024
 OPAQUE_MAX = 512
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
 SEND_TYPES = ("text", "template", "interactive", *MEDIA_TYPES, "reaction", "location", "contacts")
-_TOP_KEYS = frozenset({"messaging_product", "recipient_type", "to", "recipient", "type", "context",
-                       "biz_opaque_callback_data", "recipient_identity_key_hash", "status", "message_id",
-                       "typing_indicator", *SEND_TYPES})
+_TOP_KEYS = frozenset(
+    {
+        "messaging_product",
+        "recipient_type",
+        "to",
+        "recipient",
+        "type",
+        "context",
+        "biz_opaque_callback_data",
+        "recipient_identity_key_hash",
+        "status",
+        "message_id",
+        "typing_indicator",
+        *SEND_TYPES,
+    }
+)
 _TEXT_KEYS = frozenset({"body", "preview_url"})
 _MEDIA_KEYS = {
     "image": frozenset({"id", "link", "caption"}),
@@ -91,7 +104,9 @@ def validate(body: Any, registry: TemplateRegistry) -> Send:
         return _read_or_typing(body)
     rtype = body.get("recipient_type", "individual")
     if rtype not in ("individual", "group"):
-        raise param_error(f'Param recipient_type must be one of {{INDIVIDUAL, GROUP}} - got "{rtype}".')
+        raise param_error(
+            f'Param recipient_type must be one of {{INDIVIDUAL, GROUP}} - got "{rtype}".'
+        )
     to = body.get("to")
     if to is None and isinstance(body.get("recipient"), str):
         to = body["recipient"]  # business-scoped user id
@@ -108,7 +123,9 @@ def validate(body: Any, registry: TemplateRegistry) -> Send:
     opaque = body.get("biz_opaque_callback_data")
     if opaque is not None:
         if not isinstance(opaque, str) or len(opaque) > OPAQUE_MAX:
-            raise param_error(f"Param biz_opaque_callback_data must be at most {OPAQUE_MAX} characters long.")
+            raise param_error(
+                f"Param biz_opaque_callback_data must be at most {OPAQUE_MAX} characters long."
+            )
         send.biz_opaque = opaque
     ctx = body.get("context")
     if ctx is not None:
@@ -164,7 +181,9 @@ def _media(kind: str, node: Any) -> None:
         raise invalid_parameter(f"Exactly one of {kind}['id'] or {kind}['link'] must be given.")
     if has_id and not (isinstance(node["id"], str) and node["id"].isdigit()):
         raise invalid_parameter(f"Param {kind}['id'] must be a valid media id.")
-    if has_link and not (isinstance(node["link"], str) and node["link"].startswith(("http://", "https://"))):
+    if has_link and not (
+        isinstance(node["link"], str) and node["link"].startswith(("http://", "https://"))
+    ):
         raise invalid_parameter(f"Param {kind}['link'] must be a valid http(s) URL.")
     caption = node.get("caption")
     if caption is not None and (not isinstance(caption, str) or len(caption) > CAPTION_MAX):
@@ -181,7 +200,9 @@ def _reaction(node: Any) -> None:
         raise missing("Parameter 'reaction.message_id' is required.")
     emoji = node.get("emoji")
     if not isinstance(emoji, str):
-        raise missing("Parameter 'reaction.emoji' is required (an empty string removes the reaction).")
+        raise missing(
+            "Parameter 'reaction.emoji' is required (an empty string removes the reaction)."
+        )
     if len(emoji) > 10:
         raise GraphError(131009, "Reaction emoji must be a single emoji.")
 
@@ -192,7 +213,9 @@ def _number(value: Any, name: str, limit: float) -> None:
     except (TypeError, ValueError):
         raise missing(f"Parameter 'location.{name}' is required and must be a number.") from None
     if not -limit <= n <= limit:
-        raise GraphError(131009, f"Parameter 'location.{name}' must be between {-limit:g} and {limit:g}.")
+        raise GraphError(
+            131009, f"Parameter 'location.{name}' must be between {-limit:g} and {limit:g}."
+        )
 
 
 def _location(node: Any) -> None:
@@ -228,6 +251,8 @@ def _read_or_typing(body: dict) -> Send:
         raise invalid_parameter(f"Param message_id {mid!r} is not a valid message id.")
     typing = body.get("typing_indicator")
     if typing is not None and (not isinstance(typing, dict) or typing.get("type") != "text"):
-        raise param_error('Param typing_indicator[\'type\'] must be one of {TEXT} - got "%s".'
-                          % (typing.get("type") if isinstance(typing, dict) else typing))
+        raise param_error(
+            "Param typing_indicator['type'] must be one of {TEXT} - got \"%s\"."
+            % (typing.get("type") if isinstance(typing, dict) else typing)
+        )
     return Send("typing" if typing is not None else "read", "", "", message_id=mid)

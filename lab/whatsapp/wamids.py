@@ -17,8 +17,13 @@ def decode(wamid: str) -> tuple[str, bool] | None:
     if len(raw) < 8 or raw[:2] != b"\x1c\x18":
         return None
     n = raw[2]
-    phone = raw[3:3 + n]
-    rest = raw[3 + n:]
-    if not phone.isdigit() or len(rest) < 4 or rest[:3] != b"\x15\x02\x00" or rest[3] not in (0x11, 0x12):
+    phone = raw[3 : 3 + n]
+    rest = raw[3 + n :]
+    if (
+        not phone.isdigit()
+        or len(rest) < 4
+        or rest[:3] != b"\x15\x02\x00"
+        or rest[3] not in (0x11, 0x12)
+    ):
         return None
     return phone.decode(), rest[3] == 0x12

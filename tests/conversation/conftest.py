@@ -27,8 +27,12 @@ def open_lab():
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
-    async def opener(flow: str = "lead_qualification", llm_mode: str = "replay", scripted: list | None = None,
-                     **kw: Any) -> AsyncIterator[Any]:
+    async def opener(
+        flow: str = "lead_qualification",
+        llm_mode: str = "replay",
+        scripted: list | None = None,
+        **kw: Any,
+    ) -> AsyncIterator[Any]:
         from lab.conversation.lab import Lab
         from lab.llm.scripted import ScriptedReplies
 

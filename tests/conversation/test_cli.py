@@ -13,8 +13,14 @@ from .conftest import ROOT
 def walab(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_"))}
     env.update(extra_env)
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_send_prints_the_chat_tasks_and_cost():
@@ -33,16 +39,34 @@ def test_send_json_is_the_turn():
     assert done.returncode == 0, done.stderr
     turn = json.loads(done.stdout)
     assert turn["contact"] == "5521998765432" and turn["verdict"] == "ok"
-    assert turn["inbound"]["payload"]["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] == "Oi"
+    assert (
+        turn["inbound"]["payload"]["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"]
+        == "Oi"
+    )
     assert turn["executions"][0]["state"] == "SUCCESS" and turn["replies"]
 
 
 def test_send_to_the_llm_agent_without_a_model_says_why(tmp_path):
-    done = walab("send", "--flow", "whatsapp_agent", "--cassette", str(tmp_path / "empty.cassette.yaml"), "Oi")
+    done = walab(
+        "send",
+        "--flow",
+        "whatsapp_agent",
+        "--cassette",
+        str(tmp_path / "empty.cassette.yaml"),
+        "Oi",
+    )
     assert done.returncode == 1
     assert "hint: no model answered" in done.stdout and "Desculpe" in done.stdout
     # nothing may leave loopback: the upstream is a closed local port
-    live = walab("send", "--flow", "whatsapp_agent", "--llm", "live", "Oi", OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    live = walab(
+        "send",
+        "--flow",
+        "whatsapp_agent",
+        "--llm",
+        "live",
+        "Oi",
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+    )
     assert "OPENAI_API_KEY" in live.stdout
 
 

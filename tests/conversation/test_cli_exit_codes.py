@@ -20,7 +20,10 @@ class _RefusingKestra(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         if self.path.startswith("/api/v1/configs"):
-            body, status = json.dumps({"version": "1.3.0", "isBasicAuthInitialized": True}).encode(), 200
+            body, status = (
+                json.dumps({"version": "1.3.0", "isBasicAuthInitialized": True}).encode(),
+                200,
+            )
         else:
             body, status = b'{"message":"Unauthorized"}', 401
         length = int(self.headers.get("Content-Length") or 0)
@@ -50,8 +53,14 @@ def refusing_kestra() -> Iterator[str]:
         server.server_close()
 
 
-@pytest.mark.parametrize("args", [("send", "--kestra", UNREACHABLE, "Oi"), ("deploy", "--kestra", UNREACHABLE),
-                                  ("validate", "--kestra", UNREACHABLE)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("send", "--kestra", UNREACHABLE, "Oi"),
+        ("deploy", "--kestra", UNREACHABLE),
+        ("validate", "--kestra", UNREACHABLE),
+    ],
+)
 def test_an_unreachable_kestra_is_a_configuration_error(args: tuple[str, ...]) -> None:
     done = walab(*args)
     assert done.returncode == 2, done.stderr
@@ -60,7 +69,11 @@ def test_an_unreachable_kestra_is_a_configuration_error(args: tuple[str, ...]) -
 
 @pytest.mark.parametrize("command", ["validate", "deploy", "send"])
 def test_refused_credentials_are_a_configuration_error(command: str, refusing_kestra: str) -> None:
-    args = ("send", "--kestra", refusing_kestra, "Oi") if command == "send" else (command, "--kestra", refusing_kestra)
+    args = (
+        ("send", "--kestra", refusing_kestra, "Oi")
+        if command == "send"
+        else (command, "--kestra", refusing_kestra)
+    )
     done = walab(*args)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "401" in done.stderr and "KESTRA_USER" in done.stderr and "Traceback" not in done.stderr
@@ -72,13 +85,19 @@ def test_exit_code_of_errors() -> None:
     from lab.kestra.errors import KestraAuthError, KestraServerError, KestraUnreachable
 
     assert exit_code(ConfigError("x")) == 2 and exit_code(LabError("x")) == 1
-    assert exit_code(KestraUnreachable("x")) == 2 and exit_code(KestraAuthError("x", status=401)) == 2
+    assert (
+        exit_code(KestraUnreachable("x")) == 2 and exit_code(KestraAuthError("x", status=401)) == 2
+    )
     assert exit_code(KestraServerError("x", status=500)) == 1
 
 
 def test_send_to_an_unreachable_kestra_says_so_before_any_deploy_notice() -> None:
     done = walab("send", "--kestra", UNREACHABLE, "Oi")
-    assert done.returncode == 2 and "cannot reach Kestra" in done.stderr and "deploying" not in done.stderr
+    assert (
+        done.returncode == 2
+        and "cannot reach Kestra" in done.stderr
+        and "deploying" not in done.stderr
+    )
 
 
 def test_a_missing_image_is_a_usage_error() -> None:
@@ -92,7 +111,10 @@ def test_send_to_a_real_kestra_says_it_deploys_there_first(refusing_kestra: str)
     done = walab("send", "--kestra", refusing_kestra, "Oi")
     notice = done.stderr.splitlines()[0]
     assert notice.startswith("walab send: deploying ") and "/flows/" in notice
-    assert f"namespace company.whatsapp on {refusing_kestra}" in notice and "as `walab deploy` does" in notice
+    assert (
+        f"namespace company.whatsapp on {refusing_kestra}" in notice
+        and "as `walab deploy` does" in notice
+    )
     helped = walab("send", "--help")
     assert "deployed to its namespace first" in " ".join(helped.stdout.split())
     embedded = walab("send", "Oi")
@@ -101,6 +123,12 @@ def test_send_to_a_real_kestra_says_it_deploys_there_first(refusing_kestra: str)
 
 def test_no_deploy_needs_a_real_kestra_and_silences_the_deploy_notice() -> None:
     embedded = walab("send", "--no-deploy", "Oi")
-    assert embedded.returncode == 2 and "--no-deploy" in embedded.stderr and "--kestra URL" in embedded.stderr
+    assert (
+        embedded.returncode == 2
+        and "--no-deploy" in embedded.stderr
+        and "--kestra URL" in embedded.stderr
+    )
     kept = walab("send", "--kestra", UNREACHABLE, "--no-deploy", "Oi")
-    assert "deploying" not in kept.stderr and kept.returncode == 2  # still unreachable: a configuration error
+    assert (
+        "deploying" not in kept.stderr and kept.returncode == 2
+    )  # still unreachable: a configuration error

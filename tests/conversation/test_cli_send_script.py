@@ -25,12 +25,21 @@ def test_send_script_conflicts_and_missing_files_are_usage_errors(tmp_path: Path
 
 
 def test_the_hints_suggest_a_script_file_and_help_says_what_scripted_is(tmp_path: Path) -> None:
-    miss = walab("send", "--flow", "whatsapp_agent", "--cassette", str(tmp_path / "empty.cassette.yaml"), "Oi")
+    miss = walab(
+        "send",
+        "--flow",
+        "whatsapp_agent",
+        "--cassette",
+        str(tmp_path / "empty.cassette.yaml"),
+        "Oi",
+    )
     assert "--script FILE" in miss.stdout and "`llm: scripted:`" in miss.stdout
     bare = walab("send", "--flow", "whatsapp_agent", "--llm", "scripted", "Oi")
     assert bare.returncode == 1 and "give replies with --script FILE" in bare.stdout
     helped = walab("send", "--help")
-    assert "--script FILE" in helped.stdout and "scripted answers from --script FILE" in " ".join(helped.stdout.split())
+    assert "--script FILE" in helped.stdout and "scripted answers from --script FILE" in " ".join(
+        helped.stdout.split()
+    )
 
 
 def test_send_says_a_refused_key_is_a_401_and_why_there_are_retries() -> None:
@@ -58,8 +67,16 @@ def test_send_says_a_refused_key_is_a_401_and_why_there_are_retries() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:
-        done = walab("send", "--flow", "whatsapp_agent", "--llm", "live", "Oi",
-                     OPENAI_API_KEY="sk-wrong-0123456789abcdef", OPENAI_BASE_URL=url)
+        done = walab(
+            "send",
+            "--flow",
+            "whatsapp_agent",
+            "--llm",
+            "live",
+            "Oi",
+            OPENAI_API_KEY="sk-wrong-0123456789abcdef",
+            OPENAI_BASE_URL=url,
+        )
     finally:
         server.shutdown()
         server.server_close()

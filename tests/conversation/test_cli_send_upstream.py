@@ -15,10 +15,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-REPLY = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini-2024-07-18",
-         "choices": [{"index": 0, "message": {"role": "assistant", "content": '{"text": "Olá! Como posso ajudar?"}'},
-                      "finish_reason": "stop"}],
-         "usage": {"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132}}
+REPLY = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1700000000,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": '{"text": "Olá! Como posso ajudar?"}'},
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132},
+}
 
 
 @contextmanager
@@ -49,8 +59,14 @@ def upstream(status: int, body: dict) -> Iterator[str]:
 
 def send(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_"))}
-    return subprocess.run([sys.executable, "-m", "lab", "send", "--flow", "whatsapp_agent", *args, "Oi"],
-                          cwd=project, env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "lab", "send", "--flow", "whatsapp_agent", *args, "Oi"],
+        cwd=project,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def project(tmp_path: Path) -> Path:
@@ -63,7 +79,9 @@ def project(tmp_path: Path) -> Path:
 def test_record_without_a_cassette_says_where_the_recording_went(tmp_path: Path) -> None:
     home = project(tmp_path)
     with upstream(200, REPLY) as url:
-        done = send(home, "--llm", "record", OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-test-0123456789abcdef")
+        done = send(
+            home, "--llm", "record", OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-test-0123456789abcdef"
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     where = Path("scenarios") / "recorded.cassette.yaml"
     assert (home / where).exists()
@@ -74,11 +92,19 @@ def test_record_without_a_cassette_says_where_the_recording_went(tmp_path: Path)
 
 
 def test_no_key_set_is_named_as_the_missing_key(tmp_path: Path) -> None:
-    refusal = {"error": {"message": "Authentication Error, No api key passed in.", "type": "auth_error",
-                         "param": "None", "code": "401"}}  # LiteLLM's proxy, whose master key is set
+    refusal = {
+        "error": {
+            "message": "Authentication Error, No api key passed in.",
+            "type": "auth_error",
+            "param": "None",
+            "code": "401",
+        }
+    }  # LiteLLM's proxy, whose master key is set
     with upstream(401, refusal) as url:
         done = send(project(tmp_path), "--llm", "live", OPENAI_BASE_URL=url)
     assert done.returncode == 1
-    assert (f"hint: no model answered: the upstream at {url} wants an API key and OPENAI_API_KEY is not set"
-            in done.stdout), done.stdout
+    assert (
+        f"hint: no model answered: the upstream at {url} wants an API key and OPENAI_API_KEY is not set"
+        in done.stdout
+    ), done.stdout
     assert "reachable" not in done.stdout

@@ -38,7 +38,9 @@ def test_text_and_commands(tmp_path):
     assert parse_command("/as João") == acts.SwitchContact("João")
     assert parse_command("/fault rate_limit") == acts.ArmFault("rate_limit", 1)
     assert parse_command("/fault fail_next 2 131026") == acts.ArmFault("fail_next", 2, code=131026)
-    assert parse_command("/fault server_error 1 503") == acts.ArmFault("server_error", 1, http_status=503)
+    assert parse_command("/fault server_error 1 503") == acts.ArmFault(
+        "server_error", 1, http_status=503
+    )
     assert parse_command("/help") == ShowHelp()
 
 

@@ -19,7 +19,12 @@ def test_walab_yaml_then_environment_then_option(tmp_path: Path):
     (tmp_path / "walab.yaml").write_text("kestra_version: 2.0\n")
     assert load_settings(tmp_path, env={}).kestra_version == "2.0"
     assert load_settings(tmp_path, env={"WALAB_KESTRA_VERSION": "1.3.25"}).kestra_version == "1.3"
-    assert load_settings(tmp_path, env={"WALAB_KESTRA_VERSION": "1.3"}, kestra_version="2.0.3").kestra_version == "2.0"
+    assert (
+        load_settings(
+            tmp_path, env={"WALAB_KESTRA_VERSION": "1.3"}, kestra_version="2.0.3"
+        ).kestra_version
+        == "2.0"
+    )
     assert load_settings(ROOT, env={}).kestra_version == "1.3"  # the LTS line by default
 
 
@@ -27,7 +32,11 @@ def test_a_version_the_engine_does_not_speak_says_which_it_does(tmp_path: Path):
     (tmp_path / "walab.yaml").write_text("kestra_version: 0.24\n")
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path, env={})
-    assert "0.24" in str(err.value) and "1.3, 2.0" in err.value.render() and "walab.yaml" in err.value.render()
+    assert (
+        "0.24" in str(err.value)
+        and "1.3, 2.0" in err.value.render()
+        and "walab.yaml" in err.value.render()
+    )
 
 
 @pytest.mark.parametrize("command", ["chat", "serve", "send", "record", "replay", "compare"])
@@ -45,7 +54,9 @@ def test_every_command_that_runs_flows_takes_the_option(command):
 async def test_the_embedded_engine_speaks_the_version_and_the_turn_has_outputs():
     from lab.conversation.lab import Lab
 
-    async with Lab.open(settings(kestra_version="2.0", llm_mode="scripted"), clock_start=CLOCK) as lab:
+    async with Lab.open(
+        settings(kestra_version="2.0", llm_mode="scripted"), clock_start=CLOCK
+    ) as lab:
         assert lab.engine.version == "2.0" and lab.client.dialect == "2.0"
         assert lab.describe_target() == "embedded (Kestra 2.0 API)"
         turn = await lab.send_text(MARIA, "Quero um orçamento, minha conta vem R$ 450")
@@ -60,20 +71,26 @@ def test_a_scenario_pins_its_kestra_version(tmp_path: Path):
 
     pinned = tmp_path / "scenarios" / "qualify_2_0.yaml"
     pinned.parent.mkdir()
-    pinned.write_text(QUALIFY.read_text().replace("version: 1\n", "version: 1\nkestra_version: 2.0\n", 1))
+    pinned.write_text(
+        QUALIFY.read_text().replace("version: 1\n", "version: 1\nkestra_version: 2.0\n", 1)
+    )
     case = expand(load_scenario(pinned))[0]
     assert case.scenario.kestra_version == "2.0"
     player = Player(project_dir=ROOT, settings_overrides={"kestra_version": "1.3"})
     assert player._settings(case, "scripted").kestra_version == "2.0"  # the pin wins
     playback = player.play_sync(case)
-    assert playback.error is None and not playback.failures, playback.failures  # incl. `output: {task: intent}`
+    assert (
+        playback.error is None and not playback.failures
+    ), playback.failures  # incl. `output: {task: intent}`
 
 
 def test_a_scenario_pin_is_checked(tmp_path: Path):
     from lab.scenarios.loader import load_scenario
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text(QUALIFY.read_text().replace("version: 1\n", "version: 1\nkestra_version: latest\n", 1))
+    bad.write_text(
+        QUALIFY.read_text().replace("version: 1\n", "version: 1\nkestra_version: latest\n", 1)
+    )
     with pytest.raises(ConfigError) as err:
         load_scenario(bad)
     assert "kestra_version" in str(err.value) and "bad.yaml:2" in err.value.render()

@@ -50,7 +50,10 @@ async def test_thread_transcript_and_contacts(open_lab):
         from lab.whatsapp.reply import visible
 
         everything = lab.thread(MARIA)
-        assert [i.send.type for i in everything if i.send and not visible(i.send)] == ["read", "read"]
+        assert [i.send.type for i in everything if i.send and not visible(i.send)] == [
+            "read",
+            "read",
+        ]
         items = [i for i in everything if i.send is None or visible(i.send)]
         assert [i.side for i in items] == ["user", "business", "business", "user", "business"]
         assert items[0].text == "Oi" and items[1].text == "[template hello_world]"
@@ -82,10 +85,14 @@ async def test_unknown_flow_and_switching_flows(open_lab):
 
 
 async def test_apply_prompt_changes_the_system_prompt(open_lab):
-    async with open_lab(flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "ok"}'}]) as lab:
+    async with open_lab(
+        flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "ok"}'}]
+    ) as lab:
         prompt = await lab.apply_prompt("whatsapp_agent.concise")
         turn = await lab.send_text(MARIA, "Oi")
-        assert turn.llm_calls[0].request["messages"][0]["content"].startswith(prompt.text.strip()[:60])
+        assert (
+            turn.llm_calls[0].request["messages"][0]["content"].startswith(prompt.text.strip()[:60])
+        )
         with pytest.raises(ConfigError):
             await lab.apply_prompt("whatsapp_agent.nope")
 
@@ -99,7 +106,9 @@ async def test_a_hung_turn_times_out_with_a_reason(tmp_path):
         "  - id: think\n    type: io.kestra.plugin.scripts.shell.Commands\n"
         "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n"
         "    commands:\n      - sleep 20\n"
-        "triggers:\n  - id: wa\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k\n", encoding="utf-8")
+        "triggers:\n  - id: wa\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k\n",
+        encoding="utf-8",
+    )
     from lab.config import load_settings
 
     s = load_settings(tmp_path, env={}, flow="slow")
@@ -122,7 +131,9 @@ async def test_serving_on_loopback(tmp_path):
             assert (await http.get("/health")).status_code == 200
             plans = await http.get(f"/files/{s.files_key}/plans.json")
             assert plans.status_code == 200 and plans.json()[0]["id"] == "solar_start"
-            assert (await http.get("/files/plans.json")).status_code == 401  # the key is the credential
+            assert (
+                await http.get("/files/plans.json")
+            ).status_code == 401  # the key is the credential
             assert (await http.get(f"/files/{s.files_key}/..%2Fwalab")).status_code == 404
             assert (await http.get("/api/v1/configs")).status_code == 200
         turn = await lab.send_text(MARIA, "Oi")
@@ -146,12 +157,18 @@ def test_deploy_plan_lists_no_secret():
     assert "whatsapp_agent" in listing and "plans.json" in listing
     for secret in s.secret_values():
         assert secret not in listing
-    assert {f.id for f in plan.flows} == {"whatsapp_agent", "lead_qualification", "faq_energy_assistant"}
+    assert {f.id for f in plan.flows} == {
+        "whatsapp_agent",
+        "lead_qualification",
+        "faq_energy_assistant",
+    }
     assert plan.kv["LLM_BASE_URL"].endswith("/llm") and plan.files["prompts/whatsapp_agent.md"]
 
 
 async def test_status_webhooks_reach_the_flow_and_start_executions(open_lab):
-    async with open_lab(flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "Olá!"}'}]) as lab:
+    async with open_lab(
+        flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "Olá!"}'}]
+    ) as lab:
         turn = await lab.send_text(MARIA, "Oi")
         assert turn.verdict == "ok"
         # the sandbox delivers statuses asynchronously, as Meta does

@@ -14,7 +14,11 @@ from lab.conversation.lab import Lab
 from lab.conversation.session import LabSession
 
 TESTS = Path(__file__).parents[1]
-MEMBERS = [name for name in dir(LabSession) if not name.startswith("_")] + ["transcript", "settings", "clock"]
+MEMBERS = [name for name in dir(LabSession) if not name.startswith("_")] + [
+    "transcript",
+    "settings",
+    "clock",
+]
 
 
 def _fakes() -> list[type]:
@@ -23,7 +27,9 @@ def _fakes() -> list[type]:
         from fake_lab import FakeLab as ScenarioFake
     finally:
         sys.path.remove(str(TESTS / "scenarios"))
-    from tui.fake_lab import FakeLab as TuiFake  # tests/ is on sys.path (its packages are top-level)
+    from tui.fake_lab import (
+        FakeLab as TuiFake,  # tests/ is on sys.path (its packages are top-level)
+    )
 
     return [Lab, TuiFake, ScenarioFake]
 
@@ -40,7 +46,9 @@ def test_every_session_provides_the_protocol(session: type) -> None:
             continue
         assert hasattr(session, name), f"{session.__name__} lacks {name}"
         assert _parameters(getattr(session, name)) == _parameters(wanted), name
-        assert inspect.iscoroutinefunction(getattr(session, name)) == inspect.iscoroutinefunction(wanted), name
+        assert inspect.iscoroutinefunction(getattr(session, name)) == inspect.iscoroutinefunction(
+            wanted
+        ), name
     assert isinstance(getattr(session, "contacts", None), property), "contacts is a property"
 
 

@@ -17,10 +17,14 @@ from lab.conversation import events as ev
 
 from .conftest import CLOCK, MARIA, ROOT
 
-ONLY_MESSAGES = ("    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
-                 "        expression: \"{{ trigger.body.entry[0].changes[0].value.messages is defined }}\"\n")
-NOTHING = ("    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
-           "        expression: \"{{ trigger.body.never is defined }}\"\n")
+ONLY_MESSAGES = (
+    "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+    '        expression: "{{ trigger.body.entry[0].changes[0].value.messages is defined }}"\n'
+)
+NOTHING = (
+    "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+    '        expression: "{{ trigger.body.never is defined }}"\n'
+)
 
 
 def project(tmp_path, condition: str) -> Any:
@@ -32,18 +36,23 @@ def project(tmp_path, condition: str) -> Any:
     source = (ROOT / "flows" / "whatsapp_agent.yml").read_text(encoding="utf-8")
     marker = "    key: whatsapp-inbound\n"
     assert source.count(marker) == 1
-    (tmp_path / "flows" / "whatsapp_agent.yml").write_text(source.replace(marker, marker + condition),
-                                                            encoding="utf-8")
+    (tmp_path / "flows" / "whatsapp_agent.yml").write_text(
+        source.replace(marker, marker + condition), encoding="utf-8"
+    )
     return load_settings(tmp_path, env={}, flow="whatsapp_agent", llm_mode="scripted")
 
 
-async def test_status_webhooks_skipped_by_the_conditions_are_deliveries_without_executions(tmp_path):
+async def test_status_webhooks_skipped_by_the_conditions_are_deliveries_without_executions(
+    tmp_path,
+):
     from lab.conversation.lab import Lab
     from lab.llm.scripted import ScriptedReplies
 
     seen: list = []
     replies = ScriptedReplies([{"match": ".", "reply": '{"text": "Olá!"}'}], source="test")
-    async with Lab.open(project(tmp_path, ONLY_MESSAGES), clock_start=CLOCK, scripted=replies) as lab:
+    async with Lab.open(
+        project(tmp_path, ONLY_MESSAGES), clock_start=CLOCK, scripted=replies
+    ) as lab:
         lab.subscribe(seen.append)
         turn = await lab.send_text(MARIA, "Oi")
         texts = [s.payload["text"]["body"] for s in turn.replies if s.type == "text"]
@@ -66,7 +75,11 @@ async def test_a_message_webhook_the_conditions_skip_is_the_turns_error(tmp_path
     async with Lab.open(project(tmp_path, NOTHING), clock_start=CLOCK, scripted=replies) as lab:
         turn = await lab.send_text(MARIA, "Oi")
     assert turn.verdict == "error" and not turn.executions
-    assert "did not start an execution" in turn.error and "conditions" in turn.error and "409" in turn.error
+    assert (
+        "did not start an execution" in turn.error
+        and "conditions" in turn.error
+        and "409" in turn.error
+    )
 
 
 async def test_the_relay_records_a_2_0_skip_as_204():
@@ -83,9 +96,17 @@ async def test_the_relay_records_a_2_0_skip_as_204():
         await send({"type": "http.response.body", "body": b""})
 
     errors: list = []
-    parts = SimpleNamespace(plan=SimpleNamespace(namespace="company.whatsapp", flow=lambda _: SimpleNamespace(
-        webhook_key="k")), settings=SimpleNamespace(flow="agent", app_secret="s3cret"), engine=object(), server=kestra_2_0,
-        client=SimpleNamespace(base_url="http://e"), status_deliveries=[], on_error=lambda *a: errors.append(a))
+    parts = SimpleNamespace(
+        plan=SimpleNamespace(
+            namespace="company.whatsapp", flow=lambda _: SimpleNamespace(webhook_key="k")
+        ),
+        settings=SimpleNamespace(flow="agent", app_secret="s3cret"),
+        engine=object(),
+        server=kestra_2_0,
+        client=SimpleNamespace(base_url="http://e"),
+        status_deliveries=[],
+        on_error=lambda *a: errors.append(a),
+    )
     app = relay.StatusRelay(parts)
     sent: list = []
     body = {"type": "http.request", "body": b'{"entry": []}', "more_body": False}

@@ -16,7 +16,9 @@ from lab.voice.ogg import is_ogg_opus, ogg_opus_seconds, opus_channels, player_l
 
 from .conftest import MARIA
 
-needs_tools = pytest.mark.skipif(bool(synth.missing_tools()), reason="needs espeak-ng and opusenc (opus-tools)")
+needs_tools = pytest.mark.skipif(
+    bool(synth.missing_tools()), reason="needs espeak-ng and opusenc (opus-tools)"
+)
 SAID = "Oi, quero economizar na conta de luz"
 
 
@@ -33,7 +35,9 @@ def test_a_synthesised_voice_note_is_mono_ogg_opus_and_the_same_every_time():
 
 def test_missing_espeak_ng_is_explained(monkeypatch):
     synth.synthesise.cache_clear()
-    monkeypatch.setattr(shutil, "which", lambda name: None if name == "espeak-ng" else "/usr/bin/" + name)
+    monkeypatch.setattr(
+        shutil, "which", lambda name: None if name == "espeak-ng" else "/usr/bin/" + name
+    )
     with pytest.raises(LabError) as caught:
         synth.synthesise(SAID)
     text = str(caught.value)
@@ -43,7 +47,9 @@ def test_missing_espeak_ng_is_explained(monkeypatch):
 
 def test_the_composer_says_a_text_or_sends_an_existing_file(tmp_path):
     assert parse_command('/voice "Quanto custa?"') == SendVoice(say="Quanto custa?")
-    assert parse_command("/voice Quanto custa a instalação?") == SendVoice(say="Quanto custa a instalação?")
+    assert parse_command("/voice Quanto custa a instalação?") == SendVoice(
+        say="Quanto custa a instalação?"
+    )
     note = tmp_path / "nota.ogg"
     note.write_bytes(b"OggS")
     assert parse_command("/voice nota.ogg", project_dir=tmp_path) == SendVoice(path=note)
@@ -55,7 +61,9 @@ def test_a_scenario_step_reads_and_writes_back():
     act = from_step("voice", {"say": SAID})
     assert act == SendVoice(say=SAID) and act.to_step() == {"voice": {"say": SAID}}
     act = from_step("voice", {"path": "files/nota.ogg"})
-    assert act == SendVoice(path=Path("files/nota.ogg")) and act.to_step() == {"voice": {"path": "files/nota.ogg"}}
+    assert act == SendVoice(path=Path("files/nota.ogg")) and act.to_step() == {
+        "voice": {"path": "files/nota.ogg"}
+    }
     with pytest.raises(ConfigError) as caught:
         from_step("voice", {"say": SAID, "path": "x.ogg"}, where="s.yaml:3")
     assert "{say: Quanto custa" in str(caught.value)

@@ -44,6 +44,8 @@ async def test_llm_error_sends_the_fallback(open_lab):
 
 
 async def test_expired_window(open_lab):
-    async with open_lab(flow="faq_energy_assistant", scripted=[{"match": ".", "reply": ANSWER}]) as lab:
+    async with open_lab(
+        flow="faq_energy_assistant", scripted=[{"match": ".", "reply": ANSWER}]
+    ) as lab:
         late = await lab.send_text(MARIA, "Qual a garantia?", delivered_after=timedelta(hours=30))
         assert bubbles(late)[0].verdict.code == 131047

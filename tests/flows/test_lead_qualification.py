@@ -31,7 +31,12 @@ async def test_new_lead_is_welcomed_then_qualified(open_lab):
         prices = await lab.send_text(MARIA, "Quero saber o preço")
         (plans,) = bubbles(prices)
         rows = plans.payload["interactive"]["action"]["sections"][0]["rows"]
-        assert [r["id"] for r in rows] == ["solar_start", "solar_casa", "solar_plus", "solar_comercio"]
+        assert [r["id"] for r in rows] == [
+            "solar_start",
+            "solar_casa",
+            "solar_plus",
+            "solar_comercio",
+        ]
 
         bill = await lab.send_text(MARIA, "Minha conta vem uns R$ 350,00")
         offer, template = bubbles(bill)
@@ -41,7 +46,9 @@ async def test_new_lead_is_welcomed_then_qualified(open_lab):
         assert [p["text"] for p in params] == ["Maria", "orçamento de energia solar"]
         lead = lab.engine.kv.get("company.whatsapp", f"lead_{MARIA}")
         lead = json.loads(lead) if isinstance(lead, str) else lead
-        assert lead["qualified"] is True and lead["plan"] == "solar_casa" and lead["bill_value"] == 350
+        assert (
+            lead["qualified"] is True and lead["plan"] == "solar_casa" and lead["bill_value"] == 350
+        )
 
         # the template goes out once: the next message does not repeat it
         again = await lab.send_text(MARIA, "Ok, obrigada")
@@ -80,7 +87,9 @@ async def test_graph_rate_limit_is_retried(open_lab):
 async def test_expired_window_only_the_template_is_delivered(open_lab):
     async with open_lab() as lab:
         await lab.send_text(MARIA, "Oi")
-        await lab.restart(MARIA, new_user=True)  # the bot forgets her: the welcome template goes out again
+        await lab.restart(
+            MARIA, new_user=True
+        )  # the bot forgets her: the welcome template goes out again
         late = await lab.send_text(MARIA, "Quero um orçamento", delivered_after=timedelta(hours=25))
         template, reply = bubbles(late)
         assert template.type == "template" and template.state != "failed"
@@ -126,11 +135,16 @@ async def test_bill_photo_without_tesseract_says_so(open_lab, monkeypatch):
         assert turn.verdict == "ok", turn.error
         reply = bubbles(turn)[-1]
         assert "Tesseract" in reply.payload["text"]["body"]
-        assert any(line.level == "WARN" and "Tesseract is not installed" in line.message for line in turn.logs)
+        assert any(
+            line.level == "WARN" and "Tesseract is not installed" in line.message
+            for line in turn.logs
+        )
 
 
 @pytest.mark.needs_tesseract
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr with Portuguese data")
+@pytest.mark.skipif(
+    shutil.which("tesseract") is None, reason="needs tesseract-ocr with Portuguese data"
+)
 async def test_bill_photo_is_read_with_tesseract(open_lab):
     async with open_lab() as lab:
         turn = await lab.send_media(MARIA, "image", DATA / "conta_de_luz.png")
@@ -151,7 +165,13 @@ async def test_qualified_lead_is_posted_to_the_crm(open_lab):
             if not msg.get("more_body"):
                 break
         received.append(body)
-        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"id": 1}'})
 
     async with open_lab() as lab:
@@ -165,7 +185,9 @@ async def test_qualified_lead_is_posted_to_the_crm(open_lab):
 
 async def test_a_failure_puts_the_contact_up_for_review(open_lab):
     async with open_lab() as lab:
-        lab.engine.kv.set("company.whatsapp", "PLANS_URL", f"{lab.settings.base_url}/files/missing.json")
+        lab.engine.kv.set(
+            "company.whatsapp", "PLANS_URL", f"{lab.settings.base_url}/files/missing.json"
+        )
         turn = await lab.send_text(MARIA, "Quero um orçamento")
         assert turn.verdict == "error" and "at task plans" in turn.error
         plans = next(t for t in turn.executions[0].task_runs if t.task_id == "plans")

@@ -14,24 +14,33 @@ def bubbles(turn):
 
 
 async def test_text_reply_and_memory(open_lab):
-    replies = [{"json": {"text": "Olá, Maria! Como posso ajudar?"}},
-               {"json": {"text": "Uma conta de R$ 300 indica o plano Solar Casa."}}]
+    replies = [
+        {"json": {"text": "Olá, Maria! Como posso ajudar?"}},
+        {"json": {"text": "Uma conta de R$ 300 indica o plano Solar Casa."}},
+    ]
     async with open_lab(flow="whatsapp_agent", scripted=replies) as lab:
         first = await lab.send_text(MARIA, "Oi")
         assert first.verdict == "ok", first.error
         (reply,) = bubbles(first)
         assert reply.payload["text"]["body"] == "Olá, Maria! Como posso ajudar?"
-        assert first.llm_calls[0].mode == "scripted" and first.llm_calls[0].execution_id == first.executions[0].id
+        assert (
+            first.llm_calls[0].mode == "scripted"
+            and first.llm_calls[0].execution_id == first.executions[0].id
+        )
         assert first.input_tokens > 0
 
         second = await lab.send_text(MARIA, "Minha conta é de R$ 300")
         system = second.llm_calls[0].request["messages"][0]["content"]
         assert "Solar Sul Energia" in system  # the deployed prompt file
-        assert "Cliente: Oi" in system and "Você: Olá, Maria! Como posso ajudar?" in system  # memory from KV
+        assert (
+            "Cliente: Oi" in system and "Você: Olá, Maria! Como posso ajudar?" in system
+        )  # memory from KV
 
 
 async def test_memory_is_bounded(open_lab):
-    async with open_lab(flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "ok"}'}]) as lab:
+    async with open_lab(
+        flow="whatsapp_agent", scripted=[{"match": ".", "reply": '{"text": "ok"}'}]
+    ) as lab:
         for i in range(7):
             await lab.send_text(JOAO, f"mensagem {i}")
         memory = lab.engine.kv.get("company.whatsapp", f"memory_{JOAO}")
@@ -39,18 +48,40 @@ async def test_memory_is_bounded(open_lab):
 
 
 async def test_buttons_and_a_tap(open_lab):
-    replies = [{"json": {"text": "Quer ver os planos?", "buttons": ["Ver planos", "Agora não"]}},
-               {"json": {"text": "Escolha um:", "list": {"button": "Planos", "rows": [
-                   {"id": "casa", "title": "Solar Casa", "description": "contas de R$ 250 a R$ 499"},
-                   {"id": "plus", "title": "Solar Plus"}]}}},
-               {"json": {"text": "Ótima escolha!"}}]
+    replies = [
+        {"json": {"text": "Quer ver os planos?", "buttons": ["Ver planos", "Agora não"]}},
+        {
+            "json": {
+                "text": "Escolha um:",
+                "list": {
+                    "button": "Planos",
+                    "rows": [
+                        {
+                            "id": "casa",
+                            "title": "Solar Casa",
+                            "description": "contas de R$ 250 a R$ 499",
+                        },
+                        {"id": "plus", "title": "Solar Plus"},
+                    ],
+                },
+            }
+        },
+        {"json": {"text": "Ótima escolha!"}},
+    ]
     async with open_lab(flow="whatsapp_agent", scripted=replies) as lab:
         turn = await lab.send_text(MARIA, "Oi")
         (buttons,) = bubbles(turn)
         assert buttons.verdict.ok
-        assert [b["reply"]["title"] for b in buttons.payload["interactive"]["action"]["buttons"]] == ["Ver planos", "Agora não"]
+        assert [
+            b["reply"]["title"] for b in buttons.payload["interactive"]["action"]["buttons"]
+        ] == ["Ver planos", "Agora não"]
         listed = await lab.tap(MARIA, "Ver planos")
-        assert listed.inbound.payload["entry"][0]["changes"][0]["value"]["messages"][0]["interactive"]["type"] == "button_reply"
+        assert (
+            listed.inbound.payload["entry"][0]["changes"][0]["value"]["messages"][0]["interactive"][
+                "type"
+            ]
+            == "button_reply"
+        )
         (menu,) = bubbles(listed)
         assert menu.payload["interactive"]["type"] == "list" and menu.verdict.ok
         chosen = await lab.tap(MARIA, "Solar Casa")
@@ -87,8 +118,15 @@ async def test_graph_rate_limit_on_the_reply_is_retried(open_lab):
         lab.inject_fault(rate_limit=1)  # the read mark is the first send
         armed = []
 
-        def arm_reply_faults(event):  # once the read mark is through, the reply is rate-limited twice
-            if isinstance(event, ReplyCaptured) and event.send.type == "read" and event.send.verdict.ok and not armed:
+        def arm_reply_faults(
+            event,
+        ):  # once the read mark is through, the reply is rate-limited twice
+            if (
+                isinstance(event, ReplyCaptured)
+                and event.send.type == "read"
+                and event.send.verdict.ok
+                and not armed
+            ):
                 armed.append(True)
                 lab.inject_fault(rate_limit=2)
 
@@ -97,7 +135,11 @@ async def test_graph_rate_limit_on_the_reply_is_retried(open_lab):
         assert turn.verdict == "ok", turn.error
         runs = {t.task_id: t for t in turn.executions[0].task_runs}
         assert runs["mark_read"].attempts == 2 and runs["send_reply"].attempts == 3
-        assert [s.verdict.code for s in turn.replies if not s.verdict.ok] == [130429, 130429, 130429]
+        assert [s.verdict.code for s in turn.replies if not s.verdict.ok] == [
+            130429,
+            130429,
+            130429,
+        ]
         assert bubbles(turn)[-1].verdict.ok
 
 
@@ -113,14 +155,18 @@ async def test_llm_error_sends_the_fallback_and_says_why(open_lab):
 
 
 async def test_replay_without_a_cassette_says_no_model_answered(open_lab, tmp_path):
-    async with open_lab(flow="whatsapp_agent", llm_mode="replay", cassette=tmp_path / "none.cassette.yaml") as lab:
+    async with open_lab(
+        flow="whatsapp_agent", llm_mode="replay", cassette=tmp_path / "none.cassette.yaml"
+    ) as lab:
         turn = await lab.send_text(MARIA, "Oi")
         assert turn.verdict == "error"
         assert "no recording" in turn.error
 
 
 async def test_expired_window_reply_fails_with_131047(open_lab):
-    async with open_lab(flow="whatsapp_agent", scripted=[{"match": ".", "json": {"text": "Oi!"}}]) as lab:
+    async with open_lab(
+        flow="whatsapp_agent", scripted=[{"match": ".", "json": {"text": "Oi!"}}]
+    ) as lab:
         ok = await lab.send_text(MARIA, "Oi")
         assert bubbles(ok)[0].verdict.ok
         late = await lab.send_text(MARIA, "Ainda está aí?", delivered_after=timedelta(hours=25))

@@ -36,9 +36,12 @@ class Served:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                                    timeout_graceful_shutdown=0.2))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=0.2)
+        )
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def __enter__(self) -> Served:
         self.thread.start()
@@ -72,6 +75,11 @@ def sandbox_app(**kwargs: Any) -> Any:
     from lab.whatsapp.sandbox import GraphSandbox
     from lab.whatsapp.templates import TemplateRegistry
 
-    return GraphSandbox(access_token=TOKEN, app_secret="app-secret-0123456789abcdef", business=Business(),
-                        clock=VirtualClock(datetime(2026, 3, 2, 12, tzinfo=timezone.utc)),
-                        templates=TemplateRegistry.load(), **kwargs)
+    return GraphSandbox(
+        access_token=TOKEN,
+        app_secret="app-secret-0123456789abcdef",
+        business=Business(),
+        clock=VirtualClock(datetime(2026, 3, 2, 12, tzinfo=timezone.utc)),
+        templates=TemplateRegistry.load(),
+        **kwargs,
+    )

@@ -39,12 +39,16 @@ def _nested(depth: int) -> bytes:
     return b'{"a":' * depth + b"1" + b"}" * depth
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    (_nested(255), "nests deeper than 128 levels"),
-    (b"[" * 1000 + b"]" * 1000, "nests deeper than 128 levels"),
-    (b'{"entry": [{"text": "\\ud800"}]}', "cannot be carried by an execution"),
-    (b'{"x": NaN, "n": ' + b"9" * 30 + b"}", "cannot be carried by an execution"),
-], ids=["objects-255", "lists-1000", "lone-surrogate", "integer-past-64-bits"])
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (_nested(255), "nests deeper than 128 levels"),
+        (b"[" * 1000 + b"]" * 1000, "nests deeper than 128 levels"),
+        (b'{"entry": [{"text": "\\ud800"}]}', "cannot be carried by an execution"),
+        (b'{"x": NaN, "n": ' + b"9" * 30 + b"}", "cannot be carried by an execution"),
+    ],
+    ids=["objects-255", "lists-1000", "lone-surrogate", "integer-past-64-bits"],
+)
 def test_a_webhook_body_no_execution_can_carry_is_a_400_before_any_work(served, body, words):
     engine, http = served
     before = len(engine.executions())
@@ -57,7 +61,9 @@ def test_a_webhook_body_no_execution_can_carry_is_a_400_before_any_work(served, 
 
 def test_ordinary_webhooks_still_run(served):
     engine, http = served
-    answer = http.post(HOOK, json={"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]})
+    answer = http.post(
+        HOOK, json={"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]}
+    )
     assert answer.status_code == 200 and answer.json()["id"]
     assert http.post(HOOK, content=_nested(100), headers=JSON).status_code == 200
 
@@ -80,5 +86,7 @@ def test_a_streamed_body_past_10_mb_is_refused_without_a_content_length(served):
 
     answer = http.post(HOOK, content=chunks(), headers=JSON)
     assert answer.status_code == 413
-    flows = http.post("/api/v1/main/flows", content=chunks(), headers={"content-type": "application/x-yaml"})
+    flows = http.post(
+        "/api/v1/main/flows", content=chunks(), headers={"content-type": "application/x-yaml"}
+    )
     assert flows.status_code == 413

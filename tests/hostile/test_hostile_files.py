@@ -17,10 +17,14 @@ from lab.cli import main
 from .conftest import BAD_DATE, DEEP, HUGE_INT, SELF_ALIAS, alias_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ("version: 1\nflow: company.whatsapp/lead_qualification\nclock: 2026-03-02T09:00:00-03:00\nllm: none\n"
-            "steps:\n  - user: oi\n")
-FLOW = ("id: hostile\nnamespace: company.team\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n"
-        "    message: hi\n")
+SCENARIO = (
+    "version: 1\nflow: company.whatsapp/lead_qualification\nclock: 2026-03-02T09:00:00-03:00\nllm: none\n"
+    "steps:\n  - user: oi\n"
+)
+FLOW = (
+    "id: hostile\nnamespace: company.team\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n"
+    "    message: hi\n"
+)
 
 # (name, bytes appended under a key of an otherwise valid file, or the whole file when it starts with b"!")
 BODIES = {
@@ -79,8 +83,13 @@ def project(tmp_path, monkeypatch):
 def test_hostile_scenario_files_get_a_located_error(project, capsys, name):
     body = BODIES[name]
     path = project / "scenarios" / "hostile.yaml"
-    path.write_bytes(_whole(body) if _whole(body) is not None else SCENARIO.encode() + _indented(body)
-                     if b"\t" not in body and b"\x00" not in body else SCENARIO.encode() + body)
+    path.write_bytes(
+        _whole(body)
+        if _whole(body) is not None
+        else SCENARIO.encode() + _indented(body)
+        if b"\t" not in body and b"\x00" not in body
+        else SCENARIO.encode() + body
+    )
     _assert_located(*_run(capsys, ["replay", str(path)]), path)
 
 
@@ -90,9 +99,13 @@ def test_hostile_cassettes_get_a_located_error(project, capsys, name):
     scenario = project / "scenarios" / "hostile.yaml"
     scenario.write_text(SCENARIO.replace("llm: none", "llm: {source: cassette}"), encoding="utf-8")
     cassette = scenario.with_name("hostile.cassette.yaml")
-    cassette.write_bytes(_whole(body) if _whole(body) is not None else b"version: 1\nentries: []\n" + body)
+    cassette.write_bytes(
+        _whole(body) if _whole(body) is not None else b"version: 1\nentries: []\n" + body
+    )
     code, text = _run(capsys, ["replay", str(scenario)])
-    if name in ("whole: empty",):  # an empty cassette is a cassette with no entries: the turn runs without one
+    if name in (
+        "whole: empty",
+    ):  # an empty cassette is a cassette with no entries: the turn runs without one
         assert "unexpected error" not in text
         return
     _assert_located(code, text, cassette)
@@ -102,8 +115,13 @@ def test_hostile_cassettes_get_a_located_error(project, capsys, name):
 def test_hostile_flow_files_get_a_located_error(project, capsys, name):
     body = BODIES[name]
     path = project / "hostile.yml"
-    path.write_bytes(_whole(body) if _whole(body) is not None else FLOW.encode() + b"variables:\n"
-                     + b"".join(b"  " + line + b"\n" for line in body.splitlines()))
+    path.write_bytes(
+        _whole(body)
+        if _whole(body) is not None
+        else FLOW.encode()
+        + b"variables:\n"
+        + b"".join(b"  " + line + b"\n" for line in body.splitlines())
+    )
     _assert_located(*_run(capsys, ["validate", str(path)]), path)
 
 
@@ -113,8 +131,12 @@ def test_hostile_prompt_headers_get_a_located_error(project, capsys, name):
     (project / "prompts").unlink()
     (project / "prompts").mkdir()
     path = project / "prompts" / "lead_qualification.hostile.md"
-    header = _whole(body) if _whole(body) is not None else b"id: lead_qualification.hostile\n" + body
-    path.write_bytes(b"---\n" + header + (b"\n" if not header.endswith(b"\n") else b"") + b"---\nOl\xc3\xa1\n")
+    header = (
+        _whole(body) if _whole(body) is not None else b"id: lead_qualification.hostile\n" + body
+    )
+    path.write_bytes(
+        b"---\n" + header + (b"\n" if not header.endswith(b"\n") else b"") + b"---\nOl\xc3\xa1\n"
+    )
     code, text = _run(capsys, ["prompts"])
     if name in ("whole: empty",):
         assert "unexpected error" not in text
@@ -124,9 +146,23 @@ def test_hostile_prompt_headers_get_a_located_error(project, capsys, name):
 
 def test_walab_record_goes_on_after_a_latin1_line(project):
     done = subprocess.run(
-        [sys.executable, "-m", "lab", "record", "latin", "--llm", "scripted", "--clock", "2026-03-02T12:00:00+00:00"],
-        input=b"caf\xe9\nOi\n/quit\n", capture_output=True, cwd=project, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "record",
+            "latin",
+            "--llm",
+            "scripted",
+            "--clock",
+            "2026-03-02T12:00:00+00:00",
+        ],
+        input=b"caf\xe9\nOi\n/quit\n",
+        capture_output=True,
+        cwd=project,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     out = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, out
     assert "not UTF-8 text (byte 0xe9 at column 4)" in out and "unexpected error" not in out

@@ -29,21 +29,36 @@ MARIA = Contact("5511987654321", "Maria Souza")
 
 # -- the fake Graph API -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def graph():
     sandbox = sandbox_app()
     sandbox.note_inbound(MARIA.wa_id, name=MARIA.name)
-    with Served(sandbox) as served, httpx.Client(base_url=served.url, headers=AUTH, timeout=30) as http:
+    with (
+        Served(sandbox) as served,
+        httpx.Client(base_url=served.url, headers=AUTH, timeout=30) as http,
+    ):
         yield http
 
 
 VALID_SENDS = [
     {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "text", "text": {"body": "Olá"}},
-    {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "interactive", "interactive": {
-        "type": "button", "body": {"text": "Escolha"},
-        "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "Sim"}}]}}},
-    {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "template",
-     "template": {"name": "hello_world", "language": {"code": "en_US"}}},
+    {
+        "messaging_product": "whatsapp",
+        "to": MARIA.wa_id,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": "Escolha"},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "Sim"}}]},
+        },
+    },
+    {
+        "messaging_product": "whatsapp",
+        "to": MARIA.wa_id,
+        "type": "template",
+        "template": {"name": "hello_world", "language": {"code": "en_US"}},
+    },
 ]
 
 
@@ -54,9 +69,27 @@ def mutated_send(draw) -> object:
         return draw(JSON)
     body = orjson.loads(orjson.dumps(draw(st.sampled_from(VALID_SENDS))))
     target = body
-    path = draw(st.lists(st.sampled_from(["type", "text", "body", "to", "interactive", "action", "buttons",
-                                          "template", "name", "language", "messaging_product"]), min_size=1,
-                         max_size=3))
+    path = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "type",
+                    "text",
+                    "body",
+                    "to",
+                    "interactive",
+                    "action",
+                    "buttons",
+                    "template",
+                    "name",
+                    "language",
+                    "messaging_product",
+                ]
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
     for key in path[:-1]:
         nxt = target.get(key) if isinstance(target, dict) else None
         if not isinstance(nxt, dict):
@@ -69,17 +102,28 @@ def mutated_send(draw) -> object:
 @BOUNDED
 @given(body=mutated_send())
 def test_the_graph_api_never_answers_5xx_to_a_send(graph, body):
-    answer = graph.post(SEND, content=orjson.dumps(body), headers={"content-type": "application/json"})
+    answer = graph.post(
+        SEND, content=orjson.dumps(body), headers={"content-type": "application/json"}
+    )
     assert answer.status_code < 500, answer.text
     if answer.status_code >= 400:
         assert "error" in answer.json()
 
 
 @BOUNDED
-@given(method=st.sampled_from(["GET", "POST", "DELETE", "PUT"]),
-       path=st.lists(st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#%"),
-                             min_size=1, max_size=12), min_size=1, max_size=4),
-       body=st.binary(max_size=300))
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE", "PUT"]),
+    path=st.lists(
+        st.text(
+            st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#%"),
+            min_size=1,
+            max_size=12,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    body=st.binary(max_size=300),
+)
 def test_the_graph_api_never_answers_5xx_to_any_request(graph, method, path, body):
     answer = graph.request(method, "/" + "/".join(path), content=body)
     assert answer.status_code < 500, answer.text
@@ -94,16 +138,23 @@ KEY = "gateway-key-0123456789"
 def gateway(request):
     gw = LLMGateway(mode=request.param, key=KEY)
     gw.script(ScriptedReplies(["Olá!"] * 10_000))
-    with Served(LabServer({"/llm": gw.app})) as served, httpx.Client(
-            base_url=served.url + "/llm/v1", headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as http:
+    with (
+        Served(LabServer({"/llm": gw.app})) as served,
+        httpx.Client(
+            base_url=served.url + "/llm/v1", headers={"Authorization": f"Bearer {KEY}"}, timeout=30
+        ) as http,
+    ):
         yield http
 
 
 @BOUNDED
 @given(body=CHAT_BODY)
 def test_the_gateway_never_answers_5xx_to_a_malformed_chat_body(gateway, body):
-    answer = gateway.post("/chat/completions", content=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-                          headers={"content-type": "application/json"})
+    answer = gateway.post(
+        "/chat/completions",
+        content=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
+        headers={"content-type": "application/json"},
+    )
     assert answer.status_code < 500, answer.text
     if answer.status_code == 400:
         assert answer.json()["error"]["type"] == "invalid_request_error"
@@ -148,11 +199,24 @@ def random_flow(draw) -> str:
         return draw(TEXT)
     if choice == "tree":
         return yaml.safe_dump(draw(JSON), allow_unicode=True)
-    flow = {"id": draw(st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)), "namespace": "company.random",
-            "tasks": [{"id": "log", "type": draw(st.sampled_from(["io.kestra.plugin.core.log.Log", "nope.Task"])),
-                       "message": draw(TEXT)}]}
-    for extra in draw(st.lists(st.sampled_from(["labels", "variables", "inputs", "triggers", "concurrency"]),
-                               max_size=2, unique=True)):
+    flow = {
+        "id": draw(st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)),
+        "namespace": "company.random",
+        "tasks": [
+            {
+                "id": "log",
+                "type": draw(st.sampled_from(["io.kestra.plugin.core.log.Log", "nope.Task"])),
+                "message": draw(TEXT),
+            }
+        ],
+    }
+    for extra in draw(
+        st.lists(
+            st.sampled_from(["labels", "variables", "inputs", "triggers", "concurrency"]),
+            max_size=2,
+            unique=True,
+        )
+    ):
         flow[extra] = draw(JSON)
     return yaml.safe_dump(flow, allow_unicode=True)
 
@@ -160,23 +224,33 @@ def random_flow(draw) -> str:
 @BOUNDED
 @given(source=random_flow())
 def test_the_engine_api_answers_any_flow_and_keeps_listing(kestra, source):
-    created = kestra.post("/api/v1/main/flows", content=source.encode("utf-8"),
-                          headers={"content-type": "application/x-yaml"})
+    created = kestra.post(
+        "/api/v1/main/flows",
+        content=source.encode("utf-8"),
+        headers={"content-type": "application/x-yaml"},
+    )
     assert created.status_code < 500, created.text
     listing = kestra.get("/api/v1/main/flows/search")
     assert listing.status_code == 200
     if created.status_code == 200:
         flow = created.json()
-        assert kestra.delete(f"/api/v1/main/flows/{flow['namespace']}/{flow['id']}").status_code == 204
+        assert (
+            kestra.delete(f"/api/v1/main/flows/{flow['namespace']}/{flow['id']}").status_code == 204
+        )
 
 
 @BOUNDED
-@given(body=st.binary(max_size=300) | JSON.map(lambda v: orjson.dumps(v)),
-       content_type=st.sampled_from(["application/json", "application/octet-stream", None]))
+@given(
+    body=st.binary(max_size=300) | JSON.map(lambda v: orjson.dumps(v)),
+    content_type=st.sampled_from(["application/json", "application/octet-stream", None]),
+)
 def test_the_engine_api_answers_any_webhook_body_without_a_5xx(kestra, body, content_type):
     headers = {"content-type": content_type} if content_type else {}
-    answer = kestra.post("/api/v1/main/executions/webhook/company.team/hook/a-long-random-webhook-key",
-                         content=body, headers=headers)
+    answer = kestra.post(
+        "/api/v1/main/executions/webhook/company.team/hook/a-long-random-webhook-key",
+        content=body,
+        headers=headers,
+    )
     assert answer.status_code < 500, answer.text
 
 

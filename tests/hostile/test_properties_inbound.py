@@ -55,10 +55,14 @@ def test_text_round_trips_through_the_signature_and_the_flow(wa_id, name, text):
 def test_button_and_list_replies_round_trip(reply_id, title, row):
     contact = Contact("5511987654321", "Maria Souza")
     to = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjlCQTUwMjAwMDAwMDAwMDAwMQA="
-    hook = BUILD.list_reply(contact, reply_id, title, to_wamid=to) if row else \
-        BUILD.button_reply(contact, reply_id, title, to_wamid=to)
-    interactive = trigger_variables(hook.signed(SECRET).body, {}, {})["body"]["entry"][0]["changes"][0]["value"][
-        "messages"][0]["interactive"]
+    hook = (
+        BUILD.list_reply(contact, reply_id, title, to_wamid=to)
+        if row
+        else BUILD.button_reply(contact, reply_id, title, to_wamid=to)
+    )
+    interactive = trigger_variables(hook.signed(SECRET).body, {}, {})["body"]["entry"][0][
+        "changes"
+    ][0]["value"]["messages"][0]["interactive"]
     chosen = interactive["list_reply" if row else "button_reply"]
     assert (chosen["id"], chosen["title"]) == (reply_id, title)
 
@@ -67,18 +71,27 @@ def test_button_and_list_replies_round_trip(reply_id, title, row):
 @given(lat=st.floats(-90, 90), lon=st.floats(-180, 180), name=st.none() | TEXT)
 def test_locations_round_trip(lat, lon, name):
     hook = BUILD.location(Contact("5511987654321", "Maria"), lat, lon, name=name)
-    location = trigger_variables(hook.signed(SECRET).body, {}, {})["body"]["entry"][0]["changes"][0]["value"][
-        "messages"][0]["location"]
+    location = trigger_variables(hook.signed(SECRET).body, {}, {})["body"]["entry"][0]["changes"][
+        0
+    ]["value"]["messages"][0]["location"]
     assert (location["latitude"], location["longitude"], location.get("name")) == (lat, lon, name)
 
 
 class _PywaBot:
     def __init__(self) -> None:
         self.app = Starlette()
-        self.wa = WhatsApp(phone_id=BUSINESS.phone_number_id, token="unused", server=self.app,
-                           verify_token="verify-token-123", app_secret=SECRET, waba_id=BUSINESS.waba_id)
+        self.wa = WhatsApp(
+            phone_id=BUSINESS.phone_number_id,
+            token="unused",
+            server=self.app,
+            verify_token="verify-token-123",
+            app_secret=SECRET,
+            waba_id=BUSINESS.waba_id,
+        )
         self.updates: list = []
-        self.wa.add_handlers(handlers.MessageHandler(lambda _client, update: self.updates.append(update)))
+        self.wa.add_handlers(
+            handlers.MessageHandler(lambda _client, update: self.updates.append(update))
+        )
 
 
 BOT = _PywaBot()
@@ -91,7 +104,9 @@ def test_pywa_reads_the_text_and_sender_the_builder_wrote(wa_id, name, text):
 
     async def deliver() -> object:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(BOT.app)) as client:
-            return (await WebhookPoster("http://bot.test/", client=client).post(signed.body, signed.headers))
+            return await WebhookPoster("http://bot.test/", client=client).post(
+                signed.body, signed.headers
+            )
 
     before = len(BOT.updates)
     assert asyncio.run(deliver()).status_code == 200

@@ -53,8 +53,13 @@ def test_documents_past_the_size_limit_are_refused_before_parsing():
 
 def test_ordinary_aliases_and_64_bit_integers_still_load():
     text = "base: &base {retries: 3}\na: *base\nb: [*base, *base]\nbig: 9223372036854775807\nsmall: -9223372036854775808\n"
-    assert yamlio.parse(text) == {"base": {"retries": 3}, "a": {"retries": 3},
-                                  "b": [{"retries": 3}, {"retries": 3}], "big": 2**63 - 1, "small": -2**63}
+    assert yamlio.parse(text) == {
+        "base": {"retries": 3},
+        "a": {"retries": 3},
+        "b": [{"retries": 3}, {"retries": 3}],
+        "big": 2**63 - 1,
+        "small": -(2**63),
+    }
 
 
 def test_a_lone_surrogate_in_text_is_located():
@@ -65,16 +70,23 @@ def test_a_lone_surrogate_in_text_is_located():
 
 # -- each loader ---------------------------------------------------------------------------------
 
+
 def _scenario(folder, body, encoding="utf-8"):
     path = folder / "s.yaml"
-    path.write_bytes(("version: 1\nflow: company.whatsapp/lead_qualification\nsteps:\n  - user: oi\nextra:\n  "
-                      + body.replace("\n", "\n  ")).encode(encoding))
+    path.write_bytes(
+        (
+            "version: 1\nflow: company.whatsapp/lead_qualification\nsteps:\n  - user: oi\nextra:\n  "
+            + body.replace("\n", "\n  ")
+        ).encode(encoding)
+    )
     load_scenario(path)
 
 
 def _cassette(folder, body, encoding="utf-8"):
     path = folder / "s.cassette.yaml"
-    path.write_bytes(("version: 1\nentries: []\nextra:\n  " + body.replace("\n", "\n  ")).encode(encoding))
+    path.write_bytes(
+        ("version: 1\nentries: []\nextra:\n  " + body.replace("\n", "\n  ")).encode(encoding)
+    )
     Cassette.load(path)
 
 
@@ -94,8 +106,13 @@ def _templates(folder, body, encoding="utf-8"):
     TemplateRegistry.load(folder)
 
 
-LOADERS = {"scenario": _scenario, "cassette": _cassette, "prompt": _prompt, "walab.yaml": _walab_yaml,
-           "templates": _templates}
+LOADERS = {
+    "scenario": _scenario,
+    "cassette": _cassette,
+    "prompt": _prompt,
+    "walab.yaml": _walab_yaml,
+    "templates": _templates,
+}
 
 
 @pytest.mark.parametrize("loader", sorted(LOADERS))
@@ -129,21 +146,31 @@ def test_flow_validation_refuses_hostile_yaml_with_the_limit(name):
 FLOW_HEAD = "id: bomb\nnamespace: company.team\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
 
 
-@pytest.mark.parametrize("body", [alias_bomb(levels=7, fan=10), SELF_ALIAS, DEEP, HUGE_INT],
-                         ids=["bomb", "self-alias", "deep", "huge-int"])
+@pytest.mark.parametrize(
+    "body",
+    [alias_bomb(levels=7, fan=10), SELF_ALIAS, DEEP, HUGE_INT],
+    ids=["bomb", "self-alias", "deep", "huge-int"],
+)
 def test_the_flows_api_refuses_hostile_yaml_and_keeps_listing(body):
     source = FLOW_HEAD + "variables:\n  " + body.replace("\n", "\n  ")
     api = engine_api()
     with Served(api) as served, httpx.Client(base_url=served.url, timeout=10) as http:
-        created = http.post("/api/v1/main/flows", content=source, headers={"content-type": "application/x-yaml"})
+        created = http.post(
+            "/api/v1/main/flows", content=source, headers={"content-type": "application/x-yaml"}
+        )
         assert created.status_code == 422, created.text
         assert "refused" in created.json()["message"]
         listing = http.get("/api/v1/main/flows/search")
         assert listing.status_code == 200 and listing.json()["total"] == 0
-        ok = http.post("/api/v1/main/flows", content=FLOW_HEAD, headers={"content-type": "application/x-yaml"})
+        ok = http.post(
+            "/api/v1/main/flows", content=FLOW_HEAD, headers={"content-type": "application/x-yaml"}
+        )
         assert ok.status_code == 200
-        updated = http.put("/api/v1/main/flows/company.team/bomb", content=source,
-                           headers={"content-type": "application/x-yaml"})
+        updated = http.put(
+            "/api/v1/main/flows/company.team/bomb",
+            content=source,
+            headers={"content-type": "application/x-yaml"},
+        )
         assert updated.status_code == 422
         assert http.get("/api/v1/main/flows/company.team/bomb").json()["source"] == FLOW_HEAD
         assert http.get("/api/v1/main/flows/search").json()["total"] == 1
@@ -154,8 +181,11 @@ def test_a_namespace_update_with_one_hostile_flow_keeps_none_of_them():
     bad = FLOW_HEAD + "variables:\n  x: " + SELF_ALIAS
     api = engine_api()
     with Served(api) as served, httpx.Client(base_url=served.url, timeout=10) as http:
-        answer = http.post("/api/v1/main/flows/company.team", content=good + "---\n" + bad,
-                           headers={"content-type": "application/x-yaml"})
+        answer = http.post(
+            "/api/v1/main/flows/company.team",
+            content=good + "---\n" + bad,
+            headers={"content-type": "application/x-yaml"},
+        )
         assert answer.status_code == 422
         assert http.get("/api/v1/main/flows/search").json()["total"] == 0
 

@@ -53,14 +53,27 @@ def installed() -> Path:
         if stamp.exists() and stamp.read_text() == PACKAGE and command.exists():
             return command
         shutil.rmtree(folder, ignore_errors=True)
-        steps = [[sys.executable, "-m", "uv", "venv", "-q", "--python", sys.executable, str(folder)],
-                 [sys.executable, "-m", "uv", "pip", "install", "-q", "--python", str(folder / "bin" / "python"),
-                  PACKAGE]]
+        steps = [
+            [sys.executable, "-m", "uv", "venv", "-q", "--python", sys.executable, str(folder)],
+            [
+                sys.executable,
+                "-m",
+                "uv",
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(folder / "bin" / "python"),
+                PACKAGE,
+            ],
+        ]
         for step in steps:
             done = subprocess.run(step, capture_output=True, text=True, timeout=900)
             if done.returncode != 0:
                 shutil.rmtree(folder, ignore_errors=True)
-                raise Unavailable(f"could not install {PACKAGE} into {folder}: {done.stderr.strip()[-500:]}")
+                raise Unavailable(
+                    f"could not install {PACKAGE} into {folder}: {done.stderr.strip()[-500:]}"
+                )
         stamp.write_text(PACKAGE)
     return command
 
@@ -70,19 +83,45 @@ def config(backend_url: str) -> dict[str, Any]:
     forwarded to a stub upstream (`backend_url`) that answers in the shapes the tests steer."""
 
     def mocked(name: str, **params: Any) -> dict[str, Any]:
-        return {"model_name": name, "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "mock", **params}}
+        return {
+            "model_name": name,
+            "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "mock", **params},
+        }
 
     return {
         "model_list": [
             mocked("team-chat", mock_response="Olá! Sou a Sol, da Solar Sul."),
-            mocked("gpt-4o-mini", mock_response='{"text": "Olá! Sou a Sol, da Solar Sul. Como posso ajudar?"}'),
+            mocked(
+                "gpt-4o-mini",
+                mock_response='{"text": "Olá! Sou a Sol, da Solar Sul. Como posso ajudar?"}',
+            ),
             mocked("rate-limited", mock_response="litellm.RateLimitError"),
-            mocked("tooly", mock_tool_calls=[{"id": "call_1", "type": "function", "function": {
-                "name": "buscar_plano", "arguments": '{"plano": "basico"}'}}]),
-            {"model_name": "team-embed", "litellm_params": {"model": "openai/text-embedding-3-small",
-                                                            "api_key": "mock", "mock_response": [0.1, 0.2]}},
-            {"model_name": "forwarded", "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "stub",
-                                                           "api_base": backend_url}},
+            mocked(
+                "tooly",
+                mock_tool_calls=[
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "buscar_plano", "arguments": '{"plano": "basico"}'},
+                    }
+                ],
+            ),
+            {
+                "model_name": "team-embed",
+                "litellm_params": {
+                    "model": "openai/text-embedding-3-small",
+                    "api_key": "mock",
+                    "mock_response": [0.1, 0.2],
+                },
+            },
+            {
+                "model_name": "forwarded",
+                "litellm_params": {
+                    "model": "openai/gpt-4o-mini",
+                    "api_key": "stub",
+                    "api_base": backend_url,
+                },
+            },
         ],
         "general_settings": {"master_key": MASTER_KEY},
         "litellm_settings": {"telemetry": False, "num_retries": 0},
@@ -98,11 +137,21 @@ def running(folder: Path, backend_url: str) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITELLM_", "DATABASE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "LITELLM_", "DATABASE_"))
+    }
     env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR", NO_COLOR="1")
     log = open(folder / "litellm.log", "w")  # noqa: SIM115 - closed after the process
-    proc = subprocess.Popen([str(command), "--config", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder, preexec_fn=_die_with_parent)
+    proc = subprocess.Popen(
+        [str(command), "--config", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=folder,
+        preexec_fn=_die_with_parent,
+    )
     try:
         _wait_ready(proc, port, folder / "litellm.log")
         yield f"http://127.0.0.1:{port}/v1"
@@ -127,11 +176,18 @@ def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"LiteLLM's proxy exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"LiteLLM's proxy exited with {proc.returncode}: {log.read_text()[-2000:]}"
+            )
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2).status_code == 200:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2).status_code
+                == 200
+            ):
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"LiteLLM's proxy did not answer within {STARTUP_S:g} s: {log.read_text()[-2000:]}")
+    raise RuntimeError(
+        f"LiteLLM's proxy did not answer within {STARTUP_S:g} s: {log.read_text()[-2000:]}"
+    )

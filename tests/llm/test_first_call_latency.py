@@ -34,8 +34,20 @@ asyncio.run(main())
 
 
 def test_the_first_live_call_meters_and_records_the_upstreams_time(upstream, tmp_path):
-    done = subprocess.run([sys.executable, "-c", FIRST_CALL, GATEWAY_KEY, upstream.url, UPSTREAM_KEY,
-                           str(tmp_path / "first.cassette.yaml")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FIRST_CALL,
+            GATEWAY_KEY,
+            upstream.url,
+            UPSTREAM_KEY,
+            str(tmp_path / "first.cassette.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     # The stub answers at once, in a few ms on loopback; the warm-up takes hundreds (the first call

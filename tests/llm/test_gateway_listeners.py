@@ -21,10 +21,19 @@ async def test_a_failing_listener_is_dropped_and_logged_and_the_call_still_answe
     gw.subscribe(broken)
     gw.subscribe(lambda call: seen.append(call.model))
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "oi"}]}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app), base_url="http://gw") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gw.app), base_url="http://gw"
+    ) as client:
         with caplog.at_level(logging.WARNING, logger="walab.llm"):
-            first = await client.post("/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"})
-            second = await client.post("/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"})
+            first = await client.post(
+                "/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"}
+            )
+            second = await client.post(
+                "/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"}
+            )
     assert first.status_code == second.status_code == 200
     assert seen == ["gpt-4o-mini", "gpt-4o-mini"]
-    assert sum("listener" in r.getMessage() and "removed" in r.getMessage() for r in caplog.records) == 1
+    assert (
+        sum("listener" in r.getMessage() and "removed" in r.getMessage() for r in caplog.records)
+        == 1
+    )

@@ -24,14 +24,23 @@ async def record_session(lab) -> list:
     """A small conversation covering text, stream, tools, JSON format and a repeated request."""
     c = client(lab)
     out = []
-    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"), temperature=0.2)
+    r = await c.chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("Olá"), temperature=0.2
+    )
     out.append(r.choices[0].message.content)
-    stream = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("conte uma história"), stream=True)
+    stream = await c.chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("conte uma história"), stream=True
+    )
     out.append("".join([ch.choices[0].delta.content or "" async for ch in stream if ch.choices]))
-    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("use a tool"), tools=TOOLS)
+    r = await c.chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("use a tool"), tools=TOOLS
+    )
     out.append(r.choices[0].message.tool_calls[0].function.arguments)
-    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("qual o preço?"),
-                                        response_format={"type": "json_object"})
+    r = await c.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=conversation("qual o preço?"),
+        response_format={"type": "json_object"},
+    )
     out.append(r.choices[0].message.content)
     for _ in range(2):
         r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("count me"))
@@ -54,19 +63,30 @@ def no_network():
         socket.socket.connect, socket.socket.connect_ex = saved
 
 
-async def test_record_then_replay_offline_gives_the_same_answers(upstream, serve_gateway, cassette_path):
+async def test_record_then_replay_offline_gives_the_same_answers(
+    upstream, serve_gateway, cassette_path
+):
     recorded = await record_session(serve_gateway(make_gateway("record", upstream, cassette_path)))
     assert recorded[4] != recorded[5]  # the upstream answered the repeated request differently
     asked = len(upstream.requests)
     assert cassette_path.read_text().startswith("version: 1\n")
 
     # The upstream URL points at a closed port: any attempt to use it would fail loudly too.
-    replay = LLMGateway(mode="replay", key=GATEWAY_KEY, upstream_url="http://127.0.0.1:9/v1",
-                        upstream_key="sk-never-used-000000000", cassettes=CassetteStore(cassette_path))
+    replay = LLMGateway(
+        mode="replay",
+        key=GATEWAY_KEY,
+        upstream_url="http://127.0.0.1:9/v1",
+        upstream_key="sk-never-used-000000000",
+        cassettes=CassetteStore(cassette_path),
+    )
     with no_network():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=replay.app)) as http:
-            c = openai.AsyncOpenAI(base_url="http://lab/x/exec9/v1", api_key=GATEWAY_KEY, http_client=http,
-                                   max_retries=0)
+            c = openai.AsyncOpenAI(
+                base_url="http://lab/x/exec9/v1",
+                api_key=GATEWAY_KEY,
+                http_client=http,
+                max_retries=0,
+            )
             replayed = await _replay_session(c)
     assert replayed == recorded
     assert len(upstream.requests) == asked
@@ -78,16 +98,27 @@ async def test_record_then_replay_offline_gives_the_same_answers(upstream, serve
 
 async def _replay_session(c) -> list:
     out = []
-    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"), temperature=0.2)
+    r = await c.chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("Olá"), temperature=0.2
+    )
     out.append(r.choices[0].message.content)
-    stream = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("conte uma história"), stream=True)
+    stream = await c.chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("conte uma história"), stream=True
+    )
     chunks = [ch async for ch in stream]
-    assert len(chunks) >= 3 and all(ch.object == "chat.completion.chunk" for ch in chunks)  # a stream
+    assert len(chunks) >= 3 and all(
+        ch.object == "chat.completion.chunk" for ch in chunks
+    )  # a stream
     out.append("".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices))
-    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("use a tool"), tools=TOOLS)
+    r = await c.chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("use a tool"), tools=TOOLS
+    )
     out.append(r.choices[0].message.tool_calls[0].function.arguments)
-    r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("qual o preço?"),
-                                        response_format={"type": "json_object"})
+    r = await c.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=conversation("qual o preço?"),
+        response_format={"type": "json_object"},
+    )
     out.append(r.choices[0].message.content)
     for _ in range(2):
         r = await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("count me"))
@@ -97,42 +128,66 @@ async def _replay_session(c) -> list:
 
 async def recorded_store(upstream, serve_gateway, cassette_path) -> CassetteStore:
     lab = serve_gateway(make_gateway("record", upstream, cassette_path))
-    await client(lab).chat.completions.create(model="gpt-4o-mini", messages=conversation("Quero saber o preço"), tools=TOOLS)
+    await client(lab).chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("Quero saber o preço"), tools=TOOLS
+    )
     return CassetteStore(cassette_path)
 
 
 async def ask(gateway: LLMGateway, body: dict) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.app), base_url="http://lab") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway.app), base_url="http://lab"
+    ) as http:
         return await http.post("/x/e1/v1/chat/completions", json=body, headers=AUTH)
 
 
-async def test_a_miss_names_the_request_the_cassette_and_how_to_record(upstream, serve_gateway, cassette_path):
+async def test_a_miss_names_the_request_the_cassette_and_how_to_record(
+    upstream, serve_gateway, cassette_path
+):
     store = await recorded_store(upstream, serve_gateway, cassette_path)
     gw = LLMGateway(mode="replay", key=GATEWAY_KEY, cassettes=store)
-    resp = await ask(gw, {"model": "gpt-4o-mini", "messages": conversation("Vocês instalam em Curitiba?")})
+    resp = await ask(
+        gw, {"model": "gpt-4o-mini", "messages": conversation("Vocês instalam em Curitiba?")}
+    )
     assert resp.status_code == 404
     message = resp.json()["error"]["message"]
     assert resp.json()["error"]["code"] == "cassette_miss"
-    for part in ("gpt-4o-mini", "'Vocês instalam em Curitiba?'", "key ", str(cassette_path), "walab record",
-                 "--llm record", "OPENAI_API_KEY"):
+    for part in (
+        "gpt-4o-mini",
+        "'Vocês instalam em Curitiba?'",
+        "key ",
+        str(cassette_path),
+        "walab record",
+        "--llm record",
+        "OPENAI_API_KEY",
+    ):
         assert part in message, part
     (call,) = gw.calls("e1")
     assert call.status == 404 and call.error == message
 
 
-@pytest.mark.parametrize("change,expected", [
-    ({"system": "Você é a Sol, atendente simpática."}, "the system prompt changed"),
-    ({"model": "gpt-4.1-mini"}, "the model changed (gpt-4o-mini -> gpt-4.1-mini)"),
-    ({"tools": []}, "the tool schema or response format changed"),
-    ({"temperature": 0.9}, "the sampling settings changed"),
-])
-async def test_a_changed_prompt_model_or_tools_is_reported_as_such(upstream, serve_gateway, cassette_path, change, expected):
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        ({"system": "Você é a Sol, atendente simpática."}, "the system prompt changed"),
+        ({"model": "gpt-4.1-mini"}, "the model changed (gpt-4o-mini -> gpt-4.1-mini)"),
+        ({"tools": []}, "the tool schema or response format changed"),
+        ({"temperature": 0.9}, "the sampling settings changed"),
+    ],
+)
+async def test_a_changed_prompt_model_or_tools_is_reported_as_such(
+    upstream, serve_gateway, cassette_path, change, expected
+):
     store = await recorded_store(upstream, serve_gateway, cassette_path)
     gw = LLMGateway(mode="replay", key=GATEWAY_KEY, cassettes=store)
     messages = conversation("Quero saber o preço")
     if "system" in change:
         messages[0]["content"] = change["system"]
-    body = {"model": change.get("model", "gpt-4o-mini"), "messages": messages, "tools": change.get("tools", TOOLS)}
+    body = {
+        "model": change.get("model", "gpt-4o-mini"),
+        "messages": messages,
+        "tools": change.get("tools", TOOLS),
+    }
     if not body["tools"]:
         del body["tools"]
     if "temperature" in change:
@@ -143,11 +198,17 @@ async def test_a_changed_prompt_model_or_tools_is_reported_as_such(upstream, ser
     assert expected in message and "has this conversation" in message and "Re-record" in message
 
 
-async def test_identical_requests_replay_in_recorded_order_then_repeat_the_last(upstream, serve_gateway, cassette_path):
+async def test_identical_requests_replay_in_recorded_order_then_repeat_the_last(
+    upstream, serve_gateway, cassette_path
+):
     lab = serve_gateway(make_gateway("record", upstream, cassette_path))
     c = client(lab)
-    answers = [(await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("count"))).choices[0].message.content
-               for _ in range(3)]
+    answers = [
+        (await c.chat.completions.create(model="gpt-4o-mini", messages=conversation("count")))
+        .choices[0]
+        .message.content
+        for _ in range(3)
+    ]
     assert len(set(answers)) == 3
     gw = LLMGateway(mode="replay", key=GATEWAY_KEY, cassettes=CassetteStore(cassette_path))
     body = {"model": "gpt-4o-mini", "messages": conversation("count")}
@@ -157,9 +218,13 @@ async def test_identical_requests_replay_in_recorded_order_then_repeat_the_last(
     assert (await ask(gw, body)).json()["choices"][0]["message"]["content"] == answers[0]
 
 
-async def test_a_streamed_recording_also_answers_a_plain_request(upstream, serve_gateway, cassette_path):
+async def test_a_streamed_recording_also_answers_a_plain_request(
+    upstream, serve_gateway, cassette_path
+):
     lab = serve_gateway(make_gateway("record", upstream, cassette_path))
-    stream = await client(lab).chat.completions.create(model="gpt-4o-mini", messages=conversation("oi"), stream=True)
+    stream = await client(lab).chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("oi"), stream=True
+    )
     [ch async for ch in stream]
     assert "stream:" in cassette_path.read_text()
     gw = LLMGateway(mode="replay", key=GATEWAY_KEY, cassettes=CassetteStore(cassette_path))
@@ -190,18 +255,24 @@ print(sorted(m for m in sys.modules if m == "openai" or m.startswith("openai."))
     assert proc.stdout.strip() == "[]"
 
 
-async def test_replay_reports_the_cost_recorded_in_the_cassette(upstream, serve_gateway, cassette_path):
+async def test_replay_reports_the_cost_recorded_in_the_cassette(
+    upstream, serve_gateway, cassette_path
+):
     from lab import yamlio
 
     recording = serve_gateway(make_gateway("record", upstream, cassette_path))
-    await client(recording).chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"))
+    await client(recording).chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("Olá")
+    )
     (recorded,) = recording.gateway.calls()
     data = yamlio.load(cassette_path)
     assert data["entries"][0]["cost_usd"] == recorded.cost_usd > 0
     data["entries"][0]["cost_usd"] = 0.5  # replay reads it rather than pricing the usage again
     cassette_path.write_text(yamlio.dumps(data))
     replaying = serve_gateway(make_gateway("replay", cassette=cassette_path))
-    await client(replaying).chat.completions.create(model="gpt-4o-mini", messages=conversation("Olá"))
+    await client(replaying).chat.completions.create(
+        model="gpt-4o-mini", messages=conversation("Olá")
+    )
     (call,) = replaying.gateway.calls()
     assert call.cost_usd == 0.5 and call.input_tokens == recorded.input_tokens
     del data["entries"][0]["cost_usd"]  # an older cassette: priced from its usage

@@ -18,7 +18,9 @@ OTHER = b"another recording" * 40
 
 
 async def transcribe(lab, audio: bytes, model: str = "whisper-1", **kw) -> str:
-    reply = await client(lab).audio.transcriptions.create(file=("voz.ogg", audio, "audio/ogg"), model=model, **kw)
+    reply = await client(lab).audio.transcriptions.create(
+        file=("voz.ogg", audio, "audio/ogg"), model=model, **kw
+    )
     return reply if isinstance(reply, str) else reply.text
 
 
@@ -32,9 +34,18 @@ async def test_live_forwards_the_audio_and_meters_it_by_duration(upstream, serve
     assert AUDIO in sent["raw"] and b"whisper-1" in sent["raw"]
     (call,) = lab.gateway.calls("exec1")
     assert call.model == "whisper-1" and call.audio_seconds == 4 and call.status == 200
-    assert call.cost_usd == pytest.approx(0.36 * 4 / 3600) and call.priced_by == BY_MODEL  # genai-prices: $0.36 an audio hour
-    assert call.request == {"transcription": {"model": "whisper-1", "audio_sha256": call.request["transcription"]["audio_sha256"],
-                                              "bytes": len(AUDIO), "filename": "voz.ogg", "language": "pt"}}
+    assert (
+        call.cost_usd == pytest.approx(0.36 * 4 / 3600) and call.priced_by == BY_MODEL
+    )  # genai-prices: $0.36 an audio hour
+    assert call.request == {
+        "transcription": {
+            "model": "whisper-1",
+            "audio_sha256": call.request["transcription"]["audio_sha256"],
+            "bytes": len(AUDIO),
+            "filename": "voz.ogg",
+            "language": "pt",
+        }
+    }
 
 
 async def test_an_unknown_model_is_price_unknown_never_free(upstream, serve_gateway):
@@ -44,7 +55,9 @@ async def test_an_unknown_model_is_price_unknown_never_free(upstream, serve_gate
     assert call.cost_usd is None and call.priced_by is None
 
 
-async def test_record_then_replay_returns_the_recorded_text_for_the_same_audio(upstream, serve_gateway, cassette_path):
+async def test_record_then_replay_returns_the_recorded_text_for_the_same_audio(
+    upstream, serve_gateway, cassette_path
+):
     recorder = serve_gateway(make_gateway("record", upstream, cassette_path))
     recorded = await transcribe(recorder, AUDIO)
     text = cassette_path.read_text()
@@ -64,7 +77,9 @@ def recorded_cost(path) -> float:
     return entry.cost_usd
 
 
-async def test_replay_of_other_audio_is_a_clear_miss_saying_how_to_record(upstream, serve_gateway, cassette_path):
+async def test_replay_of_other_audio_is_a_clear_miss_saying_how_to_record(
+    upstream, serve_gateway, cassette_path
+):
     await transcribe(serve_gateway(make_gateway("record", upstream, cassette_path)), AUDIO)
     player = serve_gateway(make_gateway("replay", cassette=cassette_path))
     try:
@@ -80,7 +95,10 @@ async def test_replay_of_other_audio_is_a_clear_miss_saying_how_to_record(upstre
     try:
         await transcribe(player, AUDIO, model="gpt-4o-transcribe")
     except openai.NotFoundError as exc:
-        assert "the cassette has this audio" in exc.body["message"] and "whisper-1" in exc.body["message"]
+        assert (
+            "the cassette has this audio" in exc.body["message"]
+            and "whisper-1" in exc.body["message"]
+        )
     else:
         raise AssertionError("another model must miss")
 
@@ -105,7 +123,9 @@ async def test_a_request_without_audio_or_model_is_refused_as_openai_would(serve
     async with httpx.AsyncClient() as http:
         url = lab.base() + "/audio/transcriptions"
         auth = {"Authorization": f"Bearer {GATEWAY_KEY}"}
-        r = await http.post(url, data={"model": "whisper-1"}, files={"other": ("a", b"x")}, headers=auth)
+        r = await http.post(
+            url, data={"model": "whisper-1"}, files={"other": ("a", b"x")}, headers=auth
+        )
         assert r.status_code == 400 and "`file`" in r.json()["error"]["message"]
         r = await http.post(url, files={"file": ("a.ogg", b"x")}, headers=auth)
         assert r.status_code == 400 and "`model`" in r.json()["error"]["message"]

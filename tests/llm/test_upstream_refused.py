@@ -15,14 +15,26 @@ def conversation(text: str) -> list[dict]:
 async def test_a_refused_key_names_the_401_the_url_and_the_settings(upstream, serve_gateway):
     lab = serve_gateway(make_gateway("live", upstream))
     async with httpx.AsyncClient() as http:
-        answers = [await http.post(lab.base() + "/chat/completions", headers={"Authorization": f"Bearer {GATEWAY_KEY}"},
-                                   json={"model": "gpt-4o-mini", "messages": conversation(f"erro 401 #{i}"),
-                                         "stream": i == 2})
-                   for i in range(3)]  # what a flow's `retry: maxAttempts: 3` does
+        answers = [
+            await http.post(
+                lab.base() + "/chat/completions",
+                headers={"Authorization": f"Bearer {GATEWAY_KEY}"},
+                json={
+                    "model": "gpt-4o-mini",
+                    "messages": conversation(f"erro 401 #{i}"),
+                    "stream": i == 2,
+                },
+            )
+            for i in range(3)
+        ]  # what a flow's `retry: maxAttempts: 3` does
     assert [a.status_code for a in answers] == [401, 401, 401]
     message = answers[0].json()["error"]["message"]
     assert message.startswith(f"401 Unauthorized from the upstream LLM at {upstream.url}")
-    assert "(it said: Unauthorized)" in message and "OPENAI_API_KEY" in message and "OPENAI_BASE_URL" in message
+    assert (
+        "(it said: Unauthorized)" in message
+        and "OPENAI_API_KEY" in message
+        and "OPENAI_BASE_URL" in message
+    )
     assert answers[0].json()["error"]["code"] == "invalid_api_key"
     assert len(upstream.requests) == 1  # the key cannot change in a session: asked once
     calls = lab.gateway.calls()
@@ -33,6 +45,9 @@ async def test_other_errors_are_still_asked_again(upstream, serve_gateway):
     lab = serve_gateway(make_gateway("live", upstream))
     async with httpx.AsyncClient() as http:
         for _ in range(2):
-            await http.post(lab.base() + "/chat/completions", headers={"Authorization": f"Bearer {GATEWAY_KEY}"},
-                            json={"model": "gpt-4o-mini", "messages": conversation("erro 500")})
+            await http.post(
+                lab.base() + "/chat/completions",
+                headers={"Authorization": f"Bearer {GATEWAY_KEY}"},
+                json={"model": "gpt-4o-mini", "messages": conversation("erro 500")},
+            )
     assert len(upstream.requests) == 2

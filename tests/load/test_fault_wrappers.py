@@ -23,10 +23,14 @@ class Inner:
 
 async def test_graph_faults_arm_the_sandbox_script_and_give_the_path_back():
     inner, script = Inner(), Faults()
-    wrapper = GraphFaults(inner, "/v23.0", parse_fault_plan({"graph": {"rate_limit": 1.0}}, "plan"), script)
+    wrapper = GraphFaults(
+        inner, "/v23.0", parse_fault_plan({"graph": {"rate_limit": 1.0}}, "plan"), script
+    )
     server = LabServer({"/graph": inner})
     server.mount("/graph/v23.0", wrapper)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=server), base_url="http://lab") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=server), base_url="http://lab"
+    ) as http:
         assert (await http.post("/graph/v23.0/1065/messages", json={})).status_code == 200
         assert (await http.get("/graph/v23.0/1065")).status_code == 200  # not a send: untouched
     assert inner.paths == ["/v23.0/1065/messages", "/v23.0/1065"]  # the sandbox sees its own paths
@@ -36,11 +40,17 @@ async def test_graph_faults_arm_the_sandbox_script_and_give_the_path_back():
 
 async def test_model_faults_answer_as_openai_and_the_cost_cap_refuses_every_call():
     inner, reason = Inner(), []
-    wrapper = ModelFaults(inner, "/x", parse_fault_plan({"model": {"server_error": 1.0}}, "plan"),
-                          refuse=lambda: reason[0] if reason else None)
+    wrapper = ModelFaults(
+        inner,
+        "/x",
+        parse_fault_plan({"model": {"server_error": 1.0}}, "plan"),
+        refuse=lambda: reason[0] if reason else None,
+    )
     server = LabServer({"/llm": inner})
     server.mount("/llm/x", wrapper)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=server), base_url="http://lab") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=server), base_url="http://lab"
+    ) as http:
         failed = await http.post("/llm/x/ex1/v1/chat/completions", json={})
         assert failed.status_code == 500 and failed.json()["error"]["type"] == "server_error"
         assert (await http.get("/llm/x/ex1/v1/models")).status_code == 200

@@ -11,26 +11,47 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_scenarios_become_scripts_and_skipped_steps_are_named():
-    scripts, warnings = conversation_scripts([PROJECT / "scenarios/whatsapp_agent/rate_limit.yaml",
-                                              PROJECT / "scenarios/lead_qualification/qualify.yaml"])
+    scripts, warnings = conversation_scripts(
+        [
+            PROJECT / "scenarios/whatsapp_agent/rate_limit.yaml",
+            PROJECT / "scenarios/lead_qualification/qualify.yaml",
+        ]
+    )
     assert [s.name for s in scripts] == ["rate_limit", "qualify"]
     assert [st.kind for st in scripts[1].steps] == ["text", "text", "text"]
     assert "[template hello_world]" in scripts[1].steps[0].check.contains
     assert scripts[1].steps[2].check.contains == ["Solar Casa"]
-    assert len(warnings) == 1 and "rate_limit.yaml:10: step 1 (fault) is not played under load" in warnings[0]
+    assert (
+        len(warnings) == 1
+        and "rate_limit.yaml:10: step 1 (fault) is not played under load" in warnings[0]
+    )
 
 
 def test_ordered_scripted_replies_cannot_be_shared(tmp_path, capsys):
     scenario = tmp_path / "ordered.yaml"
-    scenario.write_text("version: 1\nflow: company.whatsapp/whatsapp_agent\nllm:\n  scripted: [Olá, Tchau]\n"
-                        "steps:\n  - user: Oi\n", encoding="utf-8")
+    scenario.write_text(
+        "version: 1\nflow: company.whatsapp/whatsapp_agent\nllm:\n  scripted: [Olá, Tchau]\n"
+        "steps:\n  - user: Oi\n",
+        encoding="utf-8",
+    )
     assert main(["load", "--scenario", str(scenario)]) == 2
     err = capsys.readouterr().err
     assert "cannot be shared by concurrent users" in err and "{match: REGEX, reply: ...}" in err
 
 
 def test_live_model_needs_a_cost_cap_and_personas_are_not_there_yet(capsys):
-    assert main(["load", "--llm", "live", "--scenario", str(PROJECT / "scenarios/whatsapp_agent/rate_limit.yaml")]) == 2
+    assert (
+        main(
+            [
+                "load",
+                "--llm",
+                "live",
+                "--scenario",
+                str(PROJECT / "scenarios/whatsapp_agent/rate_limit.yaml"),
+            ]
+        )
+        == 2
+    )
     assert "needs a cost cap" in capsys.readouterr().err
     assert main(["load", "--persona", "impatient"]) == 2
     assert "personas are not available" in capsys.readouterr().err
@@ -41,6 +62,8 @@ def test_the_lab_process_never_imports_gevent():
     import subprocess
     import sys
 
-    code = ("import sys, lab.load.cli, lab.load.run, lab.load.report\n"
-            "sys.exit(1 if {'gevent', 'locust'} & set(sys.modules) else 0)")
+    code = (
+        "import sys, lab.load.cli, lab.load.run, lab.load.report\n"
+        "sys.exit(1 if {'gevent', 'locust'} & set(sys.modules) else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

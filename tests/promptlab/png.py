@@ -13,8 +13,8 @@ def pixels(path: Path) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, width = 8, b"", 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunk)
             assert depth == 8 and colour in (2, 6) and interlace == 0, "unsupported PNG layout"
@@ -24,7 +24,10 @@ def pixels(path: Path) -> tuple[int, int, list[bytes]]:
         pos += 12 + length
     raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
     for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        f, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -48,4 +51,4 @@ def count_colour(path: Path, rgb: tuple[int, int, int]) -> int:
     width, _, rows = pixels(path)
     bpp = len(rows[0]) // width if rows else 3
     target = bytes(rgb)
-    return sum(1 for row in rows for x in range(width) if row[x * bpp:x * bpp + 3] == target)
+    return sum(1 for row in rows for x in range(width) if row[x * bpp : x * bpp + 3] == target)

@@ -8,11 +8,17 @@ from lab import yamlio
 from lab.errors import ConfigError
 
 
-@pytest.mark.parametrize(("text", "line"), [
-    ('id: flow\ntasks:\n  - id: hello\n    message: "unterminated\n  - id: x\n    type: y\n', 4),
-    ("a: [1, 2\nb: 3\n", 1),
-    ("a: {x: 1\nb: 2\n", 1),
-])
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            'id: flow\ntasks:\n  - id: hello\n    message: "unterminated\n  - id: x\n    type: y\n',
+            4,
+        ),
+        ("a: [1, 2\nb: 3\n", 1),
+        ("a: {x: 1\nb: 2\n", 1),
+    ],
+)
 def test_unclosed_quote_or_bracket_points_at_its_opening_line(text: str, line: int) -> None:
     with pytest.raises(ConfigError) as caught:
         yamlio.loads(text, source="flow.yaml")

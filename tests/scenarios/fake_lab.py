@@ -34,8 +34,11 @@ from lab.whatsapp.model import CapturedSend, Verdict
 class FakeLab:
     def __init__(self, settings: Any, clock_start: Any = None, **_: Any) -> None:
         self.settings = settings
-        self.transcript = Transcript(flow=f"{settings.namespace}.{settings.flow}", target="embedded",
-                                     llm_mode=settings.llm_mode)
+        self.transcript = Transcript(
+            flow=f"{settings.namespace}.{settings.flow}",
+            target="embedded",
+            llm_mode=settings.llm_mode,
+        )
         self.clock = VirtualClock(clock_start or datetime.fromtimestamp(0, timezone.utc))
         self.added: list[Contact] = []
         self.last_user_at: dict[str, float] = {}
@@ -77,22 +80,51 @@ class FakeLab:
 
     def _said(self, wa_id: str, text: str) -> Turn:
         if text == "menu":
-            payload = {"type": "interactive", "interactive": {"type": "button", "body": {"text": "Escolha uma opção"},
-                       "action": {"buttons": [{"type": "reply", "reply": {"id": "planos", "title": "Ver planos"}},
-                                              {"type": "reply", "reply": {"id": "humano", "title": "Falar com atendente"}}]}}}
+            payload = {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": "Escolha uma opção"},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": "planos", "title": "Ver planos"}},
+                            {
+                                "type": "reply",
+                                "reply": {"id": "humano", "title": "Falar com atendente"},
+                            },
+                        ]
+                    },
+                },
+            }
             return self._turn(wa_id, "text", text, "interactive", payload)
         prefix = "Você disse" if os.environ.get("FAKE_BOT_WORDING", "1") == "1" else "Recebi"
         if self.prompt and self.prompt.endswith("concise"):
             prefix = "Disse"
-        return self._turn(wa_id, "text", text, "text", {"type": "text", "text": {"body": f"{prefix}: {text}"}})
+        return self._turn(
+            wa_id, "text", text, "text", {"type": "text", "text": {"body": f"{prefix}: {text}"}}
+        )
 
     def _tapped(self, wa_id: str, title: str) -> Turn:
-        last = next((s for t in reversed(self.transcript.for_contact(wa_id)) for s in t.replies), None)
-        buttons = [b["reply"]["title"] for b in (last.payload.get("interactive", {}).get("action", {}).get("buttons", [])
-                                                 if last else [])]
+        last = next(
+            (s for t in reversed(self.transcript.for_contact(wa_id)) for s in t.replies), None
+        )
+        buttons = [
+            b["reply"]["title"]
+            for b in (
+                last.payload.get("interactive", {}).get("action", {}).get("buttons", [])
+                if last
+                else []
+            )
+        ]
         if title not in buttons:
             raise LabError(f"no button {title!r} in the last reply", fix=f"tap one of {buttons}")
-        return self._turn(wa_id, "button", title, "text", {"type": "text", "text": {"body": f"Você escolheu {title}"}})
+        return self._turn(
+            wa_id,
+            "button",
+            title,
+            "text",
+            {"type": "text", "text": {"body": f"Você escolheu {title}"}},
+        )
 
     @property
     def now(self) -> float:
@@ -138,27 +170,78 @@ class FakeLab:
             cb(ActionPerformed(wa_id, action, turn))
         return turn
 
-    def _turn(self, wa_id: str, kind: str, summary: str, reply_type: str, payload: dict[str, Any]) -> Turn:
+    def _turn(
+        self, wa_id: str, kind: str, summary: str, reply_type: str, payload: dict[str, Any]
+    ) -> Turn:
         self.seq += 1
         n = len(self.transcript.turns) + 1
-        message = ({"type": "text", "text": {"body": summary}} if kind == "text" else
-                   {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": summary, "title": summary}}})
+        message = (
+            {"type": "text", "text": {"body": summary}}
+            if kind == "text"
+            else {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button_reply",
+                    "button_reply": {"id": summary, "title": summary},
+                },
+            }
+        )
         webhook = {"entry": [{"changes": [{"value": {"messages": [message]}}]}]}
-        inbound = InboundEvent(wa_id, kind, summary, webhook, b"{}", f"wamid.IN{self.seq:06d}", self.now)
+        inbound = InboundEvent(
+            wa_id, kind, summary, webhook, b"{}", f"wamid.IN{self.seq:06d}", self.now
+        )
         expired = wa_id in self.last_user_at and self.now - self.last_user_at[wa_id] > 24 * 3600
         self.last_user_at[wa_id] = self.now
         verdict = Verdict(ok=True)
         if expired:
-            verdict = Verdict(ok=False, code=131047, title="Re-engagement message", asynchronous=True)
-        send = CapturedSend(seq=self.seq, wamid=f"wamid.OUT{self.seq:06d}", to=wa_id, phone_number_id="1",
-                            type=reply_type, payload=payload, verdict=verdict, response={}, time=self.now)
-        ex = ExecutionView(id=f"exec{self.seq:04d}", namespace=self.settings.namespace, flow_id=self.settings.flow,
-                           state="SUCCESS", task_runs=[TaskRunView("tr1", "reply", "io.kestra.core.Log", "SUCCESS", 0, 1,
-                                                                   outputs={"intent": "echo", "len": len(summary)})],
-                           outputs={"reply": payload})
-        call = LLMCall(execution_id=ex.id, model="gpt-4o-mini", mode="replay", input_tokens=10 * len(summary.split()),
-                       output_tokens=5, cost_usd=round(1e-6 * (10 * len(summary.split()) + 5), 8))
-        turn = Turn(index=n, contact=wa_id, inbound=inbound, executions=[ex], replies=[send], llm_calls=[call])
+            verdict = Verdict(
+                ok=False, code=131047, title="Re-engagement message", asynchronous=True
+            )
+        send = CapturedSend(
+            seq=self.seq,
+            wamid=f"wamid.OUT{self.seq:06d}",
+            to=wa_id,
+            phone_number_id="1",
+            type=reply_type,
+            payload=payload,
+            verdict=verdict,
+            response={},
+            time=self.now,
+        )
+        ex = ExecutionView(
+            id=f"exec{self.seq:04d}",
+            namespace=self.settings.namespace,
+            flow_id=self.settings.flow,
+            state="SUCCESS",
+            task_runs=[
+                TaskRunView(
+                    "tr1",
+                    "reply",
+                    "io.kestra.core.Log",
+                    "SUCCESS",
+                    0,
+                    1,
+                    outputs={"intent": "echo", "len": len(summary)},
+                )
+            ],
+            outputs={"reply": payload},
+        )
+        call = LLMCall(
+            execution_id=ex.id,
+            model="gpt-4o-mini",
+            mode="replay",
+            input_tokens=10 * len(summary.split()),
+            output_tokens=5,
+            cost_usd=round(1e-6 * (10 * len(summary.split()) + 5), 8),
+        )
+        turn = Turn(
+            index=n,
+            contact=wa_id,
+            inbound=inbound,
+            executions=[ex],
+            replies=[send],
+            llm_calls=[call],
+        )
         turn.timings.terminal_ms = 12.0
         self.transcript.turns.append(turn)
         from lab.conversation.events import TurnFinished

@@ -25,14 +25,18 @@ PLANS = [
 
 
 def _plain(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)
+    )
 
 
 def agent_reply(user: str, system: str) -> dict[str, Any]:
     """What the agent answers (as the JSON the flow expects)."""
     u, concise = _plain(user), "duas frases" in system
     if any(w in u for w in ("atendente", "humano", "pessoa")):
-        return {"text": "Certo! Um consultor fala com você em horário comercial (seg a sex, 8h às 18h)."}
+        return {
+            "text": "Certo! Um consultor fala com você em horário comercial (seg a sex, 8h às 18h)."
+        }
     for plan in PLANS:
         if _plain(plan["title"]) in u:
             text = f"O plano {plan['title']} cobre {plan['description']}."
@@ -41,22 +45,35 @@ def agent_reply(user: str, system: str) -> dict[str, Any]:
             return {"text": text, "buttons": ["Agendar visita", "Falar com atendente"]}
     if any(w in u for w in ("plano", "preco", "valor", "quanto custa", "orcamento")):
         if concise:
-            return {"text": "Temos os planos Básico, Família e Premium, de R$ 12 mil a R$ 35 mil.",
-                    "buttons": ["Básico", "Família", "Premium"]}
-        return {"text": "Temos três planos de energia solar, todos com financiamento em até 96x. Qual combina com você?",
-                "list": {"button": "Ver planos", "rows": PLANS}}
+            return {
+                "text": "Temos os planos Básico, Família e Premium, de R$ 12 mil a R$ 35 mil.",
+                "buttons": ["Básico", "Família", "Premium"],
+            }
+        return {
+            "text": "Temos três planos de energia solar, todos com financiamento em até 96x. Qual combina com você?",
+            "list": {"button": "Ver planos", "rows": PLANS},
+        }
     if any(w in u for w in ("agendar", "visita")):
-        return {"text": "Perfeito! Me diga sua cidade e o melhor dia para a visita técnica gratuita."}
+        return {
+            "text": "Perfeito! Me diga sua cidade e o melhor dia para a visita técnica gratuita."
+        }
     if any(w in u for w in ("oi", "ola", "bom dia", "boa tarde", "boa noite")):
         if concise:
-            return {"text": "Olá! Sou a Sol, da Solar Sul Energia. Como posso ajudar?", "buttons": ["Ver planos"]}
-        return {"text": "Olá! Sou a Sol, assistente da Solar Sul Energia ☀️ Posso mostrar nossos planos, "
-                        "simular sua economia ou chamar um consultor. Como posso ajudar?",
-                "buttons": ["Ver planos", "Falar com atendente"]}
+            return {
+                "text": "Olá! Sou a Sol, da Solar Sul Energia. Como posso ajudar?",
+                "buttons": ["Ver planos"],
+            }
+        return {
+            "text": "Olá! Sou a Sol, assistente da Solar Sul Energia ☀️ Posso mostrar nossos planos, "
+            "simular sua economia ou chamar um consultor. Como posso ajudar?",
+            "buttons": ["Ver planos", "Falar com atendente"],
+        }
     if concise:
         return {"text": "Posso ajudar com planos, economia ou atendimento."}
-    return {"text": f"Entendi: \"{user[:80]}\". Posso ajudar com planos, simulação de economia na conta de luz "
-                    "ou falar com um consultor."}
+    return {
+        "text": f'Entendi: "{user[:80]}". Posso ajudar com planos, simulação de economia na conta de luz '
+        "ou falar com um consultor."
+    }
 
 
 def faq_answer(user: str, system: str) -> str:
@@ -76,15 +93,19 @@ def faq_answer(user: str, system: str) -> str:
         if overlap > score:
             best, score = text, overlap
     if score == 0:
-        return "Não tenho essa informação aqui, mas um especialista pode ajudar: é só escrever \"atendente\"."
+        return 'Não tenho essa informação aqui, mas um especialista pode ajudar: é só escrever "atendente".'
     return best
 
 
 def classify(user: str) -> str:
     u = _plain(user)
-    for intent, words in (("humano", ("atendente", "pessoa")), ("conta", ("conta de luz", "minha conta")),
-                          ("orcamento", ("preco", "orcamento", "quanto")), ("duvida", ("como funciona", "garantia")),
-                          ("saudacao", ("oi", "ola", "bom dia"))):
+    for intent, words in (
+        ("humano", ("atendente", "pessoa")),
+        ("conta", ("conta de luz", "minha conta")),
+        ("orcamento", ("preco", "orcamento", "quanto")),
+        ("duvida", ("como funciona", "garantia")),
+        ("saudacao", ("oi", "ola", "bom dia")),
+    ):
         if any(w in u for w in words):
             return intent
     return "outro"
@@ -94,16 +115,37 @@ def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The status and JSON body the stub answers a chat completion with."""
     messages = body.get("messages") or []
     system = next((str(m.get("content") or "") for m in messages if m.get("role") == "system"), "")
-    user = next((str(m.get("content") or "") for m in reversed(messages) if m.get("role") == "user"), "")
+    user = next(
+        (str(m.get("content") or "") for m in reversed(messages) if m.get("role") == "user"), ""
+    )
     if "[falha]" in user:
-        return 500, {"error": {"message": "The server had an error while processing your request.",
-                               "type": "server_error", "param": None, "code": None}}
+        return 500, {
+            "error": {
+                "message": "The server had an error while processing your request.",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
+        }
     if "[limite]" in user:
-        return 429, {"error": {"message": "Rate limit reached", "type": "requests", "param": None,
-                               "code": "rate_limit_exceeded"}}
-    if system.startswith("You grade"):  # the scenario judge: fails rubrics that ask for what it never does
-        failing = any(w in _plain(user.split("Conversation", 1)[0]) for w in ("english", "ingles", "[reprovar]"))
-        content = json.dumps({"pass": not failing, "reason": "stub judge: checked the rubric's keywords"})
+        return 429, {
+            "error": {
+                "message": "Rate limit reached",
+                "type": "requests",
+                "param": None,
+                "code": "rate_limit_exceeded",
+            }
+        }
+    if system.startswith(
+        "You grade"
+    ):  # the scenario judge: fails rubrics that ask for what it never does
+        failing = any(
+            w in _plain(user.split("Conversation", 1)[0])
+            for w in ("english", "ingles", "[reprovar]")
+        )
+        content = json.dumps(
+            {"pass": not failing, "reason": "stub judge: checked the rubric's keywords"}
+        )
     elif "BASE DE CONHECIMENTO" in system:
         content = faq_answer(user, system)
     elif "Classifique" in system:
@@ -113,12 +155,23 @@ def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     prompt_tokens = sum(len(str(m.get("content") or "")) for m in messages) // 4 + 4 * len(messages)
     completion_tokens = max(1, len(content) // 4)
     return 200, {
-        "id": "chatcmpl-stub", "object": "chat.completion", "created": 1767614400,
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": 1767614400,
         "model": str(body.get("model") or "gpt-4o-mini"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": None,
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
@@ -138,19 +191,50 @@ class StubLLM:
             if not msg.get("more_body"):
                 break
         if scope["path"].endswith("/models"):
-            status, out = 200, {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model", "created": 1,
-                                                           "owned_by": "walab-stub"}]}
+            status, out = (
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": "gpt-4o-mini",
+                            "object": "model",
+                            "created": 1,
+                            "owned_by": "walab-stub",
+                        }
+                    ],
+                },
+            )
         elif scope["path"].endswith("/chat/completions"):
             self.requests += 1
             try:
                 status, out = completion(json.loads(raw or b"{}"))
             except ValueError:
-                status, out = 400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}
+                status, out = (
+                    400,
+                    {"error": {"message": "body is not JSON", "type": "invalid_request_error"}},
+                )
         else:
-            status, out = 404, {"error": {"message": f"no route {scope['path']}", "type": "invalid_request_error"}}
+            status, out = (
+                404,
+                {
+                    "error": {
+                        "message": f"no route {scope['path']}",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
         data = json.dumps(out, ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(data)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": data})
 
 

@@ -13,8 +13,14 @@ ROOT = HERE.parents[1]
 
 def _walab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={**env, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"})
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"},
+    )
 
 
 def test_walab_test_help_names_walab_then_shows_pytest_options() -> None:
@@ -29,12 +35,17 @@ def test_replay_lists_failures_in_step_order(tmp_path: Path) -> None:
     path = tmp_path / "scenarios" / "t.yaml"
     path.parent.mkdir()
     # step 1 fails a check; step 2 cannot run (no such button): the error comes after step 1's failure
-    path.write_text("version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: menu\n    expect: {buttons: [Nada]}\n"
-                    "  - tap: Botão que não existe\n", encoding="utf-8")
+    path.write_text(
+        "version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: menu\n    expect: {buttons: [Nada]}\n"
+        "  - tap: Botão que não existe\n",
+        encoding="utf-8",
+    )
     done = _walab("replay", str(path), "--lab-factory", "fake_lab:FakeLab.open", cwd=tmp_path)
     assert done.returncode == 1
     problems = [line for line in done.stdout.splitlines() if line.startswith(("FAIL ", "ERROR "))]
-    assert problems[0].startswith("FAIL step 1") and problems[-1].startswith("ERROR step 2"), problems
+    assert problems[0].startswith("FAIL step 1") and problems[-1].startswith(
+        "ERROR step 2"
+    ), problems
 
 
 def test_a_replay_miss_suggests_replaying_the_scenario_in_record_mode(tmp_path: Path) -> None:
@@ -47,9 +58,14 @@ def test_a_replay_miss_suggests_replaying_the_scenario_in_record_mode(tmp_path: 
     store = CassetteStore(tmp_path / "hello.cassette.yaml")
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Oi"}]}
     text = miss_message(store, chat_key(body), {"last_user": "Oi"})
-    assert f"`walab replay {scenario} --llm record`" in text and "`walab test --walab-llm record`" in text
+    assert (
+        f"`walab replay {scenario} --llm record`" in text
+        and "`walab test --walab-llm record`" in text
+    )
     assert "walab record <scenario>" not in text
-    other = miss_message(CassetteStore(tmp_path), chat_key(body), {"last_user": "Oi"})  # not one scenario's own
+    other = miss_message(
+        CassetteStore(tmp_path), chat_key(body), {"last_user": "Oi"}
+    )  # not one scenario's own
     assert "`walab replay SCENARIO.yaml --llm record`" in other
 
 
@@ -57,9 +73,14 @@ def test_replay_summary_names_the_step_that_could_not_run(tmp_path: Path) -> Non
     path = tmp_path / "scenarios" / "t.yaml"
     path.parent.mkdir()
     # step 1 passes its check; step 2 cannot run: "1/1 checks" alone would read as a pass
-    path.write_text("version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: oi\n    expect: {contains: disse}\n"
-                    "  - tap: Botão que não existe\n", encoding="utf-8")
+    path.write_text(
+        "version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: oi\n    expect: {contains: disse}\n"
+        "  - tap: Botão que não existe\n",
+        encoding="utf-8",
+    )
     done = _walab("replay", str(path), "--lab-factory", "fake_lab:FakeLab.open", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     summary = done.stdout.rstrip().splitlines()[-1]
-    assert summary.startswith("FAILED: step 2 could not run; 1/1 checks before it passed, 1 turns"), summary
+    assert summary.startswith(
+        "FAILED: step 2 could not run; 1/1 checks before it passed, 1 turns"
+    ), summary

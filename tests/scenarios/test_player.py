@@ -41,13 +41,17 @@ def _flaky_factory() -> Any:
         try:
             yield FakeLab(settings, **options)
         finally:
-            os.environ.pop("FAKE_BOT_WORDING") if old is None else os.environ.__setitem__("FAKE_BOT_WORDING", old)
+            os.environ.pop("FAKE_BOT_WORDING") if old is None else os.environ.__setitem__(
+                "FAKE_BOT_WORDING", old
+            )
 
     return open_lab
 
 
 @pytest.mark.parametrize("pass_if, passed", [(2, True), (3, False)])
-def test_live_repeat_passes_when_enough_runs_pass(tmp_path: Path, pass_if: int, passed: bool) -> None:
+def test_live_repeat_passes_when_enough_runs_pass(
+    tmp_path: Path, pass_if: int, passed: bool
+) -> None:
     sc = parse_scenario(LIVE.replace("PASS_IF", str(pass_if)), tmp_path / "scenarios" / "live.yaml")
     playback = Player(lab_factory=_flaky_factory(), project_dir=tmp_path).play_sync(expand(sc)[0])
     assert (playback.runs, playback.passed_runs) == (4, 2)
@@ -55,23 +59,46 @@ def test_live_repeat_passes_when_enough_runs_pass(tmp_path: Path, pass_if: int, 
 
 
 def test_budgets_fail_with_numbers(tmp_path: Path) -> None:
-    sc = parse_scenario("version: 1\nflow: company.whatsapp/echo\nbudget: {tokens: 20, per_turn: {cost_usd: 0.00001}}\n"
-                        "steps:\n  - user: Olá\n  - user: de novo\n", tmp_path / "scenarios" / "b.yaml")
+    sc = parse_scenario(
+        "version: 1\nflow: company.whatsapp/echo\nbudget: {tokens: 20, per_turn: {cost_usd: 0.00001}}\n"
+        "steps:\n  - user: Olá\n  - user: de novo\n",
+        tmp_path / "scenarios" / "b.yaml",
+    )
     playback = Player(lab_factory=FakeLab.open, project_dir=tmp_path).play_sync(expand(sc)[0])
     failed = [c.describe() for c in playback.failures]
     assert any("per-turn budget: cost" in f and "<= $1e-05" in f for f in failed), failed
-    assert any("scenario: scenario budget: tokens" in f and "actual:   40" in f for f in failed), failed
+    assert any(
+        "scenario: scenario budget: tokens" in f and "actual:   40" in f for f in failed
+    ), failed
 
 
 def test_replay_cli_prints_transcript_and_exit_code(tmp_path: Path) -> None:
     path = tmp_path / "scenarios" / "t.yaml"
     path.parent.mkdir()
-    path.write_text("version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: menu\n    expect: {buttons: [Ver planos]}\n",
-                    encoding="utf-8")
+    path.write_text(
+        "version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: menu\n    expect: {buttons: [Ver planos]}\n",
+        encoding="utf-8",
+    )
     env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{HERE.parents[1]}"}
-    proc = subprocess.run([sys.executable, "-m", "lab", "replay", str(path), "--lab-factory", "fake_lab:FakeLab.open"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert "< Escolha uma opção" in proc.stdout and "[Ver planos]  [Falar com atendente]" in proc.stdout
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "replay",
+            str(path),
+            "--lab-factory",
+            "fake_lab:FakeLab.open",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert (
+        "< Escolha uma opção" in proc.stdout
+        and "[Ver planos]  [Falar com atendente]" in proc.stdout
+    )
     assert "FAIL step 1, turn 1 (line 4): buttons" in proc.stdout
     assert proc.returncode == 1
 
@@ -84,5 +111,7 @@ def test_playback_repr_is_short() -> None:
     class Case:
         test_name = "conversa_001"
 
-    text = repr(Playback(Case(), Transcript("company.whatsapp.whatsapp_agent", "embedded", "scripted")))  # type: ignore[arg-type]
+    text = repr(
+        Playback(Case(), Transcript("company.whatsapp.whatsapp_agent", "embedded", "scripted"))
+    )  # type: ignore[arg-type]
     assert text == "Playback('conversa_001', turns=0, failures=0, error=None)"

@@ -13,8 +13,16 @@ README = Path(__file__).parents[2] / "README.md"
 
 
 def test_readme_scripted_example_parses_with_its_errors() -> None:
-    section = README.read_text(encoding="utf-8").split("## Scenarios in your CI", 1)[1].split("\n## ", 1)[0]
-    block = next(b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if "scripted:" in b and "error:" in b)
+    section = (
+        README.read_text(encoding="utf-8")
+        .split("## Scenarios in your CI", 1)[1]
+        .split("\n## ", 1)[0]
+    )
+    block = next(
+        b
+        for b in re.findall(r"```yaml\n(.*?)```", section, re.S)
+        if "scripted:" in b and "error:" in b
+    )
     items = yaml.safe_load(block)["llm"]["scripted"]
     replies = ScriptedReplies(items, source="README")
     assert replies.next("Quanto custa a instalação?").error == 500

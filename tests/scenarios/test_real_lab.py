@@ -32,7 +32,9 @@ def pytest_runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) ->
     for name in ("flows", "prompts"):
         os.symlink(ROOT / name, pytester.path / name)
     (pytester.path / "scenarios").mkdir()
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n"
+    )
     for var in [v for v in os.environ if v.startswith(("OPENAI_", "WALAB_"))]:
         monkeypatch.delenv(var)
     return pytester
@@ -59,15 +61,33 @@ def _wait_steps(path: Path, n: int, proc: subprocess.Popen, timeout: float = 60.
     raise AssertionError(f"{path} never reached {n} steps")
 
 
-def test_record_against_stub_survives_sigkill_and_replays_offline(project: Path, pytest_runner: pytest.Pytester) -> None:
+def test_record_against_stub_survives_sigkill_and_replays_offline(
+    project: Path, pytest_runner: pytest.Pytester
+) -> None:
     scenario = project / "scenarios" / "whatsapp_agent" / "hello.yaml"
     cassette = scenario.with_name("hello.cassette.yaml")
     with serve() as (url, stub):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lab", "record", "hello", "--flow", "company.whatsapp/whatsapp_agent",
-             "--clock", "2026-03-02T12:00:00+00:00", "--note", "stub-recorded"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=project,
-            env=_env(OPENAI_BASE_URL=url, OPENAI_API_KEY=STUB_KEY))
+            [
+                sys.executable,
+                "-m",
+                "lab",
+                "record",
+                "hello",
+                "--flow",
+                "company.whatsapp/whatsapp_agent",
+                "--clock",
+                "2026-03-02T12:00:00+00:00",
+                "--note",
+                "stub-recorded",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=project,
+            env=_env(OPENAI_BASE_URL=url, OPENAI_API_KEY=STUB_KEY),
+        )
         try:
             for i, line in enumerate(["Oi", "/tap Ver planos"], start=1):
                 proc.stdin.write(line + "\n")
@@ -80,11 +100,19 @@ def test_record_against_stub_survives_sigkill_and_replays_offline(project: Path,
                 proc.kill()
         assert stub.requests == 2
     doc = yamlio.load(scenario)
-    assert doc["llm"] == {"source": "cassette", "cassette": "hello.cassette.yaml", "note": "stub-recorded"}
+    assert doc["llm"] == {
+        "source": "cassette",
+        "cassette": "hello.cassette.yaml",
+        "note": "stub-recorded",
+    }
     assert doc["steps"][1]["tap"] == "Ver planos"
     assert doc["steps"][1]["expect"]["replies"][0]["rows"] == ["Básico", "Família", "Premium"]
     recorded = cassette.read_text(encoding="utf-8")
-    assert recorded.count("- key: ") == 2 and STUB_KEY not in recorded and STUB_KEY not in scenario.read_text()
+    assert (
+        recorded.count("- key: ") == 2
+        and STUB_KEY not in recorded
+        and STUB_KEY not in scenario.read_text()
+    )
 
     # the stub is gone: replay must not need it (in-process pytest runs, rooted in the recorded project)
     run = pytest_runner.runpytest("scenarios", "--snapshot-update")
@@ -118,13 +146,20 @@ def test_llm_judge_is_recorded_and_replayed(project: Path) -> None:
     path.write_text(JUDGED, encoding="utf-8")
     case = expand(load_scenario(path))[0]
     with serve() as (url, stub):
-        recorded = Player(llm_mode="record", project_dir=project,
-                          settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY}).play_sync(case)
+        recorded = Player(
+            llm_mode="record",
+            project_dir=project,
+            settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY},
+        ).play_sync(case)
         assert stub.requests == 4  # per turn, the agent's call and the judge's
     judge = [c for c in recorded.checks if c.what.startswith("LLM judge")]
     assert [c.ok for c in judge] == [True, False], [c.describe() for c in recorded.checks]
-    replayed = Player(project_dir=project).play_sync(case)  # replay: the cassette answers the judge too
+    replayed = Player(project_dir=project).play_sync(
+        case
+    )  # replay: the cassette answers the judge too
     judge = [c for c in replayed.checks if c.what.startswith("LLM judge")]
     assert [c.ok for c in judge] == [True, False] and replayed.error is None
     assert "stub judge" in judge[1].describe()
-    assert "You grade one turn" in (path.with_name("judged.cassette.yaml")).read_text(encoding="utf-8")
+    assert "You grade one turn" in (path.with_name("judged.cassette.yaml")).read_text(
+        encoding="utf-8"
+    )

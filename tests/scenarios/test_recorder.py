@@ -29,7 +29,9 @@ def _wait_for_steps(path: Path, n: int, proc: subprocess.Popen, timeout: float =
             if len(doc.get("steps") or []) >= n:
                 return doc
         if proc.poll() is not None:
-            raise AssertionError(f"recorder exited early: {proc.stdout.read() if proc.stdout else ''}")
+            raise AssertionError(
+                f"recorder exited early: {proc.stdout.read() if proc.stdout else ''}"
+            )
         time.sleep(0.02)
     raise AssertionError(f"{path} never reached {n} steps")
 
@@ -37,10 +39,29 @@ def _wait_for_steps(path: Path, n: int, proc: subprocess.Popen, timeout: float =
 def test_killed_recorder_keeps_every_finished_turn(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab", "record", "demo", "--dir", str(tmp_path), "--llm", "live",
-         "--flow", "company.whatsapp/echo", "--clock", "2026-01-05T12:00:00+00:00",
-         "--lab-factory", "fake_lab:FakeLab.open"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "record",
+            "demo",
+            "--dir",
+            str(tmp_path),
+            "--llm",
+            "live",
+            "--flow",
+            "company.whatsapp/echo",
+            "--clock",
+            "2026-01-05T12:00:00+00:00",
+            "--lab-factory",
+            "fake_lab:FakeLab.open",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     path = tmp_path / "demo.yaml"
     try:
@@ -57,14 +78,18 @@ def test_killed_recorder_keeps_every_finished_turn(tmp_path: Path) -> None:
     assert [s.action for s in scenario.steps] == ["user", "user", "tap"]
     assert scenario.steps[1].expect.replies[0].buttons == ["Ver planos", "Falar com atendente"]
     assert scenario.steps[2].expect.replies[0].text == "Você escolheu Ver planos"
-    assert not list(tmp_path.glob(".demo.yaml.*")), "no temporary file left behind by the atomic writes"
+    assert not list(
+        tmp_path.glob(".demo.yaml.*")
+    ), "no temporary file left behind by the atomic writes"
 
     # the recording replays: the same fake bot passes every recorded expectation
     sys.path.insert(0, str(HERE))
     from fake_lab import FakeLab
 
     playback = Player(lab_factory=FakeLab.open, project_dir=tmp_path).play_sync(expand(scenario)[0])
-    assert playback.error is None and not playback.failures, [c.describe() for c in playback.failures]
+    assert playback.error is None and not playback.failures, [
+        c.describe() for c in playback.failures
+    ]
 
 
 @pytest.mark.parametrize("line", ["/advance 25h"])

@@ -45,15 +45,22 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _settings(project: Path) -> object:
-    return load_settings(project, namespace="company.whatsapp", flow="lead_qualification", llm_mode="scripted")
+    return load_settings(
+        project, namespace="company.whatsapp", flow="lead_qualification", llm_mode="scripted"
+    )
 
 
 def _replays(path: Path, project: Path) -> None:
     playback = Player(project_dir=project).play_sync(expand(load_scenario(path))[0])
-    assert playback.error is None and not playback.failures, (playback.error, [c.describe() for c in playback.failures])
+    assert playback.error is None and not playback.failures, (
+        playback.error,
+        [c.describe() for c in playback.failures],
+    )
 
 
-def _record(project: Path, before, during, *, clock_start: datetime | None = CLOCK) -> tuple[Recorder, Path]:
+def _record(
+    project: Path, before, during, *, clock_start: datetime | None = CLOCK
+) -> tuple[Recorder, Path]:
     """Run `before(lab, wa_id)`, start a recorder as the TUI does (no clock given), run `during`."""
     settings = _settings(project)
 
@@ -63,7 +70,9 @@ def _record(project: Path, before, during, *, clock_start: datetime | None = CLO
             await before(lab, wa_id)
             rec = Recorder(lab, settings.scenarios_dir / "rec.yaml", "rec")
             rec.start()
-            await (during(lab, wa_id, rec) if during.__code__.co_argcount == 3 else during(lab, wa_id))
+            await (
+                during(lab, wa_id, rec) if during.__code__.co_argcount == 3 else during(lab, wa_id)
+            )
             return rec, rec.stop()
 
     return asyncio.run(session())
@@ -80,8 +89,10 @@ def test_a_recorded_image_names_its_file_and_replays(project: Path) -> None:
 
     _, path = _record(project, nothing, images)
     media = [s["media"] for s in yamlio.load(path)["steps"] if "media" in s]
-    assert media == [{"kind": "image", "path": "files/conta.png", "caption": "minha conta"},
-                     {"kind": "image", "path": str(BILL.resolve())}]
+    assert media == [
+        {"kind": "image", "path": "files/conta.png", "caption": "minha conta"},
+        {"kind": "image", "path": str(BILL.resolve())},
+    ]
     _replays(path, project)
 
 
@@ -102,11 +113,14 @@ def test_a_late_webhook_is_recorded_with_its_delay_and_replays(project: Path) ->
 
 def test_late_webhooks_and_clock_moves_before_the_recording_are_kept(project: Path) -> None:
     """The QA's case: /late and /advance 25h happened before F3; the typing pause is not a clock move."""
+
     async def before(lab, wa_id):
         await lab.send_text(wa_id, "Oi")
         await lab.send_text(wa_id, "Ainda está aí?", delivered_after=LATE)
         lab.advance(LATE)
-        lab.clock.advance(9)  # the seconds the person took to type (the TUI's clock follows the wall)
+        lab.clock.advance(
+            9
+        )  # the seconds the person took to type (the TUI's clock follows the wall)
 
     async def after(lab, wa_id):
         await lab.send_text(wa_id, "Minha conta é de 300 reais")
@@ -143,17 +157,30 @@ def test_a_first_advance_starts_the_clock_before_it(project: Path) -> None:
 
     _, path = _record(project, nothing, advance_then_write)
     doc = yamlio.load(path)
-    assert doc["clock"] == (CLOCK + timedelta(seconds=10)).isoformat() and doc["steps"][0] == {"advance": "25h"}
+    assert doc["clock"] == (CLOCK + timedelta(seconds=10)).isoformat() and doc["steps"][0] == {
+        "advance": "25h"
+    }
     _replays(path, project)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(90009, "25h"), (90000, "25h"), (5400, "1h30m"), (45, "45s"),
-                                               (125, "2m5s"), (3600 * 48 + 59, "48h")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (90009, "25h"),
+        (90000, "25h"),
+        (5400, "1h30m"),
+        (45, "45s"),
+        (125, "2m5s"),
+        (3600 * 48 + 59, "48h"),
+    ],
+)
 def test_clock_moves_are_written_as_a_person_writes_them(seconds: int, text: str) -> None:
     from lab.clock import parse_duration
 
     assert duration_text(seconds) == text
-    assert parse_duration(text).total_seconds() == (seconds // 60 * 60 if seconds >= 3600 else seconds)
+    assert parse_duration(text).total_seconds() == (
+        seconds // 60 * 60 if seconds >= 3600 else seconds
+    )
 
 
 def test_the_tui_counts_every_turn_in_the_file(project: Path) -> None:
@@ -174,14 +201,42 @@ def test_the_tui_counts_every_turn_in_the_file(project: Path) -> None:
 
 def _walab_record(project: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
-    return subprocess.run([sys.executable, "-m", "lab", "record", "cli", "--flow", "company.whatsapp/lead_qualification",
-                           "--clock", CLOCK.isoformat(), *args], cwd=project, input="\n".join(lines) + "\n",
-                          capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)}, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "record",
+            "cli",
+            "--flow",
+            "company.whatsapp/lead_qualification",
+            "--clock",
+            CLOCK.isoformat(),
+            *args,
+        ],
+        cwd=project,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
 
 
 def test_walab_record_without_a_key_takes_the_tui_commands_and_replays(project: Path) -> None:
-    done = _walab_record(project, ["/help", "Oi", "/image files/conta.png minha conta", "/late 25h Ainda está aí?",
-                                   "/advance 2h", "/as João", "Olá", "/quit"])
+    done = _walab_record(
+        project,
+        [
+            "/help",
+            "Oi",
+            "/image files/conta.png minha conta",
+            "/late 25h Ainda está aí?",
+            "/advance 2h",
+            "/as João",
+            "Olá",
+            "/quit",
+        ],
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     for usage in [*USAGE, "/quit"]:  # the TUI composer's commands, and its own
         assert f"  {usage} " in done.stdout, usage
@@ -189,7 +244,14 @@ def test_walab_record_without_a_key_takes_the_tui_commands_and_replays(project: 
     path = project / "scenarios" / "lead_qualification" / "cli.yaml"
     doc = yamlio.load(path)
     assert doc["llm"] == {"source": "none"}  # recorded with no model: replays without one
-    assert [next(iter(s)) for s in doc["steps"]] == ["user", "media", "user", "advance", "contact", "user"]
+    assert [next(iter(s)) for s in doc["steps"]] == [
+        "user",
+        "media",
+        "user",
+        "advance",
+        "contact",
+        "user",
+    ]
     assert doc["steps"][1]["media"]["path"] == "files/conta.png"
     assert doc["steps"][2]["user"] == {"text": "Ainda está aí?", "delivered_after": "25h"}
     assert doc["steps"][3] == {"advance": "2h"}
@@ -203,6 +265,8 @@ def test_walab_record_with_a_model_mode_still_needs_a_key(project: Path) -> None
 
 
 def test_the_record_chat_does_not_import_textual() -> None:
-    code = ("import sys, lab.scenarios.cli_record, lab.conversation.composer, lab.conversation.actions\n"
-            "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)")
+    code = (
+        "import sys, lab.scenarios.cli_record, lab.conversation.composer, lab.conversation.actions\n"
+        "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -38,7 +38,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _replays(path: Path, project: Path) -> None:
     playback = Player(project_dir=project).play_sync(expand(load_scenario(path))[0])
-    assert playback.error is None and not playback.failures, [c.describe() for c in playback.failures]
+    assert playback.error is None and not playback.failures, [
+        c.describe() for c in playback.failures
+    ]
 
 
 @pytest.mark.parametrize("name", ["../../x", "a/b", "..", "Greeting Plans", "", ".hidden"])
@@ -50,8 +52,14 @@ def test_path_like_names_are_refused(name: str) -> None:
 
 def test_walab_record_refuses_a_path_like_name(project: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
-    done = subprocess.run([sys.executable, "-m", "lab", "record", "../../x"], cwd=project, capture_output=True,
-                          text=True, env={**env, "PYTHONPATH": str(ROOT)}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "record", "../../x"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
     assert done.returncode == 2, done.stderr
     assert "invalid scenario name '../../x'" in done.stderr and "no `/`, no `..`" in done.stderr
     assert "unexpected" not in done.stderr and not list(project.parent.glob("x*.yaml"))
@@ -59,16 +67,22 @@ def test_walab_record_refuses_a_path_like_name(project: Path) -> None:
 
 def test_recording_mid_conversation_includes_the_earlier_turns_and_replays(project: Path) -> None:
     """lead_qualification welcomes and stores the lead on the first message; the second depends on it."""
-    settings = load_settings(project, namespace="company.whatsapp", flow="lead_qualification", llm_mode="scripted")
+    settings = load_settings(
+        project, namespace="company.whatsapp", flow="lead_qualification", llm_mode="scripted"
+    )
 
     async def session() -> Path:
         async with Lab.open(settings, scripted=ScriptedReplies(LEAD), clock_start=CLOCK) as lab:
             wa_id = settings.contacts[0].wa_id
             await lab.send_text(wa_id, "Oi, boa tarde")
             lab.advance(3600)  # an hour of silence before the recording starts
-            rec = Recorder(lab, settings.scenarios_dir / "orcamento.yaml", "orcamento")  # as the TUI calls it
+            rec = Recorder(
+                lab, settings.scenarios_dir / "orcamento.yaml", "orcamento"
+            )  # as the TUI calls it
             rec.start()
-            await lab.send_text(wa_id, "Quero um orçamento, minha conta de luz vem uns R$ 450 por mês")
+            await lab.send_text(
+                wa_id, "Quero um orçamento, minha conta de luz vem uns R$ 450 por mês"
+            )
             return rec.stop()
 
     path = asyncio.run(session())
@@ -83,7 +97,9 @@ def test_recording_mid_conversation_includes_the_earlier_turns_and_replays(proje
 
 
 def test_a_restarted_chat_is_not_included(project: Path) -> None:
-    settings = load_settings(project, namespace="company.whatsapp", flow="lead_qualification", llm_mode="scripted")
+    settings = load_settings(
+        project, namespace="company.whatsapp", flow="lead_qualification", llm_mode="scripted"
+    )
 
     async def session() -> dict:
         async with Lab.open(settings, scripted=ScriptedReplies(LEAD), clock_start=CLOCK) as lab:
@@ -102,14 +118,21 @@ def test_a_restarted_chat_is_not_included(project: Path) -> None:
 def test_tui_recording_carries_its_own_cassette(project: Path) -> None:
     """In replay mode the session's gateway reads scenarios/; the recorded scenario gets <name>.cassette.yaml."""
     source = ROOT / "scenarios" / "whatsapp_agent"
-    shutil.copy(source / "greeting_plans.cassette.yaml", project / "scenarios" / "greeting_plans.cassette.yaml")
-    settings = load_settings(project, namespace="company.whatsapp", flow="whatsapp_agent", llm_mode="replay")
+    shutil.copy(
+        source / "greeting_plans.cassette.yaml",
+        project / "scenarios" / "greeting_plans.cassette.yaml",
+    )
+    settings = load_settings(
+        project, namespace="company.whatsapp", flow="whatsapp_agent", llm_mode="replay"
+    )
 
     async def session() -> Path:
         async with Lab.open(settings, clock_start=CLOCK) as lab:
             wa_id = settings.contacts[0].wa_id
             await lab.send_text(wa_id, "Oi")
-            rec = Recorder(lab, settings.scenarios_dir / "planos.yaml", "planos", description="Planos")
+            rec = Recorder(
+                lab, settings.scenarios_dir / "planos.yaml", "planos", description="Planos"
+            )
             rec.start()
             turn = await lab.tap(wa_id, "Ver planos")
             assert turn.llm_calls, "the tap is answered by the model"
@@ -121,7 +144,9 @@ def test_tui_recording_carries_its_own_cassette(project: Path) -> None:
     assert doc["llm"]["cassette"] == "planos.cassette.yaml" and doc["name"] == "planos"
     cassette = yamlio.load(path.with_name("planos.cassette.yaml"))
     assert len(cassette["entries"]) == 2  # the earlier turn's call and the recorded one
-    (project / "scenarios" / "greeting_plans.cassette.yaml").unlink()  # the scenario needs only its own
+    (
+        project / "scenarios" / "greeting_plans.cassette.yaml"
+    ).unlink()  # the scenario needs only its own
     _replays(path, project)
 
 

@@ -57,17 +57,26 @@ def test_a_cassette_without_chat_entries_means_no_model(tmp_path: Path) -> None:
     empty.write_text("version: 1\nentries: []\n", encoding="utf-8")
     replay = _Settings("replay")
     assert not lead_uses_llm(replay, empty, None, CassetteStore(empty))
-    assert not lead_uses_llm(replay, tmp_path / "none.cassette.yaml", None, CassetteStore(tmp_path / "none.cassette.yaml"))
+    assert not lead_uses_llm(
+        replay,
+        tmp_path / "none.cassette.yaml",
+        None,
+        CassetteStore(tmp_path / "none.cassette.yaml"),
+    )
     assert lead_uses_llm(replay, GREETING_CASSETTE, None, CassetteStore(GREETING_CASSETTE))
     assert not lead_uses_llm(replay, None, None, None)
     scripted = _Settings("scripted")
     assert lead_uses_llm(scripted, None, ScriptedReplies([{"match": ".*", "reply": "outro"}]))
-    assert lead_uses_llm(scripted, None, ScriptedReplies([]))  # a scenario may script no reply on purpose
+    assert lead_uses_llm(
+        scripted, None, ScriptedReplies([])
+    )  # a scenario may script no reply on purpose
     assert not lead_uses_llm(scripted, None, None)
 
 
 def test_a_lead_conversation_recorded_without_a_model_replays(project: Path) -> None:
-    (project / "scenarios" / "lead" / "rec.cassette.yaml").write_text("version: 1\nentries: []\n", encoding="utf-8")
+    (project / "scenarios" / "lead" / "rec.cassette.yaml").write_text(
+        "version: 1\nentries: []\n", encoding="utf-8"
+    )
     playback = _play(project)
     assert playback.passed, [c.describe() for c in playback.failures]
     assert not any(t.llm_calls for t in playback.transcript.turns)
@@ -77,7 +86,9 @@ def test_a_failed_check_says_the_turn_missed_the_cassette(project: Path) -> None
     from lab.scenarios.assertions import describe_failures
 
     # A cassette with recordings, none of them this flow's: the model is on and its call misses.
-    (project / "scenarios" / "lead" / "rec.cassette.yaml").write_bytes(GREETING_CASSETTE.read_bytes())
+    (project / "scenarios" / "lead" / "rec.cassette.yaml").write_bytes(
+        GREETING_CASSETTE.read_bytes()
+    )
     playback = _play(project)
     assert not playback.passed
     texts = describe_failures(playback.failures, playback.transcript.turns)
@@ -93,11 +104,23 @@ def test_a_turn_error_cutting_a_miss_short_is_followed_by_the_miss_whole() -> No
     from lab.llm.model import LLMCall
     from lab.scenarios.assertions import Check, describe_failures
 
-    miss = "replay: no recording of model m (key k). " + "x" * 400 + " `walab replay s.yaml --llm record` end"
-    turn = Turn(1, "55", InboundEvent.__new__(InboundEvent), verdict="error",
-                llm_calls=[LLMCall("e", "m", "replay", 0, 0, status=404, error=miss)])
+    miss = (
+        "replay: no recording of model m (key k). "
+        + "x" * 400
+        + " `walab replay s.yaml --llm record` end"
+    )
+    turn = Turn(
+        1,
+        "55",
+        InboundEvent.__new__(InboundEvent),
+        verdict="error",
+        llm_calls=[LLMCall("e", "m", "replay", 0, 0, status=404, error=miss)],
+    )
     cut = f"execution f FAILED at task llm: {miss[:299]}…"
     check = Check(1, 1, "turn finished", False, "ok", f"error: {cut}", 3)
     (text,) = describe_failures([check], [turn])
     summary, because = text.split("\n    because:  ")
-    assert summary.endswith(cut) and because == f"1 of this turn's 1 model call(s) missed the cassette: {miss}"
+    assert (
+        summary.endswith(cut)
+        and because == f"1 of this turn's 1 model call(s) missed the cassette: {miss}"
+    )

@@ -9,15 +9,58 @@ import yaml
 from lab.scenarios.emitter import dumps
 from lab.scenarios.snapshot import within_tolerance
 
-TRICKY = ["a: b", "- x", "#c", "yes", "No", "1.0", "0x10", "", " lead", "trail ", "multi\nline", "multi\nline\n",
-          "\n lead", "tab\there", "x\n\n", "é ótimo", "R$ 450", "*bold*", "~", "null", "@x", "100%", "a #b", "key:",
-          "[x]", "{x}", "'q'", '"q"', "line1\n  indented\nend", "a\r\nb", "emoji ☀️ 🙏", "2026-03-02", "12:30", "+1",
-          ".inf", "<<", "x\u2028y", "x\x85y", "---", "...", "? x"]
+TRICKY = [
+    "a: b",
+    "- x",
+    "#c",
+    "yes",
+    "No",
+    "1.0",
+    "0x10",
+    "",
+    " lead",
+    "trail ",
+    "multi\nline",
+    "multi\nline\n",
+    "\n lead",
+    "tab\there",
+    "x\n\n",
+    "é ótimo",
+    "R$ 450",
+    "*bold*",
+    "~",
+    "null",
+    "@x",
+    "100%",
+    "a #b",
+    "key:",
+    "[x]",
+    "{x}",
+    "'q'",
+    '"q"',
+    "line1\n  indented\nend",
+    "a\r\nb",
+    "emoji ☀️ 🙏",
+    "2026-03-02",
+    "12:30",
+    "+1",
+    ".inf",
+    "<<",
+    "x\u2028y",
+    "x\x85y",
+    "---",
+    "...",
+    "? x",
+]
 
 
 def test_emitter_round_trips_tricky_and_random_strings() -> None:
-    doc = {"k": TRICKY, "m": {c: c for c in TRICKY if c}, "l": [{"a": c, "b": [c, {"x": c}]} for c in TRICKY],
-           "n": [1, 2.5, None, True, [], {}, [[1, "a"]]]}
+    doc = {
+        "k": TRICKY,
+        "m": {c: c for c in TRICKY if c},
+        "l": [{"a": c, "b": [c, {"x": c}]} for c in TRICKY],
+        "n": [1, 2.5, None, True, [], {}, [[1, "a"]]],
+    }
     assert yaml.safe_load(dumps(doc)) == doc
     rng = random.Random(7)
     alphabet = "ab :#-\n\t'\"é☀{}[]&*!|>%@`,?0 \u2028\x85\r"

@@ -14,9 +14,12 @@ import pytest
 
 from .conftest import ROOT, free_port
 
-CHOSEN = {"KESTRA_USER": "admin@kestra.io", "KESTRA_PASSWORD": "Chosen-Passw0rd-for-the-lab",
-          "WALAB_ACCESS_TOKEN": "EAAWchosen-access-token-0123456789",
-          "WALAB_GATEWAY_KEY": "walab-chosen-gateway-key-0123"}
+CHOSEN = {
+    "KESTRA_USER": "admin@kestra.io",
+    "KESTRA_PASSWORD": "Chosen-Passw0rd-for-the-lab",
+    "WALAB_ACCESS_TOKEN": "EAAWchosen-access-token-0123456789",
+    "WALAB_GATEWAY_KEY": "walab-chosen-gateway-key-0123",
+}
 
 
 @pytest.fixture
@@ -28,15 +31,30 @@ def project(tmp_path: Path) -> Path:
 
 
 def walab(project: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_", "KESTRA_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_", "KESTRA_"))
+    }
     env.update(PYTHONPATH=str(ROOT), **extra_env)
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=project, env=env, capture_output=True, text=True,
-                          timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
 
 
 def test_binding_beyond_loopback_without_chosen_credentials_is_a_usage_error(project: Path):
-    done = walab(project, "send", "--serve", "Oi", WALAB_HOST="0.0.0.0", WALAB_PORT=str(free_port()),
-                 KESTRA_USER="admin@kestra.io")
+    done = walab(
+        project,
+        "send",
+        "--serve",
+        "Oi",
+        WALAB_HOST="0.0.0.0",
+        WALAB_PORT=str(free_port()),
+        KESTRA_USER="admin@kestra.io",
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "listening on 0.0.0.0 puts the lab on the network" in done.stderr
     for var in ("KESTRA_PASSWORD", "WALAB_ACCESS_TOKEN", "WALAB_GATEWAY_KEY"):
@@ -46,7 +64,15 @@ def test_binding_beyond_loopback_without_chosen_credentials_is_a_usage_error(pro
 
 
 def test_binding_beyond_loopback_with_chosen_credentials_says_what_is_exposed(project: Path):
-    done = walab(project, "send", "--serve", "Oi", WALAB_HOST="0.0.0.0", WALAB_PORT=str(free_port()), **CHOSEN)
+    done = walab(
+        project,
+        "send",
+        "--serve",
+        "Oi",
+        WALAB_HOST="0.0.0.0",
+        WALAB_PORT=str(free_port()),
+        **CHOSEN,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "listens on the network at http://0.0.0.0:" in done.stderr
     for path in ("/api/v1", "/graph", "/llm", "/files", "/hooks/whatsapp"):
@@ -66,7 +92,12 @@ def test_send_serve_on_loopback_says_where_the_generated_credentials_are(project
     env_file = project / ".walab" / "lab.env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-    assert set(values) == {"KESTRA_USER", "KESTRA_PASSWORD", "WALAB_ACCESS_TOKEN", "WALAB_GATEWAY_KEY"}
+    assert set(values) == {
+        "KESTRA_USER",
+        "KESTRA_PASSWORD",
+        "WALAB_ACCESS_TOKEN",
+        "WALAB_GATEWAY_KEY",
+    }
     for name, value in values.items():
         if name != "KESTRA_USER":
             assert value not in done.stdout + done.stderr
@@ -75,8 +106,16 @@ def test_send_serve_on_loopback_says_where_the_generated_credentials_are(project
 def test_the_two_readme_commands_work_unchanged_for_a_local_user():
     """`./walab` (the chat) opens the lab in-process, `walab send` stands for it here; `./walab test`
     is this suite. Neither asks for a credential on loopback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_", "KESTRA_"))}
-    done = subprocess.run([sys.executable, "-m", "lab", "send", "Oi"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=90)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WALAB_", "OPENAI_", "KESTRA_"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "send", "Oi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "credential" not in done.stderr.lower()

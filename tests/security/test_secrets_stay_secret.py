@@ -59,7 +59,8 @@ async def test_a_script_gets_the_tasks_env_and_what_a_process_needs_never_the_la
 
 async def test_a_scripts_timeout_kills_it_and_every_process_it_started():
     engine = Engine(secrets={})
-    flow = engine.deploy(textwrap.dedent("""
+    flow = engine.deploy(
+        textwrap.dedent("""
         id: slow
         namespace: company.team
         tasks:
@@ -72,7 +73,8 @@ async def test_a_scripts_timeout_kills_it_and_every_process_it_started():
               - sleep 60 &
               - echo "child $!"
               - sleep 60
-    """))
+    """)
+    )
     x = await engine.wait((await engine.start(flow.namespace, flow.id)).id, timeout=15)
     assert x.state.current == "FAILED"
     messages = [e.message for e in engine.logs(x.id)]
@@ -152,7 +154,9 @@ def _assert_masked(text: str, secrets: list[str]) -> None:
     assert MASK in text
 
 
-async def test_a_secret_a_flow_logs_is_masked_in_the_logs_api_the_turn_and_the_snapshot(leaky_project: Path):
+async def test_a_secret_a_flow_logs_is_masked_in_the_logs_api_the_turn_and_the_snapshot(
+    leaky_project: Path,
+):
     from rich.console import Console
 
     from lab.conversation.lab import Lab
@@ -165,7 +169,9 @@ async def test_a_secret_a_flow_logs_is_masked_in_the_logs_api_the_turn_and_the_s
         turn = await lab.send_text(MARIA, "Oi")
         assert turn.verdict == "error" and "leaking" in turn.error
         _assert_masked("\n".join(line.message for line in turn.logs), secrets)
-        assert UPSTREAM_KEY not in "\n".join(line.message for line in turn.logs)  # the script never had it
+        assert UPSTREAM_KEY not in "\n".join(
+            line.message for line in turn.logs
+        )  # the script never had it
         [execution] = turn.executions
         api_logs = await lab.client.get_logs(execution.id)
         _assert_masked("\n".join(entry.message for entry in api_logs), secrets)
@@ -194,8 +200,9 @@ async def test_the_logs_api_over_loopback_answers_masked_lines(leaky_project: Pa
     async with Lab.open(settings, serve=True, clock_start=CLOCK) as lab:
         turn = await lab.send_text(MARIA, "Oi")
         [execution] = turn.executions
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}",
-                                     auth=settings.api_credentials) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{settings.port}", auth=settings.api_credentials
+        ) as http:
             logs = await http.get(f"/api/v1/main/logs/{execution.id}")
         assert logs.status_code == 200
         _assert_masked(logs.text, settings.secret_values())

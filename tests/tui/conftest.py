@@ -57,7 +57,12 @@ def make_fake_app(project: Path) -> Callable[..., Any]:
         from lab.tui.app import WalabApp
 
         settings = Settings(project_dir=project, flow=flow, llm_mode="scripted")
-        app = WalabApp(lambda: FakeLab.open(history=history, settings=settings), settings, clock_interval=0, **kw)
+        app = WalabApp(
+            lambda: FakeLab.open(history=history, settings=settings),
+            settings,
+            clock_interval=0,
+            **kw,
+        )
         app.animation_level = "none"
         return app
 
@@ -74,9 +79,16 @@ def make_real_app(project: Path) -> Callable[..., Any]:
         from lab.llm.scripted import ScriptedReplies
         from lab.tui.app import WalabApp
 
-        settings = load_settings(project, env={}, flow=flow, llm_mode="scripted" if scripted is not None else "replay")
+        settings = load_settings(
+            project, env={}, flow=flow, llm_mode="scripted" if scripted is not None else "replay"
+        )
         replies = ScriptedReplies(scripted, source="test") if scripted is not None else None
-        app = WalabApp(lambda: Lab.open(settings, clock_start=CLOCK, scripted=replies), settings, clock_interval=0, **kw)
+        app = WalabApp(
+            lambda: Lab.open(settings, clock_start=CLOCK, scripted=replies),
+            settings,
+            clock_interval=0,
+            **kw,
+        )
         app.animation_level = "none"
         return app
 
@@ -95,8 +107,12 @@ async def settle(pilot: Any) -> None:
 
 async def opened(pilot: Any) -> None:
     """Wait until the lab session is open and shown."""
-    await eventually(lambda: pilot.app.lab is not None and pilot.app.chat.lab is not None,
-                     "the lab session to open", pause=pilot.pause, step=0.02)
+    await eventually(
+        lambda: pilot.app.lab is not None and pilot.app.chat.lab is not None,
+        "the lab session to open",
+        pause=pilot.pause,
+        step=0.02,
+    )
     await settle(pilot)
     no_blink(pilot.app)
 

@@ -26,7 +26,9 @@ async def test_send_text_shows_both_bubbles_and_the_turn(make_fake_app):
         assert done.turn.index == 0
         user, business = app.chat.query(".bubble")
         assert user.item.state == "delivered" and business.item.state == "delivered"
-        assert app.chat.query_one(SidePanel).turn.index == 0  # the side panel follows the latest turn
+        assert (
+            app.chat.query_one(SidePanel).turn.index == 0
+        )  # the side panel follows the latest turn
         assert app.chat.query_one(Composer).value == ""
         header = app.chat.query_one(LabHeader)
         assert header.target == "embedded (Kestra 1.3 API)" and header.llm_mode == "scripted"
@@ -238,21 +240,33 @@ async def test_a_session_that_cannot_open_shows_why_and_f10_reconnects(project):
     @asynccontextmanager
     async def factory():
         if not kestra_up:
-            raise LabError("Kestra is not reachable at http://127.0.0.1:9", fix="start Kestra or drop --kestra")
+            raise LabError(
+                "Kestra is not reachable at http://127.0.0.1:9", fix="start Kestra or drop --kestra"
+            )
         async with FakeLab.open(settings=settings) as lab:
             yield lab
 
     app = WalabApp(factory, settings, clock_interval=0)
     app.animation_level = "none"
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
-        await eventually(lambda: app.chat.query_one(ErrorPanel).shown, "the error panel", pause=pilot.pause, step=0.02)
+        await eventually(
+            lambda: app.chat.query_one(ErrorPanel).shown,
+            "the error panel",
+            pause=pilot.pause,
+            step=0.02,
+        )
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown and "not reachable" in str(panel.last)
         header = app.chat.query_one(LabHeader)
         assert header.failed and "session failed" in str(header.render())  # not "opening…" forever
         await send(pilot, "Oi")  # no session: said why and what to do, no crash, nothing lost
         said = str(panel.last)
-        assert "session failed" in said and "not reachable" in said and "start Kestra" in said and "F10" in said
+        assert (
+            "session failed" in said
+            and "not reachable" in said
+            and "start Kestra" in said
+            and "F10" in said
+        )
         assert app.chat.query_one(Composer).value == "Oi"
         assert "not open yet" not in said
         kestra_up = True  # the person started Kestra: F10 opens the session again

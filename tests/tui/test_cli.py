@@ -12,8 +12,20 @@ from lab.tui import cli, serve_cli
 def test_chat_options_build_the_app_without_opening_the_lab(tmp_path):
     parser = argparse.ArgumentParser()
     cli.configure(parser)
-    args = parser.parse_args(["--project", str(tmp_path), "--llm", "scripted", "--flow", "whatsapp_agent",
-                              "--contact", "5521998765432", "--port", "0"])
+    args = parser.parse_args(
+        [
+            "--project",
+            str(tmp_path),
+            "--llm",
+            "scripted",
+            "--flow",
+            "whatsapp_agent",
+            "--contact",
+            "5521998765432",
+            "--port",
+            "0",
+        ]
+    )
     app = cli.build_app(args)
     assert app.settings.llm_mode == "scripted" and app.settings.flow == "whatsapp_agent"
     assert app.initial_contact == "5521998765432" and app.lab is None
@@ -27,11 +39,17 @@ def test_serve_accepts_the_chat_options_and_its_own():
 
 
 def test_bad_llm_mode_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "lab", "chat", "--llm", "bogus"], capture_output=True, text=True)
-    assert proc.returncode == 2 and "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "lab", "chat", "--llm", "bogus"], capture_output=True, text=True
+    )
+    assert (
+        proc.returncode == 2 and "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+    )
 
 
-async def test_chat_script_gives_the_session_scripted_replies_from_the_first_one_each_time(tmp_path):
+async def test_chat_script_gives_the_session_scripted_replies_from_the_first_one_each_time(
+    tmp_path,
+):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
@@ -39,7 +57,9 @@ async def test_chat_script_gives_the_session_scripted_replies_from_the_first_one
     script.write_text('- \'{"text": "Resposta do roteiro."}\'\n', encoding="utf-8")
     parser = argparse.ArgumentParser()
     cli.configure(parser)
-    args = parser.parse_args(["--project", str(root), "--flow", "whatsapp_agent", "--script", str(script)])
+    args = parser.parse_args(
+        ["--project", str(root), "--flow", "whatsapp_agent", "--script", str(script)]
+    )
     settings, factory = cli.lab_factory(args)
     assert settings.llm_mode == "scripted"
     for _ in range(2):  # a reconnect opens a new session: the script starts again
@@ -56,6 +76,12 @@ def test_chat_script_errors_before_the_app_opens(tmp_path):
     parser = argparse.ArgumentParser()
     cli.configure(parser)
     with pytest.raises(ConfigError, match="--llm is replay"):
-        cli.lab_factory(parser.parse_args(["--project", str(tmp_path), "--llm", "replay", "--script", "x.yaml"]))
+        cli.lab_factory(
+            parser.parse_args(["--project", str(tmp_path), "--llm", "replay", "--script", "x.yaml"])
+        )
     with pytest.raises(ConfigError):
-        cli.lab_factory(parser.parse_args(["--project", str(tmp_path), "--script", str(tmp_path / "missing.yaml")]))
+        cli.lab_factory(
+            parser.parse_args(
+                ["--project", str(tmp_path), "--script", str(tmp_path / "missing.yaml")]
+            )
+        )

@@ -19,11 +19,24 @@ async def test_a_failed_action_does_not_double_the_next_message(make_fake_app):
         await pilot.press("escape")
         await send(pilot, "teste depois do erro")
         await send(pilot, "e mais um")
-        assert texts(app) == ["Oi", "Recebi: Oi", "boom", "teste depois do erro", "Recebi: teste depois do erro",
-                              "e mais um", "Recebi: e mais um"]
-        states = {b.item.text: b.item.state for b in app.chat.query(".bubble") if b.item.side == "user"}
-        assert states == {"Oi": "delivered", "boom": "failed", "teste depois do erro": "delivered",
-                          "e mais um": "delivered"}
+        assert texts(app) == [
+            "Oi",
+            "Recebi: Oi",
+            "boom",
+            "teste depois do erro",
+            "Recebi: teste depois do erro",
+            "e mais um",
+            "Recebi: e mais um",
+        ]
+        states = {
+            b.item.text: b.item.state for b in app.chat.query(".bubble") if b.item.side == "user"
+        }
+        assert states == {
+            "Oi": "delivered",
+            "boom": "failed",
+            "teste depois do erro": "delivered",
+            "e mais um": "delivered",
+        }
 
 
 @pytest.mark.slow
@@ -34,11 +47,16 @@ async def test_a_failed_tap_on_the_real_lab_does_not_double_the_next_message(mak
         await opened(pilot)
         await send(pilot, "Oi")
         await send(pilot, "/tap Nada")
-        assert app.chat.query_one(ErrorPanel).shown and "Nada" in str(app.chat.query_one(ErrorPanel).last)
+        assert app.chat.query_one(ErrorPanel).shown and "Nada" in str(
+            app.chat.query_one(ErrorPanel).last
+        )
         await pilot.press("escape")
         await send(pilot, "teste depois do erro")
         user = [b.item for b in app.chat.query(".bubble") if b.item.side == "user"]
-        assert [(i.text, i.state) for i in user][-2:] == [("Nada", "failed"), ("teste depois do erro", "read")]  # the flow marks it read
+        assert [(i.text, i.state) for i in user][-2:] == [
+            ("Nada", "failed"),
+            ("teste depois do erro", "read"),
+        ]  # the flow marks it read
         assert texts(app).count("teste depois do erro") == 1
 
 
@@ -60,7 +78,9 @@ async def test_the_logs_tab_wraps_long_lines_at_the_panel_width_and_loses_nothin
         await settle(pilot)
         view = app.chat.query_one(LogView)
         turn = app.chat.query_one(SidePanel).turn
-        long = [line for line in turn.logs if len(line.message) > view.scrollable_content_region.width]
+        long = [
+            line for line in turn.logs if len(line.message) > view.scrollable_content_region.width
+        ]
         assert long, [line.message for line in turn.logs]  # the case that was cut
         width = view.scrollable_content_region.width
         assert all(strip.cell_length <= width for strip in view.lines)
@@ -69,7 +89,9 @@ async def test_the_logs_tab_wraps_long_lines_at_the_panel_width_and_loses_nothin
             assert " ".join(line.message.split()) in shown
         await pilot.resize_terminal(100, 36)  # a narrower panel wraps again
         await settle(pilot)
-        assert all(strip.cell_length <= view.scrollable_content_region.width for strip in view.lines)
+        assert all(
+            strip.cell_length <= view.scrollable_content_region.width for strip in view.lines
+        )
 
 
 def rendered(renderable, width: int) -> str:
@@ -97,14 +119,23 @@ async def test_tokens_tab_after_a_replay_miss_costs_the_failed_call_nothing_and_
         panel = app.chat.query_one(SidePanel)
         assert panel.active == "cost"
         view = app.chat.query_one(CostView)
-        text = rendered(cost_renderable(panel.turn, panel.conversation, panel.session), view.content_region.width)
-        assert "unknown" not in text and "+$" not in text  # the miss costs $0, every other price is known
+        text = rendered(
+            cost_renderable(panel.turn, panel.conversation, panel.session),
+            view.content_region.width,
+        )
+        assert (
+            "unknown" not in text and "+$" not in text
+        )  # the miss costs $0, every other price is known
         rows = {line.split()[0]: line.split() for line in text.splitlines()[:5] if line.split()}
         assert rows["calls"] == ["calls", "in", "out", "cost"]  # every column header is there
-        assert rows["this"][:2] == ["this", "turn"] and rows["conversation"] and rows["session"]  # labels whole
+        assert (
+            rows["this"][:2] == ["this", "turn"] and rows["conversation"] and rows["session"]
+        )  # labels whole
         assert rows["this"][2:] == ["2", "✗1", "~412", "~38", "$0.000085"]
         assert rows["session"][1:] == ["3", "✗1", "~824", "~76", "$0.000169"]
-        model_row = next(line.split() for line in text.splitlines() if line.startswith("gpt-4o-mini"))
+        model_row = next(
+            line.split() for line in text.splitlines() if line.startswith("gpt-4o-mini")
+        )
         assert "replay, scripted" in text  # the modes, under the model
         assert model_row[-1] == "$0.000169"  # the per-model cost is whole too
         assert "1 failed call(s): no answer, nothing billed ($0)" in " ".join(text.split())
@@ -133,8 +164,12 @@ async def test_restart_same_user_starts_the_side_panel_and_turn_count_again(make
         await send(pilot, "Oi de novo")
         panel = app.chat.query_one(SidePanel)
         assert panel.turn.inbound.summary == "Oi de novo" and len(panel.conversation) == 1
-        assert "1 turn" in str(contacts.get_option(MARIA).prompt) and len(panel.session) == len(app.lab.transcript.turns)
-        await pilot.press("f7")  # the previous turn is not reachable: it belongs to the old conversation
+        assert "1 turn" in str(contacts.get_option(MARIA).prompt) and len(panel.session) == len(
+            app.lab.transcript.turns
+        )
+        await pilot.press(
+            "f7"
+        )  # the previous turn is not reachable: it belongs to the old conversation
         assert panel.turn is panel.conversation[-1]
 
 
@@ -142,9 +177,11 @@ def shown_words(widget) -> list[str]:
     """The words a widget draws at its size (what a cut text loses is missing here)."""
     from textual.geometry import Region
 
-    visible = widget.region.intersection(widget.parent.content_region)  # the parent clips what sticks out
+    visible = widget.region.intersection(
+        widget.parent.content_region
+    )  # the parent clips what sticks out
     strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
-    return " ".join(strip.crop(0, visible.width).text for strip in strips[:visible.height]).split()
+    return " ".join(strip.crop(0, visible.width).text for strip in strips[: visible.height]).split()
 
 
 async def test_add_contact_and_restart_dialogs_show_their_whole_texts(make_fake_app):
@@ -182,7 +219,9 @@ def screen_chars(app) -> set[str]:
     import re
 
     svg = app.export_screenshot()
-    return {ch for text in re.findall(r"<text[^>]*>(.*?)</text>", svg) for ch in html.unescape(text)}
+    return {
+        ch for text in re.findall(r"<text[^>]*>(.*?)</text>", svg) for ch in html.unescape(text)
+    }
 
 
 async def test_the_list_button_draws_no_character_terminals_measure_differently(make_fake_app):
@@ -198,8 +237,12 @@ async def test_the_list_button_draws_no_character_terminals_measure_differently(
         await send(pilot, "lista")
         await send(pilot, "menu")
         assert any(b.item.rows for b in app.chat.query(".bubble"))
-        disagree = sorted(ch for ch in screen_chars(app) if ch.isprintable() and
-                          cell_len(ch) != (2 if unicodedata.east_asian_width(ch) in "WF" else 1))
+        disagree = sorted(
+            ch
+            for ch in screen_chars(app)
+            if ch.isprintable()
+            and cell_len(ch) != (2 if unicodedata.east_asian_width(ch) in "WF" else 1)
+        )
         assert disagree == []
 
 
@@ -212,7 +255,17 @@ async def test_unknown_command_help_names_every_media_command(make_fake_app):
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown and "unknown command /frobnicate" in str(panel.last)
         words = shown_words(panel.query_one("#error-text"))  # drawn whole, not only in the message
-        for name in ("/image", "/doc", "/audio", "/voice", "/video", "/sticker", "/location", "/late", "/read"):
+        for name in (
+            "/image",
+            "/doc",
+            "/audio",
+            "/voice",
+            "/video",
+            "/sticker",
+            "/location",
+            "/late",
+            "/read",
+        ):
             assert name + "," in words, name
         assert app.chat.query_one("#composer").value == "/frobnicate agora"  # nothing lost
 
@@ -226,18 +279,26 @@ async def test_a_failed_model_call_is_explained_in_the_error_panel(make_real_app
         await send(pilot, "Oi")
         turn = app.lab.transcript.turns[-1]
         assert turn.llm_calls and all(c.status == 404 for c in turn.llm_calls)
-        assert any(b.item.side == "business" for b in app.chat.query(".bubble"))  # the fallback reply
+        assert any(
+            b.item.side == "business" for b in app.chat.query(".bubble")
+        )  # the fallback reply
         panel = app.chat.query_one(ErrorPanel)
         assert panel.shown, "the failed model call was not explained"
         said = str(panel.last)
-        assert f"the model call failed in turn {turn.index} ({len(turn.llm_calls)} of {len(turn.llm_calls)} calls, " \
-               "HTTP 404)" in said
-        assert "LLM mode replay" in said and "replay: no recording of" in said and "Timeline" in said
+        assert (
+            f"the model call failed in turn {turn.index} ({len(turn.llm_calls)} of {len(turn.llm_calls)} calls, "
+            "HTTP 404)" in said
+        )
+        assert (
+            "LLM mode replay" in said and "replay: no recording of" in said and "Timeline" in said
+        )
         body = panel.query_one("#error-text")
         assert "(Esc to dismiss)" in panel.text and body.size.height >= panel.text.count("\n") + 1
         panel.scroll_end(animate=False)  # a long explanation scrolls: its end is not cut off
         await pilot.pause()
-        assert panel.scroll_offset.y + panel.scrollable_content_region.height >= body.outer_size.height
+        assert (
+            panel.scroll_offset.y + panel.scrollable_content_region.height >= body.outer_size.height
+        )
         await pilot.press("escape")
         assert not panel.shown
         await settle(pilot)
@@ -273,9 +334,13 @@ async def test_side_panel_fits_narrow_and_grows_on_wide_terminals(make_fake_app,
         assert {80: width >= 39, 120: width == 48, 160: width >= 64}[size[0]], width
         assert side.region.right <= size[0]
         for tab in side.query(Tab):  # every tab label whole, inside the panel
-            assert side.region.x <= tab.region.x and tab.region.right <= side.region.right, tab.label_text
+            assert (
+                side.region.x <= tab.region.x and tab.region.right <= side.region.right
+            ), tab.label_text
         header = app.chat.query_one(LabHeader)
         line = header.render()
         assert "◷ 2026-01-05" in line.plain and line.cell_len <= header.content_region.width
         view = app.chat.query_one(TimelineView)
-        assert "classify" in shown_words(view)  # task names keep their room (the Gantt bars go first)
+        assert "classify" in shown_words(
+            view
+        )  # task names keep their room (the Gantt bars go first)

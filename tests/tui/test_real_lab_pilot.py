@@ -25,7 +25,9 @@ async def test_lead_qualification_chat_buttons_list_and_contacts(make_real_app):
         assert not app.chat.query_one(ErrorPanel).shown, app.chat.query_one(ErrorPanel).last
         business = [b for b in bubbles(app) if b.item.side == "business"]
         assert business and business[0].item.label.startswith("📋 template hello_world")
-        assert business[0].item.text.startswith("Welcome and congratulations")  # rendered from the registry
+        assert business[0].item.text.startswith(
+            "Welcome and congratulations"
+        )  # rendered from the registry
         assert any("Olá, Maria" in b.item.text for b in business)
         # tap a reply button by clicking it
         button_bubble = next(b for b in business if b.item.buttons)
@@ -71,14 +73,19 @@ async def test_late_message_reply_is_flagged_131047(make_real_app):
 
 
 async def test_edit_and_apply_a_prompt(make_real_app, project):
-    app = make_real_app(flow="whatsapp_agent", scripted=[{"match": ".*", "reply": "Olá! Como posso ajudar?"}])
+    app = make_real_app(
+        flow="whatsapp_agent", scripted=[{"match": ".*", "reply": "Olá! Como posso ajudar?"}]
+    )
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)
         await pilot.press("f2")
         await settle(pilot)
         screen = app.screen
         assert type(screen).__name__ == "PromptScreen"
-        assert {p.id for p in screen.variants} >= {"whatsapp_agent.default", "whatsapp_agent.concise"}
+        assert {p.id for p in screen.variants} >= {
+            "whatsapp_agent.default",
+            "whatsapp_agent.concise",
+        }
         editor = screen.editor
         editor.load_text(editor.text.rstrip("\n") + "\nSempre assine como Sol.\n")
         await settle(pilot)
@@ -87,15 +94,25 @@ async def test_edit_and_apply_a_prompt(make_real_app, project):
         assert "Sempre assine como Sol." in screen.current.path.read_text(encoding="utf-8")
         assert screen.active == screen.current.id
         assert app.lab.active_prompt == screen.current.id  # the session says which variant it runs
-        deployed = await app.lab.client.read_file(app.lab.namespace, "/prompts/whatsapp_agent.md") \
-            if hasattr(app.lab.client, "read_file") else None
+        deployed = (
+            await app.lab.client.read_file(app.lab.namespace, "/prompts/whatsapp_agent.md")
+            if hasattr(app.lab.client, "read_file")
+            else None
+        )
         if deployed is not None:
-            assert b"Sempre assine como Sol." in (deployed if isinstance(deployed, bytes) else deployed.encode())
+            assert b"Sempre assine como Sol." in (
+                deployed if isinstance(deployed, bytes) else deployed.encode()
+            )
         await pilot.press("escape")
         await send(pilot, "Oi, tudo bem?")  # scripted mode: the agent answers without any model
         business = [b for b in bubbles(app) if b.item.side == "business"]
-        assert any("Como posso ajudar" in b.item.text for b in business), [b.item for b in bubbles(app)]
-        assert app.lab.transcript.turns[-1].llm_calls and app.lab.transcript.turns[-1].llm_calls[0].mode == "scripted"
+        assert any("Como posso ajudar" in b.item.text for b in business), [
+            b.item for b in bubbles(app)
+        ]
+        assert (
+            app.lab.transcript.turns[-1].llm_calls
+            and app.lab.transcript.turns[-1].llm_calls[0].mode == "scripted"
+        )
 
 
 async def test_record_a_scenario_and_find_the_file(make_real_app, project):
@@ -107,7 +124,9 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         app.screen.query_one("#record-name").value = "Lead pede planos"
         await pilot.pause()
         hint = str(app.screen.query_one("#record-hint").render())
-        assert "scenarios/lead_qualification/lead_pede_planos.yaml" in hint  # where the recorder writes it
+        assert (
+            "scenarios/lead_qualification/lead_pede_planos.yaml" in hint
+        )  # where the recorder writes it
         await pilot.press("enter")
         await settle(pilot)
         assert app.chat.recording is not None
@@ -118,10 +137,14 @@ async def test_record_a_scenario_and_find_the_file(make_real_app, project):
         await pilot.press("f3")
         await settle(pilot)
         assert app.chat.recording is None
-        path = project / "scenarios" / "lead_qualification" / "lead_pede_planos.yaml"  # the flow's folder
+        path = (
+            project / "scenarios" / "lead_qualification" / "lead_pede_planos.yaml"
+        )  # the flow's folder
         assert path.exists()
         text = path.read_text(encoding="utf-8")
-        assert "Quero saber o preço" in text and "advance: 2h" in text and "Lead pede planos" in text
+        assert (
+            "Quero saber o preço" in text and "advance: 2h" in text and "Lead pede planos" in text
+        )
         from lab.scenarios.loader import load_scenario
 
         scenario = load_scenario(path)  # the file is a valid scenario
@@ -206,8 +229,17 @@ async def test_a_tui_recording_keeps_an_added_contact_and_replays(make_real_app,
     doc = yamlio.load(path)
     assert {"name": "Ana Lima", "wa_id": "5541999998888"} in doc["contacts"]
     # a switch is written before the next act done as that contact (a clock move is nobody's)
-    assert [next(iter(s)) for s in doc["steps"]] == ["contact", "user", "advance", "contact", "user"]
+    assert [next(iter(s)) for s in doc["steps"]] == [
+        "contact",
+        "user",
+        "advance",
+        "contact",
+        "user",
+    ]
     assert doc["steps"][0] == {"contact": "5541999998888"} and doc["steps"][3] == {"contact": MARIA}
     playback = await Player(project_dir=project).play(expand(load_scenario(path))[0])
-    assert playback.error is None and not playback.failures, (playback.error, [c.describe() for c in playback.failures])
+    assert playback.error is None and not playback.failures, (
+        playback.error,
+        [c.describe() for c in playback.failures],
+    )
     assert [t.contact for t in playback.transcript.turns] == ["5541999998888", MARIA]

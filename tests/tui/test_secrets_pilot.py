@@ -34,7 +34,9 @@ def _assert_masked(text: str, secrets: list[str]) -> None:
     assert MASK in text
 
 
-async def test_a_secret_a_flow_logs_never_reaches_the_tuis_logs_or_payloads(project: Path, monkeypatch):
+async def test_a_secret_a_flow_logs_never_reaches_the_tuis_logs_or_payloads(
+    project: Path, monkeypatch
+):
     from rich.console import Console
 
     from lab.config import load_settings
@@ -56,7 +58,9 @@ async def test_a_secret_a_flow_logs_never_reaches_the_tuis_logs_or_payloads(proj
         panel = app.screen.query_one(SidePanel)
         panel.active = "logs"
         await settle(pilot)
-        shown = "\n".join("".join(segment.text for segment in strip) for strip in panel.query_one(LogView).lines)
+        shown = "\n".join(
+            "".join(segment.text for segment in strip) for strip in panel.query_one(LogView).lines
+        )
         assert "token" in shown
         _assert_masked(shown, secrets)
         panel.active = "payloads"
@@ -83,7 +87,9 @@ async def test_a_served_labs_help_says_where_the_credentials_are_and_shows_none(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = load_settings(project, env={}, port=port)
-    app = WalabApp(lambda: Lab.open(settings, serve=True, clock_start=CLOCK), settings, clock_interval=0)
+    app = WalabApp(
+        lambda: Lab.open(settings, serve=True, clock_start=CLOCK), settings, clock_interval=0
+    )
     app.animation_level = "none"
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
         await opened(pilot)

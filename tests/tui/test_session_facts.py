@@ -10,12 +10,18 @@ from lab.tui.session import facts_of
 
 
 def lab(mode: str, store: CassetteStore | None) -> SimpleNamespace:
-    return SimpleNamespace(describe_target=lambda: "embedded", flow="company.whatsapp.whatsapp_agent",
-                           llm_mode=mode, gateway=SimpleNamespace(cassettes=store))
+    return SimpleNamespace(
+        describe_target=lambda: "embedded",
+        flow="company.whatsapp.whatsapp_agent",
+        llm_mode=mode,
+        gateway=SimpleNamespace(cassettes=store),
+    )
 
 
 def test_record_mode_names_the_cassette_it_writes(tmp_path: Path) -> None:
     store = CassetteStore(tmp_path / "scenarios")
-    assert facts_of(lab("record", store), None).records_to == str(tmp_path / "scenarios" / "recorded.cassette.yaml")
+    assert facts_of(lab("record", store), None).records_to == str(
+        tmp_path / "scenarios" / "recorded.cassette.yaml"
+    )
     assert facts_of(lab("replay", store), None).records_to is None
     assert facts_of(lab("live", None), None).records_to is None

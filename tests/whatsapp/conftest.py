@@ -82,8 +82,14 @@ def make_sandbox(business, clock, registry, sink):
     def make(**kw) -> GraphSandbox:
         kw.setdefault("webhook_url", "http://bot.test/webhook")
         kw.setdefault("http", httpx.AsyncClient(transport=httpx.ASGITransport(sink)))
-        sb = GraphSandbox(access_token=TOKEN, app_secret=SECRET, business=business, clock=clock,
-                          templates=registry, **kw)
+        sb = GraphSandbox(
+            access_token=TOKEN,
+            app_secret=SECRET,
+            business=business,
+            clock=clock,
+            templates=registry,
+            **kw,
+        )
         made.append(sb)
         return sb
 
@@ -99,7 +105,9 @@ def sandbox(make_sandbox) -> GraphSandbox:
 
 @pytest.fixture
 async def graph(sandbox):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(sandbox), base_url="http://graph.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(sandbox), base_url="http://graph.test"
+    ) as client:
         yield client
 
 
@@ -107,5 +115,3 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-

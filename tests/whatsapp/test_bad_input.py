@@ -47,18 +47,38 @@ def test_mutated_sends_only_ever_raise_graph_errors(registry):
             assert err.http_status in (400, 404) and err.message
 
 
-@pytest.mark.parametrize("path,method", [(SEND, "POST"), ("/v23.0/106540352242922/media", "POST"),
-                                          ("/notify/whatsapp", "POST"), ("/_lab/inbound", "POST"),
-                                          ("/_lab/faults", "POST"), ("/v23.0/106540352242922", "OPTIONS")])
+@pytest.mark.parametrize(
+    "path,method",
+    [
+        (SEND, "POST"),
+        ("/v23.0/106540352242922/media", "POST"),
+        ("/notify/whatsapp", "POST"),
+        ("/_lab/inbound", "POST"),
+        ("/_lab/faults", "POST"),
+        ("/v23.0/106540352242922", "OPTIONS"),
+    ],
+)
 async def test_garbage_bodies_get_metas_error_shape(graph, path, method):
     rng = random.Random(7)
     for _ in range(40):
         body = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
-        ctype = rng.choice(["application/json", "multipart/form-data; boundary=x", "text/plain", ""])
-        resp = await graph.request(method, path, content=body, headers=AUTH | {"content-type": ctype})
+        ctype = rng.choice(
+            ["application/json", "multipart/form-data; boundary=x", "text/plain", ""]
+        )
+        resp = await graph.request(
+            method, path, content=body, headers=AUTH | {"content-type": ctype}
+        )
         assert resp.status_code < 500, resp.text
         if resp.status_code >= 400:
             assert set(resp.json()["error"]) >= {"message", "type", "code", "fbtrace_id"}
-    ok = await graph.post(SEND, json={"messaging_product": "whatsapp", "to": "5511987654321", "type": "text",
-                                      "text": {"body": "ainda aqui"}}, headers=AUTH)
+    ok = await graph.post(
+        SEND,
+        json={
+            "messaging_product": "whatsapp",
+            "to": "5511987654321",
+            "type": "text",
+            "text": {"body": "ainda aqui"},
+        },
+        headers=AUTH,
+    )
     assert ok.status_code == 200

@@ -24,9 +24,15 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def test_options_from_flags_and_config_file(tmp_path):
     cfg = tmp_path / "sandbox.yaml"
-    cfg.write_text("version: 1\nport: 9999\nwebhook-url: http://127.0.0.1:5000/webhook\nstrict_window: true\n")
+    cfg.write_text(
+        "version: 1\nport: 9999\nwebhook-url: http://127.0.0.1:5000/webhook\nstrict_window: true\n"
+    )
     opts = cli._options(parse("--config", str(cfg), "--port", "9000"))
-    assert opts == {"port": 9000, "webhook_url": "http://127.0.0.1:5000/webhook", "strict_window": True}
+    assert opts == {
+        "port": 9000,
+        "webhook_url": "http://127.0.0.1:5000/webhook",
+        "strict_window": True,
+    }
 
 
 def test_unknown_config_option_names_the_file(tmp_path):
@@ -34,7 +40,11 @@ def test_unknown_config_option_names_the_file(tmp_path):
     cfg.write_text("colour: red\n")
     with pytest.raises(ConfigError) as info:
         cli._options(parse("--config", str(cfg)))
-    assert "colour" in info.value.what and info.value.where == str(cfg) and "known options" in info.value.fix
+    assert (
+        "colour" in info.value.what
+        and info.value.where == str(cfg)
+        and "known options" in info.value.fix
+    )
 
 
 def test_mask_never_shows_a_secret_in_full():
@@ -46,22 +56,49 @@ def test_mask_never_shows_a_secret_in_full():
 def test_walab_sandbox_serves_and_hides_secrets():
     port = free_port()
     token, secret = "EAAWcli-token-abcdefghijklmnop", "cli-app-secret-0123456789"
-    proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port), "--access-token", token,
-                             "--app-secret", secret, "--verify-token", "verify-cli-0123456789"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "sandbox",
+            "--port",
+            str(port),
+            "--access-token",
+            token,
+            "--app-secret",
+            secret,
+            "--verify-token",
+            "verify-cli-0123456789",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.time() + 15
         resp = None
         while time.time() < deadline:
             try:
-                resp = httpx.post(f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
-                                  json={"messaging_product": "whatsapp", "to": "5511987654321", "type": "template",
-                                        "template": {"name": "hello_world", "language": {"code": "en_US"}}},
-                                  headers={"Authorization": f"Bearer {token}"})
+                resp = httpx.post(
+                    f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
+                    json={
+                        "messaging_product": "whatsapp",
+                        "to": "5511987654321",
+                        "type": "template",
+                        "template": {"name": "hello_world", "language": {"code": "en_US"}},
+                    },
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)
-        assert resp is not None and resp.status_code == 200 and resp.json()["messages"][0]["id"].startswith("wamid.")
+        assert (
+            resp is not None
+            and resp.status_code == 200
+            and resp.json()["messages"][0]["id"].startswith("wamid.")
+        )
     finally:
         proc.terminate()
         out = proc.communicate(timeout=10)[0]
@@ -81,17 +118,28 @@ def test_generated_secrets_are_usable_but_never_printed(tmp_path):
     """Without given tokens the sandbox generates them: not on screen, but in a private env file."""
     port = free_port()
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("WALAB_")}
-    proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port)], cwd=tmp_path, env=env
-                            | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "sandbox", "--port", str(port)],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     env_file = tmp_path / ".walab" / "sandbox.env"
     try:
         deadline = time.time() + 15
         resp = None
         while time.time() < deadline:
             try:
-                values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-                resp = httpx.post(f"http://127.0.0.1:{port}/_lab/inbound", json={"from": "5511987654321", "text": "Oi"},
-                                  headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"})
+                values = dict(
+                    line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
+                )
+                resp = httpx.post(
+                    f"http://127.0.0.1:{port}/_lab/inbound",
+                    json={"from": "5511987654321", "text": "Oi"},
+                    headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"},
+                )
                 break
             except (httpx.ConnectError, FileNotFoundError, KeyError):
                 time.sleep(0.1)
@@ -110,22 +158,48 @@ def test_a_failed_handshake_says_how_to_fix_it():
     """QA P3-26: every failure of `--handshake` comes with a fix line."""
     url = "http://127.0.0.1:5000/webhook"
     assert cli.handshake_report(url, 200, cli.CHALLENGE) == ["  handshake: ok (HTTP 200)"]
-    cases = {(403, "Forbidden"): "--verify-token", (200, '{"ok": true}'): "hub.challenge",
-             (404, ""): "--webhook-url", (500, "boom"): "hub.challenge"}
+    cases = {
+        (403, "Forbidden"): "--verify-token",
+        (200, '{"ok": true}'): "hub.challenge",
+        (404, ""): "--webhook-url",
+        (500, "boom"): "hub.challenge",
+    }
     for (status, body), needle in cases.items():
         head, fix = cli.handshake_report(url, status, body)
-        assert head.startswith(f"  handshake: FAILED (HTTP {status})") and fix.startswith("  fix:") and needle in fix
+        assert (
+            head.startswith(f"  handshake: FAILED (HTTP {status})")
+            and fix.startswith("  fix:")
+            and needle in fix
+        )
     head, fix = cli.handshake_report(url, None, None, ConnectionRefusedError())
     assert "could not reach" in head and "start the bot" in fix
 
 
 def test_walab_sandbox_handshake_against_no_bot_prints_a_fix():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lab", "sandbox", "--port", str(port), "--handshake",
-                             "--webhook-url", f"http://127.0.0.1:{free_port()}/webhook",
-                             "--access-token", "EAAWhandshake-token-abcdefgh", "--app-secret", "handshake-secret-0123",
-                             "--verify-token", "verify-handshake-0123"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "sandbox",
+            "--port",
+            str(port),
+            "--handshake",
+            "--webhook-url",
+            f"http://127.0.0.1:{free_port()}/webhook",
+            "--access-token",
+            "EAAWhandshake-token-abcdefgh",
+            "--app-secret",
+            "handshake-secret-0123",
+            "--verify-token",
+            "verify-handshake-0123",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     try:
         deadline = time.time() + 20

@@ -38,8 +38,13 @@ def live(registry):
     from lab.clock import VirtualClock
     from lab.config import Business
 
-    sb = GraphSandbox(access_token=TOKEN, app_secret=SECRET, business=Business(),
-                      clock=VirtualClock(datetime(2026, 11, 27, 12, tzinfo=timezone.utc)), templates=registry)
+    sb = GraphSandbox(
+        access_token=TOKEN,
+        app_secret=SECRET,
+        business=Business(),
+        clock=VirtualClock(datetime(2026, 11, 27, 12, tzinfo=timezone.utc)),
+        templates=registry,
+    )
     sb.note_inbound(MARIA.wa_id, name=MARIA.name)
     with LoopbackServer(sb) as server:
         server.sandbox = sb
@@ -47,8 +52,12 @@ def live(registry):
 
 
 def client(live, token: str = TOKEN, version: str = "23.0") -> WhatsApp:
-    return WhatsApp(phone_id="106540352242922", token=token, api_version=version,
-                    session=httpx.Client(transport=ToSandbox(live.port)))
+    return WhatsApp(
+        phone_id="106540352242922",
+        token=token,
+        api_version=version,
+        session=httpx.Client(transport=ToSandbox(live.port)),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,31 +68,76 @@ def wa(live) -> WhatsApp:
 INBOUND = IdFactory("pywa-test").inbound_wamid(TO)
 
 SENDS = {
-    "text": lambda wa: wa.send_message(TO, "Olá Maria! Sua simulação está pronta ☀️ https://solarsul.example", preview_url=True),
+    "text": lambda wa: wa.send_message(
+        TO, "Olá Maria! Sua simulação está pronta ☀️ https://solarsul.example", preview_url=True
+    ),
     "reply": lambda wa: wa.send_message(TO, "Respondendo", reply_to_message_id=INBOUND),
-    "buttons": lambda wa: wa.send_message(TO, "Qual o tipo de imóvel?", header="Energia solar", footer="Solar Sul",
-                                          buttons=[pt.Button("Casa", "casa"), pt.Button("Empresa", "empresa"),
-                                                   pt.Button("Rural", "rural")]),
-    "list": lambda wa: wa.send_message(TO, "Escolha a faixa da conta", buttons=pt.SectionList("Ver faixas", sections=[
-        pt.Section("Residencial", rows=[pt.SectionRow("Até R$ 300", "r1", "conta baixa"), pt.SectionRow("Acima de R$ 300", "r2")]),
-        pt.Section("Empresa", rows=[pt.SectionRow("Comercial", "c1")])])),
-    "cta_url": lambda wa: wa.send_message(TO, "Veja a simulação", buttons=pt.URLButton("Abrir", "https://solarsul.example/s")),
+    "buttons": lambda wa: wa.send_message(
+        TO,
+        "Qual o tipo de imóvel?",
+        header="Energia solar",
+        footer="Solar Sul",
+        buttons=[
+            pt.Button("Casa", "casa"),
+            pt.Button("Empresa", "empresa"),
+            pt.Button("Rural", "rural"),
+        ],
+    ),
+    "list": lambda wa: wa.send_message(
+        TO,
+        "Escolha a faixa da conta",
+        buttons=pt.SectionList(
+            "Ver faixas",
+            sections=[
+                pt.Section(
+                    "Residencial",
+                    rows=[
+                        pt.SectionRow("Até R$ 300", "r1", "conta baixa"),
+                        pt.SectionRow("Acima de R$ 300", "r2"),
+                    ],
+                ),
+                pt.Section("Empresa", rows=[pt.SectionRow("Comercial", "c1")]),
+            ],
+        ),
+    ),
+    "cta_url": lambda wa: wa.send_message(
+        TO, "Veja a simulação", buttons=pt.URLButton("Abrir", "https://solarsul.example/s")
+    ),
     "location_request": lambda wa: wa.request_location(TO, "Onde fica o imóvel?"),
-    "image": lambda wa: wa.send_image(TO, "https://solarsul.example/painel.jpg", caption="Painel instalado"),
+    "image": lambda wa: wa.send_image(
+        TO, "https://solarsul.example/painel.jpg", caption="Painel instalado"
+    ),
     "audio": lambda wa: wa.send_audio(TO, "https://solarsul.example/a.mp3"),
     "voice": lambda wa: wa.send_voice(TO, "https://solarsul.example/a.ogg"),
     "video": lambda wa: wa.send_video(TO, "https://solarsul.example/v.mp4", caption="Instalação"),
-    "document": lambda wa: wa.send_document(TO, "https://solarsul.example/p.pdf", filename="proposta.pdf", caption="Proposta"),
+    "document": lambda wa: wa.send_document(
+        TO, "https://solarsul.example/p.pdf", filename="proposta.pdf", caption="Proposta"
+    ),
     "sticker": lambda wa: wa.send_sticker(TO, "https://solarsul.example/s.webp"),
     "reaction": lambda wa: wa.send_reaction(TO, "👍", INBOUND),
     "remove_reaction": lambda wa: wa.remove_reaction(TO, INBOUND),
-    "location": lambda wa: wa.send_location(TO, -23.5505, -46.6333, "Solar Sul", "Av. Paulista, 1000"),
-    "contact": lambda wa: wa.send_contact(TO, pt.Contact(name=pt.Contact.Name(formatted_name="Solar Sul Vendas", first_name="Solar"),
-                                                         phones=[pt.Contact.Phone(phone="+55 11 4000-0000", type="WORK")])),
-    "template": lambda wa: wa.send_template(TO, "prosseguir_com_solicitacao", TemplateLanguage.PORTUGUESE_BR,
-                                            params=[BodyText.params("Maria", "energia solar"),
-                                                    QuickReplyButton.params(callback_data="continuar", index=0)]),
-    "template hello_world": lambda wa: wa.send_template(TO, "hello_world", TemplateLanguage.ENGLISH_US),
+    "location": lambda wa: wa.send_location(
+        TO, -23.5505, -46.6333, "Solar Sul", "Av. Paulista, 1000"
+    ),
+    "contact": lambda wa: wa.send_contact(
+        TO,
+        pt.Contact(
+            name=pt.Contact.Name(formatted_name="Solar Sul Vendas", first_name="Solar"),
+            phones=[pt.Contact.Phone(phone="+55 11 4000-0000", type="WORK")],
+        ),
+    ),
+    "template": lambda wa: wa.send_template(
+        TO,
+        "prosseguir_com_solicitacao",
+        TemplateLanguage.PORTUGUESE_BR,
+        params=[
+            BodyText.params("Maria", "energia solar"),
+            QuickReplyButton.params(callback_data="continuar", index=0),
+        ],
+    ),
+    "template hello_world": lambda wa: wa.send_template(
+        TO, "hello_world", TemplateLanguage.ENGLISH_US
+    ),
 }
 
 
@@ -116,21 +170,68 @@ def test_phone_number(wa):
     assert phone.id == "106540352242922" and phone.verified_name == "Solar Sul Energia"
 
 
-@pytest.mark.parametrize("call,error,code", [
-    (lambda wa: wa.send_message(TO, "x" * 4097), errors.WhatsAppError, 100),
-    (lambda wa: wa.send_message(TO, "Escolha", buttons=[pt.Button(f"Opção {i}", f"o{i}") for i in range(4)]),
-     errors.InvalidParameter, 131009),
-    (lambda wa: wa.send_message(TO, "Escolha", buttons=[pt.Button("Um título longo demais aqui", "x")]),
-     errors.InvalidParameter, 131009),
-    (lambda wa: wa.send_message(TO, "Lista", buttons=pt.SectionList("Ver", sections=[
-        pt.Section("S", rows=[pt.SectionRow(f"Linha {i}", f"l{i}") for i in range(11)])])), errors.InvalidParameter, 131009),
-    (lambda wa: wa.send_template(TO, "nao_existe", TemplateLanguage.PORTUGUESE_BR), errors.TemplateNotExists, 132001),
-    (lambda wa: wa.send_template(TO, "prosseguir_com_solicitacao", TemplateLanguage.PORTUGUESE_BR,
-                                 params=[BodyText.params("Maria")]), errors.TemplateParamCountMismatch, 132000),
-    (lambda wa: wa.send_template(TO, "promocao_inverno", TemplateLanguage.PORTUGUESE_BR, params=[BodyText.params("x")]),
-     errors.TemplatePaused, 132015),
-    (lambda wa: wa.get_media_url("123456"), errors.WhatsAppError, 100),
-])
+@pytest.mark.parametrize(
+    "call,error,code",
+    [
+        (lambda wa: wa.send_message(TO, "x" * 4097), errors.WhatsAppError, 100),
+        (
+            lambda wa: wa.send_message(
+                TO, "Escolha", buttons=[pt.Button(f"Opção {i}", f"o{i}") for i in range(4)]
+            ),
+            errors.InvalidParameter,
+            131009,
+        ),
+        (
+            lambda wa: wa.send_message(
+                TO, "Escolha", buttons=[pt.Button("Um título longo demais aqui", "x")]
+            ),
+            errors.InvalidParameter,
+            131009,
+        ),
+        (
+            lambda wa: wa.send_message(
+                TO,
+                "Lista",
+                buttons=pt.SectionList(
+                    "Ver",
+                    sections=[
+                        pt.Section(
+                            "S", rows=[pt.SectionRow(f"Linha {i}", f"l{i}") for i in range(11)]
+                        )
+                    ],
+                ),
+            ),
+            errors.InvalidParameter,
+            131009,
+        ),
+        (
+            lambda wa: wa.send_template(TO, "nao_existe", TemplateLanguage.PORTUGUESE_BR),
+            errors.TemplateNotExists,
+            132001,
+        ),
+        (
+            lambda wa: wa.send_template(
+                TO,
+                "prosseguir_com_solicitacao",
+                TemplateLanguage.PORTUGUESE_BR,
+                params=[BodyText.params("Maria")],
+            ),
+            errors.TemplateParamCountMismatch,
+            132000,
+        ),
+        (
+            lambda wa: wa.send_template(
+                TO,
+                "promocao_inverno",
+                TemplateLanguage.PORTUGUESE_BR,
+                params=[BodyText.params("x")],
+            ),
+            errors.TemplatePaused,
+            132015,
+        ),
+        (lambda wa: wa.get_media_url("123456"), errors.WhatsAppError, 100),
+    ],
+)
 def test_meta_errors_become_pywa_errors(wa, call, error, code):
     with pytest.raises(error) as info:
         call(wa)
@@ -144,7 +245,11 @@ def test_bad_token(live):
 
 
 def test_unknown_phone_number_id(live):
-    bad = WhatsApp(phone_id="999999999999999", token=TOKEN, session=httpx.Client(transport=ToSandbox(live.port)))
+    bad = WhatsApp(
+        phone_id="999999999999999",
+        token=TOKEN,
+        session=httpx.Client(transport=ToSandbox(live.port)),
+    )
     with pytest.raises(errors.WhatsAppError) as info:
         bad.send_message(TO, "x")
     assert info.value.code == 100 and info.value.subcode == 33

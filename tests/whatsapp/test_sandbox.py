@@ -13,12 +13,31 @@ from lab.server import LabServer
 
 from .conftest import AUTH, MARIA, SEND
 
-TEXT = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": MARIA.wa_id, "type": "text",
-        "text": {"body": "Olá Maria! ☀️"}}
-TEMPLATE = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "template",
-            "template": {"name": "prosseguir_com_solicitacao", "language": {"code": "pt_BR"},
-                         "components": [{"type": "body", "parameters": [{"type": "text", "text": "Maria"},
-                                                                        {"type": "text", "text": "energia solar"}]}]}}
+TEXT = {
+    "messaging_product": "whatsapp",
+    "recipient_type": "individual",
+    "to": MARIA.wa_id,
+    "type": "text",
+    "text": {"body": "Olá Maria! ☀️"},
+}
+TEMPLATE = {
+    "messaging_product": "whatsapp",
+    "to": MARIA.wa_id,
+    "type": "template",
+    "template": {
+        "name": "prosseguir_com_solicitacao",
+        "language": {"code": "pt_BR"},
+        "components": [
+            {
+                "type": "body",
+                "parameters": [
+                    {"type": "text", "text": "Maria"},
+                    {"type": "text", "text": "energia solar"},
+                ],
+            }
+        ],
+    },
+}
 
 
 def error_of(resp: httpx.Response) -> dict:
@@ -32,8 +51,11 @@ async def test_text_send_answers_metas_envelope_and_is_captured(graph, sandbox):
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/json")
     data = resp.json()
     wamid = data["messages"][0]["id"]
-    assert data == {"messaging_product": "whatsapp", "contacts": [{"input": MARIA.wa_id, "wa_id": MARIA.wa_id}],
-                    "messages": [{"id": wamid}]}
+    assert data == {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": MARIA.wa_id, "wa_id": MARIA.wa_id}],
+        "messages": [{"id": wamid}],
+    }
     assert wamid.startswith("wamid.")
     [cap] = sandbox.thread(MARIA.wa_id)
     assert (cap.wamid, cap.type, cap.verdict.ok, cap.via) == (wamid, "text", True, "graph")
@@ -52,13 +74,22 @@ async def test_template_answer_has_message_status(graph, sandbox):
     resp = await graph.post(SEND, json=TEMPLATE, headers=AUTH)
     assert resp.json()["messages"][0]["message_status"] == "accepted"
     cap = sandbox.thread(MARIA.wa_id)[-1]
-    assert (cap.pricing_category, cap.billable) == ("utility", False)  # utility inside the window is free
+    assert (cap.pricing_category, cap.billable) == (
+        "utility",
+        False,
+    )  # utility inside the window is free
 
 
-@pytest.mark.parametrize("headers,message", [
-    ({}, "An active access token must be used to query information about the current user."),
-    ({"Authorization": "Bearer wrong"}, "Invalid OAuth access token - Cannot parse access token"),
-])
+@pytest.mark.parametrize(
+    "headers,message",
+    [
+        ({}, "An active access token must be used to query information about the current user."),
+        (
+            {"Authorization": "Bearer wrong"},
+            "Invalid OAuth access token - Cannot parse access token",
+        ),
+    ],
+)
 async def test_bad_token_is_190(graph, headers, message):
     resp = await graph.post(SEND, json=TEXT, headers=headers)
     assert resp.status_code == 401
@@ -72,18 +103,41 @@ async def test_unknown_phone_number_id_is_100_subcode_33(graph):
     assert resp.status_code == 400
     err = error_of(resp)
     assert (err["code"], err["error_subcode"], err["type"]) == (100, 33, "GraphMethodException")
-    assert err["message"].startswith("Unsupported post request. Object with ID '999999999999999' does not exist")
+    assert err["message"].startswith(
+        "Unsupported post request. Object with ID '999999999999999' does not exist"
+    )
 
 
-@pytest.mark.parametrize("content,headers,details", [
-    (b"{not json", {"content-type": "application/json"}, "The request body is not valid JSON"),
-    (json.dumps(TEXT).encode(), {"content-type": "text/plain"}, "Content-Type must be application/json."),
-    (b"", {"content-type": "application/json"}, "The request body is not valid JSON"),
-    (b"[1, 2]", {"content-type": "application/json"}, "The request body must be a JSON object."),
-    (json.dumps(TEXT | {"colour": "red"}).encode(), {"content-type": "application/json"}, 'Unexpected key "colour"'),
-    (b"x" * (1024 * 1024 + 1), {"content-type": "application/json"}, "exceeds the limit of 1048576 bytes"),
-])
-async def test_bad_input_gets_metas_error_and_the_sandbox_keeps_serving(graph, content, headers, details):
+@pytest.mark.parametrize(
+    "content,headers,details",
+    [
+        (b"{not json", {"content-type": "application/json"}, "The request body is not valid JSON"),
+        (
+            json.dumps(TEXT).encode(),
+            {"content-type": "text/plain"},
+            "Content-Type must be application/json.",
+        ),
+        (b"", {"content-type": "application/json"}, "The request body is not valid JSON"),
+        (
+            b"[1, 2]",
+            {"content-type": "application/json"},
+            "The request body must be a JSON object.",
+        ),
+        (
+            json.dumps(TEXT | {"colour": "red"}).encode(),
+            {"content-type": "application/json"},
+            'Unexpected key "colour"',
+        ),
+        (
+            b"x" * (1024 * 1024 + 1),
+            {"content-type": "application/json"},
+            "exceeds the limit of 1048576 bytes",
+        ),
+    ],
+)
+async def test_bad_input_gets_metas_error_and_the_sandbox_keeps_serving(
+    graph, content, headers, details
+):
     resp = await graph.post(SEND, content=content, headers=AUTH | headers)
     assert resp.status_code == 400
     err = error_of(resp)
@@ -96,8 +150,12 @@ async def test_streamed_huge_body_without_length_is_refused(graph):
         for _ in range(20):
             yield b"x" * 100_000
 
-    resp = await graph.post(SEND, content=chunks(), headers=AUTH | {"content-type": "application/json"})
-    assert resp.status_code == 400 and "exceeds the limit" in error_of(resp)["error_data"]["details"]
+    resp = await graph.post(
+        SEND, content=chunks(), headers=AUTH | {"content-type": "application/json"}
+    )
+    assert (
+        resp.status_code == 400 and "exceeds the limit" in error_of(resp)["error_data"]["details"]
+    )
 
 
 async def test_rejected_sends_are_captured_with_their_verdict(graph, sandbox):
@@ -113,13 +171,20 @@ async def test_window_closed_is_accepted_then_failed_131047(graph, sandbox, sink
     resp = await graph.post(SEND, json=TEXT, headers=AUTH)
     assert resp.status_code == 200 and resp.json()["messages"][0]["id"]
     cap = sandbox.thread(MARIA.wa_id)[-1]
-    assert (cap.verdict.ok, cap.verdict.asynchronous, cap.verdict.code, cap.state) == (False, True, 131047, "failed")
+    assert (cap.verdict.ok, cap.verdict.asynchronous, cap.verdict.code, cap.state) == (
+        False,
+        True,
+        131047,
+        "failed",
+    )
     await sandbox.drain()
     [status] = sink.statuses()
     assert status["status"] == "failed" and status["errors"][0]["code"] == 131047
     assert status["errors"][0]["title"] == "Re-engagement message"
     body = json.loads(sink.posts[0][0])
-    assert "contacts" not in body["entry"][0]["changes"][0]["value"]  # failed statuses carry no contacts
+    assert (
+        "contacts" not in body["entry"][0]["changes"][0]["value"]
+    )  # failed statuses carry no contacts
 
 
 async def test_template_outside_window_is_billable(graph, sandbox, clock):
@@ -136,7 +201,9 @@ async def test_strict_window_rejects_synchronously(make_sandbox, clock):
         assert resp.status_code == 400
         err = error_of(resp)
         assert (err["code"], err["message"]) == (131047, "(#131047) Re-engagement message")
-        assert err["error_data"]["details"].startswith("Message failed to send because more than 24 hours")
+        assert err["error_data"]["details"].startswith(
+            "Message failed to send because more than 24 hours"
+        )
         sb.note_inbound(MARIA.wa_id)
         assert (await graph.post(SEND, json=TEXT, headers=AUTH)).status_code == 200
 
@@ -148,12 +215,23 @@ async def test_status_webhooks_one_per_post_at_chat_pace(graph, sandbox, sink):
     statuses = sink.statuses()
     assert [s["status"] for s in statuses] == ["sent", "delivered"] * 3
     assert len(sink.posts) == 6  # bot libraries read only the first status of a webhook
-    assert all(s["pricing"] == {"billable": False, "pricing_model": "PMP", "type": "free_customer_service",
-                                "category": "service"} for s in statuses)
+    assert all(
+        s["pricing"]
+        == {
+            "billable": False,
+            "pricing_model": "PMP",
+            "type": "free_customer_service",
+            "category": "service",
+        }
+        for s in statuses
+    )
     body, headers = sink.posts[0]
     assert headers["user-agent"] == "facebookexternalua" and body.isascii()
     value = json.loads(body)["entry"][0]["changes"][0]["value"]
-    assert value["contacts"][0]["wa_id"] == MARIA.wa_id and value["contacts"][0]["profile"]["name"] == "Maria Souza"
+    assert (
+        value["contacts"][0]["wa_id"] == MARIA.wa_id
+        and value["contacts"][0]["profile"]["name"] == "Maria Souza"
+    )
 
 
 async def test_a_backlog_of_statuses_is_batched(graph, sandbox, sink):
@@ -168,7 +246,12 @@ async def test_a_backlog_of_statuses_is_batched(graph, sandbox, sink):
 
 async def test_read_by_the_user_and_played_voice_notes(graph, sandbox, sink):
     await graph.post(SEND, json=TEXT, headers=AUTH)
-    voice = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "audio", "audio": {"id": "1", "voice": True}}
+    voice = {
+        "messaging_product": "whatsapp",
+        "to": MARIA.wa_id,
+        "type": "audio",
+        "audio": {"id": "1", "voice": True},
+    }
     await graph.post(SEND, json=voice, headers=AUTH)
     assert sandbox.read(MARIA.wa_id) == 2
     await sandbox.drain()
@@ -181,7 +264,12 @@ async def test_read_by_the_user_and_played_voice_notes(graph, sandbox, sink):
 
 async def test_reactions_only_get_sent(graph, sandbox):
     w = (await graph.post(SEND, json=TEXT, headers=AUTH)).json()["messages"][0]["id"]
-    react = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "reaction", "reaction": {"message_id": w, "emoji": "👍"}}
+    react = {
+        "messaging_product": "whatsapp",
+        "to": MARIA.wa_id,
+        "type": "reaction",
+        "reaction": {"message_id": w, "emoji": "👍"},
+    }
     await graph.post(SEND, json=react, headers=AUTH)
     assert [s.status for s in sandbox.thread(MARIA.wa_id)[-1].statuses] == ["sent"]
 
@@ -191,14 +279,21 @@ async def test_mark_as_read_and_typing(graph, sandbox, sink, business, clock):
 
     inbound = InboundBuilder(business, clock).text(MARIA, "Oi").wamid
     for extra in ({}, {"typing_indicator": {"type": "text"}}):
-        resp = await graph.post(SEND, json={"messaging_product": "whatsapp", "status": "read", "message_id": inbound} | extra,
-                                headers=AUTH)
+        resp = await graph.post(
+            SEND,
+            json={"messaging_product": "whatsapp", "status": "read", "message_id": inbound} | extra,
+            headers=AUTH,
+        )
         assert (resp.status_code, resp.json()) == (200, {"success": True})
     assert [c.type for c in sandbox.thread(MARIA.wa_id)] == ["read", "typing"]
     await sandbox.drain()
     assert sink.posts == []  # the business's read receipts produce no webhook
     ours = (await graph.post(SEND, json=TEXT, headers=AUTH)).json()["messages"][0]["id"]
-    resp = await graph.post(SEND, json={"messaging_product": "whatsapp", "status": "read", "message_id": ours}, headers=AUTH)
+    resp = await graph.post(
+        SEND,
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": ours},
+        headers=AUTH,
+    )
     assert resp.status_code == 400 and error_of(resp)["code"] == 100
 
 
@@ -208,9 +303,16 @@ async def test_statuses_switched_off(make_sandbox, sink):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(sb), base_url="http://g") as graph:
         await graph.post(SEND, json=TEXT, headers=AUTH)
         await sb.drain()
-        assert sink.posts == [] and [s.status for s in sb.thread(MARIA.wa_id)[0].statuses] == ["sent", "delivered"]
-        inbound = await graph.post("/_lab/inbound", json={"from": MARIA.wa_id, "text": "oi"}, headers=AUTH)
-        assert inbound.json()["posted"] is True and len(sink.posts) == 1  # the bot still gets user messages
+        assert sink.posts == [] and [s.status for s in sb.thread(MARIA.wa_id)[0].statuses] == [
+            "sent",
+            "delivered",
+        ]
+        inbound = await graph.post(
+            "/_lab/inbound", json={"from": MARIA.wa_id, "text": "oi"}, headers=AUTH
+        )
+        assert (
+            inbound.json()["posted"] is True and len(sink.posts) == 1
+        )  # the bot still gets user messages
 
 
 async def test_bot_errors_on_status_webhooks_are_retried(make_sandbox, sink, monkeypatch):
@@ -225,18 +327,26 @@ async def test_bot_errors_on_status_webhooks_are_retried(make_sandbox, sink, mon
     import asyncio
 
     await asyncio.sleep(0.2)
-    assert len(sink.posts) == 6 and sb.dispatcher.failures == 2 and sb.dispatcher.last_error == "HTTP 500"
+    assert (
+        len(sink.posts) == 6
+        and sb.dispatcher.failures == 2
+        and sb.dispatcher.last_error == "HTTP 500"
+    )
 
 
 async def test_thread_captured_since_and_subscribe(graph, sandbox):
     events = []
-    unsubscribe = sandbox.subscribe(lambda cap, status: events.append((cap.seq, status.status if status else "captured")))
+    unsubscribe = sandbox.subscribe(
+        lambda cap, status: events.append((cap.seq, status.status if status else "captured"))
+    )
     await graph.post(SEND, json=TEXT, headers=AUTH)
     seq = sandbox.last_seq
     await graph.post(SEND, json=TEXT | {"to": "5521998765432"}, headers=AUTH)
     assert events[:3] == [(1, "captured"), (1, "sent"), (1, "delivered")]
     since = sandbox.captured_since(seq)
-    assert [c.to for c in since] == ["5521998765432"] and since[0].state == "failed"  # no window with João
+    assert [c.to for c in since] == ["5521998765432"] and since[
+        0
+    ].state == "failed"  # no window with João
     unsubscribe()
     await graph.post(SEND, json=TEXT, headers=AUTH)
     assert len(events) == 5  # nothing after unsubscribing
@@ -255,7 +365,10 @@ async def test_history_is_bounded(make_sandbox):
 
 async def test_phone_number_and_templates_endpoints(graph):
     resp = await graph.get("/v23.0/106540352242922", headers=AUTH)
-    assert resp.json()["id"] == "106540352242922" and resp.json()["display_phone_number"] == "15550783881"
+    assert (
+        resp.json()["id"] == "106540352242922"
+        and resp.json()["display_phone_number"] == "15550783881"
+    )
     resp = await graph.get("/v23.0/102290129340398/message_templates", headers=AUTH)
     names = {t["name"] for t in resp.json()["data"]}
     assert {"hello_world", "prosseguir_com_solicitacao"} <= names
@@ -263,7 +376,11 @@ async def test_phone_number_and_templates_endpoints(graph):
 
 
 async def test_unknown_paths_are_2500(graph):
-    for method, path in (("GET", "/nope"), ("POST", "/v23.0/x/y/z"), ("GET", "/23.0/106540352242922")):
+    for method, path in (
+        ("GET", "/nope"),
+        ("POST", "/v23.0/x/y/z"),
+        ("GET", "/23.0/106540352242922"),
+    ):
         resp = await graph.request(method, path, headers=AUTH)
         assert resp.status_code == 400
         err = error_of(resp)
@@ -272,10 +389,16 @@ async def test_unknown_paths_are_2500(graph):
 
 async def test_mounted_in_the_lab_server(sandbox):
     server = LabServer({"/graph": sandbox})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(server), base_url="http://lab") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(server), base_url="http://lab"
+    ) as client:
         assert (await client.post("/graph" + SEND, json=TEXT, headers=AUTH)).status_code == 200
-        up = await client.post("/graph/v23.0/106540352242922/media", headers=AUTH,
-                               data={"messaging_product": "whatsapp"}, files={"file": ("a.png", b"png", "image/png")})
+        up = await client.post(
+            "/graph/v23.0/106540352242922/media",
+            headers=AUTH,
+            data={"messaging_product": "whatsapp"},
+            files={"file": ("a.png", b"png", "image/png")},
+        )
         info = await client.get(f"/graph/v23.0/{up.json()['id']}", headers=AUTH)
         assert info.json()["url"].startswith("http://lab/graph/media/download/")
         assert (await client.get(info.json()["url"], headers=AUTH)).content == b"png"
@@ -283,15 +406,38 @@ async def test_mounted_in_the_lab_server(sandbox):
 
 async def test_free_entry_point_window_after_an_ad(graph, sandbox, sink):
     sandbox.note_inbound(MARIA.wa_id, entry_point=True)  # the user came from a click-to-WhatsApp ad
-    marketing = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "template",
-                 "template": {"name": "oferta_energia_solar", "language": {"code": "pt_BR"}, "components": [
-                     {"type": "body", "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "30"}]},
-                     {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "m1"}]}]}}
+    marketing = {
+        "messaging_product": "whatsapp",
+        "to": MARIA.wa_id,
+        "type": "template",
+        "template": {
+            "name": "oferta_energia_solar",
+            "language": {"code": "pt_BR"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Maria"},
+                        {"type": "text", "text": "30"},
+                    ],
+                },
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": [{"type": "text", "text": "m1"}],
+                },
+            ],
+        },
+    }
     assert (await graph.post(SEND, json=marketing, headers=AUTH)).status_code == 200
     cap = sandbox.thread(MARIA.wa_id)[-1]
     assert (cap.pricing_category, cap.billable) == ("marketing", False)
     await sandbox.drain()
     sent, delivered = sink.statuses()
     assert sent["pricing"]["type"] == "free_entry_point"
-    assert sent["conversation"]["origin"] == {"type": "referral_conversion"} and "expiration_timestamp" in sent["conversation"]
+    assert (
+        sent["conversation"]["origin"] == {"type": "referral_conversion"}
+        and "expiration_timestamp" in sent["conversation"]
+    )
     assert "expiration_timestamp" not in delivered["conversation"]

@@ -19,13 +19,23 @@ def test_serialisation_escapes_non_ascii_with_lowercase_hex():
     body = serialize({"text": {"body": "Olá, ação 🎉"}})
     assert body == b'{"text":{"body":"Ol\\u00e1, a\\u00e7\\u00e3o \\ud83c\\udf89"}}'
     assert body.isascii()
-    assert body == json.dumps({"text": {"body": "Olá, ação 🎉"}}, ensure_ascii=True, separators=(",", ":")).encode()
+    assert (
+        body
+        == json.dumps(
+            {"text": {"body": "Olá, ação 🎉"}}, ensure_ascii=True, separators=(",", ":")
+        ).encode()
+    )
 
 
-@pytest.mark.parametrize("value", ["plain", "del\x7fchar", "ctrl\x01\n\t", "quote\"back\\slash", "ção", "😮", 1.5, None, True])
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "del\x7fchar", "ctrl\x01\n\t", 'quote"back\\slash', "ção", "😮", 1.5, None, True],
+)
 def test_serialisation_equals_json_dumps_ensure_ascii(value):
     payload = {"a": value, "b": [value, {"c": value}]}
-    assert serialize(payload) == json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
+    assert (
+        serialize(payload) == json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
+    )
 
 
 def test_signature_is_lowercase_hex_hmac_of_the_exact_bytes():
@@ -41,8 +51,11 @@ def test_signature_is_lowercase_hex_hmac_of_the_exact_bytes():
 
 def test_headers_are_metas():
     body = b"{}"
-    assert headers(body, SECRET) == {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
-                                     "X-Hub-Signature-256": signature(body, SECRET)}
+    assert headers(body, SECRET) == {
+        "Content-Type": "application/json",
+        "User-Agent": "facebookexternalua",
+        "X-Hub-Signature-256": signature(body, SECRET),
+    }
 
 
 async def test_poster_posts_bytes_unchanged_with_duplicates(business, clock):
@@ -80,4 +93,6 @@ async def test_handshake_client_call():
 
 def test_signed_webhook_of_payload():
     hook = SignedWebhook.of({"a": "é"}, SECRET)
-    assert hook.body == b'{"a":"\\u00e9"}' and verify(hook.body, hook.headers["X-Hub-Signature-256"], SECRET)
+    assert hook.body == b'{"a":"\\u00e9"}' and verify(
+        hook.body, hook.headers["X-Hub-Signature-256"], SECRET
+    )

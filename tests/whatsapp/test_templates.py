@@ -25,24 +25,53 @@ def test_packaged_and_project_templates():
 
 def test_project_file_overrides_and_extra_file(tmp_path: Path):
     (tmp_path / "templates.yaml").write_text(
-        "version: 1\ntemplates:\n  - name: hello_world\n    language: en_US\n    category: marketing\n    body: Oi {{1}}\n")
+        "version: 1\ntemplates:\n  - name: hello_world\n    language: en_US\n    category: marketing\n    body: Oi {{1}}\n"
+    )
     extra = tmp_path / "more.yaml"
-    extra.write_text("templates:\n  - {name: lembrete, language: pt_BR, category: utility, body: 'Lembrete {{1}}'}\n")
+    extra.write_text(
+        "templates:\n  - {name: lembrete, language: pt_BR, category: utility, body: 'Lembrete {{1}}'}\n"
+    )
     reg = TemplateRegistry.load(tmp_path, extra=extra)
     assert reg.get("hello_world", "en_US").category == "marketing"
     assert reg.get("lembrete", "pt_BR").render("body", ["amanhã"]) == "Lembrete amanhã"
 
 
-@pytest.mark.parametrize("text,what,line", [
-    ("templates:\n  - name: ok\n    category: utility\n    body: x\n  - name: Bad-Name\n    category: utility\n    body: x\n",
-     "template #2: name 'Bad-Name' is not valid", 5),
-    ("templates:\n  - name: a\n    category: promo\n    body: x\n", "category 'promo' is not one of", 2),
-    ("templates:\n  - name: a\n    category: utility\n", "needs a body text", 2),
-    ("templates:\n  - name: a\n    category: utility\n    body: x\n    colour: red\n", "unknown key(s) colour", 2),
-    ("templates:\n  - name: a\n    category: utility\n    body: '{{1}} {{nome}}'\n", "mixes positional", 2),
-    ("templates:\n  - name: a\n    category: utility\n    status: LIVE\n    body: x\n", "status 'LIVE' is not one of", 2),
-    ("templates:\n  - name: a\n    category: utility\n    body: x\n    buttons: [{type: link}]\n", "button", 2),
-])
+@pytest.mark.parametrize(
+    "text,what,line",
+    [
+        (
+            "templates:\n  - name: ok\n    category: utility\n    body: x\n  - name: Bad-Name\n    category: utility\n    body: x\n",
+            "template #2: name 'Bad-Name' is not valid",
+            5,
+        ),
+        (
+            "templates:\n  - name: a\n    category: promo\n    body: x\n",
+            "category 'promo' is not one of",
+            2,
+        ),
+        ("templates:\n  - name: a\n    category: utility\n", "needs a body text", 2),
+        (
+            "templates:\n  - name: a\n    category: utility\n    body: x\n    colour: red\n",
+            "unknown key(s) colour",
+            2,
+        ),
+        (
+            "templates:\n  - name: a\n    category: utility\n    body: '{{1}} {{nome}}'\n",
+            "mixes positional",
+            2,
+        ),
+        (
+            "templates:\n  - name: a\n    category: utility\n    status: LIVE\n    body: x\n",
+            "status 'LIVE' is not one of",
+            2,
+        ),
+        (
+            "templates:\n  - name: a\n    category: utility\n    body: x\n    buttons: [{type: link}]\n",
+            "button",
+            2,
+        ),
+    ],
+)
 def test_errors_name_file_line_and_fix(text, what, line):
     with pytest.raises(ConfigError) as info:
         TemplateRegistry().merge_text(text, source="templates.yaml")

@@ -43,8 +43,11 @@ ROOTS = {
 }
 PLUGIN = "io.kestra.core.models.Plugin"
 
+
 def _git(repo: str, *args: str) -> str:
-    return subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", repo, *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def read_sources(repo: str, rev: str = "HEAD") -> dict[str, str]:
@@ -53,15 +56,23 @@ def read_sources(repo: str, rev: str = "HEAD") -> dict[str, str]:
     wanted = []
     for line in listing.splitlines():
         meta, _, path = line.partition("\t")
-        if path.endswith(".java") and "/src/main/java/" in "/" + path and "/test" not in path.split("src/main")[0]:
+        if (
+            path.endswith(".java")
+            and "/src/main/java/" in "/" + path
+            and "/test" not in path.split("src/main")[0]
+        ):
             wanted.append((meta.split()[2], path))
-    batch = subprocess.run(["git", "-C", repo, "cat-file", "--batch"], check=True, capture_output=True,
-                           input="\n".join(sha for sha, _ in wanted).encode())
+    batch = subprocess.run(
+        ["git", "-C", repo, "cat-file", "--batch"],
+        check=True,
+        capture_output=True,
+        input="\n".join(sha for sha, _ in wanted).encode(),
+    )
     out, data, pos = {}, batch.stdout, 0
     for _sha, path in wanted:
         header_end = data.index(b"\n", pos)
         size = int(data[pos:header_end].split()[2])
-        out[path] = data[header_end + 1:header_end + 1 + size].decode("utf-8", "replace")
+        out[path] = data[header_end + 1 : header_end + 1 + size].decode("utf-8", "replace")
         pos = header_end + 1 + size + 1
     return out
 
@@ -73,7 +84,11 @@ def _output_class(fqn: str, world: World) -> str | None:
             continue
         for name in declared.cls.implements + declared.cls.extends:
             outer, args = generic_args(name)
-            if outer.split(".")[-1] in ("RunnableTask", "FlowableTask", "TriggerOutput", "PollingTriggerInterface") and args:
+            if (
+                outer.split(".")[-1]
+                in ("RunnableTask", "FlowableTask", "TriggerOutput", "PollingTriggerInterface")
+                and args
+            ):
                 resolved = world.resolve(args[0], declared)
                 if resolved and not resolved.endswith(".VoidOutput"):
                     return resolved
@@ -82,8 +97,12 @@ def _output_class(fqn: str, world: World) -> str | None:
 
 # When a parent class lives in a library the catalogue cannot read, the interfaces still tell.
 _TASK_INTERFACES = {"RunnableTask", "FlowableTask"}
-_TRIGGER_INTERFACES = {"PollingTriggerInterface", "RealtimeTriggerInterface", "TriggerOutput",
-                       "WebhookTriggerInterface"}
+_TRIGGER_INTERFACES = {
+    "PollingTriggerInterface",
+    "RealtimeTriggerInterface",
+    "TriggerOutput",
+    "WebhookTriggerInterface",
+}
 
 
 def _category(fqn: str, world: World) -> tuple[str | None, str | None]:
@@ -94,7 +113,11 @@ def _category(fqn: str, world: World) -> tuple[str | None, str | None]:
     if unresolved(fqn, world):
         for current in [fqn, *ancestors]:
             declared = world.classes.get(current)
-            names = {generic_args(n)[0].split(".")[-1] for n in declared.cls.implements} if declared else set()
+            names = (
+                {generic_args(n)[0].split(".")[-1] for n in declared.cls.implements}
+                if declared
+                else set()
+            )
             if names & _TASK_INTERFACES:
                 return "task", None
             if names & _TRIGGER_INTERFACES:
@@ -105,7 +128,11 @@ def _category(fqn: str, world: World) -> tuple[str | None, str | None]:
 def unresolved(fqn: str, world: World) -> list[str]:
     """Kestra classes among a class's parents that the sources read do not hold (a shared
     library): the class's properties are then only partly known."""
-    return [a for a in [fqn, *world.ancestors(fqn)] if a not in world.classes and a.startswith("io.kestra.")]
+    return [
+        a
+        for a in [fqn, *world.ancestors(fqn)]
+        if a not in world.classes and a.startswith("io.kestra.")
+    ]
 
 
 def build_world(world: World, sources: list[dict], indices: list[int]) -> tuple[dict, dict]:
@@ -116,7 +143,11 @@ def build_world(world: World, sources: list[dict], indices: list[int]) -> tuple[
         if declared.source not in indices:
             continue
         cls = declared.cls
-        if cls.kind != "class" or cls.abstract or (cls.outer is not None and "@Plugin" not in cls.annotations):
+        if (
+            cls.kind != "class"
+            or cls.abstract
+            or (cls.outer is not None and "@Plugin" not in cls.annotations)
+        ):
             continue  # a nested class is a type only when it says so (others are the engine's own)
         if "private" in cls.modifiers.split():
             continue
@@ -125,7 +156,9 @@ def build_world(world: World, sources: list[dict], indices: list[int]) -> tuple[
             continue
         entry: dict = {"c": category, "s": declared.source}
         if unresolved(fqn, world):
-            entry["open"] = 1  # some inherited properties live in a library not read: unknown keys pass
+            entry["open"] = (
+                1  # some inherited properties live in a library not read: unknown keys pass
+            )
         aliases = re.search(r"aliases\s*=\s*(\{[^}]*\}|\"[^\"]*\")", cls.annotations)
         if aliases:
             entry["a"] = strings_in(aliases.group(1))
@@ -136,8 +169,14 @@ def build_world(world: World, sources: list[dict], indices: list[int]) -> tuple[
             entry["o"] = output
             refs.add(output)
         if category == "pluginObject":
-            bases = [a for a in world.ancestors(fqn) if world.classes.get(a) and world.classes[a].cls.abstract
-                     and a not in ROOTS and a.startswith("io.kestra.")]
+            bases = [
+                a
+                for a in world.ancestors(fqn)
+                if world.classes.get(a)
+                and world.classes[a].cls.abstract
+                and a not in ROOTS
+                and a.startswith("io.kestra.")
+            ]
             if bases:
                 entry["b"] = bases[0]
         types[fqn] = entry
@@ -220,7 +259,11 @@ def generate(config: list[dict]) -> dict:
             pass
         version = re.search(r"^version=(\S+)", gradle, re.M)
         kestra = re.search(r"^kestraVersion=(\S+)", gradle, re.M)
-        source = {"repo": item["repo"], "commit": commit, "version": version.group(1) if version else None}
+        source = {
+            "repo": item["repo"],
+            "commit": commit,
+            "version": version.group(1) if version else None,
+        }
         if item.get("clone"):
             source["clone"] = item["clone"]
         if item.get("core"):
@@ -246,8 +289,13 @@ def generate(config: list[dict]) -> dict:
         types.setdefault(fqn, entry)
     for fqn, entry in plugin_classes.items():
         classes.setdefault(fqn, entry)
-    return {"format": 1, "versions": list(VERSIONS), "sources": sources,
-            "types": dict(sorted(types.items())), "classes": dict(sorted(classes.items()))}
+    return {
+        "format": 1,
+        "versions": list(VERSIONS),
+        "sources": sources,
+        "types": dict(sorted(types.items())),
+        "classes": dict(sorted(classes.items())),
+    }
 
 
 def write(catalogue: dict, path: Path = DATA) -> None:
@@ -268,17 +316,28 @@ SOURCES = Path(__file__).with_name("sources.json")
 def locate(clones: Path, name: str) -> Path:
     owner_name = name.replace("/", "+")
     short = name.rpartition("/")[2]
-    for candidate in (clones / owner_name / "repo", clones / owner_name, clones / short, clones / f"{short}.git"):
+    for candidate in (
+        clones / owner_name / "repo",
+        clones / owner_name,
+        clones / short,
+        clones / f"{short}.git",
+    ):
         if candidate.is_dir():
             return candidate
-    raise SystemExit(f"no clone of {name} under {clones} (looked for {owner_name}/repo, {owner_name}, {short}, "
-                     f"{short}.git): clone it there first")
+    raise SystemExit(
+        f"no clone of {name} under {clones} (looked for {owner_name}/repo, {owner_name}, {short}, "
+        f"{short}.git): clone it there first"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clones", required=True, type=Path, help="folder holding a git clone of each source")
-    parser.add_argument("--sources", type=Path, default=SOURCES, help="the list of repositories (sources.json)")
+    parser.add_argument(
+        "--clones", required=True, type=Path, help="folder holding a git clone of each source"
+    )
+    parser.add_argument(
+        "--sources", type=Path, default=SOURCES, help="the list of repositories (sources.json)"
+    )
     parser.add_argument("--out", default=str(DATA))
     args = parser.parse_args(argv)
     config = json.loads(args.sources.read_text(encoding="utf-8"))
@@ -289,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, int] = {}
     for entry in catalogue["types"].values():
         counts[entry["c"]] = counts.get(entry["c"], 0) + 1
-    print(f"{len(catalogue['types'])} types ({counts}), {len(catalogue['classes'])} classes -> {args.out}",
-          file=sys.stderr)
+    print(
+        f"{len(catalogue['types'])} types ({counts}), {len(catalogue['classes'])} classes -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -34,8 +34,13 @@ TaskHook = Callable[[Any, tuple[Any, ...]], None]
 class ValueChecker:
     """Checks values of one flow against one Kestra version of the catalogue."""
 
-    def __init__(self, catalogue: Catalogue | Callable[[], Catalogue], version: str,
-                 tasks: TaskHook | None = None, defaulted: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue | Callable[[], Catalogue],
+        version: str,
+        tasks: TaskHook | None = None,
+        defaulted: tuple[str, ...] = (),
+    ) -> None:
         self._catalogue = catalogue  # or how to load it: loaded on first need
         self.defaulted = defaulted  # types (or prefixes) the flow's pluginDefaults give values to
         self.version = version
@@ -52,9 +57,18 @@ class ValueChecker:
         self.findings.append(Finding(kind, message, path, severity))
 
     # -- objects -------------------------------------------------------------------------------
-    def check_object(self, value: dict[str, Any], fqn: str, label: str, path: tuple[Any, ...], *,
-                     skip: frozenset[str] | set[str] = frozenset(), open_: bool = False,
-                     supplied: dict[str, Any] | None = None, require: bool = True) -> None:
+    def check_object(
+        self,
+        value: dict[str, Any],
+        fqn: str,
+        label: str,
+        path: tuple[Any, ...],
+        *,
+        skip: frozenset[str] | set[str] = frozenset(),
+        open_: bool = False,
+        supplied: dict[str, Any] | None = None,
+        require: bool = True,
+    ) -> None:
         """Every key of `value` against the properties of class `fqn`. `skip`: keys another check
         owns; `supplied`: the same mapping with plugin defaults merged (required keys may come
         from there); `open_`: some inherited properties are unknown, so unknown keys pass."""
@@ -69,33 +83,57 @@ class ValueChecker:
                     self.unknown(fqn, key, label, path + (key,), props)
                 continue
             if prop.deprecated:
-                self.add("deprecated", f"{label}: `{key}` is deprecated in Kestra {self.version}", path + (key,),
-                         "warning")
+                self.add(
+                    "deprecated",
+                    f"{label}: `{key}` is deprecated in Kestra {self.version}",
+                    path + (key,),
+                    "warning",
+                )
             self.check_value(item, prop, f"{label} `{key}`", path + (key,))
         present = supplied if supplied is not None else value
         for name, prop in props.items() if require else ():
-            if prop.required and name not in IGNORED and name != "id" and name not in skip \
-                    and present.get(name) is None and not any(present.get(a) is not None for a in prop.aliases):
+            if (
+                prop.required
+                and name not in IGNORED
+                and name != "id"
+                and name not in skip
+                and present.get(name) is None
+                and not any(present.get(a) is not None for a in prop.aliases)
+            ):
                 self.add("missing-property", f"{label}: missing required property `{name}`", path)
 
-    def unknown(self, fqn: str, key: str, label: str, path: tuple[Any, ...], props: dict[str, Prop]) -> None:
+    def unknown(
+        self, fqn: str, key: str, label: str, path: tuple[Any, ...], props: dict[str, Prop]
+    ) -> None:
         elsewhere = self.catalogue.other_versions(fqn, key, self.version)
         if elsewhere:
             newer = all(v > self.version for v in elsewhere)
-            self.add("unknown-property", f"{label}: `{key}` " + (
-                f"exists only from Kestra {elsewhere[0]}" if newer else
-                f"was removed in Kestra {self.version} (it exists in {', '.join(elsewhere)})"), path)
+            self.add(
+                "unknown-property",
+                f"{label}: `{key}` "
+                + (
+                    f"exists only from Kestra {elsewhere[0]}"
+                    if newer
+                    else f"was removed in Kestra {self.version} (it exists in {', '.join(elsewhere)})"
+                ),
+                path,
+            )
             return
         close = difflib.get_close_matches(key, list(props), n=1, cutoff=0.6)
         hint = f"; did you mean `{close[0]}`?" if close else ""
-        self.add("unknown-property", f"{label}: unknown property `{key}` (Kestra: Unrecognized field \"{key}\")"
-                 f"{hint}", path)
+        self.add(
+            "unknown-property",
+            f'{label}: unknown property `{key}` (Kestra: Unrecognized field "{key}")' f"{hint}",
+            path,
+        )
 
     # -- values --------------------------------------------------------------------------------
     def check_value(self, value: Any, prop: Prop, label: str, path: tuple[Any, ...]) -> None:
         self.check_type(value, prop.type, prop.dynamic, label, path)
 
-    def check_type(self, value: Any, descriptor: str, dynamic: bool, label: str, path: tuple[Any, ...]) -> None:
+    def check_type(
+        self, value: Any, descriptor: str, dynamic: bool, label: str, path: tuple[Any, ...]
+    ) -> None:
         if value is None or descriptor == "any":
             return
         if isinstance(value, str) and _EXPRESSION.search(value):
@@ -120,23 +158,51 @@ class ValueChecker:
             self.check_ref(value, descriptor[4:], dynamic, label, path)
             return
         if isinstance(value, (dict, list)):
-            self.wrong(label, {"string": "a string", "integer": "an integer", "number": "a number",
-                               "boolean": "a boolean"}.get(descriptor, descriptor), value, path)
-        elif descriptor == "integer" and not (isinstance(value, int) and not isinstance(value, bool)
-                                              or isinstance(value, float) and value.is_integer()
-                                              or isinstance(value, str) and _INTEGER.match(value)):
+            self.wrong(
+                label,
+                {
+                    "string": "a string",
+                    "integer": "an integer",
+                    "number": "a number",
+                    "boolean": "a boolean",
+                }.get(descriptor, descriptor),
+                value,
+                path,
+            )
+        elif descriptor == "integer" and not (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            or isinstance(value, float)
+            and value.is_integer()
+            or isinstance(value, str)
+            and _INTEGER.match(value)
+        ):
             self.wrong(label, "an integer", value, path)
-        elif descriptor == "number" and not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                             or isinstance(value, str) and _NUMBER.match(value)):
+        elif descriptor == "number" and not (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            or isinstance(value, str)
+            and _NUMBER.match(value)
+        ):
             self.wrong(label, "a number", value, path)
-        elif descriptor == "boolean" and not (isinstance(value, bool) or str(value).lower() in ("true", "false")):
+        elif descriptor == "boolean" and not (
+            isinstance(value, bool) or str(value).lower() in ("true", "false")
+        ):
             self.wrong(label, "a boolean (true or false)", value, path)
 
     def wrong(self, label: str, expected: str, value: Any, path: tuple[Any, ...]) -> None:
-        shown = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
+        shown = (
+            "a mapping"
+            if isinstance(value, dict)
+            else "a list"
+            if isinstance(value, list)
+            else repr(value)
+        )
         self.add("invalid", f"{label} must be {expected}, not {shown}", path)
 
-    def check_ref(self, value: Any, fqn: str, dynamic: bool, label: str, path: tuple[Any, ...]) -> None:
+    def check_ref(
+        self, value: Any, fqn: str, dynamic: bool, label: str, path: tuple[Any, ...]
+    ) -> None:
         catalogue = self.catalogue
         if fqn == TASK:
             if self.tasks is not None:
@@ -147,7 +213,9 @@ class ValueChecker:
             if isinstance(value, (dict, list)):
                 self.wrong(label, f"one of {', '.join(constants)}", value, path)
             elif str(value) not in constants:
-                self.add("invalid", f"{label} must be one of {', '.join(constants)}, not {value!r}", path)
+                self.add(
+                    "invalid", f"{label} must be one of {', '.join(constants)}, not {value!r}", path
+                )
             return
         if not isinstance(value, dict):
             if not (dynamic and isinstance(value, str)):
@@ -158,14 +226,22 @@ class ValueChecker:
             kind = value.get("type")
             chosen = subtypes.get(str(kind)) if kind is not None else None
             if chosen is None and str(kind) in catalogue.subtypes(fqn):
-                self.add("unknown-type", f"{label}: `type` {kind} was removed in Kestra {self.version}; use one of "
-                         f"{', '.join(subtypes)}", path + ("type",))
+                self.add(
+                    "unknown-type",
+                    f"{label}: `type` {kind} was removed in Kestra {self.version}; use one of "
+                    f"{', '.join(subtypes)}",
+                    path + ("type",),
+                )
                 return
             if chosen is None:
                 close = difflib.get_close_matches(str(kind), list(subtypes), n=1)
-                self.add("invalid", f"{label}: `type` must be one of {', '.join(subtypes)}"
-                         + (f", not {kind!r}" if kind is not None else "")
-                         + (f"; did you mean {close[0]}?" if close else ""), path + ("type",) if kind else path)
+                self.add(
+                    "invalid",
+                    f"{label}: `type` must be one of {', '.join(subtypes)}"
+                    + (f", not {kind!r}" if kind is not None else "")
+                    + (f"; did you mean {close[0]}?" if close else ""),
+                    path + ("type",) if kind else path,
+                )
                 return
             self.check_object(value, chosen, label, path)
             return
@@ -174,36 +250,65 @@ class ValueChecker:
             return
         self.check_object(value, fqn, label, path)
 
-    def check_plugin(self, value: dict[str, Any], base: str, label: str, path: tuple[Any, ...]) -> None:
+    def check_plugin(
+        self, value: dict[str, Any], base: str, label: str, path: tuple[Any, ...]
+    ) -> None:
         """A nested plugin object (provider, memory, tool, retriever, task runner, condition ...)."""
         kind = value.get("type")
         if not kind:
-            self.add("missing-property", f"{label}: needs a `type` (a {base.rpartition('.')[2]})", path)
+            self.add(
+                "missing-property", f"{label}: needs a `type` (a {base.rpartition('.')[2]})", path
+            )
             return
         info = self.catalogue.type(str(kind))
         if info is None and not self.catalogue.covers(str(kind)):
-            self.add("needs-fixture", f"{label}: {kind} is from a plugin family outside walab's catalogue: not "
-                     f"checked here", path + ("type",), "warning")
+            self.add(
+                "needs-fixture",
+                f"{label}: {kind} is from a plugin family outside walab's catalogue: not "
+                f"checked here",
+                path + ("type",),
+                "warning",
+            )
             return
         if info is None:
             close = self.catalogue.suggest(str(kind))
-            self.add("unknown-type", f"{label}: {kind} is unknown to Kestra (Invalid type)"
-                     + (f"; did you mean {close}?" if close else ""), path + ("type",))
+            self.add(
+                "unknown-type",
+                f"{label}: {kind} is unknown to Kestra (Invalid type)"
+                + (f"; did you mean {close}?" if close else ""),
+                path + ("type",),
+            )
             return
         if not self.catalogue.is_a(info.name, base):
-            self.add("invalid", f"{label}: {kind} is a {info.category}, not a {base.rpartition('.')[2]}",
-                     path + ("type",))
+            self.add(
+                "invalid",
+                f"{label}: {kind} is a {info.category}, not a {base.rpartition('.')[2]}",
+                path + ("type",),
+            )
             return
         if self.version not in info.versions:
-            self.add("unknown-type", f"{label}: {kind} " + (
-                f"exists only from Kestra {info.versions[0]}" if info.versions[0] > self.version else
-                f"was removed in Kestra {self.version}"), path + ("type",))
+            self.add(
+                "unknown-type",
+                f"{label}: {kind} "
+                + (
+                    f"exists only from Kestra {info.versions[0]}"
+                    if info.versions[0] > self.version
+                    else f"was removed in Kestra {self.version}"
+                ),
+                path + ("type",),
+            )
             return
         if info.deprecated:
             self.add("deprecated", f"{label}: {kind} is deprecated", path + ("type",), "warning")
         defaulted = any(str(kind).startswith(d) or info.name.startswith(d) for d in self.defaulted)
-        self.check_object(value, info.name, f"{label} ({kind.rpartition('.')[2]})", path, open_=info.open,
-                          require=not defaulted)
+        self.check_object(
+            value,
+            info.name,
+            f"{label} ({kind.rpartition('.')[2]})",
+            path,
+            open_=info.open,
+            require=not defaulted,
+        )
 
 
 def skeleton_value(descriptor: str, catalogue: Catalogue | None = None) -> Any:

@@ -11,16 +11,62 @@ from dataclasses import dataclass
 
 from lab.kestra.catalogue import java_source as J
 
-STRING = {"String", "CharSequence", "Duration", "URI", "URL", "ZonedDateTime", "OffsetDateTime", "Instant",
-          "LocalDate", "LocalTime", "LocalDateTime", "Pattern", "ZoneId", "Level", "Charset", "UUID", "char",
-          "Character", "Path", "File", "TimeZone", "Locale", "DayOfWeek", "ChronoUnit", "Date", "Timestamp",
-          "Period", "OffsetTime"}
-INTEGER = {"Integer", "int", "Long", "long", "Short", "short", "Byte", "byte", "BigInteger", "AtomicInteger"}
+STRING = {
+    "String",
+    "CharSequence",
+    "Duration",
+    "URI",
+    "URL",
+    "ZonedDateTime",
+    "OffsetDateTime",
+    "Instant",
+    "LocalDate",
+    "LocalTime",
+    "LocalDateTime",
+    "Pattern",
+    "ZoneId",
+    "Level",
+    "Charset",
+    "UUID",
+    "char",
+    "Character",
+    "Path",
+    "File",
+    "TimeZone",
+    "Locale",
+    "DayOfWeek",
+    "ChronoUnit",
+    "Date",
+    "Timestamp",
+    "Period",
+    "OffsetTime",
+}
+INTEGER = {
+    "Integer",
+    "int",
+    "Long",
+    "long",
+    "Short",
+    "short",
+    "Byte",
+    "byte",
+    "BigInteger",
+    "AtomicInteger",
+}
 NUMBER = {"Double", "double", "Float", "float", "BigDecimal", "Number"}
 BOOLEAN = {"Boolean", "boolean"}
 ANY = {"Object", "JsonNode", "T", "V", "Serializable", "Data"}
-LISTS = {"List", "Set", "Collection", "Iterable", "ArrayList", "LinkedHashSet", "HashSet", "SortedSet",
-         "LinkedList"}
+LISTS = {
+    "List",
+    "Set",
+    "Collection",
+    "Iterable",
+    "ArrayList",
+    "LinkedHashSet",
+    "HashSet",
+    "SortedSet",
+    "LinkedList",
+}
 MAPS = {"Map", "HashMap", "LinkedHashMap", "SortedMap", "TreeMap", "ConcurrentHashMap"}
 
 
@@ -49,6 +95,7 @@ class World:
             self.by_simple.setdefault(cls.name, []).append(fqn)
             for nested in cls.nested:
                 visit(nested, fqn)
+
         for cls in parsed.classes:
             visit(cls, parsed.package)
 
@@ -113,12 +160,13 @@ class World:
 
 # -- properties --------------------------------------------------------------------------------
 
+
 def generic_args(type_text: str) -> tuple[str, list[str]]:
     type_text = re.sub(r"@[\w.]+(\([^)]*\))?", "", type_text).strip()
     if "<" not in type_text:
         return type_text, []
-    outer = type_text[:type_text.index("<")]
-    inner = type_text[type_text.index("<") + 1:type_text.rindex(">")]
+    outer = type_text[: type_text.index("<")]
+    inner = type_text[type_text.index("<") + 1 : type_text.rindex(">")]
     return outer, J._type_list(inner)
 
 
@@ -170,7 +218,9 @@ def _default(initializer: str | None):
     if not initializer:
         return None
     text = initializer.strip()
-    m = re.fullmatch(r"(?:Property\.(?:ofValue|of|ofExpression)|new Property<>)\((.*)\)", text, re.S)
+    m = re.fullmatch(
+        r"(?:Property\.(?:ofValue|of|ofExpression)|new Property<>)\((.*)\)", text, re.S
+    )
     if m:
         text = m.group(1).strip()
     if re.fullmatch(r'"(?:[^"\\]|\\.)*"', text):
@@ -184,8 +234,13 @@ def _default(initializer: str | None):
     m = re.fullmatch(r"Duration\.of(Millis|Seconds|Minutes|Hours|Days)\((\d+)[lL]?\)", text)
     if m:
         unit, amount = m.group(1), int(m.group(2))
-        return {"Millis": f"PT{amount / 1000:g}S", "Seconds": f"PT{amount}S", "Minutes": f"PT{amount}M",
-                "Hours": f"PT{amount}H", "Days": f"P{amount}D"}[unit]
+        return {
+            "Millis": f"PT{amount / 1000:g}S",
+            "Seconds": f"PT{amount}S",
+            "Minutes": f"PT{amount}M",
+            "Hours": f"PT{amount}H",
+            "Days": f"P{amount}D",
+        }[unit]
     m = re.fullmatch(r"(?:[A-Z]\w*\.)+([A-Z][A-Z0-9_]*)", text)
     if m:
         return m.group(1)
@@ -197,9 +252,13 @@ def _is_enum(descriptor: str, world: World) -> bool:
     return declared is not None and declared.cls.kind == "enum"
 
 
-def _property(f: J.JavaField, world: World, where: Declared, refs: set[str]) -> tuple[str, dict] | None:
+def _property(
+    f: J.JavaField, world: World, where: Declared, refs: set[str]
+) -> tuple[str, dict] | None:
     annotations = f.annotations
-    if {"static", "transient"} & set(f.modifiers.split()) or "@JsonIgnore" in annotations.replace("@JsonIgnoreProperties", ""):
+    if {"static", "transient"} & set(f.modifiers.split()) or "@JsonIgnore" in annotations.replace(
+        "@JsonIgnoreProperties", ""
+    ):
         return None
     name = f.name
     renamed = re.search(r"@JsonProperty\(\s*(?:value\s*=\s*)?\"([^\"]+)\"", annotations)
@@ -207,16 +266,23 @@ def _property(f: J.JavaField, world: World, where: Declared, refs: set[str]) -> 
         name = renamed.group(1)
     descriptor, dynamic = describe(f.type, world, where, refs)
     if "@JsonDeserialize" in annotations:
-        descriptor = "any"  # a custom reader accepts more than the declared type (labels as a map or a list)
+        descriptor = (
+            "any"  # a custom reader accepts more than the declared type (labels as a map or a list)
+        )
     entry: dict = {"t": descriptor}
     default = _default(f.initializer)
-    bare_constant = re.fullmatch(r"(?:Property\.\w+\(|new Property<>\()?\s*[A-Z][A-Z0-9_]*\s*\)?",
-                                 (f.initializer or "").strip())
+    bare_constant = re.fullmatch(
+        r"(?:Property\.\w+\(|new Property<>\()?\s*[A-Z][A-Z0-9_]*\s*\)?",
+        (f.initializer or "").strip(),
+    )
     if default is not None and bare_constant and not _is_enum(descriptor, world):
         default = None  # a constant's name, not its value
     if re.search(r"@(NotNull|NotEmpty|NotBlank)\b", annotations) and f.initializer is None:
         entry["r"] = 1
-    if re.search(r"requiredMode\s*=\s*(Schema\.)?RequiredMode\.REQUIRED", annotations) and f.initializer is None:
+    if (
+        re.search(r"requiredMode\s*=\s*(Schema\.)?RequiredMode\.REQUIRED", annotations)
+        and f.initializer is None
+    ):
         entry["r"] = 1
     if dynamic or re.search(r"@PluginProperty\([^)]*dynamic\s*=\s*true", annotations):
         entry["dy"] = 1
@@ -248,12 +314,16 @@ def class_entry(declared: Declared, world: World, refs: set[str]) -> dict:
     subtypes = re.search(r"@JsonSubTypes\((.*)", cls.annotations, re.S)
     if subtypes:
         sub = {}
-        for value, name in re.findall(r"value\s*=\s*([\w.]+)\.class\s*,\s*name\s*=\s*\"([^\"]+)\"", subtypes.group(1)):
+        for value, name in re.findall(
+            r"value\s*=\s*([\w.]+)\.class\s*,\s*name\s*=\s*\"([^\"]+)\"", subtypes.group(1)
+        ):
             fqn = world.resolve(value, declared)
             if fqn:
                 sub[name] = fqn
                 refs.add(fqn)
-        for name, value in re.findall(r"name\s*=\s*\"([^\"]+)\"\s*,\s*value\s*=\s*([\w.]+)\.class", subtypes.group(1)):
+        for name, value in re.findall(
+            r"name\s*=\s*\"([^\"]+)\"\s*,\s*value\s*=\s*([\w.]+)\.class", subtypes.group(1)
+        ):
             fqn = world.resolve(value, declared)
             if fqn:
                 sub[name] = fqn

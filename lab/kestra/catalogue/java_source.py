@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 _DECLARATION = re.compile(
     r"(?:^|[\s;}])((?:(?:public|protected|private|static|abstract|final|sealed|non-sealed|strictfp)\s+)*)"
-    r"(class|interface|enum|record|@interface)\s+([A-Za-z_]\w*)")
+    r"(class|interface|enum|record|@interface)\s+([A-Za-z_]\w*)"
+)
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 
 
@@ -81,7 +82,7 @@ def strip_comments_and_blocks(text: str) -> str:
             j = i + 1
             while j < n and text[j] != '"':
                 j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
         elif c == "'":
             j = i + 1
@@ -156,7 +157,9 @@ def _split_annotations(member: str) -> tuple[str, str]:
     return " ".join(annotations), member[i:]
 
 
-def _members(text: str, start: int, end: int, outer: JavaClass | None) -> tuple[list[JavaField], list[JavaClass]]:
+def _members(
+    text: str, start: int, end: int, outer: JavaClass | None
+) -> tuple[list[JavaField], list[JavaClass]]:
     """Fields and nested classes of the body text[start:end]."""
     fields: list[JavaField] = []
     classes: list[JavaClass] = []
@@ -175,7 +178,7 @@ def _members(text: str, start: int, end: int, outer: JavaClass | None) -> tuple[
             i += 1
             member_start = i
             continue
-        if c == "=" and text[i + 1:i + 2] != "=" and text[i - 1:i] not in ("!", "<", ">", "="):
+        if c == "=" and text[i + 1 : i + 2] != "=" and text[i - 1 : i] not in ("!", "<", ">", "="):
             # an initializer: read to the ';' at depth 0 (braces of arrays and lambdas skipped)
             j = i + 1
             while j < end and text[j] != ";":
@@ -186,7 +189,7 @@ def _members(text: str, start: int, end: int, outer: JavaClass | None) -> tuple[
                     j = _match(text, j, text[j], ")" if text[j] == "(" else "}")
                     continue
                 j += 1
-            _field(text[member_start:i], fields, outer, initializer=text[i + 1:j].strip())
+            _field(text[member_start:i], fields, outer, initializer=text[i + 1 : j].strip())
             i = j + 1
             member_start = i
             continue
@@ -195,10 +198,10 @@ def _members(text: str, start: int, end: int, outer: JavaClass | None) -> tuple[
             header = text[member_start:i]
             annotations, rest = _split_annotations(header)
             decl = _DECLARATION.search(" " + rest)
-            if decl and "(" not in rest[:decl.start()]:
+            if decl and "(" not in rest[: decl.start()]:
                 cls = _class(rest, decl, annotations, outer)
                 if cls.kind == "enum":
-                    cls.constants = _enum_constants(text[i + 1:close - 1])
+                    cls.constants = _enum_constants(text[i + 1 : close - 1])
                 inner_start = i + 1
                 if cls.kind == "enum":
                     semi = _top_level_semicolon(text, i + 1, close - 1)
@@ -222,15 +225,17 @@ def _members(text: str, start: int, end: int, outer: JavaClass | None) -> tuple[
 
 def _record_components(rest: str, decl: re.Match[str]) -> list[JavaField]:
     """A record's components: each is a property."""
-    header = (" " + rest)[decl.end():]
+    header = (" " + rest)[decl.end() :]
     start = header.find("(")
     if start < 0:
         return []
-    inner = header[start + 1:_match(header, start, "(", ")") - 1]
+    inner = header[start + 1 : _match(header, start, "(", ")") - 1]
     out = []
     for component in _split_top_level(inner):
         annotations, typed = _split_annotations(component)
-        m = re.match(r"^\s*([\w.$]+(?:\s*<.*>)?(?:\s*\[\s*\])*)\s+([A-Za-z_$][\w$]*)\s*$", typed, re.S)
+        m = re.match(
+            r"^\s*([\w.$]+(?:\s*<.*>)?(?:\s*\[\s*\])*)\s+([A-Za-z_$][\w$]*)\s*$", typed, re.S
+        )
         if m:
             out.append(JavaField(m.group(2), re.sub(r"\s", "", m.group(1)), annotations, ""))
     return out
@@ -326,7 +331,7 @@ def _type_list(text: str) -> list[str]:
 
 def _class(rest: str, decl: re.Match[str], annotations: str, outer: JavaClass | None) -> JavaClass:
     modifiers, kind, name = decl.group(1), decl.group(2), decl.group(3)
-    tail = (" " + rest)[decl.end():]
+    tail = (" " + rest)[decl.end() :]
     if tail.lstrip().startswith("<"):
         k = tail.index("<")
         depth = 0
@@ -334,22 +339,33 @@ def _class(rest: str, decl: re.Match[str], annotations: str, outer: JavaClass | 
             depth += tail[j] == "<"
             depth -= tail[j] == ">"
             if depth == 0:
-                tail = tail[j + 1:]
+                tail = tail[j + 1 :]
                 break
     if kind == "record" and tail.lstrip().startswith("("):
-        tail = tail[_match(tail, tail.index("("), "(", ")"):]
+        tail = tail[_match(tail, tail.index("("), "(", ")") :]
     extends = re.search(r"\bextends\s+(.*?)(?=\bimplements\b|\bpermits\b|$)", tail, re.S)
     implements = re.search(r"\bimplements\s+(.*?)(?=\bpermits\b|$)", tail, re.S)
-    return JavaClass(name=name, kind=kind, modifiers=modifiers, annotations=annotations,
-                     extends=_type_list(extends.group(1)) if extends else [],
-                     implements=_type_list(implements.group(1)) if implements else [], outer=outer)
+    return JavaClass(
+        name=name,
+        kind=kind,
+        modifiers=modifiers,
+        annotations=annotations,
+        extends=_type_list(extends.group(1)) if extends else [],
+        implements=_type_list(implements.group(1)) if implements else [],
+        outer=outer,
+    )
 
 
-_FIELD = re.compile(r"^((?:(?:public|protected|private|static|final|transient|volatile)\s+)*)"
-                    r"([\w.$]+(?:\s*<.*>)?(?:\s*\[\s*\])*)\s+([A-Za-z_$][\w$]*)\s*$", re.S)
+_FIELD = re.compile(
+    r"^((?:(?:public|protected|private|static|final|transient|volatile)\s+)*)"
+    r"([\w.$]+(?:\s*<.*>)?(?:\s*\[\s*\])*)\s+([A-Za-z_$][\w$]*)\s*$",
+    re.S,
+)
 
 
-def _field(member: str, fields: list[JavaField], outer: JavaClass | None, initializer: str | None = None) -> None:
+def _field(
+    member: str, fields: list[JavaField], outer: JavaClass | None, initializer: str | None = None
+) -> None:
     annotations, rest = _split_annotations(member)
     rest = " ".join(rest.split())
     if not rest or outer is None:
@@ -359,11 +375,17 @@ def _field(member: str, fields: list[JavaField], outer: JavaClass | None, initia
         return
     m = _FIELD.match(rest)
     if m:
-        fields.append(JavaField(m.group(3), m.group(2).replace(" ", ""), annotations, m.group(1), initializer))
+        fields.append(
+            JavaField(m.group(3), m.group(2).replace(" ", ""), annotations, m.group(1), initializer)
+        )
 
 
-_GETTER = re.compile(r"(?:^|\s)(?:(?:public|abstract|default)\s+)*([\w.$]+(?:<.*>)?(?:\[\])*)\s+(get|is)([A-Z]\w*)\s*\(\s*\)")
-_SETTER = re.compile(r"(?:^|\s)(?:public\s+)?void\s+set([A-Z]\w*)\s*\(\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*([\w.$]+(?:<.*>)?(?:\[\])*)\s+\w+\s*\)")
+_GETTER = re.compile(
+    r"(?:^|\s)(?:(?:public|abstract|default)\s+)*([\w.$]+(?:<.*>)?(?:\[\])*)\s+(get|is)([A-Z]\w*)\s*\(\s*\)"
+)
+_SETTER = re.compile(
+    r"(?:^|\s)(?:public\s+)?void\s+set([A-Z]\w*)\s*\(\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*([\w.$]+(?:<.*>)?(?:\[\])*)\s+\w+\s*\)"
+)
 
 
 def _method(member: str, fields: list[JavaField], outer: JavaClass | None) -> None:
@@ -374,10 +396,14 @@ def _method(member: str, fields: list[JavaField], outer: JavaClass | None) -> No
     setter = _SETTER.search(" " + rest)
     if setter and "static" not in rest.split("(")[0].split():
         name = setter.group(1)[0].lower() + setter.group(1)[1:]
-        fields.append(JavaField(name, setter.group(2).replace(" ", ""), annotations, "", origin="setter"))
+        fields.append(
+            JavaField(name, setter.group(2).replace(" ", ""), annotations, "", origin="setter")
+        )
         return
     if outer.kind == "interface" and annotations:
         getter = _GETTER.search(" " + rest)
         if getter and "static" not in rest.split("(")[0].split():
             name = getter.group(3)[0].lower() + getter.group(3)[1:]
-            fields.append(JavaField(name, getter.group(1).replace(" ", ""), annotations, "", origin="getter"))
+            fields.append(
+                JavaField(name, getter.group(1).replace(" ", ""), annotations, "", origin="getter")
+            )

@@ -70,17 +70,30 @@ class Catalogue:
             return None
         entry = self._types[canonical]
         source = self.sources[entry["s"]]
-        return TypeInfo(canonical, entry["c"], tuple(entry.get("v", self.versions)), bool(entry.get("dp")),
-                        source["repo"], source["commit"], entry.get("o"), bool(entry.get("open")))
+        return TypeInfo(
+            canonical,
+            entry["c"],
+            tuple(entry.get("v", self.versions)),
+            bool(entry.get("dp")),
+            source["repo"],
+            source["commit"],
+            entry.get("o"),
+            bool(entry.get("open")),
+        )
 
     def covers(self, type_name: str) -> bool:
         """True when the type's plugin family (io.kestra.plugin.<family>) was catalogued, so a
         name it lacks does not exist in Kestra; other families' types are not judged."""
-        if not type_name.startswith("io.kestra.plugin.") or type_name.startswith("io.kestra.plugin.ee."):
+        if not type_name.startswith("io.kestra.plugin.") or type_name.startswith(
+            "io.kestra.plugin.ee."
+        ):
             return True if not type_name.startswith("io.kestra.plugin.ee.") else False
         if self._families is None:
-            self._families = {n.split(".")[3] for n in (*self._types, *self._aliases)
-                              if n.startswith("io.kestra.plugin.") and n.count(".") > 3}
+            self._families = {
+                n.split(".")[3]
+                for n in (*self._types, *self._aliases)
+                if n.startswith("io.kestra.plugin.") and n.count(".") > 3
+            }
         return type_name.split(".")[3] in self._families
 
     def names(self) -> list[str]:
@@ -89,7 +102,11 @@ class Catalogue:
     def suggest(self, name: str, category: str | None = None) -> str | None:
         """The closest type name (or alias) to a misspelt one, within a category when given."""
         pool = [n for n, e in self._types.items() if category is None or e["c"] == category]
-        pool += [a for a, n in self._aliases.items() if category is None or self._types[n]["c"] == category]
+        pool += [
+            a
+            for a, n in self._aliases.items()
+            if category is None or self._types[n]["c"] == category
+        ]
         package, _, simple = name.rpartition(".")
         same_package = {n.rpartition(".")[2]: n for n in pool if n.rpartition(".")[0] == package}
         close = difflib.get_close_matches(simple, list(same_package), n=1, cutoff=0.75)
@@ -135,17 +152,27 @@ class Catalogue:
                     previous = props.get(name)
                     if previous is None:
                         required = bool(raw.get("r")) and "df" not in raw and "hd" not in raw
-                        props[name] = Prop(name, raw["t"], required, bool(raw.get("dy")), bool(raw.get("dp")),
-                                           raw.get("df"), tuple(raw.get("al", ())))
+                        props[name] = Prop(
+                            name,
+                            raw["t"],
+                            required,
+                            bool(raw.get("dy")),
+                            bool(raw.get("dp")),
+                            raw.get("df"),
+                            tuple(raw.get("al", ())),
+                        )
                         continue
                     # declared twice (a class and an interface it implements): what either says
                     has_default = "df" in raw or "hd" in raw or previous.default is not None
-                    props[name] = Prop(name, previous.type if raw.get("g") else raw["t"],
-                                       (previous.required or bool(raw.get("r"))) and not has_default,
-                                       previous.dynamic or bool(raw.get("dy")),
-                                       previous.deprecated or bool(raw.get("dp")),
-                                       raw.get("df", previous.default),
-                                       tuple(dict.fromkeys(previous.aliases + tuple(raw.get("al", ())))))
+                    props[name] = Prop(
+                        name,
+                        previous.type if raw.get("g") else raw["t"],
+                        (previous.required or bool(raw.get("r"))) and not has_default,
+                        previous.dynamic or bool(raw.get("dy")),
+                        previous.deprecated or bool(raw.get("dp")),
+                        raw.get("df", previous.default),
+                        tuple(dict.fromkeys(previous.aliases + tuple(raw.get("al", ())))),
+                    )
             self._props[key] = props
         return self._props[key]
 

@@ -16,13 +16,13 @@ timeout, runIf/when, disabled, allowFailure, allowWarning, Webhook triggers.
 
 from lab.kestra.engine.engine import Engine, EngineEvent
 from lab.kestra.engine.errors import (
-                                      EngineError,
-                                      ExecutionNotFound,
-                                      FlowDisabled,
-                                      FlowInvalid,
-                                      FlowNotFound,
-                                      InputInvalid,
-                                      WebhookNotFound,
+    EngineError,
+    ExecutionNotFound,
+    FlowDisabled,
+    FlowInvalid,
+    FlowNotFound,
+    InputInvalid,
+    WebhookNotFound,
 )
 from lab.kestra.engine.execution import Execution, LogEntry, TaskRun
 from lab.kestra.engine.flow import FlowDef
@@ -30,7 +30,21 @@ from lab.kestra.engine.store import KVStore, NamespaceFiles
 from lab.kestra.engine.validation import Problem, validate
 
 __all__ = [
-    "Engine", "EngineEvent", "EngineError", "Execution", "ExecutionNotFound", "FlowDef", "FlowDisabled",
-    "FlowInvalid", "FlowNotFound", "InputInvalid", "KVStore", "LogEntry", "NamespaceFiles", "Problem", "TaskRun",
-    "WebhookNotFound", "validate",
+    "Engine",
+    "EngineEvent",
+    "EngineError",
+    "Execution",
+    "ExecutionNotFound",
+    "FlowDef",
+    "FlowDisabled",
+    "FlowInvalid",
+    "FlowNotFound",
+    "InputInvalid",
+    "KVStore",
+    "LogEntry",
+    "NamespaceFiles",
+    "Problem",
+    "TaskRun",
+    "WebhookNotFound",
+    "validate",
 ]

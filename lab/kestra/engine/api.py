@@ -38,7 +38,18 @@ OPEN_PATHS = ("/api/v1/configs", "/api/v1/main/executions/webhook/")
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """Every request body, webhooks included: Micronaut's default `max-request-size` (Kestra raises it
 to 10 GB for file uploads, which the lab, holding everything in memory, does not)."""
-WEBHOOK_KEYS = ("tenantId", "id", "namespace", "flowId", "flowRevision", "trigger", "outputs", "labels", "state", "url")
+WEBHOOK_KEYS = (
+    "tenantId",
+    "id",
+    "namespace",
+    "flowId",
+    "flowRevision",
+    "trigger",
+    "outputs",
+    "labels",
+    "state",
+    "url",
+)
 
 
 @dataclass(slots=True)
@@ -57,7 +68,9 @@ class Call:
     def headers(self) -> dict[str, str]:
         """Request headers by lower-case name (ASGI servers lower-case them), built on first use."""
         if self._headers is None:
-            self._headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]}
+            self._headers = {
+                k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]
+            }
         return self._headers
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -75,29 +88,50 @@ class KestraApi:
         public_url: the base of the `url` field of executions (Kestra's `kestra.url`).
     """
 
-    def __init__(self, engine: Any, *, dialect: str | None = None, username: str | None = None,
-                 password: str | None = None, public_url: str = "http://127.0.0.1:8765") -> None:
+    def __init__(
+        self,
+        engine: Any,
+        *,
+        dialect: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        public_url: str = "http://127.0.0.1:8765",
+    ) -> None:
         self.engine = engine
         self.dialect = dialect or getattr(engine, "version", "1.3")
         self.public_url = public_url.rstrip("/")
-        self._auth = (b"Basic " + base64.b64encode(f"{username}:{password or ''}".encode())) if username else None
+        self._auth = (
+            (b"Basic " + base64.b64encode(f"{username}:{password or ''}".encode()))
+            if username
+            else None
+        )
         self._routes: list[tuple[str, re.Pattern[str], Handler, str | None]] = []
         self.route_table: list[tuple[str, str]] = []  # (method, path template) of every route
         base = "/api/v1/main"
         add = self._add
         add("GET", "/api/v1/configs", self.configs)
         add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}", self.webhook)
-        add("GET|POST|PUT", base + "/executions/webhook/{ns}/{flow}/{key}/{rest:.*}", self.webhook_extra_path)
-        api_results.register(self, add, base)  # before /executions/{id}: `search` is not an execution id
+        add(
+            "GET|POST|PUT",
+            base + "/executions/webhook/{ns}/{flow}/{key}/{rest:.*}",
+            self.webhook_extra_path,
+        )
+        api_results.register(
+            self, add, base
+        )  # before /executions/{id}: `search` is not an execution id
         add("GET", base + "/executions/{id}", self.get_execution)
         add("GET", base + "/executions/{id}/follow", self.follow)
-        actions = "/actions" if self.dialect == "2.0" else ""  # 2.0 moved the actions (kestra.md §10.6)
+        actions = (
+            "/actions" if self.dialect == "2.0" else ""
+        )  # 2.0 moved the actions (kestra.md §10.6)
         add("DELETE", base + "/executions/{id}" + actions + "/kill", self.kill)
         add("POST", base + "/executions/{id}" + actions + "/resume", self.resume)
         add("POST", base + "/executions/{ns}/{flow}", self.create_execution)
         api_flows.register(self, add, base)
 
-    def _add(self, methods: str, template: str, handler: Handler, *, body: str | None = None) -> None:
+    def _add(
+        self, methods: str, template: str, handler: Handler, *, body: str | None = None
+    ) -> None:
         """Route `methods` ("GET|PUT") on `template` to handler; `body`: the media type the route
         takes (e.g. application/x-yaml), when a text/plain or form body must be answered 415."""
         pattern = _route_pattern(template)
@@ -117,8 +151,10 @@ class KestraApi:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if path.startswith("/api/v1/") and not path.startswith(("/api/v1/main/", "/api/v1/configs")):
-            path = "/api/v1/main/" + path[len("/api/v1/"):]  # Kestra's TenantAliasingRooter
+        if path.startswith("/api/v1/") and not path.startswith(
+            ("/api/v1/main/", "/api/v1/configs")
+        ):
+            path = "/api/v1/main/" + path[len("/api/v1/") :]  # Kestra's TenantAliasingRooter
         try:
             reply = await self._dispatch(scope, receive, path)
         except ApiError as exc:
@@ -129,7 +165,9 @@ class KestraApi:
 
     async def _dispatch(self, scope: dict[str, Any], receive: Callable, path: str) -> Reply:
         method = scope["method"]
-        if self._auth is not None and not path.startswith(OPEN_PATHS):  # Kestra: every path but the open ones
+        if self._auth is not None and not path.startswith(
+            OPEN_PATHS
+        ):  # Kestra: every path but the open ones
             given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
             if not hmac.compare_digest(given, self._auth):
                 return _unauthorized(path)
@@ -142,11 +180,15 @@ class KestraApi:
             if route_method != method:
                 continue
             if takes is not None:
-                media = simple_body_type(next((v for k, v in scope["headers"] if k == b"content-type"), None))
+                media = simple_body_type(
+                    next((v for k, v in scope["headers"] if k == b"content-type"), None)
+                )
                 if media is not None:
                     return error_reply(415, unsupported_body_message(media, takes), path)
             body = await _read_body(scope, receive, path)
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            query = parse_qs(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            )
             params = {k: unquote(v) for k, v in match.groupdict().items()}
             return await handler(Call(method, path, params, query, body, scope))
         if allowed:
@@ -156,22 +198,35 @@ class KestraApi:
     # -- server -----------------------------------------------------------------------------
 
     async def configs(self, call: Call) -> Reply:
-        return json_reply({
-            "uuid": "00000000-0000-0000-0000-000000000000", "version": f"{self.dialect}.0-embedded",
-            "edition": "OSS", "url": self.public_url + "/", "systemNamespace": "system",
-            "isBasicAuthInitialized": self._auth is not None, "isTaskRunEnabled": False,
-            "isAnonymousUsageEnabled": False, "isUiAnonymousUsageEnabled": False,
-            "isTemplateEnabled": self.dialect == "1.3", "hiddenLabelsPrefixes": [], "isAiEnabled": False,
-            "engine": "walab-embedded",
-        })
+        return json_reply(
+            {
+                "uuid": "00000000-0000-0000-0000-000000000000",
+                "version": f"{self.dialect}.0-embedded",
+                "edition": "OSS",
+                "url": self.public_url + "/",
+                "systemNamespace": "system",
+                "isBasicAuthInitialized": self._auth is not None,
+                "isTaskRunEnabled": False,
+                "isAnonymousUsageEnabled": False,
+                "isUiAnonymousUsageEnabled": False,
+                "isTemplateEnabled": self.dialect == "1.3",
+                "hiddenLabelsPrefixes": [],
+                "isAiEnabled": False,
+                "engine": "walab-embedded",
+            }
+        )
 
     # -- executions -------------------------------------------------------------------------
 
-    def execution_json(self, execution: Any, shape: str = "full", *, url: bool = False) -> dict[str, Any]:
+    def execution_json(
+        self, execution: Any, shape: str = "full", *, url: bool = False
+    ) -> dict[str, Any]:
         """The execution in the dialect's JSON (`shape`: see `Execution.to_json`), with its UI `url`."""
         data = execution.to_json(self.dialect, shape)
         if url:
-            data["url"] = f"{self.public_url}/ui/main/executions/{execution.namespace}/{execution.flow_id}/{execution.id}"
+            data["url"] = (
+                f"{self.public_url}/ui/main/executions/{execution.namespace}/{execution.flow_id}/{execution.id}"
+            )
         return data
 
     def _execution(self, execution_id: str, path: str) -> Any:
@@ -184,10 +239,19 @@ class KestraApi:
         ns, flow_id, key = call.params["ns"], call.params["flow"], call.params["key"]
         trigger = webhook_key_trigger(self.engine, ns, flow_id, key, call.path)
         try:
-            execution = await self.engine.webhook(ns, flow_id, key, method=call.method, body=call.body,
-                                                  headers=call.headers, query=call.query)
+            execution = await self.engine.webhook(
+                ns,
+                flow_id,
+                key,
+                method=call.method,
+                body=call.body,
+                headers=call.headers,
+                query=call.query,
+            )
         except Exception as exc:
-            if self.dialect == "1.3" and "webhook inputs" in str(exc):  # 1.3 answers 409 without a body
+            if self.dialect == "1.3" and "webhook inputs" in str(
+                exc
+            ):  # 1.3 answers 409 without a body
                 return Reply(409)
             raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
         if execution is None:  # trigger conditions not met
@@ -200,7 +264,9 @@ class KestraApi:
             if props.get("returnOutputs"):
                 reply = json_reply(execution.outputs or {}, status)
                 if str(props.get("responseContentType", "")).startswith("text/plain"):
-                    reply.headers = [(b"content-type", b"text/plain")]  # still the outputs map as JSON, as Kestra
+                    reply.headers = [
+                        (b"content-type", b"text/plain")
+                    ]  # still the outputs map as JSON, as Kestra
                 return reply
         data = self.execution_json(execution, url=True)
         return json_reply({k: data[k] for k in WEBHOOK_KEYS if k in data}, status)
@@ -212,10 +278,17 @@ class KestraApi:
         from lab.kestra.engine import render
 
         try:
-            return int(render.render_str(str(props["responseCode"]), self.engine.context(execution.id)).strip())
+            return int(
+                render.render_str(
+                    str(props["responseCode"]), self.engine.context(execution.id)
+                ).strip()
+            )
         except Exception as exc:
-            raise ApiError(error_reply(500, f"Internal Server Error: responseCode: {getattr(exc, 'what', exc)}",
-                                       path)) from exc
+            raise ApiError(
+                error_reply(
+                    500, f"Internal Server Error: responseCode: {getattr(exc, 'what', exc)}", path
+                )
+            ) from exc
 
     async def webhook_extra_path(self, call: Call) -> Reply:
         """The core Webhook rejects extra path segments and a trailing slash: 404, empty body."""
@@ -228,7 +301,11 @@ class KestraApi:
         execution = self._execution(call.params["id"], call.path)
 
         async def events() -> AsyncIterator[bytes]:
-            start = {"id": execution.id, "deleted": False} if self.dialect == "1.3" else {"id": execution.id}
+            start = (
+                {"id": execution.id, "deleted": False}
+                if self.dialect == "1.3"
+                else {"id": execution.id}
+            )
             yield sse_event("start", start)
             last = None
             async for snapshot in self.engine.watch(execution.id):
@@ -236,7 +313,13 @@ class KestraApi:
                 if not snapshot.terminated:
                     yield sse_event("progress", self.execution_json(snapshot))
             # Kestra's last change event and its `end` carry the same execution: send it once, as `end`
-            yield sse_event("end", self.execution_json(last if last is not None else self.engine.execution(execution.id)))
+            yield sse_event(
+                "end",
+                self.execution_json(
+                    last if last is not None else self.engine.execution(execution.id)
+                ),
+            )
+
         return Reply.stream(events())
 
     async def kill(self, call: Call) -> Reply:
@@ -248,7 +331,9 @@ class KestraApi:
             await self.engine.kill(execution.id)
         if self.dialect == "1.3":
             return Reply(202, b"")
-        reply = json_reply(self.execution_json(execution))  # 2.0: 200 with the execution, as `text/json`
+        reply = json_reply(
+            self.execution_json(execution)
+        )  # 2.0: 200 with the execution, as `text/json`
         reply.headers = [(b"content-type", b"text/json")]
         return reply
 
@@ -261,18 +346,25 @@ class KestraApi:
         except Exception as exc:
             raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
         if not resumed:
-            return error_reply(409, f"Illegal state: Execution '{execution.id}' is not paused, can't resume it",
-                               call.path)
+            return error_reply(
+                409,
+                f"Illegal state: Execution '{execution.id}' is not paused, can't resume it",
+                call.path,
+            )
         if self.dialect == "1.3":
             return Reply(204, b"")
-        await asyncio.sleep(0)  # let the Pause task take the resumption (the execution goes RUNNING)
+        await asyncio.sleep(
+            0
+        )  # let the Pause task take the resumption (the execution goes RUNNING)
         return json_reply(self.execution_json(execution))
 
     async def create_execution(self, call: Call) -> Reply:
         inputs = await _form_inputs(call)
         labels = dict(lb.split(":", 1) for lb in call.query.get("labels", []) if ":" in lb)
         try:
-            execution = await self.engine.start(call.params["ns"], call.params["flow"], inputs=inputs, labels=labels)
+            execution = await self.engine.start(
+                call.params["ns"], call.params["flow"], inputs=inputs, labels=labels
+            )
         except Exception as exc:
             raise ApiError(engine_error(exc, call.path, self.dialect)) from exc
         if call.arg("wait") == "true":
@@ -282,8 +374,11 @@ class KestraApi:
 
 def _unauthorized(path: str) -> Reply:
     """Kestra's answer without valid credentials: 401 with a Basic challenge."""
-    reply = error_reply(401, "Unauthorized: the Kestra API wants HTTP basic auth (KESTRA_USER / KESTRA_PASSWORD)",
-                        path)
+    reply = error_reply(
+        401,
+        "Unauthorized: the Kestra API wants HTTP basic auth (KESTRA_USER / KESTRA_PASSWORD)",
+        path,
+    )
     reply.headers = [*reply.headers, (b"www-authenticate", b'Basic realm="Kestra"')]
     return reply
 
@@ -297,10 +392,15 @@ async def _form_inputs(call: Call) -> dict[str, Any]:
         try:
             form = await Request(call.scope, replayed_body(call.body)).form()
         except Exception as exc:  # noqa: BLE001 - a malformed body is the caller's mistake: 400, not 500
-            raise ApiError(error_reply(400, f"Bad Request: the multipart body could not be read ({exc})",
-                                       call.path)) from None
+            raise ApiError(
+                error_reply(
+                    400, f"Bad Request: the multipart body could not be read ({exc})", call.path
+                )
+            ) from None
         for name, value in form.multi_items():
-            inputs[name] = value if isinstance(value, str) else (await value.read()).decode("utf-8", "replace")
+            inputs[name] = (
+                value if isinstance(value, str) else (await value.read()).decode("utf-8", "replace")
+            )
     return inputs
 
 
@@ -323,8 +423,12 @@ async def _read_body(scope: dict[str, Any], receive: Callable, path: str) -> byt
 
 def _too_large(size: int, path: str) -> Reply:
     """Micronaut's answer to a body past `max-request-size`."""
-    return error_reply(413, f"Request Entity Too Large: The content length [{size}] exceeds the maximum allowed "
-                            f"content length [{MAX_REQUEST_BYTES}]", path)
+    return error_reply(
+        413,
+        f"Request Entity Too Large: The content length [{size}] exceeds the maximum allowed "
+        f"content length [{MAX_REQUEST_BYTES}]",
+        path,
+    )
 
 
 @functools.cache

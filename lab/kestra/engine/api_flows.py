@@ -31,13 +31,21 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         labels = data.get("labels")
         if isinstance(labels, dict):
             data["labels"] = [{"key": str(k), "value": str(v)} for k, v in labels.items()]
-        data.update(id=flow.id, namespace=flow.namespace, revision=getattr(flow, "revision", 1), tenantId="main",
-                    disabled=bool(flow.disabled), deleted=False)
+        data.update(
+            id=flow.id,
+            namespace=flow.namespace,
+            revision=getattr(flow, "revision", 1),
+            tenantId="main",
+            disabled=bool(flow.disabled),
+            deleted=False,
+        )
         if api.dialect == "2.0":
             data["draft"] = False
             for trigger in data.get("triggers") or ():
                 if isinstance(trigger, dict):
-                    trigger.setdefault("when", "true")  # 2.0's trigger condition: required, true unless given
+                    trigger.setdefault(
+                        "when", "true"
+                    )  # 2.0's trigger condition: required, true unless given
         if source:
             data["source"] = flow.source
         return data
@@ -48,8 +56,13 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         except Exception as exc:
             text = getattr(exc, "what", None) or str(exc)
             problems = getattr(exc, "problems", None) or []
-            errors = [{"message": _problem_text(p), "path": getattr(p, "path", None) or "flow"} for p in problems]
-            raise ApiError(error_reply(422, f"Invalid entity: {text}", path, errors or [{"message": text}])) from exc
+            errors = [
+                {"message": _problem_text(p), "path": getattr(p, "path", None) or "flow"}
+                for p in problems
+            ]
+            raise ApiError(
+                error_reply(422, f"Invalid entity: {text}", path, errors or [{"message": text}])
+            ) from exc
 
     def key_of(source: str, path: str) -> tuple[str, str]:
         try:
@@ -57,20 +70,32 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         except yamlio.YamlLimitExceeded as exc:
             line, column, problem = yamlio.explain(exc)
             at = f" at line {line}, column {column}" if line else ""
-            raise ApiError(error_reply(422, f"Invalid entity: YAML refused{at}: {problem}; {exc.fix}", path,
-                                       [{"message": f"{problem}; {exc.fix}", "path": "flow"}])) from None
+            raise ApiError(
+                error_reply(
+                    422,
+                    f"Invalid entity: YAML refused{at}: {problem}; {exc.fix}",
+                    path,
+                    [{"message": f"{problem}; {exc.fix}", "path": "flow"}],
+                )
+            ) from None
         except yaml.YAMLError as exc:
             raise ApiError(error_reply(422, f"Invalid entity: Invalid YAML: {exc}", path)) from exc
         if not isinstance(data, dict) or not data.get("id") or not data.get("namespace"):
-            raise ApiError(error_reply(422, "Invalid entity: flow must have an id and a namespace", path))
+            raise ApiError(
+                error_reply(422, "Invalid entity: flow must have an id and a namespace", path)
+            )
         return str(data["namespace"]), str(data["id"])
 
     async def create(call: Call) -> Reply:
         source = call.body.decode("utf-8", "replace")
         namespace, flow_id = key_of(source, call.path)
         if engine.get_flow(namespace, flow_id) is not None:
-            return error_reply(422, "Invalid entity: Flow id already exists", call.path,
-                               [{"message": "Flow id already exists", "path": "flow.id"}])
+            return error_reply(
+                422,
+                "Invalid entity: Flow id already exists",
+                call.path,
+                [{"message": "Flow id already exists", "path": "flow.id"}],
+            )
         return json_reply(flow_json(deploy(source, call.path)))
 
     async def one(call: Call) -> Reply:
@@ -85,12 +110,16 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
             return Reply(204)
         source = call.body.decode("utf-8", "replace")
         if key_of(source, call.path) != (namespace, flow_id):
-            return error_reply(422, "Invalid entity: Illegal flow id or namespace update", call.path)
+            return error_reply(
+                422, "Invalid entity: Illegal flow id or namespace update", call.path
+            )
         return json_reply(flow_json(deploy(source, call.path)))
 
     async def namespace_flows(call: Call) -> Reply:
         """`GET /flows/{namespace}`: the namespace's flows (without their source)."""
-        return json_reply([flow_json(f, source=False) for f in engine.flows() if f.namespace == call.params["ns"]])
+        return json_reply(
+            [flow_json(f, source=False) for f in engine.flows() if f.namespace == call.params["ns"]]
+        )
 
     async def namespace_update(call: Call) -> Reply:
         namespace = call.params["ns"]
@@ -98,15 +127,28 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         keys = [key_of(s, call.path) for s in sources]
         ids = [flow_id for _, flow_id in keys]
         if any(ns != namespace for ns, _ in keys):
-            return error_reply(422, f"Invalid entity: all flows must be in namespace {namespace}", call.path)
+            return error_reply(
+                422, f"Invalid entity: all flows must be in namespace {namespace}", call.path
+            )
         if len(set(ids)) != len(ids):
             return error_reply(422, "Invalid entity: duplicate flow ids", call.path)
         for source in sources:  # all or nothing: no flow of the body is kept when one is invalid
             problems = engine.validate(source)
             if problems:
-                raise ApiError(error_reply(422, f"Invalid entity: {_problem_text(problems[0])}", call.path,
-                                           [{"message": _problem_text(p), "path": getattr(p, "path", None) or "flow"}
-                                            for p in problems]))
+                raise ApiError(
+                    error_reply(
+                        422,
+                        f"Invalid entity: {_problem_text(problems[0])}",
+                        call.path,
+                        [
+                            {
+                                "message": _problem_text(p),
+                                "path": getattr(p, "path", None) or "flow",
+                            }
+                            for p in problems
+                        ],
+                    )
+                )
         deployed = [flow_json(deploy(s, call.path)) for s in sources]
         if call.arg("delete", "true") == "true":  # Kestra's default: flows missing from the body go
             for flow in list(engine.flows()):
@@ -118,7 +160,13 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
     async def validate(call: Call) -> Reply:
         reports = []
         for index, source in enumerate(_split(call.body.decode("utf-8", "replace"))):
-            report: dict[str, Any] = {"index": index, "outdated": False, "deprecationPaths": [], "warnings": [], "infos": []}
+            report: dict[str, Any] = {
+                "index": index,
+                "outdated": False,
+                "deprecationPaths": [],
+                "warnings": [],
+                "infos": [],
+            }
             try:
                 data = yamlio.parse(source)
             except yaml.YAMLError:

@@ -18,7 +18,9 @@ _FILTER = re.compile(r"^filters\[(\w+)\]\[(\w+)\]$")
 def register(api: KestraApi, add: Callable, base: str) -> None:
     """Add the search, outputs, metrics and logs routes to the app."""
     engine = api.engine
-    search_shape = "light" if api.dialect == "2.0" else "full"  # 2.0 searches answer ApiLightExecution
+    search_shape = (
+        "light" if api.dialect == "2.0" else "full"
+    )  # 2.0 searches answer ApiLightExecution
 
     def paged(call: Call, items: list[Any]) -> Reply:
         """Kestra's `PagedResults`: one page of `items` and their total (page and size from the query)."""
@@ -28,18 +30,26 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
             return error_reply(400, "Bad Request: page and size must be integers", call.path)
         if page < 1 or size < 1:
             return error_reply(400, "Bad Request: page and size must be at least 1", call.path)
-        return json_reply({"results": items[(page - 1) * size: page * size], "total": len(items)})
+        return json_reply({"results": items[(page - 1) * size : page * size], "total": len(items)})
 
     def executions(conditions: list[tuple[str, str, str]]) -> list[Any]:
-        found = [e for e in engine.executions() if all(_holds(_field(e, f), op, v) for f, op, v in conditions)]
-        return sorted(found, key=lambda e: e.state.start_date or 0, reverse=True)  # newest first, as Kestra
+        found = [
+            e
+            for e in engine.executions()
+            if all(_holds(_field(e, f), op, v) for f, op, v in conditions)
+        ]
+        return sorted(
+            found, key=lambda e: e.state.start_date or 0, reverse=True
+        )  # newest first, as Kestra
 
     async def search(call: Call) -> Reply:
         """`GET /executions/search?filters[field][OP]=value` (and 1.3's plain `namespace=`, `flowId=`, `state=`)."""
         conditions = query_filters(call)
         for name in ("namespace", "flowId", "state"):
             if call.arg(name):
-                conditions.append((name, "IN" if name == "state" else "EQUALS", call.arg(name) or ""))
+                conditions.append(
+                    (name, "IN" if name == "state" else "EQUALS", call.arg(name) or "")
+                )
         return paged(call, [api.execution_json(e, search_shape) for e in executions(conditions)])
 
     async def search_by_flow(call: Call) -> Reply:
@@ -73,29 +83,48 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
         execution = api._execution(call.params["id"], call.path)
         run = execution.task_run(call.params["taskrun"])
         if run is None:
-            return error_reply(404, f"Not Found: task run {call.params['taskrun']} not found", call.path)
+            return error_reply(
+                404, f"Not Found: task run {call.params['taskrun']} not found", call.path
+            )
         return json_reply(run.outputs or {})
 
     async def metrics(call: Call) -> Reply:
         """Kestra's `PagedResults<MetricEntry>`: the metrics the execution's task runs published."""
         items = [m.to_json() for m in engine.metrics(call.params["id"])]
         task_id, taskrun_id = call.arg("taskId"), call.arg("taskRunId")
-        return paged(call, [m for m in items if (not task_id or m["taskId"] == task_id)
-                            and (not taskrun_id or m["taskRunId"] == taskrun_id)])
+        return paged(
+            call,
+            [
+                m
+                for m in items
+                if (not task_id or m["taskId"] == task_id)
+                and (not taskrun_id or m["taskRunId"] == taskrun_id)
+            ],
+        )
 
     def log_entries(call: Call) -> list[dict[str, Any]]:
         api._execution(call.params["id"], call.path)
-        min_level, task_id, taskrun_id = call.arg("minLevel"), call.arg("taskId"), call.arg("taskRunId")
-        return [e for e in (entry.to_json() for entry in engine.logs(call.params["id"]))
-                if _level_ok(e, min_level) and (not task_id or e.get("taskId") == task_id)
-                and (not taskrun_id or e.get("taskRunId") == taskrun_id)]
+        min_level, task_id, taskrun_id = (
+            call.arg("minLevel"),
+            call.arg("taskId"),
+            call.arg("taskRunId"),
+        )
+        return [
+            e
+            for e in (entry.to_json() for entry in engine.logs(call.params["id"]))
+            if _level_ok(e, min_level)
+            and (not task_id or e.get("taskId") == task_id)
+            and (not taskrun_id or e.get("taskRunId") == taskrun_id)
+        ]
 
     async def logs(call: Call) -> Reply:
         return json_reply(log_entries(call))
 
     async def download_logs(call: Call) -> Reply:
         """The logs as text, one line each: date, level, message (Kestra's `LogEntry.toPrettyString`)."""
-        text = "".join(f"{e['timestamp']} {e['level']} {e.get('message', '')}\n" for e in log_entries(call))
+        text = "".join(
+            f"{e['timestamp']} {e['level']} {e.get('message', '')}\n" for e in log_entries(call)
+        )
         return Reply(200, text.encode(), [(b"content-type", b"text/plain")])
 
     async def follow_logs(call: Call) -> Reply:
@@ -109,6 +138,7 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
                 data = entry.to_json()
                 if _level_ok(data, min_level):
                     yield sse_event("progress", data)
+
         return Reply.stream(events())
 
     add("GET", base + "/executions/search", search)
@@ -169,4 +199,6 @@ def _holds(actual: Any, operation: str, value: str) -> bool:
 
 
 def _level_ok(entry: dict[str, Any], min_level: str | None) -> bool:
-    return not min_level or _LEVELS.get(entry.get("level", "INFO"), 2) >= _LEVELS.get(min_level.upper(), 0)
+    return not min_level or _LEVELS.get(entry.get("level", "INFO"), 2) >= _LEVELS.get(
+        min_level.upper(), 0
+    )

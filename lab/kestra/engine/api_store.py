@@ -31,7 +31,9 @@ def register(api: KestraApi, add: Callable, base: str) -> None:
 
 def _register_kv(api: KestraApi, add: Callable, base: str) -> None:
     kv = api.engine.kv
-    revision = "revision" if api.dialect == "2.0" else "version"  # KVEntry's field was renamed in 2.0
+    revision = (
+        "revision" if api.dialect == "2.0" else "version"
+    )  # KVEntry's field was renamed in 2.0
 
     def kv_entry(namespace: str, key: str) -> dict[str, Any]:
         """Kestra's `KVEntry` (what the listings answer)."""
@@ -52,8 +54,17 @@ def _register_kv(api: KestraApi, add: Callable, base: str) -> None:
             try:
                 seconds = parse_duration(ttl).total_seconds() if ttl else None
             except Exception:
-                return error_reply(422, f"Invalid entity: ttl {ttl!r} is not an ISO-8601 duration", call.path)
-            kv.set(namespace, key, value, ttl=seconds, kind=kind, description=call.headers.get("description"))
+                return error_reply(
+                    422, f"Invalid entity: ttl {ttl!r} is not an ISO-8601 duration", call.path
+                )
+            kv.set(
+                namespace,
+                key,
+                value,
+                ttl=seconds,
+                kind=kind,
+                description=call.headers.get("description"),
+            )
             return Reply(200)
         if call.method == "DELETE":
             return json_reply(bool(kv.delete(namespace, key)))
@@ -61,13 +72,25 @@ def _register_kv(api: KestraApi, add: Callable, base: str) -> None:
             stored = kv.entry(namespace, key)
         except KeyError as exc:
             if type(exc).__name__ == "KVExpired":
-                return error_reply(410, "Resource has expired: The requested value has expired", call.path)
-            return error_reply(404, f"Not Found: No value found for key '{key}' in namespace '{namespace}'", call.path)
+                return error_reply(
+                    410, "Resource has expired: The requested value has expired", call.path
+                )
+            return error_reply(
+                404,
+                f"Not Found: No value found for key '{key}' in namespace '{namespace}'",
+                call.path,
+            )
         value = stored.value
         if isinstance(value, (date, timedelta)):  # datetime is a date too
-            value = value.isoformat() if isinstance(value, date) else f"PT{value.total_seconds():g}S"
-        data = {"type": stored.type or kv_type(value), "value": value, "revision": stored.revision,
-                "updated": _iso(stored.updated)}
+            value = (
+                value.isoformat() if isinstance(value, date) else f"PT{value.total_seconds():g}S"
+            )
+        data = {
+            "type": stored.type or kv_type(value),
+            "value": value,
+            "revision": stored.revision,
+            "updated": _iso(stored.updated),
+        }
         if stored.expires_at is not None:
             data["expirationDate"] = _iso(stored.expires_at)
         return json_reply(data)
@@ -96,7 +119,9 @@ def _register_kv(api: KestraApi, add: Callable, base: str) -> None:
             page, size = int(call.arg("page", "1") or 1), int(call.arg("size", "10") or 10)
         except ValueError:
             return error_reply(400, "Bad Request: page and size must be integers", call.path)
-        return json_reply({"results": items[(max(page, 1) - 1) * size: max(page, 1) * size], "total": len(items)})
+        return json_reply(
+            {"results": items[(max(page, 1) - 1) * size : max(page, 1) * size], "total": len(items)}
+        )
 
     add("GET", base + "/kv", search)
     add("GET", base + "/namespaces/{ns}/kv/inheritance", inheritance)  # before {key}: not a key
@@ -130,7 +155,9 @@ def _register_files(api: KestraApi, add: Callable, base: str) -> None:
             form = await Request(call.scope, replayed_body(call.body)).form()
             upload = form.get("fileContent")
             if upload is None or isinstance(upload, str):
-                return error_reply(422, "Invalid entity: multipart part 'fileContent' is required", call.path)
+                return error_reply(
+                    422, "Invalid entity: multipart part 'fileContent' is required", call.path
+                )
             files.put(namespace, path, await upload.read())
             return Reply(200)
         if call.method == "DELETE":
@@ -151,26 +178,51 @@ def _register_files(api: KestraApi, add: Callable, base: str) -> None:
             full = "/" + str(name).lstrip("/")
             if not full.startswith(prefix):
                 continue
-            head, _, rest = full[len(prefix):].partition("/")
+            head, _, rest = full[len(prefix) :].partition("/")
             if rest:
-                found.setdefault(head, {"fileName": head, "lastModifiedTime": now, "creationTime": now,
-                                        "type": "Directory", "size": 0, "metadata": {}})
+                found.setdefault(
+                    head,
+                    {
+                        "fileName": head,
+                        "lastModifiedTime": now,
+                        "creationTime": now,
+                        "type": "Directory",
+                        "size": 0,
+                        "metadata": {},
+                    },
+                )
             else:
-                found[head] = {"fileName": head, "lastModifiedTime": now, "creationTime": now, "type": "File",
-                               "size": len(files.get(namespace, full)), "metadata": {}}
+                found[head] = {
+                    "fileName": head,
+                    "lastModifiedTime": now,
+                    "creationTime": now,
+                    "type": "File",
+                    "size": len(files.get(namespace, full)),
+                    "metadata": {},
+                }
         return found
 
     async def directory(call: Call) -> Reply:
         path = "/" + (call.arg("path") or "/").strip("/")
-        return json_reply(sorted(entries(call.params["ns"], path).values(), key=lambda e: e["fileName"]))
+        return json_reply(
+            sorted(entries(call.params["ns"], path).values(), key=lambda e: e["fileName"])
+        )
 
     async def stats(call: Call) -> Reply:
         """`GET /files/stats?path=`: the `FileAttributes` of one file or directory (404 when neither)."""
         path = "/" + (call.arg("path") or "/").strip("/")
         if path == "/":
             now = int(time.time() * 1000)
-            return json_reply({"fileName": "", "lastModifiedTime": now, "creationTime": now, "type": "Directory",
-                               "size": 0, "metadata": {}})
+            return json_reply(
+                {
+                    "fileName": "",
+                    "lastModifiedTime": now,
+                    "creationTime": now,
+                    "type": "Directory",
+                    "size": 0,
+                    "metadata": {},
+                }
+            )
         parent, _, name = path.rpartition("/")
         found = entries(call.params["ns"], parent or "/").get(name)
         if found is None:

@@ -66,8 +66,10 @@ async def _disconnect(receive: Callable) -> None:
 
 def replayed_body(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
     """An ASGI `receive` that hands over an already-read body (for Starlette's form parser)."""
+
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
+
     return receive
 
 
@@ -83,9 +85,14 @@ def json_reply(data: Any, status: int = 200) -> Reply:
     return Reply(status, orjson.dumps(data), list(_JSON))
 
 
-def error_reply(status: int, message: str, path: str, errors: list[dict[str, str]] | None = None) -> Reply:
+def error_reply(
+    status: int, message: str, path: str, errors: list[dict[str, str]] | None = None
+) -> Reply:
     """Micronaut's JsonError, as Kestra's ErrorController writes it."""
-    body: dict[str, Any] = {"message": message, "_links": {"self": {"href": path, "templated": False}}}
+    body: dict[str, Any] = {
+        "message": message,
+        "_links": {"self": {"href": path, "templated": False}},
+    }
     if errors:
         body["_embedded"] = {"errors": errors}
     return json_reply(body, status)
@@ -106,16 +113,26 @@ def engine_error(exc: Exception, path: str, dialect: str) -> Reply:
     if status == 404 or isinstance(exc, KeyError) or "NotFound" in name:
         return error_reply(404, f"Not Found: {text}", path)
     if status in (400, 413):
-        return error_reply(status, f"Bad Request: {text}" if status == 400 else text, path,
-                           [{"message": text + (f"; {exc.fix}" if getattr(exc, "fix", None) else "")}])
+        return error_reply(
+            status,
+            f"Bad Request: {text}" if status == 400 else text,
+            path,
+            [{"message": text + (f"; {exc.fix}" if getattr(exc, "fix", None) else "")}],
+        )
     if status == 409 or "Disabled" in name:
         message = "Cannot execute a disabled flow" if "Disabled" in name else text
         return error_reply(409, f"Illegal state: {message}", path)
-    if status == 422 or "Invalid" in name or isinstance(exc, (ValueError, LabError)):  # bad input, not a crash
+    if (
+        status == 422 or "Invalid" in name or isinstance(exc, (ValueError, LabError))
+    ):  # bad input, not a crash
         problems = getattr(exc, "problems", None) or []
-        errors = [{"message": getattr(p, "message", str(p)),
-                   **({"path": p.path} if getattr(p, "path", None) else {})}
-                  for p in problems] or [{"message": text}]
+        errors = [
+            {
+                "message": getattr(p, "message", str(p)),
+                **({"path": p.path} if getattr(p, "path", None) else {}),
+            }
+            for p in problems
+        ] or [{"message": text}]
         return error_reply(422, f"Invalid entity: {text}", path, errors)
     raise exc
 
@@ -128,7 +145,11 @@ def webhook_key_trigger(engine: Any, namespace: str, flow_id: str, key: str, pat
     if flow.disabled:
         raise ApiError(error_reply(409, "Illegal state: Cannot execute a disabled flow", path))
     for trigger in flow.triggers:
-        if trigger.is_webhook and not trigger.disabled and str(trigger.props.get("key", "")).strip() == key:
+        if (
+            trigger.is_webhook
+            and not trigger.disabled
+            and str(trigger.props.get("key", "")).strip() == key
+        ):
             return trigger
     for trigger in flow.triggers:  # a templated key is rendered by the engine: let it decide
         if trigger.is_webhook and "{{" in str(trigger.props.get("key", "")):
@@ -147,7 +168,9 @@ def kv_parse(body: bytes) -> tuple[Any, str]:
     if _DATE.match(text):
         return date.fromisoformat(text).isoformat(), "DATE"
     if _DATETIME.match(text):
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat().replace("+00:00", "Z"), "DATETIME"
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat().replace(
+            "+00:00", "Z"
+        ), "DATETIME"
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -169,4 +192,8 @@ def kv_type(value: Any) -> str:
 
 
 def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (
+        None
+        if ts is None
+        else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    )

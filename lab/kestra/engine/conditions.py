@@ -40,8 +40,10 @@ SUPPORTED: dict[str, tuple[set[str], set[str]]] = {
     C + "TimeBetween": ({"date", "after", "before"}, set()),
 }
 # Conditions Kestra names but that have no meaning (or no support here) on a webhook.
-NOT_FOR_WEBHOOKS = {C + "MultipleCondition": "Kestra refuses it on a webhook (invalid webhook: conditions of type "
-                    "MultipleCondition are not supported)"}
+NOT_FOR_WEBHOOKS = {
+    C + "MultipleCondition": "Kestra refuses it on a webhook (invalid webhook: conditions of type "
+    "MultipleCondition are not supported)"
+}
 
 Check = Callable[[dict[str, Any], Any], bool]  # (variables, functions) -> met; may raise
 
@@ -56,7 +58,9 @@ def canonical(type_name: str) -> str:
 
 
 # -- deploy-time checks -------------------------------------------------------------------------
-def check_trigger_conditions(trigger: dict[str, Any], dialect: str) -> list[tuple[str, str, tuple[Any, ...]]]:
+def check_trigger_conditions(
+    trigger: dict[str, Any], dialect: str
+) -> list[tuple[str, str, tuple[Any, ...]]]:
     """Every problem of a webhook trigger's `conditions` / `when`, as (kind, message, sub-path).
 
     The sub-path is relative to the trigger (e.g. ("conditions", 0, "type")); kinds are the
@@ -67,21 +71,37 @@ def check_trigger_conditions(trigger: dict[str, Any], dialect: str) -> list[tupl
     two = str(dialect).startswith("2")
     out: list[tuple[str, str, tuple[Any, ...]]] = []
     if "conditions" in trigger and two:
-        out.append(("unknown-property", f"{label}: `conditions` was removed in Kestra 2.0, where it is `when`; write "
-                    "the test as `when: \"{{ ... }}\"` (not met -> 204, no execution)", ("conditions",)))
+        out.append(
+            (
+                "unknown-property",
+                f"{label}: `conditions` was removed in Kestra 2.0, where it is `when`; write "
+                'the test as `when: "{{ ... }}"` (not met -> 204, no execution)',
+                ("conditions",),
+            )
+        )
     elif "conditions" in trigger:
         value = trigger["conditions"]
         if value is not None and not isinstance(value, list):
-            out.append(("invalid", f"{label}: `conditions` must be a list of conditions", ("conditions",)))
+            out.append(
+                ("invalid", f"{label}: `conditions` must be a list of conditions", ("conditions",))
+            )
         for i, cond in enumerate(value or () if isinstance(value, list) else ()):
             out += _check_condition(cond, label, ("conditions", i))
     if "when" in trigger and not two:
-        out.append(("unknown-property", f"{label}: `when` is the Kestra 2.0 name; on 1.3 write `conditions:` with an "
-                    f"{C}Expression condition (expression: \"{{{{ ... }}}}\")", ("when",)))
+        out.append(
+            (
+                "unknown-property",
+                f"{label}: `when` is the Kestra 2.0 name; on 1.3 write `conditions:` with an "
+                f'{C}Expression condition (expression: "{{{{ ... }}}}")',
+                ("when",),
+            )
+        )
     return out
 
 
-def _check_condition(cond: Any, label: str, path: tuple[Any, ...]) -> list[tuple[str, str, tuple[Any, ...]]]:
+def _check_condition(
+    cond: Any, label: str, path: tuple[Any, ...]
+) -> list[tuple[str, str, tuple[Any, ...]]]:
     if not isinstance(cond, dict) or not cond.get("type"):
         return [("missing-property", f"{label}: a condition needs a `type`", path)]
     name = str(cond["type"])
@@ -90,22 +110,36 @@ def _check_condition(cond: Any, label: str, path: tuple[Any, ...]) -> list[tuple
     if kind in NOT_FOR_WEBHOOKS:
         return [("invalid", f"{where}: {NOT_FOR_WEBHOOKS[kind]}", path + ("type",))]
     if kind not in SUPPORTED:
-        supported = ", ".join(sorted(k[len(C):] for k in SUPPORTED))
-        finding, message = known_types.type_finding(name, f" on a webhook (it supports {supported})")
+        supported = ", ".join(sorted(k[len(C) :] for k in SUPPORTED))
+        finding, message = known_types.type_finding(
+            name, f" on a webhook (it supports {supported})"
+        )
         return [(finding, f"{label}: condition {message}", path + ("type",))]
     accepted, required = SUPPORTED[kind]
     out: list[tuple[str, str, tuple[Any, ...]]] = []
     for key in cond:
         if key != "type" and key not in accepted:
-            out.append(("unknown-property", f"{where}: unknown property `{key}`; expected "
-                        f"{', '.join(sorted(accepted))}", path + (key,)))
+            out.append(
+                (
+                    "unknown-property",
+                    f"{where}: unknown property `{key}`; expected "
+                    f"{', '.join(sorted(accepted))}",
+                    path + (key,),
+                )
+            )
     for key in sorted(required):
         if cond.get(key) in (None, "", []):
             out.append(("missing-property", f"{where}: missing required property `{key}`", path))
     if kind in (C + "Not", C + "Or"):
         subs = cond.get("conditions")
         if subs is not None and not isinstance(subs, list):
-            out.append(("invalid", f"{where}: `conditions` must be a list of conditions", path + ("conditions",)))
+            out.append(
+                (
+                    "invalid",
+                    f"{where}: `conditions` must be a list of conditions",
+                    path + ("conditions",),
+                )
+            )
         for j, sub in enumerate(subs if isinstance(subs, list) else ()):
             out += _check_condition(sub, label, path + ("conditions", j))
     elif kind != C + "Expression":
@@ -113,15 +147,32 @@ def _check_condition(cond: Any, label: str, path: tuple[Any, ...]) -> list[tuple
     return out
 
 
-def _check_dates(kind: str, cond: dict[str, Any], where: str, path: tuple[Any, ...]) -> list[tuple[str, str, tuple]]:
+def _check_dates(
+    kind: str, cond: dict[str, Any], where: str, path: tuple[Any, ...]
+) -> list[tuple[str, str, tuple]]:
     out: list[tuple[str, str, tuple[Any, ...]]] = []
-    if kind == C + "DayWeek" and cond.get("dayOfWeek") is not None and str(cond["dayOfWeek"]) not in DAYS:
-        out.append(("invalid", f"{where}: dayOfWeek {cond['dayOfWeek']!r} must be one of {', '.join(DAYS)}",
-                    path + ("dayOfWeek",)))
+    if (
+        kind == C + "DayWeek"
+        and cond.get("dayOfWeek") is not None
+        and str(cond["dayOfWeek"]) not in DAYS
+    ):
+        out.append(
+            (
+                "invalid",
+                f"{where}: dayOfWeek {cond['dayOfWeek']!r} must be one of {', '.join(DAYS)}",
+                path + ("dayOfWeek",),
+            )
+        )
     if kind in (C + "DateTimeBetween", C + "TimeBetween"):
         if cond.get("after") is None and cond.get("before") is None:
-            out.append(("missing-property", f"{where}: needs `after`, `before` or both (Kestra: Invalid condition "
-                        "with no before nor after)", path))
+            out.append(
+                (
+                    "missing-property",
+                    f"{where}: needs `after`, `before` or both (Kestra: Invalid condition "
+                    "with no before nor after)",
+                    path,
+                )
+            )
         parse = _zoned if kind == C + "DateTimeBetween" else _offset_time
         bounds: dict[str, Any] = {}
         for key in ("after", "before"):
@@ -130,13 +181,28 @@ def _check_dates(kind: str, cond: dict[str, Any], where: str, path: tuple[Any, .
                 try:
                     bounds[key] = parse(str(value))
                 except ValueError:
-                    shape = "an ISO 8601 datetime with a zone (2026-01-01T08:30:00Z)" if parse is _zoned else \
-                        "an ISO 8601 time with an offset (16:00:00+02:00)"
-                    out.append(("invalid", f"{where}: `{key}` {value!r} must be {shape}", path + (key,)))
-        if kind == C + "TimeBetween" and len(bounds) == 2 and _time_key(bounds["after"]) >= _time_key(bounds["before"]):
-            out.append(("unsupported-property", f"{where}: a range across midnight (after {cond['after']}, before "
-                        f"{cond['before']}) is never met in some Kestra versions and wraps midnight in newer ones; "
-                        "write it as an Or of two TimeBetween conditions", path))
+                    shape = (
+                        "an ISO 8601 datetime with a zone (2026-01-01T08:30:00Z)"
+                        if parse is _zoned
+                        else "an ISO 8601 time with an offset (16:00:00+02:00)"
+                    )
+                    out.append(
+                        ("invalid", f"{where}: `{key}` {value!r} must be {shape}", path + (key,))
+                    )
+        if (
+            kind == C + "TimeBetween"
+            and len(bounds) == 2
+            and _time_key(bounds["after"]) >= _time_key(bounds["before"])
+        ):
+            out.append(
+                (
+                    "unsupported-property",
+                    f"{where}: a range across midnight (after {cond['after']}, before "
+                    f"{cond['before']}) is never met in some Kestra versions and wraps midnight in newer ones; "
+                    "write it as an Or of two TimeBetween conditions",
+                    path,
+                )
+            )
     return out
 
 
@@ -206,8 +272,10 @@ def _compile_date(kind: str, cond: dict[str, Any]) -> Check:
         if kind == C + "TimeBetween":  # OffsetTime.isAfter / isBefore: the instant on a common day
             now = _time_key(current.timetz())
             if low is not None and high is not None and _time_key(low) >= _time_key(high):
-                raise ConditionError("a TimeBetween range across midnight (refused at deploy when constant)")
-            return ((low is None or now > _time_key(low)) and (high is None or now < _time_key(high)))
+                raise ConditionError(
+                    "a TimeBetween range across midnight (refused at deploy when constant)"
+                )
+            return (low is None or now > _time_key(low)) and (high is None or now < _time_key(high))
         # DateTimeBetween (1.3): bounds included
         return (low is None or current >= low) and (high is None or current <= high)
 
@@ -238,4 +306,10 @@ def _offset_time(text: str) -> dt.time:
 
 def _time_key(value: dt.time) -> float:
     offset = value.utcoffset() or dt.timedelta(0)
-    return value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6 - offset.total_seconds()
+    return (
+        value.hour * 3600
+        + value.minute * 60
+        + value.second
+        + value.microsecond / 1e6
+        - offset.total_seconds()
+    )

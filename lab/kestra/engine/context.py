@@ -29,7 +29,9 @@ def nested_labels(labels: list[tuple[str, str]]) -> dict[str, Any]:
 
 def taskrun_vars(tr: TaskRun) -> dict[str, Any]:
     # attemptsCount counts the attempts before the one running (0 on the first attempt).
-    done = len(tr.attempts) - (1 if tr.attempts and tr.attempts[-1].state.current == "RUNNING" else 0)
+    done = len(tr.attempts) - (
+        1 if tr.attempts and tr.attempts[-1].state.current == "RUNNING" else 0
+    )
     out: dict[str, Any] = {"id": tr.id, "startDate": tr.state.start_iso, "attemptsCount": done}
     if tr.parent_id is not None:
         out["parentId"] = tr.parent_id
@@ -64,8 +66,14 @@ def base_variables(run: Run) -> dict[str, Any]:
     live objects: outputs, vars and task states are updated in place)."""
     x = run.execution
     out: dict[str, Any] = {
-        "envs": run.engine.envs, "globals": run.engine.globals,
-        "flow": {"id": run.flow.id, "namespace": run.flow.namespace, "revision": run.flow.revision, "tenantId": "main"},
+        "envs": run.engine.envs,
+        "globals": run.engine.globals,
+        "flow": {
+            "id": run.flow.id,
+            "namespace": run.flow.namespace,
+            "revision": run.flow.revision,
+            "tenantId": "main",
+        },
         "outputs": run.outputs_tree,
         "tasks": run.tasks_map,
         "vars": x.variables,
@@ -89,7 +97,11 @@ def variables(run: Run, task: TaskDef | None = None, tr: TaskRun | None = None) 
     root = run
     while root.context_parent is not None:  # a Loop iteration sees its parent execution's id
         root = root.context_parent
-    execution: dict[str, Any] = {"id": root.execution.id, "state": x.state.current, "startDate": x.state.start_iso}
+    execution: dict[str, Any] = {
+        "id": root.execution.id,
+        "state": x.state.current,
+        "startDate": x.state.start_iso,
+    }
     if x.outputs is not None:
         execution["outputs"] = x.outputs
     out = dict(base)
@@ -126,7 +138,9 @@ class TaskContext:
         self.taskrun_id = tr.id if tr else None
         self.kv = engine.kv
         self._vars: dict[str, Any] | None = None
-        self._min_level = LEVELS.get(str(task.log_level).upper(), 0) if task and task.log_level else 0
+        self._min_level = (
+            LEVELS.get(str(task.log_level).upper(), 0) if task and task.log_level else 0
+        )
 
     @property
     def http(self) -> Any:
@@ -166,9 +180,22 @@ class TaskContext:
         name, kind, number, str_tags = checked(name, type, value, tags)
         attempt = max(len(self.taskrun.attempts) - 1, 0) if self.taskrun else None
         x = self.run.execution
-        record(self.engine._metrics.setdefault(x.id, []),
-               MetricEntry(x.namespace, x.flow_id, x.id, self.task_id, self.taskrun_id, kind, name, number,
-                           self.engine.now(), str_tags, attempt))
+        record(
+            self.engine._metrics.setdefault(x.id, []),
+            MetricEntry(
+                x.namespace,
+                x.flow_id,
+                x.id,
+                self.task_id,
+                self.taskrun_id,
+                kind,
+                name,
+                number,
+                self.engine.now(),
+                str_tags,
+                attempt,
+            ),
+        )
 
     def secret(self, name: str) -> str:
         return self.engine.secret(name)
@@ -178,7 +205,9 @@ class TaskContext:
             try:
                 return self.engine.storage[path]
             except KeyError:
-                raise FileNotFoundError(f"no file {path} in the execution's internal storage") from None
+                raise FileNotFoundError(
+                    f"no file {path} in the execution's internal storage"
+                ) from None
         return self.engine.files.get(self.namespace, path)
 
     def list_files(self, prefix: str = "") -> list[str]:

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from lab import yamlio
-from lab.masking import SecretMask
 from lab.kestra import coverage, flow_yaml
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
@@ -71,14 +70,24 @@ class Engine:
             can read is masked too, as `******` (Kestra's mask), with its base64 form.
     """
 
-    def __init__(self, *, http: httpx.AsyncClient | None = None, secrets: Mapping[str, str] | None = None,
-                 clock: Any = None, version: str = "1.3", sleep: Callable[[float], Any] | None = None,
-                 base_url: str = "http://localhost:8080/", keep_executions: int = 5000,
-                 mask: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient | None = None,
+        secrets: Mapping[str, str] | None = None,
+        clock: Any = None,
+        version: str = "1.3",
+        sleep: Callable[[float], Any] | None = None,
+        base_url: str = "http://localhost:8080/",
+        keep_executions: int = 5000,
+        mask: Iterable[str] = (),
+    ) -> None:
         self._http = http
         self._owns_http = http is None
         self._secrets = secrets
-        self.mask = SecretMask([*_secret_values(secrets if secrets is not None else os.environ), *mask])
+        self.mask = SecretMask(
+            [*_secret_values(secrets if secrets is not None else os.environ), *mask]
+        )
         self.clock = clock
         self.version = version
         self.sleep = sleep or asyncio.sleep
@@ -122,7 +131,14 @@ class Engine:
 
     def forget_executions(self) -> None:
         """Drop every execution, its logs, metrics and stored files (after `aclose`: a closed session)."""
-        for table in (self._runs, self._logs, self._metrics, self.storage, self._log_events, self._pauses):
+        for table in (
+            self._runs,
+            self._logs,
+            self._metrics,
+            self.storage,
+            self._log_events,
+            self._pauses,
+        ):
             table.clear()
         self._finished_ids.clear()
 
@@ -130,8 +146,10 @@ class Engine:
         source = self._secrets if self._secrets is not None else os.environ
         raw = source.get(f"SECRET_{name.upper()}")
         if raw is None:
-            raise R.expr().ExpressionError(f"Cannot find secret for key '{name}'",
-                                           fix=f"set SECRET_{name.upper()} to the base64 of the value")
+            raise R.expr().ExpressionError(
+                f"Cannot find secret for key '{name}'",
+                fix=f"set SECRET_{name.upper()} to the base64 of the value",
+            )
         return decode_secret(raw)
 
     def storage_put(self, execution_id: str, taskrun_id: str, name: str, data: bytes) -> str:
@@ -145,7 +163,9 @@ class Engine:
 
     def deploy(self, source: str, *, path: str | None = None) -> FlowDef:
         """Validate and deploy (or update) one flow; FlowInvalid lists every problem."""
-        problems = [p for p in self.validate(source, path=path, deep=False) if p.severity == "error"]  # warnings deploy
+        problems = [
+            p for p in self.validate(source, path=path, deep=False) if p.severity == "error"
+        ]  # warnings deploy
         if problems:
             raise FlowInvalid(problems, source=path)
         flow = parse_flow(flow_yaml.load_flow(source), source, path)
@@ -157,12 +177,16 @@ class Engine:
 
     def deploy_dir(self, directory: str | os.PathLike[str]) -> list[FlowDef]:
         """Deploy every *.yml / *.yaml flow of a folder; nothing is deployed if one is invalid."""
-        files = sorted(p for p in Path(directory).rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+        files = sorted(
+            p for p in Path(directory).rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()
+        )
         problems: list[Problem] = []
         sources = []
         for p in files:
             text = yamlio.read_text(p)
-            problems += [f for f in self.validate(text, path=str(p), deep=False) if f.severity == "error"]
+            problems += [
+                f for f in self.validate(text, path=str(p), deep=False) if f.severity == "error"
+            ]
             sources.append((text, str(p)))
         if problems:
             raise FlowInvalid(problems, source=str(directory))
@@ -181,16 +205,30 @@ class Engine:
     def _flow_for_run(self, namespace: str, flow_id: str) -> FlowDef:
         flow = self._flows.get((namespace, flow_id))
         if flow is None:
-            raise FlowNotFound("Not Found: Flow not found", where=f"{namespace}.{flow_id}",
-                               fix="deploy the flow first (flows/ folder or POST /api/v1/main/flows)")
+            raise FlowNotFound(
+                "Not Found: Flow not found",
+                where=f"{namespace}.{flow_id}",
+                fix="deploy the flow first (flows/ folder or POST /api/v1/main/flows)",
+            )
         if flow.disabled:
-            raise FlowDisabled("Illegal state: Cannot execute a disabled flow", where=f"{namespace}.{flow_id}",
-                               fix="set `disabled: false` in the flow")
+            raise FlowDisabled(
+                "Illegal state: Cannot execute a disabled flow",
+                where=f"{namespace}.{flow_id}",
+                fix="set `disabled: false` in the flow",
+            )
         return flow
 
-    async def webhook(self, namespace: str, flow_id: str, key: str, *, method: str = "POST", body: bytes = b"",
-                      headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None
-                      ) -> Execution | None:
+    async def webhook(
+        self,
+        namespace: str,
+        flow_id: str,
+        key: str,
+        *,
+        method: str = "POST",
+        body: bytes = b"",
+        headers: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+    ) -> Execution | None:
         """Fire a flow's Webhook trigger as Kestra does; None when its conditions are not met (409 / 204)."""
         flow = self._flow_for_run(namespace, flow_id)
         trigger = find_webhook(flow, key)
@@ -204,15 +242,33 @@ class Engine:
             try:
                 inputs = R.render_property(trigger.props["inputs"], ctx)
             except Exception as exc:
-                raise InputInvalid(f"Unable to render the webhook inputs: {getattr(exc, 'what', exc)}",
-                                   where=f"{namespace}.{flow_id}") from None
-        return await self.start(namespace, flow_id, inputs=inputs, trigger=trig,
-                                labels=[("system.from", "trigger")], execution_id=eid)
+                raise InputInvalid(
+                    f"Unable to render the webhook inputs: {getattr(exc, 'what', exc)}",
+                    where=f"{namespace}.{flow_id}",
+                ) from None
+        return await self.start(
+            namespace,
+            flow_id,
+            inputs=inputs,
+            trigger=trig,
+            labels=[("system.from", "trigger")],
+            execution_id=eid,
+        )
 
-    async def start(self, namespace: str, flow_id: str, *, inputs: Mapping[str, Any] | None = None,
-                    labels: Any = None, trigger: dict[str, Any] | None = None, parent: str | None = None,
-                    input_mode: str = "validated", correlation: str | None = None, execution_id: str | None = None,
-                    fixtures: Fixtures | None = None) -> Execution:
+    async def start(
+        self,
+        namespace: str,
+        flow_id: str,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        labels: Any = None,
+        trigger: dict[str, Any] | None = None,
+        parent: str | None = None,
+        input_mode: str = "validated",
+        correlation: str | None = None,
+        execution_id: str | None = None,
+        fixtures: Fixtures | None = None,
+    ) -> Execution:
         """Create and start an execution, returned at once (CREATED); `input_mode`: validated (API), raw or none.
         `fixtures`: Kestra's task fixtures stand in for the tasks they name; their inputs and trigger
         variables are the execution's."""
@@ -221,24 +277,55 @@ class Engine:
             fixtures = self.fixtures
         if fixtures:
             inputs = {**dict(inputs or {}), **fixtures.inputs}
-            if fixtures.trigger is not None:  # the trigger's {id, type, variables}, as a webhook gives them
-                trigger = {"id": fixtures.trigger.get("id"), "type": fixtures.trigger.get("type"),
-                           "variables": dict(fixtures.trigger.get("variables") or {})}
-        return self._launch(flow, inputs, labels, trigger, parent, input_mode, correlation, eid=execution_id,
-                            fixtures=fixtures).execution
+            if (
+                fixtures.trigger is not None
+            ):  # the trigger's {id, type, variables}, as a webhook gives them
+                trigger = {
+                    "id": fixtures.trigger.get("id"),
+                    "type": fixtures.trigger.get("type"),
+                    "variables": dict(fixtures.trigger.get("variables") or {}),
+                }
+        return self._launch(
+            flow,
+            inputs,
+            labels,
+            trigger,
+            parent,
+            input_mode,
+            correlation,
+            eid=execution_id,
+            fixtures=fixtures,
+        ).execution
 
-    def _launch(self, flow: FlowDef, inputs: Any, labels: Any, trigger: dict[str, Any] | None,
-                parent: str | None, input_mode: str, correlation: str | None = None,
-                flow_labels_win: bool = False, eid: str | None = None, fixtures: Fixtures | None = None) -> Run:
+    def _launch(
+        self,
+        flow: FlowDef,
+        inputs: Any,
+        labels: Any,
+        trigger: dict[str, Any] | None,
+        parent: str | None,
+        input_mode: str,
+        correlation: str | None = None,
+        flow_labels_win: bool = False,
+        eid: str | None = None,
+        fixtures: Fixtures | None = None,
+    ) -> Run:
         try:
             values = read_inputs(flow, dict(inputs or {}), input_mode)
         except InputError as exc:
             names = ", ".join(f"`{name}`" for name, _ in exc.fields) or "the inputs"
-            raise InputInvalid(str(exc), where=f"{flow.namespace}.{flow.id}",
-                               fix=f"send {names} with the type the flow declares (see its `inputs:`)",
-                               fields=exc.fields) from None
+            raise InputInvalid(
+                str(exc),
+                where=f"{flow.namespace}.{flow.id}",
+                fix=f"send {names} with the type the flow declares (see its `inputs:`)",
+                fields=exc.fields,
+            ) from None
         eid = eid or new_id()
-        given = labels if isinstance(labels, list) and all(isinstance(i, tuple) for i in labels) else None
+        given = (
+            labels
+            if isinstance(labels, list) and all(isinstance(i, tuple) for i in labels)
+            else None
+        )
         if given is None:
             from lab.kestra.engine.flow import parse_labels
 
@@ -247,16 +334,35 @@ class Engine:
         own = [(k, v) for k, v in given if not k.startswith("system.")]
         base = [("system.correlationId", correlation or eid)]
         # A subflow's own flow labels win over inherited ones; API callers' labels win over the flow's.
-        merged = (merge_labels(system, base, own, flow.labels) if flow_labels_win
-                  else merge_labels(system, base, flow.labels, own))
-        x = Execution(eid, flow.namespace, flow.id, flow.revision, StateInfo.start(S.CREATED, self.now()),
-                      inputs=values, labels=merged, variables=dict(flow.variables), trigger=trigger, parent_id=parent,
-                      fixtures=fixtures or None)
+        merged = (
+            merge_labels(system, base, own, flow.labels)
+            if flow_labels_win
+            else merge_labels(system, base, flow.labels, own)
+        )
+        x = Execution(
+            eid,
+            flow.namespace,
+            flow.id,
+            flow.revision,
+            StateInfo.start(S.CREATED, self.now()),
+            inputs=values,
+            labels=merged,
+            variables=dict(flow.variables),
+            trigger=trigger,
+            parent_id=parent,
+            fixtures=fixtures or None,
+        )
         run = Run(self, flow, x)
         run.functions = self._functions(flow, eid)
-        if fixtures is not None and fixtures.files:  # Kestra's file fixtures: {{ files['name'] }} is their URI
-            run.extra = {"files": {name: self.storage_put(eid, "fixtures", name, content.encode("utf-8"))
-                                   for name, content in fixtures.files.items()}}
+        if (
+            fixtures is not None and fixtures.files
+        ):  # Kestra's file fixtures: {{ files['name'] }} is their URI
+            run.extra = {
+                "files": {
+                    name: self.storage_put(eid, "fixtures", name, content.encode("utf-8"))
+                    for name, content in fixtures.files.items()
+                }
+            }
         self._runs[eid] = run
         self._logs[eid] = []
         run.changed()
@@ -277,8 +383,15 @@ class Engine:
         def error_logs() -> list[dict[str, Any]]:
             return [entry.to_json() for entry in self._error_logs(execution_id)]
 
-        return R.expr().Functions(namespace=ns, kv_get=self.kv.get, secret=self.secret, read=read, now=now,
-                                  version=self.version, error_logs=error_logs)
+        return R.expr().Functions(
+            namespace=ns,
+            kv_get=self.kv.get,
+            secret=self.secret,
+            read=read,
+            now=now,
+            version=self.version,
+            error_logs=error_logs,
+        )
 
     def _error_logs(self, execution_id: str) -> list[LogEntry]:
         """ERROR log lines of an execution and its Loop iterations, oldest first (Kestra's errorLogs())."""
@@ -291,20 +404,48 @@ class Engine:
             pending += [sub.execution.id for sub in run.iterations] if run is not None else []
         return sorted(found, key=lambda e: e.timestamp)
 
-    async def _start_child(self, run: Run, tr: TaskRun, namespace: str, flow_id: str, *, inputs: Any,
-                           labels: Any, inherit_labels: bool) -> Run:
+    async def _start_child(
+        self,
+        run: Run,
+        tr: TaskRun,
+        namespace: str,
+        flow_id: str,
+        *,
+        inputs: Any,
+        labels: Any,
+        inherit_labels: bool,
+    ) -> Run:
         """Start the execution of a Subflow task (labels and trigger as Kestra sets them)."""
         from lab.kestra.engine.flow import parse_labels
 
         flow = self._flow_for_run(namespace, flow_id)
         parent = run.execution
         correlation = parent.label("system.correlationId") or parent.id
-        inherited = [(k, v) for k, v in parent.labels if not k.startswith("system.")] if inherit_labels else []
-        trigger = {"id": tr.task_id, "type": SUBFLOW_TYPE,
-                   "variables": {"executionId": parent.id, "namespace": parent.namespace, "flowId": parent.flow_id,
-                                 "flowRevision": parent.flow_revision}}
-        child = self._launch(flow, inputs, merge_labels(inherited, parse_labels(labels)), trigger, parent.id,
-                             "validated", correlation, flow_labels_win=True)
+        inherited = (
+            [(k, v) for k, v in parent.labels if not k.startswith("system.")]
+            if inherit_labels
+            else []
+        )
+        trigger = {
+            "id": tr.task_id,
+            "type": SUBFLOW_TYPE,
+            "variables": {
+                "executionId": parent.id,
+                "namespace": parent.namespace,
+                "flowId": parent.flow_id,
+                "flowRevision": parent.flow_revision,
+            },
+        }
+        child = self._launch(
+            flow,
+            inputs,
+            merge_labels(inherited, parse_labels(labels)),
+            trigger,
+            parent.id,
+            "validated",
+            correlation,
+            flow_labels_win=True,
+        )
         run.children.append(child)
         parent.children.append(child.execution.id)
         return child
@@ -326,7 +467,9 @@ class Engine:
     def _run(self, execution_id: str) -> Run:
         run = self._runs.get(execution_id)
         if run is None:
-            raise ExecutionNotFound(f"Not Found: execution {execution_id} not found", where=execution_id)
+            raise ExecutionNotFound(
+                f"Not Found: execution {execution_id} not found", where=execution_id
+            )
         return run
 
     async def wait(self, execution_id: str, timeout: float | None = None) -> Execution:
@@ -405,8 +548,12 @@ class Engine:
                 values = read_inputs(SimpleNamespace(inputs=pending.definitions), values)  # type: ignore[arg-type]
             except InputError as exc:
                 names = ", ".join(f"`{name}`" for name, _ in exc.fields) or "the onResume inputs"
-                raise InputInvalid(str(exc), where=execution_id, fields=exc.fields,
-                                   fix=f"resume with {names} as the Pause task's `onResume` declares them") from None
+                raise InputInvalid(
+                    str(exc),
+                    where=execution_id,
+                    fields=exc.fields,
+                    fix=f"resume with {names} as the Pause task's `onResume` declares them",
+                ) from None
         pending.inputs = values
         pending.event.set()
         return True
@@ -416,12 +563,23 @@ class Engine:
         return self._subscribers.add(callback)
 
     # -- executor hooks -----------------------------------------------------------------------
-    def _log(self, run: Run, task_id: str | None, taskrun_id: str | None, attempt: int | None, level: str,
-             message: str) -> None:
+    def _log(
+        self,
+        run: Run,
+        task_id: str | None,
+        taskrun_id: str | None,
+        attempt: int | None,
+        level: str,
+        message: str,
+    ) -> None:
         x = run.execution
-        if self.mask:  # the one place a flow's log line is recorded: the logs API, the TUI, transcripts
+        if (
+            self.mask
+        ):  # the one place a flow's log line is recorded: the logs API, the TUI, transcripts
             message = self.mask.text(message)
-        entry = LogEntry(x.namespace, x.flow_id, x.id, task_id, taskrun_id, attempt, self.now(), level, message)
+        entry = LogEntry(
+            x.namespace, x.flow_id, x.id, task_id, taskrun_id, attempt, self.now(), level, message
+        )
         self._logs.setdefault(x.id, []).append(entry)
         event = self._log_events.get(x.id)
         if event is not None:

@@ -26,10 +26,11 @@ class FlowInvalid(EngineError):
         self.problems = problems
         first = problems[0] if problems else None
         super().__init__(
-            f"{len(problems)} problem(s) in flow {source or ''}".strip() + (f": {first.message}" if first else ""),
+            f"{len(problems)} problem(s) in flow {source or ''}".strip()
+            + (f": {first.message}" if first else ""),
             where=first.where if first else source,
             fix="fix each problem listed; types the embedded engine does not run need a real Kestra "
-                "(docker-compose.yml)",
+            "(docker-compose.yml)",
         )
 
 
@@ -57,7 +58,9 @@ class InputInvalid(EngineError):
 
     status = 422
 
-    def __init__(self, what: str, *, fields: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, what: str, *, fields: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(what, **kwargs)
         self.problems = [InputProblem(message, name) for name, message in fields or []]
 

@@ -50,7 +50,9 @@ class Subscribers:
         if subscribers:
             event = run.event
             if event is None:
-                event = run.event = EngineEvent("execution", run.execution.id, execution=run.execution)
+                event = run.event = EngineEvent(
+                    "execution", run.execution.id, execution=run.execution
+                )
             for callback in subscribers:
                 callback(event)
 

@@ -25,7 +25,9 @@ def new_id() -> str:
     return _rng.randbytes(22).translate(_TO_B62).decode()
 
 
-@functools.lru_cache(maxsize=8192)  # an execution is serialized again on every API read and SSE event
+@functools.lru_cache(
+    maxsize=8192
+)  # an execution is serialized again on every API read and SSE event
 def iso(ts: float | None) -> str | None:
     """An instant as Kestra prints it: UTC, microseconds, `Z`."""
     if ts is None:
@@ -162,14 +164,20 @@ class LogEntry:
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"tenantId": "main", "namespace": self.namespace, "flowId": self.flow_id}
+        out: dict[str, Any] = {
+            "tenantId": "main",
+            "namespace": self.namespace,
+            "flowId": self.flow_id,
+        }
         if self.task_id is not None:
             out["taskId"] = self.task_id
         out["executionId"] = self.execution_id
         if self.taskrun_id is not None:
             out["taskRunId"] = self.taskrun_id
         out["attemptNumber"] = self.attempt_number
-        out.update(timestamp=iso(self.timestamp), level=self.level, thread="embedded", message=self.message)
+        out.update(
+            timestamp=iso(self.timestamp), level=self.level, thread="embedded", message=self.message
+        )
         return out
 
 
@@ -221,7 +229,10 @@ class Execution:
         if dialect == "1.3":
             shape = "full"
         out: dict[str, Any] = {
-            "tenantId": "main", "id": self.id, "namespace": self.namespace, "flowId": self.flow_id,
+            "tenantId": "main",
+            "id": self.id,
+            "namespace": self.namespace,
+            "flowId": self.flow_id,
             "flowRevision": self.flow_revision,
         }
         if self.task_runs and shape != "light":
@@ -244,5 +255,8 @@ class Execution:
         if shape == "full":
             out["deleted"] = False
         if shape != "light":
-            out["metadata"] = {"attemptNumber": 1, "originalCreatedDate": iso(self.state.start_date)}
+            out["metadata"] = {
+                "attemptNumber": 1,
+                "originalCreatedDate": iso(self.state.start_date),
+            }
         return out

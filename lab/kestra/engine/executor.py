@@ -66,7 +66,9 @@ class Executor:
         self.engine = engine
         self.now = engine.now
         self.sleep = engine.sleep
-        self._flowables: dict[str, Any] | None = None  # flowables import the executor's helpers: bound on first use
+        self._flowables: dict[str, Any] | None = (
+            None  # flowables import the executor's helpers: bound on first use
+        )
 
     # -- execution --------------------------------------------------------------------------
     async def execute(self, run: Run) -> None:
@@ -112,17 +114,31 @@ class Executor:
                     values[out.id] = ctx.render_typed(out.value)
             except Exception as exc:
                 if out.required:
-                    self.engine._log(run, None, None, None, "ERROR",
-                                     f"Failed to render output '{out.id}': {error_text(exc)}")
+                    self.engine._log(
+                        run,
+                        None,
+                        None,
+                        None,
+                        "ERROR",
+                        f"Failed to render output '{out.id}': {error_text(exc)}",
+                    )
                     run.execution.outputs = None
                     return S.FAILED
         run.execution.outputs = values or None
         return state
 
     # -- blocks -----------------------------------------------------------------------------
-    async def run_block(self, run: Run, tasks: list[TaskDef], errors: list[TaskDef], finally_: list[TaskDef],
-                        parent: TaskRun | None, retry: RetryDef | None, value: str | None = None,
-                        iteration: int | None = None) -> str:
+    async def run_block(
+        self,
+        run: Run,
+        tasks: list[TaskDef],
+        errors: list[TaskDef],
+        finally_: list[TaskDef],
+        parent: TaskRun | None,
+        retry: RetryDef | None,
+        value: str | None = None,
+        iteration: int | None = None,
+    ) -> str:
         """Run `tasks` in order; on failure run `errors`; always run `finally`; return the block state."""
         states = await self.run_list(run, tasks, parent, retry, value, iteration)
         if run.exit_state is not None:
@@ -138,8 +154,15 @@ class Executor:
             return S.SUCCESS
         return S.guess_final_state(states)
 
-    async def run_list(self, run: Run, tasks: list[TaskDef], parent: TaskRun | None, retry: RetryDef | None,
-                       value: str | None = None, iteration: int | None = None) -> list[str]:
+    async def run_list(
+        self,
+        run: Run,
+        tasks: list[TaskDef],
+        parent: TaskRun | None,
+        retry: RetryDef | None,
+        value: str | None = None,
+        iteration: int | None = None,
+    ) -> list[str]:
         """Run enabled tasks one after the other until one fails; return their states."""
         states: list[str] = []
         for task in tasks:
@@ -152,11 +175,26 @@ class Executor:
         return states
 
     # -- one task ---------------------------------------------------------------------------
-    def new_taskrun(self, run: Run, task: TaskDef, parent: TaskRun | None, value: str | None,
-                    iteration: int | None) -> TaskRun:
+    def new_taskrun(
+        self,
+        run: Run,
+        task: TaskDef,
+        parent: TaskRun | None,
+        value: str | None,
+        iteration: int | None,
+    ) -> TaskRun:
         x = run.execution
-        tr = TaskRun(new_id(), x.id, x.namespace, x.flow_id, task.id, parent.id if parent else None, value,
-                     iteration, StateInfo.start(S.CREATED, self.now()))
+        tr = TaskRun(
+            new_id(),
+            x.id,
+            x.namespace,
+            x.flow_id,
+            task.id,
+            parent.id if parent else None,
+            value,
+            iteration,
+            StateInfo.start(S.CREATED, self.now()),
+        )
         run.add(tr)
         return tr
 
@@ -166,8 +204,15 @@ class Executor:
         run.changed()
         return state
 
-    async def run_task(self, run: Run, task: TaskDef, parent: TaskRun | None, retry: RetryDef | None,
-                       value: str | None = None, iteration: int | None = None) -> str:
+    async def run_task(
+        self,
+        run: Run,
+        task: TaskDef,
+        parent: TaskRun | None,
+        retry: RetryDef | None,
+        value: str | None = None,
+        iteration: int | None = None,
+    ) -> str:
         tr = self.new_taskrun(run, task, parent, value, iteration)
         ctx = TaskContext(run, task, tr)
         if task.run_if is not None:
@@ -190,8 +235,15 @@ class Executor:
             return await self._run_flowable(run, task, tr, ctx, runner, task.retry or retry)
         return await self._run_runnable(run, task, tr, ctx, task.retry or retry)
 
-    async def _run_flowable(self, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, runner: Any,
-                            retry: RetryDef | None) -> str:
+    async def _run_flowable(
+        self,
+        run: Run,
+        task: TaskDef,
+        tr: TaskRun,
+        ctx: TaskContext,
+        runner: Any,
+        retry: RetryDef | None,
+    ) -> str:
         now = self.now()
         tr.state.set(S.RUNNING, now)
         attempt = Attempt(StateInfo.start(S.RUNNING, now))
@@ -210,7 +262,9 @@ class Executor:
         if run.exit_state is not None:
             state = run.exit_state
         else:
-            state = S.apply_allowances(state, allow_failure=task.allow_failure, allow_warning=task.allow_warning)
+            state = S.apply_allowances(
+                state, allow_failure=task.allow_failure, allow_warning=task.allow_warning
+            )
         attempt.state.set(state, self.now())
         return self.finish(run, tr, state)
 
@@ -221,12 +275,16 @@ class Executor:
         tr.attempts.append(Attempt(StateInfo.start(S.RUNNING, self.now())))
         if fixture.outputs is not None:
             run.set_outputs(tr, ctx.render(fixture.outputs))
-        ctx.log("INFO", f"Stood in by a fixture{': ' + fixture.description if fixture.description else ''}")
+        ctx.log(
+            "INFO",
+            f"Stood in by a fixture{': ' + fixture.description if fixture.description else ''}",
+        )
         tr.attempts[-1].state.set(fixture.state, self.now())
         return self.finish(run, tr, fixture.state)
 
-    async def _run_runnable(self, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                            retry: RetryDef | None) -> str:
+    async def _run_runnable(
+        self, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+    ) -> str:
         fixtures = run.execution.fixtures
         fixture = fixtures.for_task(task.id, tr.value) if fixtures else None
         if fixture is not None:
@@ -272,7 +330,11 @@ class Executor:
                 run.set_outputs(tr, outputs)
             if ok:
                 attempt.state.set(S.SUCCESS, self.now())
-                state = S.WARNING if (retry and retry.warning_on_retry and len(tr.attempts) > 1) else S.SUCCESS
+                state = (
+                    S.WARNING
+                    if (retry and retry.warning_on_retry and len(tr.attempts) > 1)
+                    else S.SUCCESS
+                )
                 break
             attempt.state.set(S.FAILED, self.now())
             if retry is not None and retry.allows(len(tr.attempts), time.monotonic() - started):
@@ -282,5 +344,7 @@ class Executor:
                 continue
             state = S.FAILED
             break
-        state = S.apply_allowances(state, allow_failure=task.allow_failure, allow_warning=task.allow_warning)
+        state = S.apply_allowances(
+            state, allow_failure=task.allow_failure, allow_warning=task.allow_warning
+        )
         return self.finish(run, tr, state)

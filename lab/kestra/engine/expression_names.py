@@ -21,9 +21,11 @@ def unsupported_expression(template: str, unknown: set[str], version: str) -> li
     api = R.expr()
     filters, functions, tests, _macros = names_in(parse_template(template))
     in_kestra, nowhere = [], []
-    for kind, names, supported in (("filter", filters, api.SUPPORTED_FILTERS),
-                                   ("function", functions, api.SUPPORTED_FUNCTIONS),
-                                   ("test", tests, api.SUPPORTED_TESTS)):
+    for kind, names, supported in (
+        ("filter", filters, api.SUPPORTED_FILTERS),
+        ("function", functions, api.SUPPORTED_FUNCTIONS),
+        ("test", tests, api.SUPPORTED_TESTS),
+    ):
         known = known_types.pebble_names(kind, version)
         for name in sorted(names & unknown):
             if name in known:
@@ -34,10 +36,14 @@ def unsupported_expression(template: str, unknown: set[str], version: str) -> li
     out = []
     if in_kestra:
         verb = "exists" if len(in_kestra) == 1 else "exist"
-        out.append(f"{', '.join(in_kestra)} {verb} in Kestra but {'is' if verb == 'exists' else 'are'} not "
-                   f"supported by the embedded engine's expressions, in {template!r}; {REAL_KESTRA}")
+        out.append(
+            f"{', '.join(in_kestra)} {verb} in Kestra but {'is' if verb == 'exists' else 'are'} not "
+            f"supported by the embedded engine's expressions, in {template!r}; {REAL_KESTRA}"
+        )
     if nowhere:
         verb = "does" if len(nowhere) == 1 else "do"
-        out.append(f"{', '.join(nowhere)} {verb} not exist in Kestra's Pebble expressions (Kestra {version}), in "
-                   f"{template!r}; fix the expression")
+        out.append(
+            f"{', '.join(nowhere)} {verb} not exist in Kestra's Pebble expressions (Kestra {version}), in "
+            f"{template!r}; fix the expression"
+        )
     return out

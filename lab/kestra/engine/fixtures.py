@@ -11,10 +11,19 @@ from typing import Any
 
 from lab import yamlio
 from lab.errors import ConfigError
-
 from lab.kestra.engine import states as S
 
-STATES = (S.SUCCESS, S.FAILED, S.WARNING, S.SKIPPED, "KILLED", "CANCELLED", "RUNNING", "CREATED", "PAUSED")
+STATES = (
+    S.SUCCESS,
+    S.FAILED,
+    S.WARNING,
+    S.SKIPPED,
+    "KILLED",
+    "CANCELLED",
+    "RUNNING",
+    "CREATED",
+    "PAUSED",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +37,9 @@ class TaskFixture:
     description: str | None = None
 
     def matches(self, task_id: str, value: Any) -> bool:
-        return self.id == task_id and (self.value is None or self.value == (None if value is None else str(value)))
+        return self.id == task_id and (
+            self.value is None or self.value == (None if value is None else str(value))
+        )
 
 
 @dataclass(slots=True)
@@ -61,8 +72,10 @@ def parse_fixtures(data: Any, where: str = "fixtures") -> Fixtures:
         raise FixtureError(f"{where} must be a mapping with tasks, inputs, files or trigger")
     unknown = set(data) - {"tasks", "inputs", "files", "trigger"}
     if unknown:
-        raise FixtureError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected tasks, inputs, files, "
-                           f"trigger")
+        raise FixtureError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected tasks, inputs, files, "
+            f"trigger"
+        )
     tasks = []
     for i, raw in enumerate(data.get("tasks") or []):
         at = f"{where}.tasks[{i}]"
@@ -70,16 +83,27 @@ def parse_fixtures(data: Any, where: str = "fixtures") -> Fixtures:
             raise FixtureError(f"{at} needs an `id` (the task it stands in for)")
         extra = set(raw) - {"id", "value", "state", "outputs", "description"}
         if extra:
-            raise FixtureError(f"{at}: unknown key(s) {', '.join(sorted(extra))}; expected id, value, state, outputs, "
-                               f"description")
+            raise FixtureError(
+                f"{at}: unknown key(s) {', '.join(sorted(extra))}; expected id, value, state, outputs, "
+                f"description"
+            )
         state = str(raw.get("state") or S.SUCCESS).upper()
         if state not in STATES:
-            raise FixtureError(f"{at}: state {raw.get('state')!r} is not a Kestra state ({', '.join(STATES)})")
+            raise FixtureError(
+                f"{at}: state {raw.get('state')!r} is not a Kestra state ({', '.join(STATES)})"
+            )
         outputs = raw.get("outputs")
         if outputs is not None and not isinstance(outputs, dict):
             raise FixtureError(f"{at}: outputs must be a mapping of output name to value")
-        tasks.append(TaskFixture(str(raw["id"]), None if raw.get("value") is None else str(raw["value"]), state,
-                                 outputs, raw.get("description")))
+        tasks.append(
+            TaskFixture(
+                str(raw["id"]),
+                None if raw.get("value") is None else str(raw["value"]),
+                state,
+                outputs,
+                raw.get("description"),
+            )
+        )
     inputs = data.get("inputs") or {}
     files = data.get("files") or {}
     trigger = data.get("trigger")
@@ -101,8 +125,12 @@ def load_fixtures(path: str | Path) -> Fixtures:
     try:
         return parse_fixtures(data, where=str(path))
     except FixtureError as exc:
-        raise ConfigError(str(exc), where=str(path), fix="write Kestra's fixtures: tasks: [{id, value, state, "
-                          "outputs, description}], inputs, files, trigger") from None
+        raise ConfigError(
+            str(exc),
+            where=str(path),
+            fix="write Kestra's fixtures: tasks: [{id, value, state, "
+            "outputs, description}], inputs, files, trigger",
+        ) from None
 
 
 def missing_fixture(task_id: str, type_name: str) -> str:
@@ -112,6 +140,8 @@ def missing_fixture(task_id: str, type_name: str) -> str:
     from lab.kestra.catalogue.reader import catalogue
     from lab.kestra.engine.type_verdict import fixture_skeleton
 
-    return (f"Task `{task_id}` ({type_name}) runs on real Kestra; the embedded engine stands in for it only with a "
-            f"fixture, and none was given: write one in the scenario, --fixtures FILE or the test case: "
-            f"fixtures: {fixture_skeleton(catalogue(), task_id, type_name)}")
+    return (
+        f"Task `{task_id}` ({type_name}) runs on real Kestra; the embedded engine stands in for it only with a "
+        f"fixture, and none was given: write one in the scenario, --fixtures FILE or the test case: "
+        f"fixtures: {fixture_skeleton(catalogue(), task_id, type_name)}"
+    )

@@ -12,10 +12,26 @@ from lab.kestra.engine import plugin_defaults
 CORE = "io.kestra.plugin.core."
 
 # Properties every Kestra task has (core/.../models/tasks/Task.java), handled by the executor.
-COMMON_TASK_PROPS = frozenset({
-    "id", "type", "version", "description", "retry", "timeout", "disabled", "logLevel", "allowFailure",
-    "allowWarning", "runIf", "when", "logToFile", "workerGroup", "taskCache", "assets",
-})
+COMMON_TASK_PROPS = frozenset(
+    {
+        "id",
+        "type",
+        "version",
+        "description",
+        "retry",
+        "timeout",
+        "disabled",
+        "logLevel",
+        "allowFailure",
+        "allowWarning",
+        "runIf",
+        "when",
+        "logToFile",
+        "workerGroup",
+        "taskCache",
+        "assets",
+    }
+)
 
 # Flowable task types and the properties that hold child task lists ("cases" holds a map of lists).
 FLOWABLE_BLOCKS: dict[str, tuple[str, ...]] = {
@@ -78,7 +94,8 @@ class RetryDef:
     def parse(cls, raw: dict[str, Any]) -> RetryDef:
         return cls(
             type=str(raw.get("type", "constant")).lower(),
-            max_attempts=int(raw["maxAttempts"]) if raw.get("maxAttempts") is not None
+            max_attempts=int(raw["maxAttempts"])
+            if raw.get("maxAttempts") is not None
             else (int(raw["maxAttempt"]) if raw.get("maxAttempt") is not None else None),
             max_duration=seconds(raw.get("maxDuration")),
             interval=seconds(raw.get("interval")) or 0.0,
@@ -167,7 +184,10 @@ class TriggerDef:
 
     @property
     def is_webhook(self) -> bool:
-        return self.type in (CORE + "trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook")
+        return self.type in (
+            CORE + "trigger.Webhook",
+            "io.kestra.core.models.triggers.types.Webhook",
+        )
 
 
 @dataclass(slots=True)
@@ -228,7 +248,9 @@ def parse_labels(raw: Any) -> list[tuple[str, str]]:
     if isinstance(raw, dict):
         return [(str(k), _label_value(v)) for k, v in raw.items()]
     if isinstance(raw, list):
-        return [(str(i.get("key")), _label_value(i.get("value"))) for i in raw if isinstance(i, dict)]
+        return [
+            (str(i.get("key")), _label_value(i.get("value"))) for i in raw if isinstance(i, dict)
+        ]
     return []
 
 
@@ -243,7 +265,10 @@ def parse_task(raw: dict[str, Any], path: tuple[Any, ...]) -> TaskDef:
     type_name = canonical_type(str(raw.get("type", "")))
     props = {k: v for k, v in raw.items() if k not in COMMON_TASK_PROPS}
     task = TaskDef(
-        id=str(raw.get("id")), type=type_name, props=props, path=path,
+        id=str(raw.get("id")),
+        type=type_name,
+        props=props,
+        path=path,
         run_if=raw.get("runIf", raw.get("when")),
         timeout=seconds(raw.get("timeout")) if raw.get("timeout") is not None else None,
         retry=RetryDef.parse(raw["retry"]) if isinstance(raw.get("retry"), dict) else None,
@@ -270,9 +295,17 @@ def parse_tasks(raw: Any, path: tuple[Any, ...]) -> list[TaskDef]:
 
 def parse_inputs(raws: Any) -> list[InputDef]:
     """Input definitions (a flow's `inputs`, a Pause task's `onResume`)."""
-    return [InputDef(id=str(raw.get("id")), type=str(raw.get("type", "STRING")).upper(),
-                     required=bool(raw.get("required", True)), defaults=raw.get("defaults"), raw=raw)
-            for raw in raws or [] if isinstance(raw, dict)]
+    return [
+        InputDef(
+            id=str(raw.get("id")),
+            type=str(raw.get("type", "STRING")).upper(),
+            required=bool(raw.get("required", True)),
+            defaults=raw.get("defaults"),
+            raw=raw,
+        )
+        for raw in raws or []
+        if isinstance(raw, dict)
+    ]
 
 
 def parse_flow(data: dict[str, Any], source: str, path: str | None = None) -> FlowDef:
@@ -281,25 +314,41 @@ def parse_flow(data: dict[str, Any], source: str, path: str | None = None) -> Fl
     data = plugin_defaults.apply(data)
     inputs = parse_inputs(data.get("inputs"))
     outputs = [
-        OutputDef(id=str(o.get("id")), type=str(o.get("type", "STRING")).upper(), value=o.get("value"),
-                  required=bool(o.get("required", True)))
-        for o in data.get("outputs") or [] if isinstance(o, dict)
+        OutputDef(
+            id=str(o.get("id")),
+            type=str(o.get("type", "STRING")).upper(),
+            value=o.get("value"),
+            required=bool(o.get("required", True)),
+        )
+        for o in data.get("outputs") or []
+        if isinstance(o, dict)
     ]
     triggers = [
-        TriggerDef(id=str(t.get("id")), type=str(t.get("type")),
-                   props={k: v for k, v in t.items() if k not in ("id", "type")},
-                   disabled=bool(t.get("disabled", False)))
-        for t in data.get("triggers") or [] if isinstance(t, dict)
+        TriggerDef(
+            id=str(t.get("id")),
+            type=str(t.get("type")),
+            props={k: v for k, v in t.items() if k not in ("id", "type")},
+            disabled=bool(t.get("disabled", False)),
+        )
+        for t in data.get("triggers") or []
+        if isinstance(t, dict)
     ]
     return FlowDef(
-        id=str(data["id"]), namespace=str(data["namespace"]), source=source, path=path,
-        revision=int(data.get("revision") or 1), description=data.get("description"),
-        inputs=inputs, variables=dict(data.get("variables") or {}),
+        id=str(data["id"]),
+        namespace=str(data["namespace"]),
+        source=source,
+        path=path,
+        revision=int(data.get("revision") or 1),
+        description=data.get("description"),
+        inputs=inputs,
+        variables=dict(data.get("variables") or {}),
         labels=parse_labels(data.get("labels")),
         tasks=parse_tasks(data.get("tasks"), ("tasks",)),
         errors=parse_tasks(data.get("errors"), ("errors",)),
         finally_=parse_tasks(data.get("finally"), ("finally",)),
-        outputs=outputs, triggers=triggers, disabled=bool(data.get("disabled", False)),
+        outputs=outputs,
+        triggers=triggers,
+        disabled=bool(data.get("disabled", False)),
         retry=RetryDef.parse(data["retry"]) if isinstance(data.get("retry"), dict) else None,
         concurrency=data.get("concurrency"),
     )

@@ -19,30 +19,39 @@ if TYPE_CHECKING:
     from lab.kestra.engine.runstate import Run
 
 
-async def run_if(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None) -> str:
+async def run_if(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     condition = truthy(ctx.render_str(task.props.get("condition")))
     branch = task.block("then") if condition else task.block("else")
     return await ex.run_block(run, branch, task.block("errors"), task.block("finally"), tr, retry)
 
 
-async def run_switch(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                     retry: RetryDef | None) -> str:
+async def run_switch(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     value = ctx.render_str(task.props.get("value"))
     branch = task.cases.get(value)
     defaults = branch is None
     run.set_outputs(tr, {"value": value, "defaults": defaults})
     if branch is None:
         if "defaults" not in task.blocks:  # Kestra: no task found -> the Switch fails
-            ctx.log("WARN", f"No task found on flow '{run.flow.namespace}.{run.flow.id}', task '{task.id}', "
-                            f"execution '{run.execution.id}'")
+            ctx.log(
+                "WARN",
+                f"No task found on flow '{run.flow.namespace}.{run.flow.id}', task '{task.id}', "
+                f"execution '{run.execution.id}'",
+            )
             return S.FAILED
         branch = task.block("defaults")
     return await ex.run_block(run, branch, task.block("errors"), task.block("finally"), tr, retry)
 
 
-async def run_sequential(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                         retry: RetryDef | None) -> str:
-    return await ex.run_block(run, task.block("tasks"), task.block("errors"), task.block("finally"), tr, retry)
+async def run_sequential(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
+    return await ex.run_block(
+        run, task.block("tasks"), task.block("errors"), task.block("finally"), tr, retry
+    )
 
 
 async def _bounded(coros: list[Any], limit: int, stop_on_failure: bool) -> list[str]:
@@ -74,16 +83,20 @@ async def _bounded(coros: list[Any], limit: int, stop_on_failure: bool) -> list[
     return [s for s in await asyncio.gather(*(guarded(m) for m in coros)) if s is not None]
 
 
-async def run_parallel(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                       retry: RetryDef | None) -> str:
+async def run_parallel(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     children = [t for t in task.block("tasks") if not t.disabled]
     limit = int(task.props.get("concurrent") or 0)
-    states = await _bounded([lambda t=t: ex.run_task(run, t, tr, retry) for t in children], limit, True)
+    states = await _bounded(
+        [lambda t=t: ex.run_task(run, t, tr, retry) for t in children], limit, True
+    )
     return await _close(ex, run, task, tr, retry, states)
 
 
-async def _close(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, retry: RetryDef | None,
-                 states: list[str]) -> str:
+async def _close(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, retry: RetryDef | None, states: list[str]
+) -> str:
     """Run a flowable's errors (after a failure) and finally, then pick its state."""
     if run.exit_state is not None:
         return run.exit_state
@@ -108,7 +121,9 @@ def each_values(ctx: TaskContext, raw: Any) -> list[str]:
         try:
             items = json.loads(rendered)
         except ValueError:
-            raise TaskFailed(f"Unable to parse the values of {ctx.task_id} as a JSON list: {rendered!r}") from None
+            raise TaskFailed(
+                f"Unable to parse the values of {ctx.task_id} as a JSON list: {rendered!r}"
+            ) from None
         if not isinstance(items, list):
             raise TaskFailed(f"The values of {ctx.task_id} must be a list, got {rendered!r}")
     elif isinstance(raw, list):
@@ -125,7 +140,9 @@ def each_values(ctx: TaskContext, raw: Any) -> list[str]:
             else:
                 items.append(str(item))
     else:
-        raise TaskFailed(f"Unknown value type for the values of {ctx.task_id}: {type(raw).__name__}")
+        raise TaskFailed(
+            f"Unknown value type for the values of {ctx.task_id}: {type(raw).__name__}"
+        )
     if any(i is None for i in items):
         raise TaskFailed(f"Found null values on Each, with values={items}")
     out: list[str] = []
@@ -136,8 +153,9 @@ def each_values(ctx: TaskContext, raw: Any) -> list[str]:
     return out
 
 
-async def run_foreach(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                      retry: RetryDef | None) -> str:
+async def run_foreach(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     raw = task.props.get("values", task.props.get("value"))
     values = each_values(ctx, raw)
     if task.type == CORE + "flow.ForEach":
@@ -152,20 +170,25 @@ async def run_foreach(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: T
         async def go() -> str:
             states = await ex.run_list(run, children, tr, retry, v, i)
             return S.guess_final_state(states) if states else S.SUCCESS
+
         return go
 
     states = await _bounded([group(i, v) for i, v in enumerate(values)], limit, True)
     return await _close(ex, run, task, tr, retry, states)
 
 
-async def run_allow_failure(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                            retry: RetryDef | None) -> str:
-    state = await ex.run_block(run, task.block("tasks"), task.block("errors"), task.block("finally"), tr, retry)
+async def run_allow_failure(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
+    state = await ex.run_block(
+        run, task.block("tasks"), task.block("errors"), task.block("finally"), tr, retry
+    )
     return S.WARNING if state == S.FAILED else state
 
 
-async def run_loop_until(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                         retry: RetryDef | None) -> str:
+async def run_loop_until(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     frequency = task.props.get("checkFrequency") or {}
     max_iterations = frequency.get("maxIterations")
     interval = seconds(frequency.get("interval")) if frequency.get("interval") is not None else 60.0
@@ -193,15 +216,23 @@ async def run_loop_until(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx
         count += 1
 
 
-async def run_subflow(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                      retry: RetryDef | None) -> str:
+async def run_subflow(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     p = task.props
     namespace = ctx.render_str(p.get("namespace"))
     flow_id = ctx.render_str(p.get("flowId"))
     inputs = ctx.render(p.get("inputs") or {})
     labels = ctx.render(p.get("labels") or {})
-    child = await ex.engine._start_child(run, tr, namespace, flow_id, inputs=inputs, labels=labels,
-                                         inherit_labels=bool(p.get("inheritLabels", False)))
+    child = await ex.engine._start_child(
+        run,
+        tr,
+        namespace,
+        flow_id,
+        inputs=inputs,
+        labels=labels,
+        inherit_labels=bool(p.get("inheritLabels", False)),
+    )
     outputs: dict[str, Any] = {"executionId": child.execution.id}
     if not p.get("wait", True):
         run.set_outputs(tr, outputs)
@@ -219,7 +250,9 @@ async def run_subflow(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: T
         try:
             outputs["outputs"] = Ctx(child, None, None).render(p["outputs"])
         except Exception as exc:
-            ctx.log("ERROR", f"Unable to render the outputs of subflow {namespace}.{flow_id}: {exc}")
+            ctx.log(
+                "ERROR", f"Unable to render the outputs of subflow {namespace}.{flow_id}: {exc}"
+            )
             rendered_ok = False
     elif cx.outputs:
         outputs["outputs"] = cx.outputs

@@ -29,7 +29,9 @@ def java_duration(text: Any) -> timedelta:
     if m is None or not any(m.group(i) for i in range(2, 6)):
         raise Unparsable("Text cannot be parsed to a Duration")
     days, hours, minutes = (int(m.group(i) or 0) for i in range(2, 5))
-    seconds = float(f"{m.group(5) or 0}.{m.group(6) or 0}")  # PT-1.5S is minus one and a half seconds
+    seconds = float(
+        f"{m.group(5) or 0}.{m.group(6) or 0}"
+    )  # PT-1.5S is minus one and a half seconds
     total = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     return -total if m.group(1) == "-" else total
 
@@ -39,13 +41,20 @@ class Unparsable(ValueError):
 
 
 # Java's Duration.parse (what Kestra uses for DURATION inputs): ISO-8601 days to seconds, any case.
-_JAVA_DURATION = re.compile(r"([-+]?)P(?:([-+]?\d+)D)?(?:T(?=[-+]?\d)(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?"
-                            r"(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?", re.IGNORECASE)
+_JAVA_DURATION = re.compile(
+    r"([-+]?)P(?:([-+]?\d+)D)?(?:T(?=[-+]?\d)(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?"
+    r"(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?",
+    re.IGNORECASE,
+)
 # What a value of each type looks like, for the message when one cannot be parsed.
 EXPECTED = {
-    "INT": "a whole number such as 42", "FLOAT": "a number such as 4.2", 
-    "DATETIME": "an ISO-8601 instant such as 2026-01-31T10:00:00Z", "DATE": "an ISO-8601 date such as 2026-01-31",
-    "TIME": "an ISO-8601 time such as 10:30:00", "JSON": "JSON text", "YAML": "YAML text",
+    "INT": "a whole number such as 42",
+    "FLOAT": "a number such as 4.2",
+    "DATETIME": "an ISO-8601 instant such as 2026-01-31T10:00:00Z",
+    "DATE": "an ISO-8601 date such as 2026-01-31",
+    "TIME": "an ISO-8601 time such as 10:30:00",
+    "JSON": "JSON text",
+    "YAML": "YAML text",
     "DURATION": "an ISO-8601 duration such as PT30S, PT5M, PT1H30M or P1D",
 }
 
@@ -86,7 +95,13 @@ def _time(value: Any) -> time:
 
 def _parse_scalar(kind: str, value: Any, input_id: str) -> Any:
     if kind in ("STRING", "SECRET", "EMAIL", "ENUM", "SELECT"):
-        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        return (
+            value
+            if isinstance(value, str)
+            else json.dumps(value)
+            if isinstance(value, (dict, list))
+            else str(value)
+        )
     if kind == "INT":
         if isinstance(value, bool):
             raise InputError(f"Unable to parse `{value}` as INT")
@@ -100,7 +115,11 @@ def _parse_scalar(kind: str, value: Any, input_id: str) -> Any:
     if kind == "DATETIME":
         return _instant(value)
     if kind == "DATE":
-        return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value))
+        return (
+            value
+            if isinstance(value, date) and not isinstance(value, datetime)
+            else date.fromisoformat(str(value))
+        )
     if kind == "TIME":
         return _time(value)
     if kind == "DURATION":
@@ -119,7 +138,9 @@ def _parse_scalar(kind: str, value: Any, input_id: str) -> Any:
         try:
             return yamlio.parse(value)
         except yaml.YAMLError as exc:
-            problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
+            problem = (
+                exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
+            )
             raise InputError(f"not YAML the lab reads: {problem}") from None
     if kind in ("ARRAY", "MULTISELECT"):
         items = json.loads(value) if isinstance(value, str) else value
@@ -147,7 +168,11 @@ def _check(inp: InputDef, kind: str, value: Any) -> None:
     if kind == "DATE":
         for bound, cmp in (("after", lambda v, b: v < b), ("before", lambda v, b: v > b)):
             if raw.get(bound) is not None:
-                b = raw[bound] if isinstance(raw[bound], date) else date.fromisoformat(str(raw[bound]))
+                b = (
+                    raw[bound]
+                    if isinstance(raw[bound], date)
+                    else date.fromisoformat(str(raw[bound]))
+                )
                 if cmp(value, b):
                     raise InputError(f"it must be {bound} `{b.isoformat()}`")
     if kind == "DATETIME":
@@ -158,7 +183,11 @@ def _check(inp: InputDef, kind: str, value: Any) -> None:
         for bound, cmp in (("after", lambda v, b: v < b), ("before", lambda v, b: v > b)):
             if raw.get(bound) is not None and cmp(value, _time(raw[bound])):
                 raise InputError(f"it must be {bound} `{java_time(_time(raw[bound]))}`")
-    if kind in ("SELECT", "ENUM") and raw.get("values") and value not in [str(v) for v in raw["values"]]:
+    if (
+        kind in ("SELECT", "ENUM")
+        and raw.get("values")
+        and value not in [str(v) for v in raw["values"]]
+    ):
         raise InputError(f"it must match the values `{raw['values']}`")
 
 
@@ -184,18 +213,26 @@ def coerce(inp: InputDef, value: Any) -> Any:
                 try:
                     items.append(_jsonable(item_type, _parse_scalar(item_type, element, inp.id)))
                 except (ValueError, TypeError):
-                    raise InputError(f"Unable to parse array element as `{item_type}` on `{element}`") from None
+                    raise InputError(
+                        f"Unable to parse array element as `{item_type}` on `{element}`"
+                    ) from None
             typed = items
         _check(inp, kind, typed)
     except InputError as exc:
         raise InputError(f"Invalid value for input `{inp.id}`. Cause: {exc}") from None
-    except (ValueError, TypeError, LabError) as exc:  # the value does not parse as the declared type
+    except (
+        ValueError,
+        TypeError,
+        LabError,
+    ) as exc:  # the value does not parse as the declared type
         shown = value if isinstance(value, str) else json.dumps(value, default=str)
         # Python's own parse errors ("invalid literal for int()") mean nothing to a flow author
         why = str(exc) if isinstance(exc, Unparsable) or kind not in EXPECTED else ""
         hint = f"; write it as {EXPECTED[kind]}" if kind in EXPECTED else ""
-        raise InputError(f"Invalid value for input `{inp.id}`. Cause: Expected `{inp.type}` but received "
-                         f"`{shown}`{': ' + why if why else ''}{hint}") from None
+        raise InputError(
+            f"Invalid value for input `{inp.id}`. Cause: Expected `{inp.type}` but received "
+            f"`{shown}`{': ' + why if why else ''}{hint}"
+        ) from None
     return _jsonable(kind, typed)
 
 
@@ -220,7 +257,9 @@ def has_nested(target: dict[str, Any], dotted: str) -> bool:
     return True
 
 
-def read_inputs(flow: FlowDef, given: dict[str, Any] | None, mode: str = "validated") -> dict[str, Any]:
+def read_inputs(
+    flow: FlowDef, given: dict[str, Any] | None, mode: str = "validated"
+) -> dict[str, Any]:
     """The execution's inputs. `validated` coerces and checks (InputError lists every problem);
     `raw` keeps the map as given; `none` passes nothing. Declared defaults fill absent inputs."""
     given = dict(given or {})

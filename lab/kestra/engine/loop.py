@@ -26,15 +26,24 @@ def loop_items(ctx: TaskContext, raw: Any) -> list[tuple[Any, Any]]:
             try:
                 rendered = json.loads(rendered)
             except ValueError:
-                raise TaskFailed(f"Unable to read the values of {ctx.task_id} as a list or a map: {rendered!r}") from None
+                raise TaskFailed(
+                    f"Unable to read the values of {ctx.task_id} as a list or a map: {rendered!r}"
+                ) from None
         raw = rendered
     else:
         raw = ctx.render(raw)
     if isinstance(raw, dict):
         return list(raw.items())
     if isinstance(raw, list):
-        return [(None, v if isinstance(v, (dict, list, str)) or v is None else
-                 ("true" if v is True else "false" if v is False else str(v))) for v in raw]
+        return [
+            (
+                None,
+                v
+                if isinstance(v, (dict, list, str)) or v is None
+                else ("true" if v is True else "false" if v is False else str(v)),
+            )
+            for v in raw
+        ]
     raise TaskFailed(f"The values of {ctx.task_id} must be a list or a map")
 
 
@@ -49,8 +58,9 @@ def _item(run: Run, index: int, key: Any, value: Any) -> dict[str, Any]:
     return item
 
 
-async def run_loop(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                   retry: RetryDef | None) -> str:
+async def run_loop(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     items = loop_items(ctx, task.props.get("values"))
     limit = int(task.props.get("concurrencyLimit", 1))
     transmit = bool(task.props.get("transmitFailed", True))
@@ -61,10 +71,19 @@ async def run_loop(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Task
     async def iteration(index: int, key: Any, value: Any) -> str:
         nonlocal failed
         parent = run.execution
-        x = Execution(new_id(), parent.namespace, parent.flow_id, parent.flow_revision,
-                      StateInfo.start(S.CREATED, ex.now()), inputs=parent.inputs, labels=list(parent.labels),
-                      variables=dict(parent.variables), trigger=parent.trigger, parent_id=parent.id,
-                      loop={"index": index, "value": value})
+        x = Execution(
+            new_id(),
+            parent.namespace,
+            parent.flow_id,
+            parent.flow_revision,
+            StateInfo.start(S.CREATED, ex.now()),
+            inputs=parent.inputs,
+            labels=list(parent.labels),
+            variables=dict(parent.variables),
+            trigger=parent.trigger,
+            parent_id=parent.id,
+            loop={"index": index, "value": value},
+        )
         sub = Run(ex.engine, run.flow, x)
         sub.functions = run.functions
         sub.context_parent = run
@@ -74,7 +93,9 @@ async def run_loop(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Task
         parent.iterations.append(x.id)
         run.iterations.append(sub)
         x.state.set(S.RUNNING, ex.now())
-        state = await ex.run_block(sub, task.block("tasks"), task.block("errors"), task.block("finally"), None, retry)
+        state = await ex.run_block(
+            sub, task.block("tasks"), task.block("errors"), task.block("finally"), None, retry
+        )
         if sub.exit_state is not None:
             run.exit_state = sub.exit_state
         outputs: dict[str, Any] = {}
@@ -83,8 +104,11 @@ async def run_loop(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Task
         sub_ctx = Ctx(sub, task, None)
         for out in declared:
             try:
-                outputs[out["id"]] = sub_ctx.render_str(out.get("value")) if str(out.get("type", "STRING")).upper() \
-                    == "STRING" else sub_ctx.render_typed(out.get("value"))
+                outputs[out["id"]] = (
+                    sub_ctx.render_str(out.get("value"))
+                    if str(out.get("type", "STRING")).upper() == "STRING"
+                    else sub_ctx.render_typed(out.get("value"))
+                )
             except Exception as exc:  # noqa: BLE001 - a failed output fails the iteration
                 sub_ctx.log("ERROR", f"Unable to render loop output '{out.get('id')}': {exc}")
                 state = S.FAILED
@@ -113,10 +137,15 @@ async def run_loop(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Task
             if failed and transmit:
                 break
     else:
-        states = [s for s in await asyncio.gather(*(guarded(i, k, v) for i, (k, v) in enumerate(items)))
-                  if s is not None]
+        states = [
+            s
+            for s in await asyncio.gather(*(guarded(i, k, v) for i, (k, v) in enumerate(items)))
+            if s is not None
+        ]
     done = [r for r in results if r is not None]
-    run.set_outputs(tr, {"iterationCount": len(done), "terminatedIterations": len(done), "outputs": done})
+    run.set_outputs(
+        tr, {"iterationCount": len(done), "terminatedIterations": len(done), "outputs": done}
+    )
     if run.exit_state is not None:
         return run.exit_state
     if failed and transmit:

@@ -40,9 +40,19 @@ class MetricEntry:
 
     def to_json(self) -> dict[str, Any]:
         value = float(math.floor(self.value * 1000)) if self.type == "timer" else float(self.value)
-        return {"tenantId": "main", "namespace": self.namespace, "flowId": self.flow_id, "taskId": self.task_id,
-                "executionId": self.execution_id, "taskRunId": self.taskrun_id, "type": self.type,
-                "name": self.name, "value": value, "timestamp": iso(self.timestamp), "tags": dict(self.tags)}
+        return {
+            "tenantId": "main",
+            "namespace": self.namespace,
+            "flowId": self.flow_id,
+            "taskId": self.task_id,
+            "executionId": self.execution_id,
+            "taskRunId": self.taskrun_id,
+            "type": self.type,
+            "name": self.name,
+            "value": value,
+            "timestamp": iso(self.timestamp),
+            "tags": dict(self.tags),
+        }
 
 
 def checked(name: Any, kind: Any, value: Any, tags: Any) -> tuple[str, str, float, dict[str, str]]:
@@ -51,7 +61,9 @@ def checked(name: Any, kind: Any, value: Any, tags: Any) -> tuple[str, str, floa
         raise MetricInvalid(f"a metric needs a non-empty name, got {name!r}")
     kind = str(kind).lower()
     if kind not in TYPES:
-        raise MetricInvalid(f"metric {name!r}: type must be one of {', '.join(TYPES)}, not {kind!r}")
+        raise MetricInvalid(
+            f"metric {name!r}: type must be one of {', '.join(TYPES)}, not {kind!r}"
+        )
     if isinstance(value, timedelta):
         value = value.total_seconds()
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -59,15 +71,22 @@ def checked(name: Any, kind: Any, value: Any, tags: Any) -> tuple[str, str, floa
     if tags is None:
         tags = {}
     if not isinstance(tags, dict):
-        raise MetricInvalid(f"metric {name!r}: tags must be a mapping of names to values, got {tags!r}")
+        raise MetricInvalid(
+            f"metric {name!r}: tags must be a mapping of names to values, got {tags!r}"
+        )
     return name, kind, float(value), {str(k): str(v) for k, v in tags.items()}
 
 
 def record(entries: list[MetricEntry], entry: MetricEntry) -> None:
     """Add a metric to an execution's list, summing with an equal one of the same task run attempt."""
     for current in entries:
-        if (current.taskrun_id == entry.taskrun_id and current.attempt == entry.attempt and current.name == entry.name and current.type == entry.type
-                and current.tags == entry.tags):
+        if (
+            current.taskrun_id == entry.taskrun_id
+            and current.attempt == entry.attempt
+            and current.name == entry.name
+            and current.type == entry.type
+            and current.tags == entry.tags
+        ):
             current.value = entry.value if entry.type == "gauge" else current.value + entry.value
             current.timestamp = entry.timestamp
             return

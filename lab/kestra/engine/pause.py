@@ -28,8 +28,9 @@ class Resumption:
         self.definitions = definitions or []
 
 
-async def run_pause(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext,
-                    retry: RetryDef | None) -> str:
+async def run_pause(
+    ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: TaskContext, retry: RetryDef | None
+) -> str:
     raw = task.props.get("pauseDuration", task.props.get("delay"))
     duration = seconds(ctx.render_str(raw)) if raw is not None else None
     behavior = str(ctx.render_str(task.props.get("behavior") or "RESUME")).upper()
@@ -59,10 +60,14 @@ async def run_pause(ex: Executor, run: Run, task: TaskDef, tr: TaskRun, ctx: Tas
     tr.state.set(S.RUNNING, now)
     run.execution.state.set(S.RUNNING, now)
     state = S.SUCCESS if resumed else BEHAVIORS.get(behavior, S.SUCCESS)
-    run.set_outputs(tr, {"onResume": pending.inputs, "resumed": {"to": state} if not resumed else {}})
+    run.set_outputs(
+        tr, {"onResume": pending.inputs, "resumed": {"to": state} if not resumed else {}}
+    )
     if state == S.CANCELLED:
         run.exit_state = S.CANCELLED
         return state
     if state != S.SUCCESS:
         return state
-    return await ex.run_block(run, task.block("tasks"), task.block("errors"), task.block("finally"), tr, retry)
+    return await ex.run_block(
+        run, task.block("tasks"), task.block("errors"), task.block("finally"), tr, retry
+    )

@@ -39,9 +39,14 @@ def entries(data: dict[str, Any]) -> list[tuple[str, bool, dict[str, Any]]]:
     found = declared(data)
     if found is None or not isinstance(found[1], list):
         return []
-    out = [(e["type"], forced_flag(e.get("forced")) is True, e["values"]) for e in found[1]
-           if isinstance(e, dict) and isinstance(e.get("type"), str) and isinstance(e.get("values"), dict)
-           and "ref" not in e]
+    out = [
+        (e["type"], forced_flag(e.get("forced")) is True, e["values"])
+        for e in found[1]
+        if isinstance(e, dict)
+        and isinstance(e.get("type"), str)
+        and isinstance(e.get("values"), dict)
+        and "ref" not in e
+    ]
     aliased = []
     for type_name, forced, values in out:
         canonical = canonical_plugin(type_name)
@@ -97,14 +102,18 @@ def apply(data: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _by_type(defaults: list[tuple[str, bool, dict[str, Any]]]) -> list[tuple[str, list[tuple[bool, dict[str, Any]]]]]:
+def _by_type(
+    defaults: list[tuple[str, bool, dict[str, Any]]],
+) -> list[tuple[str, list[tuple[bool, dict[str, Any]]]]]:
     """Defaults grouped by `type`, the groups in the order Kestra iterates them: its
     Collectors.groupingBy builds a java.util.HashMap, so an exact-type and a prefix default
     setting the same key are applied in the HashMap's bucket order, reproduced here."""
     groups: dict[str, list[tuple[bool, dict[str, Any]]]] = {}
     capacity = 16
     for type_name, forced, values in defaults:
-        if len(groups) > capacity * 3 // 4:  # computeIfAbsent resizes before its lookup, not after an insert
+        if (
+            len(groups) > capacity * 3 // 4
+        ):  # computeIfAbsent resizes before its lookup, not after an insert
             capacity *= 2
         groups.setdefault(type_name, []).append((forced, values))
     # computeIfAbsent puts a new key at the head of its bucket; resizing keeps the order within one.
@@ -117,7 +126,7 @@ def _bucket(key: str, capacity: int) -> int:
     h = 0
     units = key.encode("utf-16-le")
     for i in range(0, len(units), 2):
-        h = (31 * h + int.from_bytes(units[i:i + 2], "little")) & 0xFFFFFFFF
+        h = (31 * h + int.from_bytes(units[i : i + 2], "little")) & 0xFFFFFFFF
     return (h ^ (h >> 16)) & (capacity - 1)
 
 
@@ -176,7 +185,10 @@ def _java_equal(x: Any, y: Any) -> bool:
 
 # -- validation ------------------------------------------------------------------------------
 
-def entry_problems(block: Any, name: str, accepted_of: Any) -> list[tuple[str, str, tuple[Any, ...]]]:
+
+def entry_problems(
+    block: Any, name: str, accepted_of: Any
+) -> list[tuple[str, str, tuple[Any, ...]]]:
     """Malformed defaults as (kind, message, path), with Kestra's wording where it has one.
     `accepted_of(type)` gives the property names a known plugin type accepts, else None."""
     where = (name,)
@@ -191,35 +203,76 @@ def entry_problems(block: Any, name: str, accepted_of: Any) -> list[tuple[str, s
             continue
         for key in entry:
             if key == "ref":
-                out.append(("unsupported-property", f"{label}: named plugin defaults (`ref`, applied through a "
-                            f"plugin's `pluginDefaultsRef`) are not supported by the embedded engine; set the "
-                            f"values by `type` or run it on a real Kestra (docker-compose.yml)", path + (key,)))
+                out.append(
+                    (
+                        "unsupported-property",
+                        f"{label}: named plugin defaults (`ref`, applied through a "
+                        f"plugin's `pluginDefaultsRef`) are not supported by the embedded engine; set the "
+                        f"values by `type` or run it on a real Kestra (docker-compose.yml)",
+                        path + (key,),
+                    )
+                )
             elif key not in ENTRY_KEYS:
-                out.append(("unknown-property", f"{label}: unknown property `{key}` (Kestra: Unrecognized field "
-                            f"\"{key}\"); expected {', '.join(ENTRY_KEYS)}", path + (key,)))
+                out.append(
+                    (
+                        "unknown-property",
+                        f"{label}: unknown property `{key}` (Kestra: Unrecognized field "
+                        f"\"{key}\"); expected {', '.join(ENTRY_KEYS)}",
+                        path + (key,),
+                    )
+                )
         type_name = entry.get("type")
         if not isinstance(type_name, str) or not type_name:
-            out.append(("missing-property", f"{label} has no `type` (Kestra: Invalid Plugin Default: No 'type' "
-                        f"provided); give the plugin type or a type prefix such as io.kestra.plugin.core.http",
-                        path + (("type",) if "type" in entry else ())))
+            out.append(
+                (
+                    "missing-property",
+                    f"{label} has no `type` (Kestra: Invalid Plugin Default: No 'type' "
+                    f"provided); give the plugin type or a type prefix such as io.kestra.plugin.core.http",
+                    path + (("type",) if "type" in entry else ()),
+                )
+            )
         if forced_flag(entry.get("forced")) is None:
             out.append(("invalid", f"{label}: `forced` must be true or false", path + ("forced",)))
         values = entry.get("values")
         if values is None:
-            out.append(("missing-property", f"{label} has no `values` (Kestra: Invalid Plugin Default: No 'values' "
-                        f"provided); give a map of property: value", path + (("values",) if "values" in entry else ())))
+            out.append(
+                (
+                    "missing-property",
+                    f"{label} has no `values` (Kestra: Invalid Plugin Default: No 'values' "
+                    f"provided); give a map of property: value",
+                    path + (("values",) if "values" in entry else ()),
+                )
+            )
             continue
         if not isinstance(values, dict):
-            out.append(("invalid", f"{label}: `values` must be a map of property: value, not "
-                        f"{type(values).__name__}", path + ("values",)))
+            out.append(
+                (
+                    "invalid",
+                    f"{label}: `values` must be a map of property: value, not "
+                    f"{type(values).__name__}",
+                    path + ("values",),
+                )
+            )
             continue
         accepted = accepted_of(type_name) if isinstance(type_name, str) else None
         lowered = {a.lower() for a in accepted} if accepted is not None else None
         for key, value in values.items():
             if value is None:
-                out.append(("invalid", f"{label}: no value for `{key}` (Kestra: Invalid Plugin Default: No value "
-                            f"provided for key '{key}')", path + ("values", key)))
+                out.append(
+                    (
+                        "invalid",
+                        f"{label}: no value for `{key}` (Kestra: Invalid Plugin Default: No value "
+                        f"provided for key '{key}')",
+                        path + ("values", key),
+                    )
+                )
             elif lowered is not None and str(key).lower() not in lowered:
-                out.append(("unknown-property", f"{label}: No property '{key}' exists in plugin '{type_name}'; "
-                            f"expected one of {', '.join(sorted(accepted))}", path + ("values", key)))
+                out.append(
+                    (
+                        "unknown-property",
+                        f"{label}: No property '{key}' exists in plugin '{type_name}'; "
+                        f"expected one of {', '.join(sorted(accepted))}",
+                        path + ("values", key),
+                    )
+                )
     return out

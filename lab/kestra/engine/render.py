@@ -25,8 +25,13 @@ def has_expression(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
-def make_functions(*, kv: Callable[..., Any], secret: Callable[..., Any], read: Callable[..., Any],
-                   now: Callable[[], Any]) -> Any:
+def make_functions(
+    *,
+    kv: Callable[..., Any],
+    secret: Callable[..., Any],
+    read: Callable[..., Any],
+    now: Callable[[], Any],
+) -> Any:
     """The callbacks the expression functions kv(), secret(), read() and now() use."""
     return expr().Functions(kv=kv, secret=secret, read=read, now=now)
 
@@ -39,9 +44,13 @@ def render_str(value: Any, variables: dict[str, Any], functions: Any = None) -> 
         return expr().render(value, variables, functions)
     if value is None:
         return ""
-    if isinstance(value, bool):  # a YAML boolean in a String property: Jackson coerces it to "true"/"false"
+    if isinstance(
+        value, bool
+    ):  # a YAML boolean in a String property: Jackson coerces it to "true"/"false"
         return "true" if value else "false"
-    return expr().render(str(value) if not isinstance(value, (dict, list)) else _json(value), variables, functions)
+    return expr().render(
+        str(value) if not isinstance(value, (dict, list)) else _json(value), variables, functions
+    )
 
 
 def render_typed(value: Any, variables: dict[str, Any], functions: Any = None) -> Any:
@@ -60,8 +69,12 @@ def render_property(value: Any, variables: dict[str, Any], functions: Any = None
             return value
         return expr().render_property(value, variables, functions)
     if isinstance(value, dict):
-        return {render_str(k, variables, functions) if isinstance(k, str) else k:
-                render_property(v, variables, functions) for k, v in value.items()}
+        return {
+            render_str(k, variables, functions) if isinstance(k, str) else k: render_property(
+                v, variables, functions
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [render_property(v, variables, functions) for v in value]
     return value

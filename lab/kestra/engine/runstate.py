@@ -17,9 +17,26 @@ if TYPE_CHECKING:
 class Run:
     """One execution being executed (or done): what the executor and the watchers share."""
 
-    __slots__ = ("engine", "flow", "execution", "by_id", "outputs_tree", "exit_state", "task", "done",
-                 "_changed", "functions", "children", "context_parent", "extra", "iterations", "tasks_map", "_labels", "base_vars",
-                 "event")
+    __slots__ = (
+        "engine",
+        "flow",
+        "execution",
+        "by_id",
+        "outputs_tree",
+        "exit_state",
+        "task",
+        "done",
+        "_changed",
+        "functions",
+        "children",
+        "context_parent",
+        "extra",
+        "iterations",
+        "tasks_map",
+        "_labels",
+        "base_vars",
+        "event",
+    )
 
     def __init__(self, engine: Engine, flow: FlowDef, execution: Execution) -> None:
         self.engine = engine

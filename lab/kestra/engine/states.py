@@ -22,8 +22,25 @@ SKIPPED = "SKIPPED"
 BREAKPOINT = "BREAKPOINT"
 RESUBMITTED = "RESUBMITTED"
 
-ALL = (CREATED, SUBMITTED, RUNNING, PAUSED, RESTARTED, KILLING, SUCCESS, WARNING, FAILED, KILLED,
-       CANCELLED, QUEUED, RETRYING, RETRIED, SKIPPED, BREAKPOINT, RESUBMITTED)
+ALL = (
+    CREATED,
+    SUBMITTED,
+    RUNNING,
+    PAUSED,
+    RESTARTED,
+    KILLING,
+    SUCCESS,
+    WARNING,
+    FAILED,
+    KILLED,
+    CANCELLED,
+    QUEUED,
+    RETRYING,
+    RETRIED,
+    SKIPPED,
+    BREAKPOINT,
+    RESUBMITTED,
+)
 TERMINATED = frozenset({FAILED, WARNING, SUCCESS, KILLED, CANCELLED, RETRIED, SKIPPED, RESUBMITTED})
 FAILED_LIKE = frozenset({FAILED, KILLED})
 
@@ -33,8 +50,13 @@ def is_terminated(state: str) -> bool:
     return state in TERMINATED
 
 
-def guess_final_state(states: Iterable[str], *, allow_failure: bool = False, allow_warning: bool = False,
-                      terminal: str = SUCCESS) -> str:
+def guess_final_state(
+    states: Iterable[str],
+    *,
+    allow_failure: bool = False,
+    allow_warning: bool = False,
+    terminal: str = SUCCESS,
+) -> str:
     """Kestra's guessFinalState: KILLED > FAILED > WARNING > PAUSED > the terminal state, then the
     allowFailure (FAILED -> WARNING, or SUCCESS with allowWarning) and allowWarning rules."""
     seen = set(states)

@@ -34,7 +34,13 @@ def coerce_kv(value: Any, kind: str | None) -> Any:
         return value
     kind = kind.upper()
     if kind == "STRING":
-        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        return (
+            value
+            if isinstance(value, str)
+            else json.dumps(value)
+            if isinstance(value, (dict, list))
+            else str(value)
+        )
     if kind == "NUMBER" and isinstance(value, str):
         number = float(value)
         return int(number) if number.is_integer() and "." not in value else number
@@ -84,16 +90,27 @@ class KVStore:
     def get(self, namespace: str, key: str) -> Any:
         return self.entry(namespace, key).value
 
-    def set(self, namespace: str, key: str, value: Any, *, ttl: float | None = None, kind: str | None = None,
-            description: str | None = None) -> None:
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        ttl: float | None = None,
+        kind: str | None = None,
+        description: str | None = None,
+    ) -> None:
         now = self._now()
         ns = self._data.setdefault(namespace, {})
         previous = ns.get(key)
         value = coerce_kv(value, kind)
         ns[key] = KVEntry(
-            value=value, type=(kind or kv_type_of(value)).upper(),
-            revision=(previous.revision + 1) if previous else 1, updated=now,
-            expires_at=now + ttl if ttl is not None else None, description=description,
+            value=value,
+            type=(kind or kv_type_of(value)).upper(),
+            revision=(previous.revision + 1) if previous else 1,
+            updated=now,
+            expires_at=now + ttl if ttl is not None else None,
+            description=description,
             created=previous.created if previous else now,
         )
 
@@ -103,7 +120,11 @@ class KVStore:
     def keys(self, namespace: str, prefix: str = "") -> list[str]:
         """Live (not expired) keys of a namespace."""
         now = self._now()
-        return [k for k, e in self._data.get(namespace, {}).items() if k.startswith(prefix) and not e.expired(now)]
+        return [
+            k
+            for k, e in self._data.get(namespace, {}).items()
+            if k.startswith(prefix) and not e.expired(now)
+        ]
 
     def namespaces(self) -> list[str]:
         return sorted(self._data)

@@ -17,19 +17,38 @@ Verdict = list[tuple[str, str, str]]  # (kind, message, severity)
 
 def _unknown(catalogue: Catalogue, type_name: str, label: str, category: str) -> Verdict:
     if not catalogue.covers(type_name):
-        edition = "an Enterprise Edition plugin" if type_name.startswith("io.kestra.plugin.ee.") else \
-            "a plugin family outside walab's catalogue"
-        return [("needs-fixture", f"{label}: {type_name} is from {edition}: it is not checked here; on real "
-                 f"Kestra it runs if that plugin is installed; here, give it a fixture", "warning")]
+        edition = (
+            "an Enterprise Edition plugin"
+            if type_name.startswith("io.kestra.plugin.ee.")
+            else "a plugin family outside walab's catalogue"
+        )
+        return [
+            (
+                "needs-fixture",
+                f"{label}: {type_name} is from {edition}: it is not checked here; on real "
+                f"Kestra it runs if that plugin is installed; here, give it a fixture",
+                "warning",
+            )
+        ]
     close = catalogue.suggest(type_name, category)
-    return [("unknown-type", f"{label}: {type_name} is unknown to Kestra: it does not exist in Kestra core or any "
-             f"official plugin (Invalid type)" + (f"; did you mean {close}?" if close else ""), "error")]
+    return [
+        (
+            "unknown-type",
+            f"{label}: {type_name} is unknown to Kestra: it does not exist in Kestra core or any "
+            f"official plugin (Invalid type)" + (f"; did you mean {close}?" if close else ""),
+            "error",
+        )
+    ]
 
 
 def _version(type_name: str, label: str, versions: tuple[str, ...], version: str) -> Verdict:
     if version in versions:
         return []
-    when = f"exists only from Kestra {versions[0]}" if versions[0] > version else f"was removed in Kestra {version}"
+    when = (
+        f"exists only from Kestra {versions[0]}"
+        if versions[0] > version
+        else f"was removed in Kestra {version}"
+    )
     return [("unknown-type", f"{label}: {type_name} {when}", "error")]
 
 
@@ -43,14 +62,26 @@ def task_type(catalogue: Catalogue, type_name: str, label: str, version: str) ->
     if wrong_version:
         return wrong_version
     if catalogue.is_flowable(info.name):
-        return [("unsupported-type", f"{label}: {type_name} exists in Kestra but is not supported by the embedded "
-                 f"engine; {REAL_KESTRA}", "error")]
+        return [
+            (
+                "unsupported-type",
+                f"{label}: {type_name} exists in Kestra but is not supported by the embedded "
+                f"engine; {REAL_KESTRA}",
+                "error",
+            )
+        ]
     out: Verdict = []
     if info.deprecated:
         out.append(("deprecated", f"{label}: {type_name} is deprecated", "warning"))
-    out.append(("needs-fixture", f"{label}: {type_name} runs on real Kestra; here, give it a fixture (the embedded "
-                f"engine stands in for it with the outputs you write): "
-                f"{fixture_skeleton(catalogue, path_id(label), info.name)}", "warning"))
+    out.append(
+        (
+            "needs-fixture",
+            f"{label}: {type_name} runs on real Kestra; here, give it a fixture (the embedded "
+            f"engine stands in for it with the outputs you write): "
+            f"{fixture_skeleton(catalogue, path_id(label), info.name)}",
+            "warning",
+        )
+    )
     return out
 
 
@@ -69,8 +100,12 @@ def path_id(label: str) -> str:
 
 def fixture_skeleton(catalogue: Catalogue, task_id: str, type_name: str) -> str:
     """A task fixture for a stood-in task, as one line of YAML: its outputs with placeholders."""
-    outputs = {name: skeleton_value(kind, catalogue) for name, kind in catalogue.outputs(type_name).items()}
+    outputs = {
+        name: skeleton_value(kind, catalogue) for name, kind in catalogue.outputs(type_name).items()
+    }
     fixture: dict[str, Any] = {"id": task_id}
     if outputs:
         fixture["outputs"] = outputs
-    return yaml.safe_dump({"tasks": [fixture]}, default_flow_style=True, width=10_000, sort_keys=False).strip()
+    return yaml.safe_dump(
+        {"tasks": [fixture]}, default_flow_style=True, width=10_000, sort_keys=False
+    ).strip()

@@ -28,8 +28,9 @@ MAX_BODY_DEPTH = 128
 its JSON must still be written (orjson stops at 255); Meta's webhooks nest 8 deep."""
 
 
-def trigger_variables(body: bytes, headers: Mapping[str, Any] | None,
-                      query: Mapping[str, Any] | None) -> dict[str, Any]:
+def trigger_variables(
+    body: bytes, headers: Mapping[str, Any] | None, query: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Kestra's Webhook.Output: the body parsed when it is a JSON object or array (else the raw text,
     None when empty), headers and query parameters as lists of values.
 
@@ -42,7 +43,9 @@ def trigger_variables(body: bytes, headers: Mapping[str, Any] | None,
         candidate: Any = None
         try:
             candidate = orjson.loads(text)
-        except orjson.JSONDecodeError:  # what orjson refuses and Python's json reads (NaN, huge integers)
+        except (
+            orjson.JSONDecodeError
+        ):  # what orjson refuses and Python's json reads (NaN, huge integers)
             try:
                 candidate = json.loads(text)
             except (ValueError, RecursionError):
@@ -50,7 +53,9 @@ def trigger_variables(body: bytes, headers: Mapping[str, Any] | None,
             if isinstance(candidate, (dict, list)):
                 _check_writable(candidate)
         if isinstance(candidate, (dict, list)):
-            if body.count(b"[") + body.count(b"{") > MAX_BODY_DEPTH:  # else it cannot nest that deep
+            if (
+                body.count(b"[") + body.count(b"{") > MAX_BODY_DEPTH
+            ):  # else it cannot nest that deep
                 _check_depth(candidate)
             parsed = candidate
     return {"body": parsed, "headers": _lists(headers), "parameters": _lists(query)}
@@ -62,9 +67,11 @@ def _check_writable(candidate: Any) -> None:
     except orjson.JSONEncodeError as exc:
         if "Recursion" in str(exc):
             _check_depth(candidate)
-        raise WebhookBodyRefused(f"the webhook body cannot be carried by an execution: {exc}",
-                                 fix="send JSON of Unicode text (no lone \\uD800-\\uDFFF escapes) and integers "
-                                     "within 64 bits") from None
+        raise WebhookBodyRefused(
+            f"the webhook body cannot be carried by an execution: {exc}",
+            fix="send JSON of Unicode text (no lone \\uD800-\\uDFFF escapes) and integers "
+            "within 64 bits",
+        ) from None
 
 
 def _check_depth(value: Any) -> None:
@@ -73,8 +80,10 @@ def _check_depth(value: Any) -> None:
     while stack:
         item, depth = stack.pop()
         if depth > MAX_BODY_DEPTH:
-            raise WebhookBodyRefused(f"the webhook body nests deeper than {MAX_BODY_DEPTH} levels",
-                                     fix=f"send JSON nested at most {MAX_BODY_DEPTH} levels deep")
+            raise WebhookBodyRefused(
+                f"the webhook body nests deeper than {MAX_BODY_DEPTH} levels",
+                fix=f"send JSON nested at most {MAX_BODY_DEPTH} levels deep",
+            )
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
@@ -86,15 +95,22 @@ def find_webhook(flow: FlowDef, key: str) -> TriggerDef:
             continue
         expected = str(trigger.props.get("key", ""))
         if R.has_expression(expected):
-            expected = R.render_str(expected, {"flow": {"id": flow.id, "namespace": flow.namespace,
-                                                        "revision": flow.revision}})
+            expected = R.render_str(
+                expected,
+                {"flow": {"id": flow.id, "namespace": flow.namespace, "revision": flow.revision}},
+            )
         if expected.strip() == key:
             return trigger
-    raise WebhookNotFound("Not Found: Webhook not found", where=f"{flow.namespace}.{flow.id} key {key!r}",
-                          fix="use the `key` of one of the flow's Webhook triggers")
+    raise WebhookNotFound(
+        "Not Found: Webhook not found",
+        where=f"{flow.namespace}.{flow.id} key {key!r}",
+        fix="use the `key` of one of the flow's Webhook triggers",
+    )
 
 
-def conditions_met(engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars: dict[str, Any], eid: str) -> bool:
+def conditions_met(
+    engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars: dict[str, Any], eid: str
+) -> bool:
     """Kestra's check before a webhook execution is created: True when the trigger has no condition
     or they hold for this request (see conditions.py). Building the test costs about a microsecond
     (its templates are compiled once, by the expression package), so it is built per request."""
@@ -102,11 +118,24 @@ def conditions_met(engine: Any, flow: FlowDef, trigger: TriggerDef, trigger_vars
     if check is None:
         return True
     # What Kestra's run context of the not-yet-created execution (id `eid`) holds (WebhookService.newExecution).
-    labels = merge_labels([("system.from", "trigger")], [("system.correlationId", eid)], flow.labels)
-    ctx = {"envs": engine.envs, "globals": engine.globals, "vars": dict(flow.variables), "trigger": trigger_vars,
-           "flow": {"id": flow.id, "namespace": flow.namespace, "revision": flow.revision, "tenantId": "main"},
-           "execution": {"id": eid, "state": "CREATED"}, "labels": nested_labels(labels),
-           "kestra": {"environment": None, "url": engine.base_url}}
+    labels = merge_labels(
+        [("system.from", "trigger")], [("system.correlationId", eid)], flow.labels
+    )
+    ctx = {
+        "envs": engine.envs,
+        "globals": engine.globals,
+        "vars": dict(flow.variables),
+        "trigger": trigger_vars,
+        "flow": {
+            "id": flow.id,
+            "namespace": flow.namespace,
+            "revision": flow.revision,
+            "tenantId": "main",
+        },
+        "execution": {"id": eid, "state": "CREATED"},
+        "labels": nested_labels(labels),
+        "kestra": {"environment": None, "url": engine.base_url},
+    }
     try:
         return bool(check(ctx, engine._functions(flow, eid)))
     except Exception:  # noqa: BLE001 - a `when` that fails to render is "not met" (Kestra logs it)

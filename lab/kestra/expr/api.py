@@ -58,8 +58,12 @@ def render_property(value: Any, variables: dict, functions: Functions | None = N
             return None if result is None else to_text(result)
         return compiled.render(variables, fx)
     if isinstance(value, dict):
-        return {render_property(k, variables, fx) if isinstance(k, str) else k: render_property(v, variables, fx)
-                for k, v in value.items()}
+        return {
+            render_property(k, variables, fx) if isinstance(k, str) else k: render_property(
+                v, variables, fx
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [render_property(v, variables, fx) for v in value]
     return value
@@ -74,9 +78,22 @@ def referenced_names(template: str) -> set[str]:
 def unsupported_names(template: str) -> set[str]:
     """The names `referenced_names` finds that this engine does not implement."""
     found_filters, found_functions, found_tests, macros = names_in(parse_template(template))
-    return ((found_filters - SUPPORTED_FILTERS) | (found_functions - macros - SUPPORTED_FUNCTIONS)
-            | (found_tests - SUPPORTED_TESTS))
+    return (
+        (found_filters - SUPPORTED_FILTERS)
+        | (found_functions - macros - SUPPORTED_FUNCTIONS)
+        | (found_tests - SUPPORTED_TESTS)
+    )
 
 
-__all__ = ["render", "render_typed", "render_property", "compile_template", "referenced_names",
-           "unsupported_names", "SUPPORTED_FILTERS", "SUPPORTED_FUNCTIONS", "SUPPORTED_TESTS", "SUPPORTED_TAGS"]
+__all__ = [
+    "render",
+    "render_typed",
+    "render_property",
+    "compile_template",
+    "referenced_names",
+    "unsupported_names",
+    "SUPPORTED_FILTERS",
+    "SUPPORTED_FUNCTIONS",
+    "SUPPORTED_TESTS",
+    "SUPPORTED_TAGS",
+]

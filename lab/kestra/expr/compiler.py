@@ -21,8 +21,14 @@ class Ctx:
     outer: "Ctx | None" = None  # set on loop scopes only (see _LoopCtx): keeps the common Ctx cheap
     locals: "set[str] | frozenset[str]" = frozenset()
 
-    def __init__(self, variables: dict, fx: Any, depth: int = 0, blocks: dict | None = None,
-                 macros: dict | None = None) -> None:
+    def __init__(
+        self,
+        variables: dict,
+        fx: Any,
+        depth: int = 0,
+        blocks: dict | None = None,
+        macros: dict | None = None,
+    ) -> None:
         self.vars = variables
         self.fx = fx
         self.depth = depth
@@ -87,7 +93,9 @@ def get_key(obj: Any, key: Any, where: Callable[[], str]) -> Any:
             idx = int(key)
         if isinstance(idx, int) and not isinstance(idx, bool) and 0 <= idx < len(obj):
             return obj[idx]
-        raise Undefined(lambda: f"index {key!r} is out of range of {where()} (a list of {len(obj)} items)")
+        raise Undefined(
+            lambda: f"index {key!r} is out of range of {where()} (a list of {len(obj)} items)"
+        )
     if obj is None:
         raise Undefined(lambda: f"cannot read '{key}' of {where()}: it is null")
     raise Undefined(lambda: f"'{key}' is not defined on {where()} ({V.type_name(obj)})")
@@ -105,11 +113,13 @@ def _lookup(name: str) -> Fn:
         if value is _MISSING:
             raise Undefined(f"variable '{name}' is not defined")
         return value
+
     return lookup
 
 
 def _path(root: str, keys: tuple) -> Fn:
     """A chain `a.b[0].c` with constant keys, resolved in one loop (the hot path of task properties)."""
+
     def path(ctx: Ctx) -> Any:
         value = ctx.vars.get(root, _MISSING)
         if value is _MISSING:
@@ -125,6 +135,7 @@ def _path(root: str, keys: tuple) -> Fn:
                 continue
             value = get_key(value, key, lambda i=i: _where(root, keys[:i]))
         return value
+
     return path
 
 
@@ -136,6 +147,7 @@ def _fast_path(root: str, keys: tuple) -> Fn:
     slow = _path(root, keys)
     misses = (IndexError, TypeError, AttributeError)
     if all(isinstance(k, str) for k in keys):
+
         def path(ctx: Ctx) -> Any:
             value = ctx.vars
             try:
@@ -149,6 +161,7 @@ def _fast_path(root: str, keys: tuple) -> Fn:
                 return slow(ctx)
             except misses:
                 return slow(ctx)
+
         return path
     steps = tuple((key, isinstance(key, int)) for key in keys)
 
@@ -167,12 +180,14 @@ def _fast_path(root: str, keys: tuple) -> Fn:
             return slow(ctx)
         except misses:
             return slow(ctx)
+
     return indexed_path
 
 
 def _missing_key(root: str, keys: tuple, start: Any, obj: dict, key: str) -> Undefined:
     """`get_key`'s Undefined for `key` missing from the map `obj` met on the path; the step it failed
     at is found only if the message is read (`??` and `default` never read it)."""
+
     def message() -> str:
         value, at = start, len(keys)
         for i, k in enumerate(keys):
@@ -181,6 +196,7 @@ def _missing_key(root: str, keys: tuple, start: Any, obj: dict, key: str) -> Und
                 break
             value = value[k]
         return f"'{key}' is not defined in {_where(root, keys[:at])} (keys: {_keys(obj)})"
+
     return Undefined(message)
 
 
@@ -240,8 +256,13 @@ class Compiler:
         return lambda ctx: [item(ctx) for item in items]
 
     def c_map(self, node: tuple) -> Fn:
-        pairs = [(self.compile(k) if k[0] != "name" else (lambda ctx, k=k: _map_key(ctx, k[1])),
-                  self.compile(v)) for k, v in node[1]]
+        pairs = [
+            (
+                self.compile(k) if k[0] != "name" else (lambda ctx, k=k: _map_key(ctx, k[1])),
+                self.compile(v),
+            )
+            for k, v in node[1]
+        ]
         return lambda ctx: {k(ctx): v(ctx) for k, v in pairs}
 
     def c_not(self, node: tuple) -> Fn:
@@ -261,35 +282,43 @@ class Compiler:
         value = self.compile(subject)
         arg_fns = [self.compile(a) for a in args]
         if name == "defined":
+
             def defined(ctx: Ctx) -> bool:
                 try:
                     value(ctx)
                 except Undefined:
                     return negate
                 return not negate
+
             return defined
         test = self.tests.get(name)
         if test is None:
-            raise ExpressionError(f"unknown test 'is {name}'", fix=f"supported tests: {', '.join(sorted(self.tests))}")
+            raise ExpressionError(
+                f"unknown test 'is {name}'", fix=f"supported tests: {', '.join(sorted(self.tests))}"
+            )
         return lambda ctx: test(value(ctx), *[a(ctx) for a in arg_fns]) != negate
 
     def c_bin(self, node: tuple) -> Fn:
         _, op, lnode, rnode = node
         left, right = self.compile(lnode), self.compile(rnode)
         if op == "??":
+
             def coalesce(ctx: Ctx) -> Any:
                 try:
                     value = left(ctx)
                 except Undefined:
                     return right(ctx)
                 return right(ctx) if value is None else value
+
             return coalesce
         if op == "???":
+
             def undefined_coalesce(ctx: Ctx) -> Any:
                 try:
                     return left(ctx)
                 except Undefined:
                     return right(ctx)
+
             return undefined_coalesce
         if op == "and":
             return lambda ctx: V.truthy(left(ctx)) and V.truthy(right(ctx))
@@ -314,11 +343,14 @@ class Compiler:
                 except Undefined:
                     return fallback(ctx)
                 return fallback(ctx) if V.is_empty(got) else got
+
             return default
         impl = self.filters.get(name)
         if impl is None:
-            raise ExpressionError(f"unknown filter '{name}'",
-                                  fix="check the spelling; if Kestra has it, run the flow on a real Kestra")
+            raise ExpressionError(
+                f"unknown filter '{name}'",
+                fix="check the spelling; if Kestra has it, run the flow on a real Kestra",
+            )
         needs_ctx = getattr(impl, "needs_ctx", False)
 
         def apply(ctx: Ctx) -> Any:
@@ -330,7 +362,10 @@ class Compiler:
             except (Undefined, ExpressionError):
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure inside a filter is the expression's error
-                raise ExpressionError(f"filter '{name}' failed on {V.type_name(got)}: {exc}") from None
+                raise ExpressionError(
+                    f"filter '{name}' failed on {V.type_name(got)}: {exc}"
+                ) from None
+
         return apply
 
     def c_call(self, node: tuple) -> Fn:
@@ -346,19 +381,24 @@ class Compiler:
             if macro is not None:
                 return macro(ctx, a, kw)
             if impl is None:
-                raise ExpressionError(f"unknown function '{name}()'",
-                                      fix="check the spelling; if Kestra has it, run the flow on a real Kestra")
+                raise ExpressionError(
+                    f"unknown function '{name}()'",
+                    fix="check the spelling; if Kestra has it, run the flow on a real Kestra",
+                )
             try:
                 return impl(ctx, *a, **kw)
             except (Undefined, ExpressionError):
                 raise
             except Exception as exc:  # noqa: BLE001
                 raise ExpressionError(f"function '{name}()' failed: {exc}") from None
+
         return call
 
 
 def _map_key(ctx: Ctx, name: str) -> Any:
     value = ctx.vars.get(name, _MISSING)
     if value is _MISSING:
-        raise Undefined(f"variable '{name}' (used as a map key) is not defined; quote the key: '{name}'")
+        raise Undefined(
+            f"variable '{name}' (used as a map key) is not defined; quote the key: '{name}'"
+        )
     return value

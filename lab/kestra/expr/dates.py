@@ -32,10 +32,21 @@ NAMED_FORMATS = {
 }
 RFC_1123 = "rfc_1123_date_time"  # Java prints GMT for a zero offset and +HHMM otherwise
 _PATTERN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|.", re.S)
-UNITS = {"NANOS": ("microseconds", 1e-3), "MICROS": ("microseconds", 1), "MILLIS": ("milliseconds", 1),
-         "SECONDS": ("seconds", 1), "MINUTES": ("minutes", 1), "HOURS": ("hours", 1),
-         "HALF_DAYS": ("hours", 12), "DAYS": ("days", 1), "WEEKS": ("days", 7), "MONTHS": ("months", 1),
-         "YEARS": ("months", 12), "DECADES": ("months", 120), "CENTURIES": ("months", 1200)}
+UNITS = {
+    "NANOS": ("microseconds", 1e-3),
+    "MICROS": ("microseconds", 1),
+    "MILLIS": ("milliseconds", 1),
+    "SECONDS": ("seconds", 1),
+    "MINUTES": ("minutes", 1),
+    "HOURS": ("hours", 1),
+    "HALF_DAYS": ("hours", 12),
+    "DAYS": ("days", 1),
+    "WEEKS": ("days", 7),
+    "MONTHS": ("months", 1),
+    "YEARS": ("months", 12),
+    "DECADES": ("months", 120),
+    "CENTURIES": ("months", 1200),
+}
 
 
 @functools.lru_cache(maxsize=256)
@@ -51,7 +62,9 @@ def zone(name: str | None) -> dt.tzinfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ExpressionError(f"unknown time zone {name!r}", fix="use an IANA zone id such as 'Europe/Paris' or 'UTC'") from None
+        raise ExpressionError(
+            f"unknown time zone {name!r}", fix="use an IANA zone id such as 'Europe/Paris' or 'UTC'"
+        ) from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -80,15 +93,21 @@ def _offset_text(value: dt.datetime, letter: str, count: int) -> str:
             return f"{sign}{hours:02d}" + (f"{minutes:02d}" if minutes else "")
         return f"{sign}{hours:02d}{':' if count % 2 else ''}{minutes:02d}"
     if letter == "Z":
-        return f"{sign}{hours:02d}:{minutes:02d}" if count == 5 else f"{sign}{hours:02d}{minutes:02d}"
-    return "GMT" if total == 0 else f"GMT{sign}{hours}" + (f":{minutes:02d}" if minutes else "")  # O
+        return (
+            f"{sign}{hours:02d}:{minutes:02d}" if count == 5 else f"{sign}{hours:02d}{minutes:02d}"
+        )
+    return (
+        "GMT" if total == 0 else f"GMT{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+    )  # O
 
 
 def format_java(value: dt.datetime, pattern: str) -> str:
     """Format with a Java DateTimeFormatter pattern (or a Kestra named format)."""
     if pattern == RFC_1123:
         offset = value.utcoffset()
-        return format_java(value, "EEE, d MMM yyyy HH:mm:ss ") + ("GMT" if not offset else format_java(value, "Z"))
+        return format_java(value, "EEE, d MMM yyyy HH:mm:ss ") + (
+            "GMT" if not offset else format_java(value, "Z")
+        )
     pattern = NAMED_FORMATS.get(pattern, pattern)
     out: list[str] = []
     for letter, count in _tokens(pattern):
@@ -97,14 +116,23 @@ def format_java(value: dt.datetime, pattern: str) -> str:
         elif letter in "yu":
             out.append(f"{value.year % 100:02d}" if count == 2 else f"{value.year:0{count}d}")
         elif letter in "ML":
-            out.append(calendar.month_name[value.month] if count >= 4 else calendar.month_abbr[value.month]
-                       if count == 3 else f"{value.month:0{count}d}")
+            out.append(
+                calendar.month_name[value.month]
+                if count >= 4
+                else calendar.month_abbr[value.month]
+                if count == 3
+                else f"{value.month:0{count}d}"
+            )
         elif letter == "d":
             out.append(f"{value.day:0{count}d}")
         elif letter == "D":
             out.append(f"{value.timetuple().tm_yday:0{count}d}")
         elif letter == "E":
-            out.append(calendar.day_name[value.weekday()] if count >= 4 else calendar.day_abbr[value.weekday()])
+            out.append(
+                calendar.day_name[value.weekday()]
+                if count >= 4
+                else calendar.day_abbr[value.weekday()]
+            )
         elif letter == "a":
             out.append("AM" if value.hour < 12 else "PM")
         elif letter == "H":
@@ -126,9 +154,16 @@ def format_java(value: dt.datetime, pattern: str) -> str:
         elif letter in "XxZO":
             out.append(_offset_text(value, letter, count))
         elif letter == "z":
-            out.append(value.tzname() or "UTC" if count < 4 else str(getattr(value.tzinfo, "key", value.tzname())))
+            out.append(
+                value.tzname() or "UTC"
+                if count < 4
+                else str(getattr(value.tzinfo, "key", value.tzname()))
+            )
         elif letter == "V":
-            out.append(getattr(value.tzinfo, "key", None) or ("Z" if value.utcoffset() == dt.timedelta(0) else value.tzname()))
+            out.append(
+                getattr(value.tzinfo, "key", None)
+                or ("Z" if value.utcoffset() == dt.timedelta(0) else value.tzname())
+            )
         elif letter == "G":
             out.append("AD")
         else:
@@ -138,7 +173,9 @@ def format_java(value: dt.datetime, pattern: str) -> str:
 
 def _parse_regex(pattern: str) -> tuple[re.Pattern, list[tuple[str, int]]]:
     parts, fields = [], []
-    pattern = "EEE, d MMM yyyy HH:mm:ss z" if pattern == RFC_1123 else NAMED_FORMATS.get(pattern, pattern)
+    pattern = (
+        "EEE, d MMM yyyy HH:mm:ss z" if pattern == RFC_1123 else NAMED_FORMATS.get(pattern, pattern)
+    )
     for letter, count in _tokens(pattern):
         if letter == "lit":
             parts.append(re.escape(count))  # type: ignore[arg-type]
@@ -159,7 +196,9 @@ def _parse_regex(pattern: str) -> tuple[re.Pattern, list[tuple[str, int]]]:
         elif letter == "S":
             parts.append(f"(?P<{name}>\\d{{{count}}})")
         else:
-            parts.append(f"(?P<{name}>\\d{{{count},{max(count, 4) if letter in 'yu' else max(count, 2)}}})")
+            parts.append(
+                f"(?P<{name}>\\d{{{count},{max(count, 4) if letter in 'yu' else max(count, 2)}}})"
+            )
     return re.compile("".join(parts), re.I), fields
 
 
@@ -169,7 +208,15 @@ def parse_java(text: str, pattern: str) -> dt.datetime:
     m = regex.fullmatch(text.strip())
     if not m:
         raise ExpressionError(f"{text!r} does not match the date format {pattern!r}")
-    parts = {"year": 1970, "month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0, "microsecond": 0}
+    parts = {
+        "year": 1970,
+        "month": 1,
+        "day": 1,
+        "hour": 0,
+        "minute": 0,
+        "second": 0,
+        "microsecond": 0,
+    }
     tz: dt.tzinfo | None = None
     pm = None
     for i, (letter, count) in enumerate(fields, 1):
@@ -177,8 +224,13 @@ def parse_java(text: str, pattern: str) -> dt.datetime:
         if letter in "yu":
             parts["year"] = int(raw) + (2000 if count == 2 else 0)
         elif letter in "ML":
-            parts["month"] = int(raw) if count < 3 else [n.lower() for n in (
-                calendar.month_name if count >= 4 else calendar.month_abbr)].index(raw.lower())
+            parts["month"] = (
+                int(raw)
+                if count < 3
+                else [
+                    n.lower() for n in (calendar.month_name if count >= 4 else calendar.month_abbr)
+                ].index(raw.lower())
+            )
         elif letter == "d":
             parts["day"] = int(raw)
         elif letter in "Hk":
@@ -218,7 +270,9 @@ def _from_epoch(number: int | float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
 
 
-def to_datetime(value: Any, time_zone: str | None = None, existing_format: str | None = None) -> dt.datetime:
+def to_datetime(
+    value: Any, time_zone: str | None = None, existing_format: str | None = None
+) -> dt.datetime:
     """Any date-ish value as an aware datetime in the target zone (LocalDateTime read IN that zone)."""
     tz = zone(time_zone)
     if isinstance(value, str):
@@ -229,7 +283,9 @@ def to_datetime(value: Any, time_zone: str | None = None, existing_format: str |
             try:
                 parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
             except ValueError:
-                raise ExpressionError(f"{value!r} is not an ISO date; give its format with existingFormat=") from None
+                raise ExpressionError(
+                    f"{value!r} is not an ISO date; give its format with existingFormat="
+                ) from None
         value = parsed
     if isinstance(value, bool):
         raise ExpressionError("a boolean is not a date")
@@ -244,8 +300,13 @@ def to_datetime(value: Any, time_zone: str | None = None, existing_format: str |
     raise ExpressionError(f"cannot read {V.type_name(value)} {V.to_text(value)!r} as a date")
 
 
-def date(value: Any, format: str = "iso", timeZone: str | None = None,  # noqa: A002,N803 - Pebble names
-         existingFormat: str | None = None, locale: str | None = None) -> Any:  # noqa: N803
+def date(
+    value: Any,
+    format: str = "iso",
+    timeZone: str | None = None,  # noqa: A002,N803 - Pebble names
+    existingFormat: str | None = None,
+    locale: str | None = None,
+) -> Any:  # noqa: N803
     if value is None:
         return None
     return format_java(to_datetime(value, timeZone, existingFormat), format)
@@ -261,9 +322,13 @@ def _add_months(value: dt.datetime, months: int) -> dt.datetime:
 def add(value: dt.datetime, amount: int, unit: str) -> dt.datetime:
     """ZonedDateTime.plus: calendar units keep the wall clock, time units add exact durations."""
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise ExpressionError(f"dateAdd amount must be an integer, got {V.type_name(amount)} {V.to_text(amount)!r}")
+        raise ExpressionError(
+            f"dateAdd amount must be an integer, got {V.type_name(amount)} {V.to_text(amount)!r}"
+        )
     if unit.upper() not in UNITS:
-        raise ExpressionError(f"unknown dateAdd unit {unit!r}", fix=f"use one of {', '.join(UNITS)}")
+        raise ExpressionError(
+            f"unknown dateAdd unit {unit!r}", fix=f"use one of {', '.join(UNITS)}"
+        )
     field, factor = UNITS[unit.upper()]
     if field == "months":
         return _add_months(value, int(amount * factor))
@@ -273,21 +338,30 @@ def add(value: dt.datetime, amount: int, unit: str) -> dt.datetime:
     return (value.astimezone(UTC) + dt.timedelta(**{field: amount * factor})).astimezone(tz)
 
 
-def date_add(value: Any, amount: Any, unit: str, format: str = "iso", timeZone: str | None = None,  # noqa: A002,N803
-             existingFormat: str | None = None) -> Any:  # noqa: N803
+def date_add(
+    value: Any,
+    amount: Any,
+    unit: str,
+    format: str = "iso",
+    timeZone: str | None = None,  # noqa: A002,N803
+    existingFormat: str | None = None,
+) -> Any:  # noqa: N803
     if value is None:
         return None
     return format_java(add(to_datetime(value, timeZone, existingFormat), amount, unit), format)
 
 
 def _timestamp(scale: int):
-    def timestamp(value: Any, timeZone: str | None = None, existingFormat: str | None = None) -> Any:  # noqa: N803
+    def timestamp(
+        value: Any, timeZone: str | None = None, existingFormat: str | None = None
+    ) -> Any:  # noqa: N803
         if value is None:
             return None
         when = to_datetime(value, timeZone, existingFormat)
         delta = when - dt.datetime(1970, 1, 1, tzinfo=UTC)
         micros = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
         return micros * 1000 // scale if scale <= 1000 else micros // (scale // 1000)
+
     return timestamp
 
 
@@ -298,9 +372,12 @@ def _day_value(value: Any) -> dt.datetime:
 
 
 FILTERS = {
-    "date": date, "dateAdd": date_add,
-    "timestamp": _timestamp(10**9), "timestampMilli": _timestamp(10**6),
-    "timestampMicro": _timestamp(10**3), "timestampNano": _timestamp(1),
+    "date": date,
+    "dateAdd": date_add,
+    "timestamp": _timestamp(10**9),
+    "timestampMilli": _timestamp(10**6),
+    "timestampMicro": _timestamp(10**3),
+    "timestampNano": _timestamp(1),
 }
 
 

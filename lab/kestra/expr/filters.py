@@ -20,11 +20,13 @@ from lab.kestra.expr.values import JavaBigInteger, JavaFloat, to_text
 
 def _str(fn):
     """A string filter: null passes through as null, other values are converted to text first."""
+
     @functools.wraps(fn)
     def wrapper(value, *args, **kwargs):
         if value is None:
             return None
         return fn(value if isinstance(value, str) else to_text(value), *args, **kwargs)
+
     return wrapper
 
 
@@ -67,7 +69,8 @@ def _substring(before: bool, last: bool):
         idx = s.rfind(separator) if last else s.find(separator)
         if idx < 0:
             return s if before else ""
-        return s[:idx] if before else s[idx + len(separator):]
+        return s[:idx] if before else s[idx + len(separator) :]
+
     return _str(cut)
 
 
@@ -174,14 +177,16 @@ def merge(value: Any, items: Any) -> Any:
         return {**value, **items}
     if isinstance(value, list):
         return value + (list(items) if isinstance(items, (list, tuple)) else [items])
-    raise ExpressionError(f"merge needs two maps or two lists, got {V.type_name(value)} and {V.type_name(items)}")
+    raise ExpressionError(
+        f"merge needs two maps or two lists, got {V.type_name(value)} and {V.type_name(items)}"
+    )
 
 
 def chunk(value: Any, size: int) -> Any:
     if value is None:
         return None
     items = _seq(value, "chunk")
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def distinct(value: Any) -> Any:
@@ -247,7 +252,9 @@ def number_format(value: Any, format: str) -> str:  # noqa: A002
     whole = whole.rjust(min_int, "0") if min_int else whole or ("0" if not frac else "")
     if "," in int_part:
         group = len(int_part) - int_part.rfind(",") - 1
-        whole = ",".join(reversed([whole[max(i - group, 0):i] for i in range(len(whole), 0, -group)]))
+        whole = ",".join(
+            reversed([whole[max(i - group, 0) : i] for i in range(len(whole), 0, -group)])
+        )
     out = whole + ("." + frac if frac else "")
     return ("-" if num < 0 else "") + (out or "0")
 
@@ -288,31 +295,61 @@ def regex_extract(value: Any, regex: str, group: int = 0) -> Any:
 
 
 FILTERS: dict[str, Any] = {
-    "upper": _str(str.upper), "lower": _str(str.lower), "trim": _str(str.strip),
+    "upper": _str(str.upper),
+    "lower": _str(str.lower),
+    "trim": _str(str.strip),
     "capitalize": _str(lambda s: s[:1].upper() + s[1:]),
     "title": _str(lambda s: re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), s)),
-    "abbreviate": _str(_abbreviate), "replace": _str(_replace), "split": _str(_split),
-    "join": lambda v, separator="": None if v is None else separator.join(to_text(i) for i in _seq(v, "join")),
+    "abbreviate": _str(_abbreviate),
+    "replace": _str(_replace),
+    "split": _str(_split),
+    "join": lambda v, separator="": None
+    if v is None
+    else separator.join(to_text(i) for i in _seq(v, "join")),
     "slugify": _str(slugify),
-    "substringBefore": _substring(True, False), "substringBeforeLast": _substring(True, True),
-    "substringAfter": _substring(False, False), "substringAfterLast": _substring(False, True),
+    "substringBefore": _substring(True, False),
+    "substringBeforeLast": _substring(True, True),
+    "substringAfter": _substring(False, False),
+    "substringAfterLast": _substring(False, True),
     "startsWith": lambda v, value: v is not None and to_text(v).startswith(to_text(value)),
     "endsWith": lambda v, value: v is not None and to_text(v).endswith(to_text(value)),
-    "escapeChar": _str(_escape_char), "indent": indent, "nindent": nindent,
+    "escapeChar": _str(_escape_char),
+    "indent": indent,
+    "nindent": nindent,
     "base64encode": _str(lambda s: base64.b64encode(s.encode()).decode()),
     "base64decode": _str(_base64decode),
-    "urlencode": _str(_url_encode), "urldecode": _str(urllib.parse.unquote_plus),
-    "sha256": _hash("sha256"), "sha1": _hash("sha1"), "sha512": _hash("sha512"), "md5": _hash("md5"),
+    "urlencode": _str(_url_encode),
+    "urldecode": _str(urllib.parse.unquote_plus),
+    "sha256": _hash("sha256"),
+    "sha1": _hash("sha1"),
+    "sha512": _hash("sha512"),
+    "md5": _hash("md5"),
     "string": lambda v: None if v is None else to_text(v),
     "raw": lambda v: v,
-    "first": first, "last": last, "length": length, "slice": slice_,
+    "first": first,
+    "last": last,
+    "length": length,
+    "slice": slice_,
     "sort": lambda v: None if v is None else sorted(_seq(v, "sort"), key=_sort_key),
     "rsort": lambda v: None if v is None else sorted(_seq(v, "rsort"), key=_sort_key, reverse=True),
     "reverse": lambda v: None if v is None else _seq(v, "reverse")[::-1],
-    "keys": keys, "values": lambda v: None if v is None else list(v.values()) if isinstance(v, dict) else list(v),
-    "merge": merge, "chunk": chunk, "distinct": distinct, "flatten": flatten,
-    "abs": abs_, "number": number, "numberFormat": number_format, "numberformat": number_format,
-    "toJson": to_json, "json": to_json, "jq": jq, "yaml": to_yaml, "toIon": to_ion,
+    "keys": keys,
+    "values": lambda v: None if v is None else list(v.values()) if isinstance(v, dict) else list(v),
+    "merge": merge,
+    "chunk": chunk,
+    "distinct": distinct,
+    "flatten": flatten,
+    "abs": abs_,
+    "number": number,
+    "numberFormat": number_format,
+    "numberformat": number_format,
+    "toJson": to_json,
+    "json": to_json,
+    "jq": jq,
+    "yaml": to_yaml,
+    "toIon": to_ion,
     "className": V.java_class,
-    "regexMatch": regex_match, "regexReplace": regex_replace, "regexExtract": regex_extract,
+    "regexMatch": regex_match,
+    "regexReplace": regex_replace,
+    "regexExtract": regex_extract,
 }

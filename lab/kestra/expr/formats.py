@@ -48,7 +48,11 @@ def jq(value: Any, expression: str) -> list:
 
 def to_yaml(value: Any) -> str:
     """Jackson-YAML-like serialisation: no document marker, list items indented by one space."""
-    return "".join(_yaml_lines(value, 0)) if isinstance(value, (dict, list)) else _yaml_scalar(value) + "\n"
+    return (
+        "".join(_yaml_lines(value, 0))
+        if isinstance(value, (dict, list))
+        else _yaml_scalar(value) + "\n"
+    )
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -56,7 +60,9 @@ def _yaml_scalar(value: Any) -> str:
         return "null"
     if isinstance(value, str):
         dumped = yaml.safe_dump(value, default_style=None, width=10**9).strip()
-        return dumped[:-4].rstrip() if dumped.endswith("\n...") else dumped.removesuffix("...").strip()
+        return (
+            dumped[:-4].rstrip() if dumped.endswith("\n...") else dumped.removesuffix("...").strip()
+        )
     return to_text(value)
 
 
@@ -86,7 +92,11 @@ def to_ion(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return to_text(value) if isinstance(value, int) else repr(value) + ("e0" if "e" not in repr(value) else "")
+        return (
+            to_text(value)
+            if isinstance(value, int)
+            else repr(value) + ("e0" if "e" not in repr(value) else "")
+        )
     if isinstance(value, dict):
         return "{" + ",".join(f"{_ion_symbol(str(k))}:{to_ion(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -95,4 +105,8 @@ def to_ion(value: Any) -> str:
 
 
 def _ion_symbol(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", name) else "'" + name.replace("'", "\\'") + "'"
+    return (
+        name
+        if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", name)
+        else "'" + name.replace("'", "\\'") + "'"
+    )

@@ -40,11 +40,19 @@ class Functions:
         version: the Kestra version emulated ("1.3" keeps the `json` filter and function).
     """
 
-    def __init__(self, *, namespace: str | None = None, kv: Callable | None = None,
-                 kv_get: Callable[[str, str], Any] | None = None, secret: Callable[[str], str] | None = None,
-                 read: Callable[[str], str] | None = None, now: Callable[[], dt.datetime] | None = None,
-                 env: dict[str, str] | None = None, version: str = "1.3",
-                 error_logs: Callable[[], list[dict]] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        namespace: str | None = None,
+        kv: Callable | None = None,
+        kv_get: Callable[[str, str], Any] | None = None,
+        secret: Callable[[str], str] | None = None,
+        read: Callable[[str], str] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        env: dict[str, str] | None = None,
+        version: str = "1.3",
+        error_logs: Callable[[], list[dict]] | None = None,
+    ) -> None:
         self.namespace = namespace
         self._error_logs = error_logs
         self._kv, self._kv_get, self._secret, self._read, self._now = kv, kv_get, secret, read, now
@@ -56,8 +64,10 @@ class Functions:
         if self._kv is not None:
             return self._kv(namespace, key, error_on_missing)
         if self._kv_get is None:
-            raise ExpressionError("kv() is not available here: no KV store is attached",
-                                  fix="render this expression inside a flow execution")
+            raise ExpressionError(
+                "kv() is not available here: no KV store is attached",
+                fix="render this expression inside a flow execution",
+            )
         flow_ns = self.namespace or ""
         candidates = [namespace] if namespace else _parents(flow_ns)
         for ns in candidates:
@@ -66,8 +76,10 @@ class Functions:
             except KeyError:
                 continue
         if error_on_missing:
-            raise ExpressionError(f"The key '{key}' does not exist in the namespace '{namespace or flow_ns}'.",
-                                  fix="set it first (io.kestra.plugin.core.kv.Set) or pass errorOnMissing=false")
+            raise ExpressionError(
+                f"The key '{key}' does not exist in the namespace '{namespace or flow_ns}'.",
+                fix="set it first (io.kestra.plugin.core.kv.Set) or pass errorOnMissing=false",
+            )
         return None
 
     def secret(self, name: str) -> str:
@@ -77,26 +89,34 @@ class Functions:
         env = os.environ if self.env is None else self.env
         raw = env.get("SECRET_" + name.upper())
         if raw is None:
-            raise ExpressionError(f"Cannot find secret for key '{name}'.",
-                                  fix=f"export SECRET_{name.upper()} with the base64-encoded value")
+            raise ExpressionError(
+                f"Cannot find secret for key '{name}'.",
+                fix=f"export SECRET_{name.upper()} with the base64-encoded value",
+            )
         try:
             return base64.b64decode(raw, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise ExpressionError(f"secret '{name}' is not base64-encoded",
-                                  fix=f"SECRET_{name.upper()} must hold base64 (e.g. `echo -n value | base64`)") from None
+            raise ExpressionError(
+                f"secret '{name}' is not base64-encoded",
+                fix=f"SECRET_{name.upper()} must hold base64 (e.g. `echo -n value | base64`)",
+            ) from None
 
     def read(self, path: str) -> str:
         if self._read is not None:
             content = self._read(path)
             return content.decode("utf-8") if isinstance(content, bytes) else content
-        raise ExpressionError(f"read({path!r}) is not available here: no namespace files are attached")
+        raise ExpressionError(
+            f"read({path!r}) is not available here: no namespace files are attached"
+        )
 
     def error_logs(self) -> list[dict]:
         """The execution's ERROR logs (`errorLogs()` in an `errors` branch)."""
         if self._error_logs is not None:
             return self._error_logs()
-        raise ExpressionError("errorLogs() is not available here: no execution logs are attached",
-                              fix="use errorLogs() inside a flow execution")
+        raise ExpressionError(
+            "errorLogs() is not available here: no execution logs are attached",
+            fix="use errorLogs() inside a flow execution",
+        )
 
     def now(self) -> dt.datetime:
         return self._now() if self._now is not None else dt.datetime.now(dt.timezone.utc)
@@ -116,14 +136,18 @@ def render_value(ctx: Any, toRender: Any, recursive: bool = True) -> Any:  # noq
     if isinstance(value, str):
         depth = ctx.depth + 1
         if depth > MAX_RENDER_DEPTH:
-            raise ExpressionError(f"Maximum render() nesting depth ({MAX_RENDER_DEPTH}) exceeded",
-                                  fix="a variable renders itself (directly or through others)")
+            raise ExpressionError(
+                f"Maximum render() nesting depth ({MAX_RENDER_DEPTH}) exceeded",
+                fix="a variable renders itself (directly or through others)",
+            )
         text = api.compile_template(value).render(ctx.vars, ctx.fx, depth)
         while recursive and text != value and ("{{" in text or "{%" in text):
             depth += 1
             if depth > MAX_RENDER_DEPTH:
-                raise ExpressionError(f"Maximum render() nesting depth ({MAX_RENDER_DEPTH}) exceeded",
-                                      fix="a variable renders itself (directly or through others)")
+                raise ExpressionError(
+                    f"Maximum render() nesting depth ({MAX_RENDER_DEPTH}) exceeded",
+                    fix="a variable renders itself (directly or through others)",
+                )
             value, text = text, api.compile_template(text).render(ctx.vars, ctx.fx, depth)
         return text
     if isinstance(value, dict):
@@ -150,7 +174,9 @@ def kv(ctx: Any, key: str, namespace: str | None = None, errorOnMissing: bool = 
 def random_int(ctx: Any, lower: Any, upper: Any) -> int:
     for name, bound in (("lower", lower), ("upper", upper)):
         if not isinstance(bound, int) or isinstance(bound, bool):
-            raise ExpressionError(f"randomInt: '{name}' must be an integer, got {V.type_name(bound)}")
+            raise ExpressionError(
+                f"randomInt: '{name}' must be an integer, got {V.type_name(bound)}"
+            )
     if upper < lower:
         raise ExpressionError(f"randomInt: upper ({upper}) must be >= lower ({lower})")
     return lower if upper == lower else random.randrange(lower, upper)
@@ -173,6 +199,7 @@ def tasks_with_state(ctx: Any, state: str) -> list:
             else:
                 for sub, child in node.items():
                     visit(task_id, child, sub)
+
     for task_id, node in (ctx.vars.get("tasks") or {}).items():
         visit(task_id, node, None)
     return found
@@ -180,7 +207,9 @@ def tasks_with_state(ctx: Any, state: str) -> list:
 
 def loop_outputs(ctx: Any, outputs: Any, key: str) -> list:
     if not isinstance(outputs, list):
-        raise ExpressionError(f"loopOutputs needs the Loop's outputs list, got {V.type_name(outputs)}")
+        raise ExpressionError(
+            f"loopOutputs needs the Loop's outputs list, got {V.type_name(outputs)}"
+        )
     return [((item or {}).get("outputs") or {}).get(key) for item in outputs]
 
 
@@ -227,9 +256,11 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 def _random_id(default_length: int, default_alphabet: str = _BASE62):
     """Kestra's id() (22 base62 chars), ksuid() (27) and nanoId(length=21, alphabet=URL-safe) shapes."""
+
     def random_id(ctx: Any, length: int | None = None, alphabet: str | None = None) -> str:
         chars = alphabet or default_alphabet
         return "".join(secrets.choice(chars) for _ in range(int(length or default_length)))
+
     return random_id
 
 
@@ -238,9 +269,13 @@ def _from_yaml(text: str) -> Any:
     try:
         return yamlio.parse(text)
     except _yaml.YAMLError as exc:
-        problem = exc.problem if isinstance(exc, _yaml.MarkedYAMLError) and exc.problem else str(exc)
-        raise ExpressionError(f"yaml(): the text is not YAML the lab reads: {problem}",
-                              fix=getattr(exc, "fix", None) or "pass valid YAML") from None
+        problem = (
+            exc.problem if isinstance(exc, _yaml.MarkedYAMLError) and exc.problem else str(exc)
+        )
+        raise ExpressionError(
+            f"yaml(): the text is not YAML the lab reads: {problem}",
+            fix=getattr(exc, "fix", None) or "pass valid YAML",
+        ) from None
 
 
 def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
@@ -252,18 +287,28 @@ def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
 FUNCTIONS: dict[str, Callable] = {
     "render": render_value,
     "renderOnce": lambda ctx, toRender: render_value(ctx, toRender, recursive=False),
-    "fromJson": from_json, "jsonDecode": from_json, "json": _json_v13,
+    "fromJson": from_json,
+    "jsonDecode": from_json,
+    "json": _json_v13,
     "yaml": lambda ctx, yaml: None if yaml is None else _from_yaml(V.to_text(yaml)),
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
     "range": lambda ctx, start, end, increment=1: _range(start, end, increment),
-    "printContext": lambda ctx: V.to_json(ctx.vars), "fetchContext": lambda ctx: ctx.vars,
-    "uuid": _uuid, "id": _random_id(22), "ksuid": _random_id(27),
+    "printContext": lambda ctx: V.to_json(ctx.vars),
+    "fetchContext": lambda ctx: ctx.vars,
+    "uuid": _uuid,
+    "id": _random_id(22),
+    "ksuid": _random_id(27),
     "nanoId": _random_id(21, "_-" + _BASE62),
-    "randomInt": random_int, "randomPort": _random_port,
-    "tasksWithState": tasks_with_state, "loopOutputs": loop_outputs, "currentEachOutput": current_each_output,
-    "env": env_function, "block": block, "errorLogs": lambda ctx: ctx.fx.error_logs(),
+    "randomInt": random_int,
+    "randomPort": _random_port,
+    "tasksWithState": tasks_with_state,
+    "loopOutputs": loop_outputs,
+    "currentEachOutput": current_each_output,
+    "env": env_function,
+    "block": block,
+    "errorLogs": lambda ctx: ctx.fx.error_logs(),
 }
 
 

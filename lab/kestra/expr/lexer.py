@@ -55,7 +55,9 @@ def _tokens(template: str, pos: int, closer: str) -> tuple[list[Token], int, boo
     while True:
         pos = _WS.match(template, pos).end()
         if pos >= n:
-            raise ExpressionError(f"unclosed '{{{closer[0]}': missing '{closer}'", expression=template)
+            raise ExpressionError(
+                f"unclosed '{{{closer[0]}': missing '{closer}'", expression=template
+            )
         if depth == 0:
             if template.startswith(closer, pos):
                 return tokens, pos + 2, trim_left, False
@@ -63,7 +65,9 @@ def _tokens(template: str, pos: int, closer: str) -> tuple[list[Token], int, boo
                 return tokens, pos + 3, trim_left, True
         m = _TOKEN.match(template, pos)
         if not m or m.end() == pos:
-            raise ExpressionError(f"unexpected character {template[pos]!r} at position {pos}", expression=template)
+            raise ExpressionError(
+                f"unexpected character {template[pos]!r} at position {pos}", expression=template
+            )
         kind = group = m.lastgroup
         value = m.group(kind)
         if kind == "str":
@@ -99,7 +103,7 @@ def interpolation_parts(text: str) -> list[tuple[str, str]]:
         if depth:
             raise ExpressionError(f"unclosed '#{{' in string {text!r}")
         parts.append(("text", text[pos:start]))
-        parts.append(("expr", text[start + 2:i - 1]))
+        parts.append(("expr", text[start + 2 : i - 1]))
         pos = i
     parts.append(("text", text[pos:]))
     return [p for p in parts if p[1] or p[0] == "expr"]
@@ -139,7 +143,9 @@ def split(template: str) -> list[Segment]:
                 out.append(Segment("text", text))
             pos = close + 2
             continue
-        tokens, pos, trim_left, trim_next = _tokens(template, m.end(), "}}" if opener == "{{" else "%}")
+        tokens, pos, trim_left, trim_next = _tokens(
+            template, m.end(), "}}" if opener == "{{" else "%}"
+        )
         if trim_left:
             text = text.rstrip()
         if text:

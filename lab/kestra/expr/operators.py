@@ -22,6 +22,7 @@ def _compare(op: str) -> Callable[[Any, Any], bool]:
             except TypeError:
                 pass
         raise ExpressionError(f"cannot compare {V.type_name(left)} {op} {V.type_name(right)}")
+
     return compare
 
 
@@ -45,7 +46,9 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
     def arith(left: Any, right: Any) -> Any:
         if op == "+" and (isinstance(left, str) or isinstance(right, str)):
             # Pebble's `+` concatenates when a side is a string, with Java's String.valueOf (null -> "null")
-            return ("null" if left is None else V.to_text(left)) + ("null" if right is None else V.to_text(right))
+            return ("null" if left is None else V.to_text(left)) + (
+                "null" if right is None else V.to_text(right)
+            )
         if isinstance(left, list) and op in "+-":
             other = right if isinstance(right, list) else [right]
             return left + other if op == "+" else [i for i in left if i not in other]
@@ -60,9 +63,16 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
             raise ExpressionError(f"division by zero in {left} {op} {right}")
         if op == "/":
             if isinstance(a, int) and isinstance(b, int):
-                return int(a / b) if abs(a) < 2**52 else (abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1)
+                return (
+                    int(a / b)
+                    if abs(a) < 2**52
+                    else (abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1)
+                )
             return a / b if b else math.copysign(math.inf, a) if a else math.nan
-        return int(math.fmod(a, b)) if isinstance(a, int) and isinstance(b, int) else math.fmod(a, b)
+        return (
+            int(math.fmod(a, b)) if isinstance(a, int) and isinstance(b, int) else math.fmod(a, b)
+        )
+
     return arith
 
 
@@ -77,15 +87,27 @@ def _range(left: Any, right: Any) -> list:
         return list(range(left, right + step, step))
     if isinstance(left, str) and isinstance(right, str) and len(left) == len(right) == 1:
         return [chr(c) for c in range(ord(left), ord(right) + 1)]
-    raise ExpressionError(f"a range '..' needs two integers, got {V.to_text(left)!r}..{V.to_text(right)!r}")
+    raise ExpressionError(
+        f"a range '..' needs two integers, got {V.to_text(left)!r}..{V.to_text(right)!r}"
+    )
 
 
 BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": V.loose_equals, "equals": V.loose_equals,
+    "==": V.loose_equals,
+    "equals": V.loose_equals,
     "!=": lambda a, b: not V.loose_equals(a, b),
-    "<": _compare("<"), ">": _compare(">"), "<=": _compare("<="), ">=": _compare(">="),
-    "contains": _contains, "isIn": lambda a, b: _contains(b, a), "in": lambda a, b: _contains(b, a),
+    "<": _compare("<"),
+    ">": _compare(">"),
+    "<=": _compare("<="),
+    ">=": _compare(">="),
+    "contains": _contains,
+    "isIn": lambda a, b: _contains(b, a),
+    "in": lambda a, b: _contains(b, a),
     "not in": lambda a, b: not _contains(b, a),
-    "+": _arith("+"), "-": _arith("-"), "*": _arith("*"), "/": _arith("/"), "%": _arith("%"),
+    "+": _arith("+"),
+    "-": _arith("-"),
+    "*": _arith("*"),
+    "/": _arith("/"),
+    "%": _arith("%"),
     "..": _range,
 }

@@ -14,10 +14,30 @@ from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.lexer import Token, interpolation_parts, tokenize
 
 BINARY = {
-    "or": 10, "and": 15, "contains": 20,
-    "==": 30, "!=": 30, "<": 30, ">": 30, "<=": 30, ">=": 30, "equals": 30, "isIn": 30, "in": 30, "not in": 30,
-    "+": 40, "-": 40, "*": 60, "/": 60, "%": 60,
-    "is": 100, "|": 100, "~": 110, "..": 120, "??": 120, "???": 120,
+    "or": 10,
+    "and": 15,
+    "contains": 20,
+    "==": 30,
+    "!=": 30,
+    "<": 30,
+    ">": 30,
+    "<=": 30,
+    ">=": 30,
+    "equals": 30,
+    "isIn": 30,
+    "in": 30,
+    "not in": 30,
+    "+": 40,
+    "-": 40,
+    "*": 60,
+    "/": 60,
+    "%": 60,
+    "is": 100,
+    "|": 100,
+    "~": 110,
+    "..": 120,
+    "??": 120,
+    "???": 120,
 }
 LITERALS = {"true": True, "false": False, "null": None, "none": None, "True": True, "False": False}
 _END = Token("end", "", -1)
@@ -60,8 +80,11 @@ class Parser:
     def fail(self, what: str) -> None:
         tok = self.peek()
         found = "the end of the expression" if tok.kind == "end" else repr(tok.value)
-        raise ExpressionError(f"syntax error: {what}, found {found}", expression=self.template,
-                              fix="check the expression against Kestra's Pebble syntax")
+        raise ExpressionError(
+            f"syntax error: {what}, found {found}",
+            expression=self.template,
+            fix="check the expression against Kestra's Pebble syntax",
+        )
 
     def done(self) -> bool:
         return self.i >= len(self.tokens)
@@ -125,13 +148,22 @@ class Parser:
     def primary(self) -> tuple:
         tok = self.next()
         if tok.kind == "num":
-            return ("lit", float(tok.value) if "." in tok.value or "e" in tok.value.lower() else int(tok.value))
+            return (
+                "lit",
+                float(tok.value)
+                if "." in tok.value or "e" in tok.value.lower()
+                else int(tok.value),
+            )
         if tok.kind == "str":
             return ("lit", tok.value)
         if tok.kind == "istr":
             node: tuple = ("lit", "")
             for kind, text in interpolation_parts(tok.value):
-                part = ("lit", text) if kind == "text" else parse_expression(tokenize(text), self.template)
+                part = (
+                    ("lit", text)
+                    if kind == "text"
+                    else parse_expression(tokenize(text), self.template)
+                )
                 node = ("bin", "~", node, part)
             return node
         if tok.kind == "name":

@@ -14,8 +14,9 @@ from lab.kestra.expr.parser import Parser, parse_expression, walk
 from lab.kestra.expr.values import Undefined
 
 Render = Callable[[Ctx, list], None]
-UNDEFINED_HINT = ("use `?? 'fallback'`, `| default('fallback')` or `is defined` where the value may be "
-                  "missing")
+UNDEFINED_HINT = (
+    "use `?? 'fallback'`, `| default('fallback')` or `is defined` where the value may be " "missing"
+)
 BODY_VAR = "\x00body"
 SUPPORTED_TAGS = frozenset({"if", "for", "set", "filter", "macro", "block", "raw"})
 
@@ -124,9 +125,12 @@ class _TreeParser:
             tok = p.next()
             body, _, q = self.body(("endblock",))
             return ("block", tok.value, body)
-        raise ExpressionError(f"unsupported tag '{{% {tag} %}}'", expression=self.source,
-                              fix=f"the embedded engine supports {', '.join(sorted(SUPPORTED_TAGS))}; "
-                                  "for others run the flow on a real Kestra")
+        raise ExpressionError(
+            f"unsupported tag '{{% {tag} %}}'",
+            expression=self.source,
+            fix=f"the embedded engine supports {', '.join(sorted(SUPPORTED_TAGS))}; "
+            "for others run the flow on a real Kestra",
+        )
 
 
 def parse_template(source: str) -> list:
@@ -156,8 +160,16 @@ class Template:
 
     __slots__ = ("source", "run", "single", "plain", "blocks", "macros", "sets")
 
-    def __init__(self, source: str, run: Render, single: Callable | None, plain: bool,
-                 blocks: dict, macros: dict, sets: bool = False) -> None:
+    def __init__(
+        self,
+        source: str,
+        run: Render,
+        single: Callable | None,
+        plain: bool,
+        blocks: dict,
+        macros: dict,
+        sets: bool = False,
+    ) -> None:
         self.sets = sets  # `{% set %}` writes variables: render on a copy, never the caller's dict
         self.source = source
         self.run = run
@@ -167,7 +179,13 @@ class Template:
         self.macros = macros
 
     def _ctx(self, variables: dict, fx: Any, depth: int) -> Ctx:
-        return Ctx(dict(variables) if self.sets else variables, fx, depth, self.blocks or None, self.macros or None)
+        return Ctx(
+            dict(variables) if self.sets else variables,
+            fx,
+            depth,
+            self.blocks or None,
+            self.macros or None,
+        )
 
     def _fail(self, exc: Exception) -> ExpressionError:
         if isinstance(exc, Undefined):
@@ -231,6 +249,7 @@ class _Builder:
         def run(ctx: Ctx, out: list) -> None:
             for part in parts:
                 part(ctx, out)
+
         return run
 
     def node(self, node: tuple) -> Render:
@@ -251,6 +270,7 @@ class _Builder:
                     if V.truthy(cond(ctx)):
                         return body(ctx, out)
                 other(ctx, out)
+
             return run_if
         if kind == "for":
             return self._for(node)
@@ -259,6 +279,7 @@ class _Builder:
 
             def run_set(ctx: Ctx, out: list) -> None:
                 ctx.assign(name, value(ctx))
+
             return run_set
         if kind == "filterblock":
             chain, body = self.c.compile(node[1]), self.body(node[2])
@@ -267,6 +288,7 @@ class _Builder:
                 inner: list[str] = []
                 body(ctx, inner)
                 out.append(V.to_text(chain(ctx.child({**ctx.vars, BODY_VAR: "".join(inner)}))))
+
             return run_filter
         if kind == "macro":
             self.macros[node[1]] = self._macro(node)
@@ -278,14 +300,23 @@ class _Builder:
         raise AssertionError(kind)
 
     def _for(self, node: tuple) -> Render:
-        names, iterable, body, other = node[1], self.c.compile(node[2]), self.body(node[3]), self.body(node[4])
+        names, iterable, body, other = (
+            node[1],
+            self.c.compile(node[2]),
+            self.body(node[3]),
+            self.body(node[4]),
+        )
 
         def run_for(ctx: Ctx, out: list) -> None:
             items = iterable(ctx)
             if items is None:
                 items = []
             elif isinstance(items, dict):
-                items = [{"key": k, "value": v} for k, v in items.items()] if len(names) == 1 else list(items.items())
+                items = (
+                    [{"key": k, "value": v} for k, v in items.items()]
+                    if len(names) == 1
+                    else list(items.items())
+                )
             elif isinstance(items, str):
                 raise ExpressionError(f"cannot loop over a string ({items[:40]!r})")
             elif not isinstance(items, (list, tuple)):
@@ -301,9 +332,15 @@ class _Builder:
                 else:
                     for name, part in zip(names, item):
                         scope[name] = part
-                scope["loop"] = {"index": index, "length": length, "first": index == 0,
-                                 "last": index == length - 1, "revindex": length - index - 1}
+                scope["loop"] = {
+                    "index": index,
+                    "length": length,
+                    "first": index == 0,
+                    "last": index == length - 1,
+                    "revindex": length - index - 1,
+                }
                 body(inner, out)
+
         return run_for
 
     def _macro(self, node: tuple) -> Callable:
@@ -323,6 +360,7 @@ class _Builder:
             out: list[str] = []
             body(ctx.child(scope), out)
             return "".join(out)
+
         return call
 
 

@@ -202,8 +202,14 @@ def type_name(value: Any) -> str:
     """A person's word for a value's type, for error messages."""
     if value is None:
         return "null"
-    return {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
-            dict: "a map", list: "a list"}.get(type(value), type(value).__name__)
+    return {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        dict: "a map",
+        list: "a list",
+    }.get(type(value), type(value).__name__)
 
 
 def java_class(value: Any) -> str:

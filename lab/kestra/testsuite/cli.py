@@ -24,20 +24,37 @@ MARKS = {"SUCCESS": "✓", "FAILED": "✗", "ERROR": "!", "SKIPPED": "-"}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="PATH", help=f"test suite files or folders (default: {DEFAULT_SUITES}/)")
-    parser.add_argument("--json", action="store_true", help="print the TestSuiteRunResult list as JSON")
-    parser.add_argument("--kestra-version", choices=("1.3", "2.0"), default="1.3",
-                        help="the Kestra version the embedded engine plays (2.0 checks each case's expectedState)")
-    parser.add_argument("--flows", metavar="DIR", default="flows", help="the project's flows (default: flows/)")
-    parser.add_argument("--case", action="append", metavar="ID", help="run only these test case ids")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"test suite files or folders (default: {DEFAULT_SUITES}/)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the TestSuiteRunResult list as JSON"
+    )
+    parser.add_argument(
+        "--kestra-version",
+        choices=("1.3", "2.0"),
+        default="1.3",
+        help="the Kestra version the embedded engine plays (2.0 checks each case's expectedState)",
+    )
+    parser.add_argument(
+        "--flows", metavar="DIR", default="flows", help="the project's flows (default: flows/)"
+    )
+    parser.add_argument(
+        "--case", action="append", metavar="ID", help="run only these test case ids"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [DEFAULT_SUITES]
     suites, flows = collect(paths)
     if not suites:
-        raise ConfigError(f"no test suites (YAML with testCases and flowId) in {', '.join(map(str, paths))}",
-                          fix="pass Kestra TestSuite files or the folders that hold them")
+        raise ConfigError(
+            f"no test suites (YAML with testCases and flowId) in {', '.join(map(str, paths))}",
+            fix="pass Kestra TestSuite files or the folders that hold them",
+        )
     results = asyncio.run(_run(suites, flows, Path(args.flows), args.kestra_version, args.case))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
@@ -46,13 +63,17 @@ def run(args: argparse.Namespace) -> int:
             print(report(result, str(suite.path)))
     failed = [r for r in results if r["state"] in ("FAILED", "ERROR")]
     cases = sum(len(r["results"]) for r in results)
-    print(f"{len(results)} test suite(s), {cases} case(s): " + (f"{len(failed)} not passing" if failed else "all passing"),
-          file=sys.stderr)
+    print(
+        f"{len(results)} test suite(s), {cases} case(s): "
+        + (f"{len(failed)} not passing" if failed else "all passing"),
+        file=sys.stderr,
+    )
     return 1 if failed else 0
 
 
-async def _run(suites: list[Any], flows: list[Any], project_flows: Path, version: str,
-               cases: list[str] | None) -> list[dict[str, Any]]:
+async def _run(
+    suites: list[Any], flows: list[Any], project_flows: Path, version: str, cases: list[str] | None
+) -> list[dict[str, Any]]:
     engine = engine_with_flows(flows, project_flows, version)
     try:
         runner = SuiteRunner(engine)
@@ -63,15 +84,22 @@ async def _run(suites: list[Any], flows: list[Any], project_flows: Path, version
 
 def report(result: dict[str, Any], where: str) -> str:
     """A TestSuiteRunResult as a person reads it: the suite, each case, each failing assertion."""
-    lines = [f"{MARKS.get(result['state'], '?')} {result['namespace']}.{result['testSuiteId']} "
-             f"(flow {result['flowId']}) {result['state']}  {where}"]
+    lines = [
+        f"{MARKS.get(result['state'], '?')} {result['namespace']}.{result['testSuiteId']} "
+        f"(flow {result['flowId']}) {result['state']}  {where}"
+    ]
     for case in result["results"]:
-        lines.append(f"  {MARKS.get(case['state'], '?')} {case['testId']} {case['state']}"
-                     + (f"  execution {case['executionId']}" if case.get("executionId") else ""))
+        lines.append(
+            f"  {MARKS.get(case['state'], '?')} {case['testId']} {case['state']}"
+            + (f"  execution {case['executionId']}" if case.get("executionId") else "")
+        )
         for assertion in case["assertionResults"]:
             if not assertion["isSuccess"]:
                 task = f" [{assertion['taskId']}]" if assertion.get("taskId") else ""
                 lines.append(f"      {assertion['operator']}{task}: {assertion['errorMessage']}")
         for error in case["errors"]:
-            lines.append(f"      error: {error['message']}" + (f" ({error['details']})" if error.get("details") else ""))
+            lines.append(
+                f"      error: {error['message']}"
+                + (f" ({error['details']})" if error.get("details") else "")
+            )
     return "\n".join(lines)

@@ -48,7 +48,9 @@ class KestraSuiteFile(pytest.File):
     def collect(self) -> Any:
         suite = load_suite(self.path)
         for case in suite.test_cases:
-            yield KestraCaseItem.from_parent(self, name=f"{suite.id}::{case.id}", suite=suite, case=case)
+            yield KestraCaseItem.from_parent(
+                self, name=f"{suite.id}::{case.id}", suite=suite, case=case
+            )
 
     def engine(self) -> Any:
         """One engine per suite file, with the flows it tests (built on the first case)."""
@@ -78,8 +80,13 @@ class KestraCaseItem(pytest.Item):
         runner = SuiteRunner(parent.engine())
         result = asyncio.run(runner.run_case(self.suite, self.case))
         if result["state"] not in ("SUCCESS", "SKIPPED"):
-            shown = {"testSuiteId": self.suite.id, "namespace": self.suite.namespace, "flowId": self.suite.flow_id,
-                     "state": result["state"], "results": [result]}
+            shown = {
+                "testSuiteId": self.suite.id,
+                "namespace": self.suite.namespace,
+                "flowId": self.suite.flow_id,
+                "state": result["state"],
+                "results": [result],
+            }
             raise KestraTestFailure(report(shown, f"{self.path}:{self.case.line or 1}"))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
@@ -91,5 +98,3 @@ class KestraCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, (self.case.line or 1) - 1, f"kestra test {self.name}"
-
-

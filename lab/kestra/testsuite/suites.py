@@ -19,12 +19,19 @@ def yaml_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                            and NAMESPACE_FILES not in p.relative_to(path).parts[:-1])
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in SUFFIXES
+                and p.is_file()
+                and NAMESPACE_FILES not in p.relative_to(path).parts[:-1]
+            )
         elif path.is_file():
             found.append(path)
         else:
-            raise ConfigError(f"no such file or folder: {path}", fix="pass test suite files or folders")
+            raise ConfigError(
+                f"no such file or folder: {path}", fix="pass test suite files or folders"
+            )
     return found
 
 
@@ -46,10 +53,17 @@ def _is_flow(text: str) -> bool:
         data = load_flow(text)
     except Exception:  # noqa: BLE001 - not a flow; a suite run does not judge other YAML
         return False
-    return isinstance(data, dict) and "tasks" in data and "namespace" in data and "testCases" not in data
+    return (
+        isinstance(data, dict)
+        and "tasks" in data
+        and "namespace" in data
+        and "testCases" not in data
+    )
 
 
-def engine_with_flows(flows: list[tuple[Path, str]], project_flows: Path | None, version: str = "1.3") -> Engine:
+def engine_with_flows(
+    flows: list[tuple[Path, str]], project_flows: Path | None, version: str = "1.3"
+) -> Engine:
     """An engine holding the given flows first, then the project's flows it does not already hold."""
     engine = Engine(secrets={}, version=version)
     try:
@@ -63,6 +77,9 @@ def engine_with_flows(flows: list[tuple[Path, str]], project_flows: Path | None,
                 if isinstance(data, dict) and (data.get("namespace"), data.get("id")) not in held:
                     engine.deploy(text, path=str(path))
     except FlowInvalid as exc:
-        raise ConfigError(f"a flow the suites test is invalid: {exc.what}", where=exc.where,
-                          fix="walab validate names every problem") from None
+        raise ConfigError(
+            f"a flow the suites test is invalid: {exc.what}",
+            where=exc.where,
+            fix="walab validate names every problem",
+        ) from None
     return engine

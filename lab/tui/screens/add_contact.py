@@ -30,13 +30,23 @@ class AddContactModal(ModalScreen[NewContact | None]):
     AddContactModal Horizontal { height: auto; align-horizontal: right; }
     """
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="add-contact-cancel", tooltip="Close without adding")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "dismiss(None)",
+            "Cancel",
+            id="add-contact-cancel",
+            tooltip="Close without adding",
+        )
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("New contact")
             yield Input(placeholder="Name (e.g. Ana Lima)", id="contact-name")
-            yield Input(placeholder="wa_id with country code (empty: generated)", id="contact-wa-id")
+            yield Input(
+                placeholder="wa_id with country code (empty: generated)", id="contact-wa-id"
+            )
             yield Label("", id="contact-error")
             with Horizontal():
                 yield Button("Add", variant="primary", id="add")

@@ -52,27 +52,96 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
 
     # The footer shows the keys used most (it fits 120 columns); the rest are in F1 help and the palette.
     BINDINGS = [
-        Binding("f2", "open_prompts", "Prompts", id="open-prompts",
-                tooltip="Prompt variants of the flow: edit with a live token count, diff, apply"),
-        Binding("f6", "open_compare", "Compare", id="open-compare",
-                tooltip="Compare prompt variants over scenarios: matrix, replies side by side, promote the winner"),
-        Binding("f3", "toggle_recording", "Record", id="toggle-recording",
-                tooltip="Start or stop recording this conversation as a scenario"),
-        Binding("ctrl+r", "choose_reply", "Reply choices", id="choose-reply",
-                tooltip="Move the focus to the newest reply buttons or list (then Enter picks)"),
-        Binding("f4", "add_contact", "Add contact", id="add-contact", show=False, tooltip="Add a simulated WhatsApp user"),
-        Binding("f5", "restart", "Restart", id="restart-conversation",
-                tooltip="Restart the conversation: same user with memory cleared, or a new user"),
-        Binding("f7", "select_turn(-1)", "◀ Turn", id="previous-turn", show=False, tooltip="Show the previous turn in the side panel"),
-        Binding("f8", "select_turn(1)", "Turn ▶", id="next-turn", show=False, tooltip="Show the next turn in the side panel"),
-        Binding("f9", "next_tab", "Panel tab", id="next-panel-tab",
-                tooltip="Cycle the side panel: Timeline, Logs, Tokens & cost, Payloads"),
-        Binding("ctrl+n", "next_contact", "Next contact", id="next-contact", show=False,
-                tooltip="Switch to the next contact's thread"),
-        Binding("ctrl+l", "focus_composer", "Composer", id="focus-composer", show=False,
-                tooltip="Put the cursor back in the composer"),
-        Binding("escape", "dismiss_error", "Dismiss", id="dismiss-error", show=False,
-                tooltip="Hide the error panel and follow the latest turn again"),
+        Binding(
+            "f2",
+            "open_prompts",
+            "Prompts",
+            id="open-prompts",
+            tooltip="Prompt variants of the flow: edit with a live token count, diff, apply",
+        ),
+        Binding(
+            "f6",
+            "open_compare",
+            "Compare",
+            id="open-compare",
+            tooltip="Compare prompt variants over scenarios: matrix, replies side by side, promote the winner",
+        ),
+        Binding(
+            "f3",
+            "toggle_recording",
+            "Record",
+            id="toggle-recording",
+            tooltip="Start or stop recording this conversation as a scenario",
+        ),
+        Binding(
+            "ctrl+r",
+            "choose_reply",
+            "Reply choices",
+            id="choose-reply",
+            tooltip="Move the focus to the newest reply buttons or list (then Enter picks)",
+        ),
+        Binding(
+            "f4",
+            "add_contact",
+            "Add contact",
+            id="add-contact",
+            show=False,
+            tooltip="Add a simulated WhatsApp user",
+        ),
+        Binding(
+            "f5",
+            "restart",
+            "Restart",
+            id="restart-conversation",
+            tooltip="Restart the conversation: same user with memory cleared, or a new user",
+        ),
+        Binding(
+            "f7",
+            "select_turn(-1)",
+            "◀ Turn",
+            id="previous-turn",
+            show=False,
+            tooltip="Show the previous turn in the side panel",
+        ),
+        Binding(
+            "f8",
+            "select_turn(1)",
+            "Turn ▶",
+            id="next-turn",
+            show=False,
+            tooltip="Show the next turn in the side panel",
+        ),
+        Binding(
+            "f9",
+            "next_tab",
+            "Panel tab",
+            id="next-panel-tab",
+            tooltip="Cycle the side panel: Timeline, Logs, Tokens & cost, Payloads",
+        ),
+        Binding(
+            "ctrl+n",
+            "next_contact",
+            "Next contact",
+            id="next-contact",
+            show=False,
+            tooltip="Switch to the next contact's thread",
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_composer",
+            "Composer",
+            id="focus-composer",
+            show=False,
+            tooltip="Put the cursor back in the composer",
+        ),
+        Binding(
+            "escape",
+            "dismiss_error",
+            "Dismiss",
+            id="dismiss-error",
+            show=False,
+            tooltip="Hide the error panel and follow the latest turn again",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -85,7 +154,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.advanced_h = 0.0  # hours the person moved the virtual clock
         self.templates: Any = None
         self.cleared: dict[str, int] = {}  # wa_id -> last captured seq when the chat was restarted
-        self.restarted: dict[str, int] = {}  # wa_id -> index of its last turn before a "same user" restart
+        self.restarted: dict[
+            str, int
+        ] = {}  # wa_id -> index of its last turn before a "same user" restart
         self._told: set[int] = set()  # turns whose failed model call the error panel has shown
 
     def compose(self) -> ComposeResult:
@@ -125,7 +196,11 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         header.target, header.flow, header.llm_mode = facts.target, facts.flow, facts.llm_mode
         self.refresh_header()
         if facts.records_to:  # `--llm record` without `--cassette` writes where no option said
-            self.notify(f"The LLM calls are recorded into {facts.records_to}", title="LLM record", timeout=10)
+            self.notify(
+                f"The LLM calls are recorded into {facts.records_to}",
+                title="LLM record",
+                timeout=10,
+            )
         contacts = list(self.lab.contacts)
         wanted = getattr(self.app, "initial_contact", None)
         ids = [contact_id(c) for c in contacts]
@@ -153,9 +228,15 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         """Why nothing can be sent now, and what to do (an action before the session is open)."""
         failure = getattr(self.app, "session_error", None)
         if failure is None:
-            return LabError("the lab session is not open yet", fix="wait a moment: the header shows the target once it is")
-        fix = f"{failure.fix.rstrip('.')}; then press F10 (palette: app: Reconnect) to open the session again" \
-            if failure.fix else "press F10 (palette: app: Reconnect) to open the session again"
+            return LabError(
+                "the lab session is not open yet",
+                fix="wait a moment: the header shows the target once it is",
+            )
+        fix = (
+            f"{failure.fix.rstrip('.')}; then press F10 (palette: app: Reconnect) to open the session again"
+            if failure.fix
+            else "press F10 (palette: app: Reconnect) to open the session again"
+        )
         return LabError(f"the lab session failed: {failure.what}", where=failure.where, fix=fix)
 
     def turns(self, wa_id: str | None = None) -> list[Turn]:
@@ -163,7 +244,11 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         if self.lab is None:
             return []
         turns = list(self.lab.transcript.turns)
-        return turns if wa_id is None else [t for t in turns if t.contact == wa_id and self._current(t)]
+        return (
+            turns
+            if wa_id is None
+            else [t for t in turns if t.contact == wa_id and self._current(t)]
+        )
 
     def _current(self, turn: Turn) -> bool:
         """The turn belongs to the contact's conversation on show (not to one before a restart)."""
@@ -181,7 +266,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         thread = getattr(self.lab, "thread", None)
         if callable(thread):  # a restart clears the chat: older business messages stay hidden
             mark = self.cleared.get(wa_id, 0)
-            entries = [e for e in thread(wa_id) if getattr(e, "send", None) is None or e.send.seq > mark]
+            entries = [
+                e for e in thread(wa_id) if getattr(e, "send", None) is None or e.send.seq > mark
+            ]
             items = items_from_thread(entries, self.templates)
         else:
             items = thread_items(self.turns(wa_id), self.templates)
@@ -195,7 +282,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
                 counts[t.contact] = counts.get(t.contact, 0) + 1
         contacts = list(self.lab.contacts) if self.lab is not None else []
         self.query_one(ContactList).show_contacts(contacts, self.contact, counts)
-        self.query_one(ChatPane).border_title = next((contact_name(c) for c in contacts if contact_id(c) == self.contact), "")
+        self.query_one(ChatPane).border_title = next(
+            (contact_name(c) for c in contacts if contact_id(c) == self.contact), ""
+        )
 
     def shown_turn(self) -> Turn | None:
         """The selected turn, or the contact's latest (in flight first)."""
@@ -203,7 +292,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             return None
         if self.selected_turn is not None:
             return self.live.get(self.selected_turn) or next(
-                (t for t in self.turns(self.contact) if t.index == self.selected_turn), None)
+                (t for t in self.turns(self.contact) if t.index == self.selected_turn), None
+            )
         live = self.live.latest_for(self.contact)
         finished = self.turns(self.contact)
         if live is not None and (not finished or live.index > finished[-1].index):
@@ -213,7 +303,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def refresh_side(self) -> None:
         turn = self.shown_turn()
         self.query_one(SidePanel).show_turn(turn, self.turns(self.contact), self.turns())
-        self.query_one(ChatPane).select_turn(turn.index if turn and self.selected_turn is not None else None)
+        self.query_one(ChatPane).select_turn(
+            turn.index if turn and self.selected_turn is not None else None
+        )
 
     # -- lab events -------------------------------------------------------------------------
     def on_lab_event_arrived(self, message: LabEventArrived) -> None:
@@ -221,7 +313,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         pane = self.query_one(ChatPane)
         if isinstance(event, ev.TurnStarted):
             self.live.started(event)
-            pending = self.live.claim_pending(event.contact)  # claimed even when another chat is shown
+            pending = self.live.claim_pending(
+                event.contact
+            )  # claimed even when another chat is shown
             item = item_from_inbound(event.inbound, event.index, "sent")
             if pending is not None:
                 self.live.claimed[pending] = item.key
@@ -298,7 +392,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def _composer_sent(self, event: Composer.Sent) -> None:
         settings = getattr(self.app, "settings", None)
         try:
-            action = parse_command(event.text, project_dir=settings.project_dir if settings else None)
+            action = parse_command(
+                event.text, project_dir=settings.project_dir if settings else None
+            )
         except LabError as exc:
             self.show_error(exc)  # the text stays in the composer, nothing is lost
             return
@@ -345,7 +441,17 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             clock = getattr(self.lab, "clock", None)
             now = clock.time() if clock is not None else 0.0
             self._mark_answered(pane)
-            pane.append(ChatItem(key=pending_key, side="user", time=now, kind=kind, label=label, text=text, state="pending"))
+            pane.append(
+                ChatItem(
+                    key=pending_key,
+                    side="user",
+                    time=now,
+                    kind=kind,
+                    label=label,
+                    text=text,
+                    state="pending",
+                )
+            )
             self.live.add_pending(self.contact, pending_key)
         self.run_action(self.contact, action, pending_key)
 
@@ -365,7 +471,9 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             self.post_message(ActionFailed(exc, pending_key))
             return
         if isinstance(action, SwitchContact):
-            self.app.call_later(self.show_contact, find_contact(self.lab.contacts, action.who).wa_id)
+            self.app.call_later(
+                self.show_contact, find_contact(self.lab.contacts, action.who).wa_id
+            )
         if isinstance(action, Advance):
             self.advanced_h += action.delta.total_seconds() / 3600
             self.app.call_later(self.refresh_header)  # the header's clock moved

@@ -50,7 +50,10 @@ class ChatToolsMixin:
             return
         from lab.tui.screens.restart import RestartModal
 
-        name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), self.contact)
+        name = next(
+            (contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact),
+            self.contact,
+        )
         self.app.push_screen(RestartModal(name), self._restart_chosen)
 
     @work(group="restart", exclusive=True, exit_on_error=False)
@@ -58,12 +61,17 @@ class ChatToolsMixin:
         if choice is None or self.contact is None:
             return
         if choice == "new":  # a brand-new WhatsApp user: a new contact, a new wa_id
-            name = next((contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact), "User")
+            name = next(
+                (contact_name(c) for c in self.lab.contacts if contact_id(c) == self.contact),
+                "User",
+            )
             result = self.lab.add_contact(f"{name.split(' (')[0]} (new)")
         else:  # same user: the phone's chat and the agent's memory of them are cleared
             thread = getattr(self.lab, "thread", None)
             if callable(thread):
-                seqs = [e.send.seq for e in thread(self.contact) if getattr(e, "send", None) is not None]
+                seqs = [
+                    e.send.seq for e in thread(self.contact) if getattr(e, "send", None) is not None
+                ]
                 self.cleared[self.contact] = max(seqs, default=0)
             await maybe_await(self.lab.restart(self.contact, new_user=True))
             # The transcript keeps the turns before the restart (the session's cost counts them);
@@ -76,10 +84,18 @@ class ChatToolsMixin:
     def _after_restart(self, result: Any) -> None:
         self.show_contact(contact_id(result) if result is not None else self.contact)
         if result is None:
-            self.query_one(ChatPane).append(ChatItem(key=f"note-{next(_note_ids)}", side="system",
-                                                     time=self.lab.clock.time() if getattr(self.lab, "clock", None) else 0.0,
-                                                     kind="note", text="conversation restarted · the agent's memory was cleared"))
-        self.app.notify("Conversation restarted." if result is None else f"New user {contact_name(result)}.")
+            self.query_one(ChatPane).append(
+                ChatItem(
+                    key=f"note-{next(_note_ids)}",
+                    side="system",
+                    time=self.lab.clock.time() if getattr(self.lab, "clock", None) else 0.0,
+                    kind="note",
+                    text="conversation restarted · the agent's memory was cleared",
+                )
+            )
+        self.app.notify(
+            "Conversation restarted." if result is None else f"New user {contact_name(result)}."
+        )
 
     # -- moving around ----------------------------------------------------------------------
     def action_choose_reply(self) -> None:
@@ -142,7 +158,11 @@ class ChatToolsMixin:
 
         settings = self.app.settings
         folder = scenario_folder(self.lab, settings.scenarios_dir)
-        shown = folder.relative_to(settings.project_dir) if folder.is_relative_to(settings.project_dir) else folder
+        shown = (
+            folder.relative_to(settings.project_dir)
+            if folder.is_relative_to(settings.project_dir)
+            else folder
+        )
         self.app.push_screen(RecordModal(str(shown)), self._start_recording)
 
     @work(group="recorder", exclusive=True, exit_on_error=False)
@@ -161,10 +181,14 @@ class ChatToolsMixin:
     def on_recording_changed(self, message: RecordingChanged) -> None:
         if message.active:
             self.recording = message.path
-            self.app.notify(f"Recording to {self.recording.path}: each finished turn is saved at once.", title="Recording")
+            self.app.notify(
+                f"Recording to {self.recording.path}: each finished turn is saved at once.",
+                title="Recording",
+            )
         else:
             turns = self.recording.turns if self.recording else 0
             self.recording = None
-            self.app.notify(f"Scenario saved: {message.path} ({turns} turns)", title="Recording stopped")
+            self.app.notify(
+                f"Scenario saved: {message.path} ({turns} turns)", title="Recording stopped"
+            )
         self.refresh_header()
-

@@ -34,7 +34,9 @@ from lab.tui.session import active_prompt, maybe_await
 from lab.tui.widgets import compare_view as view
 from lab.tui.widgets.error_panel import ErrorPanel
 
-LIVE_CONFIRM_ABOVE_USD = 0.50  # a live compare estimated above this asks first (as `walab compare` does)
+LIVE_CONFIRM_ABOVE_USD = (
+    0.50  # a live compare estimated above this asks first (as `walab compare` does)
+)
 
 
 class CompareScreen(Screen[None]):
@@ -56,17 +58,42 @@ class CompareScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("f5", "run_compare", "Run", id="compare-run",
-                tooltip="Run the ticked scenarios under each ticked variant (the first ticked is the baseline)"),
-        Binding("f6", "cancel_compare", "Cancel run", id="compare-cancel",
-                tooltip="Stop the running compare; the cells already finished are kept"),
-        Binding("f7", "next_mode", "Mode", id="compare-mode",
-                tooltip="Cycle the LLM mode: auto (each scenario's own source, default), replay (cassettes), "
-                "scripted, live (costs money)"),
-        Binding("ctrl+o", "promote", "Promote", id="compare-promote",
-                tooltip="Make the selected row's variant the flow's default prompt file and deploy it"),
-        Binding("escape", "close", "Back to chat", id="compare-close",
-                tooltip="Dismiss the error panel, else return to the chat (cancels a run)"),
+        Binding(
+            "f5",
+            "run_compare",
+            "Run",
+            id="compare-run",
+            tooltip="Run the ticked scenarios under each ticked variant (the first ticked is the baseline)",
+        ),
+        Binding(
+            "f6",
+            "cancel_compare",
+            "Cancel run",
+            id="compare-cancel",
+            tooltip="Stop the running compare; the cells already finished are kept",
+        ),
+        Binding(
+            "f7",
+            "next_mode",
+            "Mode",
+            id="compare-mode",
+            tooltip="Cycle the LLM mode: auto (each scenario's own source, default), replay (cassettes), "
+            "scripted, live (costs money)",
+        ),
+        Binding(
+            "ctrl+o",
+            "promote",
+            "Promote",
+            id="compare-promote",
+            tooltip="Make the selected row's variant the flow's default prompt file and deploy it",
+        ),
+        Binding(
+            "escape",
+            "close",
+            "Back to chat",
+            id="compare-close",
+            tooltip="Dismiss the error panel, else return to the chat (cancels a run)",
+        ),
         Binding("f1", "app.help", "Help", id="compare-help", tooltip="Keys and commands"),
     ]
 
@@ -85,7 +112,9 @@ class CompareScreen(Screen[None]):
         default_id: str
         path: Any
 
-    def __init__(self, settings: Any, flow: str | None = None, *, player_factory: Any = None) -> None:
+    def __init__(
+        self, settings: Any, flow: str | None = None, *, player_factory: Any = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.flow = flow or settings.flow
@@ -97,8 +126,12 @@ class CompareScreen(Screen[None]):
         self.scenarios = bundled_scenarios(settings.scenarios_dir)
         self.load_error: LabError | None = None
         self.elapsed_timer: Any = None
-        self.turns_shown: tuple[Any, ...] = ()  # what the turns table shows (re-rendered only when it changes)
-        self.auto_ticked: set[str] = set()  # what the mode pre-ticked (re-ticked when the mode changes)
+        self.turns_shown: tuple[
+            Any, ...
+        ] = ()  # what the turns table shows (re-rendered only when it changes)
+        self.auto_ticked: set[str] = (
+            set()
+        )  # what the mode pre-ticked (re-ticked when the mode changes)
         self.flows = self._flows()
         if self.flows.get(self.flow, 0) < 2:
             # The chat's flow may have a single prompt: open on a flow that has something to compare.
@@ -110,11 +143,19 @@ class CompareScreen(Screen[None]):
             yield SelectionList[str](id="compare-scenarios")
             yield SelectionList[str](id="compare-variants")
             with Vertical(id="compare-options"):
-                yield Select([(f"{f} · {n} variant{'s' * (n != 1)}", f) for f, n in self.flows.items()],
-                             prompt="flow", id="compare-flow", allow_blank=not self.flows,
-                             value=self.flow if self.flow in self.flows else Select.NULL)
-                yield Select([(f"{m} ({MODE_HELP[m]})", m) for m in MODES], value="auto", id="compare-mode",
-                             allow_blank=False)
+                yield Select(
+                    [(f"{f} · {n} variant{'s' * (n != 1)}", f) for f, n in self.flows.items()],
+                    prompt="flow",
+                    id="compare-flow",
+                    allow_blank=not self.flows,
+                    value=self.flow if self.flow in self.flows else Select.NULL,
+                )
+                yield Select(
+                    [(f"{m} ({MODE_HELP[m]})", m) for m in MODES],
+                    value="auto",
+                    id="compare-mode",
+                    allow_blank=False,
+                )
                 yield Static("", id="compare-progress")
         yield view.CompareMatrix(id="compare-matrix", cursor_type="row", zebra_stripes=True)
         yield Static("", id="compare-totals")
@@ -126,7 +167,9 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#compare-scenarios", SelectionList).border_title = "Scenarios (space ticks)"
-        self.query_one("#compare-variants", SelectionList).border_title = "Variants (first ticked = baseline)"
+        self.query_one(
+            "#compare-variants", SelectionList
+        ).border_title = "Variants (first ticked = baseline)"
         self.query_one(DataTable).add_columns(*view.MATRIX_COLUMNS)
         self._load_flow()
         if self.load_error is not None:
@@ -144,7 +187,9 @@ class CompareScreen(Screen[None]):
                 counts[p.flow] = counts.get(p.flow, 0) + 1
         except LabError as exc:  # shown once mounted; the view still opens
             self.load_error = exc
-        first = {self.settings.flow: counts[self.settings.flow]} if self.settings.flow in counts else {}
+        first = (
+            {self.settings.flow: counts[self.settings.flow]} if self.settings.flow in counts else {}
+        )
         return first | {f: n for f, n in sorted(counts.items()) if f != self.settings.flow}
 
     def _load_flow(self) -> None:
@@ -152,7 +197,9 @@ class CompareScreen(Screen[None]):
         mine = [s for s in self.scenarios if s.flow == self.flow]
         scenarios = self.query_one("#compare-scenarios", SelectionList)
         scenarios.clear_options()
-        scenarios.add_options([(f"{s.name} ({s.source})", str(s.path), self._playable(s)) for s in mine])
+        scenarios.add_options(
+            [(f"{s.name} ({s.source})", str(s.path), self._playable(s)) for s in mine]
+        )
         self.auto_ticked = {str(s.path) for s in mine if self._playable(s)}
         try:
             variants = flow_variants(self.settings.prompts_dir, self.flow)
@@ -161,8 +208,10 @@ class CompareScreen(Screen[None]):
             variants = []
         variant_list = self.query_one("#compare-variants", SelectionList)
         variant_list.clear_options()
-        variant_list.add_options([(p.id, p.id, True) for p in variants if p.variant != "previous"]
-                                 + [(p.id, p.id, False) for p in variants if p.variant == "previous"])
+        variant_list.add_options(
+            [(p.id, p.id, True) for p in variants if p.variant != "previous"]
+            + [(p.id, p.id, False) for p in variants if p.variant == "previous"]
+        )
         self._hint(mine, len(variants))
         self._title()
 
@@ -178,21 +227,32 @@ class CompareScreen(Screen[None]):
         if not mine:
             text = f"No scenario of flow {self.flow} under {self.settings.scenarios_dir}: record one from the chat (F3)."
         elif variants < 2:
-            text = (f"Flow {self.flow} has one prompt variant: add prompts/{self.flow}.<name>.md "
-                    "(a copy of the default with your change), or pick another flow above.")
+            text = (
+                f"Flow {self.flow} has one prompt variant: add prompts/{self.flow}.<name>.md "
+                "(a copy of the default with your change), or pick another flow above."
+            )
         elif not self.query_one("#compare-scenarios", SelectionList).selected:
-            text = (f"No scenario of {self.flow} can be played in {self.mode} mode as it is: F7 changes the mode "
-                    "(scripted plays each scenario's scripted replies), or tick scenarios with space.")
+            text = (
+                f"No scenario of {self.flow} can be played in {self.mode} mode as it is: F7 changes the mode "
+                "(scripted plays each scenario's scripted replies), or tick scenarios with space."
+            )
         else:
-            text = ("Tick scenarios and two or more variants (space), then F5. Auto and replay play the recorded "
-                    "cassettes (offline, free); a variant never recorded fails with a replay miss: record it with "
-                    "`walab compare --llm update`, or use live mode.")
+            text = (
+                "Tick scenarios and two or more variants (space), then F5. Auto and replay play the recorded "
+                "cassettes (offline, free); a variant never recorded fails with a replay miss: record it with "
+                "`walab compare --llm update`, or use live mode."
+            )
         skipped = skipped_note(self.mode, mine)
-        self.query_one("#compare-side", Static).update(Text(text + (f"\n{skipped}" if skipped else ""), style="yellow"))
+        self.query_one("#compare-side", Static).update(
+            Text(text + (f"\n{skipped}" if skipped else ""), style="yellow")
+        )
 
     def _title(self) -> None:
-        active = active_prompt(getattr(self.app, "lab", None), replace(self.settings, flow=self.flow),
-                               getattr(self.app, "applied_prompts", {}).get(self.flow))
+        active = active_prompt(
+            getattr(self.app, "lab", None),
+            replace(self.settings, flow=self.flow),
+            getattr(self.app, "applied_prompts", {}).get(self.flow),
+        )
         text = Text(f"Compare · flow {self.flow} · active: ", style="bold")
         text.append(active or "(none)", style="bold green")
         text.append(f" · mode {self.mode}", style="bold")
@@ -210,7 +270,9 @@ class CompareScreen(Screen[None]):
         chosen_s, chosen_v = set(scenarios.selected), set(variants.selected)
         return CompareRequest(
             scenarios=[Path(o.value) for o in scenarios.options if o.value in chosen_s],
-            variants=[o.value for o in variants.options if o.value in chosen_v], mode=self.mode)
+            variants=[o.value for o in variants.options if o.value in chosen_v],
+            mode=self.mode,
+        )
 
     # -- events -----------------------------------------------------------------------------
     @on(Select.Changed, "#compare-flow")
@@ -222,13 +284,19 @@ class CompareScreen(Screen[None]):
     @on(Select.Changed, "#compare-mode")
     def _mode_chosen(self) -> None:
         scenarios = self.query_one("#compare-scenarios", SelectionList)
-        if set(scenarios.selected) == self.auto_ticked:  # not chosen by hand: tick what this mode can play
+        if (
+            set(scenarios.selected) == self.auto_ticked
+        ):  # not chosen by hand: tick what this mode can play
             scenarios.deselect_all()
-            self.auto_ticked = {str(s.path) for s in self.scenarios if s.flow == self.flow and self._playable(s)}
+            self.auto_ticked = {
+                str(s.path) for s in self.scenarios if s.flow == self.flow and self._playable(s)
+            }
             for path in self.auto_ticked:
                 scenarios.select(path)
-        self._hint([s for s in self.scenarios if s.flow == self.flow],
-                   self.query_one("#compare-variants", SelectionList).option_count)
+        self._hint(
+            [s for s in self.scenarios if s.flow == self.flow],
+            self.query_one("#compare-variants", SelectionList).option_count,
+        )
         self._title()
 
     @on(DataTable.RowHighlighted, "#compare-matrix")
@@ -241,7 +309,9 @@ class CompareScreen(Screen[None]):
             self.running = False
             done, total = len(message.run.cells), message.run.total
             if message.run.cancelled:
-                self.app.notify(f"Compare cancelled: {done} of {total} cells kept.", severity="warning")
+                self.app.notify(
+                    f"Compare cancelled: {done} of {total} cells kept.", severity="warning"
+                )
             else:
                 self.app.notify(f"Compare done: {done} cells.", title="Compare")
 
@@ -249,8 +319,11 @@ class CompareScreen(Screen[None]):
         applied = getattr(self.app, "applied_prompts", None)
         if isinstance(applied, dict):
             applied[self.flow] = message.default_id
-        self.app.notify(f"{message.variant} is now {message.default_id} ({message.path.name}) and deployed: "
-                        "the next turn uses it.", title="Variant promoted")
+        self.app.notify(
+            f"{message.variant} is now {message.default_id} ({message.path.name}) and deployed: "
+            "the next turn uses it.",
+            title="Variant promoted",
+        )
         self._load_flow()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -276,10 +349,22 @@ class CompareScreen(Screen[None]):
             self.query_one("#compare-progress", Static).update(view.KEYS_HINT)
             return
         done, total = (len(run.cells), run.total) if run is not None else (0, 0)
-        seconds = time.monotonic() - self.started if running else (run.seconds if run is not None else 0.0)
+        seconds = (
+            time.monotonic() - self.started
+            if running
+            else (run.seconds if run is not None else 0.0)
+        )
         cost = run.cost_so_far() if run is not None else 0.0
-        self.query_one("#compare-progress", Static).update(view.progress_text(
-            done, total, seconds, cost, running=running, cancelled=bool(run is not None and run.cancelled)))
+        self.query_one("#compare-progress", Static).update(
+            view.progress_text(
+                done,
+                total,
+                seconds,
+                cost,
+                running=running,
+                cancelled=bool(run is not None and run.cancelled),
+            )
+        )
 
     def selected_cell(self) -> Any:
         """The cell of the matrix row under the cursor (None before a run)."""
@@ -303,7 +388,8 @@ class CompareScreen(Screen[None]):
         self.turns_shown = shown
         self.query_one("#compare-side", Static).update(view.side_by_side(self.result, scenario))
         self.query_one("#compare-failures", Static).update(
-            Text() if isinstance(cell, tuple) else view.failures_text(cell))
+            Text() if isinstance(cell, tuple) else view.failures_text(cell)
+        )
 
     # -- actions ----------------------------------------------------------------------------
     def action_close(self) -> None:
@@ -329,9 +415,14 @@ class CompareScreen(Screen[None]):
                 if total is None or total > LIVE_CONFIRM_ABOVE_USD:
                     from lab.tui.screens.confirm import ConfirmModal
 
-                    self.app.push_screen(ConfirmModal(
-                        f"Run live? Estimated above ${LIVE_CONFIRM_ABOVE_USD:.2f} (or price unknown)", text,
-                        "Run live"), lambda yes: self._start(request) if yes else None)
+                    self.app.push_screen(
+                        ConfirmModal(
+                            f"Run live? Estimated above ${LIVE_CONFIRM_ABOVE_USD:.2f} (or price unknown)",
+                            text,
+                            "Run live",
+                        ),
+                        lambda yes: self._start(request) if yes else None,
+                    )
                     return
                 self.app.notify(text, title="Live compare: estimated cost")
             from lab.tui.compare_run import load_cases
@@ -353,15 +444,25 @@ class CompareScreen(Screen[None]):
         table.reset()
         table.focus()  # the rows are what one reads (and promotes from) next
         self._tick()
-        if self.elapsed_timer is None:  # one timer for the screen's life: it ticks only while a run is on
-            self.elapsed_timer = self.set_interval(0.5, self._tick_while_running, name="compare-elapsed")
+        if (
+            self.elapsed_timer is None
+        ):  # one timer for the screen's life: it ticks only while a run is on
+            self.elapsed_timer = self.set_interval(
+                0.5, self._tick_while_running, name="compare-elapsed"
+            )
         self.compare(request, self.cancel_event)
 
     def _tick_while_running(self) -> None:
         if self.running:
             self._tick()
 
-    @work(thread=True, exclusive=True, group="compare", exit_on_error=False, description="running a compare")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="compare",
+        exit_on_error=False,
+        description="running a compare",
+    )
     def compare(self, request: CompareRequest, cancel: threading.Event) -> None:
         """Play the matrix off the event loop; each finished cell comes back as a message."""
 
@@ -369,8 +470,13 @@ class CompareScreen(Screen[None]):
             # Called in this thread: hand the UI a copy, never the list the run keeps appending to.
             self.post_message(self.Progressed(replace(run, cells=list(run.cells))))
 
-        run = run_compare(request, project_dir=self.settings.project_dir, cancel=cancel, on_cell=on_cell,
-                          player_factory=self.player_factory)
+        run = run_compare(
+            request,
+            project_dir=self.settings.project_dir,
+            cancel=cancel,
+            on_cell=on_cell,
+            player_factory=self.player_factory,
+        )
         self.post_message(self.Progressed(run, finished=True))
 
     def action_cancel_compare(self) -> None:
@@ -378,7 +484,9 @@ class CompareScreen(Screen[None]):
             self.app.notify("No compare is running.")
             return
         self.cancel_event.set()
-        self.query_one("#compare-progress", Static).update(Text("cancelling… finished cells are kept", style="bold red"))
+        self.query_one("#compare-progress", Static).update(
+            Text("cancelling… finished cells are kept", style="bold red")
+        )
 
     def action_promote(self) -> None:
         cell = self.selected_cell()
@@ -391,25 +499,41 @@ class CompareScreen(Screen[None]):
             self.app.notify("Run a compare (F5) and select a row first.", severity="warning")
             return
         if variant.endswith(".default"):
-            self.query_one(ErrorPanel).show_error(LabError(
-                f"{variant} is already the flow's default prompt", fix="select a row of another variant, then ctrl+o"))
+            self.query_one(ErrorPanel).show_error(
+                LabError(
+                    f"{variant} is already the flow's default prompt",
+                    fix="select a row of another variant, then ctrl+o",
+                )
+            )
             return
         from lab.tui.screens.confirm import ConfirmModal
 
         flow = variant.split(".", 1)[0]
         target = getattr(getattr(self.app, "lab", None), "describe_target", lambda: "the target")()
-        body = (f"prompts/{flow}.default.md takes {variant}'s text, model and temperature "
-                f"(its current text is kept as prompts/{flow}.previous.md), then it is deployed to {target}: "
-                "the next turn of the flow uses it.")
-        self.app.push_screen(ConfirmModal(f"Promote {variant}?", body, "Promote and deploy"),
-                             lambda yes: self.promote(variant) if yes else None)
+        body = (
+            f"prompts/{flow}.default.md takes {variant}'s text, model and temperature "
+            f"(its current text is kept as prompts/{flow}.previous.md), then it is deployed to {target}: "
+            "the next turn of the flow uses it."
+        )
+        self.app.push_screen(
+            ConfirmModal(f"Promote {variant}?", body, "Promote and deploy"),
+            lambda yes: self.promote(variant) if yes else None,
+        )
 
-    @work(exclusive=True, group="compare-promote", exit_on_error=False, description="promoting a variant")
+    @work(
+        exclusive=True,
+        group="compare-promote",
+        exit_on_error=False,
+        description="promoting a variant",
+    )
     async def promote(self, variant: str) -> None:
         from lab.promptlab.promote import promote_and_deploy
 
         lab = getattr(self.app, "lab", None)
         if lab is None:
-            raise LabError("the lab session is not open yet", fix="wait for the header to show the target, then promote")
+            raise LabError(
+                "the lab session is not open yet",
+                fix="wait for the header to show the target, then promote",
+            )
         path = await maybe_await(promote_and_deploy(lab, variant))
         self.post_message(self.Promoted(variant, f"{variant.split('.', 1)[0]}.default", path))

@@ -21,7 +21,9 @@ class ConfirmModal(ModalScreen[bool]):
     ConfirmModal Button { margin-right: 1; }
     """
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm-cancel", tooltip="Do nothing")]
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", "Cancel", id="confirm-cancel", tooltip="Do nothing")
+    ]
 
     def __init__(self, title: str, body: str, yes: str) -> None:
         super().__init__()

@@ -45,9 +45,19 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen Static { width: 1fr; height: auto; }
     """
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss(None)", "Close help", id="help-close", tooltip="Back to the chat")]
+    BINDINGS = [
+        Binding(
+            "escape,f1,q",
+            "dismiss(None)",
+            "Close help",
+            id="help-close",
+            tooltip="Back to the chat",
+        )
+    ]
 
-    def __init__(self, bindings: list[tuple[str, Binding]], access: list[str] | None = None) -> None:
+    def __init__(
+        self, bindings: list[tuple[str, Binding]], access: list[str] | None = None
+    ) -> None:
         super().__init__()
         self.bindings = bindings
         self.access = access or []  # a served lab: its endpoints and where their credentials are
@@ -55,8 +65,13 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "walab · keys and commands (Esc closes)"
-            yield Static(Text("Chat as a WhatsApp user with your Kestra agent flow. Click a bubble to see "
-                              "its turn in the side panel.\n", style="italic"))
+            yield Static(
+                Text(
+                    "Chat as a WhatsApp user with your Kestra agent flow. Click a bubble to see "
+                    "its turn in the side panel.\n",
+                    style="italic",
+                )
+            )
             yield Static(help_renderable(self.bindings))
             if self.access:
                 yield Static(Text("\n" + "\n".join(self.access), style="dim"))

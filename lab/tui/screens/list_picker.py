@@ -22,7 +22,15 @@ class ListPickerModal(ModalScreen[Choice | None]):
     ListPickerModal OptionList { height: auto; max-height: 24; border: none; }
     """
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Close", id="list-picker-close", tooltip="Close without choosing")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "dismiss(None)",
+            "Close",
+            id="list-picker-close",
+            tooltip="Close without choosing",
+        )
+    ]
 
     def __init__(self, item: ChatItem) -> None:
         super().__init__()

@@ -33,7 +33,11 @@ from lab.tui.widgets.error_panel import ErrorPanel
 
 def prompt_diff(a_name: str, a: str, b_name: str, b: str) -> str:
     """Unified diff of two prompt texts (empty when identical)."""
-    return "".join(difflib.unified_diff(a.splitlines(keepends=True), b.splitlines(keepends=True), a_name, b_name))
+    return "".join(
+        difflib.unified_diff(
+            a.splitlines(keepends=True), b.splitlines(keepends=True), a_name, b_name
+        )
+    )
 
 
 class PromptScreen(Screen[None]):
@@ -52,11 +56,20 @@ class PromptScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Back to chat", id="prompts-close", tooltip="Return to the chat"),
+        Binding(
+            "escape", "close", "Back to chat", id="prompts-close", tooltip="Return to the chat"
+        ),
         Binding("ctrl+s", "save", "Save", id="prompt-save", tooltip="Write the edited prompt file"),
-        Binding("ctrl+o", "apply", "Apply (deploy)", id="prompt-apply",
-                tooltip="Save, then deploy this variant as the flow's prompt: the next turn uses it"),
-        Binding("f6", "show_diff", "Diff", id="prompt-diff", tooltip="Compare this variant with another"),
+        Binding(
+            "ctrl+o",
+            "apply",
+            "Apply (deploy)",
+            id="prompt-apply",
+            tooltip="Save, then deploy this variant as the flow's prompt: the next turn uses it",
+        ),
+        Binding(
+            "f6", "show_diff", "Diff", id="prompt-diff", tooltip="Compare this variant with another"
+        ),
         Binding("f1", "app.help", "Help", id="prompt-help", tooltip="Keys and commands"),
     ]
 
@@ -113,7 +126,10 @@ class PromptScreen(Screen[None]):
         self.variants = [p for p in every if p.flow == self.flow] or every
         options = []
         for p in self.variants:
-            label = Text(("✓ " if p.id == self.active else "  ") + p.id, style="bold" if p.id == self.active else "")
+            label = Text(
+                ("✓ " if p.id == self.active else "  ") + p.id,
+                style="bold" if p.id == self.active else "",
+            )
             label.append(f"\n  {p.description[:28]}" if p.description else "", style="dim")
             options.append(Option(label, id=p.id))
         variants = self.query_one("#variants", OptionList)
@@ -132,7 +148,10 @@ class PromptScreen(Screen[None]):
         text = Text(f"Prompts · flow {self.flow} · active: ", style="bold")
         text.append(self.active or "(flow default)", style="bold green")
         if self.current is not None:
-            text.append(f"  · editing {self.current.id}" + (" (unsaved)" if dirty else ""), style="yellow" if dirty else "")
+            text.append(
+                f"  · editing {self.current.id}" + (" (unsaved)" if dirty else ""),
+                style="yellow" if dirty else "",
+            )
         self.query_one("#prompt-title", Label).update(text)
 
     @property
@@ -151,7 +170,10 @@ class PromptScreen(Screen[None]):
         prompt = next((p for p in self.variants if p.id == event.option.id), None)
         if prompt is not None and prompt is not self.current:
             if self.current is not None and self.editor.text != self.saved_text:
-                self.app.notify(f"Unsaved edits to {self.current.id} were discarded (ctrl+s saves).", severity="warning")
+                self.app.notify(
+                    f"Unsaved edits to {self.current.id} were discarded (ctrl+s saves).",
+                    severity="warning",
+                )
             self._open(prompt)
             self._title()
 
@@ -168,14 +190,20 @@ class PromptScreen(Screen[None]):
     def on_prompt_screen_tokens_counted(self, message: TokensCounted) -> None:
         unsaved = " · unsaved" if self.editor.text != self.saved_text else ""
         self.query_one("#token-count", Static).update(
-            Text(f"{message.tokens:,} tokens (tiktoken){unsaved} · ctrl+s save · ctrl+o apply · F6 diff", style="bold"))
+            Text(
+                f"{message.tokens:,} tokens (tiktoken){unsaved} · ctrl+s save · ctrl+o apply · F6 diff",
+                style="bold",
+            )
+        )
 
     def on_prompt_screen_prompt_applied(self, message: PromptApplied) -> None:
         self.active = message.prompt_id
         applied = getattr(self.app, "applied_prompts", None)
         if isinstance(applied, dict):
             applied[self.flow] = message.prompt_id
-        self.app.notify(f"{message.prompt_id} deployed: the next turn uses it", title="Prompt applied")
+        self.app.notify(
+            f"{message.prompt_id} deployed: the next turn uses it", title="Prompt applied"
+        )
         self.reload(select=message.prompt_id)
 
     # -- actions ----------------------------------------------------------------------------
@@ -210,7 +238,9 @@ class PromptScreen(Screen[None]):
         self.query_one(TabbedContent).active = "diff"
         select = self.query_one("#diff-against", Select)
         if select.value is Select.NULL:
-            other = next((p.id for p in self.variants if self.current and p.id != self.current.id), None)
+            other = next(
+                (p.id for p in self.variants if self.current and p.id != self.current.id), None
+            )
             if other:
                 select.value = other
         self._render_diff()
@@ -222,8 +252,17 @@ class PromptScreen(Screen[None]):
             body.update(Text("Choose a variant to compare with.", style="dim"))
             return
         other = next(p for p in self.variants if p.id == select.value)
-        diff = prompt_diff(other.id, other.path.read_text(encoding="utf-8"), self.current.id + " (editor)", self.editor.text)
-        body.update(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True) if diff else Text("Identical.", style="dim"))
+        diff = prompt_diff(
+            other.id,
+            other.path.read_text(encoding="utf-8"),
+            self.current.id + " (editor)",
+            self.editor.text,
+        )
+        body.update(
+            Syntax(diff, "diff", theme="ansi_dark", word_wrap=True)
+            if diff
+            else Text("Identical.", style="dim")
+        )
 
     # -- workers ----------------------------------------------------------------------------
     @work(exclusive=True, group="prompt-tokens", exit_on_error=False, thread=True)
@@ -243,7 +282,10 @@ class PromptScreen(Screen[None]):
 
         lab = getattr(self.app, "lab", None)
         if lab is None:
-            raise LabError("the lab session is not open yet", fix="wait for the header to show the target, then apply")
+            raise LabError(
+                "the lab session is not open yet",
+                fix="wait for the header to show the target, then apply",
+            )
         await maybe_await(lab.apply_prompt(prompt_id))
         self.post_message(self.PromptApplied(prompt_id))
 

@@ -25,7 +25,9 @@ class RecordModal(ModalScreen[str | None]):
     RecordModal #record-hint { color: $text-muted; height: auto; width: 100%; }
     """
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="record-cancel", tooltip="Do not record")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="record-cancel", tooltip="Do not record")
+    ]
 
     def __init__(self, scenarios_dir: str) -> None:
         super().__init__()
@@ -35,15 +37,22 @@ class RecordModal(ModalScreen[str | None]):
         with Vertical():
             yield Label("Record this conversation as a scenario")
             yield Input(placeholder="Scenario name (e.g. lead asks for plans)", id="record-name")
-            yield Label(f"Each finished turn is written at once to {self.scenarios_dir}/NAME.yaml", id="record-hint")
+            yield Label(
+                f"Each finished turn is written at once to {self.scenarios_dir}/NAME.yaml",
+                id="record-hint",
+            )
 
     def on_input_changed(self, event: Input.Changed) -> None:
         name = slug(event.value) or "NAME"
-        self.query_one("#record-hint", Label).update(f"Each finished turn is written at once to {self.scenarios_dir}/{name}.yaml")
+        self.query_one("#record-hint", Label).update(
+            f"Each finished turn is written at once to {self.scenarios_dir}/{name}.yaml"
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if slug(event.value):
             self.dismiss(event.value.strip())
         else:
-            self.query_one("#record-hint", Label).update("Give the scenario a name with letters or digits.")
+            self.query_one("#record-hint", Label).update(
+                "Give the scenario a name with letters or digits."
+            )

@@ -21,7 +21,15 @@ class RestartModal(ModalScreen[str | None]):
     RestartModal Button { margin-right: 1; }
     """
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="restart-cancel", tooltip="Keep the conversation")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "dismiss(None)",
+            "Cancel",
+            id="restart-cancel",
+            tooltip="Keep the conversation",
+        )
+    ]
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -30,8 +38,11 @@ class RestartModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Restart the conversation with {self.contact}?")
-            yield Label("Same user: the agent forgets the conversation (memory cleared).\n"
-                        "New user: a new contact with a new wa_id starts from scratch.", classes="muted")
+            yield Label(
+                "Same user: the agent forgets the conversation (memory cleared).\n"
+                "New user: a new contact with a new wa_id starts from scratch.",
+                classes="muted",
+            )
             with Horizontal():
                 yield Button("Same user", variant="warning", id="same")
                 yield Button("New user", variant="primary", id="new")

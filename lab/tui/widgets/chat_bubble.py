@@ -48,12 +48,16 @@ def _wrap(text: str, width: int) -> str:
             lines.append(line)
             continue
         _measure = _measure or Console(width=width, color_system=None)
-        lines.extend(part.plain.rstrip() for part in Text(line).wrap(_measure, width, overflow="fold"))
+        lines.extend(
+            part.plain.rstrip() for part in Text(line).wrap(_measure, width, overflow="fold")
+        )
     return "\n".join(lines)
 
 
-_FORMAT = re.compile(r"```(.+?)```|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"
-                     r"|(?<![\w~])~(?!\s)(.+?)(?<!\s)~(?![\w~])")
+_FORMAT = re.compile(
+    r"```(.+?)```|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"
+    r"|(?<![\w~])~(?!\s)(.+?)(?<!\s)~(?![\w~])"
+)
 _STYLES = ("", "bold", "italic", "strike")
 
 
@@ -62,7 +66,7 @@ def whatsapp_text(text: str) -> Text:
     out = Text()
     pos = 0
     for m in _FORMAT.finditer(text):
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         group = next(i for i in range(1, 5) if m.group(i) is not None)
         out.append(m.group(group), style=_STYLES[group - 1] or "reverse")
         pos = m.end()
@@ -160,11 +164,15 @@ class ChatBubble(Vertical):
                 # Stacked full-width, as WhatsApp shows reply buttons under the message.
                 with VerticalGroup(classes="bubble--choices"):
                     for i, choice in enumerate(self.item.buttons):
-                        yield Button(f"↩ {choice.title}", compact=True, classes="reply", name=str(i))
+                        yield Button(
+                            f"↩ {choice.title}", compact=True, classes="reply", name=str(i)
+                        )
                     if self.item.rows:
                         # "≡", not "☰": Unicode 16 made ☰ wide and Textual draws it 2 cells, while most
                         # terminals still draw 1, so the row overran the pane's border.
-                        yield Button(f"≡ {self.item.list_button}", compact=True, classes="list-picker")
+                        yield Button(
+                            f"≡ {self.item.list_button}", compact=True, classes="list-picker"
+                        )
 
     def on_mount(self) -> None:
         # The item may have changed between compose and mount (a turn started meanwhile).

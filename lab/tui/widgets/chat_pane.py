@@ -61,15 +61,19 @@ class ChatPane(VerticalScroll):
         self._bubbles.clear()
         self.remove_children()
         self._first = max(0, len(self.items) - self.window)
-        widgets = [self._bubble(it) for it in self.items[self._first:]]
+        widgets = [self._bubble(it) for it in self.items[self._first :]]
         if self._first:
             widgets.insert(0, self._earlier_row())
         if widgets:
             self.mount_all(widgets)
         else:
-            self.mount(Static("No messages yet. Type as this WhatsApp user and press Enter:\n"
-                              "the agent flow answers here. F1 lists every key and /command.",
-                              classes="chat--empty"))
+            self.mount(
+                Static(
+                    "No messages yet. Type as this WhatsApp user and press Enter:\n"
+                    "the agent flow answers here. F1 lists every key and /command.",
+                    classes="chat--empty",
+                )
+            )
         self.anchor()
 
     def load_earlier(self) -> None:
@@ -77,7 +81,7 @@ class ChatPane(VerticalScroll):
         if not self._first:
             return
         start = max(0, self._first - self.window)
-        new = [self._bubble(it) for it in self.items[start:self._first]]
+        new = [self._bubble(it) for it in self.items[start : self._first]]
         first = self._bubbles[self.items[self._first].key]
         self._first = start
         self.mount_all(new, before=first)
@@ -136,7 +140,7 @@ class ChatPane(VerticalScroll):
 
     def latest_interactive(self) -> Bubble | None:
         """The newest bubble with buttons or a list (what the keyboard's reply choice targets)."""
-        for item in reversed(self.items[self._first:]):
+        for item in reversed(self.items[self._first :]):
             if item.side == "business" and item.interactive:
                 return self._bubbles.get(item.key)
         return None
@@ -148,14 +152,22 @@ class ChatPane(VerticalScroll):
     # -- internals ------------------------------------------------------------------------
     def _bubble(self, item: ChatItem) -> Bubble:
         # Only bubbles with choices need a container; the rest are one widget each.
-        bubble: Bubble = ChatBubble(item, self.wrap_width) if item.interactive else TextBubble(item, self.wrap_width)
+        bubble: Bubble = (
+            ChatBubble(item, self.wrap_width)
+            if item.interactive
+            else TextBubble(item, self.wrap_width)
+        )
         if self.selected_turn is not None and item.turn_index == self.selected_turn:
             bubble.add_class("-selected")
         self._bubbles[item.key] = bubble
         return bubble
 
     def _trim(self, count: int) -> None:
-        old = [self._bubbles.pop(it.key) for it in self.items[self._first:self._first + count] if it.key in self._bubbles]
+        old = [
+            self._bubbles.pop(it.key)
+            for it in self.items[self._first : self._first + count]
+            if it.key in self._bubbles
+        ]
         self._first += count
         self.remove_children(old)
         rows = self.query("#load-earlier")

@@ -22,14 +22,25 @@ def column_name(run: Any, variant: str, model: str) -> str:
 
 
 KEYS_HINT = Text("F5 runs · F7 mode · ctrl+o promotes · Esc back", style="dim")
-MATRIX_COLUMNS = ("scenario", "variant", "result", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms")
+MATRIX_COLUMNS = (
+    "scenario",
+    "variant",
+    "result",
+    "checks",
+    "tokens in/out",
+    "cost",
+    "p50 ms",
+    "p95 ms",
+)
 
 
 def matrix_rows(run: Any, *, running: bool = False) -> list[tuple[str, list[Text | str]]]:
     """(row key, cells) for every cell of the matrix: its figures, `waiting` while a run is on,
     `not run` for a cell a cancel left out."""
     rows: list[tuple[str, list[Text | str]]] = []
-    done = {(c.scenario, c.variant, c.model): c for c in run.cells}  # run.cell() scans: n² on a long run
+    done = {
+        (c.scenario, c.variant, c.model): c for c in run.cells
+    }  # run.cell() scans: n² on a long run
     for scenario in run.scenarios:
         for variant in run.variants:
             for model in run.models:
@@ -37,25 +48,57 @@ def matrix_rows(run: Any, *, running: bool = False) -> list[tuple[str, list[Text
                 c = done.get((scenario, variant, model))
                 name = column_name(run, variant, model)
                 if c is None:
-                    rows.append((key, [scenario, name, Text("waiting" if running else "not run", style="dim"),
-                                       "", "", "", "", ""]))
+                    rows.append(
+                        (
+                            key,
+                            [
+                                scenario,
+                                name,
+                                Text("waiting" if running else "not run", style="dim"),
+                                "",
+                                "",
+                                "",
+                                "",
+                                "",
+                            ],
+                        )
+                    )
                     continue
-                verdict = Text("✔ pass" if c.passed else "✖ FAIL", style="bold green" if c.passed else "bold red")
+                verdict = Text(
+                    "✔ pass" if c.passed else "✖ FAIL",
+                    style="bold green" if c.passed else "bold red",
+                )
                 if c.runs > 1:
                     verdict.append(f" {c.passed_runs}/{c.runs}")
                 if c.recorded:
                     verdict.append(" re-rec", style="yellow")
-                rows.append((key, [scenario, name, verdict, f"{c.checks_passed}/{c.checks_passed + c.checks_failed}",
-                                   f"{c.tokens_in}/{c.tokens_out}", money(c.cost_usd),
-                                   ms(c.latency_p50_ms), ms(c.latency_p95_ms)]))
+                rows.append(
+                    (
+                        key,
+                        [
+                            scenario,
+                            name,
+                            verdict,
+                            f"{c.checks_passed}/{c.checks_passed + c.checks_failed}",
+                            f"{c.tokens_in}/{c.tokens_out}",
+                            money(c.cost_usd),
+                            ms(c.latency_p50_ms),
+                            ms(c.latency_p95_ms),
+                        ],
+                    )
+                )
     return rows
 
 
-def progress_text(done: int, total: int, seconds: float, cost: float, *, running: bool, cancelled: bool) -> Text:
+def progress_text(
+    done: int, total: int, seconds: float, cost: float, *, running: bool, cancelled: bool
+) -> Text:
     """`running 3/8 · 2.1 s · $0.000517 so far` (or how the run ended)."""
     state = "running" if running else "cancelled, finished cells kept:" if cancelled else "done"
-    text = Text(f"{state} {done}/{total} cells\n{seconds:.1f} s · {money(cost)} so far",
-                style="bold yellow" if running else "bold red" if cancelled else "bold green")
+    text = Text(
+        f"{state} {done}/{total} cells\n{seconds:.1f} s · {money(cost)} so far",
+        style="bold yellow" if running else "bold red" if cancelled else "bold green",
+    )
     if running:
         text.append(" · F6 cancels", style="dim")
     return text
@@ -70,8 +113,10 @@ def totals_text(run: Any) -> Text:
         ok = t["passed"] == t["cells"] and t["cells"] > 0
         out.append(f"{name}: ", style="bold")
         out.append(f"{t['passed']}/{t['cells']} passed", style="green" if ok else "red")
-        out.append(f" · tokens {t['tokens_in']}/{t['tokens_out']} · {money(t['cost_usd'])}"
-                   f" · p50 {ms(t['latency_p50_ms'])} ms · p95 {ms(t['latency_p95_ms'])} ms\n")
+        out.append(
+            f" · tokens {t['tokens_in']}/{t['tokens_out']} · {money(t['cost_usd'])}"
+            f" · p50 {ms(t['latency_p50_ms'])} ms · p95 {ms(t['latency_p95_ms'])} ms\n"
+        )
     out.rstrip()
     return out
 
@@ -97,12 +142,19 @@ def side_by_side(run: Any, scenario: str) -> Table | Text:
     cells = [run.cell(scenario, v, m) for v, m in cols]
     if all(c is None for c in cells):
         return Text(f"{scenario}: no finished cell yet.", style="dim")
-    table = Table(expand=True, show_lines=True, title=f"{scenario}: turn by turn "
-                  "(words changed against the baseline: removed struck, added highlighted)", title_style="bold")
+    table = Table(
+        expand=True,
+        show_lines=True,
+        title=f"{scenario}: turn by turn "
+        "(words changed against the baseline: removed struck, added highlighted)",
+        title_style="bold",
+    )
     table.add_column("#", width=2, no_wrap=True)
     table.add_column("user", ratio=1)
     for v, m in cols:
-        table.add_column(column_name(run, v, m) + (" (baseline)" if (v, m) == cols[0] else ""), ratio=2)
+        table.add_column(
+            column_name(run, v, m) + (" (baseline)" if (v, m) == cols[0] else ""), ratio=2
+        )
     base = cells[0]
     for i in range(max((len(c.turns) for c in cells if c), default=0)):
         user = next((c.turns[i].user for c in cells if c and i < len(c.turns)), "")
@@ -117,7 +169,10 @@ def side_by_side(run: Any, scenario: str) -> Table | Text:
             body = Text(text) if j == 0 or base is None else diff_text(base_text, text)
             if t.failed:
                 body = Text.assemble((f"execution {t.state}: a fallback reply\n", "bold red"), body)
-            body.append(f"\n{t.tokens_in}/{t.tokens_out} tok · {money(t.cost_usd)} · {ms(t.latency_ms)} ms", style="dim")
+            body.append(
+                f"\n{t.tokens_in}/{t.tokens_out} tok · {money(t.cost_usd)} · {ms(t.latency_ms)} ms",
+                style="dim",
+            )
             row.append(body)
         table.add_row(*row)
     return table

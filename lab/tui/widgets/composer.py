@@ -22,10 +22,22 @@ class Composer(Input):
     """
 
     BINDINGS = [
-        Binding("up", "history(-1)", "Previous message", show=False, id="composer-history-back",
-                tooltip="Recall the previous message or command you sent"),
-        Binding("down", "history(1)", "Next message", show=False, id="composer-history-forward",
-                tooltip="Recall the next message or command you sent"),
+        Binding(
+            "up",
+            "history(-1)",
+            "Previous message",
+            show=False,
+            id="composer-history-back",
+            tooltip="Recall the previous message or command you sent",
+        ),
+        Binding(
+            "down",
+            "history(1)",
+            "Next message",
+            show=False,
+            id="composer-history-forward",
+            tooltip="Recall the next message or command you sent",
+        ),
     ]
 
     @dataclass
@@ -40,7 +52,9 @@ class Composer(Input):
             return self.composer
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="Message as the user · /image PATH · /advance 25h · /help", id=id)
+        super().__init__(
+            placeholder="Message as the user · /image PATH · /advance 25h · /help", id=id
+        )
         self.history: list[str] = []
         self._cursor = 0  # position in history while recalling; len(history) = the draft
         self._draft = ""

@@ -44,12 +44,16 @@ class ContactList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.tooltip = ("Simulated WhatsApp users: click one or press Ctrl+N to switch threads. "
-                        "'N turns': the messages this user sent that the agent handled.")
+        self.tooltip = (
+            "Simulated WhatsApp users: click one or press Ctrl+N to switch threads. "
+            "'N turns': the messages this user sent that the agent handled."
+        )
         self.current: str | None = None
         self._ids: list[str] = []
 
-    def show_contacts(self, contacts: list[Any], current: str | None, turns: dict[str, int]) -> None:
+    def show_contacts(
+        self, contacts: list[Any], current: str | None, turns: dict[str, int]
+    ) -> None:
         """Render the contacts, highlighting the current thread."""
         self.current = current
         self._ids = [contact_id(c) for c in contacts]
@@ -57,7 +61,10 @@ class ContactList(OptionList):
         for c in contacts:
             wa_id = contact_id(c)
             label = Text()
-            label.append(("● " if wa_id == current else "  ") + contact_name(c) + "\n", style="bold" if wa_id == current else "")
+            label.append(
+                ("● " if wa_id == current else "  ") + contact_name(c) + "\n",
+                style="bold" if wa_id == current else "",
+            )
             label.append(f"  +{wa_id}", style="dim")
             n = turns.get(wa_id, 0)
             if n:  # said in words: a bare "· 2" read as an unread count

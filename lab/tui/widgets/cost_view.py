@@ -29,7 +29,9 @@ class Usage:
     estimated: bool = False
     latency_ms: float = 0.0
     modes: set[str] = field(default_factory=set)
-    priced_by: set[str] = field(default_factory=set)  # what priced the answered calls (lab.llm.prices)
+    priced_by: set[str] = field(
+        default_factory=set
+    )  # what priced the answered calls (lab.llm.prices)
 
     def add(self, call: LLMCall) -> None:
         self.calls += 1
@@ -46,7 +48,9 @@ class Usage:
             self.priced_by.add(PRICE_UNKNOWN)
         else:
             self.cost_usd += call.cost_usd
-            if call.priced_by is not None and call.priced_by != BY_SCRIPT:  # scripted: said below the tables
+            if (
+                call.priced_by is not None and call.priced_by != BY_SCRIPT
+            ):  # scripted: said below the tables
                 self.priced_by.add(describe_priced_by(call.priced_by))
 
 
@@ -99,7 +103,9 @@ def calls_text(u: Usage) -> Text:
     return out
 
 
-def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[Turn]) -> RenderableType:
+def cost_renderable(
+    turn: Turn | None, conversation: list[Turn], session: list[Turn]
+) -> RenderableType:
     """The three tables of the Tokens & cost tab."""
     table = Table(box=None, expand=True, header_style="dim", pad_edge=False)
     # The labels and token counts keep their width; a long cost folds rather than squeezing them out.
@@ -107,14 +113,23 @@ def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[T
     for col in ("calls", "in", "out"):
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     table.add_column("cost", justify="right", no_wrap=True, min_width=9)
-    rows = [("this turn", usage_of(turn.llm_calls) if turn else Usage()),
-            ("conversation", usage_of(c for t in conversation for c in t.llm_calls)),
-            ("session", usage_of(c for t in session for c in t.llm_calls))]
+    rows = [
+        ("this turn", usage_of(turn.llm_calls) if turn else Usage()),
+        ("conversation", usage_of(c for t in conversation for c in t.llm_calls)),
+        ("session", usage_of(c for t in session for c in t.llm_calls)),
+    ]
     for name, u in rows:
-        table.add_row(name, calls_text(u), tokens_text(u.input_tokens, u.estimated),
-                      tokens_text(u.output_tokens, u.estimated), cost_text(u))
+        table.add_row(
+            name,
+            calls_text(u),
+            tokens_text(u.input_tokens, u.estimated),
+            tokens_text(u.output_tokens, u.estimated),
+            cost_text(u),
+        )
     models = Table(box=None, expand=True, header_style="dim", pad_edge=False, title_justify="left")
-    models.add_column("model · mode", justify="left", overflow="fold")  # the modes go under the model's name
+    models.add_column(
+        "model · mode", justify="left", overflow="fold"
+    )  # the modes go under the model's name
     for col in ("in", "out"):
         models.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     models.add_column("cost", justify="right", no_wrap=True, min_width=9)
@@ -122,13 +137,20 @@ def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[T
     for model, u in sorted(by_model.items()):
         name = Text(model)
         name.append("\n  " + ", ".join(sorted(u.modes)), style="dim")
-        models.add_row(name, tokens_text(u.input_tokens, u.estimated), tokens_text(u.output_tokens, u.estimated),
-                       cost_text(u))
+        models.add_row(
+            name,
+            tokens_text(u.input_tokens, u.estimated),
+            tokens_text(u.output_tokens, u.estimated),
+            cost_text(u),
+        )
     parts: list[RenderableType] = [Text("Tokens & cost", style="bold"), table, Text("")]
     if by_model:
         parts += [Text("per model (session)", style="bold"), models]
-        parts += [Text(f"{model}: {priced_by_text(u.priced_by)}", style="dim")
-                  for model, u in sorted(by_model.items()) if u.priced_by]
+        parts += [
+            Text(f"{model}: {priced_by_text(u.priced_by)}", style="dim")
+            for model, u in sorted(by_model.items())
+            if u.priced_by
+        ]
     else:
         parts.append(Text("No LLM call yet in this session.", style="dim"))
     if turn is not None and turn.llm_calls:
@@ -136,12 +158,24 @@ def cost_renderable(turn: Turn | None, conversation: list[Turn], session: list[T
         parts.append(Text(f"\nthis turn's LLM latency: {latency:.0f} ms", style="dim"))
     session_usage = rows[-1][1]
     if session_usage.failed:
-        parts.append(Text(f"✗ {session_usage.failed} failed call(s): no answer, nothing billed ($0); "
-                          "the cause is in the Timeline and Logs", style="dim italic"))
+        parts.append(
+            Text(
+                f"✗ {session_usage.failed} failed call(s): no answer, nothing billed ($0); "
+                "the cause is in the Timeline and Logs",
+                style="dim italic",
+            )
+        )
     if session_usage.unknown_price and session_usage.cost_usd:
-        parts.append(Text("≥ only the calls with a known model price are summed", style="dim italic"))
+        parts.append(
+            Text("≥ only the calls with a known model price are summed", style="dim italic")
+        )
     if any(c.estimated for t in session for c in t.llm_calls):
-        parts.append(Text("~ estimated: counted with tiktoken, the upstream reported no usage", style="dim italic"))
+        parts.append(
+            Text(
+                "~ estimated: counted with tiktoken, the upstream reported no usage",
+                style="dim italic",
+            )
+        )
     if any(c.mode == "scripted" for t in session for c in t.llm_calls):
         parts.append(Text("scripted replies: no model was called", style="dim italic"))
     return Group(*parts)

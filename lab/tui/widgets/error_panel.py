@@ -21,7 +21,10 @@ def error_text(error: BaseException | str) -> Text:
             out.append("\n  fix: " + error.fix, style="italic")
     elif isinstance(error, BaseException):
         out.append(f"✖ {type(error).__name__}: {error}", style="bold")
-        out.append("\n  fix: this is a walab bug if it repeats; the session is still usable", style="italic")
+        out.append(
+            "\n  fix: this is a walab bug if it repeats; the session is still usable",
+            style="italic",
+        )
     else:
         out.append("✖ " + str(error), style="bold")
     out.append("\n  (Esc to dismiss)", style="dim")

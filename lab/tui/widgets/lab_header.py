@@ -10,7 +10,12 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 _VERSION = re.compile(r"Kestra v?(\d[\w.-]*)")
-MODE_STYLE = {"live": "bold red", "record": "bold magenta", "replay": "bold green", "scripted": "bold yellow"}
+MODE_STYLE = {
+    "live": "bold red",
+    "record": "bold magenta",
+    "replay": "bold green",
+    "scripted": "bold yellow",
+}
 
 
 class LabHeader(Static):
@@ -37,9 +42,13 @@ class LabHeader(Static):
 
     def render(self) -> Text:
         out = self._facts(compact=False)
-        if self.size.width and out.cell_len > self.size.width:  # a narrow terminal: the clock must stay
+        if (
+            self.size.width and out.cell_len > self.size.width
+        ):  # a narrow terminal: the clock must stay
             out = self._facts(compact=True)
-        if self.size.width and out.cell_len > self.size.width:  # narrower still: the version goes too
+        if (
+            self.size.width and out.cell_len > self.size.width
+        ):  # narrower still: the version goes too
             out = self._facts(compact=True, version=False)
         return out
 

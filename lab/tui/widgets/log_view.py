@@ -9,7 +9,14 @@ from textual.widgets import RichLog
 
 from lab.conversation.model import LogLine, Turn
 
-LEVEL_STYLE = {"ERROR": "bold red", "WARN": "yellow", "WARNING": "yellow", "INFO": "cyan", "DEBUG": "dim", "TRACE": "dim"}
+LEVEL_STYLE = {
+    "ERROR": "bold red",
+    "WARN": "yellow",
+    "WARNING": "yellow",
+    "INFO": "cyan",
+    "DEBUG": "dim",
+    "TRACE": "dim",
+}
 
 
 def log_text(line: LogLine) -> Text:
@@ -36,7 +43,9 @@ class LogView(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=5000, min_width=8)
+        super().__init__(
+            id=id, wrap=True, markup=False, highlight=False, max_lines=5000, min_width=8
+        )
         self.turn_index: int | None = None
         self.turn: Turn | None = None
         self._count = 0

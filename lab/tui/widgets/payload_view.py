@@ -39,22 +39,38 @@ def payload_renderable(turn: Turn | None, mask: SecretMask | None = None) -> Ren
         return Text("No turn yet.", style="dim")
     parts: list[RenderableType] = []
     sig = turn.inbound.signature or "(not signed)"
-    parts.append(Text(f"▶ inbound webhook · {turn.inbound.kind} · X-Hub-Signature-256: {sig}", style="bold cyan"))
+    parts.append(
+        Text(
+            f"▶ inbound webhook · {turn.inbound.kind} · X-Hub-Signature-256: {sig}",
+            style="bold cyan",
+        )
+    )
     parts.append(_json(_inbound_body(turn), mask))
     for send in sorted(turn.replies, key=lambda s: s.seq):
         verdict = "ok" if send.verdict.ok else f"{send.verdict.code} {send.verdict.title or ''}"
         where = "notification plugin" if send.via == "notification" else "Graph API"
         parts.append(Text(f"\n◀ {where} request #{send.seq} · {send.type}", style="bold green"))
         parts.append(_json(send.payload, mask))
-        parts.append(Text(f"  sandbox answered HTTP {send.verdict.http_status} · {verdict}",
-                          style="green" if send.verdict.ok else "bold red"))
+        parts.append(
+            Text(
+                f"  sandbox answered HTTP {send.verdict.http_status} · {verdict}",
+                style="green" if send.verdict.ok else "bold red",
+            )
+        )
         parts.append(_json(send.response, mask))
     for i, call in enumerate(turn.llm_calls, 1):
-        parts.append(Text(f"\n◆ LLM call {i} · {call.model} · {call.mode} · HTTP {call.status}", style="bold magenta"))
+        parts.append(
+            Text(
+                f"\n◆ LLM call {i} · {call.model} · {call.mode} · HTTP {call.status}",
+                style="bold magenta",
+            )
+        )
         parts.append(Text("  request", style="dim"))
         parts.append(_json(call.request or {}, mask))
         parts.append(Text("  response", style="dim"))
-        parts.append(_json(call.response if call.response is not None else {"error": call.error}, mask))
+        parts.append(
+            _json(call.response if call.response is not None else {"error": call.error}, mask)
+        )
     return Group(*parts)
 
 

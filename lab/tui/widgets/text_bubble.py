@@ -32,7 +32,13 @@ class TextBubble(Static):
     }
     """
 
-    COMPONENT_CLASSES = {"bubble--business", "bubble--user", "bubble--system", "bubble--flagged", "bubble--selected"}
+    COMPONENT_CLASSES = {
+        "bubble--business",
+        "bubble--user",
+        "bubble--system",
+        "bubble--flagged",
+        "bubble--selected",
+    }
 
     Selected = ChatBubble.Selected
 
@@ -42,7 +48,13 @@ class TextBubble(Static):
         self.wrap_width = width
 
     def render(self) -> RenderableType:
-        part = "selected" if self.has_class("-selected") else "flagged" if self.item.flag else self.item.side
+        part = (
+            "selected"
+            if self.has_class("-selected")
+            else "flagged"
+            if self.item.flag
+            else self.item.side
+        )
         style = self.get_component_rich_style(f"bubble--{part}")
         box = Padding(bubble_text(self.item, self.wrap_width), (0, 1), style=style, expand=False)
         align = {"user": "right", "system": "center"}.get(self.item.side, "left")

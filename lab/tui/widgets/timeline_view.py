@@ -10,9 +10,18 @@ from textual.widgets import Static
 from lab.conversation.model import ExecutionView, TaskRunView, Turn
 
 STATE_STYLE = {
-    "SUCCESS": "green", "RUNNING": "yellow", "CREATED": "dim", "FAILED": "bold red", "KILLED": "red",
-    "WARNING": "yellow", "RETRYING": "magenta", "RETRIED": "magenta", "SKIPPED": "dim", "PAUSED": "cyan",
-    "QUEUED": "dim", "CANCELLED": "red",
+    "SUCCESS": "green",
+    "RUNNING": "yellow",
+    "CREATED": "dim",
+    "FAILED": "bold red",
+    "KILLED": "red",
+    "WARNING": "yellow",
+    "RETRYING": "magenta",
+    "RETRIED": "magenta",
+    "SKIPPED": "dim",
+    "PAUSED": "cyan",
+    "QUEUED": "dim",
+    "CANCELLED": "red",
 }
 BAR_WIDTH = 10
 
@@ -77,7 +86,9 @@ def _timeline(turn: Turn | None, *, bars: bool) -> RenderableType:
     parts: list[RenderableType] = []
     for ex in turn.executions:
         head = Text()
-        head.append(("↳ subflow " if ex.parent_id else "") + f"{ex.namespace}.{ex.flow_id} ", style="bold")
+        head.append(
+            ("↳ subflow " if ex.parent_id else "") + f"{ex.namespace}.{ex.flow_id} ", style="bold"
+        )
         head.append(ex.state, style=STATE_STYLE.get(ex.state, ""))
         head.append(f"  {_ms(ex.duration_ms)}  ", style="dim")
         head.append(ex.id, style="dim")
@@ -91,10 +102,18 @@ def _timeline(turn: Turn | None, *, bars: bool) -> RenderableType:
             table.add_column("", width=BAR_WIDTH, no_wrap=True)
         depth = _depths(ex.task_runs)
         for run in ex.task_runs:
-            name = " " * depth.get(run.id, 0) + run.task_id + (f" [{run.value}]" if run.value else "") + (
-                " ⊘fixture" if run.stood_in else "")  # stood in by a task fixture: it did not run
-            cells: list[RenderableType] = [name, Text(run.state, style=STATE_STYLE.get(run.state, "")),
-                                           _ms(run.duration_ms), str(run.attempts) if run.attempts != 1 else ""]
+            name = (
+                " " * depth.get(run.id, 0)
+                + run.task_id
+                + (f" [{run.value}]" if run.value else "")
+                + (" ⊘fixture" if run.stood_in else "")
+            )  # stood in by a task fixture: it did not run
+            cells: list[RenderableType] = [
+                name,
+                Text(run.state, style=STATE_STYLE.get(run.state, "")),
+                _ms(run.duration_ms),
+                str(run.attempts) if run.attempts != 1 else "",
+            ]
             table.add_row(*cells, *([gantt_bar(run, t0, span)] if bars else []))
         parts.append(table)
     if turn.error:

@@ -51,7 +51,10 @@ def test_categories_of_nested_plugin_objects():
 
 def test_aliases_resolve_to_the_current_type():
     c = catalogue()
-    assert c.canonical("io.kestra.plugin.langchain4j.provider.OpenAI") == "io.kestra.plugin.ai.provider.OpenAI"
+    assert (
+        c.canonical("io.kestra.plugin.langchain4j.provider.OpenAI")
+        == "io.kestra.plugin.ai.provider.OpenAI"
+    )
     assert c.canonical("io.kestra.core.tasks.log.Log") == "io.kestra.plugin.core.log.Log"
     assert c.canonical("io.kestra.plugin.core.log.Logg") is None
 
@@ -62,7 +65,10 @@ def test_versions_of_types_and_properties():
     assert c.type("io.kestra.plugin.core.flow.ForEach").versions == ("1.3",)
     assert c.type("io.kestra.plugin.core.execution.Count").versions == ("1.3",)
     options = "io.kestra.core.http.client.configurations.HttpConfiguration"
-    assert "connectTimeout" in c.properties(options, "1.3") and c.properties(options, "1.3")["connectTimeout"].deprecated
+    assert (
+        "connectTimeout" in c.properties(options, "1.3")
+        and c.properties(options, "1.3")["connectTimeout"].deprecated
+    )
     assert "connectTimeout" not in c.properties(options, "2.0")
     assert c.other_versions(options, "connectTimeout", "2.0") == ["1.3"]
 
@@ -71,20 +77,30 @@ def test_properties_inherited_required_default_dynamic():
     props = catalogue().properties("io.kestra.plugin.core.http.Request", "1.3")
     assert props["uri"].required and props["uri"].dynamic and props["uri"].type == "string"
     assert props["method"].default == "GET" and not props["method"].required
-    assert props["retry"].type == "ref:io.kestra.core.models.tasks.retrys.AbstractRetry"  # from Task
-    assert props["options"].type == "ref:io.kestra.core.http.client.configurations.HttpConfiguration"
+    assert (
+        props["retry"].type == "ref:io.kestra.core.models.tasks.retrys.AbstractRetry"
+    )  # from Task
+    assert (
+        props["options"].type == "ref:io.kestra.core.http.client.configurations.HttpConfiguration"
+    )
 
 
 def test_outputs_with_their_json_types():
     assert catalogue().outputs("io.kestra.plugin.jdbc.postgresql.Query") == {
-        "row": "object", "rows": "array<object>", "uri": "string", "size": "integer"}
+        "row": "object",
+        "rows": "array<object>",
+        "uri": "string",
+        "size": "integer",
+    }
     assert catalogue().outputs("io.kestra.plugin.core.log.Log") == {}
 
 
 def test_did_you_mean_over_the_whole_catalogue():
     c = catalogue()
-    assert c.suggest("io.kestra.plugin.notifications.slack.SlackIncomingWebhok") == \
-        "io.kestra.plugin.notifications.slack.SlackIncomingWebhook"
+    assert (
+        c.suggest("io.kestra.plugin.notifications.slack.SlackIncomingWebhok")
+        == "io.kestra.plugin.notifications.slack.SlackIncomingWebhook"
+    )
     assert c.suggest("io.kestra.plugin.ai.retriever.Invented") is None
 
 
@@ -107,7 +123,8 @@ def test_the_data_file_is_one_type_or_class_per_line():
 
 
 def test_the_java_reader_finds_fields_annotations_parents_and_outputs():
-    parsed = java_source.parse(textwrap.dedent('''
+    parsed = java_source.parse(
+        textwrap.dedent('''
         package io.example.plugin;
 
         import io.kestra.core.models.tasks.Task;
@@ -137,7 +154,8 @@ def test_the_java_reader_finds_fields_annotations_parents_and_outputs():
 
             public enum Mode { FAST, SLOW("s"); Mode() {} Mode(String s) {} }
         }
-    '''))
+    ''')
+    )
     [thing] = parsed.classes
     assert thing.extends == ["Task"] and thing.implements == ["RunnableTask<Thing.Output>"]
     assert "io.example.old.Thing" in thing.annotations

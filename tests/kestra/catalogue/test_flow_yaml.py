@@ -35,21 +35,27 @@ SWITCH = textwrap.dedent("""\
 
 
 def test_duplicate_keys_are_rejected_naming_both_lines():
-    source = "id: f\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n" \
-             "    message: one\n    message: two\n"
+    source = (
+        "id: f\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+        "    message: one\n    message: two\n"
+    )
     with pytest.raises(DuplicateKey) as info:
         load_flow(source)
     assert info.value.lines == (6, 7)
     [problem] = validate(source, path="f.yml")
     assert problem.kind == "yaml" and problem.line == 7
-    assert "duplicate key `message` (lines 6 and 7)" in problem.message and "Duplicate field 'message'" in problem.message
+    assert (
+        "duplicate key `message` (lines 6 and 7)" in problem.message
+        and "Duplicate field 'message'" in problem.message
+    )
     with pytest.raises(FlowInvalid):
         Engine().deploy(source)
 
 
 def test_map_keys_are_strings():
     assert load_flow("cases:\n  true: [a]\n  false: [b]\n  1: [c]\n  null: [d]\n") == {
-        "cases": {"true": ["a"], "false": ["b"], "1": ["c"], "null": ["d"]}}
+        "cases": {"true": ["a"], "false": ["b"], "1": ["c"], "null": ["d"]}
+    }
     assert load_flow("a: true\nb: 1\n") == {"a": True, "b": 1}  # values keep their types
 
 

@@ -15,7 +15,10 @@ def flow(body: str) -> str:
 
 
 def found(source: str, version: str = "1.3") -> list[tuple[str, str, int | None, str]]:
-    return [(p.kind, p.severity, p.line, p.message) for p in validate(source, path="f.yml", version=version)]
+    return [
+        (p.kind, p.severity, p.line, p.message)
+        for p in validate(source, path="f.yml", version=version)
+    ]
 
 
 ETL = flow("""
@@ -48,7 +51,10 @@ def test_a_real_plugin_flow_is_valid_with_one_fixture_note_per_plugin_task():
     fixtures = [(line, m) for k, s, line, m in problems if k == "needs-fixture" and s == "warning"]
     assert [line for line, _m in fixtures] == [6, 12, 18]
     # plugin-notifications marks its Slack tasks deprecated: a warning, the flow stays valid
-    assert {(k, s) for k, s, _line, _m in problems} == {("needs-fixture", "warning"), ("deprecated", "warning")}
+    assert {(k, s) for k, s, _line, _m in problems} == {
+        ("needs-fixture", "warning"),
+        ("deprecated", "warning"),
+    }
     assert "outputs: {row: {}, rows: [], uri: '', size: 0}" in fixtures[0][1]
 
 
@@ -74,7 +80,9 @@ def test_invented_types_anywhere_are_unknown_with_did_you_mean(version):
     """)
     unknown = [(line, m) for k, _s, line, m in found(source, version) if k == "unknown-type"]
     assert [line for line, _m in unknown] == [6, 16, 19]
-    assert "did you mean io.kestra.plugin.notifications.slack.SlackIncomingWebhook?" in unknown[0][1]
+    assert (
+        "did you mean io.kestra.plugin.notifications.slack.SlackIncomingWebhook?" in unknown[0][1]
+    )
     assert "unknown to Kestra" in unknown[1][1] and "Invented" in unknown[2][1]
 
 
@@ -103,8 +111,10 @@ def test_properties_at_any_depth():
     """)
     problems = {(k, line): m for k, _s, line, m in found(source)}
     assert "`followRedirects` must be a boolean" in problems[("invalid", 9)]
-    assert "unknown property `tokn`" in problems[("unknown-property", 12)] and "did you mean `token`" in problems[
-        ("unknown-property", 12)]
+    assert (
+        "unknown property `tokn`" in problems[("unknown-property", 12)]
+        and "did you mean `token`" in problems[("unknown-property", 12)]
+    )
     assert "did you mean `maxAttempts`" in problems[("unknown-property", 17)]
     assert "did you mean `fetchType`" in problems[("unknown-property", 21)]
     assert "must be an integer" in problems[("invalid", 22)]
@@ -192,4 +202,8 @@ def test_a_plugin_family_outside_the_catalogue_is_not_judged():
             commands: [dbt run]
     """)
     [(kind, severity, line, message)] = found(source)
-    assert (kind, severity, line) == ("needs-fixture", "warning", 6) and "outside walab's catalogue" in message
+    assert (kind, severity, line) == (
+        "needs-fixture",
+        "warning",
+        6,
+    ) and "outside walab's catalogue" in message

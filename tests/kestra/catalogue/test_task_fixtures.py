@@ -51,18 +51,27 @@ def run(source: str, fixtures: Fixtures | None, **start):
         flow = engine.deploy(source)
         execution = await engine.start(flow.namespace, flow.id, fixtures=fixtures, **start)
         return engine, await engine.wait(execution.id, timeout=10)
+
     return asyncio.run(go())
 
 
 def test_fixtures_stand_in_for_plugin_tasks_with_the_outputs_later_tasks_read():
-    fixtures = parse_fixtures({
-        "inputs": {"table": "leads"},
-        "tasks": [
-            {"id": "extract", "outputs": {"rows": [{"id": 1, "name": "Ana"}, {"id": 2, "name": "Bo"}],
-                                          "size": "{{ 1 + 1 }}"}},
-            {"id": "upload", "description": "no S3 here"},
-            {"id": "alert"},
-        ]})
+    fixtures = parse_fixtures(
+        {
+            "inputs": {"table": "leads"},
+            "tasks": [
+                {
+                    "id": "extract",
+                    "outputs": {
+                        "rows": [{"id": 1, "name": "Ana"}, {"id": 2, "name": "Bo"}],
+                        "size": "{{ 1 + 1 }}",
+                    },
+                },
+                {"id": "upload", "description": "no S3 here"},
+                {"id": "alert"},
+            ],
+        }
+    )
     _engine, done = run(ETL, fixtures)
     assert done.state.current == "SUCCESS"
     runs = {(t.task_id, t.value): t for t in done.task_runs}
@@ -75,12 +84,17 @@ def test_fixtures_stand_in_for_plugin_tasks_with_the_outputs_later_tasks_read():
 
 
 def test_a_fixture_sets_its_state_and_one_iteration_by_value():
-    fixtures = parse_fixtures([
-        {"id": "extract", "outputs": {"rows": [{"id": 1, "name": "Ana"}, {"id": 2, "name": "Bo"}], "size": 2}},
-        {"id": "upload", "value": "2", "state": "FAILED"},
-        {"id": "upload"},
-        {"id": "alert"},
-    ])
+    fixtures = parse_fixtures(
+        [
+            {
+                "id": "extract",
+                "outputs": {"rows": [{"id": 1, "name": "Ana"}, {"id": 2, "name": "Bo"}], "size": 2},
+            },
+            {"id": "upload", "value": "2", "state": "FAILED"},
+            {"id": "upload"},
+            {"id": "alert"},
+        ]
+    )
     _engine, done = run(ETL, fixtures)
     states = {(t.task_id, t.value): t.state.current for t in done.task_runs}
     assert states[("upload", "1")] == "SUCCESS" and states[("upload", "2")] == "FAILED"
@@ -94,7 +108,10 @@ def test_a_real_task_without_a_fixture_fails_naming_the_fixture_to_write():
     assert failed.task_id == "extract"
     [message] = [e.message for e in engine.logs(done.id) if e.level == "ERROR"]
     assert "Task `extract` (io.kestra.plugin.jdbc.postgresql.Query) runs on real Kestra" in message
-    assert "fixtures: {tasks: [{id: extract, outputs: {row: {}, rows: [], uri: '', size: 0}}]}" in message
+    assert (
+        "fixtures: {tasks: [{id: extract, outputs: {row: {}, rows: [], uri: '', size: 0}}]}"
+        in message
+    )
 
 
 def test_a_trigger_fixture_gives_the_trigger_variables():
@@ -110,18 +127,28 @@ def test_a_trigger_fixture_gives_the_trigger_variables():
             type: io.kestra.plugin.core.trigger.Webhook
             key: k
     """)
-    fixtures = parse_fixtures({"trigger": {"id": "wa", "type": "io.kestra.plugin.core.trigger.Webhook",
-                                           "variables": {"body": {"text": "Oi"}}}})
+    fixtures = parse_fixtures(
+        {
+            "trigger": {
+                "id": "wa",
+                "type": "io.kestra.plugin.core.trigger.Webhook",
+                "variables": {"body": {"text": "Oi"}},
+            }
+        }
+    )
     _engine, done = run(source, fixtures)
     assert done.task_runs[0].outputs == {"value": "Oi"}
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"tasks": [{"outputs": {}}]}, "needs an `id`"),
-    ({"tasks": [{"id": "a", "state": "DONE"}]}, "is not a Kestra state"),
-    ({"tasks": [{"id": "a", "output": {}}]}, "unknown key(s) output"),
-    ({"task": []}, "unknown key(s) task"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"tasks": [{"outputs": {}}]}, "needs an `id`"),
+        ({"tasks": [{"id": "a", "state": "DONE"}]}, "is not a Kestra state"),
+        ({"tasks": [{"id": "a", "output": {}}]}, "unknown key(s) output"),
+        ({"task": []}, "unknown key(s) task"),
+    ],
+)
 def test_malformed_fixtures_say_what_is_expected(data, message):
     with pytest.raises(FixtureError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_fixtures(data)

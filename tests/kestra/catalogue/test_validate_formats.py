@@ -25,7 +25,9 @@ def test_json_lists_every_finding_with_its_severity(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["checked"] == 1 and report["invalid"] == 1
     assert [(f["line"], f["severity"], f["kind"]) for f in report["findings"]] == [
-        (5, "warning", "needs a fixture"), (9, "error", "unknown type")]
+        (5, "warning", "needs a fixture"),
+        (9, "error", "unknown type"),
+    ]
 
 
 def test_github_annotations_escape_what_github_reads(tmp_path, capsys):

@@ -17,7 +17,9 @@ from loopback import LoopbackServer
 
 from lab.kestra.client import KestraClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "contract"))  # Kestra's OpenAPI contract
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent / "contract")
+)  # Kestra's OpenAPI contract
 from openapi_contract import Contract, ContractRecorder  # noqa: E402
 
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -73,7 +75,10 @@ async def kestra_target(request):
         recorder = ContractRecorder(embedded_app(dialect))
 
         def make(**kwargs) -> KestraClient:
-            return KestraClient("http://embedded", transport=httpx.ASGITransport(app=recorder), **kwargs)
+            return KestraClient(
+                "http://embedded", transport=httpx.ASGITransport(app=recorder), **kwargs
+            )
+
     client = make(username=USER, password=PASSWORD)
     await client.detect()
     yield Target(name, dialect, client, make, name.startswith("fixtures-"))
@@ -92,6 +97,7 @@ def run_soon():
         task = asyncio.ensure_future(coro)
         tasks.append(task)
         return task
+
     yield run
     for task in tasks:
         task.cancel()

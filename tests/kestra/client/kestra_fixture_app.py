@@ -43,6 +43,7 @@ def fixture_app(dialect: str) -> Starlette:
                     yield block + b"\n\n"
             while keep_open:  # Kestra's log follow never ends: the client must close it
                 await asyncio.sleep(3600)
+
         return StreamingResponse(events(), media_type="text/event-stream")
 
     async def configs(request: Request) -> Response:
@@ -66,7 +67,9 @@ def fixture_app(dialect: str) -> Starlette:
         return js("error-404-flow.json", 404)
 
     def execution_file(execution_id: str) -> str | None:
-        return {EX_OK: "execution-hello-success.json", EX_BAD: "execution-boom-failed.json"}.get(execution_id)
+        return {EX_OK: "execution-hello-success.json", EX_BAD: "execution-boom-failed.json"}.get(
+            execution_id
+        )
 
     async def execution(request: Request) -> Response:
         name = execution_file(request.path_params["id"])
@@ -78,8 +81,12 @@ def fixture_app(dialect: str) -> Starlette:
             return sse(raw("follow-hello.sse"), keep_open=False)
         if execution_id == EX_BAD:
             failed = orjson.dumps(orjson.loads(raw("execution-boom-failed.json")))
-            return sse(b'id: start\ndata: {"id":"%s"}\n\nid: end\ndata: ' % EX_BAD.encode() + failed + b"\n\n",
-                       keep_open=False)
+            return sse(
+                b'id: start\ndata: {"id":"%s"}\n\nid: end\ndata: ' % EX_BAD.encode()
+                + failed
+                + b"\n\n",
+                keep_open=False,
+            )
         return js("error-404-execution.json", 404)
 
     async def kill(request: Request) -> Response:
@@ -91,7 +98,9 @@ def fixture_app(dialect: str) -> Starlette:
             return js("error-404-execution.json", 404)
         if dialect == "1.3":
             return Response(status_code=202)
-        return Response(raw("execution-killed.json"), media_type="text/json")  # 2.0: the execution, 200
+        return Response(
+            raw("execution-killed.json"), media_type="text/json"
+        )  # 2.0: the execution, 200
 
     async def logs(request: Request) -> Response:
         execution_id = request.path_params["id"]
@@ -99,8 +108,10 @@ def fixture_app(dialect: str) -> Starlette:
         entries = orjson.loads(raw(name)) if name else []
         levels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
         floor = levels.index(request.query_params.get("minLevel", "TRACE"))
-        return Response(orjson.dumps([e for e in entries if levels.index(e["level"]) >= floor]),
-                        media_type="application/json")
+        return Response(
+            orjson.dumps([e for e in entries if levels.index(e["level"]) >= floor]),
+            media_type="application/json",
+        )
 
     async def logs_follow(request: Request) -> Response:
         if request.path_params["id"] == EX_OK:
@@ -130,13 +141,20 @@ def fixture_app(dialect: str) -> Starlette:
         return Response(flow_json((await request.body()).decode()), media_type="application/json")
 
     async def flows_namespace(request: Request) -> Response:
-        if request.query_params.get("delete") != "false":  # the client must never rely on the default
+        if (
+            request.query_params.get("delete") != "false"
+        ):  # the client must never rely on the default
             return JSONResponse({"message": "test stand-in: delete must be explicitly false"}, 400)
         sources = (await request.body()).decode().split("\n---\n")
-        return Response(b"[" + b",".join(flow_json(s) for s in sources) + b"]", media_type="application/json")
+        return Response(
+            b"[" + b",".join(flow_json(s) for s in sources) + b"]", media_type="application/json"
+        )
 
     async def search(request: Request) -> Response:
-        return Response(b'{"results":[' + raw("flow-hello.json") + b'],"total":1}', media_type="application/json")
+        return Response(
+            b'{"results":[' + raw("flow-hello.json") + b'],"total":1}',
+            media_type="application/json",
+        )
 
     async def validate(request: Request) -> Response:
         return js("validate.json")
@@ -147,7 +165,9 @@ def fixture_app(dialect: str) -> Starlette:
             await request.body()
             return Response(status_code=200)
         if request.method == "DELETE":
-            return Response(b"true" if key == "greeting" else b"false", media_type="application/json")
+            return Response(
+                b"true" if key == "greeting" else b"false", media_type="application/json"
+            )
         return js("kv-greeting.json") if key == "greeting" else js("error-404-kv.json", 404)
 
     async def kv_list(request: Request) -> Response:
@@ -172,12 +192,18 @@ def fixture_app(dialect: str) -> Starlette:
         return js("metrics.json")
 
     async def outputs_execution(request: Request) -> Response:
-        return js("outputs-execution.json") if execution_file(request.path_params["id"]) else js(
-            "error-404-execution.json", 404)
+        return (
+            js("outputs-execution.json")
+            if execution_file(request.path_params["id"])
+            else js("error-404-execution.json", 404)
+        )
 
     async def outputs_tasks(request: Request) -> Response:
-        return js("outputs-tasks.json") if execution_file(request.path_params["id"]) else js(
-            "error-404-execution.json", 404)
+        return (
+            js("outputs-tasks.json")
+            if execution_file(request.path_params["id"])
+            else js("error-404-execution.json", 404)
+        )
 
     async def outputs_task_run(request: Request) -> Response:
         listed = {t["taskRunId"]: t["taskId"] for t in orjson.loads(raw("outputs-tasks.json"))}
@@ -188,31 +214,42 @@ def fixture_app(dialect: str) -> Starlette:
         return js("kv-all.json")
 
     base = "/api/v1/main"
-    app = Starlette(routes=[
-        Route("/api/v1/configs", configs),
-        Route(base + "/executions/webhook/{ns}/{flow}/{key}", webhook, methods=["GET", "POST", "PUT"]),
-        Route(base + "/executions/{id}", execution),
-        Route(base + "/executions/{id}/follow", follow),
-        Route(base + "/executions/{id}/kill", kill, methods=["DELETE"]),
-        Route(base + "/executions/{id}/actions/kill", kill, methods=["DELETE"]),
-        Route(base + "/logs/{id}", logs),
-        Route(base + "/logs/{id}/follow", logs_follow),
-        Route(base + "/flows", flows_create, methods=["POST"]),
-        Route(base + "/flows/validate", validate, methods=["POST"]),
-        Route(base + "/flows/search", search),
-        Route(base + "/flows/{ns}/{id}", flow_one, methods=["GET", "PUT", "DELETE"]),
-        Route(base + "/flows/{ns}", flows_namespace, methods=["POST"]),
-        Route(base + "/namespaces/{ns}/kv/{key}", kv, methods=["GET", "PUT", "DELETE"]),
-        Route(base + "/namespaces/{ns}/kv", kv_list),
-        Route(base + "/namespaces/{ns}/files", files, methods=["GET", "POST", "DELETE"]),
-        Route(base + "/namespaces/{ns}/files/directory", directory),
-        Route(base + "/metrics/{id}", metrics),
-    ] + ([
-        Route(base + "/outputs/executions/{id}", outputs_execution),
-        Route(base + "/outputs/tasks/{id}", outputs_tasks),
-        Route(base + "/outputs/tasks/{id}/{taskrun}", outputs_task_run),
-        Route(base + "/kv", kv_all),
-    ] if dialect == "2.0" else []))
+    app = Starlette(
+        routes=[
+            Route("/api/v1/configs", configs),
+            Route(
+                base + "/executions/webhook/{ns}/{flow}/{key}",
+                webhook,
+                methods=["GET", "POST", "PUT"],
+            ),
+            Route(base + "/executions/{id}", execution),
+            Route(base + "/executions/{id}/follow", follow),
+            Route(base + "/executions/{id}/kill", kill, methods=["DELETE"]),
+            Route(base + "/executions/{id}/actions/kill", kill, methods=["DELETE"]),
+            Route(base + "/logs/{id}", logs),
+            Route(base + "/logs/{id}/follow", logs_follow),
+            Route(base + "/flows", flows_create, methods=["POST"]),
+            Route(base + "/flows/validate", validate, methods=["POST"]),
+            Route(base + "/flows/search", search),
+            Route(base + "/flows/{ns}/{id}", flow_one, methods=["GET", "PUT", "DELETE"]),
+            Route(base + "/flows/{ns}", flows_namespace, methods=["POST"]),
+            Route(base + "/namespaces/{ns}/kv/{key}", kv, methods=["GET", "PUT", "DELETE"]),
+            Route(base + "/namespaces/{ns}/kv", kv_list),
+            Route(base + "/namespaces/{ns}/files", files, methods=["GET", "POST", "DELETE"]),
+            Route(base + "/namespaces/{ns}/files/directory", directory),
+            Route(base + "/metrics/{id}", metrics),
+        ]
+        + (
+            [
+                Route(base + "/outputs/executions/{id}", outputs_execution),
+                Route(base + "/outputs/tasks/{id}", outputs_tasks),
+                Route(base + "/outputs/tasks/{id}/{taskrun}", outputs_task_run),
+                Route(base + "/kv", kv_all),
+            ]
+            if dialect == "2.0"
+            else []
+        )
+    )
     return _BasicAuth(app)
 
 
@@ -227,8 +264,13 @@ class _BasicAuth:
         if scope["type"] == "http" and not scope["path"].startswith(OPEN_PREFIXES):
             auth = dict(scope["headers"]).get(b"authorization")
             if auth != self.expected:
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"www-authenticate", b"Basic"), (b"content-length", b"0")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"www-authenticate", b"Basic"), (b"content-length", b"0")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
         await self.app(scope, receive, send)

@@ -26,9 +26,13 @@ async def test_detect_reads_version_edition_dialect_and_auth(kestra_target):
 
 async def test_webhook_creates_an_execution_that_ends_in_success(kestra_target):
     kestra = kestra_target.client
-    hook = await kestra.trigger_webhook(NS, "hello", "hello-key", BODY, {"Content-Type": "application/json"})
+    hook = await kestra.trigger_webhook(
+        NS, "hello", "hello-key", BODY, {"Content-Type": "application/json"}
+    )
     assert hook.status == 200 and hook.started
-    assert hook.execution_id and hook.execution.flow_id == "hello" and hook.execution.namespace == NS
+    assert (
+        hook.execution_id and hook.execution.flow_id == "hello" and hook.execution.namespace == NS
+    )
     assert hook.execution.labels["system.correlationId"] == hook.execution_id
     assert hook.execution.trigger["variables"]["body"] == {"name": "Ana"}
 
@@ -64,7 +68,10 @@ async def test_failed_flow_reports_failed_task_run_and_error_log(kestra_target):
     assert execution.state.current == "FAILED"
     assert execution.task_run("fail").state.current == "FAILED"
     logs = await kestra.get_logs(hook.execution_id)
-    assert any(entry.level == "ERROR" and "boom" in entry.message and entry.task_id == "fail" for entry in logs)
+    assert any(
+        entry.level == "ERROR" and "boom" in entry.message and entry.task_id == "fail"
+        for entry in logs
+    )
 
 
 async def test_logs_of_an_execution(kestra_target):
@@ -74,14 +81,23 @@ async def test_logs_of_an_execution(kestra_target):
     logs = await kestra.get_logs(hook.execution_id)
     hello = [e for e in logs if e.message == "Hello Ana"]
     assert hello and hello[0].level == "INFO" and hello[0].task_id == "log"
-    assert hello[0].execution_id == hook.execution_id and hello[0].attempt_number == 0 and hello[0].timestamp
-    assert all(e.level in ("ERROR", "WARN") for e in await kestra.get_logs(hook.execution_id, min_level="WARN"))
+    assert (
+        hello[0].execution_id == hook.execution_id
+        and hello[0].attempt_number == 0
+        and hello[0].timestamp
+    )
+    assert all(
+        e.level in ("ERROR", "WARN")
+        for e in await kestra.get_logs(hook.execution_id, min_level="WARN")
+    )
 
 
 async def test_logs_until_terminal_closes_the_never_ending_log_stream(kestra_target):
     kestra = kestra_target.client
     hook = await kestra.trigger_webhook(NS, "hello", "hello-key", BODY)
-    entries = [e async for e in kestra.logs_until_terminal(hook.execution_id, grace=0.05, timeout=10)]
+    entries = [
+        e async for e in kestra.logs_until_terminal(hook.execution_id, grace=0.05, timeout=10)
+    ]
     assert "Hello Ana" in [e.message for e in entries]
 
 
@@ -114,7 +130,11 @@ async def test_missing_credentials_are_a_401_that_says_how_to_set_them(kestra_ta
         hook = await anonymous.trigger_webhook(NS, "hello", "hello-key", BODY)  # webhooks are open
         with pytest.raises(KestraAuthError) as err:
             await anonymous.get_execution(hook.execution_id)
-        assert err.value.status == 401 and "KESTRA_USER" in err.value.fix and "walab.yaml" in err.value.fix
+        assert (
+            err.value.status == 401
+            and "KESTRA_USER" in err.value.fix
+            and "walab.yaml" in err.value.fix
+        )
         with pytest.raises(KestraAuthError):
             await anonymous.check_credentials()
         await kestra_target.client.check_credentials()
@@ -135,7 +155,11 @@ async def test_flow_create_update_get_and_already_exists(kestra_target):
     kestra = kestra_target.client
     source = (FLOWS / "hello.yml").read_text().replace("id: hello", "id: created", 1)
     created = await kestra.create_flow(source)
-    assert (created.namespace, created.id) == (NS, "created") and created.revision and "id: created" in created.source
+    assert (
+        (created.namespace, created.id) == (NS, "created")
+        and created.revision
+        and "id: created" in created.source
+    )
     updated = await kestra.update_flow(NS, "created", source)
     assert updated.id == "created"
     with pytest.raises(KestraInvalid) as err:
@@ -160,8 +184,12 @@ async def test_namespace_sync_never_deletes_unless_asked(kestra_target):
 
 
 async def test_validate_reports_constraints_per_flow(kestra_target):
-    broken = (FLOWS / "boom.yml").read_text().replace("id: boom", "id: broken", 1).replace(
-        "io.kestra.plugin.core.execution.Fail", "io.kestra.plugin.core.debug.UnknownTask")
+    broken = (
+        (FLOWS / "boom.yml")
+        .read_text()
+        .replace("id: boom", "id: broken", 1)
+        .replace("io.kestra.plugin.core.execution.Fail", "io.kestra.plugin.core.debug.UnknownTask")
+    )
     reports = await kestra_target.client.validate_flows([(FLOWS / "hello.yml").read_text(), broken])
     assert [r.index for r in reports] == [0, 1]
     assert reports[0].valid and reports[0].flow == "hello" and reports[0].namespace == NS
@@ -195,7 +223,11 @@ async def test_metrics_parse(kestra_target):
     metrics = await kestra_target.client.metrics("4QjCuH1pG5B2k3Nn7xY9aZ")
     if kestra_target.fixtures:
         tokens = {m.name: m.value for m in metrics}
-        assert tokens == {"input.token.count": 12, "output.token.count": 30, "total.token.count": 42}
+        assert tokens == {
+            "input.token.count": 12,
+            "output.token.count": 30,
+            "total.token.count": 42,
+        }
         assert metrics[0].task_id == "llm" and metrics[0].type == "counter"
     else:
         assert metrics == []

@@ -38,7 +38,9 @@ async def test_conditions_not_met_is_skipped_not_an_execution(fixture_servers, d
         with pytest.raises(WebhookSkipped) as err:
             await kestra.trigger_webhook("company.team", "picky", "picky-key", b"{}")
         assert "conditions" in err.value.render()
-        result = await kestra.trigger_webhook("company.team", "picky", "picky-key", b"{}", skipped_ok=True)
+        result = await kestra.trigger_webhook(
+            "company.team", "picky", "picky-key", b"{}", skipped_ok=True
+        )
         assert result.started is False and result.execution_id is None
         assert result.status == (409 if dialect == "1.3" else 204)
 
@@ -53,7 +55,9 @@ def test_running_execution_fixture_parses(dialect):
 
 def test_2_0_task_runs_have_no_outputs_and_1_3_do():
     assert Execution.from_json(load("2.0", "execution-hello-success.json")).task_outputs() == {}
-    assert Execution.from_json(load("1.3", "execution-hello-success.json")).task_outputs() == {"greet": {"value": "Hello Ana"}}
+    assert Execution.from_json(load("1.3", "execution-hello-success.json")).task_outputs() == {
+        "greet": {"value": "Hello Ana"}
+    }
 
 
 @pytest.mark.parametrize("dialect", ["1.3", "2.0"])
@@ -63,12 +67,16 @@ def test_every_json_fixture_parses_into_its_model(dialect):
     assert KVEntry.from_json(load(dialect, "kv-greeting.json")).value == "hello"
     assert NamespaceFile.from_json(load(dialect, "files-directory.json")[0]).name == "system.md"
     assert Execution.from_json(load(dialect, "webhook-hello.json")).state.current == "CREATED"
-    assert Execution.from_json(load(dialect, "execution-boom-failed.json")).state.current == "FAILED"
+    assert (
+        Execution.from_json(load(dialect, "execution-boom-failed.json")).state.current == "FAILED"
+    )
 
 
 def test_versions_map_to_dialects():
-    assert [dialect_of(v) for v in ("1.3.25", "1.0.4", "0.24.1", "2.0.3", "v2.1.0", "", "1.3.0-embedded")] == \
-        ["1.3", "1.3", "1.3", "2.0", "2.0", "1.3", "1.3"]
+    assert [
+        dialect_of(v)
+        for v in ("1.3.25", "1.0.4", "0.24.1", "2.0.3", "v2.1.0", "", "1.3.0-embedded")
+    ] == ["1.3", "1.3", "1.3", "2.0", "2.0", "1.3", "1.3"]
 
 
 async def test_follow_falls_back_to_polling_when_sse_is_not_available():
@@ -83,14 +91,16 @@ async def test_follow_falls_back_to_polling_when_sse_is_not_available():
         return httpx.Response(200, json=running if len(gets) < 3 else success)
 
     async with KestraClient("http://kestra", transport=httpx.MockTransport(handler)) as kestra:
-        snapshots = [s.state.current async for s in kestra.follow_execution(EX_OK, poll_interval=0.001)]
+        snapshots = [
+            s.state.current async for s in kestra.follow_execution(EX_OK, poll_interval=0.001)
+        ]
     assert snapshots == ["RUNNING", "RUNNING", "SUCCESS"]
 
 
 async def test_follow_stream_cut_mid_way_continues_by_polling():
     success = load("1.3", "execution-hello-success.json")
     running = load("1.3", "execution-hello-running.json")
-    cut = b"id: start\ndata: {\"id\":\"x\"}\n\nid: progress\ndata: " + orjson.dumps(running) + b"\n\n"
+    cut = b'id: start\ndata: {"id":"x"}\n\nid: progress\ndata: ' + orjson.dumps(running) + b"\n\n"
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/follow"):
@@ -117,6 +127,7 @@ async def test_a_slow_server_is_a_timeout_error():
         await asyncio.sleep(0.5)
 
     from loopback import LoopbackServer
+
     with LoopbackServer(slow) as server:
         async with KestraClient(server.url, timeout=0.2) as kestra:
             with pytest.raises(KestraTimeout) as err:
@@ -141,8 +152,17 @@ async def test_wait_terminal_timeout():
 async def test_422_lists_kestra_constraints_and_500_points_at_server_logs():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
-            return httpx.Response(422, json={"message": "Invalid entity: flow is not valid", "_embedded": {"errors": [
-                {"message": "must match \"^[a-z0-9][a-z0-9._-]*\"", "path": "namespace"}]}})
+            return httpx.Response(
+                422,
+                json={
+                    "message": "Invalid entity: flow is not valid",
+                    "_embedded": {
+                        "errors": [
+                            {"message": 'must match "^[a-z0-9][a-z0-9._-]*"', "path": "namespace"}
+                        ]
+                    },
+                },
+            )
         return httpx.Response(500, json={"message": "Internal Server Error: boom"})
 
     async with KestraClient("http://kestra", transport=httpx.MockTransport(handler)) as kestra:
@@ -184,7 +204,9 @@ def test_kv_bodies_are_what_kestras_ion_reader_types():
     assert kv_body(42) == b"42" and kv_body(1.5) == b"1.5" and kv_body(True) == b"true"
     assert kv_body({"a": [1]}) == b'{"a":[1]}'
     assert kv_body(dt.date(2021, 9, 1)) == b"2021-09-01"
-    assert kv_body(dt.datetime(2021, 9, 1, 1, 2, 3, tzinfo=dt.timezone.utc)) == b"2021-09-01T01:02:03Z"
+    assert (
+        kv_body(dt.datetime(2021, 9, 1, 1, 2, 3, tzinfo=dt.timezone.utc)) == b"2021-09-01T01:02:03Z"
+    )
     assert kv_body(dt.timedelta(seconds=5)) == b'"PT5S"'
     assert kv_body(7, "STRING") == b'"7"' and kv_body("3", "NUMBER") == b"3"
     with pytest.raises(Exception):

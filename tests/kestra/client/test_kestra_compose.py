@@ -18,7 +18,14 @@ def test_compose_pins_kestra_with_auth_and_reaches_the_lab():
     assert all(port.startswith("127.0.0.1:") for port in kestra["ports"])
     config = yaml.safe_load(kestra["environment"]["KESTRA_CONFIGURATION"])
     auth = config["kestra"]["server"]["basic-auth"]
-    assert auth == {"username": "${KESTRA_USER:-admin@kestra.io}", "password": "${KESTRA_PASSWORD:-Admin1234!}"}
+    assert auth == {
+        "username": "${KESTRA_USER:-admin@kestra.io}",
+        "password": "${KESTRA_PASSWORD:-Admin1234!}",
+    }
     assert config["datasources"]["postgres"]["url"] == "jdbc:postgresql://postgres:5432/kestra"
     assert kestra["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert all(name.startswith("SECRET_") for name in kestra["environment"] if name != "KESTRA_CONFIGURATION")
+    assert all(
+        name.startswith("SECRET_")
+        for name in kestra["environment"]
+        if name != "KESTRA_CONFIGURATION"
+    )

@@ -23,17 +23,26 @@ NS, WA_ID, PHONE_ID = "company.whatsapp", "5511987654321", "106540352242922"
 
 
 def cloud_api_webhook(text: str | None, kind: str = "text") -> bytes:
-    message = {"from": WA_ID, "id": "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjBDMEQ2", "timestamp": "1795791782",
-               "type": kind}
+    message = {
+        "from": WA_ID,
+        "id": "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjBDMEQ2",
+        "timestamp": "1795791782",
+        "type": kind,
+    }
     if kind == "text":
         message["text"] = {"body": text}
     else:
         message[kind] = {"id": "1234567890", "mime_type": "image/jpeg"}
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_ID},
-             "contacts": [{"profile": {"name": "Maria Souza"}, "wa_id": WA_ID}], "messages": [message]}
-    body = {"object": "whatsapp_business_account",
-            "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_ID},
+        "contacts": [{"profile": {"name": "Maria Souza"}, "wa_id": WA_ID}],
+        "messages": [message],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
     return json.dumps(body, ensure_ascii=True).encode()
 
 
@@ -42,15 +51,29 @@ class FlakyGraph:
 
     def __init__(self) -> None:
         self.calls: list[dict] = []
-        self.app = Starlette(routes=[Route("/v23.0/{phone}/messages", self.messages, methods=["POST"])])
+        self.app = Starlette(
+            routes=[Route("/v23.0/{phone}/messages", self.messages, methods=["POST"])]
+        )
 
     async def messages(self, request: Request) -> JSONResponse:
-        self.calls.append({"auth": request.headers.get("authorization"), "body": await request.json(),
-                           "phone": request.path_params["phone"]})
+        self.calls.append(
+            {
+                "auth": request.headers.get("authorization"),
+                "body": await request.json(),
+                "phone": request.path_params["phone"],
+            }
+        )
         if len(self.calls) == 1:
-            return JSONResponse({"error": {"message": "(#131000) Something went wrong", "code": 131000}}, 500)
-        return JSONResponse({"messaging_product": "whatsapp", "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
-                             "messages": [{"id": f"wamid.reply{len(self.calls)}"}]})
+            return JSONResponse(
+                {"error": {"message": "(#131000) Something went wrong", "code": 131000}}, 500
+            )
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": WA_ID, "wa_id": WA_ID}],
+                "messages": [{"id": f"wamid.reply{len(self.calls)}"}],
+            }
+        )
 
 
 async def test_cloud_api_webhook_runs_the_whole_flow_end_to_end():
@@ -61,12 +84,23 @@ async def test_cloud_api_webhook_runs_the_whole_flow_end_to_end():
         engine.kv.set(NS, "WA_GRAPH_URL", graph_server.url)
         engine.kv.set(NS, "WA_TOKEN", "EAAW-test-token")
         api = KestraApi(engine, username=USER, password=PASSWORD)
-        async with KestraClient("http://embedded", username=USER, password=PASSWORD,
-                                transport=httpx.ASGITransport(app=api)) as kestra:
-            first = await kestra.trigger_webhook(NS, "wa_router", "wa-router-key", cloud_api_webhook("Olá"),
-                                                 {"Content-Type": "application/json"})
+        async with KestraClient(
+            "http://embedded",
+            username=USER,
+            password=PASSWORD,
+            transport=httpx.ASGITransport(app=api),
+        ) as kestra:
+            first = await kestra.trigger_webhook(
+                NS,
+                "wa_router",
+                "wa-router-key",
+                cloud_api_webhook("Olá"),
+                {"Content-Type": "application/json"},
+            )
             done = await kestra.wait_terminal(first.execution_id, timeout=10)
-            second = await kestra.trigger_webhook(NS, "wa_router", "wa-router-key", cloud_api_webhook(None, "image"))
+            second = await kestra.trigger_webhook(
+                NS, "wa_router", "wa-router-key", cloud_api_webhook(None, "image")
+            )
             image = await kestra.wait_terminal(second.execution_id, timeout=10)
             logs = await kestra.get_logs(first.execution_id)
             image_logs = await kestra.get_logs(second.execution_id)
@@ -79,12 +113,22 @@ async def test_cloud_api_webhook_runs_the_whole_flow_end_to_end():
     assert [a.state.current for a in reply.attempts] == ["FAILED", "SUCCESS"]  # retried once
     assert reply.parent_task_run_id == done.task_run("route").id
     assert json.loads(reply.outputs["body"])["messages"][0]["id"] == "wamid.reply2"
-    assert graph.calls[-1] == {"auth": "Bearer EAAW-test-token", "phone": PHONE_ID, "body": {
-        "messaging_product": "whatsapp", "to": WA_ID, "type": "text", "text": {"body": "Echo: Olá"}}}
+    assert graph.calls[-1] == {
+        "auth": "Bearer EAAW-test-token",
+        "phone": PHONE_ID,
+        "body": {
+            "messaging_product": "whatsapp",
+            "to": WA_ID,
+            "type": "text",
+            "text": {"body": "Echo: Olá"},
+        },
+    }
     assert any(e.message == f"visit 1 of {WA_ID}" and e.level == "INFO" for e in logs)
 
     assert image.state.current == "SUCCESS" and "reply" not in [t.task_id for t in image.task_runs]
-    assert any(e.level == "WARN" and e.message == "unsupported message type image" for e in image_logs)
+    assert any(
+        e.level == "WARN" and e.message == "unsupported message type image" for e in image_logs
+    )
     assert any(e.message == f"visit 2 of {WA_ID}" for e in image_logs)
     assert (visits.type, visits.value) == ("NUMBER", 2)
     assert len(graph.calls) == 2

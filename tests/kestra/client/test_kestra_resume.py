@@ -33,7 +33,9 @@ async def paused(engine: Engine, execution_id: str) -> None:
 async def test_client_resumes_a_paused_execution_with_on_resume_inputs(version):
     engine = Engine(version=version)
     engine.deploy(APPROVAL)
-    async with KestraClient("http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine))) as kestra:
+    async with KestraClient(
+        "http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine))
+    ) as kestra:
         await kestra.detect()
         execution = await kestra.start_execution("company.team", "approval")
         await asyncio.wait_for(paused(engine, execution.id), 5)
@@ -54,17 +56,28 @@ async def test_resume_without_inputs_and_kestra_status_codes():
     engine = Engine(version="1.3")
     engine.deploy(APPROVAL)
     api = KestraApi(engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://e") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api), base_url="http://e"
+    ) as http:
         execution = await engine.start("company.team", "approval")
         await asyncio.wait_for(paused(engine, execution.id), 5)
         empty = {"content-type": "multipart/form-data; boundary=b"}
-        reply = await http.post(f"/api/v1/main/executions/{execution.id}/resume", content=b"--b--\r\n", headers=empty)
+        reply = await http.post(
+            f"/api/v1/main/executions/{execution.id}/resume", content=b"--b--\r\n", headers=empty
+        )
         assert reply.status_code == 204 and reply.content == b""
         final = await engine.wait(execution.id, 5)
-        assert [t.outputs for t in final.task_runs if t.task_id == "after"] == [{"value": "nothing said"}]
-        again = await http.post(f"/api/v1/main/executions/{execution.id}/resume", content=b"--b--\r\n", headers=empty)
+        assert [t.outputs for t in final.task_runs if t.task_id == "after"] == [
+            {"value": "nothing said"}
+        ]
+        again = await http.post(
+            f"/api/v1/main/executions/{execution.id}/resume", content=b"--b--\r\n", headers=empty
+        )
         assert again.status_code == 409
-        assert again.json()["message"] == f"Illegal state: Execution '{execution.id}' is not paused, can't resume it"
+        assert (
+            again.json()["message"]
+            == f"Illegal state: Execution '{execution.id}' is not paused, can't resume it"
+        )
     await engine.aclose()
 
 
@@ -85,7 +98,9 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "{{ outputs.wait_for_review.onResume.score + 1 }} {{ outputs.wait_for_review.onResume.comment }}"
 """)
-    async with KestraClient("http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine))) as kestra:
+    async with KestraClient(
+        "http://embedded", transport=httpx.ASGITransport(app=KestraApi(engine))
+    ) as kestra:
         execution = await kestra.start_execution("company.team", "review")
         await asyncio.wait_for(paused(engine, execution.id), 5)
         with pytest.raises(KestraInvalid, match="score"):
@@ -94,5 +109,7 @@ tasks:
         await kestra.resume(execution.id, {"score": "41"})
         final = await kestra.wait_terminal(execution.id, timeout=5)
     assert final.state.current == "SUCCESS"
-    assert next(t.outputs for t in final.task_runs if t.task_id == "after") == {"value": "42 none given"}
+    assert next(t.outputs for t in final.task_runs if t.task_id == "after") == {
+        "value": "42 none given"
+    }
     await engine.aclose()

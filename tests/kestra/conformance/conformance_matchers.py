@@ -46,7 +46,9 @@ def task_run_problems(tr: dict[str, Any] | None, spec: dict[str, Any], where: st
     attempts = tr.get("attempts") or []
     if "attempts" in spec and len(attempts) != spec["attempts"]:
         out.append(f"{where}: {len(attempts)} attempts != {spec['attempts']}")
-    if "first_attempt_state" in spec and (not attempts or attempts[0].get("state") != spec["first_attempt_state"]):
+    if "first_attempt_state" in spec and (
+        not attempts or attempts[0].get("state") != spec["first_attempt_state"]
+    ):
         out.append(f"{where}: first attempt {attempts[:1]} != {spec['first_attempt_state']}")
     if "iteration" in spec and tr.get("iteration") != spec["iteration"]:
         out.append(f"{where}: iteration {tr.get('iteration')} != {spec['iteration']}")
@@ -69,7 +71,9 @@ def _first(ex: dict[str, Any], task_id: str) -> dict[str, Any] | None:
     return next((t for t in ex.get("taskRunList", []) if t.get("taskId") == task_id), None)
 
 
-def _logs_problems(trs: list[dict], logs: list[dict], rule: dict[str, Any], where: str) -> list[str]:
+def _logs_problems(
+    trs: list[dict], logs: list[dict], rule: dict[str, Any], where: str
+) -> list[str]:
     selected = logs
     if "task_run_index" in rule:
         i = rule["task_run_index"]
@@ -81,28 +85,44 @@ def _logs_problems(trs: list[dict], logs: list[dict], rule: dict[str, Any], wher
     if "message_contains" in rule:
         selected = [e for e in selected if rule["message_contains"] in (e.get("message") or "")]
     if "count" in rule:
-        return [] if len(selected) == rule["count"] else [f"{where}: {len(selected)} logs match {rule}"]
+        return (
+            []
+            if len(selected) == rule["count"]
+            else [f"{where}: {len(selected)} logs match {rule}"]
+        )
     return [] if selected else [f"{where}: no log matches {rule}"]
 
 
-def problems(ex: dict[str, Any], expect: dict[str, Any], env: dict[str, Any], where: str = "execution") -> list[str]:
+def problems(
+    ex: dict[str, Any], expect: dict[str, Any], env: dict[str, Any], where: str = "execution"
+) -> list[str]:
     """Every way the execution differs from the expectation (empty when it matches)."""
     trs = ex.get("taskRunList") or []
     spec_child = expect.get("subflow_execution")
     if spec_child:
-        kids = [c for c in ex.get("childExecutions") or [] if c.get("flowId") == spec_child.get("flow_id")]
+        kids = [
+            c
+            for c in ex.get("childExecutions") or []
+            if c.get("flowId") == spec_child.get("flow_id")
+        ]
         if kids:
             env = {**env, "child.id": kids[0].get("id")}
     if "start_error_contains" in expect:
         err = ex.get("startError")
-        return [] if err and expect["start_error_contains"] in err else [f"{where}: start error {err!r}"]
+        return (
+            []
+            if err and expect["start_error_contains"] in err
+            else [f"{where}: start error {err!r}"]
+        )
     if ex.get("startError"):
         return [f"{where}: could not start: {ex['startError']}"]
     out: list[str] = []
     if "state" in expect and ex.get("state") != expect["state"]:
         out.append(f"{where}: state {ex.get('state')} != {expect['state']}")
     if "task_run_count" in expect and len(trs) != expect["task_run_count"]:
-        out.append(f"{where}: {len(trs)} task runs != {expect['task_run_count']} ({[t['taskId'] for t in trs]})")
+        out.append(
+            f"{where}: {len(trs)} task runs != {expect['task_run_count']} ({[t['taskId'] for t in trs]})"
+        )
     for tid, spec in (expect.get("task_runs") or {}).items():
         out += task_run_problems(_first(ex, tid), substitute(spec, env), f"{where}/{tid}")
     for idx, spec in (expect.get("task_run_index") or {}).items():
@@ -116,8 +136,14 @@ def problems(ex: dict[str, Any], expect: dict[str, Any], env: dict[str, Any], wh
         for i, (tr, spec) in enumerate(zip(found, specs)):
             out += task_run_problems(tr, spec, f"{where}/{tid}[{i}]")
     for spec in expect.get("task_runs_by_value") or []:
-        tr = next((t for t in trs if t.get("taskId") == spec["task_id"] and value_path(ex, t) == spec["value_path"]),
-                  None)
+        tr = next(
+            (
+                t
+                for t in trs
+                if t.get("taskId") == spec["task_id"] and value_path(ex, t) == spec["value_path"]
+            ),
+            None,
+        )
         out += task_run_problems(tr, spec, f"{where}/{spec['task_id']}{spec['value_path']}")
     for tid, n in (expect.get("task_run_counts") or {}).items():
         got = sum(1 for t in trs if t.get("taskId") == tid)
@@ -132,7 +158,9 @@ def problems(ex: dict[str, Any], expect: dict[str, Any], env: dict[str, Any], wh
             out.append(f"{where}: {tid} should not have run")
     for rule in expect.get("starts_after_end_of") or []:
         a, b = _first(ex, rule["task"]), _first(ex, rule["after"])
-        if not (a and b and a.get("startDate") and b.get("endDate") and a["startDate"] > b["endDate"]):
+        if not (
+            a and b and a.get("startDate") and b.get("endDate") and a["startDate"] > b["endDate"]
+        ):
             out.append(f"{where}: {rule['task']} must start after {rule['after']} ended")
     if "outputs" in expect and substitute(expect["outputs"], env) != ex.get("outputs"):
         out.append(f"{where}: outputs {ex.get('outputs')!r} != {expect['outputs']!r}")
@@ -162,19 +190,44 @@ def problems(ex: dict[str, Any], expect: dict[str, Any], env: dict[str, Any], wh
     return out
 
 
-RUN_KEYS = {"state", "task_run_count", "task_runs", "task_run_index", "task_runs_all", "task_runs_by_value",
-            "task_run_counts", "task_run_order", "absent_tasks", "starts_after_end_of", "outputs",
-            "outputs_contains_items", "variables", "inputs", "logs", "no_logs", "sub_executions",
-            "subflow_execution", "start_error_contains"}
+RUN_KEYS = {
+    "state",
+    "task_run_count",
+    "task_runs",
+    "task_run_index",
+    "task_runs_all",
+    "task_runs_by_value",
+    "task_run_counts",
+    "task_run_order",
+    "absent_tasks",
+    "starts_after_end_of",
+    "outputs",
+    "outputs_contains_items",
+    "variables",
+    "inputs",
+    "logs",
+    "no_logs",
+    "sub_executions",
+    "subflow_execution",
+    "start_error_contains",
+}
 
 
-def _child_problems(ex: dict[str, Any], spec: dict[str, Any], env: dict[str, Any], where: str) -> list[str]:
-    children = [c for c in ex.get("childExecutions") or [] if c.get("flowId") == spec.get("flow_id")]
+def _child_problems(
+    ex: dict[str, Any], spec: dict[str, Any], env: dict[str, Any], where: str
+) -> list[str]:
+    children = [
+        c for c in ex.get("childExecutions") or [] if c.get("flowId") == spec.get("flow_id")
+    ]
     if not children:
         return [f"{where}: no child execution of {spec.get('flow_id')}"]
     child = children[0]
-    out = problems(child, {k: v for k, v in spec.items() if k in RUN_KEYS}, {**env, "child.id": child.get("id")},
-                   where + "/child")
+    out = problems(
+        child,
+        {k: v for k, v in spec.items() if k in RUN_KEYS},
+        {**env, "child.id": child.get("id")},
+        where + "/child",
+    )
     trigger = child.get("trigger") or {}
     want = substitute(spec.get("trigger") or {}, env)
     if want.get("type") and trigger.get("type") != want["type"]:
@@ -191,7 +244,9 @@ def _child_problems(ex: dict[str, Any], spec: dict[str, Any], env: dict[str, Any
     return out
 
 
-def _sub_problems(ex: dict[str, Any], spec: dict[str, Any], env: dict[str, Any], where: str) -> list[str]:
+def _sub_problems(
+    ex: dict[str, Any], spec: dict[str, Any], env: dict[str, Any], where: str
+) -> list[str]:
     subs = ex.get("subExecutions") or []
     out = []
     if "count" in spec and len(subs) != spec["count"]:
@@ -206,18 +261,34 @@ def _sub_problems(ex: dict[str, Any], spec: dict[str, Any], env: dict[str, Any],
         if "each_task_run_count" in spec and len(strs) != spec["each_task_run_count"]:
             out.append(f"{w}: {len(strs)} task runs != {spec['each_task_run_count']}")
         if "each_first_task_output" in spec:
-            out += task_run_problems(strs[0] if strs else None,
-                                     {"outputs": substitute(spec["each_first_task_output"], senv)}, w + "/#0")
+            out += task_run_problems(
+                strs[0] if strs else None,
+                {"outputs": substitute(spec["each_first_task_output"], senv)},
+                w + "/#0",
+            )
         if "each_last_task_output" in spec:
-            out += task_run_problems(strs[-1] if strs else None,
-                                     {"outputs": substitute(spec["each_last_task_output"], senv)}, w + "/#-1")
+            out += task_run_problems(
+                strs[-1] if strs else None,
+                {"outputs": substitute(spec["each_last_task_output"], senv)},
+                w + "/#-1",
+            )
     if "total_task_run_count" in spec:
         total = sum(len(s.get("taskRunList") or []) for s in subs)
         if total != spec["total_task_run_count"]:
-            out.append(f"{where}: {total} task runs in sub-executions != {spec['total_task_run_count']}")
+            out.append(
+                f"{where}: {total} task runs in sub-executions != {spec['total_task_run_count']}"
+            )
     if "first" in spec:
-        out += problems(subs[0], spec["first"], env, where + "/sub[0]") if subs else [f"{where}: no sub-execution"]
+        out += (
+            problems(subs[0], spec["first"], env, where + "/sub[0]")
+            if subs
+            else [f"{where}: no sub-execution"]
+        )
     for i, sspec in (spec.get("index") or {}).items():
         i = int(i)
-        out += problems(subs[i], sspec, env, f"{where}/sub[{i}]") if i < len(subs) else [f"{where}: no sub[{i}]"]
+        out += (
+            problems(subs[i], sspec, env, f"{where}/sub[{i}]")
+            if i < len(subs)
+            else [f"{where}: no sub[{i}]"]
+        )
     return out

@@ -17,27 +17,45 @@ async def _no_wait(seconds: float) -> None:
 
 
 def _execution_dict(engine: Engine, x: Any) -> dict[str, Any]:
-    logs = [{"taskRunId": e.taskrun_id, "taskId": e.task_id, "level": e.level, "message": e.message}
-            for e in engine.logs(x.id)]
+    logs = [
+        {"taskRunId": e.taskrun_id, "taskId": e.task_id, "level": e.level, "message": e.message}
+        for e in engine.logs(x.id)
+    ]
     return {
-        "id": x.id, "flowId": x.flow_id, "state": x.state.current, "startError": None,
+        "id": x.id,
+        "flowId": x.flow_id,
+        "state": x.state.current,
+        "startError": None,
         "taskRunList": [
-            {"id": t.id, "taskId": t.task_id, "parentTaskRunId": t.parent_id, "value": t.value,
-             "iteration": t.iteration, "state": t.state.current,
-             "attempts": [{"state": a.state.current} for a in t.attempts], "outputs": t.outputs or {},
-             "startDate": t.state.start_date, "endDate": t.state.end_date}
+            {
+                "id": t.id,
+                "taskId": t.task_id,
+                "parentTaskRunId": t.parent_id,
+                "value": t.value,
+                "iteration": t.iteration,
+                "state": t.state.current,
+                "attempts": [{"state": a.state.current} for a in t.attempts],
+                "outputs": t.outputs or {},
+                "startDate": t.state.start_date,
+                "endDate": t.state.end_date,
+            }
             for t in x.task_runs
         ],
-        "outputs": x.outputs, "inputs": x.inputs, "variables": x.variables,
+        "outputs": x.outputs,
+        "inputs": x.inputs,
+        "variables": x.variables,
         "labels": [{"key": k, "value": v} for k, v in x.labels],
-        "trigger": x.trigger or {}, "logs": logs,
+        "trigger": x.trigger or {},
+        "logs": logs,
         "childExecutions": [_execution_dict(engine, engine.execution(c)) for c in x.children],
         "subExecutions": [_execution_dict(engine, engine.execution(i)) for i in x.iterations],
         "loop": x.loop,
     }
 
 
-async def run_flow(flow_yaml: str, run: dict[str, Any], flows_dir: str | Path, version: str) -> dict[str, Any]:
+async def run_flow(
+    flow_yaml: str, run: dict[str, Any], flows_dir: str | Path, version: str
+) -> dict[str, Any]:
     engine = Engine(version=version, sleep=_no_wait)
     try:
         for sub in run.get("subflows") or []:
@@ -46,8 +64,9 @@ async def run_flow(flow_yaml: str, run: dict[str, Any], flows_dir: str | Path, v
         mode = run.get("inputs_mode", "validated")
         labels = [(i["key"], i["value"]) for i in run.get("labels") or []]
         try:
-            x = await engine.start(flow.namespace, flow.id, inputs=run.get("inputs"), labels=labels,
-                                   input_mode=mode)
+            x = await engine.start(
+                flow.namespace, flow.id, inputs=run.get("inputs"), labels=labels, input_mode=mode
+            )
         except InputInvalid as exc:
             return {"startError": exc.what, "state": None}
         await engine.wait(x.id, timeout=20)

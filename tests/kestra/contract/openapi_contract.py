@@ -40,7 +40,10 @@ _JAVA_CLASSES = {"[\\p{Ll}]": "[^\\W\\d_A-Z]", "[\\p{L}0-9._-]": "(?:[^\\W\\d_]|
 
 @functools.cache
 def _document(dialect: str) -> dict[str, Any]:
-    doc = yaml.load((HERE / f"kestra-{dialect}.yml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    doc = yaml.load(
+        (HERE / f"kestra-{dialect}.yml").read_text(),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )
     _python_patterns(doc)
     schemas = doc["components"]["schemas"]
     for name in schemas:
@@ -65,16 +68,25 @@ def _python_patterns(node: Any) -> None:
     if isinstance(node, dict):
         labels = (node.get("properties") or {}).get("labels")
         if isinstance(labels, dict) and [a.get("$ref", "") for a in labels.get("oneOf") or ()] == [
-                "#/components/schemas/Map_Object.Object_"]:
-            labels["oneOf"] = [*labels["oneOf"], {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}]
+            "#/components/schemas/Map_Object.Object_"
+        ]:
+            labels["oneOf"] = [
+                *labels["oneOf"],
+                {"type": "array", "items": {"$ref": "#/components/schemas/Label"}},
+            ]
         if isinstance(node.get("pattern"), str):
             for java, python in _JAVA_CLASSES.items():
                 node["pattern"] = node["pattern"].replace(java, python)
         required = node.get("required")
-        if isinstance(required, list):  # `getDuration`-style names: Java getters the generator also listed
+        if isinstance(
+            required, list
+        ):  # `getDuration`-style names: Java getters the generator also listed
             names = set(node.get("properties") or ())
-            node["required"] = [r for r in required
-                                if not (r.startswith("get") and r[3:4].isupper() and r[3].lower() + r[4:] in names)]
+            node["required"] = [
+                r
+                for r in required
+                if not (r.startswith("get") and r[3:4].isupper() and r[3].lower() + r[4:] in names)
+            ]
         for key, value in list(node.items()):
             if isinstance(value, dict) and value == {"type": "object"}:
                 node[key] = {}
@@ -108,8 +120,10 @@ class _Request:
         self.path = exchange.path
         self.full_url_pattern = self.host_url + exchange.path
         self.method = exchange.method.lower()
-        self.parameters = RequestParameters(query=ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True)),
-                                            header=Headers(exchange.request_headers))
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qsl(exchange.query, keep_blank_values=True)),
+            header=Headers(exchange.request_headers),
+        )
         self.content_type = exchange.request_headers.get("content-type", "")
         self.body = exchange.request_body or None
 
@@ -128,8 +142,16 @@ class Contract:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         self.document = _document(dialect)
-        self.openapi = OpenAPI.from_dict(self.document, config=Config(extra_media_type_deserializers={
-            "application/x-yaml": _text, "text/plain": _text, "text/json": orjson.loads}))
+        self.openapi = OpenAPI.from_dict(
+            self.document,
+            config=Config(
+                extra_media_type_deserializers={
+                    "application/x-yaml": _text,
+                    "text/plain": _text,
+                    "text/json": orjson.loads,
+                }
+            ),
+        )
 
     def operation(self, exchange: Exchange) -> dict[str, Any] | None:
         """The document's operation for this method and path (tenant `main`), None when undocumented."""
@@ -143,12 +165,16 @@ class Contract:
         if operation is None:
             if exchange.status in (404, 405):  # what Kestra answers for a route it does not have
                 return []
-            return [f"{exchange}: {exchange.method} {exchange.path} is not an operation of Kestra {self.dialect}'s API"]
+            return [
+                f"{exchange}: {exchange.method} {exchange.path} is not an operation of Kestra {self.dialect}'s API"
+            ]
         documented = operation.get("responses", {})
         if str(exchange.status) not in documented and "default" not in documented:
             if exchange.status >= 400:
                 return []
-            return [f"{exchange}: Kestra {self.dialect} answers {'/'.join(documented)} here, not {exchange.status}"]
+            return [
+                f"{exchange}: Kestra {self.dialect} answers {'/'.join(documented)} here, not {exchange.status}"
+            ]
         if exchange.response_headers.get("content-type", "").startswith("text/event-stream"):
             return self._sse_problems(exchange, documented[str(exchange.status)])
         try:
@@ -159,7 +185,9 @@ class Contract:
 
     def request_problems(self, exchange: Exchange) -> list[str]:
         if self.operation(exchange) is None:
-            return [f"{exchange}: {exchange.method} {exchange.path} is not an operation of Kestra {self.dialect}'s API"]
+            return [
+                f"{exchange}: {exchange.method} {exchange.path} is not an operation of Kestra {self.dialect}'s API"
+            ]
         try:
             self.openapi.validate_request(_Request(exchange))
         except Exception as exc:  # noqa: BLE001
@@ -177,7 +205,9 @@ class Contract:
                 continue  # Kestra's follow streams open with a placeholder (`{"id": …}`, an empty log entry)
             for error in validator.iter_errors(event):
                 where = "/".join(str(p) for p in error.absolute_path)
-                problems.append(f"{exchange}: event {event.get('id')!r} at {where or '(root)'}: {error.message}")
+                problems.append(
+                    f"{exchange}: event {event.get('id')!r} at {where or '(root)'}: {error.message}"
+                )
         return problems
 
 
@@ -192,8 +222,13 @@ class ContractRecorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        exchange = Exchange(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
-                            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}, b"")
+        exchange = Exchange(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            b"",
+        )
         self.exchanges.append(exchange)
 
         async def recording_receive() -> dict[str, Any]:
@@ -205,8 +240,10 @@ class ContractRecorder:
         async def recording_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
-                exchange.response_headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                                             for k, v in message.get("headers", [])}
+                exchange.response_headers = {
+                    k.decode("latin-1").lower(): v.decode("latin-1")
+                    for k, v in message.get("headers", [])
+                }
             elif message["type"] == "http.response.body":
                 exchange.response_body += message.get("body", b"")
             await send(message)
@@ -224,7 +261,11 @@ class ContractRecorder:
 
     def operations(self, contract: Contract) -> set[str]:
         """The document's operationIds the recorded exchanges exercised with a success."""
-        return {op["operationId"] for e in self.exchanges if e.status < 400 and (op := contract.operation(e))}
+        return {
+            op["operationId"]
+            for e in self.exchanges
+            if e.status < 400 and (op := contract.operation(e))
+        }
 
 
 def _text(body: bytes | str) -> str:
@@ -235,7 +276,8 @@ def _matches(template: str, path: str) -> bool:
     want, got = template.strip("/").split("/"), path.strip("/").split("/")
     return len(want) == len(got) and all(
         w == g or (w.startswith("{") and w.endswith("}") and (w != "{tenant}" or g == "main"))
-        for w, g in zip(want, got))
+        for w, g in zip(want, got)
+    )
 
 
 def _sse_events(body: bytes) -> list[dict[str, Any]]:

@@ -62,26 +62,73 @@ ADDENDA: dict[str, dict[str, Any]] = {
     # model OutputControllerTaskOutputInformation); the stored 2.0.0-SNAPSHOT document has
     # /outputs/{executionId} and /outputs/{executionId}/{taskRunId} instead.
     "2.0": {
-        f"{T}/outputs/executions/{{executionId}}": {"get": {
-            "operationId": "getExecutionOutputs",
-            "parameters": [{"name": "executionId", **_PATH_PARAM}, {"name": "tenant", **_PATH_PARAM}],
-            "responses": {"200": {"description": "flow outputs", "content": {"application/json": {"schema": _OBJECT}}}},
-        }},
-        f"{T}/outputs/tasks/{{executionId}}": {"get": {
-            "operationId": "getTaskOutputsInformation",
-            "parameters": [{"name": "executionId", **_PATH_PARAM}, {"name": "tenant", **_PATH_PARAM}],
-            "responses": {"200": {"description": "task runs with outputs", "content": {"application/json": {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/OutputController.TaskOutputInformation"}}}}}},
-        }},
-        f"{T}/outputs/tasks/{{executionId}}/{{taskRunId}}": {"get": {
-            "operationId": "getTaskRunOutputs",
-            "parameters": [{"name": "executionId", **_PATH_PARAM}, {"name": "taskRunId", **_PATH_PARAM},
-                           {"name": "tenant", **_PATH_PARAM}],
-            "responses": {"200": {"description": "one task run's outputs", "content": {"application/json": {"schema": _OBJECT}}}},
-        }},
+        f"{T}/outputs/executions/{{executionId}}": {
+            "get": {
+                "operationId": "getExecutionOutputs",
+                "parameters": [
+                    {"name": "executionId", **_PATH_PARAM},
+                    {"name": "tenant", **_PATH_PARAM},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "flow outputs",
+                        "content": {"application/json": {"schema": _OBJECT}},
+                    }
+                },
+            }
+        },
+        f"{T}/outputs/tasks/{{executionId}}": {
+            "get": {
+                "operationId": "getTaskOutputsInformation",
+                "parameters": [
+                    {"name": "executionId", **_PATH_PARAM},
+                    {"name": "tenant", **_PATH_PARAM},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "task runs with outputs",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "array",
+                                    "items": {
+                                        "$ref": "#/components/schemas/OutputController.TaskOutputInformation"
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        f"{T}/outputs/tasks/{{executionId}}/{{taskRunId}}": {
+            "get": {
+                "operationId": "getTaskRunOutputs",
+                "parameters": [
+                    {"name": "executionId", **_PATH_PARAM},
+                    {"name": "taskRunId", **_PATH_PARAM},
+                    {"name": "tenant", **_PATH_PARAM},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "one task run's outputs",
+                        "content": {"application/json": {"schema": _OBJECT}},
+                    }
+                },
+            }
+        },
     },
 }
-_PROSE = ("description", "summary", "tags", "example", "examples", "security", "externalDocs", "title")
+_PROSE = (
+    "description",
+    "summary",
+    "tags",
+    "example",
+    "examples",
+    "security",
+    "externalDocs",
+    "title",
+)
 
 
 def trim(doc: dict[str, Any], dialect: str, origin: str) -> dict[str, Any]:
@@ -91,7 +138,9 @@ def trim(doc: dict[str, Any], dialect: str, origin: str) -> dict[str, Any]:
         for path, methods in SERVED[group].items():
             item = doc["paths"].get(path)
             if item is None:
-                raise SystemExit(f"{path} is not in the source document: is it the {dialect} document?")
+                raise SystemExit(
+                    f"{path} is not in the source document: is it the {dialect} document?"
+                )
             paths[path] = {m: _strip(item[m]) for m in methods if m in item}
     for path, item in ADDENDA.get(dialect, {}).items():
         paths[path] = _strip(item)
@@ -110,8 +159,12 @@ def trim(doc: dict[str, Any], dialect: str, origin: str) -> dict[str, Any]:
         pending |= _refs(wanted[name]) - set(wanted)
     return {
         "openapi": doc["openapi"],
-        "info": {"title": doc["info"]["title"], "version": doc["info"]["version"], "x-origin": origin,
-                 "x-trimmed": "only the operations walab serves; see tests/kestra/contract/trim_openapi.py"},
+        "info": {
+            "title": doc["info"]["title"],
+            "version": doc["info"]["version"],
+            "x-origin": origin,
+            "x-trimmed": "only the operations walab serves; see tests/kestra/contract/trim_openapi.py",
+        },
         "paths": paths,
         "components": {"schemas": dict(sorted(wanted.items()))},
     }
@@ -119,8 +172,15 @@ def trim(doc: dict[str, Any], dialect: str, origin: str) -> dict[str, Any]:
 
 def _strip(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _strip(v) for k, v in node.items()
-                if not (k in _PROSE and not isinstance(v, dict) or k in ("security", "tags", "examples", "example"))}
+        return {
+            k: _strip(v)
+            for k, v in node.items()
+            if not (
+                k in _PROSE
+                and not isinstance(v, dict)
+                or k in ("security", "tags", "examples", "example")
+            )
+        }
     if isinstance(node, list):
         return [_strip(v) for v in node]
     return node
@@ -149,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     doc = yaml.load(args.source.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out = args.out or Path(__file__).with_name(f"kestra-{args.dialect}.yml")
-    text = yaml.dump(trim(doc, args.dialect, args.origin), sort_keys=False, allow_unicode=True, width=120)
+    text = yaml.dump(
+        trim(doc, args.dialect, args.origin), sort_keys=False, allow_unicode=True, width=120
+    )
     out.write_text(text)
     print(f"{out}: {len(text.splitlines())} lines", file=sys.stderr)
     return 0

@@ -29,7 +29,10 @@ async def test_script_namespace_files_are_copied_into_the_working_directory_with
     """)
     x = await run(engine, source)
     assert x.state.current == "SUCCESS", [e.message for e in engine.logs(x.id)]
-    assert outputs(x, "sh")["vars"] == {"files": "./data/rows.csv ./prompts/system.md ", "system": "be kind"}
+    assert outputs(x, "sh")["vars"] == {
+        "files": "./data/rows.csv ./prompts/system.md ",
+        "system": "be kind",
+    }
     await engine.aclose()
 
 
@@ -58,18 +61,23 @@ async def test_error_logs_in_an_errors_branch_returns_the_execution_error_lines_
     x = await run(engine, source)
     assert x.state.current == "FAILED"
     assert outputs(x, "report")["value"] == "1|boom|the order service is down|ERROR"
-    assert outputs(x, "again")["value"] == "2"  # errorLogs() reads the logs as they are now, as Kestra's query does
+    assert (
+        outputs(x, "again")["value"] == "2"
+    )  # errorLogs() reads the logs as they are now, as Kestra's query does
     await engine.aclose()
 
 
 async def test_error_logs_is_an_empty_list_when_nothing_failed():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: r
             type: io.kestra.plugin.core.debug.Return
             format: "{{ errorLogs() }}"
-    """))
+    """),
+    )
     assert outputs(x, "r")["value"] == "[]"
     await engine.aclose()
 
@@ -79,12 +87,17 @@ def test_webhook_body_parsing_reads_what_python_json_reads() -> None:
     anything else the raw text, None when empty."""
     from lab.kestra.engine.webhooks import trigger_variables
 
-    assert trigger_variables(b'{"a": [1, 2.5, "ol\\u00e1"]}', None, None)["body"] == {"a": [1, 2.5, "olá"]}
+    assert trigger_variables(b'{"a": [1, 2.5, "ol\\u00e1"]}', None, None)["body"] == {
+        "a": [1, 2.5, "olá"]
+    }
     huge = 2**70
     assert trigger_variables(f'{{"n": {huge}}}'.encode(), None, None)["body"] == {"n": huge}
-    [nan] = trigger_variables(b'[NaN]', None, None)["body"]
+    [nan] = trigger_variables(b"[NaN]", None, None)["body"]
     assert nan != nan  # Python's json reads NaN (orjson refuses it)
     assert trigger_variables(b'"just a string"', None, None)["body"] == '"just a string"'
     assert trigger_variables(b"not json", {"X": "1"}, {"q": ["a", "b"]}) == {
-        "body": "not json", "headers": {"X": ["1"]}, "parameters": {"q": ["a", "b"]}}
+        "body": "not json",
+        "headers": {"X": ["1"]},
+        "parameters": {"q": ["a", "b"]},
+    }
     assert trigger_variables(b"", None, None)["body"] is None

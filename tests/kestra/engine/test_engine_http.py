@@ -23,11 +23,15 @@ RECEIVED: list[dict] = []
 
 async def messages(request: Request) -> JSONResponse:
     body = await request.body()
-    RECEIVED.append({"path": request.url.path, "headers": dict(request.headers), "body": body.decode()})
+    RECEIVED.append(
+        {"path": request.url.path, "headers": dict(request.headers), "body": body.decode()}
+    )
     if request.headers.get("x-fail"):
         return JSONResponse({"error": {"message": "rate limited"}}, status_code=429)
-    return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": "wamid.1"}]},
-                        headers={"x-trace": "t1"})
+    return JSONResponse(
+        {"messaging_product": "whatsapp", "messages": [{"id": "wamid.1"}]},
+        headers={"x-trace": "t1"},
+    )
 
 
 async def slow(request: Request) -> PlainTextResponse:
@@ -35,8 +39,13 @@ async def slow(request: Request) -> PlainTextResponse:
     return PlainTextResponse("late")
 
 
-APP = Starlette(routes=[Route("/v21.0/{phone}/messages", messages, methods=["POST"]),
-                        Route("/hook", messages, methods=["POST"]), Route("/slow", slow)])
+APP = Starlette(
+    routes=[
+        Route("/v21.0/{phone}/messages", messages, methods=["POST"]),
+        Route("/hook", messages, methods=["POST"]),
+        Route("/slow", slow),
+    ]
+)
 
 REPLY = flow("""
     tasks:
@@ -62,12 +71,16 @@ def asgi_engine():
 
 
 async def test_request_through_an_asgi_app(asgi_engine):
-    source = REPLY.replace("tasks:", "variables: {base: 'http://graph.test', token: abc, to: '4917'}\ntasks:", 1)
+    source = REPLY.replace(
+        "tasks:", "variables: {base: 'http://graph.test', token: abc, to: '4917'}\ntasks:", 1
+    )
     x = await run(asgi_engine, source)
     assert x.state.current == "SUCCESS", asgi_engine.logs(x.id)
     out = outputs(x, "reply")
     assert out["code"] == 200 and isinstance(out["body"], str)
-    assert out["headers"]["x-trace"] == ["t1"] and out["uri"] == "http://graph.test/v21.0/123/messages"
+    assert (
+        out["headers"]["x-trace"] == ["t1"] and out["uri"] == "http://graph.test/v21.0/123/messages"
+    )
     assert outputs(x, "wamid") == {"value": "wamid.1"}
     sent = RECEIVED[0]
     assert json.loads(sent["body"]) == {"to": "4917", "text": {"body": "hi"}}
@@ -88,29 +101,41 @@ async def test_an_error_status_fails_unless_allowed(asgi_engine):
     x = await run(asgi_engine, failing)
     assert x.state.current == "FAILED"
     assert outputs(x, "reply")["code"] == 429
-    assert any("Failed http request with response code '429'" in e.message for e in asgi_engine.logs(x.id))
+    assert any(
+        "Failed http request with response code '429'" in e.message for e in asgi_engine.logs(x.id)
+    )
     allowed = failing.replace('body: "{}"', 'body: "{}"\n    options: {allowFailed: true}')
     x = await run(asgi_engine, allowed.replace("id: f", "id: g"))
     assert x.state.current == "SUCCESS" and "rate limited" in outputs(x, "reply")["body"]
 
 
 async def test_read_timeout_fails_the_request(asgi_engine):
-    x = await run(asgi_engine, flow("""
+    x = await run(
+        asgi_engine,
+        flow("""
         tasks:
           - id: slow
             type: io.kestra.plugin.core.http.Request
             uri: http://graph.test/slow
             options:
               timeout: {readIdleTimeout: PT0.1S}
-    """))
+    """),
+    )
     assert x.state.current == "FAILED"
     assert any("Timeout" in e.message for e in asgi_engine.logs(x.id))
 
 
-@pytest.mark.parametrize("kind", ["io.kestra.plugin.notifications.whatsapp.WhatsAppIncomingWebhook",
-                                  "io.kestra.plugin.meta.whatsapp.WhatsAppExecution"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "io.kestra.plugin.notifications.whatsapp.WhatsAppIncomingWebhook",
+        "io.kestra.plugin.meta.whatsapp.WhatsAppExecution",
+    ],
+)
 async def test_whatsapp_tasks_post_the_payload(asgi_engine, kind):
-    x = await run(asgi_engine, flow(f"""
+    x = await run(
+        asgi_engine,
+        flow(f"""
         tasks:
           - id: notify
             type: {kind}
@@ -120,11 +145,17 @@ async def test_whatsapp_tasks_post_the_payload(asgi_engine, kind):
             from: "4918"
             messageId: wamid.9
             textBody: "done {{{{ flow.id }}}}"
-    """))
+    """),
+    )
     assert x.state.current == "SUCCESS", asgi_engine.logs(x.id)
     body = json.loads(RECEIVED[0]["body"])
     assert body["contacts"] == [{"profile": {"name": "Ana"}, "wa_id": "4917"}]
-    assert body["messages"][0] == {"from": "4918", "id": "wamid.9", "text": {"body": "done f"}, "type": "text"}
+    assert body["messages"][0] == {
+        "from": "4918",
+        "id": "wamid.9",
+        "text": {"body": "done f"},
+        "type": "text",
+    }
     assert "authorization" not in RECEIVED[0]["headers"]
 
 
@@ -137,14 +168,19 @@ def _free_port() -> int:
 async def test_request_against_a_real_uvicorn_on_loopback():
     RECEIVED.clear()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(APP, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(APP, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    )
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
             await asyncio.sleep(0.01)
         engine = Engine()
-        source = REPLY.replace("tasks:", f"variables: {{base: 'http://127.0.0.1:{port}', token: t, to: '1'}}\n"
-                                         "tasks:", 1)
+        source = REPLY.replace(
+            "tasks:",
+            f"variables: {{base: 'http://127.0.0.1:{port}', token: t, to: '1'}}\n" "tasks:",
+            1,
+        )
         x = await run(engine, source)
         assert x.state.current == "SUCCESS", engine.logs(x.id)
         assert outputs(x, "wamid") == {"value": "wamid.1"}

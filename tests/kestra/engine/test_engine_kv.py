@@ -41,7 +41,10 @@ async def test_kv_tasks_and_the_kv_function():
     clock = VirtualClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
     engine = Engine(clock=clock)
     engine.kv.set("company", "GREETING", "hello")  # found from the child namespace by kv()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow(
+            """
         tasks:
           - id: set
             type: io.kestra.plugin.core.kv.Set
@@ -63,7 +66,10 @@ async def test_kv_tasks_and_the_kv_function():
           - id: delete
             type: io.kestra.plugin.core.kv.Delete
             key: count
-    """, namespace="company.test"))
+    """,
+            namespace="company.test",
+        ),
+    )
     assert x.state.current == "SUCCESS", engine.logs(x.id)
     assert outputs(x, "get") == {"value": 42}
     assert outputs(x, "missing") == {}
@@ -75,13 +81,16 @@ async def test_kv_tasks_and_the_kv_function():
 
 async def test_kv_get_error_on_missing_fails_the_task():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: get
             type: io.kestra.plugin.core.kv.Get
             key: nope
             errorOnMissing: true
-    """))
+    """),
+    )
     assert x.state.current == "FAILED"
     assert "No value found for key 'nope'" in engine.logs(x.id)[0].message
 
@@ -89,7 +98,9 @@ async def test_kv_get_error_on_missing_fails_the_task():
 async def test_secret_and_read_functions():
     engine = Engine(secrets={"SECRET_WA_TOKEN": base64.b64encode(b"t0ken").decode()})
     engine.files.put("company.test", "prompts/system.md", "Be brief.".encode())
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: r
             type: io.kestra.plugin.core.debug.Return
@@ -97,7 +108,8 @@ async def test_secret_and_read_functions():
           - id: unknown
             type: io.kestra.plugin.core.debug.Return
             format: "{{ secret('NOPE') }}"
-    """))
+    """),
+    )
     assert outputs(x, "r") == {"value": "5 Be brief."}
     assert x.state.current == "FAILED"
     assert any("Cannot find secret for key 'NOPE'" in e.message for e in engine.logs(x.id))

@@ -12,7 +12,8 @@ from lab.kestra.engine.api import KestraApi
 from lab.kestra.engine.metrics import MetricInvalid
 
 PROCESS = "{type: io.kestra.plugin.core.runner.Process}"
-METRICS = flow(f"""
+METRICS = flow(
+    f"""
     tasks:
       - id: count
         type: io.kestra.plugin.scripts.shell.Commands
@@ -27,7 +28,9 @@ METRICS = flow(f"""
       - id: quiet
         type: io.kestra.plugin.core.log.Log
         message: no metrics here
-""", id="metered")
+""",
+    id="metered",
+)
 
 
 async def test_script_metrics_are_stored_summed_per_name_and_tags_and_timers_served_in_ms():
@@ -35,8 +38,12 @@ async def test_script_metrics_are_stored_summed_per_name_and_tags_and_timers_ser
     x = await run(engine, METRICS)
     assert x.state.current == "SUCCESS"
     got = [(m.task_id, m.type, m.name, m.to_json()["value"], m.tags) for m in engine.metrics(x.id)]
-    assert got == [("count", "counter", "rows", 5.0, {"table": "t"}), ("count", "counter", "rows", 1.0, {"table": "u"}),
-                   ("count", "timer", "load", 1250.0, {}), ("count", "counter", "usage.prompt.tokens", 7.0, {})]
+    assert got == [
+        ("count", "counter", "rows", 5.0, {"table": "t"}),
+        ("count", "counter", "rows", 1.0, {"table": "u"}),
+        ("count", "timer", "load", 1250.0, {}),
+        ("count", "counter", "usage.prompt.tokens", 7.0, {}),
+    ]
     warns = [e.message for e in engine.logs(x.id) if e.level == "WARN"]
     assert any("metric 'bad'" in w and "finite number" in w for w in warns), warns
     assert engine.metrics("no-such-execution") == []
@@ -47,13 +54,35 @@ async def test_metrics_endpoint_pages_filters_and_the_client_reads_every_page():
     engine = Engine()
     x = await run(engine, METRICS)
     api = KestraApi(engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://e") as http:
-        page = (await http.get(f"/api/v1/main/metrics/{x.id}", params={"size": 2, "page": 2})).json()
-        assert page["total"] == 4 and [m["name"] for m in page["results"]] == ["load", "usage.prompt.tokens"]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api), base_url="http://e"
+    ) as http:
+        page = (
+            await http.get(f"/api/v1/main/metrics/{x.id}", params={"size": 2, "page": 2})
+        ).json()
+        assert page["total"] == 4 and [m["name"] for m in page["results"]] == [
+            "load",
+            "usage.prompt.tokens",
+        ]
         entry = page["results"][0]
-        assert set(entry) == {"tenantId", "namespace", "flowId", "taskId", "executionId", "taskRunId", "type", "name",
-                              "value", "timestamp", "tags"}
-        assert entry["executionId"] == x.id and entry["flowId"] == "metered" and entry["timestamp"].endswith("Z")
+        assert set(entry) == {
+            "tenantId",
+            "namespace",
+            "flowId",
+            "taskId",
+            "executionId",
+            "taskRunId",
+            "type",
+            "name",
+            "value",
+            "timestamp",
+            "tags",
+        }
+        assert (
+            entry["executionId"] == x.id
+            and entry["flowId"] == "metered"
+            and entry["timestamp"].endswith("Z")
+        )
         quiet = (await http.get(f"/api/v1/main/metrics/{x.id}", params={"taskId": "quiet"})).json()
         assert quiet == {"results": [], "total": 0}
         bad = await http.get(f"/api/v1/main/metrics/{x.id}", params={"size": "ten"})
@@ -62,8 +91,12 @@ async def test_metrics_endpoint_pages_filters_and_the_client_reads_every_page():
     async with client:
         metrics = await client.metrics(x.id)
         only = await client.metrics(x.id, task_id="count")
-    assert [(m.name, m.value) for m in metrics] == [("rows", 5.0), ("rows", 1.0), ("load", 1250.0),
-                                                    ("usage.prompt.tokens", 7.0)]
+    assert [(m.name, m.value) for m in metrics] == [
+        ("rows", 5.0),
+        ("rows", 1.0),
+        ("load", 1250.0),
+        ("usage.prompt.tokens", 7.0),
+    ]
     assert len(only) == 4 and metrics[2].type == "timer" and metrics[0].tags == {"table": "t"}
     await engine.aclose()
 

@@ -47,7 +47,9 @@ async def test_a_default_supplies_a_required_property_and_the_flow_succeeds():
     """The shape of kestra-io/kestra cli FileChangedEventListenerTest.testWithPluginDefault: a Log with
     no message of its own, the message coming from pluginDefaults."""
     engine = Engine()
-    x = await run(engine, flow(f"""
+    x = await run(
+        engine,
+        flow(f"""
         pluginDefaults:
           - type: {LOG}
             values:
@@ -58,7 +60,8 @@ async def test_a_default_supplies_a_required_property_and_the_flow_succeeds():
           - id: own
             type: {LOG}
             message: mine
-    """))
+    """),
+    )
     assert x.state.current == "SUCCESS", engine.logs(x.id)
     assert messages(engine, x) == {"helloWithDefault": ["Hello from f"], "own": ["mine"]}
 
@@ -81,7 +84,9 @@ def test_exact_and_prefix_types_match_by_plain_string_prefix():
     """PluginDefaultService.defaults: key.equals(type) || type.startsWith(key), no dot boundary;
     PluginDefaultServiceTest.shouldInjectDefaultGivenPrefixType (`io.kestra.core.services.`)."""
     engine = Engine()
-    got = props(engine, flow(f"""
+    got = props(
+        engine,
+        flow(f"""
         pluginDefaults:
           - type: {LOG}
             values: {{level: WARN}}
@@ -97,28 +102,40 @@ def test_exact_and_prefix_types_match_by_plain_string_prefix():
             type: {RETURN}
           - id: legacy
             type: io.kestra.core.tasks.debugs.Return
-    """))
-    assert got["log"]["level"] == "WARN" and "format" not in got["log"] and got["ret"]["format"] == "from-prefix"
-    assert "format" not in got["legacy"]  # an alias type name is not prefixed by io.kestra.plugin.core.debu
+    """),
+    )
+    assert (
+        got["log"]["level"] == "WARN"
+        and "format" not in got["log"]
+        and got["ret"]["format"] == "from-prefix"
+    )
+    assert (
+        "format" not in got["legacy"]
+    )  # an alias type name is not prefixed by io.kestra.plugin.core.debu
 
 
 def test_a_default_declared_with_an_alias_also_applies_to_the_canonical_type():
     """addAliases: PluginDefaultServiceTest.shouldInjectFlowDefaultsGivenAlias."""
-    got = props(Engine(), flow(f"""
+    got = props(
+        Engine(),
+        flow(f"""
         pluginDefaults:
           - type: io.kestra.core.tasks.debugs.Return
             values: {{format: aliased}}
         tasks:
           - id: ret
             type: {RETURN}
-    """))
+    """),
+    )
     assert got["ret"]["format"] == "aliased"
 
 
 def test_forced_overrides_and_order_within_a_type():
     """PluginDefaultServiceTest.shouldInjectForcedDefaultsGivenForcedTrue: set 1, forced 2, forced 3,
     non-forced 4 -> 3 (the last forced wins); non-forced: the task wins, then the first default."""
-    got = props(Engine(), flow(f"""
+    got = props(
+        Engine(),
+        flow(f"""
         pluginDefaults:
           - {{type: {RETURN}, forced: true, values: {{format: "2"}}}}
           - {{type: {RETURN}, forced: true, values: {{format: "3"}}}}
@@ -132,14 +149,21 @@ def test_forced_overrides_and_order_within_a_type():
           - id: log
             type: {LOG}
             level: DEBUG
-    """))
-    assert got["ret"]["format"] == "3" and got["log"]["level"] == "DEBUG" and got["log"]["message"] == "first"
+    """),
+    )
+    assert (
+        got["ret"]["format"] == "3"
+        and got["log"]["level"] == "DEBUG"
+        and got["log"]["message"] == "first"
+    )
 
 
 def test_taskdefaults_is_read_only_without_plugindefaults():
     """PluginDefaultServiceTest.shouldPreferPluginDefaultsOverTaskDefaults and
     shouldInjectForcedDefaultsGivenDeprecatedTaskDefaults."""
-    both = props(Engine(), flow(f"""
+    both = props(
+        Engine(),
+        flow(f"""
         pluginDefaults:
           - type: {RETURN}
             values: {{format: "42"}}
@@ -149,9 +173,12 @@ def test_taskdefaults_is_read_only_without_plugindefaults():
         tasks:
           - id: ret
             type: {RETURN}
-    """))
+    """),
+    )
     assert both["ret"]["format"] == "42"
-    forced = props(Engine(), flow(f"""
+    forced = props(
+        Engine(),
+        flow(f"""
         taskDefaults:
           - type: {RETURN}
             forced: true
@@ -160,7 +187,8 @@ def test_taskdefaults_is_read_only_without_plugindefaults():
           - id: ret
             type: {RETURN}
             format: "666"
-    """))
+    """),
+    )
     assert forced["ret"]["format"] == "123"
 
 
@@ -173,8 +201,12 @@ async def test_nested_maps_merge_and_the_right_side_wins():
         return JSONResponse({"ok": True})
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-    engine = Engine(http=httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://graph.test"))
-    x = await run(engine, flow("""
+    engine = Engine(
+        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://graph.test")
+    )
+    x = await run(
+        engine,
+        flow("""
         pluginDefaults:
           - type: io.kestra.plugin.core.http.Request
             values:
@@ -191,9 +223,14 @@ async def test_nested_maps_merge_and_the_right_side_wins():
             uri: http://graph.test/hook
             headers: {X-Source: task, X-Forced: task}
             body: "{}"
-    """))
+    """),
+    )
     assert x.state.current == "SUCCESS", engine.logs(x.id)
-    assert outputs(x, "call")["code"] == 200 and seen[0]["x-source"] == "task" and seen[0]["x-forced"] == "policy"
+    assert (
+        outputs(x, "call")["code"] == 200
+        and seen[0]["x-source"] == "task"
+        and seen[0]["x-forced"] == "policy"
+    )
     assert seen[0]["authorization"] == "Bearer abc"
 
 
@@ -201,7 +238,9 @@ async def test_lists_are_concatenated_the_losing_side_first():
     """MapUtils.mergeCollections: a's items, then b's items not already in a. Non-forced is
     deepMerge(default, task); forced is deepMerge(task, default)."""
     engine = Engine()
-    x = await run(engine, flow(f"""
+    x = await run(
+        engine,
+        flow(f"""
         pluginDefaults:
           - type: {LOG}
             values: {{message: [a, b]}}
@@ -209,9 +248,12 @@ async def test_lists_are_concatenated_the_losing_side_first():
           - id: plain
             type: {LOG}
             message: [b, c]
-    """))
+    """),
+    )
     assert messages(engine, x)["plain"] == ["a", "b", "c"]
-    forced = props(Engine(), flow(f"""
+    forced = props(
+        Engine(),
+        flow(f"""
         pluginDefaults:
           - type: {LOG}
             forced: true
@@ -220,17 +262,25 @@ async def test_lists_are_concatenated_the_losing_side_first():
           - id: plain
             type: {LOG}
             message: [b, c]
-    """))
+    """),
+    )
     assert forced["plain"]["message"] == ["b", "c", "a"]
-    assert deep_merge({"l": [1, True, 1.0]}, {"l": [1, 1.0, 2, True], "m": None}) == {"l": [1, True, 1.0, 2], "m": None}
-    assert deep_merge({"k": {"x": 1, "y": 2}}, {"k": {"y": None, "z": 3}}) == {"k": {"x": 1, "y": 2, "z": 3}}
+    assert deep_merge({"l": [1, True, 1.0]}, {"l": [1, 1.0, 2, True], "m": None}) == {
+        "l": [1, True, 1.0, 2],
+        "m": None,
+    }
+    assert deep_merge({"k": {"x": 1, "y": 2}}, {"k": {"y": None, "z": 3}}) == {
+        "k": {"x": 1, "y": 2, "z": 3}
+    }
 
 
 async def test_defaults_reach_tasks_inside_flowables_errors_and_finally():
     """recursiveDefaults walks every map of the flow; PluginDefaultsCaseTest.taskDefaults checks nested
     flowables and `errors` (flows/tests/plugin-defaults.yaml)."""
     engine = Engine()
-    x = await run(engine, flow(f"""
+    x = await run(
+        engine,
+        flow(f"""
         pluginDefaults:
           - type: {LOG}
             values: {{message: "default {{{{ task.id }}}}"}}
@@ -256,13 +306,20 @@ async def test_defaults_reach_tasks_inside_flowables_errors_and_finally():
             type: io.kestra.plugin.core.execution.Fail
         errors: [{{id: in_errors, type: {LOG}}}]
         finally: [{{id: in_finally, type: {LOG}}}]
-    """))
+    """),
+    )
     logged = messages(engine, x)
     assert x.state.current == "FAILED"
     assert logged["in_then"] == ["default in_then"] and logged["in_case"] == ["default in_case"]
     assert logged["in_each"] == ["default in_each", "default in_each"]
-    assert logged["in_errors"] == ["default in_errors"] and logged["in_finally"] == ["default in_finally"]
-    assert "in_else" not in logged and "in_defaults" not in logged and states(x)["in_then"] == "SUCCESS"
+    assert logged["in_errors"] == ["default in_errors"] and logged["in_finally"] == [
+        "default in_finally"
+    ]
+    assert (
+        "in_else" not in logged
+        and "in_defaults" not in logged
+        and states(x)["in_then"] == "SUCCESS"
+    )
 
 
 def test_defaults_reach_triggers_and_nested_plugin_properties():
@@ -270,7 +327,8 @@ def test_defaults_reach_triggers_and_nested_plugin_properties():
     condition), shouldInjectGivenDefaultsIncludingType (a taskRunner); here a webhook trigger and an
     AI task's provider."""
     engine = Engine()
-    deployed = engine.deploy(flow("""
+    deployed = engine.deploy(
+        flow("""
         pluginDefaults:
           - type: io.kestra.plugin.core.trigger.Webhook
             values: {wait: true}
@@ -289,10 +347,13 @@ def test_defaults_reach_triggers_and_nested_plugin_properties():
           - id: hook
             type: io.kestra.plugin.core.trigger.Webhook
             key: k
-    """))
+    """)
+    )
     assert deployed.triggers[0].props["wait"] is True
     provider = deployed.tasks[0].props["provider"]
-    assert provider["modelName"] == "gpt-4o" and provider["apiKey"] == "{{ secret('OPENAI_API_KEY') }}"
+    assert (
+        provider["modelName"] == "gpt-4o" and provider["apiKey"] == "{{ secret('OPENAI_API_KEY') }}"
+    )
 
 
 def test_validation_sees_merged_properties():
@@ -320,7 +381,8 @@ def test_malformed_entries_are_reported_with_file_and_line(tmp_path: Path):
     """PluginDefaultValidator wording (No 'type' / No 'values' provided, No property 'invalid' exists in
     plugin ...: flows/tests/invalid-task-defaults.yaml), through the function `walab validate` uses."""
     path = tmp_path / "bad.yml"
-    path.write_text(flow(f"""
+    path.write_text(
+        flow(f"""
         pluginDefaults:
           - values: {{message: hi}}
           - type: {LOG}
@@ -338,20 +400,24 @@ def test_malformed_entries_are_reported_with_file_and_line(tmp_path: Path):
             type: {LOG}
             level: WARN
             message: Never happen
-    """))
+    """)
+    )
     [(_, findings)] = _with_engine([path])
     assert all(f.kind == "invalid" and f.file == str(path) for f in findings)
     assert any(f.line == 5 and "No 'type' provided" in f.message for f in findings)
     assert any(f.line == 7 and "`values` must be a map" in f.message for f in findings)
     assert any(f.line == 8 and "No 'values' provided" in f.message for f in findings)
     assert any(f.line == 10 and "`forcd`" in f.message for f in findings)
-    assert any(f.line == 13 and "No property 'invalid' exists in plugin" in f.message for f in findings)
+    assert any(
+        f.line == 13 and "No property 'invalid' exists in plugin" in f.message for f in findings
+    )
     assert any(f.line == 15 and "inputs.x" in f.message for f in findings)
     assert len(findings) == 6
 
 
 def test_named_defaults_are_refused_not_ignored():
-    problems = validate(flow(f"""
+    problems = validate(
+        flow(f"""
         pluginDefaults:
           - type: {RETURN}
             ref: cfg
@@ -360,9 +426,12 @@ def test_named_defaults_are_refused_not_ignored():
           - id: ret
             type: {RETURN}
             pluginDefaultsRef: cfg
-    """))
-    assert [(p.kind, p.path) for p in problems] == [("unsupported-property", "pluginDefaults[0].ref"),
-                                                    ("unsupported-property", "tasks[0].pluginDefaultsRef")]
+    """)
+    )
+    assert [(p.kind, p.path) for p in problems] == [
+        ("unsupported-property", "pluginDefaults[0].ref"),
+        ("unsupported-property", "tasks[0].pluginDefaultsRef"),
+    ]
 
 
 def test_kestra_2_refuses_plugin_defaults_with_the_migration(tmp_path: Path):
@@ -376,7 +445,11 @@ def test_kestra_2_refuses_plugin_defaults_with_the_migration(tmp_path: Path):
     """)
     problems = validate(source, version="2.0")
     [removed] = [p for p in problems if "pluginDefaults" in p.message]
-    assert removed.line == 5 and "removed in Kestra 2.0" in removed.message and "inline the values" in removed.message
+    assert (
+        removed.line == 5
+        and "removed in Kestra 2.0" in removed.message
+        and "inline the values" in removed.message
+    )
     assert any(p.kind == "missing-property" and "`message`" in p.message for p in problems)
     path = tmp_path / "old.yml"
     path.write_text(source.replace("pluginDefaults", "taskDefaults"))

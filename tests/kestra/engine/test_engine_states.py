@@ -40,13 +40,16 @@ def test_durations_print_like_java():
 
 async def test_execution_json_has_kestra_shape_in_both_dialects():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         labels: {team: bots}
         tasks:
           - id: hello
             type: io.kestra.plugin.core.debug.Return
             format: hi
-    """))
+    """),
+    )
     doc = x.to_json()
     assert doc["tenantId"] == "main" and doc["flowId"] == "f" and doc["namespace"] == "company.test"
     assert doc["state"]["current"] == "SUCCESS"
@@ -59,10 +62,16 @@ async def test_execution_json_has_kestra_shape_in_both_dialects():
     assert {"key": "system.correlationId", "value": x.id} in doc["labels"]
     assert {"key": "team", "value": "bots"} in doc["labels"]
     assert doc["deleted"] is False and doc["originalId"] == x.id
-    full = x.to_json("2.0")  # 2.0's Execution (follow, create, kill, resume): task runs keep their ids
+    full = x.to_json(
+        "2.0"
+    )  # 2.0's Execution (follow, create, kill, resume): task runs keep their ids
     assert "outputs" not in full["taskRunList"][0] and full["taskRunList"][0]["executionId"] == x.id
     api = x.to_json("2.0", "api")  # 2.0's ApiExecution (GET /executions/{id})
-    assert "executionId" not in api["taskRunList"][0] and "deleted" not in api and api["originalId"] == x.id
+    assert (
+        "executionId" not in api["taskRunList"][0]
+        and "deleted" not in api
+        and api["originalId"] == x.id
+    )
     light = x.to_json("2.0", "light")  # 2.0's ApiLightExecution (search)
     assert "taskRunList" not in light and "metadata" not in light
     await engine.aclose()
@@ -70,12 +79,14 @@ async def test_execution_json_has_kestra_shape_in_both_dialects():
 
 async def test_running_execution_has_no_end_date():
     engine = Engine()
-    f = engine.deploy(flow("""
+    f = engine.deploy(
+        flow("""
         tasks:
           - id: nap
             type: io.kestra.plugin.core.flow.Sleep
             duration: PT5S
-    """))
+    """)
+    )
     x = await engine.start(f.namespace, f.id)
     assert x.to_json()["state"]["current"] == "CREATED"
     async for snapshot in engine.watch(x.id):
@@ -92,12 +103,14 @@ async def test_running_execution_has_no_end_date():
 
 async def test_kill_before_the_first_step_still_ends_killed():
     engine = Engine()
-    f = engine.deploy(flow("""
+    f = engine.deploy(
+        flow("""
         tasks:
           - id: nap
             type: io.kestra.plugin.core.flow.Sleep
             duration: PT5S
-    """))
+    """)
+    )
     x = await engine.start(f.namespace, f.id)
     assert (await engine.kill(x.id)).state.current == "KILLED"
     await engine.aclose()

@@ -12,7 +12,9 @@ from lab.kestra.engine import Engine
 
 async def test_echo_logs_and_assert_fails_with_each_condition():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: echo
             type: io.kestra.plugin.core.debug.Echo
@@ -23,7 +25,8 @@ async def test_echo_logs_and_assert_fails_with_each_condition():
             conditions:
               - "{{ 1 == 1 }}"
               - "{{ 1 == 2 }}"
-    """))
+    """),
+    )
     logs = [(e.task_id, e.level, e.message) for e in engine.logs(x.id)]
     assert logs[0] == ("echo", "WARN", "hello f")
     assert ("check", "ERROR", "Assertion `{{ 1 == 2 }}` failed!") in logs
@@ -32,7 +35,9 @@ async def test_echo_logs_and_assert_fails_with_each_condition():
 
 async def test_labels_task_adds_and_replaces_labels():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         labels: {stage: new}
         tasks:
           - id: tag
@@ -41,34 +46,46 @@ async def test_labels_task_adds_and_replaces_labels():
           - id: see
             type: io.kestra.plugin.core.debug.Return
             format: "{{ labels.stage }}/{{ labels.topic }}"
-    """))
+    """),
+    )
     assert dict(x.labels)["stage"] == "replied" and dict(x.labels)["topic"] == "billing"
     assert outputs(x, "see") == {"value": "replied/billing"}
 
 
 async def test_unset_variables_of_a_missing_name_fails_unless_ignored():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         variables: {a: 1}
         tasks:
           - id: unset
             type: io.kestra.plugin.core.execution.UnsetVariables
             variables: [a, b]
             ignoreMissing: true
-    """))
+    """),
+    )
     assert x.state.current == "SUCCESS" and x.variables == {}
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow(
+            """
         tasks:
           - id: unset
             type: io.kestra.plugin.core.execution.UnsetVariables
             variables: [b]
-    """, id="g"))
+    """,
+            id="g",
+        ),
+    )
     assert x.state.current == "FAILED"
 
 
 async def test_each_parallel_runs_every_value():
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: each
             type: io.kestra.plugin.core.flow.EachParallel
@@ -77,7 +94,8 @@ async def test_each_parallel_runs_every_value():
               - id: r
                 type: io.kestra.plugin.core.debug.Return
                 format: "{{ taskrun.value }}"
-    """))
+    """),
+    )
     assert sorted(t.value for t in x.task_runs if t.task_id == "r") == ["x", "y", "z"]
     assert x.state.current == "SUCCESS"
 
@@ -85,7 +103,9 @@ async def test_each_parallel_runs_every_value():
 async def test_loop_until_counts_iterations_and_waits_its_interval():
     sleep = RecordingSleep()
     engine = Engine(sleep=sleep)
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: poll
             type: io.kestra.plugin.core.flow.LoopUntil
@@ -95,27 +115,36 @@ async def test_loop_until_counts_iterations_and_waits_its_interval():
               - id: step
                 type: io.kestra.plugin.core.debug.Return
                 format: "{{ outputs.poll.iterationCount }}"
-    """))
+    """),
+    )
     assert outputs(x, "poll") == {"iterationCount": 3} and sleep.delays == [5.0, 5.0]
     assert [t.iteration for t in x.task_runs if t.task_id == "step"] == [0, 1, 2]
 
 
 async def test_subflow_without_wait_returns_at_once():
     engine = Engine()
-    engine.deploy(flow("""
+    engine.deploy(
+        flow(
+            """
         tasks:
           - id: nap
             type: io.kestra.plugin.core.flow.Sleep
             duration: PT0.2S
-    """, id="slow"))
-    x = await run(engine, flow("""
+    """,
+            id="slow",
+        )
+    )
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: fire
             type: io.kestra.plugin.core.flow.Subflow
             namespace: company.test
             flowId: slow
             wait: false
-    """))
+    """),
+    )
     child = engine.execution(outputs(x, "fire")["executionId"])
     assert x.state.current == "SUCCESS" and not child.terminated
     assert (await engine.wait(child.id, timeout=5)).state.current == "SUCCESS"
@@ -124,18 +153,22 @@ async def test_subflow_without_wait_returns_at_once():
 async def test_flow_level_retry_applies_to_its_tasks():
     sleep = RecordingSleep()
     engine = Engine(sleep=sleep)
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         retry: {type: constant, maxAttempts: 2, interval: PT3S}
         tasks:
           - id: boom
             type: io.kestra.plugin.core.execution.Fail
-    """))
+    """),
+    )
     assert len(x.task_runs[0].attempts) == 2 and sleep.delays == [3.0]
 
 
 async def test_webhook_inputs_are_rendered_from_the_trigger():
     engine = Engine()
-    engine.deploy(flow("""
+    engine.deploy(
+        flow("""
         inputs:
           - id: sender
             type: STRING
@@ -149,7 +182,8 @@ async def test_webhook_inputs_are_rendered_from_the_trigger():
           - id: r
             type: io.kestra.plugin.core.debug.Return
             format: "{{ inputs.sender }}"
-    """))
+    """)
+    )
     x = await engine.webhook("company.test", "f", "k", body=json.dumps({"from": "4917"}).encode())
     x = await engine.wait(x.id, timeout=5)
     assert x.inputs == {"sender": "4917"} and outputs(x, "r") == {"value": "4917"}
@@ -177,7 +211,13 @@ async def test_pause_waits_for_resume():
     assert engine.resume(x.id, {"answer": "yes"}) and not engine.resume("unknown")
     x = await engine.wait(x.id, timeout=5)
     assert x.state.current == "SUCCESS" and outputs(x, "after") == {"value": "yes"}
-    assert [s for s, _ in x.state.histories] == ["CREATED", "RUNNING", "PAUSED", "RUNNING", "SUCCESS"]
+    assert [s for s, _ in x.state.histories] == [
+        "CREATED",
+        "RUNNING",
+        "PAUSED",
+        "RUNNING",
+        "SUCCESS",
+    ]
 
 
 async def test_pause_duration_then_behavior():

@@ -14,7 +14,9 @@ def kinds(source: str, **kw) -> list[str]:
 
 
 def test_a_valid_flow_has_no_problem():
-    assert validate(flow("""
+    assert (
+        validate(
+            flow("""
         inputs:
           - id: name
             type: STRING
@@ -26,57 +28,86 @@ def test_a_valid_flow_has_no_problem():
           - id: wa
             type: io.kestra.plugin.core.trigger.Webhook
             key: abc
-    """)) == []
+    """)
+        )
+        == []
+    )
 
 
 def test_a_misspelt_core_type_is_unknown_with_a_suggestion():
-    [problem] = validate(flow("""
+    [problem] = validate(
+        flow("""
         tasks:
           - id: hello
             type: io.kestra.plugin.core.log.Logg
             message: hi
-    """), path="flows/agent.yml")
+    """),
+        path="flows/agent.yml",
+    )
     assert problem.kind == "unknown-type"
-    assert "does not exist in Kestra" in problem.message and "io.kestra.plugin.core.log.Log" in problem.message
-    assert problem.line == 6 and problem.file == "flows/agent.yml" and "task `hello`" in problem.message
+    assert (
+        "does not exist in Kestra" in problem.message
+        and "io.kestra.plugin.core.log.Log" in problem.message
+    )
+    assert (
+        problem.line == 6
+        and problem.file == "flows/agent.yml"
+        and "task `hello`" in problem.message
+    )
     assert problem.path == "tasks[0].type"
 
 
 def test_a_real_but_unsupported_type_suggests_a_real_kestra():
-    [problem] = validate(flow("""
+    [problem] = validate(
+        flow("""
         tasks:
           - id: dag
             type: io.kestra.plugin.core.flow.Dag
             tasks: []
-    """))
+    """)
+    )
     assert problem.kind == "unsupported-type"
     assert "exists in Kestra" in problem.message and "docker-compose.yml" in problem.message
 
 
 def test_a_real_plugin_task_needs_a_fixture_and_its_properties_are_kestras():
-    problems = validate(flow("""
+    problems = validate(
+        flow("""
         tasks:
           - id: q
             type: io.kestra.plugin.jdbc.postgresql.Query
             sql: select 1
-    """))
-    assert [(p.kind, p.severity) for p in problems] == [("needs-fixture", "warning"), ("missing-property", "error")]
+    """)
+    )
+    assert [(p.kind, p.severity) for p in problems] == [
+        ("needs-fixture", "warning"),
+        ("missing-property", "error"),
+    ]
     assert "runs on real Kestra; here, give it a fixture" in problems[0].message
-    assert "{tasks: [{id: q, outputs: {row: {}, rows: [], uri: '', size: 0}}]}" in problems[0].message
+    assert (
+        "{tasks: [{id: q, outputs: {row: {}, rows: [], uri: '', size: 0}}]}" in problems[0].message
+    )
     assert "missing required property `url`" in problems[1].message
 
 
 def test_a_legacy_alias_is_accepted():
-    assert kinds(flow("""
+    assert (
+        kinds(
+            flow("""
         tasks:
           - id: hello
             type: io.kestra.core.tasks.log.Log
             message: hi
-    """)) == []
+    """)
+        )
+        == []
+    )
 
 
 def test_malformed_yaml_names_its_line():
-    [problem] = validate("id: f\nnamespace: a\ntasks:\n  - id: x\n    type: [unclosed\n", path="flows/bad.yml")
+    [problem] = validate(
+        "id: f\nnamespace: a\ntasks:\n  - id: x\n    type: [unclosed\n", path="flows/bad.yml"
+    )
     assert problem.kind == "yaml" and problem.line is not None and problem.line >= 5
     assert str(problem).startswith("flows/bad.yml:")
 
@@ -86,29 +117,34 @@ def test_missing_id_namespace_and_tasks():
 
 
 def test_unknown_and_missing_properties():
-    problems = validate(flow("""
+    problems = validate(
+        flow("""
         tasks:
           - id: hello
             type: io.kestra.plugin.core.log.Log
             mesage: hi
-    """))
+    """)
+    )
     assert sorted(p.kind for p in problems) == ["missing-property", "unknown-property"]
     unknown = next(p for p in problems if p.kind == "unknown-property")
     assert "`mesage`" in unknown.message and "message" in unknown.message and unknown.line == 7
 
 
 def test_unsupported_flow_property():
-    assert "unsupported-property" in kinds(flow("""
+    assert "unsupported-property" in kinds(
+        flow("""
         afterExecution: []
         tasks:
           - id: hello
             type: io.kestra.plugin.core.log.Log
             message: hi
-    """))
+    """)
+    )
 
 
 def test_expression_syntax_and_unsupported_functions():
-    problems = validate(flow("""
+    problems = validate(
+        flow("""
         tasks:
           - id: a
             type: io.kestra.plugin.core.log.Log
@@ -116,13 +152,15 @@ def test_expression_syntax_and_unsupported_functions():
           - id: b
             type: io.kestra.plugin.core.log.Log
             message: "{{ fileURI('x') }}"
-    """))
+    """)
+    )
     assert [p.kind for p in problems] == ["expression", "expression"]
     assert problems[1].line == 10 and "fileURI" in problems[1].message
 
 
 def test_duplicate_task_ids():
-    assert "duplicate-id" in kinds(flow("""
+    assert "duplicate-id" in kinds(
+        flow("""
         tasks:
           - id: a
             type: io.kestra.plugin.core.log.Log
@@ -130,7 +168,8 @@ def test_duplicate_task_ids():
           - id: a
             type: io.kestra.plugin.core.log.Log
             message: again
-    """))
+    """)
+    )
 
 
 def test_dialects_differ_on_foreach_and_loop():
@@ -152,12 +191,15 @@ def test_dialects_differ_on_foreach_and_loop():
 def test_deploy_raises_a_lab_error_listing_the_problems():
     engine = Engine()
     with pytest.raises(FlowInvalid) as info:
-        engine.deploy(flow("""
+        engine.deploy(
+            flow("""
             tasks:
               - id: hello
                 type: io.kestra.plugin.core.log.Lg
                 message: hi
-        """), path="flows/agent.yml")
+        """),
+            path="flows/agent.yml",
+        )
     assert isinstance(info.value, LabError) and info.value.status == 422
     assert info.value.problems[0].kind == "unknown-type"
     assert "flows/agent.yml:6" in info.value.render()
@@ -165,12 +207,17 @@ def test_deploy_raises_a_lab_error_listing_the_problems():
 
 
 def test_deploy_dir_deploys_nothing_when_one_flow_is_invalid(tmp_path):
-    (tmp_path / "good.yml").write_text(flow("""
+    (tmp_path / "good.yml").write_text(
+        flow(
+            """
         tasks:
           - id: hello
             type: io.kestra.plugin.core.log.Log
             message: hi
-    """, id="good"))
+    """,
+            id="good",
+        )
+    )
     engine = Engine()
     assert [f.id for f in engine.deploy_dir(tmp_path)] == ["good"]
     (tmp_path / "bad.yaml").write_text("id: bad\nnamespace: a\ntasks: [")
@@ -182,12 +229,14 @@ def test_deploy_dir_deploys_nothing_when_one_flow_is_invalid(tmp_path):
 
 
 def test_a_yaml_boolean_task_id_is_explained():
-    [problem] = validate(flow("""
+    [problem] = validate(
+        flow("""
         tasks:
           - id: off
             type: io.kestra.plugin.core.log.Log
             message: hi
-    """))
+    """)
+    )
     assert problem.kind == "invalid" and "quote it" in problem.message
     assert 'Kestra would name this task "false"' in problem.message
 
@@ -197,7 +246,9 @@ async def test_yaml_1_1_booleans_in_properties_are_read_as_kestra_reads_them():
     booleans, and a boolean in a String property is coerced to "true"/"false" (kestra-io/kestra#7846,
     where `message: Yes` logs true); `y` stays a string, as SnakeYAML dropped it from the resolver."""
     engine = Engine()
-    x = await run(engine, flow("""
+    x = await run(
+        engine,
+        flow("""
         tasks:
           - id: hello
             type: io.kestra.plugin.core.log.Log
@@ -208,7 +259,8 @@ async def test_yaml_1_1_booleans_in_properties_are_read_as_kestra_reads_them():
           - id: values
             type: io.kestra.plugin.core.output.OutputValues
             values: {a: no, b: On, c: y, d: "yes"}
-    """))
+    """),
+    )
     assert [e.message for e in engine.logs(x.id) if e.task_id == "hello"] == ["true"]
     assert outputs(x, "format") == {"value": "false"}
     assert outputs(x, "values") == {"values": {"a": False, "b": True, "c": "y", "d": "yes"}}

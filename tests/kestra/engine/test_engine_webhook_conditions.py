@@ -25,9 +25,11 @@ MONDAY_NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
 def hook_flow(flow_id: str, trigger_extra: str, *, log: str = "ran") -> str:
-    return (f"id: {flow_id}\nnamespace: {NS}\ntasks:\n  - id: out\n    type: io.kestra.plugin.core.log.Log\n"
-            f"    message: {log}\ntriggers:\n  - id: webhook\n    type: io.kestra.plugin.core.trigger.Webhook\n"
-            f"    key: k\n{trigger_extra}")
+    return (
+        f"id: {flow_id}\nnamespace: {NS}\ntasks:\n  - id: out\n    type: io.kestra.plugin.core.log.Log\n"
+        f"    message: {log}\ntriggers:\n  - id: webhook\n    type: io.kestra.plugin.core.trigger.Webhook\n"
+        f"    key: k\n{trigger_extra}"
+    )
 
 
 def conditions(*items: str) -> str:
@@ -39,12 +41,17 @@ def expression(text: str, indent: int = 6) -> str:
     return f"{pad}- type: io.kestra.plugin.core.condition.Expression\n{pad}  expression: {json.dumps(text)}\n"
 
 
-async def post(engine: Engine, flow_id: str, body: dict | bytes, headers: dict | None = None) -> httpx.Response:
+async def post(
+    engine: Engine, flow_id: str, body: dict | bytes, headers: dict | None = None
+) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     transport = httpx.ASGITransport(app=KestraApi(engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://e") as http:
-        return await http.post(HOOK.format(flow=flow_id), content=content,
-                               headers={"Content-Type": "application/json", **(headers or {})})
+        return await http.post(
+            HOOK.format(flow=flow_id),
+            content=content,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
 
 
 def executions(engine: Engine) -> int:
@@ -54,9 +61,15 @@ def executions(engine: Engine) -> int:
 async def test_kestra_webhook_with_condition_case_1_3_answers_409_with_an_empty_body():
     """Kestra's webhook-with-condition.yaml, with the legacy alias ExpressionCondition it uses."""
     engine = Engine()
-    engine.deploy(hook_flow("webhook-with-condition", conditions(
-        "      - type: io.kestra.plugin.core.condition.ExpressionCondition\n"
-        "        expression: \"{{trigger.body.hello == 'world'}}\"\n")))
+    engine.deploy(
+        hook_flow(
+            "webhook-with-condition",
+            conditions(
+                "      - type: io.kestra.plugin.core.condition.ExpressionCondition\n"
+                "        expression: \"{{trigger.body.hello == 'world'}}\"\n"
+            ),
+        )
+    )
     met = await post(engine, "webhook-with-condition", {"hello": "world"})
     assert met.status_code == 200 and met.json()["state"]["current"] == "CREATED"
     execution = await engine.wait(met.json()["id"], timeout=5)
@@ -73,21 +86,58 @@ async def test_2_0_when_not_met_answers_204_and_met_starts_an_execution():
     skipped = await post(engine, "picky", {"hello": "webhook"})
     assert skipped.status_code == 204 and skipped.content == b""
     met = await post(engine, "picky", {"hello": "world"})
-    assert met.status_code == 200 and (await engine.wait(met.json()["id"], timeout=5)).state.current == "SUCCESS"
+    assert (
+        met.status_code == 200
+        and (await engine.wait(met.json()["id"], timeout=5)).state.current == "SUCCESS"
+    )
     assert executions(engine) == 1
 
 
-STATUS = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-    "messaging_product": "whatsapp", "statuses": [{"id": "wamid.1", "status": "delivered"}]}}]}]}
-MESSAGE = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-    "messaging_product": "whatsapp", "messages": [{"id": "wamid.2", "type": "text", "text": {"body": "oi"}}]}}]}]}
+STATUS = {
+    "object": "whatsapp_business_account",
+    "entry": [
+        {
+            "id": "1",
+            "changes": [
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "statuses": [{"id": "wamid.1", "status": "delivered"}],
+                    },
+                }
+            ],
+        }
+    ],
+}
+MESSAGE = {
+    "object": "whatsapp_business_account",
+    "entry": [
+        {
+            "id": "1",
+            "changes": [
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "messages": [{"id": "wamid.2", "type": "text", "text": {"body": "oi"}}],
+                    },
+                }
+            ],
+        }
+    ],
+}
 ONLY_MESSAGES = "{{ trigger.body.entry[0].changes[0].value.messages is defined }}"
 
 
 @pytest.mark.parametrize("dialect,skip", [("1.3", 409), ("2.0", 204)])
 async def test_a_whatsapp_flow_starts_nothing_for_status_webhooks(dialect, skip):
     engine = Engine(version=dialect)
-    extra = conditions(expression(ONLY_MESSAGES)) if dialect == "1.3" else f"    when: {json.dumps(ONLY_MESSAGES)}\n"
+    extra = (
+        conditions(expression(ONLY_MESSAGES))
+        if dialect == "1.3"
+        else f"    when: {json.dumps(ONLY_MESSAGES)}\n"
+    )
     engine.deploy(hook_flow("agent", extra))
     assert (await post(engine, "agent", STATUS)).status_code == skip
     assert (await post(engine, "agent", MESSAGE)).status_code == 200
@@ -96,10 +146,16 @@ async def test_a_whatsapp_flow_starts_nothing_for_status_webhooks(dialect, skip)
 
 async def test_expression_reads_headers_parameters_flow_and_labels():
     engine = Engine()
-    engine.deploy(hook_flow("signed", conditions(
-        expression("{{ trigger.headers['x-hub-signature-256'][0] is defined }}"),
-        expression("{{ flow.id == 'signed' and flow.namespace == 'company.team' }}"),
-        expression("{{ labels.system.from == 'trigger' and execution.id is defined }}"))))
+    engine.deploy(
+        hook_flow(
+            "signed",
+            conditions(
+                expression("{{ trigger.headers['x-hub-signature-256'][0] is defined }}"),
+                expression("{{ flow.id == 'signed' and flow.namespace == 'company.team' }}"),
+                expression("{{ labels.system.from == 'trigger' and execution.id is defined }}"),
+            ),
+        )
+    )
     assert (await post(engine, "signed", {})).status_code == 409
     response = await post(engine, "signed", {}, {"X-Hub-Signature-256": "sha256=abc"})
     assert response.status_code == 200
@@ -107,19 +163,32 @@ async def test_expression_reads_headers_parameters_flow_and_labels():
 
 async def test_every_condition_of_the_list_must_hold():
     engine = Engine()
-    engine.deploy(hook_flow("both", conditions(expression("{{ trigger.body.a == 1 }}"),
-                                               expression("{{ trigger.body.b == 2 }}"))))
+    engine.deploy(
+        hook_flow(
+            "both",
+            conditions(
+                expression("{{ trigger.body.a == 1 }}"), expression("{{ trigger.body.b == 2 }}")
+            ),
+        )
+    )
     assert (await post(engine, "both", {"a": 1, "b": 3})).status_code == 409
     assert (await post(engine, "both", {"a": 1, "b": 2})).status_code == 200
 
 
 async def test_not_and_or():
     engine = Engine()
-    engine.deploy(hook_flow("logic", conditions(
-        "      - type: io.kestra.plugin.core.condition.Or\n        conditions:\n"
-        + expression("{{ trigger.body.kind == 'a' }}", 10) + expression("{{ trigger.body.kind == 'b' }}", 10),
-        "      - type: io.kestra.plugin.core.condition.Not\n        conditions:\n"
-        + expression("{{ trigger.body.test ?? false }}", 10))))
+    engine.deploy(
+        hook_flow(
+            "logic",
+            conditions(
+                "      - type: io.kestra.plugin.core.condition.Or\n        conditions:\n"
+                + expression("{{ trigger.body.kind == 'a' }}", 10)
+                + expression("{{ trigger.body.kind == 'b' }}", 10),
+                "      - type: io.kestra.plugin.core.condition.Not\n        conditions:\n"
+                + expression("{{ trigger.body.test ?? false }}", 10),
+            ),
+        )
+    )
     assert (await post(engine, "logic", {"kind": "a"})).status_code == 200
     assert (await post(engine, "logic", {"kind": "b"})).status_code == 200
     assert (await post(engine, "logic", {"kind": "c"})).status_code == 409
@@ -130,14 +199,22 @@ async def test_a_condition_that_fails_to_render_counts_as_not_met_even_under_not
     """ConditionService.valid catches the exception, logs it and answers false; Not/Or let it through
     (throwPredicate), so Not(error) is not met either. 2.0 `when`: the same (isNotValid -> true)."""
     engine = Engine()
-    engine.deploy(hook_flow("broken", conditions(expression("{{ trigger.body.missing.deep == 1 }}"))))
-    engine.deploy(hook_flow("negated", conditions(
-        "      - type: io.kestra.plugin.core.condition.Not\n        conditions:\n"
-        + expression("{{ trigger.body.missing.deep }}", 10))))
+    engine.deploy(
+        hook_flow("broken", conditions(expression("{{ trigger.body.missing.deep == 1 }}")))
+    )
+    engine.deploy(
+        hook_flow(
+            "negated",
+            conditions(
+                "      - type: io.kestra.plugin.core.condition.Not\n        conditions:\n"
+                + expression("{{ trigger.body.missing.deep }}", 10)
+            ),
+        )
+    )
     assert (await post(engine, "broken", {"a": 1})).status_code == 409
     assert (await post(engine, "negated", {"a": 1})).status_code == 409
     two = Engine(version="2.0")
-    two.deploy(hook_flow("broken", "    when: \"{{ trigger.body.missing.deep }}\"\n"))
+    two.deploy(hook_flow("broken", '    when: "{{ trigger.body.missing.deep }}"\n'))
     assert (await post(two, "broken", {"a": 1})).status_code == 204
     assert executions(engine) == executions(two) == 0
 
@@ -149,33 +226,54 @@ async def test_expression_counts_0_as_met_but_when_counts_it_as_falsy():
     assert (await post(one, "zero", {"n": 0})).status_code == 200
     assert (await post(one, "zero", {"n": " false "})).status_code == 409
     two = Engine(version="2.0")
-    two.deploy(hook_flow("zero", "    when: \"{{ trigger.body.n }}\"\n"))
+    two.deploy(hook_flow("zero", '    when: "{{ trigger.body.n }}"\n'))
     assert (await post(two, "zero", {"n": 0})).status_code == 204
     assert (await post(two, "zero", {"n": 1})).status_code == 200
 
 
 async def test_date_conditions_follow_the_engine_clock_and_need_an_explicit_date():
     engine = Engine(clock=SimpleNamespace(time=lambda: MONDAY_NOON))
-    now = "        date: \"{{ now() }}\"\n"
+    now = '        date: "{{ now() }}"\n'
     cases = {
         "monday": ("DayWeek", now + "        dayOfWeek: MONDAY\n", 200),
         "tuesday": ("DayWeek", now + "        dayOfWeek: TUESDAY\n", 409),
-        "nodate": ("DayWeek", "        dayOfWeek: MONDAY\n", 409),  # {{ trigger.date }}: undefined on a webhook
+        "nodate": (
+            "DayWeek",
+            "        dayOfWeek: MONDAY\n",
+            409,
+        ),  # {{ trigger.date }}: undefined on a webhook
         "weekend": ("Weekend", now, 409),
-        "noon": ("TimeBetween", now + "        after: \"11:00:00Z\"\n        before: \"13:00:00+00:00\"\n", 200),
-        "evening": ("TimeBetween", now + "        after: \"18:00:00+02:00\"\n", 409),
-        "march": ("DateTimeBetween", now + "        after: \"2026-03-01T00:00:00Z\"\n"
-                  "        before: \"2026-03-31T00:00:00Z\"\n", 200),
-        "past": ("DateTimeBetween", now + "        before: \"2026-01-01T00:00:00Z\"\n", 409),
+        "noon": (
+            "TimeBetween",
+            now + '        after: "11:00:00Z"\n        before: "13:00:00+00:00"\n',
+            200,
+        ),
+        "evening": ("TimeBetween", now + '        after: "18:00:00+02:00"\n', 409),
+        "march": (
+            "DateTimeBetween",
+            now + '        after: "2026-03-01T00:00:00Z"\n'
+            '        before: "2026-03-31T00:00:00Z"\n',
+            200,
+        ),
+        "past": ("DateTimeBetween", now + '        before: "2026-01-01T00:00:00Z"\n', 409),
     }
     for flow_id, (kind, props, _) in cases.items():
-        engine.deploy(hook_flow(flow_id, conditions(f"      - type: io.kestra.plugin.core.condition.{kind}\n" + props)))
-    assert {f: (await post(engine, f, {})).status_code for f in cases} == {f: c[2] for f, c in cases.items()}
+        engine.deploy(
+            hook_flow(
+                flow_id,
+                conditions(f"      - type: io.kestra.plugin.core.condition.{kind}\n" + props),
+            )
+        )
+    assert {f: (await post(engine, f, {})).status_code for f in cases} == {
+        f: c[2] for f, c in cases.items()
+    }
 
 
 def problems(trigger: dict, dialect: str = "1.3") -> list[tuple[str, str, tuple]]:
-    return check_trigger_conditions({"id": "webhook", "type": "io.kestra.plugin.core.trigger.Webhook", "key": "k",
-                                     **trigger}, dialect)
+    return check_trigger_conditions(
+        {"id": "webhook", "type": "io.kestra.plugin.core.trigger.Webhook", "key": "k", **trigger},
+        dialect,
+    )
 
 
 def test_deploy_checks_name_the_dialect_and_the_condition_types():
@@ -183,31 +281,96 @@ def test_deploy_checks_name_the_dialect_and_the_condition_types():
     assert problems({"conditions": [ok]}) == []
     assert problems({"when": "{{ true }}"}, "2.0") == []
     [(kind, message, path)] = problems({"conditions": []}, "2.0")
-    assert kind == "unknown-property" and "`when`" in message and "2.0" in message and path == ("conditions",)
+    assert (
+        kind == "unknown-property"
+        and "`when`" in message
+        and "2.0" in message
+        and path == ("conditions",)
+    )
     [(kind, message, path)] = problems({"when": "{{ true }}"})
-    assert kind == "unknown-property" and "2.0" in message and "`conditions:`" in message and path == ("when",)
-    [(kind, message, path)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Nope"}]})
-    assert kind == "unknown-type" and "does not exist in Kestra" in message and path == ("conditions", 0, "type")
-    [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Expresion"}]})
-    assert kind == "unknown-type" and "did you mean io.kestra.plugin.core.condition.Expression?" in message
-    [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.ExecutionStatus",
-                                                     "in": ["SUCCESS"]}]})
-    assert kind == "unsupported-type" and "exists in Kestra" in message and "ExecutionStatus" in message
-    [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.MultipleCondition"}]})
+    assert (
+        kind == "unknown-property"
+        and "2.0" in message
+        and "`conditions:`" in message
+        and path == ("when",)
+    )
+    [(kind, message, path)] = problems(
+        {"conditions": [{"type": "io.kestra.plugin.core.condition.Nope"}]}
+    )
+    assert (
+        kind == "unknown-type"
+        and "does not exist in Kestra" in message
+        and path == ("conditions", 0, "type")
+    )
+    [(kind, message, _)] = problems(
+        {"conditions": [{"type": "io.kestra.plugin.core.condition.Expresion"}]}
+    )
+    assert (
+        kind == "unknown-type"
+        and "did you mean io.kestra.plugin.core.condition.Expression?" in message
+    )
+    [(kind, message, _)] = problems(
+        {
+            "conditions": [
+                {"type": "io.kestra.plugin.core.condition.ExecutionStatus", "in": ["SUCCESS"]}
+            ]
+        }
+    )
+    assert (
+        kind == "unsupported-type"
+        and "exists in Kestra" in message
+        and "ExecutionStatus" in message
+    )
+    [(kind, message, _)] = problems(
+        {"conditions": [{"type": "io.kestra.plugin.core.condition.MultipleCondition"}]}
+    )
     assert kind == "invalid" and "MultipleCondition are not supported" in message
-    [(kind, _, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Expression"}]})
+    [(kind, _, _)] = problems(
+        {"conditions": [{"type": "io.kestra.plugin.core.condition.Expression"}]}
+    )
     assert kind == "missing-property"
-    assert problems({"conditions": [{"type": "io.kestra.plugin.core.condition.Or", "conditions": [
-        {"type": "io.kestra.plugin.core.condition.Expression", "expression": "{{ trigger.body.a == }}"}]}]}) == []
-    [(kind, _, path)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.DayWeek",
-                                                  "dayOfWeek": "FUNDAY"}]})
+    assert (
+        problems(
+            {
+                "conditions": [
+                    {
+                        "type": "io.kestra.plugin.core.condition.Or",
+                        "conditions": [
+                            {
+                                "type": "io.kestra.plugin.core.condition.Expression",
+                                "expression": "{{ trigger.body.a == }}",
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+        == []
+    )
+    [(kind, _, path)] = problems(
+        {"conditions": [{"type": "io.kestra.plugin.core.condition.DayWeek", "dayOfWeek": "FUNDAY"}]}
+    )
     assert kind == "invalid" and path == ("conditions", 0, "dayOfWeek")
-    [(kind, _, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.TimeBetween",
-                                               "date": "{{ now() }}"}]})
+    [(kind, _, _)] = problems(
+        {
+            "conditions": [
+                {"type": "io.kestra.plugin.core.condition.TimeBetween", "date": "{{ now() }}"}
+            ]
+        }
+    )
     assert kind == "missing-property"
-    [(kind, message, _)] = problems({"conditions": [{"type": "io.kestra.plugin.core.condition.TimeBetween",
-                                                     "date": "{{ now() }}", "after": "22:00:00Z",
-                                                     "before": "02:00:00Z"}]})
+    [(kind, message, _)] = problems(
+        {
+            "conditions": [
+                {
+                    "type": "io.kestra.plugin.core.condition.TimeBetween",
+                    "date": "{{ now() }}",
+                    "after": "22:00:00Z",
+                    "before": "02:00:00Z",
+                }
+            ]
+        }
+    )
     assert kind == "unsupported-property" and "midnight" in message and "Or" in message
 
 
@@ -216,18 +379,31 @@ def test_condition_expressions_are_checked_as_every_expression_of_a_flow():
     (unsupported) and a name that exists nowhere (invalid, with a did-you-mean), wherever they sit."""
     from lab.kestra.engine.validation import validate
 
-    one = validate(hook_flow("f", conditions(
-        "      - type: io.kestra.plugin.core.condition.Or\n        conditions:\n"
-        + expression("{{ trigger.body.a == }}", 10), expression("{{ fileURI('x') }}"),
-        "      - type: io.kestra.plugin.core.condition.DateTimeBetween\n        date: \"{{ now() }}\"\n"
-        "        after: \"{{ now() | upperr }}\"\n")))
+    one = validate(
+        hook_flow(
+            "f",
+            conditions(
+                "      - type: io.kestra.plugin.core.condition.Or\n        conditions:\n"
+                + expression("{{ trigger.body.a == }}", 10),
+                expression("{{ fileURI('x') }}"),
+                '      - type: io.kestra.plugin.core.condition.DateTimeBetween\n        date: "{{ now() }}"\n'
+                '        after: "{{ now() | upperr }}"\n',
+            ),
+        )
+    )
     assert [(p.kind, p.path) for p in one] == [
         ("expression", "triggers[0].conditions[0].conditions[0].expression"),
-        ("expression", "triggers[0].conditions[1].expression"), ("expression", "triggers[0].conditions[2].after")]
+        ("expression", "triggers[0].conditions[1].expression"),
+        ("expression", "triggers[0].conditions[2].after"),
+    ]
     assert "fileURI exists in Kestra but is not supported" in one[1].message
     assert "upperr (did you mean upper?) does not exist" in one[2].message
-    [two] = validate(hook_flow("f", "    when: \"{{ trigger.body | upperr }}\"\n"), version="2.0")
-    assert two.kind == "expression" and two.path == "triggers[0].when" and "did you mean upper?" in two.message
+    [two] = validate(hook_flow("f", '    when: "{{ trigger.body | upperr }}"\n'), version="2.0")
+    assert (
+        two.kind == "expression"
+        and two.path == "triggers[0].when"
+        and "did you mean upper?" in two.message
+    )
     assert validate(hook_flow("f", conditions(expression("{{ trigger.body.a == 1 }}")))) == []
 
 
@@ -264,8 +440,13 @@ async def test_conditions_see_the_id_the_execution_then_gets(monkeypatch):
 
     monkeypatch.setattr(engine_module, "conditions_met", spy)
     engine = Engine()
-    engine.deploy(hook_flow("ids", "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
-                                   "        expression: \"{{ execution.id | length == 22 }}\"\n"))
+    engine.deploy(
+        hook_flow(
+            "ids",
+            "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+            '        expression: "{{ execution.id | length == 22 }}"\n',
+        )
+    )
     execution = await engine.webhook(NS, "ids", "k", body=b"{}")
     assert execution is not None and seen == [execution.id]
     assert execution.label("system.correlationId") == execution.id

@@ -39,7 +39,7 @@ def test_exact_and_prefix_defaults_apply_in_java_hashmap_order_not_declaration_o
 
 
 def test_keys_of_one_bucket_iterate_newest_first():
-    """"Aa" and "BB" have the same String.hashCode: computeIfAbsent puts the newer at the bucket's head."""
+    """ "Aa" and "BB" have the same String.hashCode: computeIfAbsent puts the newer at the bucket's head."""
     assert order("Aa", "BB") == ["BB", "Aa"]
     assert order("BB", "Aa") == ["Aa", "BB"]
 
@@ -48,7 +48,21 @@ def test_the_table_grows_on_the_call_after_it_passes_three_quarters_full():
     """computeIfAbsent resizes before its lookup when size > threshold (12 of 16), never right after an
     insert: 13 types keep 16 buckets; one more call, even for a type already seen, doubles the table."""
     names = [f"p{i}" for i in range(13)]
-    assert order(*names) == ["p12", "p0", "p11", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10"]
+    assert order(*names) == [
+        "p12",
+        "p0",
+        "p11",
+        "p1",
+        "p2",
+        "p3",
+        "p4",
+        "p5",
+        "p6",
+        "p7",
+        "p8",
+        "p9",
+        "p10",
+    ]
     grown = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p12", "p11"]
     assert order(*names, "p0") == grown
     assert order(*names, "p13") == [*grown, "p13"]
@@ -62,8 +76,18 @@ def test_thirteen_types_of_defaults_apply_in_the_order_of_sixteen_buckets():
     log = f"\n  - {{type: {LOG}, values: {{message: exact}}}}"
     tasks = f"\ntasks: [{{id: log, type: {LOG}}}]\n"
     assert props(flow(head + log + tasks))["log"]["message"] == "exact"
-    assert props(flow(head + log + "\n  - {type: z.filler0, values: {y: 2}}" + tasks))["log"]["message"] == "prefix"
-    assert props(flow(head + "\n  - {type: z.filler11, values: {x: 1}}" + log + tasks))["log"]["message"] == "prefix"
+    assert (
+        props(flow(head + log + "\n  - {type: z.filler0, values: {y: 2}}" + tasks))["log"][
+            "message"
+        ]
+        == "prefix"
+    )
+    assert (
+        props(flow(head + "\n  - {type: z.filler11, values: {x: 1}}" + log + tasks))["log"][
+            "message"
+        ]
+        == "prefix"
+    )
 
 
 def test_a_default_declared_with_a_condition_alias_reaches_the_canonical_condition():
@@ -80,5 +104,9 @@ def test_a_default_declared_with_a_condition_alias_reaches_the_canonical_conditi
             conditions: [{type: io.kestra.plugin.core.condition.Expression}]
     """)
     [trigger] = Engine().deploy(source).triggers
-    assert trigger.props["conditions"] == [{"type": "io.kestra.plugin.core.condition.Expression",
-                                            "expression": "{{ trigger.body.ok }}"}]
+    assert trigger.props["conditions"] == [
+        {
+            "type": "io.kestra.plugin.core.condition.Expression",
+            "expression": "{{ trigger.body.ok }}",
+        }
+    ]

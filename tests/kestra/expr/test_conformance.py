@@ -33,7 +33,9 @@ def convert(value: str, kind: str):
         return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc)
     if kind == "duration":
         d, h, m, s = _DUR.match(value).groups()
-        return dt.timedelta(days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(s or 0))
+        return dt.timedelta(
+            days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(s or 0)
+        )
     raise ValueError(f"unknown context type {kind}")
 
 
@@ -120,15 +122,24 @@ def _params(version: str, only_this_version: bool):
         versions = case.get("versions", ["1.3", "2.0"])
         if version not in versions or (only_this_version and len(versions) > 1):
             continue
-        marks = [pytest.mark.xfail(reason=KNOWN_GAPS[case["id"]], strict=True)] if case["id"] in KNOWN_GAPS else []
+        marks = (
+            [pytest.mark.xfail(reason=KNOWN_GAPS[case["id"]], strict=True)]
+            if case["id"] in KNOWN_GAPS
+            else []
+        )
         yield pytest.param(case, id=case["id"], marks=marks)
 
 
 def _run(case: dict, version: str) -> None:
     result = error = None
     try:
-        result = adapter_render(case["expr"], typed_context(case), case.get("mode", "string"),
-                                case.get("fixtures") or {}, version)
+        result = adapter_render(
+            case["expr"],
+            typed_context(case),
+            case.get("mode", "string"),
+            case.get("fixtures") or {},
+            version,
+        )
     except Exception as exc:  # noqa: BLE001 - the matcher decides whether an error was expected
         error = exc
     problems = check_expression(case["expect"], result, error)

@@ -22,7 +22,11 @@ from lab.kestra.expr import (
     unsupported_names,
 )
 
-WEBHOOK = {"trigger": {"body": {"entry": [{"changes": [{"value": {"messages": [{"text": {"body": "oi"}}]}}]}]}}}
+WEBHOOK = {
+    "trigger": {
+        "body": {"entry": [{"changes": [{"value": {"messages": [{"text": {"body": "oi"}}]}}]}]}
+    }
+}
 
 
 # ----------------------------------------------------------------------------- errors
@@ -40,16 +44,23 @@ def test_missing_key_names_the_step_it_failed_at_even_when_a_map_repeats_on_the_
     shared["self"] = shared
     with pytest.raises(ExpressionError, match=r"'y' is not defined in a.self.x \(keys: k\)"):
         render("{{ a.self.x.y }}", {"a": shared})
-    with pytest.raises(ExpressionError, match=r"'messages' is not defined in trigger.body.entry\[0\].changes\[0\].value"):
-        render("{{ trigger.body.entry[0].changes[0].value.messages[0].id }}",
-               {"trigger": {"body": {"entry": [{"changes": [{"value": {"statuses": []}}]}]}}})
+    with pytest.raises(
+        ExpressionError,
+        match=r"'messages' is not defined in trigger.body.entry\[0\].changes\[0\].value",
+    ):
+        render(
+            "{{ trigger.body.entry[0].changes[0].value.messages[0].id }}",
+            {"trigger": {"body": {"entry": [{"changes": [{"value": {"statuses": []}}]}]}}},
+        )
     with pytest.raises(ExpressionError, match=r"'z' is not defined in a.self \(keys: x, self\)"):
         render("{{ a.self.z }}", {"a": shared})
     assert render("{{ a.self.x.y ?? 'none' }}", {"a": shared}) == "none"
 
 
 def test_undefined_deep_path_says_where_it_stopped():
-    with pytest.raises(ExpressionError, match=r"index 3 is out of range of trigger.body.entry\[0\].changes"):
+    with pytest.raises(
+        ExpressionError, match=r"index 3 is out of range of trigger.body.entry\[0\].changes"
+    ):
         render("{{ trigger.body.entry[0].changes[3].value }}", WEBHOOK)
 
 
@@ -59,14 +70,17 @@ def test_attribute_of_null_is_an_error_not_a_crash():
     assert render("{{ a.b.c ?? 'x' }}", {"a": {"b": None}}) == "x"
 
 
-@pytest.mark.parametrize("template, fragment", [
-    ("{{ 1 + }}", "syntax error"),
-    ("{{ a", "missing '}}'"),
-    ("{% if x %}no end", "missing '{% endif %}'"),
-    ("{% while x %}{% endwhile %}", "unsupported tag"),
-    ("{{ x | nosuchfilter }}", "unknown filter 'nosuchfilter'"),
-    ("{{ x is nosuchtest }}", "unknown test"),
-])
+@pytest.mark.parametrize(
+    "template, fragment",
+    [
+        ("{{ 1 + }}", "syntax error"),
+        ("{{ a", "missing '}}'"),
+        ("{% if x %}no end", "missing '{% endif %}'"),
+        ("{% while x %}{% endwhile %}", "unsupported tag"),
+        ("{{ x | nosuchfilter }}", "unknown filter 'nosuchfilter'"),
+        ("{{ x is nosuchtest }}", "unknown test"),
+    ],
+)
 def test_compile_errors_are_expression_errors(template, fragment):
     with pytest.raises(ExpressionError) as err:
         render(template, {"x": 1})
@@ -93,13 +107,27 @@ def test_typed_and_property_modes():
     assert render_typed("{{ n }}", {"n": 3}) == 3
     assert render_typed("{{ m }}", {"m": {"a": [1]}}) == {"a": [1]}
     assert render_typed("n={{ n }}", {"n": 3}) == "n=3"
-    prop = {"uri": "http://x/{{ id }}", "n": "{{ n }}", "none": "{{ nothing }}", "keep": 5, "list": ["{{ id }}"]}
+    prop = {
+        "uri": "http://x/{{ id }}",
+        "n": "{{ n }}",
+        "none": "{{ nothing }}",
+        "keep": 5,
+        "list": ["{{ id }}"],
+    }
     assert render_property(prop, {"id": "a", "n": 3, "nothing": None}) == {
-        "uri": "http://x/a", "n": "3", "none": None, "keep": 5, "list": ["a"]}
+        "uri": "http://x/a",
+        "n": "3",
+        "none": None,
+        "keep": 5,
+        "list": ["a"],
+    }
 
 
 def test_string_mode_renders_json_and_java_values():
-    got = render("{{ m }} {{ l }} {{ b }} {{ f }} {{ n }}", {"m": {"a": "é"}, "l": [1, 2.5], "b": False, "f": 3.0, "n": None})
+    got = render(
+        "{{ m }} {{ l }} {{ b }} {{ f }} {{ n }}",
+        {"m": {"a": "é"}, "l": [1, 2.5], "b": False, "f": 3.0, "n": None},
+    )
     assert got == '{"a":"é"} [1,2.5] false 3.0 '
 
 
@@ -113,7 +141,10 @@ def test_whitespace_control_loop_and_macro():
     assert render("a  {{- 'b' -}}  c", {}) == "abc"
     tpl = "{% for x in xs %}{{ loop.index }}:{{ x }}{% if not loop.last %},{% endif %}{% endfor %}"
     assert render(tpl, {"xs": ["p", "q"]}) == "0:p,1:q"
-    assert render("{% for k, v in m %}{{ k }}={{ v }};{% endfor %}", {"m": {"a": 1, "b": 2}}) == "a=1;b=2;"
+    assert (
+        render("{% for k, v in m %}{{ k }}={{ v }};{% endfor %}", {"m": {"a": 1, "b": 2}})
+        == "a=1;b=2;"
+    )
     assert render("{% macro hi(n) %}hi {{ n }}{% endmacro %}{{ hi('x') }}", {}) == "hi x"
 
 
@@ -145,7 +176,9 @@ def test_kv_hook_with_parent_namespaces_and_errors():
     fx = Functions(namespace="company.team.agent", kv_get=kv_get)
     assert render("{{ kv('token') }}", {}, fx) == "t0"
     assert render("{{ kv('x', namespace='company.team') }}", {}, fx) == "1"
-    with pytest.raises(ExpressionError, match="The key 'token' does not exist in the namespace 'company.team'"):
+    with pytest.raises(
+        ExpressionError, match="The key 'token' does not exist in the namespace 'company.team'"
+    ):
         render("{{ kv('token', namespace='company.team') }}", {}, fx)
     assert render("{{ kv('nope', errorOnMissing=false) }}", {}, fx) == ""
 
@@ -204,20 +237,29 @@ def test_pebble_operator_semantics():
 
 def test_string_interpolation():
     assert render('{{ "Hi #{user.name | upper}!" }}', {"user": {"name": "ana"}}) == "Hi ANA!"
-    assert render("{{ 'no #{interpolation} in single quotes' }}", {}) == "no #{interpolation} in single quotes"
+    assert (
+        render("{{ 'no #{interpolation} in single quotes' }}", {})
+        == "no #{interpolation} in single quotes"
+    )
 
 
 def test_error_logs_hook():
     logs = [{"taskId": "call", "level": "ERROR", "message": "boom"}]
     fx = Functions(error_logs=lambda: logs)
-    assert render("{% for l in errorLogs() %}{{ l.taskId }}: {{ l.message }}{% endfor %}", {}, fx) == "call: boom"
+    assert (
+        render("{% for l in errorLogs() %}{{ l.taskId }}: {{ l.message }}{% endfor %}", {}, fx)
+        == "call: boom"
+    )
     with pytest.raises(ExpressionError, match="errorLogs"):
         render("{{ errorLogs() }}", {})
 
 
 def test_runaway_templates_fail_cleanly():
-    for template, fragment in [("{{ range(0, 1000000000) }}", "more than"), ("{{ 0..100000000 }}", "more than"),
-                               ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", "nests too deeply")]:
+    for template, fragment in [
+        ("{{ range(0, 1000000000) }}", "more than"),
+        ("{{ 0..100000000 }}", "more than"),
+        ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", "nests too deeply"),
+    ]:
         with pytest.raises(ExpressionError, match=fragment):
             render(template, {})
 
@@ -226,18 +268,24 @@ def test_set_in_a_loop_updates_the_outer_variable_like_pebble():
     tpl = "{% set total = 0 %}{% for x in xs %}{% set total = total + x %}{% set last = x %}{% endfor %}{{ total }}"
     assert render(tpl, {"xs": [1, 2, 3]}) == "6"
     with pytest.raises(ExpressionError, match="'last' is not defined"):
-        render(tpl + "{{ last }}", {"xs": [1]})  # a name first set inside the loop stays in the loop
+        render(
+            tpl + "{{ last }}", {"xs": [1]}
+        )  # a name first set inside the loop stays in the loop
     nested = "{% set n = 0 %}{% for a in xs %}{% for b in xs %}{% set n = n + 1 %}{% endfor %}{% endfor %}{{ n }}"
     assert render(nested, {"xs": [1, 2]}) == "4"
 
 
 def test_fast_paths_keep_pebble_lookup_rules():
     variables = {"s": "abc", "d": {0: "int key", "1": "str key"}, "l": [10, 20], "n": None}
-    assert render("{{ s[0] is defined }} {{ d[0] }} {{ d[1] }} {{ l.1 }} {{ l[1] }}", variables) == \
-        "false int key str key 20 20"
+    assert (
+        render("{{ s[0] is defined }} {{ d[0] }} {{ d[1] }} {{ l.1 }} {{ l[1] }}", variables)
+        == "false int key str key 20 20"
+    )
     with pytest.raises(ExpressionError, match="cannot read 'x' of n: it is null"):
         render("{{ n.x }}", variables)
-    with pytest.raises(ExpressionError, match=r"index 5 is out of range of l \(a list of 2 items\)"):
+    with pytest.raises(
+        ExpressionError, match=r"index 5 is out of range of l \(a list of 2 items\)"
+    ):
         render("{{ l[5] }}", variables)
 
 

@@ -19,7 +19,9 @@ def test_extra_case(case: dict) -> None:
     result = error = None
     context = typed_context(case)
     if case["id"] == "jq-date-is-iso-offset":  # the date is a ZonedDateTime in the Java test
-        context["vars"]["second"]["date"] = dt.datetime.fromisoformat(context["vars"]["second"]["date"])
+        context["vars"]["second"]["date"] = dt.datetime.fromisoformat(
+            context["vars"]["second"]["date"]
+        )
     try:
         result = adapter_render(case["expr"], context, case.get("mode", "string"), {}, "1.3")
     except Exception as exc:  # noqa: BLE001 - the matcher decides
@@ -30,4 +32,7 @@ def test_extra_case(case: dict) -> None:
 
 def test_jq_date_through_jackson_keeps_seconds_while_tostring_drops_them():
     date = dt.datetime.fromisoformat("2013-09-08T16:19:00+02:00")
-    assert render("{{ d }} {{ [d] }}", {"d": date}) == '2013-09-08T16:19+02:00 ["2013-09-08T16:19:00+02:00"]'
+    assert (
+        render("{{ d }} {{ [d] }}", {"d": date})
+        == '2013-09-08T16:19+02:00 ["2013-09-08T16:19:00+02:00"]'
+    )

@@ -58,14 +58,29 @@ async def test_the_real_package_sends_outputs_metrics_logs_and_reads_its_context
     engine = Engine(version="2.0")
     engine.deploy(HELPERS)
     execution = await engine.wait((await engine.start("company.team", "helpers")).id, 30)
-    assert execution.state.current == "SUCCESS", [(e.level, e.message) for e in engine.logs(execution.id)]
-    outputs = execution.task_run(next(t.id for t in execution.task_runs if t.task_id == "py")).outputs["vars"]
+    assert execution.state.current == "SUCCESS", [
+        (e.level, e.message) for e in engine.logs(execution.id)
+    ]
+    outputs = execution.task_run(
+        next(t.id for t in execution.task_runs if t.task_id == "py")
+    ).outputs["vars"]
     assert "site-packages" in outputs.pop("where")  # the PyPI package, not a file the engine wrote
-    assert outputs == {"dataset": 'a\nmultiline "value"', "env": "prod", "threshold": 42,
-                       "previous": "orders.csv", "flow": "helpers", "execution": execution.id, "task": "py"}
+    assert outputs == {
+        "dataset": 'a\nmultiline "value"',
+        "env": "prod",
+        "threshold": 42,
+        "previous": "orders.csv",
+        "flow": "helpers",
+        "execution": execution.id,
+        "task": "py",
+    }
     metrics = {(m.name, m.type): m.value for m in engine.metrics(execution.id)}
     assert metrics == {("rows", "counter"): 3, ("load", "timer"): 1.5, ("ratio", "gauge"): 0.25}
-    logs = [(e.level, e.message.split(" - ", 1)[-1]) for e in engine.logs(execution.id) if e.task_id == "py"]
+    logs = [
+        (e.level, e.message.split(" - ", 1)[-1])
+        for e in engine.logs(execution.id)
+        if e.task_id == "py"
+    ]
     assert ("INFO", "loaded") in logs and ("WARN", "slow") in logs
     assert not any("::" in message for _, message in logs)  # protocol lines are not logged as text
     await engine.aclose()
@@ -95,7 +110,10 @@ tasks:
 """)
     execution = await engine.wait((await engine.start("company.team", "plain")).id, 30)
     run = execution.task_runs[0]
-    assert execution.state.current == "SUCCESS" and run.outputs["vars"] == {"found": False, "file": False}
+    assert execution.state.current == "SUCCESS" and run.outputs["vars"] == {
+        "found": False,
+        "file": False,
+    }
     assert ".kestra-execution-context.json" not in (run.outputs.get("outputFiles") or {})
     await engine.aclose()
 
@@ -129,8 +147,12 @@ tasks:
       result = flow.execute("company.team", "child", {{}})
       Kestra.outputs({{"status": result.status, "log": "child says hi" in result.log}})
 """)
-        started = httpx.post(f"{server.url}/api/v1/main/executions/company.team/parent", params={"wait": "true"},
-                             auth=(USER, PASSWORD), timeout=30).json()
+        started = httpx.post(
+            f"{server.url}/api/v1/main/executions/company.team/parent",
+            params={"wait": "true"},
+            auth=(USER, PASSWORD),
+            timeout=30,
+        ).json()
     assert started["state"]["current"] == "SUCCESS", started
     py = next(t for t in started["taskRunList"] if t["taskId"] == "py")
     assert py["outputs"]["vars"] == {"status": "SUCCESS", "log": True}

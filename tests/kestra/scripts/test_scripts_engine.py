@@ -64,7 +64,8 @@ async def test_script_outputs_feed_expressions_and_exit_code_fails_the_run():
 
 async def test_task_timeout_kills_the_script():
     engine = Engine()
-    flow = engine.deploy(textwrap.dedent("""
+    flow = engine.deploy(
+        textwrap.dedent("""
         id: slow
         namespace: company.team
         tasks:
@@ -76,7 +77,8 @@ async def test_task_timeout_kills_the_script():
             commands:
               - echo started
               - sleep 30
-    """))
+    """)
+    )
     started = await engine.start(flow.namespace, flow.id)
     x = await engine.wait(started.id, timeout=15)
     assert x.state.current == "FAILED"

@@ -72,13 +72,32 @@ def test_points_and_what_ran():
 
 def test_walab_test_prints_coverage_writes_json_and_enforces_a_minimum(tmp_path):
     out = tmp_path / "coverage.json"
-    run = subprocess.run([sys.executable, "-m", "pytest", "tests/kestra_tests", "-q", "-p", "no:cacheprovider",
-                          "--walab-coverage-json", str(out), "--walab-min-coverage", "99"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/kestra_tests",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--walab-coverage-json",
+            str(out),
+            "--walab-min-coverage",
+            "99",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 1, run.stdout[-3000:]
     assert "walab flow coverage" in run.stdout and "company.whatsapp.whatsapp_agent" in run.stdout
     assert "is below --walab-min-coverage 99%" in run.stdout
     report = json.loads(out.read_text())
-    assert {f["flow"] for f in report["flows"]} == {"company.whatsapp.whatsapp_agent", "company.whatsapp.lead_qualification",
-                                                    "company.whatsapp.faq_energy_assistant"}
+    assert {f["flow"] for f in report["flows"]} == {
+        "company.whatsapp.whatsapp_agent",
+        "company.whatsapp.lead_qualification",
+        "company.whatsapp.faq_energy_assistant",
+    }
     assert 0 < report["percent"] < 99

@@ -14,7 +14,11 @@ from typing import Any
 from lab.kestra.engine.tasks.base import TaskFailed
 
 AI = "io.kestra.plugin.ai."
-MEMORY_TYPES = {AI + "memory.KestraKVStore", AI + "memory.KestraKVMemory", "io.kestra.plugin.langchain4j.memory.KestraKVMemory"}
+MEMORY_TYPES = {
+    AI + "memory.KestraKVStore",
+    AI + "memory.KestraKVMemory",
+    "io.kestra.plugin.langchain4j.memory.KestraKVMemory",
+}
 ON_REAL_KESTRA = "run this flow on a real Kestra with plugin-ai for it"
 
 
@@ -36,10 +40,16 @@ class KVMemory:
             return []
         if not isinstance(memory, dict) or memory.get("type") not in MEMORY_TYPES:
             kind = memory.get("type") if isinstance(memory, dict) else memory
-            return [f"memory {kind!r} is not supported by the embedded engine; use "
-                    f"io.kestra.plugin.ai.memory.KestraKVStore, or {ON_REAL_KESTRA}"]
+            return [
+                f"memory {kind!r} is not supported by the embedded engine; use "
+                f"io.kestra.plugin.ai.memory.KestraKVStore, or {ON_REAL_KESTRA}"
+            ]
         drop = memory.get("drop", "NEVER")
-        if not is_expr(drop) and str(drop).upper() not in ("NEVER", "BEFORE_TASKRUN", "AFTER_TASKRUN"):
+        if not is_expr(drop) and str(drop).upper() not in (
+            "NEVER",
+            "BEFORE_TASKRUN",
+            "AFTER_TASKRUN",
+        ):
             return [f"memory.drop must be NEVER, BEFORE_TASKRUN or AFTER_TASKRUN, not {drop!r}"]
         return []
 
@@ -50,8 +60,10 @@ class KVMemory:
         try:
             key = ctx.render_str(memory.get("memoryId") or "{{ labels.system.correlationId }}")
         except Exception as exc:  # noqa: BLE001 - an unrenderable id is a task failure a person must fix
-            raise TaskFailed(f"memory.memoryId could not be rendered ({exc}); set memoryId, e.g. "
-                             "\"wa-{{ trigger.body.entry[0].changes[0].value.contacts[0].wa_id }}\"") from None
+            raise TaskFailed(
+                f"memory.memoryId could not be rendered ({exc}); set memoryId, e.g. "
+                '"wa-{{ trigger.body.entry[0].changes[0].value.contacts[0].wa_id }}"'
+            ) from None
         if not key:
             raise TaskFailed("memory.memoryId rendered empty; set it to a per-conversation id")
         try:
@@ -75,24 +87,42 @@ class KVMemory:
         try:
             stored = json.loads(raw) if isinstance(raw, str) else raw
         except ValueError:
-            self.ctx.log("WARN", f"chat memory {self.key!r} is not JSON; starting a new conversation")
+            self.ctx.log(
+                "WARN", f"chat memory {self.key!r} is not JSON; starting a new conversation"
+            )
             return []
         out = []
         for m in stored if isinstance(stored, list) else []:
             kind = str(m.get("type", "")).upper() if isinstance(m, dict) else ""
             if kind == "USER":
-                text = m.get("text") or "".join(c.get("text", "") for c in m.get("contents") or [] if isinstance(c, dict))
+                text = m.get("text") or "".join(
+                    c.get("text", "") for c in m.get("contents") or [] if isinstance(c, dict)
+                )
                 out.append({"role": "user", "content": text})
             elif kind == "AI":
-                calls = [{"id": r.get("id"), "type": "function",
-                          "function": {"name": r.get("name"), "arguments": r.get("arguments") or "{}"}}
-                         for r in m.get("toolExecutionRequests") or [] if isinstance(r, dict)]
-                reply: dict[str, Any] = {"role": "assistant", "content": m.get("text") or ("" if not calls else None)}
+                calls = [
+                    {
+                        "id": r.get("id"),
+                        "type": "function",
+                        "function": {
+                            "name": r.get("name"),
+                            "arguments": r.get("arguments") or "{}",
+                        },
+                    }
+                    for r in m.get("toolExecutionRequests") or []
+                    if isinstance(r, dict)
+                ]
+                reply: dict[str, Any] = {
+                    "role": "assistant",
+                    "content": m.get("text") or ("" if not calls else None),
+                }
                 if calls:
                     reply["tool_calls"] = calls
                 out.append({k: v for k, v in reply.items() if v is not None})
             elif kind == "TOOL_EXECUTION_RESULT":
-                out.append({"role": "tool", "tool_call_id": m.get("id"), "content": m.get("text") or ""})
+                out.append(
+                    {"role": "tool", "tool_call_id": m.get("id"), "content": m.get("text") or ""}
+                )
         return out
 
     def save(self, system: str | None, conversation: list[dict[str, Any]]) -> None:
@@ -102,19 +132,48 @@ class KVMemory:
             return
         room = max(self.size - (1 if system else 0), 0)
         window = conversation[-room:] if room else []
-        while window and window[0]["role"] == "tool":  # evicting an AI message evicts its tool results too
+        while (
+            window and window[0]["role"] == "tool"
+        ):  # evicting an AI message evicts its tool results too
             window = window[1:]
         doc: list[dict[str, Any]] = [{"text": system, "type": "SYSTEM"}] if system else []
-        names = {c.get("id"): (c.get("function") or {}).get("name") for m in window for c in m.get("tool_calls") or []}
+        names = {
+            c.get("id"): (c.get("function") or {}).get("name")
+            for m in window
+            for c in m.get("tool_calls") or []
+        }
         for m in window:
             if m["role"] == "user":
                 doc.append({"contents": [{"text": m["content"], "type": "TEXT"}], "type": "USER"})
             elif m["role"] == "tool":
-                doc.append({"id": m.get("tool_call_id"), "toolName": names.get(m.get("tool_call_id")), "text": m.get("content"),
-                            "type": "TOOL_EXECUTION_RESULT"})
+                doc.append(
+                    {
+                        "id": m.get("tool_call_id"),
+                        "toolName": names.get(m.get("tool_call_id")),
+                        "text": m.get("content"),
+                        "type": "TOOL_EXECUTION_RESULT",
+                    }
+                )
             else:
-                requests = [{"id": c.get("id"), "name": (c.get("function") or {}).get("name"),
-                             "arguments": (c.get("function") or {}).get("arguments")} for c in m.get("tool_calls") or []]
-                doc.append({**({"text": m["content"]} if m.get("content") is not None else {}),
-                            "toolExecutionRequests": requests, "type": "AI"})
-        self.ctx.kv.set(self.ctx.namespace, self.key, json.dumps(doc, ensure_ascii=False), ttl=self.ttl, kind="STRING")
+                requests = [
+                    {
+                        "id": c.get("id"),
+                        "name": (c.get("function") or {}).get("name"),
+                        "arguments": (c.get("function") or {}).get("arguments"),
+                    }
+                    for c in m.get("tool_calls") or []
+                ]
+                doc.append(
+                    {
+                        **({"text": m["content"]} if m.get("content") is not None else {}),
+                        "toolExecutionRequests": requests,
+                        "type": "AI",
+                    }
+                )
+        self.ctx.kv.set(
+            self.ctx.namespace,
+            self.key,
+            json.dumps(doc, ensure_ascii=False),
+            ttl=self.ttl,
+            kind="STRING",
+        )

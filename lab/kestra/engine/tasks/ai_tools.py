@@ -32,24 +32,64 @@ TOOL = AI + "tool."
 KESTRA_FLOW, KESTRA_TASK = TOOL + "KestraFlow", TOOL + "KestraTask"
 # The other tool providers of plugin-ai 1.16 (src/main/java/io/kestra/plugin/ai/tool/): they need Kestra's JVM,
 # Docker, MCP servers or web-search keys.
-PLUGIN_AI_TOOLS = {TOOL + n for n in ("A2AClient", "AIAgent", "CodeExecution", "DockerMcpClient", "GoogleCustomWebSearch",
-                                      "Skill", "SseMcpClient", "StdioMcpClient", "StreamableHttpMcpClient",
-                                      "TavilyWebSearch")}
-RENAMED = {TOOL + "KestraFlowCalling": KESTRA_FLOW, TOOL + "KestraTaskCalling": KESTRA_TASK}  # renamed Aug 2025
-FLOW_KEYS = {"type", "description", "namespace", "flowId", "revision", "inputs", "labels", "inheritLabels",
-             "scheduleDate", "kestraUrl", "auth", "tenantId"}
+PLUGIN_AI_TOOLS = {
+    TOOL + n
+    for n in (
+        "A2AClient",
+        "AIAgent",
+        "CodeExecution",
+        "DockerMcpClient",
+        "GoogleCustomWebSearch",
+        "Skill",
+        "SseMcpClient",
+        "StdioMcpClient",
+        "StreamableHttpMcpClient",
+        "TavilyWebSearch",
+    )
+}
+RENAMED = {
+    TOOL + "KestraFlowCalling": KESTRA_FLOW,
+    TOOL + "KestraTaskCalling": KESTRA_TASK,
+}  # renamed Aug 2025
+FLOW_KEYS = {
+    "type",
+    "description",
+    "namespace",
+    "flowId",
+    "revision",
+    "inputs",
+    "labels",
+    "inheritLabels",
+    "scheduleDate",
+    "kestraUrl",
+    "auth",
+    "tenantId",
+}
 # Kestra tasks that are not RunnableTask (ExecutionUpdatableTask): KestraTask refuses them.
-NOT_RUNNABLE = {"io.kestra.plugin.core.execution." + n for n in ("Labels", "SetVariables", "UnsetVariables", "Exit")} | \
-    {"io.kestra.core.tasks.executions.Labels"}
+NOT_RUNNABLE = {
+    "io.kestra.plugin.core.execution." + n
+    for n in ("Labels", "SetVariables", "UnsetVariables", "Exit")
+} | {"io.kestra.core.tasks.executions.Labels"}
 
 FLOW_DEFINED_DESCRIPTION = "This tool executes a Kestra flow and outputs the execution details."
-FLOW_LLM_DESCRIPTION = ("This tool executes a Kestra workflow, also called a flow. This tool will respond with the flow "
-                        "execution information.\nThe namespace and the ID of the flow must be passed as tool parameters.")
-TASK_DESCRIPTION = ("This tool allows you to call a Kestra task. A Kestra task will respond with its output, which is a "
-                    "map of key/value pairs.")
+FLOW_LLM_DESCRIPTION = (
+    "This tool executes a Kestra workflow, also called a flow. This tool will respond with the flow "
+    "execution information.\nThe namespace and the ID of the flow must be passed as tool parameters."
+)
+TASK_DESCRIPTION = (
+    "This tool allows you to call a Kestra task. A Kestra task will respond with its output, which is a "
+    "map of key/value pairs."
+)
 PLACEHOLDER = "..."
-JSON_TYPES = {"string": "string", "duration": "string", "int": "integer", "number": "number", "bool": "boolean",
-              "map": "object", "list": "array"}
+JSON_TYPES = {
+    "string": "string",
+    "duration": "string",
+    "int": "integer",
+    "number": "number",
+    "bool": "boolean",
+    "map": "object",
+    "list": "array",
+}
 
 
 @dataclass(slots=True)
@@ -79,12 +119,19 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """Kestra's MapUtils.merge: nested maps merged, `extra` winning."""
     out = dict(base)
     for key, value in extra.items():
-        out[key] = merge(out[key], value) if isinstance(out.get(key), dict) and isinstance(value, dict) else value
+        out[key] = (
+            merge(out[key], value)
+            if isinstance(out.get(key), dict) and isinstance(value, dict)
+            else value
+        )
     return out
 
 
 def _function(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": parameters},
+    }
 
 
 # -- validation -------------------------------------------------------------------------------------
@@ -102,35 +149,50 @@ def problems(tools: Any) -> list[str]:
         elif kind == KESTRA_TASK:
             out += _task_problems(i, tool)
         elif kind in RENAMED:
-            out.append(f"tools[{i}]: {kind} was renamed {RENAMED[kind]} in plugin-ai and no longer exists; use that type")
+            out.append(
+                f"tools[{i}]: {kind} was renamed {RENAMED[kind]} in plugin-ai and no longer exists; use that type"
+            )
         elif kind in PLUGIN_AI_TOOLS:
-            out.append(f"`tools`: tools are not supported by the embedded engine apart from {KESTRA_FLOW} and "
-                       f"{KESTRA_TASK}: tools[{i}] is {kind}, which exists in plugin-ai but runs only inside Kestra; "
-                       f"{ON_REAL_KESTRA}")
+            out.append(
+                f"`tools`: tools are not supported by the embedded engine apart from {KESTRA_FLOW} and "
+                f"{KESTRA_TASK}: tools[{i}] is {kind}, which exists in plugin-ai but runs only inside Kestra; "
+                f"{ON_REAL_KESTRA}"
+            )
         else:
-            out.append(f"tools[{i}]: {kind!r} is not a plugin-ai tool (Kestra would refuse it: Invalid type); the "
-                       f"embedded engine runs {KESTRA_FLOW} and {KESTRA_TASK}")
+            out.append(
+                f"tools[{i}]: {kind!r} is not a plugin-ai tool (Kestra would refuse it: Invalid type); the "
+                f"embedded engine runs {KESTRA_FLOW} and {KESTRA_TASK}"
+            )
     return out
 
 
 def _flow_problems(i: int, tool: dict[str, Any]) -> list[str]:
-    out = [f"tools[{i}] (KestraFlow): unknown property `{k}`; expected {', '.join(sorted(FLOW_KEYS - {'type'}))}"
-           for k in sorted(set(tool) - FLOW_KEYS)]
+    out = [
+        f"tools[{i}] (KestraFlow): unknown property `{k}`; expected {', '.join(sorted(FLOW_KEYS - {'type'}))}"
+        for k in sorted(set(tool) - FLOW_KEYS)
+    ]
     if tool.get("namespace") is not None and tool.get("flowId") is None:
         out.append(f"tools[{i}] (KestraFlow): Flow ID must be specified when you set the namespace")
     if tool.get("namespace") is None and tool.get("flowId") is not None:
         out.append(f"tools[{i}] (KestraFlow): Namespace must be specified when you set the flow ID")
     tenant = tool.get("tenantId")
     if tenant not in (None, "main") and not is_expr(tenant):
-        out.append(f"tools[{i}] (KestraFlow): tenantId {tenant!r}: the embedded engine has the one tenant `main`")
+        out.append(
+            f"tools[{i}] (KestraFlow): tenantId {tenant!r}: the embedded engine has the one tenant `main`"
+        )
     return out
 
 
 def _task_problems(i: int, tool: dict[str, Any]) -> list[str]:
-    out = [f"tools[{i}] (KestraTask): unknown property `{k}`; expected tasks" for k in sorted(set(tool) - {"type", "tasks"})]
+    out = [
+        f"tools[{i}] (KestraTask): unknown property `{k}`; expected tasks"
+        for k in sorted(set(tool) - {"type", "tasks"})
+    ]
     tasks = tool.get("tasks")
     if not isinstance(tasks, list) or not tasks:
-        return out + [f"tools[{i}] (KestraTask): `tasks` must be a non-empty list of runnable tasks"]
+        return out + [
+            f"tools[{i}] (KestraTask): `tasks` must be a non-empty list of runnable tasks"
+        ]
     for j, task in enumerate(tasks):
         where = f"tools[{i}].tasks[{j}]"
         if not isinstance(task, dict) or not task.get("id") or not task.get("type"):
@@ -139,11 +201,15 @@ def _task_problems(i: int, tool: dict[str, Any]) -> list[str]:
         kind = str(task["type"])
         cls = _task_class(kind)
         if _flowable(kind):
-            out.append(f"{where}: The KestraTask tool is only capable of calling runnable tasks but '{task['id']}' "
-                       f"is not a runnable task.")
+            out.append(
+                f"{where}: The KestraTask tool is only capable of calling runnable tasks but '{task['id']}' "
+                f"is not a runnable task."
+            )
         elif cls is None:
             if known_types.is_core_namespace(kind) and known_types.exists_in_kestra(kind):
-                out.append(f"{where}: {kind} exists in Kestra but is not supported by the embedded engine")
+                out.append(
+                    f"{where}: {kind} exists in Kestra but is not supported by the embedded engine"
+                )
             elif known_types.is_core_namespace(kind):
                 out.append(f"{where}: {kind} does not exist in Kestra (Invalid type)")
             else:
@@ -173,22 +239,47 @@ def build(ctx: Any, tools: list[dict[str, Any]]) -> dict[str, Tool]:
     """The tools of a task run by function name (plugin-ai renders the providers when the task runs)."""
     out: dict[str, Tool] = {}
     for provider in tools:
-        made = _kestra_flow(ctx, provider) if provider.get("type") == KESTRA_FLOW else _kestra_task(ctx, provider)
+        made = (
+            _kestra_flow(ctx, provider)
+            if provider.get("type") == KESTRA_FLOW
+            else _kestra_task(ctx, provider)
+        )
         for tool in made:
             if tool.name in out:
-                raise TaskFailed(f"Duplicated definition for tool: {tool.name} (two tools of the agent have this name)")
+                raise TaskFailed(
+                    f"Duplicated definition for tool: {tool.name} (two tools of the agent have this name)"
+                )
             out[tool.name] = tool
     return out
 
 
-LABELS_SCHEMA = {"type": "array", "description": "The list of labels.", "items": {"type": "object", "properties": {
-    "key": {"type": "string", "description": "The label key."},
-    "value": {"type": "string", "description": "The label value."}}}}
-INPUTS_SCHEMA = {"type": "array", "description": "The list of inputs.", "items": {"type": "object", "properties": {
-    "id": {"type": "string", "description": "The input id."},
-    "value": {"type": "string", "description": "The input value."}}}}
-SCHEDULE_SCHEMA = {"type": "string", "description": "The scheduled date of the flow. Use it only if the flow needs to "
-                   "be executed later and not immediately.\nIt should be an ISO8601 formatted zoned date time."}
+LABELS_SCHEMA = {
+    "type": "array",
+    "description": "The list of labels.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "key": {"type": "string", "description": "The label key."},
+            "value": {"type": "string", "description": "The label value."},
+        },
+    },
+}
+INPUTS_SCHEMA = {
+    "type": "array",
+    "description": "The list of inputs.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The input id."},
+            "value": {"type": "string", "description": "The input value."},
+        },
+    },
+}
+SCHEDULE_SCHEMA = {
+    "type": "string",
+    "description": "The scheduled date of the flow. Use it only if the flow needs to "
+    "be executed later and not immediately.\nIt should be an ISO8601 formatted zoned date time.",
+}
 
 
 def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
@@ -208,26 +299,46 @@ def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
 
     async def launch(flow: Any, args: dict[str, Any]) -> str:
         if args.get("scheduleDate"):
-            raise TaskFailed(f"the model asked to schedule {flow.namespace}.{flow.id} at {args['scheduleDate']}: "
-                             f"scheduled executions are not supported by the embedded engine")
+            raise TaskFailed(
+                f"the model asked to schedule {flow.namespace}.{flow.id} at {args['scheduleDate']}: "
+                f"scheduled executions are not supported by the embedded engine"
+            )
         if inherit:
             keep = [(k, v) for k, v in parent if k not in {fk for fk, _ in flow.labels}]
         else:
             keep = [(k, v) for k, v in parent if k.startswith("system.")]
-        given = [(str(x.get("key")), str(x.get("value"))) for x in args.get("labels") or [] if isinstance(x, dict)]
+        given = [
+            (str(x.get("key")), str(x.get("value")))
+            for x in args.get("labels") or []
+            if isinstance(x, dict)
+        ]
         labels = given + [(k, v) for k, v in keep + own if k not in {gk for gk, _ in given}]
-        inputs = merge(preset, {str(x.get("id")): x.get("value") for x in args.get("inputs") or [] if isinstance(x, dict)})
+        inputs = merge(
+            preset,
+            {
+                str(x.get("id")): x.get("value")
+                for x in args.get("inputs") or []
+                if isinstance(x, dict)
+            },
+        )
         for inp in flow.inputs:
             if inp.required and inp.defaults is None and inp.id not in inputs:
                 raise TaskFailed(f"You need to provide an input with the id '{inp.id}'.")
         correlation = dict(labels).get("system.correlationId")
         try:
-            x = await engine.start(flow.namespace, flow.id, inputs=inputs, correlation=correlation,
-                                   labels=[(k, v) for k, v in labels if k != "system.correlationId"])
+            x = await engine.start(
+                flow.namespace,
+                flow.id,
+                inputs=inputs,
+                correlation=correlation,
+                labels=[(k, v) for k, v in labels if k != "system.correlationId"],
+            )
         except Exception as exc:  # noqa: BLE001 - the API's 4xx: the tool call fails with its message
             raise TaskFailed(f"{flow.namespace}.{flow.id} could not be started: {exc}") from None
         data = x.to_json(engine.version)
-        data["url"] = f"{str(engine.base_url).rstrip('/')}/ui/main/executions/{x.namespace}/{x.flow_id}/{x.id}"
+        data["url"] = (
+            f"{str(engine.base_url).rstrip('/')}/ui/main/executions/{x.namespace}/{x.flow_id}/{x.id}"
+        )
         return _json(data)
 
     if p.get("namespace") is not None:
@@ -236,19 +347,31 @@ def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
         flow = find(ns, fid, revision)
         if flow is None:
             raise TaskFailed(f"Unable to find flow '{fid}' in namespace '{ns}'")
-        description = ctx.render_str(p["description"]) if p.get("description") is not None else flow.description
+        description = (
+            ctx.render_str(p["description"])
+            if p.get("description") is not None
+            else flow.description
+        )
         if description is None:
-            raise TaskFailed(f"A description is required either in the tool's description property or in the flow "
-                             f"description. Flow {flow.namespace}.{flow.id} does not have a description, and the "
-                             f"tool's description is empty.")
+            raise TaskFailed(
+                f"A description is required either in the tool's description property or in the flow "
+                f"description. Flow {flow.namespace}.{flow.id} does not have a description, and the "
+                f"tool's description is empty."
+            )
         params: dict[str, Any] = {"type": "object", "description": description, "properties": props}
         if flow.inputs:
             props["inputs"] = INPUTS_SCHEMA
             if any(i.required and i.defaults is None and i.id not in preset for i in flow.inputs):
                 params["required"] = ["inputs"]
         name = "kestra_flow_" + "_".join((flow.namespace.replace(".", "_"), flow.id))
-        return [Tool(name, _function(name, FLOW_DEFINED_DESCRIPTION, params), KESTRA_FLOW,
-                     lambda args: launch(flow, args))]
+        return [
+            Tool(
+                name,
+                _function(name, FLOW_DEFINED_DESCRIPTION, params),
+                KESTRA_FLOW,
+                lambda args: launch(flow, args),
+            )
+        ]
 
     async def chosen(args: dict[str, Any]) -> str:
         ns, fid = str(args.get("namespace")), str(args.get("flowId"))
@@ -257,28 +380,54 @@ def _kestra_flow(ctx: Any, p: dict[str, Any]) -> list[Tool]:
             raise TaskFailed(f"Flow not found: {ns}.{fid}")
         return await launch(flow, args)
 
-    props.update(namespace={"type": "string"}, flowId={"type": "string"}, revision={"type": "number"},
-                 inputs=INPUTS_SCHEMA)
-    params = {"type": "object", "description": FLOW_LLM_DESCRIPTION, "properties": props,
-              "required": ["namespace", "flowId"]}
-    return [Tool("kestra_flow", _function("kestra_flow", FLOW_LLM_DESCRIPTION, params), KESTRA_FLOW, chosen)]
+    props.update(
+        namespace={"type": "string"},
+        flowId={"type": "string"},
+        revision={"type": "number"},
+        inputs=INPUTS_SCHEMA,
+    )
+    params = {
+        "type": "object",
+        "description": FLOW_LLM_DESCRIPTION,
+        "properties": props,
+        "required": ["namespace", "flowId"],
+    }
+    return [
+        Tool(
+            "kestra_flow",
+            _function("kestra_flow", FLOW_LLM_DESCRIPTION, params),
+            KESTRA_FLOW,
+            chosen,
+        )
+    ]
 
 
 def _kestra_task(ctx: Any, p: dict[str, Any]) -> list[Tool]:
     out: list[Tool] = []
     for task in p.get("tasks") or []:
-        cls = _task_class(str(task["type"]))  # problems() refused the types that are not runnable tasks
+        cls = _task_class(
+            str(task["type"])
+        )  # problems() refused the types that are not runnable tasks
         props = {k: v for k, v in task.items() if k not in COMMON_TASK_PROPS}
         # Only "..." placeholders and required properties left unset are the model's to fill.
-        open_ = [k for k, prop in cls.PROPERTIES.items() if props.get(k) == PLACEHOLDER or (k not in props and prop.required)]
+        open_ = [
+            k
+            for k, prop in cls.PROPERTIES.items()
+            if props.get(k) == PLACEHOLDER or (k not in props and prop.required)
+        ]
         doc = (cls.__doc__ or "").strip().split("\n")[0] or None
-        params: dict[str, Any] = {"type": "object", "properties": {k: _schema(cls.PROPERTIES[k].kind) for k in open_},
-                                  "required": [k for k in open_ if cls.PROPERTIES[k].required]}
+        params: dict[str, Any] = {
+            "type": "object",
+            "properties": {k: _schema(cls.PROPERTIES[k].kind) for k in open_},
+            "required": [k for k in open_ if cls.PROPERTIES[k].required],
+        }
         if doc:
             params["description"] = doc
         name = f"kestra_task_{task.get('id')}"
 
-        async def execute(args: dict[str, Any], cls: Any = cls, props: dict[str, Any] = props) -> str:
+        async def execute(
+            args: dict[str, Any], cls: Any = cls, props: dict[str, Any] = props
+        ) -> str:
             outputs = await cls().run(ctx, merge(props, args))
             return _json(outputs) if outputs else "Success"
 

@@ -44,7 +44,15 @@ class KVStore(Protocol):
     DURATION, JSON) and optional TTL on the engine's clock."""
 
     def get(self, namespace: str, key: str) -> Any: ...  # raises KeyError when absent/expired
-    def set(self, namespace: str, key: str, value: Any, *, ttl: float | None = None, kind: str | None = None) -> None: ...
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        ttl: float | None = None,
+        kind: str | None = None,
+    ) -> None: ...
     def delete(self, namespace: str, key: str) -> bool: ...
 
 
@@ -56,18 +64,28 @@ class RunContext(Protocol):
     flow_id: str
     task_id: str
     taskrun_id: str
-    http: httpx.AsyncClient  # the engine's client; in-process it may route loopback URLs to ASGI apps
+    http: (
+        httpx.AsyncClient
+    )  # the engine's client; in-process it may route loopback URLs to ASGI apps
     kv: KVStore
 
-    def render(self, value: Any) -> Any: ...  # property mode: strings rendered, maps/lists recursively
+    def render(
+        self, value: Any
+    ) -> Any: ...  # property mode: strings rendered, maps/lists recursively
     def render_str(self, value: Any) -> str: ...  # string mode: always a string ("" for null)
     def render_typed(self, value: Any) -> Any: ...  # a lone {{ expr }} keeps its native type
     def log(self, level: str, message: str) -> None: ...  # TRACE DEBUG INFO WARN ERROR
     def secret(self, name: str) -> str: ...  # SECRET_<NAME> env var, base64-decoded
-    def metric(self, name: str, type: str, value: Any, tags: dict[str, Any] | None = None) -> None: ...
+    def metric(
+        self, name: str, type: str, value: Any, tags: dict[str, Any] | None = None
+    ) -> None: ...
     # ^ counter / timer (seconds) / gauge on this task run, summed with an equal name+tags of the same attempt
-    def read_file(self, path: str) -> bytes: ...  # namespace file (or kestra:// internal storage URI)
-    def list_files(self, prefix: str = "") -> list[str]: ...  # the flow namespace's files, `/path/name`
+    def read_file(
+        self, path: str
+    ) -> bytes: ...  # namespace file (or kestra:// internal storage URI)
+    def list_files(
+        self, prefix: str = ""
+    ) -> list[str]: ...  # the flow namespace's files, `/path/name`
     def store_file(self, name: str, data: bytes) -> str: ...  # -> kestra:// URI in internal storage
     def workdir(self) -> Path: ...  # a temporary working directory for this task run
 

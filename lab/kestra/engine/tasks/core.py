@@ -113,7 +113,9 @@ class Assert(RunnableTask):
                 ctx.log("ERROR", f"Assertion `{condition}` failed!")
         if failed:
             message = props.get("errorMessage")
-            raise TaskFailed(ctx.render_str(message) if message else f"{failed} assertion(s) failed!")
+            raise TaskFailed(
+                ctx.render_str(message) if message else f"{failed} assertion(s) failed!"
+            )
         return {}
 
 

@@ -21,9 +21,15 @@ class HttpDownload(RunnableTask):
     TYPE = CORE + "http.Download"
     ALIASES = ("io.kestra.plugin.fs.http.Download",)
     PROPERTIES = {
-        "uri": Prop("string", required=True), "method": Prop("string"), "headers": Prop("map"),
-        "body": Prop("any"), "contentType": Prop("string"), "formData": Prop("map"), "options": Prop("map"),
-        "failOnEmptyResponse": Prop("bool"), "saveAs": Prop("string"),
+        "uri": Prop("string", required=True),
+        "method": Prop("string"),
+        "headers": Prop("map"),
+        "body": Prop("any"),
+        "contentType": Prop("string"),
+        "formData": Prop("map"),
+        "options": Prop("map"),
+        "failOnEmptyResponse": Prop("bool"),
+        "saveAs": Prop("string"),
     }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
@@ -33,9 +39,13 @@ class HttpDownload(RunnableTask):
         content = None
         if props.get("body") is not None:
             content = ctx.render_str(props["body"]).encode("utf-8")
-            headers.setdefault("Content-Type", ctx.render_str(props.get("contentType") or "application/json"))
+            headers.setdefault(
+                "Content-Type", ctx.render_str(props.get("contentType") or "application/json")
+            )
         try:
-            response = await ctx.http.request(method, uri, headers=headers, content=content, follow_redirects=True)
+            response = await ctx.http.request(
+                method, uri, headers=headers, content=content, follow_redirects=True
+            )
         except httpx.HTTPError as exc:
             raise TaskFailed(f"{method} {uri} failed: {exc.__class__.__name__}: {exc}") from None
         code = response.status_code
@@ -43,14 +53,23 @@ class HttpDownload(RunnableTask):
         for name, value in response.headers.multi_items():
             out_headers.setdefault(name.lower(), []).append(value)
         if code >= 400:
-            raise TaskFailed(f"Failed http request with response code '{code}'",
-                             {"code": code, "headers": out_headers})
+            raise TaskFailed(
+                f"Failed http request with response code '{code}'",
+                {"code": code, "headers": out_headers},
+            )
         data = response.content
         fail_empty = props.get("failOnEmptyResponse", True)
-        if not data and (fail_empty if isinstance(fail_empty, bool) else ctx.render_str(fail_empty) != "false"):
+        if not data and (
+            fail_empty if isinstance(fail_empty, bool) else ctx.render_str(fail_empty) != "false"
+        ):
             raise TaskFailed(f"No response from server {uri}")
         name = ctx.render_str(props["saveAs"]) if props.get("saveAs") else _file_name(uri, response)
-        return {"uri": ctx.store_file(name, data), "code": code, "length": len(data), "headers": out_headers}
+        return {
+            "uri": ctx.store_file(name, data),
+            "code": code,
+            "length": len(data),
+            "headers": out_headers,
+        }
 
 
 def _file_name(uri: str, response: httpx.Response) -> str:

@@ -33,7 +33,9 @@ def _stored(ctx: Any, uri: str, name: str) -> bytes:
     try:
         data = ctx.read_file(uri)
     except (OSError, KeyError, ValueError) as exc:
-        raise TaskFailed(f"formData {name}: cannot read {uri} from internal storage: {exc}") from None
+        raise TaskFailed(
+            f"formData {name}: cannot read {uri} from internal storage: {exc}"
+        ) from None
     return data if isinstance(data, bytes) else str(data).encode()
 
 
@@ -44,9 +46,16 @@ class HttpRequest(RunnableTask):
     TYPE = CORE + "http.Request"
     ALIASES = ("io.kestra.plugin.fs.http.Request",)
     PROPERTIES = {
-        "uri": Prop("string", required=True), "method": Prop("string"), "body": Prop("any"),
-        "formData": Prop("map"), "params": Prop("map"), "contentType": Prop("string"), "headers": Prop("map"),
-        "options": Prop("map"), "allowFailed": Prop("bool"), "encryptBody": Prop("bool"),
+        "uri": Prop("string", required=True),
+        "method": Prop("string"),
+        "body": Prop("any"),
+        "formData": Prop("map"),
+        "params": Prop("map"),
+        "contentType": Prop("string"),
+        "headers": Prop("map"),
+        "options": Prop("map"),
+        "allowFailed": Prop("bool"),
+        "encryptBody": Prop("bool"),
     }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
@@ -58,22 +67,32 @@ class HttpRequest(RunnableTask):
         allow_failed = bool(options.get("allowFailed", props.get("allowFailed", False)))
         allowed_codes = options.get("allowedResponseCodes")
         timeout = options.get("timeout") or {}
-        read_timeout = seconds(timeout.get("readIdleTimeout")) if isinstance(timeout, dict) else None
-        connect_timeout = seconds(timeout.get("connectTimeout")) if isinstance(timeout, dict) else None
+        read_timeout = (
+            seconds(timeout.get("readIdleTimeout")) if isinstance(timeout, dict) else None
+        )
+        connect_timeout = (
+            seconds(timeout.get("connectTimeout")) if isinstance(timeout, dict) else None
+        )
         auth = options.get("auth") or {}
         request: dict[str, Any] = {"headers": headers}
         if props.get("params"):
-            request["params"] = {k: v if isinstance(v, (list, str)) else json.dumps(v)
-                                 for k, v in ctx.render(props["params"]).items()}
+            request["params"] = {
+                k: v if isinstance(v, (list, str)) else json.dumps(v)
+                for k, v in ctx.render(props["params"]).items()
+            }
         if props.get("formData") is not None:
             form = ctx.render(props["formData"])
             if content_type.startswith("multipart/"):
                 request["files"] = {str(k): _part(ctx, str(k), v) for k, v in form.items()}
             else:
-                request["data"] = {k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()}
+                request["data"] = {
+                    k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()
+                }
         elif props.get("body") is not None:
             body = props["body"]
-            rendered = ctx.render_str(body) if isinstance(body, str) else json.dumps(ctx.render(body))
+            rendered = (
+                ctx.render_str(body) if isinstance(body, str) else json.dumps(ctx.render(body))
+            )
             request["content"] = rendered.encode("utf-8")
             headers.setdefault("Content-Type", content_type)
         if str(auth.get("type", "")).upper() == "BASIC":
@@ -81,9 +100,14 @@ class HttpRequest(RunnableTask):
         elif str(auth.get("type", "")).upper() == "BEARER":
             headers["Authorization"] = f"Bearer {auth.get('token', '')}"
         if options.get("basicAuthUser"):
-            request["auth"] = (str(options["basicAuthUser"]), str(options.get("basicAuthPassword", "")))
+            request["auth"] = (
+                str(options["basicAuthUser"]),
+                str(options.get("basicAuthPassword", "")),
+            )
         if read_timeout or connect_timeout:
-            request["timeout"] = httpx.Timeout(read_timeout or 300.0, connect=connect_timeout or read_timeout)
+            request["timeout"] = httpx.Timeout(
+                read_timeout or 300.0, connect=connect_timeout or read_timeout
+            )
         request["follow_redirects"] = bool(options.get("followRedirects", True))
         limit = (read_timeout or 0) + (connect_timeout or 0) or None
         try:
@@ -93,8 +117,12 @@ class HttpRequest(RunnableTask):
             raise TaskFailed(f"Timeout on {method} {uri}: {exc.__class__.__name__}") from None
         except httpx.HTTPError as exc:
             raise TaskFailed(f"{method} {uri} failed: {exc.__class__.__name__}: {exc}") from None
-        outputs = {"uri": str(response.url), "code": response.status_code, "headers": _headers(response),
-                   "body": response.text if response.content else None}
+        outputs = {
+            "uri": str(response.url),
+            "code": response.status_code,
+            "headers": _headers(response),
+            "body": response.text if response.content else None,
+        }
         if outputs["body"] is None:
             del outputs["body"]
         code = response.status_code

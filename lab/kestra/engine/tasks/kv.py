@@ -19,7 +19,11 @@ class KVGet(RunnableTask):
     """Read a key; a missing key gives no `value` unless `errorOnMissing`."""
 
     TYPE = CORE + "kv.Get"
-    PROPERTIES = {"key": Prop("string", required=True), "namespace": Prop("string"), "errorOnMissing": Prop("bool")}
+    PROPERTIES = {
+        "key": Prop("string", required=True),
+        "namespace": Prop("string"),
+        "errorOnMissing": Prop("bool"),
+    }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
         ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
@@ -27,11 +31,15 @@ class KVGet(RunnableTask):
             return {"value": ctx.kv.get(ns, key)}
         except KVExpired:
             if props.get("errorOnMissing", False):
-                raise TaskFailed(f"The requested value for key '{key}' in namespace '{ns}' has expired") from None
+                raise TaskFailed(
+                    f"The requested value for key '{key}' in namespace '{ns}' has expired"
+                ) from None
         except KeyError:
             if props.get("errorOnMissing", False):
-                raise TaskFailed(f"No value found for key '{key}' in namespace '{ns}' "
-                                 "and `errorOnMissing` is set to true") from None
+                raise TaskFailed(
+                    f"No value found for key '{key}' in namespace '{ns}' "
+                    "and `errorOnMissing` is set to true"
+                ) from None
         return {}
 
 
@@ -40,15 +48,23 @@ class KVSet(RunnableTask):
     """Write a key (typed with `kvType`, optional `ttl`)."""
 
     TYPE = CORE + "kv.Set"
-    PROPERTIES = {"key": Prop("string", required=True), "value": Prop("any", required=True),
-                  "namespace": Prop("string"), "overwrite": Prop("bool"), "ttl": Prop("duration"),
-                  "kvType": Prop("string"), "kvDescription": Prop("string")}
+    PROPERTIES = {
+        "key": Prop("string", required=True),
+        "value": Prop("any", required=True),
+        "namespace": Prop("string"),
+        "overwrite": Prop("bool"),
+        "ttl": Prop("duration"),
+        "kvType": Prop("string"),
+        "kvDescription": Prop("string"),
+    }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
         ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
         value = ctx.render_typed(props.get("value"))
         if not props.get("overwrite", True) and key in ctx.kv.keys(ns):
-            raise TaskFailed(f"Cannot set value for key '{key}'. Key already exists and `overwrite` is set to `false`.")
+            raise TaskFailed(
+                f"Cannot set value for key '{key}'. Key already exists and `overwrite` is set to `false`."
+            )
         ttl = seconds(ctx.render_str(props["ttl"])) if props.get("ttl") else None
         kind = ctx.render_str(props["kvType"]) if props.get("kvType") else None
         description = ctx.render_str(props["kvDescription"]) if props.get("kvDescription") else None
@@ -73,8 +89,12 @@ class KVPut(RunnableTask):
     """Write a key, deep-merging maps into an existing map value."""
 
     TYPE = CORE + "kv.Put"
-    PROPERTIES = {"key": Prop("string", required=True), "value": Prop("any", required=True),
-                  "namespace": Prop("string"), "errorOnMissing": Prop("bool")}
+    PROPERTIES = {
+        "key": Prop("string", required=True),
+        "value": Prop("any", required=True),
+        "namespace": Prop("string"),
+        "errorOnMissing": Prop("bool"),
+    }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
         ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
@@ -94,7 +114,11 @@ class KVDelete(RunnableTask):
     """Delete a key; `deleted` tells whether it existed."""
 
     TYPE = CORE + "kv.Delete"
-    PROPERTIES = {"key": Prop("string", required=True), "namespace": Prop("string"), "errorOnMissing": Prop("bool")}
+    PROPERTIES = {
+        "key": Prop("string", required=True),
+        "namespace": Prop("string"),
+        "errorOnMissing": Prop("bool"),
+    }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
         ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))

@@ -29,7 +29,10 @@ from typing import Any
 from lab.kestra.engine.tasks.base import Prop, RunnableTask, TaskFailed, register
 
 PROCESS = "io.kestra.plugin.core.runner.Process"
-DOCKER_RUNNERS = ("io.kestra.plugin.scripts.runner.docker.Docker", "io.kestra.plugin.core.runner.Docker")
+DOCKER_RUNNERS = (
+    "io.kestra.plugin.scripts.runner.docker.Docker",
+    "io.kestra.plugin.core.runner.Docker",
+)
 _PROTOCOL = re.compile(r"^::(\{.*\})::$")
 _DIR_VARS = re.compile(r"\{\{\s*(workingDir|outputDir)\s*\}\}")
 _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
@@ -42,12 +45,25 @@ CONTEXT_FILE = ".kestra-execution-context.json"
 _NOT_IN_CONTEXT = ("envs", "globals", "tasks", "kestra", "parents", "parent")
 
 COMMON_PROPS = {
-    "beforeCommands": Prop("list"), "interpreter": Prop("list"), "env": Prop("map"),
-    "inputFiles": Prop("any"), "outputFiles": Prop("list"), "namespaceFiles": Prop("map"),
-    "taskRunner": Prop("map"), "containerImage": Prop("string"), "docker": Prop("map"), "runner": Prop("string"),
-    "failFast": Prop("bool"), "warningOnStdErr": Prop("bool"), "targetOS": Prop("string"),
-    "dependencies": Prop("list"), "dependencyCacheEnabled": Prop("bool"), "pythonVersion": Prop("string"),
-    "description": Prop("string"), "outputDirectory": Prop("bool"), "executionContext": Prop("bool"),
+    "beforeCommands": Prop("list"),
+    "interpreter": Prop("list"),
+    "env": Prop("map"),
+    "inputFiles": Prop("any"),
+    "outputFiles": Prop("list"),
+    "namespaceFiles": Prop("map"),
+    "taskRunner": Prop("map"),
+    "containerImage": Prop("string"),
+    "docker": Prop("map"),
+    "runner": Prop("string"),
+    "failFast": Prop("bool"),
+    "warningOnStdErr": Prop("bool"),
+    "targetOS": Prop("string"),
+    "dependencies": Prop("list"),
+    "dependencyCacheEnabled": Prop("bool"),
+    "pythonVersion": Prop("string"),
+    "description": Prop("string"),
+    "outputDirectory": Prop("bool"),
+    "executionContext": Prop("bool"),
 }
 
 
@@ -56,7 +72,9 @@ class _ScriptTask(RunnableTask):
 
     LANGUAGE = "shell"
 
-    def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
         raise NotImplementedError
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
@@ -65,26 +83,37 @@ class _ScriptTask(RunnableTask):
         try:
             return await self._run_in(ctx, props, workdir)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)  # Kestra deletes the working directory after the run
+            shutil.rmtree(
+                workdir, ignore_errors=True
+            )  # Kestra deletes the working directory after the run
 
     async def _run_in(self, ctx: Any, props: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        outdir = workdir / "_outputs"  # Kestra's {{ outputDir }}: every file in it becomes an output file
+        outdir = (
+            workdir / "_outputs"
+        )  # Kestra's {{ outputDir }}: every file in it becomes an output file
         outdir.mkdir(parents=True, exist_ok=True)
 
         def render(value: Any) -> str:
             if isinstance(value, str):
-                value = _DIR_VARS.sub(lambda m: str(workdir if m.group(1) == "workingDir" else outdir), value)
+                value = _DIR_VARS.sub(
+                    lambda m: str(workdir if m.group(1) == "workingDir" else outdir), value
+                )
             return ctx.render_str(value)
 
         await self._input_files(ctx, props, workdir, render)
         if props.get("dependencies"):
-            ctx.log("WARN", f"dependencies {props['dependencies']} are not installed by the embedded engine: "
-                            "install them in the Python environment the lab runs scripts with")
+            ctx.log(
+                "WARN",
+                f"dependencies {props['dependencies']} are not installed by the embedded engine: "
+                "install them in the Python environment the lab runs scripts with",
+            )
         before = _command_list(ctx, props.get("beforeCommands"), render)
         commands = before + self.main_commands(ctx, props, workdir, render)
         fail_fast = props.get("failFast", True) not in (False, "false")
         interpreter = [render(p) for p in _as_list(props.get("interpreter"))] or ["/bin/sh", "-c"]
-        body = ("set -e\n" if fail_fast and interpreter[0].endswith("sh") else "") + "\n".join(commands)
+        body = ("set -e\n" if fail_fast and interpreter[0].endswith("sh") else "") + "\n".join(
+            commands
+        )
         env = self._env(ctx, props, workdir, outdir, render)
         context_file = workdir / CONTEXT_FILE
         if props.get("executionContext") in (True, "true"):
@@ -96,7 +125,10 @@ class _ScriptTask(RunnableTask):
         outputs: dict[str, Any] = {"exitCode": exit_code, "vars": vars_}
         if exit_code != 0:
             tail = "\n".join(stderr_tail)
-            raise TaskFailed(f"Command failed with exit code {exit_code}" + (f": {tail}" if tail else ""), outputs)
+            raise TaskFailed(
+                f"Command failed with exit code {exit_code}" + (f": {tail}" if tail else ""),
+                outputs,
+            )
         files = self._output_files(ctx, props, workdir, outdir, render)
         if files:
             outputs["outputFiles"] = files
@@ -109,20 +141,33 @@ class _ScriptTask(RunnableTask):
         if kind == PROCESS or (kind is None and legacy == "PROCESS"):
             return
         if kind is None or kind in DOCKER_RUNNERS:
-            where = "no taskRunner (Kestra's default is Docker)" if kind is None else f"taskRunner {kind}"
-            ctx.log("WARN", f"{where}: the embedded engine runs scripts as local processes "
-                            f"(as taskRunner type {PROCESS}); containerImage is ignored")
+            where = (
+                "no taskRunner (Kestra's default is Docker)"
+                if kind is None
+                else f"taskRunner {kind}"
+            )
+            ctx.log(
+                "WARN",
+                f"{where}: the embedded engine runs scripts as local processes "
+                f"(as taskRunner type {PROCESS}); containerImage is ignored",
+            )
             return
-        raise TaskFailed(f"taskRunner {kind} is not supported by the embedded engine; use type {PROCESS} "
-                         "or run this flow on a real Kestra")
+        raise TaskFailed(
+            f"taskRunner {kind} is not supported by the embedded engine; use type {PROCESS} "
+            "or run this flow on a real Kestra"
+        )
 
-    async def _input_files(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> None:
+    async def _input_files(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> None:
         files = props.get("inputFiles")
         if isinstance(files, str):
             try:
                 files = json.loads(render(files))
             except ValueError:
-                raise TaskFailed("inputFiles must be a map of file name to content (or a JSON object string)") from None
+                raise TaskFailed(
+                    "inputFiles must be a map of file name to content (or a JSON object string)"
+                ) from None
         if files is None:
             files = {}
         if not isinstance(files, dict):
@@ -138,7 +183,9 @@ class _ScriptTask(RunnableTask):
             target.parent.mkdir(parents=True, exist_ok=True)
             text = render(content)
             if text.startswith(("kestra://", "nsfile://")):
-                data = ctx.read_file(text.removeprefix("nsfile://") if text.startswith("nsfile://") else text)
+                data = ctx.read_file(
+                    text.removeprefix("nsfile://") if text.startswith("nsfile://") else text
+                )
                 target.write_bytes(data if isinstance(data, bytes) else str(data).encode())
             else:
                 target.write_text(text)
@@ -147,20 +194,28 @@ class _ScriptTask(RunnableTask):
         """Copy the flow namespace's files (filtered by include/exclude globs) into the working directory."""
         lister = getattr(ctx, "list_files", None)
         if lister is None:
-            raise TaskFailed("namespaceFiles is not available in this engine context; list the files in "
-                             "inputFiles with \"{{ read('path') }}\" or run this flow on a real Kestra")
+            raise TaskFailed(
+                "namespaceFiles is not available in this engine context; list the files in "
+                "inputFiles with \"{{ read('path') }}\" or run this flow on a real Kestra"
+            )
         include = [str(p) for p in _as_list(spec.get("include"))] or ["**"]
         exclude = [str(p) for p in _as_list(spec.get("exclude"))]
         for name in lister():
             rel = name.lstrip("/")
-            if any(fnmatch.fnmatch(rel, p) for p in include) and not any(fnmatch.fnmatch(rel, p) for p in exclude):
+            if any(fnmatch.fnmatch(rel, p) for p in include) and not any(
+                fnmatch.fnmatch(rel, p) for p in exclude
+            ):
                 target = workdir / _relative(rel, "namespaceFiles")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(ctx.read_file(name))
 
-    def _env(self, ctx: Any, props: dict[str, Any], workdir: Path, outdir: Path, render: Any) -> dict[str, str]:
+    def _env(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, outdir: Path, render: Any
+    ) -> dict[str, str]:
         env = process_environment()
-        env["PYTHONUNBUFFERED"] = "1"  # stdout lines arrive as they are printed, like Kestra's log stream
+        env["PYTHONUNBUFFERED"] = (
+            "1"  # stdout lines arrive as they are printed, like Kestra's log stream
+        )
         env["WORKING_DIR"], env["OUTPUT_DIR"] = str(workdir), str(outdir)
         # `python` is the lab's own interpreter, where Kestra's `kestra` package is installed (as it is
         # in Kestra's Python images): `from kestra import Kestra, Flow, context` works unchanged.
@@ -168,14 +223,16 @@ class _ScriptTask(RunnableTask):
         bin_dir.mkdir(exist_ok=True)
         for name in ("python", "python3"):
             launcher = bin_dir / name
-            launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+            launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
             launcher.chmod(0o755)
         env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
         for key, value in (props.get("env") or {}).items():
             env[str(render(key))] = render(value)
         return env
 
-    def _output_files(self, ctx: Any, props: dict[str, Any], workdir: Path, outdir: Path, render: Any) -> dict[str, str]:
+    def _output_files(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, outdir: Path, render: Any
+    ) -> dict[str, str]:
         found: dict[str, Path] = {}
         for pattern in _as_list(props.get("outputFiles")):
             glob = _relative(render(pattern), "outputFiles")
@@ -191,8 +248,21 @@ class _ScriptTask(RunnableTask):
 # What a process needs to run, from the lab's environment; nothing else of it reaches a script (no
 # OPENAI_API_KEY, no WALAB_* secret): like Kestra's Process runner on a worker that holds no secrets,
 # a script sees the task's `env` (the flow's `pluginDefaults` included) and these.
-PROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM",
-               "VIRTUAL_ENV", "SYSTEMROOT")
+PROCESS_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "VIRTUAL_ENV",
+    "SYSTEMROOT",
+)
 
 
 def process_environment() -> dict[str, str]:
@@ -205,11 +275,19 @@ def process_environment() -> dict[str, str]:
     return env
 
 
-async def _execute(ctx: Any, argv: list[str], workdir: Path, env: dict[str, str]) -> tuple[int, dict, list[str]]:
+async def _execute(
+    ctx: Any, argv: list[str], workdir: Path, env: dict[str, str]
+) -> tuple[int, dict, list[str]]:
     """Run the process, streaming its lines to the task run's logs; returns (exit code, vars, stderr tail)."""
-    proc = await asyncio.create_subprocess_exec(*argv, cwd=str(workdir), env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                                                start_new_session=True)
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(workdir),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
     vars_: dict[str, Any] = {}
     tail: list[str] = []
 
@@ -263,8 +341,12 @@ def _protocol(ctx: Any, line: str, vars_: dict[str, Any]) -> bool:
     for metric in data.get("metrics") or []:
         if publish is not None and isinstance(metric, dict):
             try:  # a timer's value is in seconds, as Kestra's helpers send it
-                publish(str(metric.get("name")), str(metric.get("type", "counter")), metric.get("value"),
-                        metric.get("tags") or {})
+                publish(
+                    str(metric.get("name")),
+                    str(metric.get("type", "counter")),
+                    metric.get("value"),
+                    metric.get("tags") or {},
+                )
             except ValueError as exc:  # MetricInvalid: the script's mistake, reported, not fatal
                 ctx.log("WARN", f"Invalid metric: {exc}")
     for entry in data.get("logs") or []:
@@ -314,7 +396,9 @@ class ShellCommands(_ScriptTask):
     ALIASES = ("io.kestra.core.tasks.scripts.Bash", "io.kestra.plugin.scripts.shell.Command")
     PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
 
-    def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
         return _command_list(ctx, props.get("commands"), render)
 
 
@@ -325,7 +409,9 @@ class ShellScript(_ScriptTask):
     TYPE = "io.kestra.plugin.scripts.shell.Script"
     PROPERTIES = {**COMMON_PROPS, "script": Prop("string", required=True)}
 
-    def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
         path = workdir / ".kestra-script.sh"
         path.write_text(render(props.get("script")))
         return [f"/bin/sh {path}"]
@@ -338,7 +424,9 @@ class PythonCommands(_ScriptTask):
     TYPE = "io.kestra.plugin.scripts.python.Commands"
     PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
 
-    def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
         return _command_list(ctx, props.get("commands"), render)
 
 
@@ -349,7 +437,9 @@ class PythonScript(_ScriptTask):
     TYPE = "io.kestra.plugin.scripts.python.Script"
     PROPERTIES = {**COMMON_PROPS, "script": Prop("string", required=True)}
 
-    def main_commands(self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any) -> list[str]:
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
         path = workdir / ".kestra-script.py"
         path.write_text(render(props.get("script")))
         return [f"python {path}"]
