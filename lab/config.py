@@ -7,6 +7,7 @@ not given, and are never written to a cassette, a snapshot, a log line or the sc
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import hmac
 import os
@@ -188,10 +189,13 @@ def _apply(s: Settings, data: dict[str, Any], where: str) -> None:
         if key == "version":
             continue
         if key not in names:
+            public = sorted(n for n in names if not n.startswith("_"))
+            close = difflib.get_close_matches(str(key), public, n=1)
+            guess = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(
                 f"unknown setting {key!r}",
                 where=where,
-                fix=f"known settings: {', '.join(sorted(names))}",
+                fix=f"{guess}known settings: {', '.join(public)}",
             )
         setattr(s, key, _checked(key, value, where))
         s._given.add(key)
