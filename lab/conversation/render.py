@@ -49,9 +49,16 @@ def send_text(send: "CapturedSend") -> str:
 
 
 def turn_text(
-    turn: "Turn", *, secrets: list[str] | None = None, engine_clock: str | None = None
+    turn: "Turn",
+    *,
+    secrets: list[str] | None = None,
+    engine_clock: str | None = None,
+    compact: bool = False,
 ) -> str:
     """A turn as `walab send` prints it: the chat, then the executions, then tokens and cost.
+
+    `compact` (`walab replay`'s default) gives each execution one line (state, task count,
+    duration) instead of its task tree, and leaves the timings out.
 
     `engine_clock` names the clock the execution durations were measured on ("virtual" for the
     embedded engine, whose retry back-offs move the virtual clock, not the wall clock); the
@@ -72,6 +79,12 @@ def turn_text(
     for ex in turn.executions:
         dur = f"{ex.duration_ms:.0f} ms" if ex.duration_ms is not None else "-"
         clock = f" ({engine_clock} clock)" if engine_clock and ex.duration_ms is not None else ""
+        if compact:
+            n = len(ex.task_runs)
+            lines.append(
+                f"execution {ex.flow_id}  {ex.state}  {n} task run{'s' * (n != 1)}  {dur}{clock}"
+            )
+            continue
         lines.append(f"execution {ex.flow_id} {ex.id}  {ex.state}  {dur}{clock}")
         depth: dict[str, int] = {}
         for tr in ex.task_runs:
@@ -104,18 +117,19 @@ def turn_text(
     else:
         lines.append("LLM: no calls")
     t = turn.timings
-    lines.append(
-        ("timings (wall clock): " if engine_clock else "timings: ")
-        + ", ".join(
-            f"{k} {v:.1f} ms"
-            for k, v in (
-                ("ack", t.webhook_ack_ms),
-                ("first reply", t.first_reply_ms),
-                ("terminal", t.terminal_ms),
+    if not compact:
+        lines.append(
+            ("timings (wall clock): " if engine_clock else "timings: ")
+            + ", ".join(
+                f"{k} {v:.1f} ms"
+                for k, v in (
+                    ("ack", t.webhook_ack_ms),
+                    ("first reply", t.first_reply_ms),
+                    ("terminal", t.terminal_ms),
+                )
+                if v is not None
             )
-            if v is not None
         )
-    )
     if turn.verdict != "ok" or turn.error:
         lines.append(f"verdict: {turn.verdict}" + (f" — {turn.error}" if turn.error else ""))
     text = "\n".join(lines)

@@ -30,6 +30,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--snapshot", action="store_true", help="print the snapshot text instead of the chat"
     )
+    amount = parser.add_mutually_exclusive_group()
+    amount.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="each execution's task tree and the timings under every turn (default: one line each)",
+    )
+    amount.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only each case's verdict and its failed checks (no transcript)",
+    )
     parser.add_argument(
         "--lab-factory", default=None, help=argparse.SUPPRESS
     )  # tests: module:callable
@@ -63,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             print(
                 render(playback.transcript, title=case.test_name, secrets=playback.secrets), end=""
             )
-        else:
+        elif not args.quiet:
             for turn in playback.transcript.turns:
                 step = playback.turn_steps.get(turn.index)
                 print(
@@ -71,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
                     + (f" (step {step})" if step else "")
                     + f", {turn.contact}"
                 )
-                print(turn_text(turn, secrets=playback.secrets))
-        print()
+                print(turn_text(turn, secrets=playback.secrets, compact=not args.verbose))
+        if not args.quiet:
+            print()
         if playback.runs > 1:
             print(
                 f"live repeat: {playback.passed_runs}/{playback.runs} runs passed "
@@ -80,9 +94,8 @@ def run(args: argparse.Namespace) -> int:
             )
         for line in problems(playback):
             print(line)
-        print(
-            f"{verdict_line(playback)}, {len(playback.transcript.turns)} turns, {playback.seconds:.2f} s"
-        )
+        n = len(playback.transcript.turns)
+        print(f"{verdict_line(playback)}, {n} turn{'s' * (n != 1)}, {playback.seconds:.2f} s")
         failed += 0 if playback.passed else 1
     sys.stdout.flush()
     return 1 if failed else 0

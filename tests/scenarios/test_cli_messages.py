@@ -82,5 +82,34 @@ def test_replay_summary_names_the_step_that_could_not_run(tmp_path: Path) -> Non
     assert done.returncode == 1, done.stdout + done.stderr
     summary = done.stdout.rstrip().splitlines()[-1]
     assert summary.startswith(
-        "FAILED: step 2 could not run; 1/1 checks before it passed, 1 turns"
+        "FAILED: step 2 could not run; 1/1 checks before it passed, 1 turn,"
     ), summary
+
+
+def test_replay_is_compact_by_default_verbose_shows_the_task_tree_quiet_only_the_verdict(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "scenarios" / "t.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "version: 1\nflow: company.whatsapp/echo\nsteps:\n  - user: oi\n    expect: {contains: disse}\n"
+        "  - user: menu\n",
+        encoding="utf-8",
+    )
+    runs = {
+        flag: _walab(
+            "replay", str(path), "--lab-factory", "fake_lab:FakeLab.open", *([flag] if flag else []),
+            cwd=tmp_path,
+        )
+        for flag in ("", "--verbose", "--quiet")
+    }
+    assert all(done.returncode == 0 for done in runs.values()), {
+        f: d.stdout + d.stderr for f, d in runs.items()
+    }
+    compact, verbose, quiet = (runs[f].stdout for f in ("", "--verbose", "--quiet"))
+    assert "> oi" in compact and "task run" in compact and "timings" not in compact
+    assert "timings" in verbose and "task run" not in verbose
+    assert len(verbose.splitlines()) > len(compact.splitlines())
+    assert "> oi" not in quiet
+    assert quiet.rstrip().splitlines()[-1].startswith("passed: 1/1 checks, 2 turns")
+    assert len(quiet.strip().splitlines()) == 2  # the case's header and its verdict
