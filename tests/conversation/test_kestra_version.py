@@ -114,4 +114,7 @@ def test_an_unknown_walab_yaml_key_gets_a_did_you_mean(tmp_path: Path):
     (tmp_path / "walab.yaml").write_text("kestra_ulr: http://localhost:8080\n")
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path, env={})
-    assert "unknown setting 'kestra_ulr'" in str(err.value) and "did you mean 'kestra_url'?" in err.value.render()
+    assert (
+        "unknown setting 'kestra_ulr'" in str(err.value)
+        and "did you mean 'kestra_url'?" in err.value.render()
+    )

@@ -98,7 +98,11 @@ def test_replay_is_compact_by_default_verbose_shows_the_task_tree_quiet_only_the
     )
     runs = {
         flag: _walab(
-            "replay", str(path), "--lab-factory", "fake_lab:FakeLab.open", *([flag] if flag else []),
+            "replay",
+            str(path),
+            "--lab-factory",
+            "fake_lab:FakeLab.open",
+            *([flag] if flag else []),
             cwd=tmp_path,
         )
         for flag in ("", "--verbose", "--quiet")
