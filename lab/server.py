@@ -35,20 +35,29 @@ class LabServer:
     def __init__(
         self, mounts: dict[str, ASGIApp] | None = None, *, guard: RequestGuard | None = None
     ) -> None:
-        self._mounts: list[tuple[str, ASGIApp, bool, str | None]] = []
+        self._mounts: list[tuple[str, ASGIApp, bool, str | None, tuple[str, ...]]] = []
         self.guard = guard
         for prefix, app in (mounts or {}).items():
             self.mount(prefix, app)
 
     def mount(
-        self, prefix: str, app: ASGIApp, *, strip: bool = True, body: str | None = None
+        self,
+        prefix: str,
+        app: ASGIApp,
+        *,
+        strip: bool = True,
+        body: str | None = None,
+        uploads: tuple[str, ...] = (),
     ) -> None:
         """Mount app at prefix (e.g. "/graph"); strip=False passes the path unchanged.
 
         body: what the app's endpoints take (e.g. "application/json"): a text/plain or form body
         is then answered 415 before the app sees it. None: the app checks bodies itself.
+        uploads: path endings that take a multipart file upload instead (the gateway's
+        `/v1/audio/transcriptions`); the app's own credential header, which a cross-site form
+        cannot carry, still guards them.
         """
-        self._mounts.append((prefix.rstrip("/"), app, strip, body))
+        self._mounts.append((prefix.rstrip("/"), app, strip, body, uploads))
         self._mounts.sort(key=lambda m: -len(m[0]))
 
     @property
@@ -66,12 +75,14 @@ class LabServer:
                 await _json(send, 403, _error_body(refused, 403))
                 return
         path: str = scope["path"]
-        for prefix, app, strip, body in self._mounts:
+        for prefix, app, strip, body, uploads in self._mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 if body is not None and scope["method"] in _BODY_METHODS:
                     media = simple_body_type(
                         next((v for k, v in scope["headers"] if k == b"content-type"), None)
                     )
+                    if media == "multipart/form-data" and path.endswith(uploads or ("\0",)):
+                        media = None
                     if media is not None:
                         await _json(
                             send, 415, _error_body(unsupported_body_message(media, body), 415)

@@ -119,6 +119,7 @@ async def assemble(
     from lab.conversation.relay import FilesApp, StatusRelay
     from lab.kestra.client import KestraClient
     from lab.llm.cassette import CassetteStore
+    from lab.llm import transcription
     from lab.llm.gateway import LLMGateway
     from lab.request_guard import RequestGuard, is_loopback
     from lab.server import LabServer, lab_client
@@ -195,7 +196,7 @@ async def assemble(
             target, username=settings.kestra_user, password=settings.kestra_password
         )
     server.mount("/graph", sandbox.app)
-    server.mount("/llm", gateway.app, body="application/json")
+    server.mount("/llm", gateway.app, body="application/json", uploads=(transcription.PATH,))
     server.mount("/files", FilesApp(settings.flows_dir / "files", key=settings.files_key))
     parts = Parts(settings, clock, sandbox, gateway, server, http, client, engine, None)
     server.mount("/hooks/whatsapp", StatusRelay(parts), body="application/json")

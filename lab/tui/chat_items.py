@@ -157,6 +157,9 @@ def item_from_send(
         item.label, item.header, item.text, item.footer, item.buttons = _template_text(
             reply.template, templates
         )
+    elif reply.media is not None and reply.media.voice:
+        item.label = "🎤 voice note"
+        item.text = player_line(None) + (f"\n{item.text}" if item.text else "")
     elif reply.media is not None:
         name = reply.media.name
         item.label = f"{_MEDIA_ICONS[reply.type]} {reply.type}" + (f" · {name}" if name else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from lab.voice.ogg import is_ogg_opus, opus_channels
 from lab.whatsapp.errors import GraphError
 from lab.whatsapp.ids import IdFactory, sha256_b64
 
@@ -84,6 +85,12 @@ class MediaStore:
                 131053,
                 f"Param file must be a file with one of the following types: "
                 f"{', '.join(sorted(SUPPORTED))}. Received file of type '{mime_type}'.",
+            )
+        if base == "audio/ogg" and not (is_ogg_opus(data) and opus_channels(data) == 1):
+            raise GraphError(
+                131053,
+                "Param file of type audio/ogg must be OPUS-encoded mono audio "
+                "(WhatsApp takes OGG with the OPUS codec only, one channel).",
             )
         kind, limit = SUPPORTED[base]
         if len(data) > limit:

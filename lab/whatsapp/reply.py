@@ -82,6 +82,7 @@ class Media:
     ref: str  # the link, the file name or `id:<media id>`
     caption: str = ""
     name: str = ""  # the file name, the link or the id, as a bubble names it
+    voice: bool = False  # an audio sent as a voice note (`audio.voice: true`)
 
 
 @dataclass(slots=True)
@@ -137,7 +138,8 @@ class Reply:
                 or (f"id:{media['id']}" if media.get("id") else "")
             )
             name = media.get("filename") or media.get("link") or media.get("id") or ""
-            reply.media = Media(kind, str(ref), str(media.get("caption") or ""), str(name))
+            reply.media = Media(kind, str(ref), str(media.get("caption") or ""), str(name),
+                                kind == "audio" and media.get("voice") is True)
             reply.body = reply.media.caption
         elif kind == "reaction":
             reaction = p.get("reaction") or {}
