@@ -32,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conversation.conftest import CLOCK, MARIA, settings  # noqa: E402
+from llm.conftest import Served  # noqa: E402
+
 from lab.conversation.actions import SendVoice  # noqa: E402
 from lab.conversation.lab import Lab  # noqa: E402
 from lab.llm.cassette import CassetteStore  # noqa: E402
@@ -39,7 +41,6 @@ from lab.llm.gateway import LLMGateway  # noqa: E402
 from lab.server import LabServer  # noqa: E402
 from lab.voice import synth  # noqa: E402
 from lab.voice.ogg import ogg_opus_seconds  # noqa: E402
-from llm.conftest import Served  # noqa: E402
 
 KEY = "walab-bench-" + "k" * 24
 FIVE_SECONDS = "Oi, boa tarde! Quero economizar na conta de luz. Quanto custa instalar placas solares na minha casa?"
@@ -52,8 +53,16 @@ async def stub(scope, receive, send):
     while (await receive()).get("more_body"):
         pass
     body = orjson.dumps({"text": FIVE_SECONDS, "usage": {"type": "duration", "seconds": 5}})
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -63,7 +72,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def bench_send(runs: int) -> dict:
-    async with Lab.open(settings(flow="whatsapp_agent", llm_mode="scripted"), clock_start=CLOCK) as lab:
+    async with Lab.open(
+        settings(flow="whatsapp_agent", llm_mode="scripted"), clock_start=CLOCK
+    ) as lab:
         voice, text = [], []
         for i in range(runs):
             synth.synthesise.cache_clear()
@@ -73,9 +84,13 @@ async def bench_send(runs: int) -> dict:
             t0 = time.perf_counter()
             lab.phone.text(MARIA, f"{FIVE_SECONDS} {i}")
             text.append((time.perf_counter() - t0) * 1000)
-        return {"seconds": event.audio_seconds, "bytes": len(synth.synthesise(FIVE_SECONDS)),
-                "voice_p50": statistics.median(voice), "voice_p95": pct(voice, 0.95),
-                "text_p50": statistics.median(text)}
+        return {
+            "seconds": event.audio_seconds,
+            "bytes": len(synth.synthesise(FIVE_SECONDS)),
+            "voice_p50": statistics.median(voice),
+            "voice_p95": pct(voice, 0.95),
+            "text_p50": statistics.median(text),
+        }
 
 
 def post_many(url: str, audio: bytes, calls: int, headers: dict) -> list[float]:
@@ -83,8 +98,11 @@ def post_many(url: str, audio: bytes, calls: int, headers: dict) -> list[float]:
     with httpx.Client(headers=headers, timeout=120) as client:
         for _ in range(calls):
             t0 = time.perf_counter()
-            r = client.post(url, files={"file": ("voice-note.ogg", audio, "audio/ogg")},
-                            data={"model": "whisper-1", "language": "pt"})
+            r = client.post(
+                url,
+                files={"file": ("voice-note.ogg", audio, "audio/ogg")},
+                data={"model": "whisper-1", "language": "pt"},
+            )
             out.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text
     return out
@@ -95,8 +113,13 @@ def bench_replay(calls: int) -> dict:
     auth = {"Authorization": f"Bearer {KEY}"}
     with tempfile.TemporaryDirectory() as tmp, Served(stub) as floor:
         cassette = Path(tmp) / "voice.cassette.yaml"
-        recorder = LLMGateway(mode="record", key=KEY, upstream_url=floor.url + "/v1", upstream_key="sk-bench",
-                              cassettes=CassetteStore(cassette))
+        recorder = LLMGateway(
+            mode="record",
+            key=KEY,
+            upstream_url=floor.url + "/v1",
+            upstream_key="sk-bench",
+            cassettes=CassetteStore(cassette),
+        )
         with Served(LabServer({"/llm": recorder.app})) as served:
             post_many(served.url + "/llm/v1/audio/transcriptions", audio, 1, auth)
         player = LLMGateway(mode="replay", key=KEY, cassettes=CassetteStore(cassette))
@@ -106,11 +129,18 @@ def bench_replay(calls: int) -> dict:
             post_many(floor.url + "/v1/audio/transcriptions", audio, 200, auth)
             gateway, floor_ms = [], []
             for _ in range(4):  # interleaved blocks: drift hits both alike
-                floor_ms += post_many(floor.url + "/v1/audio/transcriptions", audio, calls // 4, auth)
+                floor_ms += post_many(
+                    floor.url + "/v1/audio/transcriptions", audio, calls // 4, auth
+                )
                 gateway += post_many(gateway_url, audio, calls // 4, auth)
-    return {"floor_p50": statistics.median(floor_ms), "floor_p99": pct(floor_ms, 0.99),
-            "gateway_p50": statistics.median(gateway), "gateway_p99": pct(gateway, 0.99),
-            "overhead_p50": statistics.median(gateway) - statistics.median(floor_ms), "audio_bytes": len(audio)}
+    return {
+        "floor_p50": statistics.median(floor_ms),
+        "floor_p99": pct(floor_ms, 0.99),
+        "gateway_p50": statistics.median(gateway),
+        "gateway_p99": pct(gateway, 0.99),
+        "overhead_p50": statistics.median(gateway) - statistics.median(floor_ms),
+        "audio_bytes": len(audio),
+    }
 
 
 def main() -> None:
@@ -121,14 +151,20 @@ def main() -> None:
     synth.check_tools()
     send = asyncio.run(bench_send(args.runs))
     replay = bench_replay(args.calls)
-    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}")
-    print(f"1. synthesise + send a {send['seconds']:.1f} s voice note ({send['bytes']} bytes OGG/Opus), {args.runs} runs: "
-          f"p50 {send['voice_p50']:.1f} ms, p95 {send['voice_p95']:.1f} ms (target <= 300 ms); "
-          f"baseline typed text p50 {send['text_p50']:.3f} ms")
-    print(f"2. transcription of that note ({replay['audio_bytes']} bytes), {args.calls} calls each: "
-          f"floor p50 {replay['floor_p50']:.3f} ms (p99 {replay['floor_p99']:.3f}), gateway replay p50 "
-          f"{replay['gateway_p50']:.3f} ms (p99 {replay['gateway_p99']:.3f}); overhead p50 "
-          f"{replay['overhead_p50']:.3f} ms (target <= 0.5 ms)")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}"
+    )
+    print(
+        f"1. synthesise + send a {send['seconds']:.1f} s voice note ({send['bytes']} bytes OGG/Opus), {args.runs} runs: "
+        f"p50 {send['voice_p50']:.1f} ms, p95 {send['voice_p95']:.1f} ms (target <= 300 ms); "
+        f"baseline typed text p50 {send['text_p50']:.3f} ms"
+    )
+    print(
+        f"2. transcription of that note ({replay['audio_bytes']} bytes), {args.calls} calls each: "
+        f"floor p50 {replay['floor_p50']:.3f} ms (p99 {replay['floor_p99']:.3f}), gateway replay p50 "
+        f"{replay['gateway_p50']:.3f} ms (p99 {replay['gateway_p99']:.3f}); overhead p50 "
+        f"{replay['overhead_p50']:.3f} ms (target <= 0.5 ms)"
+    )
     assert ogg_opus_seconds(synth.synthesise(FIVE_SECONDS)) is not None
 
 

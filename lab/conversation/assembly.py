@@ -118,8 +118,8 @@ async def assemble(
         check_exposure(settings)
     from lab.conversation.relay import FilesApp, StatusRelay
     from lab.kestra.client import KestraClient
-    from lab.llm.cassette import CassetteStore
     from lab.llm import transcription
+    from lab.llm.cassette import CassetteStore
     from lab.llm.gateway import LLMGateway
     from lab.request_guard import RequestGuard, is_loopback
     from lab.server import LabServer, lab_client

@@ -138,8 +138,13 @@ class Reply:
                 or (f"id:{media['id']}" if media.get("id") else "")
             )
             name = media.get("filename") or media.get("link") or media.get("id") or ""
-            reply.media = Media(kind, str(ref), str(media.get("caption") or ""), str(name),
-                                kind == "audio" and media.get("voice") is True)
+            reply.media = Media(
+                kind,
+                str(ref),
+                str(media.get("caption") or ""),
+                str(name),
+                kind == "audio" and media.get("voice") is True,
+            )
             reply.body = reply.media.caption
         elif kind == "reaction":
             reaction = p.get("reaction") or {}

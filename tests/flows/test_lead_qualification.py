@@ -125,7 +125,13 @@ async def test_status_webhooks_start_executions_outside_turns(open_lab):
         assert all(d.execution_id not in {e.id for e in turn.executions} for d in delivered)
         status_run = await lab.client.wait_terminal(delivered[-1].execution_id, timeout=5)
         assert status_run.state.current == "SUCCESS"
-        assert [t.task_id for t in status_run.task_runs] == ["inbound", "hear_voice", "heard", "route", "ignore_status"]
+        assert [t.task_id for t in status_run.task_runs] == [
+            "inbound",
+            "hear_voice",
+            "heard",
+            "route",
+            "ignore_status",
+        ]
 
 
 async def test_bill_photo_without_tesseract_says_so(open_lab, monkeypatch):

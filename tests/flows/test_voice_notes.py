@@ -7,22 +7,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from conversation.conftest import CLOCK, MARIA, settings
+from llm.conftest import UPSTREAM_KEY, FakeUpstream, Served
+
 from lab.conversation.actions import SendVoice
 from lab.conversation.lab import Lab
 from lab.llm.scripted import ScriptedReplies
 from lab.voice import synth
-from llm.conftest import UPSTREAM_KEY, FakeUpstream, Served
 
-pytestmark = pytest.mark.skipif(bool(synth.missing_tools()), reason="needs espeak-ng and opusenc (opus-tools)")
+pytestmark = pytest.mark.skipif(
+    bool(synth.missing_tools()), reason="needs espeak-ng and opusenc (opus-tools)"
+)
 
 SAID = "Quanto custa a instalação de placas solares?"
 AGENTS = {  # flow -> (scripted chat replies, what the answer must say)
-    "whatsapp_agent": ([{"match": "(?i)quanto custa", "reply": "A instalação começa em R$ 12 mil."}],
-                       "A instalação começa em R$ 12 mil."),
-    "faq_energy_assistant": ([{"match": "(?i)instalação", "reply": "Um sistema residencial custa de R$ 12 a 25 mil."}],
-                             "Um sistema residencial custa de R$ 12 a 25 mil."),
+    "whatsapp_agent": (
+        [{"match": "(?i)quanto custa", "reply": "A instalação começa em R$ 12 mil."}],
+        "A instalação começa em R$ 12 mil.",
+    ),
+    "faq_energy_assistant": (
+        [{"match": "(?i)instalação", "reply": "Um sistema residencial custa de R$ 12 a 25 mil."}],
+        "Um sistema residencial custa de R$ 12 a 25 mil.",
+    ),
     "lead_qualification": ([], None),
 }
 
@@ -31,7 +37,13 @@ def texts(turn: Any) -> list[str]:
     out = []
     for send in turn.replies:
         body = (send.payload or {}).get("text") or {}
-        out.append(str(body.get("body") or (send.payload or {}).get("interactive", {}).get("body", {}).get("text") or ""))
+        out.append(
+            str(
+                body.get("body")
+                or (send.payload or {}).get("interactive", {}).get("body", {}).get("text")
+                or ""
+            )
+        )
     return out
 
 
@@ -42,8 +54,11 @@ def heard(turn: Any) -> list[Any]:
 @pytest.mark.parametrize("flow", sorted(AGENTS))
 async def test_a_said_voice_note_drives_the_turn_with_a_scripted_transcription(flow):
     replies, answer = AGENTS[flow]
-    async with Lab.open(settings(flow=flow, llm_mode="scripted"), clock_start=CLOCK,
-                        scripted=ScriptedReplies(replies, source="test")) as lab:
+    async with Lab.open(
+        settings(flow=flow, llm_mode="scripted"),
+        clock_start=CLOCK,
+        scripted=ScriptedReplies(replies, source="test"),
+    ) as lab:
         turn = await lab.perform(MARIA, SendVoice(say=SAID))
         (call,) = heard(turn)
         assert call.status == 200 and call.response["text"] == SAID and call.mode == "scripted"
@@ -59,8 +74,12 @@ async def test_a_said_voice_note_drives_the_turn_with_a_scripted_transcription(f
 
 
 def heard_text(turn: Any) -> str:
-    return next(run.outputs["values"]["text"] for ex in turn.executions for run in ex.task_runs
-                if run.task_id == "heard")
+    return next(
+        run.outputs["values"]["text"]
+        for ex in turn.executions
+        for run in ex.task_runs
+        if run.task_id == "heard"
+    )
 
 
 @pytest.mark.parametrize("flow", sorted(AGENTS))
@@ -68,23 +87,36 @@ async def test_a_recorded_transcription_replays_offline_for_the_same_voice_note(
     cassette = tmp_path / "voz.cassette.yaml"
     fake = FakeUpstream()
     with Served(fake) as served:
-        s = settings(flow=flow, llm_mode="record", llm_upstream_url=served.url + "/v1", llm_upstream_key=UPSTREAM_KEY)
+        s = settings(
+            flow=flow,
+            llm_mode="record",
+            llm_upstream_url=served.url + "/v1",
+            llm_upstream_key=UPSTREAM_KEY,
+        )
         async with Lab.open(s, clock_start=CLOCK, cassette=cassette) as lab:
             recorded = await lab.perform(MARIA, SendVoice(say=SAID))
     (call,) = heard(recorded)
     transcript = call.response["text"]
-    assert transcript.startswith("Oi, quero economizar na conta de luz")  # what the stub upstream heard
+    assert transcript.startswith(
+        "Oi, quero economizar na conta de luz"
+    )  # what the stub upstream heard
     assert heard_text(recorded) == transcript  # the turn is driven by what was heard
     if AGENTS[flow][1] is not None:  # the LLM agents answer it (the stub upstream echoes the user)
         assert f"eco: {transcript}" in " ".join(texts(recorded))
-    assert "kind: transcription" in cassette.read_text() and UPSTREAM_KEY not in cassette.read_text()
+    assert (
+        "kind: transcription" in cassette.read_text() and UPSTREAM_KEY not in cassette.read_text()
+    )
 
-    async with Lab.open(settings(flow=flow, llm_mode="replay"), clock_start=CLOCK, cassette=cassette) as lab:
+    async with Lab.open(
+        settings(flow=flow, llm_mode="replay"), clock_start=CLOCK, cassette=cassette
+    ) as lab:
         replayed = await lab.perform(MARIA, SendVoice(say=SAID))
         (call,) = heard(replayed)
         assert call.mode == "replay" and call.response["text"] == transcript
         assert texts(replayed) == texts(recorded)
         other = await lab.perform(MARIA, SendVoice(say="Uma frase que ninguém gravou"))
         misses = heard(other)  # the task's retry asks again; each is a miss that says why
-        assert misses and all(m.status == 404 and "this audio was never transcribed while recording" in m.error
-                              for m in misses)
+        assert misses and all(
+            m.status == 404 and "this audio was never transcribed while recording" in m.error
+            for m in misses
+        )

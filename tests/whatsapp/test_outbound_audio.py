@@ -31,7 +31,9 @@ def test_mono_ogg_opus_mp3_and_aac_are_taken(store):
     assert store.upload(b"\xff\xf1aac", "audio/aac", "1").kind == "audio"
 
 
-@pytest.mark.parametrize("data", [ogg_opus(2), b"OggS\0\2" + b"\0" * 22 + b"\x01vorbis" + b"\0" * 20])
+@pytest.mark.parametrize(
+    "data", [ogg_opus(2), b"OggS\0\2" + b"\0" * 22 + b"\x01vorbis" + b"\0" * 20]
+)
 def test_ogg_that_is_not_mono_opus_is_refused(store, data):
     with pytest.raises(GraphError) as caught:
         store.upload(data, "audio/ogg", "1")
@@ -49,8 +51,17 @@ def test_audio_types_and_size_follow_meta(store):
 
 def send(audio: dict) -> CapturedSend:
     payload = {"messaging_product": "whatsapp", "to": "5511", "type": "audio", "audio": audio}
-    return CapturedSend(seq=1, wamid="wamid.9", to="5511", phone_number_id="1", type="audio", payload=payload,
-                        verdict=Verdict(ok=True), response={}, time=0.0)
+    return CapturedSend(
+        seq=1,
+        wamid="wamid.9",
+        to="5511",
+        phone_number_id="1",
+        type="audio",
+        payload=payload,
+        verdict=Verdict(ok=True),
+        response={},
+        time=0.0,
+    )
 
 
 def test_a_voice_send_is_a_voice_bubble_and_plain_audio_stays_audio():
