@@ -50,7 +50,9 @@ def test_points_and_what_ran():
 
     async def go() -> None:
         engine = Engine()
-        flow = engine.deploy(FLOW, path="tests/cov.yml")  # not a project flow: kept out of the run's table
+        flow = engine.deploy(
+            FLOW, path="tests/cov.yml"
+        )  # not a project flow: kept out of the run's table
         x = await engine.start(flow.namespace, flow.id, inputs={"vip": False})
         done = await engine.wait(x.id, timeout=10)
         recorder.record(flow, {t.task_id for t in done.task_runs})
