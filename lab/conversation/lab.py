@@ -584,7 +584,13 @@ class Lab:
             caption=action.caption,
             filename=p.name,
             source_path=str(p),
+            url=self._media_url(item),
         )
+
+    def _media_url(self, item: Any) -> str:
+        """Where the fake Graph API serves a user's media (with the bearer token): the `url` Meta's
+        media webhooks carry."""
+        return f"{self.settings.base_url}/graph{item.download_path}"
 
     def _voice(self, wa_id: str, action: SendVoice) -> InboundEvent:
         """A voice note: synthesised from `say` (the gateway's scripted mode then hears those words),
@@ -610,6 +616,7 @@ class Lab:
             filename=name,
             source_path=source,
             voice=True,
+            url=self._media_url(item),
         )
         event.audio_seconds = seconds
         event.summary = f"[voice note {player_time(seconds)}]"

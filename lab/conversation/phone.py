@@ -134,9 +134,11 @@ class Phone:
         filename: str | None,
         source_path: str | None = None,
         voice: bool = False,
+        url: str | None = None,
     ) -> InboundEvent:
         """A photo, audio, video, document or sticker; `voice`: an audio recorded as a voice note
-        (OGG/Opus, as WhatsApp flags them); `source_path` is the file it came from."""
+        (OGG/Opus, as WhatsApp flags them); `url`: where the Graph API serves it (Meta's media
+        webhooks carry it); `source_path` is the file it came from."""
         c = self.contact(wa_id)
         hook = self.builder.media(
             c,
@@ -147,6 +149,7 @@ class Phone:
             caption=caption,
             filename=filename if kind == "document" else None,
             voice=voice,
+            url=url,
         )
         summary = f"[{kind}] {filename or ''}".rstrip() + (f" — {caption}" if caption else "")
         ev = self.event(hook, kind, summary)

@@ -108,7 +108,7 @@ def build_router(sandbox: GraphSandbox) -> Router:
             raise param_error(
                 "Param phone_number_id is not a valid whatsapp business phone number id ID"
             )
-        url = f"{_base_url(request)}/media/download/{item.id}?ext={item.kind}&hash={item.sha256_hex[:16]}"
+        url = f"{_base_url(request)}{item.download_path}"
         return _json(
             {
                 "messaging_product": "whatsapp",

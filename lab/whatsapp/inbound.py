@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from lab.clock import VirtualClock
 from lab.config import Business, Contact
+from lab.whatsapp.errors import status_error
 from lab.whatsapp.ids import IdFactory, bsuid
 from lab.whatsapp.signing import SignedWebhook
 
@@ -341,3 +342,13 @@ class InboundBuilder:
     def request_welcome(self, contact: Contact, **kw: Any) -> InboundWebhook:
         """First-contact welcome trigger (opens the customer-service window)."""
         return self.message(contact, "request_welcome", None, **kw)
+
+    def value_errors(self, code: int, *, details: str | None = None, title: str | None = None) -> InboundWebhook:
+        """Value-level `errors`: a system, app or account problem Meta reports with neither `messages` nor
+        `statuses` (e.g. 131051 an unsupported message type, 130429 throughput, 131000 something went
+        wrong); title and details default to Meta's for the code."""
+        error = status_error(code, details)
+        if title is not None:
+            error["title"] = error["message"] = title
+        value = {"messaging_product": "whatsapp", "metadata": self.metadata(), "errors": [error]}
+        return InboundWebhook(self.envelope(value), None, "", self.timestamp())

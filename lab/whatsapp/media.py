@@ -67,6 +67,12 @@ class MediaItem:
     def base_mime(self) -> str:
         return self.mime_type.split(";")[0].strip().lower()
 
+    @property
+    def download_path(self) -> str:
+        """Where the Graph API serves the bytes (with the bearer token), below its base URL; the URL
+        `GET /{media_id}` answers and media webhooks carry."""
+        return f"/media/download/{self.id}?ext={self.kind}&hash={self.sha256_hex[:16]}"
+
 
 class MediaStore:
     """Media by id, in memory."""

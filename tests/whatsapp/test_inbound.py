@@ -8,6 +8,7 @@ import pytest
 
 from lab.config import Contact
 from lab.whatsapp import wamids
+from lab.whatsapp.errors import ERROR_DOCS
 from lab.whatsapp.ids import IdFactory, bsuid, sha256_b64, wamid
 from lab.whatsapp.inbound import InboundBuilder, forwarded_context, referral, reply_context
 
@@ -208,6 +209,21 @@ def test_unsupported_carries_errors(build):
     m = msg(build.unsupported(MARIA, "edit"))
     assert m["type"] == "unsupported" and m["unsupported"] == {"type": "edit"}
     assert m["errors"][0]["code"] == 131051 and m["errors"][0]["message"] == m["errors"][0]["title"]
+
+
+def test_value_level_errors_have_neither_messages_nor_statuses(build, business):
+    hook = build.value_errors(131051, title="Message type unknown", details="Message type is currently not supported.")
+    value = hook.payload["entry"][0]["changes"][0]["value"]
+    assert list(value) == ["messaging_product", "metadata", "errors"]
+    assert value["metadata"]["phone_number_id"] == business.phone_number_id
+    assert value["errors"] == [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                                "error_data": {"details": "Message type is currently not supported."},
+                                "href": ERROR_DOCS}]
+    assert hook.message is None and hook.wamid is None
+    throttled = build.value_errors(130429).payload
+    error = throttled["entry"][0]["changes"][0]["value"]["errors"][0]
+    assert (error["title"], error["message"]) == ("Rate limit hit", "Rate limit hit") and error["error_data"]["details"]
+    assert hook.signed("secret").headers["X-Hub-Signature-256"].startswith("sha256=")
 
 
 def test_system_number_change_has_no_contacts(build):
