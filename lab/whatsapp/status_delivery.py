@@ -1,7 +1,8 @@
 """Status webhooks delivered off the request path: a queue drained by one background task.
 
 Sends only append to a deque (cheap, never awaits). At chat pace each status travels alone, in
-order: bot libraries (pywa, whatsapp-api-js) read only the first status of a webhook. Under load
+order: bot libraries (pywa, whatsapp-api-js) read only the first status of a webhook; that holds for
+the read receipts of a user opening a 22-message thread, which all come at once. Under load
 (more than `busy_rate` statuses/s, a load test) the task lingers a few milliseconds and posts
 whatever has accumulated, up to `batch_max` statuses per signed webhook, as Meta batches under
 load: one HTTP post per status would cost more CPU than the sends themselves. Failed statuses go in their own
@@ -24,6 +25,7 @@ from lab.whatsapp.statuses import Pricing, status_object, status_webhook
 
 log = logging.getLogger(__name__)
 
+USER_ACTION_STATUSES = ("read", "played")  # what the user's opening a chat (or playing a voice note) causes
 RETRY_DELAYS = (1.0, 5.0)  # Meta retries with decreasing frequency; two retries suffice locally
 
 
@@ -34,7 +36,8 @@ class StatusDispatcher:
         webhook_url: the bot's callback URL; None keeps statuses local (recorded, not posted).
         batch_max: most statuses in one webhook (1 = one webhook per status).
         linger: under load, seconds to wait after a wake-up so the backlog travels as one webhook.
-        batch_from: backlog size from which statuses are batched even at chat pace.
+        batch_from: backlog size (sends' statuses, not read receipts) from which statuses are batched even at
+            chat pace.
         busy_rate: statuses per second above which the dispatcher is "under load" and batches all.
     """
 
@@ -139,11 +142,16 @@ class StatusDispatcher:
         first = queue.popleft()
         failed = first[1] == "failed"
         batch = [first]
-        if not self._busy and len(queue) + 1 < self.batch_from:
+        if not self._busy and self._backlog() + 1 < self.batch_from:
             return batch, failed
         while queue and len(batch) < self.batch_max and (queue[0][1] == "failed") == failed:
             batch.append(queue.popleft())
         return batch, failed
+
+    def _backlog(self) -> int:
+        """Queued statuses that make a backlog at chat pace: not the read (and played) receipts of a user
+        opening a chat, which come all at once and which Meta sends one per webhook."""
+        return sum(1 for queued in self._queue if queued[1] not in USER_ACTION_STATUSES)
 
     def _webhook(self, batch: list[tuple], failed: bool) -> SignedWebhook:
         contacts: dict[str, str | None] = {}

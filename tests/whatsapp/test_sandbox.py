@@ -244,6 +244,18 @@ async def test_a_backlog_of_statuses_is_batched(graph, sandbox, sink):
     assert len({s["id"] for s in statuses}) == 40
 
 
+async def test_reading_a_long_thread_sends_one_read_receipt_per_webhook(graph, sandbox, sink):
+    for _ in range(22):
+        await graph.post(SEND, json=TEXT, headers=AUTH)
+    await sandbox.drain()
+    before = len(sink.posts)
+    assert sandbox.read(MARIA.wa_id) == 22
+    await sandbox.drain()
+    reads = [json.loads(body)["entry"][0]["changes"][0]["value"]["statuses"] for body, _ in sink.posts[before:]]
+    assert [len(statuses) for statuses in reads] == [1] * 22  # bot libraries read only the first status
+    assert all(statuses[0]["status"] == "read" for statuses in reads)
+
+
 async def test_read_by_the_user_and_played_voice_notes(graph, sandbox, sink):
     await graph.post(SEND, json=TEXT, headers=AUTH)
     voice = {
