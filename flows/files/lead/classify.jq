@@ -2,7 +2,10 @@
 # Input: {type, category, text, choice}. Output: {intent, bill_value}.
 # `choice` is the id of a tapped list row: a plan from the plans list.
 (.text // "") as $t
-| (if .category == "media" and (.type == "image" or .type == "document") then "conta"
+| (if .type == "reaction" then "reacao"
+   elif .type == "location" then "localizacao"
+   elif .type == "contacts" then "contato"
+   elif .category == "media" and (.type == "image" or .type == "document") then "conta"
    elif (.choice // "") != "" then "plano"
    elif ($t | test("atendente|humano|pessoa|consultor|falar com (algu[eé]m|um|uma)"; "i")) then "humano"
    elif ($t | test("agendar|visita"; "i")) then "visita"
