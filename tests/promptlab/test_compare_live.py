@@ -182,7 +182,6 @@ def test_update_mode_re_records_only_cells_whose_prompt_changed(
 
 def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
     import signal
-    import time
 
     for name in ("flows", "prompts"):
         os.symlink(ROOT / name, tmp_path / name)
@@ -190,42 +189,20 @@ def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "scenarios" / "whatsapp_agent" / "greeting_plans.yaml", folder)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
-    with serve() as (url, _stub):
+    with serve() as (url, stub):
+        stub.held_models.add("gpt-4o")  # its cells wait until Ctrl-C, however fast the others run
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lab",
-                "compare",
-                "scenarios",
-                "--variants",
-                VARIANTS,
-                "--models",
-                "gpt-4o-mini,gpt-4o",
-                "--llm",
-                "live",
-                "--repeat",
-                "4",
-                "--yes",
-                "--json",
-                "out.json",
-            ],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={
-                **env,
-                "PYTHONPATH": str(ROOT),
-                "OPENAI_BASE_URL": url,
-                "OPENAI_API_KEY": "sk-stub-key-0123456789",
-            },
-        )
-        first = proc.stderr.readline()  # "[1/4] ..." once the first cell is done
-        assert first.startswith("[1/4]"), first + proc.stderr.read()
-        time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
+            [sys.executable, "-m", "lab", "compare", "scenarios", "--variants", VARIANTS, "--models",
+             "gpt-4o-mini,gpt-4o", "--llm", "live", "--repeat", "4", "--yes", "--json", "out.json"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**env, "PYTHONPATH": str(ROOT), "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-stub-key-0123456789"})
+        try:
+            first = proc.stderr.readline()  # "[1/4] ..." once the first cell is done
+            assert first.startswith("[1/4]"), first + proc.stderr.read()
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            stub.held_models.clear()
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert proc.returncode == 130, out
     assert data["cancelled"] and 1 <= len(data["cells"]) < 4 and not data["complete"]

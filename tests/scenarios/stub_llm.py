@@ -11,6 +11,7 @@ answers shorter and never with a list). `[falha]` in a message answers HTTP 500,
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import re
@@ -176,10 +177,13 @@ def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 class StubLLM:
-    """The stub as an ASGI app; `requests` counts the chat completions it answered."""
+    """The stub as an ASGI app; `requests` counts the chat completions it answered. A call for a model
+    in `held_models` waits until that model is taken out of the set (a slow model, for tests that
+    interrupt a run while it waits)."""
 
     def __init__(self) -> None:
         self.requests = 0
+        self.held_models: set[str] = set()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -208,12 +212,13 @@ class StubLLM:
         elif scope["path"].endswith("/chat/completions"):
             self.requests += 1
             try:
-                status, out = completion(json.loads(raw or b"{}"))
+                body = json.loads(raw or b"{}")
             except ValueError:
-                status, out = (
-                    400,
-                    {"error": {"message": "body is not JSON", "type": "invalid_request_error"}},
-                )
+                status, out = 400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}
+            else:
+                while body.get("model") in self.held_models:
+                    await asyncio.sleep(0.01)
+                status, out = completion(body)
         else:
             status, out = (
                 404,
