@@ -13,6 +13,8 @@ import pytest
 from lab.errors import ConfigError
 from lab.whatsapp import cli
 
+from waiting import PATIENCE, eventually_sync
+
 from .conftest import ROOT, free_port
 
 
@@ -53,6 +55,24 @@ def test_mask_never_shows_a_secret_in_full():
     assert cli._mask("short") == "…"
 
 
+def once_listening(proc: subprocess.Popen, request) -> httpx.Response:
+    """`request()`'s answer once the `walab sandbox` process listens (and has written its env file); fails
+    at once if the process exits, and after the tests' patience if it never listens."""
+    answers: list[httpx.Response] = []
+
+    def answered() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"walab sandbox exited ({proc.returncode}): {proc.stdout.read()}")
+        try:
+            answers.append(request())
+        except (httpx.ConnectError, FileNotFoundError, KeyError):
+            return False
+        return True
+
+    eventually_sync(answered, "walab sandbox to listen", step=0.1)
+    return answers[0]
+
+
 def test_walab_sandbox_serves_and_hides_secrets():
     port = free_port()
     token, secret = "EAAWcli-token-abcdefghijklmnop", "cli-app-secret-0123456789"
@@ -77,28 +97,12 @@ def test_walab_sandbox_serves_and_hides_secrets():
         text=True,
     )
     try:
-        deadline = time.time() + 15
-        resp = None
-        while time.time() < deadline:
-            try:
-                resp = httpx.post(
-                    f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
-                    json={
-                        "messaging_product": "whatsapp",
-                        "to": "5511987654321",
-                        "type": "template",
-                        "template": {"name": "hello_world", "language": {"code": "en_US"}},
-                    },
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                break
-            except httpx.ConnectError:
-                time.sleep(0.1)
-        assert (
-            resp is not None
-            and resp.status_code == 200
-            and resp.json()["messages"][0]["id"].startswith("wamid.")
-        )
+        resp = once_listening(proc, lambda: httpx.post(
+            f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
+            json={"messaging_product": "whatsapp", "to": "5511987654321", "type": "template",
+                  "template": {"name": "hello_world", "language": {"code": "en_US"}}},
+            headers={"Authorization": f"Bearer {token}"}))
+        assert resp.status_code == 200 and resp.json()["messages"][0]["id"].startswith("wamid.")
     finally:
         proc.terminate()
         out = proc.communicate(timeout=10)[0]
@@ -127,23 +131,16 @@ def test_generated_secrets_are_usable_but_never_printed(tmp_path):
         text=True,
     )
     env_file = tmp_path / ".walab" / "sandbox.env"
+    values: dict[str, str] = {}
+
+    def post_inbound() -> httpx.Response:
+        values.update(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+        return httpx.post(f"http://127.0.0.1:{port}/_lab/inbound", json={"from": "5511987654321", "text": "Oi"},
+                          headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"})
+
     try:
-        deadline = time.time() + 15
-        resp = None
-        while time.time() < deadline:
-            try:
-                values = dict(
-                    line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
-                )
-                resp = httpx.post(
-                    f"http://127.0.0.1:{port}/_lab/inbound",
-                    json={"from": "5511987654321", "text": "Oi"},
-                    headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"},
-                )
-                break
-            except (httpx.ConnectError, FileNotFoundError, KeyError):
-                time.sleep(0.1)
-        assert resp is not None and resp.status_code == 200, resp and resp.text
+        resp = once_listening(proc, post_inbound)
+        assert resp.status_code == 200, resp.text
     finally:
         proc.terminate()
         out = proc.communicate(timeout=10)[0]
@@ -202,7 +199,7 @@ def test_walab_sandbox_handshake_against_no_bot_prints_a_fix():
     )
     lines = []
     try:
-        deadline = time.time() + 20
+        deadline = time.time() + PATIENCE
         while time.time() < deadline:
             line = proc.stdout.readline()
             if not line:

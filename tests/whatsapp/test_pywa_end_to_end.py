@@ -14,7 +14,7 @@ import httpx
 from loopback import LoopbackServer
 from pywa import WhatsApp, handlers
 from starlette.applications import Starlette
-from waiting import eventually_sync
+from waiting import PATIENCE, eventually_sync
 
 from lab.clock import VirtualClock
 from lab.config import Business
@@ -155,11 +155,11 @@ def test_walab_sandbox_handshake_against_a_pywa_bot():
         )
         try:
             lines = []
-            deadline = time.time() + 15
+            deadline = time.time() + PATIENCE
             while time.time() < deadline:
                 line = proc.stdout.readline()
                 lines.append(line)
-                if "handshake:" in line:
+                if "handshake:" in line or not line:  # the line, or the process ended
                     break
         finally:
             proc.terminate()

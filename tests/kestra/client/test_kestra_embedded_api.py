@@ -11,7 +11,7 @@ import pytest
 from conftest import FLOWS
 from kestra_fixture_app import PASSWORD, USER
 from loopback import LoopbackServer
-from waiting import eventually
+from waiting import PATIENCE, eventually
 
 from lab.kestra.client import KestraClient
 from lab.kestra.engine.api import KestraApi
@@ -43,11 +43,30 @@ triggers:
 """
 
 
+HELD = """id: held
+namespace: company.team
+tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: held until the test resumes it
+  - id: hold
+    type: io.kestra.plugin.core.flow.Pause
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: resumed
+triggers:
+  - id: webhook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: held-key
+"""
+
+
 def make_engine(version: str = "1.3") -> Engine:
     engine = Engine(version=version)
     for path in sorted(FLOWS.glob("*.yml")):
         engine.deploy(path.read_text())
     engine.deploy(SLEEPY)
+    engine.deploy(HELD)
     return engine
 
 
@@ -58,18 +77,22 @@ def in_process(api) -> KestraClient:
 
 
 async def test_follow_streams_live_snapshots_over_a_real_socket():
-    """Served by uvicorn, the follow stream shows RUNNING before the end, and logs arrive live."""
+    """Served by uvicorn, the follow stream shows the execution before its end and its logs arrive while
+    it runs: a Pause holds it until the test has seen both (a timed sleep could end first under load)."""
     api = KestraApi(make_engine(), username=USER, password=PASSWORD)
     with LoopbackServer(api) as server:
         async with KestraClient(server.url, username=USER, password=PASSWORD) as kestra:
-            hook = await kestra.trigger_webhook(NS, "sleepy", "sleepy-key", b"{}")
-            logs_task = asyncio.ensure_future(
-                _collect(kestra.logs_until_terminal(hook.execution_id, grace=0.05, timeout=5))
-            )
-            states = [s.state.current async for s in kestra.follow_execution(hook.execution_id)]
-            messages = [e.message for e in await logs_task]
-    assert "RUNNING" in states and states[-1] == "SUCCESS"
-    assert messages == ["sleeping PT0.2S", "awake"]
+            hook = await kestra.trigger_webhook(NS, "held", "held-key", b"{}")
+            logs = kestra.logs_until_terminal(hook.execution_id, grace=0.05, timeout=PATIENCE)
+            first = await anext(logs)  # while the execution is held
+            states = []
+            async for snapshot in kestra.follow_execution(hook.execution_id):
+                states.append(snapshot.state.current)
+                if states.count("PAUSED") == 1 and states[-1] == "PAUSED":
+                    await kestra.resume(hook.execution_id)
+            messages = [first.message, *[e.message async for e in logs]]
+    assert "PAUSED" in states and states[-1] == "SUCCESS"
+    assert messages == ["held until the test resumes it", "resumed"]
 
 
 async def _collect(iterator):
@@ -136,7 +159,7 @@ async def test_kestra_defaults_tenant_alias_and_namespace_update_deleting_by_def
         )
         assert synced.status_code == 200
         deleted = {f["id"] for f in synced.json() if f.get("deleted")}
-        assert deleted == {"boom", "dormant", "sleepy", "waiter"}  # Kestra's delete=true default
+        assert deleted == {"boom", "dormant", "held", "sleepy", "waiter"}  # Kestra's delete=true default
         assert (await http.get("/api/v1/main/flows/company.team/boom")).status_code == 404
 
 
