@@ -11,9 +11,9 @@ from .conftest import MARIA
 
 
 def bubbles(turn):
-    from lab.conversation.render import is_bubble
+    from lab.whatsapp.reply import visible
 
-    return [s for s in turn.replies if is_bubble(s)]
+    return [s for s in turn.replies if visible(s)]
 
 
 def body_of(send) -> str:

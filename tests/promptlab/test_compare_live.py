@@ -200,9 +200,9 @@ def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
             first = proc.stderr.readline()  # "[1/4] ..." once the first cell is done
             assert first.startswith("[1/4]"), first + proc.stderr.read()
             proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=120)
         finally:
-            stub.held_models.clear()
+            stub.held_models.clear()  # the call in flight may end now: the run is already stopping
+        out, _ = proc.communicate(timeout=120)
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert proc.returncode == 130, out
     assert data["cancelled"] and 1 <= len(data["cells"]) < 4 and not data["complete"]
