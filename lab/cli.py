@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lab.load.cli",
         "many simulated users against the flow, with fault plans; a load report",
     ),
+    "simulate": (
+        "lab.simulate.cli",
+        "personas chat with the agent toward a goal, judged by a rubric; pass^k, cost",
+    ),
     "compare": ("lab.promptlab.cli", "run scenarios across prompt variants and models, compare"),
     "prompts": ("lab.promptlab.cli_prompts", "list prompt variants with their token counts"),
 }

@@ -1,0 +1,120 @@
+"""Simulated conversations in a fresh lab each: one persona × k runs, several personas in parallel.
+
+A persona's agent LLM source is its `llm:` (as a scenario's), else its cassette beside it
+(`personas/<name>.cassette.yaml`: replayed), else scripted. `--llm record` writes that cassette:
+the agent's, the simulated user's and the judge's calls together, so the whole conversation replays
+with no key. Workers are processes (`-n`): each opens its own lab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lab.errors import ConfigError
+from lab.scenarios.player import DEFAULT_CLOCK
+from lab.simulate.persona import Persona, load_persona
+from lab.simulate.runner import Conversation, simulate
+
+
+
+def cassette_of(persona: Persona) -> Path:
+    """The persona's own cassette: `<name>.cassette.yaml` beside its file."""
+    return persona.path.with_name(f"{persona.path.stem}.cassette.yaml")
+
+
+def llm_mode_of(persona: Persona, override: str | None) -> str:
+    if override:
+        return override
+    if persona.llm.get("cassette") or cassette_of(persona).exists():
+        return "replay"
+    if persona.llm.get("source") == "live":
+        return "live"
+    return "scripted"
+
+
+@dataclass
+class Job:
+    """One conversation to play (picklable: it crosses to a worker process)."""
+
+    persona_path: Path
+    run: int
+    project_dir: Path
+    llm_mode: str | None = None
+    flow: str | None = None  # overrides the persona's
+    save: str | None = None  # write this conversation as a scenario of that name
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def play(job: Job) -> dict[str, Any]:
+    """Play one job in this process; the conversation as a summary dict (see `Conversation.to_dict`)."""
+    return asyncio.run(play_async(job))
+
+
+async def play_async(job: Job, lab_factory: Any = None) -> dict[str, Any]:
+    persona = load_persona(job.persona_path)
+    conv, saved = await _play(job, persona, lab_factory)
+    data = conv.to_dict()
+    data["saved"] = str(saved) if saved else None
+    return data
+
+
+async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversation, Path | None]:
+    from lab.config import Contact, load_settings
+
+    if lab_factory is None:
+        from lab.conversation.lab import Lab
+
+        lab_factory = Lab.open
+    flow = job.flow or persona.flow
+    if not flow:
+        raise ConfigError(f"persona {persona.name!r} names no flow", where=str(persona.path),
+                          fix="add `flow: namespace/id` to the persona, or pass --flow")
+    namespace, _, flow_id = flow.rpartition("/")
+    mode = llm_mode_of(persona, job.llm_mode)
+    settings = load_settings(job.project_dir, llm_mode=mode, namespace=namespace, flow=flow_id,
+                             **job.settings_overrides)
+    settings.contacts = [Contact(persona.contact["wa_id"], persona.contact["name"])]
+    options: dict[str, Any] = {"clock_start": datetime.fromisoformat(DEFAULT_CLOCK)}
+    cassette = None
+    if mode in ("replay", "record"):
+        given = persona.llm.get("cassette")
+        cassette = persona.path.parent / given if given else cassette_of(persona)
+        options["cassette"] = cassette
+    elif mode == "scripted":
+        from lab.llm.scripted import ScriptedReplies
+
+        items = persona.llm.get("scripted") or []
+        options["scripted"] = ScriptedReplies(items if isinstance(items, list) else [items], source=str(persona.path))
+    async with lab_factory(settings, **options) as lab:
+        conv = await simulate(lab, persona, persona.contact["wa_id"], run=job.run)
+        saved = None
+        if job.save:
+            from lab.simulate.save import save_scenario
+
+            saved = save_scenario(lab, persona, conv, job.save, mode=mode, cassette=cassette)
+    return conv, saved
+
+
+def play_all(jobs: list[Job], workers: int = 1, on_done: Any = None) -> list[dict[str, Any]]:
+    """Play every job, `workers` at a time (processes when more than one); results in job order."""
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    if workers <= 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            results[i] = play(job)
+            if on_done:
+                on_done(results[i])
+        return [r for r in results if r is not None]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(play, job): i for i, job in enumerate(jobs)}
+        from concurrent.futures import as_completed
+
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if on_done:
+                on_done(results[futures[future]])
+    return [r for r in results if r is not None]
