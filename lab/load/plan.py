@@ -12,6 +12,8 @@ produces the same `ConversationScript` shape, with steps written as the user goe
 
 from __future__ import annotations
 
+from lab.simulate.step import SIMULATE
+
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,8 @@ def _contact_name(scenario: Scenario) -> str:
 def _script_step(step: Step, where: str) -> ScriptStep | None:
     """The step as the load user plays it: the user act the scenario describes (`from_step`), when
     it is a message or a tap; None for the others."""
+    if step.action == SIMULATE:  # a persona's conversation is not a fixed script
+        return None
     action = from_step(step.action, step.value, where)
     if isinstance(action, Tap):
         return ScriptStep("tap", action.title, check=_check(step.expect), line=step.line)

@@ -17,6 +17,7 @@ from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
 from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
 from lab.kestra.shapes import TERMINATED
+from lab.simulate.step import SIMULATE, simulate_step
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -353,25 +354,32 @@ def _step(src: _Source, i: int, data: Any) -> Step:
             "a step must be a mapping",
             f"one action ({', '.join(STEP_KEYS)}) and optionally expect",
         )
-    actions = [k for k in data if k in STEP_KEYS]
-    extra = sorted(set(data) - set(STEP_KEYS) - {"expect", "fixtures"})
+    kinds = (*STEP_KEYS, SIMULATE)
+    actions = [k for k in data if k in kinds]
+    extra = sorted(set(data) - set(kinds) - {"expect", "fixtures"})
     if extra:
         raise src.error(
             [*keys, extra[0]],
             f"unknown step key {extra[0]!r}",
-            f"one of {', '.join(STEP_KEYS)}, expect",
+            f"one of {', '.join(kinds)}, expect",
         )
     if len(actions) != 1:
         raise src.error(
             keys,
             f"a step needs exactly one action, found {actions or 'none'}",
-            f"one of {', '.join(STEP_KEYS)}",
+            f"one of {', '.join(kinds)}",
         )
     action = actions[0]
     value = data[action]
-    utterances = value if action == "user" and isinstance(value, list) and value else [value]
-    for utterance in utterances:  # each listed utterance is a case of its own (`expand`)
-        _act(src, [*keys, action], action, utterance)
+    if action == SIMULATE:
+        try:
+            simulate_step(value)
+        except ConfigError as exc:
+            raise src.located([*keys, action], exc) from None
+    else:
+        utterances = value if action == "user" and isinstance(value, list) and value else [value]
+        for utterance in utterances:  # each listed utterance is a case of its own (`expand`)
+            _act(src, [*keys, action], action, utterance)
     expect = (
         _expect(src, [*keys, "expect"], data["expect"]) if data.get("expect") is not None else None
     )

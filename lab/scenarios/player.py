@@ -22,6 +22,7 @@ from lab.errors import ConfigError, LabError
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
+from lab.simulate.step import SIMULATE
 
 # A replay must not depend on the day it runs: without `clock:` the virtual clock starts here.
 DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"
@@ -207,7 +208,10 @@ class _Run:
         for step in self.case.steps:
             try:
                 use_fixtures(self.lab, step.fixtures or self.case.scenario.fixtures)
-                turn = await self._perform(step)
+                if step.action == SIMULATE:
+                    turn = await self._simulate(step)
+                else:
+                    turn = await self._perform(step)
             except LabError as exc:
                 self.error = (
                     f"step {step.index}{_at(step)} ({step.action}) could not run: {exc.what}"
@@ -217,7 +221,8 @@ class _Run:
             if turn is not None:
                 self.last_turn = turn
                 self.turn_steps[turn.index] = step.index
-                self._check_turn(step, turn)
+                if step.action != SIMULATE:  # its turns were checked as they came
+                    self._check_turn(step, turn)
             if step.expect is not None:
                 if self.last_turn is None:
                     self.error = (
@@ -265,6 +270,16 @@ class _Run:
         if isinstance(action, SwitchContact):
             self.contact = find_contact(self.lab.contacts, action.who).wa_id
         return turn
+
+    async def _simulate(self, step: Step) -> Turn | None:
+        """A `simulate:` step: the persona talks from here (checked every turn); its last turn."""
+        from lab.simulate.step import play_simulate_step
+
+        found, last = await play_simulate_step(
+            self.lab, step, self.contact, self.case.scenario.path
+        )
+        self.checks += found
+        return last
 
     async def _judge(self, step: Step, turn: Turn) -> Check:
         from lab.scenarios.judge import judge_turn
