@@ -97,13 +97,13 @@ class BatchReport:
 
     def table(self) -> str:
         """The plain-text table `walab simulate` prints."""
-        head = f"{'persona':<22} {'runs':>4} {'pass':>5} {'pass^k':>6} {'pass@k':>6} {'turns':>11} {'to goal':>8} {'cost/conv':>10}"
+        head = f"{'persona':<26} {'runs':>4} {'pass':>5} {'pass^k':>6} {'pass@k':>6} {'turns':>11} {'to goal':>8} {'cost/conv':>10}"
         lines = [head, "-" * len(head)]
         for p in self.personas:
             turns = f"{p.turns.low:g}/{p.turns.median:g}/{p.turns.high:g}" if p.turns else "-"
             goal = f"{p.turns_to_goal.median:g}" if p.turns_to_goal else "-"
             cost = f"${p.cost.median:.4f}" if p.cost else "-"
-            lines.append(f"{p.persona:<22} {p.runs:>4} {p.passed:>5} {p.pass_hat_k:>6.2f} {p.pass_at_k:>6.2f} "
+            lines.append(f"{p.persona:<26} {p.runs:>4} {p.passed:>5} {p.pass_hat_k:>6.2f} {p.pass_at_k:>6.2f} "
                          f"{turns:>11} {goal:>8} {cost:>10}")
         d = self.to_dict()
         lines.append(f"\n{d['passed']}/{d['conversations']} conversations passed ({d['pass_rate']:.0%}); "
