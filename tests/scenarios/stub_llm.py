@@ -112,6 +112,35 @@ def classify(user: str) -> str:
     return "outro"
 
 
+def persona_move(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The simulated user's next move: greet, follow the buttons to a visit, give the city, stop."""
+    said = [str(m.get("content") or "") for m in messages if m.get("role") == "user"][1:]
+    if not said:
+        return {"say": "Oi"}
+    last = said[-1]
+    mine = [str(m.get("content") or "") for m in messages if m.get("role") == "assistant"]
+    for title in ("Ver planos", "Família", "Agendar visita"):
+        if title in last and not any(f'"tap": "{title}"' in m for m in mine):
+            return {"tap": title}
+    if "cidade" in last:
+        return {"say": "Moro em Curitiba, pode ser sexta"}
+    system = str(messages[0].get("content") or "") if messages else ""
+    if "tire suas dúvidas" in system:  # a longer customer: questions until none is left
+        for question in FOLLOW_UPS:
+            if not any(question in m for m in mine):
+                return {"say": question}
+    return {"done": "goal_reached"}
+
+
+FOLLOW_UPS = (
+    "E a garantia?",
+    "Quanto tempo leva a instalação?",
+    "Vocês financiam?",
+    "Tem visita no sábado?",
+    "Precisa trocar o telhado?",
+)
+
+
 def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The status and JSON body the stub answers a chat completion with."""
     messages = body.get("messages") or []
@@ -137,7 +166,13 @@ def completion(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 "code": "rate_limit_exceeded",
             }
         }
-    if system.startswith(
+    if "uma jogada por vez" in system:  # walab simulate's simulated user
+        content = json.dumps(persona_move(messages), ensure_ascii=False)
+    elif system.startswith("Você avalia"):  # walab simulate's rubric judge: full marks, said so
+        names = re.findall(r"^- (.+?) \(peso", user, re.M)
+        scores = [{"criterion": n, "score": 1.0, "reason": "stub judge: full marks"} for n in names]
+        content = json.dumps({"scores": scores}, ensure_ascii=False)
+    elif system.startswith(
         "You grade"
     ):  # the scenario judge: fails rubrics that ask for what it never does
         failing = any(
