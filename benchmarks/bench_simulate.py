@@ -1,0 +1,110 @@
+"""Simulated users replayed: N conversations × ~10 turns (persona, agent and judge calls from a
+cassette) with `-n 2`, end to end from process start.
+
+A temporary project links the repository's flows/ and prompts/ and holds one model-played persona
+(`bench_cliente`: books a visit, then asks five questions: 11 turns). `R` distinct conversations
+are recorded once (untimed) against tests/scenarios/stub_llm.py, a deterministic stub; then a
+fresh process plays N conversations (run i replays recording i mod R) with 2 worker processes and
+is timed: wall, CPU of all processes, turns/s. The same process playing 1 conversation gives the
+fixed start-up. Target (issue 16): 100 × 10 turns in ≤ 10 s on two cores including start-up.
+
+    .venv/bin/python benchmarks/bench_simulate.py [--conversations 100] [--recorded 10] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "scenarios")]
+
+PERSONA = """version: 1
+name: bench_cliente
+flow: company.whatsapp/whatsapp_agent
+contact: {name: Maria Souza, wa_id: "5511987654321"}
+who: cliente em Curitiba
+goal: agendar a visita técnica e depois tire suas dúvidas
+max_turns: 12
+model: gpt-4o-mini
+judge: {model: gpt-4o-mini}
+"""
+
+DRIVER = """
+import json, sys
+from pathlib import Path
+from lab.simulate.batch import Job, play_all
+project, n, recorded, workers = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+jobs = [Job(project / "personas" / "bench_cliente.yaml", i % recorded + 1, project) for i in range(n)]
+results = play_all(jobs, workers)
+print(json.dumps({"turns": sum(r["turns"] for r in results), "passed": sum(r["passed"] for r in results)}))
+"""
+
+
+def make_project(base: Path) -> Path:
+    project = base / "project"
+    (project / "personas").mkdir(parents=True)
+    for name in ("flows", "prompts"):
+        os.symlink(ROOT / name, project / name)
+    (project / "personas" / "bench_cliente.yaml").write_text(PERSONA, encoding="utf-8")
+    return project
+
+
+def record(project: Path, runs: int) -> None:
+    from stub_llm import serve
+
+    with serve() as (url, _stub):
+        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-stub-bench"}
+        subprocess.run([sys.executable, "-m", "lab", "simulate", "bench_cliente", "--runs", str(runs), "--llm",
+                        "record", "--project", str(project)], env=env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def timed(project: Path, n: int, recorded: int, workers: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", DRIVER, str(project), str(n), str(recorded), str(workers)],
+                         env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    data = json.loads(out.strip().splitlines()[-1])
+    return {"conversations": n, "workers": workers, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "turns": data["turns"], "passed": data["passed"], "turns_per_s": round(data["turns"] / wall, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=100)
+    parser.add_argument("--recorded", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp))
+        record(project, args.recorded)
+        startup = timed(project, 1, 1, 1)
+        batch = timed(project, args.conversations, args.recorded, args.workers)
+    load = os.getloadavg()[0]
+    lines = ["# Simulated users replayed (issue 16)", "",
+             "    .venv/bin/python benchmarks/bench_simulate.py " + " ".join(sys.argv[1:]), "",
+             f"load average at the end: {load:.1f}", "",
+             "| run | conversations | workers | turns | passed | wall s | CPU s (all processes) | turns/s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in (("one conversation (start-up)", startup), ("batch", batch)):
+        lines.append(f"| {name} | {r['conversations']} | {r['workers']} | {r['turns']} | {r['passed']} | "
+                     f"{r['wall_s']} | {r['cpu_s']} | {r['turns_per_s']} |")
+    text = "\n".join(lines) + "\n"
+    (ROOT / "benchmarks" / "results" / "simulate.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
