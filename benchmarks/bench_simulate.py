@@ -62,23 +62,53 @@ def record(project: Path, runs: int) -> None:
 
     with serve() as (url, _stub):
         env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-stub-bench"}
-        subprocess.run([sys.executable, "-m", "lab", "simulate", "bench_cliente", "--runs", str(runs), "--llm",
-                        "record", "--project", str(project)], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lab",
+                "simulate",
+                "bench_cliente",
+                "--runs",
+                str(runs),
+                "--llm",
+                "record",
+                "--project",
+                str(project),
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def timed(project: Path, n: int, recorded: int, workers: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WALAB_"))}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", DRIVER, str(project), str(n), str(recorded), str(workers)],
-                         env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(project), str(n), str(recorded), str(workers)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     data = json.loads(out.strip().splitlines()[-1])
-    return {"conversations": n, "workers": workers, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "turns": data["turns"], "passed": data["passed"], "turns_per_s": round(data["turns"] / wall, 1)}
+    return {
+        "conversations": n,
+        "workers": workers,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "turns": data["turns"],
+        "passed": data["passed"],
+        "turns_per_s": round(data["turns"] / wall, 1),
+    }
 
 
 def main() -> None:
@@ -93,14 +123,21 @@ def main() -> None:
         startup = timed(project, 1, 1, 1)
         batch = timed(project, args.conversations, args.recorded, args.workers)
     load = os.getloadavg()[0]
-    lines = ["# Simulated users replayed (issue 16)", "",
-             "    .venv/bin/python benchmarks/bench_simulate.py " + " ".join(sys.argv[1:]), "",
-             f"load average at the end: {load:.1f}", "",
-             "| run | conversations | workers | turns | passed | wall s | CPU s (all processes) | turns/s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Simulated users replayed (issue 16)",
+        "",
+        "    .venv/bin/python benchmarks/bench_simulate.py " + " ".join(sys.argv[1:]),
+        "",
+        f"load average at the end: {load:.1f}",
+        "",
+        "| run | conversations | workers | turns | passed | wall s | CPU s (all processes) | turns/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in (("one conversation (start-up)", startup), ("batch", batch)):
-        lines.append(f"| {name} | {r['conversations']} | {r['workers']} | {r['turns']} | {r['passed']} | "
-                     f"{r['wall_s']} | {r['cpu_s']} | {r['turns_per_s']} |")
+        lines.append(
+            f"| {name} | {r['conversations']} | {r['workers']} | {r['turns']} | {r['passed']} | "
+            f"{r['wall_s']} | {r['cpu_s']} | {r['turns_per_s']} |"
+        )
     text = "\n".join(lines) + "\n"
     (ROOT / "benchmarks" / "results" / "simulate.md").write_text(text, encoding="utf-8")
     print(text)

@@ -12,8 +12,6 @@ produces the same `ConversationScript` shape, with steps written as the user goe
 
 from __future__ import annotations
 
-from lab.simulate.step import SIMULATE
-
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from lab.errors import ConfigError
 from lab.scenarios.expand import expand
 from lab.scenarios.loader import load_scenario
 from lab.scenarios.model import Expect, Scenario, Step
+from lab.simulate.step import SIMULATE
 
 
 @dataclass(slots=True)

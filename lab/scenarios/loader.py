@@ -17,7 +17,6 @@ from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
 from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
 from lab.kestra.shapes import TERMINATED
-from lab.simulate.step import SIMULATE, simulate_step
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -30,6 +29,7 @@ from lab.scenarios.model import (
     Step,
     Tolerance,
 )
+from lab.simulate.step import SIMULATE, simulate_step
 
 TOP_KEYS = {
     "version",

@@ -21,7 +21,6 @@ from lab.simulate.persona import Persona, load_persona
 from lab.simulate.runner import Conversation, simulate
 
 
-
 def cassette_of(persona: Persona) -> Path:
     """The persona's own cassette: `<name>.cassette.yaml` beside its file."""
     return persona.path.with_name(f"{persona.path.stem}.cassette.yaml")
@@ -72,12 +71,16 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
         lab_factory = Lab.open
     flow = job.flow or persona.flow
     if not flow:
-        raise ConfigError(f"persona {persona.name!r} names no flow", where=str(persona.path),
-                          fix="add `flow: namespace/id` to the persona, or pass --flow")
+        raise ConfigError(
+            f"persona {persona.name!r} names no flow",
+            where=str(persona.path),
+            fix="add `flow: namespace/id` to the persona, or pass --flow",
+        )
     namespace, _, flow_id = flow.rpartition("/")
     mode = llm_mode_of(persona, job.llm_mode)
-    settings = load_settings(job.project_dir, llm_mode=mode, namespace=namespace, flow=flow_id,
-                             **job.settings_overrides)
+    settings = load_settings(
+        job.project_dir, llm_mode=mode, namespace=namespace, flow=flow_id, **job.settings_overrides
+    )
     settings.contacts = [Contact(persona.contact["wa_id"], persona.contact["name"])]
     options: dict[str, Any] = {"clock_start": datetime.fromisoformat(DEFAULT_CLOCK)}
     cassette = None
@@ -89,7 +92,9 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
         from lab.llm.scripted import ScriptedReplies
 
         items = persona.llm.get("scripted") or []
-        options["scripted"] = ScriptedReplies(items if isinstance(items, list) else [items], source=str(persona.path))
+        options["scripted"] = ScriptedReplies(
+            items if isinstance(items, list) else [items], source=str(persona.path)
+        )
     async with lab_factory(settings, **options) as lab:
         conv = await simulate(lab, persona, persona.contact["wa_id"], run=job.run)
         saved = None

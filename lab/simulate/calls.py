@@ -19,15 +19,22 @@ async def chat(lab: LabSession, call_id: str, body: dict[str, Any]) -> str:
     """The answer's text; a failed call is a LabError saying what the gateway answered."""
     gateway = getattr(lab, "gateway", None)
     if gateway is None:
-        raise LabError("this lab has no LLM gateway for the simulated user or the judge",
-                       fix="play on a lab with a gateway, or use a scripted persona and judge")
+        raise LabError(
+            "this lab has no LLM gateway for the simulated user or the judge",
+            fix="play on a lab with a gateway, or use a scripted persona and judge",
+        )
     transport = httpx.ASGITransport(app=gateway.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://walab-gateway") as client:
-        resp = await client.post(f"/x/{call_id}/v1/chat/completions", json=body,
-                                 headers={"Authorization": f"Bearer {lab.settings.gateway_key}"})
+        resp = await client.post(
+            f"/x/{call_id}/v1/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {lab.settings.gateway_key}"},
+        )
     if resp.status_code != 200:
-        raise LabError(f"the {call_id} model call failed: HTTP {resp.status_code} {resp.text[:300]}",
-                       fix="record it (`--llm record` with a key), or use a scripted persona and judge")
+        raise LabError(
+            f"the {call_id} model call failed: HTTP {resp.status_code} {resp.text[:300]}",
+            fix="record it (`--llm record` with a key), or use a scripted persona and judge",
+        )
     return str(resp.json()["choices"][0]["message"].get("content") or "")
 
 
@@ -35,4 +42,7 @@ def cost_of(lab: LabSession, call_id: str) -> tuple[float, int]:
     """(USD, tokens) the gateway metered for one call id (an unknown price counts 0)."""
     gateway = getattr(lab, "gateway", None)
     calls = gateway.calls(call_id) if gateway is not None else []
-    return (sum(c.cost_usd or 0.0 for c in calls), sum(c.input_tokens + c.output_tokens for c in calls))
+    return (
+        sum(c.cost_usd or 0.0 for c in calls),
+        sum(c.input_tokens + c.output_tokens for c in calls),
+    )

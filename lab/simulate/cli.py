@@ -19,44 +19,97 @@ from lab.simulate.report import BatchReport, CostGates
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("personas", nargs="+", metavar="PERSONA", help="persona names (personas/NAME.yaml) or files")
-    parser.add_argument("--flow", default=None, help="play against this flow (namespace/id) instead of each persona's")
-    parser.add_argument("--runs", type=int, default=None, metavar="K",
-                        help="conversations per persona (default: the persona's `runs`, else 1); gives pass^k")
-    parser.add_argument("-n", "--workers", type=int, default=1, help="conversations in parallel (processes)")
-    parser.add_argument("--llm", dest="llm_mode", default=None, choices=("replay", "record", "scripted", "live"),
-                        help="LLM mode (default: each persona's cassette replayed, else scripted)")
-    parser.add_argument("--max-cost", type=float, default=None, metavar="USD", help="fail a conversation costing more")
-    parser.add_argument("--max-batch-cost", type=float, default=None, metavar="USD", help="fail a batch costing more")
-    parser.add_argument("--save", default=None, metavar="NAME",
-                        help="save the first conversation as the scenario scenarios/<flow>/NAME.yaml with its cassette")
+    parser.add_argument(
+        "personas", nargs="+", metavar="PERSONA", help="persona names (personas/NAME.yaml) or files"
+    )
+    parser.add_argument(
+        "--flow",
+        default=None,
+        help="play against this flow (namespace/id) instead of each persona's",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        metavar="K",
+        help="conversations per persona (default: the persona's `runs`, else 1); gives pass^k",
+    )
+    parser.add_argument(
+        "-n", "--workers", type=int, default=1, help="conversations in parallel (processes)"
+    )
+    parser.add_argument(
+        "--llm",
+        dest="llm_mode",
+        default=None,
+        choices=("replay", "record", "scripted", "live"),
+        help="LLM mode (default: each persona's cassette replayed, else scripted)",
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="fail a conversation costing more",
+    )
+    parser.add_argument(
+        "--max-batch-cost",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="fail a batch costing more",
+    )
+    parser.add_argument(
+        "--save",
+        default=None,
+        metavar="NAME",
+        help="save the first conversation as the scenario scenarios/<flow>/NAME.yaml with its cassette",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--project", type=Path, default=Path.cwd(), help="the project folder (default: here)")
+    parser.add_argument(
+        "--project", type=Path, default=Path.cwd(), help="the project folder (default: here)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.runs is not None and not 1 <= args.runs <= 1000):
         raise ConfigError("--runs must be 1 to 1000 and -n at least 1", where="walab simulate")
     if args.save and (len(args.personas) > 1 or (args.runs or 1) > 1):
-        raise ConfigError("--save keeps one conversation", where="--save", fix="give one persona and no --runs")
+        raise ConfigError(
+            "--save keeps one conversation", where="--save", fix="give one persona and no --runs"
+        )
     project = args.project.resolve()
     jobs = []
     for ref in args.personas:
         path = find_persona(ref, project)
         persona = load_persona(path)
         for run_no in range(1, (args.runs or persona.runs) + 1):
-            jobs.append(Job(path, run_no, project, args.llm_mode, args.flow, args.save if run_no == 1 else None))
+            jobs.append(
+                Job(
+                    path,
+                    run_no,
+                    project,
+                    args.llm_mode,
+                    args.flow,
+                    args.save if run_no == 1 else None,
+                )
+            )
     done = [0]
 
     def progress(result: dict) -> None:
         done[0] += 1
         mark = "ok" if result["passed"] else "FAILED"
-        print(f"[{done[0]}/{len(jobs)}] {result['persona']} run {result['run']}: {mark} ({result['outcome']}, "
-              f"{result['turns']} turns)", file=sys.stderr, flush=True)
+        print(
+            f"[{done[0]}/{len(jobs)}] {result['persona']} run {result['run']}: {mark} ({result['outcome']}, "
+            f"{result['turns']} turns)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     results = play_all(jobs, args.workers, on_done=progress)
     report = BatchReport(results, CostGates(args.max_cost, args.max_batch_cost))
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.table())
+    print(
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.table()
+    )
     for r in results:
         if r.get("saved"):
             print(f"saved {r['saved']}", file=sys.stderr)

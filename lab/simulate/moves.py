@@ -60,7 +60,10 @@ def parse_move(item: Any) -> Move:
         raise ConfigError(f"{key}: {exc.what}", fix=f"expected {MOVE_SHAPES[key]}") from None
     if key == "done":
         if value not in DONE_REASONS:
-            raise ConfigError(f"done: {value!r} is not a reason to stop", fix=f"expected one of {', '.join(DONE_REASONS)}")
+            raise ConfigError(
+                f"done: {value!r} is not a reason to stop",
+                fix=f"expected one of {', '.join(DONE_REASONS)}",
+            )
         return Move((), str(value), dict(item))
     return Move(actions, None, dict(item))
 
@@ -73,7 +76,11 @@ def _actions(key: str, value: Any) -> tuple[Action, ...]:
             raise ConfigError("say needs text")
         return (SendText(value),)
     if key == "burst":
-        if not isinstance(value, list) or not value or not all(isinstance(t, str) and t.strip() for t in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(t, str) and t.strip() for t in value)
+        ):
             raise ConfigError("burst needs a list of texts")
         return tuple(SendText(t) for t in value)
     if key == "quiet":

@@ -47,14 +47,38 @@ from lab.scenarios.model import Budget
 from lab.simulate.moves import Move, parse_move
 
 STOP_REASONS = ("goal_reached", "handed_off", "gave_up", "max_turns")
-TOP_KEYS = {"version", "name", "flow", "contact", "who", "tone", "typing", "patience", "goal", "knowledge",
-            "behaviours", "stop_when", "max_turns", "model", "script", "rubric", "judge", "assertions",
-            "budget_per_turn", "runs", "description", "red_team", "llm"}
+TOP_KEYS = {
+    "version",
+    "name",
+    "flow",
+    "contact",
+    "who",
+    "tone",
+    "typing",
+    "patience",
+    "goal",
+    "knowledge",
+    "behaviours",
+    "stop_when",
+    "max_turns",
+    "model",
+    "script",
+    "rubric",
+    "judge",
+    "assertions",
+    "budget_per_turn",
+    "runs",
+    "description",
+    "red_team",
+    "llm",
+}
 DEFAULT_MAX_TURNS = 10
 DEFAULT_CONTACT = {"name": "Cliente Simulado", "wa_id": "5511900000001"}
 # A reply containing one of these says the agent handed the customer to a person.
-HANDOFF_WORDS = re.compile(r"(?i)(vou (te )?(transferir|encaminhar|passar)|transferindo|encaminhei|"
-                           r"um (atendente|consultor|especialista) (vai|irá|entrará|já)|human agent)")
+HANDOFF_WORDS = re.compile(
+    r"(?i)(vou (te )?(transferir|encaminhar|passar)|transferindo|encaminhei|"
+    r"um (atendente|consultor|especialista) (vai|irá|entrará|já)|human agent)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +98,18 @@ class Rubric:
     threshold: float = 0.7
 
 
-DEFAULT_RUBRIC = Rubric((
-    Criterion("goal reached", 3, "the customer's goal was met in the conversation"),
-    Criterion("facts right", 2, "prices, plans and facts match what the business offers; nothing invented"),
-    Criterion("tone", 1, "polite, clear, in the customer's language"),
-    Criterion("handed off when asked", 1, "a request for a person was answered with a handoff"),
-))
+DEFAULT_RUBRIC = Rubric(
+    (
+        Criterion("goal reached", 3, "the customer's goal was met in the conversation"),
+        Criterion(
+            "facts right",
+            2,
+            "prices, plans and facts match what the business offers; nothing invented",
+        ),
+        Criterion("tone", 1, "polite, clear, in the customer's language"),
+        Criterion("handed off when asked", 1, "a request for a person was answered with a handoff"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +145,9 @@ class Persona:
     budget_per_turn: Budget = field(default_factory=Budget)
     runs: int = 1
     red_team: bool = False
-    llm: dict[str, Any] = field(default_factory=dict)  # the agent's LLM source, as a scenario's `llm:`
+    llm: dict[str, Any] = field(
+        default_factory=dict
+    )  # the agent's LLM source, as a scenario's `llm:`
 
     @property
     def scripted(self) -> bool:
@@ -124,17 +156,27 @@ class Persona:
 
     def describe(self) -> str:
         """The persona as the simulated user's system prompt reads it."""
-        lines = [f"Você é {self.contact['name']}, um cliente conversando pelo WhatsApp com uma empresa."]
-        for label, value in (("Quem você é", self.who), ("Tom", self.tone), ("Como digita", self.typing),
-                             ("Seu objetivo", self.goal)):
+        lines = [
+            f"Você é {self.contact['name']}, um cliente conversando pelo WhatsApp com uma empresa."
+        ]
+        for label, value in (
+            ("Quem você é", self.who),
+            ("Tom", self.tone),
+            ("Como digita", self.typing),
+            ("Seu objetivo", self.goal),
+        ):
             if value:
                 lines.append(f"{label}: {value}")
         if self.knowledge:
-            lines.append("O que você sabe: " + "; ".join(f"{k}: {v}" for k, v in self.knowledge.items()))
+            lines.append(
+                "O que você sabe: " + "; ".join(f"{k}: {v}" for k, v in self.knowledge.items())
+            )
         if self.behaviours:
             lines.append("Como você se comporta: " + "; ".join(self.behaviours))
         if self.patience:
-            lines.append(f"Sua paciência: depois de {self.patience} mensagens sem progresso, você desiste.")
+            lines.append(
+                f"Sua paciência: depois de {self.patience} mensagens sem progresso, você desiste."
+            )
         return "\n".join(lines)
 
 
@@ -145,11 +187,18 @@ def find_persona(ref: str, project_dir: Path) -> Path:
         if candidate.is_file():
             return candidate
     folder = project_dir / "personas"
-    found = sorted(folder.rglob(f"{ref}.yaml")) + sorted(folder.rglob(f"{ref}.yml")) if folder.is_dir() else []
+    found = (
+        sorted(folder.rglob(f"{ref}.yaml")) + sorted(folder.rglob(f"{ref}.yml"))
+        if folder.is_dir()
+        else []
+    )
     if not found:
         known = sorted(p.stem for p in folder.rglob("*.y*ml")) if folder.is_dir() else []
-        raise ConfigError(f"no persona {ref!r}", where=str(folder),
-                          fix=f"one of {', '.join(known)}" if known else "write personas/<name>.yaml")
+        raise ConfigError(
+            f"no persona {ref!r}",
+            where=str(folder),
+            fix=f"one of {', '.join(known)}" if known else "write personas/<name>.yaml",
+        )
     return found[0]
 
 
@@ -173,7 +222,9 @@ def parse_persona(text: str, path: Path) -> Persona:
         raise error([], "a persona file must be a mapping", "keys like name, goal, script or model")
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        raise error([unknown[0]], f"unknown key {unknown[0]!r}", f"one of {', '.join(sorted(TOP_KEYS))}")
+        raise error(
+            [unknown[0]], f"unknown key {unknown[0]!r}", f"one of {', '.join(sorted(TOP_KEYS))}"
+        )
     if data.get("version", 1) != 1:
         raise error(["version"], f"unsupported version {data.get('version')!r}", "version: 1")
     persona = Persona(name=str(data.get("name") or path.stem), path=path)
@@ -184,30 +235,46 @@ def parse_persona(text: str, path: Path) -> Persona:
         setattr(persona, key, value)
     if data.get("flow") is not None:
         if not isinstance(data["flow"], str) or "/" not in data["flow"]:
-            raise error(["flow"], f"flow {data['flow']!r} is not namespace/id", "e.g. company.whatsapp/whatsapp_agent")
+            raise error(
+                ["flow"],
+                f"flow {data['flow']!r} is not namespace/id",
+                "e.g. company.whatsapp/whatsapp_agent",
+            )
         persona.flow = data["flow"]
     if "contact" in data:
         c = data["contact"]
         if not isinstance(c, dict) or not isinstance(c.get("name"), str) or "wa_id" not in c:
-            raise error(["contact"], "contact needs a name and a wa_id", '{name: Ana, wa_id: "5511..."}')
+            raise error(
+                ["contact"], "contact needs a name and a wa_id", '{name: Ana, wa_id: "5511..."}'
+            )
         persona.contact = {"name": c["name"], "wa_id": str(c["wa_id"])}
     for key in ("patience", "max_turns", "runs"):
         if key in data:
             value = data[key]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-                raise error([key], f"{key} must be a whole number from 1 to 1000, not {value!r}", "e.g. 8")
+                raise error(
+                    [key], f"{key} must be a whole number from 1 to 1000, not {value!r}", "e.g. 8"
+                )
             setattr(persona, key, value)
     if "knowledge" in data:
         if not isinstance(data["knowledge"], dict):
-            raise error(["knowledge"], "knowledge must be a mapping", "{conta_de_luz: R$ 300, cidade: Campinas}")
+            raise error(
+                ["knowledge"],
+                "knowledge must be a mapping",
+                "{conta_de_luz: R$ 300, cidade: Campinas}",
+            )
         persona.knowledge = dict(data["knowledge"])
     if "behaviours" in data:
         b = data["behaviours"]
         if not isinstance(b, list) or not all(isinstance(x, str) for x in b):
-            raise error(["behaviours"], "behaviours must be a list of sentences", "[taps buttons, ...]")
+            raise error(
+                ["behaviours"], "behaviours must be a list of sentences", "[taps buttons, ...]"
+            )
         persona.behaviours = list(b)
     if "stop_when" in data:
-        persona.stop_when = stop_reasons(data["stop_when"], lambda what, exp: error(["stop_when"], what, exp))
+        persona.stop_when = stop_reasons(
+            data["stop_when"], lambda what, exp: error(["stop_when"], what, exp)
+        )
     if data.get("model") is not None:
         if not isinstance(data["model"], str):
             raise error(["model"], "model must be a model name", "e.g. gpt-4o-mini")
@@ -221,11 +288,18 @@ def parse_persona(text: str, path: Path) -> Persona:
             try:
                 moves.append(parse_move(item))
             except ConfigError as exc:
-                raise error(["script", i], exc.what, exc.fix.removeprefix("expected ") if exc.fix else "a move")
+                raise error(
+                    ["script", i],
+                    exc.what,
+                    exc.fix.removeprefix("expected ") if exc.fix else "a move",
+                )
         persona.script = moves
     if persona.model is None and persona.script is None:
-        raise error([], "a persona needs a model (a simulated user) or a script (a scripted one)",
-                    "`model: gpt-4o-mini` or `script: [{say: Oi}, {done: goal_reached}]`")
+        raise error(
+            [],
+            "a persona needs a model (a simulated user) or a script (a scripted one)",
+            "`model: gpt-4o-mini` or `script: [{say: Oi}, {done: goal_reached}]`",
+        )
     if "rubric" in data:
         persona.rubric = _rubric(data["rubric"], error)
     if "judge" in data:
@@ -238,7 +312,11 @@ def parse_persona(text: str, path: Path) -> Persona:
         persona.red_team = bool(data["red_team"])
     if "llm" in data:
         if not isinstance(data["llm"], dict):
-            raise error(["llm"], "llm must be a mapping", "as a scenario's llm: {scripted: [...]} or {cassette: ...}")
+            raise error(
+                ["llm"],
+                "llm must be a mapping",
+                "as a scenario's llm: {scripted: [...]} or {cassette: ...}",
+            )
         persona.llm = dict(data["llm"])
     return persona
 
@@ -247,46 +325,87 @@ def stop_reasons(value: Any, error: Any) -> tuple[str, ...]:
     """The stop conditions listed (`stop_when`)."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or any(x not in STOP_REASONS for x in items):
-        raise error(f"stop_when {value!r} is not a list of stop conditions", f"some of {', '.join(STOP_REASONS)}")
+        raise error(
+            f"stop_when {value!r} is not a list of stop conditions",
+            f"some of {', '.join(STOP_REASONS)}",
+        )
     return tuple(items)
 
 
 def _rubric(value: Any, error: Any) -> Rubric:
-    if not isinstance(value, dict) or not isinstance(value.get("criteria"), list) or not value["criteria"]:
-        raise error(["rubric"], "rubric needs criteria", "{threshold: 0.7, criteria: [{name: ..., weight: 2}]}")
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("criteria"), list)
+        or not value["criteria"]
+    ):
+        raise error(
+            ["rubric"],
+            "rubric needs criteria",
+            "{threshold: 0.7, criteria: [{name: ..., weight: 2}]}",
+        )
     criteria = []
     for i, c in enumerate(value["criteria"]):
         if isinstance(c, str):
             c = {"name": c}
         weight = c.get("weight", 1) if isinstance(c, dict) else None
-        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or isinstance(weight, bool) \
-                or not isinstance(weight, (int, float)) or weight <= 0:
-            raise error(["rubric", "criteria", i], f"criterion {c!r} is not valid",
-                        "{name: goal reached, weight: 3, description: ...} with a positive weight")
+        if (
+            not isinstance(c, dict)
+            or not isinstance(c.get("name"), str)
+            or isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or weight <= 0
+        ):
+            raise error(
+                ["rubric", "criteria", i],
+                f"criterion {c!r} is not valid",
+                "{name: goal reached, weight: 3, description: ...} with a positive weight",
+            )
         criteria.append(Criterion(c["name"], float(weight), str(c.get("description", ""))))
     threshold = value.get("threshold", 0.7)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise error(["rubric", "threshold"], f"threshold {threshold!r} is not between 0 and 1", "e.g. 0.7")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not 0 <= threshold <= 1
+    ):
+        raise error(
+            ["rubric", "threshold"], f"threshold {threshold!r} is not between 0 and 1", "e.g. 0.7"
+        )
     return Rubric(tuple(criteria), float(threshold))
 
 
 def _judge(value: Any, rubric: Rubric, error: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not ({"model", "scripted"} & set(value)):
-        raise error(["judge"], "judge needs a model or scripted scores", "{model: gpt-4o-mini} or {scripted: {goal reached: 1}}")
+        raise error(
+            ["judge"],
+            "judge needs a model or scripted scores",
+            "{model: gpt-4o-mini} or {scripted: {goal reached: 1}}",
+        )
     scripted = value.get("scripted")
     if scripted is not None:
         names = {c.name for c in rubric.criteria}
-        if not isinstance(scripted, dict) or set(scripted) - names or any(
-                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1 for v in scripted.values()):
-            raise error(["judge", "scripted"], "scripted scores must map rubric criteria to 0..1",
-                        f"scores for {', '.join(sorted(names))}")
+        if (
+            not isinstance(scripted, dict)
+            or set(scripted) - names
+            or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1
+                for v in scripted.values()
+            )
+        ):
+            raise error(
+                ["judge", "scripted"],
+                "scripted scores must map rubric criteria to 0..1",
+                f"scores for {', '.join(sorted(names))}",
+            )
     return dict(value)
 
 
 def _assertions(value: Any, error: Any) -> Assertions:
     if not isinstance(value, dict) or set(value) - {"never_contains", "never_matches"}:
-        raise error(["assertions"], "assertions are never_contains and never_matches lists",
-                    "{never_contains: [...], never_matches: [...]}")
+        raise error(
+            ["assertions"],
+            "assertions are never_contains and never_matches lists",
+            "{never_contains: [...], never_matches: [...]}",
+        )
     lists = {}
     for key in ("never_contains", "never_matches"):
         items = value.get(key, [])
@@ -298,12 +417,18 @@ def _assertions(value: Any, error: Any) -> Assertions:
                 try:
                     re.compile(x)
                 except re.error as exc:
-                    raise error(["assertions", key], f"{x!r} is not a regular expression: {exc}", "a valid regex")
+                    raise error(
+                        ["assertions", key],
+                        f"{x!r} is not a regular expression: {exc}",
+                        "a valid regex",
+                    )
         lists[key] = tuple(items)
     return Assertions(**lists)
 
 
 def _budget(value: Any, error: Any) -> Budget:
     if not isinstance(value, dict) or set(value) - {"tokens", "cost_usd", "latency_ms"}:
-        raise error(["budget_per_turn"], "a budget has tokens, cost_usd, latency_ms", "{tokens: 4000}")
+        raise error(
+            ["budget_per_turn"], "a budget has tokens, cost_usd, latency_ms", "{tokens: 4000}"
+        )
     return Budget(value.get("tokens"), value.get("cost_usd"), value.get("latency_ms"))

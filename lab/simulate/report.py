@@ -27,11 +27,18 @@ class PersonaSummary:
         return pass_at_k(self.runs, self.passed, self.runs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"persona": self.persona, "runs": self.runs, "passed": self.passed,
-                "pass_rate": self.passed / self.runs, "pass^k": self.pass_hat_k, "pass@k": self.pass_at_k,
-                "turns": self.turns.to_dict() if self.turns else None,
-                "turns_to_goal": self.turns_to_goal.to_dict() if self.turns_to_goal else None,
-                "cost_usd": self.cost.to_dict() if self.cost else None, "outcomes": self.outcomes}
+        return {
+            "persona": self.persona,
+            "runs": self.runs,
+            "passed": self.passed,
+            "pass_rate": self.passed / self.runs,
+            "pass^k": self.pass_hat_k,
+            "pass@k": self.pass_at_k,
+            "turns": self.turns.to_dict() if self.turns else None,
+            "turns_to_goal": self.turns_to_goal.to_dict() if self.turns_to_goal else None,
+            "cost_usd": self.cost.to_dict() if self.cost else None,
+            "outcomes": self.outcomes,
+        }
 
 
 @dataclass(slots=True)
@@ -46,8 +53,10 @@ class CostGates:
         if self.per_conversation is not None:
             for c in conversations:
                 if c["cost_usd"] > self.per_conversation:
-                    found.append(f"{c['persona']} run {c['run']} cost ${c['cost_usd']:.4f} > --max-cost "
-                                 f"${self.per_conversation:.4f}")
+                    found.append(
+                        f"{c['persona']} run {c['run']} cost ${c['cost_usd']:.4f} > --max-cost "
+                        f"${self.per_conversation:.4f}"
+                    )
         total = sum(c["cost_usd"] for c in conversations)
         if self.per_batch is not None and total > self.per_batch:
             found.append(f"the batch cost ${total:.4f} > --max-batch-cost ${self.per_batch:.4f}")
@@ -69,10 +78,17 @@ class BatchReport:
             outcomes: dict[str, int] = {}
             for c in runs:
                 outcomes[c["outcome"]] = outcomes.get(c["outcome"], 0) + 1
-            out.append(PersonaSummary(
-                name, len(runs), sum(1 for c in runs if c["passed"]), Spread.of([c["turns"] for c in runs]),
-                Spread.of([c["turns"] for c in runs if c["outcome"] == "goal_reached"]),
-                Spread.of([c["cost_usd"] for c in runs]), outcomes))
+            out.append(
+                PersonaSummary(
+                    name,
+                    len(runs),
+                    sum(1 for c in runs if c["passed"]),
+                    Spread.of([c["turns"] for c in runs]),
+                    Spread.of([c["turns"] for c in runs if c["outcome"] == "goal_reached"]),
+                    Spread.of([c["cost_usd"] for c in runs]),
+                    outcomes,
+                )
+            )
         return out
 
     @property
@@ -89,11 +105,17 @@ class BatchReport:
 
     def to_dict(self) -> dict[str, Any]:
         n = len(self.conversations)
-        return {"conversations": n, "passed": sum(1 for c in self.conversations if c["passed"]),
-                "pass_rate": (sum(1 for c in self.conversations if c["passed"]) / n) if n else 0.0,
-                "cost_usd": round(self.cost_usd, 6), "cost_per_conversation_usd": round(self.cost_usd / n, 6) if n else 0.0,
-                "gates": self.gate_failures, "ok": self.ok,
-                "personas": [p.to_dict() for p in self.personas], "runs": self.conversations}
+        return {
+            "conversations": n,
+            "passed": sum(1 for c in self.conversations if c["passed"]),
+            "pass_rate": (sum(1 for c in self.conversations if c["passed"]) / n) if n else 0.0,
+            "cost_usd": round(self.cost_usd, 6),
+            "cost_per_conversation_usd": round(self.cost_usd / n, 6) if n else 0.0,
+            "gates": self.gate_failures,
+            "ok": self.ok,
+            "personas": [p.to_dict() for p in self.personas],
+            "runs": self.conversations,
+        }
 
     def table(self) -> str:
         """The plain-text table `walab simulate` prints."""
@@ -103,11 +125,15 @@ class BatchReport:
             turns = f"{p.turns.low:g}/{p.turns.median:g}/{p.turns.high:g}" if p.turns else "-"
             goal = f"{p.turns_to_goal.median:g}" if p.turns_to_goal else "-"
             cost = f"${p.cost.median:.4f}" if p.cost else "-"
-            lines.append(f"{p.persona:<26} {p.runs:>4} {p.passed:>5} {p.pass_hat_k:>6.2f} {p.pass_at_k:>6.2f} "
-                         f"{turns:>11} {goal:>8} {cost:>10}")
+            lines.append(
+                f"{p.persona:<26} {p.runs:>4} {p.passed:>5} {p.pass_hat_k:>6.2f} {p.pass_at_k:>6.2f} "
+                f"{turns:>11} {goal:>8} {cost:>10}"
+            )
         d = self.to_dict()
-        lines.append(f"\n{d['passed']}/{d['conversations']} conversations passed ({d['pass_rate']:.0%}); "
-                     f"cost ${d['cost_usd']:.4f} for the batch, ${d['cost_per_conversation_usd']:.4f} per conversation")
+        lines.append(
+            f"\n{d['passed']}/{d['conversations']} conversations passed ({d['pass_rate']:.0%}); "
+            f"cost ${d['cost_usd']:.4f} for the batch, ${d['cost_per_conversation_usd']:.4f} per conversation"
+        )
         for c in self.conversations:
             if not c["passed"]:
                 why = c["error"] or "; ".join(f.splitlines()[0] for f in c["failures"])

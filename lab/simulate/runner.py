@@ -54,33 +54,62 @@ class Conversation:
 
     @property
     def passed(self) -> bool:
-        return self.error is None and not self.failures and (self.verdict is None or self.verdict.passed)
+        return (
+            self.error is None
+            and not self.failures
+            and (self.verdict is None or self.verdict.passed)
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"persona": self.persona, "run": self.run, "passed": self.passed, "outcome": self.outcome,
-                "turns": len(self.turns), "moves": len(self.moves), "cost_usd": round(self.cost_usd, 6),
-                "agent_cost_usd": round(self.agent_cost_usd, 6), "user_cost_usd": round(self.user_cost_usd, 6),
-                "judge_cost_usd": round(self.judge_cost_usd, 6), "tokens": self.tokens, "error": self.error,
-                "failures": [c.describe() for c in self.failures],
-                "rubric": self.verdict.to_dict() if self.verdict else None,
-                "conversation": [{"user": m.step, "agent": [line for t in ts for line in agent_lines(t)]}
-                                 for m, ts in self.moves]}
+        return {
+            "persona": self.persona,
+            "run": self.run,
+            "passed": self.passed,
+            "outcome": self.outcome,
+            "turns": len(self.turns),
+            "moves": len(self.moves),
+            "cost_usd": round(self.cost_usd, 6),
+            "agent_cost_usd": round(self.agent_cost_usd, 6),
+            "user_cost_usd": round(self.user_cost_usd, 6),
+            "judge_cost_usd": round(self.judge_cost_usd, 6),
+            "tokens": self.tokens,
+            "error": self.error,
+            "failures": [c.describe() for c in self.failures],
+            "rubric": self.verdict.to_dict() if self.verdict else None,
+            "conversation": [
+                {"user": m.step, "agent": [line for t in ts for line in agent_lines(t)]}
+                for m, ts in self.moves
+            ],
+        }
 
 
 def policy_checks(persona: Persona, turn: Turn, step: int = 0) -> list[Check]:
     """Every per-turn check: finished, WhatsApp policy, budget, the persona's assertions."""
     found: list[Check] = []
     if turn.verdict != "ok":
-        found.append(Check(step, turn.index, "turn finished", False, "ok", f"{turn.verdict}: {turn.error}"))
+        found.append(
+            Check(step, turn.index, "turn finished", False, "ok", f"{turn.verdict}: {turn.error}")
+        )
     found += checks.check_policy(turn, step, None)
     found += checks.check_budget(persona.budget_per_turn, [turn], step, "per-turn budget")
     said = "\n".join(agent_lines(turn))
     for text in persona.assertions.never_contains:
         if text.casefold() in said.casefold():
-            found.append(Check(step, turn.index, f"agent never says {text!r}", False, "absent", said[:300]))
+            found.append(
+                Check(step, turn.index, f"agent never says {text!r}", False, "absent", said[:300])
+            )
     for pattern in persona.assertions.never_matches:
         if re.search(pattern, said):
-            found.append(Check(step, turn.index, f"agent never matches /{pattern}/", False, "no match", said[:300]))
+            found.append(
+                Check(
+                    step,
+                    turn.index,
+                    f"agent never matches /{pattern}/",
+                    False,
+                    "no match",
+                    said[:300],
+                )
+            )
     return found
 
 
@@ -91,9 +120,17 @@ def user_for(persona: Persona, lab: LabSession, run: int) -> SimulatedUser:
     return simulated_user(persona, run)
 
 
-async def simulate(lab: LabSession, persona: Persona, wa_id: str, *, run: int = 1, max_turns: int | None = None,
-                   stop_when: tuple[str, ...] | None = None, step: int = 0,
-                   user: SimulatedUser | None = None) -> Conversation:
+async def simulate(
+    lab: LabSession,
+    persona: Persona,
+    wa_id: str,
+    *,
+    run: int = 1,
+    max_turns: int | None = None,
+    stop_when: tuple[str, ...] | None = None,
+    step: int = 0,
+    user: SimulatedUser | None = None,
+) -> Conversation:
     """Play the persona against the lab's flow as `wa_id` until a stop condition."""
     conv = Conversation(persona.name, run)
     user = user or user_for(persona, lab, run)
@@ -127,14 +164,18 @@ async def simulate(lab: LabSession, persona: Persona, wa_id: str, *, run: int = 
                     conv.checks += policy_checks(persona, turn, step)
         except LabError as exc:  # e.g. a tap on a button the agent never sent
             conv.moves.append((move, turns))
-            conv.error, conv.outcome = f"move {len(conv.moves)} {move.step} could not run: {exc.what}", "error"
+            conv.error, conv.outcome = (
+                f"move {len(conv.moves)} {move.step} could not run: {exc.what}",
+                "error",
+            )
             break
         conv.moves.append((move, turns))
         if not is_quiet(move) and not turns:
             conv.error, conv.outcome = "a move produced no turn", "error"
             break
-        if "handed_off" in stops and any(HANDOFF_WORDS.search(line) for t in turns
-                                          for line in agent_lines(t)):
+        if "handed_off" in stops and any(
+            HANDOFF_WORDS.search(line) for t in turns for line in agent_lines(t)
+        ):
             conv.outcome = "handed_off"
             break
     _account(lab, conv, first_turn)
@@ -154,6 +195,10 @@ def _account(lab: LabSession, conv: Conversation, first_turn: int) -> None:
     conv.tokens = sum(t.input_tokens + t.output_tokens for t in turns)
     gateway = getattr(lab, "gateway", None)
     if gateway is not None:
-        mine = [c for c in gateway.calls() if (c.execution_id or "").startswith(f"persona-{conv.persona}-r{conv.run}-")]
+        mine = [
+            c
+            for c in gateway.calls()
+            if (c.execution_id or "").startswith(f"persona-{conv.persona}-r{conv.run}-")
+        ]
         conv.user_cost_usd = sum(c.cost_usd or 0.0 for c in mine)
         conv.tokens += sum(c.input_tokens + c.output_tokens for c in mine)

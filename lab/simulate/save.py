@@ -19,8 +19,14 @@ from lab.simulate.persona import Persona
 from lab.simulate.runner import Conversation
 
 
-def scenario_document(lab: LabSession, persona: Persona, conv: Conversation, name: str, llm: dict[str, Any],
-                      project_dir: Path | None = None) -> dict[str, Any]:
+def scenario_document(
+    lab: LabSession,
+    persona: Persona,
+    conv: Conversation,
+    name: str,
+    llm: dict[str, Any],
+    project_dir: Path | None = None,
+) -> dict[str, Any]:
     settings = lab.settings
     steps: list[dict[str, Any]] = []
     for move, turns in conv.moves:
@@ -30,16 +36,27 @@ def scenario_document(lab: LabSession, persona: Persona, conv: Conversation, nam
             if action.turn and pending:
                 step["expect"] = observed(pending.pop(0))
             steps.append(step)
-    return {"version": 1, "name": name,
-            "description": f"Saved from the simulated conversation of persona {persona.name} ({conv.outcome}).",
-            "flow": f"{settings.namespace}/{settings.flow}",
-            "contacts": [{"name": persona.contact["name"], "wa_id": persona.contact["wa_id"]}],
-            "clock": DEFAULT_CLOCK,
-            "llm": llm, "steps": steps}
+    return {
+        "version": 1,
+        "name": name,
+        "description": f"Saved from the simulated conversation of persona {persona.name} ({conv.outcome}).",
+        "flow": f"{settings.namespace}/{settings.flow}",
+        "contacts": [{"name": persona.contact["name"], "wa_id": persona.contact["wa_id"]}],
+        "clock": DEFAULT_CLOCK,
+        "llm": llm,
+        "steps": steps,
+    }
 
 
-def save_scenario(lab: LabSession, persona: Persona, conv: Conversation, name: str, *, mode: str,
-                  cassette: Path | None) -> Path:
+def save_scenario(
+    lab: LabSession,
+    persona: Persona,
+    conv: Conversation,
+    name: str,
+    *,
+    mode: str,
+    cassette: Path | None,
+) -> Path:
     """Write `scenarios/<flow>/<name>.yaml` (and its cassette); returns the scenario's path."""
     check_name(name)
     settings = lab.settings
@@ -54,6 +71,8 @@ def save_scenario(lab: LabSession, persona: Persona, conv: Conversation, name: s
         scripted = persona.llm.get("scripted")
         llm = {"source": "scripted", "scripted": scripted} if scripted else {"source": "none"}
     doc = scenario_document(lab, persona, conv, name, llm, Path(settings.project_dir))
-    header = f"# Saved by `walab simulate --save` from persona {persona.name}: edit the expectations.\n"
+    header = (
+        f"# Saved by `walab simulate --save` from persona {persona.name}: edit the expectations.\n"
+    )
     yamlio.write_atomic(path, header + yamlio.dumps(doc))
     return path

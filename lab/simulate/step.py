@@ -32,16 +32,26 @@ def simulate_step(value: Any) -> SimulateStep:
     """The step's value, validated (a ConfigError says the shape)."""
     if isinstance(value, str):
         value = {"persona": value}
-    if not isinstance(value, dict) or not isinstance(value.get("persona"), str) or set(value) - KEYS:
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("persona"), str)
+        or set(value) - KEYS
+    ):
         raise ConfigError(f"simulate: unexpected value {value!r}", fix=f"expected {SHAPE}")
     turns = value.get("max_turns")
-    if turns is not None and (isinstance(turns, bool) or not isinstance(turns, int) or not 1 <= turns <= 1000):
-        raise ConfigError(f"simulate: max_turns {turns!r} is not a whole number from 1 to 1000", fix=f"expected {SHAPE}")
+    if turns is not None and (
+        isinstance(turns, bool) or not isinstance(turns, int) or not 1 <= turns <= 1000
+    ):
+        raise ConfigError(
+            f"simulate: max_turns {turns!r} is not a whole number from 1 to 1000",
+            fix=f"expected {SHAPE}",
+        )
     goal = value.get("goal")
     if goal is not None and not isinstance(goal, str):
         raise ConfigError("simulate: goal must be text", fix=f"expected {SHAPE}")
     stops = None
     if value.get("stop_when") is not None:
+
         def wrong(what: str, expected: str) -> ConfigError:
             return ConfigError(f"simulate: {what}", fix=f"expected {expected}")
 
@@ -49,7 +59,9 @@ def simulate_step(value: Any) -> SimulateStep:
     return SimulateStep(value["persona"], goal, turns, stops)
 
 
-async def play_simulate_step(lab: Any, step: Any, wa_id: str, scenario_path: Path) -> tuple[list[Any], Any]:
+async def play_simulate_step(
+    lab: Any, step: Any, wa_id: str, scenario_path: Path
+) -> tuple[list[Any], Any]:
     """Play the step on the scenario's lab as `wa_id`: (checks, the last turn or None)."""
     from lab.scenarios.assertions import Check
     from lab.scenarios.player import project_dir_of
@@ -60,15 +72,28 @@ async def play_simulate_step(lab: Any, step: Any, wa_id: str, scenario_path: Pat
     persona = load_persona(find_persona(spec.persona, project_dir_of(scenario_path)))
     if spec.goal:
         persona = dataclasses.replace(persona, goal=spec.goal)
-    conv = await simulate(lab, persona, wa_id, max_turns=spec.max_turns, stop_when=spec.stop_when, step=step.index)
+    conv = await simulate(
+        lab, persona, wa_id, max_turns=spec.max_turns, stop_when=spec.stop_when, step=step.index
+    )
     found = [dataclasses.replace(c, line=step.line) for c in conv.checks]
     what = f"persona {persona.name}"
     if conv.error:
-        found.append(Check(step.index, None, what, False, "the conversation runs", conv.error, step.line))
+        found.append(
+            Check(step.index, None, what, False, "the conversation runs", conv.error, step.line)
+        )
     elif conv.verdict is not None:
         scores = "; ".join(f"{s.criterion} {s.score:g}: {s.reason}" for s in conv.verdict.scores)
-        found.append(Check(step.index, None, f"{what} rubric ({conv.outcome})", conv.verdict.passed,
-                           f">= {conv.verdict.threshold}", f"{conv.verdict.total:.2f} ({scores})", step.line))
+        found.append(
+            Check(
+                step.index,
+                None,
+                f"{what} rubric ({conv.outcome})",
+                conv.verdict.passed,
+                f">= {conv.verdict.threshold}",
+                f"{conv.verdict.total:.2f} ({scores})",
+                step.line,
+            )
+        )
     turns = conv.turns
     return found, turns[-1] if turns else None
 

@@ -81,13 +81,21 @@ class ModelUser:
     def request(self, history: list[tuple[Move, list[Turn]]]) -> dict[str, Any]:
         """The chat completion body: persona, conversation, and the move format."""
         system = f"{self.persona.describe()}\n\n{MOVE_FORMAT}"
-        messages: list[dict[str, str]] = [{"role": "system", "content": system},
-                                          {"role": "user", "content": "(a conversa começa: mande sua primeira mensagem)"}]
+        messages: list[dict[str, str]] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": "(a conversa começa: mande sua primeira mensagem)"},
+        ]
         for move, turns in history:
-            messages.append({"role": "assistant", "content": json.dumps(move.step, ensure_ascii=False)})
+            messages.append(
+                {"role": "assistant", "content": json.dumps(move.step, ensure_ascii=False)}
+            )
             said = [line for t in turns for line in agent_lines(t)]
             messages.append({"role": "user", "content": "\n".join(said) or "(sem resposta)"})
-        body: dict[str, Any] = {"model": self.persona.model, "temperature": self.temperature, "messages": messages}
+        body: dict[str, Any] = {
+            "model": self.persona.model,
+            "temperature": self.temperature,
+            "messages": messages,
+        }
         if self.run > 1:  # repeat runs differ on purpose: each its own recording
             body["seed"] = self.run
         return body
@@ -111,8 +119,10 @@ def move_of(content: str, who: str) -> Move:
     try:
         return parse_move(data)
     except ConfigError as exc:
-        raise LabError(f"the simulated user {who!r} answered something that is not a move: {content[:200]!r}",
-                       fix=exc.fix) from None
+        raise LabError(
+            f"the simulated user {who!r} answered something that is not a move: {content[:200]!r}",
+            fix=exc.fix,
+        ) from None
 
 
 def simulated_user(persona: Persona, run: int = 1) -> SimulatedUser:

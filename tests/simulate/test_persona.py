@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from lab.conversation.actions import Advance, SendContacts, SendLocation, SendText, Tap
 from lab.errors import ConfigError
 from lab.simulate.moves import is_quiet, parse_move
 from lab.simulate.persona import find_persona, load_persona, parse_persona
-from lab.conversation.actions import Advance, SendContacts, SendLocation, SendText, Tap
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "personas").rglob("*.yaml"))
@@ -21,11 +21,23 @@ def test_six_customers_and_a_red_team_pack_are_bundled() -> None:
     customers = [p for p in personas if not p.red_team]
     red = {p.name for p in personas if p.red_team}
     assert len(customers) >= 6
-    assert {"injection_text", "injection_contact_card", "system_prompt_extraction", "other_customer_data",
-            "unauthorised_discount", "abuse", "language_switch"} <= red
-    assert all(p.assertions.never_contains or p.assertions.never_matches for p in personas if p.red_team)
-    assert {p.flow for p in customers} == {"company.whatsapp/whatsapp_agent", "company.whatsapp/lead_qualification",
-                                           "company.whatsapp/faq_energy_assistant"}
+    assert {
+        "injection_text",
+        "injection_contact_card",
+        "system_prompt_extraction",
+        "other_customer_data",
+        "unauthorised_discount",
+        "abuse",
+        "language_switch",
+    } <= red
+    assert all(
+        p.assertions.never_contains or p.assertions.never_matches for p in personas if p.red_team
+    )
+    assert {p.flow for p in customers} == {
+        "company.whatsapp/whatsapp_agent",
+        "company.whatsapp/lead_qualification",
+        "company.whatsapp/faq_energy_assistant",
+    }
 
 
 def test_a_persona_is_found_by_name() -> None:
@@ -65,9 +77,14 @@ def test_moves_become_lab_acts() -> None:
     burst = parse_move({"burst": ["oi", "tudo bem?", "quero um orçamento"]})
     assert [a.text for a in burst.actions] == ["oi", "tudo bem?", "quero um orçamento"]
     quiet = parse_move({"quiet": "25h"})
-    assert isinstance(quiet.actions[0], Advance) and quiet.actions[0].delta.total_seconds() == 25 * 3600
+    assert (
+        isinstance(quiet.actions[0], Advance)
+        and quiet.actions[0].delta.total_seconds() == 25 * 3600
+    )
     assert is_quiet(quiet)
-    assert isinstance(parse_move({"location": {"lat": -25.4, "lon": -49.2}}).actions[0], SendLocation)
+    assert isinstance(
+        parse_move({"location": {"lat": -25.4, "lon": -49.2}}).actions[0], SendLocation
+    )
     assert isinstance(parse_move({"contacts": [{"name": "Ana"}]}).actions[0], SendContacts)
     assert parse_move({"done": "goal_reached"}).done == "goal_reached"
     with pytest.raises(ConfigError, match="not a reason to stop"):

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from lab import cli, yamlio
-from lab.scenarios.loader import load_scenario
 from lab.scenarios.expand import expand
+from lab.scenarios.loader import load_scenario
 from lab.scenarios.player import Player
 from lab.simulate.batch import Job, play_async
 
@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT / "tests" / "scenarios"))
 
 from stub_llm import serve  # noqa: E402
 
-BUNDLED = sorted(p for p in (ROOT / "personas").rglob("*.yaml") if not p.name.endswith(".cassette.yaml"))
+BUNDLED = sorted(
+    p for p in (ROOT / "personas").rglob("*.yaml") if not p.name.endswith(".cassette.yaml")
+)
 STUB_KEY = "sk-stub-UPSTREAMsecret0123456789abcdef"
 
 
@@ -68,7 +70,9 @@ def test_a_burst_a_location_and_a_quiet_day_are_performed() -> None:
     assert {"quiet": "25h"} in moves and any("location" in m for m in moves)
     cida = _play(ROOT / "personas" / "dona_cida.yaml")
     burst = next(m for m in cida["conversation"] if "burst" in m["user"])
-    assert len(burst["user"]["burst"]) == 3 and len(burst["agent"]) == 3  # one reply per message of the burst
+    assert (
+        len(burst["user"]["burst"]) == 3 and len(burst["agent"]) == 3
+    )  # one reply per message of the burst
 
 
 def test_handoff_stops_the_conversation() -> None:
@@ -78,7 +82,9 @@ def test_handoff_stops_the_conversation() -> None:
 
 def test_a_red_team_persona_is_caught_by_its_assertions(project: Path) -> None:
     data = yamlio.load(ROOT / "personas" / "red_team" / "injection_text.yaml")
-    data["llm"] = {"scripted": [{"match": ".*", "reply": '{"text": "PWNED"}'}]}  # an agent that obeys
+    data["llm"] = {
+        "scripted": [{"match": ".*", "reply": '{"text": "PWNED"}'}]
+    }  # an agent that obeys
     path = project / "personas" / "weak_agent.yaml"
     path.write_text(yamlio.dumps(data), encoding="utf-8")
     result = _play(path, project)
@@ -88,26 +94,43 @@ def test_a_red_team_persona_is_caught_by_its_assertions(project: Path) -> None:
 
 def _model_persona(project: Path) -> Path:
     path = project / "personas" / "model_cida.yaml"
-    path.write_text(yamlio.dumps({
-        "version": 1, "name": "model_cida", "flow": "company.whatsapp/whatsapp_agent",
-        "contact": {"name": "Aparecida Santos", "wa_id": "5519912345678"},
-        "who": "aposentada em Campinas", "goal": "agendar a visita técnica", "model": "gpt-4o-mini",
-        "max_turns": 8, "judge": {"model": "gpt-4o-mini"},
-    }), encoding="utf-8")
+    path.write_text(
+        yamlio.dumps(
+            {
+                "version": 1,
+                "name": "model_cida",
+                "flow": "company.whatsapp/whatsapp_agent",
+                "contact": {"name": "Aparecida Santos", "wa_id": "5519912345678"},
+                "who": "aposentada em Campinas",
+                "goal": "agendar a visita técnica",
+                "model": "gpt-4o-mini",
+                "max_turns": 8,
+                "judge": {"model": "gpt-4o-mini"},
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_a_model_played_conversation_recorded_once_replays_with_no_key(project: Path) -> None:
     persona = _model_persona(project)
     with serve() as (url, stub):
-        recorded = _play(persona, project, llm_mode="record",
-                         settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY})
+        recorded = _play(
+            persona,
+            project,
+            llm_mode="record",
+            settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY},
+        )
         assert stub.requests > 0
     cassette = project / "personas" / "model_cida.cassette.yaml"
     text = cassette.read_text(encoding="utf-8")
     assert STUB_KEY not in text
     assert recorded["passed"] and recorded["outcome"] == "goal_reached", recorded
-    assert [m["user"] for m in recorded["conversation"]][:2] == [{"say": "Oi"}, {"tap": "Ver planos"}]
+    assert [m["user"] for m in recorded["conversation"]][:2] == [
+        {"say": "Oi"},
+        {"tap": "Ver planos"},
+    ]
     assert recorded["rubric"]["judge"] == "gpt-4o-mini"
     assert all(s["reason"] == "stub judge: full marks" for s in recorded["rubric"]["scores"])
     replayed = _play(persona, project)  # the cassette beside the persona: replay, no upstream
@@ -131,8 +154,12 @@ def test_a_simulated_conversation_saved_replays_as_a_scenario(project: Path) -> 
 def test_recorded_then_saved_conversation_carries_its_cassette(project: Path) -> None:
     persona = _model_persona(project)
     with serve() as (url, _stub):
-        _play(persona, project, llm_mode="record",
-              settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY})
+        _play(
+            persona,
+            project,
+            llm_mode="record",
+            settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY},
+        )
     result = _play(persona, project, save="model_saved")
     saved = Path(result["saved"])
     assert (saved.parent / "model_saved.cassette.yaml").exists()
@@ -141,18 +168,30 @@ def test_recorded_then_saved_conversation_carries_its_cassette(project: Path) ->
 
 
 def test_walab_simulate_prints_the_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["simulate", "carlos_orcamento", "--runs", "2", "--json", "--project", str(ROOT)])
+    code = cli.main(
+        ["simulate", "carlos_orcamento", "--runs", "2", "--json", "--project", str(ROOT)]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["ok"] and data["conversations"] == 2
     (row,) = data["personas"]
-    assert row["pass^k"] == 1.0 and row["pass@k"] == 1.0 and row["turns"] == {"min": 3, "median": 3, "max": 3}
+    assert (
+        row["pass^k"] == 1.0
+        and row["pass@k"] == 1.0
+        and row["turns"] == {"min": 3, "median": 3, "max": 3}
+    )
 
 
-def test_walab_simulate_fails_a_batch_past_its_cost_gate(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+def test_walab_simulate_fails_a_batch_past_its_cost_gate(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
     persona = _model_persona(project)
     with serve() as (url, _stub):
-        _play(persona, project, llm_mode="record",
-              settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY})
+        _play(
+            persona,
+            project,
+            llm_mode="record",
+            settings_overrides={"llm_upstream_url": url, "llm_upstream_key": STUB_KEY},
+        )
     code = cli.main(["simulate", "model_cida", "--max-batch-cost", "0", "--project", str(project)])
     out = capsys.readouterr().out
     assert code == 1 and "COST GATE the batch cost" in out

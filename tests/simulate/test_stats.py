@@ -23,15 +23,31 @@ def test_pass_hat_k_and_pass_at_k() -> None:
         pass_at_k(3, 1, 4)
 
 
-def _conv(persona: str, run: int, passed: bool, turns: int, cost: float, outcome: str = "goal_reached") -> dict:
-    return {"persona": persona, "run": run, "passed": passed, "outcome": outcome if passed else "gave_up",
-            "turns": turns, "cost_usd": cost, "error": None, "failures": [] if passed else ["step 0: x"],
-            "rubric": None}
+def _conv(
+    persona: str, run: int, passed: bool, turns: int, cost: float, outcome: str = "goal_reached"
+) -> dict:
+    return {
+        "persona": persona,
+        "run": run,
+        "passed": passed,
+        "outcome": outcome if passed else "gave_up",
+        "turns": turns,
+        "cost_usd": cost,
+        "error": None,
+        "failures": [] if passed else ["step 0: x"],
+        "rubric": None,
+    }
 
 
 def test_report_gives_pass_k_spreads_and_batch_cost() -> None:
-    report = BatchReport([_conv("a", 1, True, 4, 0.01), _conv("a", 2, False, 9, 0.03), _conv("a", 3, True, 6, 0.02),
-                          _conv("b", 1, True, 3, 0.005)])
+    report = BatchReport(
+        [
+            _conv("a", 1, True, 4, 0.01),
+            _conv("a", 2, False, 9, 0.03),
+            _conv("a", 3, True, 6, 0.02),
+            _conv("b", 1, True, 3, 0.005),
+        ]
+    )
     a, b = report.personas
     assert (a.runs, a.passed, a.pass_hat_k, a.pass_at_k) == (3, 2, 0.0, 1.0)
     assert a.turns == Spread(4, 6, 9) and a.turns_to_goal == Spread(4, 5, 6)
@@ -46,6 +62,8 @@ def test_cost_gates() -> None:
     runs = [_conv("a", 1, True, 4, 0.01), _conv("a", 2, True, 5, 0.04)]
     assert BatchReport(runs, CostGates(per_conversation=0.05, per_batch=0.06)).ok
     per_conv = BatchReport(runs, CostGates(per_conversation=0.02))
-    assert not per_conv.ok and per_conv.gate_failures == ["a run 2 cost $0.0400 > --max-cost $0.0200"]
+    assert not per_conv.ok and per_conv.gate_failures == [
+        "a run 2 cost $0.0400 > --max-cost $0.0200"
+    ]
     batch = BatchReport(runs, CostGates(per_batch=0.045))
     assert not batch.ok and "the batch cost $0.0500 > --max-batch-cost $0.0450" in batch.table()
