@@ -94,9 +94,9 @@ def _factory(spec: str | None) -> Any:
 
 async def _record(args: argparse.Namespace) -> int:
     from lab.config import load_settings
-    from lab.scenarios.recorder import Recorder, check_name
+    from lab.scenarios.recorder import Recorder, check_name, plain_letters
 
-    check_name(args.name)
+    args.name = check_name(plain_letters(args.name))  # `orçamento` is recorded as `orcamento`
     overrides: dict[str, Any] = {
         "kestra_url": args.target,
         "kestra_version": getattr(args, "kestra_version", None),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -37,6 +38,17 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # treat a long silence differently: the 24-hour window, KV TTLs); a webhook delivered this much
 # after the user wrote it is a late delivery.
 GAP_SECONDS = 60
+
+
+def plain_letters(text: str) -> str:
+    """`text` with its accents dropped as Portuguese readers do (`orçamento` -> `orcamento`)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def scenario_slug(name: str) -> str:
+    """A scenario name as a file name: accents dropped, lowercase, other runs joined by `_`
+    (`Orçamento rápido` -> `orcamento_rapido`)."""
+    return re.sub(r"[^a-z0-9]+", "_", plain_letters(name).lower()).strip("_")
 
 
 def check_name(name: str) -> str:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from lab.scenarios.recorder import scenario_slug
+
 
 def slug(name: str) -> str:
-    """A file name for a scenario name: lowercase, words joined by underscores."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    """A file name for a scenario name: accents dropped, lowercase, words joined by underscores."""
+    return scenario_slug(name)
 
 
 class RecordModal(ModalScreen[str | None]):
