@@ -81,6 +81,8 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
         public_url=args.public_url,
         kestra_version=getattr(args, "kestra_version", None),
     )
+    if args.flow and not settings.kestra_url:
+        _check_flow(settings)  # a wrong --flow is a usage error (exit 2), said before the TUI opens
     options: dict[str, Any] = {
         "serve": bool(settings.kestra_url)
     }  # a real Kestra must reach our Graph API
@@ -104,6 +106,22 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
         return Lab.open(settings, scripted=load_script(script), **options)
 
     return settings, factory
+
+
+def _check_flow(settings: Any) -> None:
+    """Raise ConfigError when the project's flows/ has no flow `settings.flow` in its namespace."""
+    from lab.conversation.deploy import flow_sources
+    from lab.errors import ConfigError
+
+    if not settings.flows_dir.is_dir():
+        return  # no flows/ at all: the session says so when it opens
+    flows = [f.id for f in flow_sources(settings.flows_dir, settings.namespace)]
+    if settings.flow not in flows:
+        raise ConfigError(
+            f"no flow {settings.flow!r} in namespace {settings.namespace}",
+            where=str(settings.flows_dir),
+            fix=f"use --flow with one of: {', '.join(flows) or 'none (add a flow to flows/)'}",
+        )
 
 
 def run(args: argparse.Namespace) -> int:

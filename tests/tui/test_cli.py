@@ -85,3 +85,16 @@ def test_chat_script_errors_before_the_app_opens(tmp_path):
                 ["--project", str(tmp_path), "--script", str(tmp_path / "missing.yaml")]
             )
         )
+
+
+def test_an_unknown_flow_is_a_usage_error_before_the_tui_opens():
+    proc = subprocess.run(
+        [sys.executable, "-m", "lab", "chat", "--flow", "nao_existe"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr
+    assert "no flow 'nao_existe' in namespace company.whatsapp" in proc.stderr
+    assert "whatsapp_agent" in proc.stderr and "Traceback" not in proc.stderr
