@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
+import resource
 import statistics
 import sys
 import tempfile
@@ -43,7 +45,9 @@ from lab.voice import synth  # noqa: E402
 from lab.voice.ogg import ogg_opus_seconds  # noqa: E402
 
 KEY = "walab-bench-" + "k" * 24
-FIVE_SECONDS = "Oi, boa tarde! Quero economizar na conta de luz. Quanto custa instalar placas solares na minha casa?"
+FIVE_SECONDS = (
+    "Oi, boa tarde! Quero economizar na conta de luz. Quanto custa instalar placas solares?"
+)
 
 
 async def stub(scope, receive, send):
@@ -75,12 +79,17 @@ async def bench_send(runs: int) -> dict:
     async with Lab.open(
         settings(flow="whatsapp_agent", llm_mode="scripted"), clock_start=CLOCK
     ) as lab:
-        voice, text = [], []
+        voice, text, cpu = [], [], []
         for i in range(runs):
             synth.synthesise.cache_clear()
+            c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            p0 = time.process_time()
             t0 = time.perf_counter()
             event = lab._voice(MARIA, SendVoice(say=FIVE_SECONDS))
             voice.append((time.perf_counter() - t0) * 1000)
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            children = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+            cpu.append((children + time.process_time() - p0) * 1000)
             t0 = time.perf_counter()
             lab.phone.text(MARIA, f"{FIVE_SECONDS} {i}")
             text.append((time.perf_counter() - t0) * 1000)
@@ -90,6 +99,7 @@ async def bench_send(runs: int) -> dict:
             "voice_p50": statistics.median(voice),
             "voice_p95": pct(voice, 0.95),
             "text_p50": statistics.median(text),
+            "cpu_p50": statistics.median(cpu),
         }
 
 
@@ -152,11 +162,13 @@ def main() -> None:
     send = asyncio.run(bench_send(args.runs))
     replay = bench_replay(args.calls)
     print(
-        f"machine: {platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}"
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+        f"Python {platform.python_version()}"
     )
     print(
         f"1. synthesise + send a {send['seconds']:.1f} s voice note ({send['bytes']} bytes OGG/Opus), {args.runs} runs: "
-        f"p50 {send['voice_p50']:.1f} ms, p95 {send['voice_p95']:.1f} ms (target <= 300 ms); "
+        f"p50 {send['voice_p50']:.1f} ms, p95 {send['voice_p95']:.1f} ms (target <= 300 ms), "
+        f"CPU p50 {send['cpu_p50']:.1f} ms (espeak-ng + opusenc + lab); "
         f"baseline typed text p50 {send['text_p50']:.3f} ms"
     )
     print(
