@@ -52,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--turns", action="store_true", help="also print the replies turn by turn with word diffs"
     )
+    parser.add_argument(
+        "--fixtures",
+        metavar="FILE",
+        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
+        "trigger), for every scenario without its own `fixtures:`",
+    )
     add_kestra_version_option(parser)
 
 
@@ -155,12 +161,19 @@ def run(args: argparse.Namespace) -> int:
         )
 
     player = None
+    player_options: dict = {}
     if args.kestra_version:
+        player_options["settings_overrides"] = {"kestra_version": args.kestra_version}
+    if args.fixtures:
+        from lab.kestra.engine.fixtures import load_fixtures
+
+        player_options["fixtures"] = load_fixtures(args.fixtures)
+    if player_options:
         from functools import partial
 
         from lab.scenarios.player import Player
 
-        player = partial(Player, settings_overrides={"kestra_version": args.kestra_version})
+        player = partial(Player, **player_options)
     result = run_matrix(
         cases,
         variants,

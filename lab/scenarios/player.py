@@ -94,6 +94,9 @@ class Player:
     cassette: Path | None = (
         None  # replay from / record into this cassette instead of the scenario's
     )
+    # Kestra task fixtures for every case (--fixtures FILE), given to Lab.open; a scenario's or a
+    # step's own `fixtures:` take their place where they are written.
+    fixtures: Any = None
 
     def play_sync(self, case: ScenarioCase) -> Playback:
         """Play a case from synchronous code (the pytest plugin, the CLI)."""
@@ -146,6 +149,8 @@ class Player:
         if clock.tzinfo is None:
             clock = clock.replace(tzinfo=timezone.utc)
         options: dict[str, Any] = {"clock_start": clock, "target_url": self.target_url}
+        if self.fixtures is not None:
+            options["fixtures"] = self.fixtures
         if mode in ("replay", "record"):
             options["cassette"] = self.cassette or sc.llm.cassette
         elif mode == "scripted" and sc.llm.source != "none":
@@ -171,8 +176,9 @@ class Player:
                 await lab.apply_prompt(prompt)
             if self.model:
                 await lab.client.put_kv(case.scenario.namespace, "LLM_MODEL", self.model)
-            use_fixtures(lab, case.scenario.fixtures)
-            run = _Run(case, lab, settings)
+            default_fixtures = case.scenario.fixtures or self.fixtures
+            use_fixtures(lab, default_fixtures)
+            run = _Run(case, lab, settings, default_fixtures)
             for fault in case.scenario.faults:  # armed before the first step
                 await lab.perform(run.contact, from_step("fault", fault, str(case.scenario.path)))
             await run.steps()
@@ -196,8 +202,11 @@ class Player:
 class _Run:
     """One pass over a case's steps on an open lab."""
 
-    def __init__(self, case: ScenarioCase, lab: LabSession, settings: Any) -> None:
+    def __init__(
+        self, case: ScenarioCase, lab: LabSession, settings: Any, fixtures: Any = None
+    ) -> None:
         self.case, self.lab, self.settings = case, lab, settings
+        self.fixtures = fixtures  # the scenario's, else the player's (--fixtures FILE)
         self.contact = settings.contacts[0].wa_id
         self.checks: list[Check] = []
         self.error: str | None = None
@@ -207,7 +216,7 @@ class _Run:
     async def steps(self) -> None:
         for step in self.case.steps:
             try:
-                use_fixtures(self.lab, step.fixtures or self.case.scenario.fixtures)
+                use_fixtures(self.lab, step.fixtures or self.fixtures)
                 if step.action == SIMULATE:
                     turn = await self._simulate(step)
                 else:
