@@ -8,6 +8,7 @@ A move is what a persona's script lists and what the simulated user's model answ
     {location: {lat: -22.9, lon: -47.06, name: Casa}}
     {contacts: [{name: Ana, phone: "+5511..."}]}
     {media: {path: files/conta.jpg, caption: minha conta}}
+    {voice: {say: Quanto custa?}}              SendVoice: a pt-BR voice note (or {path: files/nota.ogg})
     {quiet: 25h}                               Advance: the user goes quiet and comes back later
     {done: goal_reached | gave_up}             the user stops
 
@@ -29,6 +30,7 @@ MOVE_SHAPES = {
     "location": "{lat: -22.9, lon: -47.06, name: ...}",
     "contacts": "[{name: Ana, phone: '+5511...'}]",
     "media": "{path: files/conta.jpg, kind: image, caption: ...}",
+    "voice": "{say: Quanto custa?} (a synthesised pt-BR voice note) or {path: files/nota.ogg}",
     "quiet": "a duration like 25h",
     "done": "goal_reached or gave_up",
 }

@@ -92,3 +92,10 @@ async def test_a_recording_is_a_voice_note_only_when_it_is_ogg_opus(open_lab, tm
 def test_the_player_line_reads_like_whatsapps():
     assert player_line(7.4).endswith(" 0:07") and player_line(92).endswith(" 1:32")
     assert player_line(None).endswith("-:--")
+
+
+def test_a_persona_move_can_be_a_voice_note():
+    from lab.simulate.moves import parse_move
+
+    move = parse_move({"voice": {"say": SAID}})
+    assert move.actions == (SendVoice(say=SAID),) and move.done is None
