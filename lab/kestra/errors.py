@@ -169,7 +169,10 @@ def unreachable(base_url: str, exc: Exception) -> KestraUnreachable:
         f"cannot reach Kestra ({type(exc).__name__}: {exc or 'connection refused'}) — is Kestra running at {base_url}?",
         where=base_url,
         fix="start it with `docker compose up -d` (wait until `curl {0}/api/v1/configs` answers), "
-        "or drop --kestra to use the embedded engine".format(base_url.rstrip("/")),
+        "or leave the Kestra URL out (`--kestra` of chat, send and deploy, `--target` of replay and record, "
+        "`--walab-target` of test, WALAB_KESTRA_URL, `kestra_url` in walab.yaml) to use the embedded engine".format(
+            base_url.rstrip("/")
+        ),
     )
 
 

@@ -119,7 +119,7 @@ async def test_connection_refused_says_is_kestra_running_and_how_to_start_it():
             await kestra.detect()
     text = err.value.render()
     assert f"is Kestra running at {url}?" in text
-    assert "docker compose up -d" in text and "drop --kestra" in text
+    assert "docker compose up -d" in text and "`--target` of replay" in text
 
 
 async def test_a_slow_server_is_a_timeout_error():
