@@ -63,18 +63,24 @@ class DeployPlan:
     def lines(self) -> list[str]:
         """A dry-run listing, without secret values; KV values as the JSON Kestra stores (`false`,
         `"http://…"`), not as Python writes them."""
-        out = [f"namespace {self.namespace}"]
-        out += [
-            f"  flow   {f.id:<28} {f.path.name}"
-            + (f"  (webhook key {f.webhook_key})" if f.webhook_key else "")
+        rows = [
+            (
+                "flow",
+                f.id,
+                f.path.name + (f"  (webhook key {f.webhook_key})" if f.webhook_key else ""),
+            )
             for f in self.flows
         ]
-        out += [f"  file   {p:<28} {len(c)} bytes" for p, c in sorted(self.files.items())]
-        out += [
-            f"  kv     {k:<28} {json.dumps(v, ensure_ascii=False, default=str)}"
-            for k, v in self.kv.items()
+        rows += [("file", p, f"{len(c)} bytes") for p, c in sorted(self.files.items())]
+        rows += [
+            ("kv", k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in self.kv.items()
         ]
-        out += [f"  secret {k:<28} (set from the session)" for k in self.secrets]
+        rows += [("secret", k, "(set from the session)") for k in self.secrets]
+        width = max(
+            (len(name) for _, name, _ in rows), default=0
+        )  # the longest name sets the column
+        out = [f"namespace {self.namespace}"]
+        out += [f"  {kind:<6} {name:<{width}}  {value}" for kind, name, value in rows]
         return out
 
 

@@ -92,3 +92,20 @@ def test_send_live_without_any_upstream_fails_fast_without_the_network():
     assert done.returncode != 0 and "Traceback" not in done.stderr
     out = done.stdout + done.stderr
     assert "no upstream is configured" in out and "OPENAI_API_KEY" in out and "--llm replay" in out
+
+
+def test_deploy_dry_run_columns_line_up_whatever_the_name_length():
+    dry = walab("deploy", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    rows = [
+        line for line in dry.stdout.splitlines() if line.startswith(("  flow ", "  file ", "  kv "))
+    ]
+    assert any(
+        len(line.split()[1]) > 28 for line in rows
+    )  # prompts/faq_energy_assistant.default.md
+
+    def value_column(line: str) -> int:
+        end = line.index(line.split()[1]) + len(line.split()[1])
+        return end + len(line[end:]) - len(line[end:].lstrip())
+
+    assert len({value_column(line) for line in rows}) == 1, rows
