@@ -1,7 +1,9 @@
 """`walab kestra-test [PATH…]`: Kestra's flow unit tests (TestSuite YAML) on the embedded engine.
 
 PATHs are test suite files or folders (default: tests/kestra_tests/). The flows found in the given
-folders are deployed first, then the project's flows/ (those not already deployed). Prints each
+folders are deployed first, then the project's flows/ (those not already deployed). `--kestra URL`
+runs them on a real Kestra Enterprise through its /tests API instead (lab.kestra.testsuite.remote).
+Prints each
 suite's TestSuiteRunResult (`--json`: a JSON list of them, Kestra's exact shape). Exit 0 when every
 case passes (or is skipped), 1 when one fails or errors, 2 on usage errors.
 """
@@ -45,6 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--case", action="append", metavar="ID", help="run only these test case ids"
     )
+    parser.add_argument(
+        "--kestra",
+        metavar="URL",
+        help="run the suites on this Kestra Enterprise through its /tests API (basic auth from "
+        "KESTRA_USER / KESTRA_PASSWORD) instead of the embedded engine",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +63,24 @@ def run(args: argparse.Namespace) -> int:
             f"no test suites (YAML with testCases and flowId) in {', '.join(map(str, paths))}",
             fix="pass Kestra TestSuite files or the folders that hold them",
         )
-    results = asyncio.run(_run(suites, flows, Path(args.flows), args.kestra_version, args.case))
+    if args.kestra:
+        from lab.config import load_settings
+        from lab.kestra.testsuite.remote import run_on_kestra
+
+        settings = load_settings()
+        results = asyncio.run(
+            run_on_kestra(
+                args.kestra,
+                suites,
+                flows,
+                Path(args.flows),
+                args.case,
+                username=settings.kestra_user,
+                password=settings.kestra_password,
+            )
+        )
+    else:
+        results = asyncio.run(_run(suites, flows, Path(args.flows), args.kestra_version, args.case))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False, default=str))
     else:
