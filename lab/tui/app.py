@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -16,6 +17,12 @@ from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands
 from lab.tui.messages import LabEventArrived, LabOpened
 from lab.tui.screens.chat import ChatScreen
 from lab.tui.session import LabFactory
+
+
+def screenshot_dir(settings: Any) -> Path:
+    """Where the palette's Screenshot saves: `out/screenshots/` in the project (or the current folder)."""
+    project = getattr(settings, "project_dir", None) or Path.cwd()
+    return Path(project) / "out" / "screenshots"
 
 
 def _preload_core() -> None:
@@ -166,6 +173,17 @@ class WalabApp(App[int]):
         self.refresh_bindings()
         self.chat.session_reopening()
         self.open_lab()
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Save screenshots into the project's `out/screenshots/` (Textual's default, ~/Downloads,
+        may not exist: the save then failed without saying where); a browser still downloads it."""
+        if path is None and not self.is_web:
+            folder = screenshot_dir(self.settings)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = str(folder)
+        return super().deliver_screenshot(filename, path, time_format)
 
     async def action_quit(self) -> None:
         self._session_done.set()
