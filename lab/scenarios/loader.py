@@ -16,7 +16,7 @@ from lab.config import kestra_version
 from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
 from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
-from lab.kestra.shapes import TERMINATED
+from lab.kestra.engine.states import ALL as KESTRA_STATES
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -444,9 +444,9 @@ def _expect(src: _Source, keys: list[str | int], data: Any) -> Expect:
     )
 
 
-# What `expect: {state: ...}` can be: a terminal Kestra state of the turn's execution, or the lab's
+# What `expect: {state: ...}` can be: a Kestra state of the turn's execution (a paused one too), or the lab's
 # verdict for a turn that started none (`ok`) or did not finish (`timeout`, `error`).
-TURN_STATES = (*sorted(TERMINATED), "ok", "timeout", "error")
+TURN_STATES = (*sorted(KESTRA_STATES), "ok", "timeout", "error")
 
 
 def _titles(src: _Source, keys: list[str | int], value: Any) -> list[str] | None:

@@ -138,7 +138,7 @@ steps:
             "steps:\n  - user: Oi\n    expect:\n      state: SUCESS\n",
             "unknown execution state 'SUCESS'",
             6,
-            "did you mean SUCCESS? one of CANCELLED, FAILED",
+            "did you mean SUCCESS? one of BREAKPOINT, CANCELLED",
         ),
     ],
 )
