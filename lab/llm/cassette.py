@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,10 @@ from lab.llm.scrub import Scrubber
 VERSION = 1
 SUFFIX = ".cassette.yaml"
 _log = logging.getLogger("walab.llm")
+# An entry's `kind:` line as the cassette writer puts it: a field of a top-level list item (the
+# first field at column 0 after "- ", the others at column 2). Request bodies sit deeper, and a
+# block scalar's lines are indented past their key, so nothing else in a cassette starts there.
+_KIND_LINE = re.compile(rb"^(?:- |  )kind: *['\"]?([A-Za-z_]+)['\"]? *\r?$", re.MULTILINE)
 
 
 def _ends_in_entries(text: str) -> bool:
@@ -347,9 +352,27 @@ class CassetteStore:
         return entries[-1]
 
     def has_entries(self, kind: str | None = None) -> bool:
-        """Whether any cassette holds a recording (of this kind: chat or embeddings)."""
-        self._load()
-        return any(kind is None or e.kind == kind for es in self._index.values() for e in es)
+        """Whether any cassette holds a recording (of this kind: chat or embeddings).
+
+        Asked when a lab opens (`lead_uses_llm`): answered from the files' `kind:` lines without
+        parsing them while the store is not loaded yet, so opening a lab does not pay for a
+        cassette that the session may never look up. A file whose lines do not read as the
+        writer's layout (hand-edited, another indentation) is parsed to answer exactly.
+        """
+        if self._cassettes is not None:
+            return any(kind is None or e.kind == kind for es in self._index.values() for e in es)
+        for path in self.files:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue  # a missing file holds nothing; `_load` reports unreadable ones on lookup
+            kinds = {m.group(1).decode() for m in _KIND_LINE.finditer(data)}
+            if kind is None and kinds or kind in kinds:
+                return True
+            if b"kind" in data and (kind is None or kind.encode() in data) and not kinds:
+                self._load()  # not the writer's layout: parse to answer exactly
+                return self.has_entries(kind)
+        return False
 
     def of_kind(self, kind: str) -> list[CassetteEntry]:
         """Every recording of one kind (chat, embeddings, transcription)."""

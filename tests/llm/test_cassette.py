@@ -284,3 +284,24 @@ def test_a_folder_not_made_yet_records_into_a_cassette_inside_it(tmp_path):
     store = CassetteStore(tmp_path / "scenarios")
     assert store.record_to == tmp_path / "scenarios" / "recorded.cassette.yaml"
     assert CassetteStore(tmp_path / "new.cassette.yaml").record_to == tmp_path / "new.cassette.yaml"
+
+
+def test_has_entries_reads_the_kind_lines_without_parsing_and_agrees_with_a_parse(tmp_path):
+    from lab.llm.cassette import Cassette
+
+    written = tmp_path / "written.cassette.yaml"
+    cassette = Cassette(written)
+    cassette.add(_entry(1))
+    embeddings = tmp_path / "emb.cassette.yaml"
+    embeddings.write_text("version: 1\nentries:\n- key: e\n  kind: embeddings\n  request: {}\n  response: {}\n")
+    flow_style = tmp_path / "flow.cassette.yaml"
+    flow_style.write_text("version: 1\nentries:\n- {key: k, kind: chat, request: {}, response: {}}\n")
+    empty = tmp_path / "empty.cassette.yaml"
+    empty.write_text("version: 1\nentries: []\n")
+    for path, chat in ((written, True), (embeddings, False), (flow_style, True), (empty, False)):
+        lazy, loaded = CassetteStore(path), CassetteStore(path)
+        loaded.lookup("none")
+        assert lazy.has_entries("chat") is loaded.has_entries("chat") is chat, path.name
+        assert lazy.has_entries() is loaded.has_entries() is (path is not empty), path.name
+    store = CassetteStore(written)
+    assert store.has_entries("chat") and store._cassettes is None  # answered without parsing
