@@ -116,6 +116,13 @@ _PLAY_GC = pytest.StashKey[_PlayGC]()
 
 def pytest_configure(config: pytest.Config) -> None:
     _CONFIG["config"] = config
+    from lab.conversation.fastimport import skip_httpx_cli
+
+    # The coverage plugin imports the engine, which imports httpx: trim httpx's command line
+    # (click, rich: ~0.2 s, never used here) before that, not only when a scenario is collected.
+    skip_httpx_cli()
+    # Imported here, not at module level: a pytest run without walab's options and hooks in use
+    # (any project that merely has walab installed) must not pay for the engine's import.
     from lab.kestra.coverage_pytest import (
         FlowCoveragePlugin,  # flow coverage of scenarios and unit tests
     )
