@@ -354,25 +354,25 @@ class CassetteStore:
     def has_entries(self, kind: str | None = None) -> bool:
         """Whether any cassette holds a recording (of this kind: chat or embeddings).
 
-        Asked when a lab opens (`lead_uses_llm`): answered from the files' `kind:` lines without
-        parsing them while the store is not loaded yet, so opening a lab does not pay for a
-        cassette that the session may never look up. A file whose lines do not read as the
-        writer's layout (hand-edited, another indentation) is parsed to answer exactly.
+        Asked when a lab opens (`lead_uses_llm`). While the store is not loaded, a file in the
+        writer's layout (`version: 1` first, entries' `kind:` lines) that shows such an entry
+        answers yes without being parsed, so opening a lab does not pay for the cassette before
+        its first lookup. Any other answer parses the files: exact, and a broken cassette is
+        still reported when the lab opens.
         """
-        if self._cassettes is not None:
-            return any(kind is None or e.kind == kind for es in self._index.values() for e in es)
-        for path in self.files:
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue  # a missing file holds nothing; `_load` reports unreadable ones on lookup
-            kinds = {m.group(1).decode() for m in _KIND_LINE.finditer(data)}
-            if kind is None and kinds or kind in kinds:
-                return True
-            if b"kind" in data and (kind is None or kind.encode() in data) and not kinds:
-                self._load()  # not the writer's layout: parse to answer exactly
-                return self.has_entries(kind)
-        return False
+        if self._cassettes is None:
+            for path in self.files:
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    break  # parsed below, which reports it
+                if not data.startswith(b"version: 1\n"):
+                    continue
+                kinds = {m.group(1).decode() for m in _KIND_LINE.finditer(data)}
+                if kind in kinds or kind is None and kinds:
+                    return True
+            self._load()
+        return any(kind is None or e.kind == kind for es in self._index.values() for e in es)
 
     def of_kind(self, kind: str) -> list[CassetteEntry]:
         """Every recording of one kind (chat, embeddings, transcription)."""
