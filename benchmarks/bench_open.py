@@ -47,8 +47,12 @@ async def measure(opens: int) -> dict:
     for _ in range(opens):  # interleaved: both see the same machine load
         replays.append(await open_ms(replay, cassette=CASSETTE))
         baseline.append(await open_ms(scripted, scripted=script))
-    return {"first": first, "replay": statistics.median(replays), "scripted": statistics.median(baseline),
-            "replay_p90": sorted(replays)[int(0.9 * (len(replays) - 1))]}
+    return {
+        "first": first,
+        "replay": statistics.median(replays),
+        "scripted": statistics.median(baseline),
+        "replay_p90": sorted(replays)[int(0.9 * (len(replays) - 1))],
+    }
 
 
 def main() -> None:
@@ -57,11 +61,17 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     r = asyncio.run(measure(args.opens))
-    print(f"load average {load:.2f}; cassette {CASSETTE.relative_to(ROOT)} ({CASSETTE.stat().st_size} bytes)")
+    print(
+        f"load average {load:.2f}; cassette {CASSETTE.relative_to(ROOT)} ({CASSETTE.stat().st_size} bytes)"
+    )
     print(f"first open (imports, first deploy): {r['first']:.1f} ms")
-    print(f"replay open, median of {args.opens}: {r['replay']:.1f} ms (p90 {r['replay_p90']:.1f} ms; target <= 20 ms)")
-    print(f"scripted open (no cassette), same run: {r['scripted']:.1f} ms; "
-          f"replay / scripted: {r['replay'] / r['scripted']:.2f}")
+    print(
+        f"replay open, median of {args.opens}: {r['replay']:.1f} ms (p90 {r['replay_p90']:.1f} ms; target <= 20 ms)"
+    )
+    print(
+        f"scripted open (no cassette), same run: {r['scripted']:.1f} ms; "
+        f"replay / scripted: {r['replay'] / r['scripted']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -61,9 +61,7 @@ def make_project(base: Path, scenarios: int, turns: int) -> Path:
     # (hypothesis, pytest-asyncio), which a project's walab install does not have, stay out of
     # start-up (hypothesis's plugin imports hypothesis at load: ~0.2 s CPU).
     (project / "pytest.ini").write_text(
-        "[pytest]
-addopts = -p no:cacheprovider -p no:hypothesispytest -p no:asyncio
-",
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest -p no:asyncio\n",
         encoding="utf-8",
     )
     import yaml

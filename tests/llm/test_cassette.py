@@ -293,9 +293,13 @@ def test_has_entries_reads_the_kind_lines_without_parsing_and_agrees_with_a_pars
     cassette = Cassette(written)
     cassette.add(_entry(1))
     embeddings = tmp_path / "emb.cassette.yaml"
-    embeddings.write_text("version: 1\nentries:\n- key: e\n  kind: embeddings\n  request: {}\n  response: {}\n")
+    embeddings.write_text(
+        "version: 1\nentries:\n- key: e\n  kind: embeddings\n  request: {}\n  response: {}\n"
+    )
     flow_style = tmp_path / "flow.cassette.yaml"
-    flow_style.write_text("version: 1\nentries:\n- {key: k, kind: chat, request: {}, response: {}}\n")
+    flow_style.write_text(
+        "version: 1\nentries:\n- {key: k, kind: chat, request: {}, response: {}}\n"
+    )
     empty = tmp_path / "empty.cassette.yaml"
     empty.write_text("version: 1\nentries: []\n")
     for path, chat in ((written, True), (embeddings, False), (flow_style, True), (empty, False)):
