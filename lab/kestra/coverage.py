@@ -8,6 +8,8 @@ task stood in by a fixture counts as run (the path reached it). Recording is off
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +167,20 @@ def start() -> Recorder:
     if RECORDER is None:
         RECORDER = Recorder()
     return RECORDER
+
+
+@contextmanager
+def recording() -> Iterator[Recorder]:
+    """A recorder of its own for one run (`walab compare`), whatever records around it; what it
+    saw is added to the outer recorder afterwards (`walab test` still counts it)."""
+    global RECORDER
+    outer, RECORDER = RECORDER, Recorder()
+    try:
+        yield RECORDER
+    finally:
+        inner, RECORDER = RECORDER, outer
+        if outer is not None and inner is not None:
+            outer.merge(inner.export())
 
 
 def finished(flow: FlowDef, task_runs: list[Any]) -> None:

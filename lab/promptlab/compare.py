@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from lab.kestra import coverage
 from lab.scenarios.model import ScenarioCase
 
 FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED", "timeout", "error"})
@@ -98,6 +99,8 @@ class CompareRun:
     prompt_hashes: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
+    # flow coverage of the run's executions on the embedded engine (FlowCoverage.to_json per flow)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def baseline(self) -> str:
@@ -134,6 +137,7 @@ class CompareRun:
             "prompt_hashes": self.prompt_hashes,
             "prompt_diffs": self.prompt_diffs,
             "totals": totals(self),
+            "coverage": self.coverage,
             "cells": [c.to_dict() for c in self.cells],
         }
 
@@ -225,21 +229,30 @@ def run_matrix(
         run.prompt_diffs, run.prompt_hashes = prompt_diffs(prompts_dir, variants)
     make = player_factory or Player
     started = time.perf_counter()
-    try:
-        for case in cases:
-            for variant in variants:
-                for model in models:
-                    cell = _play_cell(make, case, variant, model, mode, variants[0])
-                    run.cells.append(cell)
-                    run.seconds = time.perf_counter() - started
-                    if on_cell is not None:
-                        on_cell(run)
-                    if progress is not None:
-                        progress(len(run.cells), run.total, run.seconds, run.cost_so_far(), cell)
-    except KeyboardInterrupt:
-        run.cancelled = True
+    with coverage.recording() as recorder:
+        try:
+            for case in cases:
+                for variant in variants:
+                    for model in models:
+                        cell = _play_cell(make, case, variant, model, mode, variants[0])
+                        run.cells.append(cell)
+                        run.seconds = time.perf_counter() - started
+                        run.coverage = _coverage_of(recorder)
+                        if on_cell is not None:
+                            on_cell(run)
+                        if progress is not None:
+                            progress(
+                                len(run.cells), run.total, run.seconds, run.cost_so_far(), cell
+                            )
+        except KeyboardInterrupt:
+            run.cancelled = True
+        run.coverage = _coverage_of(recorder)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _coverage_of(recorder: coverage.Recorder) -> list[dict[str, Any]]:
+    return [c.to_json() for c in sorted(recorder.flows.values(), key=lambda c: c.flow)]
 
 
 def _play_cell(

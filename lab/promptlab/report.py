@@ -139,6 +139,8 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
                 f"<h3>{escape(variant)} <span class='muted'>{escape(run.prompt_hashes.get(variant, ''))}</span>"
                 f"</h3><pre>{escape(diff) or '(same text)'}</pre>"
             )
+    if run.coverage:
+        out.append(_coverage_html(run.coverage))
     failures = [c for c in run.cells if c.failures]
     if failures:
         out.append("<h2>Failures</h2>")
@@ -151,6 +153,24 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
             )
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _coverage_html(flows: list[dict[str, Any]]) -> str:
+    """Which tasks and branches of each flow the run's executions reached (embedded engine)."""
+    rows = [
+        "<h2>Flow coverage</h2><table id='coverage'><tr><th>flow</th><th>tasks</th>"
+        "<th>branches</th><th>cover</th><th>missed tasks</th><th>missed branches</th></tr>"
+    ]
+    for flow in flows:
+        tasks, branches = flow["tasks"], flow["branches"]
+        rows.append(
+            f"<tr><td>{escape(flow['flow'])}</td><td>{len(tasks['ran'])}/{tasks['total']}</td>"
+            f"<td>{len(branches['ran'])}/{branches['total']}</td><td>{flow['percent']:.1f}%</td>"
+            f"<td>{escape(', '.join(tasks['missed']))}</td>"
+            f"<td>{escape(', '.join(branches['missed']))}</td></tr>"
+        )
+    rows.append("</table>")
+    return "".join(rows)
 
 
 def _side_by_side(run: CompareRun, scenario: str, cols: list[tuple[str, str]]) -> str:

@@ -1,5 +1,6 @@
 """`walab compare --fixtures FILE`: the bundled agent's model task stood in for by a task fixture,
-on the embedded engine, every cell replying what the fixture says."""
+on the embedded engine, every cell replying what the fixture says; the run's flow coverage in the
+JSON and the HTML report."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def test_compare_stands_in_for_the_model_task_with_a_fixtures_file(tmp_path: Pat
     proc = subprocess.run(
         [sys.executable, "-m", "lab", "compare", "scenarios/whatsapp_agent/greeting_plans.yaml"]
         + ["--variants", "whatsapp_agent.default", "--fixtures", "fixtures.yaml"]
-        + ["--json", "out.json"],
+        + ["--json", "out.json", "--html", "out.html"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -36,9 +37,18 @@ def test_compare_stands_in_for_the_model_task_with_a_fixtures_file(tmp_path: Pat
         env={**env, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 1, proc.stderr  # the recorded expectations no longer hold
-    (cell,) = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["cells"]
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    (cell,) = data["cells"]
     replies = [reply for turn in cell["turns"] for reply in turn["replies"]]
     assert replies and set(replies) == {"Resposta da fixture"}
+    (flow,) = data["coverage"]
+    assert flow["flow"] == "company.whatsapp.whatsapp_agent"
+    assert {"llm", "compose", "send_reply"} <= set(flow["tasks"]["ran"])  # llm: stood in, reached
+    assert "route.else" in flow["branches"]["ran"]
+    assert "answer.cases.media" in flow["branches"]["missed"]  # no voice note or photo was sent
+    html = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "<h2>Flow coverage</h2>" in html
+    assert f"<td>company.whatsapp.whatsapp_agent</td><td>{len(flow['tasks']['ran'])}/" in html
 
 
 def test_a_fixtures_file_that_is_not_one_is_a_usage_error(tmp_path: Path) -> None:
