@@ -74,6 +74,7 @@ class Settings:
     namespace: str = "company.whatsapp"
     flow: str = "lead_qualification"
     graph_version: str = GRAPH_VERSION
+    redaction: Any = None  # `redaction:` in walab.yaml (lab.redaction.policy); None = redact everything
 
     def __post_init__(self) -> None:
         # the embedded Kestra API's password when KESTRA_PASSWORD is not given: per session, not a setting
@@ -119,6 +120,16 @@ class Settings:
         return hmac.new(
             self.app_secret.encode(), b"walab fixture files", hashlib.sha256
         ).hexdigest()[:32]
+
+    def redaction_policy(self, *, redact: bool = True) -> Any:
+        """The redaction policy every writer applies: walab.yaml's, knowing the contacts' names and
+        allowing the business's own number, ids and name; `redact=False` (--no-redact) disables it."""
+        from lab.redaction import policy_of
+
+        policy = policy_of(self.redaction).with_names([c.name for c in self.contacts])
+        business = {self.business.phone_number_id, self.business.waba_id, self.business.display_phone_number,
+                    self.business.verified_name}
+        return dataclasses.replace(policy, enabled=policy.enabled and redact, allow=policy.allow | business)
 
     def secret_values(self) -> list[str]:
         """Every secret of the session, for scrubbing output."""
@@ -216,6 +227,11 @@ def _checked(key: str, value: Any, where: str) -> Any:
         return Business(**{k: str(v) for k, v in value.items()})
     if key == "contacts":
         return _contacts(value, where)
+    if key == "redaction":
+        from lab.redaction import policy_of
+
+        policy_of(value, where)  # checked now, read when a writer needs it
+        return value
     if key == "project_dir":
         return Path(value)
     if key == "port":

@@ -70,6 +70,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a note stored with the LLM source (e.g. how the cassette was made)",
     )
     parser.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="keep personal data (CPF, phones, names...) in the files; they then say so",
+    )
+    parser.add_argument(
         "--lab-factory", default=None, help=argparse.SUPPRESS
     )  # tests: module:callable
 
@@ -139,8 +144,14 @@ async def _record(args: argparse.Namespace) -> int:
             llm_note=args.note,
             llm_source={"record": "cassette"}.get(llm, llm),
             clock_start=clock,
+            redact=not args.no_redact,
         )
         recorder.start()
+        if args.no_redact:
+            print(
+                f"--no-redact: {path.name} and its cassette will hold personal data; do not commit them.",
+                flush=True,
+            )
         model = "no model (scripted, nothing scripted)" if llm == "scripted" else llm
         print(
             f"recording {path} — flow {settings.namespace}/{settings.flow}, LLM {model}. /help for commands.",

@@ -30,6 +30,8 @@ from lab.conversation.events import ActionPerformed, LabEvent
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
+from lab.redaction import NOTICE, RedactionPolicy, Redactor
+from lab.redaction.files import redact_cassette
 from lab.scenarios import replies as rp
 from lab.whatsapp.reply import MEDIA_KINDS, visible
 
@@ -88,6 +90,7 @@ class Recorder:
         llm_note: str | None = None,
         llm_source: str | None = None,
         clock_start: Any = None,
+        redact: bool = True,
     ) -> None:
         check_name(name)
         self.lab, self.path = lab, placed_path(lab, Path(path))
@@ -115,6 +118,9 @@ class Recorder:
         self._turns: list[Turn] = []  # every turn in the steps, in order (for the cassette)
         self.earlier_count = 0  # how many of those were from before start()
         self._clock_fixed = clock_start is not None  # given by the caller, or set by the first step
+        policy = getattr(lab.settings, "redaction_policy", None)
+        # personal data out of the scenario and its cassette (walab.yaml `redaction:`; --no-redact)
+        self.redactor = Redactor(policy(redact=redact) if policy else RedactionPolicy(enabled=redact))
 
     @property
     def turns(self) -> int:
@@ -138,6 +144,7 @@ class Recorder:
             self._unsubscribe()
             self._unsubscribe = None
         self._write()
+        redact_cassette(self.cassette_path, self.redactor)
         return self.path
 
     @property
@@ -278,7 +285,9 @@ class Recorder:
         doc = self.document()
         if doc["llm"].get("source") == "cassette":
             self._write_cassette()
-        yamlio.write_atomic(self.path, header + yamlio.dumps(doc))
+        if not self.redactor.enabled:
+            header = NOTICE + header
+        yamlio.write_atomic(self.path, header + yamlio.dumps(self.redactor.data(doc)))
 
     def _write_cassette(self) -> None:
         """Copy the LLM exchanges of the recorded turns into `<name>.cassette.yaml` when the session's
