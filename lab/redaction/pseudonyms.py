@@ -3,6 +3,7 @@ same value under the same key always gives the same pseudonym (keyed hash, no ta
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -24,13 +25,7 @@ class Pseudonyms:
         self._key = key.encode()
 
     def _digits(self, kind: str, value: str, count: int) -> str:
-        out = ""
-        counter = 0
-        while len(out) < count:
-            digest = hmac.new(self._key, f"{kind}:{counter}:{value}".encode(), hashlib.sha256).digest()
-            out += "".join(str(b % 10) for b in digest)
-            counter += 1
-        return out[:count]
+        return _keyed_digits(self._key, kind, value, count)
 
     def _pick(self, kind: str, value: str, options: tuple[str, ...]) -> str:
         return options[int(self._digits(kind, value, 6)) % len(options)]
@@ -70,6 +65,18 @@ class Pseudonyms:
     def address(self, street_type: str, street: str, number: str) -> str:
         fake = f"{street_type} {self._pick('street', street.casefold(), STREETS)}"
         return f"{fake}, {int(self._digits('number', street + number, 3)) + 1}" if number else fake
+
+
+@functools.lru_cache(maxsize=65536)
+def _keyed_digits(key: bytes, kind: str, value: str, count: int) -> str:
+    """`count` decimal digits of HMAC-SHA256(key, kind and value): the same value, the same digits."""
+    out = ""
+    counter = 0
+    while len(out) < count:
+        digest = hmac.new(key, f"{kind}:{counter}:{value}".encode(), hashlib.sha256).digest()
+        out += "".join(str(b % 10) for b in digest)
+        counter += 1
+    return out[:count]
 
 
 def _cpf_check(base: str) -> str:

@@ -12,15 +12,19 @@ from stdnum.br import cnpj, cpf
 from lab.redaction.policy import RedactionPolicy
 from lab.redaction.pseudonyms import Pseudonyms, shaped
 
-_EMAIL = r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+_EMAIL = r"(?<![\w.+-])(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
 _STREET_TYPES = r"Rua|R\.|Avenida|Av\.|Alameda|Al\.|Travessa|Tv\.|Estrada|Rodovia|Praça|Largo"
 _WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'.]*"
 _ADDRESS = (rf"\b(?P<street_type>(?i:{_STREET_TYPES}))\s+(?P<street>(?:d[aoe]s?\s+)?{_WORD}"
             rf"(?:\s+(?:d[aoe]s?\s+)?{_WORD}){{0,5}})(?:,?\s*(?:n[º°o]\.?\s*)?(?P<number>\d{{1,5}})\b)?")
 _CEP = r"\b(?i:CEP):?\s*(?P<cep>\d{5}-?\d{3})\b"
-_DIGITS = r"(?<![\w@.+])(?P<digits>\+?\(?\d[\d().\-/ ]{5,}\d)(?![\w@])"
+_DIGITS = r"(?P<digits>[+(\d][\d().\-/ ]{5,}\d)(?![\w@])"  # starts on a character class: a fast scan
+_EMAIL_RE, _ADDRESS_RE, _CEP_RE, _DIGITS_RE = (re.compile(p) for p in (_EMAIL, _ADDRESS, _CEP, _DIGITS))
+_STREET_TRIGGERS = ("rua", "r. ", "av. ", "avenida", "alameda", "al. ", "travessa", "tv. ", "estrada", "rodovia", "praça", "largo")
+_ANY_DIGIT = re.compile(r"\d")
 _NAME_STOPWORDS = {"da", "de", "do", "das", "dos", "e"}
 _CACHE_LIMIT = 100_000
+_NUMBERS: dict[tuple[str, frozenset[str], str], tuple[str, str | None]] = {}  # process-wide: pure results
 
 
 class Redactor:
@@ -66,20 +70,22 @@ class Redactor:
             self._compile()
 
     def _compile(self) -> None:
+        """One pass per kind of finding, each run only on text holding what it starts with."""
         kinds = self.policy.kinds
-        parts = []
+        self._passes: list[tuple[str, re.Pattern[str]]] = []  # (trigger, pattern)
         if "email" in kinds:
-            parts.append(_EMAIL)
-        if "address" in kinds:
-            parts.append(_ADDRESS)
+            self._passes.append(("@", _EMAIL_RE))
         if "cep" in kinds:
-            parts.append(_CEP)
+            self._passes.append(("cep", _CEP_RE))
+        if "address" in kinds:
+            self._passes.append(("street", _ADDRESS_RE))
         if self._names:
             words = sorted(self._names, key=len, reverse=True)
-            parts.append(r"(?<!\w)(?P<name>(?i:" + "|".join(re.escape(w) for w in words) + r"))(?!\w)")
+            names = re.compile(r"(?<!\w)(?P<name>(?i:" + "|".join(re.escape(w) for w in words) + r"))(?!\w)")
+            self._passes.append(("name", names))
         if kinds & {"cpf", "cnpj", "phone", "card", "cep"}:
-            parts.append(_DIGITS)
-        self._pattern = re.compile("|".join(parts)) if parts else None
+            self._passes.append(("digit", _DIGITS_RE))
+        self._pattern = bool(self._passes) or None
 
     # -- text -------------------------------------------------------------------------------------
 
@@ -89,7 +95,20 @@ class Redactor:
             return value
         done = self._cache.get(value)
         if done is None:
-            done = self._pattern.sub(self._replace, value)
+            done = value
+            lowered = None
+            for trigger, pattern in self._passes:
+                if trigger == "@":
+                    run = "@" in done
+                elif trigger == "digit":
+                    run = _ANY_DIGIT.search(done) is not None
+                else:
+                    lowered = done.casefold() if lowered is None else lowered
+                    words = (_STREET_TRIGGERS if trigger == "street" else self._names) if trigger != "cep" else ("cep",)
+                    run = any(word in lowered for word in words)
+                if run:
+                    done = pattern.sub(self._replace, done)
+                    lowered = None
             if len(self._cache) < _CACHE_LIMIT:
                 self._cache[value] = done
         return done
@@ -105,9 +124,12 @@ class Redactor:
             return self._count("name", _cased(self._names[raw.casefold()], raw))
         if kind == "cep":
             return raw[: m.start("cep") - m.start()] + self._cep(m.group("cep"))
-        if kind in ("street_type", "street", "number") or m.group("street_type"):
+        if m.re is _ADDRESS_RE:
             return self._count("address", self.fake.address(m.group("street_type"), m.group("street"),
                                                              m.group("number") or ""))
+        start = m.start()
+        if start and (m.string[start - 1].isalnum() or m.string[start - 1] in "_@.+"):
+            return raw  # digits inside a word or an id, not a number of their own
         return self._digits(raw)
 
     def _count(self, kind: str, fake: str) -> str:
@@ -140,27 +162,38 @@ class Redactor:
         return " ".join(out)
 
     def _number(self, raw: str) -> str | None:
-        kinds = self.policy.kinds
         if raw in self.policy.allow or raw in self._made:
             return None
+        memo_key = (self.policy.key, self.policy.kinds, raw)
+        known = _NUMBERS.get(memo_key)
+        if known is None:
+            known = self._classify(raw)
+            if len(_NUMBERS) < _CACHE_LIMIT:
+                _NUMBERS[memo_key] = known
+        kind, fake = known
+        return self._count(kind, fake) if fake is not None else None
+
+    def _classify(self, raw: str) -> tuple[str, str | None]:
+        """(kind, pseudonym) of a run of digits, or ("", None): a pure function of key, kinds and text."""
+        kinds = self.policy.kinds
         digits = "".join(c for c in raw if c.isdigit())
         bare = digits == raw
         n = len(digits)
         if n == 11 and "cpf" in kinds and cpf.is_valid(digits) and (bare or _shaped_like(raw, "ddd.ddd.ddd-dd")):
-            return self._count("cpf", shaped(raw, self.fake.cpf(digits)))
+            return "cpf", shaped(raw, self.fake.cpf(digits))
         if n == 14 and "cnpj" in kinds and cnpj.is_valid(digits):
-            return self._count("cnpj", shaped(raw, self.fake.cnpj(digits)))
+            return "cnpj", shaped(raw, self.fake.cnpj(digits))
         if n == 8 and "cep" in kinds and len(raw) == 9 and raw[5] == "-":
-            return self._cep(raw)
+            return "cep", shaped(raw, self.fake.cep(digits))
         if "phone" in kinds and 8 <= n <= 15:
             found = _phone(raw, digits)
             if found is not None:
                 keep, e164 = found
-                return self._count("phone", shaped(raw, self.fake.phone(digits, keep, e164)))
+                return "phone", shaped(raw, self.fake.phone(digits, keep, e164))
         if 13 <= n <= 19 and "card" in kinds and digits[0] in "3456" and luhn.is_valid(digits) \
                 and not raw.startswith(("+", "(")):
-            return self._count("card", shaped(raw, self.fake.card(digits)))
-        return None
+            return "card", shaped(raw, self.fake.card(digits))
+        return "", None
 
     # -- data -------------------------------------------------------------------------------------
 
