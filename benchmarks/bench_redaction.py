@@ -26,24 +26,38 @@ from lab import yamlio  # noqa: E402
 from lab.llm.scrub import Scrubber  # noqa: E402
 from lab.redaction import RedactionPolicy, Redactor  # noqa: E402
 
-PERSONAL = ("Sou {name}, CPF 529.982.247-25, celular (11) 98765-4321 ou 11 9{n:04d}-{n:04d}, "
-            "e-mail {login}@gmail.com, moro na Rua das Flores, {n}, CEP 01310-100; cartão 4111 1111 1111 1111; "
-            "empresa 11.222.333/0001-81. ")
+PERSONAL = (
+    "Sou {name}, CPF 529.982.247-25, celular (11) 98765-4321 ou 11 9{n:04d}-{n:04d}, "
+    "e-mail {login}@gmail.com, moro na Rua das Flores, {n}, CEP 01310-100; cartão 4111 1111 1111 1111; "
+    "empresa 11.222.333/0001-81. "
+)
 NAMES = ["João Conceição", "Márcia Ávila", "José Araújo", "Ana Lúcia Brandão"]
 
 
 def corpus() -> list:
-    docs = [yamlio.load(p) for p in sorted((ROOT / "scenarios").rglob("*.yaml")) if "__snapshots__" not in p.parts]
+    docs = [
+        yamlio.load(p)
+        for p in sorted((ROOT / "scenarios").rglob("*.yaml"))
+        if "__snapshots__" not in p.parts
+    ]
     return docs
 
 
 def with_personal_data(value, counter=[0]):  # noqa: B006 - a running number for distinct values
     if isinstance(value, dict):
-        return {k: (PERSONAL.format(name=NAMES[counter[0] % 4], n=1000 + (counter.__setitem__(0, counter[0] + 1)
-                                                                          or counter[0]) % 9000,
-                                    login=f"cliente{counter[0]}") + v
-                    if k in ("user", "content", "last_user") and isinstance(v, str) else with_personal_data(v))
-                for k, v in value.items()}
+        return {
+            k: (
+                PERSONAL.format(
+                    name=NAMES[counter[0] % 4],
+                    n=1000 + (counter.__setitem__(0, counter[0] + 1) or counter[0]) % 9000,
+                    login=f"cliente{counter[0]}",
+                )
+                + v
+                if k in ("user", "content", "last_user") and isinstance(v, str)
+                else with_personal_data(v)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [with_personal_data(v) for v in value]
     return value
@@ -63,21 +77,32 @@ def main() -> None:
     personal = [with_personal_data(d) for d in corpus()] * 20
     policy = RedactionPolicy(names=tuple(NAMES))
     rows = []
-    for label, data in (("recorded conversations as bundled", plain), ("same, personal data in every user line", personal)):
+    for label, data in (
+        ("recorded conversations as bundled", plain),
+        ("same, personal data in every user line", personal),
+    ):
         size = sum(len(orjson.dumps(d)) for d in data)
         redact = throughput(lambda ds: [Redactor(policy).data(d) for d in ds], data, size)
-        scrub = throughput(lambda ds: [Scrubber(["walab-0123456789abcdefgh"]).data(d) for d in ds], data, size)
+        scrub = throughput(
+            lambda ds: [Scrubber(["walab-0123456789abcdefgh"]).data(d) for d in ds], data, size
+        )
         found = Redactor(policy)
         for d in data:
             found.data(d)
         rows.append((label, size, redact, scrub, sum(found.found.values())))
-    lines = ["## Redaction throughput (bench_redaction.py)", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, "
-             f"load average {os.getloadavg()[0]:.1f}. Command: `.venv/bin/python benchmarks/bench_redaction.py`.", "",
-             "| corpus | JSON size | Redactor.data | Scrubber.data (baseline, same run) | values replaced |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "## Redaction throughput (bench_redaction.py)",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}. Command: `.venv/bin/python benchmarks/bench_redaction.py`.",
+        "",
+        "| corpus | JSON size | Redactor.data | Scrubber.data (baseline, same run) | values replaced |",
+        "|---|---|---|---|---|",
+    ]
     for label, size, redact, scrub, found in rows:
-        lines.append(f"| {label} | {size / 1e6:.2f} MB | {redact:.1f} MB/s | {scrub:.1f} MB/s | {found:,} |")
+        lines.append(
+            f"| {label} | {size / 1e6:.2f} MB | {redact:.1f} MB/s | {scrub:.1f} MB/s | {found:,} |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)

@@ -74,7 +74,8 @@ class Settings:
     namespace: str = "company.whatsapp"
     flow: str = "lead_qualification"
     graph_version: str = GRAPH_VERSION
-    redaction: Any = None  # `redaction:` in walab.yaml (lab.redaction.policy); None = redact everything
+    # `redaction:` in walab.yaml (read by lab.redaction.policy_for); None = redact everything
+    redaction: Any = None
 
     def __post_init__(self) -> None:
         # the embedded Kestra API's password when KESTRA_PASSWORD is not given: per session, not a setting
@@ -120,16 +121,6 @@ class Settings:
         return hmac.new(
             self.app_secret.encode(), b"walab fixture files", hashlib.sha256
         ).hexdigest()[:32]
-
-    def redaction_policy(self, *, redact: bool = True) -> Any:
-        """The redaction policy every writer applies: walab.yaml's, knowing the contacts' names and
-        allowing the business's own number, ids and name; `redact=False` (--no-redact) disables it."""
-        from lab.redaction import policy_of
-
-        policy = policy_of(self.redaction).with_names([c.name for c in self.contacts])
-        business = {self.business.phone_number_id, self.business.waba_id, self.business.display_phone_number,
-                    self.business.verified_name}
-        return dataclasses.replace(policy, enabled=policy.enabled and redact, allow=policy.allow | business)
 
     def secret_values(self) -> list[str]:
         """Every secret of the session, for scrubbing output."""
@@ -228,9 +219,12 @@ def _checked(key: str, value: Any, where: str) -> Any:
     if key == "contacts":
         return _contacts(value, where)
     if key == "redaction":
-        from lab.redaction import policy_of
-
-        policy_of(value, where)  # checked now, read when a writer needs it
+        if not isinstance(value, dict):  # its keys are checked by lab.redaction.policy_for
+            raise ConfigError(
+                "`redaction` must be a mapping",
+                where=where,
+                fix="redaction: {enabled: true, kinds: [cpf, phone, ...], allow: [...], key: <text>}",
+            )
         return value
     if key == "project_dir":
         return Path(value)

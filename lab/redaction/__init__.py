@@ -6,7 +6,7 @@ each by a pseudonym valid in form. The same value always becomes the same pseudo
 same key, so a scenario, its cassette and its snapshot still agree and replay.
 """
 
-from lab.redaction.policy import KINDS, NOTICE, RedactionPolicy, policy_of
+from lab.redaction.policy import KINDS, NOTICE, RedactionPolicy, policy_for, policy_of
 from lab.redaction.redactor import Redactor
 
-__all__ = ["KINDS", "NOTICE", "RedactionPolicy", "Redactor", "policy_of"]
+__all__ = ["KINDS", "NOTICE", "RedactionPolicy", "Redactor", "policy_for", "policy_of"]

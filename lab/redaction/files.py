@@ -20,7 +20,11 @@ def redacted_entry(entry: CassetteEntry, redactor: Redactor) -> CassetteEntry:
     entry.response = data(entry.response) if entry.response is not None else None
     entry.stream = data(entry.stream) if entry.stream is not None else None
     entry.reply = redactor.text(entry.reply) if entry.reply else entry.reply
-    key = embedding_key(entry.request) if entry.kind == "embeddings" else chat_key(entry.request, entry.request)
+    key = (
+        embedding_key(entry.request)
+        if entry.kind == "embeddings"
+        else chat_key(entry.request, entry.request)
+    )
     entry.key, entry.conversation_hash = key.key, key.conversation_hash
     entry.system_prompt_hash, entry.tools_hash = key.system_hash, key.tools_hash
     entry.wire = {}

@@ -11,7 +11,7 @@ redaction:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lab.errors import ConfigError
@@ -45,16 +45,46 @@ def policy_of(value: Any, where: str = "walab.yaml") -> RedactionPolicy:
         return value
     fix = "redaction: {enabled: true, kinds: [cpf, phone, ...], allow: [...], key: <text>}"
     if not isinstance(value, dict) or set(value) - {"enabled", "kinds", "allow", "key"}:
-        raise ConfigError("`redaction` must be a mapping of enabled, kinds, allow, key", where=where, fix=fix)
+        raise ConfigError(
+            "`redaction` must be a mapping of enabled, kinds, allow, key", where=where, fix=fix
+        )
     kinds = value.get("kinds", list(KINDS))
     if not isinstance(kinds, list) or any(k not in KINDS for k in kinds):
-        raise ConfigError(f"redaction kinds {kinds!r} name an unknown kind", where=where,
-                          fix=f"use some of {', '.join(KINDS)}")
+        raise ConfigError(
+            f"redaction kinds {kinds!r} name an unknown kind",
+            where=where,
+            fix=f"use some of {', '.join(KINDS)}",
+        )
     allow = value.get("allow") or []
     if not isinstance(allow, list):
-        raise ConfigError("redaction allow must be a list of values never replaced", where=where, fix=fix)
+        raise ConfigError(
+            "redaction allow must be a list of values never replaced", where=where, fix=fix
+        )
     enabled = value.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ConfigError(f"redaction enabled must be true or false, not {enabled!r}", where=where, fix=fix)
-    return RedactionPolicy(enabled, frozenset(kinds), frozenset(str(a) for a in allow),
-                           str(value.get("key") or DEFAULT_KEY))
+        raise ConfigError(
+            f"redaction enabled must be true or false, not {enabled!r}", where=where, fix=fix
+        )
+    return RedactionPolicy(
+        enabled,
+        frozenset(kinds),
+        frozenset(str(a) for a in allow),
+        str(value.get("key") or DEFAULT_KEY),
+    )
+
+
+def policy_for(settings: Any, *, redact: bool = True) -> RedactionPolicy:
+    """The policy every writer of a session applies: walab.yaml's `redaction:`, knowing the
+    contacts' names and allowing the business's own number, ids and name; `redact=False`
+    (--no-redact) turns it off."""
+    where = str(getattr(settings, "project_dir", ".")) + "/walab.yaml"
+    policy = policy_of(getattr(settings, "redaction", None), where)
+    policy = policy.with_names([c.name for c in getattr(settings, "contacts", [])])
+    business = getattr(settings, "business", None)
+    own = {
+        getattr(business, name, None)
+        for name in ("phone_number_id", "waba_id", "display_phone_number", "verified_name")
+    }
+    return replace(
+        policy, enabled=policy.enabled and redact, allow=policy.allow | {v for v in own if v}
+    )

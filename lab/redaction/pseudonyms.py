@@ -10,12 +10,55 @@ import hmac
 from stdnum import luhn
 from stdnum.br import cnpj
 
-FIRST_NAMES = ("Ana", "Bruno", "Camila", "Diego", "Elisa", "Fábio", "Gabriela", "Heitor", "Isabela", "Júlio",
-               "Larissa", "Marcos", "Natália", "Otávio", "Patrícia", "Rafael", "Sílvia", "Tiago", "Valéria",
-               "Vinícius")
-LAST_NAMES = ("Almeida", "Barbosa", "Cardoso", "Duarte", "Esteves", "Freitas", "Gonçalves", "Honório", "Lacerda",
-              "Monteiro", "Nogueira", "Pacheco", "Queiroz", "Rezende", "Siqueira", "Teixeira", "Vasconcelos")
-STREETS = ("das Acácias", "dos Ipês", "das Palmeiras", "dos Jacarandás", "das Orquídeas", "dos Girassóis")
+FIRST_NAMES = (
+    "Ana",
+    "Bruno",
+    "Camila",
+    "Diego",
+    "Elisa",
+    "Fábio",
+    "Gabriela",
+    "Heitor",
+    "Isabela",
+    "Júlio",
+    "Larissa",
+    "Marcos",
+    "Natália",
+    "Otávio",
+    "Patrícia",
+    "Rafael",
+    "Sílvia",
+    "Tiago",
+    "Valéria",
+    "Vinícius",
+)
+LAST_NAMES = (
+    "Almeida",
+    "Barbosa",
+    "Cardoso",
+    "Duarte",
+    "Esteves",
+    "Freitas",
+    "Gonçalves",
+    "Honório",
+    "Lacerda",
+    "Monteiro",
+    "Nogueira",
+    "Pacheco",
+    "Queiroz",
+    "Rezende",
+    "Siqueira",
+    "Teixeira",
+    "Vasconcelos",
+)
+STREETS = (
+    "das Acácias",
+    "dos Ipês",
+    "das Palmeiras",
+    "dos Jacarandás",
+    "das Orquídeas",
+    "dos Girassóis",
+)
 
 
 class Pseudonyms:
@@ -47,7 +90,7 @@ class Pseudonyms:
     def phone(self, digits: str, keep: int, e164: str) -> str:
         """The first `keep` digits (country and area code, a mobile's 9) kept, the rest replaced
         by the same digits however the number was written (they derive from its E.164 form)."""
-        return digits[:keep] + self._digits("phone", e164, 16)[-(len(digits) - keep):]
+        return digits[:keep] + self._digits("phone", e164, 16)[-(len(digits) - keep) :]
 
     def cep(self, digits: str) -> str:
         return digits[:2] + self._digits("cep", digits, 6)

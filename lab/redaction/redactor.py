@@ -15,16 +15,37 @@ from lab.redaction.pseudonyms import Pseudonyms, shaped
 _EMAIL = r"(?<![\w.+-])(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
 _STREET_TYPES = r"Rua|R\.|Avenida|Av\.|Alameda|Al\.|Travessa|Tv\.|Estrada|Rodovia|Praça|Largo"
 _WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'.]*"
-_ADDRESS = (rf"\b(?P<street_type>(?i:{_STREET_TYPES}))\s+(?P<street>(?:d[aoe]s?\s+)?{_WORD}"
-            rf"(?:\s+(?:d[aoe]s?\s+)?{_WORD}){{0,5}})(?:,?\s*(?:n[º°o]\.?\s*)?(?P<number>\d{{1,5}})\b)?")
+_ADDRESS = (
+    rf"\b(?P<street_type>(?i:{_STREET_TYPES}))\s+(?P<street>(?:d[aoe]s?\s+)?{_WORD}"
+    rf"(?:\s+(?:d[aoe]s?\s+)?{_WORD}){{0,5}})(?:,?\s*(?:n[º°o]\.?\s*)?(?P<number>\d{{1,5}})\b)?"
+)
 _CEP = r"\b(?i:CEP):?\s*(?P<cep>\d{5}-?\d{3})\b"
-_DIGITS = r"(?P<digits>[+(\d][\d().\-/ ]{5,}\d)(?![\w@])"  # starts on a character class: a fast scan
-_EMAIL_RE, _ADDRESS_RE, _CEP_RE, _DIGITS_RE = (re.compile(p) for p in (_EMAIL, _ADDRESS, _CEP, _DIGITS))
-_STREET_TRIGGERS = ("rua", "r. ", "av. ", "avenida", "alameda", "al. ", "travessa", "tv. ", "estrada", "rodovia", "praça", "largo")
+_DIGITS = (
+    r"(?P<digits>[+(\d][\d().\-/ ]{5,}\d)(?![\w@])"  # starts on a character class: a fast scan
+)
+_EMAIL_RE, _ADDRESS_RE, _CEP_RE, _DIGITS_RE = (
+    re.compile(p) for p in (_EMAIL, _ADDRESS, _CEP, _DIGITS)
+)
+_STREET_TRIGGERS = (
+    "rua",
+    "r. ",
+    "av. ",
+    "avenida",
+    "alameda",
+    "al. ",
+    "travessa",
+    "tv. ",
+    "estrada",
+    "rodovia",
+    "praça",
+    "largo",
+)
 _ANY_DIGIT = re.compile(r"\d")
 _NAME_STOPWORDS = {"da", "de", "do", "das", "dos", "e"}
 _CACHE_LIMIT = 100_000
-_NUMBERS: dict[tuple[str, frozenset[str], str], tuple[str, str | None]] = {}  # process-wide: pure results
+_NUMBERS: dict[
+    tuple[str, frozenset[str], str], tuple[str, str | None]
+] = {}  # process-wide: pure results
 
 
 class Redactor:
@@ -40,7 +61,9 @@ class Redactor:
         self.found: dict[str, int] = {}  # kind -> values replaced, for the writer's summary
         self._cache: dict[str, str] = {}
         self._names: dict[str, str] = {}  # casefolded real name or name word -> its pseudonym
-        self._made: set[str] = set()  # pseudonyms given: left alone when met again (redacting twice is once)
+        self._made: set[str] = (
+            set()
+        )  # pseudonyms given: left alone when met again (redacting twice is once)
         self._compile()
         self.learn_names(self.policy.names)
 
@@ -61,7 +84,11 @@ class Redactor:
             self._names[name.casefold()] = fake
             real_words, fake_words = name.split(), fake.split()
             for i, word in enumerate(real_words):
-                if len(word) >= 3 and word.casefold() not in _NAME_STOPWORDS and word not in self.policy.allow:
+                if (
+                    len(word) >= 3
+                    and word.casefold() not in _NAME_STOPWORDS
+                    and word not in self.policy.allow
+                ):
                     pick = fake_words[0] if i == 0 else fake_words[-1]
                     self._names.setdefault(word.casefold(), pick)
             added = True
@@ -81,7 +108,9 @@ class Redactor:
             self._passes.append(("street", _ADDRESS_RE))
         if self._names:
             words = sorted(self._names, key=len, reverse=True)
-            names = re.compile(r"(?<!\w)(?P<name>(?i:" + "|".join(re.escape(w) for w in words) + r"))(?!\w)")
+            names = re.compile(
+                r"(?<!\w)(?P<name>(?i:" + "|".join(re.escape(w) for w in words) + r"))(?!\w)"
+            )
             self._passes.append(("name", names))
         if kinds & {"cpf", "cnpj", "phone", "card", "cep"}:
             self._passes.append(("digit", _DIGITS_RE))
@@ -104,7 +133,11 @@ class Redactor:
                     run = _ANY_DIGIT.search(done) is not None
                 else:
                     lowered = done.casefold() if lowered is None else lowered
-                    words = (_STREET_TRIGGERS if trigger == "street" else self._names) if trigger != "cep" else ("cep",)
+                    words = (
+                        (_STREET_TRIGGERS if trigger == "street" else self._names)
+                        if trigger != "cep"
+                        else ("cep",)
+                    )
                     run = any(word in lowered for word in words)
                 if run:
                     done = pattern.sub(self._replace, done)
@@ -125,8 +158,12 @@ class Redactor:
         if kind == "cep":
             return raw[: m.start("cep") - m.start()] + self._cep(m.group("cep"))
         if m.re is _ADDRESS_RE:
-            return self._count("address", self.fake.address(m.group("street_type"), m.group("street"),
-                                                             m.group("number") or ""))
+            return self._count(
+                "address",
+                self.fake.address(
+                    m.group("street_type"), m.group("street"), m.group("number") or ""
+                ),
+            )
         start = m.start()
         if start and (m.string[start - 1].isalnum() or m.string[start - 1] in "_@.+"):
             return raw  # digits inside a word or an id, not a number of their own
@@ -138,7 +175,9 @@ class Redactor:
         return fake
 
     def _cep(self, raw: str) -> str:
-        return self._count("cep", shaped(raw, self.fake.cep("".join(c for c in raw if c.isdigit()))))
+        return self._count(
+            "cep", shaped(raw, self.fake.cep("".join(c for c in raw if c.isdigit())))
+        )
 
     def _digits(self, raw: str) -> str:
         """A run of digits and separators: a document, card, phone or CEP, or pieces of several."""
@@ -179,7 +218,12 @@ class Redactor:
         digits = "".join(c for c in raw if c.isdigit())
         bare = digits == raw
         n = len(digits)
-        if n == 11 and "cpf" in kinds and cpf.is_valid(digits) and (bare or _shaped_like(raw, "ddd.ddd.ddd-dd")):
+        if (
+            n == 11
+            and "cpf" in kinds
+            and cpf.is_valid(digits)
+            and (bare or _shaped_like(raw, "ddd.ddd.ddd-dd"))
+        ):
             return "cpf", shaped(raw, self.fake.cpf(digits))
         if n == 14 and "cnpj" in kinds and cnpj.is_valid(digits):
             return "cnpj", shaped(raw, self.fake.cnpj(digits))
@@ -190,8 +234,13 @@ class Redactor:
             if found is not None:
                 keep, e164 = found
                 return "phone", shaped(raw, self.fake.phone(digits, keep, e164))
-        if 13 <= n <= 19 and "card" in kinds and digits[0] in "3456" and luhn.is_valid(digits) \
-                and not raw.startswith(("+", "(")):
+        if (
+            13 <= n <= 19
+            and "card" in kinds
+            and digits[0] in "3456"
+            and luhn.is_valid(digits)
+            and not raw.startswith(("+", "("))
+        ):
             return "card", shaped(raw, self.fake.card(digits))
         return "", None
 
@@ -223,7 +272,9 @@ def _collect_names(value: Any, out: list[str]) -> None:
         profile = value.get("profile")
         if isinstance(profile, dict) and isinstance(profile.get("name"), str):
             out.append(profile["name"])
-        if isinstance(value.get("name"), str) and ("wa_id" in value or "phone" in value or "phones" in value):
+        if isinstance(value.get("name"), str) and (
+            "wa_id" in value or "phone" in value or "phones" in value
+        ):
             out.append(value["name"])
         for v in value.values():
             if isinstance(v, dict | list):
@@ -235,7 +286,9 @@ def _collect_names(value: Any, out: list[str]) -> None:
 
 
 def _shaped_like(raw: str, template: str) -> bool:
-    return len(raw) == len(template) and all(c.isdigit() if t == "d" else c == t for c, t in zip(raw, template))
+    return len(raw) == len(template) and all(
+        c.isdigit() if t == "d" else c == t for c, t in zip(raw, template)
+    )
 
 
 def _phone(raw: str, digits: str) -> tuple[int, str] | None:
@@ -262,7 +315,7 @@ def _phone(raw: str, digits: str) -> tuple[int, str] | None:
     national = str(number.national_number)
     written_code = len(digits) - len(national)  # the country code as written (0 when absent)
     area = 2 if number.country_code == 55 else 0
-    mobile = 1 if number.country_code == 55 and national[area:area + 1] == "9" else 0
+    mobile = 1 if number.country_code == 55 and national[area : area + 1] == "9" else 0
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return max(0, written_code) + area + mobile, e164
 

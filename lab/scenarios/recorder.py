@@ -30,7 +30,7 @@ from lab.conversation.events import ActionPerformed, LabEvent
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
-from lab.redaction import NOTICE, RedactionPolicy, Redactor
+from lab.redaction import NOTICE, Redactor, policy_for
 from lab.redaction.files import redact_cassette
 from lab.scenarios import replies as rp
 from lab.whatsapp.reply import MEDIA_KINDS, visible
@@ -118,9 +118,8 @@ class Recorder:
         self._turns: list[Turn] = []  # every turn in the steps, in order (for the cassette)
         self.earlier_count = 0  # how many of those were from before start()
         self._clock_fixed = clock_start is not None  # given by the caller, or set by the first step
-        policy = getattr(lab.settings, "redaction_policy", None)
         # personal data out of the scenario and its cassette (walab.yaml `redaction:`; --no-redact)
-        self.redactor = Redactor(policy(redact=redact) if policy else RedactionPolicy(enabled=redact))
+        self.redactor = Redactor(policy_for(lab.settings, redact=redact))
 
     @property
     def turns(self) -> int:

@@ -10,7 +10,7 @@ from stdnum.br import cnpj, cpf
 
 from lab.config import Contact, load_settings
 from lab.errors import ConfigError
-from lab.redaction import NOTICE, RedactionPolicy, Redactor, policy_of
+from lab.redaction import NOTICE, RedactionPolicy, Redactor, policy_for, policy_of
 
 VALID_CPF, INVALID_CPF = "529.982.247-25", "529.982.247-24"
 VALID_CNPJ, INVALID_CNPJ = "11.222.333/0001-81", "11.222.333/0001-82"
@@ -18,7 +18,9 @@ VALID_CNPJ, INVALID_CNPJ = "11.222.333/0001-81", "11.222.333/0001-82"
 
 def test_cpf_and_cnpj_by_check_digits_and_replaced_by_valid_ones() -> None:
     r = Redactor()
-    out = r.text(f"CPF {VALID_CPF}, sem pontos 52998224725, errado {INVALID_CPF}; CNPJ {VALID_CNPJ} e {INVALID_CNPJ}")
+    out = r.text(
+        f"CPF {VALID_CPF}, sem pontos 52998224725, errado {INVALID_CPF}; CNPJ {VALID_CNPJ} e {INVALID_CNPJ}"
+    )
     assert VALID_CPF not in out and "52998224725" not in out and VALID_CNPJ not in out
     assert INVALID_CPF in out and INVALID_CNPJ in out  # not a document: left as written
     fake_cpf = out.split()[1].rstrip(",")
@@ -27,21 +29,36 @@ def test_cpf_and_cnpj_by_check_digits_and_replaced_by_valid_ones() -> None:
     assert cnpj.is_valid(fake_cnpj) and fake_cnpj[2] == "." and "/" in fake_cnpj
 
 
-@pytest.mark.parametrize("written", ["(11) 98765-4321", "11 98765-4321", "11987654321", "+55 11 98765-4321",
-                                     "5511987654321", "+55 (11) 98765-4321", "11 98765 4321", "011 98765-4321"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "(11) 98765-4321",
+        "11 98765-4321",
+        "11987654321",
+        "+55 11 98765-4321",
+        "5511987654321",
+        "+55 (11) 98765-4321",
+        "11 98765 4321",
+        "011 98765-4321",
+    ],
+)
 def test_phones_as_people_write_them(written: str) -> None:
     r = Redactor()
     out = r.text(f"me chama no {written} por favor")
     fake = out.removeprefix("me chama no ").removesuffix(" por favor")
     assert fake != written and len(fake) == len(written)
-    assert [c for c in fake if not c.isdigit()] == [c for c in written if not c.isdigit()]  # same shape
+    assert [c for c in fake if not c.isdigit()] == [
+        c for c in written if not c.isdigit()
+    ]  # same shape
     number = phonenumbers.parse(fake if not fake.isdigit() or len(fake) < 12 else "+" + fake, "BR")
     assert phonenumbers.is_valid_number(number)
 
 
 def test_one_phone_one_pseudonym_in_every_format() -> None:
     r = Redactor()
-    outs = [r.text(w) for w in ("(11) 98765-4321", "11987654321", "5511987654321", "+55 11 98765-4321")]
+    outs = [
+        r.text(w) for w in ("(11) 98765-4321", "11987654321", "5511987654321", "+55 11 98765-4321")
+    ]
     assert len({"".join(c for c in o if c.isdigit())[-8:] for o in outs}) == 1
 
 
@@ -57,9 +74,26 @@ def test_names_with_accents_whole_and_by_word_case_kept() -> None:
 
 def test_names_learnt_from_webhook_profiles_and_scenario_contacts() -> None:
     r = Redactor()
-    data = {"entry": [{"changes": [{"value": {"contacts": [{"profile": {"name": "Zé Brandão"}, "wa_id": "5511987654321"}],
-                                              "messages": [{"text": {"body": "Sou o Brandão, meu email zé@exemplo.com.br"}}]}}]}],
-            "contacts": [{"name": "Ana Lúcia", "wa_id": "5521998765432"}], "note": "Ana Lúcia confirmou"}
+    data = {
+        "entry": [
+            {
+                "changes": [
+                    {
+                        "value": {
+                            "contacts": [
+                                {"profile": {"name": "Zé Brandão"}, "wa_id": "5511987654321"}
+                            ],
+                            "messages": [
+                                {"text": {"body": "Sou o Brandão, meu email zé@exemplo.com.br"}}
+                            ],
+                        }
+                    }
+                ]
+            }
+        ],
+        "contacts": [{"name": "Ana Lúcia", "wa_id": "5521998765432"}],
+        "note": "Ana Lúcia confirmou",
+    }
     out = repr(r.data(data))
     for real in ("Brandão", "Ana Lúcia", "zé@exemplo.com.br", "5511987654321", "5521998765432"):
         assert real not in out
@@ -67,10 +101,19 @@ def test_names_learnt_from_webhook_profiles_and_scenario_contacts() -> None:
 
 def test_cep_addresses_emails_cards() -> None:
     r = Redactor()
-    text = ("Moro na Rua das Flores, 123, CEP 01310-100 (ou Av. Paulista 1000, CEP: 01311000); "
-            "maria.souza@gmail.com; cartão 4111 1111 1111 1111; pedido 1234567890123")
+    text = (
+        "Moro na Rua das Flores, 123, CEP 01310-100 (ou Av. Paulista 1000, CEP: 01311000); "
+        "maria.souza@gmail.com; cartão 4111 1111 1111 1111; pedido 1234567890123"
+    )
     out = r.text(text)
-    for real in ("Flores", "01310-100", "Paulista", "01311000", "maria.souza@gmail.com", "4111 1111 1111 1111"):
+    for real in (
+        "Flores",
+        "01310-100",
+        "Paulista",
+        "01311000",
+        "maria.souza@gmail.com",
+        "4111 1111 1111 1111",
+    ):
         assert real not in out
     assert "1234567890123" in out  # not a card (fails Luhn): an order number stays
     card = out.split("cartão ")[1].split(";")[0]
@@ -93,20 +136,32 @@ def test_consistent_across_redactors_with_one_key_and_different_with_another() -
 
 def test_allow_list_kinds_and_disabled() -> None:
     r = Redactor(policy_of({"kinds": ["email"], "allow": ["contato@solarsul.com.br"]}))
-    assert r.text(f"contato@solarsul.com.br {VALID_CPF} a@b.com") == f"contato@solarsul.com.br {VALID_CPF} " \
-        + r.text("a@b.com")
+    assert r.text(
+        f"contato@solarsul.com.br {VALID_CPF} a@b.com"
+    ) == f"contato@solarsul.com.br {VALID_CPF} " + r.text("a@b.com")
     off = Redactor(RedactionPolicy(enabled=False))
-    assert off.text(VALID_CPF) == VALID_CPF and not off.enabled and NOTICE.startswith("# PERSONAL DATA")
+    assert (
+        off.text(VALID_CPF) == VALID_CPF
+        and not off.enabled
+        and NOTICE.startswith("# PERSONAL DATA")
+    )
 
 
 def test_walab_yaml_redaction_settings(tmp_path) -> None:
-    (tmp_path / "walab.yaml").write_text("redaction: {kinds: [cpf, phone], allow: ['11 98765-4321'], key: k}\n")
+    (tmp_path / "walab.yaml").write_text(
+        "redaction: {kinds: [cpf, phone], allow: ['11 98765-4321'], key: k}\n"
+    )
     settings = load_settings(tmp_path, env={})
     settings.contacts = [Contact("5511987654321", "Joana D'Arc")]
-    policy = settings.redaction_policy()
-    assert policy.kinds == {"cpf", "phone"} and "11 98765-4321" in policy.allow and policy.key == "k"
+    policy = policy_for(settings)
+    assert (
+        policy.kinds == {"cpf", "phone"} and "11 98765-4321" in policy.allow and policy.key == "k"
+    )
     assert settings.business.display_phone_number in policy.allow
-    assert not settings.redaction_policy(redact=False).enabled
+    assert not policy_for(settings, redact=False).enabled
     (tmp_path / "walab.yaml").write_text("redaction: {kinds: [cpf, rg]}\n")
     with pytest.raises(ConfigError, match="unknown kind"):
+        policy_for(load_settings(tmp_path, env={}))
+    (tmp_path / "walab.yaml").write_text("redaction: everything\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(tmp_path, env={})

@@ -22,12 +22,30 @@ sys.path.insert(0, str(ROOT / "tests" / "scenarios"))
 from stub_llm import serve  # noqa: E402
 
 CLOCK = "2026-03-02T12:00:00+00:00"
-ORIGINALS = ["529.982.247-25", "52998224725", "(41) 99876-5432", "41998765432", "joana.araujo@gmail.com",
-             "Joana Araújo", "Araújo", "Marechal", "Deodoro", ", 450", "80010-010", "4111 1111 1111 1111",
-             "Maria Souza", "5511987654321", "11.222.333/0001-81"]
-TYPED = ["Oi, sou a Joana Araújo, CPF 529.982.247-25", "Meu celular é (41) 99876-5432 e o e-mail joana.araujo@gmail.com",
-         "Moro na Rua Marechal Deodoro, 450, CEP 80010-010; a empresa é 11.222.333/0001-81",
-         "/contact Joana Araújo +5541998765432", "Quero ver os planos"]
+ORIGINALS = [
+    "529.982.247-25",
+    "52998224725",
+    "(41) 99876-5432",
+    "41998765432",
+    "joana.araujo@gmail.com",
+    "Joana Araújo",
+    "Araújo",
+    "Marechal",
+    "Deodoro",
+    ", 450",
+    "80010-010",
+    "4111 1111 1111 1111",
+    "Maria Souza",
+    "5511987654321",
+    "11.222.333/0001-81",
+]
+TYPED = [
+    "Oi, sou a Joana Araújo, CPF 529.982.247-25",
+    "Meu celular é (41) 99876-5432 e o e-mail joana.araujo@gmail.com",
+    "Moro na Rua Marechal Deodoro, 450, CEP 80010-010; a empresa é 11.222.333/0001-81",
+    "/contact Joana Araújo +5541998765432",
+    "Quero ver os planos",
+]
 
 
 @pytest.fixture
@@ -41,11 +59,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _record(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, url: str, *options: str) -> str:
+def _record(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, url: str, *options: str
+) -> str:
     monkeypatch.setenv("OPENAI_BASE_URL", url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-stub-0123456789abcdef")
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join([*TYPED, "/quit"]) + "\n"))
-    code = main(["record", "pii", "--flow", "company.whatsapp/whatsapp_agent", "--clock", CLOCK, *options])
+    code = main(
+        ["record", "pii", "--flow", "company.whatsapp/whatsapp_agent", "--clock", CLOCK, *options]
+    )
     out, err = capsys.readouterr()
     monkeypatch.delenv("OPENAI_BASE_URL")
     monkeypatch.delenv("OPENAI_API_KEY")
@@ -54,7 +76,8 @@ def _record(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, url:
 
 
 def test_recorded_scenario_and_cassette_hold_no_personal_data_and_replay_green(
-        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     with serve() as (url, stub):
         _record(monkeypatch, capsys, url)
         assert stub.requests >= 3
@@ -66,13 +89,17 @@ def test_recorded_scenario_and_cassette_hold_no_personal_data_and_replay_green(
             assert original not in text, f"{original!r} in {name}"
         assert NOTICE not in text
     playback = Player(project_dir=project).play_sync(expand(load_scenario(folder / "pii.yaml"))[0])
-    assert playback.error is None and not playback.failures, (playback.error, [c.describe() for c in playback.failures])
+    assert playback.error is None and not playback.failures, (
+        playback.error,
+        [c.describe() for c in playback.failures],
+    )
     steps = yamlio.load(folder / "pii.yaml")["steps"]
     assert steps[0]["user"].startswith("Oi, sou a ") and "CPF " in steps[0]["user"]
 
 
-def test_no_redact_keeps_the_data_and_says_so(project: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture) -> None:
+def test_no_redact_keeps_the_data_and_says_so(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     with serve() as (url, _stub):
         out = _record(monkeypatch, capsys, url, "--no-redact")
     assert "--no-redact" in out and "personal data" in out

@@ -118,12 +118,26 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def record(lines: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
-           options: tuple[str, ...] = ("--no-redact",)) -> str:
+def record(
+    lines: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    options: tuple[str, ...] = ("--no-redact",),
+) -> str:
     """`walab record rt`, typing the lines; returns what it printed (acts written exactly as
     performed: no redaction unless `options` leave --no-redact out)."""
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join([*lines, "/quit"]) + "\n"))
-    code = main(["record", "rt", "--flow", "company.whatsapp/lead_qualification", "--clock", CLOCK, *options])
+    code = main(
+        [
+            "record",
+            "rt",
+            "--flow",
+            "company.whatsapp/lead_qualification",
+            "--clock",
+            CLOCK,
+            *options,
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "> ! " not in out, out  # no act was refused (an error follows the prompt)

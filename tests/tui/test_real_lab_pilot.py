@@ -224,12 +224,16 @@ async def test_a_tui_recording_keeps_an_added_contact_and_replays(make_real_app,
         await send(pilot, "/advance 2h")
         await send(pilot, "Oi, boa tarde")
         path = app.chat.recording.path
-        pseudonym = app.chat.recording.recorder.redactor.text  # names and numbers are written redacted
+        pseudonym = (
+            app.chat.recording.recorder.redactor.text
+        )  # names and numbers are written redacted
         await pilot.press("f3")
         await settle(pilot)
     doc = yamlio.load(path)
     ana, maria = pseudonym("5541999998888"), pseudonym(MARIA)
-    assert {"name": pseudonym("Ana Lima"), "wa_id": ana} in doc["contacts"] and ana != "5541999998888"
+    assert {"name": pseudonym("Ana Lima"), "wa_id": ana} in doc[
+        "contacts"
+    ] and ana != "5541999998888"
     # a switch is written before the next act done as that contact (a clock move is nobody's)
     assert [next(iter(s)) for s in doc["steps"]] == [
         "contact",
