@@ -85,7 +85,7 @@ async def bench_send(runs: int) -> dict:
             c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             p0 = time.process_time()
             t0 = time.perf_counter()
-            event = lab._voice(MARIA, SendVoice(say=FIVE_SECONDS))
+            event = lab.user.voice(MARIA, SendVoice(say=FIVE_SECONDS))
             voice.append((time.perf_counter() - t0) * 1000)
             c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             children = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)

@@ -40,7 +40,8 @@ the contact), Lab.open(..., turn_timeout=30.0), lab.use_flow(flow_id) (talk to a
 flow), lab.inject_fault(rate_limit=1, ...),
 lab.status_deliveries (status webhooks posted to the flow, tracked outside the turns), lab.clock,
 lab.secret_mask (every known secret value -> `******`: what the TUI applies to what it shows),
-lab.flow, lab.llm_mode, lab.sandbox, lab.gateway, lab.engine (None on a real Kestra), lab.client.
+lab.flow, lab.llm_mode, lab.sandbox, lab.gateway, lab.engine (None on a real Kestra), lab.client,
+lab.user (the `SimulatedUser` that turns each act into the webhook the phone posts).
 
 LabEvent kinds (dataclasses in `lab.conversation.events`): TurnStarted, ExecutionUpdated,
 LogReceived, ReplyCaptured, StatusChanged, LLMCallMetered, TurnFinished, ActionPerformed,
@@ -49,9 +50,6 @@ LabErrorRaised.
 
 from __future__ import annotations
 
-import asyncio
-import mimetypes
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -60,31 +58,22 @@ from lab import limits
 from lab.conversation import events as ev
 from lab.conversation.actions import (
     Action,
-    Advance,
-    ArmFault,
     ContactCard,
     React,
-    Read,
     ReplyTo,
     SendContacts,
     SendLocation,
     SendMedia,
     SendText,
-    SendVoice,
     SwitchContact,
     Tap,
-    Wait,
 )
-from lab.conversation.model import InboundEvent, ThreadItem, Transcript, Turn
+from lab.conversation.model import ThreadItem, Transcript, Turn
 from lab.conversation.phone import find_contact
+from lab.conversation.simulated_user import Post, SimulatedUser
 from lab.errors import ConfigError, LabError
 from lab.masking import SecretMask
-from lab.voice.ogg import OGG_OPUS, is_ogg_opus, ogg_opus_seconds, player_time
-from lab.voice.synth import synthesise
 from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
-from lab.whatsapp.inbound import reply_context
-from lab.whatsapp.model import CapturedSend
-from lab.whatsapp.reply import Reply, visible
 
 if TYPE_CHECKING:
     from lab.config import Contact, Settings
@@ -163,6 +152,9 @@ class Lab:
         )
         self.transcript = Transcript(
             flow=f"{self.namespace}.{self.flow_id}", target=self.target_name, llm_mode=self.llm_mode
+        )
+        self.user = SimulatedUser(
+            s, self.phone, self.sandbox, self.gateway, self.clock, self.transcript
         )
         self._unsubscribe = [
             self.sandbox.subscribe(self._on_sandbox),
@@ -435,58 +427,13 @@ class Lab:
         """
         if isinstance(action, SwitchContact):
             wa_id = find_contact(self.contacts, action.who).wa_id
-        turn = await self._act(wa_id, action)
+        post = await self.user.act(wa_id, action)
+        turn = None if post is None else await self._turn(post)
         if turn is not None:
             turn.action = action
         if self._bus:
             self._bus.emit(ev.ActionPerformed(wa_id, action, turn))
         return turn
-
-    async def _act(self, wa_id: str, action: Action) -> Turn | None:
-        match action:
-            case SendText():
-                duplicates = limits.count(action.duplicates, "duplicates", limits.MAX_DUPLICATES)
-                late = action.delivered_after
-                late = None if late is None else limits.clock_move(late, "delivered_after")
-                return await self._turn(self.phone.text(wa_id, action.text), duplicates, late)
-            case Tap():
-                return await self._turn(self._tapped(wa_id, action.title))
-            case SendMedia():
-                return await self._turn(self._media(wa_id, action))
-            case SendVoice():
-                return await self._turn(self._voice(wa_id, action))
-            case SendLocation():
-                return await self._turn(
-                    self.phone.location(
-                        wa_id, action.latitude, action.longitude, action.name, action.address
-                    )
-                )
-            case SendContacts():
-                cards = [{"name": c.name, "phone": c.phone} for c in action.cards]
-                return await self._turn(self.phone.contacts_card(wa_id, cards))
-            case React():
-                to = action.to or self._last_business_wamid(wa_id, "react to")
-                return await self._turn(self.phone.reaction(wa_id, action.emoji, to))
-            case ReplyTo():
-                to = action.to or self._last_business_wamid(wa_id, "reply to")
-                context = reply_context(self.settings.business, to)
-                return await self._turn(self.phone.text(wa_id, action.text, context=context))
-            case Advance():
-                self.advance(action.delta)
-            case Read():
-                self.sandbox.read(wa_id)
-            case Wait():
-                await self._wait(wa_id, action)
-            case SwitchContact():
-                pass
-            case ArmFault():
-                self.sandbox.faults.arm(action.name, action.count, **action.options)
-            case _:
-                raise LabError(
-                    f"cannot perform {type(action).__name__}",
-                    fix="an act of lab.conversation.actions",
-                )
-        return None
 
     async def send_text(
         self,
@@ -537,137 +484,16 @@ class Lab:
         assert turn is not None  # every act these methods perform posts a webhook
         return turn
 
-    def _tapped(self, wa_id: str, title: str) -> InboundEvent:
-        """The webhook of a tap on the newest button, row or quick reply with that title."""
-        offered: list[str] = []
-        for send in reversed(self.sandbox.thread(wa_id)):
-            for choice in Reply.of(send).choices:
-                offered.append(choice.title)
-                if choice.title.casefold() == title.casefold() and send.wamid:
-                    if choice.kind == "button":
-                        return self.phone.button(wa_id, choice.id, choice.title, send.wamid)
-                    if choice.kind == "list":
-                        return self.phone.list_row(wa_id, choice.id, choice.title, send.wamid)
-                    return self.phone.template_button(wa_id, choice.title, choice.id, send.wamid)
-        raise LabError(
-            f"nothing to tap called {title!r} in the chat with {wa_id}",
-            fix=f"choices offered: {', '.join(dict.fromkeys(offered))}"
-            if offered
-            else "the bot has not sent buttons or a list yet",
-        )
-
-    def _media(self, wa_id: str, action: SendMedia) -> InboundEvent:
-        """The media is uploaded to the fake Graph API and the webhook names it (a relative path is
-        the project's)."""
-        p = action.path if action.path.is_absolute() else self.settings.project_dir / action.path
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise LabError(
-                f"cannot read {p}: {exc.strerror}", where=str(p), fix="check the file path"
-            ) from None
-        if action.kind == "audio" and is_ogg_opus(
-            data
-        ):  # a recording WhatsApp would flag as a voice note
-            return self._voice_note(wa_id, data, p.name, str(p), action.caption)
-        fallback = {"audio": "audio/ogg", "image": "image/jpeg"}.get(
-            action.kind, "application/octet-stream"
-        )
-        mime = mimetypes.guess_type(p.name)[0] or fallback
-        item = self.sandbox.media.put(data, mime, None, p.name)
-        return self.phone.media(
-            wa_id,
-            action.kind,
-            item.id,
-            item.sha256_b64,
-            mime_type=mime,
-            caption=action.caption,
-            filename=p.name,
-            source_path=str(p),
-            url=self._media_url(item),
-        )
-
-    def _media_url(self, item: Any) -> str:
-        """Where the fake Graph API serves a user's media (with the bearer token): the `url` Meta's
-        media webhooks carry."""
-        return f"{self.settings.base_url}/graph{item.download_path}"
-
-    def _voice(self, wa_id: str, action: SendVoice) -> InboundEvent:
-        """A voice note: synthesised from `say` (the gateway's scripted mode then hears those words),
-        or a recording, sent as audio (a voice note when it is OGG/Opus)."""
-        if action.path is not None:
-            return self._media(wa_id, SendMedia("audio", action.path))
-        data = synthesise(action.say or "")
-        self.gateway.hear(data, action.say or "")
-        return self._voice_note(wa_id, data, "voice-note.ogg", None, None)
-
-    def _voice_note(
-        self, wa_id: str, data: bytes, name: str, source: str | None, caption: str | None
-    ) -> InboundEvent:
-        item = self.sandbox.media.put(data, OGG_OPUS, None, name)
-        seconds = ogg_opus_seconds(data)
-        event = self.phone.media(
-            wa_id,
-            "audio",
-            item.id,
-            item.sha256_b64,
-            mime_type=OGG_OPUS,
-            caption=caption,
-            filename=name,
-            source_path=source,
-            voice=True,
-            url=self._media_url(item),
-        )
-        event.audio_seconds = seconds
-        event.summary = f"[voice note {player_time(seconds)}]"
-        return event
-
-    def _last_business_wamid(self, wa_id: str, doing: str) -> str:
-        wamid = self.transcript.last_business_wamid(wa_id)
-        if wamid is None:
-            raise LabError(
-                f"the bot has sent nothing to {wa_id} to {doing}",
-                fix="wait for the agent's first message",
-            )
-        return wamid
-
-    async def _wait(self, wa_id: str, action: Wait) -> None:
-        """Until the last business message reaches the status (a later one counts too)."""
-        order = ["accepted", "sent", "delivered", "read"]
-        deadline = time.monotonic() + action.timeout
-        while True:
-            send = self._last_send(wa_id)
-            state = send.state if send is not None else None
-            if state == action.status or (
-                state in order
-                and action.status in order
-                and order.index(state) >= order.index(action.status)
-            ):
-                return
-            if time.monotonic() > deadline:
-                raise LabError(
-                    f"the last business message did not reach status {action.status!r} "
-                    f"in {action.timeout:g}s (it is {state!r})"
-                )
-            await asyncio.sleep(0.01)
-
-    def _last_send(self, wa_id: str) -> CapturedSend | None:
-        for turn in reversed(self.transcript.for_contact(wa_id)):
-            for send in reversed(turn.replies):
-                if visible(send):
-                    return send
-        return None
-
-    async def _turn(
-        self, inbound: InboundEvent, duplicates: int = 0, delivered_after: timedelta | None = None
-    ) -> Turn:
+    async def _turn(self, post: Post) -> Turn:
+        """Post the webhook to the flow and run the turn it starts."""
+        inbound = post.inbound
         contact = self.phone.contact(inbound.wa_id)
         self._posted_after[inbound.wamid or ""] = self.sandbox.last_seq
         # Any user message (re)opens the 24-hour window, as of when the user wrote it.
         self.sandbox.note_inbound(inbound.wa_id, inbound.time, name=contact.name)
-        if delivered_after:
-            self.clock.advance(delivered_after)
-        duplicates += self.sandbox.faults.take_duplicate()
+        if post.delivered_after:
+            self.clock.advance(post.delivered_after)
+        duplicates = post.duplicates + self.sandbox.faults.take_duplicate()
         turn = await self.turns.run(
             inbound,
             namespace=self.namespace,
