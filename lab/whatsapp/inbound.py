@@ -343,7 +343,9 @@ class InboundBuilder:
         """First-contact welcome trigger (opens the customer-service window)."""
         return self.message(contact, "request_welcome", None, **kw)
 
-    def value_errors(self, code: int, *, details: str | None = None, title: str | None = None) -> InboundWebhook:
+    def value_errors(
+        self, code: int, *, details: str | None = None, title: str | None = None
+    ) -> InboundWebhook:
         """Value-level `errors`: a system, app or account problem Meta reports with neither `messages` nor
         `statuses` (e.g. 131051 an unsupported message type, 130429 throughput, 131000 something went
         wrong); title and details default to Meta's for the code."""

@@ -25,7 +25,10 @@ from lab.whatsapp.statuses import Pricing, status_object, status_webhook
 
 log = logging.getLogger(__name__)
 
-USER_ACTION_STATUSES = ("read", "played")  # what the user's opening a chat (or playing a voice note) causes
+USER_ACTION_STATUSES = (
+    "read",
+    "played",
+)  # what the user's opening a chat (or playing a voice note) causes
 RETRY_DELAYS = (1.0, 5.0)  # Meta retries with decreasing frequency; two retries suffice locally
 
 

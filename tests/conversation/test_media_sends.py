@@ -20,7 +20,9 @@ async def test_a_media_webhook_carries_a_url_the_fake_graph_api_serves(open_lab,
         turn = await lab.send_media(MARIA, "image", photo)
         node = media_node(turn, "image")
         assert node["url"].startswith(f"{lab.settings.base_url}/graph/media/download/{node['id']}?")
-        download = await lab.parts.http.get(node["url"], headers={"Authorization": f"Bearer {lab.settings.access_token}"})
+        download = await lab.parts.http.get(
+            node["url"], headers={"Authorization": f"Bearer {lab.settings.access_token}"}
+        )
         assert download.status_code == 200 and download.content == photo.read_bytes()
         assert download.headers["content-type"].startswith("image/jpeg")
         refused = await lab.parts.http.get(node["url"])  # the URL alone is not enough, as at Meta

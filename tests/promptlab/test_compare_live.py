@@ -192,10 +192,35 @@ def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
     with serve() as (url, stub):
         stub.held_models.add("gpt-4o")  # its cells wait until Ctrl-C, however fast the others run
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lab", "compare", "scenarios", "--variants", VARIANTS, "--models",
-             "gpt-4o-mini,gpt-4o", "--llm", "live", "--repeat", "4", "--yes", "--json", "out.json"],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**env, "PYTHONPATH": str(ROOT), "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-stub-key-0123456789"})
+            [
+                sys.executable,
+                "-m",
+                "lab",
+                "compare",
+                "scenarios",
+                "--variants",
+                VARIANTS,
+                "--models",
+                "gpt-4o-mini,gpt-4o",
+                "--llm",
+                "live",
+                "--repeat",
+                "4",
+                "--yes",
+                "--json",
+                "out.json",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                **env,
+                "PYTHONPATH": str(ROOT),
+                "OPENAI_BASE_URL": url,
+                "OPENAI_API_KEY": "sk-stub-key-0123456789",
+            },
+        )
         try:
             first = proc.stderr.readline()  # "[1/4] ..." once the first cell is done
             assert first.startswith("[1/4]"), first + proc.stderr.read()

@@ -249,7 +249,10 @@ class StubLLM:
             try:
                 body = json.loads(raw or b"{}")
             except ValueError:
-                status, out = 400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}
+                status, out = (
+                    400,
+                    {"error": {"message": "body is not JSON", "type": "invalid_request_error"}},
+                )
             else:
                 while body.get("model") in self.held_models:
                     await asyncio.sleep(0.01)

@@ -97,11 +97,19 @@ def test_walab_sandbox_serves_and_hides_secrets():
         text=True,
     )
     try:
-        resp = once_listening(proc, lambda: httpx.post(
-            f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
-            json={"messaging_product": "whatsapp", "to": "5511987654321", "type": "template",
-                  "template": {"name": "hello_world", "language": {"code": "en_US"}}},
-            headers={"Authorization": f"Bearer {token}"}))
+        resp = once_listening(
+            proc,
+            lambda: httpx.post(
+                f"http://127.0.0.1:{port}/v23.0/106540352242922/messages",
+                json={
+                    "messaging_product": "whatsapp",
+                    "to": "5511987654321",
+                    "type": "template",
+                    "template": {"name": "hello_world", "language": {"code": "en_US"}},
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            ),
+        )
         assert resp.status_code == 200 and resp.json()["messages"][0]["id"].startswith("wamid.")
     finally:
         proc.terminate()
@@ -134,9 +142,14 @@ def test_generated_secrets_are_usable_but_never_printed(tmp_path):
     values: dict[str, str] = {}
 
     def post_inbound() -> httpx.Response:
-        values.update(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-        return httpx.post(f"http://127.0.0.1:{port}/_lab/inbound", json={"from": "5511987654321", "text": "Oi"},
-                          headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"})
+        values.update(
+            line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
+        )
+        return httpx.post(
+            f"http://127.0.0.1:{port}/_lab/inbound",
+            json={"from": "5511987654321", "text": "Oi"},
+            headers={"Authorization": f"Bearer {values['WALAB_ACCESS_TOKEN']}"},
+        )
 
     try:
         resp = once_listening(proc, post_inbound)

@@ -212,17 +212,27 @@ def test_unsupported_carries_errors(build):
 
 
 def test_value_level_errors_have_neither_messages_nor_statuses(build, business):
-    hook = build.value_errors(131051, title="Message type unknown", details="Message type is currently not supported.")
+    hook = build.value_errors(
+        131051, title="Message type unknown", details="Message type is currently not supported."
+    )
     value = hook.payload["entry"][0]["changes"][0]["value"]
     assert list(value) == ["messaging_product", "metadata", "errors"]
     assert value["metadata"]["phone_number_id"] == business.phone_number_id
-    assert value["errors"] == [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
-                                "error_data": {"details": "Message type is currently not supported."},
-                                "href": ERROR_DOCS}]
+    assert value["errors"] == [
+        {
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+            "href": ERROR_DOCS,
+        }
+    ]
     assert hook.message is None and hook.wamid is None
     throttled = build.value_errors(130429).payload
     error = throttled["entry"][0]["changes"][0]["value"]["errors"][0]
-    assert (error["title"], error["message"]) == ("Rate limit hit", "Rate limit hit") and error["error_data"]["details"]
+    assert (error["title"], error["message"]) == ("Rate limit hit", "Rate limit hit") and error[
+        "error_data"
+    ]["details"]
     assert hook.signed("secret").headers["X-Hub-Signature-256"].startswith("sha256=")
 
 

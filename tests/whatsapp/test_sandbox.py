@@ -251,8 +251,13 @@ async def test_reading_a_long_thread_sends_one_read_receipt_per_webhook(graph, s
     before = len(sink.posts)
     assert sandbox.read(MARIA.wa_id) == 22
     await sandbox.drain()
-    reads = [json.loads(body)["entry"][0]["changes"][0]["value"]["statuses"] for body, _ in sink.posts[before:]]
-    assert [len(statuses) for statuses in reads] == [1] * 22  # bot libraries read only the first status
+    reads = [
+        json.loads(body)["entry"][0]["changes"][0]["value"]["statuses"]
+        for body, _ in sink.posts[before:]
+    ]
+    assert [len(statuses) for statuses in reads] == [
+        1
+    ] * 22  # bot libraries read only the first status
     assert all(statuses[0]["status"] == "read" for statuses in reads)
 
 

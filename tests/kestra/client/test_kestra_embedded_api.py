@@ -159,7 +159,13 @@ async def test_kestra_defaults_tenant_alias_and_namespace_update_deleting_by_def
         )
         assert synced.status_code == 200
         deleted = {f["id"] for f in synced.json() if f.get("deleted")}
-        assert deleted == {"boom", "dormant", "held", "sleepy", "waiter"}  # Kestra's delete=true default
+        assert deleted == {
+            "boom",
+            "dormant",
+            "held",
+            "sleepy",
+            "waiter",
+        }  # Kestra's delete=true default
         assert (await http.get("/api/v1/main/flows/company.team/boom")).status_code == 404
 
 
