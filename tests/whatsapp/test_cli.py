@@ -9,11 +9,10 @@ import time
 
 import httpx
 import pytest
+from waiting import PATIENCE, eventually_sync
 
 from lab.errors import ConfigError
 from lab.whatsapp import cli
-
-from waiting import PATIENCE, eventually_sync
 
 from .conftest import ROOT, free_port
 
