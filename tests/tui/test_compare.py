@@ -378,6 +378,7 @@ async def test_auto_mode_plays_every_scenario_from_its_source_and_other_modes_sa
             "greeting_plans",
             "llm_error",
             "rate_limit",
+            "simulated_after_greeting",
         }
         await pilot.press("f7")  # auto -> replay
         await settle(pilot)
