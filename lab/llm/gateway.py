@@ -16,7 +16,7 @@ import hmac
 import logging
 import time
 from collections import defaultdict, deque
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 from urllib.parse import unquote
 
 import orjson
@@ -387,6 +387,32 @@ class LLMGateway:
                 data = entry.wire["json"] = orjson.dumps(response)
             await respond(send, 200, data, self.mode, key)
 
+    def _fail_scripted(
+        self,
+        execution_id: str | None,
+        body: dict[str, Any],
+        started: float,
+        status: int,
+        message: str,
+        error: dict[str, Any],
+    ) -> NoReturn:
+        """A scripted call that fails (no reply left, or a scripted error): metered, then answered."""
+        self._emit(
+            meter(
+                execution_id=execution_id,
+                mode="scripted",
+                request=body,
+                response=None,
+                usage=None,
+                estimated=False,
+                latency_ms=0.0,
+                started_at=started,
+                status=status,
+                error=message,
+            )
+        )
+        raise Reply(status, error)
+
     async def _chat_scripted(
         self,
         body: dict[str, Any],
@@ -406,41 +432,24 @@ class LLMGateway:
                 "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
                 "model fail)"
             )
-            self._emit(
-                meter(
-                    execution_id=execution_id,
-                    mode="scripted",
-                    request=body,
-                    response=None,
-                    usage=None,
-                    estimated=False,
-                    latency_ms=0.0,
-                    started_at=started,
-                    status=404,
-                    error=message,
-                )
+            self._fail_scripted(
+                execution_id,
+                body,
+                started,
+                404,
+                message,
+                shapes.error_body(message, code="scripted_reply_missing"),
             )
-            raise Reply(404, shapes.error_body(message, code="scripted_reply_missing"))
         if (
             reply.error is not None
         ):  # a scripted upstream failure: the flow sees what OpenAI would send
             status, message = reply.error, reply.error_message()
-            self._emit(
-                meter(
-                    execution_id=execution_id,
-                    mode="scripted",
-                    request=body,
-                    response=None,
-                    usage=None,
-                    estimated=False,
-                    latency_ms=0.0,
-                    started_at=started,
-                    status=status,
-                    error=message,
-                )
-            )
-            raise Reply(
+            self._fail_scripted(
+                execution_id,
+                body,
+                started,
                 status,
+                message,
                 shapes.error_body(message, type_=reply.error_type(), code=reply.error_code()),
             )
         self._scripted_n += 1
