@@ -331,22 +331,16 @@ class LLMGateway:
         if entry is None:
             rk = chat_key(body, canon)
             message = miss_message(self.cassettes, rk, summarize(body))
-            self._emit(
-                meter(
-                    execution_id=execution_id,
-                    mode="replay",
-                    request=body,
-                    response=None,
-                    usage=None,
-                    estimated=False,
-                    latency_ms=0.0,
-                    started_at=started,
-                    cassette_key=rk.key,
-                    status=404,
-                    error=message,
-                )
+            self._refuse(
+                execution_id,
+                body,
+                started,
+                404,
+                message,
+                shapes.error_body(message, code="cassette_miss"),
+                mode="replay",
+                cassette_key=rk.key,
             )
-            raise Reply(404, shapes.error_body(message, code="cassette_miss"))
         response = (
             entry.response
             if entry.response is not None
@@ -387,7 +381,7 @@ class LLMGateway:
                 data = entry.wire["json"] = orjson.dumps(response)
             await respond(send, 200, data, self.mode, key)
 
-    def _fail_scripted(
+    def _refuse(
         self,
         execution_id: str | None,
         body: dict[str, Any],
@@ -395,12 +389,17 @@ class LLMGateway:
         status: int,
         message: str,
         error: dict[str, Any],
+        *,
+        mode: str = "scripted",
+        cassette_key: str | None = None,
     ) -> NoReturn:
-        """A scripted call that fails (no reply left, or a scripted error): metered, then answered."""
+        """A call answered with an error before reaching any upstream (a replay miss, no scripted
+        reply left, a scripted error): metered, then answered."""
         self._emit(
             meter(
                 execution_id=execution_id,
-                mode="scripted",
+                mode=mode,
+                cassette_key=cassette_key,
                 request=body,
                 response=None,
                 usage=None,
@@ -432,7 +431,7 @@ class LLMGateway:
                 "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
                 "model fail)"
             )
-            self._fail_scripted(
+            self._refuse(
                 execution_id,
                 body,
                 started,
@@ -444,7 +443,7 @@ class LLMGateway:
             reply.error is not None
         ):  # a scripted upstream failure: the flow sees what OpenAI would send
             status, message = reply.error, reply.error_message()
-            self._fail_scripted(
+            self._refuse(
                 execution_id,
                 body,
                 started,
