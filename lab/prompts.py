@@ -237,3 +237,14 @@ def find_prompt(prompts: list[PromptFile], prompt_id: str) -> PromptFile:
             return p
     known = ", ".join(p.id for p in prompts) or "none"
     raise ConfigError(f"no prompt {prompt_id!r}", fix=f"known prompts: {known}")
+
+
+def variant_cassette_path(own: Path, variant: str) -> Path:
+    """Where `variant`'s recordings of a conversation live beside its cassette `own`.
+
+    A cassette is recorded with one prompt variant (its keys carry the prompt's hash); another
+    variant replays from its own sibling, `NAME.<variant>.cassette.yaml` (the id without the flow
+    prefix), so recording one variant never rewrites another's.
+    """
+    short = variant.split(".", 1)[1] if "." in variant else variant
+    return own.with_name(own.name.replace(".cassette.yaml", f".{short}.cassette.yaml"))

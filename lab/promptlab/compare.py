@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lab.kestra import coverage
+from lab.prompts import variant_cassette_path
 from lab.scenarios.model import ScenarioCase
 
 FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED", "timeout", "error"})
@@ -201,8 +202,7 @@ def variant_cassette(case: ScenarioCase, variant: str, baseline: str) -> Path | 
     own = case.scenario.llm.cassette
     if own is None or variant == (case.scenario.prompt or baseline):
         return own
-    short = variant.split(".", 1)[1] if "." in variant else variant
-    return own.with_name(own.name.replace(".cassette.yaml", f".{short}.cassette.yaml"))
+    return variant_cassette_path(own, variant)
 
 
 Progress = Callable[[int, int, float, float, Cell], None]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import ConfigError
+from lab.prompts import variant_cassette_path
 from lab.scenarios.player import DEFAULT_CLOCK
 from lab.simulate.persona import Persona, load_persona
 from lab.simulate.runner import Conversation, simulate
@@ -47,6 +48,9 @@ class Job:
     flow: str | None = None  # overrides the persona's
     save: str | None = None  # write this conversation as a scenario of that name
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    prompt: str | None = None  # play with this prompt variant (as `walab compare` does)
+    model: str | None = None  # ... and this model (the flow's LLM_MODEL)
+    baseline: str | None = None  # the variant the persona's own cassette was recorded with
 
 
 def play(job: Job) -> dict[str, Any]:
@@ -58,6 +62,8 @@ async def play_async(job: Job, lab_factory: Any = None) -> dict[str, Any]:
     persona = load_persona(job.persona_path)
     conv, saved = await _play(job, persona, lab_factory)
     data = conv.to_dict()
+    data["variant"] = job.prompt or ""
+    data["model"] = job.model or ""
     data["saved"] = str(saved) if saved else None
     return data
 
@@ -87,6 +93,8 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
     if mode in ("replay", "record"):
         given = persona.llm.get("cassette")
         cassette = persona.path.parent / given if given else cassette_of(persona)
+        if job.prompt and job.prompt != (job.baseline or job.prompt):
+            cassette = variant_cassette_path(cassette, job.prompt)
         options["cassette"] = cassette
     elif mode == "scripted":
         from lab.llm.scripted import ScriptedReplies
@@ -96,6 +104,10 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
             items if isinstance(items, list) else [items], source=str(persona.path)
         )
     async with lab_factory(settings, **options) as lab:
+        if job.prompt:
+            await lab.apply_prompt(job.prompt)
+        if job.model:
+            await lab.client.put_kv(namespace, "LLM_MODEL", job.model)
         conv = await simulate(lab, persona, persona.contact["wa_id"], run=job.run)
         saved = None
         if job.save:

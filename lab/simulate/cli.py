@@ -1,7 +1,8 @@
-"""`walab simulate PERSONA… [--flow] [--runs k] [-n WORKERS] [--max-cost] [--save NAME]`.
+"""`walab simulate PERSONA… [--flow] [--runs k] [--variants …] [--models …] [-n WORKERS] [--max-cost] [--save NAME]`.
 
 Each persona (a name under personas/ or a path) talks to its flow `--runs` times, each run in a
-fresh lab; a table (or `--json`) gives the pass rate, pass^k and pass@k, turns to the goal and the
+fresh lab, with each prompt variant and model given (as `walab compare`: the first variant replays
+from the persona's own cassette, the others from `NAME.<variant>.cassette.yaml` beside it); a table (or `--json`) gives the pass rate, pass^k and pass@k, turns to the goal and the
 cost per conversation and per batch. Exit 1 when a conversation failed or a cost gate was passed.
 """
 
@@ -33,6 +34,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="K",
         help="conversations per persona (default: the persona's `runs`, else 1); gives pass^k",
+    )
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="comma-separated prompt ids to play each persona with (default: the flow's own prompt); "
+        "the first replays from the persona's cassette",
+    )
+    parser.add_argument(
+        "--models",
+        default="",
+        help="comma-separated models (the flow's LLM_MODEL; default: its own)",
     )
     parser.add_argument(
         "-n", "--workers", type=int, default=1, help="conversations in parallel (processes)"
@@ -73,26 +85,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.runs is not None and not 1 <= args.runs <= 1000):
         raise ConfigError("--runs must be 1 to 1000 and -n at least 1", where="walab simulate")
-    if args.save and (len(args.personas) > 1 or (args.runs or 1) > 1):
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()] or [""]
+    models = [m.strip() for m in args.models.split(",") if m.strip()] or [""]
+    if args.save and (len(args.personas) > 1 or (args.runs or 1) > 1 or len(variants) > 1):
         raise ConfigError(
-            "--save keeps one conversation", where="--save", fix="give one persona and no --runs"
+            "--save keeps one conversation",
+            where="--save",
+            fix="give one persona, no --runs and at most one variant",
         )
     project = args.project.resolve()
     jobs = []
     for ref in args.personas:
         path = find_persona(ref, project)
         persona = load_persona(path)
-        for run_no in range(1, (args.runs or persona.runs) + 1):
-            jobs.append(
-                Job(
-                    path,
-                    run_no,
-                    project,
-                    args.llm_mode,
-                    args.flow,
-                    args.save if run_no == 1 else None,
-                )
-            )
+        for variant in variants:
+            for model in models:
+                for run_no in range(1, (args.runs or persona.runs) + 1):
+                    jobs.append(
+                        Job(
+                            path,
+                            run_no,
+                            project,
+                            args.llm_mode,
+                            args.flow,
+                            args.save if run_no == 1 else None,
+                            prompt=variant or None,
+                            model=model or None,
+                            baseline=variants[0] or None,
+                        )
+                    )
     done = [0]
 
     def progress(result: dict) -> None:

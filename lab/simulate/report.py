@@ -10,7 +10,11 @@ from lab.simulate.stats import Spread, pass_at_k, pass_hat_k
 
 @dataclass(slots=True)
 class PersonaSummary:
+    """One row: a persona's runs with one prompt variant and model."""
+
     persona: str
+    variant: str
+    model: str
     runs: int
     passed: int
     turns: Spread | None
@@ -29,6 +33,8 @@ class PersonaSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "persona": self.persona,
+            "variant": self.variant,
+            "model": self.model,
             "runs": self.runs,
             "passed": self.passed,
             "pass_rate": self.passed / self.runs,
@@ -70,17 +76,21 @@ class BatchReport:
 
     @property
     def personas(self) -> list[PersonaSummary]:
-        order: dict[str, list[dict[str, Any]]] = {}
+        """One summary per persona × variant × model, in the order they were first played."""
+        order: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for c in self.conversations:
-            order.setdefault(c["persona"], []).append(c)
+            key = (c["persona"], c.get("variant", ""), c.get("model", ""))
+            order.setdefault(key, []).append(c)
         out = []
-        for name, runs in order.items():
+        for (name, variant, model), runs in order.items():
             outcomes: dict[str, int] = {}
             for c in runs:
                 outcomes[c["outcome"]] = outcomes.get(c["outcome"], 0) + 1
             out.append(
                 PersonaSummary(
                     name,
+                    variant,
+                    model,
                     len(runs),
                     sum(1 for c in runs if c["passed"]),
                     Spread.of([c["turns"] for c in runs]),
@@ -119,14 +129,19 @@ class BatchReport:
 
     def table(self) -> str:
         """The plain-text table `walab simulate` prints."""
+        columns = any(c.get("variant") or c.get("model") for c in self.conversations)
         head = f"{'persona':<26} {'runs':>4} {'pass':>5} {'pass^k':>6} {'pass@k':>6} {'turns':>11} {'to goal':>8} {'cost/conv':>10}"
+        width = max([len(column_name(p.variant, p.model)) for p in self.personas] + [15])
+        if columns:
+            head = f"{'variant @ model':<{width}} " + head
         lines = [head, "-" * len(head)]
         for p in self.personas:
             turns = f"{p.turns.low:g}/{p.turns.median:g}/{p.turns.high:g}" if p.turns else "-"
             goal = f"{p.turns_to_goal.median:g}" if p.turns_to_goal else "-"
             cost = f"${p.cost.median:.4f}" if p.cost else "-"
+            column = f"{column_name(p.variant, p.model):<{width}} " if columns else ""
             lines.append(
-                f"{p.persona:<26} {p.runs:>4} {p.passed:>5} {p.pass_hat_k:>6.2f} {p.pass_at_k:>6.2f} "
+                f"{column}{p.persona:<26} {p.runs:>4} {p.passed:>5} {p.pass_hat_k:>6.2f} {p.pass_at_k:>6.2f} "
                 f"{turns:>11} {goal:>8} {cost:>10}"
             )
         d = self.to_dict()
@@ -139,6 +154,15 @@ class BatchReport:
                 why = c["error"] or "; ".join(f.splitlines()[0] for f in c["failures"])
                 if not why and c.get("rubric"):
                     why = f"rubric {c['rubric']['total']:.2f} < {c['rubric']['threshold']}"
-                lines.append(f"  FAILED {c['persona']} run {c['run']} ({c['outcome']}): {why}")
+                where = column_name(c.get("variant", ""), c.get("model", ""))
+                where = f" · {where}" if where != "default" else ""
+                lines.append(
+                    f"  FAILED {c['persona']}{where} run {c['run']} ({c['outcome']}): {why}"
+                )
         lines += [f"  COST GATE {g}" for g in self.gate_failures]
         return "\n".join(lines)
+
+
+def column_name(variant: str, model: str) -> str:
+    """`variant @ model` as compare names a column (`default` for the flow's own prompt)."""
+    return (variant or "default") + (f" @ {model}" if model else "")
