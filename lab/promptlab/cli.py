@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from lab.config import add_kestra_version_option
 from lab.errors import ConfigError
+from lab.progress import ProgressBar
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -151,13 +151,15 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             yamlio.write_atomic(args.html, report.html(result))
 
+    bar = ProgressBar(len(cases) * len(variants) * len(models))
+
     def progress(done: int, total: int, elapsed: float, cost: float, cell) -> None:
         mark = ("pass" if cell.passed else "FAIL") + (" (re-recorded)" if cell.recorded else "")
-        print(
-            f"[{done}/{total}] {elapsed:6.1f} s  ${cost:.6f}  {cell.scenario} · {cell.variant}"
-            f"{' @ ' + cell.model if cell.model else ''}: {mark}",
-            file=sys.stderr,
-            flush=True,
+        bar.total = total
+        bar.advance(
+            f"{cell.scenario} · {cell.variant}{' @ ' + cell.model if cell.model else ''}: {mark}",
+            ok=cell.passed,
+            cost_usd=cell.cost_usd,
         )
 
     player = None
@@ -184,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         prompts_dir=settings.prompts_dir,
         player_factory=player,
     )
+    bar.close()
     save(result)
     print(report.table(result))
     if args.turns:

@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from lab.errors import ConfigError
+from lab.progress import ProgressBar
 from lab.simulate.batch import Job, play_all
 from lab.simulate.persona import find_persona, load_persona
-from lab.simulate.report import BatchReport, CostGates
+from lab.simulate.report import BatchReport, CostGates, column_name
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -114,19 +115,23 @@ def run(args: argparse.Namespace) -> int:
                             baseline=variants[0] or None,
                         )
                     )
-    done = [0]
+    bar = ProgressBar(len(jobs))
 
     def progress(result: dict) -> None:
-        done[0] += 1
+        column = column_name(result["variant"], result["model"])
+        where = f" · {column}" if column != "default" else ""
         mark = "ok" if result["passed"] else "FAILED"
-        print(
-            f"[{done[0]}/{len(jobs)}] {result['persona']} run {result['run']}: {mark} ({result['outcome']}, "
+        bar.advance(
+            f"{result['persona']}{where} run {result['run']}: {mark} ({result['outcome']}, "
             f"{result['turns']} turns)",
-            file=sys.stderr,
-            flush=True,
+            ok=result["passed"],
+            cost_usd=result["cost_usd"],
         )
 
-    results = play_all(jobs, args.workers, on_done=progress)
+    try:
+        results = play_all(jobs, args.workers, on_done=progress)
+    finally:
+        bar.close()
     report = BatchReport(results, CostGates(args.max_cost, args.max_batch_cost))
     print(
         json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.table()

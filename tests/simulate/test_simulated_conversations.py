@@ -171,8 +171,12 @@ def test_walab_simulate_prints_the_table_and_json(capsys: pytest.CaptureFixture[
     code = cli.main(
         ["simulate", "carlos_orcamento", "--runs", "2", "--json", "--project", str(ROOT)]
     )
-    data = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
     assert code == 0 and data["ok"] and data["conversations"] == 2
+    progress = captured.err.splitlines()  # the progress bar, a line per conversation off a terminal
+    assert progress[0].startswith("[1/2] ") and progress[1].startswith("[2/2] ")
+    assert "so far · carlos_orcamento run 2: ok" in captured.err
     (row,) = data["personas"]
     assert (
         row["pass^k"] == 1.0
