@@ -13,6 +13,7 @@ from typing import Any
 
 from lab.config import add_kestra_version_option
 from lab.conversation.session import LabSession
+from lab.llm.misses import chat_advice
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -272,6 +273,9 @@ def _no_model_hint(lab: LabSession, turn: Any) -> str | None:
         return None
     mode = lab.llm_mode
     if mode == "replay":
+        advice = chat_advice(failed[0].error)
+        if advice:
+            return f"no model answered: {advice[0].lower()}{advice[1:]}"
         return (
             "no model answered: the LLM gateway is in replay mode and no cassette holds this request; "
             "run with --llm live (OPENAI_API_KEY set), --llm record --cassette FILE to record one, or "

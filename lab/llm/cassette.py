@@ -399,6 +399,21 @@ class CassetteStore:
             if (e.summary or {}).get("last_user") == text
         ]
 
+    def recorded_lines(self, rk: RequestKey, messages: int) -> list[str]:
+        """The last user lines replay can answer where this request was made: chat recordings of the
+        same model and system prompt with as many messages; when none, every recorded line of the
+        model (first seen first)."""
+        chats = [e for c in self._load() for e in c.entries if e.kind == "chat"]
+        here = [
+            e
+            for e in chats
+            if e.model == rk.model
+            and e.system_prompt_hash == rk.system_hash
+            and (e.summary or {}).get("messages") == messages
+        ]
+        lines = [(e.summary or {}).get("last_user") for e in here or chats if e.model == rk.model]
+        return list(dict.fromkeys(line for line in lines if line))
+
     def models(self) -> list[str]:
         """Models that appear in the cassettes."""
         self._load()
