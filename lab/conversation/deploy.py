@@ -213,11 +213,11 @@ def plan(
 async def apply(client: "KestraClient", p: DeployPlan, *, delete: bool = False) -> None:
     """Push the plan through the client: flows (namespace sync), files, KV (secrets are the caller's)."""
     if p.flows:
-        await client.sync_namespace(p.namespace, [f.text for f in p.flows], delete=delete)
+        await client.flows.sync_namespace(p.namespace, [f.text for f in p.flows], delete=delete)
     for path, content in p.files.items():
-        await client.upload_file(p.namespace, "/" + path, content)
+        await client.files.upload(p.namespace, "/" + path, content)
     for key, value in p.kv.items():
-        await client.put_kv(p.namespace, key, value)
+        await client.kv.put(p.namespace, key, value)
 
 
 _PARSED: dict[

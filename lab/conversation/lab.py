@@ -337,7 +337,7 @@ class Lab:
         if new_user:
             for prefix in ("memory_", "lead_", "review_"):
                 try:
-                    await self.client.delete_kv(self.namespace, f"{prefix}{wa_id}")
+                    await self.client.kv.delete(self.namespace, f"{prefix}{wa_id}")
                 except LabError:
                     pass
 
@@ -408,11 +408,11 @@ class Lab:
         from lab.prompts import find_prompt, load_prompts
 
         prompt = find_prompt(load_prompts(self.settings.prompts_dir), prompt_id)
-        await self.client.upload_file(
+        await self.client.files.upload(
             self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8")
         )
         if prompt.model:
-            await self.client.put_kv(self.namespace, "LLM_MODEL", prompt.model)
+            await self.client.kv.put(self.namespace, "LLM_MODEL", prompt.model)
         self.active_prompt = (
             prompt.id
         )  # what the flow runs from now on (the TUI's prompt panel shows it)

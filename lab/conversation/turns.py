@@ -394,7 +394,9 @@ class TurnEngine:
             snapshot = (
                 self._local_read.execution(execution_id)
                 if self._local_read
-                else await self.client.with_outputs(await self.client.get_execution(execution_id))
+                else await self.client.results.with_outputs(
+                    await self.client.get_execution(execution_id)
+                )
             )
             view = execution_view(
                 snapshot, self.task_types.get((snapshot.namespace, snapshot.flow_id)), parent
@@ -406,12 +408,14 @@ class TurnEngine:
         async for snapshot in self.client.follow_execution(execution_id):
             types = self.task_types.get((snapshot.namespace, snapshot.flow_id))
             if snapshot.terminated:  # Kestra 2.0 serves the outputs apart from the execution
-                snapshot = await self.client.with_outputs(snapshot)
+                snapshot = await self.client.results.with_outputs(snapshot)
             last = execution_view(snapshot, types, parent)
             if self.bus:
                 self.bus.emit(ev.ExecutionUpdated(turn.index, last))
         if last is None:  # a stream with no snapshot: ask once
-            snapshot = await self.client.with_outputs(await self.client.get_execution(execution_id))
+            snapshot = await self.client.results.with_outputs(
+                await self.client.get_execution(execution_id)
+            )
             last = execution_view(snapshot, None, parent)
         return last
 

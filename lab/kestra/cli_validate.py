@@ -251,7 +251,7 @@ async def _with_kestra(files: list[Path], url: str, user: str | None, password: 
     async with KestraClient(url, username=user, password=password) as kestra:
         try:
             await kestra.detect()
-            reports = [await kestra.validate_flows(source) for source in sources]
+            reports = [await kestra.flows.validate(source) for source in sources]
         except KestraUnreachable as exc:
             raise ConfigError(exc.what, where=exc.where, fix=exc.fix) from exc
     results = []

@@ -2,44 +2,48 @@
 
     async with KestraClient("http://localhost:8080", username=..., password=...) as kestra:
         info = await kestra.detect()                    # version, edition, dialect, basic auth
+        await kestra.flows.deploy(source)               # flows, kv, files, results: resources
         hook = await kestra.trigger_webhook("company.whatsapp", "inbound", "key", body, headers)
         execution = await kestra.wait_terminal(hook.execution_id, timeout=30)
 
 The embedded engine is driven the same way through `transport=httpx.ASGITransport(app)`.
-One `httpx.AsyncClient` is reused for every call; JSON is parsed with orjson. HTTP failures
-become `lab.kestra.errors.KestraError`s that say what to do. Flows, KV and namespace files are
-in `client_resources.py`, outputs and metrics in `client_results.py` (both mixed in here).
+The client runs and watches executions (webhooks, start, follow, resume, kill, logs); what it
+deploys and reads besides is grouped by resource in `lab.kestra.resources`: `kestra.flows`,
+`kestra.kv`, `kestra.files` (namespace files) and `kestra.results` (outputs, metrics). All of
+them send through one `KestraConnection` (one `httpx.AsyncClient`, JSON parsed with orjson, HTTP
+failures turned into `lab.kestra.errors.KestraError`s that say what to do).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
-from httpx_sse import SSEError, aconnect_sse
 
 from lab.kestra import errors
-from lab.kestra.client_resources import ResourcesMixin
-from lab.kestra.client_results import ResultsMixin
+from lab.kestra.connection import (
+    DEFAULT_TIMEOUT,
+    FollowBroken,
+    KestraConnection,
+    basic_authorization,
+    route_missing,
+)
+from lab.kestra.resources.files import NamespaceFiles
+from lab.kestra.resources.flows import Flows
+from lab.kestra.resources.kv import KV
+from lab.kestra.resources.results import Results
 from lab.kestra.shapes import Execution, LogEntry, ServerInfo, WebhookResult
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-_SSE_TIMEOUT = httpx.Timeout(None, connect=5.0)  # a follow stream is idle while the flow works
+__all__ = ["DEFAULT_TIMEOUT", "KestraClient", "basic_authorization"]
+
 _NO_EXECUTION_KEYS = ("message", "_links")  # a Micronaut JsonError, not a WebhookResponse
 
 
-def basic_authorization(username: str, password: str | None) -> str:
-    """The `Authorization` header value of HTTP basic auth (RFC 7617, UTF-8)."""
-    return "Basic " + base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
-
-
-class KestraClient(ResourcesMixin, ResultsMixin):
+class KestraClient:
     """Async client of one Kestra server (tenant `main`), reused for the whole session.
 
     Args:
@@ -62,24 +66,37 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         dialect: str | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.tenant = tenant
-        self.dialect = dialect or "1.3"
-        self.server: ServerInfo | None = None
-        self._api = f"/api/v1/{tenant}"
-        # The credentials ride as a default header rather than an httpx auth flow: the same bytes on
-        # the wire, and the lab's in-process client keeps its direct path (it skips auth flows).
-        headers = {"Authorization": basic_authorization(username, password)} if username else None
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
+        self.connection = KestraConnection(
+            base_url,
+            username=username,
+            password=password,
+            tenant=tenant,
             transport=transport,
             timeout=timeout,
-            follow_redirects=False,
+            dialect=dialect or "1.3",
         )
-        # Kestra's API is cookie-free for header-authenticated clients (2.0's CSRF check applies to
-        # cookie sessions only); httpx's cookie jar costs ~90 µs per request, half an in-process call.
-        self._http._cookies = _NoCookies()
+        self.server: ServerInfo | None = None
+        self.flows = Flows(self.connection)
+        self.kv = KV(self.connection)
+        self.files = NamespaceFiles(self.connection)
+        self.results = Results(self.connection)
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url
+
+    @property
+    def tenant(self) -> str:
+        return self.connection.tenant
+
+    @property
+    def dialect(self) -> str:
+        """The server's API dialect, "1.3" or "2.0" (given, or adopted by detect())."""
+        return self.connection.dialect
+
+    @dialect.setter
+    def dialect(self, value: str) -> None:
+        self.connection.dialect = value
 
     async def __aenter__(self) -> KestraClient:
         return self
@@ -89,58 +106,27 @@ class KestraClient(ResourcesMixin, ResultsMixin):
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        subject: str | None = None,
-        ok: tuple[int, ...] = (),
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """Send one request; map transport failures and error statuses to KestraErrors."""
-        try:
-            response = await self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise errors.timed_out(self.base_url, what, _seconds(self._http.timeout)) from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
-            raise errors.unreachable(self.base_url, exc) from exc
-        if response.status_code >= 400 and response.status_code not in ok:
-            raise errors.error_for(
-                response.status_code,
-                response.content,
-                url=f"{self.base_url}{path}",
-                what=what,
-                subject=subject,
-            )
-        return response
-
-    async def _json(
-        self, method: str, path: str, *, what: str, subject: str | None = None, **kwargs: Any
-    ) -> Any:
-        response = await self._send(method, path, what=what, subject=subject, **kwargs)
-        return orjson.loads(response.content) if response.content else None
+        await self.connection.aclose()
 
     def _ex_path(self, execution_id: str) -> str:
-        return f"{self._api}/executions/{quote(execution_id, safe='')}"
+        return self.connection.path("executions", execution_id)
 
     # -- server -----------------------------------------------------------------------------
 
     async def detect(self) -> ServerInfo:
         """Ask the server what it is (`GET /api/v1/configs`, no auth needed) and adopt its dialect."""
-        data = await self._json("GET", "/api/v1/configs", what="read the server configuration")
+        data = await self.connection.json(
+            "GET", "/api/v1/configs", what="read the server configuration"
+        )
         self.server = ServerInfo.from_json(data or {})
         self.dialect = self.server.dialect
         return self.server
 
     async def check_credentials(self) -> None:
         """Fail now with a clear 401 message rather than at the first deploy (cheap authenticated call)."""
-        await self._send("GET", f"{self._api}/flows/search", what="list flows", params={"size": 1})
+        await self.connection.send(
+            "GET", f"{self.connection.api}/flows/search", what="list flows", params={"size": 1}
+        )
 
     # -- webhook ----------------------------------------------------------------------------
 
@@ -163,21 +149,18 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         Trigger conditions not met (409 without body on 1.3, 204 on 2.0) raise WebhookSkipped,
         or return `started=False` with skipped_ok=True.
         """
-        path = (
-            f"{self._api}/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"
-            f"/{quote(key, safe='')}"
-        )
+        path = self.connection.path("executions", "webhook", namespace, flow_id, key)
         if body and (headers is None or not any(h.lower() == "content-type" for h in headers)):
             headers = {**(headers or {}), "Content-Type": "application/json"}
         try:
-            response = await self._http.request(
+            response = await self.connection.http.request(
                 method, path, content=body or None, headers=headers, params=params
             )
         except httpx.TimeoutException as exc:
             raise errors.timed_out(
                 self.base_url,
                 f"answer the webhook of {namespace}.{flow_id}",
-                _seconds(self._http.timeout),
+                self.connection.timeout_seconds,
             ) from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
             raise errors.unreachable(self.base_url, exc) from exc
@@ -228,7 +211,7 @@ class KestraClient(ResourcesMixin, ResultsMixin):
 
     async def get_execution(self, execution_id: str) -> Execution:
         """`GET /executions/{id}`."""
-        data = await self._json(
+        data = await self.connection.json(
             "GET",
             self._ex_path(execution_id),
             what=f"get execution {execution_id}",
@@ -261,41 +244,15 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         params: list[tuple[str, str]] = [("labels", f"{k}:{v}") for k, v in (labels or {}).items()]
         if wait:
             params.append(("wait", "true"))
-        data = await self._json(
+        data = await self.connection.json(
             "POST",
-            f"{self._api}/executions/{quote(namespace, safe='')}/{quote(flow_id, safe='')}",
+            self.connection.path("executions", namespace, flow_id),
             what=f"start flow {namespace}.{flow_id}",
             subject=f"flow {namespace}.{flow_id}",
             files=files,
             params=params,
         )
         return Execution.from_json(data)
-
-    async def _sse(self, path: str, what: str) -> AsyncIterator[tuple[str, str]]:
-        """(id, data) of each event of an SSE stream; raises _FollowBroken when streaming fails."""
-        try:
-            async with aconnect_sse(self._http, "GET", path, timeout=_SSE_TIMEOUT) as source:
-                response = source.response
-                if response.status_code >= 400:
-                    await response.aread()
-                    if response.status_code in (401, 403, 404):
-                        raise errors.error_for(
-                            response.status_code,
-                            response.content,
-                            url=f"{self.base_url}{path}",
-                            what=what,
-                        )
-                    raise _FollowBroken(f"{response.status_code}")
-                async for event in source.aiter_sse():
-                    yield event.id, event.data
-        except (SSEError, httpx.StreamError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
-            raise _FollowBroken(str(exc)) from exc
-        except httpx.ConnectError as exc:
-            raise errors.unreachable(self.base_url, exc) from exc
-        except (
-            httpx.TimeoutException
-        ) as exc:  # connecting took too long (reading has no limit here)
-            raise errors.timed_out(self.base_url, what, _SSE_TIMEOUT.connect) from exc
 
     async def follow_execution(
         self, execution_id: str, *, poll_interval: float = 0.25
@@ -307,7 +264,7 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         last: Execution | None = None
         try:
             async with aclosing(
-                self._sse(
+                self.connection.sse(
                     f"{self._ex_path(execution_id)}/follow", what=f"follow execution {execution_id}"
                 )
             ) as events:
@@ -318,7 +275,7 @@ class KestraClient(ResourcesMixin, ResultsMixin):
                     yield last
                     if event_id == "end":
                         return
-        except _FollowBroken:
+        except FollowBroken:
             pass  # the stream failed or ended early (proxy, restart): poll the rest
         if last is not None and last.terminated:
             return
@@ -335,7 +292,7 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         async def last_snapshot() -> Execution:
             try:  # only the `end` event is parsed: intermediate snapshots are not needed here
                 async with aclosing(
-                    self._sse(
+                    self.connection.sse(
                         f"{self._ex_path(execution_id)}/follow",
                         what=f"follow execution {execution_id}",
                     )
@@ -343,7 +300,7 @@ class KestraClient(ResourcesMixin, ResultsMixin):
                     async for event_id, data in events:
                         if event_id == "end" and data:
                             return Execution.from_json(orjson.loads(data))
-            except _FollowBroken:
+            except FollowBroken:
                 pass
             final = None
             async for snapshot in self.follow_execution(execution_id):
@@ -375,29 +332,29 @@ class KestraClient(ResourcesMixin, ResultsMixin):
             kwargs["content"] = b"--walab-empty--\r\n"
             kwargs["headers"] = {"Content-Type": "multipart/form-data; boundary=walab-empty"}
         if self.dialect == "2.0":
-            response = await self._send(
+            response = await self.connection.send(
                 "POST", f"{self._ex_path(execution_id)}/actions/resume", ok=(404, 405), **kwargs
             )
-            if not _route_missing(response):
-                _raise_for(response, kwargs["what"], kwargs["subject"], self.base_url)
+            if not route_missing(response):
+                self.connection.raise_for(response, kwargs["what"], kwargs["subject"])
                 return
-        await self._send("POST", f"{self._ex_path(execution_id)}/resume", **kwargs)
+        await self.connection.send("POST", f"{self._ex_path(execution_id)}/resume", **kwargs)
 
     async def kill(self, execution_id: str) -> None:
         """Kill the execution (202 on 1.3; 2.0 moved the action under `/actions/kill` and answers 200)."""
         if self.dialect == "2.0":
             what, subject = f"kill execution {execution_id}", f"execution {execution_id}"
-            response = await self._send(
+            response = await self.connection.send(
                 "DELETE",
                 f"{self._ex_path(execution_id)}/actions/kill",
                 ok=(404, 405),
                 what=what,
                 subject=subject,
             )
-            if not _route_missing(response):
-                _raise_for(response, what, subject, self.base_url)
+            if not route_missing(response):
+                self.connection.raise_for(response, what, subject)
                 return
-        await self._send(
+        await self.connection.send(
             "DELETE",
             f"{self._ex_path(execution_id)}/kill",
             what=f"kill execution {execution_id}",
@@ -409,9 +366,9 @@ class KestraClient(ResourcesMixin, ResultsMixin):
     async def get_logs(self, execution_id: str, *, min_level: str | None = None) -> list[LogEntry]:
         """All log lines of the execution so far (not paged)."""
         params = {"minLevel": min_level} if min_level else None
-        data = await self._json(
+        data = await self.connection.json(
             "GET",
-            f"{self._api}/logs/{quote(execution_id, safe='')}",
+            self.connection.path("logs", execution_id),
             params=params,
             what=f"read the logs of execution {execution_id}",
         )
@@ -421,12 +378,12 @@ class KestraClient(ResourcesMixin, ResultsMixin):
         self, execution_id: str, *, min_level: str | None = None
     ) -> AsyncIterator[LogEntry]:
         """Log lines as they come (SSE). Kestra's stream never ends: close it, or use logs_until_terminal."""
-        path = f"{self._api}/logs/{quote(execution_id, safe='')}/follow"
+        path = self.connection.path("logs", execution_id, "follow")
         if min_level:
             path += f"?minLevel={min_level}"
         try:
             async with aclosing(
-                self._sse(path, what=f"follow the logs of execution {execution_id}")
+                self.connection.sse(path, what=f"follow the logs of execution {execution_id}")
             ) as events:
                 async for event_id, data in events:
                     if event_id == "start" or not data:
@@ -435,7 +392,7 @@ class KestraClient(ResourcesMixin, ResultsMixin):
                     if entry.get("message") is None and entry.get("level") is None:
                         continue  # Kestra's empty placeholder entry
                     yield LogEntry.from_json(entry)
-        except _FollowBroken:
+        except FollowBroken:
             return
 
     async def logs_until_terminal(
@@ -477,44 +434,8 @@ class KestraClient(ResourcesMixin, ResultsMixin):
             await asyncio.gather(pumping, closing, return_exceptions=True)
 
 
-class _NoCookies(httpx.Cookies):
-    """A cookie jar that keeps nothing (see KestraClient.__init__)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
-
-
-class _FollowBroken(Exception):
-    """The SSE stream could not be used: fall back to polling."""
-
-
-def _route_missing(response: httpx.Response) -> bool:
-    """The server has no such route (a 2.0 snapshot without `/actions/...`), not an unknown execution."""
-    return response.status_code == 405 or (
-        response.status_code == 404 and b"Page Not Found" in response.content
-    )
-
-
-def _raise_for(response: httpx.Response, what: str, subject: str, base_url: str) -> None:
-    if response.status_code >= 400:
-        raise errors.error_for(
-            response.status_code,
-            response.content,
-            url=f"{base_url}{response.request.url.path}",
-            what=what,
-            subject=subject,
-        )
-
-
 def _loads_or_none(content: bytes) -> Any:
     try:
         return orjson.loads(content) if content else None
     except orjson.JSONDecodeError:
         return None
-
-
-def _seconds(timeout: httpx.Timeout) -> float | None:
-    return timeout.read or timeout.connect

@@ -175,7 +175,7 @@ class Player:
             if prompt:
                 await lab.apply_prompt(prompt)
             if self.model:
-                await lab.client.put_kv(case.scenario.namespace, "LLM_MODEL", self.model)
+                await lab.client.kv.put(case.scenario.namespace, "LLM_MODEL", self.model)
             default_fixtures = case.scenario.fixtures or self.fixtures
             use_fixtures(lab, default_fixtures)
             run = _Run(case, lab, settings, default_fixtures)

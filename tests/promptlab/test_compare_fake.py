@@ -104,7 +104,7 @@ def test_cancel_keeps_finished_cells(tmp_path: Path) -> None:
 
 
 def test_models_are_a_dimension_of_the_matrix(tmp_path: Path) -> None:
-    FakeLab.client.kv.clear()
+    FakeLab.client.kv.values.clear()
     seen_models = []
 
     def factory(**kw):
@@ -116,7 +116,7 @@ def test_models_are_a_dimension_of_the_matrix(tmp_path: Path) -> None:
     )
     assert len(run.cells) == 4 and seen_models == ["gpt-4o-mini", "gpt-4o"] * 2
     assert (
-        FakeLab.client.kv["LLM_MODEL"] == "gpt-4o"
+        FakeLab.client.kv.values["LLM_MODEL"] == "gpt-4o"
     )  # the player set the flow's model for the cell
     assert set(run.to_dict()["totals"]) == {
         f"{v} @ {m}" for v in VARIANTS for m in ("gpt-4o-mini", "gpt-4o")

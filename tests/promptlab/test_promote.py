@@ -49,7 +49,7 @@ def test_promote_and_deploy_applies_the_new_default(prompts: Path, tmp_path: Pat
         settings = load_settings(tmp_path, flow="whatsapp_agent", llm_mode="scripted")
         async with Lab.open(settings) as lab:
             await promote_and_deploy(lab, "whatsapp_agent.concise")
-            return await lab.client.read_file(settings.namespace, "/prompts/whatsapp_agent.md")
+            return await lab.client.files.read(settings.namespace, "/prompts/whatsapp_agent.md")
 
     deployed = asyncio.run(run())
     assert deployed.decode("utf-8") == concise_text

@@ -57,11 +57,12 @@ class FakeLab:
         yield cls(settings, **options)
 
     class client:  # noqa: N801 - the part of KestraClient the player uses
-        kv: dict[str, Any] = {}
+        class kv:  # noqa: N801 - `client.kv`, with its values in `values`
+            values: dict[str, Any] = {}
 
-        @classmethod
-        async def put_kv(cls, namespace: str, key: str, value: Any) -> None:
-            cls.kv[key] = value
+            @classmethod
+            async def put(cls, namespace: str, key: str, value: Any) -> None:
+                cls.values[key] = value
 
     async def apply_prompt(self, prompt_id: str) -> None:
         self.prompt = prompt_id

@@ -95,7 +95,7 @@ async def test_edit_and_apply_a_prompt(make_real_app, project):
         assert screen.active == screen.current.id
         assert app.lab.active_prompt == screen.current.id  # the session says which variant it runs
         deployed = (
-            await app.lab.client.read_file(app.lab.namespace, "/prompts/whatsapp_agent.md")
+            await app.lab.client.files.read(app.lab.namespace, "/prompts/whatsapp_agent.md")
             if hasattr(app.lab.client, "read_file")
             else None
         )

@@ -42,7 +42,7 @@ class TestSuitesApi:
         """Update the suite Kestra holds, or create it."""
         subject = f"test suite {suite.namespace}.{suite.id}"
         try:
-            return await self.client._json(
+            return await self.client.connection.json(
                 "PUT",
                 self._suite_path(suite.namespace, suite.id),
                 what="update a test suite",
@@ -51,7 +51,7 @@ class TestSuitesApi:
                 headers=YAML,
             )
         except KestraNotFound:
-            return await self.client._json(
+            return await self.client.connection.json(
                 "POST",
                 self.root,
                 what="create a test suite",
@@ -65,7 +65,7 @@ class TestSuitesApi:
         body: dict[str, Any] = {}
         if cases:
             body["testCases"] = [c.id for c in suite.test_cases if c.id in cases]
-        return await self.client._json(
+        return await self.client.connection.json(
             "POST",
             f"{self._suite_path(suite.namespace, suite.id)}/run",
             what="run a test suite",
@@ -88,7 +88,7 @@ async def run_on_kestra(
     async with KestraClient(url, username=username, password=password) as client:
         try:
             for source in _flow_sources(flows, project_flows):
-                await client.deploy_flow(source)
+                await client.flows.deploy(source)
             api = TestSuitesApi(client)
             results = []
             for suite in suites:

@@ -43,10 +43,10 @@ async def test_webhook_creates_an_execution_that_ends_in_success(kestra_target):
     for run in execution.task_runs:
         assert run.state.current == "SUCCESS"
         assert len(run.attempts) == 1 and run.attempts[0].state.current == "SUCCESS"
-    assert await kestra.flow_outputs(execution) == {"greeting": "Hello Ana"}
-    outputs = {o.task_id: o.value for o in await kestra.outputs(execution)}
+    assert await kestra.results.flow_outputs(execution) == {"greeting": "Hello Ana"}
+    outputs = {o.task_id: o.value for o in await kestra.results.outputs(execution)}
     assert outputs["greet"] == {"value": "Hello Ana"}  # 2.0: from /outputs/tasks/{id}/{taskRunId}
-    filled = await kestra.with_outputs(execution)
+    filled = await kestra.results.with_outputs(execution)
     assert filled.outputs == {"greeting": "Hello Ana"}
     assert filled.task_run("greet").outputs == {"value": "Hello Ana"}
 
@@ -154,31 +154,31 @@ async def test_kill_a_finished_execution_is_accepted(kestra_target):
 async def test_flow_create_update_get_and_already_exists(kestra_target):
     kestra = kestra_target.client
     source = (FLOWS / "hello.yml").read_text().replace("id: hello", "id: created", 1)
-    created = await kestra.create_flow(source)
+    created = await kestra.flows.create(source)
     assert (
         (created.namespace, created.id) == (NS, "created")
         and created.revision
         and "id: created" in created.source
     )
-    updated = await kestra.update_flow(NS, "created", source)
+    updated = await kestra.flows.update(NS, "created", source)
     assert updated.id == "created"
     with pytest.raises(KestraInvalid) as err:
-        await kestra.create_flow((FLOWS / "hello.yml").read_text())
+        await kestra.flows.create((FLOWS / "hello.yml").read_text())
     assert "already exists" in err.value.render()
-    deployed = await kestra.deploy_flow((FLOWS / "hello.yml").read_text())  # exists -> update
+    deployed = await kestra.flows.deploy((FLOWS / "hello.yml").read_text())  # exists -> update
     assert deployed.id == "hello"
-    fetched = await kestra.get_flow(NS, "hello")
+    fetched = await kestra.flows.get(NS, "hello")
     assert fetched.id == "hello" and "hello-key" in fetched.source and fetched.disabled is False
     with pytest.raises(KestraNotFound):
-        await kestra.update_flow(NS, "nope", source.replace("id: created", "id: nope", 1))
+        await kestra.flows.update(NS, "nope", source.replace("id: created", "id: nope", 1))
 
 
 async def test_namespace_sync_never_deletes_unless_asked(kestra_target):
     kestra = kestra_target.client
-    flows = await kestra.sync_namespace(NS, [(FLOWS / "hello.yml").read_text()])
+    flows = await kestra.flows.sync_namespace(NS, [(FLOWS / "hello.yml").read_text()])
     assert [f.id for f in flows] == ["hello"]
     # the other flows of the namespace are still there
-    assert (await kestra.get_flow(NS, "hello")).id == "hello"
+    assert (await kestra.flows.get(NS, "hello")).id == "hello"
     if not kestra_target.fixtures:
         await kestra.trigger_webhook(NS, "boom", "boom-key", BODY)
 
@@ -190,7 +190,7 @@ async def test_validate_reports_constraints_per_flow(kestra_target):
         .replace("id: boom", "id: broken", 1)
         .replace("io.kestra.plugin.core.execution.Fail", "io.kestra.plugin.core.debug.UnknownTask")
     )
-    reports = await kestra_target.client.validate_flows([(FLOWS / "hello.yml").read_text(), broken])
+    reports = await kestra_target.client.flows.validate([(FLOWS / "hello.yml").read_text(), broken])
     assert [r.index for r in reports] == [0, 1]
     assert reports[0].valid and reports[0].flow == "hello" and reports[0].namespace == NS
     assert not reports[1].valid and reports[1].flow == "broken"
@@ -199,28 +199,28 @@ async def test_validate_reports_constraints_per_flow(kestra_target):
 
 async def test_kv_put_get_delete(kestra_target):
     kestra = kestra_target.client
-    await kestra.put_kv(NS, "greeting", "hello")
-    entry = await kestra.get_kv(NS, "greeting")
+    await kestra.kv.put(NS, "greeting", "hello")
+    entry = await kestra.kv.get(NS, "greeting")
     assert (entry.type, entry.value, entry.revision) == ("STRING", "hello", 1) and entry.updated
     with pytest.raises(KestraNotFound) as err:
-        await kestra.get_kv(NS, "missing")
+        await kestra.kv.get(NS, "missing")
     assert "missing" in err.value.render()
-    assert await kestra.delete_kv(NS, "greeting") is True
-    assert await kestra.delete_kv(NS, "missing") is False
+    assert await kestra.kv.delete(NS, "greeting") is True
+    assert await kestra.kv.delete(NS, "missing") is False
 
 
 async def test_namespace_files_upload_read_list(kestra_target):
     kestra = kestra_target.client
-    await kestra.upload_file(NS, "prompts/system.md", b"You are a helpful agent.\n")
-    assert await kestra.read_file(NS, "/prompts/system.md") == b"You are a helpful agent.\n"
-    listing = await kestra.list_files(NS, "/prompts")
+    await kestra.files.upload(NS, "prompts/system.md", b"You are a helpful agent.\n")
+    assert await kestra.files.read(NS, "/prompts/system.md") == b"You are a helpful agent.\n"
+    listing = await kestra.files.list(NS, "/prompts")
     assert [(f.name, f.type, f.size) for f in listing] == [("system.md", "File", 25)]
     with pytest.raises(KestraNotFound):
-        await kestra.read_file(NS, "/prompts/missing.md")
+        await kestra.files.read(NS, "/prompts/missing.md")
 
 
 async def test_metrics_parse(kestra_target):
-    metrics = await kestra_target.client.metrics("4QjCuH1pG5B2k3Nn7xY9aZ")
+    metrics = await kestra_target.client.results.metrics("4QjCuH1pG5B2k3Nn7xY9aZ")
     if kestra_target.fixtures:
         tokens = {m.name: m.value for m in metrics}
         assert tokens == {

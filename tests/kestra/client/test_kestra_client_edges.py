@@ -15,7 +15,6 @@ from conftest import free_port
 from kestra_fixture_app import EX_OK, PASSWORD, USER
 
 from lab.kestra.client import KestraClient
-from lab.kestra.client_resources import kv_body
 from lab.kestra.errors import (
     KestraInvalid,
     KestraServerError,
@@ -23,6 +22,7 @@ from lab.kestra.errors import (
     KestraUnreachable,
     WebhookSkipped,
 )
+from lab.kestra.resources.kv import kv_body
 from lab.kestra.shapes import Execution, FlowReport, KVEntry, LogEntry, NamespaceFile, dialect_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -167,11 +167,11 @@ async def test_422_lists_kestra_constraints_and_500_points_at_server_logs():
 
     async with KestraClient("http://kestra", transport=httpx.MockTransport(handler)) as kestra:
         with pytest.raises(KestraInvalid) as err:
-            await kestra.create_flow("id: x\nnamespace: Bad\ntasks: []\n")
+            await kestra.flows.create("id: x\nnamespace: Bad\ntasks: []\n")
         assert "namespace: must match" in err.value.render()
         assert err.value.constraints[0] == "Invalid entity: flow is not valid"
         with pytest.raises(KestraServerError) as err:
-            await kestra.get_flow("a", "b")
+            await kestra.flows.get("a", "b")
         assert "docker compose logs kestra" in err.value.fix
 
 
@@ -194,8 +194,8 @@ async def test_namespace_sync_sends_delete_false_unless_asked():
         return httpx.Response(200, json=[])
 
     async with KestraClient("http://kestra", transport=httpx.MockTransport(handler)) as kestra:
-        await kestra.sync_namespace("ns", ["id: a\nnamespace: ns\n"])
-        await kestra.sync_namespace("ns", ["id: a\nnamespace: ns\n"], delete=True)
+        await kestra.flows.sync_namespace("ns", ["id: a\nnamespace: ns\n"])
+        await kestra.flows.sync_namespace("ns", ["id: a\nnamespace: ns\n"], delete=True)
     assert seen == ["false", "true"]
 
 
@@ -215,8 +215,8 @@ def test_kv_bodies_are_what_kestras_ion_reader_types():
 
 async def test_kv_list_on_1_3_and_its_absence_on_2_0(fixture_servers):
     async with KestraClient(fixture_servers["1.3"], username=USER, password=PASSWORD) as kestra:
-        assert await kestra.list_kv("company.team") == ["WA_GRAPH_URL", "greeting"]
+        assert await kestra.kv.keys("company.team") == ["WA_GRAPH_URL", "greeting"]
     async with KestraClient(fixture_servers["2.0"], username=USER, password=PASSWORD) as kestra:
         with pytest.raises(Exception) as err:
-            await kestra.list_kv("company.team")
+            await kestra.kv.keys("company.team")
     assert err.type.__name__ == "KestraNotFound"

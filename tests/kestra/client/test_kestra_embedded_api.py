@@ -226,17 +226,17 @@ async def test_kv_types_and_expiry():
             "s": ("hello world", "STRING"),
         }
         for key, (value, _kind) in cases.items():
-            await kestra.put_kv(NS, key, value)
-        assert await kestra.list_kv(NS) == sorted(cases)
-        got = {key: (await kestra.get_kv(NS, key)) for key in cases}
+            await kestra.kv.put(NS, key, value)
+        assert await kestra.kv.keys(NS) == sorted(cases)
+        got = {key: (await kestra.kv.get(NS, key)) for key in cases}
         assert {k: e.type for k, e in got.items()} == {k: kind for k, (_v, kind) in cases.items()}
         assert (
             got["j"].value == {"a": [1]} and got["d"].value == "2021-09-01" and got["n"].value == 42
         )
-        await kestra.put_kv(NS, "brief", "x", ttl="PT0.01S")
+        await kestra.kv.put(NS, "brief", "x", ttl="PT0.01S")
         await asyncio.sleep(0.03)
         with pytest.raises(KestraGone):
-            await kestra.get_kv(NS, "brief")
+            await kestra.kv.get(NS, "brief")
 
 
 async def test_2_0_dialect_serves_outputs_endpoint_and_omits_task_run_outputs():
@@ -247,7 +247,7 @@ async def test_2_0_dialect_serves_outputs_endpoint_and_omits_task_run_outputs():
         hook = await kestra.trigger_webhook(NS, "hello", "hello-key", b'{"name": "Ana"}')
         execution = await kestra.wait_terminal(hook.execution_id)
         assert execution.task_outputs() == {}
-        assert {o.task_id: o.value for o in await kestra.outputs(execution)} == {
+        assert {o.task_id: o.value for o in await kestra.results.outputs(execution)} == {
             "greet": {"value": "Hello Ana"}
         }
 
@@ -342,7 +342,7 @@ async def test_metrics_carry_the_token_counters_plugin_ai_publishes():
     async with in_process(KestraApi(engine, username=USER, password=PASSWORD)) as kestra:
         execution = await kestra.start_execution(NS, "llm", wait=True)
         assert execution.state.current == "SUCCESS", execution.raw
-        metrics = await kestra.metrics(execution.id)
+        metrics = await kestra.results.metrics(execution.id)
     assert {m.name: m.value for m in metrics} == {
         "input.token.count": 12,
         "output.token.count": 30,

@@ -104,7 +104,7 @@ async def test_cloud_api_webhook_runs_the_whole_flow_end_to_end():
             image = await kestra.wait_terminal(second.execution_id, timeout=10)
             logs = await kestra.get_logs(first.execution_id)
             image_logs = await kestra.get_logs(second.execution_id)
-            visits = await kestra.get_kv(NS, f"visits_{WA_ID}")
+            visits = await kestra.kv.get(NS, f"visits_{WA_ID}")
         await engine.aclose()
 
     assert done.state.current == "SUCCESS"

@@ -42,7 +42,9 @@ async def test_client_resumes_a_paused_execution_with_on_resume_inputs(version):
         await kestra.resume(execution.id, {"approved": "yes, ship it"})
         final = await kestra.wait_terminal(execution.id, timeout=5)
         assert final.state.current == "SUCCESS"
-        outputs = {o.task_id: o.value for o in await kestra.outputs(final)}  # 2.0 serves them apart
+        outputs = {
+            o.task_id: o.value for o in await kestra.results.outputs(final)
+        }  # 2.0 serves them apart
         assert outputs["after"] == {"value": "yes, ship it"}
         assert outputs["wait_for_ok"]["onResume"] == {"approved": "yes, ship it"}
         with pytest.raises(KestraConflict, match="409"):  # finished: no longer paused

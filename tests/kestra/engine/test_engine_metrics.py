@@ -89,8 +89,8 @@ async def test_metrics_endpoint_pages_filters_and_the_client_reads_every_page():
         assert bad.status_code == 400 and "size" in bad.json()["message"]
     client = KestraClient("http://e", transport=httpx.ASGITransport(app=api))
     async with client:
-        metrics = await client.metrics(x.id)
-        only = await client.metrics(x.id, task_id="count")
+        metrics = await client.results.metrics(x.id)
+        only = await client.results.metrics(x.id, task_id="count")
     assert [(m.name, m.value) for m in metrics] == [
         ("rows", 5.0),
         ("rows", 1.0),

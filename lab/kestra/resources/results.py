@@ -1,4 +1,4 @@
-"""Outputs and metrics of executions, for `KestraClient` (mixed into it; shares its `_json`).
+"""What executions produced: task and flow outputs, metrics.
 
 Kestra 1.3 puts each task run's outputs in the execution JSON; 2.0 serves them apart, at
 `/outputs/executions/{id}` (the flow's), `/outputs/tasks/{id}` (which task runs have outputs) and
@@ -11,16 +11,15 @@ import asyncio
 from typing import Any
 from urllib.parse import quote
 
+from lab.kestra.connection import KestraConnection
 from lab.kestra.shapes import Execution, Metric, TaskOutput
 
 
-class ResultsMixin:
-    """What executions produced: task and flow outputs, metrics."""
+class Results:
+    """`client.results`: task and flow outputs, metrics of executions."""
 
-    _api: str
-    dialect: str
-
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any: ...  # see KestraClient
+    def __init__(self, connection: KestraConnection) -> None:
+        self._connection = connection
 
     async def outputs(self, execution: Execution) -> list[TaskOutput]:
         """Each task run's outputs: in the task runs on 1.3; on 2.0 `GET /outputs/tasks/{id}` says which
@@ -30,14 +29,14 @@ class ResultsMixin:
             for t in execution.task_runs
             if t.outputs is not None
         ]
-        if found or self.dialect != "2.0":
+        if found or self._connection.dialect != "2.0":
             return found
-        base = f"{self._api}/outputs/tasks/{quote(execution.id, safe='')}"
+        base = self._connection.path("outputs", "tasks", execution.id)
         what, subject = f"read the outputs of execution {execution.id}", f"execution {execution.id}"
-        listed = await self._json("GET", base, what=what, subject=subject) or []
+        listed = await self._connection.json("GET", base, what=what, subject=subject) or []
         values = await asyncio.gather(
             *(
-                self._json(
+                self._connection.json(
                     "GET", f"{base}/{quote(item['taskRunId'], safe='')}", what=what, subject=subject
                 )
                 for item in listed
@@ -50,12 +49,12 @@ class ResultsMixin:
 
     async def flow_outputs(self, execution: Execution) -> dict[str, Any]:
         """The flow's outputs: in the execution on 1.3, `GET /outputs/executions/{id}` on 2.0."""
-        if execution.outputs or self.dialect != "2.0":
+        if execution.outputs or self._connection.dialect != "2.0":
             return execution.outputs
         return (
-            await self._json(
+            await self._connection.json(
                 "GET",
-                f"{self._api}/outputs/executions/{quote(execution.id, safe='')}",
+                self._connection.path("outputs", "executions", execution.id),
                 what=f"read the outputs of execution {execution.id}",
                 subject=f"execution {execution.id}",
             )
@@ -64,7 +63,7 @@ class ResultsMixin:
 
     async def with_outputs(self, execution: Execution) -> Execution:
         """The execution with its flow and task-run outputs filled in (2.0 serves them apart; 1.3 as is)."""
-        if self.dialect != "2.0":
+        if self._connection.dialect != "2.0":
             return execution
         by_run = {o.task_run_id: o.value for o in await self.outputs(execution)}
         for run in execution.task_runs:
@@ -81,9 +80,9 @@ class ResultsMixin:
             params: dict[str, Any] = {"page": page, "size": 100}
             if task_id:
                 params["taskId"] = task_id
-            data = await self._json(
+            data = await self._connection.json(
                 "GET",
-                f"{self._api}/metrics/{quote(execution_id, safe='')}",
+                self._connection.path("metrics", execution_id),
                 params=params,
                 what=f"read the metrics of execution {execution_id}",
             )
