@@ -144,7 +144,7 @@ class LocalRead:
         snapshot = Execution.from_json(orjson.loads(orjson.dumps(execution.to_json(self.dialect))))
         if (
             self.dialect == "2.0"
-        ):  # what KestraClient.with_outputs reads from 2.0's outputs endpoints
+        ):  # what KestraClient.results.with_outputs reads from 2.0's outputs endpoints
             outputs = {t.id: t.outputs for t in execution.task_runs if t.outputs}
             for run in snapshot.task_runs:
                 run.outputs = (

@@ -107,7 +107,7 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
         if job.prompt:
             await lab.apply_prompt(job.prompt)
         if job.model:
-            await lab.client.put_kv(namespace, "LLM_MODEL", job.model)
+            await lab.client.kv.put(namespace, "LLM_MODEL", job.model)
         conv = await simulate(lab, persona, persona.contact["wa_id"], run=job.run)
         saved = None
         if job.save:
