@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 
 from lab.kestra.expr import values as V
@@ -361,6 +362,8 @@ class Compiler:
                 return impl(ctx, got, *a, **kw) if needs_ctx else impl(got, *a, **kw)
             except (Undefined, ExpressionError):
                 raise
+            except TypeError as exc:
+                raise _argument_error(exc, f"filter '{name}'", got, len(a)) from None
             except Exception as exc:  # noqa: BLE001 - any failure inside a filter is the expression's error
                 raise ExpressionError(
                     f"filter '{name}' failed on {V.type_name(got)}: {exc}"
@@ -389,10 +392,30 @@ class Compiler:
                 return impl(ctx, *a, **kw)
             except (Undefined, ExpressionError):
                 raise
+            except TypeError as exc:
+                raise _argument_error(exc, f"function '{name}()'", _MISSING, len(a)) from None
             except Exception as exc:  # noqa: BLE001
                 raise ExpressionError(f"function '{name}()' failed: {exc}") from None
 
         return call
+
+
+def _argument_error(exc: TypeError, what: str, subject: Any, given: int) -> ExpressionError:
+    """A filter or function called with arguments it does not take, in Pebble's words (ArgumentsNode)."""
+    text = str(exc)
+    named = re.search(r"unexpected keyword argument '(\w+)'", text)
+    if named:
+        return ExpressionError(
+            f"The following named argument does not exist: {named.group(1)}",
+            fix=f"check the argument names of {what}",
+        )
+    if "positional argument" in text or "takes no arguments" in text:
+        return ExpressionError(
+            f"{what} does not take {given} positional argument{'s' if given != 1 else ''}",
+            fix="check the arguments Kestra's documentation gives it",
+        )
+    on = "" if subject is _MISSING else f" on {V.type_name(subject)}"
+    return ExpressionError(f"{what} failed{on}: {exc}")
 
 
 def _map_key(ctx: Ctx, name: str) -> Any:

@@ -1,37 +1,24 @@
-"""Kestra's date filters and functions: Java `DateTimeFormatter` patterns on Python datetimes."""
+"""Kestra's date filters and functions (reading dates; formatting lives in `date_formats`)."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import functools
 import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lab.kestra.expr import values as V
+from lab.kestra.expr.date_formats import (
+    ISO_FORMATS,
+    NAMED_FORMATS,
+    RFC_1123,
+    format_java,
+    tokens,
+    zone,
+)
 from lab.kestra.expr.errors import ExpressionError
 
 UTC = dt.timezone.utc
-NAMED_FORMATS = {
-    "iso": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
-    "iso_milli": "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
-    "iso_sec": "yyyy-MM-dd'T'HH:mm:ssXXX",
-    "sql": "yyyy-MM-dd HH:mm:ss.SSSSSS",
-    "sql_milli": "yyyy-MM-dd HH:mm:ss.SSS",
-    "sql_sec": "yyyy-MM-dd HH:mm:ss",
-    "iso_local_date": "yyyy-MM-dd",
-    "iso_date": "yyyy-MM-ddXXX",
-    "iso_local_time": "HH:mm:ss",
-    "iso_time": "HH:mm:ssXXX",
-    "iso_local_date_time": "yyyy-MM-dd'T'HH:mm:ss",
-    "iso_offset_date_time": "yyyy-MM-dd'T'HH:mm:ssXXX",
-    "iso_date_time": "yyyy-MM-dd'T'HH:mm:ssXXX'['VV']'",
-    "iso_zoned_date_time": "yyyy-MM-dd'T'HH:mm:ssXXX'['VV']'",
-    "iso_ordinal_date": "yyyy-DDDXXX",
-}
-RFC_1123 = "rfc_1123_date_time"  # Java prints GMT for a zero offset and +HHMM otherwise
-_PATTERN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|.", re.S)
 UNITS = {
     "NANOS": ("microseconds", 1e-3),
     "MICROS": ("microseconds", 1),
@@ -49,134 +36,12 @@ UNITS = {
 }
 
 
-@functools.lru_cache(maxsize=256)
-def zone(name: str | None) -> dt.tzinfo | None:
-    if name is None:
-        return None
-    if name in ("UTC", "Z", "GMT"):
-        return UTC
-    m = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", name)
-    if m:
-        delta = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
-        return dt.timezone(delta if m.group(1) == "+" else -delta)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ExpressionError(
-            f"unknown time zone {name!r}", fix="use an IANA zone id such as 'Europe/Paris' or 'UTC'"
-        ) from None
-
-
-@functools.lru_cache(maxsize=256)
-def _tokens(pattern: str) -> list[tuple[str, int | str]]:
-    out: list[tuple[str, int | str]] = []
-    for m in _PATTERN.finditer(pattern):
-        text = m.group(0)
-        if text.startswith("'"):
-            out.append(("lit", "'" if text == "''" else text[1:-1].replace("''", "'")))
-        elif m.group(1):
-            out.append((m.group(1), len(text)))
-        else:
-            out.append(("lit", text))
-    return out
-
-
-def _offset_text(value: dt.datetime, letter: str, count: int) -> str:
-    off = value.utcoffset() or dt.timedelta(0)
-    total = int(off.total_seconds())
-    if letter == "X" and total == 0:
-        return "Z"
-    sign = "+" if total >= 0 else "-"
-    hours, minutes = divmod(abs(total) // 60, 60)
-    if letter in "Xx":
-        if count == 1:
-            return f"{sign}{hours:02d}" + (f"{minutes:02d}" if minutes else "")
-        return f"{sign}{hours:02d}{':' if count % 2 else ''}{minutes:02d}"
-    if letter == "Z":
-        return (
-            f"{sign}{hours:02d}:{minutes:02d}" if count == 5 else f"{sign}{hours:02d}{minutes:02d}"
-        )
-    return (
-        "GMT" if total == 0 else f"GMT{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
-    )  # O
-
-
-def format_java(value: dt.datetime, pattern: str) -> str:
-    """Format with a Java DateTimeFormatter pattern (or a Kestra named format)."""
-    if pattern == RFC_1123:
-        offset = value.utcoffset()
-        return format_java(value, "EEE, d MMM yyyy HH:mm:ss ") + (
-            "GMT" if not offset else format_java(value, "Z")
-        )
-    pattern = NAMED_FORMATS.get(pattern, pattern)
-    out: list[str] = []
-    for letter, count in _tokens(pattern):
-        if letter == "lit":
-            out.append(count)  # type: ignore[arg-type]
-        elif letter in "yu":
-            out.append(f"{value.year % 100:02d}" if count == 2 else f"{value.year:0{count}d}")
-        elif letter in "ML":
-            out.append(
-                calendar.month_name[value.month]
-                if count >= 4
-                else calendar.month_abbr[value.month]
-                if count == 3
-                else f"{value.month:0{count}d}"
-            )
-        elif letter == "d":
-            out.append(f"{value.day:0{count}d}")
-        elif letter == "D":
-            out.append(f"{value.timetuple().tm_yday:0{count}d}")
-        elif letter == "E":
-            out.append(
-                calendar.day_name[value.weekday()]
-                if count >= 4
-                else calendar.day_abbr[value.weekday()]
-            )
-        elif letter == "a":
-            out.append("AM" if value.hour < 12 else "PM")
-        elif letter == "H":
-            out.append(f"{value.hour:0{count}d}")
-        elif letter == "k":
-            out.append(f"{value.hour or 24:0{count}d}")
-        elif letter == "h":
-            out.append(f"{(value.hour % 12) or 12:0{count}d}")
-        elif letter == "K":
-            out.append(f"{value.hour % 12:0{count}d}")
-        elif letter == "m":
-            out.append(f"{value.minute:0{count}d}")
-        elif letter == "s":
-            out.append(f"{value.second:0{count}d}")
-        elif letter == "S":
-            out.append(f"{value.microsecond:06d}000"[:count].ljust(count, "0"))
-        elif letter == "n":
-            out.append(str(value.microsecond * 1000))
-        elif letter in "XxZO":
-            out.append(_offset_text(value, letter, count))
-        elif letter == "z":
-            out.append(
-                value.tzname() or "UTC"
-                if count < 4
-                else str(getattr(value.tzinfo, "key", value.tzname()))
-            )
-        elif letter == "V":
-            out.append(
-                getattr(value.tzinfo, "key", None)
-                or ("Z" if value.utcoffset() == dt.timedelta(0) else value.tzname())
-            )
-        elif letter == "G":
-            out.append("AD")
-        else:
-            raise ExpressionError(f"unsupported date pattern letter {letter!r} in {pattern!r}")
-    return "".join(out)
-
-
 def _parse_regex(pattern: str) -> tuple[re.Pattern, list[tuple[str, int]]]:
     parts, fields = [], []
     pattern = (
         "EEE, d MMM yyyy HH:mm:ss z" if pattern == RFC_1123 else NAMED_FORMATS.get(pattern, pattern)
     )
-    for letter, count in _tokens(pattern):
+    for letter, count in tokens(pattern):
         if letter == "lit":
             parts.append(re.escape(count))  # type: ignore[arg-type]
             continue
@@ -202,8 +67,30 @@ def _parse_regex(pattern: str) -> tuple[re.Pattern, list[tuple[str, int]]]:
     return re.compile("".join(parts), re.I), fields
 
 
+def _parse_iso(text: str, name: str) -> dt.datetime:
+    """An ISO formatter as the existingFormat: the text read as ISO, a `[Region]` suffix naming the zone."""
+    region = re.search(r"\[([^\]]+)\]$", text)
+    body = text[: region.start()] if region else text
+    try:
+        if name == "iso_instant" and not body.upper().endswith("Z"):
+            raise ValueError
+        if name in ("iso_local_time", "iso_time", "iso_offset_time"):
+            when = dt.time.fromisoformat(body.replace("z", "Z"))
+            parsed = dt.datetime.combine(dt.date(1970, 1, 1), when)
+        else:
+            parsed = dt.datetime.fromisoformat(body.replace("z", "Z"))
+    except ValueError:
+        raise ExpressionError(f"{text!r} does not match the date format {name!r}") from None
+    if region:
+        tz = zone(region.group(1))
+        parsed = parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return parsed
+
+
 def parse_java(text: str, pattern: str) -> dt.datetime:
     """Parse text with a Java pattern; naive unless the pattern carries an offset or zone."""
+    if pattern in ISO_FORMATS:
+        return _parse_iso(text.strip(), pattern)
     regex, fields = _parse_regex(pattern)
     m = regex.fullmatch(text.strip())
     if not m:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import math
 import re
 import unicodedata
 import urllib.parse
@@ -34,13 +35,37 @@ def _abbreviate(s: str, length: int) -> str:
     return s if len(s) <= length else s[: max(length - 3, 0)] + "..."
 
 
-def _replace(s: str, replace_pairs: dict, regexp: bool = False) -> str:
-    for old, new in (replace_pairs or {}).items():
+def _replace_text(s: str, pairs: dict, regexp: bool) -> str:
+    for old, new in pairs.items():
         if regexp:
-            s = re.sub(str(old), java_replacement(to_text(new)), s)
+            s = _regex(to_text(old)).sub(java_replacement(to_text(new)), s)
         else:
-            s = s.replace(str(old), to_text(new))
+            s = s.replace(to_text(old), to_text(new))
     return s
+
+
+def _replace_in(value: Any, pairs: dict, regexp: bool) -> Any:
+    """Strings inside maps and lists are replaced, other values turned to text first (ReplaceFilter)."""
+    if isinstance(value, dict):
+        return {k: _replace_in(v, pairs, regexp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_in(v, pairs, regexp) for v in value]
+    return _replace_text(value if isinstance(value, str) else to_text(value), pairs, regexp)
+
+
+def replace(value: Any, replace_pairs: Any = None, regexp: Any = False) -> Any:
+    """Kestra's ReplaceFilter (it overrides Pebble's): a map of pairs, optionally regular expressions."""
+    if value is None:
+        return None
+    if replace_pairs is None:
+        raise ExpressionError("The argument 'replace_pairs' is required.")
+    if not isinstance(replace_pairs, dict):
+        raise ExpressionError(
+            f"replace: 'replace_pairs' must be a map of text to replace, got "
+            f"{V.type_name(replace_pairs)}",
+            fix="write it as replace({'old': 'new'})",
+        )
+    return _replace_in(value, replace_pairs, regexp is True)
 
 
 def java_replacement(text: str) -> str:
@@ -74,37 +99,78 @@ def _substring(before: bool, last: bool):
     return _str(cut)
 
 
-def _escape_char(s: str, type: str) -> str:  # noqa: A002 - Pebble's argument name
-    if type == "single":
-        return s.replace("'", "\\'")
-    if type == "double":
-        return s.replace('"', '\\"')
-    if type == "shell":
-        return s.replace("'", "'\\''")
-    raise ExpressionError(f"escapeChar type must be 'single', 'double' or 'shell', not {type!r}")
+_ESCAPES = {"single": ("'", "\\'"), "double": ('"', '\\"'), "shell": ("'", "'\\''")}
+
+
+def escape_char(value: Any, type: Any = None) -> Any:  # noqa: A002 - Pebble's argument name
+    """EscapeCharFilter: the type is case-insensitive; strings inside maps and lists are escaped too."""
+    if value is None:
+        return None
+    if type is None:
+        raise ExpressionError("The 'escapeChar' filter expects an argument 'type'.")
+    pair = _ESCAPES.get(str(type).lower())
+    if pair is None:
+        raise ExpressionError(
+            "The 'escapeChar' filter expects the value of 'type' to be either 'single', 'double', "
+            "or 'shell'."
+        )
+    return _escape_in(value, *pair)
+
+
+def _escape_in(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _escape_in(v, old, new) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escape_in(v, old, new) for v in value]
+    return (value if isinstance(value, str) else to_text(value)).replace(old, new)
 
 
 def _lines_sep(s: str) -> str:
-    return "\r\n" if "\r\n" in s else "\n" if "\n" in s else "\r" if "\r" in s else "\n"
+    """AbstractIndent's line separator: the first of CRLF, LFCR, LF, CR the text holds, else LF."""
+    for sep in ("\r\n", "\n\r", "\n", "\r"):
+        if sep in s:
+            return sep
+    return "\n"
 
 
-def indent(value: Any, amount: int, prefix: str = " ") -> str:
-    if value is None:
-        return ""
-    s = to_text(value)
-    sep = _lines_sep(s)
-    return s.replace(sep, sep + prefix * amount)
+def _indent(kind: str):
+    """indent (every line but the first) and nindent (a new line first, then every line)."""
+
+    def apply(value: Any, amount: Any = None, prefix: Any = " ") -> Any:
+        if value is None:
+            return None
+        s = to_text(value)
+        if not s:
+            return s
+        if amount is None or not isinstance(amount, int) or isinstance(amount, bool):
+            raise ExpressionError(f"The '{kind}' filter expects an integer as argument 'amount'.")
+        if amount < 0:
+            raise ExpressionError(
+                f"The '{kind}' filter expects a positive integer >=0 as argument 'amount'."
+            )
+        sep, pad = _lines_sep(s), to_text(prefix) * amount
+        return (s if kind == "indent" else sep + s).replace(sep, sep + pad)
+
+    return apply
 
 
-def nindent(value: Any, amount: int, prefix: str = " ") -> str:
-    if value is None:
-        return ""
-    s = to_text(value)
-    if not s:
-        return ""
-    sep = _lines_sep(s)
-    pad = prefix * amount
-    return sep + pad + s.replace(sep, sep + pad)
+indent = _indent("indent")
+nindent = _indent("nindent")
+
+
+def _affix(name: str):
+    """startsWith / endsWith: the value and the argument as text (a null value is an error in Kestra)."""
+    method = str.startswith if name == "startsWith" else str.endswith
+
+    def test(value: Any, prefix: Any = None) -> bool:
+        if value is None or prefix is None:
+            raise ExpressionError(
+                f"'{name}' needs a value and an argument, got {'null' if value is None else 'no argument'}",
+                fix="guard the value: `(x ?? '') | " + name + "('...')`",
+            )
+        return method(to_text(value), to_text(prefix))
+
+    return test
 
 
 def _url_encode(s: str) -> str:
@@ -112,7 +178,19 @@ def _url_encode(s: str) -> str:
 
 
 def _hash(algo: str):
-    return _str(lambda s: hashlib.new(algo, s.encode()).hexdigest())
+    """ShaBaseFilter / Md5Filter: a string's hex digest; anything but a string is refused."""
+
+    def digest(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ExpressionError(
+                f"Need a string to hash (got {V.type_name(value)})",
+                fix="turn the value into text first, e.g. `| toJson` or `| string`",
+            )
+        return hashlib.new(algo, value.encode()).hexdigest()
+
+    return digest
 
 
 # ----------------------------------------------------------------------------- collections
@@ -169,7 +247,21 @@ def keys(value: Any) -> Any:
         return list(value.keys())
     if isinstance(value, (list, tuple)):
         return list(range(len(value)))
-    raise ExpressionError(f"keys needs a map or list, got {V.type_name(value)}")
+    raise ExpressionError(
+        "'keys' filter can only be applied to List, Map, Array. Actual type was: "
+        f"{V.java_class(value)}"
+    )
+
+
+def values(value: Any) -> Any:
+    """ValuesFilter: a map's values; nothing else has them."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return list(value.values())
+    raise ExpressionError(
+        f"'values' filter can only be applied to Map. Actual type was: {V.java_class(value)}"
+    )
 
 
 def merge(value: Any, items: Any) -> Any:
@@ -182,18 +274,36 @@ def merge(value: Any, items: Any) -> Any:
     )
 
 
-def chunk(value: Any, size: int) -> Any:
+def chunk(value: Any, size: Any = None) -> Any:
+    """ChunkFilter: a list cut into lists of `size` items (the last one shorter)."""
     if value is None:
         return None
-    items = _seq(value, "chunk")
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    if size is None:
+        raise ExpressionError("'chunk' filter expects an argument 'size'.")
+    if not isinstance(value, (list, tuple)):
+        raise ExpressionError(
+            f"'chunk' filter can only be applied to List. Actual type was: {V.java_class(value)}"
+        )
+    if not V.is_number(size):
+        raise ExpressionError(
+            "'chunk' filter argument 'size' must be a number. Actual type was: "
+            f"{V.java_class(size)}"
+        )
+    step = int(size)
+    if step <= 0:
+        raise ExpressionError(f"'chunk' filter argument 'size' must be positive, got {step}")
+    items = list(value)
+    return [items[i : i + step] for i in range(0, len(items), step)]
 
 
 def distinct(value: Any) -> Any:
     if value is None:
         return "null"
     if not isinstance(value, list):
-        raise ExpressionError(f"distinct needs a list, got {V.type_name(value)}")
+        raise ExpressionError(
+            f"Input must be a list, but received : {V.java_class(value)}",
+            fix="distinct works on lists",
+        )
     out: list = []
     for item in value:
         if item not in out:
@@ -205,7 +315,7 @@ def flatten(value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise ExpressionError(f"flatten needs a list, got {V.type_name(value)}")
+        raise ExpressionError("The 'flatten' filter can only be applied to lists.")
     out: list = []
     for item in value:
         out.extend(item if isinstance(item, list) else [item])
@@ -213,26 +323,89 @@ def flatten(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- numbers
-def number(value: Any, type: str | None = None) -> Any:  # noqa: A002 - Pebble's argument name
+def number(value: Any, type: Any = None) -> Any:  # noqa: A002 - Pebble's argument name
+    """NumberFilter: text to a number; `type` (exact, upper case) picks the Java class, otherwise
+    commons-lang's NumberUtils.createNumber picks the smallest that holds it."""
     if value is None:
         return None
-    if V.is_number(value) and type is None:
-        return value
-    text = to_text(value).strip()
-    kind = (type or "").upper()
-    if kind in ("INT", "INTEGER", "LONG"):
-        return int(float(text)) if "." in text else int(text)
-    if kind == "BIGINTEGER":
-        return JavaBigInteger(int(Decimal(text)))
+    if not isinstance(value, str):
+        raise ExpressionError(
+            "'number' filter can only be applied to String. Actual type was: "
+            f"{V.java_class(value)}",
+            fix="the value already is a number; drop `| number`",
+        )
+    try:
+        return _create_number(value, type or "")
+    except (ValueError, ArithmeticError) as exc:  # decimal.InvalidOperation is an ArithmeticError
+        raise ExpressionError(f"{value!r} is not a valid number.", fix=str(exc) or None) from None
+
+
+_INT_RANGE = (-(2**31), 2**31)
+_LONG_RANGE = (-(2**63), 2**63)
+
+
+def _java_int(text: str, bounds: tuple[int, int]) -> int:
+    """Integer.decode / Long.decode: decimal, 0x / # hex, leading 0 octal."""
+    m = re.fullmatch(r"([-+]?)(0[xX]|#)?([0-9A-Fa-f]+)", text)
+    if not m:
+        raise ValueError(f"{text!r} is not an integer")
+    sign, hex_prefix, digits = m.groups()
+    if hex_prefix:
+        number = int(digits, 16)
+    elif len(digits) > 1 and digits.startswith("0"):
+        number = int(digits, 8)
+    else:
+        number = int(digits, 10)
+    number = -number if sign == "-" else number
+    if not bounds[0] <= number < bounds[1]:
+        raise ValueError(f"{text!r} is out of range")
+    return number
+
+
+def _create_number(text: str, kind: str) -> Any:
+    if kind == "INT":
+        return _java_int(text, _INT_RANGE)
+    if kind == "LONG":
+        return _java_int(text, _LONG_RANGE)
     if kind == "FLOAT":
         return JavaFloat(text)
     if kind == "DOUBLE":
         return float(text)
     if kind == "BIGDECIMAL":
         return Decimal(text)
-    if re.fullmatch(r"[-+]?\d+", text):
-        return int(text)
-    return JavaFloat(text)
+    if kind == "BIGINTEGER":
+        return JavaBigInteger(int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(text))
+    if not text or text != text.strip():
+        raise ValueError(f"{text!r} is not a number")
+    if re.fullmatch(r"[-+]?((0[xX]|#)[0-9A-Fa-f]+|\d+)", text):
+        try:
+            return _java_int(text, _INT_RANGE)
+        except ValueError:
+            pass
+        try:
+            return _java_int(text, _LONG_RANGE)
+        except ValueError:
+            return JavaBigInteger(int(text, 0) if "x" in text.lower() else int(text))
+    suffix = text[-1].lower()
+    if (
+        suffix == "l"
+    ):  # 12L is a java.lang.Long (shown as Integer when it fits: values carry no width)
+        return _java_int(text[:-1], _LONG_RANGE)
+    if suffix == "f":
+        return JavaFloat(text[:-1])
+    if suffix == "d":
+        return float(text[:-1])
+    mantissa = re.split(r"[eE]", text)[0]
+    decimals = len(mantissa.partition(".")[2])
+    if decimals <= 7:
+        as_float = JavaFloat(text)
+        if not math.isinf(as_float):
+            return as_float
+    if decimals <= 16:
+        as_double = float(text)
+        if not math.isinf(as_double):
+            return as_double
+    return Decimal(text)
 
 
 def number_format(value: Any, format: str) -> str:  # noqa: A002
@@ -301,7 +474,7 @@ FILTERS: dict[str, Any] = {
     "capitalize": _str(lambda s: s[:1].upper() + s[1:]),
     "title": _str(lambda s: re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), s)),
     "abbreviate": _str(_abbreviate),
-    "replace": _str(_replace),
+    "replace": replace,
     "split": _str(_split),
     "join": lambda v, separator="": None
     if v is None
@@ -311,9 +484,9 @@ FILTERS: dict[str, Any] = {
     "substringBeforeLast": _substring(True, True),
     "substringAfter": _substring(False, False),
     "substringAfterLast": _substring(False, True),
-    "startsWith": lambda v, value: v is not None and to_text(v).startswith(to_text(value)),
-    "endsWith": lambda v, value: v is not None and to_text(v).endswith(to_text(value)),
-    "escapeChar": _str(_escape_char),
+    "startsWith": _affix("startsWith"),
+    "endsWith": _affix("endsWith"),
+    "escapeChar": escape_char,
     "indent": indent,
     "nindent": nindent,
     "base64encode": _str(lambda s: base64.b64encode(s.encode()).decode()),
@@ -334,7 +507,7 @@ FILTERS: dict[str, Any] = {
     "rsort": lambda v: None if v is None else sorted(_seq(v, "rsort"), key=_sort_key, reverse=True),
     "reverse": lambda v: None if v is None else _seq(v, "reverse")[::-1],
     "keys": keys,
-    "values": lambda v: None if v is None else list(v.values()) if isinstance(v, dict) else list(v),
+    "values": values,
     "merge": merge,
     "chunk": chunk,
     "distinct": distinct,

@@ -15,8 +15,10 @@ from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.values import to_text
 
 
-def to_json(value: Any) -> str:
-    return "null" if value is None else V.to_json(value)
+def to_json(value: Any, includeNulls: Any = False) -> str:  # noqa: N803 - Pebble's argument name
+    """toJson (ToJsonFilter): null is `null`; null map entries are left out unless includeNulls is
+    exactly true (any other value, like Java's Boolean.TRUE.equals, counts as false)."""
+    return "null" if value is None else V.to_json(value, include_nulls=includeNulls is True)
 
 
 @functools.lru_cache(maxsize=512)

@@ -127,9 +127,25 @@ def json_default(value: Any) -> Any:
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=json_default).encode
 
 
-def to_json(value: Any) -> str:
-    """Compact JSON as Kestra's JsonWriter prints maps and lists (`{"a":"1"}`)."""
-    return _dumps(value)
+def without_null_entries(value: Any) -> Any:
+    """Jackson's NON_NULL content inclusion, which Kestra's JSON mapper applies: a map entry whose value
+    is null is left out, at any depth; a null list item stays. The value itself is returned when it
+    holds no such entry (the usual case: nothing is copied)."""
+    if isinstance(value, dict):
+        if not any(v is None or isinstance(v, (dict, list, tuple)) for v in value.values()):
+            return value
+        return {k: without_null_entries(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        if not any(isinstance(v, (dict, list, tuple)) for v in value):
+            return value
+        return [without_null_entries(v) for v in value]
+    return value
+
+
+def to_json(value: Any, include_nulls: bool = False) -> str:
+    """Compact JSON as Kestra's JsonWriter prints maps and lists (`{"a":"1"}`); null map entries are
+    left out unless `include_nulls` (toJson's includeNulls=true)."""
+    return _dumps(value if include_nulls else without_null_entries(value))
 
 
 def to_text(value: Any) -> str:
@@ -144,11 +160,11 @@ def to_text(value: Any) -> str:
     if kind is int:
         return str(value)
     if kind is dict or kind is list:
-        return _dumps(value)
+        return _dumps(without_null_entries(value))
     if isinstance(value, float):
         return java_double(value)
     if isinstance(value, (dict, list, tuple)):
-        return _dumps(value)
+        return _dumps(without_null_entries(value))
     if isinstance(value, dt.datetime):
         return java_datetime(value)
     if isinstance(value, dt.time):
@@ -212,10 +228,10 @@ def type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def java_class(value: Any) -> str:
-    """The Java class Kestra would hold for this value (for the `className` filter)."""
+def java_class(value: Any) -> str | None:
+    """The Java class Kestra would hold for this value (ClassNameFilter: null stays null)."""
     if value is None:
-        return ""
+        return None
     if isinstance(value, bool):
         return "java.lang.Boolean"
     if isinstance(value, JavaBigInteger):
