@@ -28,7 +28,10 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from lab.errors import LabError
+from lab.tui.screens.confirm import ConfirmModal
 from lab.tui.widgets.error_panel import ErrorPanel
+
+SAVED = ":saved"  # the diff choice that compares the editor with the variant's own saved file
 
 
 def prompt_diff(a_name: str, a: str, b_name: str, b: str) -> str:
@@ -67,8 +70,14 @@ class PromptScreen(Screen[None]):
             id="prompt-apply",
             tooltip="Save, then deploy this variant as the flow's prompt: the next turn uses it",
         ),
+        # Priority: the editor's TextArea binds F6 (select line) and would swallow it.
         Binding(
-            "f6", "show_diff", "Diff", id="prompt-diff", tooltip="Compare this variant with another"
+            "f6",
+            "show_diff",
+            "Diff",
+            id="prompt-diff",
+            tooltip="Compare the editor with the saved file or another variant (again: back to the editor)",
+            priority=True,
         ),
         Binding("f1", "app.help", "Help", id="prompt-help", tooltip="Keys and commands"),
     ]
@@ -112,6 +121,9 @@ class PromptScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
+        # The cursor goes where the title says "editing": typing edits the open variant at once
+        # (Tab reaches the variant list, F6 the diff).
+        self.editor.focus()
 
     # -- data -------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
@@ -134,7 +146,6 @@ class PromptScreen(Screen[None]):
             options.append(Option(label, id=p.id))
         variants = self.query_one("#variants", OptionList)
         variants.set_options(options)
-        self.query_one("#diff-against", Select).set_options([(p.id, p.id) for p in self.variants])
         want = select or (self.current.id if self.current else None) or self.active
         ids = [p.id for p in self.variants]
         if ids:
@@ -144,7 +155,7 @@ class PromptScreen(Screen[None]):
         self._title()
 
     def _title(self) -> None:
-        dirty = self.current is not None and self.editor.text != self.saved_text
+        dirty = self.unsaved
         text = Text(f"Prompts · flow {self.flow} · active: ", style="bold")
         text.append(self.active or "(flow default)", style="bold green")
         if self.current is not None:
@@ -163,13 +174,25 @@ class PromptScreen(Screen[None]):
         self.saved_text = prompt.path.read_text(encoding="utf-8")
         self.editor.load_text(self.saved_text)
         self._count(prompt.id, self.saved_text, prompt.model)
+        self._diff_choices()
+
+    def _diff_choices(self) -> None:
+        """What the editor can be compared with: the variant's saved file, then the flow's other
+        variants (the first of them chosen; the saved file when the flow has only this one)."""
+        assert self.current is not None
+        select = self.query_one("#diff-against", Select)
+        others = [p.id for p in self.variants if p.id != self.current.id]
+        select.set_options(
+            [(f"{self.current.id} (saved file)", SAVED)] + [(other, other) for other in others]
+        )
+        select.value = others[0] if others else SAVED
 
     # -- events -----------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#variants")
     def _variant_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         prompt = next((p for p in self.variants if p.id == event.option.id), None)
         if prompt is not None and prompt is not self.current:
-            if self.current is not None and self.editor.text != self.saved_text:
+            if self.unsaved:
                 self.app.notify(
                     f"Unsaved edits to {self.current.id} were discarded (ctrl+s saves).",
                     severity="warning",
@@ -188,7 +211,7 @@ class PromptScreen(Screen[None]):
         self._render_diff()
 
     def on_prompt_screen_tokens_counted(self, message: TokensCounted) -> None:
-        unsaved = " · unsaved" if self.editor.text != self.saved_text else ""
+        unsaved = " · unsaved" if self.unsaved else ""
         self.query_one("#token-count", Static).update(
             Text(
                 f"{message.tokens:,} tokens (tiktoken){unsaved} · ctrl+s save · ctrl+o apply · F6 diff",
@@ -207,8 +230,32 @@ class PromptScreen(Screen[None]):
         self.reload(select=message.prompt_id)
 
     # -- actions ----------------------------------------------------------------------------
+    @property
+    def unsaved(self) -> bool:
+        """The editor holds edits not written to the variant's file."""
+        return self.current is not None and self.editor.text != self.saved_text
+
     def action_close(self) -> None:
-        self.app.pop_screen()
+        """Back to the chat; unsaved edits are thrown away only when the person says so."""
+        if not self.unsaved:
+            self.app.pop_screen()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+            else:
+                self.editor.focus()
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Discard the unsaved edits to {self.current.id}?",
+                f"The editor holds changes not written to {self.current.path.name}.\n"
+                "Cancel (Esc) goes back to the editor, where ctrl+s saves them.",
+                "Discard and close",
+            ),
+            answered,
+        )
 
     def action_save(self) -> bool:
         """Validate and write the file; a bad header is reported and nothing is written."""
@@ -235,34 +282,47 @@ class PromptScreen(Screen[None]):
         self.deploy(self.current.id)
 
     def action_show_diff(self) -> None:
-        self.query_one(TabbedContent).active = "diff"
-        select = self.query_one("#diff-against", Select)
-        if select.value is Select.NULL:
-            other = next(
-                (p.id for p in self.variants if self.current and p.id != self.current.id), None
-            )
-            if other:
-                select.value = other
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "diff":  # F6 again: back to editing
+            tabs.active = "edit"
+            self.editor.focus()
+            return
+        tabs.active = "diff"
         self._render_diff()
+        self.query_one("#diff-against", Select).focus()  # Enter opens the choice
 
     def _render_diff(self) -> None:
         select = self.query_one("#diff-against", Select)
         body = self.query_one("#diff-body", Static)
         if self.current is None or select.value is Select.NULL:
-            body.update(Text("Choose a variant to compare with.", style="dim"))
+            body.update(Text("Choose what to compare the editor with.", style="dim"))
             return
-        other = next(p for p in self.variants if p.id == select.value)
-        diff = prompt_diff(
-            other.id,
-            other.path.read_text(encoding="utf-8"),
-            self.current.id + " (editor)",
-            self.editor.text,
-        )
-        body.update(
-            Syntax(diff, "diff", theme="ansi_dark", word_wrap=True)
-            if diff
-            else Text("Identical.", style="dim")
-        )
+        if select.value == SAVED:
+            name, text = f"{self.current.id} (saved file)", self.saved_text
+        else:
+            other = next(p for p in self.variants if p.id == select.value)
+            name, text = other.id, other.path.read_text(encoding="utf-8")
+        diff = prompt_diff(name, text, self.current.id + " (editor)", self.editor.text)
+        if diff:
+            body.update(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True))
+        elif select.value == SAVED:
+            body.update(self._nothing_to_diff())
+        else:
+            body.update(Text(f"Identical to {name}.", style="dim"))
+
+    def _nothing_to_diff(self) -> Text:
+        """The editor matches its saved file: say so, and how to get something to compare."""
+        assert self.current is not None
+        out = Text(f"No unsaved edits: the editor matches {self.current.path.name}.", style="dim")
+        if len(self.variants) == 1:
+            out.append(
+                f"\n\n{self.current.id} is the only variant of flow {self.flow}. To compare two, "
+                f"copy {self.current.path.name} to {self.flow}.NAME.md in "
+                f"{self.prompts_dir.name}/ (with id: {self.flow}.NAME in its header) and press F2 "
+                "again; or edit here: the diff then shows the unsaved edits.",
+                style="dim",
+            )
+        return out
 
     # -- workers ----------------------------------------------------------------------------
     @work(exclusive=True, group="prompt-tokens", exit_on_error=False, thread=True)

@@ -1,0 +1,77 @@
+"""Pilot tests pinning the TUI fixes from a new user's first hour: each one failed before its fix."""
+
+from __future__ import annotations
+
+from .conftest import SNAPSHOT_SIZE, opened, settle
+
+
+async def test_esc_in_the_prompt_editor_asks_before_throwing_unsaved_edits_away(make_fake_app):
+    """Esc with unsaved edits asks; Cancel keeps the edits in the editor, Discard closes; Esc with
+    nothing unsaved closes at once."""
+    from lab.tui.screens.confirm import ConfirmModal
+    from lab.tui.screens.prompts import PromptScreen
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PromptScreen)
+        screen.editor.insert("Nova regra. ")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert "unsaved" in app.screen.title_text
+        await pilot.press("escape")  # Cancel: back to the editor, the edits still there
+        await settle(pilot)
+        assert app.screen is screen and screen.editor.text.startswith("Nova regra. ")
+        assert not screen.current.path.read_text(encoding="utf-8").startswith("Nova regra.")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#confirm-yes")
+        await settle(pilot)
+        assert app.screen is app.chat
+        await pilot.press("f2")  # nothing unsaved: Esc closes without a question
+        await settle(pilot)
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.chat
+
+
+def shown(static) -> str:
+    """The text a Static shows (a diff's Syntax holds its code)."""
+    content = static.content
+    return getattr(content, "code", None) or str(content)
+
+
+async def test_the_diff_of_a_flow_with_one_variant_compares_with_the_saved_file(make_fake_app):
+    """lead_qualification has one prompt variant: F6 used to show an empty dropdown and a blank
+    diff, and F6 did nothing while the editor had the focus (which F2 now gives it)."""
+    from textual.widgets import Select, Static, TabbedContent, TextArea
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = app.screen
+        assert [p.id for p in screen.variants] == ["lead_qualification.default"]
+        assert isinstance(app.focused, TextArea)  # typing edits the variant the title names
+        await pilot.press("f6")  # the editor binds F6 too: the screen's wins
+        await settle(pilot)
+        assert screen.query_one(TabbedContent).active == "diff"
+        select = screen.query_one("#diff-against", Select)
+        assert app.focused is select and select.value is not Select.NULL
+        body = shown(screen.query_one("#diff-body", Static))
+        assert "No unsaved edits" in body and "only variant of flow lead_qualification" in body
+        await pilot.press("f6")  # back to the editor
+        await settle(pilot)
+        assert screen.query_one(TabbedContent).active == "edit" and app.focused is screen.editor
+        await pilot.press("N", "o", "v", "o", "space")
+        await pilot.press("f6")
+        await settle(pilot)
+        body = shown(screen.query_one("#diff-body", Static))
+        assert "+Novo " in body and "lead_qualification.default (saved file)" in body
