@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kestra.expr import dates, filters, formats, functions
+from lab.kestra.expr import calendar_functions, dates, filters, formats, functions
 from lab.kestra.expr.compiler import Compiler
 from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.functions import Functions
@@ -21,7 +21,7 @@ def _json_filter(ctx: Any, value: Any) -> str:
 _json_filter.needs_ctx = True  # type: ignore[attr-defined]
 
 _FILTERS = {**filters.FILTERS, **dates.FILTERS, "json": _json_filter, "jsonEncode": formats.to_json}
-_FUNCTIONS = {**functions.FUNCTIONS, **dates.FUNCTIONS}
+_FUNCTIONS = {**functions.FUNCTIONS, **dates.FUNCTIONS, **calendar_functions.FUNCTIONS}
 _TESTS = dict(functions.TESTS)
 
 SUPPORTED_FILTERS: frozenset[str] = frozenset(_FILTERS) | {"default"}

@@ -252,12 +252,6 @@ def _timestamp(scale: int):
     return timestamp
 
 
-def _day_value(value: Any) -> dt.datetime:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        return dt.datetime.fromisoformat(value.strip())
-    return to_datetime(value)
-
-
 FILTERS = {
     "date": date,
     "dateAdd": date_add,
@@ -276,9 +270,4 @@ def now(ctx: Any, format: str = "iso", timeZone: str | None = None) -> str:  # n
 
 FUNCTIONS = {
     "now": now,
-    "dayOfWeek": lambda ctx, date: calendar.day_name[_day_value(date).weekday()].upper(),
-    "isWeekend": lambda ctx, date: _day_value(date).weekday() >= 5,
-    "hourOfDay": lambda ctx, date: _day_value(date).hour,
-    "dayOfMonth": lambda ctx, date: _day_value(date).day,
-    "monthOfYear": lambda ctx, date: _day_value(date).month,
 }

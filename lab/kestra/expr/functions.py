@@ -20,6 +20,7 @@ from lab.kestra.expr import values as V
 from lab.kestra.expr.errors import ExpressionError
 
 MAX_RENDER_DEPTH = 10
+_ABSENT = object()  # an argument not given at all (Pebble tells it from one given as null)
 
 
 class Functions:
@@ -128,6 +129,27 @@ def _parents(namespace: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- functions (ctx first)
+def render_function(recursive_default: bool):
+    """RenderFunction / RenderOnceFunction: the argument is `template` (`toRender` in older Kestra
+    docs, accepted too); `recursive` must be a boolean."""
+
+    def render(
+        ctx: Any, template: Any = _ABSENT, recursive: Any = None, toRender: Any = _ABSENT
+    ) -> Any:  # noqa: N803
+        value = template if template is not _ABSENT else toRender
+        if value is _ABSENT:
+            raise ExpressionError("The 'render' function expects an argument 'template'.")
+        if recursive is None:
+            recursive = recursive_default
+        if not isinstance(recursive, bool):
+            raise ExpressionError(
+                "The 'render' function expects an optional argument 'recursive' with type boolean."
+            )
+        return render_value(ctx, value, recursive)
+
+    return render
+
+
 def render_value(ctx: Any, toRender: Any, recursive: bool = True) -> Any:  # noqa: N803 - Pebble's name
     """`render()`: re-render a value (strings, and the strings inside maps and lists)."""
     value = toRender
@@ -157,28 +179,40 @@ def render_value(ctx: Any, toRender: Any, recursive: bool = True) -> Any:  # noq
     return value
 
 
-def from_json(ctx: Any, json: Any) -> Any:  # noqa: A002 - Pebble's argument name
-    value = json
-    if value is None:
+def from_json(ctx: Any, json: Any = _ABSENT) -> Any:  # noqa: A002 - Pebble's argument name
+    """FromJsonFunction: null stays null; only a string is read."""
+    if json is _ABSENT:
+        raise ExpressionError("The 'fromJson' function expects an argument 'json'.")
+    if json is None:
         return None
+    if not isinstance(json, str):
+        raise ExpressionError(
+            "The 'fromJson' function expects an argument 'json' with type string.",
+            fix=f"it got {V.type_name(json)}, which needs no parsing",
+        )
     try:
-        return _json.loads(V.to_text(value))
+        return _json.loads(json)
     except ValueError as exc:
-        raise ExpressionError(f"fromJson: not valid JSON ({exc})") from None
+        raise ExpressionError(f"Invalid json: {exc}") from None
 
 
 def kv(ctx: Any, key: str, namespace: str | None = None, errorOnMissing: bool = True) -> Any:  # noqa: N803
     return ctx.fx.kv(namespace, key, errorOnMissing)
 
 
-def random_int(ctx: Any, lower: Any, upper: Any) -> int:
+def random_int(ctx: Any, lower: Any = _ABSENT, upper: Any = _ABSENT) -> int:
+    """RandomIntFunction: two integers, lower included, upper excluded (Kestra's own wording,
+    `randomIn()` included)."""
     for name, bound in (("lower", lower), ("upper", upper)):
+        if bound is _ABSENT:
+            raise ExpressionError(f"The 'randomIn()' function expects an argument {name}")
         if not isinstance(bound, int) or isinstance(bound, bool):
             raise ExpressionError(
-                f"randomInt: '{name}' must be an integer, got {V.type_name(bound)}"
+                f"The 'randomIn()' function expects an argument {name} of type Long.",
+                fix=f"{name} is {V.type_name(bound)}; give an integer",
             )
     if upper < lower:
-        raise ExpressionError(f"randomInt: upper ({upper}) must be >= lower ({lower})")
+        raise ExpressionError("In 'randomIn()' upper is less than lower")
     return lower if upper == lower else random.randrange(lower, upper)
 
 
@@ -205,12 +239,21 @@ def tasks_with_state(ctx: Any, state: str) -> list:
     return found
 
 
-def loop_outputs(ctx: Any, outputs: Any, key: str) -> list:
+def loop_outputs(ctx: Any, outputs: Any = None, name: Any = None) -> list:
+    """LoopOutputsFunction (2.0): one output `name` of every iteration (null where it has none)."""
+    if outputs is None:
+        raise ExpressionError("The 'loopOutputs' function expects a non-null argument 'outputs'.")
     if not isinstance(outputs, list):
-        raise ExpressionError(
-            f"loopOutputs needs the Loop's outputs list, got {V.type_name(outputs)}"
-        )
-    return [((item or {}).get("outputs") or {}).get(key) for item in outputs]
+        raise ExpressionError("The 'loopOutputs' function expects 'outputs' to be a list.")
+    if name is None:
+        raise ExpressionError("The 'loopOutputs' function expects a non-null argument 'name'.")
+    if not isinstance(name, str):
+        raise ExpressionError("The 'loopOutputs' function expects 'name' to be a string.")
+    found = []
+    for item in outputs:
+        iteration = item.get("outputs") if isinstance(item, dict) else None
+        found.append(iteration.get(name) if isinstance(iteration, dict) else None)
+    return found
 
 
 def current_each_output(ctx: Any, outputs: Any) -> Any:
@@ -223,9 +266,15 @@ def current_each_output(ctx: Any, outputs: Any) -> Any:
     return outputs
 
 
-def env_function(ctx: Any, name: str, default: Any = None) -> Any:
-    envs = ctx.vars.get("envs") or {}
-    return envs.get(name, envs.get(name.lower(), default))
+def env_function(ctx: Any, name: Any = _ABSENT, default: Any = None) -> Any:
+    """EnvFunction (2.0): `envs[name]`, the default when it is absent or empty."""
+    if name is _ABSENT:
+        raise ExpressionError("The 'env' function expects an argument 'name'.")
+    envs = ctx.vars.get("envs")
+    if not isinstance(envs, dict):
+        return default
+    value = envs.get(name)
+    return default if value is None or V.to_text(value) == "" else value
 
 
 def block(ctx: Any, name: str) -> str:
@@ -255,13 +304,24 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def _random_id(default_length: int, default_alphabet: str = _BASE62):
-    """Kestra's id() (22 base62 chars), ksuid() (27) and nanoId(length=21, alphabet=URL-safe) shapes."""
+    """Kestra's id() (22 base62 chars), ksuid() (27) and nanoId(length=21, alphabet=URL-safe) shapes;
+    NanoIDFunction ignores a length that is not an integer and refuses one above 1000."""
 
-    def random_id(ctx: Any, length: int | None = None, alphabet: str | None = None) -> str:
-        chars = alphabet or default_alphabet
-        return "".join(secrets.choice(chars) for _ in range(int(length or default_length)))
+    def random_id(ctx: Any, length: Any = None, alphabet: Any = None) -> str:
+        size = default_length
+        if isinstance(length, int) and not isinstance(length, bool):
+            if length > MAX_NANO_ID:
+                raise ExpressionError(
+                    f"The 'nanoId()' function field 'length' must be lower than: {MAX_NANO_ID}"
+                )
+            size = length
+        chars = alphabet if isinstance(alphabet, str) and alphabet else default_alphabet
+        return "".join(secrets.choice(chars) for _ in range(size))
 
     return random_id
+
+
+MAX_NANO_ID = 1000
 
 
 def _from_yaml(text: str) -> Any:
@@ -278,6 +338,18 @@ def _from_yaml(text: str) -> Any:
         ) from None
 
 
+def _yaml_function(yaml: Any) -> Any:  # noqa: A002
+    """YamlFunction: the argument is required and must be a string (null included)."""
+    if yaml is _ABSENT:
+        raise ExpressionError("The 'yaml' function expects an argument 'yaml'.")
+    if not isinstance(yaml, str):
+        raise ExpressionError(
+            "The 'yaml' function expects an argument 'yaml' with type string.",
+            fix=f"it got {V.type_name(yaml)}",
+        )
+    return _from_yaml(yaml)
+
+
 def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
     if getattr(ctx.fx, "version", "1.3").startswith("2"):
         raise ExpressionError("json() was removed in Kestra 2.0", fix="use fromJson()")
@@ -285,12 +357,12 @@ def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
 
 
 FUNCTIONS: dict[str, Callable] = {
-    "render": render_value,
-    "renderOnce": lambda ctx, toRender: render_value(ctx, toRender, recursive=False),
+    "render": render_function(True),
+    "renderOnce": render_function(False),
     "fromJson": from_json,
     "jsonDecode": from_json,
     "json": _json_v13,
-    "yaml": lambda ctx, yaml: None if yaml is None else _from_yaml(V.to_text(yaml)),
+    "yaml": lambda ctx, yaml=_ABSENT: _yaml_function(yaml),
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
@@ -314,10 +386,17 @@ FUNCTIONS: dict[str, Callable] = {
 
 # ----------------------------------------------------------------------------- tests (`is ...`)
 def _is_json(value: Any) -> bool:
+    """JsonTest: a map or a list is JSON; a string is when Jackson reads a JSON value at its start
+    (readTree stops after the first value and reads empty text as a missing node)."""
+    if isinstance(value, (dict, list, tuple)):
+        return True
     if not isinstance(value, str):
         return False
+    text = value.lstrip()
+    if not text:
+        return True
     try:
-        _json.loads(value)
+        _json.JSONDecoder().raw_decode(text)
     except ValueError:
         return False
     return True

@@ -42,6 +42,22 @@ def _contains(container: Any, item: Any) -> bool:
     raise ExpressionError(f"'contains' needs a list, map or string, got {V.type_name(container)}")
 
 
+def _is_in(item: Any, container: Any) -> bool:
+    """Kestra's InExpression (`isIn`, `in`; NotInExpression negates it): items compared as text, a map
+    matching on a key or a value, anything but a list or map (a string included) never contains."""
+    if item is None or container is None:
+        return False
+    text = V.to_text(item)
+    if isinstance(container, (list, tuple, set, frozenset)):
+        return any(c is not None and V.to_text(c) == text for c in container)
+    if isinstance(container, dict):
+        return any(
+            V.to_text(k) == text or (v is not None and V.to_text(v) == text)
+            for k, v in container.items()
+        )
+    return False
+
+
 def _arith(op: str) -> Callable[[Any, Any], Any]:
     def arith(left: Any, right: Any) -> Any:
         if op == "+" and (isinstance(left, str) or isinstance(right, str)):
@@ -101,9 +117,9 @@ BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "<=": _compare("<="),
     ">=": _compare(">="),
     "contains": _contains,
-    "isIn": lambda a, b: _contains(b, a),
-    "in": lambda a, b: _contains(b, a),
-    "not in": lambda a, b: not _contains(b, a),
+    "isIn": _is_in,
+    "in": _is_in,
+    "not in": lambda a, b: not _is_in(a, b),
     "+": _arith("+"),
     "-": _arith("-"),
     "*": _arith("*"),
