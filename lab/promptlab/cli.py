@@ -2,6 +2,10 @@
 
     walab compare scenarios/whatsapp_agent --variants whatsapp_agent.default,whatsapp_agent.concise \\
         --llm record --json compare.json --html compare.html
+    walab compare scenarios/whatsapp_agent personas/dona_cida.yaml --variants …
+
+Persona files (under a `personas/` folder) are rows beside the scenarios: their cells are simulated
+conversations judged by the persona's rubric (pass^k over `--repeat` runs, else the persona's `runs`).
 """
 
 from __future__ import annotations
@@ -13,11 +17,16 @@ from pathlib import Path
 from lab.config import add_kestra_version_option
 from lab.errors import ConfigError
 from lab.progress import ProgressBar
+from lab.promptlab.persona_cells import is_persona_file
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", type=Path, help="scenario files or folders (default: scenarios/)"
+        "paths",
+        nargs="*",
+        type=Path,
+        help="scenario files or folders (default: scenarios/), and persona files or a personas/ "
+        "folder (rows of simulated conversations)",
     )
     parser.add_argument(
         "--variants", required=True, help="comma-separated prompt ids; the first is the baseline"
@@ -33,7 +42,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "only cells whose prompt or model is not in the cassette; record/live call the upstream",
     )
     parser.add_argument(
-        "--repeat", type=int, default=None, help="live/record: play each cell N times"
+        "--repeat",
+        type=int,
+        default=None,
+        help="live/record: play each cell N times (a persona's cell: N conversations, any mode)",
     )
     parser.add_argument(
         "--json", type=Path, default=None, help="write the machine-readable result here"
@@ -61,12 +73,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_kestra_version_option(parser)
 
 
-def scenario_files(paths: list[Path]) -> list[Path]:
+def persona_files(paths: list[Path]) -> list[Path]:
+    """The persona files among the paths (a `personas/` folder: every persona in it)."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir() and "personas" in p.resolve().parts:
+            files += [f for f in sorted(p.rglob("*.y*ml")) if is_persona_file(f)]
+        elif p.is_file() and is_persona_file(p):
+            files.append(p)
+    return files
+
+
+def scenario_files(paths: list[Path], *, personas: bool = False) -> list[Path]:
+    """The scenario files among the paths; none is an error unless persona rows were found."""
     from lab.scenarios.pytest_plugin import is_scenario_file
 
     files: list[Path] = []
     skipped: list[Path] = []  # YAML files in a folder given, not under a `scenarios/` folder
     for p in paths or [Path("scenarios")]:
+        if (p.is_dir() and "personas" in p.resolve().parts) or (p.is_file() and is_persona_file(p)):
+            continue
         if p.is_dir():
             found = sorted(p.rglob("*.y*ml"))
             files += [f for f in found if is_scenario_file(f.resolve())]
@@ -77,7 +103,7 @@ def scenario_files(paths: list[Path]) -> list[Path]:
             raise ConfigError(
                 f"no such scenario file or folder: {p}", fix="give scenario files or folders"
             )
-    if not files:
+    if not files and not personas:
         where = ", ".join(str(p) for p in paths or [Path("scenarios")])
         seen = (
             f" ({len(skipped)} YAML file(s) there, e.g. {skipped[0]}, are outside any `scenarios/` folder)"
@@ -111,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
             fix="e.g. --variants whatsapp_agent.default,whatsapp_agent.concise",
         )
     settings = load_settings()
+    personas = persona_files(args.paths)
     cases = []
-    for f in scenario_files(args.paths):
+    for f in scenario_files(args.paths, personas=bool(personas)):
         sc = load_scenario(f)
         if args.repeat:
             sc = replace(
@@ -151,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             yamlio.write_atomic(args.html, report.html(result))
 
-    bar = ProgressBar(len(cases) * len(variants) * len(models))
+    bar = ProgressBar((len(cases) + len(personas)) * len(variants) * len(models))
 
     def progress(done: int, total: int, elapsed: float, cost: float, cell) -> None:
         mark = ("pass" if cell.passed else "FAIL") + (" (re-recorded)" if cell.recorded else "")
@@ -185,12 +212,14 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
         prompts_dir=settings.prompts_dir,
         player_factory=player,
+        personas=personas,
+        persona_runs=args.repeat,
     )
     bar.close()
     save(result)
     print(report.table(result))
     if args.turns:
-        for scenario in result.scenarios:
+        for scenario in result.rows:
             print()
             print(report.side_by_side_text(result, scenario))
     if args.json:

@@ -1,5 +1,8 @@
 """The prompt lab's matrix: scenario × prompt variant × model, each cell a played conversation.
 
+Personas are rows too (`lab.promptlab.persona_cells`): their cells are simulated conversations,
+judged by the persona's rubric, k runs each (pass^k).
+
 A cell keeps what a prompt engineer compares: assertions passed/failed, tokens in/out, cost,
 latency p50/p95 and the replies of every turn. `word_diff` lines a variant's reply up against the
 baseline's word by word; `totals` sums per variant and model. Cells finish one by one, reported
@@ -11,78 +14,15 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from lab.kestra import coverage
+from lab.promptlab.cells import Cell, TurnResult, percentile
+from lab.promptlab.persona_cells import persona_row, play_persona_cell
 from lab.prompts import variant_cassette_path
 from lab.scenarios.model import ScenarioCase
-
-FAILED_STATES = frozenset({"FAILED", "KILLED", "CANCELLED", "timeout", "error"})
-
-
-@dataclass(slots=True)
-class TurnResult:
-    """One turn of a cell: what the user sent and the replies as WhatsApp shows them."""
-
-    user: str
-    replies: list[str]
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float | None = 0.0
-    latency_ms: float | None = None
-    state: str = "SUCCESS"  # the turn's execution state: a FAILED one's replies are a fallback, not an answer
-
-    @property
-    def failed(self) -> bool:
-        return self.state in FAILED_STATES
-
-
-@dataclass(slots=True)
-class Cell:
-    """One scenario case played with one prompt variant and one model."""
-
-    scenario: str
-    variant: str
-    model: str
-    passed: bool = False
-    checks_passed: int = 0
-    checks_failed: int = 0
-    failures: list[str] = field(default_factory=list)
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float | None = 0.0
-    latency_p50_ms: float | None = None
-    latency_p95_ms: float | None = None
-    turns: list[TurnResult] = field(default_factory=list)
-    runs: int = 1
-    passed_runs: int = 0
-    error: str | None = None
-    seconds: float = 0.0
-    recorded: bool = (
-        False  # update mode: the cassette lacked this prompt/model, so the cell was re-recorded
-    )
-    needs_recording: bool = (
-        False  # update mode: it lacked them, and no upstream is configured to record them
-    )
-    cassette_miss: bool = False  # a replayed call found no recording
-    hint: str | None = None  # what to do about a failure whose cause is known (a replay miss)
-
-    @property
-    def reason(self) -> str | None:
-        """The first failure in one line: where it happened and what was seen instead."""
-        if not self.failures:
-            return self.error
-        lines = [ln.strip() for ln in self.failures[0].splitlines() if ln.strip()]
-        actual = next(
-            (ln.removeprefix("actual:").strip() for ln in lines[1:] if ln.startswith("actual:")),
-            None,
-        )
-        return f"{lines[0]}: {actual}" if actual and lines else (lines[0] if lines else None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -102,6 +42,12 @@ class CompareRun:
     seconds: float = 0.0
     # flow coverage of the run's executions on the embedded engine (FlowCoverage.to_json per flow)
     coverage: list[dict[str, Any]] = field(default_factory=list)
+    personas: list[str] = field(default_factory=list)  # persona rows, after the scenarios
+
+    @property
+    def rows(self) -> list[str]:
+        """Every row of the matrix: the scenarios, then the personas."""
+        return self.scenarios + self.personas
 
     @property
     def baseline(self) -> str:
@@ -109,7 +55,7 @@ class CompareRun:
 
     @property
     def total(self) -> int:
-        return len(self.variants) * len(self.models) * len(self.scenarios)
+        return len(self.variants) * len(self.models) * len(self.rows)
 
     def cell(self, scenario: str, variant: str, model: str) -> Cell | None:
         return next(
@@ -131,6 +77,7 @@ class CompareRun:
             "variants": self.variants,
             "models": self.models,
             "scenarios": self.scenarios,
+            "personas": self.personas,
             "baseline": self.baseline,
             "cancelled": self.cancelled,
             "seconds": round(self.seconds, 3),
@@ -141,15 +88,6 @@ class CompareRun:
             "coverage": self.coverage,
             "cells": [c.to_dict() for c in self.cells],
         }
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))
-    return float(ordered[int(rank) - 1])
 
 
 def cell_of(playback: Any, variant: str, model: str) -> Cell:
@@ -218,12 +156,21 @@ def run_matrix(
     on_cell: Callable[[CompareRun], None] | None = None,
     progress: Progress | None = None,
     prompts_dir: Path | None = None,
+    personas: list[Path] | None = None,
+    persona_runs: int | None = None,
 ) -> CompareRun:
-    """Play every cell; a KeyboardInterrupt stops the run and keeps the finished cells."""
+    """Play every cell (scenarios, then personas); a KeyboardInterrupt keeps the finished cells.
+
+    `personas` are persona files, each a row played `persona_runs` times (default: its `runs`).
+    """
     from lab.scenarios.player import Player
 
     run = CompareRun(
-        variants=variants, models=models, scenarios=[c.test_name for c in cases], mode=mode
+        variants=variants,
+        models=models,
+        scenarios=[c.test_name for c in cases],
+        mode=mode,
+        personas=[persona_row(p) for p in personas or []],
     )
     if prompts_dir is not None:
         run.prompt_diffs, run.prompt_hashes = prompt_diffs(prompts_dir, variants)
@@ -235,20 +182,37 @@ def run_matrix(
                 for variant in variants:
                     for model in models:
                         cell = _play_cell(make, case, variant, model, mode, variants[0])
-                        run.cells.append(cell)
-                        run.seconds = time.perf_counter() - started
-                        run.coverage = _coverage_of(recorder)
-                        if on_cell is not None:
-                            on_cell(run)
-                        if progress is not None:
-                            progress(
-                                len(run.cells), run.total, run.seconds, run.cost_so_far(), cell
-                            )
+                        _finished(run, cell, started, recorder, on_cell, progress)
+            for path in personas or []:
+                for variant in variants:
+                    for model in models:
+                        cell = play_persona_cell(
+                            path, variant, model, mode, baseline=variants[0], runs=persona_runs
+                        )
+                        _finished(run, cell, started, recorder, on_cell, progress)
         except KeyboardInterrupt:
             run.cancelled = True
         run.coverage = _coverage_of(recorder)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _finished(
+    run: CompareRun,
+    cell: Cell,
+    started: float,
+    recorder: coverage.Recorder,
+    on_cell: Callable[[CompareRun], None] | None,
+    progress: Progress | None,
+) -> None:
+    """A cell is done: keep it and say so."""
+    run.cells.append(cell)
+    run.seconds = time.perf_counter() - started
+    run.coverage = _coverage_of(recorder)
+    if on_cell is not None:
+        on_cell(run)
+    if progress is not None:
+        progress(len(run.cells), run.total, run.seconds, run.cost_so_far(), cell)
 
 
 def _coverage_of(recorder: coverage.Recorder) -> list[dict[str, Any]]:

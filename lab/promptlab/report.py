@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from lab.promptlab.cells import Cell
 from lab.promptlab.compare import CompareRun, word_diff
 
 
@@ -30,19 +31,42 @@ def _short(text: str, limit: int = 220) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _pass_text(c: Cell) -> str:
+    """`yes`, `NO 1/3` for repeats, `yes 3/3 pass^k 1.00` for a persona's runs."""
+    text = ("yes" if c.passed else "NO") + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else "")
+    if c.kind == "persona" and c.pass_hat_k is not None:
+        text += f" pass^k {c.pass_hat_k:.2f}"
+    return text + (" (re-recorded)" if c.recorded else "")
+
+
+def _checks_text(c: Cell) -> str:
+    """Checks passed of all, or a persona's rubric score against its threshold."""
+    if c.kind == "persona":
+        score = c.rubric_score
+        threshold = c.rubrics[0]["threshold"] if c.rubrics else None
+        return "-" if score is None else f"rubric {score:.2f} (>= {threshold:g})"
+    return f"{c.checks_passed}/{c.checks_passed + c.checks_failed}"
+
+
+def _matrix_summary(c: Cell) -> str:
+    """What follows pass/FAIL in a matrix cell: checks, or a persona's runs, pass^k and rubric."""
+    if c.kind != "persona":
+        return f"{c.checks_passed}/{c.checks_passed + c.checks_failed}"
+    pass_k = f" · pass^k {c.pass_hat_k:.2f}" if c.pass_hat_k is not None else ""
+    return f"{c.passed_runs}/{c.runs} runs{pass_k} · {_checks_text(c)}"
+
+
 def table(run: CompareRun) -> str:
     """The matrix and the totals as plain text columns."""
-    head = ["scenario", "variant", "pass", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms"]
+    head = ["row", "variant", "pass", "checks", "tokens in/out", "cost", "p50 ms", "p95 ms"]
     rows = [head]
     for c in run.cells:
         rows.append(
             [
                 c.scenario,
                 _col(c.variant, c.model, run),
-                ("yes" if c.passed else "NO")
-                + (f" {c.passed_runs}/{c.runs}" if c.runs > 1 else "")
-                + (" (re-recorded)" if c.recorded else ""),
-                f"{c.checks_passed}/{c.checks_passed + c.checks_failed}",
+                _pass_text(c),
+                _checks_text(c),
                 f"{c.tokens_in}/{c.tokens_out}",
                 _money(c.cost_usd),
                 _ms(c.latency_p50_ms),
@@ -104,7 +128,7 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
         + "".join(f"<th>{escape(_col(v, m, run))}</th>" for v, m in cols)
         + "</tr>"
     )
-    for scenario in run.scenarios:
+    for scenario in run.rows:
         out.append(f"<tr><th>{escape(scenario)}</th>")
         for v, m in cols:
             c = run.cell(scenario, v, m)
@@ -113,7 +137,7 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
                 continue
             out.append(
                 f"<td class='{'pass' if c.passed else 'fail'}'>{'pass' if c.passed else 'FAIL'} "
-                f"{c.checks_passed}/{c.checks_passed + c.checks_failed}<br>{c.tokens_in}/{c.tokens_out} tok · "
+                f"{escape(_matrix_summary(c))}<br>{c.tokens_in}/{c.tokens_out} tok · "
                 f"{escape(_money(c.cost_usd))}<br>p50 {_ms(c.latency_p50_ms)} · p95 {_ms(c.latency_p95_ms)} ms</td>"
             )
         out.append("</tr>")
@@ -130,8 +154,10 @@ def html(run: CompareRun, *, title: str = "walab compare") -> str:
             f"<td>{_ms(t['latency_p95_ms'])}</td></tr>"
         )
     out.append("</table>")
-    for scenario in run.scenarios:
+    for scenario in run.rows:
         out.append(_side_by_side(run, scenario, cols))
+    for persona in run.personas:
+        out.append(_rubric_view(run, persona, cols))
     if run.prompt_diffs:
         out.append("<h2>Prompt changes against the baseline</h2>")
         for variant, diff in run.prompt_diffs.items():
@@ -171,6 +197,48 @@ def _coverage_html(flows: list[dict[str, Any]]) -> str:
         )
     rows.append("</table>")
     return "".join(rows)
+
+
+def _rubric_view(run: CompareRun, persona: str, cols: list[tuple[str, str]]) -> str:
+    """Per column, the persona's rubric: each criterion's weight, and per run its score and the
+    judge's reason, with the weighted total against the threshold."""
+    out = [f"<h2 id='rubric-{escape(persona.split()[-1])}'>{escape(persona)}: rubric</h2>"]
+    for v, m in cols:
+        c = run.cell(persona, v, m)
+        if c is None or not c.rubrics:
+            continue
+        outcomes = ", ".join(f"run {i + 1}: {o}" for i, o in enumerate(c.outcomes))
+        pass_k = (
+            f" · pass^k {c.pass_hat_k:.2f} · pass@k {c.pass_at_k:.2f}"
+            if c.pass_hat_k is not None and c.pass_at_k is not None
+            else ""
+        )
+        out.append(
+            f"<h3>{escape(_col(v, m, run))} <span class='muted'>judge {escape(c.rubrics[0]['judge'])}"
+            f"{pass_k} · {escape(outcomes)}</span></h3><table class='rubric'><tr><th>criterion</th>"
+            "<th>weight</th>"
+            + "".join(f"<th>run {i + 1}</th><th>reason</th>" for i in range(len(c.rubrics)))
+            + "</tr>"
+        )
+        for j, score in enumerate(c.rubrics[0]["scores"]):
+            out.append(
+                f"<tr><td>{escape(score['criterion'])}</td><td>{score['weight']:g}</td>"
+                + "".join(
+                    f"<td>{r['scores'][j]['score']:.2f}</td><td>{escape(r['scores'][j]['reason'])}</td>"
+                    for r in c.rubrics
+                )
+                + "</tr>"
+            )
+        out.append(
+            "<tr><th>total</th><th></th>"
+            + "".join(
+                f"<th class='{'pass' if r['passed'] else 'fail'}'>{r['total']:.2f}</th>"
+                f"<th>{'pass' if r['passed'] else 'FAIL'} (threshold {r['threshold']:g})</th>"
+                for r in c.rubrics
+            )
+            + "</tr></table>"
+        )
+    return "\n".join(out)
 
 
 def _side_by_side(run: CompareRun, scenario: str, cols: list[tuple[str, str]]) -> str:

@@ -38,11 +38,12 @@ async def chat(lab: LabSession, call_id: str, body: dict[str, Any]) -> str:
     return str(resp.json()["choices"][0]["message"].get("content") or "")
 
 
-def cost_of(lab: LabSession, call_id: str) -> tuple[float, int]:
-    """(USD, tokens) the gateway metered for one call id (an unknown price counts 0)."""
+def cost_of(lab: LabSession, call_id: str) -> tuple[float, int, int]:
+    """(USD, input tokens, output tokens) the gateway metered for one call id (unknown price: 0)."""
     gateway = getattr(lab, "gateway", None)
     calls = gateway.calls(call_id) if gateway is not None else []
     return (
         sum(c.cost_usd or 0.0 for c in calls),
-        sum(c.input_tokens + c.output_tokens for c in calls),
+        sum(c.input_tokens for c in calls),
+        sum(c.output_tokens for c in calls),
     )

@@ -38,7 +38,12 @@ class Conversation:
     agent_cost_usd: float = 0.0
     user_cost_usd: float = 0.0
     judge_cost_usd: float = 0.0
-    tokens: int = 0
+    tokens_in: int = 0  # the agent's, the simulated user's and the judge's calls
+    tokens_out: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
 
     @property
     def turns(self) -> list[Turn]:
@@ -73,11 +78,21 @@ class Conversation:
             "user_cost_usd": round(self.user_cost_usd, 6),
             "judge_cost_usd": round(self.judge_cost_usd, 6),
             "tokens": self.tokens,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
             "error": self.error,
             "failures": [c.describe() for c in self.failures],
             "rubric": self.verdict.to_dict() if self.verdict else None,
             "conversation": [
-                {"user": m.step, "agent": [line for t in ts for line in agent_lines(t)]}
+                {
+                    "user": m.step,
+                    "agent": [line for t in ts for line in agent_lines(t)],
+                    "tokens_in": sum(t.input_tokens for t in ts),
+                    "tokens_out": sum(t.output_tokens for t in ts),
+                    "cost_usd": sum(t.cost_usd or 0.0 for t in ts),
+                    "latency_ms": sum(t.timings.terminal_ms or 0.0 for t in ts) if ts else None,
+                    "state": next((t.state for t in ts if t.verdict != "ok"), "SUCCESS"),
+                }
                 for m, ts in self.moves
             ],
         }
@@ -184,15 +199,19 @@ async def simulate(
             conv.verdict = await judge(lab, persona, conv.turns, conv.outcome, run)
         except Exception as exc:  # noqa: BLE001
             conv.error = f"the judge failed: {exc}"
-        conv.judge_cost_usd, judge_tokens = calls.cost_of(lab, f"judge-{persona.name}-r{run}")
-        conv.tokens += judge_tokens
+        conv.judge_cost_usd, judge_in, judge_out = calls.cost_of(
+            lab, f"judge-{persona.name}-r{run}"
+        )
+        conv.tokens_in += judge_in
+        conv.tokens_out += judge_out
     return conv
 
 
 def _account(lab: LabSession, conv: Conversation, first_turn: int) -> None:
     turns = lab.transcript.turns[first_turn:]
     conv.agent_cost_usd = sum(t.cost_usd or 0.0 for t in turns)
-    conv.tokens = sum(t.input_tokens + t.output_tokens for t in turns)
+    conv.tokens_in = sum(t.input_tokens for t in turns)
+    conv.tokens_out = sum(t.output_tokens for t in turns)
     gateway = getattr(lab, "gateway", None)
     if gateway is not None:
         mine = [
@@ -201,4 +220,5 @@ def _account(lab: LabSession, conv: Conversation, first_turn: int) -> None:
             if (c.execution_id or "").startswith(f"persona-{conv.persona}-r{conv.run}-")
         ]
         conv.user_cost_usd = sum(c.cost_usd or 0.0 for c in mine)
-        conv.tokens += sum(c.input_tokens + c.output_tokens for c in mine)
+        conv.tokens_in += sum(c.input_tokens for c in mine)
+        conv.tokens_out += sum(c.output_tokens for c in mine)

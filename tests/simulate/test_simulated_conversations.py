@@ -134,8 +134,10 @@ def test_a_model_played_conversation_recorded_once_replays_with_no_key(project: 
     assert recorded["rubric"]["judge"] == "gpt-4o-mini"
     assert all(s["reason"] == "stub judge: full marks" for s in recorded["rubric"]["scores"])
     replayed = _play(persona, project)  # the cassette beside the persona: replay, no upstream
-    for key in ("conversation", "outcome", "turns", "rubric", "passed"):
+    for key in ("outcome", "turns", "rubric", "passed"):
         assert replayed[key] == recorded[key]
+    said = [(m["user"], m["agent"], m["tokens_in"]) for m in replayed["conversation"]]
+    assert said == [(m["user"], m["agent"], m["tokens_in"]) for m in recorded["conversation"]]
 
 
 def test_a_simulated_conversation_saved_replays_as_a_scenario(project: Path) -> None:

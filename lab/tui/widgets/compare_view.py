@@ -41,7 +41,7 @@ def matrix_rows(run: Any, *, running: bool = False) -> list[tuple[str, list[Text
     done = {
         (c.scenario, c.variant, c.model): c for c in run.cells
     }  # run.cell() scans: n² on a long run
-    for scenario in run.scenarios:
+    for scenario in run.rows:
         for variant in run.variants:
             for model in run.models:
                 key = f"{scenario}\x1f{variant}\x1f{model}"
