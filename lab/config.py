@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import ConfigError
+from lab.phone_numbers import wa_id_of
 
 DEFAULT_PORT = 8765
 GRAPH_VERSION = "v23.0"
@@ -309,7 +310,7 @@ _OPTIONAL = {
 
 
 def _contacts(value: Any, where: str) -> list[Contact]:
-    fix = "contacts: [{name: Maria Souza, wa_id: '5511987654321'}] (wa_id: digits, country code first)"
+    fix = "contacts: [{name: Maria Souza, wa_id: '+55 11 98765-4321'}] (wa_id: the phone number)"
     if isinstance(value, list) and all(isinstance(c, Contact) for c in value):
         return value
     if not isinstance(value, list) or not value:
@@ -319,9 +320,15 @@ def _contacts(value: Any, where: str) -> list[Contact]:
     contacts = []
     for i, c in enumerate(value, 1):
         wa_id = str(c.get("wa_id", "")) if isinstance(c, dict) else ""
-        if not wa_id.isdigit() or not (isinstance(c, dict) and c.get("name")):
+        if not wa_id.strip() or not (isinstance(c, dict) and c.get("name")):
             raise ConfigError(
-                f"contact {i} needs a name and a wa_id of digits, got {c!r}", where=where, fix=fix
+                f"contact {i} needs a name and a wa_id (its phone number), got {c!r}",
+                where=where,
+                fix=fix,
             )
+        try:  # the number as people write it
+            wa_id = wa_id_of(wa_id)
+        except ConfigError as exc:
+            raise ConfigError(f"contact {i}: {exc.what}", where=where, fix=exc.fix) from None
         contacts.append(Contact(wa_id, str(c["name"])))
     return contacts

@@ -31,6 +31,7 @@ from lab.conversation.actions import (
     media_kind,
 )
 from lab.errors import ConfigError
+from lab.phone_numbers import split_name_and_number
 from lab.whatsapp.faults import FAULT_NAMES
 
 MEDIA_COMMANDS = {
@@ -53,7 +54,8 @@ USAGE: dict[str, str] = {
     '/voice "texto" | FILE': "send a voice note: the text spoken in pt-BR, or a recording",
     "/media PATH [caption]": "send a file, its kind guessed from the suffix",
     "/location LAT LON [name]": "share a location",
-    "/contact NAME PHONE": "share a contact card",
+    "/contact NAME PHONE": "share a contact card (the number as you would dial it: "
+    "+55 51 99999-0000, (51) 99999-0000)",
     "/react EMOJI": "react to the last business message",
     "/reply TEXT": "reply (quote) to the last business message",
     "/tap TITLE": "tap a reply button or list row by its title",
@@ -62,7 +64,7 @@ USAGE: dict[str, str] = {
     "24-hour window",
     "/dup TEXT": "a message whose webhook Meta delivers twice",
     "/read": "open the chat: the business's messages become read",
-    "/as NAME": "chat as another contact (a name, its first letters, or a wa_id)",
+    "/as NAME": "chat as another contact (a name, its first letters, or a phone number)",
     "/fault NAME [N] [CODE]": "the next N sends fail: "
     + ", ".join(FAULT_NAMES)
     + " (CODE: fail_next's Meta code, server_error's HTTP status)",
@@ -170,10 +172,14 @@ def _location(rest: str) -> SendLocation:
 
 
 def _contact(rest: str) -> SendContacts:
-    parts = _split(rest, "/contact")
-    if len(parts) < 2:
-        raise ConfigError("/contact needs a name and a phone", fix=f"write {_usage('/contact')}")
-    return SendContacts((ContactCard(" ".join(parts[:-1]), parts[-1]),))
+    """`/contact João Silva +55 51 99999-0000`: the card's number as people write it."""
+    name, wa_id = split_name_and_number(_split(rest, "/contact"))
+    if not name or wa_id is None:
+        raise ConfigError(
+            "/contact needs a name and a phone",
+            fix="write /contact João Silva +55 51 99999-0000 (the number as you would dial it)",
+        )
+    return SendContacts((ContactCard(name, f"+{wa_id}"),))
 
 
 def _late(rest: str) -> SendText:

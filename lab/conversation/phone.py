@@ -10,6 +10,7 @@ from lab.clock import VirtualClock
 from lab.config import Business, Contact
 from lab.conversation.model import InboundEvent
 from lab.errors import ConfigError, LabError
+from lab.phone_numbers import looks_like_number, wa_id_of
 from lab.whatsapp.inbound import InboundBuilder, InboundWebhook
 from lab.whatsapp.signing import SignedWebhook
 
@@ -57,7 +58,9 @@ class Phone:
         return state.contact
 
     def add_contact(self, name: str, wa_id: str | None = None) -> Contact:
-        """Add a user; without a number, a free Brazilian mobile number is made up."""
+        """Add a user (or rename the one with that number); the number as people write it
+        (`lab.phone_numbers`); without one, a free Brazilian mobile number is made up."""
+        name, wa_id = new_contact(name, wa_id)
         if wa_id is None:
             while True:
                 wa_id = f"55119{next(self._numbers) + 70000000:08d}"
@@ -180,16 +183,32 @@ class Phone:
         )
 
 
+def new_contact(name: str, number: str | None) -> tuple[str, str | None]:
+    """A new contact's name and wa_id from what a person typed (the TUI's add-contact dialog,
+    `/as NAME PHONE`): a ConfigError says what is missing or how to write the number."""
+    name = " ".join(name.split())
+    if not name:
+        raise ConfigError("the contact needs a name", fix="give a name, e.g. Ana Lima")
+    number = (number or "").strip()
+    return name, wa_id_of(number) if number else None
+
+
 def find_contact(contacts: Iterable[Contact], who: str) -> Contact:
-    """The contact with that wa_id or name, or the only one whose name starts so (`João`)."""
+    """The contact with that wa_id or name, or the only one whose name starts so (`João`); a
+    phone number as people write it (`+55 11 98765-4321`) finds its contact too."""
     contacts = list(contacts)
     exact = [c for c in contacts if who in (c.name, c.wa_id)]
+    if not exact and looks_like_number(who):
+        wa_id = wa_id_of(who)
+        exact = [c for c in contacts if c.wa_id == wa_id]
     starts = [c for c in contacts if who and c.name.casefold().startswith(who.casefold())]
     if exact or len(starts) == 1:
         return (exact or starts)[0]
     raise ConfigError(
         f"no contact {who!r}",
-        fix="use one of: " + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts),
+        fix="use one of: "
+        + ", ".join(f"{c.name} ({c.wa_id})" for c in contacts)
+        + " (a new contact: /as NAME PHONE in a chat, `contacts:` in a scenario)",
     )
 
 

@@ -17,6 +17,7 @@ from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
 from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
 from lab.kestra.engine.states import ALL as KESTRA_STATES
+from lab.phone_numbers import wa_id_of
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -221,13 +222,10 @@ def _contacts(src: _Source, value: Any) -> list[ScenarioContact]:
                 "a contact needs name and wa_id",
                 "`{name: Maria Souza, wa_id: '5511987654321'}`",
             )
-        wa_id = str(c["wa_id"])
-        if not wa_id.isdigit():
-            raise src.error(
-                ["contacts", i],
-                f"wa_id must be digits, got {wa_id!r}",
-                "a phone number in international form, digits only",
-            )
+        try:  # the number as people write it: '+55 (11) 98765-4321', 5511987654321
+            wa_id = wa_id_of(str(c["wa_id"]))
+        except ConfigError as exc:
+            raise src.located(["contacts", i, "wa_id"], exc) from None
         out.append(ScenarioContact(name=str(c["name"]), wa_id=wa_id))
     return out
 

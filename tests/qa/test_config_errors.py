@@ -15,7 +15,7 @@ from lab.errors import ConfigError
         ("port: 70000\n", "is not a TCP port"),
         ('contacts: "x"\n', "non-empty list"),
         ("contacts: [{name: A}]\n", "contact 1 needs a name and a wa_id"),
-        ("contacts: [{name: A, wa_id: '+55 11'}]\n", "wa_id of digits"),
+        ("contacts: [{name: A, wa_id: '+55 11'}]\n", "contact 1: not a valid phone number"),
         ("business: [1]\n", "`business` must be a mapping"),
         ("business: {colour: red}\n", "`business` must be a mapping"),
         ("flow: [a, b]\n", "must be a text value"),

@@ -111,9 +111,9 @@ steps:
         ),
         (
             "contacts: [{name: Ana, wa_id: '+55 11'}]\nsteps:\n  - user: Oi\n",
-            "wa_id must be digits",
+            "not a valid phone number: '+55 11'",
             3,
-            "digits",
+            "+55 11 98765-4321",
         ),
         (
             "steps:\n  - user: Oi\n    expect: {colour: blue}\n",

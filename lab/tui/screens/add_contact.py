@@ -10,6 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from lab.conversation.phone import new_contact
+from lab.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class NewContact:
@@ -18,7 +21,7 @@ class NewContact:
 
 
 class AddContactModal(ModalScreen[NewContact | None]):
-    """Asks for a name and an optional wa_id (digits with the country code)."""
+    """Asks for a name and an optional phone number, written as people write them."""
 
     DEFAULT_CSS = """
     AddContactModal { align: center middle; }
@@ -64,14 +67,14 @@ class AddContactModal(ModalScreen[NewContact | None]):
             self.dismiss(None)
 
     def _submit(self) -> None:
-        name = self.query_one("#contact-name", Input).value.strip()
-        wa_id = self.query_one("#contact-wa-id", Input).value.strip().lstrip("+").replace(" ", "")
-        error = ""
-        if not name:
-            error = "Give the contact a name."
-        elif wa_id and not (wa_id.isdigit() and 8 <= len(wa_id) <= 15):
-            error = "wa_id must be 8 to 15 digits, country code first (e.g. 5511912345678)."
-        if error:
-            self.query_one("#contact-error", Label).update(error)
+        try:  # the core reads the number as people write it (+55 21 97777-1234, (11) 98765-4321)
+            name, wa_id = new_contact(
+                self.query_one("#contact-name", Input).value,
+                self.query_one("#contact-wa-id", Input).value,
+            )
+        except ConfigError as exc:
+            self.query_one("#contact-error", Label).update(
+                f"{exc.what[0].upper()}{exc.what[1:]}: {exc.fix}."
+            )
             return
-        self.dismiss(NewContact(name, wa_id or None))
+        self.dismiss(NewContact(name, wa_id))
