@@ -221,12 +221,14 @@ class Wait(Action):
 
 @dataclass(frozen=True, slots=True)
 class SwitchContact(Action):
-    """What follows is done as another contact (a name, a unique start of one, or a wa_id)."""
+    """What follows is done as another contact (a name, a unique start of one, or a phone number);
+    with `number` (a wa_id), a new contact of that name is added first."""
 
     turn: ClassVar[bool] = False
     per_contact: ClassVar[bool] = False
 
     who: str
+    number: str | None = None
 
     def to_step(self, project_dir: Path | None = None) -> dict[str, Any]:
         return {"contact": self.who}

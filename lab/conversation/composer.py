@@ -31,7 +31,7 @@ from lab.conversation.actions import (
     media_kind,
 )
 from lab.errors import ConfigError
-from lab.phone_numbers import split_name_and_number
+from lab.phone_numbers import looks_like_number, split_name_and_number
 from lab.whatsapp.faults import FAULT_NAMES
 
 MEDIA_COMMANDS = {
@@ -64,7 +64,8 @@ USAGE: dict[str, str] = {
     "24-hour window",
     "/dup TEXT": "a message whose webhook Meta delivers twice",
     "/read": "open the chat: the business's messages become read",
-    "/as NAME": "chat as another contact (a name, its first letters, or a phone number)",
+    "/as NAME [PHONE]": "chat as another contact (a name, its first letters, or a phone number); "
+    "with a PHONE, a new contact of that name and number (/as Ana Lima +55 11 91234-5678)",
     "/fault NAME [N] [CODE]": "the next N sends fail: "
     + ", ".join(FAULT_NAMES)
     + " (CODE: fail_next's Meta code, server_error's HTTP status)",
@@ -182,6 +183,24 @@ def _contact(rest: str) -> SendContacts:
     return SendContacts((ContactCard(name, f"+{wa_id}"),))
 
 
+# Fewer digits than any phone number has (with its area code): part of a name, not a number.
+MIN_NUMBER_DIGITS = 8
+
+
+def _as(rest: str) -> SwitchContact:
+    """`/as João` switches; `/as Ana Lima +55 11 91234-5678` adds Ana as a new contact first."""
+    who = _needs(rest, "/as needs a contact", "/as João")
+    if looks_like_number(who):
+        return SwitchContact(who)  # a contact by their number
+    try:
+        name, wa_id = split_name_and_number(who.split())
+    except ConfigError:
+        if sum(ch.isdigit() for ch in who) >= MIN_NUMBER_DIGITS:
+            raise  # a number, mistyped: say how to write it
+        return SwitchContact(who)  # a name with a number in it (`Pessoa 3`)
+    return SwitchContact(name, number=wa_id) if wa_id else SwitchContact(who)
+
+
 def _late(rest: str) -> SendText:
     delay, _, message = rest.partition(" ")
     if not message.strip():
@@ -230,7 +249,7 @@ _COMMANDS = {
     "late": _late,
     "dup": lambda rest: SendText(_needs(rest, "/dup needs the text", "/dup Oi"), duplicates=1),
     "read": lambda rest: Read(),
-    "as": lambda rest: SwitchContact(_needs(rest, "/as needs a contact", "/as João")),
+    "as": _as,
     "fault": _fault,
     "help": lambda rest: ShowHelp(),
     "?": lambda rest: ShowHelp(),

@@ -425,7 +425,9 @@ class Lab:
         Returns the Turn it caused, None for an act that posts no webhook (a clock move, a read, a
         wait, a switch of contact, a fault). Every act is then reported as `ActionPerformed`.
         """
-        if isinstance(action, SwitchContact):
+        if isinstance(action, SwitchContact) and action.number is not None:
+            wa_id = self.add_contact(action.who, action.number).wa_id
+        elif isinstance(action, SwitchContact):
             wa_id = find_contact(self.contacts, action.who).wa_id
         post = await self.user.act(wa_id, action)
         turn = None if post is None else await self._turn(post)

@@ -4,7 +4,7 @@ Type a message and press Enter to send it as the contact. Commands are the compo
 (`lab.conversation.composer`, the TUI's too): /image PATH [caption] (also /doc, /audio, /video,
 /sticker; /media PATH guesses the kind), /voice "texto" (a pt-BR voice note) or /voice FILE, /location LAT LON [name], /contact NAME PHONE (a
 contact card), /react EMOJI, /reply TEXT, /tap TITLE, /advance 25h, /late 25h TEXT (the webhook
-arrives 25 h late), /dup TEXT, /read, /as NAME (chat as another contact), /fault NAME [N] [CODE],
+arrives 25 h late), /dup TEXT, /read, /as NAME (chat as another contact; /as NAME PHONE adds a new one), /fault NAME [N] [CODE],
 /help, and here also /quit (or Ctrl-D). Every act is performed by `Lab.perform` and on disk at once.
 """
 
@@ -213,8 +213,9 @@ async def _chat(lab: LabSession, settings: Any) -> None:
             print(f"! {exc.render()}", flush=True)
             continue
         if isinstance(action, SwitchContact):
-            contact = find_contact(lab.contacts, action.who)
-            print(f"now chatting as {contact.name} ({contact.wa_id})", flush=True)
+            contact = find_contact(lab.contacts, action.number or action.who)
+            added = "added as a new contact; " if action.number else ""
+            print(f"{added}now chatting as {contact.name} ({contact.wa_id})", flush=True)
         if turn is None:
             continue
         for send in turn.replies:

@@ -147,7 +147,12 @@ def record(
 def test_every_composer_command_has_a_round_trip() -> None:
     offered = {name for name in command_names() if name not in ("/help", "/document")}
     assert offered == set(ACTS) - {"text"}, "a composer command without a round trip below"
-    assert set(USAGE) >= {"/late 25h TEXT", "/dup TEXT", "/as NAME", "/fault NAME [N] [CODE]"}
+    assert set(USAGE) >= {
+        "/late 25h TEXT",
+        "/dup TEXT",
+        "/as NAME [PHONE]",
+        "/fault NAME [N] [CODE]",
+    }
 
 
 @pytest.mark.parametrize("command", list(ACTS))

@@ -472,7 +472,8 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             return
         if isinstance(action, SwitchContact):
             self.app.call_later(
-                self.show_contact, find_contact(self.lab.contacts, action.who).wa_id
+                self.show_contact,
+                find_contact(self.lab.contacts, action.number or action.who).wa_id,
             )
         if isinstance(action, Advance):
             self.advanced_h += action.delta.total_seconds() / 3600
