@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "deploy": ("lab.conversation.cli_deploy", "deploy flows, prompts and KV config to the target"),
     "record": ("lab.scenarios.cli_record", "chat in the terminal and record a scenario + cassette"),
+    "import": (
+        "lab.importer.cli",
+        "production Kestra executions become scenarios (redacted) with a drift report",
+    ),
     "replay": ("lab.scenarios.cli_replay", "replay a scenario and print its transcript"),
     "test": ("lab.scenarios.cli_test", "run the test suite (pytest over tests/ and scenarios/)"),
     "load": (

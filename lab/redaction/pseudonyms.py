@@ -96,7 +96,10 @@ class Pseudonyms:
         return digits[:2] + self._digits("cep", digits, 6)
 
     def email(self, address: str) -> str:
-        return f"pessoa{self._digits('email', address.lower(), 6)}@example.com"
+        # Letters only, no word: a flow reads words and numbers in a message (a fake address with
+        # digits read as a bill value, one with `pessoa` as asking for a person).
+        letters = "".join("abcdefghij"[int(d)] for d in self._digits("email", address.lower(), 8))
+        return f"{letters}@example.com"
 
     def name(self, full: str) -> str:
         words = full.split()

@@ -91,6 +91,7 @@ class Recorder:
         llm_source: str | None = None,
         clock_start: Any = None,
         redact: bool = True,
+        header: str | None = None,
     ) -> None:
         check_name(name)
         self.lab, self.path = lab, placed_path(lab, Path(path))
@@ -120,6 +121,11 @@ class Recorder:
         self._clock_fixed = clock_start is not None  # given by the caller, or set by the first step
         # personal data out of the scenario and its cassette (walab.yaml `redaction:`; --no-redact)
         self.redactor = Redactor(policy_for(lab.settings, redact=redact))
+        self.header = header or (
+            "# Recorded with `walab record`; expectations start as the replies observed: edit them.\n"
+        )
+        # Keys added to the next turn's step (an import's `fixtures:`), then forgotten.
+        self.next_step: dict[str, Any] = {}
 
     @property
     def turns(self) -> int:
@@ -212,6 +218,8 @@ class Recorder:
                 fix="perform the user's acts with lab.perform(wa_id, action)",
             )
         step = turn.action.to_step(self.lab.settings.project_dir)
+        step.update(self.next_step)
+        self.next_step = {}
         step["expect"] = observed(turn)
         self.steps.append(step)
         self._turns.append(turn)
@@ -280,7 +288,7 @@ class Recorder:
         return llm
 
     def _write(self) -> None:
-        header = "# Recorded with `walab record`; expectations start as the replies observed: edit them.\n"
+        header = self.header
         doc = self.document()
         if doc["llm"].get("source") == "cassette":
             self._write_cassette()

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from lab.kestra.connection import KestraConnection
-from lab.kestra.shapes import Execution, Metric, TaskOutput
+from lab.kestra.shapes import Execution, Json, Metric, TaskOutput
 
 
 class Results:
@@ -71,6 +71,19 @@ class Results:
                 run.outputs = by_run[run.id]
         execution.outputs = await self.flow_outputs(execution)
         return execution
+
+    async def search_executions(
+        self, params: dict[str, Any], *, page: int = 1, size: int = 100
+    ) -> tuple[list[Json], int]:
+        """One page of `GET /executions/search` (Kestra's `filters[field][OPERATION]=value`
+        parameters): the executions found (light ones on 2.0) and how many there are in all."""
+        data = await self._connection.json(
+            "GET",
+            self._connection.path("executions", "search"),
+            params={**params, "page": page, "size": size},
+            what="search the executions",
+        )
+        return list((data or {}).get("results") or []), int((data or {}).get("total") or 0)
 
     async def metrics(self, execution_id: str, *, task_id: str | None = None) -> list[Metric]:
         """Metrics of the execution (token counters of the AI / OpenAI plugins), all pages."""
