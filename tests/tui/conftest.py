@@ -125,6 +125,10 @@ def no_blink(app: Any) -> None:
         widget.cursor_blink = False
     for widget in app.screen.query(TextArea):
         widget.cursor_blink = False
+        # Its line cache forgets the blink phase: a focused editor otherwise kept the cursor as last
+        # painted (drawn or not, depending on the machine's load); without blinking it is drawn.
+        widget.notify_style_update()
+        widget.refresh()
 
 
 async def send(pilot: Any, text: str) -> None:
