@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import SNAPSHOT_SIZE, opened, settle
+from .conftest import SNAPSHOT_SIZE, opened, send, settle
 
 
 async def test_esc_in_the_prompt_editor_asks_before_throwing_unsaved_edits_away(make_fake_app):
@@ -75,3 +75,31 @@ async def test_the_diff_of_a_flow_with_one_variant_compares_with_the_saved_file(
         await settle(pilot)
         body = shown(screen.query_one("#diff-body", Static))
         assert "+Novo " in body and "lead_qualification.default (saved file)" in body
+
+
+async def test_the_logs_tab_wraps_at_its_width_after_a_turn_finished_behind_another_tab(
+    make_fake_app,
+):
+    """The Logs tab, shown again after a turn finished while the Timeline showed, wrapped every
+    line at 8 columns (the hidden tab had no width when it was refilled)."""
+    from lab.tui.widgets.log_view import LogView
+    from lab.tui.widgets.side_panel import SidePanel
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await pilot.press("f9")  # Logs
+        await settle(pilot)
+        view = app.chat.query_one(LogView)
+        before = [strip.cell_length for strip in view.lines]
+        await pilot.press("f9")  # Tokens·$
+        await send(pilot, "tudo bem?")  # this turn finishes while the Logs tab is hidden
+        await pilot.press("f9", "f9", "f9")  # Payloads, Timeline, Logs
+        await settle(pilot)
+        assert app.chat.query_one(SidePanel).active == "logs"
+        assert view.turn is not None and view.turn.index == 1
+        width = view.scrollable_content_region.width
+        assert len(view.lines) == len(before)  # the same three log lines, wrapped as before
+        assert max(strip.cell_length for strip in view.lines) > 8
+        assert all(strip.cell_length <= width for strip in view.lines)

@@ -58,10 +58,10 @@ class LogView(RichLog):
         self.turn = turn
         self.turn_index = turn.index if turn else None
         if turn is None:
-            self.write(Text("No logs yet.", style="dim"))
+            self._write(Text("No logs yet.", style="dim"))
             return
         if not turn.logs:
-            self.write(Text(f"Turn {turn.index}: no log lines.", style="dim"))
+            self._write(Text(f"Turn {turn.index}: no log lines.", style="dim"))
         for line in turn.logs:
             self.append_line(line)
 
@@ -69,8 +69,13 @@ class LogView(RichLog):
         """Stream one more line (the turn in flight)."""
         if self._count == 0 and self.lines:
             self.clear()
-        self.write(log_text(line))
+        self._write(log_text(line))
         self._count += 1
+
+    def _write(self, text: Text) -> None:
+        self.write(text)
+        # A hidden tab has no width (RichLog then wraps at its min_width): the next size rewraps.
+        self._wrapped_at = self.scrollable_content_region.width
 
     def on_resize(self) -> None:
         # Runs before RichLog's own handler: the first size is RichLog's to use (deferred writes).
@@ -78,6 +83,6 @@ class LogView(RichLog):
         width = self.scrollable_content_region.width
         if not width:  # a hidden tab: keep the lines as they are
             return
-        if self._size_known and self._wrapped_at and width != self._wrapped_at:
+        if self._size_known and width != self._wrapped_at:
             self.show_turn(self.turn)
         self._wrapped_at = width
