@@ -1,15 +1,20 @@
-"""The TUI's handle on the scenario recorder: start with a name, count turns, stop with a path."""
+"""The TUI's handle on the scenario recorder: start with a name, count turns, stop with a path;
+`RecorderSwitch` is the chat screen's F3 that does it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.conversation.session import LabSession
 from lab.errors import LabError
-from lab.tui.screens.record import slug
+from lab.tui.messages import RecordingChanged
+from lab.tui.screens.record import RecordModal, slug
 from lab.tui.session import maybe_await
+
+if TYPE_CHECKING:
+    from lab.tui.screens.chat import ChatScreen
 
 
 @dataclass(slots=True)
@@ -84,3 +89,62 @@ async def stop_recording(recording: Recording) -> Path:
     """Stop; returns the scenario file written."""
     result = await maybe_await(recording.recorder.stop())
     return Path(result) if result else recording.path
+
+
+class RecorderSwitch:
+    """F3 on the chat screen: ask for a scenario name and start recording the session, or stop and
+    say where the scenario went. It holds the recording in progress (None when off); its workers
+    run on the screen and report by `RecordingChanged`, which the screen hands back to `changed`."""
+
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self.recording: Recording | None = None
+
+    def toggle(self) -> None:
+        screen = self.screen
+        if screen.lab is None:
+            screen.show_error(screen.not_open_error())
+            return
+        if self.recording is not None:
+            screen.run_worker(self._stop(), group="recorder", exclusive=True, exit_on_error=False)
+            return
+        settings = screen.app.settings
+        folder = scenario_folder(screen.lab, settings.scenarios_dir)
+        shown = (
+            folder.relative_to(settings.project_dir)
+            if folder.is_relative_to(settings.project_dir)
+            else folder
+        )
+        screen.app.push_screen(RecordModal(str(shown)), self._named)
+
+    def _named(self, name: str | None) -> None:
+        if name is not None:
+            self.screen.run_worker(
+                self._start(name), group="recorder", exclusive=True, exit_on_error=False
+            )
+
+    async def _start(self, name: str) -> None:
+        assert self.screen.lab is not None
+        recording = await start_recording(
+            self.screen.lab, self.screen.app.settings.scenarios_dir, name
+        )
+        self.screen.post_message(RecordingChanged(name, recording, True))
+
+    async def _stop(self) -> None:
+        assert self.recording is not None
+        path = await stop_recording(self.recording)
+        self.screen.post_message(RecordingChanged(None, path, False))
+
+    def changed(self, message: RecordingChanged) -> None:
+        """The recording started or stopped: hold it (or drop it) and tell the person."""
+        app = self.screen.app
+        if message.active:
+            self.recording = message.path
+            app.notify(
+                f"Recording to {self.recording.path}: each finished turn is saved at once.",
+                title="Recording",
+            )
+        else:
+            turns = self.recording.turns if self.recording else 0
+            self.recording = None
+            app.notify(f"Scenario saved: {message.path} ({turns} turns)", title="Recording stopped")

@@ -30,10 +30,17 @@ from lab.tui.chat_items import (
     thread_items,
 )
 from lab.tui.live_turns import LiveTurns
-from lab.tui.messages import ActionFailed, LabEventArrived, LabOpened, TurnCompleted
-from lab.tui.recording import Recording
-from lab.tui.screens.chat_tools import ChatToolsMixin
-from lab.tui.session import contact_id, contact_name, facts_of, session_now
+from lab.tui.messages import (
+    ActionFailed,
+    LabEventArrived,
+    LabOpened,
+    RecordingChanged,
+    TurnCompleted,
+)
+from lab.tui.recording import RecorderSwitch, Recording
+from lab.tui.restarts import ConversationRestarts
+from lab.tui.screens.add_contact import AddContactModal, NewContact
+from lab.tui.session import active_prompt, contact_id, contact_name, facts_of, session_now
 from lab.tui.turn_problems import model_call_failure
 from lab.tui.widgets.chat_bubble import ChatBubble
 from lab.tui.widgets.chat_pane import ChatPane
@@ -47,8 +54,11 @@ from lab.tui.widgets.side_panel import SidePanel
 _pending_ids = itertools.count(1)
 
 
-class ChatScreen(ChatToolsMixin, Screen[None]):
-    """Renders the session; every action runs in a worker and comes back as a message."""
+class ChatScreen(Screen[None]):
+    """Renders the session; every action runs in a worker and comes back as a message.
+
+    The recorder (F3, `RecorderSwitch`) and conversation restarts (F5, `ConversationRestarts`)
+    are objects of their own that the screen holds."""
 
     # The footer shows the keys used most (it fits 120 columns); the rest are in F1 help and the palette.
     BINDINGS = [
@@ -150,13 +160,10 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         self.contact: str | None = None
         self.selected_turn: int | None = None  # None: follow the latest turn of the contact
         self.live = LiveTurns()
-        self.recording: Recording | None = None
+        self.recorder = RecorderSwitch(self)
+        self.restarts = ConversationRestarts(self)
         self.advanced_h = 0.0  # hours the person moved the virtual clock
         self.templates: Any = None
-        self.cleared: dict[str, int] = {}  # wa_id -> last captured seq when the chat was restarted
-        self.restarted: dict[
-            str, int
-        ] = {}  # wa_id -> index of its last turn before a "same user" restart
         self._told: set[int] = set()  # turns whose failed model call the error panel has shown
 
     def compose(self) -> ComposeResult:
@@ -247,12 +254,13 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         return (
             turns
             if wa_id is None
-            else [t for t in turns if t.contact == wa_id and self._current(t)]
+            else [t for t in turns if t.contact == wa_id and self.restarts.current(t)]
         )
 
-    def _current(self, turn: Turn) -> bool:
-        """The turn belongs to the contact's conversation on show (not to one before a restart)."""
-        return turn.index > self.restarted.get(turn.contact, -1)
+    @property
+    def recording(self) -> Recording | None:
+        """The recording in progress (None when the recorder is off)."""
+        return self.recorder.recording
 
     def show_contact(self, wa_id: str | None) -> None:
         """Switch the thread, the contact list and the side panel to one contact."""
@@ -265,11 +273,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
             return
         thread = getattr(self.lab, "thread", None)
         if callable(thread):  # a restart clears the chat: older business messages stay hidden
-            mark = self.cleared.get(wa_id, 0)
-            entries = [
-                e for e in thread(wa_id) if getattr(e, "send", None) is None or e.send.seq > mark
-            ]
-            items = items_from_thread(entries, self.templates)
+            items = items_from_thread(self.restarts.shown(wa_id, thread(wa_id)), self.templates)
         else:
             items = thread_items(self.turns(wa_id), self.templates)
         pane.show_thread(items)
@@ -278,7 +282,7 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
     def refresh_contacts(self) -> None:
         counts: dict[str, int] = {}
         for t in self.turns():
-            if self._current(t):
+            if self.restarts.current(t):
                 counts[t.contact] = counts.get(t.contact, 0) + 1
         contacts = list(self.lab.contacts) if self.lab is not None else []
         self.query_one(ContactList).show_contacts(contacts, self.contact, counts)
@@ -498,3 +502,75 @@ class ChatScreen(ChatToolsMixin, Screen[None]):
         if self.selected_turn is not None:
             self.selected_turn = None
             self.refresh_side()
+
+    # -- contacts, turns, other screens ----------------------------------------------------
+    def action_add_contact(self) -> None:
+        def added(new: NewContact | None) -> None:
+            if new is None or self.lab is None:
+                return
+            try:
+                contact = self.lab.add_contact(new.name, new.wa_id)
+            except LabError as exc:
+                self.show_error(exc)
+                return
+            self.show_contact(contact_id(contact))
+
+        self.app.push_screen(AddContactModal(), added)
+
+    def action_restart(self) -> None:
+        self.restarts.ask()
+
+    def action_next_contact(self) -> None:
+        if self.lab is None:
+            return
+        ids = [contact_id(c) for c in self.lab.contacts]
+        if ids:
+            i = ids.index(self.contact) if self.contact in ids else -1
+            self.show_contact(ids[(i + 1) % len(ids)])
+
+    def action_choose_reply(self) -> None:
+        bubble = self.query_one(ChatPane).latest_interactive()
+        if bubble is None:
+            self.app.notify("No reply buttons or list in this thread yet.", severity="warning")
+            return
+        buttons = bubble.query("Button")
+        if buttons:
+            buttons.first().focus()
+            bubble.scroll_visible()
+
+    def action_select_turn(self, step: int) -> None:
+        turns = self.turns(self.contact)
+        if not turns:
+            return
+        indexes = [t.index for t in turns]
+        current = self.selected_turn if self.selected_turn in indexes else indexes[-1]
+        pos = max(0, min(len(indexes) - 1, indexes.index(current) + step))
+        self.selected_turn = indexes[pos]
+        self.refresh_side()
+
+    def action_open_prompts(self) -> None:
+        # lazy: start-up, the prompt screen's editor (TextArea) takes ~100 ms to import
+        from lab.tui.screens.prompts import PromptScreen
+
+        settings = getattr(self.app, "settings", None)
+        if settings is None:
+            return
+        active = active_prompt(self.lab, settings, self.app.applied_prompts.get(settings.flow))
+        self.app.push_screen(PromptScreen(settings.prompts_dir, settings.flow, active))
+
+    def action_open_compare(self) -> None:
+        # lazy: start-up, the compare screen and the prompt lab take ~100 ms to import
+        from lab.tui.screens.compare import CompareScreen
+
+        settings = getattr(self.app, "settings", None)
+        if settings is None or isinstance(self.app.screen, CompareScreen):
+            return
+        self.app.push_screen(CompareScreen(settings, player_factory=self.app.player_factory))
+
+    # -- the recorder -------------------------------------------------------------------------
+    def action_toggle_recording(self) -> None:
+        self.recorder.toggle()
+
+    def on_recording_changed(self, message: RecordingChanged) -> None:
+        self.recorder.changed(message)
+        self.refresh_header()
