@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any
 
+from lab import asyncrun
 from lab.config import add_kestra_version_option
 from lab.conversation.session import LabSession
 from lab.llm.misses import chat_advice
@@ -76,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
     from lab.conversation.fastimport import skip_httpx_cli
 
     skip_httpx_cli()
-    import asyncio
 
     from lab.config import load_settings
 
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(
         llm_mode=llm, kestra_url=args.kestra, flow=args.flow, kestra_version=args.kestra_version
     )
-    return asyncio.run(_send(settings, args))
+    return asyncrun.run(_send(settings, args))
 
 
 def _check_image(path: str) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lab import asyncrun
 from lab.config import add_kestra_version_option
 from lab.conversation.actions import Action, Advance, SwitchContact
 from lab.conversation.composer import USAGE, ShowHelp, parse_command
@@ -80,7 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_record(args))
+    return asyncrun.run(_record(args))
 
 
 def _factory(spec: str | None) -> Any:

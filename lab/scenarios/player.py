@@ -7,13 +7,13 @@ every check. Live mode can repeat a case and pass when enough runs pass (models 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lab import asyncrun
 from lab.conversation.actions import SwitchContact, from_step
 from lab.conversation.model import Transcript, Turn
 from lab.conversation.phone import find_contact
@@ -100,7 +100,7 @@ class Player:
 
     def play_sync(self, case: ScenarioCase) -> Playback:
         """Play a case from synchronous code (the pytest plugin, the CLI)."""
-        return asyncio.run(self.play(case))
+        return asyncrun.run(self.play(case))
 
     async def play(self, case: ScenarioCase) -> Playback:
         """Play a case, repeating it in live mode when the scenario asks for it."""

@@ -8,13 +8,13 @@ with no key. Workers are processes (`-n`): each opens its own lab.
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lab import asyncrun
 from lab.errors import ConfigError
 from lab.prompts import variant_cassette_path
 from lab.scenarios.player import DEFAULT_CLOCK
@@ -55,7 +55,7 @@ class Job:
 
 def play(job: Job) -> dict[str, Any]:
     """Play one job in this process; the conversation as a summary dict (see `Conversation.to_dict`)."""
-    return asyncio.run(play_async(job))
+    return asyncrun.run(play_async(job))
 
 
 async def play_async(job: Job, lab_factory: Any = None) -> dict[str, Any]:
