@@ -103,3 +103,31 @@ async def test_the_logs_tab_wraps_at_its_width_after_a_turn_finished_behind_anot
         assert len(view.lines) == len(before)  # the same three log lines, wrapped as before
         assert max(strip.cell_length for strip in view.lines) > 8
         assert all(strip.cell_length <= width for strip in view.lines)
+
+
+async def test_f7_pins_a_turn_and_f8_at_the_newest_follows_new_turns_again(make_fake_app):
+    """After F7/F8 the panel stayed on the chosen turn even once F8 reached the newest, and nothing
+    said it was pinned."""
+    from textual.widgets import Static
+
+    from lab.tui.widgets.side_panel import SidePanel
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        for text in ("um", "dois", "três"):
+            await send(pilot, text)
+        panel = app.chat.query_one(SidePanel)
+        pin = panel.query_one("#turn-pin", Static)
+        assert not pin.display  # following: no pin line
+        await pilot.press("f7")
+        await settle(pilot)
+        assert panel.turn.index == 1 and pin.display
+        assert str(pin.content).startswith("turn 2 of 3 · pinned")
+        await send(pilot, "quatro")  # a new turn does not move a pinned panel
+        assert panel.turn.index == 1 and str(pin.content).startswith("turn 2 of 4 · pinned")
+        await pilot.press("f8", "f8")  # the newest: following again
+        await settle(pilot)
+        assert panel.turn.index == 3 and not pin.display and app.chat.selected_turn is None
+        await send(pilot, "cinco")
+        assert panel.turn.index == 4 and not pin.display

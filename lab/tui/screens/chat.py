@@ -111,7 +111,7 @@ class ChatScreen(Screen[None]):
             "◀ Turn",
             id="previous-turn",
             show=False,
-            tooltip="Show the previous turn in the side panel",
+            tooltip="Show the previous turn in the side panel (pinned: new turns do not replace it)",
         ),
         Binding(
             "f8",
@@ -119,7 +119,7 @@ class ChatScreen(Screen[None]):
             "Turn ▶",
             id="next-turn",
             show=False,
-            tooltip="Show the next turn in the side panel",
+            tooltip="Show the next turn in the side panel (at the newest it follows new turns again)",
         ),
         Binding(
             "f9",
@@ -306,7 +306,9 @@ class ChatScreen(Screen[None]):
 
     def refresh_side(self) -> None:
         turn = self.shown_turn()
-        self.query_one(SidePanel).show_turn(turn, self.turns(self.contact), self.turns())
+        self.query_one(SidePanel).show_turn(
+            turn, self.turns(self.contact), self.turns(), pinned=self.selected_turn is not None
+        )
         self.query_one(ChatPane).select_turn(
             turn.index if turn and self.selected_turn is not None else None
         )
@@ -545,7 +547,8 @@ class ChatScreen(Screen[None]):
         indexes = [t.index for t in turns]
         current = self.selected_turn if self.selected_turn in indexes else indexes[-1]
         pos = max(0, min(len(indexes) - 1, indexes.index(current) + step))
-        self.selected_turn = indexes[pos]
+        # The newest turn is not pinned: the panel follows the turns still to come.
+        self.selected_turn = indexes[pos] if pos < len(indexes) - 1 else None
         self.refresh_side()
 
     def action_open_prompts(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from lab.conversation.model import LogLine, Turn
 from lab.tui.widgets.cost_view import CostView
@@ -14,6 +14,14 @@ from lab.tui.widgets.payload_view import PayloadView
 from lab.tui.widgets.timeline_view import TimelineView
 
 TABS = ("timeline", "logs", "cost", "payloads")
+
+
+def pinned_position(turn: Turn | None, conversation: list[Turn]) -> str:
+    """`turn 6 of 7 · pinned · Esc: latest`: where a chosen turn sits in its conversation."""
+    indexes = [t.index for t in conversation]
+    if turn is None or turn.index not in indexes:
+        return ""
+    return f"turn {indexes.index(turn.index) + 1} of {len(indexes)} · pinned · Esc: latest"
 
 
 class SidePanel(Vertical):
@@ -27,6 +35,8 @@ class SidePanel(Vertical):
         TabbedContent { height: 1fr; }
         ContentSwitcher { height: 1fr; }
         TabPane { padding: 0; height: 1fr; }
+        #turn-pin { height: 1; padding: 0 1; background: $warning 25%; display: none; }
+        &.-pinned #turn-pin { display: block; }
     }
     """
 
@@ -35,6 +45,7 @@ class SidePanel(Vertical):
         self.turn: Turn | None = None
         self.conversation: list[Turn] = []
         self.session: list[Turn] = []
+        self.pinned = False  # the person chose the turn on show: new turns do not replace it
         self._stale: set[str] = set(TABS)
 
     @property
@@ -50,6 +61,7 @@ class SidePanel(Vertical):
         self.tabs.active = tab
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="turn-pin", markup=False)
         with TabbedContent(initial="timeline"):
             with TabPane("Timeline", id="timeline"):
                 with VerticalScroll():
@@ -62,9 +74,20 @@ class SidePanel(Vertical):
             with TabPane("Payloads", id="payloads"):
                 yield PayloadView(id="payload-view")
 
-    def show_turn(self, turn: Turn | None, conversation: list[Turn], session: list[Turn]) -> None:
-        """Follow a turn (the selected one, or the latest)."""
+    def show_turn(
+        self,
+        turn: Turn | None,
+        conversation: list[Turn],
+        session: list[Turn],
+        *,
+        pinned: bool = False,
+    ) -> None:
+        """Follow a turn (the latest), or show one the person chose (`pinned`: F7/F8, a click)."""
         self.turn, self.conversation, self.session = turn, conversation, session
+        self.pinned = pinned
+        position = pinned_position(turn, conversation) if pinned else ""
+        self.set_class(bool(position), "-pinned")
+        self.query_one("#turn-pin", Static).update(position)
         self._stale = set(TABS)
         self._render_active()
 
