@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import LabError
+from lab.llm.token_counts import TokenCountFile
 
 # The blob URLs and sha256 tiktoken_ext.openai_public uses (tests check they still agree).
 ENCODING_BLOBS: dict[str, tuple[str, str]] = {
@@ -112,13 +113,28 @@ def encoding(name: str = "o200k_base") -> Any:
 
 
 def _compiled_path(name: str) -> Path:
-    import tiktoken_ext.openai_public as definitions
+    return cache_dir() / f"{_encoding_key(name)}.marshal"
 
-    # Keyed by the blob's hash and by the file defining the encodings' patterns and special
-    # tokens (another tiktoken install means another file), cheaper than reading package metadata.
+
+@lru_cache(maxsize=4)
+def _encoding_key(name: str) -> str:
+    """The encoding's identity in file names: the blob's hash and the file defining the encodings'
+    patterns and special tokens (another tiktoken install means another key), found without
+    importing tiktoken (a replay whose counts are all kept never imports it)."""
+    spec = importlib.util.find_spec("tiktoken_ext.openai_public")
+    definitions = spec.origin if spec is not None and spec.origin else ""
+    try:
+        st = os.stat(definitions)
+        stamp = f"{st.st_size:x}{st.st_mtime_ns:x}"
+    except OSError:
+        stamp = "unknown"
     blob_hash = ENCODING_BLOBS.get(name, ("", "unknown"))[1]
-    st = os.stat(definitions.__file__)
-    return cache_dir() / f"{name}-{blob_hash[:16]}-{st.st_size:x}{st.st_mtime_ns:x}.marshal"
+    return f"{name}-{blob_hash[:16]}-{stamp}"
+
+
+@lru_cache(maxsize=4)
+def _kept_counts(name: str) -> TokenCountFile:
+    return TokenCountFile(cache_dir() / f"{_encoding_key(name)}.counts")
 
 
 def _load_compiled(path: Path) -> dict[str, Any] | None:
@@ -168,8 +184,14 @@ def count_text(text: str, model: str = "gpt-4o-mini") -> int:
 @lru_cache(maxsize=8192)
 def _count(encoding_name: str, text: str) -> int:
     # Scripted and replayed conversations resend the same system prompt and history on every
-    # call: counting each distinct text once takes most of the encoding work off a turn.
-    return len(encoding(encoding_name).encode(text, disallowed_special=()))
+    # call: counting each distinct text once takes most of the encoding work off a turn, and
+    # the counts kept from earlier runs spare a replay building the encoder at all.
+    kept = _kept_counts(encoding_name)
+    count = kept.get(text)
+    if count is None:
+        count = len(encoding(encoding_name).encode(text, disallowed_special=()))
+        kept.add(text, count)
+    return count
 
 
 def count_messages(
