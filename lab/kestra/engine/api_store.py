@@ -6,8 +6,6 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from starlette.requests import Request
-
 from lab.clock import parse_duration
 from lab.kestra.engine.api_results import query_filters
 from lab.kestra.engine.api_support import (
@@ -152,6 +150,10 @@ def _register_files(api: KestraApi, add: Callable, base: str) -> None:
         if not path:
             return error_reply(422, "Invalid entity: path is required", call.path)
         if call.method == "POST":
+            # lazy: start-up (starlette's request and form parsing cost ~25 ms of CPU to import;
+            # only a namespace file upload through the API parses a multipart form)
+            from starlette.requests import Request
+
             form = await Request(call.scope, replayed_body(call.body)).form()
             upload = form.get("fileContent")
             if upload is None or isinstance(upload, str):
