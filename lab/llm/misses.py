@@ -89,7 +89,7 @@ def miss_message(store: CassetteStore | None, rk: RequestKey, summary: dict[str,
         )
         return (
             f"replay: no recording of {request}. {ONLY_RECORDED}; {known}.{hint} {todo} "
-            f"Searched: {store.describe()}."
+            f"Searched: {store.describe()}. For a scenario, {how_to_record(store)}"
         )
     return (
         f"replay: no recording of {request}. Searched: {store.describe()}; {known}.{hint} "
