@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
@@ -31,7 +31,7 @@ class Conversation:
     persona: str
     run: int
     moves: list[tuple[Move, list[Turn]]] = field(default_factory=list)
-    outcome: str = "max_turns"  # goal_reached | handed_off | gave_up | max_turns | error
+    outcome: str = "max_turns"  # goal_reached | handed_off | gave_up | max_turns | stopped | error
     checks: list[Check] = field(default_factory=list)
     verdict: Verdict | None = None
     error: str | None = None
@@ -145,8 +145,14 @@ async def simulate(
     stop_when: tuple[str, ...] | None = None,
     step: int = 0,
     user: SimulatedUser | None = None,
+    stopped: Callable[[], bool] | None = None,
+    on_move: Callable[[Move, list[Turn]], None] | None = None,
 ) -> Conversation:
-    """Play the persona against the lab's flow as `wa_id` until a stop condition."""
+    """Play the persona against the lab's flow as `wa_id` until a stop condition.
+
+    `stopped` is asked before each move (a person taking over a live chat): when it says so the
+    conversation ends as `stopped`, unjudged. `on_move` hears of each move once its turns are done.
+    """
     conv = Conversation(persona.name, run)
     user = user or user_for(persona, lab, run)
     limit = max_turns or persona.max_turns
@@ -154,6 +160,9 @@ async def simulate(
     patience = persona.patience
     first_turn = len(lab.transcript.turns)
     while True:
+        if stopped is not None and stopped():
+            conv.outcome = "stopped"
+            break
         if len(conv.turns) >= limit:
             conv.outcome = "max_turns"
             break
@@ -185,6 +194,8 @@ async def simulate(
             )
             break
         conv.moves.append((move, turns))
+        if on_move is not None:
+            on_move(move, turns)
         if not is_quiet(move) and not turns:
             conv.error, conv.outcome = "a move produced no turn", "error"
             break
@@ -194,7 +205,7 @@ async def simulate(
             conv.outcome = "handed_off"
             break
     _account(lab, conv, first_turn)
-    if conv.error is None:
+    if conv.error is None and conv.outcome != "stopped":
         try:
             conv.verdict = await judge(lab, persona, conv.turns, conv.outcome, run)
         except Exception as exc:  # noqa: BLE001

@@ -61,6 +61,8 @@ class ActionCommands(_ListProvider):
             title = binding.description
             if binding.id == "toggle-recording" and screen is not None:
                 title = "Stop recording" if screen.recording else "Start recording…"
+            if binding.id == "toggle-autopilot" and screen is not None:
+                title = "Stop autopilot" if screen.autopilot else "Start autopilot…"
             key = binding.key_display or binding.key.split(",")[0]
             target = screen if where == "chat" else self.app
             if target is None:

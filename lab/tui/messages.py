@@ -47,3 +47,11 @@ class RecordingChanged(Message):
     name: str | None
     path: Any
     active: bool
+
+
+@dataclass
+class AutopilotEnded(Message):
+    """The autopilot's persona finished, was stopped or failed (`summary` says how, in one line)."""
+
+    summary: str
+    passed: bool

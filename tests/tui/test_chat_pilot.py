@@ -197,9 +197,9 @@ async def test_help_and_palette_list_every_binding(make_fake_app):
         provider = ActionCommands(app.screen)
         titles = [t for t, _, _ in provider.entries()]
         for where, b in rows:
-            if where in ("app", "chat") and b.id != "toggle-recording":
+            if where in ("app", "chat") and b.id not in ("toggle-recording", "toggle-autopilot"):
                 assert f"{where}: {b.description}" in titles
-        assert "chat: Start recording…" in titles
+        assert "chat: Start recording…" in titles and "chat: Start autopilot…" in titles
 
 
 async def test_read_turns_ticks_blue(make_fake_app):

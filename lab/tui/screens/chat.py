@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +20,7 @@ from lab.conversation.model import Turn
 from lab.conversation.phone import find_contact
 from lab.conversation.session import LabSession
 from lab.errors import LabError
+from lab.tui.autopilot import AutopilotSwitch
 from lab.tui.chat_items import (
     ChatItem,
     item_from_inbound,
@@ -32,6 +33,7 @@ from lab.tui.chat_items import (
 from lab.tui.live_turns import LiveTurns
 from lab.tui.messages import (
     ActionFailed,
+    AutopilotEnded,
     LabEventArrived,
     LabOpened,
     RecordingChanged,
@@ -51,14 +53,17 @@ from lab.tui.widgets.lab_header import LabHeader
 from lab.tui.widgets.payload_view import PayloadView
 from lab.tui.widgets.side_panel import SidePanel
 
+if TYPE_CHECKING:
+    from lab.simulate.autopilot import Autopilot
+
 _pending_ids = itertools.count(1)
 
 
 class ChatScreen(Screen[None]):
     """Renders the session; every action runs in a worker and comes back as a message.
 
-    The recorder (F3, `RecorderSwitch`) and conversation restarts (F5, `ConversationRestarts`)
-    are objects of their own that the screen holds."""
+    The recorder (F3, `RecorderSwitch`), conversation restarts (F5, `ConversationRestarts`) and
+    the autopilot (F12, `AutopilotSwitch`) are objects of their own that the screen holds."""
 
     # The footer shows the keys used most (it fits 120 columns); the rest are in F1 help and the palette.
     BINDINGS = [
@@ -145,6 +150,14 @@ class ChatScreen(Screen[None]):
             tooltip="Put the cursor back in the composer",
         ),
         Binding(
+            "f12",
+            "toggle_autopilot",
+            "Autopilot",
+            id="toggle-autopilot",
+            show=False,
+            tooltip="A persona chats as this contact (bubbles as it goes); again to stop it",
+        ),
+        Binding(
             "escape",
             "dismiss_error",
             "Dismiss",
@@ -162,6 +175,7 @@ class ChatScreen(Screen[None]):
         self.live = LiveTurns()
         self.recorder = RecorderSwitch(self)
         self.restarts = ConversationRestarts(self)
+        self.autopilots = AutopilotSwitch(self)
         self.advanced_h = 0.0  # hours the person moved the virtual clock
         self.templates: Any = None
         self._told: set[int] = set()  # turns whose failed model call the error panel has shown
@@ -262,6 +276,11 @@ class ChatScreen(Screen[None]):
         """The recording in progress (None when the recorder is off)."""
         return self.recorder.recording
 
+    @property
+    def autopilot(self) -> Autopilot | None:
+        """The persona chatting as the contact on show (None when the autopilot is off)."""
+        return self.autopilots.autopilot
+
     def show_contact(self, wa_id: str | None) -> None:
         """Switch the thread, the contact list and the side panel to one contact."""
         self.contact = wa_id
@@ -326,6 +345,8 @@ class ChatScreen(Screen[None]):
             if pending is not None:
                 self.live.claimed[pending] = item.key
             if event.contact == self.contact:
+                if pending is None:  # an act the person did not type (the autopilot's)
+                    self._mark_answered(pane)
                 pane.upsert(item, replace_key=pending)
                 self.refresh_side()
         elif isinstance(event, ev.ReplyCaptured):
@@ -413,11 +434,13 @@ class ChatScreen(Screen[None]):
             return
         event.composer.accept()
         self.query_one(ErrorPanel).dismiss()
+        self.autopilots.take_over()
         self.start_action(action)
 
     @on(ChatBubble.ReplyChosen)
     def _reply_chosen(self, event: ChatBubble.ReplyChosen) -> None:
         if self.lab is not None and self.contact is not None:
+            self.autopilots.take_over()
             self.start_action(Tap(event.choice.title))
         # Typing goes on in the composer: the tapped button (or the list picker's, which a closing
         # modal gives the focus back to) would swallow the next keystrokes. After the refresh, so the
@@ -577,3 +600,10 @@ class ChatScreen(Screen[None]):
     def on_recording_changed(self, message: RecordingChanged) -> None:
         self.recorder.changed(message)
         self.refresh_header()
+
+    # -- the autopilot ------------------------------------------------------------------------
+    def action_toggle_autopilot(self) -> None:
+        self.autopilots.toggle()
+
+    def on_autopilot_ended(self, message: AutopilotEnded) -> None:
+        self.autopilots.ended(message)
