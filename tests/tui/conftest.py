@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import html
 import re
 import shutil
 from datetime import datetime, timezone
@@ -29,6 +31,32 @@ class SVGSnapshot(SingleFileSnapshotExtension):
 
 
 _TERMINAL_ID = re.compile(r"terminal-\d+")
+
+
+_SVG_TEXT = re.compile(
+    r'<text class="terminal-[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>'
+)
+
+
+def screen_lines(svg: str) -> list[str]:
+    """The text a person sees in a screenshot SVG, line by line (colours left out)."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in _SVG_TEXT.findall(svg):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    return ["".join(t for _, t in sorted(parts)).rstrip() for _, parts in sorted(rows.items())]
+
+
+def explain_svg_mismatch(stored_path: Path, svg: str) -> str:
+    """What differs from the stored snapshot, as text lines; the screen is kept in out/ to look at."""
+    failed = ROOT / "out" / "snapshot-failures" / stored_path.name
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    failed.write_text(svg, encoding="utf-8")
+    stored = stored_path.read_text(encoding="utf-8") if stored_path.exists() else ""
+    diff = difflib.unified_diff(
+        screen_lines(stored), screen_lines(svg), "stored", "this run", lineterm="", n=1
+    )
+    text = "\n".join(diff) or "(same text: only colours or styles differ)"
+    return f"the screen differs from {stored_path.name} (this run's screen: {failed}):\n{text}"
 
 
 def normalise_svg(svg: str) -> str:
@@ -156,6 +184,14 @@ def svg_snapshot(snapshot: Any) -> Callable[[Any], Any]:
         no_blink(pilot.app)
         await pilot.pause()
         svg = normalise_svg(pilot.app.export_screenshot(title="walab"))
-        return snapshot(extension_class=SVGSnapshot) == svg
+        assertion = snapshot(extension_class=SVGSnapshot)
+        stored = Path(
+            assertion.extension.get_location(
+                test_location=assertion.test_location, index=assertion.index
+            )
+        )
+        if assertion == svg:
+            return True
+        raise AssertionError(explain_svg_mismatch(stored, svg))
 
     return take
