@@ -259,6 +259,7 @@ _PEBBLE_FILTERS = frozenset(
         "length",
         "lower",
         "merge",
+        "nl2br",
         "numberformat",
         "raw",
         "replace",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kestra.expr import calendar_functions, dates, filters, formats, functions
+from lab.kestra.expr import (
+    calendar_functions,
+    dates,
+    filters,
+    formats,
+    functions,
+    list_filters,
+    number_filters,
+)
 from lab.kestra.expr.compiler import Compiler
 from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.functions import Functions
@@ -20,15 +28,80 @@ def _json_filter(ctx: Any, value: Any) -> str:
 
 _json_filter.needs_ctx = True  # type: ignore[attr-defined]
 
-_FILTERS = {**filters.FILTERS, **dates.FILTERS, "json": _json_filter, "jsonEncode": formats.to_json}
+_FILTERS = {
+    **filters.FILTERS,
+    **list_filters.FILTERS,
+    **number_filters.FILTERS,
+    **dates.FILTERS,
+    "json": _json_filter,
+    "jsonEncode": formats.to_json,
+}
+SINCE_2 = frozenset(  # names Kestra 2.0 brought: unknown to a flow run as Kestra 1.3
+    {
+        *calendar_functions.FUNCTIONS,
+        "loopOutputs",
+        "env",
+        "regexMatch",
+        "regexReplace",
+        "regexExtract",
+    }
+)
+
+
+def _since_2(kind: str, name: str, impl: Any) -> Any:
+    """The implementation, refusing to run for a flow rendered as Kestra 1.3."""
+
+    def check(ctx: Any) -> None:
+        if not getattr(ctx.fx, "version", "1.3").startswith("2"):
+            shown = f"{name}()" if kind == "function" else name
+            raise ExpressionError(
+                f"{kind} '{shown}' arrived in Kestra 2.0; this flow runs as Kestra 1.3",
+                fix="set kestra_version: 2.0 (walab.yaml or the scenario), or write it without",
+            )
+
+    if kind == "function":
+
+        def function(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+            check(ctx)
+            return impl(ctx, *args, **kwargs)
+
+        return function
+
+    def filter_(ctx: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+        check(ctx)
+        return impl(value, *args, **kwargs)
+
+    filter_.needs_ctx = True  # type: ignore[attr-defined]
+    return filter_
+
+
 _FUNCTIONS = {**functions.FUNCTIONS, **dates.FUNCTIONS, **calendar_functions.FUNCTIONS}
+for _name in SINCE_2 & set(_FUNCTIONS):
+    _FUNCTIONS[_name] = _since_2("function", _name, _FUNCTIONS[_name])
+for _name in SINCE_2 & set(_FILTERS):
+    _FILTERS[_name] = _since_2("filter", _name, _FILTERS[_name])
 _TESTS = dict(functions.TESTS)
 
 SUPPORTED_FILTERS: frozenset[str] = frozenset(_FILTERS) | {"default"}
 SUPPORTED_FUNCTIONS: frozenset[str] = frozenset(_FUNCTIONS)
 SUPPORTED_TESTS: frozenset[str] = frozenset(_TESTS) | {"defined"}
 
-_COMPILER = Compiler(_FILTERS, _FUNCTIONS, _TESTS)
+_STORAGE = "it reads Kestra's internal storage"
+NOT_RUN: dict[
+    str, str
+] = {  # Kestra's functions and filters the embedded engine leaves out, and why
+    "fileURI": _STORAGE,
+    "fileSize": _STORAGE,
+    "fileExists": _STORAGE,
+    "isFileEmpty": _STORAGE,
+    "encrypt": "it needs the Kestra server's encryption key",
+    "decrypt": "it needs the Kestra server's encryption key",
+    "http": "it calls the network from an expression",
+    "subflow": "it starts another execution from an expression",
+    "fromIon": "Amazon Ion text is not read here (write JSON and use fromJson)",
+    "isPublicHoliday": "it needs a public-holiday calendar",
+}
+_COMPILER = Compiler(_FILTERS, _FUNCTIONS, _TESTS, NOT_RUN)
 _compile = cached(_COMPILER)
 _DEFAULT_FUNCTIONS = Functions()
 

@@ -223,10 +223,26 @@ def _const_path(node: tuple) -> tuple[str, tuple] | None:
 class Compiler:
     """Compiles expression nodes; `filters`, `functions`, `tests` map names to implementations."""
 
-    def __init__(self, filters: dict, functions: dict, tests: dict) -> None:
+    def __init__(
+        self, filters: dict, functions: dict, tests: dict, not_run: dict | None = None
+    ) -> None:
         self.filters = filters
         self.functions = functions
         self.tests = tests
+        self.not_run = not_run or {}  # Kestra's names this engine does not run -> why
+
+    def _unknown(self, kind: str, name: str) -> ExpressionError:
+        shown = f"{name}()" if kind == "function" else name
+        reason = self.not_run.get(name)
+        if reason:
+            return ExpressionError(
+                f"{kind} '{shown}' exists in Kestra but the embedded engine does not run it: {reason}",
+                fix="run this flow on a real Kestra (walab deploy --kestra URL)",
+            )
+        return ExpressionError(
+            f"unknown {kind} '{shown}'",
+            fix="check the spelling; if Kestra has it, run the flow on a real Kestra",
+        )
 
     def compile(self, node: tuple) -> Fn:
         return getattr(self, "c_" + node[0])(node)
@@ -348,10 +364,7 @@ class Compiler:
             return default
         impl = self.filters.get(name)
         if impl is None:
-            raise ExpressionError(
-                f"unknown filter '{name}'",
-                fix="check the spelling; if Kestra has it, run the flow on a real Kestra",
-            )
+            raise self._unknown("filter", name)
         needs_ctx = getattr(impl, "needs_ctx", False)
 
         def apply(ctx: Ctx) -> Any:
@@ -384,10 +397,7 @@ class Compiler:
             if macro is not None:
                 return macro(ctx, a, kw)
             if impl is None:
-                raise ExpressionError(
-                    f"unknown function '{name}()'",
-                    fix="check the spelling; if Kestra has it, run the flow on a real Kestra",
-                )
+                raise self._unknown("function", name)
             try:
                 return impl(ctx, *a, **kw)
             except (Undefined, ExpressionError):
@@ -408,6 +418,14 @@ def _argument_error(exc: TypeError, what: str, subject: Any, given: int) -> Expr
         return ExpressionError(
             f"The following named argument does not exist: {named.group(1)}",
             fix=f"check the argument names of {what}",
+        )
+    missing = re.search(
+        r"missing \d+ required (?:positional|keyword-only) arguments?: '(\w+)'", text
+    )
+    if missing:
+        return ExpressionError(
+            f"{what} expects an argument '{missing.group(1)}'.",
+            fix="give it, by position or by name",
         )
     if "positional argument" in text or "takes no arguments" in text:
         return ExpressionError(

@@ -269,3 +269,15 @@ STYLES = {  # FormatStyle, as DateTimeFormatter.ofLocalizedDateTime prints it in
     "long": _long_style,
     "full": _full_style,
 }
+
+
+def writes_names(pattern: str) -> bool:
+    """Whether a format writes a month, day, era or AM/PM name (text a locale would translate)."""
+    if pattern in STYLES or pattern == RFC_1123:
+        return True
+    if pattern in ISO_FORMATS or pattern in NAMED_FORMATS:
+        return False
+    return any(
+        letter in "EaGzB" or (letter in "ML" and isinstance(count, int) and count >= 3)
+        for letter, count in tokens(pattern)
+    )

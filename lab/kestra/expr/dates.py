@@ -14,6 +14,7 @@ from lab.kestra.expr.date_formats import (
     RFC_1123,
     format_java,
     tokens,
+    writes_names,
     zone,
 )
 from lab.kestra.expr.errors import ExpressionError
@@ -33,6 +34,7 @@ UNITS = {
     "YEARS": ("months", 12),
     "DECADES": ("months", 120),
     "CENTURIES": ("months", 1200),
+    "MILLENNIA": ("months", 12000),
 }
 
 
@@ -196,7 +198,20 @@ def date(
 ) -> Any:  # noqa: N803
     if value is None:
         return None
+    if locale is not None:
+        check_locale(str(locale), format)
     return format_java(to_datetime(value, timeZone, existingFormat), format)
+
+
+def check_locale(locale: str, pattern: str) -> None:
+    """AbstractDate's `locale`: names of months and days are written in English only here, so another
+    language is refused where the format writes a name (numbers read the same in every locale)."""
+    if re.match(r"(?i)en([_-]|$)", locale) or not writes_names(pattern):
+        return
+    raise ExpressionError(
+        f"date(locale={locale!r}): the embedded engine writes month and day names in English only",
+        fix="drop `locale` or use a numeric pattern such as 'dd/MM/yyyy'; real Kestra translates them",
+    )
 
 
 def _add_months(value: dt.datetime, months: int) -> dt.datetime:
@@ -212,11 +227,12 @@ def add(value: dt.datetime, amount: int, unit: str) -> dt.datetime:
         raise ExpressionError(
             f"dateAdd amount must be an integer, got {V.type_name(amount)} {V.to_text(amount)!r}"
         )
-    if unit.upper() not in UNITS:
+    if unit not in UNITS:  # ChronoUnit.valueOf: the exact upper-case name
         raise ExpressionError(
-            f"unknown dateAdd unit {unit!r}", fix=f"use one of {', '.join(UNITS)}"
+            f"No enum constant java.time.temporal.ChronoUnit.{unit}",
+            fix=f"dateAdd's unit is one of {', '.join(UNITS)} (upper case)",
         )
-    field, factor = UNITS[unit.upper()]
+    field, factor = UNITS[unit]
     if field == "months":
         return _add_months(value, int(amount * factor))
     if field == "days":
@@ -232,9 +248,13 @@ def date_add(
     format: str = "iso",
     timeZone: str | None = None,  # noqa: A002,N803
     existingFormat: str | None = None,
+    locale: str | None = None,
 ) -> Any:  # noqa: N803
+    """DateAddFilter: amount and unit (ChronoUnit), then AbstractDate's format arguments."""
     if value is None:
         return None
+    if locale is not None:
+        check_locale(str(locale), format)
     return format_java(add(to_datetime(value, timeZone, existingFormat), amount, unit), format)
 
 

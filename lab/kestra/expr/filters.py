@@ -6,17 +6,15 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import math
 import re
 import unicodedata
 import urllib.parse
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from lab.kestra.expr import values as V
 from lab.kestra.expr.errors import ExpressionError
 from lab.kestra.expr.formats import jq, to_ion, to_json, to_yaml
-from lab.kestra.expr.values import JavaBigInteger, JavaFloat, to_text
+from lab.kestra.expr.values import to_text
 
 
 def _str(fn):
@@ -31,8 +29,21 @@ def _str(fn):
     return wrapper
 
 
-def _abbreviate(s: str, length: int) -> str:
-    return s if len(s) <= length else s[: max(length - 3, 0)] + "..."
+def abbreviate(value: Any, length: Any = None) -> Any:
+    """AbbreviateFilter: cut to `length` characters ending in "..." (a text as long as `length` is cut
+    too; a text of 3 characters or fewer, never; a length of 3 or less, without the dots)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else to_text(value)
+    if not isinstance(length, int) or isinstance(length, bool):
+        raise ExpressionError(f"abbreviate needs an integer length, got {V.type_name(length)}")
+    if length < 0:
+        raise ExpressionError("Invalid argument to abbreviate filter; must be greater than zero")
+    if len(text) < length or len(text) <= 3:
+        return text
+    if length <= 3:
+        return text[:length]
+    return text[: length - 3] + "..."
 
 
 def _replace_text(s: str, pairs: dict, regexp: bool) -> str:
@@ -74,13 +85,34 @@ def java_replacement(text: str) -> str:
     return re.sub(r"\$(\d+|\{(\w+)\})", lambda m: f"\\g<{m.group(2) or m.group(1)}>", text)
 
 
-def _split(s: str, delimiter: str, limit: int | None = None) -> list[str]:
-    if limit is None or limit <= 0:
-        parts = s.split(delimiter)
-        while parts and parts[-1] == "" and limit is None:
-            parts.pop()  # Java's String.split drops trailing empty strings
-        return parts
-    return s.split(delimiter, limit - 1)
+def split(value: Any, delimiter: Any = None, limit: Any = None) -> Any:
+    """SplitFilter: Java's String.split, so the delimiter is a regular expression (`.` matches every
+    character); without a limit trailing empty parts are dropped, a limit > 0 caps the parts."""
+    if value is None:
+        return None
+    if delimiter is None:
+        raise ExpressionError("missing delimiter parameter in split filter")
+    text = value if isinstance(value, str) else to_text(value)
+    pattern = _regex(to_text(delimiter))
+    cap = int(limit) if V.is_number(limit) else 0
+    parts: list[str] = []
+    start = 0
+    for m in pattern.finditer(text):
+        if cap > 0 and len(parts) == cap - 1:
+            break
+        if m.end() == 0:  # a zero-width match at the start never makes an empty first part
+            continue
+        if m.start() == m.end() and m.start() >= len(text):
+            break
+        parts.append(text[start : m.start()])
+        start = m.end()
+    parts.append(text[start:])
+    if cap == 0:
+        while parts and parts[-1] == "" and len(parts) > 0:
+            parts.pop()
+        if not parts and not text:
+            parts = [""]
+    return parts
 
 
 def slugify(s: str) -> str:
@@ -173,6 +205,22 @@ def _affix(name: str):
     return test
 
 
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+
+
+def escape(value: Any, strategy: Any = "html") -> Any:
+    """Pebble's EscapeFilter (EscaperExtension), html strategy: & < > " ' as entities."""
+    if value is None:
+        return None
+    if to_text(strategy) != "html":
+        raise ExpressionError(
+            f"escape strategy {strategy!r} is not supported by the embedded engine",
+            fix="use the default html strategy",
+        )
+    text = value if isinstance(value, str) else to_text(value)
+    return "".join(_HTML.get(c, c) for c in text)
+
+
 def _url_encode(s: str) -> str:
     return urllib.parse.quote_plus(s, safe="*").replace("~", "%7E")
 
@@ -193,249 +241,6 @@ def _hash(algo: str):
     return digest
 
 
-# ----------------------------------------------------------------------------- collections
-def _seq(value: Any, what: str) -> list | str:
-    if isinstance(value, (list, str)):
-        return value
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return list(value.values())
-    raise ExpressionError(f"{what} needs a list or string, got {V.type_name(value)}")
-
-
-def first(value: Any) -> Any:
-    if value is None:
-        return None
-    seq = _seq(value, "first")
-    return seq[0] if seq else None
-
-
-def last(value: Any) -> Any:
-    if value is None:
-        return None
-    seq = _seq(value, "last")
-    return seq[-1] if seq else None
-
-
-def length(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, (str, list, dict, tuple)):
-        return len(value)
-    return len(to_text(value))
-
-
-def slice_(value: Any, fromIndex: int = 0, toIndex: int | None = None) -> Any:  # noqa: N803 - Pebble names
-    if value is None:
-        return None
-    seq = _seq(value, "slice")
-    end = len(seq) if toIndex is None else toIndex
-    if fromIndex < 0 or end > len(seq) or fromIndex > end:
-        raise ExpressionError(f"slice({fromIndex}, {end}) is out of bounds of {len(seq)} items")
-    return seq[fromIndex:end]
-
-
-def _sort_key(value: Any) -> tuple:
-    return (0, value) if V.is_number(value) else (1, to_text(value))
-
-
-def keys(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return list(value.keys())
-    if isinstance(value, (list, tuple)):
-        return list(range(len(value)))
-    raise ExpressionError(
-        "'keys' filter can only be applied to List, Map, Array. Actual type was: "
-        f"{V.java_class(value)}"
-    )
-
-
-def values(value: Any) -> Any:
-    """ValuesFilter: a map's values; nothing else has them."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return list(value.values())
-    raise ExpressionError(
-        f"'values' filter can only be applied to Map. Actual type was: {V.java_class(value)}"
-    )
-
-
-def merge(value: Any, items: Any) -> Any:
-    if isinstance(value, dict) and isinstance(items, dict):
-        return {**value, **items}
-    if isinstance(value, list):
-        return value + (list(items) if isinstance(items, (list, tuple)) else [items])
-    raise ExpressionError(
-        f"merge needs two maps or two lists, got {V.type_name(value)} and {V.type_name(items)}"
-    )
-
-
-def chunk(value: Any, size: Any = None) -> Any:
-    """ChunkFilter: a list cut into lists of `size` items (the last one shorter)."""
-    if value is None:
-        return None
-    if size is None:
-        raise ExpressionError("'chunk' filter expects an argument 'size'.")
-    if not isinstance(value, (list, tuple)):
-        raise ExpressionError(
-            f"'chunk' filter can only be applied to List. Actual type was: {V.java_class(value)}"
-        )
-    if not V.is_number(size):
-        raise ExpressionError(
-            "'chunk' filter argument 'size' must be a number. Actual type was: "
-            f"{V.java_class(size)}"
-        )
-    step = int(size)
-    if step <= 0:
-        raise ExpressionError(f"'chunk' filter argument 'size' must be positive, got {step}")
-    items = list(value)
-    return [items[i : i + step] for i in range(0, len(items), step)]
-
-
-def distinct(value: Any) -> Any:
-    if value is None:
-        return "null"
-    if not isinstance(value, list):
-        raise ExpressionError(
-            f"Input must be a list, but received : {V.java_class(value)}",
-            fix="distinct works on lists",
-        )
-    out: list = []
-    for item in value:
-        if item not in out:
-            out.append(item)
-    return out
-
-
-def flatten(value: Any) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise ExpressionError("The 'flatten' filter can only be applied to lists.")
-    out: list = []
-    for item in value:
-        out.extend(item if isinstance(item, list) else [item])
-    return out
-
-
-# ----------------------------------------------------------------------------- numbers
-def number(value: Any, type: Any = None) -> Any:  # noqa: A002 - Pebble's argument name
-    """NumberFilter: text to a number; `type` (exact, upper case) picks the Java class, otherwise
-    commons-lang's NumberUtils.createNumber picks the smallest that holds it."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ExpressionError(
-            "'number' filter can only be applied to String. Actual type was: "
-            f"{V.java_class(value)}",
-            fix="the value already is a number; drop `| number`",
-        )
-    try:
-        return _create_number(value, type or "")
-    except (ValueError, ArithmeticError) as exc:  # decimal.InvalidOperation is an ArithmeticError
-        raise ExpressionError(f"{value!r} is not a valid number.", fix=str(exc) or None) from None
-
-
-_INT_RANGE = (-(2**31), 2**31)
-_LONG_RANGE = (-(2**63), 2**63)
-
-
-def _java_int(text: str, bounds: tuple[int, int]) -> int:
-    """Integer.decode / Long.decode: decimal, 0x / # hex, leading 0 octal."""
-    m = re.fullmatch(r"([-+]?)(0[xX]|#)?([0-9A-Fa-f]+)", text)
-    if not m:
-        raise ValueError(f"{text!r} is not an integer")
-    sign, hex_prefix, digits = m.groups()
-    if hex_prefix:
-        number = int(digits, 16)
-    elif len(digits) > 1 and digits.startswith("0"):
-        number = int(digits, 8)
-    else:
-        number = int(digits, 10)
-    number = -number if sign == "-" else number
-    if not bounds[0] <= number < bounds[1]:
-        raise ValueError(f"{text!r} is out of range")
-    return number
-
-
-def _create_number(text: str, kind: str) -> Any:
-    if kind == "INT":
-        return _java_int(text, _INT_RANGE)
-    if kind == "LONG":
-        return _java_int(text, _LONG_RANGE)
-    if kind == "FLOAT":
-        return JavaFloat(text)
-    if kind == "DOUBLE":
-        return float(text)
-    if kind == "BIGDECIMAL":
-        return Decimal(text)
-    if kind == "BIGINTEGER":
-        return JavaBigInteger(int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(text))
-    if not text or text != text.strip():
-        raise ValueError(f"{text!r} is not a number")
-    if re.fullmatch(r"[-+]?((0[xX]|#)[0-9A-Fa-f]+|\d+)", text):
-        try:
-            return _java_int(text, _INT_RANGE)
-        except ValueError:
-            pass
-        try:
-            return _java_int(text, _LONG_RANGE)
-        except ValueError:
-            return JavaBigInteger(int(text, 0) if "x" in text.lower() else int(text))
-    suffix = text[-1].lower()
-    if (
-        suffix == "l"
-    ):  # 12L is a java.lang.Long (shown as Integer when it fits: values carry no width)
-        return _java_int(text[:-1], _LONG_RANGE)
-    if suffix == "f":
-        return JavaFloat(text[:-1])
-    if suffix == "d":
-        return float(text[:-1])
-    mantissa = re.split(r"[eE]", text)[0]
-    decimals = len(mantissa.partition(".")[2])
-    if decimals <= 7:
-        as_float = JavaFloat(text)
-        if not math.isinf(as_float):
-            return as_float
-    if decimals <= 16:
-        as_double = float(text)
-        if not math.isinf(as_double):
-            return as_double
-    return Decimal(text)
-
-
-def number_format(value: Any, format: str) -> str:  # noqa: A002
-    """Java DecimalFormat for the usual patterns (`#.##`, `0.00`, `#,##0.0`)."""
-    num = Decimal(str(V.as_number(value, "numberFormat")))
-    body = format.split(";")[0]
-    int_part, _, frac_part = body.partition(".")
-    min_frac, max_frac = frac_part.count("0"), len(frac_part.replace(",", ""))
-    quant = Decimal(1).scaleb(-max_frac)
-    num = num.quantize(quant, rounding=ROUND_HALF_EVEN)
-    text = f"{abs(num):f}"
-    whole, _, frac = text.partition(".")
-    frac = frac.rstrip("0")
-    frac = frac + "0" * (min_frac - len(frac))
-    min_int = int_part.replace(",", "").replace("#", "").count("0")
-    whole = whole.lstrip("0") or ""
-    whole = whole.rjust(min_int, "0") if min_int else whole or ("0" if not frac else "")
-    if "," in int_part:
-        group = len(int_part) - int_part.rfind(",") - 1
-        whole = ",".join(
-            reversed([whole[max(i - group, 0) : i] for i in range(len(whole), 0, -group)])
-        )
-    out = whole + ("." + frac if frac else "")
-    return ("-" if num < 0 else "") + (out or "0")
-
-
-def abs_(value: Any) -> Any:
-    return abs(V.as_number(value, "abs"))
-
-
 # ----------------------------------------------------------------------------- base64, regex
 def _base64decode(s: str) -> str:
     return base64.b64decode(s).decode("utf-8")
@@ -448,23 +253,42 @@ def _regex(pattern: str) -> re.Pattern:
         raise ExpressionError(f"Invalid regex {pattern!r}: {exc}") from None
 
 
-def regex_match(value: Any, regex: str) -> bool:
+def _required(name: str, value: Any) -> str:
+    """The regex filters' (and ReplaceFilter's) required argument, as text."""
+    if value is None:
+        raise ExpressionError(f"The argument '{name}' is required.")
+    return to_text(value)
+
+
+def regex_match(value: Any, regex: Any = None) -> bool:
+    """RegexMatchFilter: Matcher.find (anywhere in the text); null is false."""
     if value is None:
         return False
-    return _regex(regex).search(to_text(value)) is not None
+    return _regex(_required("regex", regex)).search(to_text(value)) is not None
 
 
-def regex_replace(value: Any, regex: str, replacement: str) -> Any:
+def regex_replace(value: Any, regex: Any = None, replacement: Any = None) -> Any:
+    """RegexReplaceFilter: every match replaced, `$1` naming a group."""
     if value is None:
         return None
-    return _regex(regex).sub(java_replacement(replacement), to_text(value))
+    pattern = _regex(_required("regex", regex))
+    return pattern.sub(java_replacement(_required("replacement", replacement)), to_text(value))
 
 
-def regex_extract(value: Any, regex: str, group: int = 0) -> Any:
+def regex_extract(value: Any, regex: Any = None, group: Any = None) -> Any:
+    """RegexExtractFilter: the first match (or its `group`), null when nothing matches."""
     if value is None:
         return None
-    m = _regex(regex).search(to_text(value))
-    return m.group(group) if m else None
+    m = _regex(_required("regex", regex)).search(to_text(value))
+    if not m:
+        return None
+    index = int(group) if V.is_number(group) else 0
+    try:
+        return m.group(index)
+    except IndexError:
+        raise ExpressionError(
+            f"No group {index}", fix=f"the regex has {m.re.groups} group(s)"
+        ) from None
 
 
 FILTERS: dict[str, Any] = {
@@ -473,12 +297,9 @@ FILTERS: dict[str, Any] = {
     "trim": _str(str.strip),
     "capitalize": _str(lambda s: s[:1].upper() + s[1:]),
     "title": _str(lambda s: re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), s)),
-    "abbreviate": _str(_abbreviate),
+    "abbreviate": abbreviate,
     "replace": replace,
-    "split": _str(_split),
-    "join": lambda v, separator="": None
-    if v is None
-    else separator.join(to_text(i) for i in _seq(v, "join")),
+    "split": split,
     "slugify": _str(slugify),
     "substringBefore": _substring(True, False),
     "substringBeforeLast": _substring(True, True),
@@ -499,23 +320,8 @@ FILTERS: dict[str, Any] = {
     "md5": _hash("md5"),
     "string": lambda v: None if v is None else to_text(v),
     "raw": lambda v: v,
-    "first": first,
-    "last": last,
-    "length": length,
-    "slice": slice_,
-    "sort": lambda v: None if v is None else sorted(_seq(v, "sort"), key=_sort_key),
-    "rsort": lambda v: None if v is None else sorted(_seq(v, "rsort"), key=_sort_key, reverse=True),
-    "reverse": lambda v: None if v is None else _seq(v, "reverse")[::-1],
-    "keys": keys,
-    "values": values,
-    "merge": merge,
-    "chunk": chunk,
-    "distinct": distinct,
-    "flatten": flatten,
-    "abs": abs_,
-    "number": number,
-    "numberFormat": number_format,
-    "numberformat": number_format,
+    "escape": escape,
+    "nl2br": _str(lambda s: s.replace("\n", "<br />")),  # Pebble's Nl2brFilter
     "toJson": to_json,
     "json": to_json,
     "jq": jq,

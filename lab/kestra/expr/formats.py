@@ -29,23 +29,33 @@ def _jq_program(expression: str):
         raise ExpressionError(f"invalid jq expression {expression!r}: {exc}") from None
 
 
-def jq(value: Any, expression: str) -> list:
-    """Kestra's jq: every result in a list (`| first` for one).
+def jq(value: Any, expression: Any = None) -> Any:
+    """JqFilter: every result in a list (`| first` for one); null stays null.
 
-    A string input is read as JSON text first, as Kestra's JqFilter does (so a JSON string from
-    an output or a ForEach value can be queried); a string that is not JSON stays a string.
+    A string is read as JSON text (readTree); anything else goes through Kestra's JSON mapper
+    (valueToTree), so null map entries are left out of the input. Results come back from jq's own
+    nodes, whose null fields stay.
     """
-    text = V.to_json(value)
+    if value is None:
+        return None
+    if expression is None:
+        raise ExpressionError("The 'jq' filter expects an argument 'expression'.")
     if isinstance(value, str):
+        text = value
         try:
             json.loads(value)
-            text = value
         except ValueError:
-            pass
+            raise ExpressionError(
+                f"Unable to parse jq value {value[:80]!r} with type 'java.lang.String'",
+                fix="jq reads JSON text; a plain string must be quoted JSON, e.g. `| toJson | jq(...)`",
+            ) from None
+    else:
+        text = V.to_json(value)
     try:
-        return _jq_program(expression).input_text(text).all()
+        results = _jq_program(to_text(expression)).input_text(text).all()
     except ValueError as exc:
-        raise ExpressionError(f"jq {expression!r} failed: {exc}") from None
+        raise ExpressionError(f"Failed to resolve JQ expression {expression!r}: {exc}") from None
+    return results
 
 
 def to_yaml(value: Any) -> str:

@@ -286,6 +286,22 @@ def block(ctx: Any, name: str) -> str:
     return "".join(out)
 
 
+def _extreme(name: str, greater: bool):
+    """Pebble's MaxFunction / MinFunction: the largest / smallest of the arguments (null if none)."""
+    from lab.kestra.expr.operators import BINARY_OPS  # operators sit beside this module
+
+    beats = BINARY_OPS[">" if greater else "<"]
+
+    def extreme(ctx: Any, *args: Any) -> Any:
+        best = None
+        for candidate in args:
+            if best is None or beats(candidate, best):
+                best = candidate
+        return best
+
+    return extreme
+
+
 def _range(start: int, end: int, step: int = 1) -> list:
     """Pebble's range(): both bounds included."""
     if not step:
@@ -367,7 +383,9 @@ FUNCTIONS: dict[str, Callable] = {
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
     "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
     "range": lambda ctx, start, end, increment=1: _range(start, end, increment),
-    "printContext": lambda ctx: V.to_json(ctx.vars),
+    "max": _extreme("max", greater=True),
+    "min": _extreme("min", greater=False),
+    "printContext": lambda ctx: ctx.vars,  # registered to FetchContextFunction: the map itself
     "fetchContext": lambda ctx: ctx.vars,
     "uuid": _uuid,
     "id": _random_id(22),
@@ -402,12 +420,23 @@ def _is_json(value: Any) -> bool:
     return True
 
 
+def _parity(value: Any, name: str) -> int:
+    """EvenTest / OddTest: an integer's remainder by 2; null and decimals are refused."""
+    if value is None:
+        raise ExpressionError(f'Can not pass null value to "{name}" test.')
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ExpressionError(
+            f'the "{name}" test needs an integer, got {V.type_name(value)} {V.to_text(value)!r}'
+        )
+    return value % 2
+
+
 TESTS: dict[str, Callable] = {
     "null": lambda v: v is None,
     "empty": V.is_empty,
-    "even": lambda v: V.as_number(v, "is even") % 2 == 0,
-    "odd": lambda v: V.as_number(v, "is odd") % 2 == 1,
-    "iterable": lambda v: isinstance(v, (list, tuple, dict)),
+    "even": lambda v: _parity(v, "even") == 0,
+    "odd": lambda v: _parity(v, "odd") == 1,
+    "iterable": lambda v: isinstance(v, (list, tuple)),  # IterableTest: a Map is not Iterable
     "map": lambda v: isinstance(v, dict),
     "json": _is_json,
     "divisibleBy": lambda v, n: V.as_number(v, "is divisibleBy") % n == 0,

@@ -126,3 +126,32 @@ def test_locale_dependent_pattern_letters_are_refused_not_guessed():
 def test_quarter_pattern_letter():
     # DateTimeFormatter.ofPattern: Q (quarter of year)
     assert render("{{ z | date(\"yyyy-'Q'Q\", timeZone='UTC') }}", ZONED) == "2013-Q3"
+
+
+def test_a_non_english_locale_is_refused_where_names_are_written():
+    # AbstractDate: `locale` translates month and day names; numbers print the same in any locale
+    assert render("{{ z | date('dd/MM/yyyy', locale='fr') }}", ZONED) == "08/09/2013"
+    assert render("{{ z | date('d MMMM', locale='en_GB') }}", ZONED) == "8 September"
+    with pytest.raises(ExpressionError, match="English only"):
+        render("{{ z | date('d MMMM', locale='fr') }}", ZONED)
+
+
+def test_date_add_unit_is_the_exact_chrono_unit_name():
+    # DateAddFilter: ChronoUnit.valueOf(unit), case-sensitive
+    assert render("{{ z | dateAdd(-1, 'DAYS', timeZone='Europe/Paris') }}", ZONED) == (
+        "2013-09-07T17:19:12.123456+02:00"
+    )
+    assert render("{{ z | dateAdd(1, 'MILLENNIA', format='yyyy') }}", ZONED) == "3013"
+    with pytest.raises(
+        ExpressionError, match="No enum constant java.time.temporal.ChronoUnit.days"
+    ):
+        render("{{ z | dateAdd(1, 'days') }}", ZONED)
+
+
+def test_date_add_keeps_the_wall_clock_across_a_dst_change_for_days():
+    # ZonedDateTime.plus(1, DAYS) keeps 12:00 local; plus(24, HOURS) moves with the offset
+    paris = {"z": dt.datetime(2024, 3, 30, 12, 0, tzinfo=dt.timezone.utc)}
+    days = "{{ z | dateAdd(1, 'DAYS', timeZone='Europe/Paris', format='iso_sec') }}"
+    hours = "{{ z | dateAdd(24, 'HOURS', timeZone='Europe/Paris', format='iso_sec') }}"
+    assert render(days, paris) == "2024-03-31T13:00:00+02:00"
+    assert render(hours, paris) == "2024-03-31T14:00:00+02:00"

@@ -232,3 +232,148 @@ def test_starts_with_on_null_is_an_error():
 def test_class_name_of_null_is_null():
     # ClassNameFilter: null -> null
     assert render_typed("{{ null | className }}", {}) is None
+
+
+# -- Pebble's own filters and tests that Kestra loads (io.pebbletemplates.pebble.extension.core) ---
+def test_length_of_anything_but_text_or_a_container_is_zero():
+    # LengthFilter: null and other types -> 0
+    assert render("{{ 12345 | length }} {{ null | length }} {{ {'a': 1} | length }}", {}) == "0 0 1"
+
+
+def test_split_takes_a_regular_expression():
+    # SplitFilter: String.split(delimiter) -- '.' matches every character, trailing empties dropped
+    assert render("{{ 'a.b' | split('.') }} {{ 'a.b' | split('\\\\.') }}", {}) == '[] ["a","b"]'
+    assert render("{{ 'a,b,,' | split(',') }} {{ 'a,b,c' | split(',', 2) }}", {}) == (
+        '["a","b"] ["a","b,c"]'
+    )
+    assert fails("{{ 'a' | split }}") == "missing delimiter parameter in split filter"
+
+
+def test_abbreviate_cuts_a_text_as_long_as_the_length():
+    # AbbreviateFilter: only a text shorter than the length is kept whole
+    assert render("{{ 'hello' | abbreviate(5) }} {{ 'hell' | abbreviate(5) }}", {}) == "he... hell"
+    assert render("{{ 'hello' | abbreviate(2) }} {{ 'abc' | abbreviate(1) }}", {}) == "he abc"
+    assert fails("{{ 'hello' | abbreviate(-1) }}") == (
+        "Invalid argument to abbreviate filter; must be greater than zero"
+    )
+
+
+def test_slice_bounds_in_pebble_words():
+    # SliceFilter: toIndex <= size and fromIndex < toIndex; strings and lists only
+    assert render("{{ 'hello' | slice(1, 3) }} {{ [1, 2, 3] | slice(1) }}", {}) == "el [2,3]"
+    assert fails("{{ [1, 2] | slice(0, 3) }}") == "toIndex must be smaller than input size: 2"
+    assert fails("{{ [1, 2] | slice(1, 1) }}") == "toIndex must be greater than fromIndex"
+    assert fails("{{ {'a': 1} | slice(0) }}") == (
+        "Slice filter can only be applied to String, List and array inputs. Actual type was: "
+        "java.util.LinkedHashMap"
+    )
+
+
+def test_join_writes_null_items_and_refuses_a_map():
+    # JoinFilter: StringBuilder.append(null) is "null"; a Map is no Collection
+    assert render("{{ [1, null, 'a'] | join('-') }} {{ ['a', 'b'] | join }}", {}) == "1-null-a ab"
+    assert fails("{{ {'a': 1} | join }}") == (
+        "The 'join' filter expects that the input is either a collection or an array."
+    )
+
+
+def test_merge_follows_the_left_side():
+    # MergeFilter: null sides give the other; a map takes a list's items as keys; a list refuses text
+    assert render("{{ null | merge([1]) }} {{ [1] | merge(null) }}", {}) == "[1] [1]"
+    assert render("{{ {'a': 1} | merge(['b']) }}", {}) == '{"a":1,"b":"b"}'
+    assert fails("{{ [1] | merge('x') }}") == (
+        "Currently, only Maps and Lists can be merged with a List. Arg2: java.lang.String"
+    )
+
+
+def test_first_and_last_of_a_string_are_characters_and_a_map_is_refused():
+    # FirstFilter / LastFilter: String -> a character; a Map is not a Collection
+    assert render("{{ 'abc' | first }}{{ 'abc' | last }} {{ [] | first }}", {}) == "ac "
+    assert "map" in fails("{{ {'a': 1} | first }}")
+
+
+def test_numberformat_default_and_non_numbers():
+    # NumberFormatFilter: no format -> the locale's grouping, at most 3 decimals; numbers only
+    assert render("{{ 1234567.8915 | numberformat }} {{ 3.14159 | numberformat('#.##') }}", {}) == (
+        "1,234,567.892 3.14"
+    )
+    assert fails("{{ '12' | numberformat }}") == (
+        "The input for the 'NumberFormat' filter has to be a number."
+    )
+
+
+def test_even_and_odd_refuse_null_and_decimals():
+    # EvenTest / OddTest: null is an error; the value is cast to Integer or Long
+    assert render("{{ 4 is even }} {{ 3 is odd }}", {}) == "true true"
+    assert fails("{{ null is even }}") == 'Can not pass null value to "even" test.'
+    assert "integer" in fails("{{ 2.0 is odd }}")
+
+
+def test_title_capitalizes_after_whitespace_only():
+    # TitleFilter: Character.toTitleCase after whitespace, the rest untouched
+    assert render("{{ 'hello wORLD-x' | title }}", {}) == "Hello WORLD-x"
+
+
+# -- RegexMatchFilter, RegexReplaceFilter, RegexExtractFilter (2.0) ------------------------------
+def test_regex_filters():
+    # find anywhere; replaceAll with $1; the first match or a group, null when none
+    assert render(
+        "{{ 'hello world' | regexMatch('o w') }} {{ null | regexMatch('x') }}", {}, V20
+    ) == ("true false")
+    assert render("{{ 'a1b22' | regexReplace('(\\\\d+)', '<$1>') }}", {}, V20) == "a<1>b<22>"
+    assert (
+        render("{{ 'order-12345-done' | regexExtract('order-(\\\\d+)', group=1) }}", {}, V20)
+        == "12345"
+    )
+    assert render_typed("{{ 'abc' | regexExtract('\\\\d') }}", {}, V20) is None
+
+
+def test_regex_filters_require_their_arguments():
+    # "The argument 'regex' is required." / 'replacement'
+    assert fails("{{ 'a' | regexMatch }}", fx=V20) == "The argument 'regex' is required."
+    assert (
+        fails("{{ 'a' | regexReplace('a') }}", fx=V20) == "The argument 'replacement' is required."
+    )
+
+
+def test_regex_filters_arrived_in_2_0():
+    # Extension (2.0) registers them; a flow run as 1.3 does not have them
+    assert "arrived in Kestra 2.0" in fails("{{ 'a' | regexMatch('a') }}", fx=V13)
+
+
+# -- JqFilter ------------------------------------------------------------------------------------
+def test_jq_of_null_is_null_and_the_expression_is_required():
+    # JqFilter: null -> null; "The 'jq' filter expects an argument 'expression'."
+    assert render_typed("{{ null | jq('.') }}", {}) is None
+    assert fails("{{ {'a': 1} | jq }}") == "The 'jq' filter expects an argument 'expression'."
+
+
+def test_jq_reads_a_string_as_json_text_and_refuses_other_text():
+    # JqFilter: readTree(String); text that is not JSON cannot be parsed
+    assert render("{{ '{\"a\": [1, 2]}' | jq('.a[1]') | first }}", {}) == "2"
+    assert "Unable to parse jq value" in fails("{{ 'hello' | jq('.') }}")
+
+
+def test_jq_input_goes_through_kestras_json_mapper_and_results_keep_their_nulls():
+    # JqFilter: valueToTree(input) leaves null map entries out; a result node's null fields stay
+    assert render("{{ m | jq('.a') | first }}", NULLS) == ""
+    assert render("{{ m | jq('has(\"a\")') | first }}", NULLS) == "false"
+    assert render_typed("{{ m | jq('{x: .a}') | first }}", NULLS) == {"x": None}
+
+
+# -- SubstringBefore/After(Last)Filter -----------------------------------------------------------
+def test_substring_filters_follow_string_utils():
+    # StringUtils.substringBefore/After(Last): not found, empty separator
+    template = (
+        "{{ 'a-b-c' | substringBefore('-') }} {{ 'a-b-c' | substringAfterLast('-') }} "
+        "{{ 'abc' | substringBefore('x') }}|{{ 'abc' | substringAfter('x') }}|"
+        "{{ 'abc' | substringBefore('') }}|{{ 'abc' | substringAfter('') }}"
+    )
+    assert render(template, {}) == "a c abc|||abc"
+
+
+def test_substring_filters_need_a_separator():
+    # SubstringBeforeFilter: "... expects an argument 'separator'."
+    assert fails("{{ 'a-b' | substringBefore }}") == (
+        "filter 'substringBefore' expects an argument 'separator'."
+    )

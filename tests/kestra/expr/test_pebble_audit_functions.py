@@ -108,20 +108,20 @@ def test_id_shapes():
 def test_env_gives_the_default_for_a_missing_or_empty_value():
     # EnvFunction: null or "" -> default; no case folding of the name
     envs = {"envs": {"region": "eu", "empty": ""}}
-    assert render("{{ env('region') }}|{{ env('empty', 'x') }}|{{ env('REGION', 'd') }}", envs) == (
-        "eu|x|d"
-    )
-    assert fails("{{ env() }}", envs) == "The 'env' function expects an argument 'name'."
+    assert render(
+        "{{ env('region') }}|{{ env('empty', 'x') }}|{{ env('REGION', 'd') }}", envs, V20
+    ) == ("eu|x|d")
+    assert fails("{{ env() }}", envs, V20) == "The 'env' function expects an argument 'name'."
 
 
 def test_loop_outputs_takes_outputs_and_name():
     # LoopOutputsFunction: arguments `outputs` and `name`; null where an iteration lacks it
     loop = {"o": [{"outputs": {"v": 1}}, {"outputs": {}}, "x"]}
-    assert render("{{ loopOutputs(o, name='v') }}", loop) == "[1,null,null]"
-    assert fails("{{ loopOutputs(o) }}", loop) == (
+    assert render("{{ loopOutputs(o, name='v') }}", loop, V20) == "[1,null,null]"
+    assert fails("{{ loopOutputs(o) }}", loop, V20) == (
         "The 'loopOutputs' function expects a non-null argument 'name'."
     )
-    assert fails("{{ loopOutputs('x', 'v') }}", loop) == (
+    assert fails("{{ loopOutputs('x', 'v') }}", loop, V20) == (
         "The 'loopOutputs' function expects 'outputs' to be a list."
     )
 
@@ -171,6 +171,13 @@ def test_calendar_functions(template, expected):
     assert render_typed(template, {}, V20) == expected
 
 
+def test_2_0_functions_are_unknown_to_a_1_3_flow():
+    # EnvFunction, LoopOutputsFunction and the calendar functions are registered from 2.0
+    assert fails("{{ dayOfWeek('2025-01-06') }}", fx=V13) == (
+        "function 'dayOfWeek()' arrived in Kestra 2.0; this flow runs as Kestra 1.3"
+    )
+
+
 def test_calendar_functions_errors_in_kestra_words():
     assert fails("{{ dayOfWeek(null) }}", fx=V20) == (
         "The 'dayOfWeek()' function expects a 'date' argument."
@@ -190,3 +197,52 @@ def test_calendar_functions_errors_in_kestra_words():
         "{{ isDateBetween('2026-03-01T00:00:00', '2025-12-31T23:59:59Z', '2026-06-30T23:59:59Z') }}",
         fx=V20,
     )
+
+
+# -- Kestra functions the engine leaves out -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{{ fileURI('a.txt') }}", "internal storage"),  # FileURIFunction
+        ("{{ fileSize(outputs.t.uri) }}", "internal storage"),  # FileSizeFunction
+        ("{{ encrypt('k', 'v') }}", "encryption key"),  # EncryptFunction
+        ("{{ http('https://example.com') }}", "network"),  # HttpFunction
+        ("{{ fromIon('{a:1}') }}", "Ion"),  # FromIonFunction
+    ],
+)
+def test_a_kestra_function_the_engine_does_not_run_is_named(template, reason):
+    message = fails(template, {"outputs": {"t": {"uri": "kestra:///x"}}})
+    assert "exists in Kestra but the embedded engine does not run it" in message
+    assert reason in message
+
+
+# -- Pebble's own functions, filters and tests (CoreExtension, EscaperExtension) ----------------
+def test_max_and_min_take_any_number_of_arguments():
+    # MaxFunction / MinFunction: OperatorUtils comparisons; no argument gives null
+    assert render("{{ max(1, 5, 3) }} {{ min(2, 0.5) }}", {}) == "5 0.5"
+    assert render_typed("{{ max() }}", {}) is None
+
+
+def test_escape_html_and_nl2br():
+    # EscapeFilter (html strategy); Nl2brFilter
+    assert render("{{ t | escape }}", {"t": '<a href="x">\'&'}) == (
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+    )
+    assert render("{{ t | nl2br }}", {"t": "a\nb"}) == "a<br />b"
+
+
+def test_iterable_is_a_list_not_a_map():
+    # IterableTest: Iterable or an array; a Map is neither
+    assert render("{{ [1] is iterable }} {{ {'a': 1} is iterable }}", {}) == "true false"
+
+
+def test_abs_refuses_null_and_text():
+    # AbsFilter: its two messages
+    assert render("{{ -2.5 | abs }}", {}) == "2.5"
+    assert fails("{{ null | abs }}") == 'Can not pass null value to "abs" filter.'
+    assert fails("{{ '1' | abs }}") == "The 'abs' filter does require as input a number."
+
+
+def test_print_context_is_the_context_map():
+    # printContext is registered to FetchContextFunction: the variables themselves
+    assert render_typed("{{ printContext() }}", {"a": 1}) == {"a": 1}
