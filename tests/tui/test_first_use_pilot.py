@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import SNAPSHOT_SIZE, opened, send, settle
+from .conftest import JOAO, SNAPSHOT_SIZE, opened, send, settle
 
 
 async def test_esc_in_the_prompt_editor_asks_before_throwing_unsaved_edits_away(make_fake_app):
@@ -131,3 +131,30 @@ async def test_f7_pins_a_turn_and_f8_at_the_newest_follows_new_turns_again(make_
         assert panel.turn.index == 3 and not pin.display and app.chat.selected_turn is None
         await send(pilot, "cinco")
         assert panel.turn.index == 4 and not pin.display
+
+
+async def test_the_tokens_tab_does_not_count_another_contacts_failed_call_as_this_turns(
+    make_fake_app,
+):
+    """Maria's replay miss was said under João's turn ("✗ 1 failed call(s)" below "this turn's
+    LLM latency"); it is counted in the session row only."""
+    from lab.tui.widgets.cost_view import cost_renderable
+    from lab.tui.widgets.side_panel import SidePanel
+
+    from .test_qa_fixes_pilot import rendered
+
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "miss isso")  # Maria: one priced call and one replay miss
+        await pilot.press("ctrl+n")
+        await send(pilot, "Oi")  # João: one priced call
+        await pilot.press("f9", "f9")
+        await settle(pilot)
+        panel = app.chat.query_one(SidePanel)
+        assert panel.active == "cost" and panel.turn.contact == JOAO
+        text = rendered(cost_renderable(panel.turn, panel.conversation, panel.session), 44)
+        rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()}
+        assert "✗" not in " ".join(rows["this"]) and "✗" not in " ".join(rows["conversation"])
+        assert rows["session"][1:3] == ["3", "✗1"]
+        assert "1 failed call" not in text and "this turn's LLM latency" in text

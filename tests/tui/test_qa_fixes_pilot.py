@@ -138,7 +138,7 @@ async def test_tokens_tab_after_a_replay_miss_costs_the_failed_call_nothing_and_
         )
         assert "replay, scripted" in text  # the modes, under the model
         assert model_row[-1] == "$0.000169"  # the per-model cost is whole too
-        assert "1 failed call(s): no answer, nothing billed ($0)" in " ".join(text.split())
+        assert "✗ failed calls: no answer, nothing billed ($0)" in " ".join(text.split())
 
 
 @pytest.mark.slow

@@ -158,10 +158,12 @@ def cost_renderable(
         parts.append(Text(f"\nthis turn's LLM latency: {latency:.0f} ms", style="dim"))
     session_usage = rows[-1][1]
     if session_usage.failed:
+        # A legend of ✗, counted per row above: the session's count under this turn's latency read
+        # as this turn's (another contact's failed calls showed up in every chat).
         parts.append(
             Text(
-                f"✗ {session_usage.failed} failed call(s): no answer, nothing billed ($0); "
-                "the cause is in the Timeline and Logs",
+                "✗ failed calls: no answer, nothing billed ($0); the cause is in their turn's "
+                "Timeline and Logs",
                 style="dim italic",
             )
         )
