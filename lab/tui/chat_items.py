@@ -63,6 +63,10 @@ class ChatItem:
     turn_index: int | None = None
     answered: bool = False  # a choice was made after this interactive bubble
     reacts_to: str | None = None  # for reactions: the wamid of the message reacted to
+    quotes: str | None = (
+        None  # a reply (WhatsApp's swipe to reply): the wamid of the quoted message
+    )
+    quote: str = ""  # what the quoted message says, shown on top of the bubble
 
     @property
     def interactive(self) -> bool:
@@ -224,6 +228,8 @@ def item_from_inbound(
         turn_index=turn_index,
     )
     body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
+    context = msg.get("context") if isinstance(msg.get("context"), dict) else {}
+    item.quotes = context.get("id") if kind != "reaction" else None
     if kind == "audio" and body.get("voice"):
         item.label = "🎤 voice note"
         item.text = player_line(inbound.audio_seconds)
@@ -290,8 +296,17 @@ def thread_items(turns: Iterable[Turn], templates: Any = None) -> list[ChatItem]
     return fold_reactions(items)
 
 
+def quoted_text(item: ChatItem) -> str:
+    """How a reply shows the message it quotes: its text (or its card's title), first line."""
+    for text in (item.text, item.label, item.header):
+        if text.strip():
+            return text.strip().splitlines()[0]
+    return f"[{item.kind}]"
+
+
 def fold_reactions(items: list[ChatItem]) -> list[ChatItem]:
-    """Show reactions as badges on the bubble they react to; mark answered interactive bubbles."""
+    """Show reactions as badges on the bubble they react to and replies with the message they
+    quote; mark answered interactive bubbles."""
     by_wamid = {it.wamid: it for it in items if it.wamid}
     out: list[ChatItem] = []
     last_interactive: ChatItem | None = None
@@ -299,6 +314,8 @@ def fold_reactions(items: list[ChatItem]) -> list[ChatItem]:
         if it.kind == "reaction" and it.reacts_to in by_wamid:
             by_wamid[it.reacts_to].reactions.append(it.text or "∅")
             continue
+        if it.quotes in by_wamid:
+            it.quote = quoted_text(by_wamid[it.quotes])
         if it.side == "user" and last_interactive is not None:
             last_interactive.answered = True
             last_interactive = None

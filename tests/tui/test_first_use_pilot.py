@@ -158,3 +158,31 @@ async def test_the_tokens_tab_does_not_count_another_contacts_failed_call_as_thi
         assert "✗" not in " ".join(rows["this"]) and "✗" not in " ".join(rows["conversation"])
         assert rows["session"][1:3] == ["3", "✗1"]
         assert "1 failed call" not in text and "this turn's LLM latency" in text
+
+
+def bubble_items(app) -> list:
+    return [b.item for b in app.chat.query(".bubble")]
+
+
+async def test_a_reply_shows_the_quoted_message_and_a_reaction_sits_under_its_message(
+    make_fake_app,
+):
+    """`/reply` showed only its own text; `/react` drew the emoji as a bubble of its own. Live and
+    when the thread is shown again (another contact, then back)."""
+    app = make_fake_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi")
+        await send(pilot, "/react 👍")
+        await send(pilot, "/reply Pode ser amanhã")
+        for shown_again in (False, True):
+            items = bubble_items(app)
+            assert [i.kind for i in items] == ["text", "text", "text", "text"], items
+            answer = items[1]
+            assert answer.text == "Recebi: Oi" and answer.reactions == ["👍"]
+            reply = items[2]
+            assert reply.text == "Pode ser amanhã" and reply.quote == "Recebi: Oi"
+            body = app.chat.query(".bubble")[2]
+            assert "▎ Recebi: Oi" in str(body.render().renderable.renderable)
+            await pilot.press("ctrl+n", "ctrl+n")  # João, then Maria's thread built again
+            await settle(pilot)

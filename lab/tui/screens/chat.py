@@ -14,7 +14,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from lab.conversation import events as ev
-from lab.conversation.actions import Action, Advance, ArmFault, SwitchContact, Tap
+from lab.conversation.actions import Action, Advance, ArmFault, React, SwitchContact, Tap
 from lab.conversation.composer import ShowHelp, parse_command
 from lab.conversation.model import Turn
 from lab.conversation.phone import find_contact
@@ -463,7 +463,9 @@ class ChatScreen(Screen[None]):
         """Show the user's bubble at once (pending), then run the action in a worker."""
         assert self.contact is not None
         pending_key = None
-        if action.turn:  # a clock move, a read, a switch or a fault adds no bubble
+        # A clock move, a read, a switch or a fault adds no bubble; a reaction sits under its
+        # message once its turn starts.
+        if action.turn and not isinstance(action, React):
             pane = self.query_one(ChatPane)
             kind, label, text = pending_summary(action)
             pending_key = f"pending-{next(_pending_ids)}"

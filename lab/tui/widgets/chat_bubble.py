@@ -77,6 +77,10 @@ def whatsapp_text(text: str) -> Text:
 def bubble_text(item: ChatItem, width: int = 40) -> Text:
     """The bubble's whole text as one renderable, wrapped to `width` columns."""
     out = Text()
+    if item.quote:  # WhatsApp's quote: the replied-to message in a bar above the reply
+        quote = item.quote if cell_len(item.quote) <= width - 2 else _wrap(item.quote, width - 3)
+        out.append("▎ " + quote.split("\n")[0], style="dim italic")
+        out.append("…\n" if "\n" in quote else "\n", style="dim italic")
     if item.label:
         out.append(_wrap(item.label, width) + "\n", style="bold")
     if item.header:

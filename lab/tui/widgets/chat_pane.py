@@ -11,7 +11,7 @@ from textual import on
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
-from lab.tui.chat_items import ChatItem
+from lab.tui.chat_items import ChatItem, quoted_text
 from lab.tui.widgets.chat_bubble import ChatBubble
 from lab.tui.widgets.text_bubble import TextBubble
 
@@ -41,6 +41,7 @@ class ChatPane(VerticalScroll):
         self._index: dict[str, int] = {}
         self.selected_turn: int | None = None
         self.wrap_width = 40  # columns of bubble text; follows the pane's width
+        self._reactions: dict[str, str] = {}  # a reaction's key -> the key of the item it sits on
 
     def on_resize(self) -> None:
         width = max(16, int(self.size.width * 0.85) - 4)
@@ -58,6 +59,7 @@ class ChatPane(VerticalScroll):
         """Replace the thread (contact switched, session opened): mount only the last window."""
         self.items = list(items)
         self._index = {it.key: i for i, it in enumerate(self.items)}
+        self._reactions = {}
         self._bubbles.clear()
         self.remove_children()
         self._first = max(0, len(self.items) - self.window)
@@ -106,7 +108,13 @@ class ChatPane(VerticalScroll):
         return bubble
 
     def upsert(self, item: ChatItem, *, replace_key: str | None = None) -> None:
-        """Update the bubble with `item.key` (or `replace_key`), appending it when new."""
+        """Update the bubble with `item.key` (or `replace_key`), appending it when new. A reaction
+        sits under the message it reacts to; a reply shows the message it quotes."""
+        if self._fold_reaction(item):
+            return
+        if item.quotes and not item.quote:
+            quoted = self._with_wamid(item.quotes)
+            item.quote = quoted_text(quoted) if quoted is not None else ""
         key = replace_key if replace_key in self._index else item.key
         if key not in self._index:
             self.append(item)
@@ -122,6 +130,24 @@ class ChatPane(VerticalScroll):
         elif bubble is not None:
             self._bubbles[item.key] = bubble
             bubble.update_item(item)
+
+    def _fold_reaction(self, item: ChatItem) -> bool:
+        """Put a reaction under the message it reacts to (once: a finished turn brings it again)."""
+        if item.kind != "reaction" or not item.reacts_to:
+            return False
+        target = self._with_wamid(item.reacts_to)
+        if target is None:  # reacting to a message not in this thread: shown as its own bubble
+            return False
+        if item.key not in self._reactions:
+            self._reactions[item.key] = target.key
+            target.reactions.append(item.text or "∅")
+            bubble = self._bubbles.get(target.key)
+            if bubble is not None:
+                bubble.update_item(target)
+        return True
+
+    def _with_wamid(self, wamid: str) -> ChatItem | None:
+        return next((it for it in reversed(self.items) if it.wamid == wamid), None)
 
     def has(self, key: str) -> bool:
         return key in self._index
