@@ -384,8 +384,9 @@ def dumps(data: Any) -> str:
     return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to path by atomic replace: a crash leaves the old file or the new one."""
+def write_atomic(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> None:
+    """Write text to path by atomic replace: a crash leaves the old file or the new one.
+    `durable=False` skips the fsync: for files a batch writes again if it is run again."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(p)
@@ -397,7 +398,8 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -12,10 +12,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lab.kestra.client import KestraClient
+from lab.kestra.errors import KestraUnreachable
 from lab.kestra.shapes import Execution
 
 PAGE_SIZE = 200
 AT_ONCE = 16  # executions read at the same time
+READ_ATTEMPTS = 3  # a read is idempotent: one the connection dropped is made again
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,14 @@ async def fetch(client: KestraClient, query: Query, now: datetime | None = None)
 
     async def one(execution_id: str) -> Execution:
         async with gate:
-            execution = await client.get_execution(execution_id)
-            return await client.results.with_outputs(execution)
+            for attempt in range(READ_ATTEMPTS):
+                try:
+                    execution = await client.get_execution(execution_id)
+                    return await client.results.with_outputs(execution)
+                except KestraUnreachable:  # a connection dropped mid-answer: read it again
+                    if attempt == READ_ATTEMPTS - 1:
+                        raise
+            raise AssertionError("unreachable")
 
     found = await asyncio.gather(*(one(i) for i in ids))
     if not query.ids:

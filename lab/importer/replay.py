@@ -29,7 +29,8 @@ from lab.llm.cassette import Cassette, CassetteEntry
 from lab.llm.model import LLMCall
 from lab.llm.scripted import ScriptedReplies
 from lab.llm.shapes import reply_text
-from lab.redaction import NOTICE
+from lab.redaction import NOTICE, Redactor
+from lab.redaction.files import redacted_entry
 from lab.scenarios.player import use_fixtures
 from lab.scenarios.recorder import GAP_SECONDS, Recorder
 
@@ -90,6 +91,7 @@ async def import_conversation(conv: Conversation, name: str, target: Target) -> 
             llm_source=source,
             redact=target.redact,
             header=HEADER,
+            batch=True,
         )
         recorder.start()
         for message in conv.messages:
@@ -101,10 +103,11 @@ async def import_conversation(conv: Conversation, name: str, target: Target) -> 
             recorder.next_step = {"fixtures": fixtures} if fixtures else {}
             turn = await lab.perform(conv.wa_id, message.act())  # type: ignore[arg-type]
             played.append((len(recorder.steps) - 1, turn))
-        if source == "cassette":
-            write_cassette(recorder.cassette_path, [c for _, t in played if t for c in t.llm_calls])
         scenario = recorder.stop()
         redactor = recorder.redactor
+        if source == "cassette":  # redacted as it is written (the recorder found none to redact)
+            calls = [c for _, t in played if t for c in t.llm_calls]
+            write_cassette(recorder.cassette_path, calls, redactor)
     found = [
         d
         for (step, turn), message in zip(played, conv.messages)
@@ -125,13 +128,13 @@ async def import_conversation(conv: Conversation, name: str, target: Target) -> 
         text = header + yamlio.dumps(redactor.data(document))
     else:
         text = NOTICE + header + yamlio.dumps(document)
-    yamlio.write_atomic(report, text)
+    yamlio.write_atomic(report, text, durable=False)
     return Imported(scenario, report, [m.execution.id for m in conv.messages], len(played), found)
 
 
-def write_cassette(path: Path, calls: list[LLMCall]) -> None:
-    """The replay's model calls as a cassette (occurrences counted per key, as the gateway does)."""
-    seen: dict[str, int] = {}
+def write_cassette(path: Path, calls: list[LLMCall], redactor: Redactor) -> None:
+    """The replay's model calls as a cassette, redacted and keyed by the redacted requests
+    (occurrences counted per key, as the gateway does)."""
     entries = []
     for call in calls:
         if call.request is None or call.response is None or call.status != 200:
@@ -141,7 +144,7 @@ def write_cassette(path: Path, calls: list[LLMCall]) -> None:
         entries.append(
             CassetteEntry(
                 key=key.key,
-                occurrence=seen.get(key.key, 0),
+                occurrence=0,
                 kind="chat",
                 model=key.model,
                 summary=summarize(call.request),
@@ -157,8 +160,13 @@ def write_cassette(path: Path, calls: list[LLMCall]) -> None:
                 source=str(path),
             )
         )
-        seen[key.key] = seen.get(key.key, 0) + 1
-    Cassette(path, entries).save()
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if redactor.enabled:
+            redacted_entry(entry, redactor)
+        entry.occurrence = seen.get(entry.key, 0)
+        seen[entry.key] = entry.occurrence + 1
+    Cassette(path, entries).save(durable=False)
 
 
 def _description(conv: Conversation, target: Target) -> str:

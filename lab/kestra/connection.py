@@ -105,7 +105,7 @@ class KestraConnection:
             response = await self.http.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
             raise errors.timed_out(self.base_url, what, self.timeout_seconds) from exc
-        except (httpx.ConnectError, httpx.RemoteProtocolError, OSError) as exc:
+        except (httpx.TransportError, OSError) as exc:  # refused, reset, closed mid-answer
             raise errors.unreachable(self.base_url, exc) from exc
         if response.status_code >= 400 and response.status_code not in ok:
             raise errors.error_for(

@@ -236,10 +236,11 @@ class Cassette:
         ]
         return cls(path, entries)
 
-    def save(self) -> None:
-        """Write the whole cassette by atomic replace (a crash keeps the previous version)."""
+    def save(self, *, durable: bool = True) -> None:
+        """Write the whole cassette by atomic replace (a crash keeps the previous version);
+        `durable=False`: without fsync (`yamlio.write_atomic`)."""
         doc = {"version": VERSION, "entries": [e.to_yaml() for e in self.entries]}
-        yamlio.write_atomic(self.path, yamlio.dumps(doc))
+        yamlio.write_atomic(self.path, yamlio.dumps(doc), durable=durable)
         self.appendable = bool(self.entries)
 
     def add(self, entry: CassetteEntry) -> None:

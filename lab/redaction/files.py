@@ -31,7 +31,7 @@ def redacted_entry(entry: CassetteEntry, redactor: Redactor) -> CassetteEntry:
     return entry
 
 
-def redact_cassette(path: Path, redactor: Redactor) -> None:
+def redact_cassette(path: Path, redactor: Redactor, *, durable: bool = True) -> None:
     """Rewrite a cassette file redacted, keeping each key's occurrences in order."""
     if not redactor.enabled or not path.exists():
         return
@@ -41,7 +41,7 @@ def redact_cassette(path: Path, redactor: Redactor) -> None:
         redacted_entry(entry, redactor)
         entry.occurrence = seen.get(entry.key, 0)
         seen[entry.key] = entry.occurrence + 1
-    cassette.save()
+    cassette.save(durable=durable)
 
 
 def redacted_text(text: str, redactor: Redactor) -> str:

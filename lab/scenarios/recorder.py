@@ -92,6 +92,7 @@ class Recorder:
         clock_start: Any = None,
         redact: bool = True,
         header: str | None = None,
+        batch: bool = False,
     ) -> None:
         check_name(name)
         self.lab, self.path = lab, placed_path(lab, Path(path))
@@ -126,6 +127,9 @@ class Recorder:
         )
         # Keys added to the next turn's step (an import's `fixtures:`), then forgotten.
         self.next_step: dict[str, Any] = {}
+        # A batch (`walab import`) writes the files once, at stop, without fsync: it is run again
+        # rather than resumed. A person's recording is on disk after every act.
+        self.batch = batch
 
     @property
     def turns(self) -> int:
@@ -141,7 +145,8 @@ class Recorder:
         transcript = getattr(self.lab, "transcript", None)
         self._earlier = list(getattr(transcript, "turns", None) or [])
         self._unsubscribe = self.lab.subscribe(self._on_event)
-        self._write()
+        if not self.batch:
+            self._write()
 
     def stop(self) -> Path:
         """Stop listening and write the final file; returns its path."""
@@ -149,7 +154,7 @@ class Recorder:
             self._unsubscribe()
             self._unsubscribe = None
         self._write()
-        redact_cassette(self.cassette_path, self.redactor)
+        redact_cassette(self.cassette_path, self.redactor, durable=not self.batch)
         return self.path
 
     @property
@@ -177,7 +182,8 @@ class Recorder:
             if action.per_contact:
                 self._switch_to(contact)
             self.steps.append(action.to_step(self.lab.settings.project_dir))
-        self._write()
+        if not self.batch:
+            self._write()
 
     def _now(self) -> float | None:
         """The lab's virtual clock, seconds since the epoch (None on a lab without one)."""
@@ -294,7 +300,9 @@ class Recorder:
             self._write_cassette()
         if not self.redactor.enabled:
             header = NOTICE + header
-        yamlio.write_atomic(self.path, header + yamlio.dumps(self.redactor.data(doc)))
+        yamlio.write_atomic(
+            self.path, header + yamlio.dumps(self.redactor.data(doc)), durable=not self.batch
+        )
 
     def _write_cassette(self) -> None:
         """Copy the LLM exchanges of the recorded turns into `<name>.cassette.yaml` when the session's
@@ -334,7 +342,7 @@ class Recorder:
                 )
                 mine[key] = mine.get(key, 0) + 1
         if entries or not self.cassette_path.exists():
-            Cassette(self.cassette_path, entries).save()
+            Cassette(self.cassette_path, entries).save(durable=not self.batch)
 
 
 def placed_path(lab: LabSession, path: Path) -> Path:
