@@ -30,6 +30,7 @@ from lab.load.plan import conversation_scripts, scenario_files, scenarios_of
 from lab.load.records import read_records
 from lab.load.report import build_report, table, write_report
 from lab.load.run import LOCUSTFILE, LoadOptions, LoadRun
+from lab.redaction import policy_for
 
 DEFAULT_SCENARIO = "scenarios/lead_qualification/qualify.yaml"
 
@@ -200,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
             "warnings": list(dict.fromkeys(warnings)),
         },
     )
-    write_report(report, records, options.out)
+    write_report(report, records, options.out, redaction=policy_for(settings))
     text = table(report)
     for secret in settings.secret_values():
         text = text.replace(secret, "***")

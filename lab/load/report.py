@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from lab.load.html import render_html
+from lab.redaction import RedactionPolicy, Redactor
 
 OUTCOMES = ("ok", "check_failed", "timeout", "ack_failed", "stopped", "not_started")
 TIMELINE_BUCKETS = 120
@@ -240,9 +241,18 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_report(report: dict[str, Any], records: list[dict[str, Any]], out: Path) -> list[Path]:
-    """report.json, turns.csv, timeline.csv and report.html in `out`."""
+def write_report(
+    report: dict[str, Any],
+    records: list[dict[str, Any]],
+    out: Path,
+    redaction: RedactionPolicy | None = None,
+) -> list[Path]:
+    """report.json, turns.csv, timeline.csv and report.html in `out`, personal data redacted under
+    `redaction` (the policy the scenarios were written with)."""
     out.mkdir(parents=True, exist_ok=True)
+    if redaction is not None and redaction.enabled:
+        redactor = Redactor(redaction)
+        report, records = redactor.data(report), redactor.data(records)
     paths = [out / "report.json", out / "turns.csv", out / "timeline.csv", out / "report.html"]
     paths[0].write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     columns = [

@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from lab.promptlab import report
     from lab.promptlab.compare import needs_recording, run_matrix
     from lab.promptlab.estimate import estimate, total_cost
+    from lab.redaction import Redactor, policy_for
     from lab.scenarios.loader import expand, load_scenario
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -170,13 +171,17 @@ def run(args: argparse.Namespace) -> int:
                 print("not run")
                 return 1
 
+    # Personal data out of the reports, as out of the scenarios they replay (one policy).
+    redactor = Redactor(
+        policy_for(settings).with_names([c.name for case in cases for c in case.scenario.contacts])
+    )
+
     def save(result) -> None:
         if args.json:
-            yamlio.write_atomic(
-                args.json, json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
-            )
+            data = redactor.data(result.to_dict())
+            yamlio.write_atomic(args.json, json.dumps(data, ensure_ascii=False, indent=1))
         if args.html:
-            yamlio.write_atomic(args.html, report.html(result))
+            yamlio.write_atomic(args.html, redactor.text(report.html(result)))
 
     bar = ProgressBar((len(cases) + len(personas)) * len(variants) * len(models))
 

@@ -74,7 +74,13 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.snapshot:
             print(
-                render(playback.transcript, title=case.test_name, secrets=playback.secrets), end=""
+                render(
+                    playback.transcript,
+                    title=case.test_name,
+                    secrets=playback.secrets,
+                    redaction=playback.redaction,
+                ),
+                end="",
             )
         elif not args.quiet:
             for turn in playback.transcript.turns:

@@ -71,7 +71,12 @@ def run_case(case: Any, snapshot: Any, play: Any) -> None:
     playback = play(case)
     scenario = case.scenario
     secrets = getattr(playback, "secrets", None)
-    text = render(playback.transcript, title=case.test_name, secrets=secrets)
+    text = render(
+        playback.transcript,
+        title=case.test_name,
+        secrets=secrets,
+        redaction=getattr(playback, "redaction", None),
+    )
     assertion = snapshot(
         extension_class=extension_for(scenario.tolerance.tokens, scenario.tolerance.cost)
     )

@@ -18,6 +18,7 @@ from lab.errors import ConfigError
 from lab.kestra.engine.fixtures import FixtureError, parse_fixtures
 from lab.kestra.engine.states import ALL as KESTRA_STATES
 from lab.phone_numbers import wa_id_of
+from lab.redaction import NOTICE
 from lab.scenarios.model import (
     LLM_SOURCES,
     Budget,
@@ -174,6 +175,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         fixtures=_fixtures(src, ["fixtures"], data.get("fixtures")),
         steps=[_step(src, i, s) for i, s in enumerate(steps_data)],
         kestra_version=_kestra_version(src, data.get("kestra_version")),
+        personal_data=text.startswith(NOTICE),
     )
 
 

@@ -136,6 +136,8 @@ class Scenario:
     fixtures: Any = (
         None  # Kestra task fixtures for every execution (lab.kestra.engine.fixtures.Fixtures)
     )
+    # The file says it holds personal data (written with --no-redact): its contacts are real people.
+    personal_data: bool = False
 
     @property
     def namespace(self) -> str:

@@ -8,7 +8,7 @@ every check. Live mode can repeat a case and pass when enough runs pass (models 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from lab.conversation.model import Transcript, Turn
 from lab.conversation.phone import find_contact
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
+from lab.redaction import RedactionPolicy, policy_for
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
 from lab.scenarios.model import ScenarioCase, Step
@@ -42,6 +43,8 @@ class Playback:
     seconds: float = 0.0
     turn_steps: dict[int, int] = field(default_factory=dict)  # turn index -> step index
     secrets: list[str] = field(default_factory=list)  # scrubbed from snapshots and reports
+    # personal data kept out of the snapshot and reports (walab.yaml `redaction:`, the contacts)
+    redaction: RedactionPolicy | None = None
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run reprs the finished task (its result included) when it
@@ -190,6 +193,7 @@ class Player:
                 run.error,
                 turn_steps=run.turn_steps,
                 secrets=settings.secret_values(),
+                redaction=snapshot_policy(case, settings),
             )
             playback.checks += (
                 checks.check_budget(case.scenario.budget, transcript.turns, 0, "scenario budget")
@@ -294,6 +298,18 @@ class _Run:
         from lab.scenarios.judge import judge_turn
 
         return await judge_turn(self.lab, step, turn, self.case)
+
+
+def snapshot_policy(case: ScenarioCase, settings: Any) -> RedactionPolicy:
+    """The redaction a case's snapshot and reports get: the session's policy, keeping the
+    scenario's own contacts as the file writes them unless the file says it holds personal data
+    (a recorded scenario's contacts are pseudonyms already: redacting them again renames them)."""
+    policy = policy_for(settings)
+    sc = case.scenario
+    if sc.personal_data:
+        return policy
+    own = {c.wa_id for c in sc.contacts} | {c.name for c in sc.contacts}
+    return replace(policy, allow=policy.allow | own)
 
 
 def use_fixtures(lab: Any, fixtures: Any) -> None:

@@ -15,6 +15,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from lab import yamlio
 from lab.conversation.model import Transcript, Turn
+from lab.redaction import RedactionPolicy, Redactor
 from lab.scenarios import emitter
 from lab.scenarios import replies as rp
 from lab.whatsapp.reply import visible
@@ -40,8 +41,15 @@ class _Ids:
         return self._seen[value]
 
 
-def render(transcript: Transcript, *, title: str = "", secrets: list[str] | None = None) -> str:
-    """The transcript as snapshot text."""
+def render(
+    transcript: Transcript,
+    *,
+    title: str = "",
+    secrets: list[str] | None = None,
+    redaction: RedactionPolicy | None = None,
+) -> str:
+    """The transcript as snapshot text; personal data redacted under `redaction` (the policy every
+    writer applies: the same value, the same pseudonym as in the scenario's own files)."""
     ids = _Ids()
     doc: dict[str, Any] = {
         "scenario": title or None,
@@ -60,6 +68,8 @@ def render(transcript: Transcript, *, title: str = "", secrets: list[str] | None
     # A wamid or execution id quoted inside free text (an LLM echoing it) is volatile too.
     for raw, placeholder in ids._seen.items():
         text = text.replace(raw, placeholder)
+    if redaction is not None and redaction.enabled:
+        text = Redactor(redaction).text(text)
     return text
 
 
