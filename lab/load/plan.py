@@ -61,29 +61,39 @@ def conversation_scripts(paths: list[Path]) -> tuple[list[ConversationScript], l
     """Scripts from scenario files (every expanded case), and warnings about what load skips."""
     scripts: list[ConversationScript] = []
     warnings: list[str] = []
+    unplayable: list[Path] = []
     for path in paths:
         scenario = load_scenario(path)
         for case in expand(scenario):
             steps = []
+            skipped = []
             for step in case.steps:
                 played = _script_step(step, f"{path}:{step.line or '?'}")
                 if played is None:
-                    warnings.append(
+                    skipped.append(
                         f"{path}:{step.line or '?'}: step {step.index} ({step.action}) is not "
                         "played under load (only user text and taps are; fault plans apply "
                         "to the whole run with --faults)"
                     )
                     continue
                 steps.append(played)
-            if not steps:
-                raise ConfigError(
-                    f"scenario {path} has no step a load user can play",
-                    where=str(path),
-                    fix="give it `user:` or `tap:` steps",
-                )
+            if not steps:  # a folder may hold such a scenario: the others are played
+                unplayable.append(path)
+                continue
+            warnings += skipped
             scripts.append(
                 ConversationScript(case.test_name, scenario.flow, _contact_name(scenario), steps)
             )
+    if not scripts and unplayable:
+        raise ConfigError(
+            f"scenario {unplayable[0]} has no step a load user can play",
+            where=str(unplayable[0]),
+            fix="give it `user:` or `tap:` steps",
+        )
+    warnings += [
+        f"{path}: no step a load user can play (only user text and taps are), left out"
+        for path in dict.fromkeys(unplayable)
+    ]
     return scripts, warnings
 
 

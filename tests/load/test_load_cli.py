@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab.cli import main
-from lab.load.plan import conversation_scripts
+from lab.load.plan import conversation_scripts, scenario_files
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +25,22 @@ def test_scenarios_become_scripts_and_skipped_steps_are_named():
         len(warnings) == 1
         and "rate_limit.yaml:10: step 1 (fault) is not played under load" in warnings[0]
     )
+
+
+def test_a_folder_leaves_out_a_scenario_no_load_user_can_play_and_says_so():
+    """The README's `--scenario scenarios/whatsapp_agent/` failed on expired_window.yaml (its only
+    step is a late delivery)."""
+    folder = PROJECT / "scenarios/whatsapp_agent"
+    scripts, warnings = conversation_scripts(scenario_files([str(folder)]))
+    names = [s.name for s in scripts]
+    assert "greeting_plans" in names and "expired_window" not in names
+    assert f"{folder / 'expired_window.yaml'}: no step a load user can play" in "\n".join(warnings)
+
+
+def test_a_scenario_alone_that_no_load_user_can_play_is_refused(capsys):
+    only = PROJECT / "scenarios/whatsapp_agent/expired_window.yaml"
+    assert main(["load", "--scenario", str(only)]) == 2
+    assert "has no step a load user can play" in capsys.readouterr().err
 
 
 def test_ordered_scripted_replies_cannot_be_shared(tmp_path, capsys):

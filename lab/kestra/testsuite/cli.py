@@ -63,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
             f"no test suites (YAML with testCases and flowId) in {', '.join(map(str, paths))}",
             fix="pass Kestra TestSuite files or the folders that hold them",
         )
+    known = [case.id for suite in suites for case in suite.test_cases]
+    unknown = [case for case in args.case or [] if case not in known]
+    if unknown:  # otherwise every suite is SKIPPED and the run says "all passing"
+        raise ConfigError(
+            f"no test case {', '.join(map(repr, unknown))} in {', '.join(map(str, paths))}",
+            fix="--case takes a case id of the suites: " + ", ".join(known),
+        )
     if args.kestra:
         from lab.config import load_settings
         from lab.kestra.testsuite.remote import run_on_kestra

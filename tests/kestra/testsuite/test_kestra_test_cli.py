@@ -214,3 +214,20 @@ def test_a_malformed_suite_is_a_usage_error_naming_its_line(project, capsys):
 def test_the_bundled_flows_suites_pass(capsys):
     assert main(["kestra-test"]) == 0
     assert "3 test suite(s), 7 case(s): all passing" in capsys.readouterr().err
+
+
+def test_a_case_that_no_suite_has_is_a_usage_error(project, capsys):
+    """`--case` with a name no suite holds ran nothing and said "all passing" (exit 0)."""
+    code = main(
+        [
+            "kestra-test",
+            str(project / "suites"),
+            "--flows",
+            str(project / "none"),
+            "--case",
+            "replies_with_llm_text",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no test case 'replies_with_llm_text'" in err
+    assert "greets_with_the_plan" in err  # the cases there are
