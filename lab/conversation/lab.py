@@ -51,6 +51,7 @@ LabErrorRaised.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -68,47 +69,29 @@ from lab.conversation.actions import (
     SwitchContact,
     Tap,
 )
+from lab.conversation.assembly import Parts, check_flow, close
 from lab.conversation.model import ThreadItem, Transcript, Turn
-from lab.conversation.phone import find_contact
+from lab.conversation.opening import LabOpening, opening
+from lab.conversation.phone import Phone, find_contact
+from lab.conversation.relay import StatusRelay
+from lab.conversation.session_events import SessionEvents
 from lab.conversation.simulated_user import Post, SimulatedUser
-from lab.errors import ConfigError, LabError
+from lab.conversation.turns import LocalRead, TurnEngine
+from lab.errors import LabError
 from lab.masking import SecretMask
+from lab.prompts import PromptFile, find_prompt, load_prompts
 from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS
 
 if TYPE_CHECKING:
     from lab.config import Contact, Settings
-    from lab.conversation.assembly import Parts
-    from lab.prompts import PromptFile
 
 DEFAULT_TURN_TIMEOUT = 30.0
-
-
-class LabOpening:
-    """What `Lab.open(...)` returns: `async with` it (closed on exit), or `await` it (then `await lab.close()`)."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        self._factory = factory
-        self._lab: Lab | None = None
-
-    def __await__(self):  # noqa: ANN204 - generator protocol
-        return self._factory().__await__()
-
-    async def __aenter__(self) -> "Lab":
-        self._lab = await self._factory()
-        return self._lab
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._lab is not None:
-            await self._lab.close()
 
 
 class Lab:
     """One lab session (see the contract above). Build it with `Lab.open(settings, ...)`."""
 
-    def __init__(self, parts: "Parts", *, turn_timeout: float = DEFAULT_TURN_TIMEOUT) -> None:
-        from lab.conversation.phone import Phone
-        from lab.conversation.turns import LocalRead, TurnEngine
-
+    def __init__(self, parts: Parts, *, turn_timeout: float = DEFAULT_TURN_TIMEOUT) -> None:
         s = parts.settings
         self.parts = parts
         self.settings = s
@@ -126,7 +109,7 @@ class Lab:
         self.secret_mask = (
             parts.engine.mask if parts.engine is not None else SecretMask(s.secret_values())
         )
-        self._bus = ev.EventBus()
+        self._bus = bus = ev.EventBus()
         parts.on_error = lambda what, where=None, fix=None: self._bus.emit(
             ev.LabErrorRaised(what, where, fix)
         )
@@ -144,7 +127,7 @@ class Lab:
             )
             if parts.engine is not None
             else None,
-            bus=self._bus,
+            bus=bus,
             task_types={(f.namespace, f.id): f.task_types for f in parts.plan.flows},
             timeout=turn_timeout,
             settle=0.0 if parts.engine is not None else 0.2,
@@ -156,12 +139,8 @@ class Lab:
         self.user = SimulatedUser(
             s, self.phone, self.sandbox, self.gateway, self.clock, self.transcript
         )
-        self._unsubscribe = [
-            self.sandbox.subscribe(self._on_sandbox),
-            self.gateway.subscribe(self._on_llm_call),
-        ]
+        self.events = SessionEvents(parts, self.turns, bus)
         if parts.engine is not None:
-            self._unsubscribe.append(parts.engine.subscribe(self._on_engine))
             self.turns.live_logs = True
         self.use_flow(self.flow_id)
 
@@ -169,7 +148,7 @@ class Lab:
     @classmethod
     def open(
         cls,
-        settings: "Settings",
+        settings: Settings,
         *,
         serve: bool = False,
         cassette: Path | None = None,
@@ -196,39 +175,20 @@ class Lab:
                 applies to every execution (--fixtures FILE); refused on a real Kestra.
         """
 
-        async def build() -> Lab:
-            from lab.conversation.assembly import assemble, close
-
-            parts = await assemble(
-                settings,
-                serve=serve,
-                cassette=cassette,
-                scripted=scripted,
-                clock_start=clock_start,
-                target_url=target_url,
-                deploy_project=deploy,
-            )
-            try:
-                if fixtures is not None:
-                    if parts.engine is None:
-                        raise ConfigError(
-                            "--fixtures works on the embedded engine; a real Kestra runs fixtures only "
-                            "in its unit tests",
-                            where="--fixtures",
-                            fix="drop --kestra, or use walab kestra-test",
-                        )
-                    parts.engine.fixtures = fixtures
-                return cls(parts, turn_timeout=turn_timeout)
-            except BaseException:  # e.g. settings.flow is not among the deployed flows
-                await close(parts)
-                raise
-
-        return LabOpening(build)
+        return opening(
+            partial(cls, turn_timeout=turn_timeout),
+            settings,
+            serve=serve,
+            cassette=cassette,
+            scripted=scripted,
+            clock_start=clock_start,
+            target_url=target_url,
+            deploy=deploy,
+            fixtures=fixtures,
+        )
 
     async def close(self) -> None:
         """Stop the server, the engine and the clients this session started."""
-        from lab.conversation.assembly import close
-
         await close(self.parts)
         self._release()
 
@@ -236,9 +196,7 @@ class Lab:
         """Let go of what the closed session captured (executions, captured sends, LLM calls): the parts
         refer to each other, so it would wait for the cycle collector, and a scenario suite opens one
         lab per case. The transcript stays readable (`lab.transcript`)."""
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        self.events.close()
         self.parts.on_error = None
         if self.engine is not None:
             self.engine.forget_executions()
@@ -269,8 +227,6 @@ class Lab:
 
     def use_flow(self, flow_id: str) -> None:
         """Talk to another deployed flow of the namespace from the next turn on."""
-        from lab.conversation.assembly import check_flow
-
         src = check_flow(self.parts, flow_id)
         if not src.webhook_key:
             raise LabError(
@@ -285,8 +241,6 @@ class Lab:
             app.flow_id = flow_id
 
     def _relays(self) -> list[Any]:
-        from lab.conversation.relay import StatusRelay
-
         return [app for _, app in self.parts.server.mounted if isinstance(app, StatusRelay)]
 
     @property
@@ -296,39 +250,16 @@ class Lab:
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[ev.LabEvent], None]) -> Callable[[], None]:
-        """Call back on every LabEvent (synchronously; keep it cheap). Returns an unsubscribe function."""
-        return self._bus.subscribe(callback)
-
-    def _on_sandbox(self, send: Any, status: Any) -> None:
-        if status is None:
-            index = self.turns.on_reply(send)
-            if self._bus:
-                self._bus.emit(ev.ReplyCaptured(send.to, send, index))
-        elif self._bus:
-            self._bus.emit(ev.StatusChanged(send.to, send.wamid or "", status.status, status.error))
-
-    def _on_engine(self, event: Any) -> None:
-        """Live execution updates on the embedded engine (built only when someone listens)."""
-        if not self._bus:
-            return
-        index = self.turns.turn_of_execution(event.execution_id)
-        if index is not None:
-            from lab.conversation.turns import lab_event_of
-
-            update = lab_event_of(event, index, self.client.dialect, self.turns.task_types)
-            if update is not None:
-                self._bus.emit(update)
-
-    def _on_llm_call(self, call: Any) -> None:
-        if self._bus:
-            self._bus.emit(ev.LLMCallMetered(call, self.turns.turn_of_execution(call.execution_id)))
+        """Call back on every LabEvent (synchronously; keep it cheap). Returns an unsubscribe
+        function."""
+        return self.events.subscribe(callback)
 
     # -- contacts ---------------------------------------------------------------------------
     @property
-    def contacts(self) -> list["Contact"]:
+    def contacts(self) -> list[Contact]:
         return self.phone.contacts
 
-    def add_contact(self, name: str, wa_id: str | None = None) -> "Contact":
+    def add_contact(self, name: str, wa_id: str | None = None) -> Contact:
         return self.phone.add_contact(name, wa_id)
 
     async def restart(self, wa_id: str, new_user: bool = False) -> None:
@@ -403,10 +334,8 @@ class Lab:
                 )
 
     # -- prompts ----------------------------------------------------------------------------
-    async def apply_prompt(self, prompt_id: str) -> "PromptFile":
+    async def apply_prompt(self, prompt_id: str) -> PromptFile:
         """Deploy a prompt variant as its flow's active prompt (`prompts/<flow>.md`)."""
-        from lab.prompts import find_prompt, load_prompts
-
         prompt = find_prompt(load_prompts(self.settings.prompts_dir), prompt_id)
         await self.client.files.upload(
             self.namespace, f"/prompts/{prompt.flow}.md", prompt.text.encode("utf-8")

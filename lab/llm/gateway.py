@@ -16,7 +16,7 @@ import hmac
 import logging
 import time
 from collections import defaultdict, deque
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable
 from urllib.parse import unquote
 
 import orjson
@@ -24,13 +24,11 @@ import orjson
 from lab.errors import ConfigError, LabError
 from lab.llm import shapes, transcription, warmup
 from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
-from lab.llm.asgi import stream as stream_events
+from lab.llm.canned import CannedAnswers
 from lab.llm.canonical import (
     canonical_chat,
     chat_key,
     embedding_key,
-    last_user_text,
-    request_key,
     summarize,
 )
 from lab.llm.cassette import CassetteEntry, CassetteStore
@@ -94,11 +92,10 @@ class LLMGateway:
             set()
         )  # ids of request bodies holding something shaped like a secret
         self._clock = clock
-        self._script: ScriptedReplies | None = None
         self._occurrences: dict[str, int] = defaultdict(int)
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
-        self._scripted_n = 0
+        self.canned = CannedAnswers(cassettes, self._occurrences, self._emit)
         self.heard = (
             transcription.HeardAudio()
         )  # scripted mode's transcriptions, by the audio's sha256
@@ -132,7 +129,7 @@ class LLMGateway:
 
     def script(self, replies: ScriptedReplies) -> None:
         """Use these replies in scripted mode."""
-        self._script = replies
+        self.canned.script = replies
 
     def calls(self, execution_id: str | None = None) -> list[LLMCall]:
         """Metered calls so far, optionally of one execution."""
@@ -305,182 +302,13 @@ class LLMGateway:
         started = self._now()
         if self.mode == "replay":
             # `null` absent from the bytes: no null field to drop while canonicalising.
-            await self._chat_replay(
+            await self.canned.replay(
                 body, execution_id, send, stream, include_usage, started, b"null" in raw
             )
         elif self.mode == "scripted":
-            await self._chat_scripted(body, execution_id, send, stream, include_usage, started)
+            await self.canned.scripted(body, execution_id, send, stream, include_usage, started)
         else:
             await self._chat_live(body, execution_id, send, stream, include_usage, started)
-
-    async def _chat_replay(
-        self,
-        body: dict[str, Any],
-        execution_id: str | None,
-        send: Send,
-        stream: bool,
-        include_usage: bool,
-        started: float,
-        may_have_nulls: bool,
-    ) -> None:
-        canon = canonical_chat(body, may_have_nulls=may_have_nulls)
-        key = request_key(canon)  # the diagnostic hashes are only computed for a miss
-        occurrence = self._occurrences[key]
-        self._occurrences[key] = occurrence + 1
-        entry = self.cassettes.lookup(key, occurrence) if self.cassettes is not None else None
-        if entry is None:
-            rk = chat_key(body, canon)
-            message = miss_message(self.cassettes, rk, summarize(body))
-            self._refuse(
-                execution_id,
-                body,
-                started,
-                404,
-                message,
-                shapes.error_body(message, code="cassette_miss"),
-                mode="replay",
-                cassette_key=rk.key,
-            )
-        response = (
-            entry.response
-            if entry.response is not None
-            else shapes.completion_from_chunks(entry.stream or [])
-        )
-        self._emit(
-            meter(
-                execution_id=execution_id,
-                mode="replay",
-                request=body,
-                response=response,
-                usage=entry.usage,
-                estimated=entry.usage_estimated,
-                latency_ms=entry.latency_ms,
-                started_at=started,
-                cassette_key=key,
-                streamed=stream,
-                cost=entry.cost_usd,
-                priced_by=entry.priced_by,
-            )
-        )
-        if stream:
-            wire = "sse+usage" if include_usage else "sse"
-            events = entry.wire.get(wire)
-            if events is None:
-                chunks = (
-                    entry.stream
-                    if entry.stream is not None
-                    else shapes.chunks_from_completion(response)
-                )
-                if not include_usage:  # usage-only chunks go to clients that asked for them
-                    chunks = [c for c in chunks if not shapes.is_usage_only(c)]
-                events = entry.wire[wire] = shapes.sse(chunks)  # type: ignore[assignment]
-            await stream_events(send, events, self.mode, key)  # type: ignore[arg-type]
-        else:
-            data = entry.wire.get("json")
-            if data is None:
-                data = entry.wire["json"] = orjson.dumps(response)
-            await respond(send, 200, data, self.mode, key)
-
-    def _refuse(
-        self,
-        execution_id: str | None,
-        body: dict[str, Any],
-        started: float,
-        status: int,
-        message: str,
-        error: dict[str, Any],
-        *,
-        mode: str = "scripted",
-        cassette_key: str | None = None,
-    ) -> NoReturn:
-        """A call answered with an error before reaching any upstream (a replay miss, no scripted
-        reply left, a scripted error): metered, then answered."""
-        self._emit(
-            meter(
-                execution_id=execution_id,
-                mode=mode,
-                cassette_key=cassette_key,
-                request=body,
-                response=None,
-                usage=None,
-                estimated=False,
-                latency_ms=0.0,
-                started_at=started,
-                status=status,
-                error=message,
-            )
-        )
-        raise Reply(status, error)
-
-    async def _chat_scripted(
-        self,
-        body: dict[str, Any],
-        execution_id: str | None,
-        send: Send,
-        stream: bool,
-        include_usage: bool,
-        started: float,
-    ) -> None:
-        last_user = last_user_text(body)
-        reply = self._script.next(last_user) if self._script is not None else None
-        if reply is None:
-            message = (
-                f"scripted mode has no reply left for the call with last user message {last_user!r} "
-                f"(model {body.get('model')}); add one to the scripted replies (a scenario's `llm: scripted:`, or "
-                "the file of `walab send --script`) "
-                "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
-                "model fail)"
-            )
-            self._refuse(
-                execution_id,
-                body,
-                started,
-                404,
-                message,
-                shapes.error_body(message, code="scripted_reply_missing"),
-            )
-        if (
-            reply.error is not None
-        ):  # a scripted upstream failure: the flow sees what OpenAI would send
-            status, message = reply.error, reply.error_message()
-            self._refuse(
-                execution_id,
-                body,
-                started,
-                status,
-                message,
-                shapes.error_body(message, type_=reply.error_type(), code=reply.error_code()),
-            )
-        self._scripted_n += 1
-        msg, finish = reply.message(f"call_scripted_{self._scripted_n}")
-        comp = shapes.completion(
-            model=str(body["model"]),
-            message=msg,
-            finish_reason=finish,
-            id_=f"chatcmpl-scripted-{self._scripted_n}",
-            created=int(started),
-            fingerprint="walab-scripted",
-        )
-        comp["usage"] = estimate_usage(body, comp)
-        self._emit(
-            meter(
-                execution_id=execution_id,
-                mode="scripted",
-                request=body,
-                response=comp,
-                usage=comp["usage"],
-                estimated=True,
-                latency_ms=0.0,
-                started_at=started,
-                streamed=stream,
-            )
-        )
-        if stream:
-            await stream_events(
-                send, shapes.sse(shapes.chunks_from_completion(comp, include_usage)), self.mode
-            )
-        else:
-            await respond(send, 200, orjson.dumps(comp), self.mode)
 
     async def _chat_live(
         self,
