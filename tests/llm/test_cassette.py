@@ -178,7 +178,7 @@ async def test_an_internal_bug_becomes_an_openai_error_not_a_dropped_connection(
 
     gw = LLMGateway(mode="scripted", key=GATEWAY_KEY)
     monkeypatch.setattr(
-        gw, "_chat_scripted", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
+        gw.canned, "scripted", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
     )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=gw.app), base_url="http://lab"
