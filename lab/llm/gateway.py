@@ -131,6 +131,11 @@ class LLMGateway:
         """Use these replies in scripted mode."""
         self.canned.script = replies
 
+    @property
+    def scripted_replies(self) -> ScriptedReplies | None:
+        """The replies scripted mode answers with (None when none were given)."""
+        return self.canned.script
+
     def calls(self, execution_id: str | None = None) -> list[LLMCall]:
         """Metered calls so far, optionally of one execution."""
         if execution_id is None:

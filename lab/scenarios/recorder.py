@@ -278,7 +278,7 @@ class Recorder:
         source = self.llm_source or {"live": "live", "scripted": "scripted"}.get(mode, "cassette")
         llm: dict[str, Any] = {"source": source}
         gateway = getattr(self.lab, "gateway", None)
-        script = getattr(gateway, "_script", None)
+        script = getattr(gateway, "scripted_replies", None)
         if (
             source == "cassette"
         ):  # always the scenario's own file (`_write_cassette` copies the exchanges)
