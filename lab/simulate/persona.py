@@ -43,6 +43,7 @@ from typing import Any
 
 from lab import yamlio
 from lab.errors import ConfigError
+from lab.phone_numbers import HOW_TO_WRITE, wa_id_of
 from lab.scenarios.model import Budget
 from lab.simulate.moves import Move, parse_move
 
@@ -247,7 +248,11 @@ def parse_persona(text: str, path: Path) -> Persona:
             raise error(
                 ["contact"], "contact needs a name and a wa_id", '{name: Ana, wa_id: "5511..."}'
             )
-        persona.contact = {"name": c["name"], "wa_id": str(c["wa_id"])}
+        try:  # the number as people write it: "+55 (11) 91234-5678", 5511912345678
+            wa_id = wa_id_of(str(c["wa_id"]))
+        except ConfigError as exc:
+            raise error(["contact", "wa_id"], exc.what, f"a phone number: {HOW_TO_WRITE}") from None
+        persona.contact = {"name": c["name"], "wa_id": wa_id}
     for key in ("patience", "max_turns", "runs"):
         if key in data:
             value = data[key]

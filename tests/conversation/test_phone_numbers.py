@@ -121,3 +121,17 @@ def test_walab_yaml_contacts_take_numbers_as_written(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="contact 1: not a valid phone number"):
         load_settings(tmp_path, env={})
+
+
+def test_a_persona_contact_takes_its_number_as_written() -> None:
+    from lab.simulate.persona import parse_persona
+
+    head = "version: 1\nname: ana\ngoal: saber o preço\nscript: [{say: Oi}]\n"
+    persona = parse_persona(
+        head + "contact: {name: Ana, wa_id: '+55 (11) 91234-5678'}\n", Path("personas/ana.yaml")
+    )
+    assert persona.contact == {"name": "Ana", "wa_id": "5511912345678"}
+    with pytest.raises(ConfigError) as info:
+        parse_persona(head + "contact: {name: Ana, wa_id: '1234'}\n", Path("personas/ana.yaml"))
+    assert "not a valid phone number: '1234'" in info.value.what
+    assert info.value.where == "personas/ana.yaml:5"
