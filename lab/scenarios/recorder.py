@@ -33,6 +33,7 @@ from lab.errors import ConfigError, LabError
 from lab.redaction import NOTICE, Redactor, policy_for
 from lab.redaction.files import redact_cassette
 from lab.scenarios import replies as rp
+from lab.scenarios.step_media import keep_beside
 from lab.whatsapp.reply import MEDIA_KINDS, visible
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -74,6 +75,8 @@ class Recorder:
             `walab record` writes (`recorder.path` is the file written).
         name: the scenario's name, a slug (`check_name`); the file's name is authoritative.
         description: an optional line saying what the conversation shows.
+        thread_of: a contact's wa_id: of the session's earlier turns only that contact's are put in
+            front (the chat on show in the TUI); None puts every contact's.
 
     Started on a session that already has turns, the recorder puts the earlier turns still in their
     chats (a restart clears a chat) in front of the first recorded turn, and starts the scenario's
@@ -93,6 +96,7 @@ class Recorder:
         redact: bool = True,
         header: str | None = None,
         batch: bool = False,
+        thread_of: str | None = None,
     ) -> None:
         check_name(name)
         self.lab, self.path = lab, placed_path(lab, Path(path))
@@ -115,6 +119,7 @@ class Recorder:
         self._unsubscribe: Callable[[], None] | None = None
         self.cassette_path = self.path.with_name(f"{self.name}.cassette.yaml")
         self._earlier: list[Turn] = []  # turns of the session before start()
+        self.thread_of = thread_of  # earlier turns: this contact's only (None: every contact's)
         self._earlier_done = False
         self._started_at: float | None = None  # virtual clock at start(), seconds since the epoch
         self._turns: list[Turn] = []  # every turn in the steps, in order (for the cassette)
@@ -181,7 +186,7 @@ class Recorder:
             self._include_earlier()
             if action.per_contact:
                 self._switch_to(contact)
-            self.steps.append(action.to_step(self.lab.settings.project_dir))
+            self.steps.append(self._step(action))
         if not self.batch:
             self._write()
 
@@ -223,12 +228,17 @@ class Recorder:
                 f"turn {turn.index} was not made by Lab.perform, so it cannot be recorded",
                 fix="perform the user's acts with lab.perform(wa_id, action)",
             )
-        step = turn.action.to_step(self.lab.settings.project_dir)
+        step = self._step(turn.action)
         step.update(self.next_step)
         self.next_step = {}
         step["expect"] = observed(turn)
         self.steps.append(step)
         self._turns.append(turn)
+
+    def _step(self, action: Action) -> dict[str, Any]:
+        """The act's step; a media file from outside the project is copied beside the scenario."""
+        project_dir = self.lab.settings.project_dir
+        return keep_beside(action.to_step(project_dir), self.path, project_dir)
 
     def _switch_to(self, contact: str) -> None:
         """A `contact:` step when the next act is another contact's than the last one (the first
@@ -243,15 +253,17 @@ class Recorder:
         return [{"name": c.name, "wa_id": c.wa_id} for c in self.lab.contacts]
 
     def _earlier_turns(self) -> list[Turn]:
-        """The turns from before start() that are still in their contact's chat (a restart clears them)."""
+        """The turns from before start() that are still in their contact's chat (a restart clears
+        them), of `thread_of` only when given."""
+        earlier = [t for t in self._earlier if self.thread_of in (None, t.contact)]
         phone = getattr(self.lab, "phone", None)
         if phone is None or not hasattr(phone, "sent"):
-            return list(self._earlier)
+            return earlier
         on_phone: dict[str, set[str | None]] = {}
-        for t in self._earlier:
+        for t in earlier:
             if t.contact not in on_phone:
                 on_phone[t.contact] = {e.wamid for e in phone.sent(t.contact)}
-        return [t for t in self._earlier if t.inbound.wamid in on_phone[t.contact]]
+        return [t for t in earlier if t.inbound.wamid in on_phone[t.contact]]
 
     def document(self) -> dict[str, Any]:
         settings = self.lab.settings

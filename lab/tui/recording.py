@@ -11,7 +11,7 @@ from lab.conversation.session import LabSession
 from lab.errors import LabError
 from lab.tui.messages import RecordingChanged
 from lab.tui.screens.record import RecordModal, slug
-from lab.tui.session import maybe_await
+from lab.tui.session import contact_id, contact_name, maybe_await
 
 if TYPE_CHECKING:
     from lab.tui.screens.chat import ChatScreen
@@ -56,8 +56,11 @@ def scenario_folder(lab: LabSession, scenarios_dir: Path) -> Path:
     return placed_path(lab, scenarios_dir / "NAME.yaml").parent
 
 
-async def start_recording(lab: LabSession, scenarios_dir: Path, name: str) -> Recording:
-    """Start the scenario recorder on the session; the file appears at the first finished turn."""
+async def start_recording(
+    lab: LabSession, scenarios_dir: Path, name: str, contact: str | None = None
+) -> Recording:
+    """Start the scenario recorder on the session; the file appears at the first finished turn.
+    The conversation so far put in front is `contact`'s (the chat on show), not every contact's."""
     try:
         from lab.scenarios.recorder import Recorder
     except ImportError as exc:
@@ -73,6 +76,7 @@ async def start_recording(lab: LabSession, scenarios_dir: Path, name: str) -> Re
         scenarios_dir / f"{slug(name)}.yaml",
         slug(name),
         description=name if name != slug(name) else None,
+        thread_of=contact,
     )
     path = Path(recorder.path)
     if path.exists():  # a path the recorder kept as given: it only checks the ones it moved
@@ -115,7 +119,22 @@ class RecorderSwitch:
             if folder.is_relative_to(settings.project_dir)
             else folder
         )
-        screen.app.push_screen(RecordModal(str(shown)), self._named)
+        screen.app.push_screen(RecordModal(str(shown), self._earlier_said()), self._named)
+
+    def _earlier_said(self) -> str:
+        """What of the conversation so far the scenario starts with: the chat on show only."""
+        screen = self.screen
+        n = len(screen.turns(screen.contact)) if screen.contact is not None else 0
+        if not n:
+            return ""
+        name = next(
+            (contact_name(c) for c in screen.lab.contacts if contact_id(c) == screen.contact),
+            screen.contact,
+        )
+        return (
+            f"It starts with {name}'s {n} turn{'s' if n != 1 else ''} so far "
+            "(other contacts' chats are left out)."
+        )
 
     def _named(self, name: str | None) -> None:
         if name is not None:
@@ -126,7 +145,7 @@ class RecorderSwitch:
     async def _start(self, name: str) -> None:
         assert self.screen.lab is not None
         recording = await start_recording(
-            self.screen.lab, self.screen.app.settings.scenarios_dir, name
+            self.screen.lab, self.screen.app.settings.scenarios_dir, name, self.screen.contact
         )
         self.screen.post_message(RecordingChanged(name, recording, True))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import JOAO, SNAPSHOT_SIZE, opened, send, settle
 
 
@@ -186,3 +188,78 @@ async def test_a_reply_shows_the_quoted_message_and_a_reaction_sits_under_its_me
             assert "▎ Recebi: Oi" in str(body.render().renderable.renderable)
             await pilot.press("ctrl+n", "ctrl+n")  # João, then Maria's thread built again
             await settle(pilot)
+
+
+@pytest.mark.slow
+async def test_f3_records_the_chat_on_show_not_every_contacts_earlier_turns(make_real_app, project):
+    """F3 in João's chat put Maria's earlier turns in front of his; now the scenario starts with
+    João's conversation so far, the modal says so, and it replays."""
+    from lab import yamlio
+    from lab.scenarios.loader import expand, load_scenario
+    from lab.scenarios.player import Player
+
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Oi, tudo bem?")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.chat.contact == JOAO
+        await send(pilot, "Bom dia, preciso de ajuda")
+        await pilot.press("f3")
+        await settle(pilot)
+        said = str(app.screen.query_one("#record-earlier").render())
+        assert "1 turn so far" in said and "other contacts' chats are left out" in said
+        app.screen.query_one("#record-name").value = "joao pergunta"
+        await pilot.press("enter")
+        await settle(pilot)
+        await send(pilot, "Quero saber o preço")
+        path = app.chat.recording.path
+        await pilot.press("f3")
+        await settle(pilot)
+    users = [s["user"] for s in yamlio.load(path)["steps"] if "user" in s]
+    assert users == ["Bom dia, preciso de ajuda", "Quero saber o preço"]  # Maria's is left out
+    playback = await Player(project_dir=project).play(expand(load_scenario(path))[0])
+    assert playback.error is None and not playback.failures, [
+        c.describe() for c in playback.failures
+    ]
+
+
+@pytest.mark.slow
+async def test_a_recorded_media_file_from_outside_the_project_is_copied_beside_the_scenario(
+    make_real_app, project, tmp_path_factory
+):
+    """`/image ~/Downloads/conta.png` was written by absolute path: the scenario replayed on no
+    other machine. The file is copied next to the scenario and the step names the copy."""
+    import shutil
+
+    from lab import yamlio
+    from lab.scenarios.loader import expand, load_scenario
+    from lab.scenarios.player import Player
+
+    from .conftest import ROOT
+
+    downloads = tmp_path_factory.mktemp("downloads")  # outside the project
+    bill = downloads / "conta.png"
+    shutil.copy(ROOT / "tests" / "conversation" / "data" / "conta_de_luz.png", bill)
+    app = make_real_app()
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        app.screen.query_one("#record-name").value = "conta de fora"
+        await pilot.press("enter")
+        await settle(pilot)
+        await send(pilot, f"/image {bill} minha conta")
+        path = app.chat.recording.path
+        await pilot.press("f3")
+        await settle(pilot)
+    media = yamlio.load(path)["steps"][0]["media"]
+    copy = path.with_name("conta_de_fora.conta.png")
+    assert media["path"] == copy.relative_to(project).as_posix()
+    assert copy.read_bytes() == bill.read_bytes()
+    bill.unlink()  # another machine: only the project travels
+    playback = await Player(project_dir=project).play(expand(load_scenario(path))[0])
+    assert playback.error is None and not playback.failures, [
+        c.describe() for c in playback.failures
+    ]

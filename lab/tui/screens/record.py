@@ -23,15 +23,17 @@ class RecordModal(ModalScreen[str | None]):
     RecordModal { align: center middle; }
     RecordModal > Vertical { width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2; }
     RecordModal #record-hint { color: $text-muted; height: auto; width: 100%; }
+    RecordModal #record-earlier { height: auto; width: 100%; margin-top: 1; }
     """
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="record-cancel", tooltip="Do not record")
     ]
 
-    def __init__(self, scenarios_dir: str) -> None:
+    def __init__(self, scenarios_dir: str, earlier: str = "") -> None:
         super().__init__()
         self.scenarios_dir = scenarios_dir
+        self.earlier = earlier  # what of the conversation so far goes in front, when any
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -41,6 +43,8 @@ class RecordModal(ModalScreen[str | None]):
                 f"Each finished turn is written at once to {self.scenarios_dir}/NAME.yaml",
                 id="record-hint",
             )
+            if self.earlier:
+                yield Label(self.earlier, id="record-earlier")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         name = slug(event.value) or "NAME"
