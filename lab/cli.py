@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lab.importer.cli",
         "production Kestra executions become scenarios (redacted) with a drift report",
     ),
+    "review": (
+        "lab.scenarios.cli_review",
+        "review snapshot changes turn by turn: accept, reject or skip each",
+    ),
     "replay": ("lab.scenarios.cli_replay", "replay a scenario and print its transcript"),
     "test": ("lab.scenarios.cli_test", "run the test suite (pytest over tests/ and scenarios/)"),
     "load": (

@@ -54,13 +54,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def is_scenario_file(path: Path) -> bool:
-    """A YAML file under a `scenarios` directory that is not a cassette or a snapshot."""
+    """A YAML file under a `scenarios` directory that is not a cassette, a snapshot or an import's
+    drift report."""
     if path.suffix not in SCENARIO_SUFFIXES or path.name.startswith("."):
         return False
     parts = path.parts
     if "scenarios" not in parts or "__snapshots__" in parts:
         return False
-    return not any(path.name.endswith(f".cassette{s}") for s in SCENARIO_SUFFIXES)
+    return not any(
+        path.name.endswith(f".{kind}{s}")
+        for s in SCENARIO_SUFFIXES
+        for kind in ("cassette", "drift")
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
