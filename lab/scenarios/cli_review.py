@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from lab.errors import ConfigError
-from lab.scenarios.loader import expand, load_scenario
 from lab.scenarios.player import Player
-from lab.scenarios.pytest_plugin import is_scenario_file
-from lab.scenarios.review import ACCEPT, KINDS, REJECT, SKIP, Review, apply, collect, decide
+from lab.scenarios.review import (
+    ACCEPT,
+    KINDS,
+    REJECT,
+    SKIP,
+    Review,
+    apply,
+    cases_under,
+    collect,
+    decide,
+)
 
 PROMPT = "[a]ccept [r]eject [s]kip, A/R KIND for all of a kind, [q]uit: "
 
@@ -40,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"unknown kind of change {kind!r}", fix=f"one of all, {', '.join(KINDS)}"
             )
-    reviews = collect(_cases(args.paths), _player().play_sync)
+    reviews = collect(cases_under(args.paths), _player().play_sync)
     return review(reviews, args.accept, args.reject, sys.stdin, sys.stdout)
 
 
@@ -86,19 +93,6 @@ def _ask(stdin: TextIO, out: TextIO) -> str:
     print(PROMPT, end="", file=out, flush=True)
     line = stdin.readline()
     return line.strip() if line else "q"
-
-
-def _cases(paths: list[str]) -> list[Any]:
-    files: list[Path] = []
-    for raw in paths or ["scenarios"]:
-        path = Path(raw)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*.y*ml") if is_scenario_file(p.resolve()))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise ConfigError(f"no scenario file or folder at {raw}", fix="give a path that exists")
-    return [case for f in files for case in expand(load_scenario(f))]
 
 
 def _player() -> Player:

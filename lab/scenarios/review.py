@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from lab import yamlio
+from lab.errors import ConfigError
 from lab.scenarios import emitter
+from lab.scenarios.loader import expand, load_scenario
 from lab.scenarios.model import ScenarioCase
+from lab.scenarios.pytest_plugin import is_scenario_file
 from lab.scenarios.snapshot import HEADER, render
 
 KINDS = ("text", "buttons", "rows", "template", "state", "cost", "added", "removed", "other")
@@ -186,6 +189,20 @@ def collect(cases: list[ScenarioCase], play: Any) -> list[Review]:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cases_under(paths: list[str] | list[Path]) -> list[ScenarioCase]:
+    """Every case of the scenario files under `paths` (files or folders; default `scenarios/`)."""
+    files: list[Path] = []
+    for raw in paths or ["scenarios"]:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.y*ml") if is_scenario_file(p.resolve()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ConfigError(f"no scenario file or folder at {raw}", fix="give a path that exists")
+    return [case for f in files for case in expand(load_scenario(f))]
 
 
 def _document(text: str | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from lab.conversation.session import LabSession
 from lab.errors import LabError
-from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands
+from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands, ReviewCommands
 from lab.tui.messages import LabEventArrived, LabOpened
 from lab.tui.screens.chat import ChatScreen
 from lab.tui.session import LabFactory
@@ -71,7 +71,7 @@ class WalabApp(App[int]):
     """
     # The app gets -narrow / -wide / -roomy classes by terminal width (Textual's breakpoints).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (140, "-roomy")]
-    COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands}
+    COMMANDS = App.COMMANDS | {ActionCommands, ContactCommands, ClockCommands, ReviewCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key and composer command"),
         Binding(
@@ -188,6 +188,25 @@ class WalabApp(App[int]):
     async def action_quit(self) -> None:
         self._session_done.set()
         self.exit(0)
+
+    def action_review(self) -> None:
+        """Play the project's scenarios, then review their snapshot changes turn by turn."""
+        self.notify("playing the scenarios to set them beside their snapshots…")
+        self.collect_reviews()
+
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False, description="review")
+    def collect_reviews(self) -> None:
+        from lab.scenarios.player import Player
+        from lab.scenarios.review import cases_under, collect
+        from lab.tui.screens.review import ReviewScreen
+
+        try:
+            cases = cases_under([self.settings.scenarios_dir])
+            reviews = collect(cases, Player(project_dir=self.settings.project_dir).play_sync)
+        except LabError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(self.push_screen, ReviewScreen(reviews))
 
     def action_help(self) -> None:
         from lab.tui.screens.help import HelpScreen

@@ -74,6 +74,18 @@ class ActionCommands(_ListProvider):
             )
 
 
+class ReviewCommands(_ListProvider):
+    """Review the scenarios' snapshot changes turn by turn (`walab review`)."""
+
+    def entries(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
+        if hasattr(self.app, "action_review"):
+            yield (
+                "review: snapshot changes…",
+                "Play the scenarios; accept, reject or skip each changed turn of their snapshots",
+                self.app.action_review,
+            )
+
+
 class ContactCommands(_ListProvider):
     """Switch to any contact's thread."""
 
