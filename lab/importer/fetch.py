@@ -65,10 +65,19 @@ class Query:
 async def fetch(client: KestraClient, query: Query, now: datetime | None = None) -> list[Execution]:
     """The executions the query names, whole (task runs and their outputs), oldest first."""
     now = now or datetime.now(timezone.utc)
-    ids = list(query.ids) or await _search(client, query, now)
+    found_whole: dict[str, Execution] = {}
+    if query.ids:
+        ids = list(query.ids)
+    else:
+        results = await _search(client, query, now)
+        ids = [r["id"] for r in results]
+        # 1.3 searches answer whole executions (task runs and outputs): no second read needed.
+        found_whole = {r["id"]: Execution.from_json(r) for r in results if "taskRunList" in r}
     gate = asyncio.Semaphore(AT_ONCE)
 
     async def one(execution_id: str) -> Execution:
+        if execution_id in found_whole and client.dialect != "2.0":
+            return found_whole[execution_id]
         async with gate:
             for attempt in range(READ_ATTEMPTS):
                 try:
@@ -85,16 +94,16 @@ async def fetch(client: KestraClient, query: Query, now: datetime | None = None)
     return sorted(found, key=lambda e: e.state.start_date or "")  # ties: as the server listed them
 
 
-async def _search(client: KestraClient, query: Query, now: datetime) -> list[str]:
-    """The ids of the executions a search finds, every page."""
+async def _search(client: KestraClient, query: Query, now: datetime) -> list[dict[str, Any]]:
+    """The executions a search finds (whole on 1.3, light on 2.0), every page."""
     params = query.search_params(now)
-    ids: list[str] = []
+    found: list[dict[str, Any]] = []
     page = 1
     while True:
         results, total = await client.results.search_executions(params, page=page, size=PAGE_SIZE)
-        ids += [r["id"] for r in results]
-        if not results or len(ids) >= total:
-            return ids
+        found += results
+        if not results or len(found) >= total:
+            return found
         page += 1
 
 
