@@ -18,6 +18,7 @@ from lab import yamlio
 from lab.kestra import coverage, flow_yaml
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
+from lab.kestra.engine.concurrency import ConcurrencySlots
 from lab.kestra.engine.context import decode_secret, variables
 from lab.kestra.engine.errors import (
     ExecutionNotFound,
@@ -109,6 +110,9 @@ class Engine:
         # Fixtures every top-level execution gets unless it brings its own (a scenario's, --fixtures FILE).
         self.fixtures: Fixtures | None = None
         self.executor = Executor(self)
+        self.slots = ConcurrencySlots(
+            self._flows.get, self._start_run, self._log_on_execution, self.now
+        )
         load_all()
 
     # -- clock, secrets, http -----------------------------------------------------------------
@@ -141,6 +145,7 @@ class Engine:
         ):
             table.clear()
         self._finished_ids.clear()
+        self.slots.clear()
 
     def secret(self, name: str) -> str:
         source = self._secrets if self._secrets is not None else os.environ
@@ -366,8 +371,13 @@ class Engine:
         self._runs[eid] = run
         self._logs[eid] = []
         run.changed()
-        run.task = asyncio.get_running_loop().create_task(self.executor.execute(run))
+        if self.slots.admit(run):  # cancelled or failed by its flow's concurrency limit
+            self._finished(run)
         return run
+
+    def _start_run(self, run: Run) -> None:
+        """Run an execution its flow's concurrency admitted (at once, or when a slot freed)."""
+        run.task = asyncio.get_running_loop().create_task(self.executor.execute(run))
 
     def _functions(self, flow: FlowDef, execution_id: str) -> Any:
         ns = flow.namespace
@@ -525,6 +535,13 @@ class Engine:
         for child in run.children:
             if not child.done.is_set():
                 await self.kill(child.execution.id)
+        if self.slots.is_queued(run):  # killed while waiting for a slot: nothing ran
+            self.slots.withdraw(run)
+            run.execution.state.set(S.KILLED, self.now())
+            run.done.set()
+            run.changed()
+            self._finished(run)
+            return run.execution
         if run.task is not None and not run.done.is_set():
             run.execution.state.set(S.KILLING, self.now())
             run.changed()
@@ -586,7 +603,11 @@ class Engine:
             event.set()
         self._subscribers.log_added(entry)
 
+    def _log_on_execution(self, run: Run, level: str, message: str) -> None:
+        self._log(run, None, None, None, level, message)
+
     def _finished(self, run: Run) -> None:
+        self.slots.release(run)
         coverage.finished(run.flow, run.execution.task_runs)
         event = self._log_events.get(run.execution.id)
         if event is not None:

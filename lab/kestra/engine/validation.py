@@ -16,6 +16,7 @@ from lab.kestra.catalogue.checks import ValueChecker
 from lab.kestra.catalogue.reader import TASK, Catalogue, catalogue
 from lab.kestra.engine import known_types, plugin_defaults, type_verdict
 from lab.kestra.engine import render as R
+from lab.kestra.engine.concurrency import BEHAVIORS
 from lab.kestra.engine.conditions import check_trigger_conditions
 from lab.kestra.engine.expression_names import unsupported_expression
 from lab.kestra.engine.flow import COMMON_TASK_PROPS, CORE, canonical_type
@@ -40,10 +41,10 @@ FLOW_KEYS = {
     "retry",
     "tenantId",
     "deleted",
+    "concurrency",
 }
 UNSUPPORTED_FLOW_KEYS = {
     "afterExecution",
-    "concurrency",
     "sla",
     "checks",
     "workerGroup",
@@ -279,6 +280,8 @@ class _Checker:
                     f"\"{key}\"); expected one of {', '.join(sorted(FLOW_KEYS))}",
                     (key,),
                 )
+        if "concurrency" in data:
+            self.concurrency(data["concurrency"])
         for i, inp in enumerate(data.get("inputs") or []):
             self.input(inp, ("inputs", i))
         for block in ("tasks", "errors", "finally"):
@@ -294,6 +297,36 @@ class _Checker:
                 self.expressions(out.get("value"), ("outputs", i, "value"), f"output {out['id']}")
         for i, trig in enumerate(data.get("triggers") or []):
             self.trigger(trig, ("triggers", i))
+
+    def concurrency(self, block: Any) -> None:
+        """Kestra's `Concurrency`: `limit` (an integer >= 1, required) and `behavior`."""
+        path = ("concurrency",)
+        if not isinstance(block, dict):
+            self.add("invalid", "`concurrency` must be a map: {limit: 1, behavior: QUEUE}", path)
+            return
+        for key in block:
+            if key not in ("limit", "behavior"):
+                self.add(
+                    "unknown-property",
+                    f"unknown property `{key}` of `concurrency` (Kestra: Unrecognized field "
+                    f'"{key}"); expected limit and behavior',
+                    (*path, key),
+                )
+        limit = block.get("limit")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            self.add(
+                "invalid",
+                f"`concurrency.limit` must be an integer of at least 1 (got {limit!r}): how many "
+                "executions of the flow may run at once",
+                (*path, "limit") if "limit" in block else path,
+            )
+        behavior = block.get("behavior", "QUEUE")
+        if behavior not in BEHAVIORS:
+            self.add(
+                "invalid",
+                f"`concurrency.behavior` must be one of {', '.join(BEHAVIORS)} (got {behavior!r})",
+                (*path, "behavior"),
+            )
 
     def plugin_defaults(self, key: str, block: Any) -> None:
         if isinstance(block, list):
