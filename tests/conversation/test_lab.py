@@ -161,6 +161,7 @@ def test_deploy_plan_lists_no_secret():
         "whatsapp_agent",
         "lead_qualification",
         "faq_energy_assistant",
+        "claim_message",
     }
     assert plan.kv["LLM_BASE_URL"].endswith("/llm") and plan.files["prompts/whatsapp_agent.md"]
 

@@ -33,6 +33,7 @@ def project(tmp_path, condition: str) -> Any:
 
     shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
     shutil.copytree(ROOT / "flows" / "files", tmp_path / "flows" / "files")
+    shutil.copy(ROOT / "flows" / "claim_message.yml", tmp_path / "flows")  # its subflow
     source = (ROOT / "flows" / "whatsapp_agent.yml").read_text(encoding="utf-8")
     marker = "    key: whatsapp-inbound\n"
     assert source.count(marker) == 1
@@ -57,7 +58,7 @@ async def test_status_webhooks_skipped_by_the_conditions_are_deliveries_without_
         turn = await lab.send_text(MARIA, "Oi")
         texts = [s.payload["text"]["body"] for s in turn.replies if s.type == "text"]
         assert turn.verdict == "ok" and texts == ["Olá!"]
-        assert len(turn.executions) == 1
+        assert [e.flow_id for e in turn.executions] == ["whatsapp_agent", "claim_message"]
         # the sandbox delivers statuses asynchronously, as Meta does
         await eventually(lambda: len(lab.status_deliveries) >= 2, "two status webhooks delivered")
         deliveries = list(lab.status_deliveries)

@@ -67,8 +67,11 @@ async def test_tapping_a_button_reaches_a_person(open_lab):
 async def test_duplicate_delivery_is_answered_once(open_lab):
     async with open_lab() as lab:
         turn = await lab.send_text(MARIA, "Quero um orçamento", duplicates=1)
-        assert len(turn.executions) == 2
+        agent = [e for e in turn.executions if e.flow_id == "lead_qualification"]
+        claims = [e for e in turn.executions if e.flow_id == "claim_message"]
+        assert len(agent) == 2 and len(claims) == 2  # each delivery claims the message first
         assert {e.state for e in turn.executions} == {"SUCCESS"}
+        assert {c.outputs["owner"] for c in claims} == {agent[0].id}  # the first owns it
         assert len(bubbles(turn)) == 2  # welcome + plans, once
         assert any("duplicate delivery" in line.message for line in turn.logs)
 
@@ -127,6 +130,7 @@ async def test_status_webhooks_start_executions_outside_turns(open_lab):
         assert status_run.state.current == "SUCCESS"
         assert [t.task_id for t in status_run.task_runs] == [
             "inbound",
+            "claim",  # skipped: a status claims nothing
             "hear_voice",
             "heard",
             "route",

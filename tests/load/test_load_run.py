@@ -117,10 +117,8 @@ def test_fault_plan_on_the_agent_flow_open_loop(tmp_path, free_port, monkeypatch
     assert report["run"]["mode"] == "open loop"
     assert t["turns"] >= 6, t  # 4 conversations a second for 3 s, one or two turns each
     assert t["lost_turns"] == 0, (report["lost"], report["failures"])
-    # The bundled flow dedupes by wamid with a KV read then a KV write (Kestra has no atomic
-    # check-and-set), so a redelivery that arrives while the first execution is still between the
-    # two can be answered twice: the report counts it. A duplicate can only come from a redelivery.
-    assert t["duplicated_replies"] <= t["webhook_deliveries"] - t["turns"]
+    # Redelivered webhooks are claimed once (flows/claim_message.yml), even while the first runs.
+    assert t["duplicated_replies"] == 0
     assert t["webhook_deliveries"] > t["turns"]
     assert t["faults_injected"]["graph"].get("rate_limit", 0) > 0
     assert t["meta_errors_at_graph_api"].get("130429", 0) > 0  # refused sends, retried by the flow
