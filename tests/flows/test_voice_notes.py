@@ -120,3 +120,30 @@ async def test_a_recorded_transcription_replays_offline_for_the_same_voice_note(
             m.status == 404 and "this audio was never transcribed while recording" in m.error
             for m in misses
         )
+
+
+@pytest.mark.parametrize("flow", sorted(AGENTS))
+async def test_a_redelivered_voice_note_is_transcribed_once(flow):
+    """The flow claims the message before it downloads and transcribes: Meta's redelivery of the
+    same voice note costs no second transcription (and gets no second answer)."""
+    replies, _ = AGENTS[flow]
+    async with Lab.open(
+        settings(flow=flow, llm_mode="scripted"),
+        clock_start=CLOCK,
+        scripted=ScriptedReplies(replies, source="test"),
+    ) as lab:
+        lab.inject_fault(duplicate_next=1)  # Meta delivers the next webhook twice
+        turn = await lab.perform(MARIA, SendVoice(say=SAID))
+        agent = [ex for ex in turn.executions if ex.flow_id == flow]
+        assert len(agent) == 2
+        transcriptions = [c for c in lab.gateway.calls() if "transcription" in (c.request or {})]
+        assert len(transcriptions) == 1, transcriptions
+        downloads = [
+            run
+            for ex in agent
+            for run in ex.task_runs
+            if run.task_id in ("voice_url", "download_voice", "transcribe")
+        ]
+        assert len(downloads) == 3  # one execution fetched and transcribed it, once
+        chat = [c for c in lab.gateway.calls() if "messages" in (c.request or {})]
+        assert len(chat) == (1 if replies else 0)
