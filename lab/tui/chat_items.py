@@ -163,7 +163,7 @@ def item_from_send(
         )
     elif reply.media is not None and reply.media.voice:
         item.label = "🎤 voice note"
-        item.text = player_line(None) + (f"\n{item.text}" if item.text else "")
+        item.text = player_line(send.audio_seconds) + (f"\n{item.text}" if item.text else "")
     elif reply.media is not None:
         name = reply.media.name
         item.label = f"{_MEDIA_ICONS[reply.type]} {reply.type}" + (f" · {name}" if name else "")

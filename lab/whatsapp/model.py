@@ -59,6 +59,9 @@ class CapturedSend:
     pricing_category: str | None = None  # service, utility, marketing, authentication
     billable: bool | None = None
     statuses: list[StatusEvent] = field(default_factory=list)
+    # An audio sent by its uploaded media id: its duration, read from the OGG/Opus bytes (None for
+    # a link, or bytes that are not OGG/Opus).
+    audio_seconds: float | None = None
 
     @property
     def state(self) -> str:

@@ -24,6 +24,7 @@ import orjson
 
 from lab.clock import VirtualClock
 from lab.config import Business
+from lab.voice.ogg import ogg_opus_seconds
 from lab.whatsapp import wamids
 from lab.whatsapp.errors import (
     GraphError,
@@ -402,6 +403,7 @@ class GraphSandbox:
             now,
             pricing_category=pricing.category if pricing else None,
             billable=pricing.billable if pricing else None,
+            audio_seconds=self._audio_seconds(payload) if checked.type == "audio" else None,
         )
         self._store(cap)
         if async_code is not None:
@@ -431,6 +433,12 @@ class GraphSandbox:
         )
         self._store(cap)
         return b'{"success":true}'
+
+    def _audio_seconds(self, payload: dict[str, Any]) -> float | None:
+        """How long an audio the business sends by media id plays (its uploaded bytes)."""
+        media_id = (payload.get("audio") or {}).get("id")
+        item = self.media.get(str(media_id)) if media_id else None
+        return ogg_opus_seconds(item.data) if item is not None else None
 
     def _reject(self, payload: Any, err: GraphError) -> None:
         """Keep a rejected send in its contact's thread (or thread "" when no recipient is known)."""

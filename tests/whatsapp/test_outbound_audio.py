@@ -13,6 +13,8 @@ from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.media import MediaStore
 from lab.whatsapp.model import CapturedSend, Verdict
 
+from .conftest import AUTH, MARIA, SEND
+
 
 def ogg_opus(channels: int) -> bytes:
     head = b"OpusHead" + bytes([1, channels]) + struct.pack("<HIhB", 312, 48000, 0, 0)
@@ -69,3 +71,33 @@ def test_a_voice_send_is_a_voice_bubble_and_plain_audio_stays_audio():
     assert voice.label == "🎤 voice note" and voice.text.startswith("▶ ")
     plain = item_from_send(send({"id": "123"}))
     assert plain.label == "🎵 audio · 123"
+
+
+def ogg_opus_of(seconds: float) -> bytes:
+    """A mono OGG/Opus stream whose last page ends `seconds` in (48 kHz granules after pre-skip)."""
+    first = ogg_opus(1)
+    granule = 312 + int(seconds * 48000)
+    last = b"OggS" + bytes([0, 4]) + struct.pack("<qIIIB", granule, 1, 2, 0, 1) + b"\x01" + b"\0"
+    return first + last
+
+
+async def test_a_voice_note_the_agent_uploads_shows_its_duration_on_its_bubble(graph, sandbox):
+    """Over the fake Graph API: the agent uploads 7 s of OGG/Opus, then sends it by id as a voice
+    note; its bubble's player reads the duration from the uploaded bytes (not `-:--`)."""
+    up = await graph.post(
+        "/v23.0/106540352242922/media",
+        headers=AUTH,
+        data={"messaging_product": "whatsapp", "type": "audio/ogg"},
+        files={"file": ("nota.ogg", ogg_opus_of(7.2), "audio/ogg; codecs=opus")},
+    )
+    assert up.status_code == 200, up.text
+    audio = {"id": up.json()["id"], "voice": True}
+    body = {"messaging_product": "whatsapp", "to": MARIA.wa_id, "type": "audio", "audio": audio}
+    assert (await graph.post(SEND, json=body, headers=AUTH)).status_code == 200
+    cap = sandbox.thread(MARIA.wa_id)[-1]
+    assert cap.audio_seconds == pytest.approx(7.2, abs=0.01)
+    bubble = item_from_send(cap)
+    assert bubble.label == "🎤 voice note" and bubble.text == "▶ ━━━━━━━━━━━━ 0:07"
+    linked = {"link": "https://example.com/nota.ogg", "voice": True}  # bytes the lab never sees
+    await graph.post(SEND, json={**body, "audio": linked}, headers=AUTH)
+    assert item_from_send(sandbox.thread(MARIA.wa_id)[-1]).text.endswith("-:--")
