@@ -85,9 +85,8 @@ def test_a_recorded_image_names_its_file_and_replays(project: Path) -> None:
     async def images(lab, wa_id):
         await lab.send_text(wa_id, "Oi")
         await lab.send_media(wa_id, "image", project / "files" / "conta.png", caption="minha conta")
-        await lab.send_media(
-            wa_id, "image", BILL
-        )  # outside the project: copied beside the scenario
+        # outside the project: copied beside the scenario
+        await lab.send_media(wa_id, "image", BILL)
 
     _, path = _record(project, nothing, images)
     media = [s["media"] for s in yamlio.load(path)["steps"] if "media" in s]
