@@ -341,8 +341,8 @@ class Compiler:
             return lambda ctx: V.truthy(left(ctx)) and V.truthy(right(ctx))
         if op == "or":
             return lambda ctx: V.truthy(left(ctx)) or V.truthy(right(ctx))
-        if op == "~":
-            return lambda ctx: V.to_text(left(ctx)) + V.to_text(right(ctx))
+        if op == "~":  # ConcatenateExpression: toString of each side, a null side left out
+            return lambda ctx: _concat_text(left(ctx)) + _concat_text(right(ctx))
         fn = BINARY_OPS[op]
         return lambda ctx: fn(left(ctx), right(ctx))
 
@@ -408,6 +408,12 @@ class Compiler:
                 raise ExpressionError(f"function '{name}()' failed: {exc}") from None
 
         return call
+
+
+def _concat_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    return "" if value is None else V.java_string(value)
 
 
 def _argument_error(exc: TypeError, what: str, subject: Any, given: int) -> ExpressionError:

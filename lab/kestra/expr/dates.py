@@ -200,7 +200,15 @@ def date(
         return None
     if locale is not None:
         check_locale(str(locale), format)
-    return format_java(to_datetime(value, timeZone, existingFormat), format)
+    return format_java(
+        in_print_zone(to_datetime(value, timeZone, existingFormat), timeZone), format
+    )
+
+
+def in_print_zone(value: dt.datetime, time_zone: str | None) -> dt.datetime:
+    """AbstractDate formats with `withZone(timeZone or the system zone)`: without a timeZone a date
+    carrying its own offset prints in the server's zone, UTC here (the engine's clock is UTC)."""
+    return value if time_zone is not None else value.astimezone(UTC)
 
 
 def check_locale(locale: str, pattern: str) -> None:
@@ -255,7 +263,8 @@ def date_add(
         return None
     if locale is not None:
         check_locale(str(locale), format)
-    return format_java(add(to_datetime(value, timeZone, existingFormat), amount, unit), format)
+    added = add(to_datetime(value, timeZone, existingFormat), amount, unit)
+    return format_java(in_print_zone(added, timeZone), format)
 
 
 def _timestamp(scale: int):

@@ -222,20 +222,23 @@ def _random_port(ctx: Any) -> int:
         return sock.getsockname()[1]
 
 
-def tasks_with_state(ctx: Any, state: str) -> list:
+def tasks_with_state(ctx: Any, state: Any = _ABSENT) -> list:
+    """TasksWithStateFunction: the tasks (and the values of a ForEach, one level down) whose state
+    is `state`, compared in upper case; a task's own entry carries no `value`."""
+    if state is _ABSENT:
+        raise ExpressionError("The 'tasksWithState' function expects an argument 'state'.")
+    wanted = V.to_text(state).upper()
     found: list = []
-
-    def visit(task_id: str, node: Any, value: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("state"), str):
-                if node["state"] == state:
-                    found.append({"taskId": task_id, "value": value, "state": node["state"]})
-            else:
-                for sub, child in node.items():
-                    visit(task_id, child, sub)
-
     for task_id, node in (ctx.vars.get("tasks") or {}).items():
-        visit(task_id, node, None)
+        if not isinstance(node, dict):
+            continue
+        for key, entry in node.items():
+            if key == "state" and isinstance(entry, str):
+                if entry.upper() == wanted:
+                    found.append({"taskId": task_id, "state": entry.upper()})
+            elif isinstance(entry, dict) and isinstance(entry.get("state"), str):
+                if entry["state"].upper() == wanted:
+                    found.append({"taskId": task_id, "state": entry["state"].upper(), "value": key})
     return found
 
 
@@ -366,6 +369,16 @@ def _yaml_function(yaml: Any) -> Any:  # noqa: A002
     return _from_yaml(yaml)
 
 
+def _read(ctx: Any, path: Any) -> str:
+    """ReadFileFunction: a namespace file or a kestra:// URI, as text."""
+    if not isinstance(path, str) or not path:
+        raise ExpressionError(
+            "The 'read' function expects an argument 'path' that is a path to a namespace file or "
+            "an internal storage URI."
+        )
+    return ctx.fx.read(path)
+
+
 def _json_v13(ctx: Any, json: Any) -> Any:  # noqa: A002
     if getattr(ctx.fx, "version", "1.3").startswith("2"):
         raise ExpressionError("json() was removed in Kestra 2.0", fix="use fromJson()")
@@ -381,7 +394,7 @@ FUNCTIONS: dict[str, Callable] = {
     "yaml": lambda ctx, yaml=_ABSENT: _yaml_function(yaml),
     "kv": kv,
     "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
-    "read": lambda ctx, path, namespace=None, version=None, revision=None: ctx.fx.read(path),
+    "read": lambda ctx, path=None, namespace=None, version=None, revision=None: _read(ctx, path),
     "range": lambda ctx, start, end, increment=1: _range(start, end, increment),
     "max": _extreme("max", greater=True),
     "min": _extreme("min", greater=False),

@@ -62,9 +62,7 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
     def arith(left: Any, right: Any) -> Any:
         if op == "+" and (isinstance(left, str) or isinstance(right, str)):
             # Pebble's `+` concatenates when a side is a string, with Java's String.valueOf (null -> "null")
-            return ("null" if left is None else V.to_text(left)) + (
-                "null" if right is None else V.to_text(right)
-            )
+            return V.java_string(left) + V.java_string(right)
         if isinstance(left, list) and op in "+-":
             other = right if isinstance(right, list) else [right]
             return left + other if op == "+" else [i for i in left if i not in other]

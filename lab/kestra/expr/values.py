@@ -76,8 +76,22 @@ def java_time(value: dt.time | dt.datetime) -> str:
 
 
 def java_datetime(value: dt.datetime) -> str:
-    """ZonedDateTime / LocalDateTime / Instant toString as Java prints them."""
-    return f"{value.date().isoformat()}T{java_time(value)}{_offset(value)}"
+    """ZonedDateTime / LocalDateTime / Instant toString as Java prints them (a region zone in
+    brackets after the offset, as ZonedDateTime.toString adds it)."""
+    region = getattr(value.tzinfo, "key", None)
+    suffix = f"[{region}]" if region else ""
+    return f"{value.date().isoformat()}T{java_time(value)}{_offset(value)}{suffix}"
+
+
+def java_string(value: Any) -> str:
+    """Java's toString, which Pebble's `~` uses: a map is `{a=1, b=null}`, a list `[1, 2]`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{java_string(k)}={java_string(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(java_string(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    return to_text(value)
 
 
 def iso_duration(value: dt.timedelta) -> str:

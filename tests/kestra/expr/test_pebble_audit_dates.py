@@ -155,3 +155,10 @@ def test_date_add_keeps_the_wall_clock_across_a_dst_change_for_days():
     hours = "{{ z | dateAdd(24, 'HOURS', timeZone='Europe/Paris', format='iso_sec') }}"
     assert render(days, paris) == "2024-03-31T13:00:00+02:00"
     assert render(hours, paris) == "2024-03-31T14:00:00+02:00"
+
+
+def test_without_a_time_zone_a_date_prints_in_the_servers_zone():
+    # AbstractDate.format: formatter.withZone(timeZone or ZoneId.systemDefault()); the server is UTC
+    assert render("{{ z | date('iso_sec') }}", ZONED) == "2013-09-08T15:19:12Z"
+    assert render("{{ '2013-09-08T17:19:12+02:00' | date('HH:mm') }}", {}) == "15:19"
+    assert render("{{ z | dateAdd(1, 'HOURS', format='HH:mm') }}", ZONED) == "16:19"

@@ -246,3 +246,21 @@ def test_abs_refuses_null_and_text():
 def test_print_context_is_the_context_map():
     # printContext is registered to FetchContextFunction: the variables themselves
     assert render_typed("{{ printContext() }}", {"a": 1}) == {"a": 1}
+
+
+def test_tasks_with_state_lists_tasks_and_foreach_values():
+    # TasksWithStateFunction: state compared in upper case; a task's entry has no `value`
+    tasks = {
+        "tasks": {
+            "a": {"state": "SUCCESS"},
+            "each": {"x": {"state": "FAILED"}, "y": {"state": "SUCCESS"}},
+            "b": {"state": "FAILED"},
+        }
+    }
+    assert render_typed("{{ tasksWithState('success') }}", tasks) == [
+        {"taskId": "a", "state": "SUCCESS"},
+        {"taskId": "each", "state": "SUCCESS", "value": "y"},
+    ]
+    assert fails("{{ tasksWithState() }}", tasks) == (
+        "The 'tasksWithState' function expects an argument 'state'."
+    )

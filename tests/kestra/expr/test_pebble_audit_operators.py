@@ -3,6 +3,9 @@ expression/): InExpression, NotInExpression, the comparison overrides and the co
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from lab.kestra.expr import ExpressionError, render, render_typed
@@ -53,3 +56,21 @@ def test_undefined_coalescing_keeps_a_defined_null():
     # UndefinedCoalescingExpression: `???` covers an undefined left side only
     assert render_typed("{{ n ??? 'y' }}", {"n": None}) is None
     assert render("{{ missing ??? 'y' }}", {}) == "y"
+
+
+def test_concatenation_uses_java_to_string_and_leaves_null_out():
+    # ConcatenateExpression: left.toString() + right.toString(), a null side skipped
+    assert (
+        render("{{ 'x' ~ {'a': null, 'b': [1, 2]} ~ null ~ 1.0 }}", {}) == "x{a=null, b=[1, 2]}1.0"
+    )
+
+
+def test_plus_with_a_string_concatenates_and_writes_null():
+    # AddExpression -> OperatorUtils: a String side concatenates with String.valueOf
+    assert render("{{ 'n=' + null }} {{ 'l=' + [1] }}", {}) == "n=null l=[1]"
+
+
+def test_a_zoned_date_prints_its_region_like_zoned_date_time_to_string():
+    # JsonWriter writes a ZonedDateTime with toString: offset, then [region]
+    value = dt.datetime(2013, 9, 8, 16, 19, tzinfo=ZoneInfo("Europe/Paris"))
+    assert render("{{ d }}", {"d": value}) == "2013-09-08T16:19+02:00[Europe/Paris]"
