@@ -6,6 +6,7 @@ redaction:
   kinds: [cpf, cnpj, phone, email, name, cep, address, card]
   allow: ["Solar Sul Energia", "contato@solarsul.com.br"]   # values never replaced
   key: my-project                   # pseudonyms' key: the same value, the same pseudonym
+  payloads: true                    # also in the chat's Payloads tab (default: shown as sent)
 ```
 """
 
@@ -30,11 +31,12 @@ class RedactionPolicy:
     allow: frozenset[str] = frozenset()
     key: str = DEFAULT_KEY
     names: tuple[str, ...] = field(default=())  # contact names known before the text is read
+    payloads: bool = False  # the chat's Payloads tab is redacted too (it shows what flows sent)
 
     def with_names(self, names: list[str] | tuple[str, ...]) -> RedactionPolicy:
         """This policy knowing more contact names."""
         known = dict.fromkeys([*self.names, *(n for n in names if n)])
-        return RedactionPolicy(self.enabled, self.kinds, self.allow, self.key, tuple(known))
+        return replace(self, names=tuple(known))
 
 
 def policy_of(value: Any, where: str = "walab.yaml") -> RedactionPolicy:
@@ -43,10 +45,15 @@ def policy_of(value: Any, where: str = "walab.yaml") -> RedactionPolicy:
         return RedactionPolicy()
     if isinstance(value, RedactionPolicy):
         return value
-    fix = "redaction: {enabled: true, kinds: [cpf, phone, ...], allow: [...], key: <text>}"
-    if not isinstance(value, dict) or set(value) - {"enabled", "kinds", "allow", "key"}:
+    fix = (
+        "redaction: {enabled: true, kinds: [cpf, phone, ...], allow: [...], key: <text>, "
+        "payloads: false}"
+    )
+    if not isinstance(value, dict) or set(value) - {"enabled", "kinds", "allow", "key", "payloads"}:
         raise ConfigError(
-            "`redaction` must be a mapping of enabled, kinds, allow, key", where=where, fix=fix
+            "`redaction` must be a mapping of enabled, kinds, allow, key, payloads",
+            where=where,
+            fix=fix,
         )
     kinds = value.get("kinds", list(KINDS))
     if not isinstance(kinds, list) or any(k not in KINDS for k in kinds):
@@ -65,11 +72,17 @@ def policy_of(value: Any, where: str = "walab.yaml") -> RedactionPolicy:
         raise ConfigError(
             f"redaction enabled must be true or false, not {enabled!r}", where=where, fix=fix
         )
+    payloads = value.get("payloads", False)
+    if not isinstance(payloads, bool):
+        raise ConfigError(
+            f"redaction payloads must be true or false, not {payloads!r}", where=where, fix=fix
+        )
     return RedactionPolicy(
         enabled,
         frozenset(kinds),
         frozenset(str(a) for a in allow),
         str(value.get("key") or DEFAULT_KEY),
+        payloads=payloads,
     )
 
 

@@ -20,6 +20,7 @@ from lab.conversation.model import Turn
 from lab.conversation.phone import find_contact
 from lab.conversation.session import LabSession
 from lab.errors import LabError
+from lab.redaction import Redactor, policy_for
 from lab.tui.autopilot import AutopilotSwitch
 from lab.tui.chat_items import (
     ChatItem,
@@ -211,6 +212,8 @@ class ChatScreen(Screen[None]):
         self.templates = getattr(getattr(self.lab, "sandbox", None), "templates", None)
         # Payloads show what flows sent and received: every known secret value is masked there.
         self.query_one(PayloadView).mask = getattr(self.lab, "secret_mask", None)
+        policy = policy_for(getattr(self.lab, "settings", None))
+        self.query_one(PayloadView).redactor = Redactor(policy) if policy.payloads else None
         facts = facts_of(self.lab, getattr(self.app, "settings", None))
         header = self.query_one(LabHeader)
         header.failed = False
