@@ -7,7 +7,9 @@ A count depends only on the encoding and the text, so each distinct text is coun
 kept in a small file beside the encoding's cache: one line `<BLAKE2b-128 of the text> <count>`,
 appended as texts are first counted (appends of one short line are atomic, so parallel workers
 share the file). The file's name carries the encoding's identity (the blob's sha256 and the
-file defining its pattern and special tokens), so another tiktoken starts another file.
+file defining its pattern and special tokens), so another tiktoken starts another file. It holds
+digests of the texts, never the texts, and is readable by its owner only (a digest still lets
+someone who guesses a text confirm it was counted).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class TokenCountFile:
         self._counts[digest] = count
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, f"{digest} {count}\n".encode("ascii"))
             finally:
