@@ -14,19 +14,28 @@ def _namespace(ctx: Any, props: dict[str, Any]) -> str:
     return ctx.render_str(ns) if ns else ctx.namespace
 
 
+def _namespace_and_key(ctx: Any, props: dict[str, Any]) -> tuple[str, str]:
+    """The rendered namespace (the flow's when none is given) and the rendered `key`."""
+    return _namespace(ctx, props), ctx.render_str(props.get("key"))
+
+
+# The properties of a task that reads or removes one key and may fail when it is missing.
+_ONE_KEY_PROPS = {
+    "key": Prop("string", required=True),
+    "namespace": Prop("string"),
+    "errorOnMissing": Prop("bool"),
+}
+
+
 @register
 class KVGet(RunnableTask):
     """Read a key; a missing key gives no `value` unless `errorOnMissing`."""
 
     TYPE = CORE + "kv.Get"
-    PROPERTIES = {
-        "key": Prop("string", required=True),
-        "namespace": Prop("string"),
-        "errorOnMissing": Prop("bool"),
-    }
+    PROPERTIES = _ONE_KEY_PROPS
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
-        ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
+        ns, key = _namespace_and_key(ctx, props)
         try:
             return {"value": ctx.kv.get(ns, key)}
         except KVExpired:
@@ -59,7 +68,7 @@ class KVSet(RunnableTask):
     }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
-        ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
+        ns, key = _namespace_and_key(ctx, props)
         value = ctx.render_typed(props.get("value"))
         if not props.get("overwrite", True) and key in ctx.kv.keys(ns):
             raise TaskFailed(
@@ -97,7 +106,7 @@ class KVPut(RunnableTask):
     }
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
-        ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
+        ns, key = _namespace_and_key(ctx, props)
         value = ctx.render_typed(props.get("value"))
         try:
             entry = ctx.kv.entry(ns, key)
@@ -114,14 +123,10 @@ class KVDelete(RunnableTask):
     """Delete a key; `deleted` tells whether it existed."""
 
     TYPE = CORE + "kv.Delete"
-    PROPERTIES = {
-        "key": Prop("string", required=True),
-        "namespace": Prop("string"),
-        "errorOnMissing": Prop("bool"),
-    }
+    PROPERTIES = _ONE_KEY_PROPS
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
-        ns, key = _namespace(ctx, props), ctx.render_str(props.get("key"))
+        ns, key = _namespace_and_key(ctx, props)
         deleted = ctx.kv.delete(ns, key)
         if not deleted and props.get("errorOnMissing", False):
             raise TaskFailed(f"No value found for key '{key}' in namespace '{ns}'")

@@ -388,58 +388,59 @@ def execution_context(ctx: Any) -> str:
     return json.dumps(data, default=str, ensure_ascii=False)
 
 
+class _CommandsTask(_ScriptTask):
+    """A Commands task: the main commands are the rendered `commands` list."""
+
+    PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
+
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
+        return _command_list(ctx, props.get("commands"), render)
+
+
+class _InlineScriptTask(_ScriptTask):
+    """A Script task: the rendered `script` is written to a file in the working directory and run
+    with `INTERPRETER`."""
+
+    PROPERTIES = {**COMMON_PROPS, "script": Prop("string", required=True)}
+    SUFFIX = ".sh"
+    INTERPRETER = "/bin/sh"
+
+    def main_commands(
+        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
+    ) -> list[str]:
+        path = workdir / f".kestra-script{self.SUFFIX}"
+        path.write_text(render(props.get("script")))
+        return [f"{self.INTERPRETER} {path}"]
+
+
 @register
-class ShellCommands(_ScriptTask):
+class ShellCommands(_CommandsTask):
     """io.kestra.plugin.scripts.shell.Commands: run `commands` with the interpreter."""
 
     TYPE = "io.kestra.plugin.scripts.shell.Commands"
     ALIASES = ("io.kestra.core.tasks.scripts.Bash", "io.kestra.plugin.scripts.shell.Command")
-    PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
-
-    def main_commands(
-        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
-    ) -> list[str]:
-        return _command_list(ctx, props.get("commands"), render)
 
 
 @register
-class ShellScript(_ScriptTask):
-    """io.kestra.plugin.scripts.shell.Script: an inline shell script."""
+class ShellScript(_InlineScriptTask):
+    """io.kestra.plugin.scripts.shell.Script: an inline shell script run with `/bin/sh`."""
 
     TYPE = "io.kestra.plugin.scripts.shell.Script"
-    PROPERTIES = {**COMMON_PROPS, "script": Prop("string", required=True)}
-
-    def main_commands(
-        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
-    ) -> list[str]:
-        path = workdir / ".kestra-script.sh"
-        path.write_text(render(props.get("script")))
-        return [f"/bin/sh {path}"]
 
 
 @register
-class PythonCommands(_ScriptTask):
+class PythonCommands(_CommandsTask):
     """io.kestra.plugin.scripts.python.Commands: shell commands, usually `python file.py`."""
 
     TYPE = "io.kestra.plugin.scripts.python.Commands"
-    PROPERTIES = {**COMMON_PROPS, "commands": Prop("list", required=True)}
-
-    def main_commands(
-        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
-    ) -> list[str]:
-        return _command_list(ctx, props.get("commands"), render)
 
 
 @register
-class PythonScript(_ScriptTask):
+class PythonScript(_InlineScriptTask):
     """io.kestra.plugin.scripts.python.Script: an inline Python script run with `python`."""
 
     TYPE = "io.kestra.plugin.scripts.python.Script"
-    PROPERTIES = {**COMMON_PROPS, "script": Prop("string", required=True)}
-
-    def main_commands(
-        self, ctx: Any, props: dict[str, Any], workdir: Path, render: Any
-    ) -> list[str]:
-        path = workdir / ".kestra-script.py"
-        path.write_text(render(props.get("script")))
-        return [f"python {path}"]
+    SUFFIX = ".py"
+    INTERPRETER = "python"
