@@ -14,34 +14,7 @@ from typing import Any
 
 import orjson
 
-# Everything that changes what the model answers. `stream`, `stream_options` and `user` do not:
-# a streamed recording also serves a non-streamed request, and the reverse.
-CHAT_FIELDS = (
-    "model",
-    "messages",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "functions",
-    "function_call",
-    "response_format",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "seed",
-    "stop",
-    "n",
-    "presence_penalty",
-    "frequency_penalty",
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "reasoning_effort",
-    "modalities",
-    "prediction",
-    "service_tier",
-)
+# The sampling settings: they change what the model answers without being the conversation.
 SAMPLING_FIELDS = (
     "temperature",
     "top_p",
@@ -54,6 +27,24 @@ SAMPLING_FIELDS = (
     "frequency_penalty",
     "logit_bias",
     "reasoning_effort",
+)
+# Everything that changes what the model answers. `stream`, `stream_options` and `user` do not:
+# a streamed recording also serves a non-streamed request, and the reverse.
+CHAT_FIELDS = (
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "functions",
+    "function_call",
+    "response_format",
+    *SAMPLING_FIELDS,
+    "logprobs",
+    "top_logprobs",
+    "modalities",
+    "prediction",
+    "service_tier",
 )
 EMBEDDING_FIELDS = ("model", "input", "dimensions", "encoding_format")
 _FLOATS = {"temperature", "top_p", "presence_penalty", "frequency_penalty"}
