@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -39,6 +40,14 @@ from lab.llm.scrub import Scrubber
 VERSION = 1
 SUFFIX = ".cassette.yaml"
 _log = logging.getLogger("walab.llm")
+# Parsed cassettes by the file's identity (path, inode, size, modification time): a batch of simulated
+# conversations or scenarios opens a lab per conversation on the same cassette, and parsing it
+# again was most of a replayed conversation's CPU (benchmarks/bench_simulate.py). A file written
+# since has another identity, so it is parsed afresh.
+_PARSED: OrderedDict[tuple[str, int, int, int], tuple[tuple[CassetteEntry, ...], bool]] = (
+    OrderedDict()
+)
+_PARSED_MAX = 32
 # An entry's `kind:` line as the cassette writer puts it: a field of a top-level list item (the
 # first field at column 0 after "- ", the others at column 2). Request bodies sit deeper, and a
 # block scalar's lines are indented past their key, so nothing else in a cassette starts there.
@@ -190,8 +199,28 @@ class Cassette:
 
     @classmethod
     def load(cls, path: Path) -> Cassette:
-        if not path.exists():
+        """The cassette in `path` (none there: an empty one), parsed once per version of the file."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             return cls(path)
+        # An atomic replace is a new inode, an append a new size: either is another version.
+        identity = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        parsed = _PARSED.get(identity)
+        if parsed is None:
+            cassette = cls._read(path)
+            parsed = (tuple(cassette.entries), cassette.appendable)
+            _PARSED[identity] = parsed
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+        else:
+            _PARSED.move_to_end(identity)
+        # A list of its own: a recording appends to it. The entries are shared: once loaded,
+        # nothing changes them (a new entry is scrubbed before it joins a list).
+        return cls(path, list(parsed[0]), parsed[1])
+
+    @classmethod
+    def _read(cls, path: Path) -> Cassette:
         text = yamlio.read_text(path)
         try:
             cassette = cls._parse(path, text)

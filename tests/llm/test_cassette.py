@@ -309,3 +309,26 @@ def test_has_entries_reads_the_kind_lines_without_parsing_and_agrees_with_a_pars
         assert lazy.has_entries() is loaded.has_entries() is (path is not empty), path.name
     store = CassetteStore(written)
     assert store.has_entries("chat") and store._cassettes is None  # answered without parsing
+
+
+def test_a_cassette_is_parsed_once_per_version_of_its_file(tmp_path, monkeypatch):
+    from lab.llm.cassette import Cassette
+
+    path = tmp_path / "a.cassette.yaml"
+    store = CassetteStore(path)
+    for i in range(2):
+        store.record(_entry(i))
+    parses = []
+    loads = yamlio.loads
+    monkeypatch.setattr(yamlio, "loads", lambda *a, **k: parses.append(1) or loads(*a, **k))
+    first, second = Cassette.load(path), Cassette.load(path)
+    assert len(parses) == 1 and len(first.entries) == len(second.entries) == 2
+    first.entries.append(_entry(9))  # each load has a list of its own
+    assert len(Cassette.load(path).entries) == 2 and len(parses) == 1
+    store.record(_entry(2))  # appended: another version of the file, parsed afresh
+    assert [e.reply for e in Cassette.load(path).entries][-1] == "resposta 2"
+    assert len(parses) == 2
+    again = _entry(1)
+    again.reply = "outra"  # re-recorded: the file is replaced
+    CassetteStore(path).record(again)
+    assert "outra" in [e.reply for e in Cassette.load(path).entries] and len(parses) == 3
