@@ -59,6 +59,7 @@ from lab import limits
 from lab.conversation import events as ev
 from lab.conversation.actions import (
     Action,
+    Advance,
     ContactCard,
     React,
     ReplyTo,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from lab.config import Contact, Settings
 
 DEFAULT_TURN_TIMEOUT = 30.0
+SCHEDULED_RUN_TIMEOUT_S = 30.0  # a scheduled execution started by a clock move
 
 
 class Lab:
@@ -359,12 +361,20 @@ class Lab:
         elif isinstance(action, SwitchContact):
             wa_id = find_contact(self.contacts, action.who).wa_id
         post = await self.user.act(wa_id, action)
+        if isinstance(action, Advance) and self.engine is not None:
+            await self._run_schedules()
         turn = None if post is None else await self._turn(post)
         if turn is not None:
             turn.action = action
         if self._bus:
             self._bus.emit(ev.ActionPerformed(wa_id, action, turn))
         return turn
+
+    async def _run_schedules(self) -> None:
+        """The embedded engine's Schedule triggers the clock move passed, run to their end (a
+        real Kestra's scheduler runs on its own clock)."""
+        for execution in await self.engine.fire_schedules():
+            await self.engine.wait(execution.id, timeout=SCHEDULED_RUN_TIMEOUT_S)
 
     async def send_text(
         self,

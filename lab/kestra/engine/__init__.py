@@ -11,7 +11,8 @@ AllowFailure, LoopUntil (WaitFor), Subflow, Pause; runnables Log, Return, Echo (
 Fail, Exit, Assert, SetVariables, UnsetVariables, Labels, Sleep, kv.Get/Set/Put/Delete/GetKeys,
 http.Request, the WhatsApp notification tasks, and the script and AI task modules when present.
 Flow features: inputs (typed, validated), variables, labels, outputs, errors, finally, retry,
-timeout, runIf/when, disabled, allowFailure, allowWarning, Webhook triggers.
+timeout, runIf/when, disabled, allowFailure, allowWarning, Webhook triggers, Schedule triggers on
+the engine's clock (`schedule.py`).
 """
 
 from lab.kestra.engine.engine import Engine, EngineEvent

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from lab import yamlio
+from lab.errors import ConfigError
 from lab.kestra import coverage, flow_yaml
 from lab.kestra.engine import render as R
 from lab.kestra.engine import states as S
@@ -35,6 +36,7 @@ from lab.kestra.engine.flow import FlowDef, merge_labels, parse_flow
 from lab.kestra.engine.inputs import InputError, read_inputs
 from lab.kestra.engine.metrics import MetricEntry
 from lab.kestra.engine.runstate import Run
+from lab.kestra.engine.schedule import Scheduler
 from lab.kestra.engine.store import KVStore, NamespaceFiles
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.validation import Problem, validate
@@ -113,6 +115,7 @@ class Engine:
         self.slots = ConcurrencySlots(
             self._flows.get, self._start_run, self._log_on_execution, self.now
         )
+        self.scheduler = Scheduler()
         load_all()
 
     # -- clock, secrets, http -----------------------------------------------------------------
@@ -177,6 +180,7 @@ class Engine:
         previous = self._flows.get(flow.key)
         if previous is not None:
             flow.revision = previous.revision + (0 if previous.source == source else 1)
+        self.scheduler.track(flow, self.now())
         self._flows[flow.key] = flow
         return flow
 
@@ -259,6 +263,39 @@ class Engine:
             labels=[("system.from", "trigger")],
             execution_id=eid,
         )
+
+    async def fire_schedules(self) -> list[Execution]:
+        """Start an execution for every Schedule date the clock passed since the last call (or
+        since the flow was deployed), in date order, as Kestra's scheduler does (`schedule`)."""
+        started, unrun = [], []
+        for trigger, _, variables_ in self.scheduler.due(self.now()):
+            if trigger.unsupported:
+                unrun.append(
+                    f"{trigger.namespace}.{trigger.flow_id} trigger {trigger.id} "
+                    f"({', '.join(trigger.unsupported)}) at {variables_['date']}"
+                )
+                continue
+            inputs = None
+            if trigger.inputs:
+                ctx = {"trigger": variables_, "flow": {"id": trigger.flow_id}}
+                inputs = R.render_property(trigger.inputs, ctx)
+            started.append(
+                await self.start(
+                    trigger.namespace,
+                    trigger.flow_id,
+                    inputs=inputs,
+                    trigger={"id": trigger.id, "type": trigger.type, "variables": variables_},
+                    labels=[("system.from", "trigger")],
+                )
+            )
+        if unrun:
+            raise ConfigError(
+                "Schedule triggers the embedded engine does not run came due and did not fire: "
+                + "; ".join(unrun),
+                fix="their conditions, backfill or stopAfter run on a real Kestra only; leave "
+                "them out to run the schedule here",
+            )
+        return started
 
     async def start(
         self,
