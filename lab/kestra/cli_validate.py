@@ -25,11 +25,8 @@ import yaml
 
 from lab import yamlio
 from lab.errors import ConfigError
+from lab.kestra.flow_files import yaml_files
 
-FLOW_SUFFIXES = (".yml", ".yaml")
-NAMESPACE_FILES = (
-    "files"  # flows/files/** are namespace files (walab deploy uploads them), not flows
-)
 _PATH_PREFIX = re.compile(r"^((?:[A-Za-z_][\w-]*(?:\[\d+\])*\.?)+):\s")
 
 
@@ -162,25 +159,7 @@ def _key_warnings(path: Path) -> list[Finding]:
 
 def collect(paths: list[str]) -> list[Path]:
     """The flow files under the given files/folders, sorted; ConfigError (exit 2) when none."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.suffix in FLOW_SUFFIXES
-                    and p.is_file()
-                    and NAMESPACE_FILES not in p.relative_to(path).parts[:-1]
-                )
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise ConfigError(
-                f"no such file or folder: {raw}", fix="pass flow files or folders (default: flows/)"
-            )
+    found = yaml_files(paths, fix="pass flow files or folders (default: flows/)")
     if not found:
         raise ConfigError(
             f"no flow files (*.yml, *.yaml) in {', '.join(paths)}",

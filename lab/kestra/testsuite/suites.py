@@ -6,33 +6,16 @@ from pathlib import Path
 
 from lab import yamlio
 from lab.errors import ConfigError
+from lab.kestra import flow_files
 from lab.kestra.engine.engine import Engine
 from lab.kestra.engine.errors import FlowInvalid
 from lab.kestra.flow_yaml import load_flow
 from lab.kestra.testsuite.model import TestSuite, is_test_suite, load_suite
 
-SUFFIXES = (".yml", ".yaml")
-NAMESPACE_FILES = "files"
-
 
 def yaml_files(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in SUFFIXES
-                and p.is_file()
-                and NAMESPACE_FILES not in p.relative_to(path).parts[:-1]
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise ConfigError(
-                f"no such file or folder: {path}", fix="pass test suite files or folders"
-            )
-    return found
+    """The YAML files of the given test suite files and folders (namespace files left out)."""
+    return flow_files.yaml_files(paths, fix="pass test suite files or folders")
 
 
 def collect(paths: list[Path]) -> tuple[list[TestSuite], list[tuple[Path, str]]]:
