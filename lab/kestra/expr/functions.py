@@ -369,6 +369,28 @@ def _yaml_function(yaml: Any) -> Any:  # noqa: A002
     return _from_yaml(yaml)
 
 
+def _secret(ctx: Any, key: Any, subkey: Any) -> str:
+    """SecretFunction: the secret's value, or one `subkey` of a secret holding JSON."""
+    if key is _ABSENT:
+        raise ExpressionError("The 'secret' function expects an argument 'key'.")
+    value = ctx.fx.secret(key)
+    if not subkey:
+        return value
+    try:
+        parsed = _json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ExpressionError(
+            f"Failed to read secret sub-key '{subkey}' from secret '{key}'. Ensure the secret "
+            "contains valid JSON value."
+        )
+    if subkey not in parsed:
+        raise ExpressionError(f"Cannot find secret sub-key '{subkey}' in secret '{key}'.")
+    found = parsed[subkey]
+    return found if isinstance(found, str) else V.to_json(found, include_nulls=True)
+
+
 def _read(ctx: Any, path: Any) -> str:
     """ReadFileFunction: a namespace file or a kestra:// URI, as text."""
     if not isinstance(path, str) or not path:
@@ -393,7 +415,9 @@ FUNCTIONS: dict[str, Callable] = {
     "json": _json_v13,
     "yaml": lambda ctx, yaml=_ABSENT: _yaml_function(yaml),
     "kv": kv,
-    "secret": lambda ctx, key, namespace=None, subkey=None, full=None: ctx.fx.secret(key),
+    "secret": lambda ctx, key=_ABSENT, namespace=None, subkey=None, full=None: _secret(
+        ctx, key, subkey
+    ),
     "read": lambda ctx, path=None, namespace=None, version=None, revision=None: _read(ctx, path),
     "range": lambda ctx, start, end, increment=1: _range(start, end, increment),
     "max": _extreme("max", greater=True),

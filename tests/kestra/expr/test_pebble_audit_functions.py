@@ -3,6 +3,7 @@ pebble/functions/ and tests/): arguments, nulls, types and the wording of errors
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -263,4 +264,22 @@ def test_tasks_with_state_lists_tasks_and_foreach_values():
     ]
     assert fails("{{ tasksWithState() }}", tasks) == (
         "The 'tasksWithState' function expects an argument 'state'."
+    )
+
+
+def test_secret_subkey_reads_one_key_of_a_json_secret():
+    # SecretFunction: subkey of a JSON secret; its two messages
+    env = {
+        "SECRET_DB": base64.b64encode(b'{"user": "ana", "port": 5432}').decode(),
+        "SECRET_PLAIN": base64.b64encode(b"text").decode(),
+    }
+    fx = Functions(env=env)
+    assert render(
+        "{{ secret('DB', subkey='user') }}:{{ secret('DB', subkey='port') }}", {}, fx
+    ) == ("ana:5432")
+    assert fails("{{ secret('DB', subkey='host') }}", fx=fx) == (
+        "Cannot find secret sub-key 'host' in secret 'DB'."
+    )
+    assert fails("{{ secret('PLAIN', subkey='x') }}", fx=fx).startswith(
+        "Failed to read secret sub-key 'x' from secret 'PLAIN'."
     )
