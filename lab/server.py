@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from lab.asgi_response import send_response
 from lab.request_guard import RequestGuard, simple_body_type, unsupported_body_message
 
 Scope = dict[str, Any]
@@ -72,7 +73,7 @@ class LabServer:
         if self.guard is not None:
             refused = self.guard.refusal(scope["headers"])
             if refused is not None:
-                await _json(send, 403, _error_body(refused, 403))
+                await send_response(send, 403, _error_body(refused, 403))
                 return
         path: str = scope["path"]
         for prefix, app, strip, body, uploads in self._mounts:
@@ -84,7 +85,7 @@ class LabServer:
                     if media == "multipart/form-data" and path.endswith(uploads or ("\0",)):
                         media = None
                     if media is not None:
-                        await _json(
+                        await send_response(
                             send, 415, _error_body(unsupported_body_message(media, body), 415)
                         )
                         return
@@ -97,9 +98,9 @@ class LabServer:
                 await app(scope, receive, send)
                 return
         if path in ("/", "/health"):
-            await _json(send, 200, b'{"status":"ok","service":"walab"}')
+            await send_response(send, 200, b'{"status":"ok","service":"walab"}')
             return
-        await _json(
+        await send_response(
             send, 404, b'{"error":{"message":"no such path on the walab server","code":404}}'
         )
 
@@ -118,20 +119,6 @@ _BODY_METHODS = ("POST", "PUT", "PATCH")
 
 def _error_body(message: str, code: int) -> bytes:
     return orjson.dumps({"error": {"message": message, "code": code}})
-
-
-async def _json(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def call_app(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from lab.asgi_response import send_response
 from lab.errors import LabError
 
 
@@ -41,22 +42,6 @@ async def _read(receive: Any, limit: int = 4 * 1024 * 1024) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _answer(
-    send: Any, status: int, body: bytes, content_type: bytes = b"application/json"
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class StatusRelay:
     """ASGI app: forwards status webhooks to the session's flow and records what they started."""
 
@@ -68,18 +53,18 @@ class StatusRelay:
         if scope["type"] != "http":
             return
         if scope["method"] != "POST":
-            await _answer(send, 405, b'{"error":"POST only"}')
+            await send_response(send, 405, b'{"error":"POST only"}')
             return
         body = await _read(receive)
         if body is None:
-            await _answer(send, 413, b'{"error":"body too large"}')
+            await send_response(send, 413, b'{"error":"body too large"}')
             return
         from lab.conversation.assembly import StatusDelivery, status_summary
         from lab.whatsapp.signing import verify
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         if not verify(body, headers.get("x-hub-signature-256"), self.parts.settings.app_secret):
-            await _answer(
+            await send_response(
                 send,
                 401,
                 b'{"error":"X-Hub-Signature-256 is missing or not signed with the app secret"}',
@@ -94,7 +79,7 @@ class StatusRelay:
         plan = self.parts.plan
         flow_id = self.flow_id or self.parts.settings.flow
         if plan is None:  # still deploying: Meta would retry; so does the sandbox's dispatcher
-            await _answer(send, 503, b'{"error":"the lab is deploying"}')
+            await send_response(send, 503, b'{"error":"the lab is deploying"}')
             return
         try:
             src = plan.flow(flow_id)
@@ -126,7 +111,7 @@ class StatusRelay:
                     exc.fix,
                 )
         self.parts.status_deliveries.append(delivery)
-        await _answer(send, status, b"{}")
+        await send_response(send, status, b"{}")
 
 
 async def trigger_in_process(
@@ -205,11 +190,11 @@ class FilesApp:
         if scope["type"] != "http":
             return
         if scope["method"] not in ("GET", "HEAD"):
-            await _answer(send, 405, b'{"error":"read-only"}')
+            await send_response(send, 405, b'{"error":"read-only"}')
             return
         path: str = scope["path"]
         if not hmac.compare_digest(path[: len(self._prefix)].encode(), self._prefix.encode()):
-            await _answer(
+            await send_response(
                 send,
                 401,
                 b'{"error":"files are served under the session key: use the URL in KV PLANS_URL"}',
@@ -218,10 +203,10 @@ class FilesApp:
         rel = path[len(self._prefix) :].lstrip("/")
         target = (self.root / rel).resolve()
         if not rel or self.root not in target.parents or not target.is_file():
-            await _answer(send, 404, b'{"error":"no such file"}')
+            await send_response(send, 404, b'{"error":"no such file"}')
             return
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype == "application/json":
             ctype += "; charset=utf-8"
         data = target.read_bytes()
-        await _answer(send, 200, b"" if scope["method"] == "HEAD" else data, ctype.encode())
+        await send_response(send, 200, b"" if scope["method"] == "HEAD" else data, ctype.encode())

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from lab import yamlio
+from lab.asgi_response import send_response
 from lab.clock import parse_duration
 from lab.errors import ConfigError
 from lab.llm.shapes import error_body
@@ -254,7 +255,7 @@ class ModelFaults:
             reason = self.refuse()
             if reason is not None:
                 self.counts["refused"] += 1
-                await _answer(
+                await send_response(
                     send,
                     429,
                     error_body(
@@ -268,7 +269,7 @@ class ModelFaults:
             plan = self.plan
             if draw < plan.model_rate_limit:
                 self.counts["rate_limit"] += 1
-                await _answer(
+                await send_response(
                     send,
                     429,
                     error_body(
@@ -280,7 +281,7 @@ class ModelFaults:
                 return
             if draw < plan.model_rate_limit + plan.model_server_error:
                 self.counts["server_error"] += 1
-                await _answer(
+                await send_response(
                     send,
                     500,
                     error_body(
@@ -306,17 +307,3 @@ def _unmount(scope: Scope, prefix: str) -> Scope:
     if "raw_path" in scope:
         scope["raw_path"] = scope["path"].encode()
     return scope
-
-
-async def _answer(send: Any, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

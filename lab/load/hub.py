@@ -30,6 +30,7 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 
+from lab.asgi_response import send_response
 from lab.conversation.render import send_text
 from lab.kestra.engine.states import TERMINATED
 from lab.whatsapp.reply import Reply, visible
@@ -290,15 +291,4 @@ async def _body(receive: Receive) -> dict[str, Any]:
 
 
 async def _json(send: Send, status: int, data: Any) -> None:
-    body = orjson.dumps(data)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_response(send, status, orjson.dumps(data))
