@@ -56,6 +56,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--name", default="imported", help="the scenarios' name prefix (default: imported)"
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes replaying conversations (default: one per core, at most 4, "
+        "when there are 16 or more)",
+    )
+    parser.add_argument(
         "--no-redact",
         action="store_true",
         help="keep personal data (CPF, phones, names...) in the files; they then say so",
@@ -114,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 gap=gap,
                 redact=not args.no_redact,
                 prefix=args.name,
+                workers=args.workers,
             )
 
     summary = asyncio.run(main())
@@ -135,7 +144,8 @@ def report(summary: ImportSummary, *, redacted: bool = True) -> str:
         lines.append(f"  {item.scenario}  {item.turns} turn(s), {drift}: {item.drift_report.name}")
     if summary.grouped.statuses:
         lines.append(
-            f"  {summary.grouped.statuses} status callback(s) left out (the sandbox makes them)"
+            f"  {summary.grouped.statuses} execution(s) without a user message left out "
+            "(status callbacks: the sandbox makes them)"
         )
     for why in summary.grouped.other:
         lines.append(f"  not imported: {why}")

@@ -75,7 +75,7 @@ class Grouped:
     """Every conversation found, and what was left out (with why)."""
 
     conversations: list[Conversation]
-    statuses: int = 0  # executions started by status callbacks
+    statuses: int = 0  # executions without a user message (status callbacks, other triggers)
     other: list[str] = field(default_factory=list)  # "execution ID: why", not imported
 
 

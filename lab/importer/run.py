@@ -5,6 +5,10 @@ summary = await run_import(client, query, project_dir=Path("."), out_dir=None)
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,12 +17,13 @@ from lab import yamlio
 from lab.config import load_settings
 from lab.conversation.deploy import flow_sources
 from lab.errors import ConfigError
-from lab.importer.conversations import Grouped, group
+from lab.importer.conversations import Conversation, Grouped, group
 from lab.importer.fetch import Query, fetch
 from lab.importer.replay import Imported, Target, import_conversation
 from lab.importer.tasks import FlowTasks
 from lab.kestra.client import KestraClient
 
+MIN_PER_WORKER = 8  # conversations a worker process must have to be worth starting
 DEFAULT_GAP = timedelta(
     hours=24
 )  # a silence longer than WhatsApp's service window: a new conversation
@@ -47,6 +52,7 @@ async def run_import(
     redact: bool = True,
     prefix: str = "imported",
     now: datetime | None = None,
+    workers: int | None = None,
 ) -> ImportSummary:
     """Import the executions `query` names into scenarios (one per conversation) under `out_dir`
     (default `scenarios/<flow>/`), each with its cassette and drift report."""
@@ -81,11 +87,41 @@ async def run_import(
     )
     target.out_dir.mkdir(parents=True, exist_ok=True)
     names: set[str] = set()
+    named: list[tuple[Conversation, str]] = []
     for conv in grouped.conversations:
         name = f"{prefix}_{conv.start:%Y%m%d_%H%M%S}"
         base, n = name, 2
         while name in names or (target.out_dir / f"{name}.yaml").exists():
             name, n = f"{base}_{n}", n + 1
         names.add(name)
-        summary.imported.append(await import_conversation(conv, name, target))
+        named.append((conv, name))
+    workers = workers or default_workers(len(named))
+    if workers <= 1:
+        summary.imported = await replay_all(named, target)
+    else:  # each conversation is independent: its own lab, engine and files
+        chunks = [named[i::workers] for i in range(workers)]
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = await asyncio.gather(
+                *(loop.run_in_executor(pool, replay_chunk, chunk, target) for chunk in chunks)
+            )
+        order = {name: i for i, (_, name) in enumerate(named)}
+        summary.imported = sorted(
+            (item for chunk in done for item in chunk), key=lambda i: order[i.scenario.stem]
+        )
     return summary
+
+
+def default_workers(conversations: int) -> int:
+    """Processes that replay: one per core (at most 4) when there are enough conversations to pay
+    for starting them (a process imports the lab once, ~1 s)."""
+    return max(1, min(4, os.cpu_count() or 1)) if conversations >= MIN_PER_WORKER * 2 else 1
+
+
+async def replay_all(named: list[tuple[Conversation, str]], target: Target) -> list[Imported]:
+    return [await import_conversation(conv, name, target) for conv, name in named]
+
+
+def replay_chunk(named: list[tuple[Conversation, str]], target: Target) -> list[Imported]:
+    """A worker process's share of the conversations (run in a fresh interpreter)."""
+    return asyncio.run(replay_all(named, target))
