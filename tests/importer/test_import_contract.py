@@ -129,3 +129,14 @@ def test_conversations_replay_in_worker_processes(
     app = FixtureKestra(data, "1.3", USER, PASSWORD)
     out = _import(app, "1.3", capsys, "--workers", "2")
     assert "2 conversation(s) imported" in out and out.count("replays as in production") == 2, out
+
+
+def test_no_redact_keeps_the_data_and_says_so(project: Path, capsys: pytest.CaptureFixture) -> None:
+    app = FixtureKestra(load_fixture("1.3"), "1.3", USER, PASSWORD)
+    out = _import(app, "1.3", capsys, "--no-redact")
+    assert "PERSONAL DATA: written with --no-redact" in out
+    scenario = _scenario(project)
+    assert "Joana Araújo" in scenario.read_text()
+    for path in (scenario, scenario.with_name(scenario.stem + ".drift.yaml")):
+        assert path.read_text().startswith("# PERSONAL DATA"), path.name
+    assert load_scenario(scenario).personal_data  # its snapshot will be redacted
