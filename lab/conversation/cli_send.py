@@ -13,6 +13,7 @@ from typing import Any
 
 from lab import asyncrun
 from lab.config import add_kestra_version_option
+from lab.conversation.llm_options import add_llm_options, llm_mode
 from lab.conversation.session import LabSession
 from lab.llm.misses import chat_advice
 
@@ -38,27 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="with --kestra: send to what that Kestra already holds (flows, files and KV deployed "
         "earlier with `walab deploy`), changing nothing there",
     )
-    parser.add_argument(
-        "--llm",
-        choices=("live", "record", "replay", "scripted"),
-        help="LLM gateway mode: live / record call OPENAI_BASE_URL with OPENAI_API_KEY, replay answers "
-        "from a cassette, scripted answers from --script FILE (no model at all)",
-    )
-    parser.add_argument(
-        "--cassette", metavar="PATH", help="LLM cassette to replay from or record into"
-    )
-    parser.add_argument(
-        "--script",
-        metavar="FILE",
-        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
-        "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file",
-    )
-    parser.add_argument(
-        "--fixtures",
-        metavar="FILE",
-        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
-        "trigger): the real plugin tasks they name are stood in for, not run",
-    )
+    add_llm_options(parser)
     parser.add_argument(
         "--image", metavar="PATH", help="send this photo (TEXT becomes its caption)"
     )
@@ -89,13 +70,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.image:
         _check_image(args.image)
-    if args.script and args.llm not in (None, "scripted"):
-        from lab.errors import ConfigError
-
-        raise ConfigError(
-            f"--script gives scripted replies, but --llm is {args.llm}",
-            fix="drop --llm (--script implies --llm scripted), or drop --script",
-        )
+    llm = llm_mode(args)  # --script with another --llm is said first
     if args.no_deploy and not args.kestra:
         from lab.errors import ConfigError
 
@@ -103,9 +78,11 @@ def run(args: argparse.Namespace) -> int:
             "--no-deploy keeps a real Kestra's flows as they are, and no --kestra URL is given",
             fix="add --kestra URL, or drop --no-deploy (the embedded engine always runs flows/)",
         )
-    llm = "scripted" if args.script else args.llm
     settings = load_settings(
-        llm_mode=llm, kestra_url=args.kestra, flow=args.flow, kestra_version=args.kestra_version
+        llm_mode=llm,
+        kestra_url=args.kestra,
+        flow=args.flow,
+        kestra_version=args.kestra_version,
     )
     return asyncrun.run(_send(settings, args))
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lab.config import LLM_MODES, add_kestra_version_option
+from lab.config import add_kestra_version_option
+from lab.conversation.llm_options import add_llm_options, llm_mode
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -15,11 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--kestra", metavar="URL", help="a real Kestra to drive (default: the embedded engine)"
     )
     add_kestra_version_option(parser)
-    parser.add_argument(
-        "--llm",
-        choices=LLM_MODES,
-        help="LLM mode: live, record, replay or scripted (default from walab.yaml / env)",
-    )
+    add_llm_options(parser)
     parser.add_argument(
         "--flow", help="the agent flow id in the namespace (default: lead_qualification)"
     )
@@ -30,21 +27,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--public-url", metavar="URL", help="how a real Kestra (in Docker) reaches the lab server"
-    )
-    parser.add_argument(
-        "--cassette", metavar="PATH", help="LLM cassette to record to / replay from"
-    )
-    parser.add_argument(
-        "--fixtures",
-        metavar="FILE",
-        help="Kestra task fixtures for the embedded engine (tasks: [{id, outputs, state}], inputs, "
-        "trigger): the real plugin tasks they name are stood in for, not run",
-    )
-    parser.add_argument(
-        "--script",
-        metavar="FILE",
-        help="scripted LLM replies (implies --llm scripted): a YAML list as under a scenario's "
-        "`llm: scripted:`, e.g. `- {match: '(?i)preço', reply: 'R$ 99'}`, or a scenario file",
     )
     parser.add_argument(
         "--project", metavar="DIR", type=Path, help="project directory (default: the current one)"
@@ -62,19 +44,13 @@ def build_app(args: argparse.Namespace) -> Any:
 def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
     """(settings, factory opening the session) for these options; a bad --script fails here, before the app."""
     from lab.config import load_settings
-    from lab.errors import ConfigError
     from lab.tui.session import real_lab_factory
 
     script = getattr(args, "script", None)
-    if script and args.llm not in (None, "scripted"):
-        raise ConfigError(
-            f"--script gives scripted replies, but --llm is {args.llm}",
-            fix="drop --llm (--script implies --llm scripted), or drop --script",
-        )
     settings = load_settings(
         args.project,
         kestra_url=args.kestra,
-        llm_mode="scripted" if script else args.llm,
+        llm_mode=llm_mode(args),
         flow=args.flow,
         namespace=args.namespace,
         port=args.port,
