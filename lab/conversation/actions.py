@@ -24,6 +24,9 @@ its renderers (the composer's command, the TUI's pending bubble).
     Wait("read")                                     wait: {status: read, timeout: 5s}
     SwitchContact("João Pereira")                    contact: João Pereira
     ArmFault("fail_next", 1, code=131026)            fault: {fail_next: 1, code: 131026}
+    ArmFault("hold", 1, seconds=20)                  fault: {hold: 1, seconds: 20}   (Graph API timeout)
+    ArmFault("model_rate_limit", 2)                  fault: {model_rate_limit: 2}
+    ArmFault("model_slow", 1, seconds=3)             fault: {model_slow: 1, seconds: 3}
 """
 
 from __future__ import annotations
@@ -36,10 +39,18 @@ from typing import Any, ClassVar
 from lab import limits
 from lab.clock import duration_text
 from lab.errors import ConfigError
+from lab.llm.faults import MODEL_FAULT_NAMES, MODEL_FAULT_OPTIONS, ModelFaults
 from lab.whatsapp.faults import FAULT_NAMES, FAULT_OPTIONS, Faults
 
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 STATUSES = ("accepted", "sent", "delivered", "read", "failed")
+# Every fault a `fault:` step arms: the Graph API's (the sandbox's script) and the model's (the
+# gateway's script, prefixed `model_`), with the options each takes besides its count.
+MODEL_PREFIX = "model_"
+ALL_FAULT_OPTIONS: dict[str, tuple[str, ...]] = {
+    **{name: FAULT_OPTIONS.get(name, ()) for name in FAULT_NAMES},
+    **{MODEL_PREFIX + name: MODEL_FAULT_OPTIONS.get(name, ()) for name in MODEL_FAULT_NAMES},
+}
 DEFAULT_WAIT = 5.0  # seconds a `wait` step gives a status to arrive
 
 
@@ -236,7 +247,8 @@ class SwitchContact(Action):
 
 @dataclass(frozen=True, slots=True)
 class ArmFault(Action):
-    """The fake Graph API fails the next `count` sends (or redelivers webhooks) as scripted."""
+    """The fake Graph API fails or holds the next `count` sends (or redelivers webhooks, or delays
+    statuses by `count` seconds), or the model (`model_*`) fails or slows the next `count` calls."""
 
     turn: ClassVar[bool] = False
     per_contact: ClassVar[bool] = False
@@ -246,17 +258,33 @@ class ArmFault(Action):
     code: int | None = None
     details: str | None = None
     http_status: int | None = None
+    seconds: float | None = None
 
     def __post_init__(self) -> None:
-        if self.name not in FAULT_NAMES:
+        if self.name not in ALL_FAULT_OPTIONS:
             raise ConfigError(
-                f"unknown fault {self.name!r}", fix=f"one of {', '.join(FAULT_NAMES)}"
+                f"unknown fault {self.name!r}", fix=f"one of {', '.join(ALL_FAULT_OPTIONS)}"
             )
 
     @property
+    def on_model(self) -> bool:
+        """A fault of the model's side (the gateway's script), not of the Graph API."""
+        return self.name.startswith(MODEL_PREFIX)
+
+    @property
+    def script_name(self) -> str:
+        """The fault's name in its script (`rate_limit` for `model_rate_limit`)."""
+        return self.name.removeprefix(MODEL_PREFIX) if self.on_model else self.name
+
+    @property
     def options(self) -> dict[str, Any]:
-        """The fault's options besides its count (a code, an HTTP status)."""
-        given = (("code", self.code), ("details", self.details), ("http_status", self.http_status))
+        """The fault's options besides its count (a code, an HTTP status, seconds held)."""
+        given = (
+            ("code", self.code),
+            ("details", self.details),
+            ("http_status", self.http_status),
+            ("seconds", self.seconds),
+        )
         return {k: v for k, v in given if v is not None}
 
     def to_step(self, project_dir: Path | None = None) -> dict[str, Any]:
@@ -280,7 +308,8 @@ STEP_SHAPES = {
     "read": "`true` (the user opens the chat)",
     "contact": "the name or wa_id of a scenario contact",
     "fault": "one of `{rate_limit: 1}`, `{fail_next: 1, code: 131026}`, `{server_error: 1}`, "
-    "`{duplicate_next: 1}`",
+    "`{hold: 1, seconds: 20}`, `{duplicate_next: 1}`, `{delay_statuses: 2}`, "
+    "`{model_rate_limit: 1}`, `{model_server_error: 1}`, `{model_slow: 1, seconds: 3}`",
 }
 STEP_KEYS = tuple(STEP_SHAPES)
 # The steps whose act posts a webhook (a turn follows).
@@ -423,21 +452,26 @@ def _contact(value: Any) -> Action | None:
 def _fault(value: Any) -> Action | None:
     if not isinstance(value, dict):
         return None
-    names = [k for k in value if k in FAULT_NAMES]
+    names = [k for k in value if k in ALL_FAULT_OPTIONS]
     if len(names) != 1:
         return None
     name = names[0]
     options = {k: v for k, v in value.items() if k != name}
-    if set(options) - set(FAULT_OPTIONS.get(name, ())):
+    if set(options) - set(ALL_FAULT_OPTIONS[name]):
         return None
-    Faults().arm(name, value[name], **options)  # checked as the sandbox checks it (`lab.limits`)
-    code, status = options.get("code"), options.get("http_status")
+    # Checked as the sandbox or the gateway checks it (`lab.limits`).
+    if name.startswith(MODEL_PREFIX):
+        ModelFaults().arm(name.removeprefix(MODEL_PREFIX), value[name], **options)
+    else:
+        Faults().arm(name, value[name], **options)
+    code, status, seconds = options.get("code"), options.get("http_status"), options.get("seconds")
     return ArmFault(
         name,
         int(value[name]),
         None if code is None else int(code),
         options.get("details"),
         None if status is None else int(status),
+        None if seconds is None else float(seconds),
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lab import limits
 from lab.conversation.actions import (
+    ALL_FAULT_OPTIONS,
     Action,
     Advance,
     ArmFault,
@@ -32,7 +33,6 @@ from lab.conversation.actions import (
 )
 from lab.errors import ConfigError
 from lab.phone_numbers import looks_like_number, split_name_and_number
-from lab.whatsapp.faults import FAULT_NAMES
 
 MEDIA_COMMANDS = {
     "image": "image",
@@ -66,8 +66,8 @@ USAGE: dict[str, str] = {
     "/read": "open the chat: the business's messages become read",
     "/as NAME [PHONE]": "chat as another contact (a name, its first letters, or a phone number); "
     "with a PHONE, a new contact of that name and number (/as Ana Lima +55 11 91234-5678)",
-    "/fault NAME [N] [CODE]": "the next N sends fail: "
-    + ", ".join(FAULT_NAMES)
+    "/fault NAME [N] [CODE]": "the next N sends or model calls fail: "
+    + ", ".join(ALL_FAULT_OPTIONS)
     + " (CODE: fail_next's Meta code, server_error's HTTP status)",
     "/help": "show the keys and commands",
 }
@@ -212,9 +212,9 @@ def _late(rest: str) -> SendText:
 
 def _fault(rest: str) -> ArmFault:
     parts = rest.split()
-    if not parts or parts[0] not in FAULT_NAMES or len(parts) > 3:
+    if not parts or parts[0] not in ALL_FAULT_OPTIONS or len(parts) > 3:
         raise ConfigError(
-            f"/fault needs one of {', '.join(FAULT_NAMES)}",
+            f"/fault needs one of {', '.join(ALL_FAULT_OPTIONS)}",
             fix="write /fault rate_limit, /fault fail_next 1 131026 or /fault server_error 2",
         )
     try:

@@ -122,7 +122,8 @@ class SimulatedUser:
             case SwitchContact():
                 pass
             case ArmFault():
-                self.sandbox.faults.arm(action.name, action.count, **action.options)
+                script = self.gateway.faults if action.on_model else self.sandbox.faults
+                script.arm(action.script_name, action.count, **action.options)
             case _:
                 raise LabError(
                     f"cannot perform {type(action).__name__}",

@@ -65,7 +65,7 @@ class CannedAnswers:
         if entry is None:
             rk = chat_key(body, canon)
             message = miss_message(self.cassettes, rk, summarize(body))
-            self._refuse(
+            self.refuse(
                 execution_id,
                 body,
                 started,
@@ -115,7 +115,7 @@ class CannedAnswers:
                 data = entry.wire["json"] = orjson.dumps(response)
             await respond(send, 200, data, "replay", key)
 
-    def _refuse(
+    def refuse(
         self,
         execution_id: str | None,
         body: dict[str, Any],
@@ -165,7 +165,7 @@ class CannedAnswers:
                 "(a text, {match: regex, reply: ...}, {tool_call: ...}, {json: ...}, or {error: 500} to make the "
                 "model fail)"
             )
-            self._refuse(
+            self.refuse(
                 execution_id,
                 body,
                 started,
@@ -177,7 +177,7 @@ class CannedAnswers:
             reply.error is not None
         ):  # a scripted upstream failure: the flow sees what OpenAI would send
             status, message = reply.error, reply.error_message()
-            self._refuse(
+            self.refuse(
                 execution_id,
                 body,
                 started,

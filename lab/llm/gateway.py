@@ -11,6 +11,7 @@ beyond loopback never relays strangers to the paid upstream account.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -32,6 +33,7 @@ from lab.llm.canonical import (
     summarize,
 )
 from lab.llm.cassette import CassetteEntry, CassetteStore
+from lab.llm.faults import ModelFaults
 from lab.llm.metering import estimate_usage, meter, reported_usage
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
@@ -96,6 +98,7 @@ class LLMGateway:
         self._calls: deque[LLMCall] = deque(maxlen=keep_calls)
         self._subscribers: list[Callable[[LLMCall], None]] = []
         self.canned = CannedAnswers(cassettes, self._occurrences, self._emit)
+        self.faults = ModelFaults()  # scripted model failures (scenario `fault:` steps, load plans)
         self.heard = (
             transcription.HeardAudio()
         )  # scripted mode's transcriptions, by the audio's sha256
@@ -305,6 +308,22 @@ class LLMGateway:
         stream = body.get("stream") is True
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         started = self._now()
+        fault = self.faults.take()
+        if fault is not None and fault.status is not None:
+            error = fault.reply
+            self.canned.refuse(
+                execution_id,
+                body,
+                started,
+                fault.status,
+                error.error_message(),
+                shapes.error_body(
+                    error.error_message(), type_=error.error_type(), code=error.error_code()
+                ),
+                mode=self.mode,
+            )
+        if fault is not None:
+            await asyncio.sleep(fault.seconds)
         if self.mode == "replay":
             # `null` absent from the bytes: no null field to drop while canonicalising.
             await self.canned.replay(

@@ -16,14 +16,13 @@
       slow: {share: 0.1, seconds: 2}     # answered this much later
 
 Graph API and model faults wrap the lab's own apps (`GraphFaults`, `ModelFaults`), mounted in
-front of them on the lab server: a rate limit or 5xx is armed on the sandbox's own fault script
-just before the send it hits, so the sandbox answers and records it exactly as it does for a
-scenario's `fault:` step.
+front of them on the lab server: each fault a draw picks is armed on the sandbox's or the
+gateway's own fault script just before the request it hits, so the sandbox and the gateway answer
+and record it exactly as they do for a scenario's `fault:` step (one definition of each fault).
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -224,24 +223,27 @@ class GraphFaults:
                 self.faults.server_error(1)
             elif draw < plan.graph_rate_limit + plan.graph_server_error + plan.graph_timeout.share:
                 self.counts["timeout"] += 1
-                await asyncio.sleep(plan.graph_timeout.seconds)
+                self.faults.hold(1, plan.graph_timeout.seconds)
         await self.inner(_unmount(scope, self.prefix), receive, send)
 
 
 class ModelFaults:
-    """In front of the LLM gateway: answers a share of chat calls 429 or 500 as OpenAI does, or late;
-    and every call 429 once `refuse()` gives a reason (the run's cost cap was reached)."""
+    """In front of the LLM gateway: arms a 429, a 500 or a slow answer on the gateway's fault script
+    for a share of the chat calls; and answers every call 429 once `refuse()` gives a reason (the
+    run's cost cap was reached)."""
 
     def __init__(
         self,
         inner: ASGIApp,
         prefix: str,
         plan: FaultPlan,
+        gateway_faults: Any,
         refuse: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.inner = inner
         self.prefix = prefix
         self.plan = plan
+        self.faults = gateway_faults
         self.refuse = refuse
         self.rng = random.Random(f"model-{plan.seed}")
         self.counts: Counter[str] = Counter()
@@ -269,31 +271,13 @@ class ModelFaults:
             plan = self.plan
             if draw < plan.model_rate_limit:
                 self.counts["rate_limit"] += 1
-                await send_response(
-                    send,
-                    429,
-                    error_body(
-                        "Rate limit reached (walab load fault plan)",
-                        type_="requests",
-                        code="rate_limit_exceeded",
-                    ),
-                )
-                return
-            if draw < plan.model_rate_limit + plan.model_server_error:
+                self.faults.rate_limit(1)
+            elif draw < plan.model_rate_limit + plan.model_server_error:
                 self.counts["server_error"] += 1
-                await send_response(
-                    send,
-                    500,
-                    error_body(
-                        "The server had an error (walab load fault plan)",
-                        type_="server_error",
-                        code="server_error",
-                    ),
-                )
-                return
-            if draw < plan.model_rate_limit + plan.model_server_error + plan.model_slow.share:
+                self.faults.server_error(1)
+            elif draw < plan.model_rate_limit + plan.model_server_error + plan.model_slow.share:
                 self.counts["slow"] += 1
-                await asyncio.sleep(plan.model_slow.seconds)
+                self.faults.slow(1, plan.model_slow.seconds)
         await self.inner(_unmount(scope, self.prefix), receive, send)
 
 

@@ -196,7 +196,9 @@ class LoadRun:
             graph = GraphFaults(lab.sandbox.app, prefix, plan, lab.sandbox.faults)
             server.mount("/graph" + prefix, graph)
         if plan.touches_model or self.options.cost_cap is not None:
-            model = ModelFaults(lab.gateway.app, "/x", plan, refuse=lambda: hub.stop_reason)
+            model = ModelFaults(
+                lab.gateway.app, "/x", plan, lab.gateway.faults, refuse=lambda: hub.stop_reason
+            )
             server.mount("/llm/x", model)
         return graph, model
 

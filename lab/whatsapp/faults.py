@@ -5,11 +5,13 @@ sandbox.faults.fail_next(1, 131026)     # next send: accepted, then a `failed` s
 sandbox.faults.server_error(1)          # next send: HTTP 500, code 131000
 sandbox.faults.duplicate_next(3)        # next 3 webhook deliveries are posted twice
 sandbox.faults.delay_statuses(5.0)      # statuses reach the bot 5 s (real time) later
+sandbox.faults.hold(1, 20.0)            # next send: answered 20 s (real time) later (a timeout)
 sandbox.faults.throughput(80)           # messages/s per number before 130429 (Meta's default tier)
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,9 +21,22 @@ from lab.errors import ConfigError
 from lab.whatsapp.errors import kind
 
 # The faults a scenario step or the composer arms by name (`Faults.arm`), each a method below.
-FAULT_NAMES = ("rate_limit", "fail_next", "server_error", "duplicate_next")
-# What a fault may say besides its count: the Meta code of fail_next, server_error's HTTP status.
-FAULT_OPTIONS = {"fail_next": ("code", "details"), "server_error": ("http_status",)}
+FAULT_NAMES = (
+    "rate_limit",
+    "fail_next",
+    "server_error",
+    "duplicate_next",
+    "hold",
+    "delay_statuses",
+)
+# What a fault may say besides its count: the Meta code of fail_next, server_error's HTTP status,
+# how long a held send waits for its answer. (delay_statuses' count is its delay in seconds.)
+FAULT_OPTIONS = {
+    "fail_next": ("code", "details"),
+    "server_error": ("http_status",),
+    "hold": ("seconds",),
+}
+HOLD_SECONDS = 20.0  # a held answer, by default: past the usual HTTP client timeouts (10-15 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +57,7 @@ class Faults:
     """The fault script of one sandbox run; every method is deterministic (no randomness)."""
 
     _queue: deque[Fault] = field(default_factory=deque)
+    _holds: deque[float] = field(default_factory=deque)
     _duplicates: int = 0
     status_delay: float = 0.0
     _rate: float | None = None
@@ -74,6 +90,18 @@ class Faults:
             n, "duplicate_next", limits.MAX_FAULT_COUNT - self._duplicates
         )
 
+    def hold(self, n: int = 1, seconds: float = HOLD_SECONDS) -> None:
+        """The next n sends are answered `seconds` (real time) late: a slow Graph API, or one that
+        times out when the bot's HTTP client gives up first."""
+        n = limits.count(n, "hold", limits.MAX_FAULT_COUNT - len(self._holds))
+        held = limits.seconds(float(seconds), "hold seconds", limits.MAX_STATUS_DELAY_S)
+        self._holds.extend(held for _ in range(n))
+
+    async def wait_if_held(self) -> None:
+        """Before a send is answered: wait as long as a hold says (nothing when none is armed)."""
+        if self._holds:
+            await asyncio.sleep(self._holds.popleft())
+
     def delay_statuses(self, seconds: float) -> None:
         self.status_delay = limits.seconds(seconds, "delay_statuses", limits.MAX_STATUS_DELAY_S)
 
@@ -100,6 +128,7 @@ class Faults:
 
     def clear(self) -> None:
         self._queue.clear()
+        self._holds.clear()
         self._duplicates = 0
         self.status_delay = 0.0
         self._rate = None

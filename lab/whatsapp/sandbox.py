@@ -304,6 +304,7 @@ class GraphSandbox:
             except orjson.JSONDecodeError as exc:
                 raise invalid_parameter(f"The request body is not valid JSON: {exc}.") from None
             checked = validate(payload, self.templates)
+            await self.faults.wait_if_held()
             fault = self.faults.take() if self.faults.armed else None
             if fault is not None and not fault.asynchronous:
                 raise GraphError(

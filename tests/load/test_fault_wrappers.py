@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from lab.llm.faults import ModelFaults as ModelFaultScript
 from lab.load.faults import GraphFaults, ModelFaults, parse_fault_plan
 from lab.server import LabServer
 from lab.whatsapp.faults import Faults
@@ -38,12 +39,13 @@ async def test_graph_faults_arm_the_sandbox_script_and_give_the_path_back():
     assert wrapper.counts == {"rate_limit": 1}
 
 
-async def test_model_faults_answer_as_openai_and_the_cost_cap_refuses_every_call():
-    inner, reason = Inner(), []
+async def test_model_faults_arm_the_gateway_script_and_the_cost_cap_refuses_every_call():
+    inner, reason, script = Inner(), [], ModelFaultScript()
     wrapper = ModelFaults(
         inner,
         "/x",
         parse_fault_plan({"model": {"server_error": 1.0}}, "plan"),
+        script,
         refuse=lambda: reason[0] if reason else None,
     )
     server = LabServer({"/llm": inner})
@@ -51,11 +53,11 @@ async def test_model_faults_answer_as_openai_and_the_cost_cap_refuses_every_call
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=server), base_url="http://lab"
     ) as http:
-        failed = await http.post("/llm/x/ex1/v1/chat/completions", json={})
-        assert failed.status_code == 500 and failed.json()["error"]["type"] == "server_error"
+        assert (await http.post("/llm/x/ex1/v1/chat/completions", json={})).status_code == 200
         assert (await http.get("/llm/x/ex1/v1/models")).status_code == 200
         reason.append("the LLM cost cap of $1.00 was reached")
         refused = await http.post("/llm/x/ex1/v1/chat/completions", json={})
     assert refused.status_code == 429 and "cost cap" in refused.json()["error"]["message"]
-    assert inner.paths == ["/x/ex1/v1/models"]
+    assert inner.paths == ["/x/ex1/v1/chat/completions", "/x/ex1/v1/models"]
+    assert script.take().status == 500 and script.take() is None  # the gateway answers it
     assert wrapper.counts == {"server_error": 1, "refused": 1}
