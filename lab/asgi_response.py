@@ -1,5 +1,6 @@
-"""A whole response sent over raw ASGI, for the lab's small hand-written apps (the lab server's own
-paths, the status relay, the load hub, the fault injector): a status, a body, its type and length."""
+"""What the lab's small hand-written ASGI apps (the lab server's own paths, the LLM gateway, the
+status relay, the load hub, the fault injector) send back over raw ASGI: a whole response (a status,
+a body, its type and length), and the lifespan protocol's acknowledgements."""
 
 from __future__ import annotations
 
@@ -21,3 +22,15 @@ async def send_response(send: Any, status: int, body: bytes, content_type: bytes
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """Acknowledge the server's lifespan startup and shutdown, for an app with nothing to start or
+    stop; returns at shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

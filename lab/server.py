@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from lab.asgi_response import send_response
+from lab.asgi_response import answer_lifespan, send_response
 from lab.request_guard import RequestGuard, simple_body_type, unsupported_body_message
 
 Scope = dict[str, Any]
@@ -68,7 +68,7 @@ class LabServer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await answer_lifespan(receive, send)
             return
         if self.guard is not None:
             refused = self.guard.refusal(scope["headers"])
@@ -103,15 +103,6 @@ class LabServer:
         await send_response(
             send, 404, b'{"error":{"message":"no such path on the walab server","code":404}}'
         )
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from lab.asgi_response import answer_lifespan
 from lab.errors import ConfigError, LabError
 from lab.llm import shapes, transcription, warmup
 from lab.llm.asgi import Reply, Send, parse_json, read_body, respond
@@ -189,13 +190,8 @@ class LLMGateway:
     async def app(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         """The ASGI entry point."""
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         started = False
