@@ -235,9 +235,8 @@ class Redactor:
                 keep, e164 = found
                 return "phone", shaped(raw, self.fake.phone(digits, keep, e164))
         if (
-            13 <= n <= 19
-            and "card" in kinds
-            and digits[0] in "3456"
+            "card" in kinds
+            and digits[0] in _CARD_FIRST_DIGITS.get(n, "")
             and luhn.is_valid(digits)
             and not raw.startswith(("+", "("))
         ):
@@ -289,6 +288,11 @@ def _shaped_like(raw: str, template: str) -> bool:
     return len(raw) == len(template) and all(
         c.isdigit() if t == "d" else c == t for c, t in zip(raw, template)
     )
+
+
+# Card numbers by length, the first digits their networks issue: 13 digits only for Visa (4),
+# 14 and 15 for Diners and Amex (3). A 13-digit run from 5 is a WhatsApp id (55...), not a card.
+_CARD_FIRST_DIGITS = {13: "4", 14: "3", 15: "3", 16: "3456", 17: "3456", 18: "3456", 19: "3456"}
 
 
 def _phone(raw: str, digits: str) -> tuple[int, str] | None:

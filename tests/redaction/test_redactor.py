@@ -165,3 +165,13 @@ def test_walab_yaml_redaction_settings(tmp_path) -> None:
     (tmp_path / "walab.yaml").write_text("redaction: everything\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(tmp_path, env={})
+
+
+def test_a_whatsapp_id_that_passes_luhn_is_not_a_card() -> None:
+    """55 + a number outside Brazil's area codes (a load run's users) is no valid phone; it is no card
+    either: 13-digit cards are Visa's (4...), whatever Luhn says."""
+    redactor = Redactor(RedactionPolicy())
+    assert luhn.is_valid("5558600000006")
+    assert redactor.data({"wa_id": "5558600000006"}) == {"wa_id": "5558600000006"}
+    visa13 = "4222222222222"
+    assert luhn.is_valid(visa13) and redactor.data({"n": visa13}) != {"n": visa13}
