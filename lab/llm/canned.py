@@ -19,7 +19,7 @@ from lab.llm.asgi import Reply, Send, respond
 from lab.llm.asgi import stream as stream_events
 from lab.llm.canonical import canonical_chat, chat_key, last_user_text, request_key, summarize
 from lab.llm.cassette import CassetteStore
-from lab.llm.metering import estimate_usage, meter
+from lab.llm.metering import estimate_usage, meter, meter_failure
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
 from lab.llm.scripted import ScriptedReplies
@@ -130,18 +130,14 @@ class CannedAnswers:
         """A call answered with an error before reaching any upstream (a replay miss, no scripted
         reply left, a scripted error): metered, then answered."""
         self._emit(
-            meter(
+            meter_failure(
                 execution_id=execution_id,
                 mode=mode,
-                cassette_key=cassette_key,
                 request=body,
-                response=None,
-                usage=None,
-                estimated=False,
-                latency_ms=0.0,
                 started_at=started,
                 status=status,
                 error=message,
+                cassette_key=cassette_key,
             )
         )
         raise Reply(status, error)

@@ -35,7 +35,7 @@ from lab.llm.canonical import (
 )
 from lab.llm.cassette import CassetteEntry, CassetteStore
 from lab.llm.faults import ModelFaults
-from lab.llm.metering import estimate_usage, meter, reported_usage
+from lab.llm.metering import estimate_usage, meter, meter_failure, reported_usage
 from lab.llm.misses import miss_message
 from lab.llm.model import LLMCall
 from lab.llm.relay import StreamFailed, check_upstream, error_message, loads, relay_stream
@@ -344,14 +344,10 @@ class LLMGateway:
             check_upstream(self.upstream, self.mode)
         except Reply as refused:  # metered like any failed call, so the turn counts the attempts
             self._emit(
-                meter(
+                meter_failure(
                     execution_id=execution_id,
                     mode=self.mode,
                     request=body,
-                    response=None,
-                    usage=None,
-                    estimated=False,
-                    latency_ms=0.0,
                     started_at=started,
                     status=refused.status,
                     error=error_message(refused.body),
@@ -377,17 +373,14 @@ class LLMGateway:
             ):  # after a 200: not a good reply, and never recorded as one
                 said = f"the upstream answered 200, then failed mid-stream: {said}"
             self._emit(
-                meter(
+                meter_failure(
                     execution_id=execution_id,
                     mode=self.mode,
                     request=body,
-                    response=None,
-                    usage=None,
-                    estimated=False,
-                    latency_ms=(time.perf_counter() - t0) * 1000,
                     started_at=started,
                     status=exc.status,
                     error=said,
+                    latency_ms=(time.perf_counter() - t0) * 1000,
                     streamed=stream,
                 )
             )

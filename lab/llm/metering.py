@@ -234,3 +234,33 @@ def usage_from_metrics(
         cached,
         cost_usd(model, inp, out, cached) if model else None,
     )
+
+
+def meter_failure(
+    *,
+    execution_id: str | None,
+    mode: str,
+    request: dict[str, Any],
+    started_at: float,
+    status: int,
+    error: str,
+    latency_ms: float = 0.0,
+    streamed: bool = False,
+    cassette_key: str | None = None,
+) -> LLMCall:
+    """The metering record of a call that got no reply: refused before any upstream (a replay miss,
+    no scripted reply left, no upstream configured) or failed by the upstream."""
+    return meter(
+        execution_id=execution_id,
+        mode=mode,
+        request=request,
+        response=None,
+        usage=None,
+        estimated=False,
+        latency_ms=latency_ms,
+        started_at=started_at,
+        cassette_key=cassette_key,
+        status=status,
+        error=error,
+        streamed=streamed,
+    )
