@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from lab.conversation import gateway_calls
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
 from lab.scenarios import replies as rp
@@ -61,8 +62,6 @@ def verdict_of(content: str) -> tuple[bool | None, str]:
 
 async def judge_turn(lab: LabSession, step: Step, turn: Turn, case: ScenarioCase) -> Check:
     """Ask the judge model (through the gateway) whether the turn meets the step's rubric."""
-    import httpx
-
     spec = step.expect.judge if step.expect else None
     model = str((spec or {}).get("model") or "gpt-4o-mini")
     history = [
@@ -81,24 +80,18 @@ async def judge_turn(lab: LabSession, step: Step, turn: Turn, case: ScenarioCase
             "this lab has no LLM gateway",
             step.line,
         )
-    transport = httpx.ASGITransport(app=gateway.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://walab-gateway") as client:
-        resp = await client.post(
-            f"/x/judge-{case.scenario.name}-{turn.index}/v1/chat/completions",
-            json=body,
-            headers={"Authorization": f"Bearer {lab.settings.gateway_key}"},
-        )
-    if resp.status_code != 200:
+    try:
+        content = await gateway_calls.chat(lab, f"judge-{case.scenario.name}-{turn.index}", body)
+    except gateway_calls.ModelCallFailed as failed:
         return Check(
             step.index,
             turn.index,
             what,
             False,
             "a judge verdict",
-            f"the judge call failed: HTTP {resp.status_code} {resp.text[:300]}",
+            f"the judge call failed: HTTP {failed.status} {failed.text[:300]}",
             step.line,
         )
-    content = resp.json()["choices"][0]["message"].get("content") or ""
     passed, reason = verdict_of(content)
     if passed is None:
         return Check(

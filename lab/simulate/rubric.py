@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lab.conversation import gateway_calls
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
-from lab.simulate import calls
 from lab.simulate.persona import Persona, Rubric
 from lab.simulate.user import agent_lines
 
@@ -124,7 +124,7 @@ async def judge(
         )
         return Verdict(scores, rubric.threshold, "scripted")
     if "model" in spec and getattr(lab, "llm_mode", None) != "scripted":
-        content = await calls.chat(
+        content = await gateway_calls.chat(
             lab,
             f"judge-{persona.name}-r{run}",
             judge_request(persona, turns, outcome, spec["model"]),

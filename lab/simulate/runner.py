@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from lab.conversation import gateway_calls
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
 from lab.errors import LabError
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
-from lab.simulate import calls
 from lab.simulate.moves import Move, is_quiet
 from lab.simulate.persona import HANDOFF_WORDS, Persona
 from lab.simulate.rubric import Verdict, judge
@@ -210,7 +210,7 @@ async def simulate(
             conv.verdict = await judge(lab, persona, conv.turns, conv.outcome, run)
         except Exception as exc:  # noqa: BLE001
             conv.error = f"the judge failed: {exc}"
-        conv.judge_cost_usd, judge_in, judge_out = calls.cost_of(
+        conv.judge_cost_usd, judge_in, judge_out = gateway_calls.cost_of(
             lab, f"judge-{persona.name}-r{run}"
         )
         conv.tokens_in += judge_in

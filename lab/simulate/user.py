@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from lab.conversation import gateway_calls
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
-from lab.simulate import calls
 from lab.simulate.moves import Move, parse_move
 from lab.simulate.persona import Persona
 from lab.whatsapp.reply import Reply
@@ -103,7 +103,7 @@ class ModelUser:
     async def next_move(self, lab: LabSession, history: list[tuple[Move, list[Turn]]]) -> Move:
         self._turn += 1
         call_id = f"persona-{self.persona.name}-r{self.run}-{self._turn}"
-        content = await calls.chat(lab, call_id, self.request(history))
+        content = await gateway_calls.chat(lab, call_id, self.request(history))
         return move_of(content, self.persona.name)
 
 

@@ -1,8 +1,8 @@
 """A chat completion through the lab's LLM gateway, so live, record, replay and scripted apply.
 
-The simulated user and the judge call the gateway in-process (ASGI) under their own call id
-(`/x/persona-…/`, `/x/judge-…/`): metered like the agent's calls, recorded in the same cassette,
-and replayed from it with no key.
+The simulated user, its rubric judge and a scenario's LLM judge call the gateway in-process (ASGI)
+under their own call id (`/x/persona-…/`, `/x/judge-…/`): metered like the agent's calls, recorded
+in the same cassette, and replayed from it with no key.
 """
 
 from __future__ import annotations
@@ -16,8 +16,20 @@ from lab.errors import LabError
 from lab.server import asgi_post
 
 
+class ModelCallFailed(LabError):
+    """The gateway answered a lab-side model call with an error status."""
+
+    def __init__(self, call_id: str, status: int, text: str) -> None:
+        super().__init__(
+            f"the {call_id} model call failed: HTTP {status} {text[:300]}",
+            fix="record it (`--llm record` with a key), or use a scripted persona and judge",
+        )
+        self.status = status
+        self.text = text
+
+
 async def chat(lab: LabSession, call_id: str, body: dict[str, Any]) -> str:
-    """The answer's text; a failed call is a LabError saying what the gateway answered."""
+    """The answer's text; a failed call is a ModelCallFailed saying what the gateway answered."""
     gateway = getattr(lab, "gateway", None)
     if gateway is None:
         raise LabError(
@@ -37,11 +49,7 @@ async def chat(lab: LabSession, call_id: str, body: dict[str, Any]) -> str:
         },
     )
     if status != 200:
-        text = content.decode("utf-8", "replace")
-        raise LabError(
-            f"the {call_id} model call failed: HTTP {status} {text[:300]}",
-            fix="record it (`--llm record` with a key), or use a scripted persona and judge",
-        )
+        raise ModelCallFailed(call_id, status, content.decode("utf-8", "replace"))
     return str(orjson.loads(content)["choices"][0]["message"].get("content") or "")
 
 
