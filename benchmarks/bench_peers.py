@@ -138,6 +138,17 @@ def _completion(model: str) -> bytes:
     ).encode()
 
 
+def _user_turn(body: dict) -> bytes:
+    """A simulated user's next message, as promptfoo's remote generation answers it."""
+    turn = len(body.get("history") or []) // 2 + 1
+    return json.dumps(
+        {
+            "result": f"quero {turn} pizzas",
+            "tokenUsage": {"total": 10, "prompt": 8, "completion": 2},
+        }
+    ).encode()
+
+
 async def _serve_stub(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while True:
@@ -148,7 +159,12 @@ async def _serve_stub(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
                     length = int(line.split(b":", 1)[1])
             body = json.loads(await reader.readexactly(length)) if length else {}
             STUB_CALLS[0] += 1
-            reply = _completion(body.get("model", ""))
+            path = head.split(b" ", 2)[1]
+            # promptfoo's simulated user asks its "remote generation" task endpoint for the
+            # user's next message (PROMPTFOO_REMOTE_GENERATION_URL points it here).
+            reply = (
+                _user_turn(body) if path.endswith(b"/task") else _completion(body.get("model", ""))
+            )
             writer.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                 + str(len(reply)).encode()

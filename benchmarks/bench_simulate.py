@@ -15,7 +15,13 @@ Baselines in the same run, round by round (the machine is shared: only same-run 
   (`walab simulate --save`) and replayed N times by the scenario player with the same process
   pool: the agent's 11 turns without the simulated user's and the judge's calls.
 
-    .venv/bin/python benchmarks/bench_simulate.py [--conversations 100] [--recorded 10] [--workers 2] [--rounds 2]
+- with `--peer promptfoo`: promptfoo's simulated-user provider (`promptfoo:simulated-user`,
+  promptfoo 0.121.20 from benchmarks/peers/install) playing N conversations × 10 turns against
+  the loopback stub of bench_peers.py, which answers both its target's chat completions and the
+  simulated user's "remote generation" task (PROMPTFOO_REMOTE_GENERATION_URL); its start-up: one
+  conversation of one turn. The stub runs in this process: its CPU is not counted as the peer's.
+
+    .venv/bin/python benchmarks/bench_simulate.py [--conversations 100] [--recorded 10] [--workers 2] [--rounds 2] [--peer promptfoo]
 """
 
 from __future__ import annotations
@@ -155,6 +161,65 @@ def timed(driver: str, args: list[str], n: int, workers: int) -> dict:
     }
 
 
+def promptfoo_runs(base: Path, n: int) -> tuple[list[str], list[str], dict[str, str], Path]:
+    """promptfoo's simulated user: (batch command, start-up command, env, folder)."""
+    from bench_peers import PEER_ENV, install_peers, start_stub
+
+    peers, port = install_peers(), start_stub()
+    root = base / "promptfoo"
+    root.mkdir()
+    for name, count, turns in (("batch", n, 10), ("startup", 1, 1)):
+        tests = "".join(
+            f"  - vars: {{instructions: 'Você é o cliente {c} e quer pedir pizzas'}}\n"
+            for c in range(count)
+        )
+        (root / f"{name}.yaml").write_text(
+            "prompts: ['You are a WhatsApp shop assistant.']\n"
+            f"providers:\n  - id: openai:chat:gpt-4o-mini\n    config:\n"
+            f"      apiBaseUrl: http://127.0.0.1:{port}/v1\n      apiKey: sk-stub\n"
+            "defaultTest:\n  provider:\n    id: 'promptfoo:simulated-user'\n"
+            f"    config:\n      maxTurns: {turns}\n"
+            f"tests:\n{tests}",
+            encoding="utf-8",
+        )
+    cli = str(peers / "node_modules" / ".bin" / "promptfoo")
+    env = {
+        **os.environ,
+        **PEER_ENV,
+        "PROMPTFOO_CONFIG_DIR": str(root / "home"),
+        "PROMPTFOO_CACHE_PATH": str(root / "cache"),
+        "PROMPTFOO_REMOTE_GENERATION_URL": f"http://127.0.0.1:{port}/api/v1/task",
+    }
+    flags = ["--no-cache", "--no-table", "--no-progress-bar"]
+    return (
+        [cli, "eval", "-c", "batch.yaml", *flags],
+        [cli, "eval", "-c", "startup.yaml", *flags],
+        env,
+        root,
+    )
+
+
+def timed_peer(command: list[str], env: dict[str, str], cwd: Path, n: int, turns: int) -> dict:
+    """One promptfoo run; a failed conversation (or provider error) is an error, not a figure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if f"{n} passed" not in proc.stdout + proc.stderr:
+        raise SystemExit(f"promptfoo: not every conversation passed\n{proc.stdout[-1500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "conversations": n,
+        "workers": "its own (4)",
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "turns": n * turns,
+        "passed": n,
+        "turns_per_s": round(n * turns / wall, 1),
+    }
+
+
 def best(runs: list[dict]) -> dict:
     """The round with the least wall time (the machine is shared: the others waited for it)."""
     return min(runs, key=lambda r: r["wall_s"])
@@ -166,6 +231,7 @@ def main() -> None:
     parser.add_argument("--recorded", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--peer", choices=("promptfoo",), default=None)
     args = parser.parse_args()
     n, rec, w = args.conversations, args.recorded, args.workers
     loads = []
@@ -174,6 +240,7 @@ def main() -> None:
         record(project, rec)
         scenario = save_scenario(project)
         sim = [str(project), str(n), str(rec), str(w)]
+        peer = promptfoo_runs(Path(tmp), n) if args.peer else None
         runs: dict[str, list[dict]] = {}
         for _ in range(args.rounds):  # interleaved, round by round
             rows = {
@@ -188,6 +255,14 @@ def main() -> None:
                     SCENARIO_DRIVER, [str(scenario), str(n), "-", str(w)], n, w
                 ),
             }
+            if peer is not None:
+                batch_cmd, startup_cmd, env, cwd = peer
+                rows["promptfoo simulated user: one conversation, one turn (start-up)"] = (
+                    timed_peer(startup_cmd, env, cwd, 1, 1)
+                )
+                rows["promptfoo simulated user: conversations × 10 turns"] = timed_peer(
+                    batch_cmd, env, cwd, n, 10
+                )
             for name, r in rows.items():
                 runs.setdefault(name, []).append(r)
             loads.append(os.getloadavg()[0])
