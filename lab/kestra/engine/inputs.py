@@ -13,6 +13,7 @@ import yaml
 from lab import yamlio
 from lab.errors import LabError
 from lab.kestra.engine.flow import FlowDef, InputDef
+from lab.kestra.engine.store import as_string
 
 
 class InputError(ValueError):
@@ -95,13 +96,7 @@ def _time(value: Any) -> time:
 
 def _parse_scalar(kind: str, value: Any, input_id: str) -> Any:
     if kind in ("STRING", "SECRET", "EMAIL", "ENUM", "SELECT"):
-        return (
-            value
-            if isinstance(value, str)
-            else json.dumps(value)
-            if isinstance(value, (dict, list))
-            else str(value)
-        )
+        return as_string(value)
     if kind == "INT":
         if isinstance(value, bool):
             raise InputError(f"Unable to parse `{value}` as INT")

@@ -28,19 +28,21 @@ def kv_type_of(value: Any) -> str:
     return "STRING"
 
 
+def as_string(value: Any) -> str:
+    """A value as Kestra's STRING type holds it (a KV STRING, a STRING input): text as it is, maps
+    and lists as JSON, anything else as its text."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
 def coerce_kv(value: Any, kind: str | None) -> Any:
     """Convert a value to the declared kvType (e.g. a rendered string to a number or JSON)."""
     if kind is None or value is None:
         return value
     kind = kind.upper()
     if kind == "STRING":
-        return (
-            value
-            if isinstance(value, str)
-            else json.dumps(value)
-            if isinstance(value, (dict, list))
-            else str(value)
-        )
+        return as_string(value)
     if kind == "NUMBER" and isinstance(value, str):
         number = float(value)
         return int(number) if number.is_integer() and "." not in value else number
