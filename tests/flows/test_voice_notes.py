@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from conversation.conftest import CLOCK, MARIA, settings
-from llm.conftest import UPSTREAM_KEY, FakeUpstream, Served
+from llm.conftest import UPSTREAM_KEY, FakeUpstream
+from loopback import LoopbackServer
 
 from lab.conversation.actions import SendVoice
 from lab.conversation.lab import Lab
@@ -86,7 +87,7 @@ def heard_text(turn: Any) -> str:
 async def test_a_recorded_transcription_replays_offline_for_the_same_voice_note(flow, tmp_path):
     cassette = tmp_path / "voz.cassette.yaml"
     fake = FakeUpstream()
-    with Served(fake) as served:
+    with LoopbackServer(fake) as served:
         s = settings(
             flow=flow,
             llm_mode="record",

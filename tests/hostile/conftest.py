@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from typing import Any
-
-import uvicorn
 
 from lab.kestra.engine.api import KestraApi
 from lab.kestra.engine.engine import Engine
@@ -26,35 +21,6 @@ SELF_ALIAS = "a: &a [1, *a]\n"
 DEEP = "a: " + "[" * 200 + "]" * 200 + "\n"
 HUGE_INT = "a: 1" + "0" * 5000 + "\n"
 BAD_DATE = "a: 2026-13-45\n"
-
-
-class Served:
-    """An ASGI app on uvicorn, 127.0.0.1 and a free port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=0.2)
-        )
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
 
 
 def engine_api(**kwargs: Any) -> KestraApi:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from loopback import LoopbackServer
 
 from lab import limits
 from lab.clock import VirtualClock, parse_duration
@@ -15,14 +16,14 @@ from lab.errors import ConfigError
 from lab.scenarios.loader import parse_scenario
 from lab.whatsapp.faults import Faults
 
-from .conftest import AUTH, Served, sandbox_app
+from .conftest import AUTH, sandbox_app
 
 
 @pytest.fixture(scope="module")
 def control():
     sandbox = sandbox_app()
     with (
-        Served(sandbox) as served,
+        LoopbackServer(sandbox) as served,
         httpx.Client(base_url=served.url, headers=AUTH, timeout=10) as http,
     ):
         yield sandbox, http

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from loopback import LoopbackServer
 
 from lab.kestra.engine.api import MAX_REQUEST_BYTES, KestraApi
 from lab.kestra.engine.engine import Engine
-
-from .conftest import Served
 
 FLOW = """id: hook
 namespace: company.team
@@ -31,7 +30,10 @@ JSON = {"content-type": "application/json"}
 def served():
     engine = Engine()
     engine.deploy(FLOW)
-    with Served(KestraApi(engine)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+    with (
+        LoopbackServer(KestraApi(engine)) as server,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
         yield engine, http
 
 

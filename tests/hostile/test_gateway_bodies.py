@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from loopback import LoopbackServer
 
 from lab.llm.gateway import LLMGateway
 from lab.llm.scripted import ScriptedReplies
 from lab.server import LabServer
-
-from .conftest import Served
 
 KEY = "gateway-key-0123456789"
 MALFORMED = [
@@ -54,7 +53,7 @@ def gateway(request):
     gw = LLMGateway(mode=request.param, key=KEY)
     gw.script(ScriptedReplies(["Olá!"] * 50))
     with (
-        Served(LabServer({"/llm": gw.app})) as served,
+        LoopbackServer(LabServer({"/llm": gw.app})) as served,
         httpx.Client(
             base_url=served.url + "/llm/v1", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
         ) as http,

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from loopback import LoopbackServer
 
 from lab.config import Contact
 from lab.kestra.engine.api import KestraApi
@@ -20,7 +21,7 @@ from lab.llm.gateway import LLMGateway
 from lab.llm.scripted import ScriptedReplies
 from lab.server import LabServer
 
-from .conftest import AUTH, Served, sandbox_app
+from .conftest import AUTH, sandbox_app
 from .strategies import BOUNDED, CHAT_BODY, JSON, SHORT, TEXT
 
 SEND = "/v23.0/106540352242922/messages"
@@ -35,7 +36,7 @@ def graph():
     sandbox = sandbox_app()
     sandbox.note_inbound(MARIA.wa_id, name=MARIA.name)
     with (
-        Served(sandbox) as served,
+        LoopbackServer(sandbox) as served,
         httpx.Client(base_url=served.url, headers=AUTH, timeout=30) as http,
     ):
         yield http
@@ -139,7 +140,7 @@ def gateway(request):
     gw = LLMGateway(mode=request.param, key=KEY)
     gw.script(ScriptedReplies(["Olá!"] * 10_000))
     with (
-        Served(LabServer({"/llm": gw.app})) as served,
+        LoopbackServer(LabServer({"/llm": gw.app})) as served,
         httpx.Client(
             base_url=served.url + "/llm/v1", headers={"Authorization": f"Bearer {KEY}"}, timeout=30
         ) as http,
@@ -187,7 +188,10 @@ triggers:
 def kestra():
     engine = Engine()
     engine.deploy(HOOK_FLOW)
-    with Served(KestraApi(engine)) as served, httpx.Client(base_url=served.url, timeout=30) as http:
+    with (
+        LoopbackServer(KestraApi(engine)) as served,
+        httpx.Client(base_url=served.url, timeout=30) as http,
+    ):
         yield http
 
 

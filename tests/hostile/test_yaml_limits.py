@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from loopback import LoopbackServer
 
 from lab import yamlio
 from lab.config import load_settings
@@ -15,7 +16,7 @@ from lab.prompts import load_prompt
 from lab.scenarios.loader import load_scenario
 from lab.whatsapp.templates import TemplateRegistry
 
-from .conftest import BAD_DATE, DEEP, HUGE_INT, SELF_ALIAS, Served, alias_bomb, engine_api
+from .conftest import BAD_DATE, DEEP, HUGE_INT, SELF_ALIAS, alias_bomb, engine_api
 
 HOSTILE = {
     "billion laughs": (alias_bomb(), "aliases expand this collection to", 6),
@@ -154,7 +155,7 @@ FLOW_HEAD = "id: bomb\nnamespace: company.team\ntasks:\n  - id: log\n    type: i
 def test_the_flows_api_refuses_hostile_yaml_and_keeps_listing(body):
     source = FLOW_HEAD + "variables:\n  " + body.replace("\n", "\n  ")
     api = engine_api()
-    with Served(api) as served, httpx.Client(base_url=served.url, timeout=10) as http:
+    with LoopbackServer(api) as served, httpx.Client(base_url=served.url, timeout=10) as http:
         created = http.post(
             "/api/v1/main/flows", content=source, headers={"content-type": "application/x-yaml"}
         )
@@ -180,7 +181,7 @@ def test_a_namespace_update_with_one_hostile_flow_keeps_none_of_them():
     good = FLOW_HEAD.replace("id: bomb", "id: good")
     bad = FLOW_HEAD + "variables:\n  x: " + SELF_ALIAS
     api = engine_api()
-    with Served(api) as served, httpx.Client(base_url=served.url, timeout=10) as http:
+    with LoopbackServer(api) as served, httpx.Client(base_url=served.url, timeout=10) as http:
         answer = http.post(
             "/api/v1/main/flows/company.team",
             content=good + "---\n" + bad,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import pytest
-import uvicorn
+from loopback import LoopbackServer
 
 from lab.llm.cassette import CassetteStore
 from lab.llm.gateway import LLMGateway
@@ -232,40 +229,10 @@ async def _json(send: Any, status: int, data: Any, headers: list[tuple[bytes, by
     await send({"type": "http.response.body", "body": body})
 
 
-class Served:
-    """An ASGI app on uvicorn, 127.0.0.1 and a free port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=0.2)
-        )
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
-
-
 @pytest.fixture
 def upstream():
     fake = FakeUpstream()
-    with Served(fake) as served:
+    with LoopbackServer(fake) as served:
         fake.url = served.url + "/v1"  # type: ignore[attr-defined]
         yield fake
 
@@ -283,10 +250,10 @@ class Lab:
 
 @pytest.fixture
 def serve_gateway():
-    stack: list[Served] = []
+    stack: list[LoopbackServer] = []
 
     def make(gateway: LLMGateway) -> Lab:
-        served = Served(LabServer({"/llm": gateway.app}))
+        served = LoopbackServer(LabServer({"/llm": gateway.app}))
         served.__enter__()
         stack.append(served)
         return Lab(gateway, served.url)
@@ -337,7 +304,7 @@ def litellm_proxy(tmp_path_factory):
         pytest.skip(str(exc))
     backend = FakeUpstream()
     with (
-        Served(backend) as served,
+        LoopbackServer(backend) as served,
         running(tmp_path_factory.mktemp("litellm"), served.url + "/v1") as url,
     ):
         yield Proxy(url, MASTER_KEY, backend)
