@@ -29,7 +29,7 @@ from lab.load.faults import FaultPlan, load_fault_plan
 from lab.load.plan import conversation_scripts, scenario_files, scenarios_of
 from lab.load.records import read_records
 from lab.load.report import build_report, table, write_report
-from lab.load.run import LOCUSTFILE, LoadOptions, LoadRun
+from lab.load.run import LoadOptions, LoadRun, locust_command, locust_env
 from lab.redaction import policy_for
 
 DEFAULT_SCENARIO = "scenarios/lead_qualification/qualify.yaml"
@@ -256,25 +256,8 @@ def _worker(args: argparse.Namespace, settings: Any) -> int:
             "a worker signs webhooks and reads the hub with the master's secrets",
             fix="export the same WALAB_APP_SECRET and WALAB_ACCESS_TOKEN on the master and every worker",
         )
-    env = dict(
-        os.environ,
-        WALAB_LOAD_HUB=args.lab.rstrip("/") + "/_load",
-        WALAB_LOAD_TOKEN=settings.access_token,
-        WALAB_LOAD_APP_SECRET=settings.app_secret,
-        WALAB_LOAD_PROGRESS="0",
-    )
-    argv = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--worker",
-        "--master-host",
-        args.master_host,
-        "--loglevel",
-        "WARNING",
-    ]
+    env = locust_env(args.lab.rstrip("/") + "/_load", settings, progress=0)
+    argv = locust_command("--worker", "--master-host", args.master_host, "--loglevel", "WARNING")
     if args.processes > 1:
         argv += ["--processes", str(args.processes)]
     os.execve(sys.executable, argv, env)

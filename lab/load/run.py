@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.config import Settings
 from lab.conversation.assembly import check_flow
 from lab.conversation.lab import Lab
 from lab.errors import ConfigError
@@ -27,6 +28,25 @@ from lab.load.hub import LoadHub
 from lab.load.plan import ConversationScript, to_json
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+def locust_command(*options: str) -> list[str]:
+    """The command that runs Locust on walab's locustfile with these options."""
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *options]
+
+
+def locust_env(hub_url: str, settings: Settings, *, progress: object) -> dict[str, str]:
+    """Locust's environment: this process's, with the load hub's URL and the secrets its users
+    sign webhooks and read the hub with (`lab/load/locustfile.py` reads them)."""
+    return dict(
+        os.environ,
+        WALAB_LOAD_HUB=hub_url,
+        WALAB_LOAD_TOKEN=settings.access_token,
+        WALAB_LOAD_APP_SECRET=settings.app_secret,
+        WALAB_LOAD_PROGRESS=str(progress),
+    )
+
+
 POLL_CONCURRENCY = 16
 WEBHOOK_PATH = "/api/v1/main/executions/webhook/{namespace}/{flow}/{key}"
 
@@ -221,17 +241,9 @@ class LoadRun:
             )
         o = self.options
         s = self.settings
-        env = dict(os.environ)
-        env.update(
-            {
-                "WALAB_LOAD_HUB": f"http://{_loopback(s.host)}:{s.port}/_load",
-                "WALAB_LOAD_TOKEN": s.access_token,
-                "WALAB_LOAD_APP_SECRET": s.app_secret,
-                "WALAB_LOAD_RECORDS": str(records.resolve()),
-                "WALAB_LOAD_PROGRESS": str(o.progress),
-                "WALAB_LOAD_DURATION": str(o.duration),
-            }
-        )
+        env = locust_env(f"http://{_loopback(s.host)}:{s.port}/_load", s, progress=o.progress)
+        env["WALAB_LOAD_RECORDS"] = str(records.resolve())
+        env["WALAB_LOAD_DURATION"] = str(o.duration)
         host = self.target_url or f"http://{_loopback(s.host)}:{s.port}"
         user_class = "ArrivalUser" if o.arrival_rate else "WhatsAppUser"
         users, rate = (
@@ -239,12 +251,7 @@ class LoadRun:
             if o.arrival_rate
             else (o.users, o.spawn_rate)
         )
-        argv = [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            str(LOCUSTFILE),
+        argv = locust_command(
             "--headless",
             "--host",
             host,
@@ -263,7 +270,7 @@ class LoadRun:
             str(o.out / "locust.html"),
             "--exit-code-on-error",
             "0",
-        ]
+        )
         if o.processes > 1:
             argv += ["--processes", str(o.processes)]
         if o.expect_workers:
