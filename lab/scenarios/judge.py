@@ -68,47 +68,22 @@ async def judge_turn(lab: LabSession, step: Step, turn: Turn, case: ScenarioCase
         t for t in lab.transcript.turns if t.index <= turn.index and t.contact == turn.contact
     ]
     body = judge_request(step, turn, history, model)
-    gateway = getattr(lab, "gateway", None)
     what = "LLM judge: " + str((spec or {}).get("rubric", ""))[:60]
-    if gateway is None:
-        return Check(
-            step.index,
-            turn.index,
-            what,
-            False,
-            "a judge verdict",
-            "this lab has no LLM gateway",
-            step.line,
-        )
+
+    def check(ok: bool, expected: str, got: str) -> Check:
+        return Check(step.index, turn.index, what, ok, expected, got, step.line)
+
+    if getattr(lab, "gateway", None) is None:
+        return check(False, "a judge verdict", "this lab has no LLM gateway")
     try:
         content = await gateway_calls.chat(lab, f"judge-{case.scenario.name}-{turn.index}", body)
     except gateway_calls.ModelCallFailed as failed:
-        return Check(
-            step.index,
-            turn.index,
-            what,
+        return check(
             False,
             "a judge verdict",
             f"the judge call failed: HTTP {failed.status} {failed.text[:300]}",
-            step.line,
         )
     passed, reason = verdict_of(content)
     if passed is None:
-        return Check(
-            step.index,
-            turn.index,
-            what,
-            False,
-            '{"pass": true|false, "reason": ...}',
-            reason,
-            step.line,
-        )
-    return Check(
-        step.index,
-        turn.index,
-        what,
-        passed,
-        "pass",
-        f"{'pass' if passed else 'fail'}: {reason}",
-        step.line,
-    )
+        return check(False, '{"pass": true|false, "reason": ...}', reason)
+    return check(passed, "pass", f"{'pass' if passed else 'fail'}: {reason}")
