@@ -231,13 +231,13 @@ def apply_embedded(engine: Any, p: DeployPlan) -> None:
     Validation and parsing cost tens of milliseconds per flow; a scenario run opens one lab per
     scenario, so a flow unchanged since the last session is installed as already parsed.
     """
-    flows = getattr(engine, "_flows", None)
+    install = getattr(engine, "install", None)
     for f in p.flows:
         parsed = _PARSED.get(f.text)
-        if parsed is None or not isinstance(flows, dict):
+        if parsed is None or install is None:
             parsed = _PARSED[f.text] = engine.deploy(f.text, path=str(f.path))
         else:
-            flows[parsed.key] = parsed  # a FlowDef is read-only once parsed: sessions can share it
+            install(parsed)  # a FlowDef is read-only once parsed: sessions can share it
     for path, content in p.files.items():
         engine.files.put(p.namespace, "/" + path, content)
     for key, value in p.kv.items():

@@ -162,6 +162,7 @@ def test_deploy_plan_lists_no_secret():
         "lead_qualification",
         "faq_energy_assistant",
         "claim_message",
+        "lead_followup",
     }
     assert plan.kv["LLM_BASE_URL"].endswith("/llm") and plan.files["prompts/whatsapp_agent.md"]
 

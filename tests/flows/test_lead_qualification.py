@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from lab.conversation.actions import Advance
+
 from .conftest import DATA, JOAO, MARIA
 
 
@@ -39,20 +41,72 @@ async def test_new_lead_is_welcomed_then_qualified(open_lab):
         ]
 
         bill = await lab.send_text(MARIA, "Minha conta vem uns R$ 350,00")
-        offer, template = bubbles(bill)
+        (offer,) = bubbles(bill)  # the follow-up template is not sent in the live turn
         assert "Solar Casa" in offer.payload["interactive"]["body"]["text"]
-        assert template.payload["template"]["name"] == "prosseguir_com_solicitacao"
-        params = template.payload["template"]["components"][0]["parameters"]
-        assert [p["text"] for p in params] == ["Maria", "orçamento de energia solar"]
         lead = lab.engine.kv.get("company.whatsapp", f"lead_{MARIA}")
         lead = json.loads(lead) if isinstance(lead, str) else lead
         assert (
             lead["qualified"] is True and lead["plan"] == "solar_casa" and lead["bill_value"] == 350
         )
+        assert lead["followed_up"] is False and lead["last_inbound"]
 
-        # the template goes out once: the next message does not repeat it
-        again = await lab.send_text(MARIA, "Ok, obrigada")
-        assert all(s.type != "template" for s in bubbles(again))
+
+def templates_sent(lab, wa_id):
+    from lab.whatsapp.reply import visible
+
+    return [
+        i.send.payload["template"]
+        for i in lab.thread(wa_id)
+        if i.side == "business" and visible(i.send) and i.send.type == "template"
+    ]
+
+
+async def test_a_quiet_qualified_lead_gets_the_template_once_a_day_later(open_lab):
+    async with open_lab() as lab:
+        await lab.send_text(MARIA, "Oi, bom dia")
+        await lab.send_text(MARIA, "Minha conta vem uns R$ 350,00")
+        await lab.send_text(JOAO, "Oi")
+        assert [t["name"] for t in templates_sent(lab, MARIA)] == ["hello_world"]
+        lead = lab.engine.kv.get("company.whatsapp", f"lead_{JOAO}")
+        assert (json.loads(lead) if isinstance(lead, str) else lead)["qualified"] is False
+
+        await lab.perform(MARIA, Advance(timedelta(hours=23), "23h"))  # still inside the window
+        assert [t["name"] for t in templates_sent(lab, MARIA)] == ["hello_world"]
+
+        await lab.perform(MARIA, Advance(timedelta(hours=2), "2h"))
+        followup = templates_sent(lab, MARIA)[-1]
+        assert followup["name"] == "prosseguir_com_solicitacao"
+        params = followup["components"][0]["parameters"]
+        assert [p["text"] for p in params] == ["Maria", "orçamento de energia solar"]
+        sent = [i.send for i in lab.thread(MARIA) if i.side == "business"][-1]
+        assert sent.verdict.ok  # a template may be sent outside the 24-hour window
+        lead = lab.engine.kv.get("company.whatsapp", f"lead_{MARIA}")
+        lead = json.loads(lead) if isinstance(lead, str) else lead
+        assert lead["followed_up"] is True and lead["plan"] == "solar_casa"
+
+        await lab.perform(MARIA, Advance(timedelta(hours=48), "48h"))  # sent once
+        assert len(templates_sent(lab, MARIA)) == 2
+        assert [t["name"] for t in templates_sent(lab, JOAO)] == ["hello_world"]  # not qualified
+        runs = [x for x in lab.engine.executions() if x.flow_id == "lead_followup"]
+        assert len(runs) == 73 and {x.state.current for x in runs} == {"SUCCESS"}
+
+
+async def test_every_lead_due_in_the_same_hour_is_followed_up_by_one_run(open_lab):
+    async with open_lab() as lab:
+        await lab.send_text(MARIA, "Minha conta vem uns R$ 350,00")
+        await lab.send_text(JOAO, "Minha conta de luz é R$ 620")
+        await lab.perform(MARIA, Advance(timedelta(hours=25), "25h"))
+        for who in (MARIA, JOAO):
+            assert templates_sent(lab, who)[-1]["name"] == "prosseguir_com_solicitacao"
+        (run,) = [
+            x
+            for x in lab.engine.executions()
+            if x.flow_id == "lead_followup"
+            and any(
+                t.task_id == "send_template" and t.state.current == "SUCCESS" for t in x.task_runs
+            )
+        ]
+        assert run.state.current == "SUCCESS"
 
 
 async def test_tapping_a_button_reaches_a_person(open_lab):
@@ -161,7 +215,9 @@ async def test_bill_photo_is_read_with_tesseract(open_lab):
         assert turn.verdict == "ok", turn.error
         offer = bubbles(turn)[1]
         assert "R$ 387,45" in offer.payload["interactive"]["body"]["text"]
-        assert bubbles(turn)[-1].payload["template"]["name"] == "prosseguir_com_solicitacao"
+        lead = lab.engine.kv.get("company.whatsapp", f"lead_{MARIA}")
+        lead = json.loads(lead) if isinstance(lead, str) else lead
+        assert lead["qualified"] is True and lead["bill_from_photo"] is True
 
 
 async def test_qualified_lead_is_posted_to_the_crm(open_lab):

@@ -1,5 +1,6 @@
 # The lead after this message: bill value, score (0-100), recommended plan, stage.
-# Input: {prev, wa_id, name, intent, text_bill, ocr, plans, now}. Output: the lead record kept in KV.
+# Input: {prev, wa_id, name, phone_number_id, intent, text_bill, ocr, plans, now}. Output: the lead
+# record kept in KV; `last_inbound` and `followed_up` are what flows/lead_followup.yml reads.
 (.prev // {}) as $p
 | (.ocr // {}) as $ocr
 | (.text_bill // (if $ocr.ok == true then $ocr.bill_value else null end) // $p.bill_value // null) as $bill
@@ -17,5 +18,6 @@
    intent: .intent, intents: $intents, bill_value: $bill,
    bill_from_photo: ($ocr.ok == true or $p.bill_from_photo == true),
    kwh: ($ocr.kwh // $p.kwh // null), score: $score, qualified: $qualified,
-   plan: ($plan.id // null), notify: ($qualified and ($p.notified // false | not)),
-   notified: (($p.notified // false) or $qualified), first_seen: ($p.first_seen // .now), updated: .now}
+   plan: ($plan.id // null), phone_number_id: .phone_number_id,
+   followed_up: ($p.followed_up // false), first_seen: ($p.first_seen // .now),
+   last_inbound: .now, updated: .now}

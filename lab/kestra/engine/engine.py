@@ -180,9 +180,14 @@ class Engine:
         previous = self._flows.get(flow.key)
         if previous is not None:
             flow.revision = previous.revision + (0 if previous.source == source else 1)
+        self.install(flow)
+        return flow
+
+    def install(self, flow: FlowDef) -> None:
+        """Install a flow already validated and parsed (by this engine or another one: a FlowDef
+        is read-only); its Schedule triggers count from now, as a deploy's do."""
         self.scheduler.track(flow, self.now())
         self._flows[flow.key] = flow
-        return flow
 
     def deploy_dir(self, directory: str | os.PathLike[str]) -> list[FlowDef]:
         """Deploy every *.yml / *.yaml flow of a folder; nothing is deployed if one is invalid."""
