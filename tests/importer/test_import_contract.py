@@ -5,7 +5,6 @@ a production output that the replay does not reproduce is reported as drift."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -25,17 +24,6 @@ from loopback import LoopbackServer  # noqa: E402
 from openapi_contract import Contract, ContractRecorder  # noqa: E402
 
 USER, PASSWORD = "qa@example.com", "fixture-password-1234"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("flows", "prompts", "templates.yaml"):
-        os.symlink(ROOT / name, tmp_path / name)
-    (tmp_path / "scenarios").mkdir()
-    for var in [v for v in os.environ if v.startswith(("OPENAI_", "WALAB_", "KESTRA_"))]:
-        monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _import(app, dialect: str, capsys: pytest.CaptureFixture, *options: str) -> str:

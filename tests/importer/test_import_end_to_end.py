@@ -4,7 +4,6 @@ redacted scenario, cassette and drift report, then replayed green."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -40,17 +39,6 @@ ORIGINALS = [
     "5541998765432",
     "41998765432",
 ]
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("flows", "prompts", "templates.yaml"):
-        os.symlink(ROOT / name, tmp_path / name)
-    (tmp_path / "scenarios").mkdir()
-    for var in [v for v in os.environ if v.startswith(("OPENAI_", "WALAB_", "KESTRA_"))]:
-        monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _import(url: str, *options: str, capsys: pytest.CaptureFixture) -> str:
