@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 
 from lab.clock import parse_duration
@@ -24,6 +23,7 @@ from lab.errors import ConfigError
 from lab.importer.fetch import Query
 from lab.importer.run import DEFAULT_GAP, ImportSummary, run_import
 from lab.kestra.client import KestraClient
+from lab.kestra.credentials import add_credentials_options, credentials
 from lab.scenarios.recorder import check_name
 
 
@@ -41,8 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state", action="append", default=[], metavar="STATE", help="ended in this state (FAILED)"
     )
-    parser.add_argument("--user", help="basic-auth user of that Kestra (default: KESTRA_USER)")
-    parser.add_argument("--password", help="its password (default: KESTRA_PASSWORD)")
+    add_credentials_options(parser)
     parser.add_argument(
         "--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)"
     )
@@ -109,8 +108,7 @@ def run(args: argparse.Namespace) -> int:
     check_name(args.name)
     query = query_of(args)
     gap = parse_duration(args.gap) if args.gap else DEFAULT_GAP
-    user = args.user or os.environ.get("KESTRA_USER")
-    password = args.password or os.environ.get("KESTRA_PASSWORD")
+    user, password = credentials(args)
 
     async def main() -> ImportSummary:
         async with KestraClient(args.kestra, username=user, password=password) as client:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import yaml
 
 from lab import yamlio
 from lab.errors import ConfigError
+from lab.kestra.credentials import add_credentials_options, credentials
 from lab.kestra.flow_files import yaml_files
 
 _PATH_PREFIX = re.compile(r"^((?:[A-Za-z_][\w-]*(?:\[\d+\])*\.?)+):\s")
@@ -79,8 +79,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kestra", metavar="URL", help="validate with a real Kestra's /flows/validate instead"
     )
-    parser.add_argument("--user", help="basic-auth user of that Kestra (default: KESTRA_USER)")
-    parser.add_argument("--password", help="its password (default: KESTRA_PASSWORD)")
+    add_credentials_options(parser)
     parser.add_argument(
         "--kestra-version",
         choices=("1.3", "2.0"),
@@ -106,8 +105,7 @@ def run(args: argparse.Namespace) -> int:
             fix=f"write it as http://{args.kestra}",
         )
     if args.kestra:
-        user = args.user or os.environ.get("KESTRA_USER")
-        password = args.password or os.environ.get("KESTRA_PASSWORD")
+        user, password = credentials(args)
         results = asyncio.run(_with_kestra(files, args.kestra, user, password))
         target = f"Kestra at {args.kestra}"
     else:
