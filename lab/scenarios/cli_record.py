@@ -40,6 +40,18 @@ def help_text() -> str:
     return "\n".join(f"  {usage:<{width}}  {what}" for usage, what in usages.items())
 
 
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """The lab a scenario command plays on (shared by `walab record` and `walab replay`): `--target`
+    a real Kestra, the embedded engine's Kestra version, and (for tests) `--lab-factory`."""
+    parser.add_argument(
+        "--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)"
+    )
+    add_kestra_version_option(parser)
+    parser.add_argument(
+        "--lab-factory", default=None, help=argparse.SUPPRESS
+    )  # tests: module:callable
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "name", help="scenario name, a slug such as greeting_plans (the file is <dir>/<name>.yaml)"
@@ -58,10 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "live (no cassette) or scripted (no model: for flows that call none; the default "
         "without an upstream)",
     )
-    parser.add_argument(
-        "--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)"
-    )
-    add_kestra_version_option(parser)
+    add_target_options(parser)
     parser.add_argument(
         "--clock", default=None, help="start of the virtual clock, ISO-8601 (default: now)"
     )
@@ -75,9 +84,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep personal data (CPF, phones, names...) in the files; they then say so",
     )
-    parser.add_argument(
-        "--lab-factory", default=None, help=argparse.SUPPRESS
-    )  # tests: module:callable
 
 
 def run(args: argparse.Namespace) -> int:

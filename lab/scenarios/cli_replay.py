@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lab.config import add_kestra_version_option
 from lab.errors import ConfigError
+from lab.scenarios.cli_record import add_target_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -17,10 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--case", default=None, help="only the expanded case with this id (default: every case)"
     )
-    parser.add_argument(
-        "--target", default=None, metavar="URL", help="a real Kestra (default: the embedded engine)"
-    )
-    add_kestra_version_option(parser)
+    add_target_options(parser)
     parser.add_argument(
         "--llm",
         default=None,
@@ -43,9 +40,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="only each case's verdict and its failed checks (no transcript)",
     )
-    parser.add_argument(
-        "--lab-factory", default=None, help=argparse.SUPPRESS
-    )  # tests: module:callable
 
 
 def run(args: argparse.Namespace) -> int:
