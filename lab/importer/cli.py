@@ -24,6 +24,7 @@ from lab.importer.fetch import Query
 from lab.importer.run import DEFAULT_GAP, ImportSummary, run_import
 from lab.kestra.client import KestraClient
 from lab.kestra.credentials import add_credentials_options, credentials
+from lab.scenarios.cli_record import add_output_options
 from lab.scenarios.recorder import check_name
 
 
@@ -42,9 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--state", action="append", default=[], metavar="STATE", help="ended in this state (FAILED)"
     )
     add_credentials_options(parser)
-    parser.add_argument(
-        "--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)"
-    )
+    add_output_options(parser)
     parser.add_argument(
         "--gap",
         default=None,
@@ -61,11 +60,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="processes replaying conversations (default: one per core, at most 4, "
         "when there are 16 or more)",
-    )
-    parser.add_argument(
-        "--no-redact",
-        action="store_true",
-        help="keep personal data (CPF, phones, names...) in the files; they then say so",
     )
 
 

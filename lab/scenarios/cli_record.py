@@ -52,13 +52,24 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     )  # tests: module:callable
 
 
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """Where the scenario files go and whether personal data is redacted in them (shared by
+    `walab record` and `walab import`)."""
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)"
+    )
+    parser.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="keep personal data (CPF, phones, names...) in the files; they then say so",
+    )
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "name", help="scenario name, a slug such as greeting_plans (the file is <dir>/<name>.yaml)"
     )
-    parser.add_argument(
-        "--dir", type=Path, default=None, help="where to write (default: scenarios/<flow>/)"
-    )
+    add_output_options(parser)
     parser.add_argument(
         "--flow", default=None, help="namespace/id of the flow (default: the configured flow)"
     )
@@ -78,11 +89,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--note",
         default=None,
         help="a note stored with the LLM source (e.g. how the cassette was made)",
-    )
-    parser.add_argument(
-        "--no-redact",
-        action="store_true",
-        help="keep personal data (CPF, phones, names...) in the files; they then say so",
     )
 
 
