@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """SIGINT handled by default in the child, even when this run ignores it (started with `&`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 
 PROGRAM = textwrap.dedent(
     """
@@ -41,6 +48,7 @@ def run(runner: str) -> str:
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

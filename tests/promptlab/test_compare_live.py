@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -180,9 +181,14 @@ def test_update_mode_re_records_only_cells_whose_prompt_changed(
     assert [c.turns[0].replies for c in second.cells] == [c.turns[0].replies for c in first.cells]
 
 
-def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
-    import signal
+def ctrl_c_as_at_a_terminal() -> None:
+    """In the child: SIGINT handled by default, as a command started at a terminal has it. A test
+    run started in the background of a non-interactive shell (a CI script's `&`) ignores SIGINT,
+    and an ignored signal stays ignored in every program it starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
+
+def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
     for name in ("flows", "prompts"):
         os.symlink(ROOT / name, tmp_path / name)
     folder = tmp_path / "scenarios" / "whatsapp_agent"
@@ -214,6 +220,7 @@ def test_ctrl_c_keeps_the_finished_cells(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_as_at_a_terminal,
             env={
                 **env,
                 "PYTHONPATH": str(ROOT),

@@ -175,6 +175,19 @@ def texts(app: Any) -> list[str]:
     return [b.item.text for b in app.chat.query(".bubble")]
 
 
+async def steady_screenshot(pilot: Any, tries: int = 20) -> str:
+    """The screen once two screenshots in a row agree: under load a table can still be laying out
+    its columns (header drawn at the old widths) when the workers are done."""
+    svg = normalise_svg(pilot.app.export_screenshot(title="walab"))
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        again = normalise_svg(pilot.app.export_screenshot(title="walab"))
+        if again == svg:
+            break
+        svg = again
+    return svg
+
+
 @pytest.fixture
 def svg_snapshot(snapshot: Any) -> Callable[[Any], Any]:
     """`await svg_snapshot(pilot)` compares the screen with tests/tui/__snapshots__/<test>.svg."""
@@ -183,7 +196,7 @@ def svg_snapshot(snapshot: Any) -> Callable[[Any], Any]:
         await settle(pilot)
         no_blink(pilot.app)
         await pilot.pause()
-        svg = normalise_svg(pilot.app.export_screenshot(title="walab"))
+        svg = await steady_screenshot(pilot)
         assertion = snapshot(extension_class=SVGSnapshot)
         stored = Path(
             assertion.extension.get_location(

@@ -375,6 +375,7 @@ async def test_auto_mode_plays_every_scenario_from_its_source_and_other_modes_sa
         assert ticked == {
             "duplicate_delivery",
             "expired_window",
+            "fault_plan",
             "greeting_plans",
             "llm_error",
             "rate_limit",

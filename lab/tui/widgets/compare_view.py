@@ -199,6 +199,17 @@ class CompareMatrix(DataTable):
         self.keys: list[str] = []
         self.shown: dict[str, list[Any]] = {}
 
+    def on_idle(self) -> None:
+        # DataTable measures changed cells when idle (after this handler), and its header may
+        # already be cached at the old widths: drawn narrower than the rows under load. Redraw
+        # from scratch once the new widths are in.
+        if self._updated_cells:
+            self.call_after_refresh(self._redraw)
+
+    def _redraw(self) -> None:
+        self._clear_caches()
+        self.refresh()
+
     def reset(self) -> None:
         self.clear()
         self.keys, self.shown = [], {}
