@@ -12,6 +12,9 @@ import importlib
 import os
 import sys
 
+from lab import __version__
+from lab.errors import LabError
+
 # name -> (module, one-line help). Modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("lab.tui.cli", "open the chat TUI (the default)"),
@@ -63,8 +66,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from lab import __version__
-
     return __version__
 
 
@@ -83,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"walab {name}", description=COMMANDS[name][1])
     module.configure(parser)
     args = parser.parse_args(rest)
-    from lab.errors import LabError
 
     try:
         return int(module.run(args) or 0)
@@ -111,6 +111,7 @@ def exit_code(exc: BaseException) -> int:
     (KESTRA_USER / KESTRA_PASSWORD) is a setting to fix, so it exits 2 from every command
     (send, deploy, validate, replay, chat), however deep in the session it was raised.
     """
+    # lazy: start-up, the entry point of every command stays small
     from lab.kestra.errors import KestraAuthError, KestraUnreachable
 
     if isinstance(exc, (KestraUnreachable, KestraAuthError)):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import datetime, timedelta, timezone
+
+from lab.errors import ConfigError
 
 
 class VirtualClock:
@@ -54,16 +57,12 @@ def parse_duration(text: str) -> timedelta:
     try:
         return _parse_duration(s)
     except OverflowError:
-        from lab.errors import ConfigError
-
         raise ConfigError(
             f"the duration {text[:40]!r} is too long to count", fix="write a shorter duration"
         ) from None
 
 
 def _parse_duration(s: str) -> timedelta:
-    import re
-
     text = s
     iso = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", s.upper())
     if iso and any(iso.groups()):
@@ -73,8 +72,6 @@ def _parse_duration(s: str) -> timedelta:
         )
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", s.lower())
     if not parts or "".join(a + b for a, b in parts) != re.sub(r"\s+", "", s.lower()):
-        from lab.errors import ConfigError
-
         raise ConfigError(
             f"not a duration: {text!r}", fix="write it like 25h, 90m, 2d, 1h30m or PT25H"
         )

@@ -164,6 +164,7 @@ def load_settings(
     project_dir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any
 ) -> Settings:
     """Build Settings: defaults < walab.yaml < environment < keyword overrides (None ignored)."""
+    # lazy: start-up, PyYAML loads only when settings are read (every command imports this module)
     from lab import yamlio
 
     env = os.environ if env is None else env

@@ -12,6 +12,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from lab.clock import parse_duration
 from lab.errors import ConfigError
 
 MAX_FAULT_COUNT = 1_000
@@ -68,7 +69,6 @@ def seconds(value: Any, what: str, limit: float, *, unit: str = "seconds") -> fl
 def clock_move(value: Any, what: str = "the clock move") -> timedelta:
     """A forward move of the virtual clock: a duration text (25h, PT25H), seconds or a timedelta,
     at most MAX_CLOCK_MOVE."""
-    from lab.clock import parse_duration
 
     if isinstance(value, str):
         delta = parse_duration(value)

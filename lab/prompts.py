@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lab import yamlio
 from lab.errors import ConfigError
 
 _HEADER_KEYS = {"id", "description", "model", "temperature", "variables", "version"}
@@ -89,6 +90,7 @@ def count_tokens(text: str, model: str | None = None) -> int:
     except (ImportError, AttributeError):
         pass
     try:
+        # lazy: start-up, tiktoken and its encodings load only when tokens are counted
         import tiktoken
 
         try:
@@ -102,7 +104,6 @@ def count_tokens(text: str, model: str | None = None) -> int:
 
 def parse_prompt(text: str, path: Path) -> PromptFile:
     """Parse one prompt file's text; errors name the file and line."""
-    from lab import yamlio
 
     where = str(path)
     lines = text.splitlines(keepends=True)
@@ -193,7 +194,6 @@ _PARSED: dict[
 def load_prompt(path: str | Path) -> PromptFile:
     """Load one prompt file (parsed once per process while its text is unchanged; a fresh copy each call)."""
     p = Path(path)
-    from lab import yamlio
 
     if not p.exists():
         raise ConfigError(

@@ -8,12 +8,17 @@ API. Each mounted app sees `scope["path"]` with its prefix removed and the prefi
 from __future__ import annotations
 
 import codecs
+import datetime
 import functools
+import logging
 import re
+import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
+from httpx._client import USE_CLIENT_DEFAULT
 
 from lab.asgi_response import answer_lifespan, send_response
 from lab.request_guard import RequestGuard, simple_body_type, unsupported_body_message
@@ -200,7 +205,6 @@ def lab_client(app: ASGIApp, bases: list[str], **kwargs: Any) -> Any:
     requests using features the direct path does not take (params, forms, files, auth, cookies,
     event hooks), go through `httpx.ASGITransport` mounted on the same bases, or the network.
     """
-    import httpx
 
     transport = httpx.ASGITransport(app=app)
     network = _network_transport_class()(
@@ -226,7 +230,6 @@ _CLIENT_CLASS: Any = None
 def _network_transport_class() -> Any:
     """httpx's network transport, built on first use: it imports httpcore and h11 (~20 ms at start),
     which a session that only talks to the lab (replay, scripted) never needs."""
-    import httpx
 
     class LazyNetworkTransport(httpx.AsyncBaseTransport):
         def __init__(self, **options: Any) -> None:
@@ -250,12 +253,6 @@ def _client_class() -> Any:
     global _CLIENT_CLASS
     if _CLIENT_CLASS is not None:
         return _CLIENT_CLASS
-    import datetime
-    import logging
-    import time
-
-    import httpx
-    from httpx._client import USE_CLIENT_DEFAULT
 
     logger = logging.getLogger("httpx")
     urls: dict[str, httpx.URL] = {}

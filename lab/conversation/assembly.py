@@ -10,15 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import certifi
 import httpx
+import orjson
 
+from lab.clock import VirtualClock
+from lab.conversation import deploy
+from lab.conversation.access import check_exposure, exposure_lines, write_generated
+from lab.conversation.relay import FilesApp, StatusRelay
 from lab.errors import ConfigError, LabError
+from lab.kestra.client import KestraClient
+from lab.kestra.engine.api import KestraApi
+from lab.kestra.engine.engine import Engine
+from lab.llm import transcription
+from lab.llm.cassette import CassetteStore
+from lab.llm.gateway import LLMGateway
+from lab.request_guard import RequestGuard, is_loopback
+from lab.server import LabServer, lab_client
+from lab.whatsapp.sandbox import GraphSandbox
+from lab.whatsapp.templates import TemplateRegistry
 
 if TYPE_CHECKING:
     from lab.config import Settings
@@ -108,22 +125,11 @@ async def assemble(
 ) -> Parts:
     """Build and start every piece; deploy the project to the target (a real Kestra's only if asked)."""
     check_upstream(settings)
-    from lab.clock import VirtualClock
-    from lab.conversation import deploy
-    from lab.conversation.access import check_exposure, exposure_lines, write_generated
 
     if (
         serve or (target_url or settings.kestra_url) is not None
     ):  # before anything starts: nothing to undo
         check_exposure(settings)
-    from lab.conversation.relay import FilesApp, StatusRelay
-    from lab.kestra.client import KestraClient
-    from lab.llm import transcription
-    from lab.llm.cassette import CassetteStore
-    from lab.llm.gateway import LLMGateway
-    from lab.request_guard import RequestGuard, is_loopback
-    from lab.server import LabServer, lab_client
-    from lab.whatsapp.sandbox import GraphSandbox
 
     clock = VirtualClock(clock_start)
     base = settings.base_url
@@ -166,9 +172,6 @@ async def assemble(
     target = target_url or settings.kestra_url
     engine = None
     if target is None:
-        from lab.kestra.engine.api import KestraApi
-        from lab.kestra.engine.engine import Engine
-
         secrets = {
             f"SECRET_{k}": base64.b64encode(v.encode()).decode()
             for k, v in (("WA_TOKEN", settings.access_token), ("LLM_API_KEY", settings.gateway_key))
@@ -231,10 +234,6 @@ _SSL: list[Any] = []
 def ssl_context() -> Any:
     """One SSL context per process: loading the CA bundle costs ~30 ms per client otherwise."""
     if not _SSL:
-        import ssl
-
-        import certifi
-
         _SSL.append(ssl.create_default_context(cafile=certifi.where()))
     return _SSL[0]
 
@@ -244,7 +243,6 @@ _TEMPLATES: dict[Path, tuple[bytes | None, Any]] = {}
 
 def _templates(project_dir: Path) -> Any:
     """The template registry (packaged + project templates.yaml), cached while the file's bytes are unchanged."""
-    from lab.whatsapp.templates import TemplateRegistry
 
     try:
         content: bytes | None = (project_dir / "templates.yaml").read_bytes()
@@ -271,6 +269,7 @@ def _sleep_for(clock: Any) -> Any:
 
 
 async def _serve(parts: Parts) -> None:
+    # lazy: start-up, uvicorn is needed only when the lab serves
     import uvicorn
 
     s = parts.settings
@@ -333,7 +332,6 @@ def check_flow(parts: Parts, flow_id: str) -> Any:
 
 def status_summary(body: bytes) -> tuple[list[str], list[str]]:
     """(wamids, statuses) of a status webhook body."""
-    import orjson
 
     try:
         data = orjson.loads(body)

@@ -8,7 +8,10 @@ Namespace sync never deletes a flow unless --delete is given (Kestra's own API d
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
+
+from lab.config import load_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,12 +34,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation.fastimport import skip_httpx_cli
 
     skip_httpx_cli()
-    import asyncio
 
-    from lab.config import load_settings
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation import deploy
 
     settings = load_settings(kestra_url=args.kestra)
@@ -60,6 +63,7 @@ def _print_plan(target: str | None, plan: Any, delete: bool) -> None:
 
 
 def _embedded(plan: Any) -> int:
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation import deploy
     from lab.kestra.engine.engine import Engine
 
@@ -73,6 +77,7 @@ def _embedded(plan: Any) -> int:
 
 
 async def _real(settings: Any, plan: Any, target: str, delete: bool) -> int:
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation import deploy
     from lab.kestra.client import KestraClient
 

@@ -8,13 +8,17 @@ execution's tasks and state, tokens and cost. `--json` prints the turn as JSON i
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from lab import asyncrun
-from lab.config import add_kestra_version_option
+from lab.config import add_kestra_version_option, load_settings
 from lab.conversation.llm_options import add_llm_options, llm_mode
 from lab.conversation.session import LabSession
+from lab.errors import ConfigError
 from lab.llm.misses import chat_advice
 
 
@@ -55,11 +59,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation.fastimport import skip_httpx_cli
 
     skip_httpx_cli()
-
-    from lab.config import load_settings
 
     if not args.text.strip() and not args.image:
         from lab.errors import ConfigError  # exit 2, as for any usage error
@@ -72,8 +75,6 @@ def run(args: argparse.Namespace) -> int:
         _check_image(args.image)
     llm = llm_mode(args)  # --script with another --llm is said first
     if args.no_deploy and not args.kestra:
-        from lab.errors import ConfigError
-
         raise ConfigError(
             "--no-deploy keeps a real Kestra's flows as they are, and no --kestra URL is given",
             fix="add --kestra URL, or drop --no-deploy (the embedded engine always runs flows/)",
@@ -89,9 +90,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_image(path: str) -> None:
     """A missing or unreadable `--image` is a usage error (exit 2), said before the lab starts."""
-    from pathlib import Path
-
-    from lab.errors import ConfigError
 
     file = Path(path).expanduser()
     if not file.is_file():
@@ -106,6 +104,7 @@ def _check_image(path: str) -> None:
 
 async def _reachable(url: str) -> None:
     """Raise KestraUnreachable when nothing answers at `url` (its open `/api/v1/configs`)."""
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.kestra.client import KestraClient
 
     async with KestraClient(url) as client:
@@ -113,8 +112,7 @@ async def _reachable(url: str) -> None:
 
 
 async def _send(settings: Any, args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation.lab import Lab
     from lab.conversation.render import turn_text
     from lab.request_guard import is_loopback
@@ -122,6 +120,7 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
     cassette = Path(args.cassette) if args.cassette else None
     scripted = None
     if args.script:
+        # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
         from lab.llm.scripted import load_script
 
         scripted = load_script(args.script)
@@ -138,6 +137,7 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         print(deploy_notice(settings), file=sys.stderr, flush=True)
     fixtures = None
     if getattr(args, "fixtures", None):
+        # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
         from lab.kestra.engine.fixtures import load_fixtures
 
         fixtures = load_fixtures(args.fixtures)
@@ -162,8 +162,6 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
         hint = _no_model_hint(lab, turn)
         recorded = recording_notice(lab, turn) if lab.llm_mode == "record" else None
         if args.json:
-            import json
-
             data = turn.to_dict()
             if hint:
                 data["hint"] = hint
@@ -187,8 +185,6 @@ async def _send(settings: Any, args: argparse.Namespace) -> int:
     try:
         print(text, flush=True)
     except BrokenPipeError:  # `walab send ... | head`: the reader left, nothing more to say
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if turn.verdict == "ok" else 1
 
@@ -217,8 +213,6 @@ def recording_notice(lab: LabSession, turn: Any) -> str:
 
 
 def _relative(path: Any) -> str:
-    from pathlib import Path
-
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -226,8 +220,6 @@ def _relative(path: Any) -> str:
 
 
 def _contact(lab: LabSession, who: str | None) -> str:
-    from lab.errors import ConfigError
-
     contacts = lab.contacts
     if who is None:
         return contacts[0].wa_id

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab import yamlio
 from lab.errors import ConfigError
+from lab.prompts import load_prompts
 
 if TYPE_CHECKING:
     from lab.config import Settings
@@ -93,13 +95,11 @@ def flow_source(path: Path) -> FlowSource:
     Keyed by the text, not the file's mtime: two saves within the file system's timestamp tick
     (a few milliseconds) with the same size would otherwise read as unchanged.
     """
-    from lab import yamlio
 
     text = yamlio.read_text(path)
     hit = _SOURCE_CACHE.get(path)
     if hit is not None and hit[0] == text:
         return hit[1]
-    from lab import yamlio
 
     data = yamlio.loads(text, source=str(path))
     if not isinstance(data, dict) or "id" not in data or "namespace" not in data:
@@ -184,7 +184,6 @@ def plan(
     settings: "Settings", *, lead_use_llm: bool = False, with_secrets: bool = True
 ) -> DeployPlan:
     """The deployment of the project's namespace for these settings."""
-    from lab.prompts import load_prompts
 
     prompts = load_prompts(settings.prompts_dir)
     flows = flow_sources(settings.flows_dir, settings.namespace)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lab.conversation.actions import Action
+from lab.conversation.render import send_text
 from lab.llm.model import LLMCall
 from lab.whatsapp.model import CapturedSend
 from lab.whatsapp.reply import visible
@@ -175,7 +176,6 @@ class ThreadItem:
         """The bubble's text as WhatsApp shows it."""
         if self.inbound is not None:
             return self.inbound.summary
-        from lab.conversation.render import send_text
 
         return send_text(self.send) if self.send is not None else ""
 

@@ -11,8 +11,9 @@ from lab.config import Business, Contact
 from lab.conversation.model import InboundEvent
 from lab.errors import ConfigError, LabError
 from lab.phone_numbers import looks_like_number, wa_id_of
+from lab.whatsapp.ids import IdFactory
 from lab.whatsapp.inbound import InboundBuilder, InboundWebhook
-from lab.whatsapp.signing import SignedWebhook
+from lab.whatsapp.signing import SIGNATURE_HEADER, SignedWebhook
 
 
 @dataclass(slots=True)
@@ -29,8 +30,6 @@ class Phone:
     def __init__(
         self, business: Business, clock: VirtualClock, app_secret: str, contacts: Iterable[Contact]
     ) -> None:
-        from lab.whatsapp.ids import IdFactory
-
         self.business = business
         self.clock = clock
         self._secret = app_secret
@@ -86,7 +85,6 @@ class Phone:
     def event(self, hook: InboundWebhook, kind: str, summary: str) -> InboundEvent:
         """Sign the webhook once and remember it as the user's action."""
         signed: SignedWebhook = hook.signed(self._secret)
-        from lab.whatsapp.signing import SIGNATURE_HEADER
 
         ev = InboundEvent(
             wa_id=hook.wa_id,

@@ -22,8 +22,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from lab.asgi_response import send_response
 from lab.errors import LabError
+from lab.kestra import errors
+from lab.server import asgi_post
+from lab.whatsapp.signing import verify
 
 
 async def _read(receive: Any, limit: int = 4 * 1024 * 1024) -> bytes | None:
@@ -59,8 +64,8 @@ class StatusRelay:
         if body is None:
             await send_response(send, 413, b'{"error":"body too large"}')
             return
+        # cycle: lab.conversation.assembly imports this module
         from lab.conversation.assembly import StatusDelivery, status_summary
-        from lab.whatsapp.signing import verify
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         if not verify(body, headers.get("x-hub-signature-256"), self.parts.settings.app_secret):
@@ -132,10 +137,6 @@ async def trigger_in_process(
     its status webhooks are three of every turn's requests). Returns (status, execution id);
     trigger conditions not met raise WebhookSkipped, or give (status, None) with skipped_ok=True.
     """
-    import orjson
-
-    from lab.kestra import errors
-    from lab.server import asgi_post
 
     path = (
         f"/api/v1/main/executions/webhook/{quote(namespace, safe='')}/{quote(flow_id, safe='')}"

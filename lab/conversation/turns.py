@@ -17,10 +17,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
+import orjson
 
 from lab.conversation import events as ev
 from lab.conversation.model import ExecutionView, InboundEvent, LogLine, TaskRunView, Timings, Turn
+from lab.conversation.relay import trigger_in_process
 from lab.errors import LabError
+from lab.kestra.shapes import Execution, LogEntry
 
 if TYPE_CHECKING:
     from lab.kestra.client import KestraClient
@@ -94,7 +97,6 @@ def lab_event_of(
 ) -> "ev.LabEvent | None":
     """The Lab event for one embedded-engine event of turn `index` (a log line or an execution
     change), through the same JSON shapes the REST API serves; None for anything else."""
-    from lab.kestra.shapes import Execution, LogEntry
 
     if event.kind == "log" and event.log is not None:
         return ev.LogReceived(index, log_line(LogEntry.from_json(event.log.to_json())))
@@ -125,7 +127,6 @@ class LocalRead:
         self, namespace: str, flow_id: str, key: str, body: bytes, headers: dict[str, str]
     ) -> str | None:
         """Post the webhook to the engine's REST endpoint in-process; the execution id it started."""
-        from lab.conversation.relay import trigger_in_process
 
         return (
             await trigger_in_process(
@@ -134,10 +135,6 @@ class LocalRead:
         )[1]
 
     def execution(self, execution_id: str) -> "Execution":
-        import orjson
-
-        from lab.kestra.shapes import Execution
-
         execution = self.engine.execution(execution_id)
         if execution is None:
             raise LabError(f"execution {execution_id} is not known to the embedded engine")
@@ -154,10 +151,6 @@ class LocalRead:
         return snapshot
 
     def logs(self, execution_id: str) -> list["LogEntry"]:
-        import orjson
-
-        from lab.kestra.shapes import LogEntry
-
         if self.engine.execution(execution_id) is None:
             raise LabError(f"execution {execution_id} is not known to the embedded engine")
         return [

@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _key_warnings(path: Path) -> list[Finding]:
     """Warnings (not errors: the flow runs) about a WhatsApp webhook key unfit for production."""
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.kestra.webhook_keys import key_warnings
 
     try:
@@ -221,6 +222,7 @@ def _from_problem(path: Path, source: str, problem: Any) -> Finding:
 
 
 async def _with_kestra(files: list[Path], url: str, user: str | None, password: str | None):
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.kestra.client import KestraClient
     from lab.kestra.errors import KestraUnreachable
 

@@ -34,6 +34,7 @@ from lab.llm.canonical import (
     summarize,
 )
 from lab.llm.cassette import CassetteEntry, CassetteStore
+from lab.llm.embeddings import scripted_embeddings
 from lab.llm.faults import ModelFaults
 from lab.llm.metering import estimate_usage, meter, meter_failure, reported_usage
 from lab.llm.misses import miss_message
@@ -440,8 +441,6 @@ class LLMGateway:
     # -- embeddings and models ------------------------------------------------------------------
 
     async def _embeddings(self, body: dict[str, Any], execution_id: str | None, send: Send) -> None:
-        from lab.llm.embeddings import scripted_embeddings
-
         if not body.get("model") or body.get("input") in (None, "", []):
             raise Reply(
                 400, shapes.error_body("embeddings need `model` and `input`", param="input")

@@ -108,6 +108,7 @@ def cost_usd(
     """
     if not model:
         return None
+    # lazy: start-up, the genai-prices table loads only when a call is priced
     from genai_prices import Usage, calc_price
 
     usage = Usage(
@@ -139,6 +140,7 @@ def transcription_cost_usd(
     """
     if not model:
         return None
+    # lazy: start-up, the genai-prices table loads only when a call is priced
     from genai_prices import Usage, calc_price
 
     if input_tokens or output_tokens:

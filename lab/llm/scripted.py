@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from lab import yamlio
 from lab.errors import ConfigError
 
 
@@ -183,7 +184,6 @@ def load_script(path: str | Path) -> ScriptedReplies:
     the whole document or under a top-level `scripted:`; a scenario file works too (its
     `llm: scripted:` is used).
     """
-    from lab import yamlio
 
     path = Path(path)
     fix = (

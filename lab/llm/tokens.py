@@ -11,10 +11,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
+import marshal
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from lab.errors import LabError
 from lab.llm.token_counts import TokenCountFile
@@ -84,6 +88,7 @@ def _wheel_data_dir() -> Path:
 @lru_cache(maxsize=256)
 def encoding_name_for(model: str) -> str:
     """The encoding a model uses; o200k_base (current OpenAI models) when tiktoken does not know it."""
+    # lazy: start-up, tiktoken and its encodings load only when tokens are counted
     import tiktoken.model
 
     try:
@@ -100,6 +105,7 @@ def encoding(name: str = "o200k_base") -> Any:
     tiktoken parses the 200k-line base64 file in Python on every start (~0.2 s); the parsed
     tables are kept beside it as a marshal file, which loads in a fraction of that.
     """
+    # lazy: start-up, tiktoken and its encodings load only when tokens are counted
     import tiktoken
 
     compiled = _compiled_path(name)
@@ -138,8 +144,6 @@ def _kept_counts(name: str) -> TokenCountFile:
 
 
 def _load_compiled(path: Path) -> dict[str, Any] | None:
-    import marshal
-
     try:
         args = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
@@ -155,9 +159,6 @@ def _load_compiled(path: Path) -> dict[str, Any] | None:
 
 
 def _save_compiled(path: Path, enc: Any) -> None:
-    import marshal
-    import tempfile
-
     data = marshal.dumps(
         {
             "name": enc.name,
@@ -209,8 +210,6 @@ def count_messages(
             if key == "name":
                 total += TOKENS_PER_NAME
     if tools:
-        import orjson
-
         # Tool definitions are rendered into the prompt in an undocumented format; their JSON
         # is a close, slightly high, stand-in.
         total += _count(name, orjson.dumps(tools).decode())
@@ -234,6 +233,5 @@ def _as_text(value: Any) -> str:
         return value
     if isinstance(value, list):  # content parts: count their text
         return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
-    import orjson
 
     return orjson.dumps(value).decode()

@@ -121,6 +121,7 @@ class Upstream:
 
     def _sdk(self) -> Any:
         if self._client is None:
+            # lazy: start-up, openai is imported only when a call goes upstream
             import openai
 
             self._client = openai.AsyncOpenAI(
@@ -150,6 +151,7 @@ class Upstream:
         return kwargs
 
     async def _call(self, fn: Any) -> UpstreamReply:
+        # lazy: start-up, openai is imported only when a call goes upstream
         import openai
 
         if self.refused is not None:
@@ -213,6 +215,7 @@ class Upstream:
     @asynccontextmanager
     async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[UpstreamStream]:
         """A streamed chat completion: the upstream's SSE `data:` payloads as they arrive."""
+        # lazy: start-up, openai is imported only when a call goes upstream
         import openai
 
         if self.refused is not None:
@@ -228,6 +231,7 @@ class Upstream:
 
     def _upstream_error(self, exc: Exception) -> Exception:
         """The SDK's error as the status and OpenAI-shaped body the gateway passes through."""
+        # lazy: start-up, openai is imported only when a call goes upstream
         import openai
 
         if isinstance(exc, openai.APIStatusError):
@@ -262,6 +266,7 @@ class Upstream:
         The upstream's own message is kept (OpenAI says "Incorrect API key provided", others just
         "Unauthorized"). A 401 is remembered: retrying with the same key cannot help.
         """
+        # cycle: lab.llm.relay imports this module
         from lab.llm.relay import error_message
 
         said = error_message(body).strip()
@@ -299,6 +304,7 @@ def _no_key_database(status: int, body: bytes) -> bool:
     """LiteLLM's proxy refusing a key it cannot look up: 400, type `no_db_connection`."""
     if status != 400:
         return False
+    # cycle: lab.llm.relay imports this module
     from lab.llm.relay import loads
 
     error = (loads(body) or {}).get("error") if body.startswith(b"{") else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -206,8 +207,6 @@ def run(args: argparse.Namespace) -> int:
     for secret in settings.secret_values():
         text = text.replace(secret, "***")
     if args.json:
-        import json
-
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(text)

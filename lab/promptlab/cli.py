@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
-from lab.config import add_kestra_version_option
+from lab import yamlio
+from lab.config import add_kestra_version_option, load_settings
 from lab.errors import ConfigError
 from lab.progress import ProgressBar
 from lab.promptlab.persona_cells import is_persona_file
@@ -86,6 +89,7 @@ def persona_files(paths: list[Path]) -> list[Path]:
 
 def scenario_files(paths: list[Path], *, personas: bool = False) -> list[Path]:
     """The scenario files among the paths; none is an error unless persona rows were found."""
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.scenarios.pytest_plugin import is_scenario_file
 
     files: list[Path] = []
@@ -120,10 +124,7 @@ def scenario_files(paths: list[Path], *, personas: bool = False) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from lab import yamlio
-    from lab.config import load_settings
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.promptlab import report
     from lab.promptlab.compare import needs_recording, run_matrix
     from lab.promptlab.estimate import estimate, total_cost
@@ -199,12 +200,12 @@ def run(args: argparse.Namespace) -> int:
     if args.kestra_version:
         player_options["settings_overrides"] = {"kestra_version": args.kestra_version}
     if args.fixtures:
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.kestra.engine.fixtures import load_fixtures
 
         player_options["fixtures"] = load_fixtures(args.fixtures)
     if player_options:
-        from functools import partial
-
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.scenarios.player import Player
 
         player = partial(Player, **player_options)

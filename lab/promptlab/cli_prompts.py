@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from lab.config import load_settings
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", default=None, help="only the variants of this flow")
@@ -16,11 +18,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.config import load_settings
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.prompts import load_prompts
 
     settings = load_settings()
     if args.promote:
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.promptlab.promote import promote
 
         path = promote(settings.prompts_dir, args.promote)

@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from lab.config import load_settings
 from lab.kestra import coverage
 from lab.promptlab.cells import Cell, TurnResult, percentile
 from lab.promptlab.persona_cells import persona_row, play_persona_cell
-from lab.prompts import variant_cassette_path
+from lab.prompts import find_prompt, load_prompts, variant_cassette_path
+from lab.scenarios.assertions import describe_failures, views
 from lab.scenarios.model import ScenarioCase
+from lab.scenarios.player import Player, project_dir_of
+from lab.scenarios.replies import bubble_text
 
 
 @dataclass
@@ -92,8 +96,6 @@ class CompareRun:
 
 def cell_of(playback: Any, variant: str, model: str) -> Cell:
     """A cell from a scenario Playback."""
-    from lab.scenarios.assertions import describe_failures, views
-    from lab.scenarios.replies import bubble_text
 
     turns = []
     for t in playback.transcript.turns:
@@ -163,7 +165,6 @@ def run_matrix(
 
     `personas` are persona files, each a row played `persona_runs` times (default: its `runs`).
     """
-    from lab.scenarios.player import Player
 
     run = CompareRun(
         variants=variants,
@@ -264,8 +265,6 @@ NO_UPSTREAM = (
 
 def _can_record(case: ScenarioCase) -> bool:
     """Whether record mode has an upstream for this scenario's project (as the lab checks it)."""
-    from lab.config import load_settings
-    from lab.scenarios.player import project_dir_of
 
     settings = load_settings(project_dir_of(case.scenario.path))
     return bool(settings.llm_upstream_key or settings.llm_upstream_url)
@@ -308,7 +307,6 @@ def cassette_missed(playback: Any) -> bool:
 
 def prompt_diffs(prompts_dir: Path, variants: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Each variant's prompt as a unified diff against the baseline (the first variant), and every hash."""
-    from lab.prompts import find_prompt, load_prompts
 
     prompts = load_prompts(prompts_dir)
     files = {v: find_prompt(prompts, v) for v in variants}

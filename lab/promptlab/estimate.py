@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.conversation.actions import TURN_STEPS
+from lab.llm.prices import cost_usd
+from lab.prompts import find_prompt, load_prompts
 from lab.scenarios.model import ScenarioCase
 
 REPLY_TOKENS = 120  # a typical WhatsApp-length answer
@@ -41,8 +43,6 @@ def estimate(
     repeat: int = 1,
 ) -> list[Estimate]:
     """One Estimate per variant × model (model '' = the variant's own model)."""
-    from lab.llm.prices import cost_usd
-    from lab.prompts import find_prompt, load_prompts
 
     prompts = load_prompts(prompts_dir)
     out = []

@@ -13,6 +13,7 @@ from typing import Any
 from lab import yamlio
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError
+from lab.prompts import find_prompt, load_prompts
 
 
 def _file_text(
@@ -35,7 +36,6 @@ def _file_text(
 
 def promote(prompts_dir: Path, variant_id: str) -> Path:
     """Make `variant_id` its flow's default prompt file; returns the default file's path."""
-    from lab.prompts import find_prompt, load_prompts
 
     prompts = load_prompts(prompts_dir)
     winner = find_prompt(prompts, variant_id)

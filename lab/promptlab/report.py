@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from lab.promptlab.cells import Cell
-from lab.promptlab.compare import CompareRun, word_diff
+from lab.promptlab.compare import CompareRun, totals, word_diff
 
 
 def _money(v: float | None) -> str:
@@ -83,7 +83,6 @@ def table(run: CompareRun) -> str:
     hints = list(dict.fromkeys(c.hint for c in run.cells if c.hint and not c.passed))
     if hints:
         lines += ["", "hints"] + [f"  {h}" for h in hints]
-    from lab.promptlab.compare import totals
 
     lines += ["", "totals"]
     for name, t in totals(run).items():
@@ -112,7 +111,6 @@ pre{background:#f7f7f7;padding:8px;overflow:auto}.muted{color:#667781}
 
 def html(run: CompareRun, *, title: str = "walab compare") -> str:
     """The whole report as one HTML document (inline CSS, no scripts, no external resources)."""
-    from lab.promptlab.compare import totals
 
     out = [
         f"<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'><title>{escape(title)}</title>"

@@ -202,6 +202,7 @@ def _check_replies(
 
 def check_output(o: OutputExpect, turn: Turn, step: int, line: int | None = None) -> Check:
     """A task's (or the execution's) output, reached by JSONPath."""
+    # lazy: start-up, jsonpath-ng (with ply) is needed only by JSONPath steps
     from jsonpath_ng.ext import parse as jsonpath
 
     what = f"output {o.task + ' ' if o.task else ''}{o.path}"

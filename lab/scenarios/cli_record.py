@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from lab import asyncrun
-from lab.config import add_kestra_version_option
+from lab.config import add_kestra_version_option, load_settings
 from lab.conversation.actions import Action, Advance, SwitchContact
 from lab.conversation.composer import USAGE, ShowHelp, parse_command
 from lab.conversation.phone import find_contact
@@ -98,10 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _factory(spec: str | None) -> Any:
     if not spec:
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.conversation.lab import Lab
 
         return Lab.open
-    import importlib
 
     module, _, attr = spec.partition(":")
     obj: Any = importlib.import_module(module)
@@ -111,7 +112,7 @@ def _factory(spec: str | None) -> Any:
 
 
 async def _record(args: argparse.Namespace) -> int:
-    from lab.config import load_settings
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.scenarios.recorder import Recorder, check_name, plain_letters
 
     args.name = check_name(plain_letters(args.name))  # `orçamento` is recorded as `orcamento`

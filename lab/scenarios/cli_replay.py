@@ -43,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.conversation.render import turn_text
     from lab.scenarios.cli_record import _factory
     from lab.scenarios.loader import expand, load_scenario
@@ -115,6 +116,7 @@ def verdict_line(playback: Any) -> str:
 def problems(playback: Any) -> list[str]:
     """The failed checks and the step that could not run, in step order (the error ends a run,
     so it comes after the failures of the steps before it)."""
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.scenarios.assertions import describe_failures
 
     texts = describe_failures(playback.failures, playback.transcript.turns)

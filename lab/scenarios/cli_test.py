@@ -14,6 +14,7 @@ INTRO = (
 
 def run_argv(argv: list[str]) -> int:
     """Run pytest with argv; the project's pytest config picks the test paths."""
+    # lazy: start-up, a command loads this only on the path that needs it
     import pytest
 
     if not {"-h", "--help"} & set(argv):

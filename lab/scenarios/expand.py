@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import fields, replace
 from typing import Any
 
 from lab.scenarios.model import Expect, Scenario, ScenarioCase, Step
@@ -72,7 +73,6 @@ def substitute(value: Any, row: dict[str, Any]) -> Any:
 def substitute_expect(expect: Expect | None, row: dict[str, Any]) -> Expect | None:
     if expect is None:
         return None
-    from dataclasses import fields, replace
 
     changes = {
         f.name: substitute(getattr(expect, f.name), row)

@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 from lab.errors import LabError
+from lab.scenarios.assertions import describe_failures
+from lab.scenarios.loader import expand, load_scenario
+from lab.scenarios.snapshot import extension_for, render
 
 
 class ScenarioFailure(AssertionError):
@@ -24,8 +27,6 @@ class ScenarioFile(pytest.File):
     """One scenario file; yields one item per expanded case."""
 
     def collect(self) -> Any:
-        from lab.scenarios.loader import expand, load_scenario
-
         scenario = load_scenario(self.path)
         for case in expand(scenario):
             yield ScenarioItem.from_parent(
@@ -66,7 +67,6 @@ def _make_test(case: Any) -> Any:
 
 def run_case(case: Any, snapshot: Any, play: Any) -> None:
     """Play a case, compare its transcript with the snapshot, raise a readable ScenarioFailure."""
-    from lab.scenarios.snapshot import extension_for, render
 
     playback = play(case)
     scenario = case.scenario
@@ -89,7 +89,6 @@ def run_case(case: Any, snapshot: Any, play: Any) -> None:
             if not playback.passed
             else ""
         )
-    from lab.scenarios.assertions import describe_failures
 
     problems += describe_failures(playback.failures, playback.transcript.turns)
     if playback.error:  # the step that could not run comes after the checks of the steps before it

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from lab import limits, yamlio
 from lab.config import kestra_version
 from lab.conversation.actions import STEP_KEYS, STEP_SHAPES, Action, from_step
@@ -78,7 +80,6 @@ class _Source:
 
     def line(self, keys: list[str | int]) -> int | None:
         """1-based line of a key path (the document is composed once, not once per lookup)."""
-        import yaml
 
         if self._root is None:
             try:
@@ -523,7 +524,10 @@ def _outputs(src: _Source, keys: list[str | int], value: Any) -> list[OutputExpe
                 "an output expectation needs a JSONPath",
                 "`{task: classify, path: $.intent, equals: lead}` (or contains / matches)",
             )
+        # lazy: start-up, jsonpath-ng (with ply) is needed only by JSONPath steps
         from jsonpath_ng.exceptions import JsonPathParserError
+
+        # lazy: start-up, jsonpath-ng (with ply) is needed only by JSONPath steps
         from jsonpath_ng.ext import parse as jsonpath
 
         try:

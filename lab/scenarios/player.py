@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from lab import asyncrun
+from lab.config import Contact, load_settings
 from lab.conversation.actions import SwitchContact, from_step
+from lab.conversation.lab import Lab
 from lab.conversation.model import Transcript, Turn
 from lab.conversation.phone import find_contact
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
+from lab.llm.scripted import ScriptedReplies
 from lab.redaction import RedactionPolicy, policy_for
 from lab.scenarios import assertions as checks
 from lab.scenarios.assertions import Check
+from lab.scenarios.judge import judge_turn
 from lab.scenarios.model import ScenarioCase, Step
-from lab.simulate.step import SIMULATE
+from lab.simulate.step import SIMULATE, play_simulate_step
 
 # A replay must not depend on the day it runs: without `clock:` the virtual clock starts here.
 DEFAULT_CLOCK = "2026-01-05T12:00:00+00:00"
@@ -122,8 +126,6 @@ class Player:
         return self.llm_mode or LLM_MODES[case.scenario.llm.source]
 
     def _settings(self, case: ScenarioCase, mode: str) -> Any:
-        from lab.config import Contact, load_settings
-
         sc = case.scenario
         overrides = {
             "llm_mode": mode,
@@ -157,8 +159,6 @@ class Player:
         if mode in ("replay", "record"):
             options["cassette"] = self.cassette or sc.llm.cassette
         elif mode == "scripted" and sc.llm.source != "none":
-            from lab.llm.scripted import ScriptedReplies
-
             scripted = sc.llm.scripted
             items = scripted if isinstance(scripted, list) else [scripted] if scripted else []
             options["scripted"] = ScriptedReplies(items, source=str(sc.path))
@@ -167,8 +167,6 @@ class Player:
     async def _play_once(self, case: ScenarioCase, mode: str) -> Playback:
         open_lab = self.lab_factory
         if open_lab is None:
-            from lab.conversation.lab import Lab
-
             open_lab = Lab.open
         settings = self._settings(case, mode)
         # A real Kestra calls the lab back (Graph API, LLM gateway): the lab server must listen.
@@ -286,7 +284,6 @@ class _Run:
 
     async def _simulate(self, step: Step) -> Turn | None:
         """A `simulate:` step: the persona talks from here (checked every turn); its last turn."""
-        from lab.simulate.step import play_simulate_step
 
         found, last = await play_simulate_step(
             self.lab, step, self.contact, self.case.scenario.path
@@ -295,8 +292,6 @@ class _Run:
         return last
 
     async def _judge(self, step: Step, turn: Turn) -> Check:
-        from lab.scenarios.judge import judge_turn
-
         return await judge_turn(self.lab, step, turn, self.case)
 
 

@@ -70,10 +70,12 @@ def is_scenario_file(path: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     if is_scenario_file(file_path):
+        # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
         from lab.conversation.fastimport import skip_httpx_cli
 
         # Playing a scenario imports httpx; its command line (click, rich: ~0.2 s) is never used here.
         skip_httpx_cli()
+        # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
         from lab.scenarios.items import ScenarioFile
 
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -121,6 +123,7 @@ _PLAY_GC = pytest.StashKey[_PlayGC]()
 
 def pytest_configure(config: pytest.Config) -> None:
     _CONFIG["config"] = config
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.conversation.fastimport import skip_httpx_cli
 
     # The coverage plugin imports the engine, which imports httpx: trim httpx's command line
@@ -169,6 +172,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def walab_player(request: pytest.FixtureRequest) -> Any:
     """Plays a scenario case and returns its Playback; override it in a conftest to swap the player."""
+    # lazy: start-up, after skip_httpx_cli() and only on the path that needs it
     from lab.scenarios.player import Player
 
     version = request.config.option.kestra_version

@@ -16,6 +16,7 @@ is written by the gateway in record mode.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
@@ -30,6 +31,7 @@ from lab.conversation.events import ActionPerformed, LabEvent
 from lab.conversation.model import Turn
 from lab.conversation.session import LabSession
 from lab.errors import ConfigError, LabError
+from lab.llm.cassette import Cassette
 from lab.redaction import NOTICE, Redactor, policy_for
 from lab.redaction.files import redact_cassette
 from lab.scenarios import replies as rp
@@ -319,9 +321,6 @@ class Recorder:
     def _write_cassette(self) -> None:
         """Copy the LLM exchanges of the recorded turns into `<name>.cassette.yaml` when the session's
         gateway keeps them elsewhere (the TUI's session cassette), so the scenario carries its own."""
-        import dataclasses
-
-        from lab.llm.cassette import Cassette
 
         store = getattr(getattr(self.lab, "gateway", None), "cassettes", None)
         if (

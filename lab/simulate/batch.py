@@ -8,18 +8,22 @@ with no key. Workers are processes (`-n`): each opens its own lab.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from lab import asyncrun
+from lab.config import Contact, load_settings
+from lab.conversation.lab import Lab
 from lab.errors import ConfigError
+from lab.llm.scripted import ScriptedReplies
 from lab.prompts import variant_cassette_path
 from lab.scenarios.player import DEFAULT_CLOCK
 from lab.simulate.persona import Persona, load_persona
 from lab.simulate.runner import Conversation, simulate
+from lab.simulate.save import save_scenario
 
 
 def cassette_of(persona: Persona) -> Path:
@@ -69,11 +73,7 @@ async def play_async(job: Job, lab_factory: Any = None) -> dict[str, Any]:
 
 
 async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversation, Path | None]:
-    from lab.config import Contact, load_settings
-
     if lab_factory is None:
-        from lab.conversation.lab import Lab
-
         lab_factory = Lab.open
     flow = job.flow or persona.flow
     if not flow:
@@ -97,8 +97,6 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
             cassette = variant_cassette_path(cassette, job.prompt)
         options["cassette"] = cassette
     elif mode == "scripted":
-        from lab.llm.scripted import ScriptedReplies
-
         items = persona.llm.get("scripted") or []
         options["scripted"] = ScriptedReplies(
             items if isinstance(items, list) else [items], source=str(persona.path)
@@ -111,8 +109,6 @@ async def _play(job: Job, persona: Persona, lab_factory: Any) -> tuple[Conversat
         conv = await simulate(lab, persona, persona.contact["wa_id"], run=job.run)
         saved = None
         if job.save:
-            from lab.simulate.save import save_scenario
-
             saved = save_scenario(lab, persona, conv, job.save, mode=mode, cassette=cassette)
     return conv, saved
 
@@ -128,7 +124,6 @@ def play_all(jobs: list[Job], workers: int = 1, on_done: Any = None) -> list[dic
         return [r for r in results if r is not None]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(play, job): i for i, job in enumerate(jobs)}
-        from concurrent.futures import as_completed
 
         for future in as_completed(futures):
             results[futures[future]] = future.result()

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import ConfigError
-from lab.simulate.persona import STOP_REASONS, stop_reasons
+from lab.scenarios.assertions import Check
+from lab.simulate.persona import STOP_REASONS, find_persona, load_persona, stop_reasons
+from lab.simulate.runner import simulate
 
 SIMULATE = "simulate"
 SHAPE = "{persona: NAME, goal: ..., max_turns: 6, stop_when: [goal_reached, gave_up]}"
@@ -63,10 +65,8 @@ async def play_simulate_step(
     lab: Any, step: Any, wa_id: str, scenario_path: Path
 ) -> tuple[list[Any], Any]:
     """Play the step on the scenario's lab as `wa_id`: (checks, the last turn or None)."""
-    from lab.scenarios.assertions import Check
+    # cycle: lab.scenarios.player imports this module
     from lab.scenarios.player import project_dir_of
-    from lab.simulate.persona import find_persona, load_persona
-    from lab.simulate.runner import simulate
 
     spec = simulate_step(step.value)
     persona = load_persona(find_persona(spec.persona, project_dir_of(scenario_path)))

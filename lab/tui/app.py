@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from lab.errors import LabError
 from lab.tui.commands import ActionCommands, ClockCommands, ContactCommands, ReviewCommands
 from lab.tui.messages import LabEventArrived, LabOpened
 from lab.tui.screens.chat import ChatScreen
+from lab.tui.screens.help import HelpScreen
 from lab.tui.session import LabFactory
+from lab.tui.widgets.composer import Composer
 
 
 def screenshot_dir(settings: Any) -> Path:
@@ -26,8 +29,6 @@ def screenshot_dir(settings: Any) -> Path:
 
 
 def _preload_core() -> None:
-    import importlib
-
     for name in ("lab.conversation.lab", "lab.conversation.assembly"):
         try:
             importlib.import_module(name)
@@ -37,9 +38,11 @@ def _preload_core() -> None:
 
 def binding_table(app: App[Any]) -> list[tuple[str, Binding]]:
     """Every binding of the app and its screens, grouped by where it works (help and palette)."""
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.tui.screens.compare import CompareScreen
+
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.tui.screens.prompts import PromptScreen
-    from lab.tui.widgets.composer import Composer
 
     rows: list[tuple[str, Binding]] = []
     for where, owner in (
@@ -196,6 +199,7 @@ class WalabApp(App[int]):
 
     @work(thread=True, exclusive=True, group="review", exit_on_error=False, description="review")
     def collect_reviews(self) -> None:
+        # lazy: start-up, the TUI paints first; a review loads the player, pytest and snapshots
         from lab.scenarios.player import Player
         from lab.scenarios.review import cases_under, collect
         from lab.tui.screens.review import ReviewScreen
@@ -209,8 +213,6 @@ class WalabApp(App[int]):
         self.call_from_thread(self.push_screen, ReviewScreen(reviews))
 
     def action_help(self) -> None:
-        from lab.tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(
                 HelpScreen(binding_table(self), access=getattr(self.lab, "access", None) or [])

@@ -43,6 +43,8 @@ class AutopilotSwitch:
             return
         # lazy: start-up, the simulated users pull in the scenario checks and the rubric
         from lab.simulate.autopilot import personas_for
+
+        # lazy: start-up, the TUI paints first and loads this when it is used
         from lab.tui.screens.persona_picker import PersonaPickerModal
 
         settings = screen.app.settings
@@ -62,7 +64,10 @@ class AutopilotSwitch:
         screen = self.screen
         if choice is None or screen.lab is None or screen.contact is None:
             return
+        # lazy: start-up, the TUI paints first and loads this when it is used
         from lab.simulate.autopilot import Autopilot
+
+        # lazy: start-up, the TUI paints first and loads this when it is used
         from lab.simulate.persona import load_persona
 
         try:
@@ -91,6 +96,7 @@ class AutopilotSwitch:
 
     async def _run(self, autopilot: Autopilot) -> None:
         """The persona's conversation; reports by message, never touches widgets."""
+        # lazy: start-up, the TUI paints first and loads this when it is used
         from lab.simulate.autopilot import summary
 
         try:

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lab.config import add_kestra_version_option
+from lab.config import add_kestra_version_option, load_settings
 from lab.conversation.llm_options import add_llm_options, llm_mode
+from lab.errors import ConfigError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def build_app(args: argparse.Namespace) -> Any:
     """The app for these options (the real Lab opens inside it, in a worker)."""
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.tui.app import WalabApp
 
     settings, factory = lab_factory(args)
@@ -43,7 +45,7 @@ def build_app(args: argparse.Namespace) -> Any:
 
 def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
     """(settings, factory opening the session) for these options; a bad --script fails here, before the app."""
-    from lab.config import load_settings
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.tui.session import real_lab_factory
 
     script = getattr(args, "script", None)
@@ -65,6 +67,7 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.cassette:
         options["cassette"] = Path(args.cassette)
     if getattr(args, "fixtures", None):
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.kestra.engine.fixtures import load_fixtures
 
         options["fixtures"] = load_fixtures(
@@ -72,11 +75,13 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
         )  # a malformed file is reported now, before the app
     if not script:
         return settings, real_lab_factory(settings, **options)
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.llm.scripted import load_script
 
     load_script(script)  # a missing or malformed file is reported now, with its fix
 
     def factory() -> Any:  # each session (a reconnect too) starts the script from its first reply
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.conversation.lab import Lab
 
         return Lab.open(settings, scripted=load_script(script), **options)
@@ -86,8 +91,8 @@ def lab_factory(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _check_flow(settings: Any) -> None:
     """Raise ConfigError when the project's flows/ has no flow `settings.flow` in its namespace."""
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.conversation.deploy import flow_sources
-    from lab.errors import ConfigError
 
     if not settings.flows_dir.is_dir():
         return  # no flows/ at all: the session says so when it opens

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any, Callable, Iterable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from lab.conversation.actions import Advance
+from lab.tui.screens.chat import ChatScreen
 from lab.tui.session import contact_id, contact_name
 
 
@@ -29,8 +32,6 @@ class _ListProvider(Provider):
 
 
 def _chat_screen(provider: Provider) -> Any:
-    from lab.tui.screens.chat import ChatScreen
-
     for screen in reversed(provider.app.screen_stack):
         if isinstance(screen, ChatScreen):
             return screen
@@ -41,7 +42,10 @@ class ActionCommands(_ListProvider):
     """Each key binding of the app and the chat screen, as `group: action` (contextual labels)."""
 
     def entries(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
+        # cycle: lab.tui.app imports this module
         from lab.tui.app import binding_table
+
+        # lazy: start-up, the TUI paints first and loads this when it is used
         from lab.tui.screens.compare import CompareScreen
 
         screen = _chat_screen(self)
@@ -108,10 +112,6 @@ class ClockCommands(_ListProvider):
     """Move the virtual clock (the 24-hour window is the usual reason)."""
 
     def entries(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
-        from datetime import timedelta
-
-        from lab.conversation.actions import Advance
-
         screen = _chat_screen(self)
         if screen is None or getattr(self.app, "lab", None) is None:
             return

@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from lab.errors import ConfigError
+from lab.errors import ConfigError, LabError
+from lab.prompts import load_prompts
 
 # auto is the default, as in `walab compare`: each scenario plays its own source (its cassette, its
 # scripted replies, or no model), offline, free and deterministic.
@@ -70,8 +71,10 @@ class CompareRequest:
 
 def bundled_scenarios(scenarios_dir: Path) -> list[ScenarioChoice]:
     """Scenario files under scenarios/ (cassettes and snapshots left out); unreadable ones are skipped."""
-    from lab.errors import LabError
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.scenarios.loader import load_scenario
+
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.scenarios.pytest_plugin import is_scenario_file
 
     if not scenarios_dir.is_dir():
@@ -90,7 +93,6 @@ def bundled_scenarios(scenarios_dir: Path) -> list[ScenarioChoice]:
 
 def flow_variants(prompts_dir: Path, flow: str) -> list[Any]:
     """The flow's prompt files, the default one first (it is the natural baseline)."""
-    from lab.prompts import load_prompts
 
     mine = [p for p in load_prompts(prompts_dir) if p.flow == flow]
     return sorted(mine, key=lambda p: (p.variant != "default", p.id))
@@ -98,7 +100,10 @@ def flow_variants(prompts_dir: Path, flow: str) -> list[Any]:
 
 def load_cases(request: CompareRequest) -> list[Any]:
     """Every test case of the chosen scenario files."""
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.scenarios.expand import expand
+
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.scenarios.loader import load_scenario
 
     if not request.scenarios:
@@ -148,7 +153,10 @@ def run_compare(
     player_factory: Callable[..., Any] | None = None,
 ) -> Any:
     """Run the matrix (blocking: call it from a thread worker); returns the CompareRun."""
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.promptlab.compare import run_matrix
+
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.scenarios.player import Player
 
     cases = load_cases(request)
@@ -170,6 +178,7 @@ def run_compare(
 
 def live_estimate(request: CompareRequest, prompts_dir: Path) -> tuple[str, float | None]:
     """The pre-run estimate of a live compare, as lines to show, and its total (None: price unknown)."""
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.promptlab.estimate import estimate, total_cost
 
     est = estimate(load_cases(request), request.variants, request.models, prompts_dir)

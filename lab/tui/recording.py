@@ -50,6 +50,7 @@ def scenario_folder(lab: LabSession, scenarios_dir: Path) -> Path:
     """The folder a scenario recorded on this session is written to (the recorder's own placing:
     `scenarios/<flow_id>/` for the project's scenarios folder)."""
     try:
+        # optional: absent from some installs (the except says what then)
         from lab.scenarios.recorder import placed_path
     except ImportError:  # a build without the recorder: start_recording says so
         return scenarios_dir
@@ -62,6 +63,7 @@ async def start_recording(
     """Start the scenario recorder on the session; the file appears at the first finished turn.
     The conversation so far put in front is `contact`'s (the chat on show), not every contact's."""
     try:
+        # optional: absent from some installs (the except says what then)
         from lab.scenarios.recorder import Recorder
     except ImportError as exc:
         raise LabError(

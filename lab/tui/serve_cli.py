@@ -24,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        # lazy: start-up, a command loads this only on the path that needs it
         from textual_serve.server import Server
     except ImportError:
         raise ConfigError(

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lab import yamlio
+from lab.config import load_settings
 from lab.errors import ConfigError
 
 _OPTIONS = (
@@ -89,8 +91,6 @@ def _mask(secret: str) -> str:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     if args.config is not None:
-        from lab import yamlio
-
         data = yamlio.load(args.config) or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{args.config} must be a mapping", where=str(args.config))
@@ -113,8 +113,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.clock import VirtualClock
-    from lab.config import load_settings
     from lab.whatsapp.sandbox import GraphSandbox
     from lab.whatsapp.templates import TemplateRegistry
 
@@ -189,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
     if opts.get("handshake") and sandbox.webhook_url:
         sandbox.on_startup.append(lambda: _handshake(sandbox.webhook_url, settings.verify_token))
     sys.stdout.flush()
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.whatsapp.serving import serve
 
     serve(sandbox, settings.host, settings.port)
@@ -214,6 +215,7 @@ CHALLENGE = "1158201444"
 
 
 async def _handshake(url: str, verify_token: str) -> None:
+    # lazy: start-up, a command loads this only on the path that needs it
     from lab.whatsapp.signing import WebhookPoster
 
     await asyncio.sleep(0.2)

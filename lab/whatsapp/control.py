@@ -23,6 +23,8 @@ from lab.config import Contact
 from lab.errors import LabError
 from lab.whatsapp.errors import invalid_parameter, unsupported_body
 from lab.whatsapp.faults import Faults
+from lab.whatsapp.inbound import InboundBuilder
+from lab.whatsapp.signing import WebhookPoster
 
 if TYPE_CHECKING:
     from lab.whatsapp.sandbox import GraphSandbox
@@ -59,8 +61,6 @@ async def _json_body(request: Request, limit: int) -> dict[str, Any]:
 
 def control_routes(sandbox: GraphSandbox, graph) -> list[Route]:
     """Routes under /_lab, wrapped by the router's `graph` decorator (auth + Meta-shaped errors)."""
-    from lab.whatsapp.inbound import InboundBuilder
-    from lab.whatsapp.signing import WebhookPoster
 
     builder = InboundBuilder(sandbox.business, sandbox.clock)
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from lab.request_guard import simple_body_type, unsupported_body_message
+
 ERROR_DOCS = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 
 
@@ -160,7 +162,6 @@ def invalid_parameter(details: str) -> GraphError:
 def unsupported_body(content_type: bytes | None) -> GraphError | None:
     """415 for a text/plain or form body on an endpoint that takes JSON (what a browser posts
     across sites without asking first); None for any other body."""
-    from lab.request_guard import simple_body_type, unsupported_body_message
 
     media = simple_body_type(content_type)
     if media is None:

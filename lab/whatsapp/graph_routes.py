@@ -6,6 +6,7 @@ errors (unknown paths: code 2500 `Unknown path components`).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -13,7 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
+from lab.whatsapp.control import control_routes
 from lab.whatsapp.errors import GraphError, invalid_parameter, param_error, unknown_object
+from lab.whatsapp.notify import capture_notification
+from lab.whatsapp.sandbox import VERSION
 
 if TYPE_CHECKING:
     from lab.whatsapp.sandbox import GraphSandbox
@@ -38,8 +42,6 @@ def _graph(sandbox: GraphSandbox, *, auth: bool = True):
             except GraphError as err:
                 return _error(sandbox, err)
             except Exception:  # never a bare 500: Meta's 131000 envelope, and the log says why
-                import logging
-
                 logging.getLogger(__name__).exception("unexpected error on %s", request.url.path)
                 return _error(
                     sandbox, GraphError(131000, "The sandbox failed on this request; see its log.")
@@ -51,8 +53,6 @@ def _graph(sandbox: GraphSandbox, *, auth: bool = True):
 
 
 def _is_version(v: str) -> bool:
-    from lab.whatsapp.sandbox import VERSION
-
     return VERSION.fullmatch(v) is not None
 
 
@@ -168,8 +168,6 @@ def build_router(sandbox: GraphSandbox) -> Router:
 
     @_graph(sandbox, auth=False)
     async def notify(request: Request) -> Response:
-        from lab.whatsapp.notify import capture_notification
-
         # Kestra's notification tasks send no Authorization header: the token rides in the URL
         # (.../notify/whatsapp?token=...). A loopback caller is no exception: a web page open in
         # the developer's browser posts from loopback too.
@@ -194,8 +192,6 @@ def build_router(sandbox: GraphSandbox) -> Router:
     @_graph(sandbox, auth=False)
     async def fallback(request: Request) -> Response:
         raise _unknown_path(request)
-
-    from lab.whatsapp.control import control_routes
 
     methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"]
     return Router(

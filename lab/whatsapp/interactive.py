@@ -56,6 +56,7 @@ def check_interactive(node: Any) -> None:
         raise param_error("Param interactive must be an object.")
     for key in node:
         if key not in _KEYS:
+            # cycle: lab.whatsapp.validation imports this module
             from lab.whatsapp.validation import unexpected
 
             raise unexpected(key, "interactive")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.requests import Request
 
+from lab.whatsapp.control import read_body
 from lab.whatsapp.errors import invalid_parameter, param_error, unsupported_body
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ def recipients(payload: dict[str, Any]) -> list[str]:
 
 async def capture_notification(sandbox: GraphSandbox, request: Request) -> dict[str, Any]:
     """Validate and capture one notification; returns the answer body."""
-    from lab.whatsapp.control import read_body
 
     refused = unsupported_body(request.headers.get("content-type", "").encode("latin-1") or None)
     if refused is not None:

@@ -240,6 +240,7 @@ class GraphSandbox:
             await self._lifespan(receive, send)
         else:
             if self._router is None:
+                # cycle: lab.whatsapp.graph_routes imports this module
                 from lab.whatsapp.graph_routes import build_router
 
                 self._router = build_router(self)

@@ -9,6 +9,7 @@ transport gathers the writes of one event-loop turn and sends them in one call.
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -53,8 +54,8 @@ class CorkedHttpToolsProtocol(HttpToolsProtocol):
 
 def serve(app: Any, host: str, port: int, *, log_level: str = "warning") -> None:
     """Run app on host:port until interrupted (blocking)."""
-    import gc
 
+    # lazy: start-up, uvicorn is needed only when the lab serves
     import uvicorn
 
     # A server process allocates a few dozen short-lived objects per request; collecting the young

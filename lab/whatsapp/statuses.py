@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from lab.config import Business
+from lab.errors import ConfigError
 from lab.whatsapp.ids import bsuid
 
 STATUSES = ("sent", "delivered", "read", "played", "failed")
@@ -60,8 +61,6 @@ class PricingPolicy:
 
     def __post_init__(self) -> None:
         if self.regime not in REGIMES:
-            from lab.errors import ConfigError
-
             raise ConfigError(
                 f"unknown pricing regime {self.regime!r}", fix=f"use one of {', '.join(REGIMES)}"
             )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from lab.kestra.engine import api_flows, api_results
+from lab.kestra.engine import api_flows, api_results, render
 from lab.kestra.engine.api_support import (
     ApiError,
     Reply,
@@ -275,7 +275,6 @@ class KestraApi:
         """The waited webhook's status: `responseCode` rendered after the run, else 500 on FAILED, else 200."""
         if props.get("responseCode") is None:
             return 500 if execution.state.current == "FAILED" else 200
-        from lab.kestra.engine import render
 
         try:
             return int(

@@ -374,6 +374,7 @@ class Engine:
             else None
         )
         if given is None:
+            # cycle: lab.kestra.engine.flow imports this module (via lab.kestra.engine)
             from lab.kestra.engine.flow import parse_labels
 
             given = parse_labels(labels)
@@ -468,6 +469,7 @@ class Engine:
         inherit_labels: bool,
     ) -> Run:
         """Start the execution of a Subflow task (labels and trigger as Kestra sets them)."""
+        # cycle: lab.kestra.engine.flow imports this module (via lab.kestra.engine)
         from lab.kestra.engine.flow import parse_labels
 
         flow = self._flow_for_run(namespace, flow_id)

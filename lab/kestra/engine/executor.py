@@ -227,6 +227,7 @@ class Executor:
                 return self.finish(run, tr, S.SKIPPED)
         runners = self._flowables
         if runners is None:
+            # cycle: lab.kestra.engine.flowables imports this module
             from lab.kestra.engine.flowables import FLOWABLES
 
             runners = self._flowables = FLOWABLES

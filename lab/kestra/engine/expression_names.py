@@ -8,6 +8,7 @@ import difflib
 
 from lab.kestra.engine import known_types
 from lab.kestra.engine import render as R
+from lab.kestra.expr.template import names_in, parse_template
 
 REAL_KESTRA = known_types.REAL_KESTRA
 
@@ -16,7 +17,6 @@ def unsupported_expression(template: str, unknown: set[str], version: str) -> li
     """What to say about the names of a template the engine lacks, told apart as task types are:
     a filter/function/test Kestra has ("exists in Kestra but is not supported": run it on a real
     Kestra) from one that exists nowhere (a misspelling: fix the expression)."""
-    from lab.kestra.expr.template import names_in, parse_template
 
     api = R.expr()
     filters, functions, tests, _macros = names_in(parse_template(template))

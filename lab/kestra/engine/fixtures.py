@@ -138,6 +138,8 @@ def missing_fixture(task_id: str, type_name: str) -> str:
     # The catalogue's reader and checks are imported here, when such a task is met: every engine
     # (walab send, the TUI) imports this module, and most never need them.
     from lab.kestra.catalogue.reader import catalogue
+
+    # cycle: lab.kestra.engine.type_verdict imports this module (via lab.kestra.engine.engine)
     from lab.kestra.engine.type_verdict import fixture_skeleton
 
     return (

@@ -8,8 +8,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lab.kestra.engine import states as S
+from lab.kestra.engine.context import TaskContext as Ctx
 from lab.kestra.engine.executor import truthy
 from lab.kestra.engine.flow import CORE, RetryDef, TaskDef, seconds
+from lab.kestra.engine.loop import run_loop
+from lab.kestra.engine.pause import run_pause
 from lab.kestra.engine.tasks.base import TaskFailed
 
 if TYPE_CHECKING:
@@ -245,8 +248,6 @@ async def run_subflow(
         state = S.FAILED if p.get("transmitFailed", True) else S.SUCCESS
     rendered_ok = True
     if p.get("outputs"):
-        from lab.kestra.engine.context import TaskContext as Ctx
-
         try:
             outputs["outputs"] = Ctx(child, None, None).render(p["outputs"])
         except Exception as exc:
@@ -275,9 +276,6 @@ FLOWABLES: dict[str, Any] = {
 
 
 def _load_loop() -> None:
-    from lab.kestra.engine.loop import run_loop
-    from lab.kestra.engine.pause import run_pause
-
     FLOWABLES[CORE + "flow.Loop"] = run_loop
     FLOWABLES[CORE + "flow.Pause"] = run_pause
 

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lab.kestra.engine import states as S
+from lab.kestra.engine.context import TaskContext as Ctx
 from lab.kestra.engine.execution import Execution, StateInfo, new_id
 from lab.kestra.engine.flow import RetryDef, TaskDef
 from lab.kestra.engine.runstate import Run
@@ -99,7 +100,6 @@ async def run_loop(
         if sub.exit_state is not None:
             run.exit_state = sub.exit_state
         outputs: dict[str, Any] = {}
-        from lab.kestra.engine.context import TaskContext as Ctx
 
         sub_ctx = Ctx(sub, task, None)
         for out in declared:

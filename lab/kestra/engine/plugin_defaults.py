@@ -69,9 +69,16 @@ def forced_flag(value: Any) -> bool | None:
 def canonical_plugin(type_name: str) -> str | None:
     """The canonical type of a plugin the engine knows by this name, or of a core alias (a condition's,
     a trigger's), else None."""
+    # cycle: lab.kestra.engine.known_types imports this module (via lab.kestra.engine.flow)
     from lab.kestra.engine import known_types
+
+    # cycle: lab.kestra.engine.flow imports this module
     from lab.kestra.engine.flow import FLOWABLE_BLOCKS, TYPE_ALIASES
+
+    # cycle: lab.kestra.engine.tasks imports this module (via lab.kestra.engine.flow)
     from lab.kestra.engine.tasks import load_all
+
+    # cycle: lab.kestra.engine.tasks.base imports this module (via lab.kestra.engine.flow)
     from lab.kestra.engine.tasks.base import REGISTRY
 
     load_all()

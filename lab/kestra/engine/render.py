@@ -7,6 +7,7 @@ expression package compiles and caches templates itself.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,4 @@ def is_expression_error(exc: BaseException) -> bool:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lab.config import load_settings
 from lab.errors import ConfigError
 from lab.kestra.testsuite.runner import SuiteRunner
 from lab.kestra.testsuite.suites import collect, engine_with_flows
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             fix="--case takes a case id of the suites: " + ", ".join(known),
         )
     if args.kestra:
-        from lab.config import load_settings
+        # lazy: start-up, a command loads this only on the path that needs it
         from lab.kestra.testsuite.remote import run_on_kestra
 
         settings = load_settings()

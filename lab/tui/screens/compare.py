@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Label, Select, SelectionList, Sta
 from textual.worker import Worker, WorkerState
 
 from lab.errors import LabError
+from lab.prompts import load_prompts
 from lab.tui.compare_run import (
     MODE_HELP,
     MODES,
@@ -30,6 +31,7 @@ from lab.tui.compare_run import (
     run_compare,
     skipped_note,
 )
+from lab.tui.screens.confirm import ConfirmModal
 from lab.tui.session import active_prompt, maybe_await
 from lab.tui.widgets import compare_view as view
 from lab.tui.widgets.error_panel import ErrorPanel
@@ -179,7 +181,6 @@ class CompareScreen(Screen[None]):
 
     def _flows(self) -> dict[str, int]:
         """Flows with prompt files and their number of variants (the chat's flow first)."""
-        from lab.prompts import load_prompts
 
         counts: dict[str, int] = {}
         try:
@@ -413,8 +414,6 @@ class CompareScreen(Screen[None]):
             if request.mode == "live":
                 text, total = live_estimate(request, self.settings.prompts_dir)
                 if total is None or total > LIVE_CONFIRM_ABOVE_USD:
-                    from lab.tui.screens.confirm import ConfirmModal
-
                     self.app.push_screen(
                         ConfirmModal(
                             f"Run live? Estimated above ${LIVE_CONFIRM_ABOVE_USD:.2f} (or price unknown)",
@@ -425,6 +424,7 @@ class CompareScreen(Screen[None]):
                     )
                     return
                 self.app.notify(text, title="Live compare: estimated cost")
+            # lazy: start-up, the TUI paints first and loads this when it is used
             from lab.tui.compare_run import load_cases
 
             load_cases(request)  # check the choice before a worker starts: a clear error, at once
@@ -506,7 +506,6 @@ class CompareScreen(Screen[None]):
                 )
             )
             return
-        from lab.tui.screens.confirm import ConfirmModal
 
         flow = variant.split(".", 1)[0]
         target = getattr(getattr(self.app, "lab", None), "describe_target", lambda: "the target")()
@@ -527,6 +526,7 @@ class CompareScreen(Screen[None]):
         description="promoting a variant",
     )
     async def promote(self, variant: str) -> None:
+        # lazy: start-up, the TUI paints first and loads this when it is used
         from lab.promptlab.promote import promote_and_deploy
 
         lab = getattr(self.app, "lab", None)

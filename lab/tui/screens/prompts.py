@@ -26,10 +26,14 @@ from textual.widgets import (
     TextArea,
 )
 from textual.widgets.option_list import Option
+from textual.worker import WorkerState
 
 from lab.errors import LabError
+from lab.prompts import count_tokens, load_prompts, parse_prompt
 from lab.tui.screens.confirm import ConfirmModal
+from lab.tui.session import maybe_await
 from lab.tui.widgets.error_panel import ErrorPanel
+from lab.yamlio import write_atomic
 
 SAVED = ":saved"  # the diff choice that compares the editor with the variant's own saved file
 
@@ -128,7 +132,6 @@ class PromptScreen(Screen[None]):
     # -- data -------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
         """Read the prompt files again (they are the source of truth, edited here or elsewhere)."""
-        from lab.prompts import load_prompts
 
         try:
             every = load_prompts(self.prompts_dir)
@@ -261,8 +264,6 @@ class PromptScreen(Screen[None]):
         """Validate and write the file; a bad header is reported and nothing is written."""
         if self.current is None:
             return False
-        from lab.prompts import parse_prompt
-        from lab.yamlio import write_atomic
 
         text = self.editor.text
         try:
@@ -328,7 +329,6 @@ class PromptScreen(Screen[None]):
     @work(exclusive=True, group="prompt-tokens", exit_on_error=False, thread=True)
     def _count(self, prompt_id: str, text: str, model: str | None) -> None:
         """Count tokens off the event loop (tiktoken is CPU work on a long prompt)."""
-        from lab.prompts import count_tokens, parse_prompt
 
         try:
             body = parse_prompt(text, Path(prompt_id)).text
@@ -338,8 +338,6 @@ class PromptScreen(Screen[None]):
 
     @work(exclusive=True, group="prompt-apply", exit_on_error=False)
     async def deploy(self, prompt_id: str) -> None:
-        from lab.tui.session import maybe_await
-
         lab = getattr(self.app, "lab", None)
         if lab is None:
             raise LabError(
@@ -350,7 +348,5 @@ class PromptScreen(Screen[None]):
         self.post_message(self.PromptApplied(prompt_id))
 
     def on_worker_state_changed(self, event: Any) -> None:
-        from textual.worker import WorkerState
-
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.query_one(ErrorPanel).show_error(event.worker.error)

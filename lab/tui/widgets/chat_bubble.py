@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from lab.tui.chat_items import ChatItem, Choice
+from lab.tui.screens.list_picker import ListPickerModal
 
 TICKS = {
     "pending": ("◷", "dim"),
@@ -203,7 +204,6 @@ class ChatBubble(Vertical):
     @on(Button.Pressed, ".list-picker")
     def _list_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        from lab.tui.screens.list_picker import ListPickerModal
 
         def chosen(choice: Choice | None) -> None:
             if choice is not None:

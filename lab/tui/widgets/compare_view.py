@@ -106,6 +106,7 @@ def progress_text(
 
 def totals_text(run: Any) -> Text:
     """One line per variant: scenarios passed, tokens, cost, latency."""
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.promptlab.compare import totals
 
     out = Text()
@@ -123,6 +124,7 @@ def totals_text(run: Any) -> Text:
 
 def diff_text(baseline: str, other: str) -> Text:
     """`other` with the words it changed against `baseline`: removed struck red, added green."""
+    # lazy: start-up, the TUI paints first and loads this when it is used
     from lab.promptlab.compare import word_diff
 
     out = Text()

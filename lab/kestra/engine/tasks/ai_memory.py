@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lab.clock import parse_duration
 from lab.kestra.engine.tasks.base import TaskFailed
 
 AI = "io.kestra.plugin.ai."
@@ -55,8 +56,6 @@ class KVMemory:
 
     @classmethod
     def open(cls, ctx: Any, memory: dict[str, Any]) -> KVMemory:
-        from lab.clock import parse_duration
-
         try:
             key = ctx.render_str(memory.get("memoryId") or "{{ labels.system.correlationId }}")
         except Exception as exc:  # noqa: BLE001 - an unrenderable id is a task failure a person must fix

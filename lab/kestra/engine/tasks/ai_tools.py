@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable
 
 from lab.kestra.engine import known_types
 from lab.kestra.engine.flow import COMMON_TASK_PROPS, FLOWABLE_BLOCKS, canonical_type, parse_labels
+from lab.kestra.engine.flowables import FLOWABLES
 from lab.kestra.engine.tasks.ai_memory import AI, ON_REAL_KESTRA, is_expr
 from lab.kestra.engine.tasks.base import REGISTRY, TaskFailed
 
@@ -228,8 +229,6 @@ def _task_class(kind: str) -> Any:
 
 
 def _flowable(kind: str) -> bool:
-    from lab.kestra.engine.flowables import FLOWABLES
-
     canonical = canonical_type(kind)
     return canonical in FLOWABLES or canonical in FLOWABLE_BLOCKS or canonical in NOT_RUNNABLE
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from lab.kestra.engine.executor import ExitExecution
 from lab.kestra.engine.flow import CORE, parse_labels, seconds
 from lab.kestra.engine.tasks.base import Prop, RunnableTask, TaskFailed, register
 
@@ -90,8 +91,6 @@ class Exit(RunnableTask):
     PROPERTIES = {"state": Prop("string")}
 
     async def run(self, ctx: Any, props: dict[str, Any]) -> dict[str, Any]:
-        from lab.kestra.engine.executor import ExitExecution
-
         state = str(ctx.render_str(props.get("state") or "SUCCESS")).upper()
         if state not in EXIT_STATES:
             raise TaskFailed(f"Exit state must be one of {', '.join(EXIT_STATES)}, got {state}")
