@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conversation.conftest import CLOCK, MARIA, settings  # noqa: E402
-from llm.conftest import Served  # noqa: E402
+from loopback import LoopbackServer as Served  # noqa: E402
 
 from lab.conversation.actions import SendVoice  # noqa: E402
 from lab.conversation.lab import Lab  # noqa: E402
