@@ -64,9 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     skip_httpx_cli()
 
-    if not args.text.strip() and not args.image:
-        from lab.errors import ConfigError  # exit 2, as for any usage error
-
+    if not args.text.strip() and not args.image:  # exit 2, as for any usage error
         raise ConfigError(
             "TEXT is empty: WhatsApp does not send an empty message",
             fix='give the text the user types, e.g. walab send "Oi" (or a photo with --image PATH)',

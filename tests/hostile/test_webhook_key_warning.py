@@ -73,7 +73,7 @@ def test_the_bundled_flows_are_valid_and_carry_the_lab_key_warning(capsys):
     assert main(["validate", str(ROOT / "flows")]) == 0
     captured = capsys.readouterr()
     assert (
-        "4 flow file(s) checked with the embedded engine (Kestra 1.3): all valid, 3 warning(s)"
+        "5 flow file(s) checked with the embedded engine (Kestra 1.3): all valid, 3 warning(s)"
         in captured.err
     )
     assert captured.out.count("[warning]") == 3

@@ -20,6 +20,7 @@ from lab.kestra.engine.concurrency import BEHAVIORS
 from lab.kestra.engine.conditions import check_trigger_conditions
 from lab.kestra.engine.expression_names import unsupported_expression
 from lab.kestra.engine.flow import COMMON_TASK_PROPS, CORE, canonical_type
+from lab.kestra.engine.schedule import SCHEDULE_TYPES
 from lab.kestra.engine.tasks import load_all
 from lab.kestra.engine.tasks.base import REGISTRY
 
@@ -431,6 +432,8 @@ class _Checker:
     def other_trigger(self, trig: dict[str, Any], path: tuple[Any, ...]) -> None:
         """Any trigger but the webhook: Kestra's properties and conditions; the engine never fires it."""
         type_name, label = str(trig["type"]), f"trigger `{trig['id']}`"
+        if not self.deep and canonical_type(type_name) in SCHEDULE_TYPES:
+            return  # a deploy: the engine reads its own Schedule trigger (schedule.py says what's wrong)
         verdict = type_verdict.trigger_type(self.catalogue, type_name, label, self.version)
         for kind, message, severity in verdict:
             self.add(kind, message, path + ("type",), severity)
