@@ -291,7 +291,9 @@ class ConversationPlayer:
             first.meta_errors.append(int(code))
         if not visible or not ok:
             return
-        if text in replies:
+        # Two messages delivered out of order share a turn, and both may be answered alike (the
+        # flow's fallback): a text is duplicated only past one reply per message delivered.
+        if replies.count(text) >= len(deliveries):
             first.duplicated += 1
         replies.append(text)
         if choices and wamid:
