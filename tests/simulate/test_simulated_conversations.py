@@ -22,6 +22,8 @@ from lab.scenarios.loader import load_scenario
 from lab.scenarios.player import Player
 from lab.simulate.batch import Job, play_async
 
+from .model_persona import write_model_persona
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "scenarios"))
 
@@ -96,24 +98,7 @@ def test_a_red_team_persona_is_caught_by_its_assertions(project: Path) -> None:
 
 
 def _model_persona(project: Path) -> Path:
-    path = project / "personas" / "model_cida.yaml"
-    path.write_text(
-        yamlio.dumps(
-            {
-                "version": 1,
-                "name": "model_cida",
-                "flow": "company.whatsapp/whatsapp_agent",
-                "contact": {"name": "Aparecida Santos", "wa_id": "5519912345678"},
-                "who": "aposentada em Campinas",
-                "goal": "agendar a visita técnica",
-                "model": "gpt-4o-mini",
-                "max_turns": 8,
-                "judge": {"model": "gpt-4o-mini"},
-            }
-        ),
-        encoding="utf-8",
-    )
-    return path
+    return write_model_persona(project, max_turns=8)
 
 
 def test_a_model_played_conversation_recorded_once_replays_with_no_key(project: Path) -> None:

@@ -18,6 +18,8 @@ import pytest
 from lab import cli, yamlio
 from lab.prompts import variant_cassette_path
 
+from .model_persona import write_model_persona
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "scenarios"))
 
@@ -37,23 +39,7 @@ def _no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def project(tmp_path: Path) -> Path:
     for name in ("flows", "prompts"):
         os.symlink(ROOT / name, tmp_path / name)
-    (tmp_path / "personas").mkdir()
-    (tmp_path / "personas" / "model_cida.yaml").write_text(
-        yamlio.dumps(
-            {
-                "version": 1,
-                "name": "model_cida",
-                "flow": "company.whatsapp/whatsapp_agent",
-                "contact": {"name": "Aparecida Santos", "wa_id": "5519912345678"},
-                "who": "aposentada em Campinas",
-                "goal": "agendar a visita técnica",
-                "model": "gpt-4o-mini",
-                "max_turns": 6,
-                "judge": {"model": "gpt-4o-mini"},
-            }
-        ),
-        encoding="utf-8",
-    )
+    write_model_persona(tmp_path, max_turns=6)
     return tmp_path
 
 
